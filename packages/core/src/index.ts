@@ -1,0 +1,11 @@
+export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
+export type { PlexusErrorOptions } from "./errors.js";
+export { newId, isId, idTime } from "./ids.js";
+export { canonicalJson, canonicalBytes } from "./canonical.js";
+export { MessageKind, meshSubjects, agentToken, didOfToken, assertMeshId, assertTopic, assertName } from "./subjects.js";
+export type { MeshSubjects, ParsedSubject } from "./subjects.js";
+export { ENVELOPE_VERSION, MessageType, RejectionReason } from "./envelope.js";
+export type { Envelope, UnsignedEnvelope, ReceiptBody, ReceiptFailure, SeqRange, RejectionRecord, DeadLetterRecord } from "./envelope.js";
+export { validateEnvelope, validateReceiptBody, validateRejectionRecord, validateDeadLetterRecord } from "./schema.js";
+export type { Validator } from "./schema.js";
+export { Defaults } from "./limits.js";

@@ -1,0 +1,35 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import envelopeSchema from "../../../schemas/envelope.json" with { type: "json" };
+import receiptSchema from "../../../schemas/receipt.json" with { type: "json" };
+import rejectionSchema from "../../../schemas/rejection.json" with { type: "json" };
+import deadLetterSchema from "../../../schemas/dead-letter.json" with { type: "json" };
+import type { DeadLetterRecord, Envelope, ReceiptBody, RejectionRecord } from "./envelope.js";
+
+/** Validators compiled once from schemas/ (the single source of truth for what crosses a process boundary). */
+const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false });
+
+export interface Validator<T> {
+  (value: unknown): value is T;
+  /** A one-line description of why the last value failed. */
+  explain(): string;
+}
+
+function validator<T>(schema: object): Validator<T> {
+  const fn: ValidateFunction = ajv.compile(schema);
+  const check = ((value: unknown) => fn(value)) as Validator<T>;
+  check.explain = () => describeErrors(fn.errors);
+  return check;
+}
+
+function describeErrors(errors: ErrorObject[] | null | undefined): string {
+  if (!errors || errors.length === 0) return "invalid";
+  return errors
+    .slice(0, 3)
+    .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`)
+    .join("; ");
+}
+
+export const validateEnvelope: Validator<Envelope> = validator<Envelope>(envelopeSchema);
+export const validateReceiptBody: Validator<ReceiptBody> = validator<ReceiptBody>(receiptSchema);
+export const validateRejectionRecord: Validator<RejectionRecord> = validator<RejectionRecord>(rejectionSchema);
+export const validateDeadLetterRecord: Validator<DeadLetterRecord> = validator<DeadLetterRecord>(deadLetterSchema);

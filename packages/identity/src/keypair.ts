@@ -1,0 +1,138 @@
+/**
+ * Ed25519 key pairs on node:crypto. The 32-byte seed lives in a private field and leaves only through `exportSeed()`:
+ * it never appears in JSON.stringify, util.inspect / console.log, String() or error messages.
+ */
+import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
+import type { KeyObject } from "node:crypto";
+import { PlexusError, ErrorCode } from "@plexus/core";
+import { didFromPublicKey, publicKeyFromDid } from "./did-key.js";
+
+export const ED25519_SEED_LENGTH = 32;
+export const ED25519_SIGNATURE_LENGTH = 64;
+
+/** DER prefix of a PKCS#8 Ed25519 private key; followed by the 32-byte seed. */
+const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+/** DER prefix of an SPKI Ed25519 public key; followed by the 32-byte public key. */
+const SPKI_PREFIX = Buffer.from("302a300506032b6570032100", "hex");
+
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
+
+function toPlain(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+export class KeyPair {
+  readonly did: string;
+  readonly #publicKey: Uint8Array;
+  readonly #seed: Uint8Array;
+  readonly #privateKey: KeyObject;
+
+  /** Prefer `keyPairFromSeed` / `generateKeyPair`. `seed` is copied. */
+  constructor(seed: Uint8Array) {
+    if (!(seed instanceof Uint8Array) || seed.length !== ED25519_SEED_LENGTH) {
+      throw new PlexusError(
+        ErrorCode.InvalidArgument,
+        `an Ed25519 seed must be ${ED25519_SEED_LENGTH} bytes, got ${seed instanceof Uint8Array ? seed.length : typeof seed}`,
+      );
+    }
+    this.#seed = Uint8Array.from(seed);
+    const der = Buffer.concat([PKCS8_PREFIX, this.#seed]);
+    try {
+      this.#privateKey = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    } finally {
+      der.fill(0);
+    }
+    const spki = createPublicKey(this.#privateKey).export({ format: "der", type: "spki" });
+    this.#publicKey = toPlain(spki.subarray(SPKI_PREFIX.length));
+    this.did = didFromPublicKey(this.#publicKey);
+  }
+
+  /** The 32-byte Ed25519 public key (a copy). */
+  get publicKey(): Uint8Array {
+    return Uint8Array.from(this.#publicKey);
+  }
+
+  /** A 64-byte Ed25519 signature over `data`. */
+  sign(data: Uint8Array): Uint8Array {
+    return toPlain(cryptoSign(null, data, this.#privateKey));
+  }
+
+  /** The 32-byte seed (a copy). The only way the secret leaves this object: handle with care. */
+  exportSeed(): Uint8Array {
+    return Uint8Array.from(this.#seed);
+  }
+
+  toJSON(): { did: string } {
+    return { did: this.did };
+  }
+
+  toString(): string {
+    return `KeyPair(${this.did})`;
+  }
+
+  [INSPECT](): string {
+    return `KeyPair { did: '${this.did}' }`;
+  }
+}
+
+/** A key pair for a 32-byte Ed25519 seed (RFC 8032 "private key"). */
+export function keyPairFromSeed(seed: Uint8Array): KeyPair {
+  return new KeyPair(seed);
+}
+
+/** A fresh random key pair. */
+export function generateKeyPair(): KeyPair {
+  const seed = randomBytes(ED25519_SEED_LENGTH);
+  try {
+    return new KeyPair(seed);
+  } finally {
+    seed.fill(0);
+  }
+}
+
+/** Upper bound of the public-key cache used by `verifySignature`; the oldest entry is dropped beyond it. */
+export const PUBLIC_KEY_CACHE_SIZE = 10_000;
+const publicKeyCache = new Map<string, KeyObject>();
+
+function cachePublicKey(cacheKey: string, pub: Uint8Array): KeyObject {
+  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: "der", type: "spki" });
+  if (publicKeyCache.size >= PUBLIC_KEY_CACHE_SIZE) {
+    const oldest = publicKeyCache.keys().next();
+    if (!oldest.done) publicKeyCache.delete(oldest.value);
+  }
+  publicKeyCache.set(cacheKey, key);
+  return key;
+}
+
+function publicKeyObject(pub: Uint8Array | string): KeyObject | undefined {
+  if (typeof pub === "string") {
+    const cached = publicKeyCache.get(pub);
+    if (cached) return cached;
+    let raw: Uint8Array;
+    try {
+      raw = publicKeyFromDid(pub);
+    } catch {
+      return undefined;
+    }
+    return cachePublicKey(pub, raw);
+  }
+  if (!(pub instanceof Uint8Array) || pub.length !== 32) return undefined;
+  const hex = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString("hex");
+  return publicKeyCache.get(hex) ?? cachePublicKey(hex, pub);
+}
+
+/**
+ * Verifies an Ed25519 signature. `pub` is a 32-byte public key or a did:key.
+ * Never throws for bad input: a malformed key, DID or signature, or a wrong length, gives `false`.
+ */
+export function verifySignature(pub: Uint8Array | string, data: Uint8Array, sig: Uint8Array): boolean {
+  if (!(sig instanceof Uint8Array) || sig.length !== ED25519_SIGNATURE_LENGTH) return false;
+  if (!(data instanceof Uint8Array)) return false;
+  try {
+    const key = publicKeyObject(pub);
+    if (!key) return false;
+    return cryptoVerify(null, data, key, sig);
+  } catch {
+    return false;
+  }
+}
