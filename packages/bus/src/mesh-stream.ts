@@ -1,0 +1,55 @@
+import { jetstreamManager, type StreamConfig, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Defaults, meshSubjects } from "@plexus/core";
+
+export interface MeshStreamOptions {
+  /** Replicas (1 for a single server; 3 in a JetStream cluster). */
+  replicas?: number;
+  /** Largest message the stream stores, bytes. */
+  maxMsgSize?: number;
+}
+
+/**
+ * The stream that holds a mesh's history: messages, receipts, replies, rejection records and dead letters.
+ * Everything else (inbox views, topic subscriptions, the audit chain, registry projections) is a consumer of it.
+ *
+ * Settings, on purpose:
+ * - file storage, limits retention with no age/size limit: history is kept; consumers do not remove messages
+ *   (interest or work-queue retention would, and the log must stay whole for audit and rebuilds);
+ * - deny_delete and deny_purge: no client can remove a message or purge the log through the API;
+ * - duplicate_window = Defaults.duplicateWindowMs (2 min): a publish retried with the same Nats-Msg-Id
+ *   (the envelope id) within it is stored once;
+ * - discard old is never reached without limits; max_msg_size bounds what a buggy client can store.
+ * Durability against an OS crash is the server's `sync_interval` (see `plexus up --fsync`).
+ */
+export function meshStreamConfig(mesh: string, options: MeshStreamOptions = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
+  const subjects = meshSubjects(mesh);
+  return {
+    name: subjects.stream,
+    description: `Plexus mesh "${mesh}": the event log`,
+    subjects: [subjects.all],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    deny_delete: true,
+    deny_purge: true,
+    allow_rollup_hdrs: false,
+    duplicate_window: Defaults.duplicateWindowMs * 1_000_000,
+    max_msg_size: options.maxMsgSize ?? Defaults.maxEnvelopeBytes * 2,
+    num_replicas: options.replicas ?? 1,
+  };
+}
+
+/** Creates the mesh stream, or updates it to the current settings when it exists. Idempotent. */
+export async function ensureMeshStream(nc: NatsConnection, mesh: string, options: MeshStreamOptions = {}): Promise<string> {
+  const jsm = await jetstreamManager(nc);
+  const config = meshStreamConfig(mesh, options);
+  try {
+    await jsm.streams.info(config.name);
+    await jsm.streams.update(config.name, config);
+  } catch (err) {
+    if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
+    await jsm.streams.add(config);
+  }
+  return config.name;
+}

@@ -1,0 +1,41 @@
+export { base58Encode, base58Decode } from "./base58.js";
+export {
+  DID_KEY_PREFIX,
+  ED25519_PUB_MULTICODEC,
+  ED25519_PUBLIC_KEY_LENGTH,
+  encodeMultibaseKey,
+  publicKeyMultibase,
+  didFromPublicKey,
+  publicKeyFromDid,
+  isDid,
+  didKeyId,
+  didFromKeyId,
+} from "./did-key.js";
+export {
+  X25519_PUB_MULTICODEC,
+  x25519PublicKeyFromEd25519,
+  x25519PrivateKeyFromEd25519Seed,
+  x25519PublicKeyMultibase,
+} from "./x25519.js";
+export { DID_CONTEXT_V1, DID_DOCUMENT_CONTEXT, DID_DOCUMENT_CONTEXT_JWK, resolveDidDocument } from "./did-document.js";
+export type {
+  DidDocument,
+  VerificationMethod,
+  Base58VerificationMethod,
+  JwkVerificationMethod,
+  OkpPublicJwk,
+  PublicKeyFormat,
+  ResolveOptions,
+} from "./did-document.js";
+export {
+  ED25519_SEED_LENGTH,
+  ED25519_SIGNATURE_LENGTH,
+  PUBLIC_KEY_CACHE_SIZE,
+  KeyPair,
+  keyPairFromSeed,
+  generateKeyPair,
+  verifySignature,
+} from "./keypair.js";
+export { KEY_NAME_PATTERN, KEY_FILE_VERSION, KeyStore, defaultKeysDir, resolveAgentRef } from "./key-store.js";
+export type { KeyFile, KeyListEntry } from "./key-store.js";
+export { signEnvelope, verifyEnvelope, envelopeHash } from "./envelope-signature.js";

@@ -1,0 +1,100 @@
+/** A throwaway JetStream server for tests: fresh temp store, random port, full cleanup. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchNatsServer } from "@plexus/bus";
+import type { LaunchOptions, NatsServerProcess } from "@plexus/bus";
+
+export interface TestServerOptions {
+  /** JetStream fsync interval ("always" or a duration like "2m"); server default when omitted. */
+  syncInterval?: LaunchOptions["syncInterval"];
+  maxPayload?: number;
+  /** Echo server output to stderr and enable its debug log. */
+  debug?: boolean;
+}
+
+export interface TestServer extends NatsServerProcess {
+  /** Temp folder holding the store (removed by cleanup()). */
+  readonly tempDir: string;
+  /** Stops the server and removes the temp folder; safe to call more than once. */
+  cleanup(): Promise<void>;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const tempDir = await mkdtemp(join(tmpdir(), "plexus-nst-"));
+  try {
+    const server = await launchNatsServer({
+      storeDir: join(tempDir, "jetstream"),
+      port: -1,
+      ...(opts.syncInterval !== undefined ? { syncInterval: opts.syncInterval } : {}),
+      ...(opts.maxPayload !== undefined ? { maxPayload: opts.maxPayload } : {}),
+      ...(opts.debug ? { debug: true } : {}),
+    });
+    return new TestServerImpl(server, tempDir);
+  } catch (err) {
+    await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+class TestServerImpl implements TestServer {
+  readonly #server: NatsServerProcess;
+  readonly tempDir: string;
+  #cleanup: Promise<void> | undefined;
+
+  constructor(server: NatsServerProcess, tempDir: string) {
+    this.#server = server;
+    this.tempDir = tempDir;
+  }
+
+  get url(): string {
+    return this.#server.url;
+  }
+  get host(): string {
+    return this.#server.host;
+  }
+  get port(): number {
+    return this.#server.port;
+  }
+  get storeDir(): string {
+    return this.#server.storeDir;
+  }
+  get pid(): number {
+    return this.#server.pid;
+  }
+  get version(): string {
+    return this.#server.version;
+  }
+  get serverPath(): string {
+    return this.#server.serverPath;
+  }
+  get running(): boolean {
+    return this.#server.running;
+  }
+  stop(): Promise<void> {
+    return this.#server.stop();
+  }
+  kill(): Promise<void> {
+    return this.#server.kill();
+  }
+  restart(): Promise<void> {
+    return this.#server.restart();
+  }
+  onExit(cb: Parameters<NatsServerProcess["onExit"]>[0]): () => void {
+    return this.#server.onExit(cb);
+  }
+
+  cleanup(): Promise<void> {
+    this.#cleanup ??= (async () => {
+      try {
+        await this.#server.stop();
+      } finally {
+        await rm(this.tempDir, { recursive: true, force: true });
+      }
+    })();
+    return this.#cleanup;
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.cleanup();
+  }
+}

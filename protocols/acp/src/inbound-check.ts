@@ -1,0 +1,86 @@
+import {
+  Defaults,
+  didOfToken,
+  MessageKind,
+  MessageType,
+  RejectionReason,
+  validateEnvelope,
+  type Envelope,
+  type MeshSubjects,
+} from "@plexus/core";
+import { verifyEnvelope } from "@plexus/identity";
+
+export interface InboundInput {
+  subject: string;
+  data: Uint8Array;
+  /** When the stream stored the message, ms since the epoch. */
+  storedAt: number;
+}
+
+export type InboundResult =
+  | { ok: true; envelope: Envelope; hash: string; kind: MessageKind }
+  | { ok: false; reason: RejectionReason; detail: string; from?: string; id?: string };
+
+export interface InboundCheckOptions {
+  subjects: MeshSubjects;
+  /** The reading agent's subject token: direct kinds must be addressed to it. */
+  me: string;
+  maxEnvelopeBytes?: number;
+  maxClockSkewMs?: number;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function reject(reason: RejectionReason, detail: string, claimed?: Record<string, unknown>): InboundResult {
+  const from = typeof claimed?.from === "string" ? claimed.from.slice(0, 100) : undefined;
+  const id = typeof claimed?.id === "string" ? claimed.id.slice(0, 40) : undefined;
+  return { ok: false, reason, detail, ...(from ? { from } : {}), ...(id ? { id } : {}) };
+}
+
+/**
+ * Every check an incoming message passes before a handler may see it, cheapest first, signature last but one:
+ * size, JSON, signature present, schema, subject agreement, freshness, signature. (Replays need the reader's
+ * memory and are checked by the ReplayGuard after this.) Never throws on bad input.
+ */
+export function checkInbound(input: InboundInput, options: InboundCheckOptions): InboundResult {
+  const limit = options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
+  if (input.data.length > limit) return reject(RejectionReason.Oversized, `${input.data.length} bytes; the limit is ${limit}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decoder.decode(input.data));
+  } catch (err) {
+    return reject(RejectionReason.MalformedJson, (err as Error).message.slice(0, 200));
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return reject(RejectionReason.SchemaInvalid, "an envelope is a JSON object");
+  }
+  const claimed = parsed as Record<string, unknown>;
+  if (claimed.sig === undefined) return reject(RejectionReason.Unsigned, "the envelope has no sig", claimed);
+  if (!validateEnvelope(parsed)) return reject(RejectionReason.SchemaInvalid, validateEnvelope.explain(), claimed);
+  const envelope = parsed;
+  const mismatch = subjectMismatch(envelope, input.subject, options);
+  if (mismatch) return reject(RejectionReason.SubjectMismatch, mismatch, claimed);
+  const skew = Math.abs(input.storedAt - envelope.ts);
+  if (skew > (options.maxClockSkewMs ?? Defaults.maxClockSkewMs)) {
+    return reject(RejectionReason.Stale, `stored ${Math.round(skew / 1000)}s away from its ts`, claimed);
+  }
+  const verdict = verifyEnvelope(envelope);
+  if (!verdict.ok) return reject(RejectionReason.BadSignature, "the signature does not verify with the key of from", claimed);
+  const kind = options.subjects.parse(input.subject)!.kind;
+  return { ok: true, envelope, hash: verdict.hash, kind };
+}
+
+function subjectMismatch(envelope: Envelope, subject: string, options: InboundCheckOptions): string | undefined {
+  const parsed = options.subjects.parse(subject);
+  if (!parsed) return `subject ${subject} is not a message subject of mesh ${options.subjects.mesh}`;
+  if (envelope.from !== didOfToken(parsed.from)) return "from does not match the subject's sender";
+  if (parsed.kind === MessageKind.Topic) {
+    if (envelope.topic !== parsed.target) return "topic does not match the subject";
+    return undefined;
+  }
+  if (parsed.target !== options.me) return "the subject is not addressed to this reader";
+  if (envelope.to !== didOfToken(parsed.target)) return "to does not match the subject's recipient";
+  if (parsed.kind === MessageKind.Receipt && envelope.type !== MessageType.Receipt) return `a receipt subject carries type ${envelope.type}`;
+  if (parsed.kind === MessageKind.Reply && envelope.replyTo === undefined) return "a reply has no replyTo";
+  return undefined;
+}

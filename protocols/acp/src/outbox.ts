@@ -1,0 +1,132 @@
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { publishDurably } from "@plexus/bus";
+import {
+  agentToken,
+  Defaults,
+  ENVELOPE_VERSION,
+  ErrorCode,
+  MessageKind,
+  newId,
+  PlexusError,
+  type Envelope,
+  type MeshSubjects,
+  type UnsignedEnvelope,
+} from "@plexus/core";
+import { envelopeHash, signEnvelope, type KeyPair } from "@plexus/identity";
+import { channelKey } from "./channel.js";
+
+export interface OutboxOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: MeshSubjects;
+  key: KeyPair;
+  maxEnvelopeBytes?: number;
+  /** How long a send keeps retrying through a server outage before it fails (ms). */
+  publishTimeoutMs?: number;
+}
+
+export interface OutgoingFields {
+  body: unknown;
+  type: string;
+  conversation?: string;
+  replyTo?: string;
+}
+
+/** What the sender knows once JetStream has stored an envelope. */
+export interface Sent {
+  id: string;
+  seq: number;
+  /** Position in the mesh stream. */
+  streamSeq: number;
+  /** True when the stream already had this id (a retried publish). */
+  duplicate: boolean;
+  subject: string;
+  envelope: Envelope;
+}
+
+interface ChainHead {
+  seq: number;
+  prev: string | undefined;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Signs and stores outgoing envelopes. Keeps each channel's `seq`/`prev` chain; after a restart the chain
+ * resumes from the channel's last stored envelope (one lookup per channel on first use).
+ */
+export class Outbox {
+  readonly #o: OutboxOptions;
+  readonly #me: string;
+  readonly #heads = new Map<string, Promise<ChainHead>>();
+
+  constructor(options: OutboxOptions) {
+    this.#o = options;
+    this.#me = agentToken(options.key.did);
+  }
+
+  get did(): string {
+    return this.#o.key.did;
+  }
+
+  /** Signs an envelope for `kind` to `target` (a DID, or a topic name for topics) and stores it. */
+  async send(kind: MessageKind, target: string, fields: OutgoingFields): Promise<Sent> {
+    const targetToken = kind === MessageKind.Topic ? target : agentToken(target);
+    const subject = this.#o.subjects.message(kind, targetToken, this.#me);
+    const { envelope, bytes } = await this.#seal(kind, target, subject, fields);
+    const ack = await publishDurably(this.#o.nc, this.#o.js, subject, bytes, {
+      msgID: envelope.id,
+      timeoutMs: this.#o.publishTimeoutMs ?? 30_000,
+    });
+    return { id: envelope.id, seq: envelope.seq, streamSeq: ack.seq, duplicate: ack.duplicate, subject, envelope };
+  }
+
+  /** Assigns the channel's next seq synchronously after the head is known, so concurrent sends keep order. */
+  async #seal(kind: MessageKind, target: string, subject: string, fields: OutgoingFields) {
+    const key = channelKey(kind, target);
+    const head = await this.#head(key, subject);
+    const unsigned: UnsignedEnvelope = {
+      v: ENVELOPE_VERSION,
+      id: newId(),
+      from: this.#o.key.did,
+      ...(kind === MessageKind.Topic ? { topic: target } : { to: target }),
+      ...(fields.conversation !== undefined ? { conversation: fields.conversation } : {}),
+      ...(fields.replyTo !== undefined ? { replyTo: fields.replyTo } : {}),
+      type: fields.type,
+      body: fields.body,
+      ts: Date.now(),
+      seq: head.seq + 1,
+      ...(head.prev !== undefined ? { prev: head.prev } : {}),
+    };
+    const { envelope, hash } = signEnvelope(unsigned, this.#o.key);
+    const bytes = encoder.encode(JSON.stringify(envelope));
+    const limit = this.#o.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
+    if (bytes.length > limit) {
+      throw new PlexusError(ErrorCode.EnvelopeTooLarge, `envelope is ${bytes.length} bytes; the limit is ${limit}`, {
+        details: { size: bytes.length, limit },
+      });
+    }
+    head.seq = unsigned.seq;
+    head.prev = hash;
+    return { envelope, bytes };
+  }
+
+  #head(key: string, subject: string): Promise<ChainHead> {
+    let head = this.#heads.get(key);
+    if (!head) {
+      head = this.#recoverHead(subject);
+      head.catch(() => this.#heads.delete(key));
+      this.#heads.set(key, head);
+    }
+    return head;
+  }
+
+  async #recoverHead(subject: string): Promise<ChainHead> {
+    const last = await this.#o.jsm.streams.getMessage(this.#o.subjects.stream, { last_by_subj: subject });
+    if (!last) return { seq: 0, prev: undefined };
+    const envelope = JSON.parse(new TextDecoder().decode(last.data)) as Envelope;
+    return { seq: envelope.seq, prev: envelopeHash(envelope) };
+  }
+}

@@ -1,0 +1,97 @@
+import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { agentToken, type Envelope, type MeshSubjects, type MessageKind, type RejectionReason } from "@plexus/core";
+import { checkInbound } from "./inbound-check.js";
+import { rawCopy, storeRecord } from "./ops-records.js";
+import { ReplayGuard, type OrderInfo } from "./replay-guard.js";
+import { ReaderStats } from "./reader-stats.js";
+
+/** An envelope that passed every check, with what the reader knows about its delivery. */
+export interface Accepted {
+  envelope: Envelope;
+  kind: MessageKind;
+  streamSeq: number;
+  /** Delivered before (JetStream redelivery, or seen by this reader already). */
+  redelivered: boolean;
+  /** 1 on first delivery. */
+  attempt: number;
+  order: OrderInfo;
+}
+
+export interface ReaderOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  subjects: MeshSubjects;
+  /** The reading agent's DID. */
+  did: string;
+  stats: ReaderStats;
+  maxEnvelopeBytes?: number;
+  maxClockSkewMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+function storedAt(m: JsMsg): number {
+  return Number(m.timestampNanos / 1_000_000n);
+}
+
+/**
+ * Turns raw stream messages into accepted envelopes or rejection records. One reader per agent, shared by its
+ * subscriptions, so each message is verified once and replays are recognised across them.
+ */
+export class Reader {
+  readonly #o: ReaderOptions;
+  readonly #me: string;
+  readonly #guard = new ReplayGuard();
+
+  constructor(options: ReaderOptions) {
+    this.#o = options;
+    this.#me = agentToken(options.did);
+  }
+
+  get stats(): ReaderStats {
+    return this.#o.stats;
+  }
+
+  /** Returns the accepted envelope, or records why it was refused and returns undefined. Never throws on input. */
+  async accept(m: JsMsg): Promise<Accepted | undefined> {
+    const result = checkInbound(
+      { subject: m.subject, data: m.data, storedAt: storedAt(m) },
+      { subjects: this.#o.subjects, me: this.#me, maxEnvelopeBytes: this.#o.maxEnvelopeBytes, maxClockSkewMs: this.#o.maxClockSkewMs },
+    );
+    if (!result.ok) {
+      await this.#reject(m, result.reason, result.detail, result.from, result.id);
+      return undefined;
+    }
+    const channel = this.#o.subjects.parse(m.subject)!;
+    const verdict = this.#guard.check(result.envelope, result.hash, m.seq, `${channel.kind}:${channel.target}`);
+    if (verdict.replay) {
+      await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id);
+      return undefined;
+    }
+    const attempt = m.info.deliveryCount;
+    const redelivered = attempt > 1 || verdict.redelivery;
+    this.#o.stats.accepted(redelivered);
+    return { envelope: result.envelope, kind: result.kind, streamSeq: m.seq, redelivered, attempt, order: verdict.order };
+  }
+
+  async #reject(m: JsMsg, reason: RejectionReason, detail: string, from?: string, id?: string): Promise<void> {
+    this.#o.stats.rejected(reason);
+    const record = {
+      reason,
+      detail,
+      subject: m.subject,
+      streamSeq: m.seq,
+      size: m.data.length,
+      consumer: this.#o.did,
+      at: Date.now(),
+      ...rawCopy(m.data),
+      ...(from ? { from } : {}),
+      ...(id ? { id } : {}),
+    };
+    try {
+      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${m.seq}-${this.#me}`, record);
+    } catch (err) {
+      this.#o.onError?.(err);
+    }
+  }
+}
