@@ -40,13 +40,16 @@ export function meshStreamConfig(mesh: string, options: MeshStreamOptions = {}):
   };
 }
 
-/** Creates the mesh stream, or updates it to the current settings when it exists. Idempotent. */
-export async function ensureMeshStream(nc: NatsConnection, mesh: string, options: MeshStreamOptions = {}): Promise<string> {
+/**
+ * Creates the mesh stream when it is missing. With `update`, an existing stream is brought to the current
+ * settings (what `plexus up` does); agents only create. Idempotent.
+ */
+export async function ensureMeshStream(nc: NatsConnection, mesh: string, options: MeshStreamOptions & { update?: boolean } = {}): Promise<string> {
   const jsm = await jetstreamManager(nc);
   const config = meshStreamConfig(mesh, options);
   try {
     await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, config);
+    if (options.update) await jsm.streams.update(config.name, config);
   } catch (err) {
     if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
     await jsm.streams.add(config);

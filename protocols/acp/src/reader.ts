@@ -48,6 +48,10 @@ export class Reader {
     this.#me = agentToken(options.did);
   }
 
+  get did(): string {
+    return this.#o.did;
+  }
+
   get stats(): ReaderStats {
     return this.#o.stats;
   }

@@ -1,0 +1,266 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  Outbox,
+  ReceiptBatcher,
+  ReceiptTracker,
+  Reader,
+  ReaderStats,
+  StreamTap,
+  Subscription,
+  inboxConsumer,
+  listRecords,
+  topicConsumer,
+  type Delivery,
+  type DurableSpec,
+  type Handler,
+  type Listed,
+  type Receipt,
+  type ReceiptStatus,
+  type ReaderCounts,
+} from "@plexus/acp";
+import { connectBus, ensureMeshStream } from "@plexus/bus";
+import {
+  agentToken,
+  assertTopic,
+  ErrorCode,
+  MessageKind,
+  MessageType,
+  meshSubjects,
+  newId,
+  PlexusError,
+  type DeadLetterRecord,
+  type MeshSubjects,
+  type RejectionRecord,
+} from "@plexus/core";
+import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from "./options.js";
+import { ReplyWaiter } from "./reply-waiter.js";
+
+export interface SendOptions {
+  type?: string;
+  conversation?: string;
+  replyTo?: string;
+  /** Resolve only once the recipient signed a receipt at this status (true = "processed"). */
+  awaitReceipt?: boolean | ReceiptStatus;
+  /** How long to wait for that receipt (ms, default 30 s). */
+  receiptTimeoutMs?: number;
+}
+
+export interface SendResult {
+  id: string;
+  seq: number;
+  streamSeq: number;
+  duplicate: boolean;
+  conversation: string | undefined;
+  receipt?: Receipt;
+}
+
+export interface ListenOptions {
+  /** Stop after this many messages. */
+  max?: number;
+}
+
+export interface SubscribeOptions extends ListenOptions {
+  /** A queue group: each message goes to exactly one member of the group. */
+  group?: string;
+}
+
+export interface RequestOptions {
+  type?: string;
+  conversation?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * An agent on the mesh: its identity, its inbox, its topics. Async messaging in ACP style: `send` resolves once the
+ * mesh stored the envelope; the recipient gets it whenever it listens; receipts, replies and redelivery follow.
+ */
+export class Agent implements AsyncDisposable {
+  readonly did: string;
+  readonly mesh: string;
+  readonly #o: ResolvedAgentOptions;
+  readonly #nc: NatsConnection;
+  readonly #ownsConnection: boolean;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #subjects: MeshSubjects;
+  readonly #stats = new ReaderStats();
+  readonly #reader: Reader;
+  readonly #outbox: Outbox;
+  readonly #receipts: ReceiptBatcher;
+  readonly #tracker = new ReceiptTracker();
+  readonly #replies = new ReplyWaiter();
+  readonly #subscriptions = new Set<Subscription>();
+  #receiptTap: Promise<StreamTap> | undefined;
+  #replyTap: Promise<StreamTap> | undefined;
+  #closed = false;
+
+  private constructor(o: ResolvedAgentOptions, nc: NatsConnection, owns: boolean, jsm: JetStreamManager) {
+    this.#o = o;
+    this.did = o.key.did;
+    this.mesh = o.mesh;
+    this.#nc = nc;
+    this.#ownsConnection = owns;
+    this.#js = jetstream(nc);
+    this.#jsm = jsm;
+    this.#subjects = meshSubjects(o.mesh);
+    const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
+    this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs });
+    this.#outbox = new Outbox({ ...common, jsm, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
+    this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError });
+  }
+
+  /** Connects to NATS, makes sure the mesh's stream exists, and returns the agent. */
+  static async connect(options: AgentOptions): Promise<Agent> {
+    const o = resolveAgentOptions(options);
+    const given = typeof o.nats === "object" && o.nats !== null && !Array.isArray(o.nats) ? (o.nats as NatsConnection) : undefined;
+    const nc = given ?? (await connectBus({ servers: o.nats as string | string[] | undefined, name: `plexus-agent ${o.key.did}` }));
+    try {
+      await ensureMeshStream(nc, o.mesh);
+      return new Agent(o, nc, given === undefined, await jetstreamManager(nc));
+    } catch (err) {
+      if (!given) await nc.close();
+      throw err;
+    }
+  }
+
+  /** Sends a direct message to `to`'s durable inbox. Resolves once JetStream stored it (and, if asked, once a receipt came). */
+  async send(to: string, body: unknown, options: SendOptions = {}): Promise<SendResult> {
+    this.#open();
+    await this.#ensureTap("receipt");
+    const sent = await this.#outbox.send(MessageKind.Inbox, to, {
+      body,
+      type: options.type ?? MessageType.Message,
+      ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
+      ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
+    });
+    this.#tracker.expect(sent.id, to, sent.seq);
+    const result: SendResult = { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
+    if (options.awaitReceipt) {
+      const want = options.awaitReceipt === true ? "processed" : options.awaitReceipt;
+      result.receipt = await this.waitForReceipt(sent.id, { status: want, timeoutMs: options.receiptTimeoutMs });
+    }
+    return result;
+  }
+
+  /** Waits for the recipient's signed receipt of a message this agent sent (default: processed, 30 s). */
+  waitForReceipt(id: string, options: { status?: ReceiptStatus; timeoutMs?: number } = {}): Promise<Receipt> {
+    return this.#tracker.wait(id, options.status ?? "processed", options.timeoutMs ?? 30_000);
+  }
+
+  /** Publishes to a topic: every subscription gets it; within a group, one member does. */
+  async publish(topic: string, body: unknown, options: { type?: string; conversation?: string } = {}): Promise<SendResult> {
+    this.#open();
+    assertTopic(topic);
+    const sent = await this.#outbox.send(MessageKind.Topic, topic, {
+      body,
+      type: options.type ?? MessageType.Message,
+      ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
+    });
+    return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
+  }
+
+  /** Handles this agent's inbox, including what arrived while it was away. */
+  listen(handler: Handler, options: ListenOptions = {}): Promise<Subscription> {
+    return this.#subscribe(inboxConsumer(this.#subjects, this.did, { ackWaitMs: this.#o.ackWaitMs }), handler, options, true);
+  }
+
+  /** A durable topic subscription: it also receives what was published while it was away. */
+  subscribe(topic: string, handler: Handler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const spec = topicConsumer(this.#subjects, this.did, topic, options.group, { ackWaitMs: this.#o.ackWaitMs });
+    return this.#subscribe(spec, handler, options, false);
+  }
+
+  /** Sends and waits for the reply in the same conversation. A timeout is a TIMEOUT error. */
+  async request(to: string, body: unknown, options: RequestOptions = {}): Promise<Delivery> {
+    this.#open();
+    await this.#ensureTap("reply");
+    const conversation = options.conversation ?? newId();
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const sent = await this.send(to, body, { type: options.type ?? MessageType.Message, conversation });
+    return this.#replies.wait(sent.id, timeoutMs, () => `no reply from ${to} within ${timeoutMs} ms (conversation ${conversation})`);
+  }
+
+  /** Answers a message: the reply goes to its sender, in its conversation, naming it in `replyTo`. */
+  async reply(to: Delivery, body: unknown, options: { type?: string } = {}): Promise<SendResult> {
+    this.#open();
+    const conversation = to.conversation ?? to.id;
+    const sent = await this.#outbox.send(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
+    return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation };
+  }
+
+  /** Rejected envelopes kept by this mesh's readers (all agents), newest `limit`, with their reasons. */
+  rejected(options: { limit?: number } = {}): Promise<Listed<RejectionRecord>> {
+    return listRecords<RejectionRecord>(this.#nc, this.#subjects, this.#subjects.rejectedAll, options);
+  }
+
+  /** Dead letters kept for this agent: messages its handlers failed on every attempt. */
+  deadLetters(options: { limit?: number } = {}): Promise<Listed<DeadLetterRecord>> {
+    return listRecords<DeadLetterRecord>(this.#nc, this.#subjects, this.#subjects.dead(agentToken(this.did)), options);
+  }
+
+  stats(): ReaderCounts {
+    return this.#stats.snapshot();
+  }
+
+  /** Stops every subscription, sends the last receipts, and closes the connection if the agent opened it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((s) => s.stop()));
+    await this.#receipts.close();
+    const taps = [this.#receiptTap, this.#replyTap].filter((t) => t !== undefined);
+    await Promise.all(taps.map(async (t) => (await t.catch(() => undefined))?.stop()));
+    this.#replies.cancelAll(new PlexusError(ErrorCode.Closed, "the agent was closed"));
+    if (this.#ownsConnection) await this.#nc.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #subscribe(spec: DurableSpec, handler: Handler, options: ListenOptions, direct: boolean): Promise<Subscription> {
+    this.#open();
+    const sub = new Subscription({
+      nc: this.#nc,
+      js: this.#js,
+      jsm: this.#jsm,
+      subjects: this.#subjects,
+      reader: this.#reader,
+      spec,
+      handler,
+      ...(direct ? { receipts: this.#receipts } : {}),
+      maxAttempts: this.#o.maxAttempts,
+      backoffMs: this.#o.backoffMs,
+      ackWaitMs: this.#o.ackWaitMs,
+      ...(options.max !== undefined ? { max: options.max } : {}),
+      onError: this.#o.onError,
+    });
+    this.#subscriptions.add(sub);
+    void sub.finished.then(() => this.#subscriptions.delete(sub));
+    return sub.start();
+  }
+
+  #ensureTap(kind: "receipt" | "reply"): Promise<StreamTap> {
+    const existing = kind === "receipt" ? this.#receiptTap : this.#replyTap;
+    if (existing) return existing;
+    const me = agentToken(this.did);
+    const tap = new StreamTap({
+      js: this.#js,
+      jsm: this.#jsm,
+      subjects: this.#subjects,
+      reader: this.#reader,
+      filter: this.#subjects.filter(kind === "receipt" ? MessageKind.Receipt : MessageKind.Reply, me),
+      onAccepted: (a) => (kind === "receipt" ? this.#tracker.apply(a.envelope) : this.#replies.resolve(a)),
+      onError: this.#o.onError,
+    }).start();
+    tap.catch(() => (kind === "receipt" ? (this.#receiptTap = undefined) : (this.#replyTap = undefined)));
+    if (kind === "receipt") this.#receiptTap = tap;
+    else this.#replyTap = tap;
+    return tap;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new PlexusError(ErrorCode.Closed, "the agent was closed");
+  }
+}

@@ -1,0 +1,46 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Defaults } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+
+export interface AgentOptions {
+  /** The agent's identity. */
+  key: KeyPair;
+  /** NATS server URL(s), or a connection the caller owns (it is not closed by `agent.close()`). */
+  nats?: string | string[] | NatsConnection;
+  mesh?: string;
+  /** Largest envelope this agent sends or accepts (bytes). */
+  maxEnvelopeBytes?: number;
+  /** Deliveries a handler gets at a message before it is dead-lettered. */
+  maxAttempts?: number;
+  /** Redelivery delays after handler failures, by attempt; the last repeats. */
+  backoffMs?: readonly number[];
+  /** Server-side redelivery timer for a message whose reader vanished (ms). */
+  ackWaitMs?: number;
+  /** How long receipts are gathered before one cumulative receipt is signed per sender (ms). */
+  receiptFlushMs?: number;
+  /** How long a send keeps retrying through a server outage (ms). */
+  publishTimeoutMs?: number;
+  /** Envelopes whose ts is further than this from their stored time are refused as stale (ms). */
+  maxClockSkewMs?: number;
+  /** Called with errors that have no caller to throw to (a receipt that could not be stored, say). */
+  onError?: (err: unknown) => void;
+}
+
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, "nats" | "onError">> & Pick<AgentOptions, "nats" | "onError">;
+
+/** Fills in defaults without touching the caller's object. */
+export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+  return {
+    key: options.key,
+    nats: options.nats,
+    mesh: options.mesh ?? Defaults.mesh,
+    maxEnvelopeBytes: options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes,
+    maxAttempts: options.maxAttempts ?? Defaults.maxAttempts,
+    backoffMs: options.backoffMs ?? Defaults.backoffMs,
+    ackWaitMs: options.ackWaitMs ?? 30_000,
+    receiptFlushMs: options.receiptFlushMs ?? Defaults.receiptFlushMs,
+    publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
+    maxClockSkewMs: options.maxClockSkewMs ?? Defaults.maxClockSkewMs,
+    onError: options.onError,
+  };
+}

@@ -1,0 +1,97 @@
+import { ErrorCode, MessageType, PlexusError, validateReceiptBody, type Envelope, type ReceiptBody } from "@plexus/core";
+import { inRanges } from "./seq-ranges.js";
+
+export type ReceiptStatus = "delivered" | "processed" | "failed";
+
+export interface Receipt {
+  /** The message this receipt is about. */
+  id: string;
+  status: ReceiptStatus;
+  /** The DID that signed the receipt. */
+  by: string;
+  /** The receipt envelope's id and time. */
+  receiptId: string;
+  at: number;
+  reason?: string;
+  attempts?: number;
+}
+
+interface Watched {
+  id: string;
+  to: string;
+  seq: number;
+  latest?: Receipt;
+  waiters: { want: ReceiptStatus; resolve: (r: Receipt) => void }[];
+}
+
+const RANK: Record<ReceiptStatus, number> = { delivered: 1, processed: 2, failed: 2 };
+const KEEP_FINISHED = 10_000;
+
+/**
+ * The sender's side of receipts: remembers what it sent (recipient and seq) and matches cumulative, signed receipts
+ * back to message ids. `wait(id)` resolves with the first receipt at or past the wanted status.
+ */
+export class ReceiptTracker {
+  readonly #byId = new Map<string, Watched>();
+  readonly #bySeq = new Map<string, Watched>();
+  readonly #finished: string[] = [];
+
+  /** Registers a sent direct message so its receipts can be matched. */
+  expect(id: string, to: string, seq: number): void {
+    const w: Watched = { id, to, seq, waiters: [] };
+    this.#byId.set(id, w);
+    this.#bySeq.set(`${to}|${seq}`, w);
+  }
+
+  latest(id: string): Receipt | undefined {
+    return this.#byId.get(id)?.latest;
+  }
+
+  wait(id: string, want: ReceiptStatus, timeoutMs: number): Promise<Receipt> {
+    const w = this.#byId.get(id);
+    if (!w) return Promise.reject(new PlexusError(ErrorCode.InvalidArgument, `message ${id} was not sent by this agent since it started`));
+    if (w.latest && RANK[w.latest.status] >= RANK[want]) return Promise.resolve(w.latest);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        w.waiters = w.waiters.filter((x) => x.resolve !== done);
+        reject(new PlexusError(ErrorCode.Timeout, `no ${want} receipt for ${id} from ${w.to} within ${timeoutMs} ms`, { details: { id, to: w.to, latest: w.latest?.status ?? null } }));
+      }, timeoutMs);
+      const done = (r: Receipt) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      w.waiters.push({ want, resolve: done });
+    });
+  }
+
+  /** Applies a receipt envelope that the reader accepted. Returns false when its body is not a receipt. */
+  apply(envelope: Envelope): boolean {
+    if (envelope.type !== MessageType.Receipt || !validateReceiptBody(envelope.body)) return false;
+    const body: ReceiptBody = envelope.body;
+    const base = { by: envelope.from, receiptId: envelope.id, at: envelope.ts };
+    for (const f of body.failed) this.#update(envelope.from, f.seq, { ...base, status: "failed", reason: f.reason, attempts: f.attempts });
+    for (const [a, b] of body.processed) for (let s = a; s <= b; s++) this.#update(envelope.from, s, { ...base, status: "processed" });
+    for (const [a, b] of body.delivered) {
+      for (let s = a; s <= b; s++) if (!inRanges(body.processed, s)) this.#update(envelope.from, s, { ...base, status: "delivered" });
+    }
+    return true;
+  }
+
+  #update(from: string, seq: number, r: Omit<Receipt, "id">): void {
+    const w = this.#bySeq.get(`${from}|${seq}`);
+    if (!w) return;
+    if (w.latest && RANK[w.latest.status] > RANK[r.status]) return;
+    w.latest = { ...r, id: w.id };
+    const still: Watched["waiters"] = [];
+    for (const x of w.waiters) (RANK[r.status] >= RANK[x.want] ? x.resolve(w.latest) : still.push(x));
+    w.waiters = still;
+    if (RANK[r.status] === 2) this.#retire(w);
+  }
+
+  /** Keeps the final status of the last KEEP_FINISHED messages for late `wait` calls, and forgets older ones. */
+  #retire(w: Watched): void {
+    this.#bySeq.delete(`${w.to}|${w.seq}`);
+    this.#finished.push(w.id);
+    if (this.#finished.length > KEEP_FINISHED) this.#byId.delete(this.#finished.shift()!);
+  }
+}

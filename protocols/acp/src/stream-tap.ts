@@ -1,0 +1,55 @@
+import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { MeshSubjects } from "@plexus/core";
+import type { Accepted, Reader } from "./reader.js";
+
+export interface StreamTapOptions {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: MeshSubjects;
+  reader: Reader;
+  filter: string;
+  onAccepted: (accepted: Accepted) => void;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Follows a subject with an ordered consumer from the stream's current end on, without acks: for what a live
+ * process waits for (receipts of its own sends, replies to its own requests). Everything still goes through the
+ * reader's checks. It starts after the last stored position as of `start()`, so nothing stored later is missed.
+ */
+export class StreamTap {
+  readonly #o: StreamTapOptions;
+  #messages: ConsumerMessages | undefined;
+  #done: Promise<void> | undefined;
+
+  constructor(options: StreamTapOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<this> {
+    const info = await this.#o.jsm.streams.info(this.#o.subjects.stream);
+    const consumer = await this.#o.js.consumers.get(this.#o.subjects.stream, {
+      filter_subjects: [this.#o.filter],
+      opt_start_seq: info.state.last_seq + 1,
+    });
+    this.#messages = await consumer.consume({ max_messages: 512 });
+    this.#done = this.#run(this.#messages);
+    return this;
+  }
+
+  async #run(messages: ConsumerMessages): Promise<void> {
+    try {
+      for await (const m of messages) {
+        const accepted = await this.#o.reader.accept(m);
+        if (accepted) this.#o.onAccepted(accepted);
+      }
+    } catch (err) {
+      this.#o.onError?.(err);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#messages?.stop();
+    await this.#done;
+  }
+}
