@@ -1,0 +1,75 @@
+/**
+ * Human vs --json printing. Data goes to stdout (one JSON document per line with --json), progress and info to
+ * stderr, so `plexus listen --json | jq` sees only data.
+ */
+import { deliveryJson, type Delivery } from "@plexus/sdk";
+
+export interface Output {
+  readonly json: boolean;
+  /** One record on stdout: `human` as is, or `data` as one JSON line. */
+  data(human: string, data: unknown): void;
+  /** A line of progress or information on stderr. */
+  info(line: string): void;
+  /** A warning on stderr (always shown). */
+  warn(line: string): void;
+}
+
+export function createOutput(json: boolean, streams: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Output {
+  const out = streams.out ?? process.stdout;
+  const err = streams.err ?? process.stderr;
+  return {
+    json,
+    data(human, data) {
+      out.write(`${json ? JSON.stringify(data) : human}\n`);
+    },
+    info(line) {
+      err.write(`${line}\n`);
+    },
+    warn(line) {
+      err.write(`plexus: warning: ${line}\n`);
+    },
+  };
+}
+
+/** `did:key:z6MkhaXg…2doK`: enough to tell agents apart on a line. */
+export function shortDid(did: string): string {
+  const prefix = "did:key:";
+  if (!did.startsWith(prefix)) return did.length > 24 ? `${did.slice(0, 16)}…${did.slice(-4)}` : did;
+  const token = did.slice(prefix.length);
+  return token.length > 14 ? `${prefix}${token.slice(0, 8)}…${token.slice(-4)}` : did;
+}
+
+function compactJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? "null";
+  } catch {
+    return String(value);
+  }
+}
+
+/** One readable line per message: time, sender, type, conversation, body JSON, and the redelivered flag. */
+export function deliveryLine(d: Delivery): string {
+  const parts = [
+    new Date(d.ts).toISOString(),
+    `from ${shortDid(d.from)}`,
+    ...(d.topic !== undefined ? [`topic ${d.topic}`] : []),
+    `type ${d.type}`,
+    `conv ${d.conversation ?? "-"}`,
+    compactJson(d.body),
+  ];
+  if (d.redelivered) parts.push("(redelivered)");
+  return parts.join("  ");
+}
+
+export function printDelivery(out: Output, d: Delivery): void {
+  out.data(deliveryLine(d), deliveryJson(d));
+}
+
+/** BODY is JSON when it parses as JSON, else the string itself. */
+export function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
