@@ -153,7 +153,7 @@ export function positionalArgs(positionals: string[], names: string[], command: 
   }
   if (positionals.length > names.length) {
     const extra = positionals.slice(names.length).map((p) => JSON.stringify(p)).join(" ");
-    throw new UsageError(`unexpected argument${positionals.length - names.length > 1 ? "s" : ""} ${extra}${names.length > 0 ? " (quote a BODY with spaces)" : ""}`, command);
+    throw new UsageError(`unexpected argument${positionals.length - names.length > 1 ? "s" : ""} ${extra}`, command);
   }
   return positionals;
 }

@@ -1,0 +1,62 @@
+/** The receive loop behind `listen` and `subscribe`: print each message, stop on count, timeout or a signal. */
+import type { Agent, Delivery, Handler, Subscription } from "@plexus/sdk";
+import type { CommonOptions } from "./common-options.js";
+import { CliError, oneLine } from "./errors.js";
+import { printDelivery, type Output } from "./output.js";
+import { connectAgent, timeoutAfter, waitForSignal } from "./session.js";
+import type { KeyPair } from "@plexus/sdk";
+
+export interface ReceiveOptions {
+  common: CommonOptions;
+  out: Output;
+  /** Resolves the key (loading it may fail before anything connects). */
+  key: () => Promise<KeyPair>;
+  /** Starts the subscription on the connected agent. */
+  start: (agent: Agent, handler: Handler, max: number | undefined) => Promise<Subscription>;
+  /** "inbox of did:key:…" — for the progress line. */
+  describe: (agent: Agent) => string;
+  count: number | undefined;
+  timeoutSeconds: number | undefined;
+}
+
+export async function receive(o: ReceiveOptions): Promise<number> {
+  const { out, count, timeoutSeconds } = o;
+  const signals = waitForSignal(out);
+  const timer = timeoutAfter(timeoutSeconds);
+  let agent: Agent | undefined;
+  let received = 0;
+  let lastError: unknown;
+  try {
+    const key = await o.key();
+    agent = await connectAgent(o.common, key, {
+      ...out,
+      warn: (line) => {
+        lastError = line;
+        out.warn(line);
+      },
+    });
+    const connected = agent;
+    const handler = (d: Delivery) => {
+      received++;
+      printDelivery(out, d);
+    };
+    const stop = signals.signal.then(() => "signal" as const);
+    const sub = await Promise.race([o.start(connected, handler, count), stop]);
+    if (sub === "signal") return 0;
+    const limits = [count !== undefined ? `${count} message${count === 1 ? "" : "s"}` : "", timeoutSeconds !== undefined ? `${timeoutSeconds} s` : ""].filter(Boolean);
+    out.info(`plexus: listening on the ${o.describe(connected)} in mesh "${o.common.mesh}" (${limits.length ? `stops after ${limits.join(" or ")}; ` : ""}Ctrl-C to stop)`);
+    const why = await Promise.race([sub.finished.then(() => "finished" as const), timer.promise, stop]);
+    if (why === "timeout" && count !== undefined && received < count) {
+      throw new CliError(`timed out after ${timeoutSeconds} s with ${received} of ${count} messages`);
+    }
+    if (why === "finished" && (count === undefined || received < count)) {
+      throw new CliError(`the subscription ended after ${received} message${received === 1 ? "" : "s"}${lastError !== undefined ? `: ${oneLine(lastError)}` : ""}`);
+    }
+    return 0;
+  } finally {
+    timer.cancel();
+    // Stops the subscription (unhandled buffered messages go back to the server) and flushes receipts.
+    if (agent) await agent.close();
+    signals.dispose();
+  }
+}
