@@ -166,3 +166,23 @@ export function validated<T>(command: string, fn: () => T): T {
     throw new UsageError(err instanceof Error ? err.message : String(err), command);
   }
 }
+
+/** The envelope schema's patterns (schemas/envelope.json), checked before anything connects. */
+const TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/;
+const CONVERSATION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function typeOption(values: OptionValues, command: string): string | undefined {
+  const t = stringOption(values, "type", command);
+  if (t !== undefined && !TYPE_PATTERN.test(t)) {
+    throw new UsageError(`--type ${JSON.stringify(t)}: use 1-128 of A-Z a-z 0-9 . _ / -, starting with a letter or digit`, command);
+  }
+  return t;
+}
+
+export function conversationOption(values: OptionValues, command: string): string | undefined {
+  const c = stringOption(values, "conversation", command);
+  if (c !== undefined && !CONVERSATION_PATTERN.test(c)) {
+    throw new UsageError(`--conversation ${JSON.stringify(c)}: use 1-128 of A-Z a-z 0-9 . _ : -`, command);
+  }
+  return c;
+}

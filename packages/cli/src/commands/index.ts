@@ -1,0 +1,15 @@
+import type { CommandDef } from "../common-options.js";
+import { keysCommand } from "./keys.js";
+import { listenCommand } from "./listen.js";
+import { publishCommand } from "./publish.js";
+import { rejectedCommand } from "./rejected.js";
+import { sendCommand } from "./send.js";
+import { subscribeCommand } from "./subscribe.js";
+import { upCommand } from "./up.js";
+
+/** In the order `plexus --help` lists them. */
+export const COMMANDS: readonly CommandDef[] = [upCommand, keysCommand, sendCommand, listenCommand, publishCommand, subscribeCommand, rejectedCommand];
+
+export function findCommand(name: string): CommandDef | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

@@ -1,0 +1,89 @@
+import type { SendResult } from "@plexus/sdk";
+import {
+  conversationOption,
+  positionalArgs,
+  requiredOption,
+  secondsOption,
+  typeOption,
+  type CommandDef,
+} from "../common-options.js";
+import { CliError, ExitCode } from "../errors.js";
+import { parseBody, shortDid } from "../output.js";
+import { connectAgent, loadKey, resolveRecipient } from "../session.js";
+
+export const sendCommand: CommandDef = {
+  name: "send",
+  summary: "send a direct message to an agent's durable inbox",
+  usage: "plexus send --as NAME --to DID BODY [--type T] [--conversation C] [--await-receipt]",
+  help: `Sends BODY from NAME to the inbox of DID (or of the key named DID in the key folder). BODY is JSON when it
+parses as JSON, else a string. Prints the message id and its position in the mesh stream once the mesh stored it;
+the recipient gets it whenever it listens.
+
+With --await-receipt, waits for the recipient's signed "processed" receipt, and exits 1 if the receipt says the
+message failed (its handler failed on every attempt), printing the reason.
+
+Options:
+  --as NAME              the sending agent's key name
+  --to DID|NAME          the recipient: a did:key, or a key name in the key folder
+  --type T               message type (default acp.message)
+  --conversation C       conversation id
+  --await-receipt        wait for the processed (or failed) receipt
+  --receipt-timeout S    how long to wait for it (default 30)`,
+  options: {
+    as: { type: "string" },
+    to: { type: "string" },
+    type: { type: "string" },
+    conversation: { type: "string" },
+    "await-receipt": { type: "boolean" },
+    "receipt-timeout": { type: "string" },
+  },
+  async run({ common, values, positionals, out }) {
+    const cmd = "send";
+    const as = requiredOption(values, "as", "NAME", cmd);
+    const toRef = requiredOption(values, "to", "DID", cmd);
+    const type = typeOption(values, cmd);
+    const conversation = conversationOption(values, cmd);
+    const awaitReceipt = values["await-receipt"] === true;
+    const receiptTimeout = secondsOption(values, "receipt-timeout", cmd);
+    const [bodyText] = positionalArgs(positionals, ["BODY"], cmd) as [string];
+
+    const to = await resolveRecipient(common, toRef, cmd);
+    const key = await loadKey(common, as, cmd);
+    const agent = await connectAgent(common, key, out);
+    let result: SendResult;
+    try {
+      const sent = await agent.send(to, parseBody(bodyText), {
+        ...(type !== undefined ? { type } : {}),
+        ...(conversation !== undefined ? { conversation } : {}),
+      });
+      out.info(`plexus: stored for ${shortDid(to)} in mesh "${common.mesh}"${awaitReceipt ? "; waiting for the processed receipt…" : ""}`);
+      result = sent;
+      if (awaitReceipt) {
+        // Printing the id before the wait lets a caller see what was sent even if the wait fails.
+        if (!out.json) out.data(`${sent.id}  stream position ${sent.streamSeq}`, undefined);
+        result = { ...sent, receipt: await agent.waitForReceipt(sent.id, { status: "processed", timeoutMs: (receiptTimeout ?? 30) * 1000 }) };
+      }
+    } finally {
+      await agent.close();
+    }
+
+    const json = {
+      id: result.id,
+      to,
+      seq: result.seq,
+      streamSeq: result.streamSeq,
+      duplicate: result.duplicate,
+      conversation: result.conversation ?? null,
+      ...(result.receipt ? { receipt: result.receipt } : {}),
+    };
+    const r = result.receipt;
+    if (!awaitReceipt) out.data(`${result.id}  stream position ${result.streamSeq}`, json);
+    else if (r) out.data(`${r.status} by ${shortDid(r.by)} at ${new Date(r.at).toISOString()}${r.reason !== undefined ? `: ${r.reason}` : ""}`, json);
+    if (r?.status === "failed") {
+      throw new CliError(`message ${result.id} failed at ${r.by}${r.attempts !== undefined ? ` after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}` : ""}: ${r.reason ?? "no reason given"}`, {
+        exitCode: ExitCode.Failure,
+      });
+    }
+    return ExitCode.Ok;
+  },
+};
