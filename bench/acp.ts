@@ -8,8 +8,9 @@
  *   3. latency: bob listens live while alice sends at a fixed rate; send-to-handler latency percentiles.
  * Throughput is "publish everything, then consume everything": msgs/s = N / (publish time + consume time).
  */
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectBus } from "@plexus/bus";
 import { Agent, generateKeyPair, type Delivery } from "@plexus/sdk";
 import {
   environment,
@@ -41,6 +42,9 @@ const RAW_STREAM = "BENCH_RAW";
 const RAW_SUBJECT = "bench.raw.msg";
 const RAW_DURABLE = "bench_raw";
 
+/** A pause this long between two consumed messages is a stall (a lost pull or a redelivery), not load. */
+const STALL_MS = 1_000;
+
 export const TARGETS = { ratio: 0.3, p99_ms: 10 } as const;
 
 interface Phase {
@@ -65,9 +69,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const envelopeBytes = await meshWarmup(alice, bob);
     log(`acp: a mesh envelope carrying the benchmark body is ${envelopeBytes} bytes`);
 
-    const pubNc = await connect({ servers: server.url, name: "bench-raw-pub" });
+    // The baseline uses the very connection settings the mesh uses (connectBus), so only the mesh's work differs.
+    const pubNc = await connectBus({ servers: server.url, name: "bench-raw-pub" });
     connections.push(pubNc);
-    const subNc = await connect({ servers: server.url, name: "bench-raw-sub" });
+    const subNc = await connectBus({ servers: server.url, name: "bench-raw-sub" });
     connections.push(subNc);
     const raw = await rawRun(pubNc, subNc, n, envelopeBytes);
     const rawMsgs = rate(n, raw.publishMs + raw.consumeMs);
@@ -76,6 +81,13 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const mesh = await meshRun(alice, bob, n);
     const meshMsgs = rate(n, mesh.publishMs + mesh.consumeMs);
     log(`acp: mesh  send ${rate(n, mesh.publishMs)}/s, consume ${rate(n, mesh.consumeMs)}/s => ${meshMsgs} msgs/s end to end; last receipt ${round(mesh.receiptLagMs, 1)} ms after consumption`);
+
+    if (raw.redelivered + mesh.redelivered > 0 || Math.max(raw.maxGapMs, mesh.maxGapMs) > STALL_MS) {
+      log(
+        `acp: WARNING: a consumer stalled (longest pause between messages: raw ${round(raw.maxGapMs)} ms, mesh ${round(mesh.maxGapMs)} ms; ` +
+          `redelivered: raw ${raw.redelivered}, mesh ${mesh.redelivered}); the throughput figures include that stall`,
+      );
+    }
 
     const latency = await latencyRun(alice, bob, latencySeconds * LATENCY_RATE);
     log(`acp: latency p50 ${round(latency.p50, 2)} ms, p99 ${round(latency.p99, 2)} ms, max ${round(latency.max, 2)} ms over ${latency.count} messages`);
@@ -95,6 +107,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       mesh_send_per_s: rate(n, mesh.publishMs),
       mesh_consume_per_s: rate(n, mesh.consumeMs),
       receipt_lag_ms: round(mesh.receiptLagMs, 1),
+      raw_redelivered: raw.redelivered,
+      mesh_redelivered: mesh.redelivered,
+      raw_consume_max_gap_ms: round(raw.maxGapMs, 1),
+      mesh_consume_max_gap_ms: round(mesh.maxGapMs, 1),
       send_ack_p50_ms: round(latency.ackP50, 2),
       send_ack_p99_ms: round(latency.ackP99, 2),
       latency_msgs: latency.count,
@@ -123,48 +139,58 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
 // ---- raw JetStream baseline ---------------------------------------------------------------------------------------
 
-async function rawRun(pubNc: NatsConnection, subNc: NatsConnection, n: number, payloadBytes: number): Promise<Phase> {
+async function rawRun(pubNc: NatsConnection, subNc: NatsConnection, n: number, payloadBytes: number): Promise<Phase & { redelivered: number; maxGapMs: number }> {
   const jsm = await jetstreamManager(pubNc);
   // The mesh stream's storage settings, without anything Plexus-specific.
   await jsm.streams.add({
     name: RAW_STREAM,
-    subjects: [RAW_SUBJECT],
+    subjects: [`${RAW_SUBJECT}.*`],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     num_replicas: 1,
   });
-  await jsm.consumers.add(RAW_STREAM, {
-    durable_name: RAW_DURABLE,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
-    max_ack_pending: 1_024,
-    ack_wait: 30_000 * 1_000_000,
-  });
   const js = jetstream(pubNc);
   const jsSub = jetstream(subNc);
   const payload = new Uint8Array(payloadBytes).fill(0x78);
 
-  await pipelined(WARMUP, WINDOW, () => js.publish(RAW_SUBJECT, payload));
-  await rawConsume(jsSub, WARMUP);
+  // Warm-up on a subject and consumer of its own, so no pull request left over from it can touch the measured run.
+  await pipelined(WARMUP, WINDOW, () => js.publish(`${RAW_SUBJECT}.warm`, payload));
+  await rawConsume(jsm, jsSub, "warm", WARMUP);
 
   const t0 = now();
-  await pipelined(n, WINDOW, () => js.publish(RAW_SUBJECT, payload));
+  await pipelined(n, WINDOW, () => js.publish(`${RAW_SUBJECT}.main`, payload));
   const t1 = now();
-  await rawConsume(jsSub, n);
+  const { redelivered, maxGapMs } = await rawConsume(jsm, jsSub, "main", n);
   const t2 = now();
-  return { publishMs: t1 - t0, consumeMs: t2 - t1 };
+  return { publishMs: t1 - t0, consumeMs: t2 - t1, redelivered, maxGapMs };
 }
 
-async function rawConsume(js: JetStreamClient, count: number): Promise<void> {
-  const consumer = await js.consumers.get(RAW_STREAM, RAW_DURABLE);
+/** Creates a durable pull consumer (explicit acks, the inbox's settings) on one subject and acks `count` messages. */
+async function rawConsume(jsm: JetStreamManager, js: JetStreamClient, token: string, count: number): Promise<{ redelivered: number; maxGapMs: number }> {
+  const name = `${RAW_DURABLE}_${token}`;
+  await jsm.consumers.add(RAW_STREAM, {
+    durable_name: name,
+    filter_subject: `${RAW_SUBJECT}.${token}`,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_ack_pending: 1_024,
+    ack_wait: 30_000 * 1_000_000,
+    max_deliver: -1,
+  });
+  const consumer = await js.consumers.get(RAW_STREAM, name);
   const messages = await consumer.consume({ max_messages: Math.min(PULL_BATCH, count) });
   let got = 0;
+  let redelivered = 0;
+  const gap = gapMeter();
   for await (const m of messages) {
+    gap.tick();
+    if (m.redelivered) redelivered++;
     m.ack();
     if (++got >= count) messages.stop();
   }
   if (got < count) throw new Error(`raw consumer stopped after ${got} of ${count} messages`);
+  return { redelivered, maxGapMs: gap.max() };
 }
 
 // ---- mesh ---------------------------------------------------------------------------------------------------------
@@ -185,8 +211,9 @@ async function meshWarmup(alice: Agent, bob: Agent): Promise<number> {
   return size;
 }
 
-async function meshRun(alice: Agent, bob: Agent, n: number): Promise<Phase & { receiptLagMs: number }> {
+async function meshRun(alice: Agent, bob: Agent, n: number): Promise<Phase & { receiptLagMs: number; redelivered: number; maxGapMs: number }> {
   let lastId = "";
+  const redeliveredBefore = bob.stats().redelivered;
   const t0 = now();
   // Bodies of a fixed width (8 digits), so every envelope is the size the raw payload was given.
   await pipelined(n, WINDOW, async (i) => {
@@ -195,13 +222,31 @@ async function meshRun(alice: Agent, bob: Agent, n: number): Promise<Phase & { r
   });
   const t1 = now();
   let got = 0;
-  const sub = await bob.listen(() => void got++, { max: n });
+  const gap = gapMeter();
+  const sub = await bob.listen(() => {
+    gap.tick();
+    got++;
+  }, { max: n });
   await sub.finished;
   const t2 = now();
   if (got !== n) throw new Error(`bob handled ${got} of ${n} messages`);
   await alice.waitForReceipt(lastId, { status: "processed", timeoutMs: 30_000 });
   const t3 = now();
-  return { publishMs: t1 - t0, consumeMs: t2 - t1, receiptLagMs: t3 - t2 };
+  return { publishMs: t1 - t0, consumeMs: t2 - t1, receiptLagMs: t3 - t2, redelivered: bob.stats().redelivered - redeliveredBefore, maxGapMs: gap.max() };
+}
+
+/** The longest pause between consecutive tick() calls (from the first tick on). */
+function gapMeter(): { tick(): void; max(): number } {
+  let last: number | undefined;
+  let max = 0;
+  return {
+    tick() {
+      const t = now();
+      if (last !== undefined && t - last > max) max = t - last;
+      last = t;
+    },
+    max: () => max,
+  };
 }
 
 interface Latency {

@@ -30,6 +30,8 @@ export async function connectBus(options: BusConnectOptions = {}): Promise<NatsC
       reconnectTimeWait: 250,
       reconnectJitter: 100,
       pingInterval: 10_000,
+      // No async stack traces on every request: they cost ~20 µs per JetStream publish.
+      noAsyncTraces: true,
     });
   } catch (err) {
     throw new PlexusError(ErrorCode.NatsUnavailable, `cannot reach NATS at ${servers.join(", ")}: ${(err as Error).message}`, {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalBytes, type Envelope, type UnsignedEnvelope } from "@plexus/core";
 import type { KeyPair } from "./keypair.js";
-import { verifySignature } from "./keypair.js";
+import { verifySignature, verifySignatureAsync } from "./keypair.js";
 
 /**
  * Envelope signatures: Ed25519 by the key of `from` over the RFC 8785 canonical JSON of the envelope without `sig`.
@@ -20,7 +20,7 @@ function hashOf(bytes: Uint8Array): string {
 
 export function signEnvelope(unsigned: UnsignedEnvelope, key: KeyPair): { envelope: Envelope; hash: string } {
   const bytes = signedBytes(unsigned);
-  const sig = Buffer.from(key.sign(bytes)).toString("base64url");
+  const sig = key.signBase64url(bytes);
   return { envelope: { ...unsigned, sig }, hash: hashOf(bytes) };
 }
 
@@ -29,6 +29,13 @@ export function verifyEnvelope(envelope: Envelope): { ok: boolean; hash: string 
   const bytes = signedBytes(envelope);
   const sig = Buffer.from(envelope.sig, "base64url");
   return { ok: verifySignature(envelope.from, bytes, sig), hash: hashOf(bytes) };
+}
+
+/** `verifyEnvelope` with the signature check on libuv's thread pool. */
+export async function verifyEnvelopeAsync(envelope: Envelope): Promise<{ ok: boolean; hash: string }> {
+  const bytes = signedBytes(envelope);
+  const sig = Buffer.from(envelope.sig, "base64url");
+  return { ok: await verifySignatureAsync(envelope.from, bytes, sig), hash: hashOf(bytes) };
 }
 
 export function envelopeHash(envelope: Envelope | UnsignedEnvelope): string {

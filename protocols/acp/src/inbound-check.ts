@@ -8,7 +8,7 @@ import {
   type Envelope,
   type MeshSubjects,
 } from "@plexus/core";
-import { verifyEnvelope } from "@plexus/identity";
+import { verifyEnvelope, verifyEnvelopeAsync } from "@plexus/identity";
 
 export interface InboundInput {
   subject: string;
@@ -31,18 +31,40 @@ export interface InboundCheckOptions {
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function reject(reason: RejectionReason, detail: string, claimed?: Record<string, unknown>): InboundResult {
+type Rejected = Extract<InboundResult, { ok: false }>;
+
+function reject(reason: RejectionReason, detail: string, claimed?: Record<string, unknown>): Rejected {
   const from = typeof claimed?.from === "string" ? claimed.from.slice(0, 100) : undefined;
   const id = typeof claimed?.id === "string" ? claimed.id.slice(0, 40) : undefined;
   return { ok: false, reason, detail, ...(from ? { from } : {}), ...(id ? { id } : {}) };
 }
 
+type Prechecked = { ok: true; envelope: Envelope; kind: MessageKind; claimed: Record<string, unknown> } | Rejected;
+
 /**
- * Every check an incoming message passes before a handler may see it, cheapest first, signature last but one:
+ * Every check an incoming message passes before a handler may see it, cheapest first, signature last:
  * size, JSON, signature present, schema, subject agreement, freshness, signature. (Replays need the reader's
  * memory and are checked by the ReplayGuard after this.) Never throws on bad input.
  */
 export function checkInbound(input: InboundInput, options: InboundCheckOptions): InboundResult {
+  const pre = precheck(input, options);
+  if (!pre.ok) return pre;
+  return signed(pre, verifyEnvelope(pre.envelope));
+}
+
+/** `checkInbound` with the signature verified on libuv's thread pool, so many messages verify in parallel. */
+export async function checkInboundAsync(input: InboundInput, options: InboundCheckOptions): Promise<InboundResult> {
+  const pre = precheck(input, options);
+  if (!pre.ok) return pre;
+  return signed(pre, await verifyEnvelopeAsync(pre.envelope));
+}
+
+function signed(pre: Prechecked & { ok: true }, verdict: { ok: boolean; hash: string }): InboundResult {
+  if (!verdict.ok) return reject(RejectionReason.BadSignature, "the signature does not verify with the key of from", pre.claimed);
+  return { ok: true, envelope: pre.envelope, hash: verdict.hash, kind: pre.kind };
+}
+
+function precheck(input: InboundInput, options: InboundCheckOptions): Prechecked {
   const limit = options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
   if (input.data.length > limit) return reject(RejectionReason.Oversized, `${input.data.length} bytes; the limit is ${limit}`);
   let parsed: unknown;
@@ -64,10 +86,7 @@ export function checkInbound(input: InboundInput, options: InboundCheckOptions):
   if (skew > (options.maxClockSkewMs ?? Defaults.maxClockSkewMs)) {
     return reject(RejectionReason.Stale, `stored ${Math.round(skew / 1000)}s away from its ts`, claimed);
   }
-  const verdict = verifyEnvelope(envelope);
-  if (!verdict.ok) return reject(RejectionReason.BadSignature, "the signature does not verify with the key of from", claimed);
-  const kind = options.subjects.parse(input.subject)!.kind;
-  return { ok: true, envelope, hash: verdict.hash, kind };
+  return { ok: true, envelope, kind: options.subjects.parse(input.subject)!.kind, claimed };
 }
 
 function subjectMismatch(envelope: Envelope, subject: string, options: InboundCheckOptions): string | undefined {

@@ -1,7 +1,7 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { agentToken, type Envelope, type MeshSubjects, type MessageKind, type RejectionReason } from "@plexus/core";
-import { checkInbound } from "./inbound-check.js";
+import { checkInboundAsync, type InboundResult } from "./inbound-check.js";
 import { rawCopy, storeRecord } from "./ops-records.js";
 import { ReplayGuard, type OrderInfo } from "./replay-guard.js";
 import { ReaderStats } from "./reader-stats.js";
@@ -56,12 +56,22 @@ export class Reader {
     return this.#o.stats;
   }
 
-  /** Returns the accepted envelope, or records why it was refused and returns undefined. Never throws on input. */
-  async accept(m: JsMsg): Promise<Accepted | undefined> {
-    const result = checkInbound(
+  /**
+   * The stateless checks, signature included, started at once and run in parallel with other messages' checks
+   * (the signature on libuv's thread pool). Pass the result to `admit` in stream order.
+   */
+  verify(m: JsMsg): Promise<InboundResult> {
+    return checkInboundAsync(
       { subject: m.subject, data: m.data, storedAt: storedAt(m) },
       { subjects: this.#o.subjects, me: this.#me, maxEnvelopeBytes: this.#o.maxEnvelopeBytes, maxClockSkewMs: this.#o.maxClockSkewMs },
     );
+  }
+
+  /**
+   * The stateful part, in stream order: replays, redeliveries and channel order. Returns the accepted envelope, or
+   * records why the message was refused and returns undefined. Never throws on bad input.
+   */
+  async admit(m: JsMsg, result: InboundResult): Promise<Accepted | undefined> {
     if (!result.ok) {
       await this.#reject(m, result.reason, result.detail, result.from, result.id);
       return undefined;
@@ -76,6 +86,11 @@ export class Reader {
     const redelivered = attempt > 1 || verdict.redelivery;
     this.#o.stats.accepted(redelivered);
     return { envelope: result.envelope, kind: result.kind, streamSeq: m.seq, redelivered, attempt, order: verdict.order };
+  }
+
+  /** `verify` then `admit`, for one message at a time. */
+  async accept(m: JsMsg): Promise<Accepted | undefined> {
+    return this.admit(m, await this.verify(m));
   }
 
   async #reject(m: JsMsg, reason: RejectionReason, detail: string, from?: string, id?: string): Promise<void> {

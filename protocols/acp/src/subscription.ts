@@ -1,11 +1,15 @@
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
+import type { Consumer, JetStreamClient, JetStreamManager, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { agentToken, Defaults, MessageKind, type DeadLetterRecord, type MeshSubjects } from "@plexus/core";
 import { ensureConsumer, type DurableSpec } from "./consumers.js";
 import { toDelivery, type Delivery } from "./delivery.js";
 import { storeRecord } from "./ops-records.js";
+import type { InboundResult } from "./inbound-check.js";
 import type { Accepted, Reader } from "./reader.js";
 import type { ReceiptBatcher } from "./receipt-batcher.js";
+
+/** Messages between arrival and their handler, per subscription (also the pull batch size). */
+const PIPELINE = 256;
 
 export type Handler = (delivery: Delivery) => unknown | Promise<unknown>;
 
@@ -34,10 +38,12 @@ export interface SubscriptionOptions {
  */
 export class Subscription {
   readonly #o: SubscriptionOptions;
-  #messages: ConsumerMessages | undefined;
+  #source: { stop(): void } | undefined;
   #stopping = false;
   #handled = 0;
   #done: Promise<void> | undefined;
+  #current: JsMsg | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
   readonly #finished: { resolve: () => void; promise: Promise<void> };
 
   constructor(options: SubscriptionOptions) {
@@ -60,32 +66,72 @@ export class Subscription {
     const { jsm, subjects, spec, js } = this.#o;
     await ensureConsumer(jsm, subjects.stream, spec);
     const consumer = await js.consumers.get(subjects.stream, spec.name);
-    const batch = Math.max(1, Math.min(256, this.#o.max ?? 256));
-    this.#messages = await consumer.consume({ max_messages: batch });
-    this.#done = this.#run(this.#messages);
+    // A handler that runs long tells the server it is still working, so the message is not redelivered meanwhile.
+    this.#keepAlive = setInterval(() => this.#current?.working(), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
+    this.#done = this.#run(consumer).finally(() => {
+      clearInterval(this.#keepAlive);
+      this.#finished.resolve();
+    });
     return this;
   }
 
-  async #run(messages: ConsumerMessages): Promise<void> {
+  /**
+   * Unbounded: one long `consume`. Bounded (`max`): `fetch` exactly what is still wanted, so no pull request is left
+   * waiting on the server when the subscription ends.
+   */
+  async #run(consumer: Consumer): Promise<void> {
     try {
-      for await (const m of messages) {
-        if (this.#stopping) {
-          m.nak();
-          continue;
-        }
-        await this.#one(m);
-        if (this.#o.max !== undefined && this.#handled >= this.#o.max) this.#stopping = true;
-        if (this.#stopping) messages.stop();
+      const max = this.#o.max;
+      if (max === undefined) {
+        const messages = await consumer.consume({ max_messages: PIPELINE });
+        this.#source = messages;
+        await this.#pipeline(messages);
+        return;
+      }
+      while (!this.#stopping && this.#handled < max) {
+        const batch = await consumer.fetch({ max_messages: Math.min(PIPELINE, max - this.#handled), expires: 5_000 });
+        this.#source = batch;
+        await this.#pipeline(batch);
       }
     } catch (err) {
       this.#o.onError?.(err);
-    } finally {
-      this.#finished.resolve();
     }
   }
 
-  async #one(m: JsMsg): Promise<void> {
-    const accepted = await this.#o.reader.accept(m);
+  /**
+   * Verifies messages in parallel as they arrive (signatures on the thread pool) and handles them one at a time in
+   * stream order. At most PIPELINE messages are between arrival and their handler.
+   */
+  async #pipeline(source: AsyncIterable<JsMsg>): Promise<void> {
+    let tail = Promise.resolve();
+    let inflight = 0;
+    let room: (() => void) | undefined;
+    for await (const m of source) {
+      const verdict = this.#o.reader.verify(m);
+      inflight++;
+      tail = tail.then(async () => {
+        await this.#step(m, await verdict);
+        inflight--;
+        room?.();
+      });
+      if (inflight >= PIPELINE) await new Promise<void>((r) => (room = r));
+      room = undefined;
+    }
+    await tail;
+  }
+
+  async #step(m: JsMsg, verdict: InboundResult): Promise<void> {
+    if (this.#stopping) {
+      m.nak();
+      return;
+    }
+    await this.#one(m, verdict);
+    if (this.#o.max !== undefined && this.#handled >= this.#o.max) this.#stopping = true;
+    if (this.#stopping) this.#source?.stop();
+  }
+
+  async #one(m: JsMsg, verdict: InboundResult): Promise<void> {
+    const accepted = await this.#o.reader.admit(m, verdict);
     if (!accepted) {
       m.term("rejected");
       return;
@@ -93,7 +139,7 @@ export class Subscription {
     const { envelope } = accepted;
     const receipts = accepted.kind === MessageKind.Inbox ? this.#o.receipts : undefined;
     receipts?.delivered(envelope.from, envelope.seq);
-    const keepAlive = setInterval(() => m.working(), Math.max(1_000, (this.#o.ackWaitMs ?? 30_000) / 2));
+    this.#current = m;
     try {
       await this.#o.handler(toDelivery(accepted));
       m.ack();
@@ -103,7 +149,7 @@ export class Subscription {
       this.#o.reader.stats.handlerError();
       await this.#failed(m, accepted, err);
     } finally {
-      clearInterval(keepAlive);
+      this.#current = undefined;
     }
   }
 
@@ -142,10 +188,10 @@ export class Subscription {
     this.#handled++;
   }
 
-  /** Stops taking messages; what is buffered goes back to the server for the next reader. */
+  /** Stops taking messages; what is buffered goes back to the server (nak) for the next reader. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#messages?.stop();
+    this.#source?.stop();
     await this.#done;
   }
 }
