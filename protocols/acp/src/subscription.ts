@@ -8,6 +8,24 @@ import type { InboundResult } from "./inbound-check.js";
 import type { Accepted, Reader } from "./reader.js";
 import type { ReceiptBatcher } from "./receipt-batcher.js";
 
+/**
+ * Acks gathered until the event loop has run this round's I/O callbacks, then sent together: the client writes them
+ * to the socket once instead of once per message (verifications finish on the thread pool one callback at a time).
+ */
+class AckBatch {
+  #pending: JsMsg[] = [];
+
+  add(m: JsMsg): void {
+    if (this.#pending.push(m) === 1) setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    for (const m of batch) m.ack();
+  }
+}
+
 /** Messages between arrival and their handler, per subscription (also the pull batch size). */
 const PIPELINE = 256;
 
@@ -43,6 +61,7 @@ export class Subscription {
   #handled = 0;
   #done: Promise<void> | undefined;
   #current: JsMsg | undefined;
+  readonly #acks = new AckBatch();
   #keepAlive: NodeJS.Timeout | undefined;
   readonly #finished: { resolve: () => void; promise: Promise<void> };
 
@@ -69,6 +88,7 @@ export class Subscription {
     // A handler that runs long tells the server it is still working, so the message is not redelivered meanwhile.
     this.#keepAlive = setInterval(() => this.#current?.working(), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
     this.#done = this.#run(consumer).finally(() => {
+      this.#acks.flush();
       clearInterval(this.#keepAlive);
       this.#finished.resolve();
     });
@@ -142,7 +162,7 @@ export class Subscription {
     this.#current = m;
     try {
       await this.#o.handler(toDelivery(accepted));
-      m.ack();
+      this.#acks.add(m);
       receipts?.processed(envelope.from, envelope.seq);
       this.#handled++;
     } catch (err) {
