@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { canonicalBytes, type Envelope, type UnsignedEnvelope } from "@plexus/core";
 import type { KeyPair } from "./keypair.js";
-import { verifySignature, verifySignatureAsync } from "./keypair.js";
+import { publicKeyFromDid } from "./did-key.js";
+import { verifySignature } from "./keypair.js";
+import { sharedVerifierPool, type VerifierPool } from "./verifier-pool.js";
 
 /**
  * Envelope signatures: Ed25519 by the key of `from` over the RFC 8785 canonical JSON of the envelope without `sig`.
@@ -31,11 +33,32 @@ export function verifyEnvelope(envelope: Envelope): { ok: boolean; hash: string 
   return { ok: verifySignature(envelope.from, bytes, sig), hash: hashOf(bytes) };
 }
 
-/** `verifyEnvelope` with the signature check on libuv's thread pool. */
-export async function verifyEnvelopeAsync(envelope: Envelope): Promise<{ ok: boolean; hash: string }> {
+const publicKeys = new Map<string, Uint8Array | null>();
+
+function publicKeyOf(did: string): Uint8Array | null {
+  let pk = publicKeys.get(did);
+  if (pk === undefined) {
+    try {
+      pk = publicKeyFromDid(did);
+    } catch {
+      pk = null;
+    }
+    if (publicKeys.size >= 10_000) publicKeys.delete(publicKeys.keys().next().value!);
+    publicKeys.set(did, pk);
+  }
+  return pk;
+}
+
+/**
+ * `verifyEnvelope` with the signature checked off the caller's thread, in batches (VerifierPool): what a reader uses,
+ * so its event loop stays free for acks and handlers.
+ */
+export async function verifyEnvelopeAsync(envelope: Envelope, pool: VerifierPool = sharedVerifierPool()): Promise<{ ok: boolean; hash: string }> {
   const bytes = signedBytes(envelope);
-  const sig = Buffer.from(envelope.sig, "base64url");
-  return { ok: await verifySignatureAsync(envelope.from, bytes, sig), hash: hashOf(bytes) };
+  const hash = hashOf(bytes);
+  const pk = publicKeyOf(envelope.from);
+  if (!pk) return { ok: false, hash };
+  return { ok: await pool.verify(pk, bytes, Buffer.from(envelope.sig, "base64url")), hash };
 }
 
 export function envelopeHash(envelope: Envelope | UnsignedEnvelope): string {

@@ -35,8 +35,9 @@ export {
   keyPairFromSeed,
   generateKeyPair,
   verifySignature,
-  verifySignatureAsync,
 } from "./keypair.js";
 export { KEY_NAME_PATTERN, KEY_FILE_VERSION, KeyStore, defaultKeysDir, resolveAgentRef } from "./key-store.js";
 export type { KeyFile, KeyListEntry } from "./key-store.js";
 export { signEnvelope, verifyEnvelope, verifyEnvelopeAsync, envelopeHash } from "./envelope-signature.js";
+export { VerifierPool, sharedVerifierPool } from "./verifier-pool.js";
+export { ed25519Backend } from "./sodium.js";

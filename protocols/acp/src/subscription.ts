@@ -27,7 +27,7 @@ class AckBatch {
 }
 
 /** Messages between arrival and their handler, per subscription (also the pull batch size). */
-const PIPELINE = 256;
+const PIPELINE = 1024;
 
 export type Handler = (delivery: Delivery) => unknown | Promise<unknown>;
 
@@ -61,6 +61,9 @@ export class Subscription {
   #handled = 0;
   #done: Promise<void> | undefined;
   #current: JsMsg | undefined;
+  #tail: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #waiting: (() => void)[] = [];
   readonly #acks = new AckBatch();
   #keepAlive: NodeJS.Timeout | undefined;
   readonly #finished: { resolve: () => void; promise: Promise<void> };
@@ -96,48 +99,57 @@ export class Subscription {
   }
 
   /**
-   * Unbounded: one long `consume`. Bounded (`max`): `fetch` exactly what is still wanted, so no pull request is left
-   * waiting on the server when the subscription ends.
+   * Unbounded: one long `consume`. Bounded (`max`): `fetch` no more than is still wanted, so no pull request is left
+   * waiting on the server when the subscription ends. Either way the next pull overlaps the handling of the last.
    */
   async #run(consumer: Consumer): Promise<void> {
     try {
       const max = this.#o.max;
       if (max === undefined) {
-        const messages = await consumer.consume({ max_messages: PIPELINE });
+        const messages = await consumer.consume({ max_messages: PIPELINE / 2 });
         this.#source = messages;
-        await this.#pipeline(messages);
-        return;
+        await this.#feed(messages);
+      } else {
+        while (!this.#stopping && this.#handled < max) {
+          const want = Math.min(PIPELINE, max - this.#handled - this.#queued);
+          if (want <= 0) {
+            await this.#progress();
+            continue;
+          }
+          const batch = await consumer.fetch({ max_messages: want, expires: 5_000 });
+          this.#source = batch;
+          await this.#feed(batch);
+        }
       }
-      while (!this.#stopping && this.#handled < max) {
-        const batch = await consumer.fetch({ max_messages: Math.min(PIPELINE, max - this.#handled), expires: 5_000 });
-        this.#source = batch;
-        await this.#pipeline(batch);
-      }
+      await this.#tail;
     } catch (err) {
       this.#o.onError?.(err);
     }
   }
 
   /**
-   * Verifies messages in parallel as they arrive (signatures on the thread pool) and handles them one at a time in
-   * stream order. At most PIPELINE messages are between arrival and their handler.
+   * Starts verifying each message as it arrives (signatures on worker threads, in batches) and chains its handling
+   * behind the previous one, so handlers run one at a time in stream order. At most PIPELINE messages are between
+   * arrival and the end of their handling.
    */
-  async #pipeline(source: AsyncIterable<JsMsg>): Promise<void> {
-    let tail = Promise.resolve();
-    let inflight = 0;
-    let room: (() => void) | undefined;
+  async #feed(source: AsyncIterable<JsMsg>): Promise<void> {
     for await (const m of source) {
       const verdict = this.#o.reader.verify(m);
-      inflight++;
-      tail = tail.then(async () => {
+      this.#queued++;
+      this.#tail = this.#tail.then(async () => {
         await this.#step(m, await verdict);
-        inflight--;
-        room?.();
+        this.#queued--;
+        const waiting = this.#waiting;
+        this.#waiting = [];
+        waiting.forEach((wake) => wake());
       });
-      if (inflight >= PIPELINE) await new Promise<void>((r) => (room = r));
-      room = undefined;
+      if (this.#queued >= PIPELINE) await this.#progress();
     }
-    await tail;
+  }
+
+  /** Resolves when the next message finished its handling. */
+  #progress(): Promise<void> {
+    return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
   async #step(m: JsMsg, verdict: InboundResult): Promise<void> {
