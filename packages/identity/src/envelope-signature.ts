@@ -3,7 +3,7 @@ import { canonicalBytes, type Envelope, type UnsignedEnvelope } from "@plexus/co
 import type { KeyPair } from "./keypair.js";
 import { publicKeyFromDid } from "./did-key.js";
 import { verifySignature } from "./keypair.js";
-import { sharedVerifierPool, type VerifierPool } from "./verifier-pool.js";
+import { sharedCryptoPool, type CryptoPool } from "./crypto-pool.js";
 
 /**
  * Envelope signatures: Ed25519 by the key of `from` over the RFC 8785 canonical JSON of the envelope without `sig`.
@@ -18,6 +18,27 @@ function signedBytes(envelope: UnsignedEnvelope | Envelope): Uint8Array {
 
 function hashOf(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("base64url");
+}
+
+/** The bytes an envelope's signature covers, and its hash (what the channel's next envelope names as `prev`). */
+export function signingInput(unsigned: UnsignedEnvelope): { bytes: Uint8Array; hash: string } {
+  const bytes = signedBytes(unsigned);
+  return { bytes, hash: hashOf(bytes) };
+}
+
+/** How many bytes the signature adds to the canonical form on the wire (`,"sig":"<86 characters>"`). */
+export const WIRE_SIGNATURE_BYTES = 95;
+
+/**
+ * The envelope with its signature, and its wire form: the signed canonical bytes with `"sig"` appended as the last
+ * member. No second serialisation; any JSON parser reads it, and a reader recomputes the canonical form anyway.
+ */
+export function attachSignature(unsigned: UnsignedEnvelope, bytes: Uint8Array, sig: string): { envelope: Envelope; wire: Uint8Array } {
+  const tail = Buffer.from(`,"sig":"${sig}"}`);
+  const wire = Buffer.allocUnsafe(bytes.length - 1 + tail.length);
+  wire.set(bytes.subarray(0, bytes.length - 1), 0);
+  wire.set(tail, bytes.length - 1);
+  return { envelope: { ...unsigned, sig }, wire };
 }
 
 export function signEnvelope(unsigned: UnsignedEnvelope, key: KeyPair): { envelope: Envelope; hash: string } {
@@ -50,10 +71,10 @@ function publicKeyOf(did: string): Uint8Array | null {
 }
 
 /**
- * `verifyEnvelope` with the signature checked off the caller's thread, in batches (VerifierPool): what a reader uses,
+ * `verifyEnvelope` with the signature checked off the caller's thread, in batches (CryptoPool): what a reader uses,
  * so its event loop stays free for acks and handlers.
  */
-export async function verifyEnvelopeAsync(envelope: Envelope, pool: VerifierPool = sharedVerifierPool()): Promise<{ ok: boolean; hash: string }> {
+export async function verifyEnvelopeAsync(envelope: Envelope, pool: CryptoPool = sharedCryptoPool()): Promise<{ ok: boolean; hash: string }> {
   const bytes = signedBytes(envelope);
   const hash = hashOf(bytes);
   const pk = publicKeyOf(envelope.from);

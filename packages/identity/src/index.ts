@@ -38,6 +38,7 @@ export {
 } from "./keypair.js";
 export { KEY_NAME_PATTERN, KEY_FILE_VERSION, KeyStore, defaultKeysDir, resolveAgentRef } from "./key-store.js";
 export type { KeyFile, KeyListEntry } from "./key-store.js";
-export { signEnvelope, verifyEnvelope, verifyEnvelopeAsync, envelopeHash } from "./envelope-signature.js";
-export { VerifierPool, sharedVerifierPool } from "./verifier-pool.js";
+export { signEnvelope, signingInput, attachSignature, WIRE_SIGNATURE_BYTES, verifyEnvelope, verifyEnvelopeAsync, envelopeHash } from "./envelope-signature.js";
+export { CryptoPool, sharedCryptoPool } from "./crypto-pool.js";
+export type { PoolSigner } from "./crypto-pool.js";
 export { ed25519Backend } from "./sodium.js";

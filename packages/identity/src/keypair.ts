@@ -7,6 +7,7 @@ import type { KeyObject } from "node:crypto";
 import { PlexusError, ErrorCode } from "@plexus/core";
 import { didFromPublicKey, publicKeyFromDid } from "./did-key.js";
 import { sodium } from "./sodium.js";
+import { sharedCryptoPool, type CryptoPool, type PoolSigner } from "./crypto-pool.js";
 
 export const ED25519_SEED_LENGTH = 32;
 export const ED25519_SIGNATURE_LENGTH = 64;
@@ -29,6 +30,7 @@ export class KeyPair {
   readonly #privateKey: KeyObject;
   /** libsodium's 64-byte secret key (seed ‖ public key), when libsodium is available. */
   readonly #sodiumSecret: Buffer | undefined;
+  readonly #poolSigners = new WeakMap<CryptoPool, PoolSigner>();
 
   /** Prefer `keyPairFromSeed` / `generateKeyPair`. `seed` is copied. */
   constructor(seed: Uint8Array) {
@@ -74,6 +76,20 @@ export class KeyPair {
       return sig.toString("base64url");
     }
     return cryptoSign(null, data, this.#privateKey).toString("base64url");
+  }
+
+  /**
+   * The signature as base64url, made on a CryptoPool worker thread (batched with other signatures). The seed is
+   * copied to the pool's workers on first use.
+   */
+  async signAsync(data: Uint8Array, pool: CryptoPool = sharedCryptoPool()): Promise<string> {
+    let signer = this.#poolSigners.get(pool);
+    if (!signer) {
+      signer = pool.addKey(this.#seed, (d) => this.sign(d));
+      this.#poolSigners.set(pool, signer);
+    }
+    const sig = await pool.sign(signer, data);
+    return Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString("base64url");
   }
 
   /** The 32-byte seed (a copy). The only way the secret leaves this object: handle with care. */

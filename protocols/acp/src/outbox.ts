@@ -13,7 +13,7 @@ import {
   type MeshSubjects,
   type UnsignedEnvelope,
 } from "@plexus/core";
-import { envelopeHash, signEnvelope, type KeyPair } from "@plexus/identity";
+import { attachSignature, envelopeHash, signingInput, WIRE_SIGNATURE_BYTES, type KeyPair } from "@plexus/identity";
 import { channelKey } from "./channel.js";
 
 export interface OutboxOptions {
@@ -51,8 +51,6 @@ interface ChainHead {
   prev: string | undefined;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Signs and stores outgoing envelopes. Keeps each channel's `seq`/`prev` chain; after a restart the chain
  * resumes from the channel's last stored envelope (one lookup per channel on first use).
@@ -75,15 +73,18 @@ export class Outbox {
   async send(kind: MessageKind, target: string, fields: OutgoingFields): Promise<Sent> {
     const targetToken = kind === MessageKind.Topic ? target : agentToken(target);
     const subject = this.#o.subjects.message(kind, targetToken, this.#me);
-    const { envelope, bytes } = await this.#seal(kind, target, subject, fields);
-    const ack = await publishDurably(this.#o.nc, this.#o.js, subject, bytes, {
+    const { envelope, wire } = await this.#seal(kind, target, subject, fields);
+    const ack = await publishDurably(this.#o.nc, this.#o.js, subject, wire, {
       msgID: envelope.id,
       timeoutMs: this.#o.publishTimeoutMs ?? 30_000,
     });
     return { id: envelope.id, seq: envelope.seq, streamSeq: ack.seq, duplicate: ack.duplicate, subject, envelope };
   }
 
-  /** Assigns the channel's next seq synchronously after the head is known, so concurrent sends keep order. */
+  /**
+   * Assigns the channel's next seq and prev synchronously once the head is known (so concurrent sends keep their
+   * order), then has the signature made on the crypto pool's worker thread.
+   */
   async #seal(kind: MessageKind, target: string, subject: string, fields: OutgoingFields) {
     const key = channelKey(kind, target);
     const head = await this.#head(key, subject);
@@ -100,17 +101,15 @@ export class Outbox {
       seq: head.seq + 1,
       ...(head.prev !== undefined ? { prev: head.prev } : {}),
     };
-    const { envelope, hash } = signEnvelope(unsigned, this.#o.key);
-    const bytes = encoder.encode(JSON.stringify(envelope));
+    const { bytes, hash } = signingInput(unsigned);
+    const size = bytes.length + WIRE_SIGNATURE_BYTES;
     const limit = this.#o.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
-    if (bytes.length > limit) {
-      throw new PlexusError(ErrorCode.EnvelopeTooLarge, `envelope is ${bytes.length} bytes; the limit is ${limit}`, {
-        details: { size: bytes.length, limit },
-      });
+    if (size > limit) {
+      throw new PlexusError(ErrorCode.EnvelopeTooLarge, `envelope is ${size} bytes; the limit is ${limit}`, { details: { size, limit } });
     }
     head.seq = unsigned.seq;
     head.prev = hash;
-    return { envelope, bytes };
+    return attachSignature(unsigned, bytes, await this.#o.key.signAsync(bytes));
   }
 
   #head(key: string, subject: string): Promise<ChainHead> {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ed25519Backend, generateKeyPair, VerifierPool, verifySignature } from "../src/index.js";
+import { ed25519Backend, generateKeyPair, CryptoPool, verifySignature } from "../src/index.js";
 
 const msg = new TextEncoder().encode("the signed bytes of an envelope");
 
-async function checkPool(pool: VerifierPool): Promise<void> {
+async function checkPool(pool: CryptoPool): Promise<void> {
   const alice = generateKeyPair();
   const bob = generateKeyPair();
   const good = alice.sign(msg);
@@ -18,14 +18,17 @@ async function checkPool(pool: VerifierPool): Promise<void> {
     pool.verify(new Uint8Array(31), msg, good),
   ]);
   expect(results).toEqual([true, false, false, false, false, false]);
+  // Signatures made on the pool are the ones the key makes itself, for several keys in one batch.
+  const viaPool = await Promise.all([alice, bob, alice].map((k) => k.signAsync(msg, pool)));
+  expect(viaPool).toEqual([alice, bob, alice].map((k) => Buffer.from(k.sign(msg)).toString("base64url")));
   // A batch larger than one worker message, mixed good and bad, answers each in place.
   const many = await Promise.all(Array.from({ length: 1500 }, (_, i) => pool.verify(alice.publicKey, msg, i % 7 === 0 ? flipped : good)));
   expect(many.every((ok, i) => ok === (i % 7 !== 0))).toBe(true);
 }
 
-describe("VerifierPool", () => {
-  it("verifies on worker threads in batches: right answers for good and bad signatures", async () => {
-    const pool = new VerifierPool(2);
+describe("CryptoPool", () => {
+  it("signs and verifies on worker threads in batches: right answers for good and bad signatures", async () => {
+    const pool = new CryptoPool(2);
     try {
       expect(["libsodium", "node:crypto"]).toContain(await pool.backend);
       await checkPool(pool);
@@ -37,7 +40,7 @@ describe("VerifierPool", () => {
   it("gives the same answers on the node:crypto fallback (PLEXUS_ED25519=node)", async () => {
     const before = process.env.PLEXUS_ED25519;
     process.env.PLEXUS_ED25519 = "node";
-    const pool = new VerifierPool(1);
+    const pool = new CryptoPool(1);
     try {
       expect(await pool.backend).toBe("node:crypto");
       await checkPool(pool);
@@ -49,11 +52,12 @@ describe("VerifierPool", () => {
   });
 
   it("after close, checks run inline and stay correct", async () => {
-    const pool = new VerifierPool(1);
+    const pool = new CryptoPool(1);
     await pool.close();
     const k = generateKeyPair();
     expect(await pool.verify(k.publicKey, msg, k.sign(msg))).toBe(true);
     expect(await pool.verify(k.publicKey, msg, new Uint8Array(64))).toBe(false);
+    expect(await k.signAsync(msg, pool)).toBe(Buffer.from(k.sign(msg)).toString("base64url"));
   });
 });
 
