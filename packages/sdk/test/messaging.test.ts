@@ -124,6 +124,24 @@ describe("redelivery and dead letters", () => {
   });
 });
 
+describe("slow handlers", () => {
+  it("a handler that outlives the ack wait, and the messages queued behind it, are not redelivered meanwhile", { timeout: 20_000 }, async () => {
+    const mesh = freshMesh();
+    const alice = await agents.make(mesh);
+    const bob = await agents.make(mesh, { ackWaitMs: 1_000 });
+    for (let i = 0; i < 3; i++) await alice.send(bob.did, i);
+    const seen: [unknown, number][] = [];
+    const sub = await bob.listen(async (d) => {
+      seen.push([d.body, d.attempt]);
+      if (d.body === 0) await new Promise((r) => setTimeout(r, 2_500));
+    });
+    await until(() => seen.length >= 3, 10_000, "three messages");
+    await new Promise((r) => setTimeout(r, 1_500));
+    await sub.stop();
+    expect(seen).toEqual([[0, 1], [1, 1], [2, 1]]);
+  });
+});
+
 describe("topics", () => {
   it("fan out to every subscription, and to exactly one member of a group", async () => {
     const mesh = freshMesh();

@@ -60,7 +60,8 @@ export class Subscription {
   #stopping = false;
   #handled = 0;
   #done: Promise<void> | undefined;
-  #current: JsMsg | undefined;
+  /** Messages received and not yet finished: the keep-alive tells the server each is still being worked on. */
+  readonly #held = new Set<JsMsg>();
   #tail: Promise<void> = Promise.resolve();
   #queued = 0;
   #waiting: (() => void)[] = [];
@@ -88,8 +89,9 @@ export class Subscription {
     const { jsm, subjects, spec, js } = this.#o;
     await ensureConsumer(jsm, subjects.stream, spec);
     const consumer = await js.consumers.get(subjects.stream, spec.name);
-    // A handler that runs long tells the server it is still working, so the message is not redelivered meanwhile.
-    this.#keepAlive = setInterval(() => this.#current?.working(), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
+    // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
+    // it is not redelivered meanwhile.
+    this.#keepAlive = setInterval(() => this.#held.forEach((m) => m.working()), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
     this.#done = this.#run(consumer).finally(() => {
       this.#acks.flush();
       clearInterval(this.#keepAlive);
@@ -136,8 +138,16 @@ export class Subscription {
     for await (const m of source) {
       const verdict = this.#o.reader.verify(m);
       this.#queued++;
+      this.#held.add(m);
       this.#tail = this.#tail.then(async () => {
-        await this.#step(m, await verdict);
+        try {
+          await this.#step(m, await verdict);
+        } catch (err) {
+          // Never break the chain: an unexpected failure returns the message for redelivery.
+          this.#o.onError?.(err);
+          m.nak(1_000);
+        }
+        this.#held.delete(m);
         this.#queued--;
         const waiting = this.#waiting;
         this.#waiting = [];
@@ -171,7 +181,6 @@ export class Subscription {
     const { envelope } = accepted;
     const receipts = accepted.kind === MessageKind.Inbox ? this.#o.receipts : undefined;
     receipts?.delivered(envelope.from, envelope.seq);
-    this.#current = m;
     try {
       await this.#o.handler(toDelivery(accepted));
       this.#acks.add(m);
@@ -180,8 +189,6 @@ export class Subscription {
     } catch (err) {
       this.#o.reader.stats.handlerError();
       await this.#failed(m, accepted, err);
-    } finally {
-      this.#current = undefined;
     }
   }
 
