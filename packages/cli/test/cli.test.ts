@@ -370,16 +370,23 @@ describe("plexus CLI", { concurrent: true, timeout: 30_000 }, () => {
     }
   });
 
-  it("rejected --json: total 0 on a fresh mesh, then the refused envelope with its reason", async () => {
+  it("rejected --json: a clear error for a mesh that does not exist, total 0 on a fresh mesh, then the refused envelope with its reason", async () => {
     const s = scope();
     const { run, reap } = cli();
     try {
+      const missing = await run(s.args("rejected", "--json"));
+      expect(missing.code).toBe(1);
+      expect(missing.stderr.trim().split("\n")).toHaveLength(1);
+      expect(missing.stderr).toContain(`no mesh "${s.mesh}"`);
+
+      // An agent that listens once creates the mesh's stream.
+      const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();
+      expect((await run(s.args("listen", "--as", "bob", "--timeout", "0.3"))).code).toBe(0);
       const fresh = await run(s.args("rejected", "--json"));
       expect(fresh.code, fresh.stderr).toBe(0);
       expect(JSON.parse(fresh.stdout)).toEqual({ total: 0, byReason: {}, records: [] });
 
       // A forged message straight onto bob's inbox subject: bob's reader refuses and records it.
-      const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();
       const token = bobDid.slice("did:key:".length);
       const nc = await connectBus({ servers: nats.url });
       try {

@@ -18,6 +18,10 @@ export const ErrorCode = {
   Timeout: "TIMEOUT",
   Closed: "CLOSED",
   ConfigInvalid: "CONFIG_INVALID",
+  AuditFork: "AUDIT_FORK",
+  AuditConflict: "AUDIT_CONFLICT",
+  AuditStoreFailed: "AUDIT_STORE_FAILED",
+  MeshNotFound: "MESH_NOT_FOUND",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,6 +1,8 @@
 export { Agent } from "./agent.js";
 export type { SendOptions, SendResult, ListenOptions, SubscribeOptions, RequestOptions } from "./agent.js";
 export type { AgentOptions } from "./options.js";
+export { listRejected, listDeadLetters } from "./ops.js";
+export type { OpsOptions } from "./ops.js";
 export type { Delivery, Handler, Receipt, ReceiptStatus, ReaderCounts, Subscription, Listed, OrderInfo, OrderStatus } from "@plexus/acp";
 export { deliveryJson } from "@plexus/acp";
 export { KeyStore, generateKeyPair, keyPairFromSeed, defaultKeysDir } from "@plexus/identity";

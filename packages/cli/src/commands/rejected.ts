@@ -1,7 +1,6 @@
-import { generateKeyPair } from "@plexus/sdk";
+import { listRejected } from "@plexus/sdk";
 import { intOption, positionalArgs, type CommandDef } from "../common-options.js";
 import { shortDid } from "../output.js";
-import { connectAgent } from "../session.js";
 
 /** Reasons are counted over at most this many of the newest records (listing reads the records from the stream). */
 const COUNT_CAP = 10_000;
@@ -26,14 +25,7 @@ Options:
     const limit = intOption(values, "limit", "rejected", 0) ?? 100;
     positionalArgs(positionals, [], "rejected");
 
-    // Reading the records needs no identity of its own: a throwaway key connects.
-    const agent = await connectAgent(common, generateKeyPair(), out);
-    let listed;
-    try {
-      listed = await agent.rejected({ limit: Math.max(limit, COUNT_CAP) });
-    } finally {
-      await agent.close();
-    }
+    const listed = await listRejected({ nats: common.nats, mesh: common.mesh, limit: Math.max(limit, COUNT_CAP) });
     const byReason: Record<string, number> = {};
     for (const r of listed.records) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
     const records = limit === 0 ? [] : listed.records.slice(-limit);
