@@ -277,6 +277,13 @@ describe("plexus CLI", { concurrent: true, timeout: 30_000 }, () => {
       const sent = await run(s.args("send", "--as", "alice", "--to", "bob", "x", "--await-receipt"));
       expect(sent.code).toBe(1);
       expect(lines(sent.stderr).at(-1)).toMatch(/^plexus: message [0-9A-Z]{26} failed at did:key:\S+ after 1 attempt: cannot summarise that$/);
+      // The operator finds it among the dead letters, whole.
+      const dead = await run(s.args("dead-letters", "--json"));
+      expect(dead.code, dead.stderr).toBe(0);
+      const report = JSON.parse(dead.stdout) as { total: number; records: { reason: string; attempts: number; envelope: { body: unknown } }[] };
+      expect(report.total).toBe(1);
+      expect(report.records[0]).toMatchObject({ reason: "cannot summarise that", attempts: 1, envelope: { body: "x" } });
+      expect((await run(s.args("dead-letters"))).stdout).toContain("after 1 attempts: cannot summarise that");
     } finally {
       await bob?.close();
       await reap();

@@ -1,4 +1,5 @@
 import type { CommandDef } from "../common-options.js";
+import { deadLettersCommand } from "./dead-letters.js";
 import { keysCommand } from "./keys.js";
 import { listenCommand } from "./listen.js";
 import { publishCommand } from "./publish.js";
@@ -8,7 +9,7 @@ import { subscribeCommand } from "./subscribe.js";
 import { upCommand } from "./up.js";
 
 /** In the order `plexus --help` lists them. */
-export const COMMANDS: readonly CommandDef[] = [upCommand, keysCommand, sendCommand, listenCommand, publishCommand, subscribeCommand, rejectedCommand];
+export const COMMANDS: readonly CommandDef[] = [upCommand, keysCommand, sendCommand, listenCommand, publishCommand, subscribeCommand, rejectedCommand, deadLettersCommand];
 
 export function findCommand(name: string): CommandDef | undefined {
   return COMMANDS.find((c) => c.name === name);
