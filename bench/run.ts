@@ -9,6 +9,7 @@ import { log } from "./lib.js";
 /** name -> module (loaded on demand). Adding a benchmark is one line here. */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   acp: () => import("./acp.js"),
+  audit: () => import("./audit.js"),
 };
 
 const FLAGS = ["--quick"] as const;

@@ -70,7 +70,8 @@ export function parseCommandArgs(def: CommandDef, argv: string[]): Parsed {
   const wantsHelp = argv.some((a) => a === "--help" || a === "-h");
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...def.options }, allowPositionals: true, strict: true }) as {
+    const options = { ...COMMON_OPTIONS, ...def.options };
+    parsed = parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: true, strict: true }) as {
       values: OptionValues;
       positionals: string[];
     };
@@ -96,6 +97,21 @@ export function parseCommandArgs(def: CommandDef, argv: string[]): Parsed {
     json: values["json"] === true,
   };
   return { help: false, common, values, positionals };
+}
+
+/** `--since -15m`: a value that starts with "-" and a digit (a time ago) is the flag's value, not another flag. */
+function joinDashValues(argv: string[], options: OptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    if (arg === "--") return [...out, ...argv.slice(i)];
+    if (arg.startsWith("--") && options[arg.slice(2)]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /** parseArgs's messages are long and mention `strict`; keep the part the user needs. */

@@ -10,7 +10,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
-import { Agent, KeyStore } from "@plexus/sdk";
+import { openJetStreamAuditStore } from "@plexus/audit";
+import { Agent, generateKeyPair, KeyStore } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "plexus.js");
@@ -417,27 +418,37 @@ describe("plexus CLI", { concurrent: true, timeout: 30_000 }, () => {
     }
   });
 
-  it("up: starts nats-server, prints its URL, serves clients; SIGINT stops it and exits 0", async () => {
+  it("up: starts nats-server and the audit sealer, prints its URL, serves clients; SIGINT stops it and exits 0", async () => {
     const s = scope();
     const data = join(root, `data-${++dirCounter}`);
     const port = await freePort();
     const { run, start, reap } = cli();
     let serverPid = 0;
     try {
-      const up = start(["up", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--json"]);
+      const up = start(["up", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--keys", s.keys, "--json"]);
       await up.waitFor("\n", 20_000, "stdout");
-      const info = JSON.parse(up.stdout()) as { nats: string; mesh: string; stream: string; data: string; pid: number };
+      const info = JSON.parse(up.stdout()) as { nats: string; mesh: string; stream: string; data: string; pid: number; registry: string };
       expect(info).toMatchObject({ nats: `nats://127.0.0.1:${port}`, mesh: s.mesh, stream: `PLEXUS_${s.mesh.toUpperCase()}`, data });
       serverPid = info.pid;
       expect(alive(serverPid)).toBe(true);
       expect((await stat(data)).isDirectory()).toBe(true);
 
+      // The registry key that signs audit checkpoints was created in --keys.
+      expect(info.registry).toBe((await new KeyStore(s.keys).load("registry")).did);
+
+      // What an agent sends is sealed into the audit chain by the sealer `up` runs.
       const nc = await connectBus({ servers: info.nats });
-      await nc.flush();
+      const agent = await Agent.connect({ key: generateKeyPair(), nats: nc, mesh: s.mesh });
+      await agent.send(agent.did, "to myself");
+      const audit = await openJetStreamAuditStore({ nc, mesh: s.mesh });
+      const deadline = Date.now() + 10_000;
+      while ((await audit.head()).size < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect((await audit.head()).size).toBeGreaterThanOrEqual(1);
+      await agent.close();
       await nc.close();
 
       // A second `up` on the same port: a clear error pointing at --nats-port.
-      const clash = await run(["up", "--data", join(root, `data-${++dirCounter}`), "--nats-port", String(port)]);
+      const clash = await run(["up", "--data", join(root, `data-${++dirCounter}`), "--nats-port", String(port), "--keys", s.keys]);
       expect(clash.code).toBe(1);
       expect(lines(clash.stderr)).toHaveLength(1);
       expect(clash.stderr).toContain("--nats-port");

@@ -1,4 +1,5 @@
 import type { CommandDef } from "../common-options.js";
+import { auditCommand } from "./audit.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { keysCommand } from "./keys.js";
 import { listenCommand } from "./listen.js";
@@ -9,7 +10,7 @@ import { subscribeCommand } from "./subscribe.js";
 import { upCommand } from "./up.js";
 
 /** In the order `plexus --help` lists them. */
-export const COMMANDS: readonly CommandDef[] = [upCommand, keysCommand, sendCommand, listenCommand, publishCommand, subscribeCommand, rejectedCommand, deadLettersCommand];
+export const COMMANDS: readonly CommandDef[] = [upCommand, keysCommand, sendCommand, listenCommand, publishCommand, subscribeCommand, rejectedCommand, deadLettersCommand, auditCommand];
 
 export function findCommand(name: string): CommandDef | undefined {
   return COMMANDS.find((c) => c.name === name);

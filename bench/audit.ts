@@ -1,0 +1,146 @@
+/**
+ * `npm run bench -- audit`: the audit chain against the mesh it seals, in one run on one nats-server.
+ *
+ * 1. Mesh maximum: alice sends N signed direct messages as fast as the mesh stores them (512 in flight): the rate at
+ *    which events enter the log, the baseline the sealer must beat by 2×.
+ * 2. Sealer throughput: a sealer starts on that log from position 1 and seals all N; links/s until it has caught up.
+ * 3. Sealer lag at 1,000 msg/s: a sealer follows a second mesh live while alice sends at a fixed 1,000 msg/s; for each
+ *    event, the time from its PubAck to the moment its link was appended (seen by a plain NATS subscriber on the chain
+ *    subject). p50/p99/max.
+ * 4. Verification: verifyStore recomputes the whole chain of (1) from the raw log and the links, and checks the
+ *    checkpoints; events/s. Also an export to a JSON Lines file and `verify --file` speed on it.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { auditStreamNames, exportStore, openJetStreamAuditStore, readExport, startSealer, verifyChain, verifyStore } from "@plexus/audit";
+import { connectBus } from "@plexus/bus";
+import { generateKeyPair } from "@plexus/identity";
+import { Agent } from "@plexus/sdk";
+import { environment, log, now, paced, percentile, pipelined, rate, round, startBenchServer, type BenchOptions, type BenchResult } from "./lib.js";
+
+export const description = "audit chain: sealer throughput vs the mesh's max rate, sealer lag at 1,000 msg/s, verification speed";
+
+const WINDOW = 512;
+const LAG_RATE = 1_000;
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const n = options.quick ? 5_000 : 50_000;
+  const lagSeconds = options.quick ? 2 : 5;
+  const server = await startBenchServer();
+  const nc = await connectBus({ servers: server.url, name: "bench-audit" });
+  const registry = generateKeyPair();
+  const tmp = await mkdtemp(join(tmpdir(), "plexus-bench-audit-"));
+  const agents: Agent[] = [];
+  try {
+    log(`audit: nats-server ${server.version} at ${server.url}; n=${n}; lag run ${lagSeconds} s at ${LAG_RATE}/s${options.quick ? " (quick)" : ""}`);
+    // 1. The mesh's own maximum rate of stored events.
+    const mesh = "bench-audit";
+    const alice = await Agent.connect({ key: generateKeyPair(), nats: server.url, mesh });
+    const bob = generateKeyPair();
+    agents.push(alice);
+    await alice.send(bob.did, { warmup: true });
+    const t0 = now();
+    await pipelined(n - 1, WINDOW, (i) => alice.send(bob.did, { i, note: "an event for the audit chain" }));
+    const meshMs = now() - t0;
+    const meshRate = rate(n - 1, meshMs);
+    log(`audit: mesh stored ${n} events at ${meshRate}/s`);
+
+    // 2. Sealer throughput from position 1 to the end.
+    const store = await openJetStreamAuditStore({ nc, mesh });
+    const t1 = now();
+    const sealer = await startSealer({ nc, mesh, store, key: registry });
+    await sealer.caughtUp();
+    const sealMs = now() - t1;
+    const sealed = sealer.stats().head.size;
+    await sealer.stop();
+    const sealRate = rate(sealed, sealMs);
+    log(`audit: sealer sealed ${sealed} events at ${sealRate}/s (${round(sealRate / meshRate, 2)}× the mesh's rate)`);
+
+    // 4. Verification of that chain, live and from an export file.
+    const t2 = now();
+    const report = await verifyStore({ nc, mesh, store });
+    const verifyMs = now() - t2;
+    if (!report.ok) throw new Error(`verification failed at ${report.position}: ${report.kind}`);
+    const verifyRate = rate(report.verified, verifyMs);
+    log(`audit: verified ${report.verified} events live at ${verifyRate}/s`);
+    const file = join(tmp, "export.jsonl");
+    await exportStore({ nc, mesh, store, out: createWriteStream(file) });
+    const exportBytes = (await stat(file)).size;
+    const t3 = now();
+    const source = await readExport(file);
+    const fileReport = await verifyChain(source);
+    const fileMs = now() - t3;
+    if (!fileReport.ok) throw new Error(`export verification failed at ${fileReport.position}: ${fileReport.kind}`);
+    const fileRate = rate(fileReport.verified, fileMs);
+    log(`audit: verified the ${Math.round(exportBytes / 1e6)} MB export at ${fileRate}/s`);
+    await store.close();
+
+    // 3. Sealer lag while following live traffic at a fixed rate.
+    const lag = await lagRun(server.url, nc, registry, lagSeconds, agents);
+    log(`audit: sealer lag at ${LAG_RATE}/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms over ${lag.samples} events`);
+
+    return {
+      bench: "audit",
+      mesh_msgs_per_s: meshRate,
+      sealer_events_per_s: sealRate,
+      sealer_ratio: round(sealRate / meshRate, 2),
+      sealer_lag_p50_ms: lag.p50,
+      sealer_lag_p99_ms: lag.p99,
+      sealer_lag_max_ms: lag.max,
+      verify_events_per_s: verifyRate,
+      verify_file_events_per_s: fileRate,
+      export_bytes: exportBytes,
+      n,
+      targets: { sealer_ratio: 2, verify_events_per_s: 100_000 },
+      meets_targets: sealRate / meshRate >= 2 && verifyRate >= 100_000,
+      quick: options.quick,
+      nats_server: server.version,
+      ...environment(),
+      date: new Date().toISOString(),
+    };
+  } finally {
+    await Promise.allSettled(agents.map((a) => a.close()));
+    await nc.close().catch(() => undefined);
+    await server.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function lagRun(url: string, nc: Awaited<ReturnType<typeof connectBus>>, registry: ReturnType<typeof generateKeyPair>, seconds: number, agents: Agent[]) {
+  const mesh = "bench-audit-lag";
+  const alice = await Agent.connect({ key: generateKeyPair(), nats: url, mesh });
+  agents.push(alice);
+  const bob = generateKeyPair();
+  await alice.send(bob.did, { warmup: true });
+  const store = await openJetStreamAuditStore({ nc, mesh });
+  const sealer = await startSealer({ nc, mesh, store, key: registry });
+  await sealer.caughtUp();
+  const acked = new Map<number, number>();
+  const sealedAt = new Map<number, number>();
+  const sub = nc.subscribe(auditStreamNames(mesh).chainSubject, {
+    callback: (_err, m) => {
+      const link = JSON.parse(new TextDecoder().decode(m.data)) as { n: number };
+      sealedAt.set(link.n, now());
+    },
+  });
+  const sends: Promise<unknown>[] = [];
+  await paced(seconds * LAG_RATE, LAG_RATE, () => {
+    sends.push(alice.send(bob.did, { at: Date.now() }).then((r) => acked.set(r.streamSeq, now())));
+  });
+  await Promise.all(sends);
+  await sealer.caughtUp();
+  await new Promise((r) => setTimeout(r, 50));
+  sub.unsubscribe();
+  await sealer.stop();
+  await store.close();
+  const lags: number[] = [];
+  for (const [position, at] of acked) {
+    const sealed = sealedAt.get(position);
+    if (sealed !== undefined) lags.push(Math.max(0, sealed - at));
+  }
+  lags.sort((a, b) => a - b);
+  if (lags.length < acked.size) log(`audit: WARNING: ${acked.size - lags.length} links were not seen by the chain subscriber`);
+  return { p50: round(percentile(lags, 50), 2), p99: round(percentile(lags, 99), 2), max: round(lags.at(-1) ?? 0, 2), samples: lags.length };
+}

@@ -1,0 +1,324 @@
+/**
+ * The sealer: follows the mesh log in order and appends one link per event to the audit chain.
+ *
+ * Two loops share a queue of computed links. The reader follows the mesh stream with an ordered consumer from the
+ * chain's head on and computes each link (h_n from h_{n-1}). The writer appends the queued links in batches, all of a
+ * batch in flight at once on the one connection, each with its own expected size (the server applies them in order).
+ *
+ * Several sealers may run on one mesh. An append that finds its position taken (a conflict) or whose outcome is unknown
+ * (an error) makes the writer re-read the chain's size; positions another sealer wrote are then read back and compared
+ * with the links this sealer computed for the same events. Equal: carry on after them. Different: the chain forked,
+ * reported as AUDIT_FORK through `onError`, and the sealer stops.
+ */
+import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ensureMeshStream } from "@plexus/bus";
+import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import { eventHash, makeLink } from "../chain.js";
+import { logEvent, meshLogEnd } from "../store/mesh-log.js";
+import { READ_BATCH, release } from "../store/stream-range.js";
+import type { AuditStore, ChainHead, ChainLink } from "../types.js";
+import { CheckpointSchedule } from "./schedule.js";
+
+export interface SealerOptions {
+  nc: NatsConnection;
+  mesh: string;
+  store: AuditStore;
+  /** The registry's key: it signs the checkpoints. */
+  key: KeyPair;
+  /** Sign a checkpoint after this many new links (default 1000)... */
+  checkpointEvery?: number;
+  /** ...or after this long when the head moved (ms, default 5000). */
+  checkpointIntervalMs?: number;
+  /** Appends in flight at once (default 512). */
+  pipeline?: number;
+  /** Errors the sealer survives (it retries), and the one it does not: AUDIT_FORK, after which it has stopped. */
+  onError?: (err: unknown) => void;
+}
+
+export interface SealerStats {
+  /** Links this sealer appended. */
+  sealed: number;
+  /** Links read back after a conflict and found equal to this sealer's (mostly another sealer's appends). */
+  verified: number;
+  /** Appends refused because another writer had taken the position. */
+  conflicts: number;
+  /** Checkpoints this sealer signed and stored. */
+  checkpoints: number;
+  /** The chain head this sealer has confirmed (stored, and equal to what it computed). */
+  head: ChainHead;
+  /** Mesh events seen but not yet confirmed in the chain. */
+  lagEvents: number;
+  state: "running" | "stopped" | "failed";
+}
+
+export interface Sealer extends AsyncDisposable {
+  /** Resolves when the chain covers the mesh log as it is when called; rejects if the sealer stops or fails first. */
+  caughtUp(): Promise<void>;
+  stats(): SealerStats;
+  /** Finishes the appends in flight, signs a last checkpoint if the head moved, and stops. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_PIPELINE = 512;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts sealing `mesh` into `store`. Checks first that the chain's head seals the mesh event at its position. */
+export async function startSealer(options: SealerOptions): Promise<Sealer> {
+  await ensureMeshStream(options.nc, options.mesh);
+  const head = await options.store.head();
+  await checkHeadAgainstLog(options, head);
+  const sealer = new SealerImpl(options, head);
+  sealer.start();
+  return sealer;
+}
+
+async function checkHeadAgainstLog(o: SealerOptions, head: ChainHead): Promise<void> {
+  if (head.size === 0) return;
+  const jsm = await jetstreamManager(o.nc);
+  const [link, event] = await Promise.all([o.store.link(head.size), jsm.streams.getMessage(meshSubjects(o.mesh).stream, { seq: head.size })]);
+  if (!event || !link || link.hash !== head.hash || link.event !== eventHash(event.subject, event.data)) {
+    throw forkError(head.size, "the chain's head does not seal the mesh event at its position", { stored: link?.hash, logHasEvent: !!event });
+  }
+}
+
+function forkError(position: number, what: string, details: Record<string, unknown> = {}): PlexusError {
+  return new PlexusError(ErrorCode.AuditFork, `audit chain fork at position ${position}: ${what}`, { details: { position, ...details } });
+}
+
+class SealerImpl implements Sealer {
+  readonly #o: SealerOptions;
+  readonly #pipeline: number;
+  readonly #stats: Omit<SealerStats, "head" | "lagEvents" | "state"> = { sealed: 0, verified: 0, conflicts: 0, checkpoints: 0 };
+  readonly #checkpoints: CheckpointSchedule;
+  /** Computed links not yet confirmed, in position order. */
+  readonly #pending: ChainLink[] = [];
+  readonly #waiters: { target: number; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #confirmed: ChainHead;
+  /** The chain is known to hold at least this many links (another sealer may be ahead of this one). */
+  #known: number;
+  #prev: string;
+  #next: number;
+  #logEnd: number;
+  #state: SealerStats["state"] = "running";
+  #failure: unknown;
+  #wake: (() => void) | undefined;
+  #reading: { consumer: Consumer; messages: ConsumerMessages } | undefined;
+  #loops: Promise<unknown> | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(o: SealerOptions, head: ChainHead) {
+    this.#o = o;
+    this.#pipeline = Math.max(1, o.pipeline ?? DEFAULT_PIPELINE);
+    this.#confirmed = head;
+    this.#known = head.size;
+    this.#prev = head.hash;
+    this.#next = head.size + 1;
+    this.#logEnd = head.size;
+    this.#checkpoints = new CheckpointSchedule({
+      store: o.store,
+      key: o.key,
+      every: o.checkpointEvery ?? 1_000,
+      intervalMs: o.checkpointIntervalMs ?? 5_000,
+      head: () => this.#confirmed,
+      onStored: () => void this.#stats.checkpoints++,
+      onError: (err) => this.#report(err),
+    });
+  }
+
+  start(): void {
+    this.#checkpoints.start();
+    this.#loops = Promise.all([this.#readLoop(), this.#writeLoop()]);
+  }
+
+  stats(): SealerStats {
+    const head = { ...this.#confirmed };
+    return { ...this.#stats, head, lagEvents: Math.max(0, this.#logEnd - head.size), state: this.#state };
+  }
+
+  async caughtUp(): Promise<void> {
+    const end = await meshLogEnd(this.#o.nc, this.#o.mesh);
+    this.#logEnd = Math.max(this.#logEnd, end);
+    if (this.#confirmed.size >= end) return;
+    if (this.#state !== "running") throw this.#failure ?? closedError();
+    return new Promise((resolve, reject) => this.#waiters.push({ target: end, resolve, reject }));
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#state === "running") this.#state = "stopped";
+    this.#stopReading();
+    this.#wake?.();
+    await this.#loops;
+    await this.#checkpoints.stop(this.#state === "stopped");
+    this.#rejectWaiters(this.#failure ?? closedError());
+  }
+
+  // ---- reader: the mesh log in order, one computed link per event ----
+
+  async #readLoop(): Promise<void> {
+    const js = jetstream(this.#o.nc);
+    const stream = meshSubjects(this.#o.mesh).stream;
+    let pause = 100;
+    while (this.#state === "running") {
+      try {
+        const consumer = await js.consumers.get(stream, { opt_start_seq: this.#next });
+        const messages = await consumer.consume({ max_messages: READ_BATCH });
+        this.#reading = { consumer, messages };
+        if (this.#state !== "running") break;
+        for await (const m of messages) {
+          const event = logEvent(m);
+          if (event.n !== this.#next) {
+            // Sequences of the mesh stream never skip or restart unless the stream itself was deleted and recreated.
+            this.#fail(new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log jumped from ${this.#next - 1} to ${event.n}`, { details: { position: this.#next } }));
+            break;
+          }
+          this.#logEnd = Math.max(this.#logEnd, event.n + m.info.pending);
+          const link = makeLink(this.#prev, event);
+          this.#prev = link.hash;
+          this.#next++;
+          this.#pending.push(link);
+          this.#wake?.();
+          if (this.#pending.length >= this.#pipeline * 8) await this.#until(() => this.#pending.length < this.#pipeline * 4);
+        }
+        pause = 100;
+      } catch (err) {
+        if (this.#state !== "running") break;
+        this.#report(err);
+        await sleep(pause);
+        pause = Math.min(pause * 2, 5_000);
+      } finally {
+        this.#stopReading();
+      }
+    }
+  }
+
+  #stopReading(): void {
+    const reading = this.#reading;
+    this.#reading = undefined;
+    if (reading) void release(reading.consumer, reading.messages);
+  }
+
+  // ---- writer: pipelined appends, reconciliation after conflicts ----
+
+  async #writeLoop(): Promise<void> {
+    let pause = 50;
+    while (this.#state === "running") {
+      if (this.#pending.length === 0) {
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      const batch = this.#pending.slice(0, this.#pipeline);
+      try {
+        const settled = batch[0]!.n <= this.#known ? await this.#verify(batch) : await this.#append(batch);
+        if (settled) pause = 50;
+        else {
+          await sleep(pause);
+          pause = Math.min(pause * 2, 2_000);
+        }
+      } catch (err) {
+        if ((err as PlexusError).code === ErrorCode.AuditFork) return this.#fail(err);
+        this.#report(err);
+        await sleep(pause);
+        pause = Math.min(pause * 2, 2_000);
+      }
+    }
+  }
+
+  /** Appends a batch. False when an append failed with an error (the caller backs off before the next round). */
+  async #append(batch: ChainLink[]): Promise<boolean> {
+    const results = await Promise.allSettled(batch.map((link) => this.#o.store.append(link, link.n - 1)));
+    let done = 0;
+    while (done < results.length && isOk(results[done]!)) done++;
+    this.#stats.sealed += done;
+    this.#confirm(batch, done);
+    if (done === results.length) return true;
+    // Some position is taken, or an outcome is unknown: find out how far the chain really goes.
+    this.#stats.conflicts += results.filter((r) => r.status === "fulfilled" && !r.value.ok).length;
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failure) this.#report(failure.reason);
+    this.#known = Math.max(this.#known, (await this.#o.store.head()).size);
+    return failure === undefined;
+  }
+
+  /** Compares links of this batch that the chain already holds with what is stored. */
+  async #verify(batch: ChainLink[]): Promise<boolean> {
+    const mine = batch.filter((l) => l.n <= this.#known);
+    const last = mine[mine.length - 1]!;
+    let checked = 0;
+    for await (const stored of this.#o.store.links(mine[0]!.n, last.n)) {
+      const own = mine[checked];
+      if (!own) break;
+      if (stored.n !== own.n || stored.event !== own.event || stored.hash !== own.hash) {
+        throw forkError(own.n, "another writer stored a different link", { stored: stored.hash, computed: own.hash });
+      }
+      checked++;
+    }
+    this.#stats.verified += checked;
+    this.#confirm(batch, checked);
+    // Fewer than expected: the chain is shorter than believed (it cannot shrink: a stale size), so append the rest.
+    if (checked < mine.length) this.#known = this.#confirmed.size;
+    return true;
+  }
+
+  #confirm(batch: ChainLink[], count: number): void {
+    if (count === 0) return;
+    const last = batch[count - 1]!;
+    this.#pending.splice(0, count);
+    this.#confirmed = { size: last.n, hash: last.hash };
+    this.#known = Math.max(this.#known, last.n);
+    this.#checkpoints.headMoved();
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!;
+      if (w.target <= last.n) {
+        this.#waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  // ---- failure and errors ----
+
+  #fail(err: unknown): void {
+    this.#state = "failed";
+    this.#failure = err;
+    this.#report(err);
+    this.#stopReading();
+    this.#wake?.();
+    this.#rejectWaiters(err);
+  }
+
+  #rejectWaiters(err: unknown): void {
+    for (const w of this.#waiters.splice(0)) w.reject(err);
+  }
+
+  #report(err: unknown): void {
+    try {
+      this.#o.onError?.(err);
+    } catch {
+      // a failing error handler must not stop the sealer
+    }
+  }
+
+  async #until(cond: () => boolean): Promise<void> {
+    while (!cond() && this.#state === "running") await sleep(1);
+  }
+}
+
+function isOk(r: PromiseSettledResult<{ ok: boolean }>): boolean {
+  return r.status === "fulfilled" && r.value.ok;
+}
+
+function closedError(): PlexusError {
+  return new PlexusError(ErrorCode.Closed, "the sealer was stopped");
+}

@@ -1,0 +1,64 @@
+/**
+ * How links and checkpoints are stored: one compact JSON object each, the same fields as the wire types. Both backends
+ * use these. A stored record that does not parse is not an I/O error but evidence: `decodeLink` turns it into a link
+ * with empty hashes at its stored position, so a verifier names that position as altered instead of stopping.
+ */
+import type { ChainLink, Checkpoint } from "../types.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function linkRecord(link: ChainLink): { n: number; event: string; hash: string; subject: string; storedAt: number } {
+  return { n: link.n, event: link.event, hash: link.hash, subject: link.subject, storedAt: link.storedAt };
+}
+
+export function encodeLink(link: ChainLink): Uint8Array {
+  return encoder.encode(JSON.stringify(linkRecord(link)));
+}
+
+/** A link from its stored form; `position` is where the store holds it (used when the record is unreadable). */
+export function decodeLink(data: Uint8Array | unknown, position: number): ChainLink {
+  const v = parse(data);
+  if (
+    typeof v?.n === "number" &&
+    typeof v.event === "string" &&
+    typeof v.hash === "string" &&
+    typeof v.subject === "string" &&
+    typeof v.storedAt === "number"
+  ) {
+    return { n: v.n, event: v.event, hash: v.hash, subject: v.subject, storedAt: v.storedAt };
+  }
+  return { n: position, event: "", hash: "", subject: "", storedAt: 0 };
+}
+
+export function checkpointRecord(cp: Checkpoint): { size: number; head: string; at: number; signer: string; sig: string } {
+  return { size: cp.size, head: cp.head, at: cp.at, signer: cp.signer, sig: cp.sig };
+}
+
+export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
+  return encoder.encode(JSON.stringify(checkpointRecord(cp)));
+}
+
+/** A checkpoint from its stored form; an unreadable record becomes an unsigned checkpoint, which never verifies. */
+export function decodeCheckpoint(data: Uint8Array | unknown): Checkpoint {
+  const v = parse(data);
+  if (
+    typeof v?.size === "number" &&
+    typeof v.head === "string" &&
+    typeof v.at === "number" &&
+    typeof v.signer === "string" &&
+    typeof v.sig === "string"
+  ) {
+    return { size: v.size, head: v.head, at: v.at, signer: v.signer, sig: v.sig };
+  }
+  return { size: 0, head: "", at: 0, signer: "", sig: "" };
+}
+
+function parse(data: Uint8Array | unknown): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = data instanceof Uint8Array ? JSON.parse(decoder.decode(data)) : data;
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

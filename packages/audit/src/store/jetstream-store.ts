@@ -1,0 +1,204 @@
+import {
+  DiscardPolicy,
+  jetstream,
+  JetStreamApiCodes,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { GENESIS } from "../chain.js";
+import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
+import { AckedPublisher } from "./acked-publisher.js";
+import { decodeCheckpoint, decodeLink, encodeCheckpoint, encodeLink } from "./codec.js";
+import { readStreamRange } from "./stream-range.js";
+
+export interface JetStreamAuditStoreOptions {
+  nc: NatsConnection;
+  mesh: string;
+  /** Replicas of the two audit streams (1 on a single server, 3 in a JetStream cluster). Default 1. */
+  replicas?: number;
+  /** Wait for each append's acknowledgement this long (ms). Default 10 s. */
+  appendTimeoutMs?: number;
+}
+
+export interface AuditStreamNames {
+  chainStream: string;
+  chainSubject: string;
+  checkpointStream: string;
+  checkpointSubject: string;
+}
+
+/**
+ * The audit streams of a mesh. Their subjects live under `plexus-audit.<mesh>.`, outside the mesh stream's
+ * `plexus.<mesh>.>`: JetStream refuses streams with overlapping subjects, and the chain must not be part of the log
+ * it seals.
+ */
+export function auditStreamNames(mesh: string): AuditStreamNames {
+  const base = meshSubjects(assertMeshId(mesh)).stream;
+  return {
+    chainStream: `${base}_AUDIT`,
+    chainSubject: `plexus-audit.${mesh}.chain`,
+    checkpointStream: `${base}_CHECKPOINTS`,
+    checkpointSubject: `plexus-audit.${mesh}.checkpoint`,
+  };
+}
+
+/**
+ * Stream settings, on purpose:
+ * - one subject, one link per message: the chain stream's sequence IS the chain position, so "append position n" is a
+ *   publish with expected-last-sequence n-1, which the stream leader checks atomically: exactly one writer wins;
+ * - deny_delete and deny_purge: no client can remove a link or a checkpoint, or truncate either stream, through the
+ *   JetStream API (a sealed position can only be read, never taken back; sequences stay contiguous from 1);
+ * - limits retention with no age/size/count limit and discard old: nothing ever expires, and no consumer's acks remove
+ *   anything (interest or work-queue retention would);
+ * - file storage, `replicas` copies: the chain outlives a server restart; durability against an OS crash is the
+ *   server's `sync_interval`, as for the mesh stream;
+ * - no rollups, no duplicate window (appends are deduplicated by their expected sequence, not by message id).
+ * Deleting a whole stream is not covered by deny_delete: restrict `$JS.API.STREAM.DELETE.*` with NATS permissions;
+ * the verifier still names a missing chain, and exported checkpoints keep a witness outside the server.
+ */
+export function auditStreamConfigs(mesh: string, replicas = 1): [StreamConfigInput, StreamConfigInput] {
+  const names = auditStreamNames(mesh);
+  const common = {
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    deny_delete: true,
+    deny_purge: true,
+    allow_rollup_hdrs: false,
+    num_replicas: replicas,
+  };
+  return [
+    { ...common, name: names.chainStream, subjects: [names.chainSubject], description: `Plexus mesh "${mesh}": audit hash chain` },
+    { ...common, name: names.checkpointStream, subjects: [names.checkpointSubject], description: `Plexus mesh "${mesh}": signed audit checkpoints` },
+  ];
+}
+
+type StreamConfigInput = Partial<StreamConfig> & { name: string; subjects: string[] };
+
+/** Opens (creating when missing) the JetStream audit store of a mesh. The connection stays the caller's. */
+export async function openJetStreamAuditStore(options: JetStreamAuditStoreOptions): Promise<JetStreamAuditStore> {
+  const jsm = await jetstreamManager(options.nc);
+  for (const config of auditStreamConfigs(options.mesh, options.replicas ?? 1)) {
+    try {
+      await jsm.streams.info(config.name);
+    } catch (err) {
+      if ((err as { name?: string }).name !== "StreamNotFoundError") throw storeError(`cannot open audit stream ${config.name}`, err);
+      await jsm.streams.add(config);
+    }
+  }
+  return new JetStreamAuditStore(options, jsm);
+}
+
+export class JetStreamAuditStore implements AuditStore {
+  readonly backend = "jetstream";
+  readonly names: AuditStreamNames;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #timeout: number;
+  readonly #appends: AckedPublisher;
+  #closed = false;
+
+  /** Use `openJetStreamAuditStore`, which creates the streams. */
+  constructor(options: JetStreamAuditStoreOptions, jsm: JetStreamManager) {
+    this.names = auditStreamNames(options.mesh);
+    this.#js = jetstream(options.nc);
+    this.#jsm = jsm;
+    this.#timeout = options.appendTimeoutMs ?? 10_000;
+    this.#appends = new AckedPublisher(options.nc, this.#timeout);
+  }
+
+  async head(): Promise<ChainHead> {
+    this.#open();
+    const last = await this.#jsm.streams.getMessage(this.names.chainStream, { last_by_subj: this.names.chainSubject });
+    if (!last) return { size: 0, hash: GENESIS };
+    return { size: last.seq, hash: decodeLink(last.data, last.seq).hash };
+  }
+
+  async append(link: ChainLink, expectedSize: number): Promise<AppendResult> {
+    this.#open();
+    if (link.n !== expectedSize + 1) {
+      throw new PlexusError(ErrorCode.InvalidArgument, `link ${link.n} cannot follow a chain of ${expectedSize} links`);
+    }
+    let ack;
+    try {
+      ack = await this.#appends.publish(this.names.chainSubject, encodeLink(link), expectedSize);
+    } catch (err) {
+      throw storeError(`append of link ${link.n} failed`, err);
+    }
+    if (ack.ok) return { ok: true, size: ack.seq };
+    if (ack.errCode === JetStreamApiCodes.StreamWrongLastSequence) {
+      return { ok: false, conflict: true, size: actualSize(ack.description) ?? (await this.head()).size };
+    }
+    throw new PlexusError(ErrorCode.AuditStoreFailed, `append of link ${link.n} refused: ${ack.description} (${ack.errCode})`, {
+      details: { errCode: ack.errCode },
+    });
+  }
+
+  async *links(from: number, to?: number): AsyncIterable<ChainLink> {
+    this.#open();
+    const last = await this.#lastSeq(this.names.chainStream);
+    const end = to === undefined ? last : Math.min(to, last);
+    for await (const m of readStreamRange(this.#js, this.names.chainStream, Math.max(1, from), end)) {
+      yield decodeLink(m.data, m.seq);
+    }
+  }
+
+  async link(n: number): Promise<ChainLink | undefined> {
+    this.#open();
+    if (!Number.isSafeInteger(n) || n < 1) return undefined;
+    // The leader's MSG.GET, not a direct get: a direct get may be answered by a lagging follower.
+    const m = await this.#jsm.streams.getMessage(this.names.chainStream, { seq: n });
+    return m ? decodeLink(m.data, m.seq) : undefined;
+  }
+
+  async appendCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    this.#open();
+    try {
+      await this.#js.publish(this.names.checkpointSubject, encodeCheckpoint(checkpoint), { timeout: this.#timeout });
+    } catch (err) {
+      throw storeError(`storing the checkpoint at ${checkpoint.size} failed`, err);
+    }
+  }
+
+  async *checkpoints(): AsyncIterable<Checkpoint> {
+    this.#open();
+    const end = await this.#lastSeq(this.names.checkpointStream);
+    for await (const m of readStreamRange(this.#js, this.names.checkpointStream, 1, end)) {
+      yield decodeCheckpoint(m.data);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#appends.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #lastSeq(stream: string): Promise<number> {
+    return (await this.#jsm.streams.info(stream)).state.last_seq;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new PlexusError(ErrorCode.Closed, "the audit store was closed");
+  }
+}
+
+/** The server names the stream's real last sequence in the description ("wrong last sequence: 42"). */
+function actualSize(description: string): number | undefined {
+  const match = /(\d+)\s*$/.exec(description);
+  return match ? Number(match[1]) : undefined;
+}
+
+function storeError(message: string, cause: unknown): PlexusError {
+  if (cause instanceof PlexusError) return cause;
+  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+}

@@ -1,0 +1,67 @@
+import { positionalArgs, type CommandDef } from "../common-options.js";
+import { UsageError } from "../errors.js";
+import { exportAuditCommand } from "./audit/export.js";
+import { queryAuditCommand } from "./audit/query.js";
+import { checkSubcommandOptions, COMMAND, EXIT_TAMPERED, SUBCOMMAND_OPTIONS } from "./audit/shared.js";
+import { statusAudit } from "./audit/status.js";
+import { verifyAudit } from "./audit/verify.js";
+
+const RUN = { status: statusAudit, verify: verifyAudit, export: exportAuditCommand, query: queryAuditCommand } as const;
+
+export const auditCommand: CommandDef = {
+  name: COMMAND,
+  summary: "the hash-chained audit log: status, verify, export, query",
+  usage: `plexus audit status
+  plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]
+  plexus audit export [--since TIME] [--until TIME] [--out FILE]
+  plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]`,
+  help: `Every event of the mesh's log (messages, receipts, rejection records, dead letters, registry events) is sealed
+into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
+every N links or T ms by the registry's key (a checkpoint).
+
+  status   head position, sealer lag (mesh log end − chain size), last checkpoint and its signer
+  verify   recompute the chain from the raw log (or an export file) and check every checkpoint in range.
+           Exit 0 and the number of events verified and the head when all holds; exit ${EXIT_TAMPERED} naming the
+           first bad position and its kind (altered, missing, inserted, reordered, forked, truncated,
+           checkpoint_mismatch, checkpoint_signature) when it does not.
+           --json: one object {"ok","verified","head":{"size","hash"},"from","checkpoints",…} and on failure
+           "position", "kind", "detail".
+  export   the sealed log as JSON Lines (format plexus-audit/1): a header, one line per position (event
+           payload in base64, its event hash and link hash), then the checkpoints. A time range exports a
+           contiguous run of positions with the hash before it, so it verifies on its own (verify --file).
+  query    envelopes, oldest first, with their position and link hash; rejection and dead-letter records that
+           name the agent too. --json: one object per match.
+
+Options:
+  --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
+  --file EXPORT       verify an export file instead of the live stores (needs no NATS)
+  --signer DID        require checkpoints signed by this key (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated)
+  --since, --until    TIME: ISO 8601 (2026-11-22T10:00:00Z) or a time ago (-30s, -15m, -2h, -1d, -1w)
+  --out FILE          write the export to FILE (default: stdout)
+  --agent DID         envelopes sent by or to DID, and records naming it
+  --conversation C, --type T, --limit N
+
+Progress of verify and export shows on stderr when it is a terminal, never with --json.
+Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file), 2 usage, ${EXIT_TAMPERED} verify found a bad position.`,
+  options: {
+    from: { type: "string" },
+    to: { type: "string" },
+    file: { type: "string" },
+    signer: { type: "string", multiple: true },
+    since: { type: "string" },
+    until: { type: "string" },
+    out: { type: "string" },
+    agent: { type: "string" },
+    conversation: { type: "string" },
+    type: { type: "string" },
+    limit: { type: "string" },
+  },
+  async run(ctx) {
+    const [sub, ...rest] = ctx.positionals;
+    if (sub === undefined) throw new UsageError(`missing a subcommand: ${Object.keys(SUBCOMMAND_OPTIONS).join(", ")}`, COMMAND);
+    if (!(sub in RUN)) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use ${Object.keys(SUBCOMMAND_OPTIONS).join(", ")}`, COMMAND);
+    positionalArgs(rest, [], COMMAND);
+    checkSubcommandOptions(sub, ctx.values);
+    return RUN[sub as keyof typeof RUN](ctx);
+  },
+};
