@@ -122,6 +122,39 @@ describe("verify on the live stores", { timeout: 30_000 }, () => {
     expect(await collect(await queryStore({ nc, mesh, store, agent: bob.did, type: "acp.message", limit: 2 }))).toHaveLength(2);
   });
 
+  it("the checkpoint fast path gives the full comparison's answer, on a chain whose tail is past the last checkpoint", async () => {
+    const mesh = await meshWith(23);
+    const store = await sealNow(mesh);
+    cleanups.push(() => store.close());
+    // Three more events sealed without a checkpoint: positions 24–26 are covered by their stored links only.
+    await publishEvents(nc, mesh, 3);
+    let prev = (await store.link(23))!.hash;
+    for await (const event of readMeshLog(nc, mesh, 24)) {
+      const link = makeLink(prev, event);
+      expect(await store.append(link, event.n - 1)).toMatchObject({ ok: true });
+      prev = link.hash;
+    }
+    const checkpoints = await collect(store.checkpoints());
+    expect(Math.max(...checkpoints.map((c) => c.size))).toBe(23);
+    const fast = await verify(mesh, store);
+    const full = await verifyStore({ nc, mesh, store, full: true });
+    expect(fast).toEqual(full);
+    expect(fast).toMatchObject({ ok: true, verified: 26 });
+    // A bogus link past the last checkpoint is compared, not skipped.
+    await publishEvents(nc, mesh, 1);
+    expect(await store.append({ ...makeLink(prev, { n: 27, subject: "x", data: new Uint8Array(), storedAt: 0 }) }, 26)).toMatchObject({ ok: true });
+    expect(fault(await verify(mesh, store))).toEqual({ position: 27, kind: "altered" });
+    // An event deleted from a log a privileged client made deletable: the fast path declines, the full walk names it.
+    const permissive = freshMesh("v");
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ ...meshStreamConfig(permissive), deny_delete: false, deny_purge: false });
+    await publishEvents(nc, permissive, 12);
+    const sealed = await sealNow(permissive);
+    cleanups.push(() => sealed.close());
+    await jsm.streams.deleteMessage(meshSubjects(permissive).stream, 4);
+    expect(fault(await verify(permissive, sealed))).toEqual({ position: 4, kind: "missing" });
+  });
+
   it("the log, the chain and the checkpoints refuse deletion and purge", async () => {
     const mesh = await meshWith(3);
     await sealNow(mesh);

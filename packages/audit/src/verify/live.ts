@@ -12,6 +12,7 @@ import { exportAudit, type ExportSummary } from "../export/exporter.js";
 import { positionAt, queryAudit, type AuditMatch, type QueryOptions } from "../query/query.js";
 import { readMeshLog } from "../store/mesh-log.js";
 import type { AuditStore, Checkpoint } from "../types.js";
+import { checkpointWalk, intactChainSize, largestCheckpoint } from "./fast-path.js";
 import { verifyChain, type VerifyReport } from "./verifier.js";
 
 export interface LiveSource {
@@ -21,6 +22,8 @@ export interface LiveSource {
 }
 
 export interface VerifyStoreOptions extends LiveSource {
+  /** Compare every stored link even where signed checkpoints cover the positions. */
+  full?: boolean;
   from?: number;
   to?: number;
   trustedSigners?: string[];
@@ -59,9 +62,17 @@ async function hashBefore(store: AuditStore, position: number): Promise<string> 
   return link.hash;
 }
 
-/** Verifies the live chain against the live mesh log (positions from…to, default the whole chain). */
+/**
+ * Verifies the live chain against the live mesh log (positions from…to, default the whole chain). A whole-chain run
+ * on JetStream first tries the checkpoint fast path (fast-path.ts); it returns only a clean result, and any doubt
+ * falls through to the full comparison of every stored link. `full: true` skips the fast path.
+ */
 export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> {
   const checkpoints = await checkpointsOf(o.store);
+  if (!o.full && o.from === undefined && o.to === undefined) {
+    const fast = await verifyByCheckpoints(o, checkpoints);
+    if (fast?.ok) return fast;
+  }
   const from = o.from ?? 1;
   const prevHash = from > 1 ? await hashBefore(o.store, from) : undefined;
   const links = await started(o.store.links(from, o.to));
@@ -72,6 +83,21 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
     from,
     ...(o.to !== undefined ? { to: o.to } : {}),
     ...(prevHash !== undefined ? { prevHash } : {}),
+    ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+}
+
+async function verifyByCheckpoints(o: VerifyStoreOptions, checkpoints: Checkpoint[]): Promise<VerifyReport | undefined> {
+  const size = await intactChainSize(o.nc, o.mesh, o.store);
+  const covered = largestCheckpoint(checkpoints);
+  if (size === undefined || covered === 0 || covered > size) return undefined;
+  const { events, links } = checkpointWalk(o.nc, o.mesh, o.store, covered);
+  return verifyChain({
+    events,
+    links,
+    checkpoints,
+    to: size,
     ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
