@@ -10,14 +10,7 @@ export function freshMesh(prefix = "a"): string {
   return `${prefix}${process.pid}-${++meshCounter}`;
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { until } from "@plexus/testing";
 
 export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

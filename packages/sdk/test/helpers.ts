@@ -32,11 +32,4 @@ export function deferred<T = void>() {
   return { promise, resolve, reject };
 }
 
-export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { until } from "@plexus/testing";

@@ -2,3 +2,4 @@ export { startTestServer } from "./server.js";
 export type { TestServer, TestServerOptions } from "./server.js";
 export { useTestServer } from "./vitest.js";
 export type { TestServerHandle } from "./vitest.js";
+export { until } from "./until.js";
