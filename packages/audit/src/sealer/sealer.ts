@@ -2,8 +2,9 @@
  * The sealer: follows the mesh log in order and appends one link per event to the audit chain.
  *
  * Two loops share a queue of computed links. The reader follows the mesh stream with an ordered consumer from the
- * chain's head on and computes each link (h_n from h_{n-1}). The writer appends the queued links in batches, all of a
- * batch in flight at once on the one connection, each with its own expected size (the server applies them in order).
+ * chain's head on and computes each link (h_n from h_{n-1}). The writer appends the queued links with up to `pipeline`
+ * appends in flight on the one connection, sent in chunks as room frees up, each with its own expected size (the
+ * server applies them in order).
  *
  * Several sealers may run on one mesh. An append that finds its position taken (a conflict) or whose outcome is unknown
  * (an error) makes the writer re-read the chain's size; positions another sealer wrote are then read back and compared
@@ -15,10 +16,11 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
-import { eventHash, makeLink } from "../chain.js";
+import { eventHash } from "../chain.js";
 import { logEvent, meshLogEnd } from "../store/mesh-log.js";
-import { READ_BATCH, release } from "../store/stream-range.js";
-import type { AuditStore, ChainHead, ChainLink } from "../types.js";
+import { release } from "../store/stream-range.js";
+import type { AppendResult, AuditStore, ChainHead, ChainLink } from "../types.js";
+import { LinkMaker } from "./link-maker.js";
 import { CheckpointSchedule } from "./schedule.js";
 
 export interface SealerOptions {
@@ -31,7 +33,7 @@ export interface SealerOptions {
   checkpointEvery?: number;
   /** ...or after this long when the head moved (ms, default 5000). */
   checkpointIntervalMs?: number;
-  /** Appends in flight at once (default 512). */
+  /** Appends in flight at once (default 1024). */
   pipeline?: number;
   /** Errors the sealer survives (it retries), and the one it does not: AUDIT_FORK, after which it has stopped. */
   onError?: (err: unknown) => void;
@@ -61,7 +63,20 @@ export interface Sealer extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-const DEFAULT_PIPELINE = 512;
+const DEFAULT_PIPELINE = 1_024;
+/** The append window goes out in this many chunks (see #append). */
+const CHUNKS_IN_FLIGHT = 4;
+/**
+ * The reader computes links at most this many pipelines ahead of the chain, and goes on when half of that is left.
+ * Enough to keep the appends fed; more only keeps links (and the events they came from) alive longer.
+ */
+const READ_AHEAD = 2;
+/**
+ * Events the reader asks the server for at once (the client asks for more at half of it). Smaller than the verifier's
+ * READ_BATCH: the sealer's reads share the connection with its appends, and an append's ack arrives behind the events
+ * already on their way; more only buffers.
+ */
+const SEAL_READ_BATCH = 1_024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts sealing `mesh` into `store`. Checks first that the chain's head seals the mesh event at its position. */
@@ -98,12 +113,16 @@ class SealerImpl implements Sealer {
   #confirmed: ChainHead;
   /** The chain is known to hold at least this many links (another sealer may be ahead of this one). */
   #known: number;
-  #prev: string;
+  /** Computes the links, from the head of the chain on. */
+  readonly #links: LinkMaker;
   #next: number;
   #logEnd: number;
   #state: SealerStats["state"] = "running";
   #failure: unknown;
   #wake: (() => void) | undefined;
+  /** The reader waits for this when it is `#readAhead` links ahead of the chain; called when half of that is left. */
+  #room: (() => void) | undefined;
+  readonly #readAhead: number;
   #reading: { consumer: Consumer; messages: ConsumerMessages } | undefined;
   #loops: Promise<unknown> | undefined;
   #stopped: Promise<void> | undefined;
@@ -111,9 +130,10 @@ class SealerImpl implements Sealer {
   constructor(o: SealerOptions, head: ChainHead) {
     this.#o = o;
     this.#pipeline = Math.max(1, o.pipeline ?? DEFAULT_PIPELINE);
+    this.#readAhead = this.#pipeline * READ_AHEAD;
     this.#confirmed = head;
     this.#known = head.size;
-    this.#prev = head.hash;
+    this.#links = new LinkMaker(head.hash);
     this.#next = head.size + 1;
     this.#logEnd = head.size;
     this.#checkpoints = new CheckpointSchedule({
@@ -158,6 +178,7 @@ class SealerImpl implements Sealer {
     if (this.#state === "running") this.#state = "stopped";
     this.#stopReading();
     this.#wake?.();
+    this.#makeRoom();
     await this.#loops;
     await this.#checkpoints.stop(this.#state === "stopped");
     this.#rejectWaiters(this.#failure ?? closedError());
@@ -172,7 +193,7 @@ class SealerImpl implements Sealer {
     while (this.#state === "running") {
       try {
         const consumer = await js.consumers.get(stream, { opt_start_seq: this.#next });
-        const messages = await consumer.consume({ max_messages: READ_BATCH });
+        const messages = await consumer.consume({ max_messages: SEAL_READ_BATCH });
         this.#reading = { consumer, messages };
         if (this.#state !== "running") break;
         for await (const m of messages) {
@@ -183,12 +204,16 @@ class SealerImpl implements Sealer {
             break;
           }
           this.#logEnd = Math.max(this.#logEnd, event.n + m.info.pending);
-          const link = makeLink(this.#prev, event);
-          this.#prev = link.hash;
+          const link = this.#links.next(event);
           this.#next++;
           this.#pending.push(link);
           this.#wake?.();
-          if (this.#pending.length >= this.#pipeline * 8) await this.#until(() => this.#pending.length < this.#pipeline * 4);
+          if (this.#pending.length >= this.#readAhead && this.#state === "running") {
+            // Made room for by #confirm, or by #shutdown / #fail (which change the state first, so a reader that gets
+            // here after them does not wait).
+            await new Promise<void>((resolve) => (this.#room = resolve));
+          }
+          if (this.#state !== "running") break;
         }
         pause = 100;
       } catch (err) {
@@ -218,9 +243,8 @@ class SealerImpl implements Sealer {
         this.#wake = undefined;
         continue;
       }
-      const batch = this.#pending.slice(0, this.#pipeline);
       try {
-        const settled = batch[0]!.n <= this.#known ? await this.#verify(batch) : await this.#append(batch);
+        const settled = this.#pending[0]!.n <= this.#known ? await this.#verify(this.#pending.slice(0, this.#pipeline)) : await this.#append();
         if (settled) pause = 50;
         else {
           await sleep(pause);
@@ -235,20 +259,58 @@ class SealerImpl implements Sealer {
     }
   }
 
-  /** Appends a batch. False when an append failed with an error (the caller backs off before the next round). */
-  async #append(batch: ChainLink[]): Promise<boolean> {
-    const results = await Promise.allSettled(batch.map((link) => this.#o.store.append(link, link.n - 1)));
-    let done = 0;
-    while (done < results.length && isOk(results[done]!)) done++;
-    this.#stats.sealed += done;
-    this.#confirm(batch, done);
-    if (done === results.length) return true;
-    // Some position is taken, or an outcome is unknown: find out how far the chain really goes.
-    this.#stats.conflicts += results.filter((r) => r.status === "fulfilled" && !r.value.ok).length;
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failure) this.#report(failure.reason);
-    this.#known = Math.max(this.#known, (await this.#o.store.head()).size);
-    return failure === undefined;
+  /**
+   * Appends the pending links, each with its own expected size, with up to `pipeline` appends in flight. They go out
+   * in chunks of a quarter of that (each chunk one burst of publishes), and a chunk is sent as soon as the window has
+   * room for it, so the server is storing one chunk while the sealer takes the answers to the one before and sends the
+   * next. Answers are taken in order. Returns when nothing is left to send and all is answered, or when the sealer
+   * stops (after the appends in flight), or at the first append that did not succeed: then, once every append sent
+   * has its answer, it re-reads the chain's size. False when an append failed with an error (the caller backs off).
+   */
+  async #append(): Promise<boolean> {
+    const chunk = Math.max(1, Math.ceil(this.#pipeline / CHUNKS_IN_FLIGHT));
+    const inFlight: { batch: ChainLink[]; results: Promise<PromiseSettledResult<AppendResult>[]> }[] = [];
+    let sending = 0;
+    /** Index in #pending of the first link not sent yet (links before it are in flight). */
+    let unsent = 0;
+    try {
+      for (;;) {
+        while (this.#state === "running" && sending < this.#pipeline && unsent < this.#pending.length) {
+          const batch = this.#pending.slice(unsent, unsent + Math.min(chunk, this.#pipeline - sending));
+          inFlight.push({ batch, results: this.#appendAll(batch) });
+          unsent += batch.length;
+          sending += batch.length;
+        }
+        const next = inFlight.shift();
+        if (!next) return true;
+        const results = await next.results;
+        sending -= next.batch.length;
+        let done = 0;
+        while (done < results.length && isOk(results[done]!)) done++;
+        this.#stats.sealed += done;
+        this.#confirm(next.batch, done);
+        unsent -= done;
+        if (done === results.length) continue;
+        // Some position is taken, or an outcome is unknown: with every append sent answered, find out how far the
+        // chain really goes. (Appends sent after the failed one are not counted as sealed even when they succeeded:
+        // the next round reads them back.)
+        for (const later of inFlight.splice(0)) results.push(...(await later.results));
+        this.#stats.conflicts += results.filter((r) => r.status === "fulfilled" && !r.value.ok).length;
+        const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failure) this.#report(failure.reason);
+        this.#known = Math.max(this.#known, (await this.#o.store.head()).size);
+        return failure === undefined;
+      }
+    } finally {
+      // Should anything throw, no append is left unanswered behind the caller's next round.
+      await Promise.all(inFlight.map((c) => c.results));
+    }
+  }
+
+  /** One chunk of appends, each link at its own position; settles when each has its answer. */
+  #appendAll(batch: ChainLink[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    const store = this.#o.store;
+    return hasAppendAll(store) ? store.appendAll(batch) : Promise.allSettled(batch.map((link) => store.append(link, link.n - 1)));
   }
 
   /** Compares links of this batch that the chain already holds with what is stored. */
@@ -275,6 +337,7 @@ class SealerImpl implements Sealer {
     if (count === 0) return;
     const last = batch[count - 1]!;
     this.#pending.splice(0, count);
+    if (this.#room && this.#pending.length <= this.#readAhead / 2) this.#makeRoom();
     this.#confirmed = { size: last.n, hash: last.hash };
     this.#known = Math.max(this.#known, last.n);
     this.#checkpoints.headMoved();
@@ -295,7 +358,14 @@ class SealerImpl implements Sealer {
     this.#report(err);
     this.#stopReading();
     this.#wake?.();
+    this.#makeRoom();
     this.#rejectWaiters(err);
+  }
+
+  #makeRoom(): void {
+    const room = this.#room;
+    this.#room = undefined;
+    room?.();
   }
 
   #rejectWaiters(err: unknown): void {
@@ -309,10 +379,18 @@ class SealerImpl implements Sealer {
       // a failing error handler must not stop the sealer
     }
   }
+}
 
-  async #until(cond: () => boolean): Promise<void> {
-    while (!cond() && this.#state === "running") await sleep(1);
-  }
+/**
+ * A store that appends a batch in one call with the outcome `Promise.allSettled` of one `append(link, link.n - 1)` per
+ * link would give (the JetStream store: one promise for the batch instead of three per link).
+ */
+interface BatchAppender {
+  appendAll(links: readonly ChainLink[]): Promise<PromiseSettledResult<AppendResult>[]>;
+}
+
+function hasAppendAll(store: AuditStore): store is AuditStore & BatchAppender {
+  return typeof (store as Partial<BatchAppender>).appendAll === "function";
 }
 
 function isOk(r: PromiseSettledResult<{ ok: boolean }>): boolean {

@@ -13,7 +13,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
-import { AckedPublisher } from "./acked-publisher.js";
+import { AckedPublisher, type PublishAck, type PublishItem } from "./acked-publisher.js";
 import { decodeCheckpoint, decodeLink, encodeCheckpoint, encodeLink } from "./codec.js";
 import { readStreamRange } from "./stream-range.js";
 
@@ -131,9 +131,47 @@ export class JetStreamAuditStore implements AuditStore {
     } catch (err) {
       throw storeError(`append of link ${link.n} failed`, err);
     }
+    return this.#appendResult(link, ack);
+  }
+
+  /**
+   * The sealer's pipelined appends: the same as `Promise.allSettled(links.map((l) => this.append(l, l.n - 1)))`, with
+   * the same outcome for each link (each its own publish with expected last sequence n-1, all in flight at once, in
+   * order), but published in one synchronous run and settled with one promise for the lot.
+   */
+  async appendAll(links: readonly ChainLink[]): Promise<PromiseSettledResult<AppendResult>[]> {
+    if (this.#closed) {
+      const reason = new PlexusError(ErrorCode.Closed, "the audit store was closed");
+      return links.map(() => ({ status: "rejected", reason }));
+    }
+    const items = new Array<PublishItem>(links.length);
+    for (let i = 0; i < links.length; i++) items[i] = { data: encodeLink(links[i]!), expectLastSequence: links[i]!.n - 1 };
+    const outcomes = await this.#appends.publishAll(this.names.chainSubject, items);
+    const results = new Array<PromiseSettledResult<AppendResult>>(links.length);
+    // Conflicts whose ack does not name the real size share one look-up (made after all the acks, like each append's).
+    let head: Promise<ChainHead> | undefined;
+    const size = () => (head ??= this.head());
+    for (let i = 0; i < links.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome instanceof Error) {
+        results[i] = { status: "rejected", reason: storeError(`append of link ${links[i]!.n} failed`, outcome) };
+      } else if (outcome.ok) {
+        results[i] = { status: "fulfilled", value: { ok: true, size: outcome.seq } };
+      } else {
+        try {
+          results[i] = { status: "fulfilled", value: await this.#appendResult(links[i]!, outcome, size) };
+        } catch (err) {
+          results[i] = { status: "rejected", reason: err };
+        }
+      }
+    }
+    return results;
+  }
+
+  async #appendResult(link: ChainLink, ack: PublishAck, head: () => Promise<ChainHead> = () => this.head()): Promise<AppendResult> {
     if (ack.ok) return { ok: true, size: ack.seq };
     if (ack.errCode === JetStreamApiCodes.StreamWrongLastSequence) {
-      return { ok: false, conflict: true, size: actualSize(ack.description) ?? (await this.head()).size };
+      return { ok: false, conflict: true, size: actualSize(ack.description) ?? (await head()).size };
     }
     throw new PlexusError(ErrorCode.AuditStoreFailed, `append of link ${link.n} refused: ${ack.description} (${ack.errCode})`, {
       details: { errCode: ack.errCode },
