@@ -128,13 +128,13 @@ export class Agent implements AsyncDisposable {
   async send(to: string, body: unknown, options: SendOptions = {}): Promise<SendResult> {
     this.#open();
     await this.#ensureTap("receipt");
-    const sent = await this.#outbox.send(MessageKind.Inbox, to, {
+    const fields = {
       body,
       type: options.type ?? MessageType.Message,
       ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
-    });
-    this.#tracker.expect(sent.id, to, sent.seq);
+    };
+    const sent = await this.#outbox.send(MessageKind.Inbox, to, fields, (e) => this.#tracker.expect(e.id, to, e.seq));
     const result: SendResult = { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
     if (options.awaitReceipt) {
       const want = options.awaitReceipt === true ? "processed" : options.awaitReceipt;

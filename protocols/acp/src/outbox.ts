@@ -69,11 +69,16 @@ export class Outbox {
     return this.#o.key.did;
   }
 
-  /** Signs an envelope for `kind` to `target` (a DID, or a topic name for topics) and stores it. */
-  async send(kind: MessageKind, target: string, fields: OutgoingFields): Promise<Sent> {
+  /**
+   * Signs an envelope for `kind` to `target` (a DID, or a topic name for topics) and stores it. `onSealed` sees the
+   * signed envelope before it is published.
+   */
+  async send(kind: MessageKind, target: string, fields: OutgoingFields, onSealed?: (envelope: Envelope) => void): Promise<Sent> {
     const targetToken = kind === MessageKind.Topic ? target : agentToken(target);
     const subject = this.#o.subjects.message(kind, targetToken, this.#me);
     const { envelope, wire } = await this.#seal(kind, target, subject, fields);
+    // Before the publish: an answer (a receipt) may arrive before a retried publish returns.
+    onSealed?.(envelope);
     const ack = await publishDurably(this.#o.nc, this.#o.js, subject, wire, {
       msgID: envelope.id,
       timeoutMs: this.#o.publishTimeoutMs ?? 30_000,

@@ -18,6 +18,16 @@ export interface Accepted {
   order: OrderInfo;
 }
 
+/** A message that must not reach a handler; `kept` when its rejection record was stored. */
+export interface Refused {
+  refused: true;
+  kept: boolean;
+}
+
+export function isRefused(x: Accepted | Refused): x is Refused {
+  return "refused" in x;
+}
+
 export interface ReaderOptions {
   nc: NatsConnection;
   js: JetStreamClient;
@@ -69,19 +79,13 @@ export class Reader {
 
   /**
    * The stateful part, in stream order: replays, redeliveries and channel order. Returns the accepted envelope, or
-   * records why the message was refused and returns undefined. Never throws on bad input.
+   * records why the message was refused (`kept`: the record is stored). Never throws on bad input.
    */
-  async admit(m: JsMsg, result: InboundResult): Promise<Accepted | undefined> {
-    if (!result.ok) {
-      await this.#reject(m, result.reason, result.detail, result.from, result.id);
-      return undefined;
-    }
+  async admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
+    if (!result.ok) return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
     const channel = this.#o.subjects.parse(m.subject)!;
     const verdict = this.#guard.check(result.envelope, result.hash, m.seq, `${channel.kind}:${channel.target}`);
-    if (verdict.replay) {
-      await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id);
-      return undefined;
-    }
+    if (verdict.replay) return { refused: true, kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id) };
     const attempt = m.info.deliveryCount;
     const redelivered = attempt > 1 || verdict.redelivery;
     this.#o.stats.accepted(redelivered);
@@ -89,12 +93,12 @@ export class Reader {
   }
 
   /** `verify` then `admit`, for one message at a time. */
-  async accept(m: JsMsg): Promise<Accepted | undefined> {
+  async accept(m: JsMsg): Promise<Accepted | Refused> {
     return this.admit(m, await this.verify(m));
   }
 
-  async #reject(m: JsMsg, reason: RejectionReason, detail: string, from?: string, id?: string): Promise<void> {
-    this.#o.stats.rejected(reason);
+  /** Keeps the rejection record; false when it could not be stored (the caller then leaves the message for later). */
+  async #reject(m: JsMsg, reason: RejectionReason, detail: string, from?: string, id?: string): Promise<boolean> {
     const record = {
       reason,
       detail,
@@ -111,6 +115,9 @@ export class Reader {
       await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${m.seq}-${this.#me}`, record);
     } catch (err) {
       this.#o.onError?.(err);
+      return false;
     }
+    this.#o.stats.rejected(reason);
+    return true;
   }
 }

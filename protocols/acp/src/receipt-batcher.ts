@@ -6,6 +6,9 @@ interface Pending {
   delivered: Set<number>;
   processed: Set<number>;
   failed: ReceiptFailure[];
+  /** Settles when the receipt carrying this batch is stored (rejects when it could not be). */
+  stored: Promise<void>;
+  settle: (err?: unknown) => void;
 }
 
 export interface ReceiptBatcherOptions {
@@ -33,10 +36,12 @@ export class ReceiptBatcher {
     this.#entry(sender).delivered.add(seq);
   }
 
-  processed(sender: string, seq: number): void {
+  /** Resolves once the receipt that reports `seq` as processed is stored: only then may the message be acked. */
+  processed(sender: string, seq: number): Promise<void> {
     const e = this.#entry(sender);
     e.delivered.delete(seq);
     e.processed.add(seq);
+    return e.stored;
   }
 
   failed(sender: string, failure: ReceiptFailure): void {
@@ -48,7 +53,10 @@ export class ReceiptBatcher {
   #entry(sender: string): Pending {
     let e = this.#pending.get(sender);
     if (!e) {
-      e = { delivered: new Set(), processed: new Set(), failed: [] };
+      let settle!: (err?: unknown) => void;
+      const stored = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      stored.catch(() => undefined);
+      e = { delivered: new Set(), processed: new Set(), failed: [], stored, settle };
       this.#pending.set(sender, e);
     }
     this.#timer ??= setTimeout(() => void this.flush(), this.#o.flushMs ?? Defaults.receiptFlushMs);
@@ -69,7 +77,13 @@ export class ReceiptBatcher {
     const body: ReceiptBody = { delivered: toRanges(e.delivered), processed: toRanges(e.processed), failed: e.failed };
     const p = this.#o.outbox
       .send(MessageKind.Receipt, sender, { type: MessageType.Receipt, body })
-      .catch((err) => this.#o.onError?.(err))
+      .then(
+        () => e.settle(),
+        (err) => {
+          e.settle(err ?? new Error("receipt not stored"));
+          this.#o.onError?.(err);
+        },
+      )
       .finally(() => this.#inflight.delete(p));
     this.#inflight.add(p);
     return p;

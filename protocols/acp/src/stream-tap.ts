@@ -1,6 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { MeshSubjects } from "@plexus/core";
-import type { Accepted, Reader } from "./reader.js";
+import { isRefused, type Accepted, type Reader } from "./reader.js";
 
 export interface StreamTapOptions {
   js: JetStreamClient;
@@ -41,7 +41,7 @@ export class StreamTap {
     try {
       for await (const m of messages) {
         const accepted = await this.#o.reader.accept(m);
-        if (accepted) this.#o.onAccepted(accepted);
+        if (!isRefused(accepted)) this.#o.onAccepted(accepted);
       }
     } catch (err) {
       this.#o.onError?.(err);

@@ -5,7 +5,7 @@ import { ensureConsumer, type DurableSpec } from "./consumers.js";
 import { toDelivery, type Delivery } from "./delivery.js";
 import { storeRecord } from "./ops-records.js";
 import type { InboundResult } from "./inbound-check.js";
-import type { Accepted, Reader } from "./reader.js";
+import { isRefused, type Accepted, type Reader } from "./reader.js";
 import type { ReceiptBatcher } from "./receipt-batcher.js";
 
 /**
@@ -66,6 +66,8 @@ export class Subscription {
   #queued = 0;
   #waiting: (() => void)[] = [];
   readonly #acks = new AckBatch();
+  /** Messages handled, waiting for the receipt that reports them to be stored before they are acked. */
+  readonly #receiptAcks = new Map<Promise<void>, JsMsg[]>();
   #keepAlive: NodeJS.Timeout | undefined;
   readonly #finished: { resolve: () => void; promise: Promise<void> };
 
@@ -92,11 +94,13 @@ export class Subscription {
     // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
     // it is not redelivered meanwhile.
     this.#keepAlive = setInterval(() => this.#held.forEach((m) => m.working()), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
-    this.#done = this.#run(consumer).finally(() => {
-      this.#acks.flush();
-      clearInterval(this.#keepAlive);
-      this.#finished.resolve();
-    });
+    this.#done = this.#run(consumer)
+      .then(() => this.#settleReceiptAcks())
+      .finally(() => {
+        this.#acks.flush();
+        clearInterval(this.#keepAlive);
+        this.#finished.resolve();
+      });
     return this;
   }
 
@@ -174,8 +178,10 @@ export class Subscription {
 
   async #one(m: JsMsg, verdict: InboundResult): Promise<void> {
     const accepted = await this.#o.reader.admit(m, verdict);
-    if (!accepted) {
-      m.term("rejected");
+    if (isRefused(accepted)) {
+      // Refused for good once its record is kept; if the record could not be stored, try again later.
+      if (accepted.kept) m.term("rejected");
+      else m.nak(1_000);
       return;
     }
     const { envelope } = accepted;
@@ -183,13 +189,35 @@ export class Subscription {
     receipts?.delivered(envelope.from, envelope.seq);
     try {
       await this.#o.handler(toDelivery(accepted));
-      this.#acks.add(m);
-      receipts?.processed(envelope.from, envelope.seq);
+      if (receipts) this.#ackAfterReceipt(m, receipts.processed(envelope.from, envelope.seq));
+      else this.#acks.add(m);
       this.#handled++;
     } catch (err) {
       this.#o.reader.stats.handlerError();
       await this.#failed(m, accepted, err);
     }
+  }
+
+  /**
+   * A direct message is acked only once the signed receipt reporting it processed is stored, so a crash in between
+   * means redelivery (marked as such), never an acked message whose sender is never told. If the receipt cannot be
+   * stored the message is left unacked and comes back.
+   */
+  #ackAfterReceipt(m: JsMsg, stored: Promise<void>): void {
+    // One receipt covers many messages: group them by the receipt's promise, one continuation per receipt.
+    const waiting = this.#receiptAcks.get(stored);
+    if (waiting) {
+      waiting.push(m);
+      return;
+    }
+    const batch = [m];
+    this.#receiptAcks.set(stored, batch);
+    void stored
+      .then(
+        () => batch.forEach((x) => this.#acks.add(x)),
+        () => undefined,
+      )
+      .finally(() => this.#receiptAcks.delete(stored));
   }
 
   async #failed(m: JsMsg, accepted: Accepted, err: unknown): Promise<void> {
@@ -225,6 +253,13 @@ export class Subscription {
     }
     m.term("dead-lettered");
     this.#handled++;
+  }
+
+  /** Sends the receipts still gathering and acks what they cover. */
+  async #settleReceiptAcks(): Promise<void> {
+    if (this.#receiptAcks.size === 0) return;
+    await this.#o.receipts?.flush();
+    await Promise.allSettled([...this.#receiptAcks.keys()]);
   }
 
   /** Stops taking messages; what is buffered goes back to the server (nak) for the next reader. */
