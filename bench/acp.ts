@@ -174,7 +174,7 @@ async function rawConsume(jsm: JetStreamManager, js: JetStreamClient, token: str
     filter_subject: `${RAW_SUBJECT}.${token}`,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    max_ack_pending: 1_024,
+    max_ack_pending: 4_096,
     ack_wait: 30_000 * 1_000_000,
     max_deliver: -1,
   });

@@ -11,7 +11,10 @@ export interface DurableSpec {
 export interface ConsumerTuning {
   /** How long the server waits for an ack before it redelivers (ms). Handlers that run longer send progress. */
   ackWaitMs?: number;
-  /** Messages handed out and not yet acknowledged, per consumer. */
+  /**
+   * Messages handed out and not yet acknowledged, per consumer: the reader's pipeline (1,024) plus handled messages
+   * waiting for their receipt to be stored before they are acked. Default 4,096.
+   */
   maxAckPending?: number;
 }
 
@@ -22,7 +25,7 @@ function base(filter: string, tuning: ConsumerTuning): Partial<ConsumerConfig> {
     ack_wait: (tuning.ackWaitMs ?? 30_000) * NANOS,
     // Plexus decides when a message is dead: the server never drops one on its own.
     max_deliver: -1,
-    max_ack_pending: tuning.maxAckPending ?? 1_024,
+    max_ack_pending: tuning.maxAckPending ?? 4_096,
   };
 }
 
