@@ -1,6 +1,6 @@
 export { connectBus } from "./connection.js";
 export type { BusConnectOptions } from "./connection.js";
-export { ensureMeshStream, meshStreamConfig } from "./mesh-stream.js";
+export { ensureMeshStream, meshStreamConfig, historyStreamSettings } from "./mesh-stream.js";
 export type { MeshStreamOptions } from "./mesh-stream.js";
 export { publishDurably } from "./durable-publish.js";
 export type { DurablePublishOptions } from "./durable-publish.js";

@@ -22,21 +22,32 @@ export interface MeshStreamOptions {
  * - discard old is never reached without limits; max_msg_size bounds what a buggy client can store.
  * Durability against an OS crash is the server's `sync_interval` (see `plexus up --fsync`).
  */
-export function meshStreamConfig(mesh: string, options: MeshStreamOptions = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
-  const subjects = meshSubjects(mesh);
+/**
+ * The settings of a stream that keeps history: file storage, limits retention with no limits (nothing expires and no
+ * consumer removes anything), and no client may delete, purge or roll up messages. The mesh stream and the audit
+ * chain's streams use them.
+ */
+export function historyStreamSettings(replicas = 1): Partial<StreamConfig> {
   return {
-    name: subjects.stream,
-    description: `Plexus mesh "${mesh}": the event log`,
-    subjects: [subjects.all],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     deny_delete: true,
     deny_purge: true,
     allow_rollup_hdrs: false,
+    num_replicas: replicas,
+  };
+}
+
+export function meshStreamConfig(mesh: string, options: MeshStreamOptions = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
+  const subjects = meshSubjects(mesh);
+  return {
+    name: subjects.stream,
+    description: `Plexus mesh "${mesh}": the event log`,
+    subjects: [subjects.all],
+    ...historyStreamSettings(options.replicas ?? 1),
     duplicate_window: Defaults.duplicateWindowMs * 1_000_000,
     max_msg_size: options.maxMsgSize ?? Defaults.maxEnvelopeBytes * 2,
-    num_replicas: options.replicas ?? 1,
   };
 }
 

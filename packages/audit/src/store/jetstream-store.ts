@@ -1,15 +1,13 @@
 import {
-  DiscardPolicy,
   jetstream,
   JetStreamApiCodes,
   jetstreamManager,
-  RetentionPolicy,
-  StorageType,
   type JetStreamClient,
   type JetStreamManager,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { historyStreamSettings } from "@plexus/bus";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
@@ -64,15 +62,7 @@ export function auditStreamNames(mesh: string): AuditStreamNames {
  */
 export function auditStreamConfigs(mesh: string, replicas = 1): [StreamConfigInput, StreamConfigInput] {
   const names = auditStreamNames(mesh);
-  const common = {
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    deny_delete: true,
-    deny_purge: true,
-    allow_rollup_hdrs: false,
-    num_replicas: replicas,
-  };
+  const common = historyStreamSettings(replicas);
   return [
     { ...common, name: names.chainStream, subjects: [names.chainSubject], description: `Plexus mesh "${mesh}": audit hash chain` },
     { ...common, name: names.checkpointStream, subjects: [names.checkpointSubject], description: `Plexus mesh "${mesh}": signed audit checkpoints` },
