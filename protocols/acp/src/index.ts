@@ -10,7 +10,7 @@ export { ReaderStats } from "./reader-stats.js";
 export type { ReaderCounts } from "./reader-stats.js";
 export { ReceiptBatcher } from "./receipt-batcher.js";
 export type { ReceiptBatcherOptions } from "./receipt-batcher.js";
-export { ReceiptTracker } from "./receipt-tracker.js";
+export { ReceiptTracker, MAX_WATCHED } from "./receipt-tracker.js";
 export type { Receipt, ReceiptStatus } from "./receipt-tracker.js";
 export { Subscription } from "./subscription.js";
 export type { Handler, SubscriptionOptions } from "./subscription.js";

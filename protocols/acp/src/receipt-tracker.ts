@@ -26,6 +26,8 @@ interface Watched {
 
 const RANK: Record<ReceiptStatus, number> = { delivered: 1, processed: 2, failed: 2 };
 const KEEP_FINISHED = 10_000;
+/** Messages watched at once; past this the oldest one still without a final receipt is forgotten (its waiters time out). */
+export const MAX_WATCHED = 100_000;
 
 /**
  * The sender's side of receipts: remembers what it sent (recipient and seq) and matches cumulative, signed receipts
@@ -41,6 +43,19 @@ export class ReceiptTracker {
     const w: Watched = { id, to, seq, waiters: [] };
     this.#byId.set(id, w);
     this.#bySeq.set(`${to}|${seq}`, w);
+    if (this.#bySeq.size > MAX_WATCHED) this.#forgetOldest();
+  }
+
+  /** A sender whose recipients never answer must not grow without bound: drop the oldest unanswered message. */
+  #forgetOldest(): void {
+    const [key, oldest] = this.#bySeq.entries().next().value!;
+    this.#bySeq.delete(key);
+    this.#byId.delete(oldest.id);
+  }
+
+  /** Messages still waiting for a final receipt. */
+  get watching(): number {
+    return this.#bySeq.size;
   }
 
   latest(id: string): Receipt | undefined {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { agentToken, meshSubjects, newId, type Envelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope } from "@plexus/identity";
-import { checkInbound, inRanges, ReceiptTracker, ReplayGuard, toRanges } from "../src/index.js";
+import { checkInbound, inRanges, MAX_WATCHED, ReceiptTracker, ReplayGuard, toRanges } from "../src/index.js";
 
 const subjects = meshSubjects("unit");
 const alice = generateKeyPair();
@@ -87,5 +87,11 @@ describe("receipt tracker", () => {
     t.apply(receipt({ delivered: [[1, 1]], processed: [], failed: [] }));
     expect(t.latest("A")?.status).toBe("processed");
     expect(t.apply(receipt({ nonsense: true }))).toBe(false);
+  });
+
+  it("stays bounded when recipients never answer", () => {
+    const t = new ReceiptTracker();
+    for (let seq = 1; seq <= MAX_WATCHED + 10; seq++) t.expect(`id-${seq}`, bob.did, seq);
+    expect(t.watching).toBe(MAX_WATCHED);
   });
 });
