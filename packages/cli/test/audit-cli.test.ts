@@ -5,15 +5,14 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditStreamNames, meshLogEnd, openJetStreamAuditStore, startSealer } from "@plexus/audit";
 import { connectBus } from "@plexus/bus";
 import { Agent, generateKeyPair, type KeyPair } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
+import { BIN, childEnv, jsonLines, type Result } from "./cli-process.js";
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "plexus.js");
 const nats = useTestServer();
 
 let root: string;
@@ -22,18 +21,6 @@ let end: number;
 let registry: KeyPair;
 let alice: Agent;
 let bob: Agent;
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("PLEXUS_") && k !== "PLEXUS_NATS_SERVER") delete env[k];
-  return env;
-}
 
 function run(args: string[], meshId = mesh): Promise<Result> {
   return new Promise((done) => {
@@ -45,7 +32,6 @@ function run(args: string[], meshId = mesh): Promise<Result> {
 }
 
 const json = (r: Result) => JSON.parse(r.stdout) as Record<string, unknown>;
-const jsonLines = (text: string) => text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "plexus-audit-cli-"));

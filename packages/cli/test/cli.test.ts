@@ -6,15 +6,14 @@ import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
 import { openJetStreamAuditStore } from "@plexus/audit";
 import { Agent, generateKeyPair, KeyStore } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
+import { BIN, childEnv, jsonLines, lines, type Result } from "./cli-process.js";
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "plexus.js");
 const nats = useTestServer();
 
 let root: string;
@@ -32,19 +31,6 @@ function scope() {
   const keys = join(root, `keys-${++dirCounter}`);
   const mesh = `cli${process.pid}-${++meshCounter}`;
   return { keys, mesh, args: (...a: string[]) => [...a, "--keys", keys, "--mesh", mesh, "--nats", nats.url] };
-}
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A child environment without the caller's PLEXUS_* settings. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("PLEXUS_") && k !== "PLEXUS_NATS_SERVER") delete env[k];
-  return env;
 }
 
 interface Running {
@@ -105,14 +91,6 @@ function cli() {
     children.clear();
   };
   return { run, start, reap };
-}
-
-function lines(text: string): string[] {
-  return text.split("\n").filter((l) => l.trim() !== "");
-}
-
-function jsonLines(text: string): Record<string, unknown>[] {
-  return lines(text).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 function freePort(): Promise<number> {
