@@ -22,6 +22,10 @@ export const ErrorCode = {
   AuditConflict: "AUDIT_CONFLICT",
   AuditStoreFailed: "AUDIT_STORE_FAILED",
   MeshNotFound: "MESH_NOT_FOUND",
+  RequestRefused: "REQUEST_REFUSED",
+  AgentNotFound: "AGENT_NOT_FOUND",
+  RegistryUnavailable: "REGISTRY_UNAVAILABLE",
+  NotReady: "NOT_READY",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

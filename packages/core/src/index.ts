@@ -6,6 +6,16 @@ export { MessageKind, meshSubjects, agentToken, didOfToken, assertMeshId, assert
 export type { MeshSubjects, ParsedSubject } from "./subjects.js";
 export { ENVELOPE_VERSION, MessageType, RejectionReason } from "./envelope.js";
 export type { Envelope, UnsignedEnvelope, ReceiptBody, ReceiptFailure, SeqRange, RejectionRecord, DeadLetterRecord } from "./envelope.js";
-export { validateEnvelope, validateReceiptBody, validateRejectionRecord, validateDeadLetterRecord } from "./schema.js";
+export {
+  validateEnvelope,
+  validateReceiptBody,
+  validateRejectionRecord,
+  validateDeadLetterRecord,
+  validateAgentCard,
+  validateRegistryEvent,
+  validateRegistryRequest,
+  validateRating,
+  isJsonSchema,
+} from "./schema.js";
 export type { Validator } from "./schema.js";
 export { Defaults } from "./limits.js";

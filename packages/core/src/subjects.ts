@@ -11,6 +11,11 @@ import { ErrorCode, PlexusError } from "./errors.js";
  *   plexus.<mesh>.acp.topic.<topic>.<from>   topic message (fan-out, queue groups)
  *   plexus.<mesh>.ops.rejected.<by>          rejection record kept by the consumer that refused a message
  *   plexus.<mesh>.ops.dead.<by>              dead letter kept by the consumer whose handler kept failing
+ *   plexus.<mesh>.registry.<Type>.<agent>    registry event about an agent, signed by the registry
+ *
+ * Outside the mesh stream (never stored):
+ *   plexus-registry.<mesh>.<op>              registry service requests (join, discover, …), one queue group
+ *   KV bucket PLEXUS_<MESH>_HEARTBEATS       the latest heartbeat per agent (key: agent token)
  */
 export const MessageKind = {
   Inbox: "inbox",
@@ -77,6 +82,12 @@ export interface MeshSubjects {
   dead(byToken: string): string;
   readonly deadAll: string;
   parse(subject: string): ParsedSubject | undefined;
+  registryEvent(type: string, agentToken: string): string;
+  readonly registryEventsAll: string;
+  /** Request subject of a registry service operation (not captured by the mesh stream). */
+  registryService(op: string): string;
+  readonly registryServiceAll: string;
+  readonly heartbeatBucket: string;
 }
 
 export function meshSubjects(mesh: string): MeshSubjects {
@@ -93,6 +104,11 @@ export function meshSubjects(mesh: string): MeshSubjects {
     rejectedAll: `${prefix}.ops.rejected.*`,
     dead: (byToken) => `${prefix}.ops.dead.${byToken}`,
     deadAll: `${prefix}.ops.dead.*`,
+    registryEvent: (type, agentToken) => `${prefix}.registry.${type}.${agentToken}`,
+    registryEventsAll: `${prefix}.registry.>`,
+    registryService: (op) => `plexus-registry.${mesh}.${op}`,
+    registryServiceAll: `plexus-registry.${mesh}.>`,
+    heartbeatBucket: `PLEXUS_${mesh.toUpperCase()}_HEARTBEATS`,
     parse(subject) {
       const parts = subject.split(".");
       if (parts.length !== 6 || parts[0] !== "plexus" || parts[1] !== mesh || parts[2] !== "acp") return undefined;

@@ -42,3 +42,5 @@ export { signEnvelope, signingInput, attachSignature, WIRE_SIGNATURE_BYTES, veri
 export { CryptoPool, sharedCryptoPool } from "./crypto-pool.js";
 export type { PoolSigner } from "./crypto-pool.js";
 export { ed25519Backend } from "./sodium.js";
+export { MEMBERSHIP_CREDENTIAL_TYPE, issueMembershipCredential, verifyMembershipCredential } from "./credentials.js";
+export type { MembershipClaims } from "./credentials.js";

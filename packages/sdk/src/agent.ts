@@ -20,6 +20,8 @@ import {
   type ReaderCounts,
 } from "@plexus/acp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
+import type { AgentCard, AnswerOf, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient } from "./registry-types.js";
+import { Membership, type JoinOptions } from "./membership.js";
 import {
   agentToken,
   assertTopic,
@@ -94,6 +96,7 @@ export class Agent implements AsyncDisposable {
   #receiptTap: Promise<StreamTap> | undefined;
   #replyTap: Promise<StreamTap> | undefined;
   #closed = false;
+  #membership: Membership | undefined;
 
   private constructor(o: ResolvedAgentOptions, nc: NatsConnection, owns: boolean, jsm: JetStreamManager) {
     this.#o = o;
@@ -199,6 +202,45 @@ export class Agent implements AsyncDisposable {
     return listRecords<DeadLetterRecord>(this.#nc, this.#subjects, this.#subjects.dead(agentToken(this.did)), options);
   }
 
+  #member(): Membership {
+    this.#open();
+    this.#membership ??= new Membership(this.#nc, this.#o.mesh, this.#o.key, this.#o.onError);
+    return this.#membership;
+  }
+
+  /** The mesh's registry, over this agent's connection: discover, agents, agent, reputation. */
+  get registry(): RegistryClient {
+    return this.#member().registry;
+  }
+
+  /**
+   * Joins the mesh: proves the key with the registry's challenge, presents the signed card, gets a membership
+   * credential, and heart-beats until `leave()` or `close()`.
+   */
+  join(card: AgentCard, options: JoinOptions = {}): Promise<JoinResult> {
+    return this.#member().join(card, options);
+  }
+
+  /** Presents a new signed card (the agent must have joined). */
+  updateCard(card: AgentCard): Promise<{ seq: number }> {
+    return this.#member().update(card);
+  }
+
+  /** Stops heart-beating and tells the registry the agent left. */
+  async leave(): Promise<void> {
+    await this.#membership?.leave();
+  }
+
+  /** Reputation-weighted discovery (see DiscoverQuery). */
+  async discover(query: DiscoverQuery = {}): Promise<AnswerOf<DiscoverResult[]>> {
+    return this.registry.discover(query);
+  }
+
+  /** Rates another agent for one conversation the two had; refused unless the log holds messages both ways in it. */
+  rate(rating: Rating): Promise<{ seq: number }> {
+    return this.registry.rate(this.#o.key, rating);
+  }
+
   stats(): ReaderCounts {
     return this.#stats.snapshot();
   }
@@ -207,6 +249,7 @@ export class Agent implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#membership?.stop();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#receipts.close();
     const taps = [this.#receiptTap, this.#replyTap].filter((t) => t !== undefined);

@@ -8,3 +8,6 @@ export { deliveryJson } from "@plexus/acp";
 export { KeyStore, generateKeyPair, keyPairFromSeed, defaultKeysDir } from "@plexus/identity";
 export type { KeyPair } from "@plexus/identity";
 export { PlexusError, ErrorCode, isPlexusError } from "@plexus/core";
+export type { JoinOptions } from "./membership.js";
+export { RegistryClient } from "./registry-types.js";
+export type { AgentCard, Capability, DiscoverQuery, DiscoverResult, JoinResult, Rating, Reputation, AgentView, Liveness, Factor, FactorScore, AnswerOf } from "./registry-types.js";

@@ -1,0 +1,3 @@
+export type { AgentCard, Capability, DiscoverQuery, DiscoverResult, JoinResult, Rating, Reputation, AgentView, Liveness, Factor, FactorScore } from "@plexus/anp";
+export type { Answer as AnswerOf } from "@plexus/anp";
+export { RegistryClient } from "@plexus/anp";

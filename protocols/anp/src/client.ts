@@ -1,0 +1,83 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import type { AgentCard } from "./card.js";
+import { signRequest, type Rating, type RequestBodies, type RequestOp } from "./request.js";
+import { RegistryOp, unwrapReply } from "./service-wire.js";
+import type { AgentView, AsOf, DiscoverQuery, DiscoverResult, JoinResult, Reputation } from "./views.js";
+
+export interface RegistryClientOptions {
+  /** Per-request timeout in ms (default 5000). */
+  timeoutMs?: number;
+}
+
+export interface Answer<T> {
+  result: T;
+  asOf: AsOf;
+}
+
+/** Talks to the registry nodes of a mesh over NATS request/reply. Holds no state of its own. */
+export class RegistryClient {
+  readonly subjects: MeshSubjects;
+  readonly #nc: NatsConnection;
+  readonly #timeoutMs: number;
+
+  constructor(nc: NatsConnection, mesh: string, options: RegistryClientOptions = {}) {
+    this.#nc = nc;
+    this.subjects = meshSubjects(mesh);
+    this.#timeoutMs = options.timeoutMs ?? 5_000;
+  }
+
+  async call<T>(op: RegistryOp, payload: unknown): Promise<T> {
+    let reply;
+    try {
+      reply = await this.#nc.request(this.subjects.registryService(op), JSON.stringify(payload ?? {}), { timeout: this.#timeoutMs });
+    } catch (err) {
+      const code = (err as { code?: string; name?: string }).name === "TimeoutError" ? "timeout" : "no responders";
+      throw new PlexusError(ErrorCode.RegistryUnavailable, `no registry node answered ${op} on mesh "${this.subjects.mesh}" (${code}); is one running?`, { cause: err });
+    }
+    return unwrapReply<T>(reply.data);
+  }
+
+  async challenge(did: string): Promise<string> {
+    const { challenge } = await this.call<{ challenge: string }>(RegistryOp.Challenge, { did });
+    return challenge;
+  }
+
+  async #signed<O extends RequestOp, T>(op: O, key: KeyPair, body: RequestBodies[O]): Promise<T> {
+    const challenge = await this.challenge(key.did);
+    return this.call<T>(op, signRequest(key, op, this.subjects.mesh, challenge, body));
+  }
+
+  join(key: KeyPair, card: AgentCard): Promise<JoinResult> {
+    return this.#signed("join", key, { card });
+  }
+
+  update(key: KeyPair, card: AgentCard): Promise<{ seq: number }> {
+    return this.#signed("update", key, { card });
+  }
+
+  leave(key: KeyPair): Promise<{ seq: number }> {
+    return this.#signed("leave", key, {});
+  }
+
+  rate(key: KeyPair, rating: Rating): Promise<{ seq: number }> {
+    return this.#signed("rate", key, rating);
+  }
+
+  agents(options: { all?: boolean } = {}): Promise<Answer<AgentView[]>> {
+    return this.call(RegistryOp.Agents, options);
+  }
+
+  agent(did: string): Promise<Answer<AgentView>> {
+    return this.call(RegistryOp.Agent, { did });
+  }
+
+  discover(query: DiscoverQuery = {}): Promise<Answer<DiscoverResult[]>> {
+    return this.call(RegistryOp.Discover, query);
+  }
+
+  reputation(did: string): Promise<Answer<Reputation>> {
+    return this.call(RegistryOp.Reputation, { did });
+  }
+}

@@ -1,0 +1,87 @@
+import { ErrorCode, PlexusError, newId, validateRegistryEvent } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import type { AgentCard } from "./card.js";
+import type { Rating, SignedRequest } from "./request.js";
+import { signDocument, verifyDocument } from "./signed-document.js";
+
+/**
+ * Registry events: the facts registry nodes append to the mesh's log (schemas/registry-event.json).
+ * Registry state is a projection of these and of the ACP traffic in the same log.
+ */
+export const RegistryEventType = {
+  AgentJoined: "AgentJoined",
+  AgentUpdated: "AgentUpdated",
+  AgentLeft: "AgentLeft",
+  LivenessChanged: "LivenessChanged",
+  RatingRecorded: "RatingRecorded",
+  RequestRefused: "RequestRefused",
+} as const;
+export type RegistryEventType = (typeof RegistryEventType)[keyof typeof RegistryEventType];
+
+export type LivenessState = "alive" | "suspect" | "offline" | "gone";
+
+export interface EventData {
+  AgentJoined: {
+    card: AgentCard;
+    /** The nonce of the challenge the agent answered; a challenge admits once. */
+    nonce: string;
+    credential: { id: string; issuedAt: number; expiresAt: number };
+  };
+  AgentUpdated: { card: AgentCard };
+  AgentLeft: { reason: "leave" };
+  LivenessChanged: { from: LivenessState; to: LivenessState; lastHeartbeat: number };
+  RatingRecorded: {
+    /** The rater's signed `rate` request, kept whole so anyone can check it. */
+    request: SignedRequest<Rating>;
+    /** Mesh stream sequences of a message rater→ratee and one ratee→rater in the rated conversation. */
+    evidence: { fromRater: number; fromRatee: number };
+  };
+  RequestRefused: { op: string; reason: string; detail: string; claimedDid?: string };
+}
+
+export interface RegistryEvent<T extends RegistryEventType = RegistryEventType> {
+  v: 1;
+  id: string;
+  type: T;
+  /** The agent the event is about (for RequestRefused: the DID the request claimed, or the registry's own). */
+  agent: string;
+  at: number;
+  /** The registry DID that signed the event. */
+  by: string;
+  data: EventData[T];
+  sig: string;
+}
+
+const encoder = new TextEncoder();
+
+export function makeEvent<T extends RegistryEventType>(registry: KeyPair, type: T, agent: string, data: EventData[T], at = Date.now()): RegistryEvent<T> {
+  return signDocument(registry, { v: 1 as const, id: newId(), type, agent, at, by: registry.did, data });
+}
+
+export function encodeEvent(event: RegistryEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(event));
+}
+
+/**
+ * Parses and checks an event read from the log: shape, then the signature of `by`, then that `by` is a registry
+ * this reader trusts. Throws PlexusError(ENVELOPE_INVALID | SIGNATURE_INVALID) naming what is wrong.
+ */
+export function decodeEvent(bytes: Uint8Array, trusted: ReadonlySet<string>): RegistryEvent {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
+  } catch {
+    throw new PlexusError(ErrorCode.EnvelopeInvalid, "registry event is not JSON");
+  }
+  if (!validateRegistryEvent(value)) {
+    throw new PlexusError(ErrorCode.EnvelopeInvalid, `registry event fails its schema: ${validateRegistryEvent.explain()}`);
+  }
+  const event = value as RegistryEvent;
+  if (!trusted.has(event.by)) {
+    throw new PlexusError(ErrorCode.SignatureInvalid, `registry event signed by ${event.by}, which is not a trusted registry`);
+  }
+  if (!verifyDocument(event.by, event)) {
+    throw new PlexusError(ErrorCode.SignatureInvalid, `registry event ${event.id} has a bad signature`);
+  }
+  return event;
+}

@@ -1,0 +1,98 @@
+import { validateRating, validateRegistryRequest } from "@plexus/core";
+import { base58Decode, didFromPublicKey, publicKeyMultibase, type KeyPair } from "@plexus/identity";
+import type { AgentCard } from "./card.js";
+import { checkCard } from "./card.js";
+import { checkChallenge } from "./challenge.js";
+import { signDocument, verifyDocument } from "./signed-document.js";
+
+/** Why a registry refused a request. Stable: scripts and tests branch on these. */
+export const RefusalReason = {
+  Malformed: "malformed",
+  SchemaInvalid: "schema_invalid",
+  DidKeyMismatch: "did_key_mismatch",
+  BadSignature: "bad_signature",
+  ChallengeInvalid: "challenge_invalid",
+  ChallengeExpired: "challenge_expired",
+  ChallengeReplayed: "challenge_replayed",
+  CardInvalid: "card_invalid",
+  NotJoined: "not_joined",
+  RatingInvalid: "rating_invalid",
+  NoConversation: "no_conversation",
+  SelfRating: "self_rating",
+} as const;
+export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
+
+export type RequestOp = "join" | "update" | "leave" | "rate";
+
+export interface Rating {
+  ratee: string;
+  conversation: string;
+  score: number;
+  factor?: "reliability" | "quality" | "responsiveness" | "honesty" | "cooperativeness";
+  comment?: string;
+}
+
+export interface RequestBodies {
+  join: { card: AgentCard };
+  update: { card: AgentCard };
+  leave: Record<string, never>;
+  rate: Rating;
+}
+
+export interface SignedRequest<B = unknown> {
+  op: RequestOp;
+  mesh: string;
+  did: string;
+  publicKey: string;
+  challenge: string;
+  body: B;
+  sig: string;
+}
+
+export function signRequest<O extends RequestOp>(key: KeyPair, op: O, mesh: string, challenge: string, body: RequestBodies[O]): SignedRequest<RequestBodies[O]> {
+  return signDocument(key, { op, mesh, did: key.did, publicKey: publicKeyMultibase(key.publicKey), challenge, body });
+}
+
+export type RequestCheck =
+  | { ok: true; request: SignedRequest; nonce: string }
+  | { ok: false; reason: RefusalReason; detail: string; claimedDid?: string };
+
+/**
+ * Everything a registry checks about a request before acting on it, in this order: JSON shape, that the DID is
+ * the did:key of the presented public key, the signature, the challenge (issued by this registry, to this DID, for
+ * this mesh, not expired), and the body of the operation (card or rating schema).
+ */
+export function checkRequest(value: unknown, mesh: string, registryDids: ReadonlySet<string>, now = Date.now()): RequestCheck {
+  if (!validateRegistryRequest(value)) return { ok: false, reason: RefusalReason.SchemaInvalid, detail: validateRegistryRequest.explain() };
+  const request = value as SignedRequest;
+  const claimedDid = request.did;
+  let keyDid: string;
+  try {
+    if (!request.publicKey.startsWith("z")) throw new Error("not multibase");
+    const prefixed = base58Decode(request.publicKey.slice(1));
+    if (prefixed.length !== 34 || prefixed[0] !== 0xed || prefixed[1] !== 0x01) throw new Error("not an Ed25519 key");
+    keyDid = didFromPublicKey(prefixed.subarray(2));
+  } catch {
+    return { ok: false, reason: RefusalReason.Malformed, detail: "publicKey is not a multibase Ed25519 public key", claimedDid };
+  }
+  if (keyDid !== request.did) {
+    return { ok: false, reason: RefusalReason.DidKeyMismatch, detail: `the DID is not the did:key of the presented key (${keyDid})`, claimedDid };
+  }
+  if (!verifyDocument(request.did, request)) {
+    return { ok: false, reason: RefusalReason.BadSignature, detail: "the request is not signed by the DID's key", claimedDid };
+  }
+  if (request.mesh !== mesh) return { ok: false, reason: RefusalReason.Malformed, detail: `the request is for mesh "${request.mesh}", this is "${mesh}"`, claimedDid };
+  const challenge = checkChallenge(registryDids, request.challenge, mesh, request.did, now);
+  if (!challenge.ok) return { ok: false, reason: challenge.reason, detail: challenge.detail, claimedDid };
+  const body = request.body as Record<string, unknown>;
+  if (request.op === "join" || request.op === "update") {
+    const card = checkCard(body.card);
+    if (!card.ok || Object.keys(body).length !== 1) {
+      return { ok: false, reason: RefusalReason.CardInvalid, detail: card.ok ? "the body holds more than the card" : `the agent card is invalid: ${card.detail}`, claimedDid };
+    }
+  } else if (request.op === "rate") {
+    if (!validateRating(body)) return { ok: false, reason: RefusalReason.RatingInvalid, detail: `the rating is invalid: ${validateRating.explain()}`, claimedDid };
+    if ((body as unknown as Rating).ratee === request.did) return { ok: false, reason: RefusalReason.SelfRating, detail: "an agent cannot rate itself", claimedDid };
+  }
+  return { ok: true, request, nonce: challenge.claims.nonce };
+}

@@ -1,0 +1,50 @@
+import { ErrorCode, PlexusError } from "@plexus/core";
+
+/**
+ * Registry service operations over NATS request/reply, on `plexus-registry.<mesh>.<op>` (outside the mesh
+ * stream). Every registry node of a mesh answers in one queue group, so they share the load. Replies are
+ * `{ ok: true, result }` or `{ ok: false, error: { code, message, details } }`.
+ */
+export const RegistryOp = {
+  Challenge: "challenge",
+  Join: "join",
+  Update: "update",
+  Leave: "leave",
+  Rate: "rate",
+  Agents: "agents",
+  Agent: "agent",
+  Discover: "discover",
+  Reputation: "reputation",
+  Status: "status",
+} as const;
+export type RegistryOp = (typeof RegistryOp)[keyof typeof RegistryOp];
+
+export const REGISTRY_QUEUE = "plexus-registry";
+
+export type ServiceReply<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+
+const encoder = new TextEncoder();
+
+export function encodeReply<T>(reply: ServiceReply<T>): Uint8Array {
+  return encoder.encode(JSON.stringify(reply));
+}
+
+export function errorReply(err: unknown): ServiceReply<never> {
+  if (err instanceof PlexusError) {
+    return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+  }
+  return { ok: false, error: { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) } };
+}
+
+/** Turns a reply back into its result, or throws the PlexusError it carries. */
+export function unwrapReply<T>(bytes: Uint8Array): T {
+  let reply: ServiceReply<T>;
+  try {
+    reply = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as ServiceReply<T>;
+  } catch {
+    throw new PlexusError(ErrorCode.RegistryUnavailable, "the registry answered with something that is not JSON");
+  }
+  if (reply.ok) return reply.result;
+  const code = (Object.values(ErrorCode) as string[]).includes(reply.error.code) ? (reply.error.code as ErrorCode) : ErrorCode.RegistryUnavailable;
+  throw new PlexusError(code, reply.error.message, reply.error.details ? { details: reply.error.details } : {});
+}

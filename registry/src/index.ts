@@ -1,0 +1,15 @@
+export { RegistryNode, startRegistryNode, DEFAULT_REGISTRY_HTTP } from "./node/registry-node.js";
+export type { RegistryNodeOptions } from "./node/options.js";
+export { RegistryQueries } from "./service/queries.js";
+export type { QueryOptions } from "./service/queries.js";
+export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";
+export { createRegistryApp, serveRegistryHttp } from "./http/index.js";
+export type { RegistryHttpServer } from "./http/index.js";
+export { RegistryState, Projector, saveSnapshot, loadSnapshot } from "./projection/index.js";
+export type { LogMessage } from "./projection/index.js";
+export { computeReputation, EvidenceLedger } from "./reputation/index.js";
+export { CardIndex, rankDiscovery } from "./discovery/index.js";
+export { livenessAfter, defaultThresholds } from "./liveness/thresholds.js";
+export type { LivenessThresholds } from "./liveness/thresholds.js";
+export { LivenessMonitor } from "./liveness/monitor.js";
+export type { AgentRecord } from "./types.js";

@@ -1,0 +1,84 @@
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_CHALLENGE_TTL_MS } from "@plexus/anp";
+import { ErrorCode, PlexusError, assertMeshId } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import { DEFAULT_PROJECTION_OPTIONS } from "../projection/index.js";
+import { checkThresholds, defaultThresholds, type LivenessThresholds } from "../liveness/thresholds.js";
+
+export interface RegistryNodeOptions {
+  nats: string | string[];
+  mesh: string;
+  /** The registry's key: signs events, credentials and challenges; its DID is the registry's identity. */
+  key: KeyPair;
+  /** HTTP API address (default 127.0.0.1:7420); false for none. Port 0 picks a free port. */
+  http?: { host: string; port: number } | false;
+  /** Folder for snapshots of the registry state; without it every start replays the whole log. */
+  dataDir?: string;
+  /** Other registry DIDs whose events this node accepts (its own is always trusted). */
+  trustedRegistries?: string[];
+  /** How often agents are told to beat (default 5 s). */
+  heartbeatIntervalMs?: number;
+  suspectAfterMs?: number;
+  offlineAfterMs?: number;
+  goneAfterMs?: number;
+  /** Membership credential lifetime (default 24 h). */
+  credentialTtlMs?: number;
+  challengeTtlMs?: number;
+  /** Half-life of reputation evidence (default 7 days). */
+  halfLifeMs?: number;
+  trustAnchors?: string[];
+  establishedAfterMs?: number;
+  /** A request unanswered this long (log time) counts against the recipient (default 60 s). */
+  replyWindowMs?: number;
+  clockStepMs?: number;
+  refreshMs?: number;
+  explorationShare?: number;
+  /** Snapshot every this many ms while the log moves (default 60 s), and on stop. */
+  snapshotIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ResolvedOptions {
+  heartbeatIntervalMs: number;
+  thresholds: LivenessThresholds;
+  credentialTtlMs: number;
+  challengeTtlMs: number;
+  halfLifeMs: number;
+  replyWindowMs: number;
+  establishedAfterMs: number;
+  clockStepMs: number;
+  refreshMs: number;
+  explorationShare: number;
+  snapshotIntervalMs: number;
+}
+
+function positive(name: string, v: number | undefined, fallback: number, allowZero = false): number {
+  if (v === undefined) return fallback;
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new PlexusError(ErrorCode.ConfigInvalid, `${name} must be a ${allowZero ? "non-negative" : "positive"} number of ms, got ${v}`);
+  return v;
+}
+
+export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
+  assertMeshId(o.mesh);
+  const heartbeatIntervalMs = positive("heartbeatIntervalMs", o.heartbeatIntervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const d = defaultThresholds(heartbeatIntervalMs);
+  const thresholds = checkThresholds({
+    suspectAfterMs: positive("suspectAfterMs", o.suspectAfterMs, d.suspectAfterMs),
+    offlineAfterMs: positive("offlineAfterMs", o.offlineAfterMs, d.offlineAfterMs),
+    goneAfterMs: positive("goneAfterMs", o.goneAfterMs, d.goneAfterMs),
+  });
+  const share = o.explorationShare ?? 0.1;
+  if (!(share >= 0 && share <= 0.5)) throw new PlexusError(ErrorCode.ConfigInvalid, `explorationShare must be within 0..0.5, got ${share}`);
+  return {
+    heartbeatIntervalMs,
+    thresholds,
+    credentialTtlMs: positive("credentialTtlMs", o.credentialTtlMs, 24 * 3600_000),
+    challengeTtlMs: Math.min(positive("challengeTtlMs", o.challengeTtlMs, DEFAULT_CHALLENGE_TTL_MS), 100_000),
+    halfLifeMs: positive("halfLifeMs", o.halfLifeMs, DEFAULT_PROJECTION_OPTIONS.halfLifeMs),
+    replyWindowMs: positive("replyWindowMs", o.replyWindowMs, DEFAULT_PROJECTION_OPTIONS.replyWindowMs),
+    establishedAfterMs: positive("establishedAfterMs", o.establishedAfterMs, 7 * 24 * 3600_000),
+    clockStepMs: positive("clockStepMs", o.clockStepMs, 1_000),
+    refreshMs: positive("refreshMs", o.refreshMs, 1_000, true),
+    explorationShare: share,
+    snapshotIntervalMs: positive("snapshotIntervalMs", o.snapshotIntervalMs, 60_000),
+  };
+}

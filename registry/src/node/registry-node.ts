@@ -1,0 +1,235 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { heartbeatSecret, openHeartbeatBucket } from "@plexus/anp";
+import { connectBus, ensureMeshStream } from "@plexus/bus";
+import { meshSubjects, type MeshSubjects } from "@plexus/core";
+import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
+import { LivenessMonitor } from "../liveness/monitor.js";
+import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
+import { Admission } from "../service/admission.js";
+import type { RegistryStatus } from "../service/queries-api.js";
+import { RegistryQueries } from "../service/queries.js";
+import { Responder } from "../service/responder.js";
+import { resolveOptions, type RegistryNodeOptions, type ResolvedOptions } from "./options.js";
+
+export const DEFAULT_REGISTRY_HTTP = { host: "127.0.0.1", port: 7420 } as const;
+
+/**
+ * One registry node: follows the mesh log into its state (from a snapshot plus the tail), watches heartbeats,
+ * admits agents, and answers queries over NATS (queue group shared with the mesh's other registry nodes) and HTTP.
+ */
+export class RegistryNode {
+  readonly did: string;
+  readonly mesh: string;
+  readonly subjects: MeshSubjects;
+  readonly queries: RegistryQueries;
+  httpUrl: string | undefined;
+  readonly #o: RegistryNodeOptions;
+  readonly #r: ResolvedOptions;
+  readonly #nc: NatsConnection;
+  readonly #jsm: JetStreamManager;
+  readonly #counters: Record<string, number> = {};
+  readonly #startedAt = Date.now();
+  #state!: RegistryState;
+  #projector!: Projector;
+  #follower!: LogFollower;
+  #monitor: LivenessMonitor | undefined;
+  #responder: Responder | undefined;
+  #http: RegistryHttpServer | undefined;
+  #identity!: StreamIdentity;
+  #rebuild = { fromSnapshot: false, snapshotSeq: 0, events: 0, ms: 0 };
+  #snapshotTimer: NodeJS.Timeout | undefined;
+  #snapshotSeq = 0;
+  #snapshotting: Promise<void> | undefined;
+  #stopped = false;
+
+  private constructor(options: RegistryNodeOptions, resolved: ResolvedOptions, nc: NatsConnection, jsm: JetStreamManager) {
+    this.#o = options;
+    this.#r = resolved;
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.did = options.key.did;
+    this.mesh = options.mesh;
+    this.subjects = meshSubjects(options.mesh);
+    this.queries = new RegistryQueries(
+      { state: () => this.#state, monitor: () => this.#monitor, status: () => this.status() },
+      {
+        trustAnchors: new Set(options.trustAnchors ?? []),
+        establishedAfterMs: resolved.establishedAfterMs,
+        clockStepMs: resolved.clockStepMs,
+        refreshMs: resolved.refreshMs,
+        model: { halfLifeMs: resolved.halfLifeMs },
+        rank: { explorationShare: resolved.explorationShare },
+      },
+    );
+  }
+
+  static async start(options: RegistryNodeOptions): Promise<RegistryNode> {
+    const resolved = resolveOptions(options);
+    const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}` });
+    try {
+      const node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
+      await node.#start();
+      return node;
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get state(): RegistryState {
+    return this.#state;
+  }
+
+  get ready(): boolean {
+    return !this.#stopped && this.#follower.caughtUp;
+  }
+
+  /** Resolves once this node has applied log position `seq`. */
+  waitFor(seq: number, timeoutMs?: number): Promise<void> {
+    return this.#follower.waitFor(seq, timeoutMs);
+  }
+
+  #count = (name: string): void => {
+    this.#counters[name] = (this.#counters[name] ?? 0) + 1;
+  };
+
+  #log(line: string): void {
+    this.#o.log?.(line);
+  }
+
+  async #start(): Promise<void> {
+    const o = this.#o;
+    const r = this.#r;
+    const started = Date.now();
+    await ensureMeshStream(this.#nc, o.mesh);
+    const kv = await openHeartbeatBucket(this.#nc, this.subjects.heartbeatBucket, true);
+    const info = await this.#jsm.streams.info(this.subjects.stream);
+    this.#identity = { mesh: o.mesh, stream: this.subjects.stream, created: info.created, lastSeq: info.state.last_seq };
+    const projection = { halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000 };
+    this.#state = new RegistryState(projection);
+    if (o.dataDir) {
+      const loaded = await loadSnapshot(o.dataDir, projection, this.#identity);
+      if (loaded.state) {
+        this.#state = loaded.state;
+        this.#rebuild.fromSnapshot = true;
+        this.#rebuild.snapshotSeq = loaded.seq;
+        this.#snapshotSeq = loaded.seq;
+      } else {
+        this.#log(`registry: rebuilding from the start of the log (${loaded.reason})`);
+      }
+    }
+    const trusted = new Set([this.did, ...(o.trustedRegistries ?? [])]);
+    this.#projector = new Projector(this.#state, o.mesh, trusted);
+    const js = jetstream(this.#nc);
+    const startSeq = this.#state.seq;
+    this.#follower = new LogFollower({
+      js,
+      stream: this.subjects.stream,
+      projector: this.#projector,
+      startEnd: info.state.last_seq,
+      onError: (err) => this.#log(`registry: following the log failed: ${(err as Error).message}`),
+    });
+    await this.#follower.start();
+    await this.#follower.waitFor(info.state.last_seq, 24 * 3600_000);
+    this.#rebuild.events = this.#state.seq - startSeq;
+    this.#rebuild.ms = Date.now() - started;
+
+    const secret = heartbeatSecret(o.key.exportSeed(), o.mesh);
+    this.#monitor = new LivenessMonitor({
+      nc: this.#nc,
+      js,
+      kv,
+      subjects: this.subjects,
+      key: o.key,
+      heartbeatSecret: secret,
+      thresholds: r.thresholds,
+      state: () => this.#state,
+      count: this.#count,
+      onError: (err) => this.#log(`registry: liveness: ${(err as Error).message}`),
+    });
+    await this.#monitor.start(Math.max(50, Math.min(1_000, Math.floor(r.thresholds.suspectAfterMs / 5))));
+
+    const admission = new Admission({
+      nc: this.#nc,
+      js,
+      jsm: this.#jsm,
+      subjects: this.subjects,
+      key: o.key,
+      trusted,
+      state: () => this.#state,
+      follower: () => this.#follower,
+      heartbeats: kv,
+      heartbeatSecret: secret,
+      heartbeatIntervalMs: r.heartbeatIntervalMs,
+      credentialTtlMs: r.credentialTtlMs,
+      challengeTtlMs: r.challengeTtlMs,
+      count: this.#count,
+    });
+    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, queries: this.queries, ready: () => this.ready, count: this.#count });
+    this.#responder.start();
+    const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
+    if (http) {
+      this.#http = await serveRegistryHttp(this.queries, { ...http, onError: (err) => this.#log(`registry: http: ${(err as Error).message}`) });
+      this.httpUrl = this.#http.url;
+    }
+    if (o.dataDir) {
+      this.#snapshotTimer = setInterval(() => void this.snapshot(), r.snapshotIntervalMs);
+      this.#snapshotTimer.unref();
+    }
+  }
+
+  /** Writes a snapshot now if the state moved since the last one (no-op without a data folder). */
+  async snapshot(): Promise<void> {
+    const dir = this.#o.dataDir;
+    if (!dir || this.#state.seq === this.#snapshotSeq || this.#snapshotting) return this.#snapshotting;
+    const seq = this.#state.seq;
+    this.#snapshotting = saveSnapshot(dir, this.#state, this.#identity)
+      .then(() => {
+        this.#snapshotSeq = seq;
+      })
+      .catch((err) => this.#log(`registry: snapshot failed: ${(err as Error).message}`))
+      .finally(() => {
+        this.#snapshotting = undefined;
+      });
+    return this.#snapshotting;
+  }
+
+  status(): RegistryStatus {
+    const agents = { total: 0, present: 0, alive: 0, suspect: 0, offline: 0, gone: 0 };
+    for (const a of this.#state.agents.values()) {
+      agents.total += 1;
+      if (!a.present) continue;
+      agents.present += 1;
+      agents[a.liveness] += 1;
+    }
+    return {
+      mesh: this.mesh,
+      registry: this.did,
+      ready: this.ready,
+      connected: !this.#nc.isClosed(),
+      seq: this.#state.seq,
+      agents,
+      counters: { ...this.#state.counters, ...this.#counters, heartbeats: this.#monitor?.beats ?? 0 },
+      startedAt: this.#startedAt,
+      rebuild: { ...this.#rebuild },
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
+    await this.#responder?.stop();
+    await this.#http?.close();
+    await this.#monitor?.stop();
+    await this.#follower.stop();
+    await this.#snapshotting;
+    await this.snapshot();
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+}
+
+export function startRegistryNode(options: RegistryNodeOptions): Promise<RegistryNode> {
+  return RegistryNode.start(options);
+}

@@ -1,0 +1,176 @@
+import type { AgentCard, Factor, RegistryEvent } from "@plexus/anp";
+import { CardIndex } from "../discovery/index.js";
+import { EvidenceLedger } from "../reputation/index.js";
+import type { AgentRecord } from "../types.js";
+import { ConversationIndex } from "./conversations.js";
+import { PendingRequests } from "./pending-requests.js";
+
+export interface ProjectionOptions {
+  /** Half-life of reputation evidence (default 7 days). */
+  halfLifeMs: number;
+  /** A request not answered within this much log time counts against the recipient (default 60 s). */
+  replyWindowMs: number;
+  /** Reply latency that scores 0.5 for responsiveness (default 1 s): x = 1 / (1 + latency / ref). */
+  responsivenessRefMs: number;
+}
+
+export const DEFAULT_PROJECTION_OPTIONS: ProjectionOptions = {
+  halfLifeMs: 7 * 24 * 3600_000,
+  replyWindowMs: 60_000,
+  responsivenessRefMs: 1_000,
+};
+
+/** Nonces are remembered this long (log time) after the join that used them; challenges live 60 s. */
+const NONCE_MEMORY_MS = 10 * 60_000;
+
+/**
+ * All registry state: agents and their cards, liveness as recorded, the evidence behind reputation, and the
+ * conversation index that ratings are checked against. Changed only by the projector, in log order, so two
+ * nodes that applied the same log hold the same state (Map iteration follows insertion, i.e. log order).
+ */
+export class RegistryState {
+  readonly options: ProjectionOptions;
+  agents = new Map<string, AgentRecord>();
+  nonces = new Map<string, number>();
+  ratings = new Set<string>();
+  conversations = new ConversationIndex();
+  pending = new PendingRequests();
+  ledger: EvidenceLedger;
+  cards = new CardIndex();
+  /** Last applied mesh stream sequence and the latest stream time seen (ms). */
+  seq = 0;
+  clock = 0;
+  counters: Record<string, number> = {};
+
+  constructor(options: ProjectionOptions) {
+    this.options = options;
+    this.ledger = new EvidenceLedger({ halfLifeMs: options.halfLifeMs });
+  }
+
+  count(name: string, n = 1): void {
+    this.counters[name] = (this.counters[name] ?? 0) + n;
+  }
+
+  isAgent(did: string): boolean {
+    return this.agents.has(did);
+  }
+
+  observe(subject: string, factor: Factor, counterpart: string | undefined, x: number, at: number): void {
+    this.ledger.observe(subject, factor, counterpart, x, at);
+    this.count("observations");
+  }
+
+  applyEvent(event: RegistryEvent, seq: number, time: number): void {
+    this.count(`events.${event.type}`);
+    switch (event.type) {
+      case "AgentJoined":
+        return this.#joined(event as RegistryEvent<"AgentJoined">, seq);
+      case "AgentUpdated":
+        return this.#updated(event.agent, (event as RegistryEvent<"AgentUpdated">).data.card, event.at);
+      case "AgentLeft":
+        return this.#left(event.agent, event.at);
+      case "LivenessChanged":
+        return this.#liveness(event as RegistryEvent<"LivenessChanged">, time);
+      case "RatingRecorded":
+        return this.#rating(event as RegistryEvent<"RatingRecorded">, time);
+      case "RequestRefused":
+        this.count(`refused.${(event as RegistryEvent<"RequestRefused">).data.reason}`);
+        return;
+    }
+  }
+
+  #joined(event: RegistryEvent<"AgentJoined">, seq: number): void {
+    const { card, nonce, credential } = event.data;
+    if (this.nonces.has(nonce)) {
+      this.count("ignored.replayedJoin");
+      return;
+    }
+    this.nonces.set(nonce, event.at);
+    for (const [n, at] of this.nonces) {
+      if (at >= event.at - NONCE_MEMORY_MS) break;
+      this.nonces.delete(n);
+    }
+    const previous = this.agents.get(event.agent);
+    const record: AgentRecord = {
+      did: event.agent,
+      card,
+      joinedAt: event.at,
+      updatedAt: event.at,
+      leftAt: undefined,
+      present: true,
+      liveness: "alive",
+      livenessSince: event.at,
+      joinSeq: seq,
+      credential,
+    };
+    if (previous) this.agents.set(event.agent, Object.assign(previous, record));
+    else this.agents.set(event.agent, record);
+    this.cards.upsert(event.agent, card);
+  }
+
+  #updated(did: string, card: AgentCard, at: number): void {
+    const record = this.agents.get(did);
+    if (!record?.present) {
+      this.count("ignored.updateOfAbsent");
+      return;
+    }
+    record.card = card;
+    record.updatedAt = at;
+    this.cards.upsert(did, card);
+  }
+
+  #left(did: string, at: number): void {
+    const record = this.agents.get(did);
+    if (!record?.present) {
+      this.count("ignored.leaveOfAbsent");
+      return;
+    }
+    record.present = false;
+    record.leftAt = at;
+    record.updatedAt = at;
+    this.cards.remove(did);
+  }
+
+  #liveness(event: RegistryEvent<"LivenessChanged">, time: number): void {
+    const record = this.agents.get(event.agent);
+    const { to } = event.data;
+    if (!record?.present || record.liveness === to || event.at < record.joinedAt) {
+      this.count("ignored.livenessNoChange");
+      return;
+    }
+    const from = record.liveness;
+    record.liveness = to;
+    record.livenessSince = event.at;
+    // Heartbeat regularity: each lapse (alive → anything else) counts once against reliability.
+    if (from === "alive") this.observe(event.agent, "reliability", undefined, 0, time);
+  }
+
+  #rating(event: RegistryEvent<"RatingRecorded">, time: number): void {
+    const { request, evidence } = event.data;
+    const rating = request.body;
+    const rater = request.did;
+    const ratee = event.agent;
+    if (ratee !== rating.ratee || !this.isAgent(rater) || !this.isAgent(ratee)) {
+      this.count("ignored.ratingUnknownAgent");
+      return;
+    }
+    const seen = this.conversations.between(rating.conversation, token(rater), token(ratee));
+    if (!seen || seen.fromA !== evidence.fromRater || seen.fromB !== evidence.fromRatee) {
+      this.count("ignored.ratingWithoutConversation");
+      return;
+    }
+    const factor = rating.factor ?? "quality";
+    const key = `${rater}|${ratee}|${rating.conversation}|${factor}`;
+    if (this.ratings.has(key)) {
+      this.count("ignored.ratingRepeated");
+      return;
+    }
+    this.ratings.add(key);
+    this.ledger.rate(rater, ratee, factor, rating.score, time);
+    this.count("ratings");
+  }
+}
+
+export function token(did: string): string {
+  return did.slice("did:key:".length);
+}

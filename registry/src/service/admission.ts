@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  RefusalReason,
+  beatKeyFor,
+  checkRequest,
+  encodeEvent,
+  heartbeatKey,
+  issueChallenge,
+  makeEvent,
+  type EventData,
+  type JoinResult,
+  type Rating,
+  type RegistryEventType,
+  type SignedRequest,
+  type AgentCard,
+} from "@plexus/anp";
+import { publishDurably } from "@plexus/bus";
+import { ErrorCode, PlexusError, agentToken, type MeshSubjects } from "@plexus/core";
+import { isDid, issueMembershipCredential, type KeyPair } from "@plexus/identity";
+import type { LogFollower, RegistryState } from "../projection/index.js";
+import { verifyConversationEvidence } from "./conversation-evidence.js";
+
+export interface AdmissionOptions {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  subjects: MeshSubjects;
+  key: KeyPair;
+  trusted: ReadonlySet<string>;
+  state: () => RegistryState;
+  follower: () => LogFollower;
+  heartbeats: KV;
+  heartbeatSecret: Uint8Array;
+  heartbeatIntervalMs: number;
+  credentialTtlMs: number;
+  challengeTtlMs: number;
+  count: (name: string) => void;
+}
+
+/**
+ * The write side of the registry: checks signed requests and appends the events they lead to. Refusals are
+ * answered with REQUEST_REFUSED and a stable `reason`, counted, and appended as RequestRefused events so an
+ * operator sees them in the log. Every append waits until this node's own projection has applied it, so a client
+ * that joins and then queries the same node sees itself.
+ */
+export class Admission {
+  readonly #o: AdmissionOptions;
+
+  constructor(options: AdmissionOptions) {
+    this.#o = options;
+  }
+
+  challenge(payload: { did?: unknown }): { challenge: string } {
+    if (!isDid(payload.did)) throw new PlexusError(ErrorCode.InvalidArgument, "challenge needs { did } with a did:key");
+    return { challenge: issueChallenge(this.#o.key, this.#o.subjects.mesh, payload.did, this.#o.challengeTtlMs) };
+  }
+
+  async join(payload: unknown): Promise<JoinResult> {
+    const { request, nonce } = await this.#check("join", payload);
+    const card = (request.body as { card: AgentCard }).card;
+    const o = this.#o;
+    const issuedAt = Date.now();
+    const credential = { id: `urn:uuid:${randomUUID()}`, issuedAt, expiresAt: issuedAt + o.credentialTtlMs };
+    const jwt = await issueMembershipCredential(o.key, { ...credential, subject: request.did, mesh: o.subjects.mesh, name: card.name });
+    const seq = await this.#append("AgentJoined", request, nonce, { card, nonce, credential });
+    return {
+      did: request.did,
+      credential: jwt,
+      credentialId: credential.id,
+      expiresAt: credential.expiresAt,
+      registry: o.key.did,
+      heartbeat: { key: beatKeyFor(o.heartbeatSecret, request.did).toString("base64url"), intervalMs: o.heartbeatIntervalMs, bucket: o.subjects.heartbeatBucket },
+      seq,
+    };
+  }
+
+  async update(payload: unknown): Promise<{ seq: number }> {
+    const { request, nonce } = await this.#check("update", payload);
+    await this.#requirePresent(request);
+    return { seq: await this.#append("AgentUpdated", request, nonce, { card: (request.body as { card: AgentCard }).card }) };
+  }
+
+  async leave(payload: unknown): Promise<{ seq: number }> {
+    const { request, nonce } = await this.#check("leave", payload);
+    await this.#requirePresent(request);
+    const seq = await this.#append("AgentLeft", request, nonce, { reason: "leave" });
+    await this.#o.heartbeats.delete(heartbeatKey(request.did)).catch(() => undefined);
+    return { seq };
+  }
+
+  async rate(payload: unknown): Promise<{ seq: number }> {
+    const { request, nonce } = await this.#check("rate", payload);
+    const rating = request.body as Rating;
+    const state = this.#o.state();
+    if (!state.agents.has(request.did)) await this.#refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
+    if (!state.agents.has(rating.ratee)) await this.#refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
+    const between = state.conversations.between(rating.conversation, agentToken(request.did), agentToken(rating.ratee));
+    const problem = between
+      ? await verifyConversationEvidence(this.#o.jsm, this.#o.subjects, rating.conversation, request.did, rating.ratee, between)
+      : `the log holds no messages both ways between rater and ratee in conversation "${rating.conversation}"`;
+    if (problem !== undefined || !between) return this.#refuse(request, RefusalReason.NoConversation, problem ?? "no conversation");
+    const data: EventData["RatingRecorded"] = { request: request as SignedRequest<Rating>, evidence: { fromRater: between.fromA, fromRatee: between.fromB } };
+    return { seq: await this.#append("RatingRecorded", request, nonce, data, rating.ratee) };
+  }
+
+  async #check(op: SignedRequest["op"], payload: unknown): Promise<{ request: SignedRequest; nonce: string }> {
+    const o = this.#o;
+    const checked = checkRequest(payload, o.subjects.mesh, o.trusted);
+    if (checked.ok && checked.request.op !== op) {
+      return this.#refuse(checked.request, RefusalReason.Malformed, `a ${checked.request.op} request sent to ${op}`);
+    }
+    if (!checked.ok) {
+      await this.#recordRefusal(op, checked.reason, checked.detail, checked.claimedDid);
+      throw refused(checked.reason, checked.detail);
+    }
+    if (o.state().nonces.has(checked.nonce)) return this.#refuse(checked.request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    return checked;
+  }
+
+  async #requirePresent(request: SignedRequest): Promise<void> {
+    if (!this.#o.state().agents.get(request.did)?.present) await this.#refuse(request, RefusalReason.NotJoined, "the agent is not a member of this mesh");
+  }
+
+  async #append<T extends RegistryEventType>(type: T, request: SignedRequest, nonce: string, data: EventData[T], agent = request.did): Promise<number> {
+    const o = this.#o;
+    const event = makeEvent(o.key, type, agent, data);
+    const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID: `${request.op}-${nonce}` });
+    if (ack.duplicate) return this.#refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    await o.follower().waitFor(ack.seq);
+    o.count(`accepted.${request.op}`);
+    return ack.seq;
+  }
+
+  async #refuse(request: SignedRequest, reason: RefusalReason, detail: string): Promise<never> {
+    await this.#recordRefusal(request.op, reason, detail, request.did);
+    throw refused(reason, detail);
+  }
+
+  /** Appends a RequestRefused event (best effort: a refusal must not fail because the log is briefly away). */
+  async #recordRefusal(op: string, reason: string, detail: string, claimedDid: string | undefined): Promise<void> {
+    const o = this.#o;
+    o.count(`refused.${reason}`);
+    const agent = isDid(claimedDid) ? claimedDid : o.key.did;
+    const event = makeEvent(o.key, "RequestRefused", agent, { op, reason, detail, ...(claimedDid !== undefined ? { claimedDid: claimedDid.slice(0, 200) } : {}) });
+    await publishDurably(o.nc, o.js, o.subjects.registryEvent("RequestRefused", agentToken(agent)), encodeEvent(event), { msgID: event.id, timeoutMs: 5_000 }).catch(() => {
+      o.count("refusalNotRecorded");
+    });
+  }
+}
+
+function refused(reason: string, detail: string): PlexusError {
+  return new PlexusError(ErrorCode.RequestRefused, `refused (${reason}): ${detail}`, { details: { reason } });
+}

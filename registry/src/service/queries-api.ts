@@ -1,0 +1,25 @@
+import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation } from "@plexus/anp";
+
+/** What one registry node answers; the NATS responder and the HTTP API are two transports of this. */
+export interface RegistryQueryApi {
+  agents(options?: { all?: boolean }): Answer<AgentView[]>;
+  /** Throws PlexusError(AGENT_NOT_FOUND) for a DID the registry never admitted. */
+  agent(did: string): Answer<AgentView>;
+  discover(query: DiscoverQuery): Answer<DiscoverResult[]>;
+  /** Throws PlexusError(AGENT_NOT_FOUND) for a DID the registry never admitted. */
+  reputation(did: string): Answer<Reputation>;
+  status(): RegistryStatus;
+}
+
+export interface RegistryStatus {
+  mesh: string;
+  registry: string;
+  /** Caught up with the log as it stood at start, and connected. */
+  ready: boolean;
+  connected: boolean;
+  seq: number;
+  agents: { total: number; present: number; alive: number; suspect: number; offline: number; gone: number };
+  counters: Record<string, number>;
+  startedAt: number;
+  rebuild: { fromSnapshot: boolean; snapshotSeq: number; events: number; ms: number };
+}

@@ -1,0 +1,152 @@
+import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation } from "@plexus/anp";
+import { ErrorCode, PlexusError } from "@plexus/core";
+import { rankDiscovery, type RankOptions } from "../discovery/index.js";
+import type { LivenessMonitor } from "../liveness/monitor.js";
+import type { RegistryState } from "../projection/index.js";
+import { computeReputation, type ModelOptions, type ReputationTable } from "../reputation/index.js";
+import type { AgentRecord } from "../types.js";
+import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
+
+export interface QueryOptions {
+  /** Operator-configured pre-trusted DIDs (EigenTrust's pre-trusted peers). */
+  trustAnchors: ReadonlySet<string>;
+  /** A member present this long also counts as pre-trusted (default 7 days). */
+  establishedAfterMs: number;
+  /** Query time is rounded down to this step, so nodes asked within the same step answer alike (default 1 s). */
+  clockStepMs: number;
+  /**
+   * While the log moves, the reputation table is recomputed at most this often (default 1 s): scores may then lag
+   * the log by up to this long (cards and liveness never do). 0 recomputes whenever the log moved.
+   */
+  refreshMs: number;
+  model: ModelOptions;
+  rank: RankOptions;
+}
+
+export interface QueryDeps {
+  state: () => RegistryState;
+  monitor: () => LivenessMonitor | undefined;
+  status: () => RegistryStatus;
+  now?: () => number;
+}
+
+interface CachedTable {
+  seq: number;
+  at: number;
+  computedAt: number;
+  table: ReputationTable;
+}
+
+/**
+ * The read side of one registry node. Answers carry `asOf` = (log position, query time rounded to the clock step):
+ * two nodes with the same asOf give identical answers. Reputation is computed for the whole mesh at once (EigenTrust
+ * is global) and cached per asOf, recomputed at most every `refreshMs` while the log moves.
+ */
+export class RegistryQueries implements RegistryQueryApi {
+  readonly #deps: QueryDeps;
+  readonly #o: QueryOptions;
+  #cached: CachedTable | undefined;
+
+  constructor(deps: QueryDeps, options: QueryOptions) {
+    this.#deps = deps;
+    this.#o = options;
+  }
+
+  #at(): number {
+    const now = this.#deps.now?.() ?? Date.now();
+    return Math.floor(now / this.#o.clockStepMs) * this.#o.clockStepMs;
+  }
+
+  /** The reputation table for `at` (exposed for benchmarks and tests). */
+  table(at = this.#at()): { table: ReputationTable; seq: number } {
+    const state = this.#deps.state();
+    const c = this.#cached;
+    const wall = Date.now();
+    if (c && c.at === at && (c.seq === state.seq || wall - c.computedAt < this.#o.refreshMs)) return c;
+    const agents = [...state.agents.keys()];
+    const anchors = new Set<string>();
+    for (const did of this.#o.trustAnchors) if (state.agents.has(did)) anchors.add(did);
+    for (const r of state.agents.values()) if (r.present && r.joinedAt <= at - this.#o.establishedAfterMs) anchors.add(r.did);
+    const table = computeReputation(state.ledger, agents, anchors, at, this.#o.model);
+    this.#cached = { seq: state.seq, at, computedAt: wall, table };
+    return this.#cached;
+  }
+
+  agents(options: { all?: boolean } = {}): Answer<AgentView[]> {
+    const state = this.#deps.state();
+    const at = this.#at();
+    const result: AgentView[] = [];
+    for (const r of state.agents.values()) {
+      if (!r.present) continue;
+      if (!options.all && (r.liveness === "offline" || r.liveness === "gone")) continue;
+      result.push(this.#view(r, at));
+    }
+    return { result, asOf: { seq: state.seq, at } };
+  }
+
+  agent(did: string): Answer<AgentView> {
+    const state = this.#deps.state();
+    const r = state.agents.get(did);
+    if (!r) throw new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
+    const at = this.#at();
+    return { result: this.#view(r, at), asOf: { seq: state.seq, at } };
+  }
+
+  discover(query: DiscoverQuery): Answer<DiscoverResult[]> {
+    const state = this.#deps.state();
+    const at = this.#at();
+    const { table } = this.table(at);
+    const candidates = state.cards.candidates({
+      ...(query.capability !== undefined ? { capability: query.capability } : {}),
+      ...(query.q !== undefined ? { q: query.q } : {}),
+      ...(query.tag !== undefined ? { tag: query.tag } : {}),
+    });
+    const monitor = this.#deps.monitor();
+    const result = rankDiscovery(
+      query,
+      candidates,
+      (did) => {
+        const r = state.agents.get(did);
+        if (!r?.present) return undefined;
+        return { card: r.card, liveness: r.liveness, lastHeartbeat: monitor?.lastHeartbeat(did) ?? null, credential: credentialStatus(r, at) };
+      },
+      table,
+      this.#o.rank,
+    );
+    return { result, asOf: { seq: state.seq, at } };
+  }
+
+  reputation(did: string): Answer<Reputation> {
+    const state = this.#deps.state();
+    if (!state.agents.has(did)) throw new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
+    const at = this.#at();
+    const { table } = this.table(at);
+    return { result: table.get(did), asOf: { seq: state.seq, at } };
+  }
+
+  status(): RegistryStatus {
+    return this.#deps.status();
+  }
+
+  #view(r: AgentRecord, at: number): AgentView {
+    return {
+      did: r.did,
+      name: r.card.name,
+      description: r.card.description,
+      version: r.card.version,
+      capabilities: r.card.capabilities.map((c) => c.name),
+      tags: r.card.tags ?? [],
+      card: r.card,
+      present: r.present,
+      liveness: r.liveness,
+      livenessSince: r.livenessSince,
+      lastHeartbeat: this.#deps.monitor()?.lastHeartbeat(r.did) ?? null,
+      joinedAt: r.joinedAt,
+      credential: credentialStatus(r, at),
+    };
+  }
+}
+
+function credentialStatus(r: AgentRecord, at: number): { status: "valid" | "expired"; id: string; expiresAt: number } {
+  return { status: r.credential.expiresAt > at ? "valid" : "expired", id: r.credential.id, expiresAt: r.credential.expiresAt };
+}

@@ -1,0 +1,110 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
+import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
+import type { Admission } from "./admission.js";
+import type { RegistryQueryApi } from "./queries-api.js";
+
+export interface ResponderOptions {
+  nc: NatsConnection;
+  subjects: MeshSubjects;
+  admission: Admission;
+  queries: RegistryQueryApi;
+  ready: () => boolean;
+  count: (name: string) => void;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * Answers `plexus-registry.<mesh>.<op>` requests in the registry queue group, so the registry nodes of a mesh
+ * share the load. Bad requests get a JSON error with a stable code; nothing a caller sends stops the node.
+ */
+export class Responder {
+  readonly #o: ResponderOptions;
+  #sub: Subscription | undefined;
+  #inflight = new Set<Promise<void>>();
+
+  constructor(options: ResponderOptions) {
+    this.#o = options;
+  }
+
+  start(): void {
+    const prefix = this.#o.subjects.registryService("");
+    this.#sub = this.#o.nc.subscribe(this.#o.subjects.registryService("*"), {
+      queue: REGISTRY_QUEUE,
+      callback: (err, m) => {
+        if (err) return;
+        const p = this.#handle(m.subject.slice(prefix.length), m);
+        this.#inflight.add(p);
+        void p.finally(() => this.#inflight.delete(p));
+      },
+    });
+  }
+
+  async #handle(op: string, m: Msg): Promise<void> {
+    this.#o.count(`requests.${op}`);
+    let reply: Uint8Array;
+    try {
+      const payload = parsePayload(m.data);
+      reply = encodeReply({ ok: true, result: await this.#dispatch(op, payload) });
+    } catch (err) {
+      this.#o.count("requests.failed");
+      reply = encodeReply(errorReply(err));
+    }
+    if (m.reply) m.respond(reply);
+  }
+
+  #dispatch(op: string, payload: Record<string, unknown>): unknown {
+    const { admission, queries } = this.#o;
+    if (op !== RegistryOp.Status && !this.#o.ready()) {
+      throw new PlexusError(ErrorCode.NotReady, "this registry node is still rebuilding its state from the log");
+    }
+    switch (op) {
+      case RegistryOp.Challenge:
+        return admission.challenge(payload);
+      case RegistryOp.Join:
+        return admission.join(payload);
+      case RegistryOp.Update:
+        return admission.update(payload);
+      case RegistryOp.Leave:
+        return admission.leave(payload);
+      case RegistryOp.Rate:
+        return admission.rate(payload);
+      case RegistryOp.Agents:
+        return queries.agents({ all: payload.all === true });
+      case RegistryOp.Agent:
+        return queries.agent(requireString(payload, "did"));
+      case RegistryOp.Discover:
+        return queries.discover(payload);
+      case RegistryOp.Reputation:
+        return queries.reputation(requireString(payload, "did"));
+      case RegistryOp.Status:
+        return queries.status();
+      default:
+        throw new PlexusError(ErrorCode.InvalidArgument, `unknown registry operation "${op}"`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#sub?.unsubscribe();
+    await Promise.allSettled([...this.#inflight]);
+  }
+}
+
+function parsePayload(data: Uint8Array): Record<string, unknown> {
+  if (data.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(data));
+  } catch {
+    throw new PlexusError(ErrorCode.InvalidArgument, "the request is not JSON");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new PlexusError(ErrorCode.InvalidArgument, "the request must be a JSON object");
+  return value as Record<string, unknown>;
+}
+
+function requireString(payload: Record<string, unknown>, field: string): string {
+  const v = payload[field];
+  if (typeof v !== "string" || v.length === 0) throw new PlexusError(ErrorCode.InvalidArgument, `the request needs "${field}"`);
+  return v;
+}

@@ -1,0 +1,26 @@
+/**
+ * The registry's read model. Everything here is derived from the mesh's event log; nothing is stored anywhere
+ * else (heartbeat timestamps come from the heartbeat KV bucket). Wire views live in @plexus/anp.
+ */
+import type { AgentCard, Liveness } from "@plexus/anp";
+
+export interface CredentialInfo {
+  id: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** One agent as the registry knows it. `present` is false once it left (its record stays, for reputation). */
+export interface AgentRecord {
+  did: string;
+  card: AgentCard;
+  joinedAt: number;
+  updatedAt: number;
+  leftAt: number | undefined;
+  present: boolean;
+  liveness: Liveness;
+  livenessSince: number;
+  /** Mesh stream sequence of the AgentJoined event that admitted it (the latest join). */
+  joinSeq: number;
+  credential: CredentialInfo;
+}

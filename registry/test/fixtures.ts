@@ -1,0 +1,47 @@
+import { generateKeyPair, type KeyPair } from "@plexus/identity";
+import { Agent, type AgentCard } from "@plexus/sdk";
+import { startRegistryNode, type RegistryNode, type RegistryNodeOptions } from "../src/index.js";
+
+let meshCounter = 0;
+
+/** A mesh of its own per test, so tests sharing a server never see each other's state. */
+export function freshMesh(): string {
+  return `r${process.pid}-${++meshCounter}`;
+}
+
+export function card(name: string, capabilities: string[] = ["echo"], extra: Partial<AgentCard> = {}): AgentCard {
+  return {
+    name,
+    description: `${name}, a test agent`,
+    version: "1.0.0",
+    capabilities: capabilities.map((c) => ({ name: c, input: { type: "object" }, output: { type: "object" } })),
+    tags: ["test"],
+    ...extra,
+  };
+}
+
+/** Registry nodes and agents of one test; `close()` stops them all, agents first. */
+export function meshKit(url: () => string) {
+  const nodes: RegistryNode[] = [];
+  const agents: Agent[] = [];
+  return {
+    registryKey: generateKeyPair(),
+    async node(mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
+      const node = await startRegistryNode({ nats: url(), mesh, key: this.registryKey, http: false, refreshMs: 0, ...options });
+      nodes.push(node);
+      return node;
+    },
+    async agent(mesh: string, key: KeyPair = generateKeyPair()): Promise<Agent> {
+      const agent = await Agent.connect({ key, nats: url(), mesh });
+      agents.push(agent);
+      return agent;
+    },
+    forget(node: RegistryNode): void {
+      nodes.splice(nodes.indexOf(node), 1);
+    },
+    async close(): Promise<void> {
+      await Promise.allSettled(agents.splice(0).map((a) => a.close()));
+      await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
+    },
+  };
+}
