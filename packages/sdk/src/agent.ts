@@ -226,6 +226,11 @@ export class Agent implements AsyncDisposable {
     return this.#member().update(card);
   }
 
+  /** Stops heart-beating without leaving (what a crash looks like to the registry). */
+  stopHeartbeats(): void {
+    this.#membership?.stop();
+  }
+
   /** Stops heart-beating and tells the registry the agent left. */
   async leave(): Promise<void> {
     await this.#membership?.leave();

@@ -56,16 +56,27 @@ export class LivenessMonitor {
     return this.#last.get(did)?.at;
   }
 
+  /** Resolves once the beats stored before the start have been read, so the first answers know them. */
   async start(tickMs: number): Promise<void> {
+    const stored = (await this.#o.kv.status()).streamInfo.state.last_seq;
     const watch = await this.#o.kv.watch();
     this.#watch = watch;
+    let caughtUp!: () => void;
+    const initial = new Promise<void>((resolve) => (caughtUp = resolve));
+    if (stored === 0) caughtUp();
     this.#watching = (async () => {
       try {
-        for await (const entry of watch) this.ingest(entry);
+        for await (const entry of watch) {
+          this.ingest(entry);
+          if (entry.revision >= stored) caughtUp();
+        }
       } catch (err) {
         this.#o.onError?.(err);
+      } finally {
+        caughtUp();
       }
     })();
+    await initial;
     this.#timer = setInterval(() => this.tick(Date.now()), tickMs);
     this.#timer.unref();
   }

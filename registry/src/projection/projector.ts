@@ -43,7 +43,7 @@ export class Projector {
       } catch (err) {
         s.count(isPlexusError(err) ? `invalidEvents.${err.code}` : "invalidEvents.other");
       }
-    } else if (area === "acp" && parts.length === 5 && target !== undefined && from !== undefined) {
+    } else if (area === "acp" && parts.length === 4 && target !== undefined && from !== undefined) {
       if (kind === "inbox" || kind === "reply") this.#acp.direct(kind, from, target, m.data, m.seq, s.clock);
       else if (kind === "receipt") this.#acp.receipt(from, target, m.data, s.clock);
     } else if (area === "ops" && parts.length === 3 && target !== undefined) {

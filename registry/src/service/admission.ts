@@ -94,6 +94,9 @@ export class Admission {
   async rate(payload: unknown): Promise<{ seq: number }> {
     const { request, nonce } = await this.#check("rate", payload);
     const rating = request.body as Rating;
+    // The rated conversation may have been stored a moment ago: apply the log up to its current end first.
+    const end = (await this.#o.jsm.streams.info(this.#o.subjects.stream)).state.last_seq;
+    await this.#o.follower().waitFor(end);
     const state = this.#o.state();
     if (!state.agents.has(request.did)) await this.#refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
     if (!state.agents.has(rating.ratee)) await this.#refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
