@@ -46,8 +46,12 @@ export interface AdmissionOptions {
  * operator sees them in the log. Every append waits until this node's own projection has applied it, so a client
  * that joins and then queries the same node sees itself.
  */
+/** At most this many refusals per second become RequestRefused events; the rest are only counted. */
+export const MAX_RECORDED_REFUSALS_PER_SECOND = 100;
+
 export class Admission {
   readonly #o: AdmissionOptions;
+  #refusalWindow = { second: 0, recorded: 0 };
 
   constructor(options: AdmissionOptions) {
     this.#o = options;
@@ -145,7 +149,14 @@ export class Admission {
   /** Appends a RequestRefused event (best effort: a refusal must not fail because the log is briefly away). */
   async #recordRefusal(op: string, reason: string, detail: string, claimedDid: string | undefined): Promise<void> {
     const o = this.#o;
-    o.count(`refused.${reason}`);
+    o.count(`requests.refused.${reason}`);
+    // Garbage is free to send: cap how much of it becomes log entries, so refusals cannot flood the log.
+    const second = Math.floor(Date.now() / 1000);
+    if (this.#refusalWindow.second !== second) this.#refusalWindow = { second, recorded: 0 };
+    if (++this.#refusalWindow.recorded > MAX_RECORDED_REFUSALS_PER_SECOND) {
+      o.count("refusalNotRecorded.rateLimited");
+      return;
+    }
     const agent = isDid(claimedDid) ? claimedDid : o.key.did;
     const event = makeEvent(o.key, "RequestRefused", agent, { op, reason, detail, ...(claimedDid !== undefined ? { claimedDid: claimedDid.slice(0, 200) } : {}) });
     await publishDurably(o.nc, o.js, o.subjects.registryEvent("RequestRefused", agentToken(agent)), encodeEvent(event), { msgID: event.id, timeoutMs: 5_000 }).catch(() => {

@@ -2,6 +2,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
 import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
+import { parseDiscoverQuery } from "./discover-query.js";
 import type { RegistryQueryApi } from "./queries-api.js";
 
 export interface ResponderOptions {
@@ -75,7 +76,7 @@ export class Responder {
       case RegistryOp.Agent:
         return queries.agent(requireString(payload, "did"));
       case RegistryOp.Discover:
-        return queries.discover(payload);
+        return queries.discover(parseDiscoverQuery(payload));
       case RegistryOp.Reputation:
         return queries.reputation(requireString(payload, "did"));
       case RegistryOp.Status:
