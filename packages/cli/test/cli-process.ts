@@ -1,4 +1,5 @@
 /** What the CLI test suites share to run `plexus` as a child process. */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,4 +24,64 @@ export function lines(text: string): string[] {
 
 export function jsonLines(text: string): Record<string, unknown>[] {
   return lines(text).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<Result>;
+  /** Resolves once stderr (or stdout) contains `text`. */
+  waitFor: (text: string, timeoutMs?: number, stream?: "stdout" | "stderr") => Promise<void>;
+}
+
+/** Runs CLI child processes for one test; `reap()` (in the test's finally) kills whatever is still running. */
+export function cli() {
+  const children = new Set<ChildProcess>();
+
+  /** Runs the CLI to completion. */
+  const run = (args: string[], timeoutMs = 20_000): Promise<Result> =>
+    new Promise((resolveRun) => {
+      const child = execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, env: childEnv(), encoding: "utf8" }, (err, stdout, stderr) => {
+        children.delete(child);
+        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
+        resolveRun({ code, stdout, stderr });
+      });
+      children.add(child);
+    });
+
+  /** Starts the CLI and returns at once. */
+  const start = (args: string[]): Running => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+    const exited = new Promise<Result>((r) =>
+      child.on("close", (code) => {
+        children.delete(child);
+        r({ code, stdout: out, stderr: err });
+      }),
+    );
+    const waitFor = async (text: string, timeoutMs = 15_000, stream: "stdout" | "stderr" = "stderr") => {
+      const end = Date.now() + timeoutMs;
+      while (!(stream === "stderr" ? err : out).includes(text)) {
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`plexus exited before printing ${JSON.stringify(text)}: ${err}`);
+        if (Date.now() > end) throw new Error(`timed out waiting for ${JSON.stringify(text)}; stderr so far: ${err}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    return { child, stdout: () => out, stderr: () => err, exited, waitFor };
+  };
+
+  /** Kills every child still running (SIGKILL) and waits until they are gone. */
+  const reap = async (): Promise<void> => {
+    const left = [...children];
+    const gone = left.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r))));
+    for (const c of left) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+    await Promise.all(gone);
+    children.clear();
+  };
+  return { run, start, reap };
 }

@@ -2,7 +2,6 @@
  * The `plexus` command as users run it: a child process (`node packages/cli/bin/plexus.js …`) against a real
  * nats-server, with a temp key folder and a mesh of its own per test.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,7 +11,7 @@ import { connectBus } from "@plexus/bus";
 import { openJetStreamAuditStore } from "@plexus/audit";
 import { Agent, generateKeyPair, KeyStore } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { BIN, childEnv, jsonLines, lines, type Result } from "./cli-process.js";
+import { cli, jsonLines, lines } from "./cli-process.js";
 
 const nats = useTestServer();
 
@@ -31,66 +30,6 @@ function scope() {
   const keys = join(root, `keys-${++dirCounter}`);
   const mesh = `cli${process.pid}-${++meshCounter}`;
   return { keys, mesh, args: (...a: string[]) => [...a, "--keys", keys, "--mesh", mesh, "--nats", nats.url] };
-}
-
-interface Running {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<Result>;
-  /** Resolves once stderr (or stdout) contains `text`. */
-  waitFor: (text: string, timeoutMs?: number, stream?: "stdout" | "stderr") => Promise<void>;
-}
-
-/** Runs CLI child processes for one test; `reap()` (in the test's finally) kills whatever is still running. */
-function cli() {
-  const children = new Set<ChildProcess>();
-
-  /** Runs the CLI to completion. */
-  const run = (args: string[], timeoutMs = 20_000): Promise<Result> =>
-    new Promise((resolveRun) => {
-      const child = execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, env: childEnv(), encoding: "utf8" }, (err, stdout, stderr) => {
-        children.delete(child);
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-        resolveRun({ code, stdout, stderr });
-      });
-      children.add(child);
-    });
-
-  /** Starts the CLI and returns at once. */
-  const start = (args: string[]): Running => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let out = "";
-    let err = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
-    const exited = new Promise<Result>((r) =>
-      child.on("close", (code) => {
-        children.delete(child);
-        r({ code, stdout: out, stderr: err });
-      }),
-    );
-    const waitFor = async (text: string, timeoutMs = 15_000, stream: "stdout" | "stderr" = "stderr") => {
-      const end = Date.now() + timeoutMs;
-      while (!(stream === "stderr" ? err : out).includes(text)) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`plexus exited before printing ${JSON.stringify(text)}: ${err}`);
-        if (Date.now() > end) throw new Error(`timed out waiting for ${JSON.stringify(text)}; stderr so far: ${err}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    };
-    return { child, stdout: () => out, stderr: () => err, exited, waitFor };
-  };
-
-  /** Kills every child still running (SIGKILL) and waits until they are gone. */
-  const reap = async (): Promise<void> => {
-    const left = [...children];
-    const gone = left.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r))));
-    for (const c of left) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-    await Promise.all(gone);
-    children.clear();
-  };
-  return { run, start, reap };
 }
 
 function freePort(): Promise<number> {
@@ -403,16 +342,19 @@ describe("plexus CLI", { concurrent: true, timeout: 30_000 }, () => {
     const { run, start, reap } = cli();
     let serverPid = 0;
     try {
-      const up = start(["up", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const up = start(["up", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--keys", s.keys, "--http", "127.0.0.1:0", "--json"]);
       await up.waitFor("\n", 20_000, "stdout");
-      const info = JSON.parse(up.stdout()) as { nats: string; mesh: string; stream: string; data: string; pid: number; registry: string };
+      const info = JSON.parse(up.stdout()) as { nats: string; mesh: string; stream: string; data: string; pid: number; registry: string; http: string };
       expect(info).toMatchObject({ nats: `nats://127.0.0.1:${port}`, mesh: s.mesh, stream: `PLEXUS_${s.mesh.toUpperCase()}`, data });
       serverPid = info.pid;
       expect(alive(serverPid)).toBe(true);
       expect((await stat(data)).isDirectory()).toBe(true);
 
-      // The registry key that signs audit checkpoints was created in --keys.
+      // The registry key that signs audit checkpoints and runs the registry node was created in --keys.
       expect(info.registry).toBe((await new KeyStore(s.keys).load("registry")).did);
+      const ready = await fetch(`${info.http}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ registry: info.registry, mesh: s.mesh, ready: true });
 
       // What an agent sends is sealed into the audit chain by the sealer `up` runs.
       const nc = await connectBus({ servers: info.nats });

@@ -1,6 +1,5 @@
-import { createVerifiableCredentialJwt, verifyCredential, type Issuer } from "did-jwt-vc";
-import { Resolver } from "did-resolver";
-import { getResolver } from "key-did-resolver";
+import type { Issuer } from "did-jwt-vc";
+import type { Resolver } from "did-resolver";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { didKeyId } from "./did-key.js";
 import type { KeyPair } from "./keypair.js";
@@ -26,7 +25,11 @@ function issuerOf(key: KeyPair): Issuer {
   return { did: key.did, alg: "EdDSA", signer: async (data) => key.signBase64url(typeof data === "string" ? new TextEncoder().encode(data) : data) };
 }
 
-export function issueMembershipCredential(registry: KeyPair, claims: MembershipClaims): Promise<string> {
+/** did-jwt-vc and the resolvers load on first use: most processes (agents, the CLI) never issue or verify one. */
+const vcLib = () => import("did-jwt-vc");
+
+export async function issueMembershipCredential(registry: KeyPair, claims: MembershipClaims): Promise<string> {
+  const { createVerifiableCredentialJwt } = await vcLib();
   return createVerifiableCredentialJwt(
     {
       sub: claims.subject,
@@ -48,7 +51,11 @@ let resolver: Resolver | undefined;
 
 /** Verifies a membership credential: signature, issuer among `issuers`, not expired; returns its claims. */
 export async function verifyMembershipCredential(jwt: string, issuers: ReadonlySet<string>): Promise<MembershipClaims> {
-  resolver ??= new Resolver(getResolver());
+  if (!resolver) {
+    const [{ Resolver: DidResolver }, { getResolver }] = await Promise.all([import("did-resolver"), import("key-did-resolver")]);
+    resolver = new DidResolver(getResolver());
+  }
+  const { verifyCredential } = await vcLib();
   let verified;
   try {
     verified = await verifyCredential(jwt, resolver);

@@ -2,7 +2,7 @@ import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import type { NatsConnection } from "@nats-io/transport-node";
 import { heartbeatSecret, openHeartbeatBucket } from "@plexus/anp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
-import { meshSubjects, type MeshSubjects } from "@plexus/core";
+import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
 import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
@@ -32,7 +32,7 @@ export class RegistryNode {
   readonly #startedAt = Date.now();
   #state!: RegistryState;
   #projector!: Projector;
-  #follower!: LogFollower;
+  #follower: LogFollower | undefined;
   #monitor: LivenessMonitor | undefined;
   #responder: Responder | undefined;
   #http: RegistryHttpServer | undefined;
@@ -67,11 +67,14 @@ export class RegistryNode {
   static async start(options: RegistryNodeOptions): Promise<RegistryNode> {
     const resolved = resolveOptions(options);
     const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}` });
+    let node: RegistryNode | undefined;
     try {
-      const node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
+      node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
       await node.#start();
       return node;
     } catch (err) {
+      // Whatever started before the failure (say, the HTTP port was taken) stops with it.
+      if (node) await node.#halt().catch(() => undefined);
       await nc.close().catch(() => undefined);
       throw err;
     }
@@ -82,12 +85,17 @@ export class RegistryNode {
   }
 
   get ready(): boolean {
-    return !this.#stopped && this.#follower.caughtUp;
+    return !this.#stopped && this.#follower !== undefined && this.#follower.caughtUp;
   }
 
   /** Resolves once this node has applied log position `seq`. */
   waitFor(seq: number, timeoutMs?: number): Promise<void> {
-    return this.#follower.waitFor(seq, timeoutMs);
+    return this.#followerOrThrow().waitFor(seq, timeoutMs);
+  }
+
+  #followerOrThrow(): LogFollower {
+    if (!this.#follower) throw new PlexusError(ErrorCode.NotReady, "the registry node has not started following the log");
+    return this.#follower;
   }
 
   #count = (name: string): void => {
@@ -123,15 +131,16 @@ export class RegistryNode {
     this.#projector = new Projector(this.#state, o.mesh, trusted);
     const js = jetstream(this.#nc);
     const startSeq = this.#state.seq;
-    this.#follower = new LogFollower({
+    const follower = new LogFollower({
       js,
       stream: this.subjects.stream,
       projector: this.#projector,
       startEnd: info.state.last_seq,
       onError: (err) => this.#log(`registry: following the log failed: ${(err as Error).message}`),
     });
-    await this.#follower.start();
-    await this.#follower.waitFor(info.state.last_seq, 24 * 3600_000);
+    this.#follower = follower;
+    await follower.start();
+    await follower.waitFor(info.state.last_seq, 24 * 3600_000);
     this.#rebuild.events = this.#state.seq - startSeq;
     this.#rebuild.ms = Date.now() - started;
 
@@ -158,7 +167,7 @@ export class RegistryNode {
       key: o.key,
       trusted,
       state: () => this.#state,
-      follower: () => this.#follower,
+      follower: () => follower,
       heartbeats: kv,
       heartbeatSecret: secret,
       heartbeatIntervalMs: r.heartbeatIntervalMs,
@@ -218,15 +227,20 @@ export class RegistryNode {
 
   async stop(): Promise<void> {
     if (this.#stopped) return;
+    await this.#halt();
+    await this.#snapshotting;
+    await this.snapshot();
+    await this.#nc.drain().catch(() => this.#nc.close());
+  }
+
+  /** Stops serving and following, in the reverse order of starting; the connection stays open. */
+  async #halt(): Promise<void> {
     this.#stopped = true;
     if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
     await this.#responder?.stop();
     await this.#http?.close();
     await this.#monitor?.stop();
-    await this.#follower.stop();
-    await this.#snapshotting;
-    await this.snapshot();
-    await this.#nc.drain().catch(() => this.#nc.close());
+    await this.#follower?.stop();
   }
 }
 

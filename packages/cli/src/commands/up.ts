@@ -3,11 +3,13 @@ import { join, resolve } from "node:path";
 import { openJetStreamAuditStore, startSealer, type Sealer } from "@plexus/audit";
 import { connectBus, ensureMeshStream, launchNatsServer, type NatsServerProcess } from "@plexus/bus";
 import { ErrorCode, isPlexusError } from "@plexus/core";
-import { KeyStore, type KeyPair } from "@plexus/identity";
+import type { KeyPair } from "@plexus/identity";
+import type { RegistryNode } from "@plexus/registry";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { intOption, positionalArgs, stringOption, type CommandDef } from "../common-options.js";
 import { CliError, oneLine, UsageError } from "../errors.js";
 import { waitForSignal } from "../session.js";
+import { DEFAULT_HTTP, DEFAULT_REGISTRY_KEY, httpOption, registryKey, startNode } from "./registry.js";
 
 const DEFAULT_PORT = 4222;
 /** "always", or a Go duration as nats-server reads it: 2m, 30s, 500ms, 1m30s. */
@@ -20,13 +22,15 @@ function defaultDataDir(): string {
 
 export const upCommand: CommandDef = {
   name: "up",
-  summary: "run a managed nats-server with JetStream and the mesh stream; Ctrl-C stops it",
-  usage: "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--registry-key NAME] [--no-sealer]",
-  help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts the
-audit sealer (every event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key),
-prints the NATS URL agents connect to, and stays up. Ctrl-C (SIGINT) or SIGTERM stops the sealer and the server
-cleanly and exits 0. With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry"}
-(pid: the nats-server process; registry: the DID that signs audit checkpoints, or null with --no-sealer).
+  summary: "run a managed nats-server with JetStream, the mesh stream, a registry node and the sealer; Ctrl-C stops it",
+  usage: "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--registry-key NAME] [--http HOST:PORT|off] [--no-registry] [--no-sealer]",
+  help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts a
+registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts the audit sealer (every
+event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key), prints the NATS URL
+agents connect to, and stays up. Ctrl-C (SIGINT) or SIGTERM stops the registry, the sealer and the server cleanly
+and exits 0. With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http"}
+(pid: the nats-server process; registry: the registry key's DID, or null with --no-registry and --no-sealer;
+http: the registry's HTTP URL, or null).
 
 Options:
   --data DIR               JetStream data folder (env PLEXUS_DATA, default ~/.plexus/data)
@@ -36,8 +40,13 @@ Options:
                            included, loses nothing acknowledged, but an OS crash or power loss can lose up to that
                            interval. "always" fsyncs before every acknowledgement, so every acknowledged write
                            survives an OS crash, at a throughput cost. A duration (30s, 500ms, 1m) sets the interval.
-  --registry-key NAME      the key in --keys that signs audit checkpoints (default "registry"; created if missing)
+  --registry-key NAME      the key in --keys the registry node and the audit checkpoints sign with (default
+                           "${DEFAULT_REGISTRY_KEY}"; created if missing)
+  --http HOST:PORT|off     the registry's HTTP API (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one)
+  --no-registry            do not run a registry node here (run "plexus registry start" elsewhere)
   --no-sealer              do not run the audit sealer here (another node runs it)
+
+Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they were computed from.
 
 --nats is accepted but unused: up prints the URL it serves.`,
   options: {
@@ -46,6 +55,8 @@ Options:
     host: { type: "string" },
     fsync: { type: "string" },
     "registry-key": { type: "string" },
+    http: { type: "string" },
+    "no-registry": { type: "boolean" },
     "no-sealer": { type: "boolean" },
   },
   async run({ common, values, positionals, out }) {
@@ -58,7 +69,9 @@ Options:
     }
     positionalArgs(positionals, [], "up");
     const sealing = values["no-sealer"] !== true;
-    const registryKey = sealing ? await loadOrCreateKey(common.keys, stringOption(values, "registry-key", "up") ?? "registry", out.info) : undefined;
+    const registering = values["no-registry"] !== true;
+    const http = httpOption(values, "up");
+    const key = sealing || registering ? await registryKey(common, values, "up", out.info) : undefined;
 
     const signals = waitForSignal(out);
     let signalled = false;
@@ -66,6 +79,7 @@ Options:
     let server: NatsServerProcess | undefined;
     let nc: NatsConnection | undefined;
     let sealer: Sealer | undefined;
+    let registry: RegistryNode | undefined;
     try {
       try {
         server = await launchNatsServer({
@@ -100,12 +114,16 @@ Options:
 
       nc = await connectBus({ servers: running.url, name: "plexus up" });
       const stream = await ensureMeshStream(nc, common.mesh, { update: true });
-      if (registryKey) sealer = await startMeshSealer(nc, common.mesh, registryKey, out.info);
+      if (key && sealing) sealer = await startMeshSealer(nc, common.mesh, key, out.info);
+      if (key && registering) {
+        registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out });
+      }
 
       out.info(
         `plexus: nats-server ${running.version} (pid ${running.pid}) is up with JetStream in ${dataDir}` +
           `${fsync !== undefined ? `, fsync ${fsync}` : ""}; mesh "${common.mesh}" (stream ${stream}); ` +
-          `${registryKey ? `audit sealer on, checkpoints signed by ${registryKey.did}` : "audit sealer off"}. Ctrl-C to stop.`,
+          `${registry ? `registry node ${registry.did}${registry.httpUrl ? ` on ${registry.httpUrl}` : ""}` : "no registry node"}; ` +
+          `${sealer && key ? `audit sealer on, checkpoints signed by ${key.did}` : "audit sealer off"}. Ctrl-C to stop.`,
       );
       out.data(running.url, {
         nats: running.url,
@@ -114,18 +132,22 @@ Options:
         data: dataDir,
         pid: running.pid,
         version: running.version,
-        registry: registryKey?.did ?? null,
+        registry: key?.did ?? null,
+        http: registry?.httpUrl ?? null,
       });
 
       const why = await Promise.race([signals.signal.then((s) => ({ signal: s })), crash.then((reason) => ({ reason }))]);
       if ("reason" in why) throw new CliError(why.reason);
-      out.info(`plexus: ${why.signal}: stopping${sealer ? " the sealer and" : ""} nats-server…`);
+      out.info(`plexus: ${why.signal}: stopping${registry ? " the registry node," : ""}${sealer ? " the sealer and" : ""} nats-server…`);
+      await registry?.stop();
+      registry = undefined;
       await sealer?.stop();
       await nc.close();
       await running.stop();
       out.info("plexus: nats-server stopped");
       return 0;
     } finally {
+      await registry?.stop().catch(() => undefined);
       await sealer?.stop().catch(() => undefined);
       if (nc && !nc.isClosed()) await nc.close();
       if (server?.running) await server.stop();
@@ -133,14 +155,6 @@ Options:
     }
   },
 };
-
-async function loadOrCreateKey(dir: string, name: string, info: (line: string) => void): Promise<KeyPair> {
-  const store = new KeyStore(dir);
-  if (await store.has(name)) return store.load(name);
-  const key = await store.create(name);
-  info(`plexus: created the registry key "${name}" (${key.did}) in ${dir}`);
-  return key;
-}
 
 /** The sealer runs for the life of `up`; errors it survives are reported, a fork stops it and is reported too. */
 async function startMeshSealer(nc: NatsConnection, mesh: string, key: KeyPair, info: (line: string) => void): Promise<Sealer> {

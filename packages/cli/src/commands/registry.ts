@@ -1,0 +1,193 @@
+/**
+ * `plexus registry start`, and what the registry commands share: the registry key, the --http flag, starting a
+ * node (also used by `plexus up`), talking to the registry over NATS, and naming an agent by DID or key name.
+ */
+import { mkdir } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { connectBus } from "@plexus/bus";
+import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
+import { KeyStore, resolveAgentRef, type KeyPair } from "@plexus/identity";
+import { RegistryClient } from "@plexus/anp";
+import type { RegistryNode, RegistryNodeOptions } from "@plexus/registry";
+import { positionalArgs, stringOption, type CommandDef, type CommonOptions, type OptionValues } from "../common-options.js";
+import { CliError, UsageError } from "../errors.js";
+import type { Output } from "../output.js";
+import { checkKeyName, createHint, keyStore, waitForSignal } from "../session.js";
+
+const COMMAND = "registry";
+export const DEFAULT_REGISTRY_KEY = "registry";
+export const DEFAULT_HTTP = { host: "127.0.0.1", port: 7420 } as const;
+
+export type HttpListen = { host: string; port: number } | false;
+
+/** --registry-key NAME from the key folder, created when missing (the registry's and the audit sealer's identity). */
+export async function registryKey(common: CommonOptions, values: OptionValues, command: string, info: (line: string) => void): Promise<KeyPair> {
+  const name = checkKeyName(stringOption(values, "registry-key", command) ?? DEFAULT_REGISTRY_KEY, command, "--registry-key");
+  const store = new KeyStore(common.keys);
+  if (await store.has(name)) return store.load(name);
+  const key = await store.create(name);
+  info(`plexus: created the registry key "${name}" (${key.did}) in ${common.keys}`);
+  return key;
+}
+
+/** --http HOST:PORT (IPv6 as [::1]:PORT; port 0 picks a free one) or "off". */
+export function httpOption(values: OptionValues, command: string): HttpListen {
+  const v = stringOption(values, "http", command);
+  if (v === undefined) return { ...DEFAULT_HTTP };
+  if (v === "off") return false;
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) > 65535) throw new UsageError(`--http must be HOST:PORT (such as 127.0.0.1:7420) or off, got ${JSON.stringify(v)}`, command);
+  return { host: (m[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(m[2]) };
+}
+
+export interface StartNodeOptions {
+  nats: string;
+  mesh: string;
+  key: KeyPair;
+  http: HttpListen;
+  dataDir: string | undefined;
+  out: Output;
+}
+
+/** Starts a registry node; an HTTP port in use is one line pointing at --http. */
+export async function startNode(o: StartNodeOptions): Promise<RegistryNode> {
+  if (o.dataDir !== undefined) await mkdir(o.dataDir, { recursive: true });
+  const options: RegistryNodeOptions = { nats: o.nats, mesh: o.mesh, key: o.key, http: o.http, log: (line) => o.out.info(`plexus: ${line}`) };
+  if (o.dataDir !== undefined) options.dataDir = o.dataDir;
+  try {
+    // Loaded on demand: the registry (hono, did-jwt, reputation) is not needed by any other command.
+    const { startRegistryNode } = await import("@plexus/registry");
+    return await startRegistryNode(options);
+  } catch (err) {
+    if (o.http && isPlexusError(err) && err.details?.["portInUse"] === true) {
+      throw new CliError(`HTTP port ${o.http.port} on ${o.http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** What a node serves, for people (stdout lines) and for scripts (one JSON object). */
+export function describeNode(node: RegistryNode, extra: Record<string, unknown> = {}): { human: string; json: Record<string, unknown> } {
+  const s = meshSubjects(node.mesh);
+  const subjects = { service: s.registryServiceAll, events: s.registryEventsAll, heartbeats: s.heartbeatBucket };
+  return {
+    human: [
+      `registry  ${node.did}`,
+      `mesh      ${node.mesh}`,
+      `http      ${node.httpUrl ?? "off"}`,
+      `serves    ${subjects.service} (requests); heartbeats in KV ${subjects.heartbeats}; records ${subjects.events}`,
+    ].join("\n"),
+    json: { registry: node.did, mesh: node.mesh, http: node.httpUrl ?? null, subjects, ...extra },
+  };
+}
+
+/** Connects to NATS, asks the registry, closes; no node answering is one line saying how to start one. */
+export async function withRegistry<T>(common: CommonOptions, command: string, ask: (client: RegistryClient) => Promise<T>): Promise<T> {
+  const nc = await connectBus({ servers: common.nats, name: `plexus ${command}` });
+  try {
+    return await ask(new RegistryClient(nc, common.mesh));
+  } catch (err) {
+    if (isPlexusError(err, ErrorCode.RegistryUnavailable)) {
+      throw new CliError(`no registry node answered on mesh "${common.mesh}" at ${common.nats}; start one with "plexus up" or "plexus registry start"`, { cause: err });
+    }
+    throw err;
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A refusal (REQUEST_REFUSED) as one line that names its stable reason; anything else unchanged. */
+export function refusal(err: unknown, what: string): unknown {
+  if (!isPlexusError(err, ErrorCode.RequestRefused)) return err;
+  const reason = typeof err.details?.["reason"] === "string" ? err.details["reason"] : "unknown";
+  const text = err.message.includes(reason) ? err.message : `refused (${reason}): ${err.message}`;
+  return new CliError(`${what}: ${text}`, { cause: err });
+}
+
+/** AGENT: a did:key as is, or a key name in the key folder. `label` names the argument in messages. */
+export async function resolveAgent(common: CommonOptions, ref: string, command: string, label = "AGENT"): Promise<string> {
+  if (!ref.startsWith("did:")) checkKeyName(ref, command, label);
+  try {
+    return await resolveAgentRef(ref, keyStore(common));
+  } catch (err) {
+    if (isPlexusError(err, ErrorCode.InvalidDid)) throw new UsageError(`${label}: ${err.message}`, command);
+    if (isPlexusError(err, ErrorCode.KeyNotFound)) {
+      throw new CliError(`${label} ${ref}: not a DID, and no key named "${ref}" in ${common.keys} (pass a did:key:…, or create it with: ${createHint(common, ref)})`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/** A number from 0 to 1 (a score). */
+export function scoreOption(values: OptionValues, name: string, command: string): number | undefined {
+  const v = stringOption(values, name, command);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v.trim()) || n > 1) throw new UsageError(`--${name} must be a number from 0 to 1, got "${v}"`, command);
+  return n;
+}
+
+/** Rows as aligned columns (two spaces apart; the last column is not padded). */
+export function columns(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join("  ")).join("\n");
+}
+
+/** Default snapshot folder: next to the key folder, per mesh (~/.plexus/registry/<mesh> for the default keys). */
+export function defaultRegistryDataDir(common: CommonOptions): string {
+  return join(dirname(resolve(common.keys)), "registry", common.mesh);
+}
+
+export const registryCommand: CommandDef = {
+  name: COMMAND,
+  summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
+  usage: "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off]",
+  help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
+the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
+HTTP API, and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one
+mesh; they share the requests.
+
+Prints the registry's DID, the HTTP URL and the NATS subjects it serves; with --json one line:
+{"registry","mesh","nats","http","data","subjects":{"service","events","heartbeats"}} (http null with --http off).
+
+Options:
+  --http HOST:PORT|off    HTTP API address (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one; off: no HTTP)
+  --registry-key NAME     the key in --keys the registry signs with (default "${DEFAULT_REGISTRY_KEY}"; created if missing)
+  --data DIR|off          snapshot folder, so a restart replays only the log after the last snapshot
+                          (default: registry/<mesh> next to the key folder, ~/.plexus/registry/<mesh>; off: none)`,
+  options: {
+    http: { type: "string" },
+    "registry-key": { type: "string" },
+    data: { type: "string" },
+  },
+  async run({ common, values, positionals, out }) {
+    const [sub, ...rest] = positionals;
+    if (sub === undefined) throw new UsageError("missing a subcommand: start", COMMAND);
+    if (sub !== "start") throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use start`, COMMAND);
+    positionalArgs(rest, [], COMMAND);
+    const http = httpOption(values, COMMAND);
+    const data = stringOption(values, "data", COMMAND);
+    const dataDir = data === "off" ? undefined : resolve(data ?? defaultRegistryDataDir(common));
+    const key = await registryKey(common, values, COMMAND, out.info);
+
+    const signals = waitForSignal(out);
+    let node: RegistryNode | undefined;
+    try {
+      node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out });
+      const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null });
+      out.data(shown.human, shown.json);
+      out.info(`plexus: registry node up for mesh "${common.mesh}" on ${common.nats}${dataDir ? `, snapshots in ${dataDir}` : ""}. Ctrl-C to stop.`);
+      const signal = await signals.signal;
+      out.info(`plexus: ${signal}: stopping the registry node…`);
+      const stopping = node;
+      node = undefined;
+      await stopping.stop();
+      out.info("plexus: registry node stopped");
+      return 0;
+    } finally {
+      await node?.stop().catch(() => undefined);
+      signals.dispose();
+    }
+  },
+};

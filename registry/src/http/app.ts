@@ -1,0 +1,143 @@
+/**
+ * The registry's HTTP API: a read-only JSON view of one node's projections (RegistryQueryApi), on hono.
+ * Answers are `{ data, asOf }`; errors are `{ error: { code, message } }` with the HTTP status of their code.
+ */
+import { Hono, type Context } from "hono";
+import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+import type { Answer, DiscoverQuery } from "@plexus/anp";
+import type { RegistryQueryApi } from "../service/queries-api.js";
+
+export interface RegistryAppOptions {
+  /** Called with every error answered as 500 INTERNAL (the client sees its message only). */
+  onError?: (err: unknown) => void;
+}
+
+/** Codes only the HTTP transport produces; every other code comes from @plexus/core's ErrorCode. */
+export const HttpErrorCode = { NotFound: "NOT_FOUND", MethodNotAllowed: "METHOD_NOT_ALLOWED", Internal: "INTERNAL" } as const;
+
+type ErrorStatus = 400 | 404 | 405 | 500 | 503;
+
+/** The PlexusError codes the API answers with their own status; anything else is 500 INTERNAL. */
+const STATUS_OF: Partial<Record<string, ErrorStatus>> = {
+  [ErrorCode.InvalidArgument]: 400,
+  [ErrorCode.InvalidDid]: 400,
+  [ErrorCode.AgentNotFound]: 404,
+  [ErrorCode.NotReady]: 503,
+};
+
+const PATHS = ["/healthz", "/readyz", "/v1/status", "/v1/agents", "/v1/agents/:did", "/v1/agents/:did/reputation", "/v1/discover"] as const;
+const DISCOVER_PARAMS = ["capability", "q", "tag", "min_score", "limit", "include_offline"] as const;
+/** W3C DID syntax, loosely: did:<method>:<method-specific id>. */
+const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
+const MAX_LIMIT = 1000;
+
+export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOptions = {}): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => {
+    params(c, []);
+    return c.json({ status: "ok" });
+  });
+  app.get("/readyz", (c) => {
+    params(c, []);
+    const status = api.status();
+    return c.json(status, status.ready ? 200 : 503);
+  });
+  app.get("/v1/status", (c) => {
+    params(c, []);
+    return c.json(api.status());
+  });
+  app.get("/v1/agents", (c) => answer(c, api.agents({ all: booleanParam(params(c, ["all"]), "all") ?? false })));
+  app.get("/v1/agents/:did", (c) => {
+    params(c, []);
+    return answer(c, api.agent(didParam(c)));
+  });
+  app.get("/v1/agents/:did/reputation", (c) => {
+    params(c, []);
+    return answer(c, api.reputation(didParam(c)));
+  });
+  app.get("/v1/discover", (c) => answer(c, api.discover(discoverQuery(params(c, DISCOVER_PARAMS)))));
+  for (const path of PATHS) {
+    app.all(path, (c) => {
+      c.header("Allow", "GET, HEAD");
+      return failure(c, 405, HttpErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${c.req.path}; use GET`);
+    });
+  }
+  app.notFound((c) => failure(c, 404, HttpErrorCode.NotFound, `no such endpoint: ${c.req.method} ${c.req.path}`));
+  app.onError((err, c) => {
+    const status = isPlexusError(err) ? STATUS_OF[err.code] : undefined;
+    if (isPlexusError(err) && status !== undefined) return failure(c, status, err.code, err.message);
+    options.onError?.(err);
+    return failure(c, 500, HttpErrorCode.Internal, err instanceof Error ? err.message : String(err));
+  });
+  return app;
+}
+
+function answer<T>(c: Context, a: Answer<T>): Response {
+  return c.json({ data: a.result, asOf: a.asOf });
+}
+
+function failure(c: Context, status: ErrorStatus, code: string, message: string): Response {
+  return c.json({ error: { code, message } }, status);
+}
+
+function invalid(message: string): PlexusError {
+  return new PlexusError(ErrorCode.InvalidArgument, message);
+}
+
+/** The query string as single values; unknown or repeated parameters are refused. */
+function params(c: Context, allowed: readonly string[]): Record<string, string> {
+  const given = c.req.queries();
+  const unknown = Object.keys(given).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    const takes = allowed.length > 0 ? `it takes ${allowed.join(", ")}` : "it takes none";
+    throw invalid(`unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for ${c.req.path}; ${takes}`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, values] of Object.entries(given)) {
+    if (values.length !== 1) throw invalid(`query parameter ${name} is given more than once`);
+    out[name] = values[0] as string;
+  }
+  return out;
+}
+
+function didParam(c: Context): string {
+  const did = c.req.param("did") ?? "";
+  if (!DID_PATTERN.test(did)) throw invalid(`${JSON.stringify(did)} is not a DID (expected did:<method>:<id>, URL-encoded)`);
+  return did;
+}
+
+function booleanParam(p: Record<string, string>, name: string): boolean | undefined {
+  const v = p[name];
+  if (v === undefined) return undefined;
+  if (v !== "true" && v !== "false") throw invalid(`${name} must be true or false, got ${JSON.stringify(v)}`);
+  return v === "true";
+}
+
+function textParam(p: Record<string, string>, name: string): string | undefined {
+  const v = p[name];
+  if (v !== undefined && v.trim() === "") throw invalid(`${name} must not be empty`);
+  return v;
+}
+
+function discoverQuery(p: Record<string, string>): DiscoverQuery {
+  const query: DiscoverQuery = {};
+  const capability = textParam(p, "capability");
+  const q = textParam(p, "q");
+  const tag = textParam(p, "tag");
+  const includeOffline = booleanParam(p, "include_offline");
+  if (capability !== undefined) query.capability = capability;
+  if (q !== undefined) query.q = q;
+  if (tag !== undefined) query.tag = tag;
+  if (includeOffline !== undefined) query.includeOffline = includeOffline;
+  const minScore = p["min_score"];
+  if (minScore !== undefined) {
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(minScore) || Number(minScore) > 1) throw invalid(`min_score must be a number from 0 to 1, got ${JSON.stringify(minScore)}`);
+    query.minScore = Number(minScore);
+  }
+  const limit = p["limit"];
+  if (limit !== undefined) {
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) throw invalid(`limit must be a whole number from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
+    query.limit = Number(limit);
+  }
+  return query;
+}
