@@ -76,7 +76,7 @@ export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
     halfLifeMs: positive("halfLifeMs", o.halfLifeMs, DEFAULT_PROJECTION_OPTIONS.halfLifeMs),
     replyWindowMs: positive("replyWindowMs", o.replyWindowMs, DEFAULT_PROJECTION_OPTIONS.replyWindowMs),
     establishedAfterMs: positive("establishedAfterMs", o.establishedAfterMs, 7 * 24 * 3600_000),
-    clockStepMs: positive("clockStepMs", o.clockStepMs, 1_000),
+    clockStepMs: positive("clockStepMs", o.clockStepMs, 10_000),
     refreshMs: positive("refreshMs", o.refreshMs, 1_000, true),
     explorationShare: share,
     snapshotIntervalMs: positive("snapshotIntervalMs", o.snapshotIntervalMs, 60_000),

@@ -12,7 +12,7 @@ export interface QueryOptions {
   trustAnchors: ReadonlySet<string>;
   /** A member present this long also counts as pre-trusted (default 7 days). */
   establishedAfterMs: number;
-  /** Query time is rounded down to this step, so nodes asked within the same step answer alike (default 1 s). */
+  /** Query time is rounded down to this step, so nodes asked within the same step answer alike (default 10 s). */
   clockStepMs: number;
   /**
    * While the log moves, the reputation table is recomputed at most this often (default 1 s): scores may then lag
@@ -68,6 +68,8 @@ export class RegistryQueries implements RegistryQueryApi {
     for (const did of this.#o.trustAnchors) if (state.agents.has(did)) anchors.add(did);
     for (const r of state.agents.values()) if (r.present && r.joinedAt <= at - this.#o.establishedAfterMs) anchors.add(r.did);
     const table = computeReputation(state.ledger, agents, anchors, at, this.#o.model);
+    // Fill the index's per-agent score cache now rather than in the first query that meets the new table.
+    state.cards.useReputation(table);
     this.#cached = { seq: state.seq, at, computedAt: wall, table };
     return this.#cached;
   }
@@ -96,15 +98,11 @@ export class RegistryQueries implements RegistryQueryApi {
     const state = this.#deps.state();
     const at = this.#at();
     const { table } = this.table(at);
-    const candidates = state.cards.candidates({
-      ...(query.capability !== undefined ? { capability: query.capability } : {}),
-      ...(query.q !== undefined ? { q: query.q } : {}),
-      ...(query.tag !== undefined ? { tag: query.tag } : {}),
-    });
     const monitor = this.#deps.monitor();
+    // The index itself is the fast path: it streams candidates with their cached scores.
     const result = rankDiscovery(
       query,
-      candidates,
+      state.cards,
       (did) => {
         const r = state.agents.get(did);
         if (!r?.present) return undefined;

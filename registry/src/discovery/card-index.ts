@@ -1,0 +1,354 @@
+import type { AgentCard } from "@plexus/anp";
+import type { ReputationTable } from "../reputation/index.js";
+
+export interface CandidateQuery {
+  /** Exact capability name. */
+  capability?: string;
+  /** Free text, matched word by word (a word of 3+ characters also matches indexed words it is a prefix of). */
+  q?: string;
+  /** Exact tag. */
+  tag?: string;
+}
+
+export interface Candidate {
+  did: string;
+  /** 0..1: Σ idf of the query words the card matches / Σ idf of all query words; 1 without free text. */
+  relevance: number;
+  /** The agent's score and newcomer flag, filled in when candidates() was given the reputation table. */
+  score?: number;
+  newcomer?: boolean;
+}
+
+/** Receives one candidate: its DID, relevance, and score and newcomer flag from the reputation table. */
+export type CandidateVisitor = (did: string, relevance: number, score: number, newcomer: boolean) => void;
+
+interface IndexedCard {
+  did: string;
+  card: AgentCard;
+  capabilities: string[];
+  tags: string[];
+  tokens: ReadonlySet<string>;
+}
+
+interface Term {
+  words: string[];
+  postings: number;
+  idf: number;
+}
+
+/** Reputation per slot for one table, so that ranking many candidates reads arrays instead of hashing DIDs. */
+interface SlotScores {
+  table: ReputationTable;
+  score: Float64Array;
+  newcomer: Uint8Array;
+}
+
+const PREFIX = 3;
+const newPostings = () => new Postings();
+const newWordSet = () => new Set<string>();
+
+/** Lower-cased runs of letters and digits, at least 2 characters long, each once, in order of appearance. */
+export function tokenize(text: string): string[] {
+  const out = new Set<string>();
+  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (word.length >= 2) out.add(word);
+  return [...out];
+}
+
+function indexCard(did: string, card: AgentCard): IndexedCard {
+  const parts = [card.name, card.description, ...(card.tags ?? [])];
+  for (const cap of card.capabilities) parts.push(cap.name, cap.description ?? "");
+  const capabilities = [...new Set(card.capabilities.map((c) => c.name))];
+  return { did, card, capabilities, tags: [...new Set(card.tags ?? [])], tokens: new Set(tokenize(parts.join(" "))) };
+}
+
+/**
+ * Inverted indexes over agent cards: capability → agents, tag → agents, word → agents (document frequencies for idf).
+ * Agents are held in dense integer slots (reused after removal), so postings are sets of small integers and text
+ * relevance is summed in typed arrays.
+ */
+export class CardIndex {
+  readonly #slotOf = new Map<string, number>();
+  readonly #docs: (IndexedCard | undefined)[] = [];
+  readonly #free: number[] = [];
+  readonly #byCapability = new Map<string, Postings>();
+  readonly #byTag = new Map<string, Postings>();
+  readonly #byToken = new Map<string, Postings>();
+  /** First PREFIX characters → indexed words that start with them. */
+  readonly #byPrefix = new Map<string, Set<string>>();
+  readonly #text = new TextScores();
+  #scores: SlotScores | undefined;
+
+  get size(): number {
+    return this.#slotOf.size;
+  }
+
+  has(did: string): boolean {
+    return this.#slotOf.has(did);
+  }
+
+  card(did: string): AgentCard | undefined {
+    const slot = this.#slotOf.get(did);
+    return slot === undefined ? undefined : this.#docs[slot]?.card;
+  }
+
+  /** How many cards contain `token` (exact word). */
+  documentFrequency(token: string): number {
+    return this.#byToken.get(token)?.size ?? 0;
+  }
+
+  upsert(did: string, card: AgentCard): void {
+    this.remove(did);
+    const doc = indexCard(did, card);
+    const slot = this.#free.pop() ?? this.#docs.push(undefined) - 1;
+    this.#docs[slot] = doc;
+    this.#slotOf.set(did, slot);
+    for (const c of doc.capabilities) addTo(this.#byCapability, c, slot, newPostings);
+    for (const t of doc.tags) addTo(this.#byTag, t, slot, newPostings);
+    for (const w of doc.tokens) if (addTo(this.#byToken, w, slot, newPostings) && w.length >= PREFIX) addTo(this.#byPrefix, w.slice(0, PREFIX), w, newWordSet);
+    if (this.#scores !== undefined) this.#scoreSlot(this.#scores, slot, did);
+  }
+
+  remove(did: string): boolean {
+    const slot = this.#slotOf.get(did);
+    const doc = slot === undefined ? undefined : this.#docs[slot];
+    if (slot === undefined || doc === undefined) return false;
+    this.#slotOf.delete(did);
+    this.#docs[slot] = undefined;
+    this.#free.push(slot);
+    for (const c of doc.capabilities) removeFrom(this.#byCapability, c, slot);
+    for (const t of doc.tags) removeFrom(this.#byTag, t, slot);
+    for (const w of doc.tokens) if (removeFrom(this.#byToken, w, slot) && w.length >= PREFIX) removeFrom(this.#byPrefix, w.slice(0, PREFIX), w);
+    return true;
+  }
+
+  /**
+   * Caches every indexed agent's score and newcomer flag from `table` (done lazily by the first candidates() call
+   * given a new table; call it right after computing a table to keep that cost off the query path).
+   */
+  useReputation(table: ReputationTable): void {
+    if (this.#scores?.table === table) return;
+    const scores: SlotScores = { table, score: new Float64Array(this.#docs.length), newcomer: new Uint8Array(this.#docs.length) };
+    this.#docs.forEach((doc, slot) => doc !== undefined && this.#scoreSlot(scores, slot, doc.did));
+    this.#scores = scores;
+  }
+
+  /**
+   * Agents matching the exact filters (capability, tag) and, with free text, at least one query word. Without any
+   * filter or text, every indexed agent. Order unspecified (ranking sorts). Given the reputation table, each
+   * candidate also carries its score and newcomer flag.
+   */
+  candidates(query: CandidateQuery, reputation?: ReputationTable): Candidate[] {
+    const out: Candidate[] = [];
+    if (reputation === undefined) this.#visit(query, (slot, relevance) => void out.push({ did: this.#didAt(slot), relevance }));
+    else this.forEachCandidate(query, reputation, (did, relevance, score, newcomer) => void out.push({ did, relevance, score, newcomer }));
+    return out;
+  }
+
+  /** The same candidates as candidates(), handed to `visit` one by one without building a list. */
+  forEachCandidate(query: CandidateQuery, reputation: ReputationTable, visit: CandidateVisitor): void {
+    this.useReputation(reputation);
+    const { score, newcomer } = this.#scores as SlotScores;
+    this.#visit(query, (slot, relevance) => visit(this.#didAt(slot), relevance, score[slot] as number, newcomer[slot] === 1));
+  }
+
+  #visit(query: CandidateQuery, emit: (slot: number, relevance: number) => void): void {
+    const filters: Postings[] = [];
+    for (const [map, key] of [[this.#byCapability, query.capability], [this.#byTag, query.tag]] as const) {
+      if (key === undefined) continue;
+      const set = map.get(key);
+      if (set === undefined) return;
+      filters.push(set);
+    }
+    filters.sort((a, b) => a.size - b.size);
+    const [base, other] = filters;
+    const terms = this.#terms(query.q ?? "");
+    if (terms.length === 0) {
+      if (base === undefined) this.#docs.forEach((doc, slot) => doc !== undefined && emit(slot, 1));
+      else for (const slot of base.list()) if (other === undefined || other.has(slot)) emit(slot, 1);
+      return;
+    }
+    const total = terms.reduce((s, t) => s + t.idf, 0);
+    const postings = terms.reduce((s, t) => s + t.postings, 0);
+    if (base !== undefined && base.size * terms.length <= postings) this.#scan(base, other, terms, total, emit);
+    else this.#merge(terms, base, other, total, emit);
+  }
+
+  #didAt(slot: number): string {
+    return (this.#docs[slot] as IndexedCard).did;
+  }
+
+  #scoreSlot(scores: SlotScores, slot: number, did: string): void {
+    if (slot >= scores.score.length) {
+      const size = Math.max(16, this.#docs.length * 2);
+      const score = new Float64Array(size);
+      score.set(scores.score);
+      const newcomer = new Uint8Array(size);
+      newcomer.set(scores.newcomer);
+      scores.score = score;
+      scores.newcomer = newcomer;
+    }
+    const b = scores.table.brief(did);
+    scores.score[slot] = b.score;
+    scores.newcomer[slot] = b.newcomer ? 1 : 0;
+  }
+
+  /** Query words with the indexed words they match and their idf = ln(1 + N/df). */
+  #terms(q: string): Term[] {
+    const n = this.size;
+    return tokenize(q).map((word) => {
+      const words = this.#byToken.has(word) ? [word] : [];
+      if (word.length >= PREFIX) {
+        for (const w of this.#byPrefix.get(word.slice(0, PREFIX)) ?? []) if (w !== word && w.startsWith(word)) words.push(w);
+      }
+      const postings = words.reduce((s, w) => s + this.documentFrequency(w), 0);
+      // The df of a word several indexed words start with is approximated by the sum of theirs (capped at N).
+      const df = Math.max(1, Math.min(n, postings));
+      return { words, postings, idf: Math.log(1 + n / df) };
+    });
+  }
+
+  /** Few filtered agents: check each one's words. Sums add up in query order, as in #merge. */
+  #scan(base: Postings, other: Postings | undefined, terms: readonly Term[], total: number, emit: (slot: number, relevance: number) => void): void {
+    for (const slot of base.list()) {
+      const tokens = this.#docs[slot]?.tokens;
+      if (tokens === undefined || (other !== undefined && !other.has(slot))) continue;
+      let sum = 0;
+      let hit = false;
+      for (const t of terms) {
+        if (!hasAny(tokens, t.words)) continue;
+        sum += t.idf;
+        hit = true;
+      }
+      if (hit) emit(slot, Math.min(1, sum / total));
+    }
+  }
+
+  /** Walks the postings of each query word, in query order. */
+  #merge(terms: readonly Term[], base: Postings | undefined, other: Postings | undefined, total: number, emit: (slot: number, relevance: number) => void): void {
+    const text = this.#text;
+    text.begin(this.#docs.length);
+    terms.forEach((t, ti) => {
+      for (const w of t.words) {
+        const postings = this.#byToken.get(w)?.list();
+        if (postings === undefined) continue;
+        for (let k = 0; k < postings.length; k++) {
+          const slot = postings[k] as number;
+          if ((base === undefined || base.has(slot)) && (other === undefined || other.has(slot))) text.add(slot, ti, t.idf);
+        }
+      }
+    });
+    for (let k = 0; k < text.touched; k++) {
+      const slot = text.slot(k);
+      emit(slot, Math.min(1, text.sum(slot) / total));
+    }
+  }
+}
+
+/** A set of slots, with an array copy of its members for fast iteration (rebuilt lazily after a change). */
+class Postings {
+  readonly #set = new Set<number>();
+  #list: Int32Array | undefined;
+
+  get size(): number {
+    return this.#set.size;
+  }
+
+  has(slot: number): boolean {
+    return this.#set.has(slot);
+  }
+
+  add(slot: number): void {
+    this.#set.add(slot);
+    this.#list = undefined;
+  }
+
+  delete(slot: number): void {
+    this.#set.delete(slot);
+    this.#list = undefined;
+  }
+
+  /** The members in insertion order. */
+  list(): Int32Array {
+    return (this.#list ??= Int32Array.from(this.#set));
+  }
+}
+
+/** Per-slot relevance sums for one query, reused across queries (a generation stamp instead of clearing). */
+class TextScores {
+  #sum = new Float64Array(0);
+  #term = new Int32Array(0);
+  #gen = new Uint32Array(0);
+  #slots = new Int32Array(0);
+  #g = 0;
+  /** How many slots the current query touched (see slot()). */
+  touched = 0;
+
+  begin(capacity: number): void {
+    if (this.#sum.length < capacity || this.#g === 0xffffffff) {
+      const size = Math.max(capacity, this.#sum.length * 2, 16);
+      this.#sum = new Float64Array(size);
+      this.#term = new Int32Array(size);
+      this.#gen = new Uint32Array(size);
+      this.#slots = new Int32Array(size);
+      this.#g = 0;
+    }
+    this.#g++;
+    this.touched = 0;
+  }
+
+  /** Adds the idf of term `ti` to a slot, once per term. */
+  add(slot: number, ti: number, idf: number): void {
+    if (this.#gen[slot] !== this.#g) {
+      this.#gen[slot] = this.#g;
+      this.#sum[slot] = 0;
+      this.#term[slot] = -1;
+      this.#slots[this.touched++] = slot;
+    }
+    if (this.#term[slot] === ti) return;
+    this.#term[slot] = ti;
+    this.#sum[slot] = (this.#sum[slot] as number) + idf;
+  }
+
+  /** The k-th touched slot, in order of first touch. */
+  slot(k: number): number {
+    return this.#slots[k] as number;
+  }
+
+  sum(slot: number): number {
+    return this.#sum[slot] as number;
+  }
+}
+
+function hasAny(tokens: ReadonlySet<string>, words: readonly string[]): boolean {
+  for (const w of words) if (tokens.has(w)) return true;
+  return false;
+}
+
+interface MemberSet<T> {
+  readonly size: number;
+  add(value: T): unknown;
+  delete(value: T): unknown;
+}
+
+/** Adds `value` to the set under `key` (made by `make`); true when the set was created. */
+function addTo<T>(map: Map<string, MemberSet<T>>, key: string, value: T, make: () => MemberSet<T>): boolean {
+  const set = map.get(key);
+  if (set !== undefined) {
+    set.add(value);
+    return false;
+  }
+  const created = make();
+  created.add(value);
+  map.set(key, created);
+  return true;
+}
+
+/** Removes `value` from the set under `key`; true when the set became empty and was dropped. */
+function removeFrom<T>(map: Map<string, MemberSet<T>>, key: string, value: T): boolean {
+  const set = map.get(key);
+  if (set === undefined) return false;
+  set.delete(value);
+  if (set.size > 0) return false;
+  map.delete(key);
+  return true;
+}

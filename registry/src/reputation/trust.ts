@@ -1,0 +1,196 @@
+import { ErrorCode, PlexusError } from "@plexus/core";
+import { decayFactor } from "./decayed-sum.js";
+import { FACTOR_COUNT, REGISTRY_ID } from "./ledger.js";
+import type { EvidenceLedger } from "./ledger.js";
+
+export interface TrustOptions {
+  /** Weight of the pre-trust vector in each step (EigenTrust's a). Default 0.15. */
+  alpha?: number;
+  /** Stop once the L1 change of an iteration is below this. Default 1e-9. */
+  tolerance?: number;
+  /** Default 50. */
+  maxIterations?: number;
+}
+
+/** The agents of one computation, mapped both ways onto ledger ids. */
+export class AgentSpace {
+  /** The agents, de-duplicated, in the order given. */
+  readonly agents: readonly string[];
+  /** Ledger id of each agent, or -1 when the ledger has never seen it. */
+  readonly ledgerIds: Int32Array;
+  /** Agent index of each ledger id known when the space was made, or -1. */
+  readonly #agentOf: Int32Array;
+  /** Agents the ledger had never seen. */
+  readonly #unseen = new Map<string, number>();
+  readonly #ledger: EvidenceLedger;
+
+  constructor(ledger: EvidenceLedger, agents: readonly string[]) {
+    this.#ledger = ledger;
+    this.#agentOf = new Int32Array(ledger.idCount).fill(-1);
+    const ids: number[] = [];
+    const unique: string[] = [];
+    for (const did of agents) {
+      const id = ledger.idOf(did);
+      if (id === undefined ? this.#unseen.has(did) : id === REGISTRY_ID || (this.#agentOf[id] as number) >= 0) continue;
+      if (id === undefined) this.#unseen.set(did, unique.length);
+      else this.#agentOf[id] = unique.length;
+      ids.push(id ?? -1);
+      unique.push(did);
+    }
+    this.agents = unique;
+    this.ledgerIds = Int32Array.from(ids);
+  }
+
+  /** Agent index of a ledger id, or -1 (the registry, and parties that are not agents). */
+  agentOfId(id: number): number {
+    return id >= 0 && id < this.#agentOf.length ? (this.#agentOf[id] as number) : -1;
+  }
+
+  /** Agent index of a DID, or -1. O(1); stays right while the ledger grows. */
+  indexOf(did: string): number {
+    const id = this.#ledger.idOf(did);
+    const i = id === undefined ? -1 : this.agentOfId(id);
+    return i >= 0 ? i : (this.#unseen.get(did) ?? -1);
+  }
+}
+
+export interface TrustResult {
+  readonly space: AgentSpace;
+  /** Global trust per agent of `space`, scaled so that the most trusted agent has 1 (all 0 when there are no agents). */
+  readonly trust: Float64Array;
+  readonly iterations: number;
+  /** True when the pre-trust had to fall back to all agents because no anchor is among them. */
+  readonly unanchored: boolean;
+  /** decayTo(at) of every pair, in the order agents × pairsOf(ledgerId) (so the model need not recompute it). */
+  readonly decay: Float64Array;
+}
+
+/** Incoming local-trust edges of agent j: from[start[j]..start[j+1]), row-normalised weights. */
+interface Graph {
+  start: Int32Array;
+  from: Int32Array;
+  weight: Float64Array;
+  /** Agents whose row has no mass: their trust is redistributed along the pre-trust vector. */
+  dangling: Int32Array;
+  decay: Float64Array;
+}
+
+/**
+ * EigenTrust over the evidence in `ledger`, decayed to `at`. Local trust c_ij is what i said or observed about j:
+ * ratings i→j plus the x of observations about j in which i was the counterpart (self-evidence ignored),
+ * row-normalised. Global trust is the fixpoint of t = (1−α)·Cᵀt + α·p, p uniform over the `anchors` among `agents`,
+ * iterated in the order of `agents` until the L1 change is below `tolerance`.
+ *
+ * With no anchor among the agents p falls back to uniform over everyone: the computation degenerates to plain
+ * PageRank over the evidence graph, and a Sybil ring that rates itself keeps the pre-trust it is handed, so it is
+ * then NOT resisted. Configure trust anchors.
+ */
+export function computeTrust(
+  ledger: EvidenceLedger,
+  agents: readonly string[] | AgentSpace,
+  anchors: ReadonlySet<string>,
+  at: number,
+  opts: TrustOptions = {},
+): TrustResult {
+  const { alpha, tolerance, maxIterations } = parseTrustOptions(opts);
+  const space = agents instanceof AgentSpace ? agents : new AgentSpace(ledger, agents);
+  const n = space.agents.length;
+  const { p, unanchored } = preTrust(space, anchors);
+  const graph = buildGraph(ledger, space, at);
+  let t = Float64Array.from(p);
+  let next = new Float64Array(n);
+  let iterations = 0;
+  while (n > 0 && iterations < maxIterations) {
+    iterations++;
+    const delta = step(graph, t, next, p, alpha);
+    [t, next] = [next, t];
+    if (delta < tolerance) break;
+  }
+  scaleToMax(t);
+  return { space, trust: t, iterations, unanchored, decay: graph.decay };
+}
+
+function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
+  const alpha = opts.alpha ?? 0.15;
+  const tolerance = opts.tolerance ?? 1e-9;
+  const maxIterations = opts.maxIterations ?? 50;
+  if (!(alpha > 0 && alpha <= 1)) throw new PlexusError(ErrorCode.InvalidArgument, `alpha must be in (0,1], not ${alpha}`);
+  if (!(tolerance >= 0)) throw new PlexusError(ErrorCode.InvalidArgument, `tolerance must be ≥ 0, not ${tolerance}`);
+  if (!(Number.isInteger(maxIterations) && maxIterations >= 1)) {
+    throw new PlexusError(ErrorCode.InvalidArgument, `maxIterations must be a positive integer, not ${maxIterations}`);
+  }
+  return { alpha, tolerance, maxIterations };
+}
+
+function preTrust(space: AgentSpace, anchors: ReadonlySet<string>): { p: Float64Array; unanchored: boolean } {
+  const n = space.agents.length;
+  const p = new Float64Array(n);
+  let m = 0;
+  for (const did of anchors) {
+    const j = space.indexOf(did);
+    if (j >= 0 && p[j] === 0) {
+      p[j] = 1;
+      m++;
+    }
+  }
+  if (m === 0) p.fill(1 / n);
+  else for (let j = 0; j < n; j++) p[j] = (p[j] as number) / m;
+  return { p, unanchored: m === 0 };
+}
+
+function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Graph {
+  const n = space.agents.length;
+  const { other, refs, sums } = ledger.view();
+  const h = ledger.halfLifeMs;
+  const start = new Int32Array(n + 1);
+  const from = new Int32Array(ledger.pairCount);
+  const weight = new Float64Array(ledger.pairCount);
+  const decay = new Float64Array(ledger.pairCount);
+  const rowSum = new Float64Array(n);
+  let edges = 0;
+  let pairs = 0;
+  for (let j = 0; j < n; j++) {
+    start[j] = edges;
+    for (const p of ledger.pairsOf(space.ledgerIds[j] as number) ?? []) {
+      const d = decayFactor(at - (refs[p] as number), h);
+      decay[pairs++] = d;
+      const i = space.agentOfId(other[p] as number);
+      if (i < 0 || i === j) continue;
+      let positive = 0;
+      for (let k = p * 2 * FACTOR_COUNT, end = k + FACTOR_COUNT; k < end; k++) positive += sums[k] as number;
+      const s = positive * d;
+      if (!(s > 0)) continue;
+      from[edges] = i;
+      weight[edges++] = s;
+      rowSum[i] = (rowSum[i] as number) + s;
+    }
+  }
+  start[n] = edges;
+  for (let e = 0; e < edges; e++) weight[e] = (weight[e] as number) / (rowSum[from[e] as number] as number);
+  const dangling: number[] = [];
+  for (let i = 0; i < n; i++) if (!((rowSum[i] as number) > 0)) dangling.push(i);
+  return { start, from, weight, dangling: Int32Array.from(dangling), decay: decay.subarray(0, pairs) };
+}
+
+/** One power-iteration step into `next`; returns the L1 change. */
+function step(g: Graph, t: Float64Array, next: Float64Array, p: Float64Array, alpha: number): number {
+  let danglingMass = 0;
+  for (let k = 0; k < g.dangling.length; k++) danglingMass += t[g.dangling[k] as number] as number;
+  let delta = 0;
+  for (let j = 0; j < t.length; j++) {
+    let acc = 0;
+    const end = g.start[j + 1] as number;
+    for (let e = g.start[j] as number; e < end; e++) acc += (g.weight[e] as number) * (t[g.from[e] as number] as number);
+    const pj = p[j] as number;
+    const v = (1 - alpha) * (acc + danglingMass * pj) + alpha * pj;
+    next[j] = v;
+    delta += Math.abs(v - (t[j] as number));
+  }
+  return delta;
+}
+
+function scaleToMax(t: Float64Array): void {
+  let max = 0;
+  for (let i = 0; i < t.length; i++) if ((t[i] as number) > max) max = t[i] as number;
+  for (let i = 0; i < t.length; i++) t[i] = max > 0 ? Math.min(1, (t[i] as number) / max) : 0;
+}
