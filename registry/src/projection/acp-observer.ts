@@ -25,7 +25,8 @@ function countRanges(ranges: unknown): number {
 /**
  * What the mesh observed, turned into reputation evidence. Attribution is by the publisher token in the subject
  * (which NATS permissions pin to the publisher once they are on); only traffic between agents the registry
- * admitted counts, so random identities cannot grow the ledger. Signatures are not checked here (that is the
+ * admitted becomes evidence, so random identities cannot grow the ledger (the conversation index, bounded, records
+ * every direct message). Signatures are not checked here (that is the
  * readers' job, and their verdicts are in the log as receipts and rejection records); the messages a rating
  * relies on are verified when the rating is submitted.
  */
@@ -41,10 +42,11 @@ export class AcpObserver {
     const s = this.#state;
     const from = didOfToken(fromToken);
     const to = didOfToken(toToken);
-    if (!s.isAgent(from) || !s.isAgent(to)) return;
     const env = parse<Envelope>(data);
     if (!env || typeof env.id !== "string") return;
+    // Conversations are indexed whoever spoke (bounded index): agents that talked before they joined can still rate.
     if (typeof env.conversation === "string") s.conversations.record(env.conversation, fromToken, toToken, seq);
+    if (!s.isAgent(from) || !s.isAgent(to)) return;
     if (kind === "inbox") {
       if (typeof env.conversation === "string") s.pending.add({ id: env.id, from, to, at: time });
       return;
