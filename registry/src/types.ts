@@ -14,7 +14,10 @@ export interface CredentialInfo {
 export interface AgentRecord {
   did: string;
   card: AgentCard;
+  /** The latest join (a rejoin, such as a credential renewal, moves it). */
   joinedAt: number;
+  /** The first join ever: membership tenure, which makes an agent established (pre-trusted) in time. */
+  firstJoinedAt: number;
   updatedAt: number;
   leftAt: number | undefined;
   present: boolean;

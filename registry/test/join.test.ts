@@ -56,6 +56,21 @@ describe("join", () => {
     expect(node.state.counters).toMatchObject({ "events.AgentJoined": 2, "events.AgentUpdated": 1, "events.AgentLeft": 1 });
   });
 
+  it("renews the membership credential before it expires; tenure counts from the first join", async () => {
+    const mesh = freshMesh();
+    const node = await kit.node(mesh, { credentialTtlMs: 2_500 });
+    const agent = await kit.agent(mesh);
+    const first = await agent.join(card("renewing"));
+    const firstJoinedAt = node.state.agents.get(agent.did)!.firstJoinedAt;
+    await until(() => (node.state.counters["events.AgentJoined"] ?? 0) >= 2, 10_000, "a renewal");
+    const record = node.state.agents.get(agent.did)!;
+    expect(record.credential.id).not.toBe(first.credentialId);
+    expect(record.credential.expiresAt).toBeGreaterThan(first.expiresAt);
+    expect(record.firstJoinedAt).toBe(firstJoinedAt);
+    expect(record.joinedAt).toBeGreaterThan(firstJoinedAt);
+    expect((await agent.registry.agent(agent.did)).result.credential.status).toBe("valid");
+  });
+
   it("refuses a wrong signature, a replayed challenge, an invalid card, a DID that is not the key's, and an expired challenge", async () => {
     const mesh = freshMesh();
     const node = await kit.node(mesh, { challengeTtlMs: 1_000 });

@@ -19,6 +19,8 @@ export class Membership {
   readonly #onError: ((err: unknown) => void) | undefined;
   #heartbeater: Heartbeater | undefined;
   #joined: JoinResult | undefined;
+  #renewal: NodeJS.Timeout | undefined;
+  #card: AgentCard | undefined;
 
   constructor(nc: NatsConnection, mesh: string, key: KeyPair, onError?: (err: unknown) => void) {
     this.#nc = nc;
@@ -36,8 +38,9 @@ export class Membership {
     if (interval !== undefined && !(Number.isFinite(interval) && interval >= 50)) {
       throw new PlexusError(ErrorCode.InvalidArgument, `heartbeatMs must be at least 50, got ${interval}`);
     }
-    this.#heartbeater?.stop();
     const result = await this.registry.join(this.#key, card);
+    this.#heartbeater?.stop();
+    this.#card = card;
     const kv = await openHeartbeatBucket(this.#nc, result.heartbeat.bucket, false);
     this.#heartbeater = new Heartbeater(kv, this.#key.did, Buffer.from(result.heartbeat.key, "base64url"), {
       intervalMs: interval ?? result.heartbeat.intervalMs,
@@ -45,12 +48,33 @@ export class Membership {
     });
     await this.#heartbeater.start();
     this.#joined = result;
+    this.#scheduleRenewal(options, result);
     return result;
+  }
+
+  /**
+   * Joins again at 80 % of the credential's lifetime, so a long-lived agent always holds a valid membership
+   * credential (the registry records the rejoin; tenure counts from the first join). A failed renewal is retried
+   * a minute later and reported to onError.
+   */
+  #scheduleRenewal(options: JoinOptions, result: JoinResult, delayMs = (result.expiresAt - Date.now()) * 0.8): void {
+    if (this.#renewal) clearTimeout(this.#renewal);
+    this.#renewal = setTimeout(() => {
+      const card = this.#card;
+      if (!card || !this.#joined) return;
+      this.join(card, options).catch((err) => {
+        this.#onError?.(err);
+        if (this.#joined) this.#scheduleRenewal(options, result, 60_000);
+      });
+    }, Math.max(1_000, Math.min(delayMs, 2 ** 31 - 1)));
+    this.#renewal.unref();
   }
 
   async update(card: AgentCard): Promise<{ seq: number }> {
     if (!this.#joined) throw new PlexusError(ErrorCode.InvalidArgument, "join before updating the card");
-    return this.registry.update(this.#key, card);
+    const updated = await this.registry.update(this.#key, card);
+    this.#card = card;
+    return updated;
   }
 
   async leave(): Promise<void> {
@@ -60,8 +84,10 @@ export class Membership {
     this.#joined = undefined;
   }
 
-  /** Stops heart-beating without leaving. */
+  /** Stops heart-beating (and renewing) without leaving. */
   stop(): void {
+    if (this.#renewal) clearTimeout(this.#renewal);
+    this.#renewal = undefined;
     this.#heartbeater?.stop();
     this.#heartbeater = undefined;
   }

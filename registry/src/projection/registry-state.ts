@@ -95,6 +95,7 @@ export class RegistryState {
       did: event.agent,
       card,
       joinedAt: event.at,
+      firstJoinedAt: previous?.firstJoinedAt ?? event.at,
       updatedAt: event.at,
       leftAt: undefined,
       present: true,

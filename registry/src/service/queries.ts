@@ -10,7 +10,7 @@ import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
 export interface QueryOptions {
   /** Operator-configured pre-trusted DIDs (EigenTrust's pre-trusted peers). */
   trustAnchors: ReadonlySet<string>;
-  /** A member present this long also counts as pre-trusted (default 7 days). */
+  /** A present member whose first join is this old also counts as pre-trusted (default 7 days). */
   establishedAfterMs: number;
   /** Query time is rounded down to this step, so nodes asked within the same step answer alike (default 10 s). */
   clockStepMs: number;
@@ -66,7 +66,7 @@ export class RegistryQueries implements RegistryQueryApi {
     const agents = [...state.agents.keys()];
     const anchors = new Set<string>();
     for (const did of this.#o.trustAnchors) if (state.agents.has(did)) anchors.add(did);
-    for (const r of state.agents.values()) if (r.present && r.joinedAt <= at - this.#o.establishedAfterMs) anchors.add(r.did);
+    for (const r of state.agents.values()) if (r.present && r.firstJoinedAt <= at - this.#o.establishedAfterMs) anchors.add(r.did);
     const table = computeReputation(state.ledger, agents, anchors, at, this.#o.model);
     // Fill the index's per-agent score cache now rather than in the first query that meets the new table.
     state.cards.useReputation(table);
