@@ -270,6 +270,35 @@ describe("plexus registry commands", { concurrent: true, timeout: 120_000 }, () 
     }
   });
 
+  it("SIGKILL of a registry node process: restarted on the same data folder, it answers as before", async () => {
+    const s = scope();
+    const { run, start, reap } = cli();
+    try {
+      for (const name of ["alice", "bob"]) expect((await run(["keys", "new", name, "--keys", s.keys])).code).toBe(0);
+      const data = join(s.dir, "snapshots");
+      const first = start(s.args("registry", "start", "--http", "127.0.0.1:0", "--data", data, "--json"));
+      const before = await firstJson<{ http: string }>(first);
+      const cards = await Promise.all(["alice", "bob"].map((n) => writeCard(s.dir, n, { name: n, description: `${n} the agent`, version: "1.0.0", capabilities: [{ name: "echo" }] })));
+      const joins = ["alice", "bob"].map((n, i) => start(s.args("agent", "join", "--as", n, "--card", cards[i]!, "--heartbeat", "0.2")));
+      for (const j of joins) await j.waitFor("Ctrl-C to leave");
+      const ask = async (http: string) => {
+        const agents = (await (await fetch(`${http}/v1/agents`)).json()) as { data: { did: string; liveness: string; credential: unknown }[] };
+        const found = (await (await fetch(`${http}/v1/discover?capability=echo`)).json()) as { data: { did: string; score: number }[] };
+        return { agents: agents.data.map((a) => [a.did, a.liveness, a.credential]), found: found.data.map((r) => [r.did, r.score]) };
+      };
+      const answer = await ask(before.http);
+      expect(answer.agents).toHaveLength(2);
+
+      first.child.kill("SIGKILL");
+      await first.exited;
+      const second = start(s.args("registry", "start", "--http", "127.0.0.1:0", "--data", data, "--json"));
+      const after = await firstJson<{ http: string }>(second);
+      expect(await ask(after.http)).toEqual(answer);
+    } finally {
+      await reap();
+    }
+  });
+
   it("registry start on an HTTP port in use: exit 1 with one line pointing at --http", async () => {
     const s = scope();
     const { run, reap } = cli();
