@@ -47,6 +47,7 @@ describe("liveness", () => {
     } finally {
       clearInterval(watch);
     }
+    if (seen.at(-1) !== node.state.agents.get(agent.did)?.liveness) seen.push(node.state.agents.get(agent.did)!.liveness);
     expect(seen).toEqual(["alive", "suspect", "offline", "gone", "alive"]);
     expect(node.state.counters["events.LivenessChanged"]).toBe(4);
     const view = (await agent.registry.agent(agent.did)).result;

@@ -53,7 +53,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe("plexus CLI", { concurrent: true, timeout: 30_000 }, () => {
+describe("plexus CLI", { timeout: 60_000 }, () => {
   it("keys new / show / list: prints the DID, stores the key with mode 0600", async () => {
     const s = scope();
     const { run, reap } = cli();

@@ -86,7 +86,7 @@ interface DiscoverJson extends AgentJson {
   factors: Record<string, { value: number; evidence: number }>;
 }
 
-describe("plexus registry commands", { concurrent: true, timeout: 120_000 }, () => {
+describe("plexus registry commands", { timeout: 120_000 }, () => {
   it("usage errors exit 2 with the usage line, before anything connects", async () => {
     const { run, reap } = cli();
     const off = ["--nats", "nats://127.0.0.1:1"];
