@@ -10,6 +10,7 @@ import { log } from "./lib.js";
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   acp: () => import("./acp.js"),
   audit: () => import("./audit.js"),
+  registry: () => import("./registry.js"),
 };
 
 const FLAGS = ["--quick"] as const;
