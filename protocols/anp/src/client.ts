@@ -6,6 +6,9 @@ import { signRequest, type Rating, type RequestBodies, type RequestOp } from "./
 import { RegistryOp, unwrapReply } from "./service-wire.js";
 import type { AgentView, AsOf, DiscoverQuery, DiscoverResult, JoinResult, Reputation } from "./views.js";
 
+/** Agents per request when listing (a page of full agent views stays well under NATS's 1 MB payload limit). */
+export const AGENTS_PAGE_SIZE = 200;
+
 export interface RegistryClientOptions {
   /** Per-request timeout in ms (default 5000). */
   timeoutMs?: number;
@@ -65,8 +68,15 @@ export class RegistryClient {
     return this.#signed("rate", key, rating);
   }
 
-  agents(options: { all?: boolean } = {}): Promise<Answer<AgentView[]>> {
-    return this.call(RegistryOp.Agents, options);
+  /** Every present agent (with `all`, offline and gone ones too), fetched a page at a time. */
+  async agents(options: { all?: boolean } = {}): Promise<Answer<AgentView[]>> {
+    const first = await this.call<Answer<AgentView[]>>(RegistryOp.Agents, { ...options, offset: 0, limit: AGENTS_PAGE_SIZE });
+    const result = [...first.result];
+    for (let page = first.result; page.length === AGENTS_PAGE_SIZE; ) {
+      page = (await this.call<Answer<AgentView[]>>(RegistryOp.Agents, { ...options, offset: result.length, limit: AGENTS_PAGE_SIZE })).result;
+      result.push(...page);
+    }
+    return { result, asOf: first.asOf };
   }
 
   agent(did: string): Promise<Answer<AgentView>> {

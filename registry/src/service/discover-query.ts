@@ -31,3 +31,32 @@ export function parseDiscoverQuery(value: Record<string, unknown>): DiscoverQuer
   }
   return query;
 }
+
+/** A page of the agent list: `offset` from the start (log order of first join), at most `limit` (1..1000, default 500). */
+export interface AgentsQuery {
+  all?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+export const AGENTS_PAGE = 500;
+
+export function parseAgentsQuery(value: Record<string, unknown>): AgentsQuery {
+  for (const key of Object.keys(value)) {
+    if (key !== "all" && key !== "offset" && key !== "limit") throw new PlexusError(ErrorCode.InvalidArgument, `unknown agents field "${key}"; known: all, offset, limit`);
+  }
+  const query: AgentsQuery = {};
+  if (value.all !== undefined) {
+    if (typeof value.all !== "boolean") throw new PlexusError(ErrorCode.InvalidArgument, "all must be true or false");
+    query.all = value.all;
+  }
+  for (const [key, max] of [["offset", Number.MAX_SAFE_INTEGER], ["limit", 1000]] as const) {
+    const v = value[key];
+    if (v === undefined) continue;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < (key === "limit" ? 1 : 0) || v > max) {
+      throw new PlexusError(ErrorCode.InvalidArgument, `${key} must be an integer within ${key === "limit" ? 1 : 0}..${max}`);
+    }
+    query[key] = v;
+  }
+  return query;
+}

@@ -1,8 +1,10 @@
 import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation } from "@plexus/anp";
+import type { AgentsQuery } from "./discover-query.js";
 
 /** What one registry node answers; the NATS responder and the HTTP API are two transports of this. */
 export interface RegistryQueryApi {
-  agents(options?: { all?: boolean }): Answer<AgentView[]>;
+  /** Present agents in order of first join; `offset`/`limit` page through them (all when no limit). */
+  agents(options?: AgentsQuery): Answer<AgentView[]>;
   /** Throws PlexusError(AGENT_NOT_FOUND) for a DID the registry never admitted. */
   agent(did: string): Answer<AgentView>;
   discover(query: DiscoverQuery): Answer<DiscoverResult[]>;

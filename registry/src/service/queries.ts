@@ -5,6 +5,7 @@ import type { LivenessMonitor } from "../liveness/monitor.js";
 import type { RegistryState } from "../projection/index.js";
 import { computeReputation, type ModelOptions, type ReputationTable } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
+import type { AgentsQuery } from "./discover-query.js";
 import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
 
 export interface QueryOptions {
@@ -74,13 +75,18 @@ export class RegistryQueries implements RegistryQueryApi {
     return this.#cached;
   }
 
-  agents(options: { all?: boolean } = {}): Answer<AgentView[]> {
+  agents(options: AgentsQuery = {}): Answer<AgentView[]> {
     const state = this.#deps.state();
     const at = this.#at();
     const result: AgentView[] = [];
+    const offset = options.offset ?? 0;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    let skipped = 0;
     for (const r of state.agents.values()) {
+      if (result.length >= limit) break;
       if (!r.present) continue;
       if (!options.all && (r.liveness === "offline" || r.liveness === "gone")) continue;
+      if (skipped++ < offset) continue;
       result.push(this.#view(r, at));
     }
     return { result, asOf: { seq: state.seq, at } };

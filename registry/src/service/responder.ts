@@ -2,7 +2,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
 import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
-import { parseDiscoverQuery } from "./discover-query.js";
+import { AGENTS_PAGE, parseAgentsQuery, parseDiscoverQuery } from "./discover-query.js";
 import type { RegistryQueryApi } from "./queries-api.js";
 
 export interface ResponderOptions {
@@ -35,7 +35,7 @@ export class Responder {
       queue: REGISTRY_QUEUE,
       callback: (err, m) => {
         if (err) return;
-        const p = this.#handle(m.subject.slice(prefix.length), m);
+        const p = this.#handle(m.subject.slice(prefix.length), m).catch(() => this.#o.count("requests.crashed"));
         this.#inflight.add(p);
         void p.finally(() => this.#inflight.delete(p));
       },
@@ -52,7 +52,20 @@ export class Responder {
       this.#o.count("requests.failed");
       reply = encodeReply(errorReply(err));
     }
-    if (m.reply) m.respond(reply);
+    if (!m.reply) return;
+    const max = this.#o.nc.info?.max_payload ?? 1024 * 1024;
+    if (reply.length > max) {
+      this.#o.count("requests.tooLarge");
+      reply = encodeReply(
+        errorReply(new PlexusError(ErrorCode.InvalidArgument, `the answer (${reply.length} bytes) exceeds the NATS payload limit (${max}); ask for fewer results (limit/offset)`)),
+      );
+    }
+    try {
+      m.respond(reply);
+    } catch (err) {
+      // A closed connection or an oversized reply must never take the node down.
+      this.#o.count("requests.replyFailed");
+    }
   }
 
   #dispatch(op: string, payload: Record<string, unknown>): unknown {
@@ -72,7 +85,7 @@ export class Responder {
       case RegistryOp.Rate:
         return admission.rate(payload);
       case RegistryOp.Agents:
-        return queries.agents({ all: payload.all === true });
+        return queries.agents({ limit: AGENTS_PAGE, ...parseAgentsQuery(payload) });
       case RegistryOp.Agent:
         return queries.agent(requireString(payload, "did"));
       case RegistryOp.Discover:
