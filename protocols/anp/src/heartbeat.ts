@@ -40,6 +40,11 @@ export type BeatCheck = { ok: true; beat: Beat } | { ok: false; reason: "malform
 
 /** Checks a beat read from the bucket; `storedAt` is the server's timestamp of the KV entry. */
 export function checkBeat(secret: Uint8Array, bytes: Uint8Array, storedAt: number, maxSkewMs = MAX_BEAT_SKEW_MS): BeatCheck {
+  return checkBeatWith((did) => beatKeyFor(secret, did), bytes, storedAt, maxSkewMs);
+}
+
+/** checkBeat with the per-agent key from `keyOf` (a registry caches the keys it derived: one HMAC per beat less). */
+export function checkBeatWith(keyOf: (did: string) => Uint8Array, bytes: Uint8Array, storedAt: number, maxSkewMs = MAX_BEAT_SKEW_MS): BeatCheck {
   let beat: Beat;
   try {
     beat = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as Beat;
@@ -49,7 +54,7 @@ export function checkBeat(secret: Uint8Array, bytes: Uint8Array, storedAt: numbe
   if (typeof beat?.did !== "string" || !Number.isSafeInteger(beat.seq) || !Number.isSafeInteger(beat.ts) || typeof beat.mac !== "string") {
     return { ok: false, reason: "malformed", detail: "the beat needs did, seq, ts and mac" };
   }
-  const expected = mac(beatKeyFor(secret, beat.did), beat.did, beat.seq, beat.ts);
+  const expected = mac(keyOf(beat.did), beat.did, beat.seq, beat.ts);
   const given = Buffer.from(beat.mac, "base64url");
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: "bad_mac", detail: "the beat is not authenticated by this agent's heartbeat key" };

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { checkBeat, encodeEvent, makeEvent, MAX_BEAT_SKEW_MS } from "@plexus/anp";
+import { beatKeyFor, checkBeatWith, encodeEvent, makeEvent, MAX_BEAT_SKEW_MS } from "@plexus/anp";
 import { publishDurably } from "@plexus/bus";
 import { agentToken, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
@@ -38,6 +38,17 @@ export class LivenessMonitor {
   readonly #o: LivenessMonitorOptions;
   readonly #last = new Map<string, LastBeat>();
   readonly #inflight = new Set<string>();
+  /** Per-agent heartbeat keys derived so far (one entry per agent that ever beat; 32 bytes each). */
+  readonly #keys = new Map<string, Uint8Array>();
+  readonly #keyOf = (did: string): Uint8Array => {
+    let key = this.#keys.get(did);
+    if (!key) {
+      key = beatKeyFor(this.#o.heartbeatSecret, did);
+      // Only agents the registry admitted get a cached key: forged DIDs cannot grow the cache.
+      if (this.#o.state().agents.has(did)) this.#keys.set(did, key);
+    }
+    return key;
+  };
   #watch: AsyncIterable<KvWatchEntry> & { stop(): void } | undefined;
   #watching: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -84,7 +95,7 @@ export class LivenessMonitor {
   /** Takes one entry of the bucket (exposed for the benchmark, which measures ingestion). */
   ingest(entry: Pick<KvWatchEntry, "operation" | "value" | "created" | "revision">): void {
     if (entry.operation !== "PUT") return;
-    const checked = checkBeat(this.#o.heartbeatSecret, entry.value, entry.created.getTime(), this.#o.maxBeatSkewMs ?? MAX_BEAT_SKEW_MS);
+    const checked = checkBeatWith(this.#keyOf, entry.value, entry.created.getTime(), this.#o.maxBeatSkewMs ?? MAX_BEAT_SKEW_MS);
     if (!checked.ok) {
       this.#o.count(`heartbeats.refused.${checked.reason}`);
       return;
