@@ -66,7 +66,7 @@ export function rankDiscovery(
   const consider: CandidateVisitor = (did, relevance, score, newcomer) => {
     if (score < minScore) return;
     const heap = newcomer ? newcomers : established;
-    if (!heap.mayAccept(relevance * score * maxWeight)) return;
+    if (!heap.mayAccept(relevance * score * maxWeight, did)) return;
     const info = lookup(did);
     if (info === undefined || !listed(info.liveness)) return;
     heap.offer({ did, relevance, score, rank: relevance * score * (weights[info.liveness] ?? 0), newcomer, info });
@@ -149,11 +149,14 @@ class TopK {
     return this.#heap.length;
   }
 
-  /** False when an entry whose rank is at most `bound` cannot get in. */
-  mayAccept(bound: number): boolean {
+  /**
+   * False when an entry for `did` whose rank is at most `bound` cannot get in. Ties are broken by DID here too, so a
+   * crowd of equal ranks (newcomers at the neutral score) is turned away without a lookup each.
+   */
+  mayAccept(bound: number, did: string): boolean {
     if (this.#heap.length < this.#k) return true;
     const worst = this.#heap[0];
-    return worst !== undefined && bound >= worst.rank;
+    return worst !== undefined && (bound > worst.rank || (bound === worst.rank && did < worst.did));
   }
 
   /** Keeps only the best k (never grows). */

@@ -112,7 +112,17 @@ export class RegistryQueries implements RegistryQueryApi {
       (did) => {
         const r = state.agents.get(did);
         if (!r?.present) return undefined;
-        return { card: r.card, liveness: r.liveness, lastHeartbeat: monitor?.lastHeartbeat(did) ?? null, credential: credentialStatus(r, at) };
+        // Heartbeat and credential are read only for the agents that end up listed.
+        return {
+          card: r.card,
+          liveness: r.liveness,
+          get lastHeartbeat() {
+            return monitor?.lastHeartbeat(did) ?? null;
+          },
+          get credential() {
+            return credentialStatus(r, at);
+          },
+        };
       },
       table,
       this.#o.rank,
