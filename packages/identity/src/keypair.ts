@@ -139,6 +139,27 @@ function cachePublicKey(cacheKey: string, pub: Uint8Array): KeyObject {
   return key;
 }
 
+const rawKeyCache = new Map<string, Uint8Array>();
+
+/** The 32 raw bytes of a public key given raw or as a did:key (cached like the KeyObjects). */
+function rawPublicKey(pub: Uint8Array | string): Uint8Array | undefined {
+  if (typeof pub !== "string") return pub instanceof Uint8Array && pub.length === 32 ? pub : undefined;
+  const cached = rawKeyCache.get(pub);
+  if (cached) return cached;
+  let raw: Uint8Array;
+  try {
+    raw = publicKeyFromDid(pub);
+  } catch {
+    return undefined;
+  }
+  if (rawKeyCache.size >= PUBLIC_KEY_CACHE_SIZE) {
+    const oldest = rawKeyCache.keys().next();
+    if (!oldest.done) rawKeyCache.delete(oldest.value);
+  }
+  rawKeyCache.set(pub, raw);
+  return raw;
+}
+
 function publicKeyObject(pub: Uint8Array | string): KeyObject | undefined {
   if (typeof pub === "string") {
     const cached = publicKeyCache.get(pub);
@@ -157,12 +178,22 @@ function publicKeyObject(pub: Uint8Array | string): KeyObject | undefined {
 }
 
 /**
- * Verifies an Ed25519 signature. `pub` is a 32-byte public key or a did:key.
+ * Verifies an Ed25519 signature (libsodium when it loads, else node:crypto). `pub` is a 32-byte public key or a did:key.
  * Never throws for bad input: a malformed key, DID or signature, or a wrong length, gives `false`.
  */
 export function verifySignature(pub: Uint8Array | string, data: Uint8Array, sig: Uint8Array): boolean {
   if (!(sig instanceof Uint8Array) || sig.length !== ED25519_SIGNATURE_LENGTH) return false;
   if (!(data instanceof Uint8Array)) return false;
+  const lib = sodium();
+  if (lib) {
+    const raw = rawPublicKey(pub);
+    if (!raw) return false;
+    try {
+      return lib.crypto_sign_verify_detached(sig, data, raw);
+    } catch {
+      return false;
+    }
+  }
   try {
     const key = publicKeyObject(pub);
     if (!key) return false;

@@ -1,8 +1,8 @@
 export { checkCard } from "./card.js";
 export type { AgentCard, Capability, CardCheck } from "./card.js";
 export { signDocument, verifyDocument } from "./signed-document.js";
-export { RegistryEventType, makeEvent, encodeEvent, decodeEvent } from "./events.js";
-export type { RegistryEvent, EventData, LivenessState } from "./events.js";
+export { RegistryEventType, makeEvent, encodeEvent, decodeEvent, parseEvent } from "./events.js";
+export type { RegistryEvent, EventData, LivenessState, ParsedEvent } from "./events.js";
 export { issueChallenge, checkChallenge, DEFAULT_CHALLENGE_TTL_MS } from "./challenge.js";
 export type { ChallengeClaims, ChallengeCheck } from "./challenge.js";
 export { RefusalReason, signRequest, checkRequest } from "./request.js";

@@ -1,6 +1,16 @@
 import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
 import { ErrorCode, PlexusError } from "@plexus/core";
-import type { Projector } from "./projector.js";
+import { publicKeyFromDid, sharedCryptoPool, type CryptoPool } from "@plexus/identity";
+import type { Prepared, Projector } from "./projector.js";
+
+/** Registry events whose signatures may be in flight on the crypto worker at once. */
+export const MAX_VERIFYING = 4_096;
+
+interface Pending {
+  p: Prepared;
+  /** undefined while the signature is being checked. */
+  ok: boolean | undefined;
+}
 
 /** Messages asked for at once while following the log (rebuilds read millions). */
 export const FOLLOW_BATCH = 4_096;
@@ -17,7 +27,8 @@ export interface FollowerOptions {
 /**
  * Follows the mesh stream with an ordered consumer (no acks, recreated by the client after a server restart at
  * the right sequence) from just after the state's position, applying every message in order, for as long as the
- * node runs.
+ * node runs. Registry events' signatures are checked on the crypto worker while later messages are read and
+ * prepared; messages are still applied strictly in stream order (a queue drained from its head).
  */
 export class LogFollower {
   readonly #o: FollowerOptions;
@@ -25,6 +36,12 @@ export class LogFollower {
   #done: Promise<void> | undefined;
   #waiters: { seq: number; resolve: () => void }[] = [];
   #stopped = false;
+  readonly #pool: CryptoPool = sharedCryptoPool();
+  readonly #keys = new Map<string, Uint8Array>();
+  #queue: Pending[] = [];
+  #head = 0;
+  #verifying = 0;
+  #roomWaiter: (() => void) | undefined;
 
   constructor(options: FollowerOptions) {
     this.#o = options;
@@ -45,8 +62,8 @@ export class LogFollower {
     this.#done = (async () => {
       try {
         for await (const m of messages) {
-          this.#o.projector.apply({ subject: m.subject, data: m.data, seq: m.seq, time: Math.floor(Number(m.info.timestampNanos) / 1_000_000) });
-          if (this.#waiters.length > 0) this.#wake();
+          this.#push(this.#o.projector.prepare({ subject: m.subject, data: m.data, seq: m.seq, time: Math.floor(Number(m.info.timestampNanos) / 1_000_000) }));
+          if (this.#verifying >= MAX_VERIFYING) await new Promise<void>((r) => (this.#roomWaiter = r));
         }
       } catch (err) {
         if (!this.#stopped) this.#o.onError?.(err);
@@ -54,6 +71,57 @@ export class LogFollower {
         await consumer.delete().catch(() => undefined);
       }
     })();
+  }
+
+  #push(p: Prepared): void {
+    const entry: Pending = { p, ok: p.parsed ? undefined : true };
+    this.#queue.push(entry);
+    if (p.parsed) {
+      this.#verifying += 1;
+      const { event, signed, signature } = p.parsed;
+      void this.#pool.verify(this.#key(event.by), signed, signature).then((ok) => {
+        entry.ok = ok;
+        this.#verifying -= 1;
+        this.#drain();
+      });
+    } else if (this.#head === this.#queue.length - 1) {
+      this.#drain();
+    }
+  }
+
+  /** Applies queued messages from the head for as long as their signatures are settled. */
+  #drain(): void {
+    const q = this.#queue;
+    const before = this.#head;
+    while (this.#head < q.length) {
+      const entry = q[this.#head] as Pending;
+      if (entry.ok === undefined) break;
+      this.#o.projector.commit(entry.p, entry.ok);
+      this.#head += 1;
+    }
+    if (this.#head === before) return;
+    if (this.#head === q.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 65_536) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+    if (this.#roomWaiter && this.#verifying < MAX_VERIFYING / 2) {
+      const wake = this.#roomWaiter;
+      this.#roomWaiter = undefined;
+      wake();
+    }
+    if (this.#waiters.length > 0) this.#wake();
+  }
+
+  #key(did: string): Uint8Array {
+    let key = this.#keys.get(did);
+    if (!key) {
+      key = publicKeyFromDid(did);
+      this.#keys.set(did, key);
+    }
+    return key;
   }
 
   /** Resolves once the state has applied stream sequence `seq` (read-your-writes for this node's own appends). */
