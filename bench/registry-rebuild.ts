@@ -13,12 +13,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { decodeEvent } from "@plexus/anp";
 import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
-import { startRegistryNode, type RegistryNode } from "@plexus/registry";
+import { SNAPSHOT_FILE, startRegistryNode, type RegistryNode } from "@plexus/registry";
 import { now, rate, round } from "./lib.js";
 
 const MB = 1024 * 1024;
-/** The node's snapshot file in its data folder (registry/src/projection/snapshot.ts; not exported by the package). */
-const SNAPSHOT_FILE = "registry-snapshot.json";
 
 /** Reads the whole mesh stream with an ordered consumer, counting messages. */
 export async function bareRead(nc: NatsConnection, mesh: string): Promise<{ messages: number; ms: number }> {

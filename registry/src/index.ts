@@ -5,7 +5,7 @@ export type { QueryOptions } from "./service/queries.js";
 export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";
 export { createRegistryApp, serveRegistryHttp } from "./http/index.js";
 export type { RegistryHttpServer } from "./http/index.js";
-export { RegistryState, Projector, saveSnapshot, loadSnapshot } from "./projection/index.js";
+export { RegistryState, Projector, saveSnapshot, loadSnapshot, SNAPSHOT_FILE } from "./projection/index.js";
 export type { LogMessage } from "./projection/index.js";
 export { computeReputation, EvidenceLedger } from "./reputation/index.js";
 export { CardIndex, rankDiscovery } from "./discovery/index.js";

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
@@ -54,7 +54,7 @@ describe("several registry nodes", () => {
     await activity(agents, 1);
     await a.snapshot();
     const snapshotSeq = a.state.seq;
-    await copyFile(join(dir, SNAPSHOT_FILE), join(dir, "mid.json"));
+    await copyFile(join(dir, SNAPSHOT_FILE), join(dir, "mid.jsonl"));
     await activity(agents, 2);
     await agents[5]!.leave();
     for (const x of agents) x.stopHeartbeats();
@@ -77,7 +77,7 @@ describe("several registry nodes", () => {
     // Node a stops; it restarts from the mid-way snapshot and replays only the tail.
     await a.stop();
     kit.forget(a);
-    await copyFile(join(dir, "mid.json"), join(dir, SNAPSHOT_FILE));
+    await copyFile(join(dir, "mid.jsonl"), join(dir, SNAPSHOT_FILE));
     const restarted = await kit.node(mesh, { ...STILL, dataDir: dir });
     expect(restarted.status().rebuild).toMatchObject({ fromSnapshot: true, snapshotSeq });
     expect(restarted.status().rebuild.events).toBe(b.state.seq - snapshotSeq);
@@ -87,5 +87,16 @@ describe("several registry nodes", () => {
     await settled([restarted, late, b]);
     expect(answers(restarted, dids)).toEqual(before);
     expect(answers(late, dids)).toEqual(before);
+
+    // A snapshot cut short (a crash mid-copy, a full disk) is refused; the node replays the whole log instead.
+    await restarted.stop();
+    kit.forget(restarted);
+    const text = await readFile(join(dir, SNAPSHOT_FILE), "utf8");
+    await writeFile(join(dir, SNAPSHOT_FILE), text.split("\n").slice(0, -2).join("\n") + "\n");
+    const logs: string[] = [];
+    const again = await kit.node(mesh, { ...STILL, dataDir: dir, log: (l) => logs.push(l) });
+    expect(again.status().rebuild).toMatchObject({ fromSnapshot: false, events: b.state.seq });
+    expect(logs.join("\n")).toContain("cut short");
+    expect(answers(again, dids)).toEqual(before);
   }, 60_000);
 });

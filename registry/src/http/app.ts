@@ -10,6 +10,8 @@ import type { RegistryQueryApi } from "../service/queries-api.js";
 export interface RegistryAppOptions {
   /** Called with every error answered as 500 INTERNAL (the client sees its message only). */
   onError?: (err: unknown) => void;
+  /** Serves MCP (Streamable HTTP) at /mcp: every method goes to this handler, which does its own checks. */
+  mcp?: (request: Request) => Promise<Response>;
 }
 
 /** Codes only the HTTP transport produces; every other code comes from @plexus/core's ErrorCode. */
@@ -56,6 +58,8 @@ export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOpt
     return answer(c, api.reputation(didParam(c)));
   });
   app.get("/v1/discover", (c) => answer(c, api.discover(discoverQuery(params(c, DISCOVER_PARAMS)))));
+  const mcp = options.mcp;
+  if (mcp) app.all("/mcp", (c) => mcp(c.req.raw));
   for (const path of PATHS) {
     app.all(path, (c) => {
       c.header("Allow", "GET, HEAD");

@@ -13,6 +13,8 @@ export interface RegistryHttpOptions {
   port: number;
   /** Errors answered as 500, and server errors after listening. */
   onError?: (err: unknown) => void;
+  /** The MCP handler for /mcp, made once the bound address (port 0 resolved) is known. */
+  mcp?: (address: { host: string; port: number }) => (request: Request) => Promise<Response>;
 }
 
 export interface RegistryHttpServer {
@@ -32,10 +34,13 @@ export function serveRegistryHttp(api: RegistryQueryApi, options: RegistryHttpOp
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return Promise.reject(new PlexusError(ErrorCode.InvalidArgument, `the HTTP port must be a whole number from 0 to 65535, got ${port}`));
   }
-  const app = createRegistryApp(api, options.onError ? { onError: options.onError } : {});
+  let mcp: ((request: Request) => Promise<Response>) | undefined;
+  const mcpRoute = options.mcp ? { mcp: (request: Request) => (mcp ? mcp(request) : Promise.resolve(new Response(null, { status: 503 }))) } : {};
+  const app = createRegistryApp(api, { ...(options.onError ? { onError: options.onError } : {}), ...mcpRoute });
   return new Promise((resolve, reject) => {
     const onListenError = (err: NodeJS.ErrnoException) => reject(listenError(err, host, port));
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info: AddressInfo) => {
+      mcp = options.mcp?.({ host, port: info.port });
       server.off("error", onListenError);
       server.on("error", (err) => options.onError?.(err));
       resolve(handle(server as Server, host, info.port));

@@ -11,6 +11,8 @@ export interface RegistryNodeOptions {
   key: KeyPair;
   /** HTTP API address (default 127.0.0.1:7420); false for none. Port 0 picks a free port. */
   http?: { host: string; port: number } | false;
+  /** Serve MCP (Streamable HTTP, no agent identity) at /mcp on the HTTP server (default true). */
+  mcp?: boolean;
   /** Folder for snapshots of the registry state; without it every start replays the whole log. */
   dataDir?: string;
   /** Other registry DIDs whose events this node accepts (its own is always trusted). */

@@ -3,7 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { heartbeatSecret, openHeartbeatBucket } from "@plexus/anp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
-import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
+import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
 import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
@@ -179,7 +179,9 @@ export class RegistryNode {
     this.#responder.start();
     const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
     if (http) {
-      this.#http = await serveRegistryHttp(this.queries, { ...http, onError: (err) => this.#log(`registry: http: ${(err as Error).message}`) });
+      const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
+      const mcp = o.mcp === false ? {} : { mcp: registryMcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) };
+      this.#http = await serveRegistryHttp(this.queries, { ...http, onError, ...mcp });
       this.httpUrl = this.#http.url;
     }
     if (o.dataDir) {
@@ -192,6 +194,9 @@ export class RegistryNode {
   async snapshot(): Promise<void> {
     const dir = this.#o.dataDir;
     if (!dir || this.#state.seq === this.#snapshotSeq || this.#snapshotting) return this.#snapshotting;
+    // The state must stand still while the snapshot is written in many turns: the follower pauses (queries are
+    // still answered, from the state as of the pause).
+    const resume = this.#follower?.pause();
     const seq = this.#state.seq;
     this.#snapshotting = saveSnapshot(dir, this.#state, this.#identity)
       .then(() => {
@@ -199,6 +204,7 @@ export class RegistryNode {
       })
       .catch((err) => this.#log(`registry: snapshot failed: ${(err as Error).message}`))
       .finally(() => {
+        resume?.();
         this.#snapshotting = undefined;
       });
     return this.#snapshotting;

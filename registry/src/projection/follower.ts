@@ -42,6 +42,8 @@ export class LogFollower {
   #head = 0;
   #verifying = 0;
   #roomWaiter: (() => void) | undefined;
+  #paused: Promise<void> | undefined;
+  #resume: (() => void) | undefined;
 
   constructor(options: FollowerOptions) {
     this.#o = options;
@@ -64,6 +66,7 @@ export class LogFollower {
         for await (const m of messages) {
           this.#push(this.#o.projector.prepare({ subject: m.subject, data: m.data, seq: m.seq, time: Math.floor(Number(m.info.timestampNanos) / 1_000_000) }));
           if (this.#verifying >= MAX_VERIFYING) await new Promise<void>((r) => (this.#roomWaiter = r));
+          if (this.#paused) await this.#paused;
         }
       } catch (err) {
         if (!this.#stopped) this.#o.onError?.(err);
@@ -89,8 +92,24 @@ export class LogFollower {
     }
   }
 
-  /** Applies queued messages from the head for as long as their signatures are settled. */
+  /**
+   * Holds the state still (nothing is applied; reading stops after the current message) until the returned
+   * function is called: for a consistent snapshot written in many turns of the event loop.
+   */
+  pause(): () => void {
+    if (!this.#paused) this.#paused = new Promise<void>((r) => (this.#resume = r));
+    return () => {
+      const resume = this.#resume;
+      this.#paused = undefined;
+      this.#resume = undefined;
+      resume?.();
+      this.#drain();
+    };
+  }
+
+  /** Applies queued messages from the head for as long as their signatures are settled (not while paused). */
   #drain(): void {
+    if (this.#paused) return;
     const q = this.#queue;
     const before = this.#head;
     while (this.#head < q.length) {

@@ -1,36 +1,47 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { EvidenceLedger } from "../reputation/index.js";
-import type { LedgerSnapshot } from "../reputation/index.js";
+import { createInterface } from "node:readline";
+import { EvidenceLedger, LEDGER_SNAPSHOT_FORMAT } from "../reputation/index.js";
+import type { PairSnapshot } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
 import { ConversationIndex, type ConversationSnapshot } from "./conversations.js";
-import { PendingRequests, type PendingSnapshot } from "./pending-requests.js";
+import { PendingRequests, type PendingRequest } from "./pending-requests.js";
 import { RegistryState, type ProjectionOptions } from "./registry-state.js";
 
 /**
- * Snapshots of the registry state, so that a restart replays only the tail of the log. A snapshot names the mesh
- * stream it came from (its creation time): one taken from another stream, or from beyond the stream's end, is
- * ignored and the node rebuilds from the start. Written to a temporary file and renamed, so a crash mid-write
- * leaves the previous snapshot.
+ * Snapshots of the registry state, so that a restart replays only the tail of the log.
+ *
+ * JSON Lines: a header line, then one line per record — `["agent", AgentRecord]`, `["nonce", nonce, at]`,
+ * `["rating", key]`, `["conversation", id, edges]`, `["pending", request]`, `["evidence", subject, pairs]` — then
+ * `["end", records]`. Written line by line, yielding to the event loop between batches, so a large state neither
+ * freezes the node for seconds nor needs one string longer than V8 allows; the caller keeps the state still
+ * meanwhile (the follower pauses). Written to a temporary file and renamed, so a crash mid-write leaves the previous
+ * snapshot. A snapshot names the mesh stream it came from (its creation time): one from another stream, from beyond
+ * the stream's end, or cut short, is ignored and the node rebuilds from the start.
  */
-export const SNAPSHOT_VERSION = 1;
-export const SNAPSHOT_FILE = "registry-snapshot.json";
+export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_FILE = "registry-snapshot.jsonl";
 
-interface SnapshotFile {
+interface Header {
   version: typeof SNAPSHOT_VERSION;
   mesh: string;
   stream: string;
   streamCreated: string;
   seq: number;
   clock: number;
-  agents: AgentRecord[];
-  nonces: [string, number][];
-  ratings: string[];
-  conversations: ConversationSnapshot;
-  pending: PendingSnapshot;
-  ledger: LedgerSnapshot;
+  halfLifeMs: number;
   counters: Record<string, number>;
 }
+
+type Line =
+  | ["agent", AgentRecord]
+  | ["nonce", string, number]
+  | ["rating", string]
+  | ["conversation", string, ConversationSnapshot[number][1]]
+  | ["pending", PendingRequest]
+  | ["evidence", string, PairSnapshot[]]
+  | ["end", number];
 
 export interface StreamIdentity {
   mesh: string;
@@ -39,57 +50,150 @@ export interface StreamIdentity {
   lastSeq: number;
 }
 
+/** Lines written between two yields to the event loop. */
+const LINES_PER_TURN = 2_000;
+
+/** Writes a snapshot of `state`, which must not change until the returned promise settles. Returns its size in bytes. */
 export async function saveSnapshot(dir: string, state: RegistryState, id: StreamIdentity): Promise<number> {
-  const file: SnapshotFile = {
-    version: SNAPSHOT_VERSION,
-    mesh: id.mesh,
-    stream: id.stream,
-    streamCreated: id.created,
-    seq: state.seq,
-    clock: state.clock,
-    agents: [...state.agents.values()],
-    nonces: [...state.nonces],
-    ratings: [...state.ratings],
-    conversations: state.conversations.toJSON(),
-    pending: state.pending.toJSON(),
-    ledger: state.ledger.toJSON(),
-    counters: state.counters,
-  };
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, SNAPSHOT_FILE);
-  const text = JSON.stringify(file);
-  await writeFile(`${path}.tmp`, text, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
-  return text.length;
+  const tmp = `${path}.tmp`;
+  const out = createWriteStream(tmp, { mode: 0o600 });
+  const failed = new Promise<never>((_, reject) => out.once("error", reject));
+  failed.catch(() => undefined);
+  try {
+    const header: Header = {
+      version: SNAPSHOT_VERSION,
+      mesh: id.mesh,
+      stream: id.stream,
+      streamCreated: id.created,
+      seq: state.seq,
+      clock: state.clock,
+      halfLifeMs: state.ledger.halfLifeMs,
+      counters: state.counters,
+    };
+    const writer = new LineWriter(out, failed);
+    await writer.line(header);
+    for (const a of state.agents.values()) await writer.record(["agent", a]);
+    for (const [n, at] of state.nonces) await writer.record(["nonce", n, at]);
+    for (const r of state.ratings) await writer.record(["rating", r]);
+    for (const [c, edges] of state.conversations.toJSON()) await writer.record(["conversation", c, edges]);
+    for (const p of state.pending.toJSON()) await writer.record(["pending", p]);
+    for (const [subject, pairs] of state.ledger.toJSON().subjects) await writer.record(["evidence", subject, pairs]);
+    await writer.line(["end", writer.records]);
+    await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
+    await rename(tmp, path);
+    return writer.bytes;
+  } catch (err) {
+    out.destroy();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+class LineWriter {
+  records = 0;
+  bytes = 0;
+  #sinceYield = 0;
+  readonly #out: WriteStream;
+  readonly #failed: Promise<never>;
+
+  constructor(out: WriteStream, failed: Promise<never>) {
+    this.#out = out;
+    this.#failed = failed;
+  }
+
+  record(line: Line): Promise<void> | undefined {
+    this.records += 1;
+    return this.line(line);
+  }
+
+  line(value: unknown): Promise<void> | undefined {
+    const text = `${JSON.stringify(value)}\n`;
+    this.bytes += Buffer.byteLength(text);
+    const more = this.#out.write(text);
+    if (!more) return Promise.race([new Promise<void>((r) => this.#out.once("drain", r)), this.#failed]);
+    if (++this.#sinceYield >= LINES_PER_TURN) {
+      this.#sinceYield = 0;
+      return new Promise<void>((r) => setImmediate(r));
+    }
+    return undefined;
+  }
 }
 
 export type SnapshotLoad = { state: RegistryState; seq: number } | { state: undefined; reason: string };
 
 export async function loadSnapshot(dir: string, options: ProjectionOptions, id: StreamIdentity): Promise<SnapshotLoad> {
-  let file: SnapshotFile;
+  const input = createReadStream(join(dir, SNAPSHOT_FILE), { encoding: "utf8" });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   try {
-    file = JSON.parse(await readFile(join(dir, SNAPSHOT_FILE), "utf8")) as SnapshotFile;
+    let header: Header | undefined;
+    let state: RegistryState | undefined;
+    const conversations: ConversationSnapshot = [];
+    const pending: PendingRequest[] = [];
+    const evidence: [string, PairSnapshot[]][] = [];
+    let records = 0;
+    for await (const text of lines) {
+      if (!header) {
+        header = JSON.parse(text) as Header;
+        const refusal = refuse(header, options, id);
+        if (refusal) return { state: undefined, reason: refusal };
+        state = new RegistryState(options);
+        continue;
+      }
+      const s = state as RegistryState;
+      const line = JSON.parse(text) as Line;
+      switch (line[0]) {
+        case "agent":
+          s.agents.set(line[1].did, line[1]);
+          if (line[1].present) s.cards.upsert(line[1].did, line[1].card);
+          break;
+        case "nonce":
+          s.nonces.set(line[1], line[2]);
+          break;
+        case "rating":
+          s.ratings.add(line[1]);
+          break;
+        case "conversation":
+          conversations.push([line[1], line[2]]);
+          break;
+        case "pending":
+          pending.push(line[1]);
+          break;
+        case "evidence":
+          evidence.push([line[1], line[2]]);
+          break;
+        case "end": {
+          if (line[1] !== records) return { state: undefined, reason: `snapshot holds ${records} records, its end says ${line[1]}` };
+          s.seq = header.seq;
+          s.clock = header.clock;
+          s.counters = header.counters;
+          s.conversations = ConversationIndex.fromJSON(conversations);
+          s.pending = PendingRequests.fromJSON(pending);
+          s.ledger = EvidenceLedger.fromJSON({ format: LEDGER_SNAPSHOT_FORMAT, halfLifeMs: header.halfLifeMs, subjects: evidence }, { halfLifeMs: options.halfLifeMs });
+          return { state: s, seq: header.seq };
+        }
+        default:
+          return { state: undefined, reason: `snapshot has an unknown record "${String((line as unknown[])[0])}"` };
+      }
+      records += 1;
+    }
+    return { state: undefined, reason: header ? "snapshot is cut short (no end record)" : "snapshot is empty" };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { state: undefined, reason: code === "ENOENT" ? "no snapshot yet" : `snapshot unreadable (${code ?? (err as Error).message})` };
+  } finally {
+    lines.close();
+    input.destroy();
   }
-  if (file.version !== SNAPSHOT_VERSION) return { state: undefined, reason: `snapshot version ${String(file.version)} is not ${SNAPSHOT_VERSION}` };
-  if (file.mesh !== id.mesh || file.stream !== id.stream || file.streamCreated !== id.created) {
-    return { state: undefined, reason: "snapshot belongs to another stream (recreated or another mesh)" };
+}
+
+function refuse(header: Header, options: ProjectionOptions, id: StreamIdentity): string | undefined {
+  if (header.version !== SNAPSHOT_VERSION) return `snapshot version ${String(header.version)} is not ${SNAPSHOT_VERSION}`;
+  if (header.mesh !== id.mesh || header.stream !== id.stream || header.streamCreated !== id.created) {
+    return "snapshot belongs to another stream (recreated or another mesh)";
   }
-  if (file.seq > id.lastSeq) return { state: undefined, reason: `snapshot is at ${file.seq}, beyond the stream's end ${id.lastSeq}` };
-  const state = new RegistryState(options);
-  state.seq = file.seq;
-  state.clock = file.clock;
-  for (const a of file.agents) {
-    state.agents.set(a.did, a);
-    if (a.present) state.cards.upsert(a.did, a.card);
-  }
-  state.nonces = new Map(file.nonces);
-  state.ratings = new Set(file.ratings);
-  state.conversations = ConversationIndex.fromJSON(file.conversations);
-  state.pending = PendingRequests.fromJSON(file.pending);
-  state.ledger = EvidenceLedger.fromJSON(file.ledger, { halfLifeMs: options.halfLifeMs });
-  state.counters = file.counters;
-  return { state, seq: file.seq };
+  if (header.seq > id.lastSeq) return `snapshot is at ${header.seq}, beyond the stream's end ${id.lastSeq}`;
+  if (header.halfLifeMs !== options.halfLifeMs) return `snapshot was taken with halfLifeMs ${header.halfLifeMs}, this node uses ${options.halfLifeMs}`;
+  return undefined;
 }
