@@ -109,6 +109,8 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         [["agent", "leave", "--as", "alice"], 'unknown subcommand "leave"'],
         [["registry"], "missing a subcommand: start"],
         [["registry", "start", "--http", "7420"], "--http must be HOST:PORT"],
+        [["registry", "start", "--suspect-after", "0"], "--suspect-after must be a number of seconds > 0"],
+        [["registry", "start", "--half-life", "a week"], "--half-life must be a number of seconds"],
         [["registry", "start", "--http", "127.0.0.1:70000"], "--http must be HOST:PORT"],
         [["registry", "start", "--registry-key", "../x"], "--registry-key"],
         [["discover", "--min-score", "1.5"], "--min-score must be a number from 0 to 1"],

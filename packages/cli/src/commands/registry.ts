@@ -9,7 +9,7 @@ import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
 import { KeyStore, resolveAgentRef, type KeyPair } from "@plexus/identity";
 import { RegistryClient } from "@plexus/anp";
 import type { RegistryNode, RegistryNodeOptions } from "@plexus/registry";
-import { positionalArgs, stringOption, type CommandDef, type CommonOptions, type OptionValues } from "../common-options.js";
+import { positionalArgs, secondsOption, stringOption, type CommandDef, type CommonOptions, type OptionValues } from "../common-options.js";
 import { CliError, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { checkKeyName, createHint, keyStore, waitForSignal } from "../session.js";
@@ -47,12 +47,14 @@ export interface StartNodeOptions {
   http: HttpListen;
   dataDir: string | undefined;
   out: Output;
+  /** Liveness, credential and reputation settings (registry start's tuning flags); defaults when absent. */
+  tuning?: Partial<RegistryNodeOptions>;
 }
 
 /** Starts a registry node; an HTTP port in use is one line pointing at --http. */
 export async function startNode(o: StartNodeOptions): Promise<RegistryNode> {
   if (o.dataDir !== undefined) await mkdir(o.dataDir, { recursive: true });
-  const options: RegistryNodeOptions = { nats: o.nats, mesh: o.mesh, key: o.key, http: o.http, log: (line) => o.out.info(`plexus: ${line}`) };
+  const options: RegistryNodeOptions = { ...o.tuning, nats: o.nats, mesh: o.mesh, key: o.key, http: o.http, log: (line) => o.out.info(`plexus: ${line}`) };
   if (o.dataDir !== undefined) options.dataDir = o.dataDir;
   try {
     // Loaded on demand: the registry (hono, did-jwt, reputation) is not needed by any other command.
@@ -142,7 +144,8 @@ export function defaultRegistryDataDir(common: CommonOptions): string {
 export const registryCommand: CommandDef = {
   name: COMMAND,
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
-  usage: "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off]",
+  usage:
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--trust-anchor DID]...",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
 HTTP API, and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one
@@ -155,11 +158,26 @@ Options:
   --http HOST:PORT|off    HTTP API address (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one; off: no HTTP)
   --registry-key NAME     the key in --keys the registry signs with (default "${DEFAULT_REGISTRY_KEY}"; created if missing)
   --data DIR|off          snapshot folder, so a restart replays only the log after the last snapshot
-                          (default: registry/<mesh> next to the key folder, ~/.plexus/registry/<mesh>; off: none)`,
+                          (default: registry/<mesh> next to the key folder, ~/.plexus/registry/<mesh>; off: none)
+
+Tuning (seconds; every registry node of a mesh should use the same values):
+  --heartbeat S           how often agents are asked to beat (default 5)
+  --suspect-after S       silence that makes an agent suspect (default 3 beats), --offline-after S (6 beats),
+  --gone-after S          and gone (120 beats)
+  --credential-ttl S      membership credential lifetime (default 86400; the SDK renews at 80 %)
+  --half-life S           half-life of reputation evidence (default 604800, 7 days)
+  --trust-anchor DID      a pre-trusted agent for EigenTrust (repeatable; a key name in --keys works too)`,
   options: {
     http: { type: "string" },
     "registry-key": { type: "string" },
     data: { type: "string" },
+    heartbeat: { type: "string" },
+    "suspect-after": { type: "string" },
+    "offline-after": { type: "string" },
+    "gone-after": { type: "string" },
+    "credential-ttl": { type: "string" },
+    "half-life": { type: "string" },
+    "trust-anchor": { type: "string", multiple: true },
   },
   async run({ common, values, positionals, out }) {
     const [sub, ...rest] = positionals;
@@ -169,12 +187,13 @@ Options:
     const http = httpOption(values, COMMAND);
     const data = stringOption(values, "data", COMMAND);
     const dataDir = data === "off" ? undefined : resolve(data ?? defaultRegistryDataDir(common));
+    const tuning = await tuningOptions(common, values);
     const key = await registryKey(common, values, COMMAND, out.info);
 
     const signals = waitForSignal(out);
     let node: RegistryNode | undefined;
     try {
-      node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out });
+      node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out, tuning });
       const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null });
       out.data(shown.human, shown.json);
       out.info(`plexus: registry node up for mesh "${common.mesh}" on ${common.nats}${dataDir ? `, snapshots in ${dataDir}` : ""}. Ctrl-C to stop.`);
@@ -191,3 +210,26 @@ Options:
     }
   },
 };
+
+const TUNING_SECONDS = {
+  heartbeat: "heartbeatIntervalMs",
+  "suspect-after": "suspectAfterMs",
+  "offline-after": "offlineAfterMs",
+  "gone-after": "goneAfterMs",
+  "credential-ttl": "credentialTtlMs",
+  "half-life": "halfLifeMs",
+} as const;
+
+/** The tuning flags of `registry start` as node options (seconds → ms; anchors resolved through the key folder). */
+async function tuningOptions(common: CommonOptions, values: OptionValues): Promise<Partial<RegistryNodeOptions>> {
+  const tuning: Partial<RegistryNodeOptions> = {};
+  for (const [flag, option] of Object.entries(TUNING_SECONDS) as [keyof typeof TUNING_SECONDS, (typeof TUNING_SECONDS)[keyof typeof TUNING_SECONDS]][]) {
+    const seconds = secondsOption(values, flag, COMMAND);
+    if (seconds !== undefined) tuning[option] = Math.round(seconds * 1000);
+  }
+  const anchors = values["trust-anchor"];
+  if (Array.isArray(anchors)) {
+    tuning.trustAnchors = await Promise.all(anchors.map((a) => resolveAgent(common, String(a), COMMAND, "--trust-anchor")));
+  }
+  return tuning;
+}
