@@ -37,6 +37,7 @@ import {
 } from "@plexus/core";
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from "./options.js";
 import { ReplyWaiter } from "./reply-waiter.js";
+import { A2AOutbound } from "./a2a.js";
 
 export interface SendOptions {
   type?: string;
@@ -97,6 +98,7 @@ export class Agent implements AsyncDisposable {
   #replyTap: Promise<StreamTap> | undefined;
   #closed = false;
   #membership: Membership | undefined;
+  #a2a: A2AOutbound | undefined;
 
   private constructor(o: ResolvedAgentOptions, nc: NatsConnection, owns: boolean, jsm: JetStreamManager) {
     this.#o = o;
@@ -234,6 +236,13 @@ export class Agent implements AsyncDisposable {
   /** Stops heart-beating and tells the registry the agent left. */
   async leave(): Promise<void> {
     await this.#membership?.leave();
+  }
+
+  /** Calls outside A2A agents by URL (`agent.a2a.send(url, message)`); each exchange is recorded in the mesh log. */
+  get a2a(): A2AOutbound {
+    this.#open();
+    this.#a2a ??= new A2AOutbound(this);
+    return this.#a2a;
   }
 
   /** Reputation-weighted discovery (see DiscoverQuery). */

@@ -5,11 +5,13 @@ import { connectBus, ensureMeshStream, launchNatsServer, type NatsServerProcess 
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { RegistryNode } from "@plexus/registry";
+import type { A2AGateway } from "@plexus/a2a";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { intOption, positionalArgs, stringOption, type CommandDef } from "../common-options.js";
 import { CliError, oneLine, UsageError } from "../errors.js";
 import { waitForSignal } from "../session.js";
 import { DEFAULT_HTTP, DEFAULT_REGISTRY_KEY, httpOption, registryKey, startNode } from "./registry.js";
+import { DEFAULT_GATEWAY_KEY, DEFAULT_GATEWAY_LISTEN, gatewayKey, listenOption, tryStartGateway } from "./gateway.js";
 
 const DEFAULT_PORT = 4222;
 /** "always", or a Go duration as nats-server reads it: 2m, 30s, 500ms, 1m30s. */
@@ -22,15 +24,17 @@ function defaultDataDir(): string {
 
 export const upCommand: CommandDef = {
   name: "up",
-  summary: "run a managed nats-server with JetStream, the mesh stream, a registry node and the sealer; Ctrl-C stops it",
-  usage: "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--registry-key NAME] [--http HOST:PORT|off] [--no-registry] [--no-sealer]",
+  summary: "run a managed nats-server with JetStream, the mesh stream, a registry node, the sealer and the A2A gateway; Ctrl-C stops it",
+  usage:
+    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--registry-key NAME] [--http HOST:PORT|off] [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
   help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts a
 registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts the audit sealer (every
-event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key), prints the NATS URL
-agents connect to, and stays up. Ctrl-C (SIGINT) or SIGTERM stops the registry, the sealer and the server cleanly
-and exits 0. With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http"}
+event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key), starts the A2A
+gateway (agents whose card opts in are served as A2A agents over HTTP), prints the NATS URL agents connect to, and
+stays up. Ctrl-C (SIGINT) or SIGTERM stops the gateway, the registry, the sealer and the server cleanly and exits 0.
+With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http","gateway","a2a"}
 (pid: the nats-server process; registry: the registry key's DID, or null with --no-registry and --no-sealer;
-http: the registry's HTTP URL, or null).
+http: the registry's HTTP URL, or null; gateway: the gateway key's DID and a2a its URL, or null with --no-gateway).
 
 Options:
   --data DIR               JetStream data folder (env PLEXUS_DATA, default ~/.plexus/data)
@@ -45,6 +49,11 @@ Options:
   --http HOST:PORT|off     the registry's HTTP API (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one)
   --no-registry            do not run a registry node here (run "plexus registry start" elsewhere)
   --no-sealer              do not run the audit sealer here (another node runs it)
+  --gateway-key NAME       the key in --keys the A2A gateway signs with (default "${DEFAULT_GATEWAY_KEY}"; created if missing)
+  --gateway-http HOST:PORT|off
+                           the A2A gateway's address (default ${DEFAULT_GATEWAY_LISTEN.host}:${DEFAULT_GATEWAY_LISTEN.port}, and if that port is
+                           taken up warns and runs without a gateway; port 0 picks a free one; off: no gateway)
+  --no-gateway             do not run the A2A gateway here (run "plexus gateway start" elsewhere)
 
 Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they were computed from.
 
@@ -58,6 +67,9 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     http: { type: "string" },
     "no-registry": { type: "boolean" },
     "no-sealer": { type: "boolean" },
+    "gateway-key": { type: "string" },
+    "gateway-http": { type: "string" },
+    "no-gateway": { type: "boolean" },
   },
   async run({ common, values, positionals, out }) {
     const dataDir = resolve(stringOption(values, "data", "up") ?? defaultDataDir());
@@ -72,6 +84,8 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     const registering = values["no-registry"] !== true;
     const http = httpOption(values, "up");
     const key = sealing || registering ? await registryKey(common, values, "up", out.info) : undefined;
+    const gatewayHttp = values["no-gateway"] === true ? false : listenOption(values, "gateway-http", "up", true);
+    const gwKey = gatewayHttp ? await gatewayKey(common, values, "up", out.info) : undefined;
 
     const signals = waitForSignal(out);
     let signalled = false;
@@ -80,6 +94,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     let nc: NatsConnection | undefined;
     let sealer: Sealer | undefined;
     let registry: RegistryNode | undefined;
+    let gateway: A2AGateway | undefined;
     try {
       try {
         server = await launchNatsServer({
@@ -118,12 +133,18 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
       if (key && registering) {
         registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out });
       }
+      if (gwKey && gatewayHttp) {
+        // On the default address a taken port is a warning (up runs without a gateway); on one asked for, an error.
+        const asked = values["gateway-http"] !== undefined;
+        gateway = await tryStartGateway({ nats: running.url, mesh: common.mesh, key: gwKey, http: gatewayHttp, out }, "--gateway-http", !asked);
+      }
 
       out.info(
         `plexus: nats-server ${running.version} (pid ${running.pid}) is up with JetStream in ${dataDir}` +
           `${fsync !== undefined ? `, fsync ${fsync}` : ""}; mesh "${common.mesh}" (stream ${stream}); ` +
           `${registry ? `registry node ${registry.did}${registry.httpUrl ? ` on ${registry.httpUrl}` : ""}` : "no registry node"}; ` +
-          `${sealer && key ? `audit sealer on, checkpoints signed by ${key.did}` : "audit sealer off"}. Ctrl-C to stop.`,
+          `${sealer && key ? `audit sealer on, checkpoints signed by ${key.did}` : "audit sealer off"}; ` +
+          `${gateway ? `A2A gateway ${gateway.did} on ${gateway.url}/agents` : "no A2A gateway"}. Ctrl-C to stop.`,
       );
       out.data(running.url, {
         nats: running.url,
@@ -134,11 +155,15 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         version: running.version,
         registry: key?.did ?? null,
         http: registry?.httpUrl ?? null,
+        gateway: gateway?.did ?? null,
+        a2a: gateway?.url ?? null,
       });
 
       const why = await Promise.race([signals.signal.then((s) => ({ signal: s })), crash.then((reason) => ({ reason }))]);
       if ("reason" in why) throw new CliError(why.reason);
-      out.info(`plexus: ${why.signal}: stopping${registry ? " the registry node," : ""}${sealer ? " the sealer and" : ""} nats-server…`);
+      out.info(`plexus: ${why.signal}: stopping${gateway ? " the A2A gateway," : ""}${registry ? " the registry node," : ""}${sealer ? " the sealer and" : ""} nats-server…`);
+      await gateway?.stop();
+      gateway = undefined;
       await registry?.stop();
       registry = undefined;
       await sealer?.stop();
@@ -147,6 +172,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
       out.info("plexus: nats-server stopped");
       return 0;
     } finally {
+      await gateway?.stop().catch(() => undefined);
       await registry?.stop().catch(() => undefined);
       await sealer?.stop().catch(() => undefined);
       if (nc && !nc.isClosed()) await nc.close();

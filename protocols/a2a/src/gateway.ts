@@ -1,0 +1,100 @@
+/**
+ * The A2A gateway: a mesh agent of its own (its DID signs everything it forwards) that serves every joined agent
+ * opting in with `a2a.expose: true` as an A2A agent over HTTP, mapping A2A tasks onto ACP conversations.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectBus } from "@plexus/bus";
+import { Defaults } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import { TaskBridge } from "./bridge.js";
+import { AgentDirectory } from "./directory.js";
+import { createGatewayApp } from "./http/app.js";
+import { listen, type HttpServer, type Listen } from "./http/server.js";
+import { MeshLink } from "./mesh-link.js";
+import { TaskBook } from "./task-book.js";
+import { KvTaskStore, type TaskStore } from "./task-store.js";
+
+export const DEFAULT_GATEWAY_HTTP: Listen = { host: "127.0.0.1", port: 7430 };
+
+export interface GatewayOptions {
+  /** NATS server URL(s), or a connection the caller owns (not closed by stop()). */
+  nats: string | string[] | NatsConnection;
+  mesh?: string;
+  /** The gateway's own identity. */
+  key: KeyPair;
+  /** Where to serve HTTP (default 127.0.0.1:7430; port 0 picks a free one). */
+  http?: Listen;
+  /** The base URL the agent cards advertise, when callers reach the gateway through a proxy (default: the listen URL). */
+  publicUrl?: string;
+  /** How long a blocking SendMessage waits for the task to settle before answering with it as it stands (default 60 s). */
+  blockingTimeoutMs?: number;
+  /** The longest a stream stays open (default 1 h); the caller may subscribe again. */
+  streamMaxMs?: number;
+  /** How long the registry's answer about an agent is reused (default 5 s). */
+  directoryCacheMs?: number;
+  /** How long a task is kept after its last change (default 30 days). */
+  taskRetentionMs?: number;
+  /** Where tasks persist (default: the mesh's KV bucket PLEXUS_<MESH>_A2A_TASKS). */
+  taskStore?: TaskStore;
+  /** Errors with no caller to report to (a reply that could not be applied, a server error). */
+  onError?: (err: unknown) => void;
+}
+
+export interface A2AGateway extends AsyncDisposable {
+  readonly did: string;
+  readonly mesh: string;
+  /** The HTTP base URL; an agent's A2A base is `<url>/agents/<agent token>`. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function startGateway(options: GatewayOptions): Promise<A2AGateway> {
+  const mesh = options.mesh ?? Defaults.mesh;
+  const onError = options.onError ?? (() => undefined);
+  const given = typeof options.nats === "object" && !Array.isArray(options.nats) ? options.nats : undefined;
+  const nc = given ?? (await connectBus({ servers: options.nats as string | string[], name: `plexus-a2a-gateway ${options.key.did}` }));
+  let link: MeshLink | undefined;
+  try {
+    const store = options.taskStore ?? (await KvTaskStore.open({ nc, mesh, gateway: options.key.did, retentionMs: options.taskRetentionMs ?? 30 * DAY_MS }));
+    const book = new TaskBook(store);
+    const bridge = new TaskBridge({ book, mesh: { send: (...args) => link!.send(...args) }, onError });
+    link = await MeshLink.open({ nc, mesh, key: options.key, onAgentMessage: bridge.onAgentMessage, onError });
+    let server: HttpServer | undefined;
+    const app = createGatewayApp({
+      directory: new AgentDirectory(link.agent.registry, { cacheMs: options.directoryCacheMs ?? 5_000 }),
+      handler: { bridge, blockingTimeoutMs: options.blockingTimeoutMs ?? 60_000, streamMaxMs: options.streamMaxMs ?? 3_600_000 },
+      gateway: link.did,
+      mesh,
+      publicUrl: () => options.publicUrl ?? server?.url ?? "",
+      onError,
+    });
+    server = await listen(app, options.http ?? DEFAULT_GATEWAY_HTTP, onError);
+    return running({ did: link.did, mesh, url: options.publicUrl ?? server.url }, { server, book, link, nc: given ? undefined : nc });
+  } catch (err) {
+    await link?.close().catch(() => undefined);
+    if (!given) await nc.close();
+    throw err;
+  }
+}
+
+interface Parts {
+  server: HttpServer;
+  book: TaskBook;
+  link: MeshLink;
+  /** The connection, when the gateway opened it. */
+  nc: NatsConnection | undefined;
+}
+
+function running(id: { did: string; mesh: string; url: string }, p: Parts): A2AGateway {
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      p.book.close(); // waiting calls answer now, open streams end
+      await p.server.close();
+      await p.link.close();
+      await p.nc?.close();
+    })());
+  return { ...id, stop, [Symbol.asyncDispose]: stop };
+}
