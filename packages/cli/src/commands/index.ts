@@ -4,8 +4,10 @@ import { agentsCommand } from "./agents.js";
 import { auditCommand } from "./audit.js";
 import { deadLettersCommand } from "./dead-letters.js";
 import { discoverCommand } from "./discover.js";
+import { gatewayCommand } from "./gateway.js";
 import { keysCommand } from "./keys.js";
 import { listenCommand } from "./listen.js";
+import { mcpCommand } from "./mcp.js";
 import { publishCommand } from "./publish.js";
 import { rateCommand } from "./rate.js";
 import { registryCommand } from "./registry.js";
@@ -27,11 +29,13 @@ export const COMMANDS: readonly CommandDef[] = [
   deadLettersCommand,
   auditCommand,
   registryCommand,
+  gatewayCommand,
   agentCommand,
   agentsCommand,
   discoverCommand,
   rateCommand,
   reputationCommand,
+  mcpCommand,
 ];
 
 export function findCommand(name: string): CommandDef | undefined {

@@ -1,0 +1,61 @@
+/** `plexus mcp --as NAME`: the mesh as an MCP server on stdio, acting as the agent NAME. */
+import { connectBus } from "@plexus/bus";
+import { Agent } from "@plexus/sdk";
+import { positionalArgs, requiredOption, type CommandDef } from "../common-options.js";
+import { oneLine } from "../errors.js";
+import { loadKey, waitForSignal } from "../session.js";
+
+const COMMAND = "mcp";
+
+export const mcpCommand: CommandDef = {
+  name: COMMAND,
+  summary: "serve the mesh to an MCP client (an LLM app) over stdio, acting as NAME",
+  usage: "plexus mcp --as NAME",
+  help: `Runs a Model Context Protocol server on stdin/stdout for an MCP client such as an LLM desktop app or the MCP
+Inspector: the client starts this command and talks JSON-RPC to it. Nothing but MCP goes to stdout; logs go to stderr.
+The key NAME is the identity the client acts as: what it sends is signed with it, and read_inbox reads its inbox.
+
+Tools: discover_agents, get_agent, send_message (optionally awaiting the reply), read_inbox, rate_agent, and
+verify_audit when the mesh has an audit chain (a sealer ran: "plexus up" runs one). Resources: agent cards as
+plexus://agents/{did}. Stops when the client closes stdin, or on Ctrl-C/SIGTERM.
+
+A client configuration (such as claude_desktop_config.json):
+  {"mcpServers": {"plexus": {"command": "npx", "args": ["plexus", "mcp", "--as", "alice"]}}}
+
+Options:
+  --as NAME      the agent's key name (create it with: plexus keys new NAME)`,
+  options: {
+    as: { type: "string" },
+  },
+  async run({ common, values, positionals, out }) {
+    const as = requiredOption(values, "as", "NAME", COMMAND);
+    positionalArgs(positionals, [], COMMAND);
+    const key = await loadKey(common, as, COMMAND);
+    // Loaded on demand: the MCP SDK is not needed by any other command.
+    const mcp = await import("@plexus/mcp");
+    const signals = waitForSignal(out);
+    const nc = await connectBus({ servers: common.nats, name: `plexus mcp ${as}` });
+    try {
+      const agent = await Agent.connect({ key, nats: nc, mesh: common.mesh, onError: (err) => out.warn(oneLine(err)) });
+      try {
+        const audit = (await mcp.auditChainExists(nc, common.mesh)) ? mcp.jetStreamAudit({ nc, mesh: common.mesh }) : undefined;
+        const backend = await mcp.createAgentBackend({ agent, ...(audit ? { audit } : {}) });
+        try {
+          const server = mcp.createPlexusMcpServer(backend);
+          const session = await mcp.serveStdio(server, { onError: (err) => out.warn(`mcp: ${oneLine(err)}`) });
+          out.info(`plexus: MCP server on stdio as ${agent.did} in mesh "${common.mesh}"${audit ? "" : " (verify_audit is off: the mesh has no audit chain yet)"}`);
+          const why = await Promise.race([session.closed.then(() => "closed" as const), signals.signal]);
+          if (why !== "closed") out.info(`plexus: ${why}: stopping the MCP server`);
+          await session.close();
+        } finally {
+          await backend.close();
+        }
+      } finally {
+        await agent.close();
+      }
+    } finally {
+      signals.dispose();
+      await nc.close();
+    }
+  },
+};

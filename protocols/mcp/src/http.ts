@@ -1,0 +1,54 @@
+/**
+ * The MCP endpoint over Streamable HTTP in stateless mode, on Web Standard Request/Response (mounts in hono, or any
+ * fetch-style server): each POST gets a new McpServer and transport, answered as JSON; GET and DELETE (SSE streams
+ * and sessions) are 405. Host/Origin checks run first (host-guard.ts).
+ */
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { rebindingRefusal, type ListenAddress } from "./host-guard.js";
+
+export type McpHttpHandler = (request: Request) => Promise<Response>;
+
+export interface McpHttpOptions {
+  /** A new server for each request (stateless mode: a server serves one transport). */
+  server: () => McpServer | Promise<McpServer>;
+  /** Where the HTTP server listens: the Host and Origin checks derive from it. */
+  address: ListenAddress | (() => ListenAddress | undefined);
+  /** Errors answered as 500 (the client sees a generic JSON-RPC internal error). */
+  onError?: (err: unknown) => void;
+}
+
+const JSONRPC_SERVER_ERROR = -32000;
+const JSONRPC_INTERNAL_ERROR = -32603;
+
+function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+export function createMcpHttpHandler(options: McpHttpOptions): McpHttpHandler {
+  const address = typeof options.address === "function" ? options.address : () => options.address as ListenAddress;
+  return async (request) => {
+    const listen = address();
+    if (!listen) return jsonRpcError(503, JSONRPC_SERVER_ERROR, "Service unavailable: the server is not listening yet");
+    const refusal = rebindingRefusal(request.headers, listen);
+    if (refusal !== undefined) return jsonRpcError(403, JSONRPC_SERVER_ERROR, `Forbidden: ${refusal}`);
+    if (request.method !== "POST") {
+      return jsonRpcError(405, JSONRPC_SERVER_ERROR, "Method not allowed: this endpoint is stateless; send JSON-RPC with POST", { allow: "POST" });
+    }
+    let server: McpServer | undefined;
+    try {
+      server = await options.server();
+      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      await server.connect(transport);
+      return await transport.handleRequest(request);
+    } catch (err) {
+      options.onError?.(err);
+      return jsonRpcError(500, JSONRPC_INTERNAL_ERROR, "Internal server error");
+    } finally {
+      await server?.close().catch((err: unknown) => options.onError?.(err));
+    }
+  };
+}

@@ -1,0 +1,17 @@
+export { createPlexusMcpServer, DEFAULT_SERVER_INFO } from "./server.js";
+export type { McpBackend, McpRegistry, McpIdentity, McpAudit, McpMessage, McpSendOptions, AuditRange } from "./backend.js";
+export { createAgentBackend } from "./agent-backend.js";
+export type { AgentBackend, AgentBackendOptions, AgentLike } from "./agent-backend.js";
+export { createQueriesBackend } from "./queries-backend.js";
+export type { QueriesBackendOptions, RegistryQueriesLike } from "./queries-backend.js";
+export { jetStreamAudit, auditWhenPresent, auditChainExists } from "./audit-source.js";
+export type { JetStreamAuditOptions } from "./audit-source.js";
+export { InboxReader } from "./inbox.js";
+export { createMcpHttpHandler } from "./http.js";
+export type { McpHttpHandler, McpHttpOptions } from "./http.js";
+export { allowedHosts, isLocalOrigin, rebindingRefusal } from "./host-guard.js";
+export type { ListenAddress } from "./host-guard.js";
+export { serveStdio } from "./stdio.js";
+export type { StdioSession, StdioOptions } from "./stdio.js";
+export { agentUri, AGENT_URI_PREFIX } from "./resources.js";
+export { DID_PATTERN } from "./schemas.js";
