@@ -130,13 +130,7 @@ export const PUBLIC_KEY_CACHE_SIZE = 10_000;
 const publicKeyCache = new Map<string, KeyObject>();
 
 function cachePublicKey(cacheKey: string, pub: Uint8Array): KeyObject {
-  const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: "der", type: "spki" });
-  if (publicKeyCache.size >= PUBLIC_KEY_CACHE_SIZE) {
-    const oldest = publicKeyCache.keys().next();
-    if (!oldest.done) publicKeyCache.delete(oldest.value);
-  }
-  publicKeyCache.set(cacheKey, key);
-  return key;
+  return remember(publicKeyCache, cacheKey, createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: "der", type: "spki" }));
 }
 
 const rawKeyCache = new Map<string, Uint8Array>();
@@ -146,18 +140,21 @@ function rawPublicKey(pub: Uint8Array | string): Uint8Array | undefined {
   if (typeof pub !== "string") return pub instanceof Uint8Array && pub.length === 32 ? pub : undefined;
   const cached = rawKeyCache.get(pub);
   if (cached) return cached;
-  let raw: Uint8Array;
   try {
-    raw = publicKeyFromDid(pub);
+    return remember(rawKeyCache, pub, publicKeyFromDid(pub));
   } catch {
     return undefined;
   }
-  if (rawKeyCache.size >= PUBLIC_KEY_CACHE_SIZE) {
-    const oldest = rawKeyCache.keys().next();
-    if (!oldest.done) rawKeyCache.delete(oldest.value);
+}
+
+/** Stores `value` under `key`, dropping the oldest entry beyond PUBLIC_KEY_CACHE_SIZE. */
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  if (cache.size >= PUBLIC_KEY_CACHE_SIZE) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
   }
-  rawKeyCache.set(pub, raw);
-  return raw;
+  cache.set(key, value);
+  return value;
 }
 
 function publicKeyObject(pub: Uint8Array | string): KeyObject | undefined {
