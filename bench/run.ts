@@ -9,6 +9,7 @@ import { log } from "./lib.js";
 /** name -> module (loaded on demand). Adding a benchmark is one line here. */
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   acp: () => import("./acp.js"),
+  a2a: () => import("./a2a.js"),
   audit: () => import("./audit.js"),
   registry: () => import("./registry.js"),
 };
