@@ -9,7 +9,7 @@ import type { KeyPair } from "@plexus/identity";
 import { TaskBridge } from "./bridge.js";
 import { AgentDirectory } from "./directory.js";
 import { createGatewayApp } from "./http/app.js";
-import { listen, type HttpServer, type Listen } from "./http/server.js";
+import { listen, type HttpServer, type Listen } from "@plexus/http";
 import { MeshLink } from "./mesh-link.js";
 import { TaskBook } from "./task-book.js";
 import { KvTaskStore, type TaskStore } from "./task-store.js";
@@ -70,7 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<A2AGateway>
       publicUrl: () => options.publicUrl ?? server?.url ?? "",
       onError,
     });
-    server = await listen(app, options.http ?? DEFAULT_GATEWAY_HTTP, onError);
+    server = await listen(app.fetch, options.http ?? DEFAULT_GATEWAY_HTTP, { onError });
     return running({ did: link.did, mesh, url: options.publicUrl ?? server.url }, { server, book, link, nc: given ? undefined : nc });
   } catch (err) {
     await link?.close().catch(() => undefined);

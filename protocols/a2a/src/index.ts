@@ -1,6 +1,6 @@
 export { startGateway, DEFAULT_GATEWAY_HTTP } from "./gateway.js";
 export type { A2AGateway, GatewayOptions } from "./gateway.js";
-export type { Listen } from "./http/server.js";
+export type { Listen } from "@plexus/http";
 export { A2AMessageType, REPLY_STATES, readReply } from "./conventions.js";
 export type { CallerInfo, ForwardedMessage, CancelNotice, A2AIds, ReplyState, ReplyUpdate, ArtifactDraft } from "./conventions.js";
 export { a2aCard, agentUrls, PLEXUS_CARD_EXTENSION } from "./card.js";

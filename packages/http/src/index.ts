@@ -1,0 +1,2 @@
+export { listen } from "./listen.js";
+export type { Listen, ListenOptions, HttpServer } from "./listen.js";
