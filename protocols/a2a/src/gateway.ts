@@ -5,11 +5,11 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus } from "@plexus/bus";
 import { Defaults } from "@plexus/core";
+import { listen, type HttpServer, type Listen } from "@plexus/http";
 import type { KeyPair } from "@plexus/identity";
 import { TaskBridge } from "./bridge.js";
 import { AgentDirectory } from "./directory.js";
 import { createGatewayApp } from "./http/app.js";
-import { listen, type HttpServer, type Listen } from "@plexus/http";
 import { MeshLink } from "./mesh-link.js";
 import { TaskBook } from "./task-book.js";
 import { KvTaskStore, type TaskStore } from "./task-store.js";
