@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Agent, Delivery } from "@plexus/sdk";
+import { generateKeyPair } from "@plexus/identity";
 import { until, useTestServer } from "@plexus/testing";
 import { SNAPSHOT_FILE } from "../src/projection/index.js";
 import type { RegistryNode } from "../src/index.js";
@@ -99,4 +100,19 @@ describe("several registry nodes", () => {
     expect(logs.join("\n")).toContain("cut short");
     expect(answers(again, dids)).toEqual(before);
   }, 60_000);
+
+  it("nodes with different registry keys that trust each other's keys reach the same membership", async () => {
+    const mesh = freshMesh();
+    const [ka, kb] = [generateKeyPair(), generateKeyPair()];
+    const a = await kit.node(mesh, { ...STILL, key: ka, trustedRegistries: [kb.did] });
+    const b = await kit.node(mesh, { ...STILL, key: kb, trustedRegistries: [ka.did] });
+    const agents = await Promise.all(Array.from({ length: 6 }, () => kit.agent(mesh)));
+    await Promise.all(agents.map((x, i) => x.join(card(`agent-${i}`))));
+    await settled([a, b]);
+    // The queue group spread the joins over both nodes, and each applied the other's events.
+    const byA = a.status().counters["accepted.join"] ?? 0;
+    const byB = b.status().counters["accepted.join"] ?? 0;
+    expect(byA + byB).toBe(6);
+    for (const n of [a, b]) expect(n.queries.agents().result.map((x) => x.did).sort()).toEqual(agents.map((x) => x.did).sort());
+  });
 });

@@ -145,7 +145,7 @@ export const registryCommand: CommandDef = {
   name: COMMAND,
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
   usage:
-    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--trust-anchor DID]...",
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--trust-anchor DID]... [--trust-registry DID]...",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
 HTTP API, and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one
@@ -166,7 +166,9 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --gone-after S          and gone (120 beats)
   --credential-ttl S      membership credential lifetime (default 86400; the SDK renews at 80 %)
   --half-life S           half-life of reputation evidence (default 604800, 7 days)
-  --trust-anchor DID      a pre-trusted agent for EigenTrust (repeatable; a key name in --keys works too)`,
+  --trust-anchor DID      a pre-trusted agent for EigenTrust (repeatable; a key name in --keys works too)
+  --trust-registry DID    another registry key whose events this node accepts (repeatable); nodes of one mesh
+                          normally share one registry key, and then need none`,
   options: {
     http: { type: "string" },
     "registry-key": { type: "string" },
@@ -178,6 +180,7 @@ Tuning (seconds; every registry node of a mesh should use the same values):
     "credential-ttl": { type: "string" },
     "half-life": { type: "string" },
     "trust-anchor": { type: "string", multiple: true },
+    "trust-registry": { type: "string", multiple: true },
   },
   async run({ common, values, positionals, out }) {
     const [sub, ...rest] = positionals;
@@ -230,6 +233,10 @@ async function tuningOptions(common: CommonOptions, values: OptionValues): Promi
   const anchors = values["trust-anchor"];
   if (Array.isArray(anchors)) {
     tuning.trustAnchors = await Promise.all(anchors.map((a) => resolveAgent(common, String(a), COMMAND, "--trust-anchor")));
+  }
+  const registries = values["trust-registry"];
+  if (Array.isArray(registries)) {
+    tuning.trustedRegistries = await Promise.all(registries.map((r) => resolveAgent(common, String(r), COMMAND, "--trust-registry")));
   }
   return tuning;
 }
