@@ -1,6 +1,10 @@
 /** What the CLI test suites share to run `plexus` as a child process. */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { dirname, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { afterAll, beforeAll } from "vitest";
 import { fileURLToPath } from "node:url";
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "plexus.js");
@@ -84,4 +88,41 @@ export function cli() {
     children.clear();
   };
   return { run, start, reap };
+}
+
+export interface Scope {
+  /** A folder of the test's own (exists); its key folder is `keys` inside it. */
+  dir: string;
+  keys: string;
+  mesh: string;
+  /** Adds --keys, --mesh and --nats to a command line. */
+  args: (...a: string[]) => string[];
+}
+
+/**
+ * Per-test folders and meshes under one temporary root made before the file's tests and removed after them.
+ * `scope()` gives a test its own key folder and mesh; `fresh(name)` a new path under the root (not created).
+ */
+export function cliScopes(prefix: string, natsUrl: () => string) {
+  let root = "";
+  let counter = 0;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), `plexus-${prefix}-`));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  return {
+    scope(): Scope {
+      const n = ++counter;
+      const dir = join(root, `s${n}`);
+      const keys = join(dir, "keys");
+      const mesh = `${prefix}${process.pid}-${n}`;
+      mkdirSync(dir, { recursive: true });
+      return { dir, keys, mesh, args: (...a: string[]) => [...a, "--keys", keys, "--mesh", mesh, "--nats", natsUrl()] };
+    },
+    fresh(name: string): string {
+      return join(root, `${name}-${++counter}`);
+    },
+  };
 }

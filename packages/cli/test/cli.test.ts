@@ -2,35 +2,19 @@
  * The `plexus` command as users run it: a child process (`node packages/cli/bin/plexus.js …`) against a real
  * nats-server, with a temp key folder and a mesh of its own per test.
  */
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
 import { openJetStreamAuditStore } from "@plexus/audit";
 import { Agent, generateKeyPair, KeyStore } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { cli, jsonLines, lines } from "./cli-process.js";
+import { cli, cliScopes, jsonLines, lines } from "./cli-process.js";
 
 const nats = useTestServer();
 
-let root: string;
-let dirCounter = 0;
-let meshCounter = 0;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "plexus-cli-"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** A key folder and a mesh of the test's own; `args` adds --keys, --mesh and --nats to a command line. */
-function scope() {
-  const keys = join(root, `keys-${++dirCounter}`);
-  const mesh = `cli${process.pid}-${++meshCounter}`;
-  return { keys, mesh, args: (...a: string[]) => [...a, "--keys", keys, "--mesh", mesh, "--nats", nats.url] };
-}
+const { scope, fresh } = cliScopes("cli", () => nats.url);
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -337,7 +321,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
 
   it("up: starts nats-server and the audit sealer, prints its URL, serves clients; SIGINT stops it and exits 0", async () => {
     const s = scope();
-    const data = join(root, `data-${++dirCounter}`);
+    const data = fresh("data");
     const port = await freePort();
     const { run, start, reap } = cli();
     let serverPid = 0;
@@ -368,7 +352,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       await nc.close();
 
       // A second `up` on the same port: a clear error pointing at --nats-port.
-      const clash = await run(["up", "--data", join(root, `data-${++dirCounter}`), "--nats-port", String(port), "--keys", s.keys]);
+      const clash = await run(["up", "--data", fresh("data"), "--nats-port", String(port), "--keys", s.keys]);
       expect(clash.code).toBe(1);
       expect(lines(clash.stderr)).toHaveLength(1);
       expect(clash.stderr).toContain("--nats-port");

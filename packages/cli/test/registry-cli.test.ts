@@ -2,37 +2,18 @@
  * The registry commands as users run them: `plexus registry start`, `agent join`, `agents`, `discover`, `rate`,
  * `reputation` and the registry `plexus up` now runs, as child processes against a real nats-server.
  */
-import { mkdirSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useTestServer } from "@plexus/testing";
 import { runCli } from "../src/index.js";
-import { cli, lines, type Result, type Running } from "./cli-process.js";
+import { cli, cliScopes, lines, type Result, type Running } from "./cli-process.js";
 
 const nats = useTestServer();
 
-let root: string;
-let counter = 0;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "plexus-registry-cli-"));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** A key folder and a mesh of the test's own; `args` adds --keys, --mesh and --nats to a command line. */
-function scope() {
-  const n = ++counter;
-  const dir = join(root, `s${n}`);
-  const keys = join(dir, "keys");
-  const mesh = `reg${process.pid}-${n}`;
-  mkdirSync(dir, { recursive: true });
-  return { dir, keys, mesh, args: (...a: string[]) => [...a, "--keys", keys, "--mesh", mesh, "--nats", nats.url] };
-}
+const { scope } = cliScopes("reg", () => nats.url);
 
 /** The CLI in this process (usage errors return before anything connects; a child costs a second of CPU each). */
 async function runHere(args: string[]): Promise<Result> {
