@@ -1,7 +1,7 @@
 import { ErrorCode, PlexusError, canonicalBytes, newId, validateRegistryEvent } from "@plexus/core";
 import { verifySignature, type KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
-import type { Rating, SignedRequest } from "./request.js";
+import type { Rating, Rotation, SignedRequest } from "./request.js";
 import { signDocument } from "./signed-document.js";
 
 /**
@@ -15,6 +15,12 @@ export const RegistryEventType = {
   LivenessChanged: "LivenessChanged",
   RatingRecorded: "RatingRecorded",
   RequestRefused: "RequestRefused",
+  CredentialAttested: "CredentialAttested",
+  CredentialRevoked: "CredentialRevoked",
+  AgentSuspended: "AgentSuspended",
+  AgentResumed: "AgentResumed",
+  KeyRotated: "KeyRotated",
+  RegistryKeyRotated: "RegistryKeyRotated",
 } as const;
 export type RegistryEventType = (typeof RegistryEventType)[keyof typeof RegistryEventType];
 
@@ -37,6 +43,17 @@ export interface EventData {
     evidence: { fromRater: number; fromRatee: number };
   };
   RequestRefused: { op: string; reason: string; detail: string; claimedDid?: string };
+  /** A capability credential (VC-JWT by any issuer DID) about `agent`, verified by the registry before appending. */
+  CredentialAttested: { credential: string; id: string; issuer: string; capabilities: string[]; issuedAt: number; expiresAt: number };
+  /** A credential stops counting from here on: revoked by its issuer, or by the registry (membership, suspension). */
+  CredentialRevoked: { credentialId: string; issuer: string; revokedBy: string; reason: string };
+  /** The kill switch: `by` is the operator DID that asked (its signed request kept whole). */
+  AgentSuspended: { by: string; reason: string; request: SignedRequest };
+  AgentResumed: { by: string; reason: string; request: SignedRequest };
+  /** `agent` (the old DID) moved to `to`; the request is signed by the old key and carries the new key's proof. */
+  KeyRotated: { to: string; request: SignedRequest<Rotation> };
+  /** The registry's own key moved: `agent` and `by` are the old registry DID; `proof` is the new key's signature. */
+  RegistryKeyRotated: { to: string; proof: string };
 }
 
 export interface RegistryEvent<T extends RegistryEventType = RegistryEventType> {

@@ -22,7 +22,7 @@ export const RefusalReason = {
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 
-export type RequestOp = "join" | "update" | "leave" | "rate";
+export type RequestOp = "join" | "update" | "leave" | "rate" | "attest" | "revoke" | "suspend" | "resume" | "rotate" | "connect";
 
 export interface Rating {
   ratee: string;
@@ -32,11 +32,28 @@ export interface Rating {
   comment?: string;
 }
 
+/** Key rotation: `proof` is the new key's signature (base64url) over `rotationProofInput(old, new, challenge)`. */
+export interface Rotation {
+  newDid: string;
+  newPublicKey: string;
+  proof: string;
+}
+
 export interface RequestBodies {
   join: { card: AgentCard };
   update: { card: AgentCard };
   leave: Record<string, never>;
   rate: Rating;
+  /** Present a capability credential (VC-JWT) about the requester, or issued by it. */
+  attest: { credential: string };
+  /** Revoke a credential the requester issued. */
+  revoke: { credentialId: string; reason?: string };
+  /** Operator kill switch (the requester must be an operator of the registry). */
+  suspend: { agent: string; reason: string };
+  resume: { agent: string; reason?: string };
+  rotate: Rotation;
+  /** Ask for a NATS user JWT bound to the requester's key. */
+  connect: Record<string, never>;
 }
 
 export interface SignedRequest<B = unknown> {
