@@ -19,6 +19,12 @@ export const RefusalReason = {
   RatingInvalid: "rating_invalid",
   NoConversation: "no_conversation",
   SelfRating: "self_rating",
+  CredentialInvalid: "credential_invalid",
+  NotIssuer: "not_issuer",
+  NotOperator: "not_operator",
+  Suspended: "suspended",
+  RotationInvalid: "rotation_invalid",
+  Rotated: "rotated",
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 

@@ -63,13 +63,13 @@ export class Admission {
   }
 
   async join(payload: unknown): Promise<JoinResult> {
-    const { request, nonce } = await this.#check("join", payload);
+    const { request, nonce } = await this.check("join", payload);
     const card = (request.body as { card: AgentCard }).card;
     const o = this.#o;
     const issuedAt = Date.now();
     const credential = { id: `urn:uuid:${randomUUID()}`, issuedAt, expiresAt: issuedAt + o.credentialTtlMs };
     const jwt = await issueMembershipCredential(o.key, { ...credential, subject: request.did, mesh: o.subjects.mesh, name: card.name });
-    const seq = await this.#append("AgentJoined", request, nonce, { card, nonce, credential });
+    const seq = await this.append("AgentJoined", request, nonce, { card, nonce, credential });
     return {
       did: request.did,
       credential: jwt,
@@ -82,66 +82,69 @@ export class Admission {
   }
 
   async update(payload: unknown): Promise<{ seq: number }> {
-    const { request, nonce } = await this.#check("update", payload);
-    await this.#requirePresent(request);
-    return { seq: await this.#append("AgentUpdated", request, nonce, { card: (request.body as { card: AgentCard }).card }) };
+    const { request, nonce } = await this.check("update", payload);
+    await this.requirePresent(request);
+    return { seq: await this.append("AgentUpdated", request, nonce, { card: (request.body as { card: AgentCard }).card }) };
   }
 
   async leave(payload: unknown): Promise<{ seq: number }> {
-    const { request, nonce } = await this.#check("leave", payload);
-    await this.#requirePresent(request);
-    const seq = await this.#append("AgentLeft", request, nonce, { reason: "leave" });
+    const { request, nonce } = await this.check("leave", payload);
+    await this.requirePresent(request);
+    const seq = await this.append("AgentLeft", request, nonce, { reason: "leave" });
     await this.#o.heartbeats.delete(heartbeatKey(request.did)).catch(() => undefined);
     return { seq };
   }
 
   async rate(payload: unknown): Promise<{ seq: number }> {
-    const { request, nonce } = await this.#check("rate", payload);
+    const { request, nonce } = await this.check("rate", payload);
     const rating = request.body as Rating;
     // The rated conversation may have been stored a moment ago: apply the log up to its current end first.
     const end = (await this.#o.jsm.streams.info(this.#o.subjects.stream)).state.last_seq;
     await this.#o.follower().waitFor(end);
     const state = this.#o.state();
-    if (!state.agents.has(request.did)) await this.#refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
-    if (!state.agents.has(rating.ratee)) await this.#refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
+    if (!state.agents.has(request.did)) await this.refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
+    if (!state.agents.has(rating.ratee)) await this.refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
     const between = state.conversations.between(rating.conversation, agentToken(request.did), agentToken(rating.ratee));
     const problem = between
       ? await verifyConversationEvidence(this.#o.jsm, this.#o.subjects, rating.conversation, request.did, rating.ratee, between)
       : `the log holds no messages both ways between rater and ratee in conversation "${rating.conversation}"`;
-    if (problem !== undefined || !between) return this.#refuse(request, RefusalReason.NoConversation, problem ?? "no conversation");
+    if (problem !== undefined || !between) return this.refuse(request, RefusalReason.NoConversation, problem ?? "no conversation");
     const data: EventData["RatingRecorded"] = { request: request as SignedRequest<Rating>, evidence: { fromRater: between.fromA, fromRatee: between.fromB } };
-    return { seq: await this.#append("RatingRecorded", request, nonce, data, rating.ratee) };
+    return { seq: await this.append("RatingRecorded", request, nonce, data, rating.ratee) };
   }
 
-  async #check(op: SignedRequest["op"], payload: unknown): Promise<{ request: SignedRequest; nonce: string }> {
+  /** Checks a signed request for `op` (shape, key, signature, challenge, unused nonce); refuses (and records) otherwise. */
+  async check(op: SignedRequest["op"], payload: unknown): Promise<{ request: SignedRequest; nonce: string }> {
     const o = this.#o;
     const checked = checkRequest(payload, o.subjects.mesh, o.trusted);
     if (checked.ok && checked.request.op !== op) {
-      return this.#refuse(checked.request, RefusalReason.Malformed, `a ${checked.request.op} request sent to ${op}`);
+      return this.refuse(checked.request, RefusalReason.Malformed, `a ${checked.request.op} request sent to ${op}`);
     }
     if (!checked.ok) {
       await this.#recordRefusal(op, checked.reason, checked.detail, checked.claimedDid);
       throw refused(checked.reason, checked.detail);
     }
-    if (o.state().nonces.has(checked.nonce)) return this.#refuse(checked.request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    if (o.state().nonces.has(checked.nonce)) return this.refuse(checked.request, RefusalReason.ChallengeReplayed, "this challenge was already used");
     return checked;
   }
 
-  async #requirePresent(request: SignedRequest): Promise<void> {
-    if (!this.#o.state().agents.get(request.did)?.present) await this.#refuse(request, RefusalReason.NotJoined, "the agent is not a member of this mesh");
+  async requirePresent(request: SignedRequest): Promise<void> {
+    if (!this.#o.state().agents.get(request.did)?.present) await this.refuse(request, RefusalReason.NotJoined, "the agent is not a member of this mesh");
   }
 
-  async #append<T extends RegistryEventType>(type: T, request: SignedRequest, nonce: string, data: EventData[T], agent = request.did): Promise<number> {
+  /** Appends a registry event for an accepted request (deduplicated by op and nonce) and waits until it is applied. */
+  async append<T extends RegistryEventType>(type: T, request: SignedRequest, nonce: string, data: EventData[T], agent = request.did): Promise<number> {
     const o = this.#o;
     const event = makeEvent(o.key, type, agent, data);
     const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID: `${request.op}-${nonce}` });
-    if (ack.duplicate) return this.#refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    if (ack.duplicate) return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
     await o.follower().waitFor(ack.seq);
     o.count(`accepted.${request.op}`);
     return ack.seq;
   }
 
-  async #refuse(request: SignedRequest, reason: RefusalReason, detail: string): Promise<never> {
+  /** Records a refusal and throws REQUEST_REFUSED with `reason`. */
+  async refuse(request: SignedRequest, reason: RefusalReason, detail: string): Promise<never> {
     await this.#recordRefusal(request.op, reason, detail, request.did);
     throw refused(reason, detail);
   }
