@@ -3,6 +3,7 @@ import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus
 import type { KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
 import { signRequest, type Rating, type RequestBodies, type RequestOp } from "./request.js";
+import { makeRotation } from "./rotation.js";
 import { RegistryOp, unwrapReply } from "./service-wire.js";
 import type { AgentView, AsOf, DiscoverQuery, DiscoverResult, JoinResult, Reputation } from "./views.js";
 
@@ -12,6 +13,12 @@ export const AGENTS_PAGE_SIZE = 200;
 export interface RegistryClientOptions {
   /** Per-request timeout in ms (default 5000). */
   timeoutMs?: number;
+}
+
+export interface SuspensionAnswer {
+  agent: string;
+  suspended: boolean;
+  seq: number;
 }
 
 export interface Answer<T> {
@@ -66,6 +73,21 @@ export class RegistryClient {
 
   rate(key: KeyPair, rating: Rating): Promise<{ seq: number }> {
     return this.#signed("rate", key, rating);
+  }
+
+  /** Operator kill switch: cuts `agent` off (needs an operator key of the registry). */
+  suspend(operator: KeyPair, agent: string, reason: string): Promise<SuspensionAnswer> {
+    return this.#signed("suspend", operator, { agent, reason });
+  }
+
+  resume(operator: KeyPair, agent: string, reason = ""): Promise<SuspensionAnswer> {
+    return this.#signed("resume", operator, { agent, reason });
+  }
+
+  /** Moves the identity of `oldKey` (its record, card, reputation, credentials) to `newKey`. Both keys sign. */
+  async rotate(oldKey: KeyPair, newKey: KeyPair): Promise<{ from: string; to: string; seq: number }> {
+    const challenge = await this.challenge(oldKey.did);
+    return this.call("rotate", signRequest(oldKey, "rotate", this.subjects.mesh, challenge, makeRotation(oldKey, newKey, challenge)));
   }
 
   /** Every present agent (with `all`, offline and gone ones too), fetched a page at a time. */

@@ -15,6 +15,7 @@ export type { HeartbeaterOptions } from "./heartbeater.js";
 export { RegistryOp, REGISTRY_QUEUE, encodeReply, errorReply, unwrapReply } from "./service-wire.js";
 export type { ServiceReply } from "./service-wire.js";
 export { RegistryClient } from "./client.js";
-export type { RegistryClientOptions, Answer } from "./client.js";
+export type { RegistryClientOptions, Answer, SuspensionAnswer } from "./client.js";
 export { LIVENESS_STATES, FACTORS } from "./views.js";
 export type { Liveness, Factor, FactorScore, Reputation, CredentialStatus, AgentView, DiscoverQuery, DiscoverResult, AsOf, JoinResult } from "./views.js";
+export { rotationProofBytes, makeRotation, rotationProblem, rotationProofProblem, REGISTRY_ROTATION_NONCE } from "./rotation.js";

@@ -47,6 +47,10 @@ export interface AgentView {
   lastHeartbeat: number | null;
   joinedAt: number;
   credential: CredentialStatus;
+  /** Set while an operator has the agent suspended (kill switch). */
+  suspended?: { by: string; at: number; reason: string };
+  /** The DIDs this agent had before its key rotations, oldest first. */
+  previousDids?: string[];
 }
 
 export interface DiscoverQuery {

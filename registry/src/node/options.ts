@@ -28,6 +28,8 @@ export interface RegistryNodeOptions {
   /** Half-life of reputation evidence (default 7 days). */
   halfLifeMs?: number;
   trustAnchors?: string[];
+  /** DIDs that may suspend and resume agents (the registry's own key always may). */
+  operators?: string[];
   establishedAfterMs?: number;
   /** A request unanswered this long (log time) counts against the recipient (default 60 s). */
   replyWindowMs?: number;

@@ -7,6 +7,7 @@ import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http
 import { LivenessMonitor } from "../liveness/monitor.js";
 import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
+import { IdentityRequests } from "../service/identity-requests.js";
 import type { RegistryStatus } from "../service/queries-api.js";
 import { RegistryQueries } from "../service/queries.js";
 import { Responder } from "../service/responder.js";
@@ -175,7 +176,8 @@ export class RegistryNode {
       challengeTtlMs: r.challengeTtlMs,
       count: this.#count,
     });
-    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, queries: this.queries, ready: () => this.ready, count: this.#count });
+    const identity = new IdentityRequests({ admission, state: () => this.#state, operators: new Set([this.did, ...(o.operators ?? [])]) });
+    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, queries: this.queries, ready: () => this.ready, count: this.#count });
     this.#responder.start();
     const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
     if (http) {

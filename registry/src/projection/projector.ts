@@ -22,14 +22,14 @@ export class Projector {
   readonly #acp: AcpObserver;
   readonly #prefix: string;
   readonly #registryPrefix: string;
-  readonly #trusted: ReadonlySet<string>;
 
-  constructor(state: RegistryState, mesh: string, trustedRegistries: ReadonlySet<string>) {
+  /** `trustedRegistries`: the registry DIDs trusted from the start; rotations in the log add their successors. */
+  constructor(state: RegistryState, mesh: string, trustedRegistries: Iterable<string>) {
     this.state = state;
     this.#acp = new AcpObserver(state);
     this.#prefix = `plexus.${mesh}.`;
     this.#registryPrefix = `plexus.${mesh}.registry.`;
-    this.#trusted = trustedRegistries;
+    state.identity.trustRegistries(trustedRegistries);
   }
 
   /** Applies one message, checking a registry event's signature on this thread. */
@@ -39,13 +39,13 @@ export class Projector {
   }
 
   /**
-   * The part of applying that needs no order: parsing a registry event and checking its schema and signer. Its
-   * signature is left to the caller (the follower verifies many at once on the crypto worker), then `commit`.
+   * The part of applying that needs no order: parsing a registry event and checking its schema. Its signer's trust and its
+   * signature are left to `commit` and to the caller (the follower verifies many at once on the crypto worker).
    */
   prepare(m: LogMessage): Prepared {
     if (!m.subject.startsWith(this.#registryPrefix)) return { m, parsed: undefined, error: undefined };
     try {
-      return { m, parsed: parseEvent(m.data, this.#trusted), error: undefined };
+      return { m, parsed: parseEvent(m.data, undefined), error: undefined };
     } catch (err) {
       return { m, parsed: undefined, error: isPlexusError(err) ? err.code : "other" };
     }
@@ -59,7 +59,9 @@ export class Projector {
     s.seq = m.seq;
     if (m.time > s.clock) s.clock = m.time;
     if (p.parsed) {
-      if (signatureOk) s.applyEvent(p.parsed.event, m.seq, s.clock);
+      // Trust is checked here, in log order: a registry key rotation earlier in the log changes it.
+      if (!s.identity.acceptsRegistry(p.parsed.event.by, m.seq)) s.count("invalidEvents.UNTRUSTED_REGISTRY");
+      else if (signatureOk) s.applyEvent(p.parsed.event, m.seq, s.clock);
       else s.count("invalidEvents.SIGNATURE_INVALID");
     } else if (p.error !== undefined) {
       s.count(`invalidEvents.${p.error}`);

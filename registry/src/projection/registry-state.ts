@@ -3,6 +3,8 @@ import { CardIndex } from "../discovery/index.js";
 import { EvidenceLedger } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
 import { ConversationIndex } from "./conversations.js";
+import { IdentityState } from "./identity-state.js";
+import { applyKeyRotated, applyRegistryKeyRotated } from "./rotation.js";
 import { PendingRequests } from "./pending-requests.js";
 
 export interface ProjectionOptions {
@@ -37,6 +39,7 @@ export class RegistryState {
   pending = new PendingRequests();
   ledger: EvidenceLedger;
   cards = new CardIndex();
+  identity = new IdentityState();
   /** Last applied mesh stream sequence and the latest stream time seen (ms). */
   seq = 0;
   clock = 0;
@@ -76,6 +79,14 @@ export class RegistryState {
       case "RequestRefused":
         this.count(`refused.${(event as RegistryEvent<"RequestRefused">).data.reason}`);
         return;
+      case "AgentSuspended":
+        return this.#suspended(event as RegistryEvent<"AgentSuspended">, seq);
+      case "AgentResumed":
+        return this.#resumed(event as RegistryEvent<"AgentResumed">);
+      case "KeyRotated":
+        return applyKeyRotated(this, event as RegistryEvent<"KeyRotated">);
+      case "RegistryKeyRotated":
+        return applyRegistryKeyRotated(this, event as RegistryEvent<"RegistryKeyRotated">, seq);
     }
   }
 
@@ -106,7 +117,7 @@ export class RegistryState {
     };
     if (previous) this.agents.set(event.agent, Object.assign(previous, record));
     else this.agents.set(event.agent, record);
-    this.cards.upsert(event.agent, card);
+    if (!this.identity.suspended.has(event.agent)) this.cards.upsert(event.agent, card);
   }
 
   #updated(did: string, card: AgentCard, at: number): void {
@@ -117,7 +128,7 @@ export class RegistryState {
     }
     record.card = card;
     record.updatedAt = at;
-    this.cards.upsert(did, card);
+    if (!this.identity.suspended.has(did)) this.cards.upsert(did, card);
   }
 
   #left(did: string, at: number): void {
@@ -144,6 +155,22 @@ export class RegistryState {
     record.livenessSince = event.at;
     // Heartbeat regularity: each lapse (alive → anything else) counts once against reliability.
     if (from === "alive") this.observe(event.agent, "reliability", undefined, 0, time);
+  }
+
+  #suspended(event: RegistryEvent<"AgentSuspended">, seq: number): void {
+    const { by, reason } = event.data;
+    this.identity.suspended.set(event.agent, { by, at: event.at, reason, seq });
+    // Off discovery at once; the record (and its reputation) stays.
+    this.cards.remove(event.agent);
+  }
+
+  #resumed(event: RegistryEvent<"AgentResumed">): void {
+    if (!this.identity.suspended.delete(event.agent)) {
+      this.count("ignored.resumeOfActive");
+      return;
+    }
+    const record = this.agents.get(event.agent);
+    if (record?.present) this.cards.upsert(event.agent, record.card);
   }
 
   #rating(event: RegistryEvent<"RatingRecorded">, time: number): void {

@@ -6,13 +6,14 @@ import { EvidenceLedger, LEDGER_SNAPSHOT_FORMAT } from "../reputation/index.js";
 import type { PairSnapshot } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
 import { ConversationIndex, type ConversationSnapshot } from "./conversations.js";
+import { IdentityState, type IdentitySnapshot } from "./identity-state.js";
 import { PendingRequests, type PendingRequest } from "./pending-requests.js";
 import { RegistryState, type ProjectionOptions } from "./registry-state.js";
 
 /**
  * Snapshots of the registry state, so that a restart replays only the tail of the log.
  *
- * JSON Lines: a header line, then one line per record — `["agent", AgentRecord]`, `["nonce", nonce, at]`,
+ * JSON Lines: a header line, then one line per record — `["identity", IdentitySnapshot]` (first), `["agent", AgentRecord]`, `["nonce", nonce, at]`,
  * `["rating", key]`, `["conversation", id, edges]`, `["pending", request]`, `["evidence", subject, pairs]` — then
  * `["end", records]`. Written line by line, yielding to the event loop between batches, so a large state neither
  * freezes the node for seconds nor needs one string longer than V8 allows; the caller keeps the state still
@@ -20,7 +21,7 @@ import { RegistryState, type ProjectionOptions } from "./registry-state.js";
  * snapshot. A snapshot names the mesh stream it came from (its creation time): one from another stream, from beyond
  * the stream's end, or cut short, is ignored and the node rebuilds from the start.
  */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 export const SNAPSHOT_FILE = "registry-snapshot.jsonl";
 
 interface Header {
@@ -35,6 +36,7 @@ interface Header {
 }
 
 type Line =
+  | ["identity", IdentitySnapshot]
   | ["agent", AgentRecord]
   | ["nonce", string, number]
   | ["rating", string]
@@ -74,6 +76,7 @@ export async function saveSnapshot(dir: string, state: RegistryState, id: Stream
     };
     const writer = new LineWriter(out, failed);
     await writer.line(header);
+    await writer.record(["identity", state.identity.toJSON()]);
     for (const a of state.agents.values()) await writer.record(["agent", a]);
     for (const [n, at] of state.nonces) await writer.record(["nonce", n, at]);
     for (const r of state.ratings) await writer.record(["rating", r]);
@@ -144,9 +147,12 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
       const s = state as RegistryState;
       const line = JSON.parse(text) as Line;
       switch (line[0]) {
+        case "identity":
+          s.identity = IdentityState.fromJSON(line[1]);
+          break;
         case "agent":
           s.agents.set(line[1].did, line[1]);
-          if (line[1].present) s.cards.upsert(line[1].did, line[1].card);
+          if (line[1].present && !s.identity.suspended.has(line[1].did)) s.cards.upsert(line[1].did, line[1].card);
           break;
         case "nonce":
           s.nonces.set(line[1], line[2]);

@@ -94,6 +94,21 @@ export class EvidenceLedger {
     for (const id of this.#order) yield this.#dids[id] as string;
   }
 
+  /**
+   * Key rotation: the evidence about `from` and the evidence it gave others become `to`'s, under the same id, so
+   * reputation (and the trust others placed in it) follows the agent to its new key. Evidence later recorded under
+   * `from` starts afresh. Refused when `to` already has evidence of its own (the two records cannot be told apart).
+   */
+  rename(from: string, to: string): boolean {
+    const id = this.#ids.get(from);
+    if (id === undefined) return true;
+    if (this.#ids.has(to) || to === REGISTRY_OBSERVER) return false;
+    this.#ids.delete(from);
+    this.#ids.set(to, id);
+    this.#dids[id] = to;
+    return true;
+  }
+
   /** The id of a DID seen as subject or party, if any. Ids are append-only and never reused. */
   idOf(did: string): number | undefined {
     return this.#ids.get(did);

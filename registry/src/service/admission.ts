@@ -124,7 +124,12 @@ export class Admission {
       await this.#recordRefusal(op, checked.reason, checked.detail, checked.claimedDid);
       throw refused(checked.reason, checked.detail);
     }
-    if (o.state().nonces.has(checked.nonce)) return this.refuse(checked.request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    const { request } = checked;
+    if (o.state().nonces.has(checked.nonce)) return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    const identity = o.state().identity;
+    const successor = identity.rotatedTo.get(request.did);
+    if (successor !== undefined) return this.refuse(request, RefusalReason.Rotated, `this key was rotated to ${identity.current(request.did)}; sign with the new key`);
+    if (identity.suspended.has(request.did) && op !== "leave") return this.refuse(request, RefusalReason.Suspended, "this agent is suspended by an operator of the mesh");
     return checked;
   }
 
@@ -135,6 +140,9 @@ export class Admission {
   /** Appends a registry event for an accepted request (deduplicated by op and nonce) and waits until it is applied. */
   async append<T extends RegistryEventType>(type: T, request: SignedRequest, nonce: string, data: EventData[T], agent = request.did): Promise<number> {
     const o = this.#o;
+    if (o.state().identity.isRetiredRegistry(o.key.did)) {
+      throw new PlexusError(ErrorCode.NotReady, "this registry node's key was rotated: restart it with the new key (its events no longer count)");
+    }
     const event = makeEvent(o.key, type, agent, data);
     const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID: `${request.op}-${nonce}` });
     if (ack.duplicate) return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");

@@ -85,7 +85,7 @@ export class RegistryQueries implements RegistryQueryApi {
     for (const r of state.agents.values()) {
       if (result.length >= limit) break;
       if (!r.present) continue;
-      if (!options.all && (r.liveness === "offline" || r.liveness === "gone")) continue;
+      if (!options.all && (r.liveness === "offline" || r.liveness === "gone" || state.identity.suspended.has(r.did))) continue;
       if (skipped++ < offset) continue;
       result.push(this.#view(r, at));
     }
@@ -95,7 +95,7 @@ export class RegistryQueries implements RegistryQueryApi {
   agent(did: string): Answer<AgentView> {
     const state = this.#deps.state();
     const r = state.agents.get(did);
-    if (!r) throw new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
+    if (!r) throw notFound(state, did);
     const at = this.#at();
     return { result: this.#view(r, at), asOf: { seq: state.seq, at } };
   }
@@ -132,7 +132,7 @@ export class RegistryQueries implements RegistryQueryApi {
 
   reputation(did: string): Answer<Reputation> {
     const state = this.#deps.state();
-    if (!state.agents.has(did)) throw new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
+    if (!state.agents.has(did)) throw notFound(state, did);
     const at = this.#at();
     const { table } = this.table(at);
     return { result: table.get(did), asOf: { seq: state.seq, at } };
@@ -157,8 +157,24 @@ export class RegistryQueries implements RegistryQueryApi {
       lastHeartbeat: this.#deps.monitor()?.lastHeartbeat(r.did) ?? null,
       joinedAt: r.joinedAt,
       credential: credentialStatus(r, at),
+      ...this.#identityOf(r.did),
     };
   }
+
+  #identityOf(did: string): Pick<AgentView, "suspended" | "previousDids"> {
+    const identity = this.#deps.state().identity;
+    const s = identity.suspended.get(did);
+    const previous: string[] = [];
+    for (let d = identity.rotatedFrom.get(did); d !== undefined && previous.length < 100; d = identity.rotatedFrom.get(d)) previous.unshift(d);
+    return { ...(s ? { suspended: { by: s.by, at: s.at, reason: s.reason } } : {}), ...(previous.length > 0 ? { previousDids: previous } : {}) };
+  }
+}
+
+/** AGENT_NOT_FOUND, saying where a rotated key's agent went. */
+function notFound(state: RegistryState, did: string): PlexusError {
+  const to = state.identity.rotatedTo.has(did) ? state.identity.current(did) : undefined;
+  if (to !== undefined) return new PlexusError(ErrorCode.AgentNotFound, `${did} rotated its key: the agent is now ${to}`, { details: { rotatedTo: to } });
+  return new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
 }
 
 function credentialStatus(r: AgentRecord, at: number): { status: "valid" | "expired"; id: string; expiresAt: number } {

@@ -2,6 +2,7 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
 import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
+import type { IdentityRequests } from "./identity-requests.js";
 import { AGENTS_PAGE, parseAgentsQuery, parseDiscoverQuery } from "./discover-query.js";
 import type { RegistryQueryApi } from "./queries-api.js";
 
@@ -9,6 +10,7 @@ export interface ResponderOptions {
   nc: NatsConnection;
   subjects: MeshSubjects;
   admission: Admission;
+  identity: IdentityRequests;
   queries: RegistryQueryApi;
   ready: () => boolean;
   count: (name: string) => void;
@@ -84,6 +86,12 @@ export class Responder {
         return admission.leave(payload);
       case RegistryOp.Rate:
         return admission.rate(payload);
+      case RegistryOp.Suspend:
+        return this.#o.identity.suspend(payload);
+      case RegistryOp.Resume:
+        return this.#o.identity.resume(payload);
+      case RegistryOp.Rotate:
+        return this.#o.identity.rotate(payload);
       case RegistryOp.Agents:
         return queries.agents({ limit: AGENTS_PAGE, ...parseAgentsQuery(payload) });
       case RegistryOp.Agent:

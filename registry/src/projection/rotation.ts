@@ -1,0 +1,44 @@
+import { REGISTRY_ROTATION_NONCE, rotationProblem, rotationProofProblem, type RegistryEvent } from "@plexus/anp";
+import type { RegistryState } from "./registry-state.js";
+
+/**
+ * Applies an agent's key rotation: its record, card, reputation evidence (about it and given by it) and credentials
+ * move to the new DID. The old DID is then unknown as an agent, so anything still signed by the old key stops counting.
+ * The registry checked the request before appending; the checks are repeated so a replay reaches the same state.
+ */
+export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyRotated">): void {
+  const from = event.agent;
+  const { to, request } = event.data;
+  const record = state.agents.get(from);
+  const problem =
+    request.did !== from || request.body.newDid !== to
+      ? "the request does not name these keys"
+      : (rotationProblem(from, request.body, request.challenge) ?? (state.agents.has(to) || state.ledger.idOf(to) !== undefined ? "the new key is already known" : undefined));
+  if (!record || problem !== undefined || state.identity.suspended.has(from)) {
+    state.count("ignored.rotation");
+    return;
+  }
+  state.agents.delete(from);
+  record.did = to;
+  state.agents.set(to, record);
+  state.cards.remove(from);
+  if (record.present) state.cards.upsert(to, record.card);
+  state.ledger.rename(from, to);
+  state.identity.rotatedTo.set(from, to);
+  state.identity.rotatedFrom.set(to, from);
+  state.count("rotations");
+}
+
+/** Applies a registry key rotation (already checked to be signed by a trusted, unretired registry key). */
+export function applyRegistryKeyRotated(state: RegistryState, event: RegistryEvent<"RegistryKeyRotated">, seq: number): void {
+  const from = event.by;
+  const { to, proof } = event.data;
+  const problem = event.agent !== from ? "the event is not about its signer" : rotationProofProblem(from, to, proof, REGISTRY_ROTATION_NONCE);
+  if (problem !== undefined) {
+    state.count("ignored.registryRotation");
+    return;
+  }
+  state.identity.registryKeys.add(to);
+  state.identity.retiredRegistryKeys.set(from, seq);
+  state.count("registryRotations");
+}
