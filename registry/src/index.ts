@@ -1,5 +1,7 @@
 export { RegistryNode, startRegistryNode, DEFAULT_REGISTRY_HTTP } from "./node/registry-node.js";
 export type { RegistryNodeOptions } from "./node/options.js";
+export { rotateRegistryKey } from "./node/rotate-registry-key.js";
+export type { RegistryRotation } from "./node/rotate-registry-key.js";
 export { RegistryQueries } from "./service/queries.js";
 export type { QueryOptions } from "./service/queries.js";
 export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";

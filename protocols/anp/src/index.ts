@@ -17,5 +17,7 @@ export type { ServiceReply } from "./service-wire.js";
 export { RegistryClient } from "./client.js";
 export type { RegistryClientOptions, Answer, SuspensionAnswer } from "./client.js";
 export { LIVENESS_STATES, FACTORS } from "./views.js";
-export type { Liveness, Factor, FactorScore, Reputation, CredentialStatus, AgentView, DiscoverQuery, DiscoverResult, AsOf, JoinResult } from "./views.js";
+export type { Liveness, Factor, FactorScore, Reputation, CredentialStatus, CapabilityAttestation, CapabilityClaim, AgentView, DiscoverQuery, DiscoverResult, AsOf, JoinResult } from "./views.js";
 export { rotationProofBytes, makeRotation, rotationProblem, rotationProofProblem, REGISTRY_ROTATION_NONCE } from "./rotation.js";
+export { readRegistryRotations, registryPredecessors, registrySuccessors, registryHeartbeatSecret, makeRegistryRotation } from "./registry-lineage.js";
+export type { RotationEvent } from "./registry-lineage.js";

@@ -109,6 +109,8 @@ export class LivenessMonitor {
   /** Appends the transitions that `now` calls for. */
   tick(now: number): void {
     const state = this.#o.state();
+    // A node whose key was rotated away signs nothing more (its events would not count).
+    if (state.identity.isRetiredRegistry(this.#o.key.did)) return;
     for (const record of state.agents.values()) {
       if (!record.present) continue;
       const beat = this.#last.get(record.did);

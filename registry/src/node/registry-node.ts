@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { heartbeatSecret, openHeartbeatBucket } from "@plexus/anp";
+import { openHeartbeatBucket, readRegistryRotations, registryHeartbeatSecret, registryPredecessors } from "@plexus/anp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
@@ -128,7 +128,9 @@ export class RegistryNode {
         this.#log(`registry: rebuilding from the start of the log (${loaded.reason})`);
       }
     }
-    const trusted = new Set([this.did, ...(o.trustedRegistries ?? [])]);
+    // A rotated key trusts the keys it succeeded (for the log before their rotation) and inherits the heartbeat secret.
+    const rotations = await readRegistryRotations(this.#nc, this.subjects);
+    const trusted = new Set([this.did, ...registryPredecessors(this.did, rotations), ...(o.trustedRegistries ?? [])]);
     this.#projector = new Projector(this.#state, o.mesh, trusted);
     const js = jetstream(this.#nc);
     const startSeq = this.#state.seq;
@@ -145,7 +147,7 @@ export class RegistryNode {
     this.#rebuild.events = this.#state.seq - startSeq;
     this.#rebuild.ms = Date.now() - started;
 
-    const secret = heartbeatSecret(o.key.exportSeed(), o.mesh);
+    const secret = registryHeartbeatSecret(o.key, o.mesh, rotations);
     this.#monitor = new LivenessMonitor({
       nc: this.#nc,
       js,
