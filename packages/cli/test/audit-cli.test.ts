@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditStreamNames, meshLogEnd, openJetStreamAuditStore, startSealer } from "@plexus/audit";
 import { connectBus } from "@plexus/bus";
 import { Agent, generateKeyPair, type KeyPair } from "@plexus/sdk";
+import { rotateRegistryKey } from "@plexus/registry";
 import { useTestServer } from "@plexus/testing";
 import { BIN, childEnv, jsonLines, type Result } from "./cli-process.js";
 
@@ -172,5 +173,46 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     const help = await run(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("exit 3 naming the");
+  });
+
+  it("verify --signer OLD follows a registry key rotation recorded in the log, live and in an export", async () => {
+    const rmesh = `${mesh}rot`;
+    const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
+    const [a, b] = [await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh: rmesh }), await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh: rmesh })];
+    const nc = await connectBus({ servers: nats.url });
+    try {
+      await b.listen(() => undefined);
+      const traffic = async () => {
+        for (let i = 0; i < 4; i++) await a.send(b.did, { i }, { conversation: "rot", awaitReceipt: true });
+        for (let last = -1, now = await meshLogEnd(nc, rmesh); now !== last; now = await meshLogEnd(nc, rmesh)) {
+          last = now;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      const seal = async (key: KeyPair) => {
+        const sealer = await startSealer({ nc, mesh: rmesh, store: await openJetStreamAuditStore({ nc, mesh: rmesh }), key, checkpointEvery: 4, checkpointIntervalMs: 60_000 });
+        await sealer.caughtUp();
+        await sealer.stop();
+      };
+      await traffic();
+      await seal(oldKey);
+      await rotateRegistryKey(nc, rmesh, oldKey, newKey);
+      await traffic();
+      await seal(newKey);
+
+      const live = await run(["verify", "--json", "--signer", oldKey.did], rmesh);
+      expect(live.code, live.stderr).toBe(0);
+      const signers = (json(live)["checkpoints"] as { signers: Record<string, number> }).signers;
+      expect(Object.keys(signers).sort()).toEqual([oldKey.did, newKey.did].sort());
+      // Trust does not flow backwards: the new key alone does not vouch for the old key's checkpoints.
+      expect((await run(["verify", "--json", "--signer", newKey.did], rmesh)).code).toBe(3);
+      const file = join(root, "rotated.jsonl");
+      expect((await run(["export", "--out", file], rmesh)).code).toBe(0);
+      const fromFile = await run(["verify", "--json", "--file", file, "--signer", oldKey.did], rmesh);
+      expect(fromFile.code, fromFile.stderr).toBe(0);
+    } finally {
+      await Promise.allSettled([a.close(), b.close()]);
+      await nc.close();
+    }
   });
 });

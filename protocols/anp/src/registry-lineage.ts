@@ -34,7 +34,8 @@ export async function readRegistryRotations(nc: NatsConnection, subjects: MeshSu
   return events;
 }
 
-function checkedRotation(bytes: Uint8Array): RotationEvent | undefined {
+/** A RegistryKeyRotated event whose signature and proof hold, or undefined for anything else. */
+export function checkedRotation(bytes: Uint8Array): RotationEvent | undefined {
   try {
     const parsed = parseEvent(bytes, undefined);
     const e = parsed.event as RotationEvent;

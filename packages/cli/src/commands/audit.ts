@@ -35,7 +35,8 @@ every N links or T ms by the registry's key (a checkpoint).
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
   --file EXPORT       verify an export file instead of the live stores (needs no NATS)
-  --signer DID        require checkpoints signed by this key (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated)
+  --signer DID        require checkpoints signed by this key (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated);
+                      keys it was rotated to (RegistryKeyRotated in the log) are trusted after it
   --since, --until    TIME: ISO 8601 (2026-11-22T10:00:00Z) or a time ago (-30s, -15m, -2h, -1d, -1w)
   --out FILE          write the export to FILE (default: stdout)
   --agent DID         envelopes sent by or to DID, and records naming it

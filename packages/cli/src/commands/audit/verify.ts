@@ -1,5 +1,7 @@
 /** `plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]`: exit 0 when the chain holds, 3 when not. */
+import { checkedRotation, readRegistryRotations, registrySuccessors, type RotationEvent } from "@plexus/anp";
 import { readExport, verifyChain, verifyStore, type VerifyReport } from "@plexus/audit";
+import { meshSubjects } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
@@ -13,19 +15,21 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   const signers = trustedSigners(values);
   const bar = progress(out.json, "verifying…");
   const range = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
-  const checks = { ...(signers ? { trustedSigners: signers } : {}), onProgress: (n: number) => bar.update(n) };
+  const checks = (trusted: string[] | undefined) => ({ ...(trusted ? { trustedSigners: trusted } : {}), onProgress: (n: number) => bar.update(n) });
   let report: VerifyReport;
   try {
     if (file !== undefined) {
+      const trusted = signers && followRotations(signers, await rotationsInExport(file));
       const src = await readExport(file);
       if (from !== undefined && from < src.from) throw new UsageError(`--from ${from}: the export starts at position ${src.from}`, COMMAND);
       // From a later position, the walk starts from the file's own link before it (so the header's start hash is not needed).
       const start = from !== undefined && from > src.from ? { from } : { from: src.from, prevHash: src.prevHash };
-      report = await verifyChain({ events: src.events, links: src.links, checkpoints: src.checkpoints, ...start, ...(to !== undefined ? { to } : {}), ...checks });
+      report = await verifyChain({ events: src.events, links: src.links, checkpoints: src.checkpoints, ...start, ...(to !== undefined ? { to } : {}), ...checks(trusted) });
     } else {
       const live = await openLive(common);
       try {
-        report = await verifyStore({ nc: live.nc, mesh: common.mesh, store: live.store, ...range, ...checks });
+        const trusted = signers && followRotations(signers, await readRegistryRotations(live.nc, meshSubjects(common.mesh)));
+        report = await verifyStore({ nc: live.nc, mesh: common.mesh, store: live.store, ...range, ...checks(trusted) });
       } finally {
         await live.close();
       }
@@ -56,4 +60,20 @@ function printReport(out: CommandContext["out"], r: VerifyReport, where: string,
   out.info(`checkpoints: ${cps.checked.toLocaleString("en-US")} checked${cps.last ? `, the last at ${cps.last.size} signed ${new Date(cps.last.at).toISOString()}` : ""}${signers.length ? `; signed by ${signers.join(", ")}` : ""}`);
   if (r.ok && cps.checked === 0 && r.verified > 0) out.warn("no signed checkpoint covers this range: a cut-off tail would go unnoticed");
   if (!trusted && signers.length > 0) out.info("(pass --signer DID to require checkpoints signed by your registry's key)");
+}
+
+/** A trusted registry key's successors sign checkpoints after a rotation: they are trusted too. */
+function followRotations(signers: string[], rotations: RotationEvent[]): string[] {
+  return [...registrySuccessors(signers, rotations)];
+}
+
+/** The registry rotations recorded in an export file (one pass before the verifying one). */
+async function rotationsInExport(file: string): Promise<RotationEvent[]> {
+  const found: RotationEvent[] = [];
+  for await (const e of (await readExport(file)).events) {
+    if (!e.subject.includes(".registry.RegistryKeyRotated.")) continue;
+    const rotation = checkedRotation(e.data);
+    if (rotation) found.push(rotation);
+  }
+  return found;
 }
