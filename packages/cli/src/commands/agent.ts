@@ -1,9 +1,10 @@
-/** `plexus agent join`: join the mesh's registry with an agent card, heart-beat until Ctrl-C, then leave. */
+/** `plexus agent join|suspend|resume`: join with a card and stay present until Ctrl-C; the operator kill switch. */
 import { readFile } from "node:fs/promises";
 import { checkCard, type AgentCard, type JoinResult } from "@plexus/anp";
 import { positionalArgs, requiredOption, secondsOption, type CommandDef } from "../common-options.js";
 import { CliError, oneLine, UsageError } from "../errors.js";
 import { connectAgent, loadKey, waitForSignal } from "../session.js";
+import { suspendOrResume } from "./agent-suspend.js";
 import { refusal } from "./registry.js";
 
 const COMMAND = "agent";
@@ -11,8 +12,8 @@ const MIN_HEARTBEAT_S = 0.05;
 
 export const agentCommand: CommandDef = {
   name: COMMAND,
-  summary: "join the registry with an agent card and stay present until Ctrl-C (join)",
-  usage: "plexus agent join --as NAME --card FILE [--heartbeat SECONDS]",
+  summary: "join the registry with an agent card (join); cut an agent off or restore it (suspend, resume)",
+  usage: "plexus agent join --as NAME --card FILE [--heartbeat SECONDS] | plexus agent suspend|resume AGENT [--reason TEXT] [--as OPERATOR]",
   help: `Joins the mesh's registry as NAME with the agent card in FILE (JSON, schemas/agent-card.json: name,
 description, version, capabilities, tags…), prints the DID and the membership credential's id and expiry, then
 sends heartbeats so the registry sees the agent alive, until Ctrl-C (SIGINT) or SIGTERM: then it leaves the registry,
@@ -21,19 +22,31 @@ closes and exits 0. A refused join prints the registry's reason (card_invalid, c
 --json prints one line: the join result {"did","credential","credentialId","expiresAt","registry","heartbeat":
 {"intervalMs","bucket"},"seq"} (the heartbeat secret is never printed).
 
+plexus agent suspend AGENT --reason TEXT [--as OPERATOR]
+  The kill switch: the registry appends AgentSuspended naming the operator and the reason, takes the agent off
+  discovery, refuses its requests and, in operator mode, revokes its NATS user so the server cuts it off at once.
+  AGENT is a did:key or a key name. OPERATOR is a key the registry accepts as operator (registry start --operator
+  DID; the registry's own key always is): default "registry". --json: {"agent","suspended","seq","by","reason"}.
+plexus agent resume AGENT [--reason TEXT] [--as OPERATOR]
+  Restores a suspended agent (AgentResumed in the log); it may connect and join again.
+
 Options:
-  --as NAME             the agent's key name
+  --as NAME             the agent's key name (join), or the operator's (suspend, resume)
   --card FILE           the agent card (JSON)
-  --heartbeat SECONDS   heartbeat interval (default: what the registry asks for)`,
+  --heartbeat SECONDS   heartbeat interval (default: what the registry asks for)
+  --reason TEXT         why (kept in the log)`,
   options: {
     as: { type: "string" },
     card: { type: "string" },
     heartbeat: { type: "string" },
+    reason: { type: "string" },
   },
-  async run({ common, values, positionals, out }) {
+  async run(context) {
+    const { common, values, positionals, out } = context;
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError("missing a subcommand: join", COMMAND);
-    if (sub !== "join") throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use join`, COMMAND);
+    if (sub === undefined) throw new UsageError("missing a subcommand: join, suspend or resume", COMMAND);
+    if (sub === "suspend" || sub === "resume") return suspendOrResume(sub, { ...context, positionals: rest });
+    if (sub !== "join") throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use join, suspend or resume`, COMMAND);
     const as = requiredOption(values, "as", "NAME", COMMAND);
     const cardFile = requiredOption(values, "card", "FILE", COMMAND);
     const heartbeat = secondsOption(values, "heartbeat", COMMAND);

@@ -145,7 +145,7 @@ export const registryCommand: CommandDef = {
   name: COMMAND,
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
   usage:
-    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--trust-anchor DID]... [--trust-registry DID]...",
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
 HTTP API, and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one
@@ -167,6 +167,7 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --credential-ttl S      membership credential lifetime (default 86400; the SDK renews at 80 %)
   --half-life S           half-life of reputation evidence (default 604800, 7 days)
   --trust-anchor DID      a pre-trusted agent for EigenTrust (repeatable; a key name in --keys works too)
+  --operator DID          a key that may suspend and resume agents (repeatable; the registry's own key always may)
   --trust-registry DID    another registry key whose events this node accepts (repeatable); nodes of one mesh
                           normally share one registry key, and then need none`,
   options: {
@@ -180,6 +181,7 @@ Tuning (seconds; every registry node of a mesh should use the same values):
     "credential-ttl": { type: "string" },
     "half-life": { type: "string" },
     "trust-anchor": { type: "string", multiple: true },
+    operator: { type: "string", multiple: true },
     "trust-registry": { type: "string", multiple: true },
   },
   async run({ common, values, positionals, out }) {
@@ -233,6 +235,10 @@ async function tuningOptions(common: CommonOptions, values: OptionValues): Promi
   const anchors = values["trust-anchor"];
   if (Array.isArray(anchors)) {
     tuning.trustAnchors = await Promise.all(anchors.map((a) => resolveAgent(common, String(a), COMMAND, "--trust-anchor")));
+  }
+  const operators = values["operator"];
+  if (Array.isArray(operators)) {
+    tuning.operators = await Promise.all(operators.map((r) => resolveAgent(common, String(r), COMMAND, "--operator")));
   }
   const registries = values["trust-registry"];
   if (Array.isArray(registries)) {
