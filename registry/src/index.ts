@@ -1,11 +1,16 @@
 export { RegistryNode, startRegistryNode, DEFAULT_REGISTRY_HTTP } from "./node/registry-node.js";
 export type { RegistryNodeOptions } from "./node/options.js";
+export { SealedRegistryNode, startSealedRegistryNode } from "./node/sealed-node.js";
+export type { SealedNodeOptions } from "./node/sealed-node.js";
+export type { SealedStatus } from "./node/unseal-session.js";
 export { rotateRegistryKey } from "./node/rotate-registry-key.js";
 export type { RegistryRotation } from "./node/rotate-registry-key.js";
 export { RegistryQueries } from "./service/queries.js";
 export type { QueryOptions } from "./service/queries.js";
 export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";
 export { createRegistryApp, serveRegistryHttp } from "./http/index.js";
+export { createUnsealApp } from "./http/unseal-app.js";
+export type { SealedApi } from "./http/unseal-app.js";
 export type { RegistryHttpServer } from "./http/index.js";
 export { RegistryState, Projector, saveSnapshot, loadSnapshot, SNAPSHOT_FILE } from "./projection/index.js";
 export type { LogMessage } from "./projection/index.js";

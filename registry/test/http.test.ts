@@ -33,6 +33,7 @@ function view(did: string, name: string, capabilities: string[], present = true)
     lastHeartbeat: present ? AS_OF.at : null,
     joinedAt: AS_OF.at - 1000,
     credential: { status: "valid", id: `cred-${name}`, expiresAt: AS_OF.at + 3_600_000 },
+    claims: capabilities.map((c) => ({ name: c, attested: false, attestedBy: [] })),
   };
 }
 
@@ -69,8 +70,8 @@ class MemoryRegistry implements RegistryQueryApi {
       .filter((v) => (query.includeOffline === true || v.present) && (query.capability === undefined || v.capabilities.includes(query.capability)))
       .map((v): DiscoverResult => {
         const score = this.scores[v.did] ?? 0.5;
-        const { did, name, description, capabilities, tags, liveness, lastHeartbeat, credential } = v;
-        return { did, name, description, capabilities, tags, score, relevance: 1, rank: score, factors: factors(score), newcomer: false, exploration: false, liveness, lastHeartbeat, credential };
+        const { did, name, description, capabilities, tags, liveness, lastHeartbeat, credential, claims } = v;
+        return { did, name, description, capabilities, tags, score, relevance: 1, rank: score, factors: factors(score), newcomer: false, exploration: false, liveness, lastHeartbeat, credential, claims };
       })
       .filter((r) => r.score >= (query.minScore ?? 0))
       .sort((a, b) => b.rank - a.rank);

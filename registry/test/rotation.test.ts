@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { makeRotation, signRequest } from "@plexus/anp";
 import { ErrorCode } from "@plexus/core";
-import { generateKeyPair } from "@plexus/identity";
+import { generateKeyPair, issueCapabilityCredential } from "@plexus/identity";
 import type { Agent, Delivery } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
 import { card, freshMesh, meshKit } from "./fixtures.js";
@@ -28,6 +28,9 @@ describe("agent key rotation", () => {
     await a.rate({ ratee: b.did, conversation: "ab-0", score: 0.9, factor: "quality" });
     await c.rate({ ratee: b.did, conversation: "cb", score: 0.8, factor: "honesty" });
     await b.rate({ ratee: c.did, conversation: "bc", score: 0.7, factor: "quality" });
+    const issuer = generateKeyPair();
+    const { jwt } = await issueCapabilityCredential(issuer, { subject: b.did, capabilities: ["translate"], ttlMs: 3_600_000 });
+    await a.registry.attest(bKey, jwt);
     const before = (await a.registry.reputation(b.did)).result;
     const cBefore = (await a.registry.reputation(c.did)).result;
     expect(before.factors.quality.evidence).toBeGreaterThan(0);
@@ -52,6 +55,10 @@ describe("agent key rotation", () => {
     expect(view).toMatchObject({ name: "b", previousDids: [bKey.did] });
     const found = (await a.registry.discover({ capability: "translate" })).result.map((r) => r.did);
     expect(found).toEqual([newKey.did]);
+    // The capability credential issued to the old DID still counts for the agent, now under its new key.
+    const verified = (await a.registry.discover({ capability: "translate", verifiedOnly: true })).result;
+    expect(verified.map((r) => r.did)).toEqual([newKey.did]);
+    expect(verified[0]?.claims.find((c) => c.name === "translate")?.attestedBy.map((x) => x.issuer)).toEqual([issuer.did]);
     // The old key is spent: it cannot update, rejoin or rotate again.
     await expect(a.registry.join(bKey, card("b-again"))).rejects.toMatchObject({ details: { reason: "rotated" } });
     await expect(a.registry.rotate(bKey, generateKeyPair())).rejects.toMatchObject({ details: { reason: "rotated" } });

@@ -1,5 +1,12 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, jwtAuthenticator, type Authenticator, type NatsConnection } from "@nats-io/transport-node";
 import { Defaults, ErrorCode, PlexusError } from "@plexus/core";
+
+/**
+ * How to authenticate to a server in operator mode: a .creds file's content (service and bootstrap users), or a
+ * user JWT source and the user's nkey seed. `jwt` is called on every (re)connect, so a renewed JWT takes effect at the
+ * next reconnect.
+ */
+export type BusCredentials = { creds: Uint8Array | string } | { jwt: () => string; seed: Uint8Array };
 
 export interface BusConnectOptions {
   /** One URL or several, comma-separated or as an array. */
@@ -8,6 +15,18 @@ export interface BusConnectOptions {
   name?: string;
   /** How long to keep trying the first connection (ms). Reconnection after that never gives up. */
   connectTimeoutMs?: number;
+  /** Credentials for a server in operator mode; none for an open server. */
+  credentials?: BusCredentials;
+  /** Prefix of the connection's reply inboxes (default `_INBOX`); an agent's permissions allow only its own. */
+  inboxPrefix?: string;
+}
+
+function authenticator(credentials: BusCredentials): Authenticator {
+  if ("creds" in credentials) {
+    const creds = typeof credentials.creds === "string" ? new TextEncoder().encode(credentials.creds) : credentials.creds;
+    return credsAuthenticator(creds);
+  }
+  return jwtAuthenticator(credentials.jwt, credentials.seed);
 }
 
 function serverList(servers: string | string[] | undefined): string[] {
@@ -32,6 +51,8 @@ export async function connectBus(options: BusConnectOptions = {}): Promise<NatsC
       pingInterval: 10_000,
       // No async stack traces on every request: they cost ~20 µs per JetStream publish.
       noAsyncTraces: true,
+      ...(options.credentials ? { authenticator: authenticator(options.credentials) } : {}),
+      ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     });
   } catch (err) {
     throw new PlexusError(ErrorCode.NatsUnavailable, `cannot reach NATS at ${servers.join(", ")}: ${(err as Error).message}`, {

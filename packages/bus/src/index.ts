@@ -1,8 +1,36 @@
 export { connectBus } from "./connection.js";
-export type { BusConnectOptions } from "./connection.js";
+export type { BusConnectOptions, BusCredentials } from "./connection.js";
 export { ensureMeshStream, meshStreamConfig, historyStreamSettings } from "./mesh-stream.js";
 export type { MeshStreamOptions } from "./mesh-stream.js";
 export { publishDurably } from "./durable-publish.js";
 export type { DurablePublishOptions } from "./durable-publish.js";
 export { findNatsServer, compareVersions, launchNatsServer } from "./launcher/index.js";
 export type { NatsServerProcess, LaunchOptions } from "./launcher/index.js";
+export { userSeedOf, userKeyPairOf, userPublicKeyOf, userPublicKeyOfDid } from "./auth/nkey-codec.js";
+export {
+  agentPermissions,
+  bootstrapPermissions,
+  readableFilters,
+  deniedApi,
+  agentInboxPrefix,
+  BOOTSTRAP_INBOX_PREFIX,
+  BOOTSTRAP_OPS,
+} from "./auth/permissions.js";
+export type { SubjectPermissions } from "./auth/permissions.js";
+export {
+  AuthFile,
+  MESH_ACCOUNT_LIMITS,
+  ensureOperator,
+  ensureMeshAuth,
+  loadMeshAuth,
+  hasMeshAuth,
+  readBootstrapCreds,
+  readServiceCreds,
+  writeAuthFile,
+} from "./auth/auth-folder.js";
+export type { MeshAuth } from "./auth/auth-folder.js";
+export { operatorModeConfig } from "./auth/server-config.js";
+export { issueAgentUser, userClaims, DEFAULT_USER_TTL_MS } from "./auth/user-jwt.js";
+export type { NatsUserGrant, IssueUserOptions } from "./auth/user-jwt.js";
+export { revokeUser, unrevokeUser, revokedUsers, pushMeshAccount, REVOKED_UNTIL_UNREVOKED } from "./auth/revocation.js";
+export type { AccountUpdateOptions } from "./auth/revocation.js";

@@ -2,6 +2,7 @@
  * Flag parsing shared by every command (node:util parseArgs, strict): the common flags --nats, --mesh, --keys,
  * --json, --help, their environment defaults, and small validators that turn bad input into usage errors (exit 2).
  */
+import { dirname, join, resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { assertMeshId, Defaults } from "@plexus/core";
 import { defaultKeysDir } from "@plexus/identity";
@@ -20,6 +21,8 @@ export interface CommonOptions {
   keys: string;
   /** Whether --keys (or $PLEXUS_KEYS) moved the key folder: hints then repeat it. */
   keysGiven: boolean;
+  /** NATS auth folder (operator mode). --nats-auth, $PLEXUS_NATS_AUTH, "nats" next to the key folder; undefined: off. */
+  natsAuth: string | undefined;
   json: boolean;
 }
 
@@ -27,6 +30,7 @@ export const COMMON_OPTIONS = {
   nats: { type: "string" },
   mesh: { type: "string" },
   keys: { type: "string" },
+  "nats-auth": { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies OptionsConfig;
@@ -35,6 +39,10 @@ export const COMMON_HELP = `Common options:
   --nats URL     NATS server URL(s), comma-separated (env PLEXUS_NATS_URL, default ${Defaults.natsUrl})
   --mesh ID      mesh id (env PLEXUS_MESH, default "${Defaults.mesh}")
   --keys DIR     key folder (env PLEXUS_KEYS, default ~/.plexus/keys)
+  --nats-auth DIR|off
+                 NATS auth folder of a server in operator mode (env PLEXUS_NATS_AUTH, default "nats" next to the
+                 key folder, ~/.plexus/nats): agents get their own NATS user through it, operator commands use the
+                 mesh's service user; without the mesh's files there, or with off, connections carry no credentials
   --json         machine-readable output: one JSON document per line on stdout
   -h, --help     show this help`;
 
@@ -89,11 +97,14 @@ export function parseCommandArgs(def: CommandDef, argv: string[]): Parsed {
     throw new UsageError((err as Error).message, def.name);
   }
   const keysFlag = stringOption(values, "keys", def.name);
+  const keys = keysFlag ?? defaultKeysDir();
+  const natsAuth = stringOption(values, "nats-auth", def.name) ?? env("PLEXUS_NATS_AUTH") ?? join(dirname(resolve(keys)), "nats");
   const common: CommonOptions = {
     nats: stringOption(values, "nats", def.name) ?? env("PLEXUS_NATS_URL") ?? Defaults.natsUrl,
     mesh,
-    keys: keysFlag ?? defaultKeysDir(),
+    keys,
     keysGiven: keysFlag !== undefined || env("PLEXUS_KEYS") !== undefined,
+    natsAuth: natsAuth === "off" ? undefined : resolve(natsAuth),
     json: values["json"] === true,
   };
   return { help: false, common, values, positionals };

@@ -4,6 +4,7 @@ import { KEY_NAME_PATTERN, resolveAgentRef } from "@plexus/identity";
 import type { CommonOptions } from "./common-options.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
 import type { Output } from "./output.js";
+import { agentNatsAuth } from "./nats-auth.js";
 
 export function keyStore(common: CommonOptions): KeyStore {
   return new KeyStore(common.keys);
@@ -52,10 +53,12 @@ export async function resolveRecipient(common: CommonOptions, ref: string, comma
 
 /** Connects an agent; errors with no caller (a receipt that could not be stored, say) become warnings. */
 export async function connectAgent(common: CommonOptions, key: KeyPair, out: Output): Promise<Agent> {
+  const natsAuth = await agentNatsAuth(common);
   return Agent.connect({
     key,
     nats: common.nats,
     mesh: common.mesh,
+    ...(natsAuth ? { natsAuth } : {}),
     onError: (err) => out.warn(oneLine(err)),
   });
 }

@@ -26,6 +26,26 @@ export const ErrorCode = {
   AgentNotFound: "AGENT_NOT_FOUND",
   RegistryUnavailable: "REGISTRY_UNAVAILABLE",
   NotReady: "NOT_READY",
+  /** Shamir custody (@plexus/custody): k < 2, k > n or n > 255. */
+  SplitInvalid: "SPLIT_INVALID",
+  /** A key share that is unparsable or whose integrity tag does not match (a flipped bit, an edit). */
+  ShareInvalid: "SHARE_INVALID",
+  /** Two shares with the same index or the same bytes (or one custodian giving two). */
+  ShareDuplicate: "SHARE_DUPLICATE",
+  /** Shares of different splits (another split of the same key, or of another key). */
+  ShareSplitMismatch: "SHARE_SPLIT_MISMATCH",
+  /** Fewer shares than the split's threshold. */
+  SharesInsufficient: "SHARES_INSUFFICIENT",
+  /** The combined secret is not the committed key (or a share names another key than expected): refused. */
+  ShareCommitmentMismatch: "SHARE_COMMITMENT_MISMATCH",
+  /** A sealed registry node: nothing but status and unseal until k shares restore its key. */
+  Sealed: "SEALED",
+  /** An unseal request not signed by one of the node's custodians. */
+  UnsealUnauthorized: "UNSEAL_UNAUTHORIZED",
+  /** An unseal request whose nonce is unknown, expired or already used (a replay). */
+  UnsealNonceInvalid: "UNSEAL_NONCE_INVALID",
+  /** A verifiable credential that does not verify; `details.reason` says why (CredentialRejection in @plexus/identity). */
+  CredentialInvalid: "CREDENTIAL_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

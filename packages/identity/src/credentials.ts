@@ -1,14 +1,13 @@
-import type { Issuer } from "did-jwt-vc";
-import type { Resolver } from "did-resolver";
-import { ErrorCode, PlexusError } from "@plexus/core";
-import { didKeyId } from "./did-key.js";
-import type { KeyPair } from "./keypair.js";
-
 /**
- * Membership credentials: W3C VC-JWTs (did-jwt-vc, alg EdDSA, `kid` header naming the issuer's verification
- * method) that a registry issues to an agent it admitted. Signed with the registry's KeyPair directly, so the
- * seed never leaves it.
+ * Membership credentials: W3C VC-JWTs that a registry issues to an agent it admitted (type
+ * PlexusMembershipCredential, credentialSubject {id, mesh, name}). Issued and verified like every Plexus
+ * credential (vc-issue.ts, vc-verify.ts).
  */
+import type { KeyPair } from "./keypair.js";
+import { CredentialRejection, credentialError } from "./vc-errors.js";
+import { signVcJwt } from "./vc-issue.js";
+import { verifyVcJwt, type VerifyVcOptions } from "./vc-verify.js";
+
 export const MEMBERSHIP_CREDENTIAL_TYPE = "PlexusMembershipCredential";
 
 export interface MembershipClaims {
@@ -21,58 +20,30 @@ export interface MembershipClaims {
   expiresAt: number;
 }
 
-function issuerOf(key: KeyPair): Issuer {
-  return { did: key.did, alg: "EdDSA", signer: async (data) => key.signBase64url(typeof data === "string" ? new TextEncoder().encode(data) : data) };
-}
-
-/** did-jwt-vc and the resolvers load on first use: most processes (agents, the CLI) never issue or verify one. */
-const vcLib = () => import("did-jwt-vc");
-
 export async function issueMembershipCredential(registry: KeyPair, claims: MembershipClaims): Promise<string> {
-  const { createVerifiableCredentialJwt } = await vcLib();
-  return createVerifiableCredentialJwt(
-    {
-      sub: claims.subject,
-      jti: claims.id,
-      nbf: Math.floor(claims.issuedAt / 1000),
-      exp: Math.floor(claims.expiresAt / 1000),
-      vc: {
-        "@context": ["https://www.w3.org/2018/credentials/v1"],
-        type: ["VerifiableCredential", MEMBERSHIP_CREDENTIAL_TYPE],
-        credentialSubject: { mesh: claims.mesh, name: claims.name },
-      },
-    },
-    issuerOf(registry),
-    { header: { alg: "EdDSA", kid: `${registry.did}#${didKeyId(registry.did)}` } },
-  );
+  const { jwt } = await signVcJwt(registry, {
+    type: MEMBERSHIP_CREDENTIAL_TYPE,
+    id: claims.id,
+    subject: claims.subject,
+    credentialSubject: { mesh: claims.mesh, name: claims.name },
+    issuedAt: claims.issuedAt,
+    expiresAt: claims.expiresAt,
+  });
+  return jwt;
 }
 
-let resolver: Resolver | undefined;
+/** What verifyMembershipCredential takes besides the issuers (see VerifyVcOptions). */
+export type MembershipVerifyOptions = Omit<VerifyVcOptions, "type" | "issuers"> & { mesh?: string };
 
-/** Verifies a membership credential: signature, issuer among `issuers`, not expired; returns its claims. */
-export async function verifyMembershipCredential(jwt: string, issuers: ReadonlySet<string>): Promise<MembershipClaims> {
-  if (!resolver) {
-    const [{ Resolver: DidResolver }, { getResolver }] = await Promise.all([import("did-resolver"), import("key-did-resolver")]);
-    resolver = new DidResolver(getResolver());
-  }
-  const { verifyCredential } = await vcLib();
-  let verified;
-  try {
-    verified = await verifyCredential(jwt, resolver);
-  } catch (err) {
-    throw new PlexusError(ErrorCode.SignatureInvalid, `membership credential does not verify: ${(err as Error).message}`, { cause: err });
-  }
-  const payload = verified.payload;
-  if (!issuers.has(verified.issuer)) {
-    throw new PlexusError(ErrorCode.SignatureInvalid, `membership credential issued by ${verified.issuer}, not a trusted registry`);
-  }
-  const subject = verified.verifiableCredential.credentialSubject as { id?: string; mesh?: string; name?: string };
-  return {
-    id: String(payload.jti ?? ""),
-    subject: String(payload.sub ?? subject.id ?? ""),
-    mesh: String(subject.mesh ?? ""),
-    name: String(subject.name ?? ""),
-    issuedAt: (payload.nbf ?? 0) * 1000,
-    expiresAt: (payload.exp ?? 0) * 1000,
-  };
+/**
+ * Verifies a membership credential strictly (see verifyVcJwt), issued by one of `issuers` (the registries trusted),
+ * and for `options.mesh` when given; returns its claims. Throws PlexusError CREDENTIAL_INVALID with `details.reason`.
+ */
+export async function verifyMembershipCredential(jwt: string, issuers: ReadonlySet<string>, options: MembershipVerifyOptions = {}): Promise<MembershipClaims> {
+  const { mesh: expectedMesh, ...rest } = options;
+  const v = await verifyVcJwt(jwt, { ...rest, type: MEMBERSHIP_CREDENTIAL_TYPE, issuers });
+  const { mesh, name } = v.credentialSubject;
+  if (typeof mesh !== "string" || typeof name !== "string") throw credentialError(CredentialRejection.Malformed, "a membership credential names a mesh and a name");
+  if (expectedMesh !== undefined && mesh !== expectedMesh) throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${mesh}", not "${expectedMesh}"`);
+  return { id: v.id, subject: v.subject, mesh, name, issuedAt: v.issuedAt, expiresAt: v.expiresAt };
 }

@@ -43,4 +43,24 @@ export { CryptoPool, sharedCryptoPool } from "./crypto-pool.js";
 export type { PoolSigner } from "./crypto-pool.js";
 export { ed25519Backend } from "./sodium.js";
 export { MEMBERSHIP_CREDENTIAL_TYPE, issueMembershipCredential, verifyMembershipCredential } from "./credentials.js";
-export type { MembershipClaims } from "./credentials.js";
+export type { MembershipClaims, MembershipVerifyOptions } from "./credentials.js";
+export {
+  CAPABILITY_CREDENTIAL_TYPE,
+  CAPABILITY_NAME_PATTERN,
+  MAX_CREDENTIAL_CAPABILITIES,
+  issueCapabilityCredential,
+  verifyCapabilityCredential,
+} from "./capability-credential.js";
+export type { CapabilityClaims, IssueCapabilityOptions, CapabilityVerifyOptions } from "./capability-credential.js";
+export { verifyPlexusCredential } from "./credentials-any.js";
+export type { AnyCredential } from "./credentials-any.js";
+export { CredentialRejection, credentialError, credentialRejectionOf } from "./vc-errors.js";
+export { VC_CONTEXT_V1, VC_BASE_TYPE, DEFAULT_VC_SKEW_MS, verifyVcJwt } from "./vc-verify.js";
+export type { VerifyVcOptions, VerifiedVc } from "./vc-verify.js";
+export { signVcJwt, newCredentialId, didKeyVerificationMethod } from "./vc-issue.js";
+export type { VcJwtFields } from "./vc-issue.js";
+export { MAX_VC_JWT_LENGTH, decodeJwt, peekJwtPayload } from "./vc-jwt.js";
+export type { DecodedJwt, JwtHeader, JwtPayload, VcClaim } from "./vc-jwt.js";
+export { didKeyResolver } from "./vc-resolver.js";
+export type { Resolvable } from "./vc-resolver.js";
+export { sealTo, openSealed } from "./sealed-box.js";

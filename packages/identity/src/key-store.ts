@@ -67,6 +67,13 @@ export class KeyStore {
 
   /** Creates and stores a new random key. Throws KEY_EXISTS if `name` is taken. */
   async create(name: string): Promise<KeyPair> {
+    const keyPair = generateKeyPair();
+    await this.add(name, keyPair);
+    return keyPair;
+  }
+
+  /** Stores a given key (one restored from Shamir shares, say) under `name`. Throws KEY_EXISTS if `name` is taken. */
+  async add(name: string, keyPair: KeyPair): Promise<void> {
     const file = this.pathOf(name);
     const created = await mkdir(this.dir, { recursive: true, mode: 0o700 });
     if (created !== undefined) {
@@ -74,7 +81,6 @@ export class KeyStore {
       await chmod(this.dir, 0o700);
     }
 
-    const keyPair = generateKeyPair();
     const seed = keyPair.exportSeed();
     const content: KeyFile = {
       version: KEY_FILE_VERSION,
@@ -107,7 +113,6 @@ export class KeyStore {
       throw err;
     }
     await handle.close();
-    return keyPair;
   }
 
   /**

@@ -8,9 +8,11 @@ import {
   ReaderStats,
   StreamTap,
   Subscription,
+  consumerNameKey,
   inboxConsumer,
   listRecords,
   topicConsumer,
+  type ConsumerOwner,
   type Delivery,
   type DurableSpec,
   type Handler,
@@ -20,7 +22,7 @@ import {
   type ReaderCounts,
 } from "@plexus/acp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
-import type { AgentCard, AnswerOf, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient } from "./registry-types.js";
+import type { AgentCard, AnswerOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient, RevokeResult } from "./registry-types.js";
 import { Membership, type JoinOptions } from "./membership.js";
 import {
   agentToken,
@@ -36,6 +38,7 @@ import {
   type RejectionRecord,
 } from "@plexus/core";
 import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } from "./options.js";
+import { NatsSession } from "./nats-session.js";
 import { ReplyWaiter } from "./reply-waiter.js";
 import { A2AOutbound } from "./a2a.js";
 
@@ -87,6 +90,9 @@ export class Agent implements AsyncDisposable {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #subjects: MeshSubjects;
+  readonly #session: NatsSession | undefined;
+  /** Names this agent's durable consumers (secret: see @plexus/acp consumers.ts). */
+  readonly #owner: ConsumerOwner;
   readonly #stats = new ReaderStats();
   readonly #reader: Reader;
   readonly #outbox: Outbox;
@@ -100,33 +106,52 @@ export class Agent implements AsyncDisposable {
   #membership: Membership | undefined;
   #a2a: A2AOutbound | undefined;
 
-  private constructor(o: ResolvedAgentOptions, nc: NatsConnection, owns: boolean, jsm: JetStreamManager) {
+  private constructor(o: ResolvedAgentOptions, nc: NatsConnection, owns: boolean, jsm: JetStreamManager, session: NatsSession | undefined) {
     this.#o = o;
     this.did = o.key.did;
     this.mesh = o.mesh;
     this.#nc = nc;
     this.#ownsConnection = owns;
+    this.#session = session;
+    const seed = o.key.exportSeed();
+    this.#owner = { did: this.did, nameKey: consumerNameKey(seed, o.mesh) };
+    seed.fill(0);
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#subjects = meshSubjects(o.mesh);
     const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
     this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs });
-    this.#outbox = new Outbox({ ...common, jsm, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
+    this.#outbox = new Outbox({ ...common, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
     this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError });
   }
 
-  /** Connects to NATS, makes sure the mesh's stream exists, and returns the agent. */
+  /**
+   * Connects to NATS, makes sure the mesh's stream exists, and returns the agent. With `natsAuth` (a server in
+   * operator mode) the agent gets its own user JWT from the registry first and connects with it (see NatsSession);
+   * the mesh's stream must then exist already (the registry node creates it).
+   */
   static async connect(options: AgentOptions): Promise<Agent> {
     const o = resolveAgentOptions(options);
     const given = typeof o.nats === "object" && o.nats !== null && !Array.isArray(o.nats) ? (o.nats as NatsConnection) : undefined;
-    const nc = given ?? (await connectBus({ servers: o.nats as string | string[] | undefined, name: `plexus-agent ${o.key.did}` }));
+    const servers = o.nats as string | string[] | undefined;
+    const session =
+      given || !o.natsAuth ? undefined : await NatsSession.open({ servers, mesh: o.mesh, key: o.key, auth: o.natsAuth, ...(o.onError ? { onError: o.onError } : {}) });
+    const nc = given ?? session?.nc ?? (await connectBus({ servers, name: `plexus-agent ${o.key.did}` }));
     try {
-      await ensureMeshStream(nc, o.mesh);
-      return new Agent(o, nc, given === undefined, await jetstreamManager(nc));
+      const jsm = await jetstreamManager(nc);
+      if (session) await requireMeshStream(jsm, o.mesh);
+      else await ensureMeshStream(nc, o.mesh);
+      return new Agent(o, nc, given === undefined, jsm, session);
     } catch (err) {
-      if (!given) await nc.close();
+      if (session) await session.close();
+      else if (!given) await nc.close();
       throw err;
     }
+  }
+
+  /** In operator mode: the agent's NATS session (its user JWT, renewals). */
+  get natsSession(): NatsSession | undefined {
+    return this.#session;
   }
 
   /** Sends a direct message to `to`'s durable inbox. Resolves once JetStream stored it (and, if asked, once a receipt came). */
@@ -167,12 +192,12 @@ export class Agent implements AsyncDisposable {
 
   /** Handles this agent's inbox, including what arrived while it was away. */
   listen(handler: Handler, options: ListenOptions = {}): Promise<Subscription> {
-    return this.#subscribe(inboxConsumer(this.#subjects, this.did, { ackWaitMs: this.#o.ackWaitMs }), handler, options, true);
+    return this.#subscribe(inboxConsumer(this.#subjects, this.#owner, { ackWaitMs: this.#o.ackWaitMs }), handler, options, true);
   }
 
   /** A durable topic subscription: it also receives what was published while it was away. */
   subscribe(topic: string, handler: Handler, options: SubscribeOptions = {}): Promise<Subscription> {
-    const spec = topicConsumer(this.#subjects, this.did, topic, options.group, { ackWaitMs: this.#o.ackWaitMs });
+    const spec = topicConsumer(this.#subjects, this.#owner, topic, options.group, { ackWaitMs: this.#o.ackWaitMs });
     return this.#subscribe(spec, handler, options, false);
   }
 
@@ -255,6 +280,20 @@ export class Agent implements AsyncDisposable {
     return this.registry.rate(this.#o.key, rating);
   }
 
+  /**
+   * Presents a capability credential (a VC-JWT about this agent, or one this agent issued) to the registry, which
+   * verifies it and records the attestation: discovery then shows those capabilities as attested by its issuer.
+   * Refused (REQUEST_REFUSED, reason credential_invalid) when it does not verify.
+   */
+  presentCredential(jwt: string): Promise<AttestResult> {
+    return this.registry.attest(this.#o.key, jwt);
+  }
+
+  /** Revokes a credential this agent issued (by its id, urn:uuid:…); it stops counting at once. */
+  revokeCredential(credentialId: string, reason?: string): Promise<RevokeResult> {
+    return this.registry.revoke(this.#o.key, credentialId, reason);
+  }
+
   stats(): ReaderCounts {
     return this.#stats.snapshot();
   }
@@ -269,7 +308,8 @@ export class Agent implements AsyncDisposable {
     const taps = [this.#receiptTap, this.#replyTap].filter((t) => t !== undefined);
     await Promise.all(taps.map(async (t) => (await t.catch(() => undefined))?.stop()));
     this.#replies.cancelAll(new PlexusError(ErrorCode.Closed, "the agent was closed"));
-    if (this.#ownsConnection) await this.#nc.close();
+    if (this.#session) await this.#session.close();
+    else if (this.#ownsConnection) await this.#nc.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -319,5 +359,16 @@ export class Agent implements AsyncDisposable {
 
   #open(): void {
     if (this.#closed) throw new PlexusError(ErrorCode.Closed, "the agent was closed");
+  }
+}
+
+/** The mesh's stream must exist (agents in operator mode may not create it). */
+async function requireMeshStream(jsm: JetStreamManager, mesh: string): Promise<void> {
+  const stream = meshSubjects(mesh).stream;
+  try {
+    await jsm.streams.info(stream);
+  } catch (err) {
+    if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
+    throw new PlexusError(ErrorCode.MeshNotFound, `no mesh "${mesh}" on this NATS (stream ${stream} does not exist): a registry node creates it (plexus up)`, { cause: err });
   }
 }

@@ -1,11 +1,13 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { listRecords, type Listed } from "@plexus/acp";
-import { connectBus } from "@plexus/bus";
+import { connectBus, type BusCredentials } from "@plexus/bus";
 import { Defaults, ErrorCode, meshSubjects, PlexusError, type DeadLetterRecord, type RejectionRecord } from "@plexus/core";
 
 export interface OpsOptions {
   nats?: string | string[] | NatsConnection;
+  /** A server in operator mode: the mesh's service user (these views read every agent's records). */
+  credentials?: BusCredentials | undefined;
   mesh?: string;
   /** The newest N records (default 100). */
   limit?: number;
@@ -26,7 +28,8 @@ export function listDeadLetters(options: OpsOptions = {}): Promise<Listed<DeadLe
 async function withMesh<T>(options: OpsOptions, read: (nc: NatsConnection, mesh: string) => Promise<T>): Promise<T> {
   const mesh = options.mesh ?? Defaults.mesh;
   const given = typeof options.nats === "object" && !Array.isArray(options.nats) ? options.nats : undefined;
-  const nc = given ?? (await connectBus({ servers: options.nats as string | string[] | undefined, name: "plexus-ops" }));
+  const credentials = options.credentials ? { credentials: options.credentials } : {};
+  const nc = given ?? (await connectBus({ servers: options.nats as string | string[] | undefined, name: "plexus-ops", ...credentials }));
   try {
     const jsm = await jetstreamManager(nc);
     const stream = meshSubjects(mesh).stream;

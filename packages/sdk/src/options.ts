@@ -1,12 +1,18 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Defaults } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
+import type { AgentNatsAuth } from "./nats-session.js";
 
 export interface AgentOptions {
   /** The agent's identity. */
   key: KeyPair;
   /** NATS server URL(s), or a connection the caller owns (it is not closed by `agent.close()`). */
   nats?: string | string[] | NatsConnection;
+  /**
+   * A NATS server in operator mode: the mesh's bootstrap credentials (or the auth folder holding them). The agent
+   * then gets its own short-lived user JWT from the registry and renews it. Ignored when `nats` is a connection.
+   */
+  natsAuth?: AgentNatsAuth;
   mesh?: string;
   /** Largest envelope this agent sends or accepts (bytes). */
   maxEnvelopeBytes?: number;
@@ -26,13 +32,14 @@ export interface AgentOptions {
   onError?: (err: unknown) => void;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, "nats" | "onError">> & Pick<AgentOptions, "nats" | "onError">;
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, "nats" | "natsAuth" | "onError">> & Pick<AgentOptions, "nats" | "natsAuth" | "onError">;
 
 /** Fills in defaults without touching the caller's object. */
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
   return {
     key: options.key,
     nats: options.nats,
+    natsAuth: options.natsAuth,
     mesh: options.mesh ?? Defaults.mesh,
     maxEnvelopeBytes: options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes,
     maxAttempts: options.maxAttempts ?? Defaults.maxAttempts,

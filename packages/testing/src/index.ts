@@ -3,3 +3,4 @@ export type { TestServer, TestServerOptions } from "./server.js";
 export { useTestServer } from "./vitest.js";
 export type { TestServerHandle } from "./vitest.js";
 export { until } from "./until.js";
+export type { OperatorAuth, AgentKeyLike } from "./operator.js";

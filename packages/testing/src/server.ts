@@ -2,8 +2,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launchNatsServer } from "@plexus/bus";
+import { ensureOperator, launchNatsServer, operatorModeConfig } from "@plexus/bus";
 import type { LaunchOptions, NatsServerProcess } from "@plexus/bus";
+import { operatorAuth, type OperatorAuth } from "./operator.js";
 
 export interface TestServerOptions {
   /** JetStream fsync interval ("always" or a duration like "2m"); server default when omitted. */
@@ -11,11 +12,15 @@ export interface TestServerOptions {
   maxPayload?: number;
   /** Echo server output to stderr and enable its debug log. */
   debug?: boolean;
+  /** Operator mode (NATS decentralized auth): a temporary auth folder; see `TestServer.auth`. */
+  operator?: boolean;
 }
 
 export interface TestServer extends NatsServerProcess {
   /** Temp folder holding the store (removed by cleanup()). */
   readonly tempDir: string;
+  /** Operator-mode helpers (service and agent users); throws when the server was not started with `operator: true`. */
+  readonly auth: OperatorAuth;
   /** Stops the server and removes the temp folder; safe to call more than once. */
   cleanup(): Promise<void>;
 }
@@ -23,14 +28,17 @@ export interface TestServer extends NatsServerProcess {
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const tempDir = await mkdtemp(join(tmpdir(), "plexus-nst-"));
   try {
+    const authDir = join(tempDir, "auth");
+    if (opts.operator) await ensureOperator(authDir);
     const server = await launchNatsServer({
       storeDir: join(tempDir, "jetstream"),
       port: -1,
       ...(opts.syncInterval !== undefined ? { syncInterval: opts.syncInterval } : {}),
       ...(opts.maxPayload !== undefined ? { maxPayload: opts.maxPayload } : {}),
       ...(opts.debug ? { debug: true } : {}),
+      ...(opts.operator ? { extraConfig: await operatorModeConfig(authDir, join(tempDir, "resolver")) } : {}),
     });
-    return new TestServerImpl(server, tempDir);
+    return new TestServerImpl(server, tempDir, opts.operator ? operatorAuth(authDir, () => server.url) : undefined);
   } catch (err) {
     await rm(tempDir, { recursive: true, force: true });
     throw err;
@@ -40,11 +48,18 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
 class TestServerImpl implements TestServer {
   readonly #server: NatsServerProcess;
   readonly tempDir: string;
+  readonly #auth: OperatorAuth | undefined;
   #cleanup: Promise<void> | undefined;
 
-  constructor(server: NatsServerProcess, tempDir: string) {
+  constructor(server: NatsServerProcess, tempDir: string, auth: OperatorAuth | undefined) {
     this.#server = server;
     this.tempDir = tempDir;
+    this.#auth = auth;
+  }
+
+  get auth(): OperatorAuth {
+    if (!this.#auth) throw new Error("this test server runs without auth: start it with { operator: true }");
+    return this.#auth;
   }
 
   get url(): string {

@@ -3,7 +3,7 @@
  * opting in with `a2a.expose: true` as an A2A agent over HTTP, mapping A2A tasks onto ACP conversations.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { connectBus } from "@plexus/bus";
+import { connectBus, type BusCredentials } from "@plexus/bus";
 import { Defaults } from "@plexus/core";
 import { listen, type HttpServer, type Listen } from "@plexus/http";
 import type { KeyPair } from "@plexus/identity";
@@ -19,6 +19,8 @@ export const DEFAULT_GATEWAY_HTTP: Listen = { host: "127.0.0.1", port: 7430 };
 export interface GatewayOptions {
   /** NATS server URL(s), or a connection the caller owns (not closed by stop()). */
   nats: string | string[] | NatsConnection;
+  /** Credentials for a NATS server in operator mode (the mesh's service user); unused with a given connection. */
+  credentials?: BusCredentials;
   mesh?: string;
   /** The gateway's own identity. */
   key: KeyPair;
@@ -54,7 +56,8 @@ export async function startGateway(options: GatewayOptions): Promise<A2AGateway>
   const mesh = options.mesh ?? Defaults.mesh;
   const onError = options.onError ?? (() => undefined);
   const given = typeof options.nats === "object" && !Array.isArray(options.nats) ? options.nats : undefined;
-  const nc = given ?? (await connectBus({ servers: options.nats as string | string[], name: `plexus-a2a-gateway ${options.key.did}` }));
+  const credentials = options.credentials ? { credentials: options.credentials } : {};
+  const nc = given ?? (await connectBus({ servers: options.nats as string | string[], name: `plexus-a2a-gateway ${options.key.did}`, ...credentials }));
   let link: MeshLink | undefined;
   try {
     const store = options.taskStore ?? (await KvTaskStore.open({ nc, mesh, gateway: options.key.did, retentionMs: options.taskRetentionMs ?? 30 * DAY_MS }));

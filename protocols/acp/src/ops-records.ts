@@ -42,7 +42,7 @@ export async function listRecords<T>(nc: NatsConnection, subjects: MeshSubjects,
   const records: (T & { position: number })[] = [];
   if (total === 0) return { records, total };
   const limit = options.limit ?? 100;
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: [filter], deliver_policy: DeliverPolicy.All });
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {

@@ -1,4 +1,4 @@
-import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
 import {
@@ -19,7 +19,6 @@ import { channelKey } from "./channel.js";
 export interface OutboxOptions {
   nc: NatsConnection;
   js: JetStreamClient;
-  jsm: JetStreamManager;
   subjects: MeshSubjects;
   key: KeyPair;
   maxEnvelopeBytes?: number;
@@ -127,10 +126,21 @@ export class Outbox {
     return head;
   }
 
+  /**
+   * The channel's last stored envelope, read with an ordered consumer on its subject (last per subject) rather than
+   * a direct message get: an agent's NATS permissions allow consumers on what it sent, never reading any message by
+   * position.
+   */
   async #recoverHead(subject: string): Promise<ChainHead> {
-    const last = await this.#o.jsm.streams.getMessage(this.#o.subjects.stream, { last_by_subj: subject });
-    if (!last) return { seq: 0, prev: undefined };
-    const envelope = JSON.parse(new TextDecoder().decode(last.data)) as Envelope;
-    return { seq: envelope.seq, prev: envelopeHash(envelope) };
+    const consumer = await this.#o.js.consumers.get(this.#o.subjects.stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.LastPerSubject });
+    try {
+      if ((await consumer.info(true)).num_pending === 0) return { seq: 0, prev: undefined };
+      const last = await consumer.next({ expires: 5_000 });
+      if (!last) throw new PlexusError(ErrorCode.Timeout, `could not read the last envelope sent on ${subject}`);
+      const envelope = JSON.parse(new TextDecoder().decode(last.data)) as Envelope;
+      return { seq: envelope.seq, prev: envelopeHash(envelope) };
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
   }
 }

@@ -29,7 +29,8 @@ export class StreamTap {
   async start(): Promise<this> {
     const info = await this.#o.jsm.streams.info(this.#o.subjects.stream);
     const consumer = await this.#o.js.consumers.get(this.#o.subjects.stream, {
-      filter_subjects: [this.#o.filter],
+      // One filter, as a string: the create request then names it in its subject, where permissions can pin it.
+      filter_subjects: this.#o.filter,
       opt_start_seq: info.state.last_seq + 1,
     });
     this.#messages = await consumer.consume({ max_messages: 512 });

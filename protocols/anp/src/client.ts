@@ -1,11 +1,12 @@
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsUserGrant } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
 import { signRequest, type Rating, type RequestBodies, type RequestOp } from "./request.js";
 import { makeRotation } from "./rotation.js";
 import { RegistryOp, unwrapReply } from "./service-wire.js";
-import type { AgentView, AsOf, DiscoverQuery, DiscoverResult, JoinResult, Reputation } from "./views.js";
+import type { AgentView, AsOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Reputation, RevokeResult } from "./views.js";
 
 /** Agents per request when listing (a page of full agent views stays well under NATS's 1 MB payload limit). */
 export const AGENTS_PAGE_SIZE = 200;
@@ -73,6 +74,21 @@ export class RegistryClient {
 
   rate(key: KeyPair, rating: Rating): Promise<{ seq: number }> {
     return this.#signed("rate", key, rating);
+  }
+
+  /** A NATS user JWT bound to the key, with the agent's permissions (registries in operator mode only). */
+  natsUser(key: KeyPair): Promise<NatsUserGrant> {
+    return this.#signed("connect", key, {});
+  }
+
+  /** Presents a capability credential (VC-JWT); `key` must be its subject or its issuer. */
+  attest(key: KeyPair, credential: string): Promise<AttestResult> {
+    return this.#signed("attest", key, { credential });
+  }
+
+  /** Revokes a credential `key` issued (or, with the registry's key, any credential). */
+  revoke(key: KeyPair, credentialId: string, reason?: string): Promise<RevokeResult> {
+    return this.#signed("revoke", key, { credentialId, ...(reason !== undefined ? { reason } : {}) });
   }
 
   /** Operator kill switch: cuts `agent` off (needs an operator key of the registry). */

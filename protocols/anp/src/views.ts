@@ -28,9 +28,28 @@ export interface Reputation {
 }
 
 export interface CredentialStatus {
-  status: "valid" | "expired";
+  /** revoked: the registry revoked the membership credential (the agent is off discovery until it joins again). */
+  status: "valid" | "expired" | "revoked";
   id: string;
   expiresAt: number;
+}
+
+/** A live capability credential (VC-JWT) by `issuer` that attests a capability of the agent. */
+export interface CapabilityAttestation {
+  issuer: string;
+  credentialId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * One capability of an agent's card and who vouches for it: `attested` false means self-declared only (the card
+ * says so); true means at least one live (unexpired, unrevoked) capability credential attests it, by `attestedBy`.
+ */
+export interface CapabilityClaim {
+  name: string;
+  attested: boolean;
+  attestedBy: CapabilityAttestation[];
 }
 
 export interface AgentView {
@@ -47,6 +66,8 @@ export interface AgentView {
   lastHeartbeat: number | null;
   joinedAt: number;
   credential: CredentialStatus;
+  /** The card's capabilities, each self-declared or attested (and by whom). */
+  claims: CapabilityClaim[];
   /** Set while an operator has the agent suspended (kill switch). */
   suspended?: { by: string; at: number; reason: string };
   /** The DIDs this agent had before its key rotations, oldest first. */
@@ -60,6 +81,13 @@ export interface DiscoverQuery {
   minScore?: number;
   includeOffline?: boolean;
   limit?: number;
+  /**
+   * Only agents whose matched capability (`capability`, else any of theirs) is attested by a live capability
+   * credential; with `issuer`, attested by that DID.
+   */
+  verifiedOnly?: boolean;
+  /** The attester required (implies verifiedOnly). */
+  issuer?: string;
 }
 
 export interface DiscoverResult {
@@ -79,12 +107,34 @@ export interface DiscoverResult {
   liveness: Liveness;
   lastHeartbeat: number | null;
   credential: CredentialStatus;
+  /** The card's capabilities, each self-declared or attested (and by whom). */
+  claims: CapabilityClaim[];
 }
 
 /** The log position and clock a query answer was computed at; equal asOf, equal answers. */
 export interface AsOf {
   seq: number;
   at: number;
+}
+
+/** What the registry answers to an accepted `attest` request: the verified claims and the event's log position. */
+export interface AttestResult {
+  seq: number;
+  id: string;
+  issuer: string;
+  subject: string;
+  capabilities: string[];
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** What the registry answers to a `revoke` request. */
+export interface RevokeResult {
+  seq: number;
+  credentialId: string;
+  issuer: string;
+  /** False when the credential was already revoked (nothing appended; `seq` is the earlier revocation's). */
+  revoked: boolean;
 }
 
 export interface JoinResult {
@@ -96,4 +146,7 @@ export interface JoinResult {
   registry: string;
   heartbeat: { key: string; intervalMs: number; bucket: string };
   seq: number;
+  /** In operator mode: a fresh NATS user JWT bound to the agent's key (as the `connect` operation gives). */
+  natsJwt?: string;
+  natsJwtExpiresAt?: number;
 }

@@ -29,6 +29,11 @@ export const discoverInput = {
   min_score: z.number().min(0).max(1).describe("Only agents whose reputation score (0..1, 0.5 = neutral newcomer) is at least this").optional(),
   include_offline: z.boolean().describe("Also list offline and gone agents (default false: only alive and suspect ones)").optional(),
   limit: z.number().int().min(1).max(1000).describe("At most this many results, best first (default: the registry's, 20)").optional(),
+  verified_only: z
+    .boolean()
+    .describe("Only agents whose matched capability (the capability filter, else any of theirs) is attested by a live capability credential from some issuer, not just self-declared (default false)")
+    .optional(),
+  issuer: did("Only capabilities attested by this issuer (implies verified_only)").optional(),
 };
 
 export const getAgentInput = { did: did("The agent to look up") };
@@ -75,6 +80,16 @@ const discovered = z.looseObject({
   factors: factorScores,
   newcomer: z.boolean(),
   liveness: z.enum(LIVENESS_STATES),
+  claims: z
+    .array(
+      z.looseObject({
+        name: z.string(),
+        attested: z.boolean(),
+        attestedBy: z.array(z.looseObject({ issuer: z.string(), credentialId: z.string(), expiresAt: z.number() })),
+      }),
+    )
+    .describe("Each capability: self-declared (attested false) or attested by live capability credentials, and by whom")
+    .optional(),
 });
 
 export const discoverOutput = z.looseObject({ agents: z.array(discovered).describe("Matching agents, best first"), asOf });

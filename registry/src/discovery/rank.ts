@@ -1,5 +1,5 @@
 import { ErrorCode, PlexusError } from "@plexus/core";
-import type { AgentCard, CredentialStatus, DiscoverQuery, DiscoverResult, Liveness } from "@plexus/anp";
+import type { AgentCard, CapabilityClaim, CredentialStatus, DiscoverQuery, DiscoverResult, Liveness } from "@plexus/anp";
 import type { ReputationTable } from "../reputation/index.js";
 import { CardIndex } from "./card-index.js";
 import type { Candidate, CandidateVisitor } from "./card-index.js";
@@ -10,6 +10,8 @@ export interface RankedAgentInfo {
   liveness: Liveness;
   lastHeartbeat: number | null;
   credential: CredentialStatus;
+  /** The card's capabilities with their attestations (default: all self-declared). */
+  claims?: CapabilityClaim[];
 }
 
 /** Returns undefined for an agent that must not be listed (for example one that left). */
@@ -97,7 +99,7 @@ function arrange(est: Entry[], nov: Entry[], limit: number, slots: number): { he
 }
 
 function toResult(e: Entry, exploration: boolean, reputation: ReputationTable): DiscoverResult {
-  const { card, liveness, lastHeartbeat, credential } = e.info;
+  const { card, liveness, lastHeartbeat, credential, claims } = e.info;
   return {
     did: e.did,
     name: card.name,
@@ -113,6 +115,7 @@ function toResult(e: Entry, exploration: boolean, reputation: ReputationTable): 
     liveness,
     lastHeartbeat,
     credential: { ...credential },
+    claims: claims ?? card.capabilities.map((c) => ({ name: c.name, attested: false, attestedBy: [] })),
   };
 }
 

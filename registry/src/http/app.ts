@@ -28,7 +28,7 @@ const STATUS_OF: Partial<Record<string, ErrorStatus>> = {
 };
 
 const PATHS = ["/healthz", "/readyz", "/v1/status", "/v1/agents", "/v1/agents/:did", "/v1/agents/:did/reputation", "/v1/discover"] as const;
-const DISCOVER_PARAMS = ["capability", "q", "tag", "min_score", "limit", "include_offline"] as const;
+const DISCOVER_PARAMS = ["capability", "q", "tag", "min_score", "limit", "include_offline", "verified_only", "verifiedOnly", "issuer"] as const;
 /** W3C DID syntax, loosely: did:<method>:<method-specific id>. */
 const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const MAX_LIMIT = 1000;
@@ -133,6 +133,14 @@ function discoverQuery(p: Record<string, string>): DiscoverQuery {
   if (q !== undefined) query.q = q;
   if (tag !== undefined) query.tag = tag;
   if (includeOffline !== undefined) query.includeOffline = includeOffline;
+  // Attested capabilities only (verifiedOnly is accepted as the same parameter in the NATS query's spelling).
+  const verifiedOnly = booleanParam(p, "verified_only") ?? booleanParam(p, "verifiedOnly");
+  if (verifiedOnly !== undefined) query.verifiedOnly = verifiedOnly;
+  const issuer = p["issuer"];
+  if (issuer !== undefined) {
+    if (!DID_PATTERN.test(issuer)) throw invalid(`issuer must be a DID, got ${JSON.stringify(issuer)}`);
+    query.issuer = issuer;
+  }
   const minScore = p["min_score"];
   if (minScore !== undefined) {
     if (!/^(\d+(\.\d*)?|\.\d+)$/.test(minScore) || Number(minScore) > 1) throw invalid(`min_score must be a number from 0 to 1, got ${JSON.stringify(minScore)}`);

@@ -1,6 +1,7 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_CHALLENGE_TTL_MS } from "@plexus/anp";
 import { ErrorCode, PlexusError, assertMeshId } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
+import type { MeshAuth } from "@plexus/bus";
 import { DEFAULT_PROJECTION_OPTIONS } from "../projection/index.js";
 import { checkThresholds, defaultThresholds, type LivenessThresholds } from "../liveness/thresholds.js";
 
@@ -39,6 +40,13 @@ export interface RegistryNodeOptions {
   /** Snapshot every this many ms while the log moves (default 60 s), and on stop. */
   snapshotIntervalMs?: number;
   log?: (line: string) => void;
+  /**
+   * NATS operator mode: the mesh's auth (loadMeshAuth). The node connects as the mesh's service user, issues agents
+   * their user JWTs (`connect`, and with each join) and revokes them when they are suspended.
+   */
+  natsAuth?: MeshAuth;
+  /** Lifetime of the NATS user JWTs it issues (default 1 h). */
+  natsUserTtlMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -53,6 +61,7 @@ export interface ResolvedOptions {
   refreshMs: number;
   explorationShare: number;
   snapshotIntervalMs: number;
+  natsUserTtlMs: number;
 }
 
 function positive(name: string, v: number | undefined, fallback: number, allowZero = false): number {
@@ -84,5 +93,6 @@ export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
     refreshMs: positive("refreshMs", o.refreshMs, 1_000, true),
     explorationShare: share,
     snapshotIntervalMs: positive("snapshotIntervalMs", o.snapshotIntervalMs, 60_000),
+    natsUserTtlMs: Math.max(1_000, positive("natsUserTtlMs", o.natsUserTtlMs, 3600_000)),
   };
 }

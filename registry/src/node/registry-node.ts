@@ -8,6 +8,8 @@ import { LivenessMonitor } from "../liveness/monitor.js";
 import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
+import { NatsUsers } from "../service/nats-users.js";
+import { CredentialRequests } from "../service/credential-requests.js";
 import type { RegistryStatus } from "../service/queries-api.js";
 import { RegistryQueries } from "../service/queries.js";
 import { Responder } from "../service/responder.js";
@@ -43,6 +45,7 @@ export class RegistryNode {
   #snapshotSeq = 0;
   #snapshotting: Promise<void> | undefined;
   #stopped = false;
+  #natsUsers: NatsUsers | undefined;
 
   private constructor(options: RegistryNodeOptions, resolved: ResolvedOptions, nc: NatsConnection, jsm: JetStreamManager) {
     this.#o = options;
@@ -67,7 +70,8 @@ export class RegistryNode {
 
   static async start(options: RegistryNodeOptions): Promise<RegistryNode> {
     const resolved = resolveOptions(options);
-    const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}` });
+    const credentials = options.natsAuth ? { credentials: { creds: options.natsAuth.serviceCreds } } : {};
+    const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}`, ...credentials });
     let node: RegistryNode | undefined;
     try {
       node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
@@ -79,6 +83,11 @@ export class RegistryNode {
       await nc.close().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Issues and revokes the agents' NATS users (operator mode; `enabled` false without `natsAuth`). */
+  get natsUsers(): NatsUsers | undefined {
+    return this.#natsUsers;
   }
 
   get state(): RegistryState {
@@ -162,6 +171,7 @@ export class RegistryNode {
     });
     await this.#monitor.start(Math.max(50, Math.min(1_000, Math.floor(r.thresholds.suspectAfterMs / 5))));
 
+    let natsUsers!: NatsUsers;
     const admission = new Admission({
       nc: this.#nc,
       js,
@@ -177,9 +187,22 @@ export class RegistryNode {
       credentialTtlMs: r.credentialTtlMs,
       challengeTtlMs: r.challengeTtlMs,
       count: this.#count,
+      ...(o.natsAuth && this.#nc.info?.auth_required === true ? { natsUser: (did: string) => natsUsers.issue(did) } : {}),
     });
-    const identity = new IdentityRequests({ admission, state: () => this.#state, operators: new Set([this.did, ...(o.operators ?? [])]) });
-    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, queries: this.queries, ready: () => this.ready, count: this.#count });
+    // Given auth but an open server (no auth required): there are no NATS users to issue or revoke.
+    const natsAuth = this.#nc.info?.auth_required === true ? o.natsAuth : undefined;
+    natsUsers = new NatsUsers({ admission, mesh: o.mesh, auth: natsAuth, servers: o.nats, ttlMs: r.natsUserTtlMs, count: this.#count });
+    this.#natsUsers = natsUsers;
+    const identity = new IdentityRequests({
+      admission,
+      state: () => this.#state,
+      operators: new Set([this.did, ...(o.operators ?? [])]),
+      // The kill switch: a suspended agent's NATS user is revoked (disconnected at once), a resumed one restored.
+      onSuspended: (did) => natsUsers.revoke(did),
+      onResumed: (did) => natsUsers.unrevoke(did),
+    });
+    const credentials = new CredentialRequests({ admission, state: () => this.#state, mesh: o.mesh, registries: trusted, audience: [this.did] });
+    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, queries: this.queries, ready: () => this.ready, count: this.#count });
     this.#responder.start();
     const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
     if (http) {

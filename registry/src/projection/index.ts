@@ -8,3 +8,5 @@ export { saveSnapshot, loadSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION } from "./s
 export type { StreamIdentity, SnapshotLoad } from "./snapshot.js";
 export { ConversationIndex, MAX_CONVERSATIONS } from "./conversations.js";
 export { PendingRequests, MAX_PENDING_REQUESTS } from "./pending-requests.js";
+export { CredentialBook, credentialKey } from "./credentials.js";
+export type { Attestation, Revocation, MembershipRef, CredentialsSnapshot } from "./credentials.js";

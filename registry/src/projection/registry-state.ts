@@ -3,6 +3,7 @@ import { CardIndex } from "../discovery/index.js";
 import { EvidenceLedger } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
 import { ConversationIndex } from "./conversations.js";
+import { CredentialBook } from "./credentials.js";
 import { IdentityState } from "./identity-state.js";
 import { applyKeyRotated, applyRegistryKeyRotated } from "./rotation.js";
 import { PendingRequests } from "./pending-requests.js";
@@ -40,6 +41,7 @@ export class RegistryState {
   ledger: EvidenceLedger;
   cards = new CardIndex();
   identity = new IdentityState();
+  credentials = new CredentialBook();
   /** Last applied mesh stream sequence and the latest stream time seen (ms). */
   seq = 0;
   clock = 0;
@@ -83,6 +85,10 @@ export class RegistryState {
         return this.#suspended(event as RegistryEvent<"AgentSuspended">, seq);
       case "AgentResumed":
         return this.#resumed(event as RegistryEvent<"AgentResumed">);
+      case "CredentialAttested":
+        return this.#attested(event as RegistryEvent<"CredentialAttested">, seq);
+      case "CredentialRevoked":
+        return this.#revoked(event as RegistryEvent<"CredentialRevoked">, seq);
       case "KeyRotated":
         return applyKeyRotated(this, event as RegistryEvent<"KeyRotated">);
       case "RegistryKeyRotated":
@@ -97,6 +103,7 @@ export class RegistryState {
       return;
     }
     this.nonces.set(nonce, event.at);
+    this.credentials.setMembership(event.agent, { id: credential.id, issuer: event.by });
     for (const [n, at] of this.nonces) {
       if (at >= event.at - NONCE_MEMORY_MS) break;
       this.nonces.delete(n);
@@ -155,6 +162,16 @@ export class RegistryState {
     record.livenessSince = event.at;
     // Heartbeat regularity: each lapse (alive → anything else) counts once against reliability.
     if (from === "alive") this.observe(event.agent, "reliability", undefined, 0, time);
+  }
+
+  #attested(event: RegistryEvent<"CredentialAttested">, seq: number): void {
+    const { id, issuer, capabilities, issuedAt, expiresAt } = event.data;
+    if (!this.credentials.attest({ id, issuer, subject: event.agent, capabilities, issuedAt, expiresAt, seq })) this.count("ignored.attestationOfRevoked");
+  }
+
+  #revoked(event: RegistryEvent<"CredentialRevoked">, seq: number): void {
+    const { credentialId, issuer, revokedBy, reason } = event.data;
+    this.credentials.revoke({ credentialId, issuer, revokedBy, reason, at: event.at, seq });
   }
 
   #suspended(event: RegistryEvent<"AgentSuspended">, seq: number): void {

@@ -24,6 +24,7 @@ export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyR
   state.cards.remove(from);
   if (record.present) state.cards.upsert(to, record.card);
   state.ledger.rename(from, to);
+  state.credentials.moveSubject(from, to);
   state.identity.rotatedTo.set(from, to);
   state.identity.rotatedFrom.set(to, from);
   state.count("rotations");

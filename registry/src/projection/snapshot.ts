@@ -7,13 +7,14 @@ import type { PairSnapshot } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
 import { ConversationIndex, type ConversationSnapshot } from "./conversations.js";
 import { IdentityState, type IdentitySnapshot } from "./identity-state.js";
+import { CredentialBook, type CredentialsSnapshot } from "./credentials.js";
 import { PendingRequests, type PendingRequest } from "./pending-requests.js";
 import { RegistryState, type ProjectionOptions } from "./registry-state.js";
 
 /**
  * Snapshots of the registry state, so that a restart replays only the tail of the log.
  *
- * JSON Lines: a header line, then one line per record — `["identity", IdentitySnapshot]` (first), `["agent", AgentRecord]`, `["nonce", nonce, at]`,
+ * JSON Lines: a header line, then one line per record — `["identity", IdentitySnapshot]` (first), `["credentials", CredentialsSnapshot]`, `["agent", AgentRecord]`, `["nonce", nonce, at]`,
  * `["rating", key]`, `["conversation", id, edges]`, `["pending", request]`, `["evidence", subject, pairs]` — then
  * `["end", records]`. Written line by line, yielding to the event loop between batches, so a large state neither
  * freezes the node for seconds nor needs one string longer than V8 allows; the caller keeps the state still
@@ -21,7 +22,7 @@ import { RegistryState, type ProjectionOptions } from "./registry-state.js";
  * snapshot. A snapshot names the mesh stream it came from (its creation time): one from another stream, from beyond
  * the stream's end, or cut short, is ignored and the node rebuilds from the start.
  */
-export const SNAPSHOT_VERSION = 3;
+export const SNAPSHOT_VERSION = 4;
 export const SNAPSHOT_FILE = "registry-snapshot.jsonl";
 
 interface Header {
@@ -37,6 +38,7 @@ interface Header {
 
 type Line =
   | ["identity", IdentitySnapshot]
+  | ["credentials", CredentialsSnapshot]
   | ["agent", AgentRecord]
   | ["nonce", string, number]
   | ["rating", string]
@@ -77,6 +79,7 @@ export async function saveSnapshot(dir: string, state: RegistryState, id: Stream
     const writer = new LineWriter(out, failed);
     await writer.line(header);
     await writer.record(["identity", state.identity.toJSON()]);
+    await writer.record(["credentials", state.credentials.toJSON()]);
     for (const a of state.agents.values()) await writer.record(["agent", a]);
     for (const [n, at] of state.nonces) await writer.record(["nonce", n, at]);
     for (const r of state.ratings) await writer.record(["rating", r]);
@@ -149,6 +152,9 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
       switch (line[0]) {
         case "identity":
           s.identity = IdentityState.fromJSON(line[1]);
+          break;
+        case "credentials":
+          s.credentials = CredentialBook.fromJSON(line[1]);
           break;
         case "agent":
           s.agents.set(line[1].did, line[1]);

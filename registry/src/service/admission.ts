@@ -38,6 +38,8 @@ export interface AdmissionOptions {
   credentialTtlMs: number;
   challengeTtlMs: number;
   count: (name: string) => void;
+  /** In operator mode: issues the NATS user JWT a join result carries. */
+  natsUser?: (did: string) => Promise<{ jwt: string; expiresAt: number }>;
 }
 
 /**
@@ -78,6 +80,7 @@ export class Admission {
       registry: o.key.did,
       heartbeat: { key: beatKeyFor(o.heartbeatSecret, request.did).toString("base64url"), intervalMs: o.heartbeatIntervalMs, bucket: o.subjects.heartbeatBucket },
       seq,
+      ...(o.natsUser ? await o.natsUser(request.did).then((u) => ({ natsJwt: u.jwt, natsJwtExpiresAt: u.expiresAt })) : {}),
     };
   }
 

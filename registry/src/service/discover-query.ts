@@ -1,7 +1,7 @@
 import type { DiscoverQuery } from "@plexus/anp";
 import { ErrorCode, PlexusError } from "@plexus/core";
 
-const FIELDS = new Set(["capability", "q", "tag", "minScore", "includeOffline", "limit"]);
+const FIELDS = new Set(["capability", "q", "tag", "minScore", "includeOffline", "limit", "verifiedOnly", "issuer"]);
 
 /** Checks a discovery query that came over the wire (NATS JSON); names the first bad field. */
 export function parseDiscoverQuery(value: Record<string, unknown>): DiscoverQuery {
@@ -23,6 +23,14 @@ export function parseDiscoverQuery(value: Record<string, unknown>): DiscoverQuer
   if (value.includeOffline !== undefined) {
     if (typeof value.includeOffline !== "boolean") throw new PlexusError(ErrorCode.InvalidArgument, "includeOffline must be true or false");
     query.includeOffline = value.includeOffline;
+  }
+  if (value.verifiedOnly !== undefined) {
+    if (typeof value.verifiedOnly !== "boolean") throw new PlexusError(ErrorCode.InvalidArgument, "verifiedOnly must be true or false");
+    query.verifiedOnly = value.verifiedOnly;
+  }
+  if (value.issuer !== undefined) {
+    if (typeof value.issuer !== "string" || !value.issuer.startsWith("did:") || value.issuer.length > 200) throw new PlexusError(ErrorCode.InvalidArgument, "issuer must be a DID");
+    query.issuer = value.issuer;
   }
   if (value.limit !== undefined) {
     const v = value.limit;

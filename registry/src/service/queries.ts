@@ -5,6 +5,7 @@ import type { LivenessMonitor } from "../liveness/monitor.js";
 import type { RegistryState } from "../projection/index.js";
 import { computeReputation, type ModelOptions, type ReputationTable } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
+import { capabilityClaims, credentialStatus, listable } from "./credential-views.js";
 import type { AgentsQuery } from "./discover-query.js";
 import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
 
@@ -111,8 +112,8 @@ export class RegistryQueries implements RegistryQueryApi {
       state.cards,
       (did) => {
         const r = state.agents.get(did);
-        if (!r?.present) return undefined;
-        // Heartbeat and credential are read only for the agents that end up listed.
+        if (!r?.present || !listable(state, r, query, at)) return undefined;
+        // Heartbeat and credentials are read only for the agents that end up listed.
         return {
           card: r.card,
           liveness: r.liveness,
@@ -120,7 +121,10 @@ export class RegistryQueries implements RegistryQueryApi {
             return monitor?.lastHeartbeat(did) ?? null;
           },
           get credential() {
-            return credentialStatus(r, at);
+            return credentialStatus(state, r, at);
+          },
+          get claims() {
+            return capabilityClaims(state, r, at);
           },
         };
       },
@@ -156,7 +160,8 @@ export class RegistryQueries implements RegistryQueryApi {
       livenessSince: r.livenessSince,
       lastHeartbeat: this.#deps.monitor()?.lastHeartbeat(r.did) ?? null,
       joinedAt: r.joinedAt,
-      credential: credentialStatus(r, at),
+      credential: credentialStatus(this.#deps.state(), r, at),
+      claims: capabilityClaims(this.#deps.state(), r, at),
       ...this.#identityOf(r.did),
     };
   }
@@ -175,8 +180,4 @@ function notFound(state: RegistryState, did: string): PlexusError {
   const to = state.identity.rotatedTo.has(did) ? state.identity.current(did) : undefined;
   if (to !== undefined) return new PlexusError(ErrorCode.AgentNotFound, `${did} rotated its key: the agent is now ${to}`, { details: { rotatedTo: to } });
   return new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
-}
-
-function credentialStatus(r: AgentRecord, at: number): { status: "valid" | "expired"; id: string; expiresAt: number } {
-  return { status: r.credential.expiresAt > at ? "valid" : "expired", id: r.credential.id, expiresAt: r.credential.expiresAt };
 }

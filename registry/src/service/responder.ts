@@ -2,7 +2,9 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
 import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
+import type { CredentialRequests } from "./credential-requests.js";
 import type { IdentityRequests } from "./identity-requests.js";
+import type { NatsUsers } from "./nats-users.js";
 import { AGENTS_PAGE, parseAgentsQuery, parseDiscoverQuery } from "./discover-query.js";
 import type { RegistryQueryApi } from "./queries-api.js";
 
@@ -11,6 +13,8 @@ export interface ResponderOptions {
   subjects: MeshSubjects;
   admission: Admission;
   identity: IdentityRequests;
+  natsUsers: NatsUsers;
+  credentials: CredentialRequests;
   queries: RegistryQueryApi;
   ready: () => boolean;
   count: (name: string) => void;
@@ -92,6 +96,12 @@ export class Responder {
         return this.#o.identity.resume(payload);
       case RegistryOp.Rotate:
         return this.#o.identity.rotate(payload);
+      case RegistryOp.Connect:
+        return this.#o.natsUsers.connect(payload);
+      case RegistryOp.Attest:
+        return this.#o.credentials.attest(payload);
+      case RegistryOp.Revoke:
+        return this.#o.credentials.revoke(payload);
       case RegistryOp.Agents:
         return queries.agents({ limit: AGENTS_PAGE, ...parseAgentsQuery(payload) });
       case RegistryOp.Agent:

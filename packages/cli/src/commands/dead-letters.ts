@@ -1,6 +1,7 @@
 import { listDeadLetters } from "@plexus/sdk";
 import { intOption, positionalArgs, type CommandDef } from "../common-options.js";
 import { shortDid } from "../output.js";
+import { serviceCredentials } from "../nats-auth.js";
 
 export const deadLettersCommand: CommandDef = {
   name: "dead-letters",
@@ -20,7 +21,7 @@ Options:
   async run({ common, values, positionals, out }) {
     const limit = intOption(values, "limit", "dead-letters", 0) ?? 100;
     positionalArgs(positionals, [], "dead-letters");
-    const listed = await listDeadLetters({ nats: common.nats, mesh: common.mesh, limit });
+    const listed = await listDeadLetters({ nats: common.nats, mesh: common.mesh, credentials: await serviceCredentials(common), limit });
     if (out.json) {
       out.data("", { total: listed.total, records: listed.records });
       return;

@@ -1,5 +1,5 @@
 /** `plexus discover`: find agents by capability, text and tag, ranked by relevance, reputation and liveness. */
-import type { DiscoverQuery, DiscoverResult } from "@plexus/anp";
+import type { CapabilityClaim, DiscoverQuery, DiscoverResult } from "@plexus/anp";
 import { intOption, positionalArgs, stringOption, type CommandDef, type OptionValues } from "../common-options.js";
 import { UsageError } from "../errors.js";
 import { shortDid } from "../output.js";
@@ -10,12 +10,14 @@ const COMMAND = "discover";
 export const discoverCommand: CommandDef = {
   name: COMMAND,
   summary: "find agents by capability, text or tag, best first",
-  usage: "plexus discover [--capability C] [--query TEXT] [--tag T] [--min-score X] [--include-offline] [--limit N]",
+  usage: "plexus discover [--capability C] [--query TEXT] [--tag T] [--min-score X] [--include-offline] [--verified-only] [--issuer DID] [--limit N]",
   help: `Asks the registry for the agents that match, best first: ranked by relevance to the query, reputation score
-and liveness. Offline and gone agents are left out unless --include-offline.
+and liveness. Offline and gone agents are left out unless --include-offline. Each capability shows whether it is
+only self-declared (the agent's card says so) or attested by a live capability credential, and by whom.
 
 --json prints one JSON array, best first, of {"did","name","description","capabilities","tags","score","relevance",
-"rank","factors","newcomer","exploration","liveness","lastHeartbeat","credential"}.
+"rank","factors","newcomer","exploration","liveness","lastHeartbeat","credential","claims"}; claims lists each
+capability as {"name","attested","attestedBy":[{"issuer","credentialId","issuedAt","expiresAt"}]}.
 
 Options:
   --capability C      agents that have the capability C
@@ -23,6 +25,9 @@ Options:
   --tag T             agents with the tag T
   --min-score X       reputation score of at least X (0 to 1)
   --include-offline   include offline and gone agents
+  --verified-only     only agents whose matched capability (--capability C, else any) is attested by a live
+                      capability credential (see plexus credential)
+  --issuer DID        only capabilities attested by DID (implies --verified-only)
   --limit N           at most N results (1 to 1000; default: the registry's)`,
   options: {
     capability: { type: "string" },
@@ -30,6 +35,8 @@ Options:
     tag: { type: "string" },
     "min-score": { type: "string" },
     "include-offline": { type: "boolean" },
+    "verified-only": { type: "boolean" },
+    issuer: { type: "string" },
     limit: { type: "string" },
   },
   async run({ common, values, positionals, out }) {
@@ -54,10 +61,20 @@ function discoverQuery(values: OptionValues): DiscoverQuery {
   const limit = intOption(values, "limit", COMMAND, 1, 1000);
   if (limit !== undefined) query.limit = limit;
   if (values["include-offline"] === true) query.includeOffline = true;
+  if (values["verified-only"] === true) query.verifiedOnly = true;
+  const issuer = stringOption(values, "issuer", COMMAND);
+  if (issuer !== undefined && !/^did:[a-z0-9]+:\S+$/.test(issuer)) throw new UsageError(`--issuer must be a DID (did:key:…), got ${JSON.stringify(issuer)}`, COMMAND);
+  if (issuer !== undefined) query.issuer = issuer;
   return query;
 }
 
 function resultTable(results: readonly DiscoverResult[]): string {
-  const rows = results.map((r) => [shortDid(r.did), r.name, r.liveness, `${r.score.toFixed(2)}${r.newcomer ? " (new)" : ""}`, r.capabilities.join(",")]);
+  const rows = results.map((r) => [shortDid(r.did), r.name, r.liveness, `${r.score.toFixed(2)}${r.newcomer ? " (new)" : ""}`, capabilityCells(r)]);
   return columns([["DID", "NAME", "LIVENESS", "SCORE", "CAPABILITIES"], ...rows]);
+}
+
+/** `translate (attested by did:key:z6Mk…abcd), summarise (self-declared)`. */
+function capabilityCells(r: DiscoverResult): string {
+  const claims: CapabilityClaim[] = r.claims ?? r.capabilities.map((name) => ({ name, attested: false, attestedBy: [] }));
+  return claims.map((c) => `${c.name} (${c.attested ? `attested by ${[...new Set(c.attestedBy.map((a) => shortDid(a.issuer)))].join(", ")}` : "self-declared"})`).join(", ");
 }

@@ -9,6 +9,8 @@ import { positionalArgs, stringOption, type CommandDef, type CommonOptions, type
 import { CliError, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { checkKeyName, waitForSignal } from "../session.js";
+import type { BusCredentials } from "@plexus/bus";
+import { serviceCredentials } from "../nats-auth.js";
 
 const COMMAND = "gateway";
 export const DEFAULT_GATEWAY_KEY = "gateway";
@@ -44,6 +46,8 @@ export interface StartGatewayOptions {
   key: KeyPair;
   http: GatewayListen;
   publicUrl?: string | undefined;
+  /** The mesh's service user, for a NATS server in operator mode. */
+  credentials?: BusCredentials | undefined;
   out: Output;
 }
 
@@ -67,6 +71,7 @@ export async function tryStartGateway(o: StartGatewayOptions, flag: string, skip
       key: o.key,
       http: o.http,
       ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
+      ...(o.credentials ? { credentials: o.credentials } : {}),
       onError: (err) => o.out.warn(`A2A gateway: ${err instanceof Error ? err.message : String(err)}`),
     });
   } catch (err) {
@@ -123,7 +128,7 @@ Options:
     const signals = waitForSignal(out);
     let gw: A2AGateway | undefined;
     try {
-      gw = await startGatewayNode({ nats: common.nats, mesh: common.mesh, key, http, publicUrl, out });
+      gw = await startGatewayNode({ nats: common.nats, mesh: common.mesh, key, http, publicUrl, credentials: await serviceCredentials(common), out });
       const shown = describeGateway(gw);
       out.data(shown.human, { ...shown.json, nats: common.nats });
       out.info(`plexus: A2A gateway up for mesh "${common.mesh}" on ${common.nats}. Ctrl-C to stop.`);

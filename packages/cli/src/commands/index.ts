@@ -3,8 +3,10 @@ import { agentCommand } from "./agent.js";
 import { agentsCommand } from "./agents.js";
 import { auditCommand } from "./audit.js";
 import { deadLettersCommand } from "./dead-letters.js";
+import { credentialCommand } from "./credential.js";
 import { discoverCommand } from "./discover.js";
 import { gatewayCommand } from "./gateway.js";
+import { initCommand } from "./init.js";
 import { keysCommand } from "./keys.js";
 import { listenCommand } from "./listen.js";
 import { mcpCommand } from "./mcp.js";
@@ -20,6 +22,7 @@ import { upCommand } from "./up.js";
 /** In the order `plexus --help` lists them. */
 export const COMMANDS: readonly CommandDef[] = [
   upCommand,
+  initCommand,
   keysCommand,
   sendCommand,
   listenCommand,
@@ -33,6 +36,7 @@ export const COMMANDS: readonly CommandDef[] = [
   agentCommand,
   agentsCommand,
   discoverCommand,
+  credentialCommand,
   rateCommand,
   reputationCommand,
   mcpCommand,

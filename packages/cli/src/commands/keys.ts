@@ -1,69 +1,44 @@
-import { publicKeyMultibase } from "@plexus/identity";
-import { ErrorCode, isPlexusError } from "@plexus/sdk";
-import { positionalArgs, type CommandDef } from "../common-options.js";
-import { CliError, UsageError } from "../errors.js";
-import { checkKeyName, keyStore, loadKey } from "../session.js";
+/**
+ * `plexus keys`: agent keys in the key folder. Each subcommand is a file in ./keys/ and one entry in SUBCOMMANDS;
+ * its options are accepted only with it.
+ */
+import type { CommandDef, OptionsConfig } from "../common-options.js";
+import { UsageError } from "../errors.js";
+import { listKeys, newKey, showKey } from "./keys/basic.js";
+import { combineKey } from "./keys/combine.js";
+import { rotateKey } from "./keys/rotate.js";
+import { COMMAND, type KeysSubcommand } from "./keys/shared.js";
+import { splitKey } from "./keys/split.js";
+
+const SUBCOMMANDS: readonly KeysSubcommand[] = [newKey, showKey, listKeys, splitKey, combineKey, rotateKey];
+
+const names = SUBCOMMANDS.map((s) => s.name);
+const namesText = `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+
+function checkOptions(sub: KeysSubcommand, values: Record<string, unknown>): void {
+  for (const other of SUBCOMMANDS) {
+    if (other === sub) continue;
+    for (const name of Object.keys(other.options)) {
+      if (values[name] !== undefined && !(name in sub.options)) throw new UsageError(`--${name} is not an option of "plexus keys ${sub.name}"`, COMMAND);
+    }
+  }
+}
 
 export const keysCommand: CommandDef = {
-  name: "keys",
-  summary: "create, show and list agent keys (new NAME | show NAME | list)",
-  usage: "plexus keys new NAME | plexus keys show NAME | plexus keys list",
+  name: COMMAND,
+  summary: `agent keys: ${names.join(", ")} (Shamir shares with split/combine; rotate moves an identity to a new key)`,
+  usage: SUBCOMMANDS.map((s) => `plexus ${s.usage}`).join("\n  "),
   help: `Agent keys are Ed25519 key pairs stored as <keys dir>/NAME.json (mode 0600, folder 0700); an agent's
 identity is the did:key of its public key.
 
-  plexus keys new NAME    create a key and print its DID            (--json: {"name","did"})
-  plexus keys show NAME   print its DID and public key (multibase)  (--json: {"name","did","publicKeyMultibase","file"})
-  plexus keys list        print the names and DIDs of all keys      (--json: {"dir","keys":[{"name","did"}]})`,
-  options: {},
-  async run({ common, positionals, out }) {
-    const [sub, ...rest] = positionals;
-    const store = keyStore(common);
-    switch (sub) {
-      case "new": {
-        const [name] = positionalArgs(rest, ["NAME"], "keys") as [string];
-        checkKeyName(name, "keys", "NAME");
-        let did: string;
-        try {
-          did = (await store.create(name)).did;
-        } catch (err) {
-          if (isPlexusError(err, ErrorCode.KeyExists)) {
-            throw new CliError(`a key named "${name}" already exists in ${common.keys} (see it with: plexus keys show ${name})`, { cause: err });
-          }
-          throw err;
-        }
-        out.info(`plexus: created key "${name}" in ${store.pathOf(name)}`);
-        out.data(did, { name, did });
-        return;
-      }
-      case "show": {
-        const [name] = positionalArgs(rest, ["NAME"], "keys") as [string];
-        checkKeyName(name, "keys", "NAME");
-        const key = await loadKey(common, name, "keys");
-        const multibase = publicKeyMultibase(key.publicKey);
-        const file = store.pathOf(name);
-        out.data(`name       ${name}\ndid        ${key.did}\npublicKey  ${multibase}  (Ed25519, multibase base58btc)\nfile       ${file}`, {
-          name,
-          did: key.did,
-          publicKeyMultibase: multibase,
-          file,
-        });
-        return;
-      }
-      case "list": {
-        positionalArgs(rest, [], "keys");
-        const keys = await store.list();
-        if (out.json) out.data("", { dir: common.keys, keys });
-        else if (keys.length === 0) out.info(`plexus: no keys in ${common.keys} (create one with: plexus keys new NAME)`);
-        else {
-          const width = Math.max(...keys.map((k) => k.name.length));
-          for (const k of keys) out.data(`${k.name.padEnd(width)}  ${k.did}`, k);
-        }
-        return;
-      }
-      case undefined:
-        throw new UsageError("missing a subcommand: new, show or list", "keys");
-      default:
-        throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use new, show or list`, "keys");
-    }
+${SUBCOMMANDS.map((s) => s.help).join("\n")}`,
+  options: Object.assign({}, ...SUBCOMMANDS.map((s) => s.options)) as OptionsConfig,
+  async run(ctx) {
+    const [name, ...rest] = ctx.positionals;
+    if (name === undefined) throw new UsageError(`missing a subcommand: ${namesText}`, COMMAND);
+    const sub = SUBCOMMANDS.find((s) => s.name === name);
+    if (!sub) throw new UsageError(`unknown subcommand ${JSON.stringify(name)}: use ${namesText}`, COMMAND);
+    checkOptions(sub, ctx.values);
+    return sub.run(ctx, rest);
   },
 };

@@ -1,9 +1,8 @@
 /** `plexus mcp --as NAME`: the mesh as an MCP server on stdio, acting as the agent NAME. */
-import { connectBus } from "@plexus/bus";
-import { Agent } from "@plexus/sdk";
 import { positionalArgs, requiredOption, type CommandDef } from "../common-options.js";
 import { oneLine } from "../errors.js";
-import { loadKey, waitForSignal } from "../session.js";
+import { connectAgent, loadKey, waitForSignal } from "../session.js";
+import { connectService } from "../nats-auth.js";
 
 const COMMAND = "mcp";
 
@@ -34,9 +33,11 @@ Options:
     // Loaded on demand: the MCP SDK is not needed by any other command.
     const mcp = await import("@plexus/mcp");
     const signals = waitForSignal(out);
-    const nc = await connectBus({ servers: common.nats, name: `plexus mcp ${as}` });
+    // The audit chain is read over a connection of its own (the mesh's service user in operator mode: an agent's
+    // own NATS user may not read the audit streams).
+    const nc = await connectService(common, `plexus mcp ${as}`);
     try {
-      const agent = await Agent.connect({ key, nats: nc, mesh: common.mesh, onError: (err) => out.warn(oneLine(err)) });
+      const agent = await connectAgent(common, key, out);
       try {
         const audit = (await mcp.auditChainExists(nc, common.mesh)) ? mcp.jetStreamAudit({ nc, mesh: common.mesh }) : undefined;
         const backend = await mcp.createAgentBackend({ agent, ...(audit ? { audit } : {}) });

@@ -4,7 +4,6 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { connectBus } from "@plexus/bus";
 import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
 import { KeyStore, resolveAgentRef, type KeyPair } from "@plexus/identity";
 import { RegistryClient } from "@plexus/anp";
@@ -13,6 +12,8 @@ import { positionalArgs, secondsOption, stringOption, type CommandDef, type Comm
 import { CliError, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { checkKeyName, createHint, keyStore, waitForSignal } from "../session.js";
+import { checkSealedFlags, runUnseal, startSealed } from "./registry-sealed.js";
+import { connectService, registryNatsAuth } from "../nats-auth.js";
 
 const COMMAND = "registry";
 export const DEFAULT_REGISTRY_KEY = "registry";
@@ -85,7 +86,7 @@ export function describeNode(node: RegistryNode, extra: Record<string, unknown> 
 
 /** Connects to NATS, asks the registry, closes; no node answering is one line saying how to start one. */
 export async function withRegistry<T>(common: CommonOptions, command: string, ask: (client: RegistryClient) => Promise<T>): Promise<T> {
-  const nc = await connectBus({ servers: common.nats, name: `plexus ${command}` });
+  const nc = await connectService(common, `plexus ${command}`);
   try {
     return await ask(new RegistryClient(nc, common.mesh));
   } catch (err) {
@@ -145,7 +146,7 @@ export const registryCommand: CommandDef = {
   name: COMMAND,
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
   usage:
-    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...",
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
 HTTP API, and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one
@@ -168,8 +169,24 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --half-life S           half-life of reputation evidence (default 604800, 7 days)
   --trust-anchor DID      a pre-trusted agent for EigenTrust (repeatable; a key name in --keys works too)
   --operator DID          a key that may suspend and resume agents (repeatable; the registry's own key always may)
+  --nats-user-ttl S       lifetime of the NATS user JWTs it issues agents in operator mode (default 3600; the SDK
+                          renews at 80 %). In operator mode (the mesh's files in --nats-auth) the node connects as
+                          the mesh's service user, issues agents their user JWTs and revokes suspended ones
   --trust-registry DID    another registry key whose events this node accepts (repeatable); nodes of one mesh
-                          normally share one registry key, and then need none`,
+                          normally share one registry key, and then need none
+
+Sealed start (the key exists only as Shamir shares, see plexus keys split): the node serves only /healthz,
+/readyz (503), /v1/status {"sealed":true,"did","threshold","received",…} and the unseal API, answers nothing on
+NATS and signs nothing until K shares restore the committed key; then it starts as a normal node (same HTTP
+address), the key kept in memory only. A wrong set of shares is refused and the node stays sealed.
+  --sealed                start sealed
+  --registry-did DID      the key the shares must restore (default: the one the --unseal-share files name)
+  --unseal-share FILE     a share file (repeatable); K of them unseal at start
+  --custodian DID         a custodian allowed to give a share over HTTP (repeatable; a key name in --keys works)
+
+plexus registry unseal --share FILE --as KEYNAME [--url URL]: gives one share to a sealed node at --url (default
+http://${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}), signed by the custodian key KEYNAME over a fresh nonce from the node (so it cannot be
+replayed). Prints how many shares the node holds (--json: {"sealed","did","threshold","received","index"}).`,
   options: {
     http: { type: "string" },
     "registry-key": { type: "string" },
@@ -180,19 +197,30 @@ Tuning (seconds; every registry node of a mesh should use the same values):
     "gone-after": { type: "string" },
     "credential-ttl": { type: "string" },
     "half-life": { type: "string" },
+    "nats-user-ttl": { type: "string" },
     "trust-anchor": { type: "string", multiple: true },
     operator: { type: "string", multiple: true },
     "trust-registry": { type: "string", multiple: true },
+    sealed: { type: "boolean" },
+    "registry-did": { type: "string" },
+    "unseal-share": { type: "string", multiple: true },
+    custodian: { type: "string", multiple: true },
+    url: { type: "string" },
+    share: { type: "string" },
+    as: { type: "string" },
   },
   async run({ common, values, positionals, out }) {
     const [sub, ...rest] = positionals;
-    if (sub === undefined) throw new UsageError("missing a subcommand: start", COMMAND);
-    if (sub !== "start") throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use start`, COMMAND);
+    if (sub === undefined) throw new UsageError("missing a subcommand: start or unseal", COMMAND);
+    if (sub === "unseal") return runUnseal(common, values, rest, out);
+    if (sub !== "start") throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use start or unseal`, COMMAND);
     positionalArgs(rest, [], COMMAND);
+    checkSealedFlags(values, values["sealed"] === true ? "sealed" : "start");
     const http = httpOption(values, COMMAND);
     const data = stringOption(values, "data", COMMAND);
     const dataDir = data === "off" ? undefined : resolve(data ?? defaultRegistryDataDir(common));
     const tuning = await tuningOptions(common, values);
+    if (values["sealed"] === true) return startSealed({ common, values, out, http, dataDir, tuning });
     const key = await registryKey(common, values, COMMAND, out.info);
 
     const signals = waitForSignal(out);
@@ -223,6 +251,7 @@ const TUNING_SECONDS = {
   "gone-after": "goneAfterMs",
   "credential-ttl": "credentialTtlMs",
   "half-life": "halfLifeMs",
+  "nats-user-ttl": "natsUserTtlMs",
 } as const;
 
 /** The tuning flags of `registry start` as node options (seconds → ms; anchors resolved through the key folder). */
@@ -240,6 +269,8 @@ async function tuningOptions(common: CommonOptions, values: OptionValues): Promi
   if (Array.isArray(operators)) {
     tuning.operators = await Promise.all(operators.map((r) => resolveAgent(common, String(r), COMMAND, "--operator")));
   }
+  const natsAuth = await registryNatsAuth(common);
+  if (natsAuth) tuning.natsAuth = natsAuth;
   const registries = values["trust-registry"];
   if (Array.isArray(registries)) {
     tuning.trustedRegistries = await Promise.all(registries.map((r) => resolveAgent(common, String(r), COMMAND, "--trust-registry")));

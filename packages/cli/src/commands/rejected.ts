@@ -1,6 +1,7 @@
 import { listRejected } from "@plexus/sdk";
 import { intOption, positionalArgs, type CommandDef } from "../common-options.js";
 import { shortDid } from "../output.js";
+import { serviceCredentials } from "../nats-auth.js";
 
 /** Reasons are counted over at most this many of the newest records (listing reads the records from the stream). */
 const COUNT_CAP = 10_000;
@@ -25,7 +26,7 @@ Options:
     const limit = intOption(values, "limit", "rejected", 0) ?? 100;
     positionalArgs(positionals, [], "rejected");
 
-    const listed = await listRejected({ nats: common.nats, mesh: common.mesh, limit: Math.max(limit, COUNT_CAP) });
+    const listed = await listRejected({ nats: common.nats, mesh: common.mesh, credentials: await serviceCredentials(common), limit: Math.max(limit, COUNT_CAP) });
     const byReason: Record<string, number> = {};
     for (const r of listed.records) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
     const records = limit === 0 ? [] : listed.records.slice(-limit);

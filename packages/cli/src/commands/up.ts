@@ -1,8 +1,9 @@
+import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { openJetStreamAuditStore, startSealer, type Sealer } from "@plexus/audit";
-import { connectBus, ensureMeshStream, launchNatsServer, type NatsServerProcess } from "@plexus/bus";
-import { ErrorCode, isPlexusError } from "@plexus/core";
+import { connectBus, ensureMeshAuth, ensureMeshStream, launchNatsServer, operatorModeConfig, type NatsServerProcess } from "@plexus/bus";
+import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { RegistryNode } from "@plexus/registry";
 import type { A2AGateway } from "@plexus/a2a";
@@ -26,20 +27,29 @@ export const upCommand: CommandDef = {
   name: "up",
   summary: "run a managed nats-server with JetStream, the mesh stream, a registry node, the sealer and the A2A gateway; Ctrl-C stops it",
   usage:
-    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--registry-key NAME] [--http HOST:PORT|off] [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
+    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--no-auth] [--registry-key NAME] [--http HOST:PORT|off] [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
   help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts a
 registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts the audit sealer (every
 event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key), starts the A2A
 gateway (agents whose card opts in are served as A2A agents over HTTP), prints the NATS URL agents connect to, and
 stays up. Ctrl-C (SIGINT) or SIGTERM stops the gateway, the registry, the sealer and the server cleanly and exits 0.
-With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http","gateway","a2a"}
+
+The server runs in NATS operator mode: on first run up creates an operator, a system account and an account for the
+mesh in the NATS auth folder (--nats-auth, default ~/.plexus/nats; see plexus init). The registry, the sealer and
+the gateway connect as the mesh's service user; an agent (plexus send, listen, … or the SDK with natsAuth) gets its
+own short-lived user JWT from the registry, which lets it publish only as itself and read only its own inbox,
+replies and receipts and the topics. --no-auth runs an open server instead (anyone who reaches it can do anything).
+
+With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http","gateway","a2a","auth"}
 (pid: the nats-server process; registry: the registry key's DID, or null with --no-registry and --no-sealer;
-http: the registry's HTTP URL, or null; gateway: the gateway key's DID and a2a its URL, or null with --no-gateway).
+http: the registry's HTTP URL, or null; gateway: the gateway key's DID and a2a its URL, or null with --no-gateway;
+auth: the NATS auth folder, or null with --no-auth).
 
 Options:
   --data DIR               JetStream data folder (env PLEXUS_DATA, default ~/.plexus/data)
   --nats-port N            client port (default ${DEFAULT_PORT}; 0 picks a free port)
   --host H                 listen address (default 127.0.0.1; 0.0.0.0 to accept other machines)
+  --no-auth                open server: no operator mode, no NATS users (what up ran before operator mode)
   --fsync always|DURATION  JetStream sync_interval. Default: the server's (2m): a crash of any process, nats-server
                            included, loses nothing acknowledged, but an OS crash or power loss can lose up to that
                            interval. "always" fsyncs before every acknowledgement, so every acknowledged write
@@ -63,6 +73,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     "nats-port": { type: "string" },
     host: { type: "string" },
     fsync: { type: "string" },
+    "no-auth": { type: "boolean" },
     "registry-key": { type: "string" },
     http: { type: "string" },
     "no-registry": { type: "boolean" },
@@ -86,6 +97,9 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     const key = sealing || registering ? await registryKey(common, values, "up", out.info) : undefined;
     const gatewayHttp = values["no-gateway"] === true ? false : listenOption(values, "gateway-http", "up", true);
     const gwKey = gatewayHttp ? await gatewayKey(common, values, "up", out.info) : undefined;
+    const authDir = values["no-auth"] === true ? undefined : common.natsAuth;
+    const auth = authDir ? await ensureMeshAuth(authDir, common.mesh) : undefined;
+    if (auth) warnOpenModeHistory(dataDir, common.mesh, out.warn);
 
     const signals = waitForSignal(out);
     let signalled = false;
@@ -102,6 +116,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
           port: port === 0 ? -1 : port,
           host,
           ...(fsync !== undefined ? { syncInterval: fsync } : {}),
+          ...(auth ? { extraConfig: await operatorModeConfig(auth.dir, join(dataDir, "accounts")) } : {}),
         });
       } catch (err) {
         if (signalled) return 0;
@@ -127,16 +142,18 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         }, 250);
       });
 
-      nc = await connectBus({ servers: running.url, name: "plexus up" });
+      nc = await connectBus({ servers: running.url, name: "plexus up", ...(auth ? { credentials: { creds: auth.serviceCreds } } : {}) });
       const stream = await ensureMeshStream(nc, common.mesh, { update: true });
       if (key && sealing) sealer = await startMeshSealer(nc, common.mesh, key, out.info);
       if (key && registering) {
-        registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out });
+        const tuning = auth ? { natsAuth: auth } : {};
+        registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out, tuning });
       }
       if (gwKey && gatewayHttp) {
         // On the default address a taken port is a warning (up runs without a gateway); on one asked for, an error.
         const asked = values["gateway-http"] !== undefined;
-        gateway = await tryStartGateway({ nats: running.url, mesh: common.mesh, key: gwKey, http: gatewayHttp, out }, "--gateway-http", !asked);
+        const credentials = auth ? { creds: auth.serviceCreds } : undefined;
+        gateway = await tryStartGateway({ nats: running.url, mesh: common.mesh, key: gwKey, http: gatewayHttp, credentials, out }, "--gateway-http", !asked);
       }
 
       out.info(
@@ -144,7 +161,8 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
           `${fsync !== undefined ? `, fsync ${fsync}` : ""}; mesh "${common.mesh}" (stream ${stream}); ` +
           `${registry ? `registry node ${registry.did}${registry.httpUrl ? ` on ${registry.httpUrl}` : ""}` : "no registry node"}; ` +
           `${sealer && key ? `audit sealer on, checkpoints signed by ${key.did}` : "audit sealer off"}; ` +
-          `${gateway ? `A2A gateway ${gateway.did} on ${gateway.url}/agents` : "no A2A gateway"}. Ctrl-C to stop.`,
+          `${gateway ? `A2A gateway ${gateway.did} on ${gateway.url}/agents` : "no A2A gateway"}; ` +
+          `${auth ? `NATS operator mode (auth folder ${auth.dir})` : "open NATS (no auth)"}. Ctrl-C to stop.`,
       );
       out.data(running.url, {
         nats: running.url,
@@ -157,6 +175,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         http: registry?.httpUrl ?? null,
         gateway: gateway?.did ?? null,
         a2a: gateway?.url ?? null,
+        auth: auth?.dir ?? null,
       });
 
       const why = await Promise.race([signals.signal.then((s) => ({ signal: s })), crash.then((reason) => ({ reason }))]);
@@ -186,4 +205,13 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
 async function startMeshSealer(nc: NatsConnection, mesh: string, key: KeyPair, info: (line: string) => void): Promise<Sealer> {
   const store = await openJetStreamAuditStore({ nc, mesh });
   return startSealer({ nc, mesh, store, key, onError: (err) => info(`plexus: audit sealer: ${(err as Error).message}`) });
+}
+
+/**
+ * A data folder used in open mode keeps the mesh's history in NATS's global account; in operator mode the mesh has
+ * an account of its own, so that history is not seen. Say so rather than look empty.
+ */
+function warnOpenModeHistory(dataDir: string, mesh: string, warn: (line: string) => void): void {
+  if (!existsSync(join(dataDir, "jetstream", "$G", "streams", meshSubjects(mesh).stream))) return;
+  warn(`${dataDir} holds mesh "${mesh}" history written without NATS auth; in operator mode the mesh has its own account and starts empty (run with --no-auth to keep using that history)`);
 }

@@ -5,7 +5,7 @@ import type { McpRegistry } from "../backend.js";
 import { guarded, success } from "../results.js";
 import { discoverInput, discoverOutput, getAgentInput, getAgentOutput } from "../schemas.js";
 
-type DiscoverArgs = { capability?: string; query?: string; tag?: string; min_score?: number; include_offline?: boolean; limit?: number };
+type DiscoverArgs = { capability?: string; query?: string; tag?: string; min_score?: number; include_offline?: boolean; limit?: number; verified_only?: boolean; issuer?: string };
 
 export function registerDiscoveryTools(server: McpServer, registry: McpRegistry): void {
   server.registerTool(
@@ -14,7 +14,8 @@ export function registerDiscoveryTools(server: McpServer, registry: McpRegistry)
       title: "Discover agents",
       description:
         "Find agents of the Plexus mesh by capability, free text or tag, ranked best first by relevance × reputation × liveness. " +
-        "All filters are optional; with none, lists the best agents present. Use the returned did with get_agent or send_message.",
+        "All filters are optional; with none, lists the best agents present. Each capability is marked self-declared or attested (by whom); " +
+        "verified_only keeps agents whose matched capability is attested by a live credential. Use the returned did with get_agent or send_message.",
       inputSchema: discoverInput,
       outputSchema: discoverOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -54,13 +55,21 @@ function discoverQuery(args: DiscoverArgs): DiscoverQuery {
   if (args.min_score !== undefined) query.minScore = args.min_score;
   if (args.include_offline !== undefined) query.includeOffline = args.include_offline;
   if (args.limit !== undefined) query.limit = args.limit;
+  if (args.verified_only !== undefined) query.verifiedOnly = args.verified_only;
+  if (args.issuer !== undefined) query.issuer = args.issuer;
   return query;
 }
 
 function discoverText(results: readonly DiscoverResult[]): string {
   if (results.length === 0) return "No agent matches.";
   const lines = results.map(
-    (r, i) => `${i + 1}. ${r.name} ${r.did}: ${r.liveness}, score ${r.score.toFixed(2)}${r.newcomer ? " (newcomer)" : ""}, capabilities: ${r.capabilities.join(", ") || "none"}`,
+    (r, i) => `${i + 1}. ${r.name} ${r.did}: ${r.liveness}, score ${r.score.toFixed(2)}${r.newcomer ? " (newcomer)" : ""}, capabilities: ${capabilitiesText(r) || "none"}`,
   );
   return `${results.length} agent${results.length === 1 ? "" : "s"}, best first:\n${lines.join("\n")}`;
+}
+
+/** `translate (attested by did:key:…), summarise (self-declared)`. */
+function capabilitiesText(r: DiscoverResult): string {
+  if (!r.claims) return r.capabilities.join(", ");
+  return r.claims.map((c) => `${c.name} (${c.attested ? `attested by ${[...new Set(c.attestedBy.map((a) => a.issuer))].join(", ")}` : "self-declared"})`).join(", ");
 }

@@ -1,9 +1,10 @@
 /** What the `plexus audit` subcommands share: per-subcommand flags, TIME values, the live stores, progress. */
 import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
-import { connectBus } from "@plexus/bus";
+import type { connectBus } from "@plexus/bus";
 import type { CommonOptions, OptionValues } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
+import { connectService } from "../../nats-auth.js";
 
 export const COMMAND = "audit";
 
@@ -66,7 +67,7 @@ export interface LiveStores {
 
 /** Connects and opens the mesh's audit store; a mesh or chain that does not exist is one clear line (exit 1). */
 export async function openLive(common: CommonOptions): Promise<LiveStores> {
-  const nc = await connectBus({ servers: common.nats, name: "plexus audit" });
+  const nc = await connectService(common, "plexus audit");
   try {
     const present = await auditPresence(nc, common.mesh);
     if (!present.log) throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`);

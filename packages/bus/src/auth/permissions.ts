@@ -1,0 +1,108 @@
+/**
+ * What a NATS user may publish and subscribe to, per role. NATS checks these on every message, so an agent cannot
+ * publish as another agent or read another agent's inbox, replies or receipts whatever its code does.
+ *
+ * Message subjects end with the publisher's token (see @plexus/core subjects.ts), so "publish only as myself" is one
+ * wildcard per family. Reading goes through JetStream: a consumer is created with `$JS.API.CONSUMER.CREATE.<stream>.
+ * <name>.<filter>`, and the server refuses a request whose body filter differs from the one in the subject, so
+ * permissions on that subject pin what a consumer may read. Pulls and acks name the consumer only, so they cannot be
+ * pinned per agent: an agent's consumer names are secrets (see @plexus/acp consumers.ts, random names for ordered
+ * consumers), and the APIs that would reveal them (consumer LIST/NAMES, advisories) are denied.
+ */
+import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
+
+export interface SubjectPermissions {
+  pub: { allow: string[]; deny: string[] };
+  sub: { allow: string[]; deny: string[] };
+}
+
+const API = "$JS.API";
+
+/** The reply-inbox prefix of an agent's connection (nats.js `inboxPrefix`): only it may subscribe below it. */
+export function agentInboxPrefix(did: string): string {
+  return `_INBOX.${agentToken(did)}`;
+}
+
+/** The reply-inbox prefix of the shared bootstrap user (before an agent has its own user JWT). */
+export const BOOTSTRAP_INBOX_PREFIX = "_INBOX.bootstrap";
+
+/** The registry operations a bootstrap user may call: get a challenge, and trade a signed request for a user JWT. */
+export const BOOTSTRAP_OPS = ["challenge", "connect"] as const;
+
+/** JetStream API calls no agent may make: they read any message, or reveal consumer names, or skip the filter pin. */
+export function deniedApi(stream: string): string[] {
+  return [
+    `${API}.STREAM.MSG.GET.>`,
+    `${API}.DIRECT.GET.>`,
+    `${API}.CONSUMER.LIST.>`,
+    `${API}.CONSUMER.NAMES.>`,
+    // The legacy creates carry no filter in the subject.
+    `${API}.CONSUMER.DURABLE.CREATE.>`,
+    `${API}.CONSUMER.CREATE.${stream}`,
+    `${API}.CONSUMER.CREATE.${stream}.*`,
+    `${API}.STREAM.CREATE.>`,
+    `${API}.STREAM.UPDATE.>`,
+    `${API}.STREAM.DELETE.>`,
+    `${API}.STREAM.PURGE.>`,
+    `${API}.STREAM.MSG.DELETE.>`,
+  ];
+}
+
+/** The filters an agent's consumers may use: what is addressed to it, what it sent itself, topics. */
+export function readableFilters(mesh: string, did: string): string[] {
+  const s = meshSubjects(mesh);
+  const me = agentToken(did);
+  return [
+    s.filter(MessageKind.Inbox, me),
+    s.filter(MessageKind.Receipt, me),
+    s.filter(MessageKind.Reply, me),
+    `plexus.${mesh}.acp.*.*.${me}`,
+    `plexus.${mesh}.acp.${MessageKind.Topic}.>`,
+    `plexus.${mesh}.ops.*.${me}`,
+  ];
+}
+
+/**
+ * An agent's permissions in a mesh. Publish: its own messages and ops records, registry requests, its own heartbeat,
+ * and the JetStream calls its SDK makes (consumers filtered on `readableFilters` only). Subscribe: its own reply
+ * inboxes and live topics.
+ */
+export function agentPermissions(mesh: string, did: string): SubjectPermissions {
+  const s = meshSubjects(mesh);
+  const me = agentToken(did);
+  const stream = s.stream;
+  const kvStream = `KV_${s.heartbeatBucket}`;
+  return {
+    pub: {
+      allow: [
+        `plexus.${mesh}.acp.*.*.${me}`,
+        `plexus.${mesh}.ops.*.${me}`,
+        s.registryService("*"),
+        `$KV.${s.heartbeatBucket}.${me}`,
+        `${API}.INFO`,
+        `${API}.STREAM.INFO.${stream}`,
+        `${API}.STREAM.INFO.${kvStream}`,
+        ...readableFilters(mesh, did).map((f) => `${API}.CONSUMER.CREATE.${stream}.*.${f}`),
+        `${API}.CONSUMER.INFO.${stream}.*`,
+        `${API}.CONSUMER.DELETE.${stream}.*`,
+        `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
+        `$JS.ACK.${stream}.>`,
+      ],
+      deny: deniedApi(stream),
+    },
+    sub: {
+      allow: [`${agentInboxPrefix(did)}.>`, `plexus.${mesh}.acp.${MessageKind.Topic}.>`],
+      // Advisories name consumers (and carry API requests): never for agents.
+      deny: ["$JS.EVENT.>"],
+    },
+  };
+}
+
+/** The shared bootstrap user: asks the registry for a challenge and for its own user JWT, nothing else. */
+export function bootstrapPermissions(mesh: string): SubjectPermissions {
+  const s = meshSubjects(mesh);
+  return {
+    pub: { allow: BOOTSTRAP_OPS.map((op) => s.registryService(op)), deny: [] },
+    sub: { allow: [`${BOOTSTRAP_INBOX_PREFIX}.>`], deny: [] },
+  };
+}

@@ -1,0 +1,49 @@
+/** `plexus init`: the NATS operator-mode material of a mesh, created once (plexus up does it too on first run). */
+import { join } from "node:path";
+import { AuthFile, ensureMeshAuth } from "@plexus/bus";
+import { positionalArgs, type CommandDef } from "../common-options.js";
+import { CliError } from "../errors.js";
+
+const COMMAND = "init";
+
+export const initCommand: CommandDef = {
+  name: COMMAND,
+  summary: "create the NATS operator, system account and the mesh's account (operator mode); plexus up does it too",
+  usage: "plexus init [--nats-auth DIR] [--mesh ID]",
+  help: `Creates what a NATS server in operator mode needs for the mesh, in the NATS auth folder (--nats-auth, default
+~/.plexus/nats, the folder 0700 and every file 0600), keeping whatever is already there:
+  operator.jwt, operator.nk, operator-signing.nk   the operator (the servers' trust root) and its signing key
+  sys.account.jwt, sys.account.nk, sys.creds       the system account, and a user of it to push account updates
+  <mesh>.account.jwt, <mesh>.account.nk            the mesh's account (JetStream on); its key signs agents' users
+  <mesh>.service.creds                             the privileged user of registry nodes, sealers and gateways
+  <mesh>.bootstrap.creds                           the shared user agents start with: it may only ask the registry
+                                                   for a challenge and for the agent's own user JWT
+
+Keep the folder private: the .nk files and the service and system creds are secrets. Agents on other machines need
+only <mesh>.bootstrap.creds (put it in their own --nats-auth folder); a registry node elsewhere needs the mesh's
+files and the operator's signing key and system creds (to revoke suspended agents).
+
+Prints the folder and the accounts; --json: {"auth","mesh","account","systemAccount","files"}.`,
+  options: {},
+  async run({ common, positionals, out }) {
+    positionalArgs(positionals, [], COMMAND);
+    if (!common.natsAuth) throw new CliError("--nats-auth off: there is no folder to create the NATS auth in");
+    const auth = await ensureMeshAuth(common.natsAuth, common.mesh);
+    const files = [
+      AuthFile.operatorJwt,
+      AuthFile.operatorSeed,
+      AuthFile.operatorSigningSeed,
+      AuthFile.systemJwt,
+      AuthFile.systemSeed,
+      AuthFile.systemCreds,
+      AuthFile.accountJwt(common.mesh),
+      AuthFile.accountSeed(common.mesh),
+      AuthFile.serviceCreds(common.mesh),
+      AuthFile.bootstrapCreds(common.mesh),
+    ].map((f) => join(auth.dir, f));
+    out.data(
+      [`auth      ${auth.dir}`, `mesh      ${common.mesh} (account ${auth.account})`, `system    ${auth.systemAccount}`, `agents    ${join(auth.dir, AuthFile.bootstrapCreds(common.mesh))}`].join("\n"),
+      { auth: auth.dir, mesh: common.mesh, account: auth.account, systemAccount: auth.systemAccount, files },
+    );
+  },
+};

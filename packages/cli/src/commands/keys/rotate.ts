@@ -1,0 +1,139 @@
+/**
+ * `plexus keys rotate NAME [--registry]`: move an identity to a fresh key. The old key signs the rotation, the new
+ * key proves it accepts it; the registry moves the agent's record, card, credentials and reputation (or, with
+ * --registry, the log records the registry's new key). The key file NAME then holds the new key; the old one is kept
+ * as NAME.rotated-<time>.
+ */
+import { rename, rm } from "node:fs/promises";
+import { readShareFiles, restoreKeyPair, writeShareFiles } from "@plexus/custody";
+import { ErrorCode, isPlexusError } from "@plexus/core";
+import { generateKeyPair, type KeyPair } from "@plexus/identity";
+import { rotateRegistryKey } from "@plexus/registry";
+import { intOption, positionalArgs, stringOption, type CommandContext } from "../../common-options.js";
+import { CliError, UsageError } from "../../errors.js";
+import { checkKeyName, connectAgent, keyStore, loadKey } from "../../session.js";
+import { refusal } from "../registry.js";
+import { COMMAND, type KeysSubcommand } from "./shared.js";
+import { connectService } from "../../nats-auth.js";
+
+interface Rotated {
+  from: string;
+  to: string;
+  seq: number;
+}
+
+export const rotateKey: KeysSubcommand = {
+  name: "rotate",
+  usage: "keys rotate NAME [--registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]]",
+  help: `  plexus keys rotate NAME
+                          rotate an agent's key: the registry moves its record, card, credentials and
+                          reputation to a new key (both keys sign). NAME then holds the new key; the old one is
+                          kept as NAME.rotated-<time>. Restart the agent's processes with it and join again.
+  plexus keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]
+                          rotate a registry's key: appends RegistryKeyRotated (old key signs, new key proves,
+                          heartbeat secret carried over); events the old key signs later no longer count.
+                          --from-shares takes the old key from K share files instead of the key folder;
+                          --shares/--threshold/--out split the new key again (required with --from-shares, and
+                          then the new key is written only as shares). Restart the registry nodes with it.
+                          (--json: {"name","from","to","seq","archived","shares"})`,
+  options: {
+    registry: { type: "boolean" },
+    "from-shares": { type: "string" },
+    shares: { type: "string" },
+    threshold: { type: "string" },
+    out: { type: "string" },
+  },
+  async run(ctx, args) {
+    const { common, values, out } = ctx;
+    const [name] = positionalArgs(args, ["NAME"], COMMAND) as [string];
+    checkKeyName(name, COMMAND, "NAME");
+    const registry = values["registry"] === true;
+    const fromShares = stringOption(values, "from-shares", COMMAND);
+    const split = splitOptions(ctx);
+    if (!registry && (fromShares !== undefined || split)) throw new UsageError("--from-shares and --shares/--threshold/--out go with --registry", COMMAND);
+    if (fromShares !== undefined && !split) throw new UsageError("--from-shares needs --shares N --threshold K --out DIR: the new key is kept only as shares", COMMAND);
+
+    const oldKey = fromShares !== undefined ? await keyFromShares(fromShares) : await loadKey(common, name, COMMAND);
+    const store = keyStore(common);
+    const next = `${name}.next`;
+    // The new key is stored before anything is signed, so an interrupted rotation can be finished by running it again.
+    const newKey = (await store.has(next)) ? await store.load(next) : await storeNew(store, next);
+    const rotated = registry ? await rotateRegistry(ctx, oldKey, newKey) : await rotateAgent(ctx, oldKey, newKey);
+
+    let archived: string | null = null;
+    let shares: string[] | null = null;
+    if (split) {
+      const seed = newKey.exportSeed();
+      try {
+        shares = (await writeShareFiles(seed, { ...split, name })).files;
+      } finally {
+        seed.fill(0);
+      }
+    }
+    if (fromShares === undefined) {
+      archived = store.pathOf(`${name}.rotated-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+      await rename(store.pathOf(name), archived);
+      await rename(store.pathOf(next), store.pathOf(name));
+    } else {
+      // Custody by shares: the new key exists only as the new shares.
+      await rm(store.pathOf(next));
+    }
+    out.info(`plexus: ${registry ? "registry key" : "key"} "${name}" rotated: ${rotated.from} → ${rotated.to} (log position ${rotated.seq})`);
+    if (archived) out.info(`plexus: the old key is kept in ${archived}`);
+    if (shares) out.info(`plexus: the new key is split into ${shares.length} shares: ${shares.join(", ")}`);
+    out.data(rotated.to, { name, ...rotated, archived, shares });
+  },
+};
+
+function splitOptions({ values }: CommandContext): { shares: number; threshold: number; outDir: string } | undefined {
+  const shares = intOption(values, "shares", COMMAND, 2, 255);
+  const threshold = intOption(values, "threshold", COMMAND, 2, 255);
+  const outDir = stringOption(values, "out", COMMAND);
+  if (shares === undefined && threshold === undefined && outDir === undefined) return undefined;
+  if (shares === undefined || threshold === undefined || outDir === undefined) throw new UsageError("splitting the new key needs --shares N, --threshold K and --out DIR", COMMAND);
+  if (threshold > shares) throw new UsageError(`--threshold ${threshold} is more than --shares ${shares}`, COMMAND);
+  return { shares, threshold, outDir };
+}
+
+async function storeNew(store: ReturnType<typeof keyStore>, name: string): Promise<KeyPair> {
+  const key = generateKeyPair();
+  await store.add(name, key);
+  return key;
+}
+
+async function keyFromShares(list: string): Promise<KeyPair> {
+  try {
+    return restoreKeyPair(await readShareFiles(list.split(",").map((s) => s.trim()).filter((s) => s !== ""))).keyPair;
+  } catch (err) {
+    if (isPlexusError(err)) throw new CliError(`cannot restore the old key from --from-shares: ${err.message} [${err.code}]`, { cause: err });
+    throw err;
+  }
+}
+
+async function rotateAgent({ common, out }: CommandContext, oldKey: KeyPair, newKey: KeyPair): Promise<Rotated> {
+  const agent = await connectAgent(common, oldKey, out);
+  try {
+    return await agent.registry.rotate(oldKey, newKey);
+  } catch (err) {
+    // Already done by an interrupted run: finish the file swap.
+    if (isPlexusError(err, ErrorCode.RequestRefused) && err.details?.["reason"] === "rotated") {
+      const moved = await agent.registry.agent(newKey.did).then(() => true, () => false);
+      if (moved) return { from: oldKey.did, to: newKey.did, seq: 0 };
+    }
+    throw refusal(err, `the rotation of ${oldKey.did}`);
+  } finally {
+    await agent.close();
+  }
+}
+
+async function rotateRegistry({ common }: CommandContext, oldKey: KeyPair, newKey: KeyPair): Promise<Rotated> {
+  const nc = await connectService(common, `plexus ${COMMAND} rotate`);
+  try {
+    return await rotateRegistryKey(nc, common.mesh, oldKey, newKey);
+  } catch (err) {
+    if (isPlexusError(err, ErrorCode.InvalidArgument)) throw new CliError(err.message, { cause: err });
+    throw err;
+  } finally {
+    await nc.close();
+  }
+}

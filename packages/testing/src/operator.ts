@@ -1,0 +1,69 @@
+/**
+ * Operator mode for test servers: a temporary auth folder (operator, system account, one account per mesh), the
+ * server trusting it, and helpers to connect as a mesh's service user or as an agent with its own user JWT.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import {
+  agentInboxPrefix,
+  connectBus,
+  ensureMeshAuth,
+  issueAgentUser,
+  pushMeshAccount,
+  userSeedOf,
+  type MeshAuth,
+  type NatsUserGrant,
+} from "@plexus/bus";
+
+/** What the test helpers need of an agent key (an @plexus/identity KeyPair fits). */
+export interface AgentKeyLike {
+  readonly did: string;
+  exportSeed(): Uint8Array;
+}
+
+export interface OperatorAuth {
+  /** The temporary auth folder (operator.jwt, sys.creds, <mesh>.* files). */
+  readonly authDir: string;
+  /** Creates the mesh's account (once) and makes the running server know it. */
+  mesh(mesh: string): Promise<MeshAuth>;
+  /** A connection as the mesh's privileged service user. */
+  connectService(mesh: string): Promise<NatsConnection>;
+  /** A user JWT for the agent, signed by the mesh account (default lifetime 1 h). */
+  agentUser(mesh: string, did: string, ttlMs?: number): Promise<NatsUserGrant>;
+  /** A connection as the agent, with its own user JWT, key and inbox prefix. */
+  connectAgent(mesh: string, key: AgentKeyLike, options?: { ttlMs?: number; name?: string }): Promise<NatsConnection>;
+}
+
+export function operatorAuth(authDir: string, url: () => string): OperatorAuth {
+  const meshes = new Map<string, Promise<MeshAuth>>();
+  const mesh = (name: string): Promise<MeshAuth> => {
+    let auth = meshes.get(name);
+    if (!auth) {
+      auth = ensureMeshAuth(authDir, name).then(async (a) => {
+        await pushMeshAccount({ auth: a, servers: url() });
+        return a;
+      });
+      auth.catch(() => meshes.delete(name));
+      meshes.set(name, auth);
+    }
+    return auth;
+  };
+  const agentUser = async (name: string, did: string, ttlMs?: number) =>
+    issueAgentUser({ mesh: name, did, accountKey: (await mesh(name)).accountKey, ...(ttlMs !== undefined ? { ttlMs } : {}) });
+  return {
+    authDir,
+    mesh,
+    agentUser,
+    async connectService(name) {
+      return connectBus({ servers: url(), name: `test-service-${name}`, credentials: { creds: (await mesh(name)).serviceCreds } });
+    },
+    async connectAgent(name, key, options = {}) {
+      const grant = await agentUser(name, key.did, options.ttlMs);
+      return connectBus({
+        servers: url(),
+        name: options.name ?? `test-agent ${key.did}`,
+        credentials: { jwt: () => grant.jwt, seed: userSeedOf(key.exportSeed()) },
+        inboxPrefix: agentInboxPrefix(key.did),
+      });
+    },
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The HTTP API of a sealed registry node: health, status, readiness (always 503), a nonce for the next unseal
+ * request, and POST /v1/unseal (one signed share per call). Every other path answers 503 SEALED. Errors are
+ * `{ error: { code, message } }` like the unsealed API's, with an HTTP status per code.
+ */
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+import type { SealedStatus } from "../node/unseal-session.js";
+import { HttpErrorCode } from "./app.js";
+
+/** What a sealed node offers its HTTP API. */
+export interface SealedApi {
+  status(): SealedStatus;
+  nonce(): { nonce: string; expiresAt: number; did: string };
+  /** Takes one signed share; throws a PlexusError when refused. */
+  unseal(body: unknown): { sealed: boolean; did: string; threshold: number; received: number; index: number };
+}
+
+export interface UnsealAppOptions {
+  onError?: (err: unknown) => void;
+}
+
+type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 503;
+
+const STATUS_OF: Partial<Record<string, Status>> = {
+  [ErrorCode.InvalidArgument]: 400,
+  [ErrorCode.ShareInvalid]: 400,
+  [ErrorCode.UnsealNonceInvalid]: 401,
+  [ErrorCode.UnsealUnauthorized]: 403,
+  [ErrorCode.ShareDuplicate]: 409,
+  [ErrorCode.ShareSplitMismatch]: 409,
+  [ErrorCode.ShareCommitmentMismatch]: 422,
+  [ErrorCode.Sealed]: 503,
+  [ErrorCode.NotReady]: 503,
+};
+
+const MAX_BODY_BYTES = 64 * 1024;
+const ROUTES = { "/healthz": "GET", "/readyz": "GET", "/v1/status": "GET", "/v1/unseal/nonce": "GET", "/v1/unseal": "POST" } as const;
+
+export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}): Hono {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok", sealed: true }));
+  app.get("/readyz", (c) => c.json(api.status(), 503));
+  app.get("/v1/status", (c) => c.json(api.status()));
+  app.get("/v1/unseal/nonce", (c) => c.json(api.nonce()));
+  app.post(
+    "/v1/unseal",
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => failure(c, 413, ErrorCode.InvalidArgument, `the unseal request is larger than ${MAX_BODY_BYTES} bytes`) }),
+    async (c) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new PlexusError(ErrorCode.InvalidArgument, "the unseal request body is not JSON");
+      }
+      return c.json(api.unseal(body));
+    },
+  );
+  for (const [path, method] of Object.entries(ROUTES)) {
+    app.all(path, (c) => {
+      c.header("Allow", method === "GET" ? "GET, HEAD" : method);
+      return failure(c, 405, HttpErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${c.req.path}; use ${method}`);
+    });
+  }
+  app.notFound((c) => {
+    const { did, threshold, received } = api.status();
+    const need = threshold === null ? "k shares" : `${threshold - received} more share(s) (${received} of ${threshold} held)`;
+    return failure(c, 503, ErrorCode.Sealed, `this registry node is sealed (key ${did}): ${c.req.method} ${c.req.path} is unavailable until ${need} unseal it (plexus registry unseal)`);
+  });
+  app.onError((err, c) => {
+    const status = isPlexusError(err) ? STATUS_OF[err.code] : undefined;
+    if (isPlexusError(err) && status !== undefined) return failure(c, status, err.code, err.message);
+    options.onError?.(err);
+    return failure(c, 500, HttpErrorCode.Internal, err instanceof Error ? err.message : String(err));
+  });
+  return app;
+}
+
+function failure(c: Context, status: Status, code: string, message: string): Response {
+  return c.json({ error: { code, message } }, status);
+}

@@ -1,0 +1,131 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterEach, describe, expect, it } from "vitest";
+import { RegistryClient } from "@plexus/anp";
+import { BOOTSTRAP_INBOX_PREFIX, connectBus, userClaims, userPublicKeyOfDid } from "@plexus/bus";
+import { ErrorCode } from "@plexus/core";
+import { generateKeyPair, type KeyPair } from "@plexus/identity";
+import { Agent, type Delivery } from "@plexus/sdk";
+import { until, useTestServer } from "@plexus/testing";
+import { startRegistryNode, type RegistryNode, type RegistryNodeOptions } from "../src/index.js";
+import { card, freshMesh } from "./fixtures.js";
+
+const nats = useTestServer({ operator: true });
+const nodes: RegistryNode[] = [];
+const agents: Agent[] = [];
+const conns: NatsConnection[] = [];
+afterEach(async () => {
+  await Promise.allSettled(agents.splice(0).map((a) => a.close()));
+  await Promise.allSettled(conns.splice(0).map((c) => c.close()));
+  await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
+});
+
+async function node(mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
+  const n = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh), ...options });
+  nodes.push(n);
+  return n;
+}
+
+async function agent(mesh: string, key: KeyPair = generateKeyPair(), via: "creds" | "dir" = "creds"): Promise<Agent> {
+  const auth = await nats.server.auth.mesh(mesh);
+  const a = await Agent.connect({ key, nats: nats.url, mesh, natsAuth: via === "creds" ? { bootstrapCreds: auth.bootstrapCreds } : { authDir: auth.dir } });
+  agents.push(a);
+  return a;
+}
+
+/** Status events of a connection, as text. */
+function watch(nc: NatsConnection): string[] {
+  const seen: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) seen.push(s.type === "error" ? `error: ${(s.error as Error).message}` : s.type);
+  })();
+  return seen;
+}
+
+describe("agents on a NATS server in operator mode", () => {
+  it("bootstrap → own user JWT → join → messages both ways → the JWT is renewed before it expires", async () => {
+    const mesh = freshMesh();
+    await node(mesh, { natsUserTtlMs: 3_000 });
+    const [alice, bob] = await Promise.all([agent(mesh), agent(mesh, generateKeyPair(), "dir")]);
+    // Each agent connected with its own user JWT: bound to its key, expiring in 3 s.
+    for (const a of [alice, bob]) {
+      const grant = a.natsSession!.grant;
+      expect(userClaims(grant.jwt).sub).toBe(userPublicKeyOfDid(a.did));
+      expect(grant.expiresAt - Date.now()).toBeLessThanOrEqual(3_000);
+    }
+    const joined = await alice.join(card("alice"));
+    expect(userClaims(joined.natsJwt!).sub).toBe(userPublicKeyOfDid(alice.did));
+    expect(joined.natsJwtExpiresAt).toBeGreaterThan(Date.now());
+    await bob.join(card("bob"));
+
+    const seenByAlice = watch(alice.natsSession!.nc);
+    const got: Delivery[] = [];
+    await bob.listen(async (d) => {
+      got.push(d);
+      if (d.type === "ping") await bob.reply(d, { pong: d.body });
+    });
+    const sent = await alice.send(bob.did, "hello", { awaitReceipt: true });
+    expect(sent.receipt?.status).toBe("processed");
+    const answer = await alice.request(bob.did, 1, { type: "ping" });
+    expect(answer.body).toEqual({ pong: 1 });
+
+    // Past two lifetimes of the first JWT: renewed over the agent's own connection, which never closed.
+    await until(() => alice.natsSession!.renewals >= 2 && bob.natsSession!.renewals >= 2, 10_000, "two renewals");
+    expect(alice.natsSession!.grant.expiresAt).toBeGreaterThan(Date.now());
+    const later = await alice.request(bob.did, 2, { type: "ping", timeoutMs: 10_000 });
+    expect(later.body).toEqual({ pong: 2 });
+    expect(got.map((d) => d.body)).toEqual(["hello", 1, 2]);
+    expect(alice.natsSession!.nc.isClosed()).toBe(false);
+    expect(seenByAlice.filter((s) => /expired|authorization/i.test(s))).toEqual([]);
+  }, 30_000);
+
+  it("the kill switch: a suspended agent is cut off within a second and gets no new JWT; resumed, it connects again", async () => {
+    const mesh = freshMesh();
+    const operator = generateKeyPair();
+    await node(mesh, { operators: [operator.did] });
+    const victimKey = generateKeyPair();
+    const [a, victim] = await Promise.all([agent(mesh), agent(mesh, victimKey)]);
+    await Promise.all([a.join(card("a")), victim.join(card("victim"))]);
+    const seen = watch(victim.natsSession!.nc);
+    const closed = victim.natsSession!.nc.closed();
+
+    const started = Date.now();
+    await a.registry.suspend(operator, victim.did, "leaked key");
+    await until(() => seen.some((s) => /revoked/i.test(s)), 1_000, "the server to revoke the victim");
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await closed;
+    // Neither a new JWT (the registry refuses) nor a connection with the old one.
+    await expect(agent(mesh, victimKey)).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "suspended" } });
+    await a.send(a.did, "the others are fine");
+
+    await a.registry.resume(operator, victim.did, "key replaced");
+    const back = await agent(mesh, victimKey);
+    await back.send(a.did, "back");
+  }, 30_000);
+
+  it("the bootstrap user may only ask for a challenge and a user JWT", async () => {
+    const mesh = freshMesh();
+    await node(mesh);
+    const auth = await nats.server.auth.mesh(mesh);
+    const nc = await connectBus({ servers: nats.url, credentials: { creds: auth.bootstrapCreds }, inboxPrefix: BOOTSTRAP_INBOX_PREFIX });
+    conns.push(nc);
+    const seen = watch(nc);
+    const registry = new RegistryClient(nc, mesh, { timeoutMs: 1_000 });
+    const key = generateKeyPair();
+    expect(userClaims((await registry.natsUser(key)).jwt).sub).toBe(userPublicKeyOfDid(key.did));
+    await expect(registry.discover({})).rejects.toMatchObject({ code: ErrorCode.RegistryUnavailable });
+    nc.publish(`plexus.${mesh}.acp.inbox.x.y`, "spoof");
+    nc.subscribe("_INBOX.>");
+    await until(() => seen.filter((s) => /Permissions Violation/.test(s)).length >= 3, 3_000, "three permission violations");
+    expect(seen.filter((s) => /Permissions Violation/.test(s))).toEqual([
+      `error: Permissions Violation for Publish to "plexus-registry.${mesh}.discover"`,
+      `error: Permissions Violation for Publish to "plexus.${mesh}.acp.inbox.x.y"`,
+      'error: Permissions Violation for Subscription to "_INBOX.>"',
+    ]);
+  });
+
+  it("a registry node without the mesh's service creds cannot reach a server in operator mode", async () => {
+    const plain = await startRegistryNode({ nats: nats.url, mesh: freshMesh(), key: generateKeyPair(), http: false }).catch((e: Error) => e);
+    expect(plain).toBeInstanceOf(Error);
+    expect((plain as { code?: string }).code).toBe(ErrorCode.NatsUnavailable);
+  });
+});
