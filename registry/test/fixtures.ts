@@ -1,5 +1,5 @@
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
-import { Agent, type AgentCard } from "@plexus/sdk";
+import { Agent, type AgentCard, type Delivery } from "@plexus/sdk";
 import { startRegistryNode, type RegistryNode, type RegistryNodeOptions } from "../src/index.js";
 
 let meshCounter = 0;
@@ -44,4 +44,10 @@ export function meshKit(url: () => string) {
       await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
     },
   };
+}
+
+/** One exchange in its own conversation: `from` asks, `to` answers (a reply naming the request). */
+export async function converse(from: Agent, to: Agent, conversation: string): Promise<void> {
+  const sent = await from.send(to.did, { ask: conversation }, { conversation });
+  await to.reply({ from: from.did, id: sent.id, conversation } as Delivery, { answer: conversation });
 }

@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCode } from "@plexus/core";
-import type { Agent, Delivery } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { card, freshMesh, meshKit } from "./fixtures.js";
+import { card, converse, freshMesh, meshKit } from "./fixtures.js";
 
 const nats = useTestServer();
 const kit = meshKit(() => nats.url);
 afterEach(() => kit.close());
-
-/** One exchange in its own conversation: `from` asks, `to` answers (a reply naming the request). */
-async function converse(from: Agent, to: Agent, conversation: string): Promise<void> {
-  const sent = await from.send(to.did, { ask: conversation }, { conversation });
-  await to.reply({ from: from.did, id: sent.id, conversation } as Delivery, { answer: conversation });
-}
 
 describe("reputation from the mesh's own record", () => {
   it("counts a rating only when the log holds the rated conversation both ways", async () => {

@@ -2,18 +2,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeRotation, signRequest } from "@plexus/anp";
 import { ErrorCode } from "@plexus/core";
 import { generateKeyPair, issueCapabilityCredential } from "@plexus/identity";
-import type { Agent, Delivery } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { card, freshMesh, meshKit } from "./fixtures.js";
+import { card, converse, freshMesh, meshKit } from "./fixtures.js";
 
 const nats = useTestServer();
 const kit = meshKit(() => nats.url);
 afterEach(() => kit.close());
-
-async function converse(from: Agent, to: Agent, conversation: string): Promise<void> {
-  const sent = await from.send(to.did, { ask: conversation }, { conversation });
-  await to.reply({ from: from.did, id: sent.id, conversation } as Delivery, { answer: conversation });
-}
 
 describe("agent key rotation", () => {
   it("moves the agent's record, card and reputation to the new key; the old key can no longer act", async () => {

@@ -4,7 +4,9 @@ import { mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll } from "vitest";
+import { runCli } from "../src/index.js";
 import { fileURLToPath } from "node:url";
 
 export const BIN = resolve(dirname(fileURLToPath(import.meta.url)), "..", "bin", "plexus.js");
@@ -126,3 +128,27 @@ export function cliScopes(prefix: string, natsUrl: () => string) {
     },
   };
 }
+
+/** The CLI in this process, for usage errors (returned before anything connects; a child costs a second of CPU each). */
+export async function runHere(args: string[]): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        add(String(chunk));
+        done();
+      },
+    });
+  const code = await runCli(args, { out: sink((t) => (stdout += t)), err: sink((t) => (stderr += t)) });
+  return { code, stdout, stderr };
+}
+
+/** The first line of a running command's stdout, parsed (commands print one JSON line with --json). */
+export async function firstJson<T>(p: Running): Promise<T> {
+  await p.waitFor("\n", 20_000, "stdout");
+  return JSON.parse(lines(p.stdout())[0] as string) as T;
+}
+
+/** A finished command's stdout, parsed. */
+export const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;

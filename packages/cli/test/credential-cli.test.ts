@@ -4,36 +4,12 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "@plexus/testing";
-import { runCli } from "../src/index.js";
-import { cli, cliScopes, lines, type Result, type Running } from "./cli-process.js";
+import { cli, cliScopes, firstJson, json, lines, runHere, type Result, type Running } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("cred", () => nats.url);
-
-/** The CLI in this process, for usage errors (returned before anything connects). */
-async function runHere(args: string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        add(String(chunk));
-        done();
-      },
-    });
-  const code = await runCli(args, { out: sink((t) => (stdout += t)), err: sink((t) => (stderr += t)) });
-  return { code, stdout, stderr };
-}
-
-async function firstJson<T>(p: Running): Promise<T> {
-  await p.waitFor("\n", 20_000, "stdout");
-  return JSON.parse(lines(p.stdout())[0] as string) as T;
-}
-
-const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
 
 interface Found {
   did: string;

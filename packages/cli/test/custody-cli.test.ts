@@ -4,31 +4,12 @@
  */
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "@plexus/testing";
-import { runCli } from "../src/index.js";
-import { cli, cliScopes, jsonLines, lines, type Result } from "./cli-process.js";
+import { cli, cliScopes, json, jsonLines, lines, runHere, type Result } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("cus", () => nats.url);
-
-/** The CLI in this process, for usage errors (exit 2 before anything is read). */
-async function runHere(args: string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        add(String(chunk));
-        done();
-      },
-    });
-  const code = await runCli(args, { out: sink((t) => (stdout += t)), err: sink((t) => (stderr += t)) });
-  return { code, stdout, stderr };
-}
-
-const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
 
 describe("plexus keys split / combine", () => {
   it("round-trips a key through share files, never printing key material, and fails closed", async () => {

@@ -6,16 +6,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, lines, type Result, type Running } from "./cli-process.js";
+import { cli, cliScopes, firstJson, json, lines, type Result, type Running } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("idn", () => nats.url);
-const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
-
-async function firstJson<T>(p: Running): Promise<T> {
-  await p.waitFor("\n", 20_000, "stdout");
-  return JSON.parse(lines(p.stdout())[0] as string) as T;
-}
 
 describe("plexus keys rotate, agent suspend|resume", { timeout: 120_000 }, () => {
   it("rotates an agent's key (reputation view follows), suspends and resumes it, then rotates the registry's key into new shares", async () => {

@@ -5,38 +5,13 @@
 import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { useTestServer } from "@plexus/testing";
-import { runCli } from "../src/index.js";
-import { cli, cliScopes, lines, type Result, type Running } from "./cli-process.js";
+import { cli, cliScopes, firstJson, json, lines, runHere, type Result, type Running } from "./cli-process.js";
 
 const nats = useTestServer();
 
 const { scope } = cliScopes("reg", () => nats.url);
-
-/** The CLI in this process (usage errors return before anything connects; a child costs a second of CPU each). */
-async function runHere(args: string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const sink = (add: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        add(String(chunk));
-        done();
-      },
-    });
-  const code = await runCli(args, { out: sink((t) => (stdout += t)), err: sink((t) => (stderr += t)) });
-  return { code, stdout, stderr };
-}
-
-/** The first line of a running command's stdout, parsed (commands print one JSON line with --json). */
-async function firstJson<T>(p: Running): Promise<T> {
-  await p.waitFor("\n", 20_000, "stdout");
-  return JSON.parse(lines(p.stdout())[0] as string) as T;
-}
-
-const json = <T>(r: Result): T => JSON.parse(r.stdout) as T;
 
 async function writeCard(dir: string, name: string, card: Record<string, unknown>): Promise<string> {
   const file = join(dir, `${name}.card.json`);
@@ -300,7 +275,8 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     const s = scope();
     const { run, start, reap } = cli();
     try {
-      const up = start(["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      // --no-auth: an open server (operator-cli.test.ts has up in its default operator mode).
+      const up = start(["up", "--no-auth", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
       const info = await firstJson<{ nats: string; registry: string; http: string }>(up);
       expect(info.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const status = (await (await fetch(`${info.http}/v1/status`)).json()) as { registry: string; mesh: string };
@@ -311,7 +287,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       up.child.kill("SIGINT");
       expect((await up.exited).code).toBe(0);
 
-      const bare = start(["up", "--data", join(s.dir, "data2"), "--nats-port", "0", "--no-registry", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const bare = start(["up", "--no-auth", "--data", join(s.dir, "data2"), "--nats-port", "0", "--no-registry", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
       const bareInfo = await firstJson<{ nats: string; registry: string; http: string | null }>(bare);
       expect(bareInfo.http).toBeNull();
       expect(bareInfo.registry).toBe(info.registry);
