@@ -25,7 +25,9 @@ describe("operator kill switch (registry side)", () => {
     const suspended = await a.registry.suspend(operator, victim.did, "leaked key");
     expect(suspended).toMatchObject({ agent: victim.did, suspended: true });
     expect((await a.registry.discover({ capability: "echo" })).result.map((r) => r.did)).toEqual([a.did]);
-    expect((await a.registry.agent(victim.did)).result.suspended).toMatchObject({ by: operator.did, reason: "leaked key" });
+    const view = (await a.registry.agent(victim.did)).result;
+    expect(view.suspended).toMatchObject({ by: operator.did, reason: "leaked key" });
+    expect(view.credential.status).toBe("revoked");
     expect((await a.registry.agents()).result.map((v) => v.did)).toEqual([a.did]);
     await expect(a.registry.update(victimKey, card("victim-2"))).rejects.toMatchObject({ details: { reason: "suspended" } });
     await expect(a.registry.join(victimKey, card("victim-3"))).rejects.toMatchObject({ details: { reason: "suspended" } });

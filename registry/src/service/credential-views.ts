@@ -7,13 +7,20 @@ import type { CapabilityClaim, CredentialStatus, DiscoverQuery } from "@plexus/a
 import type { RegistryState } from "../projection/index.js";
 import type { AgentRecord } from "../types.js";
 
+/** A suspended agent's credentials do not count while it is suspended (the kill switch revokes them at once). */
+function suspended(state: RegistryState, r: AgentRecord): boolean {
+  return state.identity.suspended.has(r.did);
+}
+
 export function credentialStatus(state: RegistryState, r: AgentRecord, at: number): CredentialStatus {
-  const status = state.credentials.membershipRevoked(r.did) ? "revoked" : r.credential.expiresAt > at ? "valid" : "expired";
+  const revoked = state.credentials.membershipRevoked(r.did) || suspended(state, r);
+  const status = revoked ? "revoked" : r.credential.expiresAt > at ? "valid" : "expired";
   return { status, id: r.credential.id, expiresAt: r.credential.expiresAt };
 }
 
 export function capabilityClaims(state: RegistryState, r: AgentRecord, at: number): CapabilityClaim[] {
-  return state.credentials.claims(r.did, capabilityNames(r), at);
+  const claims = state.credentials.claims(r.did, capabilityNames(r), at);
+  return suspended(state, r) ? claims.map((c) => ({ ...c, attested: false, attestedBy: [] })) : claims;
 }
 
 function capabilityNames(r: AgentRecord): string[] {
@@ -25,7 +32,7 @@ function capabilityNames(r: AgentRecord): string[] {
  * again); with verifiedOnly (or issuer), only when a live credential (by that issuer) attests the matched capability.
  */
 export function listable(state: RegistryState, r: AgentRecord, query: DiscoverQuery, at: number): boolean {
-  if (state.credentials.membershipRevoked(r.did)) return false;
+  if (state.credentials.membershipRevoked(r.did) || suspended(state, r)) return false;
   if (query.verifiedOnly !== true && query.issuer === undefined) return true;
   return state.credentials.attests(r.did, capabilityNames(r), at, query.capability, query.issuer);
 }
