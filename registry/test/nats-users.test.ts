@@ -44,7 +44,7 @@ function watch(nc: NatsConnection): string[] {
 describe("agents on a NATS server in operator mode", () => {
   it("bootstrap → own user JWT → join → messages both ways → the JWT is renewed before it expires", async () => {
     const mesh = freshMesh();
-    await node(mesh, { natsUserTtlMs: 3_000 });
+    const registry = await node(mesh, { natsUserTtlMs: 3_000 });
     const [alice, bob] = await Promise.all([agent(mesh), agent(mesh, generateKeyPair(), "dir")]);
     // Each agent connected with its own user JWT: bound to its key, expiring in 3 s.
     for (const a of [alice, bob]) {
@@ -75,6 +75,9 @@ describe("agents on a NATS server in operator mode", () => {
     expect(later.body).toEqual({ pong: 2 });
     expect(got.map((d) => d.body)).toEqual(["hello", 1, 2]);
     expect(alice.natsSession!.nc.isClosed()).toBe(false);
+    // Heart-beats go through too (the agent may put its own key in the heartbeat bucket), and its own records.
+    await until(() => (registry.status().counters["heartbeats"] ?? 0) >= 2, 10_000, "heartbeats");
+    expect((await alice.rejected()).total).toBe(0);
     expect(seenByAlice.filter((s) => /expired|authorization/i.test(s))).toEqual([]);
   }, 30_000);
 
@@ -127,5 +130,18 @@ describe("agents on a NATS server in operator mode", () => {
     const plain = await startRegistryNode({ nats: nats.url, mesh: freshMesh(), key: generateKeyPair(), http: false }).catch((e: Error) => e);
     expect(plain).toBeInstanceOf(Error);
     expect((plain as { code?: string }).code).toBe(ErrorCode.NatsUnavailable);
+  });
+});
+
+describe("an agent given bootstrap credentials on an open server", () => {
+  const open = useTestServer();
+
+  it("connects plainly: there is no user JWT to get", async () => {
+    const auth = await nats.server.auth.mesh(freshMesh());
+    const mesh = freshMesh();
+    const a = await Agent.connect({ key: generateKeyPair(), nats: open.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
+    agents.push(a);
+    expect(a.natsSession).toBeUndefined();
+    await a.send(a.did, "to myself");
   });
 });

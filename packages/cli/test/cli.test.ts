@@ -326,7 +326,9 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     const { run, start, reap } = cli();
     let serverPid = 0;
     try {
-      const up = start(["up", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--keys", s.keys, "--http", "127.0.0.1:0", "--json"]);
+      // --no-auth: an open server, which this test's raw clients reach without credentials (operator-cli.test.ts has
+      // up in its default operator mode).
+      const up = start(["up", "--no-auth", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--keys", s.keys, "--http", "127.0.0.1:0", "--json"]);
       await up.waitFor("\n", 20_000, "stdout");
       const info = JSON.parse(up.stdout()) as { nats: string; mesh: string; stream: string; data: string; pid: number; registry: string; http: string };
       expect(info).toMatchObject({ nats: `nats://127.0.0.1:${port}`, mesh: s.mesh, stream: `PLEXUS_${s.mesh.toUpperCase()}`, data });

@@ -219,9 +219,13 @@ export class Agent implements AsyncDisposable {
     return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation };
   }
 
-  /** Rejected envelopes kept by this mesh's readers (all agents), newest `limit`, with their reasons. */
+  /**
+   * Rejected envelopes kept by this mesh's readers (all agents), newest `limit`, with their reasons. In NATS operator
+   * mode only this agent's own records: its permissions let it read no other reader's.
+   */
   rejected(options: { limit?: number } = {}): Promise<Listed<RejectionRecord>> {
-    return listRecords<RejectionRecord>(this.#nc, this.#subjects, this.#subjects.rejectedAll, options);
+    const filter = this.#session ? this.#subjects.rejected(agentToken(this.did)) : this.#subjects.rejectedAll;
+    return listRecords<RejectionRecord>(this.#nc, this.#subjects, filter, options);
   }
 
   /** Dead letters kept for this agent: messages its handlers failed on every attempt. */

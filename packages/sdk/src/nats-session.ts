@@ -50,11 +50,14 @@ export class NatsSession {
     const grant = await bootstrap(o);
     if (!grant) return undefined;
     let session: NatsSession | undefined;
+    const raw = o.key.exportSeed();
+    const seed = userSeedOf(raw);
+    raw.fill(0);
     const nc = await connectBus({
       servers: o.servers,
       name: o.name ?? `plexus-agent ${o.key.did}`,
       // Called on every (re)connect: a renewed JWT is presented from then on.
-      credentials: { jwt: () => (session ? session.#grant.jwt : grant.jwt), seed: userSeedOf(o.key.exportSeed()) },
+      credentials: { jwt: () => (session ? session.#grant.jwt : grant.jwt), seed },
       inboxPrefix: grant.inboxPrefix,
     });
     session = new NatsSession(o, nc, grant);

@@ -72,7 +72,8 @@ describe.sequential("plexus gateway start / up", () => {
     const { start, reap } = cli();
     let agent: Agent | undefined;
     try {
-      const up = start(["up", "--data", join(root, "d2"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", mesh, "--keys", keys, "--json"]);
+      // --no-auth: an open server, which this test's agent reaches without credentials.
+      const up = start(["up", "--no-auth", "--data", join(root, "d2"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", mesh, "--keys", keys, "--json"]);
       await up.waitFor("\n", 30_000, "stdout");
       const info = firstLine(up.stdout()) as { nats: string; gateway: string; a2a: string };
       expect(info.gateway).toBe((await new KeyStore(keys).load("gateway")).did);
