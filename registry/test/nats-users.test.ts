@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { RegistryClient } from "@plexus/anp";
-import { BOOTSTRAP_INBOX_PREFIX, connectBus, userClaims, userPublicKeyOfDid } from "@plexus/bus";
+import { BOOTSTRAP_INBOX_PREFIX, connectBus, revokedUsers, unrevokeUser, userClaims, userPublicKeyOfDid } from "@plexus/bus";
 import { ErrorCode } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { Agent, type Delivery } from "@plexus/sdk";
@@ -103,6 +103,36 @@ describe("agents on a NATS server in operator mode", () => {
     await a.registry.resume(operator, victim.did, "key replaced");
     const back = await agent(mesh, victimKey);
     await back.send(a.did, "back");
+  }, 30_000);
+
+  it("a key rotated away loses its NATS user at once; a node started after a lost revocation repairs it from the log", async () => {
+    const mesh = freshMesh();
+    const operator = generateKeyPair();
+    const registryKey = generateKeyPair();
+    const first = await node(mesh, { key: registryKey, operators: [operator.did] });
+    const [oldKey, newKey, victimKey] = [generateKeyPair(), generateKeyPair(), generateKeyPair()];
+    const [a, old, victim] = await Promise.all([agent(mesh), agent(mesh, oldKey), agent(mesh, victimKey)]);
+    await Promise.all([a.join(card("a")), old.join(card("rotating")), victim.join(card("victim"))]);
+    const seen = watch(old.natsSession!.nc);
+    await a.registry.rotate(oldKey, newKey);
+    await until(() => seen.some((s) => /revoked/i.test(s)), 1_000, "the old key's user to be revoked");
+    await expect(agent(mesh, oldKey)).rejects.toMatchObject({ details: { reason: "rotated" } });
+    const renewed = await agent(mesh, newKey);
+    await renewed.send(a.did, "under my new key");
+
+    // The victim is suspended, then its revocation is lost (as if the node died before pushing it).
+    await a.registry.suspend(operator, victim.did, "compromised");
+    const auth = await nats.server.auth.mesh(mesh);
+    await unrevokeUser({ auth, servers: nats.url, did: victim.did });
+    await first.stop();
+    nodes.splice(nodes.indexOf(first), 1);
+    const before = await revokedUsers({ auth, servers: nats.url });
+    expect(before[userPublicKeyOfDid(victim.did)]).toBeUndefined();
+    await node(mesh, { key: registryKey, operators: [operator.did] });
+    const after = await revokedUsers({ auth, servers: nats.url });
+    expect(after[userPublicKeyOfDid(victim.did)]).toBeDefined();
+    expect(after[userPublicKeyOfDid(oldKey.did)]).toBeDefined();
+    expect(after[userPublicKeyOfDid(a.did)]).toBeUndefined();
   }, 30_000);
 
   it("the bootstrap user may only ask for a challenge and a user JWT", async () => {

@@ -200,7 +200,13 @@ export class RegistryNode {
       // The kill switch: a suspended agent's NATS user is revoked (disconnected at once), a resumed one restored.
       onSuspended: (did) => natsUsers.revoke(did),
       onResumed: (did) => natsUsers.unrevoke(did),
+      onRotated: (from) => natsUsers.revoke(from),
     });
+    if (natsUsers.enabled) {
+      const ids = this.#state.identity;
+      const fixed = await natsUsers.reconcile([...ids.suspended.keys(), ...ids.rotatedTo.keys()], this.#state.agents.keys());
+      if (fixed.revoked + fixed.restored > 0) this.#log(`registry: NATS users brought in line with the log: ${fixed.revoked} revoked, ${fixed.restored} restored`);
+    }
     const credentials = new CredentialRequests({ admission, state: () => this.#state, mesh: o.mesh, registries: trusted, audience: [this.did] });
     this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, queries: this.queries, ready: () => this.ready, count: this.#count });
     this.#responder.start();

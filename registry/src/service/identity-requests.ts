@@ -11,6 +11,8 @@ export interface IdentityRequestsOptions {
   /** Called once an agent is suspended or resumed in the log (cuts or restores its NATS user). */
   onSuspended?: (did: string) => Promise<void>;
   onResumed?: (did: string) => Promise<void>;
+  /** Called once a key is rotated away (cuts the old key's NATS user: only the new key may act). */
+  onRotated?: (from: string) => Promise<void>;
 }
 
 export interface SuspensionResult {
@@ -74,6 +76,7 @@ export class IdentityRequests {
       return admission.refuse(request, RefusalReason.RotationInvalid, "the new key is already known to this mesh; rotate to a fresh key");
     }
     const seq = await admission.append("KeyRotated", request, nonce, { to: body.newDid, request: request as SignedRequest<Rotation> });
+    await this.#o.onRotated?.(request.did);
     return { from: request.did, to: body.newDid, seq };
   }
 

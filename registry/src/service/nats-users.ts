@@ -1,4 +1,4 @@
-import { DEFAULT_USER_TTL_MS, issueAgentUser, revokeUser, unrevokeUser, type MeshAuth, type NatsUserGrant } from "@plexus/bus";
+import { DEFAULT_USER_TTL_MS, issueAgentUser, revokedUsers, revokeUser, unrevokeUser, userPublicKeyOfDid, type MeshAuth, type NatsUserGrant } from "@plexus/bus";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { Admission } from "./admission.js";
 
@@ -52,6 +52,29 @@ export class NatsUsers {
   /** Lets the agent get and use user JWTs again (no-op without NATS auth). */
   async unrevoke(did: string): Promise<void> {
     if (this.#o.auth) await unrevokeUser({ auth: this.#o.auth, servers: this.#o.servers, did });
+  }
+
+  /**
+   * Makes the account's revocations match the log: `cutOff` (suspended agents, keys rotated away) revoked, and the
+   * other `known` DIDs not. Run at start, so a node that stopped between appending an event and pushing the
+   * revocation repairs it. Revoked keys the log does not know are left alone. Returns what it changed.
+   */
+  async reconcile(cutOff: Iterable<string>, known: Iterable<string>): Promise<{ revoked: number; restored: number }> {
+    const changed = { revoked: 0, restored: 0 };
+    if (!this.#o.auth) return changed;
+    const revoked = await revokedUsers({ auth: this.#o.auth, servers: this.#o.servers });
+    const cut = new Set(cutOff);
+    for (const did of cut) {
+      if (revoked[userPublicKeyOfDid(did)] !== undefined) continue;
+      await this.revoke(did);
+      changed.revoked += 1;
+    }
+    for (const did of known) {
+      if (cut.has(did) || revoked[userPublicKeyOfDid(did)] === undefined) continue;
+      await this.unrevoke(did);
+      changed.restored += 1;
+    }
+    return changed;
   }
 
   #require(): MeshAuth {
