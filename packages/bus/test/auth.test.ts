@@ -70,7 +70,6 @@ describe("agentPermissions", () => {
       "$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.topic.>",
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.ops.*.${me}`,
       "$JS.API.CONSUMER.INFO.PLEXUS_M1.*",
-      "$JS.API.CONSUMER.DELETE.PLEXUS_M1.*",
       "$JS.API.CONSUMER.MSG.NEXT.PLEXUS_M1.*",
       "$JS.ACK.PLEXUS_M1.>",
     ]);
@@ -79,6 +78,7 @@ describe("agentPermissions", () => {
       "$JS.API.DIRECT.GET.>",
       "$JS.API.CONSUMER.LIST.>",
       "$JS.API.CONSUMER.NAMES.>",
+      "$JS.API.CONSUMER.DELETE.>",
       "$JS.API.CONSUMER.DURABLE.CREATE.>",
       "$JS.API.CONSUMER.CREATE.PLEXUS_M1",
       "$JS.API.CONSUMER.CREATE.PLEXUS_M1.*",

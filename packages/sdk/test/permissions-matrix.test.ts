@@ -113,6 +113,7 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
       pub(`$JS.API.DIRECT.GET.${s.stream}`);
       pub(`$JS.API.CONSUMER.LIST.${s.stream}`);
       pub(`$JS.API.CONSUMER.NAMES.${s.stream}`);
+      pub(`$JS.API.CONSUMER.DELETE.${s.stream}.group_news_workers`);
       pub(`$JS.API.STREAM.PURGE.${s.stream}`);
       pub(`$JS.API.STREAM.DELETE.${s.stream}`);
       sub("_INBOX.>");
@@ -170,7 +171,7 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     expect(stolen.reduce((n, x) => n + x.getReceived(), 0)).toBe(0);
     const total = members.reduce((n, m) => n + m.violations.length, 0);
     expect(total).toBe(expectedViolations);
-    expect(expectedViolations).toBe(N * ((N - 1) * 18 + 14));
+    expect(expectedViolations).toBe(N * ((N - 1) * 18 + 15));
     // The permissions these users carry are the ones agentPermissions lists.
     expect(agentPermissions(mesh, first.key.did).sub.allow).toEqual([`_INBOX.${first.token}.>`, `plexus.${mesh}.acp.topic.>`]);
   }, 60_000);

@@ -1,4 +1,4 @@
-import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
 import {
@@ -15,6 +15,9 @@ import {
 } from "@plexus/core";
 import { attachSignature, envelopeHash, signingInput, WIRE_SIGNATURE_BYTES, type KeyPair } from "@plexus/identity";
 import { channelKey } from "./channel.js";
+
+/** A head-recovery consumer is removed by the server after this long without a pull. */
+const HEAD_CONSUMER_IDLE_MS = 5_000;
 
 export interface OutboxOptions {
   nc: NatsConnection;
@@ -58,6 +61,7 @@ export class Outbox {
   readonly #o: OutboxOptions;
   readonly #me: string;
   readonly #heads = new Map<string, Promise<ChainHead>>();
+  #jsm: Promise<JetStreamManager> | undefined;
 
   constructor(options: OutboxOptions) {
     this.#o = options;
@@ -127,20 +131,26 @@ export class Outbox {
   }
 
   /**
-   * The channel's last stored envelope, read with an ordered consumer on its subject (last per subject) rather than
-   * a direct message get: an agent's NATS permissions allow consumers on what it sent, never reading any message by
-   * position.
+   * The channel's last stored envelope, read through a short-lived consumer on its subject (last per subject) rather
+   * than a direct message get: an agent's NATS permissions allow consumers on what it sent, never reading any message
+   * by position, and no deleting of consumers, so this one removes itself when idle (HEAD_CONSUMER_IDLE_MS).
    */
   async #recoverHead(subject: string): Promise<ChainHead> {
-    const consumer = await this.#o.js.consumers.get(this.#o.subjects.stream, { filter_subjects: subject, deliver_policy: DeliverPolicy.LastPerSubject });
-    try {
-      if ((await consumer.info(true)).num_pending === 0) return { seq: 0, prev: undefined };
-      const last = await consumer.next({ expires: 5_000 });
-      if (!last) throw new PlexusError(ErrorCode.Timeout, `could not read the last envelope sent on ${subject}`);
-      const envelope = JSON.parse(new TextDecoder().decode(last.data)) as Envelope;
-      return { seq: envelope.seq, prev: envelopeHash(envelope) };
-    } finally {
-      await consumer.delete().catch(() => undefined);
-    }
+    const stream = this.#o.subjects.stream;
+    this.#jsm ??= jetstreamManager(this.#o.nc, { checkAPI: false });
+    const created = await (await this.#jsm).consumers.add(stream, {
+      name: `head_${newId()}`,
+      filter_subject: subject,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: HEAD_CONSUMER_IDLE_MS * 1_000_000,
+      mem_storage: true,
+      num_replicas: 1,
+    });
+    if (created.num_pending === 0) return { seq: 0, prev: undefined };
+    const last = await (await this.#o.js.consumers.get(stream, created.name)).next({ expires: 5_000 });
+    if (!last) throw new PlexusError(ErrorCode.Timeout, `could not read the last envelope sent on ${subject}`);
+    const envelope = JSON.parse(new TextDecoder().decode(last.data)) as Envelope;
+    return { seq: envelope.seq, prev: envelopeHash(envelope) };
   }
 }

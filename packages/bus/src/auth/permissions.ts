@@ -36,6 +36,9 @@ export function deniedApi(stream: string): string[] {
     `${API}.DIRECT.GET.>`,
     `${API}.CONSUMER.LIST.>`,
     `${API}.CONSUMER.NAMES.>`,
+    // Queue-group durables have public names: deleting one would lose the group's place. Ordered consumers clean up
+    // by themselves (the server removes them after 5 minutes without a pull).
+    `${API}.CONSUMER.DELETE.>`,
     // The legacy creates carry no filter in the subject.
     `${API}.CONSUMER.DURABLE.CREATE.>`,
     `${API}.CONSUMER.CREATE.${stream}`,
@@ -84,7 +87,6 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
         `${API}.STREAM.INFO.${kvStream}`,
         ...readableFilters(mesh, did).map((f) => `${API}.CONSUMER.CREATE.${stream}.*.${f}`),
         `${API}.CONSUMER.INFO.${stream}.*`,
-        `${API}.CONSUMER.DELETE.${stream}.*`,
         `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
         `$JS.ACK.${stream}.>`,
       ],
