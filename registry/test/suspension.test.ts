@@ -20,7 +20,10 @@ describe("operator kill switch (registry side)", () => {
 
     // Only operators (and the registry's own key) may pull the switch.
     await expect(a.registry.suspend(generateKeyPair(), victim.did, "no")).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "not_operator" } });
-    await expect(a.registry.suspend(operator, generateKeyPair().did, "who?")).rejects.toMatchObject({ details: { reason: "not_joined" } });
+    // A key that never joined can be cut off too (in operator mode it could still get a NATS user); it cannot join then.
+    const stranger = generateKeyPair();
+    await a.registry.suspend(operator, stranger.did, "spam");
+    await expect(a.registry.join(stranger, card("stranger"))).rejects.toMatchObject({ details: { reason: "suspended" } });
 
     const suspended = await a.registry.suspend(operator, victim.did, "leaked key");
     expect(suspended).toMatchObject({ agent: victim.did, suspended: true });

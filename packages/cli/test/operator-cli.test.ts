@@ -1,5 +1,5 @@
 /** The CLI with NATS in operator mode: plexus init, plexus up (operator mode by default), agent commands via bootstrap. */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
@@ -58,6 +58,26 @@ describe("plexus up in operator mode", () => {
       expect(got).toHaveLength(1);
       expect(got[0]).toMatchObject({ body: { hello: "operator mode" } });
 
+      // Rotation and the kill switch over the agents' own NATS users: the rotation request travels on the old key's
+      // connection, which the registry cuts only after answering.
+      const cardFile = join(s.dir, "alice.card.json");
+      await writeFile(cardFile, JSON.stringify({ name: "alice", description: "greets", version: "1.0.0", capabilities: [{ name: "greet" }] }));
+      const alice = start(args("agent", "join", "--as", "alice", "--card", cardFile, "--json"));
+      const oldDid = (await firstJson<{ did: string }>(alice)).did;
+      alice.child.kill("SIGINT");
+      expect((await alice.exited).code).toBe(0);
+      const rotated = await run(args("keys", "rotate", "alice", "--json"), 30_000);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      expect(JSON.parse(rotated.stdout)).toMatchObject({ from: oldDid, to: expect.stringMatching(/^did:key:/) });
+      expect((await run(args("send", "--as", "alice", "--to", "bob", '"from my new key"'), 30_000)).code).toBe(0);
+      const suspended = await run(args("agent", "suspend", "bob", "--as", "registry", "--reason", "test", "--json"), 30_000);
+      expect(suspended.code, suspended.stderr).toBe(0);
+      const cut = await run(args("send", "--as", "bob", "--to", "alice", '"still here?"'), 30_000);
+      expect(cut.code).toBe(1);
+      expect(cut.stderr).toContain("suspended");
+      expect((await run(args("agent", "resume", "bob", "--as", "registry"), 30_000)).code).toBe(0);
+      expect((await run(args("send", "--as", "bob", "--to", "alice", '"back"'), 30_000)).code).toBe(0);
+
       // Operator views read every agent's records: they connect as the mesh's service user.
       const agents = await run(args("agents", "--json"));
       expect(agents.code, agents.stderr).toBe(0);
@@ -75,9 +95,10 @@ describe("plexus up in operator mode", () => {
       const second = await firstJson<{ nats: string }>(again);
       const args2 = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", second.nats];
       expect((await run(args2("send", "--as", "bob", "--to", "alice", '"after restart"'), 30_000)).code).toBe(0);
-      const back = await run(args2("listen", "--as", "alice", "--count", "1", "--timeout", "20", "--json"), 30_000);
+      // Alice's (new key's) inbox: bob's message from before the restart, then this one.
+      const back = await run(args2("listen", "--as", "alice", "--count", "2", "--timeout", "20", "--json"), 30_000);
       expect(back.code, back.stderr).toBe(0);
-      expect(jsonLines(back.stdout)[0]).toMatchObject({ body: "after restart" });
+      expect(jsonLines(back.stdout).map((m) => m["body"])).toEqual(["back", "after restart"]);
       again.child.kill("SIGINT");
       expect((await again.exited).code).toBe(0);
     } finally {

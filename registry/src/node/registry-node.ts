@@ -201,6 +201,7 @@ export class RegistryNode {
       onSuspended: (did) => natsUsers.revoke(did),
       onResumed: (did) => natsUsers.unrevoke(did),
       onRotated: (from) => natsUsers.revoke(from),
+      onError: (err) => this.#log(`registry: revoking a rotated key's NATS user failed: ${(err as Error).message}`),
     });
     if (natsUsers.enabled) {
       const ids = this.#state.identity;

@@ -13,6 +13,7 @@ export interface IdentityRequestsOptions {
   onResumed?: (did: string) => Promise<void>;
   /** Called once a key is rotated away (cuts the old key's NATS user: only the new key may act). */
   onRotated?: (from: string) => Promise<void>;
+  onError?: (err: unknown) => void;
 }
 
 export interface SuspensionResult {
@@ -28,6 +29,8 @@ export interface RotationResult {
 }
 
 const MAX_REASON = 500;
+/** How long after answering a rotation the old key's NATS user is revoked (the answer goes out first). */
+export const ROTATION_CUTOFF_DELAY_MS = 250;
 
 /**
  * The operator kill switch (suspend, resume) and agent key rotation. Each is a signed request that becomes a
@@ -76,7 +79,10 @@ export class IdentityRequests {
       return admission.refuse(request, RefusalReason.RotationInvalid, "the new key is already known to this mesh; rotate to a fresh key");
     }
     const seq = await admission.append("KeyRotated", request, nonce, { to: body.newDid, request: request as SignedRequest<Rotation> });
-    await this.#o.onRotated?.(request.did);
+    // The old key's NATS user is cut off once this answer is on its way: the request may have come over that very
+    // connection. (A node that stops in between repairs it at its next start: NatsUsers.reconcile.)
+    const cut = this.#o.onRotated;
+    if (cut) setTimeout(() => void cut(request.did).catch((err: unknown) => this.#o.onError?.(err)), ROTATION_CUTOFF_DELAY_MS).unref();
     return { from: request.did, to: body.newDid, seq };
   }
 
@@ -87,9 +93,7 @@ export class IdentityRequests {
     if (body.reason !== undefined && (typeof body.reason !== "string" || body.reason.length > MAX_REASON)) {
       return admission.refuse(request, RefusalReason.Malformed, `reason must be a string of at most ${MAX_REASON} characters`);
     }
-    const state = this.#o.state();
-    const agent = state.identity.current(body.agent);
-    if (!state.agents.has(agent)) return admission.refuse(request, RefusalReason.NotJoined, `${agent} never joined this mesh`);
-    return { agent, reason: (body.reason as string | undefined) ?? "" };
+    // Any key may be cut off, joined or not: in operator mode a key that never joined can still get a NATS user.
+    return { agent: this.#o.state().identity.current(body.agent), reason: (body.reason as string | undefined) ?? "" };
   }
 }
