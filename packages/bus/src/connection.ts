@@ -1,5 +1,6 @@
-import { connect, credsAuthenticator, jwtAuthenticator, type Authenticator, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type Authenticator, type NatsConnection } from "@nats-io/transport-node";
 import { Defaults, ErrorCode, PlexusError } from "@plexus/core";
+import { fastJwtAuthenticator, parseCreds } from "./auth/fast-nkey.js";
 
 /**
  * How to authenticate to a server in operator mode: a .creds file's content (service and bootstrap users), or a
@@ -23,10 +24,10 @@ export interface BusConnectOptions {
 
 function authenticator(credentials: BusCredentials): Authenticator {
   if ("creds" in credentials) {
-    const creds = typeof credentials.creds === "string" ? new TextEncoder().encode(credentials.creds) : credentials.creds;
-    return credsAuthenticator(creds);
+    const { jwt, seed } = parseCreds(credentials.creds);
+    return fastJwtAuthenticator(() => jwt, seed);
   }
-  return jwtAuthenticator(credentials.jwt, credentials.seed);
+  return fastJwtAuthenticator(credentials.jwt, credentials.seed);
 }
 
 function serverList(servers: string | string[] | undefined): string[] {

@@ -6,7 +6,8 @@ export { publishDurably } from "./durable-publish.js";
 export type { DurablePublishOptions } from "./durable-publish.js";
 export { findNatsServer, compareVersions, launchNatsServer } from "./launcher/index.js";
 export type { NatsServerProcess, LaunchOptions } from "./launcher/index.js";
-export { userSeedOf, userKeyPairOf, userPublicKeyOf, userPublicKeyOfDid } from "./auth/nkey-codec.js";
+export { userSeedOf, userKeyPairOf, userPublicKeyOf, userPublicKeyOfDid, rawSeedOf } from "./auth/nkey-codec.js";
+export { fastNKey, fastJwtAuthenticator, parseCreds } from "./auth/fast-nkey.js";
 export {
   agentPermissions,
   bootstrapPermissions,

@@ -10,9 +10,12 @@ import {
   AuthFile,
   bootstrapPermissions,
   ensureMeshAuth,
+  fastNKey,
   issueAgentUser,
   loadMeshAuth,
   operatorModeConfig,
+  parseCreds,
+  rawSeedOf,
   userClaims,
   userKeyPairOf,
   userPublicKeyOfDid,
@@ -153,5 +156,32 @@ describe("the auth folder", () => {
     expect(claims.nats.pub).toEqual(agentPermissions("m1", key.did).pub);
     expect(claims.nats.sub).toEqual(agentPermissions("m1", key.did).sub);
     await expect(issueAgentUser({ mesh: "m1", did: key.did, accountKey: auth.accountKey, ttlMs: 10 })).rejects.toThrow(/at least 1 s/);
+  });
+});
+
+describe("fast nkeys", () => {
+  it("sign byte for byte like @nats-io/nkeys, with the same public key, for user, account and operator seeds", async () => {
+    const { createAccount, createOperator, createUser } = await import("@nats-io/nkeys");
+    for (const slow of [createUser(), createAccount(), createOperator()]) {
+      const fast = fastNKey(slow.getSeed());
+      expect(fast.getPublicKey()).toBe(slow.getPublicKey());
+      const data = new TextEncoder().encode("nonce-1234");
+      expect(Buffer.from(fast.sign(data))).toEqual(Buffer.from(slow.sign(data)));
+      expect(fast.verify(data, slow.sign(data))).toBe(true);
+    }
+    const seed = generateKeyPair().exportSeed();
+    expect(Buffer.from(rawSeedOf(userSeedOf(seed)))).toEqual(Buffer.from(seed));
+    const broken = userSeedOf(seed);
+    broken[10] = broken[10] === 65 ? 66 : 65;
+    expect(() => rawSeedOf(broken)).toThrow(/checksum|not an nkey/);
+  });
+
+  it("read a .creds file's JWT and seed", () => {
+    const user = fromSeed(userSeedOf(generateKeyPair().exportSeed()));
+    const creds = `-----BEGIN NATS USER JWT-----\neyJhbGciOi.x.y\n------END NATS USER JWT------\n\n************************* IMPORTANT *************************\nNKEY Seed printed below\n\n-----BEGIN USER NKEY SEED-----\n${new TextDecoder().decode(user.getSeed())}\n------END USER NKEY SEED------\n`;
+    const parsed = parseCreds(creds);
+    expect(parsed.jwt).toBe("eyJhbGciOi.x.y");
+    expect(new TextDecoder().decode(parsed.seed)).toBe(new TextDecoder().decode(user.getSeed()));
+    expect(() => parseCreds("nothing here")).toThrow(/unable to parse credentials/);
   });
 });

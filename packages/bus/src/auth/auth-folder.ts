@@ -10,7 +10,8 @@
  */
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, fromSeed } from "@nats-io/jwt";
+import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds } from "@nats-io/jwt";
+import { fastNKey } from "./fast-nkey.js";
 import type { KeyPair as NKeyPair } from "@nats-io/nkeys";
 import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
 import { bootstrapPermissions } from "./permissions.js";
@@ -114,7 +115,7 @@ export async function ensureOperator(dir: string): Promise<void> {
 
 async function ensureMeshAccount(dir: string, mesh: string): Promise<void> {
   if ((await readText(dir, AuthFile.accountJwt(mesh))) !== undefined) return;
-  const signing = fromSeed(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
+  const signing = fastNKey(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
   const account = createAccount();
   const accountJwt = await encodeAccount(mesh, account, { limits: MESH_ACCOUNT_LIMITS }, { signer: signing });
   const service = createUser();
@@ -138,9 +139,9 @@ export async function ensureMeshAuth(dir: string, mesh: string): Promise<MeshAut
 /** Loads a mesh's auth from the folder; a missing file is a CONFIG_INVALID error naming it. */
 export async function loadMeshAuth(dir: string, mesh: string): Promise<MeshAuth> {
   assertMeshId(mesh);
-  const accountKey = fromSeed(enc.encode(await requireText(dir, AuthFile.accountSeed(mesh))));
-  const operatorSigner = fromSeed(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
-  const system = fromSeed(enc.encode(await requireText(dir, AuthFile.systemSeed)));
+  const accountKey = fastNKey(enc.encode(await requireText(dir, AuthFile.accountSeed(mesh))));
+  const operatorSigner = fastNKey(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
+  const system = fastNKey(enc.encode(await requireText(dir, AuthFile.systemSeed)));
   return {
     dir,
     mesh,

@@ -53,6 +53,32 @@ function requireKeyBytes(what: string, key: Uint8Array): void {
   }
 }
 
+function unbase32(text: string): Uint8Array {
+  const out: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const c of text) {
+    const v = ALPHABET.indexOf(c);
+    if (v < 0) throw new PlexusError(ErrorCode.InvalidArgument, "not an nkey: a character outside base32");
+    value = ((value << 5) | v) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** The raw 32-byte Ed25519 seed inside an encoded nkey seed ("S…"), its checksum checked. Secret. */
+export function rawSeedOf(encodedSeed: Uint8Array): Uint8Array {
+  const raw = unbase32(new TextDecoder().decode(encodedSeed).trim());
+  if (raw.length !== 36 || ((raw[0] as number) & 0xf8) !== PREFIX_SEED) throw new PlexusError(ErrorCode.InvalidArgument, "not an nkey seed");
+  const crc = crc16(raw.subarray(0, 34));
+  if (raw[34] !== (crc & 0xff) || raw[35] !== crc >> 8) throw new PlexusError(ErrorCode.InvalidArgument, "nkey seed checksum mismatch");
+  return raw.slice(2, 34);
+}
+
 /** The encoded nkey user seed ("SU…") of a 32-byte Ed25519 seed. Secret: handle like the seed itself. */
 export function userSeedOf(ed25519Seed: Uint8Array): Uint8Array {
   requireKeyBytes("an Ed25519 seed", ed25519Seed);
