@@ -14,9 +14,11 @@ export function fastNKey(encodedSeed: Uint8Array): NKeyPair {
   const nkey = fromSeed(encodedSeed);
   const key = keyPairFromSeed(rawSeedOf(encodedSeed));
   const publicKey = nkey.getPublicKey();
+  // @nats-io/jwt asks for it on every encode, only to check that the key is a seed: computed once.
+  let privateKey: Uint8Array | undefined;
   return {
     getPublicKey: () => publicKey,
-    getPrivateKey: () => nkey.getPrivateKey(),
+    getPrivateKey: () => (privateKey ??= nkey.getPrivateKey()),
     getSeed: () => nkey.getSeed(),
     sign: (data: Uint8Array) => key.sign(data),
     verify: (data: Uint8Array, sig: Uint8Array) => verifySignature(key.publicKey, data, sig),
