@@ -9,6 +9,7 @@ import { ErrorCode, PlexusError } from "@plexus/core";
 import { didKeyId } from "./did-key.js";
 import type { KeyPair } from "./keypair.js";
 import { VC_BASE_TYPE, VC_CONTEXT_V1 } from "./vc-verify.js";
+import { didJwtVc } from "./vc-lib.js";
 
 export interface VcJwtFields {
   /** The credential's own type, next to VerifiableCredential. */
@@ -46,7 +47,7 @@ export async function signVcJwt(issuer: KeyPair, fields: VcJwtFields): Promise<{
     throw new PlexusError(ErrorCode.InvalidArgument, "a credential needs issuedAt < expiresAt (ms)");
   }
   const id = fields.id ?? newCredentialId();
-  const { createVerifiableCredentialJwt } = await import("did-jwt-vc");
+  const { createVerifiableCredentialJwt } = await didJwtVc();
   const jwt = await createVerifiableCredentialJwt(
     {
       sub: fields.subject,

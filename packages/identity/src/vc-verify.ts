@@ -14,6 +14,7 @@ import { verifySignature } from "./keypair.js";
 import { CredentialRejection as R, credentialError } from "./vc-errors.js";
 import { decodeJwt, numericDate, stringList, type JwtPayload } from "./vc-jwt.js";
 import { absoluteId, didKeyResolver, ed25519KeyOf, findVerificationMethod, isAssertionMethod } from "./vc-resolver.js";
+import { didJwtVc } from "./vc-lib.js";
 
 export const VC_CONTEXT_V1 = "https://www.w3.org/2018/credentials/v1";
 export const VC_BASE_TYPE = "VerifiableCredential";
@@ -139,7 +140,7 @@ function checkKey(doc: DIDDocument, kid: string, signingInput: Uint8Array, signa
 }
 
 async function secondOpinion(jwt: string, resolver: Resolvable, audience: string | undefined, now: number, skew: number): Promise<void> {
-  const { verifyCredential } = await import("did-jwt-vc");
+  const { verifyCredential } = await didJwtVc();
   try {
     await verifyCredential(jwt, resolver, {
       proofPurpose: "assertionMethod",
