@@ -2,10 +2,10 @@
  * Share files on disk: one JSON file per share, written with mode 0600 (folder 0700 when created), never
  * overwriting; and reading them back with the file name in every message (never the content).
  */
-import { chmod, mkdir, open, readFile, unlink } from "node:fs/promises";
+import { chmod, mkdir, readFile, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ErrorCode, PlexusError } from "@plexus/core";
-import { keyPairFromSeed } from "@plexus/identity";
+import { errnoCode, keyPairFromSeed, writeNewPrivateFile } from "@plexus/identity";
 import { parseShare, serializeShare, type KeyShare } from "./share-format.js";
 import { splitSeed } from "./split.js";
 
@@ -27,10 +27,6 @@ export interface WrittenShares {
   total: number;
   /** Absolute paths, in index order. */
   files: string[];
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
 }
 
 /** `NAME-<split id prefix>-share-I-of-N.json`: shares of different splits never collide. */
@@ -61,23 +57,12 @@ export async function writeShareFiles(seed: Uint8Array, o: WriteShareFilesOption
 }
 
 async function writePrivate(file: string, text: string): Promise<void> {
-  let handle;
   try {
-    handle = await open(file, "wx", 0o600);
+    await writeNewPrivateFile(file, text);
   } catch (err) {
     if (errnoCode(err) === "EEXIST") throw new PlexusError(ErrorCode.InvalidArgument, `${file} already exists; not overwriting a share file`, { details: { file } });
     throw err;
   }
-  try {
-    await handle.chmod(0o600);
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await unlink(file).catch(() => undefined);
-    throw err;
-  }
-  await handle.close();
 }
 
 /** Reads and checks one share file (SHARE_INVALID names the file; a missing file is INVALID_ARGUMENT). */

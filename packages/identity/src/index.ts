@@ -64,3 +64,4 @@ export type { DecodedJwt, JwtHeader, JwtPayload, VcClaim } from "./vc-jwt.js";
 export { didKeyResolver } from "./vc-resolver.js";
 export type { Resolvable } from "./vc-resolver.js";
 export { sealTo, openSealed } from "./sealed-box.js";
+export { writeNewPrivateFile, errnoCode } from "./private-file.js";

@@ -2,13 +2,14 @@
  * Named Ed25519 keys on disk: `<dir>/<name>.json`, written with mode 0600 in a 0700 directory.
  * Errors name the file and folder but never include file contents (the seed).
  */
-import { chmod, mkdir, open, readFile, readdir, stat, unlink } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { PlexusError, ErrorCode } from "@plexus/core";
 import { DID_KEY_PREFIX, publicKeyFromDid, publicKeyMultibase } from "./did-key.js";
 import { generateKeyPair, keyPairFromSeed } from "./keypair.js";
 import type { KeyPair } from "./keypair.js";
+import { errnoCode, writeNewPrivateFile } from "./private-file.js";
 
 export const KEY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const KEY_FILE_VERSION = 1;
@@ -34,10 +35,6 @@ export interface KeyListEntry {
 export function defaultKeysDir(): string {
   const fromEnv = process.env["PLEXUS_KEYS"];
   return fromEnv ? fromEnv : join(homedir(), ".plexus", "keys");
-}
-
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
 }
 
 function checkName(name: string): void {
@@ -92,9 +89,8 @@ export class KeyStore {
     };
     seed.fill(0);
 
-    let handle;
     try {
-      handle = await open(file, "wx", 0o600);
+      await writeNewPrivateFile(file, `${JSON.stringify(content, null, 2)}\n`);
     } catch (err) {
       if (errnoCode(err) === "EEXIST") {
         throw new PlexusError(ErrorCode.KeyExists, `a key named "${name}" already exists in ${this.dir}`, {
@@ -103,16 +99,6 @@ export class KeyStore {
       }
       throw err;
     }
-    try {
-      await handle.chmod(0o600); // beat the umask and any pre-set ACL defaults
-      await handle.writeFile(`${JSON.stringify(content, null, 2)}\n`, "utf8");
-      await handle.sync();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await unlink(file).catch(() => undefined);
-      throw err;
-    }
-    await handle.close();
   }
 
   /**

@@ -3,9 +3,10 @@
  * Answers are `{ data, asOf }`; errors are `{ error: { code, message } }` with the HTTP status of their code.
  */
 import { Hono, type Context } from "hono";
-import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+import { ErrorCode, PlexusError } from "@plexus/core";
 import type { Answer, DiscoverQuery } from "@plexus/anp";
 import type { RegistryQueryApi } from "../service/queries-api.js";
+import { errorHandler, failure, HttpErrorCode } from "./errors.js";
 
 export interface RegistryAppOptions {
   /** Called with every error answered as 500 INTERNAL (the client sees its message only). */
@@ -14,8 +15,7 @@ export interface RegistryAppOptions {
   mcp?: (request: Request) => Promise<Response>;
 }
 
-/** Codes only the HTTP transport produces; every other code comes from @plexus/core's ErrorCode. */
-export const HttpErrorCode = { NotFound: "NOT_FOUND", MethodNotAllowed: "METHOD_NOT_ALLOWED", Internal: "INTERNAL" } as const;
+export { HttpErrorCode };
 
 type ErrorStatus = 400 | 404 | 405 | 500 | 503;
 
@@ -67,12 +67,7 @@ export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOpt
     });
   }
   app.notFound((c) => failure(c, 404, HttpErrorCode.NotFound, `no such endpoint: ${c.req.method} ${c.req.path}`));
-  app.onError((err, c) => {
-    const status = isPlexusError(err) ? STATUS_OF[err.code] : undefined;
-    if (isPlexusError(err) && status !== undefined) return failure(c, status, err.code, err.message);
-    options.onError?.(err);
-    return failure(c, 500, HttpErrorCode.Internal, err instanceof Error ? err.message : String(err));
-  });
+  app.onError(errorHandler(STATUS_OF, options.onError));
   return app;
 }
 
@@ -80,9 +75,6 @@ function answer<T>(c: Context, a: Answer<T>): Response {
   return c.json({ data: a.result, asOf: a.asOf });
 }
 
-function failure(c: Context, status: ErrorStatus, code: string, message: string): Response {
-  return c.json({ error: { code, message } }, status);
-}
 
 function invalid(message: string): PlexusError {
   return new PlexusError(ErrorCode.InvalidArgument, message);

@@ -3,11 +3,11 @@
  * request, and POST /v1/unseal (one signed share per call). Every other path answers 503 SEALED. Errors are
  * `{ error: { code, message } }` like the unsealed API's, with an HTTP status per code.
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+import { ErrorCode, PlexusError } from "@plexus/core";
 import type { SealedStatus } from "../node/unseal-session.js";
-import { HttpErrorCode } from "./app.js";
+import { errorHandler, failure, HttpErrorCode } from "./errors.js";
 
 /** What a sealed node offers its HTTP API. */
 export interface SealedApi {
@@ -68,15 +68,7 @@ export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}):
     const need = threshold === null ? "k shares" : `${threshold - received} more share(s) (${received} of ${threshold} held)`;
     return failure(c, 503, ErrorCode.Sealed, `this registry node is sealed (key ${did}): ${c.req.method} ${c.req.path} is unavailable until ${need} unseal it (plexus registry unseal)`);
   });
-  app.onError((err, c) => {
-    const status = isPlexusError(err) ? STATUS_OF[err.code] : undefined;
-    if (isPlexusError(err) && status !== undefined) return failure(c, status, err.code, err.message);
-    options.onError?.(err);
-    return failure(c, 500, HttpErrorCode.Internal, err instanceof Error ? err.message : String(err));
-  });
+  app.onError(errorHandler(STATUS_OF, options.onError));
   return app;
 }
 
-function failure(c: Context, status: Status, code: string, message: string): Response {
-  return c.json({ error: { code, message } }, status);
-}
