@@ -48,7 +48,11 @@ export class IdentityRequests {
     const { request, nonce } = await admission.check("suspend", payload);
     const { agent, reason } = await this.#target(request, request.body as RequestBodies["suspend"]);
     const already = this.#o.state().identity.suspended.get(agent);
-    if (already) return { agent, suspended: true, seq: already.seq };
+    if (already) {
+      // Nothing new for the log; the NATS revocation is pushed again (idempotent), should it have been lost.
+      await this.#o.onSuspended?.(agent);
+      return { agent, suspended: true, seq: already.seq };
+    }
     const seq = await admission.append("AgentSuspended", request, nonce, { by: request.did, reason, request }, agent);
     await this.#o.onSuspended?.(agent);
     return { agent, suspended: true, seq };
