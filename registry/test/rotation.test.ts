@@ -72,6 +72,29 @@ describe("agent key rotation", () => {
     expect(replayed.state.identity.rotatedTo.get(bKey.did)).toBe(newKey.did);
   });
 
+  it("agent.rotateKey: the SDK closes the old agent and returns one on the new key, joined again with the same card", async () => {
+    const mesh = freshMesh();
+    await kit.node(mesh);
+    const [a, b] = await Promise.all([kit.agent(mesh), kit.agent(mesh)]);
+    await Promise.all([a.join(card("a")), b.join(card("b", ["translate"]))]);
+    await converse(a, b, "before");
+    const evidence = (await a.registry.reputation(b.did)).result.factors.responsiveness.evidence;
+    const oldDid = b.did;
+    const newKey = generateKeyPair();
+    const renewed = await b.rotateKey(newKey);
+    try {
+      expect(renewed.did).toBe(newKey.did);
+      await expect(b.send(a.did, "old key")).rejects.toMatchObject({ code: ErrorCode.Closed });
+      const view = (await a.registry.agent(newKey.did)).result;
+      expect(view).toMatchObject({ name: "b", present: true, previousDids: [oldDid], credential: { status: "valid" } });
+      expect((await a.registry.reputation(newKey.did)).result.factors.responsiveness.evidence).toBe(evidence);
+      expect((await a.registry.discover({ capability: "translate" })).result.map((r) => r.did)).toEqual([newKey.did]);
+      await converse(a, renewed, "after");
+    } finally {
+      await renewed.close();
+    }
+  });
+
   it("refuses rotating onto a key the mesh already knows", async () => {
     const mesh = freshMesh();
     await kit.node(mesh);

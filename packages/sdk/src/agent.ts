@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { KeyPair } from "@plexus/identity";
 import {
   Outbox,
   ReceiptBatcher,
@@ -250,6 +251,25 @@ export class Agent implements AsyncDisposable {
    */
   join(card: AgentCard, options: JoinOptions = {}): Promise<JoinResult> {
     return this.#member().join(card, options);
+  }
+
+  /**
+   * Moves this agent's identity to `newKey`: the registry moves its record, card, credentials and reputation (the old
+   * key signs, the new key proves). This agent is closed, since its key may act no more; the returned one is
+   * connected with the new key and, when this one had joined, has joined again with the same card (a fresh membership
+   * credential and heartbeat key). Listeners and subscriptions are not carried over: set them up on the new agent.
+   */
+  async rotateKey(newKey: KeyPair, joinOptions: JoinOptions = {}): Promise<Agent> {
+    this.#open();
+    if (typeof this.#o.nats === "object" && this.#o.nats !== null && !Array.isArray(this.#o.nats)) {
+      throw new PlexusError(ErrorCode.InvalidArgument, "rotateKey needs an agent with a connection of its own (connected with a server URL)");
+    }
+    const card = this.#membership?.card;
+    await this.registry.rotate(this.#o.key, newKey);
+    await this.close();
+    const next = await Agent.connect({ ...this.#o, key: newKey });
+    if (card) await next.join(card, joinOptions);
+    return next;
   }
 
   /** Presents a new signed card (the agent must have joined). */

@@ -33,6 +33,11 @@ export class Membership {
     return this.#joined;
   }
 
+  /** The card of the current membership, if joined. */
+  get card(): AgentCard | undefined {
+    return this.#joined ? this.#card : undefined;
+  }
+
   async join(card: AgentCard, options: JoinOptions = {}): Promise<JoinResult> {
     const interval = options.heartbeatMs;
     if (interval !== undefined && !(Number.isFinite(interval) && interval >= 50)) {
