@@ -211,6 +211,9 @@ export class RegistryNode {
     const credentials = new CredentialRequests({ admission, state: () => this.#state, mesh: o.mesh, registries: trusted, audience: [this.did] });
     this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, queries: this.queries, ready: () => this.ready, count: this.#count });
     this.#responder.start();
+    // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
+    // would otherwise find no responders).
+    await this.#nc.flush();
     const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
     if (http) {
       const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
