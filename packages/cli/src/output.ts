@@ -14,13 +14,21 @@ export interface Output {
   warn(line: string): void;
 }
 
+/**
+ * Text another party wrote (a record's detail, a message body) reaches the terminal only without control characters:
+ * an ESC sequence in a hostile record could otherwise rewrite the operator's screen. Tab and newline stay.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
+}
+
 export function createOutput(json: boolean, streams: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Output {
   const out = streams.out ?? process.stdout;
   const err = streams.err ?? process.stderr;
   return {
     json,
     data(human, data) {
-      out.write(`${json ? JSON.stringify(data) : human}\n`);
+      out.write(`${json ? JSON.stringify(data) : printable(human)}\n`);
     },
     info(line) {
       err.write(`${line}\n`);
@@ -72,4 +80,9 @@ export function parseBody(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** Messages on record subjects that were not records of their kind: one warning line each, on stderr. */
+export function printInvalid(out: Output, invalid: readonly { position: number; subject: string; detail: string }[], kind: string): void {
+  for (const x of invalid) out.warn(printable(`#${x.position} on ${x.subject} is not one of the ${kind}, skipped: ${x.detail}`));
 }

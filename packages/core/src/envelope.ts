@@ -51,6 +51,10 @@ export const RejectionReason = {
   Stale: "stale",
   BadSignature: "bad_signature",
   Replay: "replay",
+  /** Past the JSON shape limits (nesting depth, members, items, string length); the detail names which. */
+  LimitExceeded: "limit_exceeded",
+  /** Checking it failed in a way no rule foresaw; the detail names the failure. Terminated, never redelivered. */
+  Unprocessable: "unprocessable",
 } as const;
 export type RejectionReason = (typeof RejectionReason)[keyof typeof RejectionReason];
 

@@ -10,6 +10,8 @@ export const ErrorCode = {
   KeyFileInvalid: "KEY_FILE_INVALID",
   EnvelopeInvalid: "ENVELOPE_INVALID",
   EnvelopeTooLarge: "ENVELOPE_TOO_LARGE",
+  /** A value past the JSON shape limits (depth, members, items, string length): `details.limit` names which. */
+  LimitExceeded: "LIMIT_EXCEEDED",
   SignatureInvalid: "SIGNATURE_INVALID",
   NatsUnavailable: "NATS_UNAVAILABLE",
   NatsServerNotFound: "NATS_SERVER_NOT_FOUND",

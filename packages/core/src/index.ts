@@ -19,3 +19,7 @@ export {
 } from "./schema.js";
 export type { Validator } from "./schema.js";
 export { Defaults } from "./limits.js";
+export { DEFAULT_JSON_LIMITS, checkValueLimits, scanJsonText } from "./json-limits.js";
+export type { JsonLimits, LimitViolation } from "./json-limits.js";
+export { JsonRefusal, parseJson, parseJsonObject } from "./untrusted-json.js";
+export type { ParsedJson, ParseJsonOptions } from "./untrusted-json.js";

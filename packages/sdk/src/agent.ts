@@ -34,6 +34,8 @@ import {
   meshSubjects,
   newId,
   PlexusError,
+  validateDeadLetterRecord,
+  validateRejectionRecord,
   type DeadLetterRecord,
   type MeshSubjects,
   type RejectionRecord,
@@ -226,12 +228,12 @@ export class Agent implements AsyncDisposable {
    */
   rejected(options: { limit?: number } = {}): Promise<Listed<RejectionRecord>> {
     const filter = this.#session ? this.#subjects.rejected(agentToken(this.did)) : this.#subjects.rejectedAll;
-    return listRecords<RejectionRecord>(this.#nc, this.#subjects, filter, options);
+    return listRecords(this.#nc, this.#subjects, filter, validateRejectionRecord, options);
   }
 
   /** Dead letters kept for this agent: messages its handlers failed on every attempt. */
   deadLetters(options: { limit?: number } = {}): Promise<Listed<DeadLetterRecord>> {
-    return listRecords<DeadLetterRecord>(this.#nc, this.#subjects, this.#subjects.dead(agentToken(this.did)), options);
+    return listRecords(this.#nc, this.#subjects, this.#subjects.dead(agentToken(this.did)), validateDeadLetterRecord, options);
   }
 
   #member(): Membership {

@@ -2,7 +2,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { listRecords, type Listed } from "@plexus/acp";
 import { connectBus, type BusCredentials } from "@plexus/bus";
-import { Defaults, ErrorCode, meshSubjects, PlexusError, type DeadLetterRecord, type RejectionRecord } from "@plexus/core";
+import { Defaults, ErrorCode, meshSubjects, PlexusError, validateDeadLetterRecord, validateRejectionRecord, type DeadLetterRecord, type RejectionRecord } from "@plexus/core";
 
 export interface OpsOptions {
   nats?: string | string[] | NatsConnection;
@@ -18,11 +18,11 @@ export interface OpsOptions {
  * mesh stream and create nothing; a mesh that does not exist is a MESH_NOT_FOUND error, not a new empty stream.
  */
 export function listRejected(options: OpsOptions = {}): Promise<Listed<RejectionRecord>> {
-  return withMesh(options, (nc, mesh) => listRecords<RejectionRecord>(nc, meshSubjects(mesh), meshSubjects(mesh).rejectedAll, options));
+  return withMesh(options, (nc, mesh) => listRecords(nc, meshSubjects(mesh), meshSubjects(mesh).rejectedAll, validateRejectionRecord, options));
 }
 
 export function listDeadLetters(options: OpsOptions = {}): Promise<Listed<DeadLetterRecord>> {
-  return withMesh(options, (nc, mesh) => listRecords<DeadLetterRecord>(nc, meshSubjects(mesh), meshSubjects(mesh).deadAll, options));
+  return withMesh(options, (nc, mesh) => listRecords(nc, meshSubjects(mesh), meshSubjects(mesh).deadAll, validateDeadLetterRecord, options));
 }
 
 async function withMesh<T>(options: OpsOptions, read: (nc: NatsConnection, mesh: string) => Promise<T>): Promise<T> {

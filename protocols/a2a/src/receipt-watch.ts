@@ -4,8 +4,8 @@
  * the gateway's per-recipient `seq`, so each forwarded message is remembered by (recipient, seq) until it is settled.
  */
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { StreamTap, type Reader } from "@plexus/acp";
-import { agentToken, MessageKind, MessageType, validateReceiptBody, type Envelope, type MeshSubjects, type SeqRange } from "@plexus/core";
+import { rangeMembership, StreamTap, type Reader } from "@plexus/acp";
+import { agentToken, MessageKind, MessageType, validateReceiptBody, type Envelope, type MeshSubjects } from "@plexus/core";
 
 /** What a receipt said about the forwarded message `id`. */
 export type ReceiptOutcome = { id: string; status: "taken" } | { id: string; status: "failed"; reason: string };
@@ -21,9 +21,6 @@ export interface Expected {
 /** Forwarded messages remembered at once; past this the oldest unsettled one is forgotten (its task just skips "working"). */
 const MAX_EXPECTED = 100_000;
 
-function inRanges(ranges: readonly SeqRange[], seq: number): boolean {
-  return ranges.some(([a, b]) => seq >= a && seq <= b);
-}
 
 export class ReceiptWatch {
   /** Unsettled forwarded messages, by recipient and seq. */
@@ -63,9 +60,11 @@ export class ReceiptWatch {
     if (!of) return;
     const body = envelope.body;
     for (const f of body.failed) this.#settle(of, f.seq, "failed", f.reason);
+    const processed = rangeMembership(body.processed);
+    const delivered = rangeMembership(body.delivered);
     for (const [seq, e] of [...of]) {
-      if (inRanges(body.processed, seq)) this.#settle(of, seq, "taken");
-      else if (inRanges(body.delivered, seq) && !e.taken) {
+      if (processed(seq)) this.#settle(of, seq, "taken");
+      else if (delivered(seq) && !e.taken) {
         // Still running: the agent took it; a "failed" receipt may follow, so it stays remembered.
         e.taken = true;
         e.onReceipt({ id: e.id, status: "taken" });

@@ -3,6 +3,7 @@ import {
   didOfToken,
   MessageKind,
   MessageType,
+  parseJson,
   RejectionReason,
   validateEnvelope,
   type Envelope,
@@ -29,8 +30,6 @@ export interface InboundCheckOptions {
   maxClockSkewMs?: number;
 }
 
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
 type Rejected = Extract<InboundResult, { ok: false }>;
 
 function reject(reason: RejectionReason, detail: string, claimed?: Record<string, unknown>): Rejected {
@@ -43,20 +42,35 @@ type Prechecked = { ok: true; envelope: Envelope; kind: MessageKind; claimed: Re
 
 /**
  * Every check an incoming message passes before a handler may see it, cheapest first, signature last:
- * size, JSON, signature present, schema, subject agreement, freshness, signature. (Replays need the reader's
- * memory and are checked by the ReplayGuard after this.) Never throws on bad input.
+ * size, UTF-8 and JSON shape limits (before anything recursive), JSON, signature present, schema, subject agreement,
+ * freshness, signature. (Replays need the reader's memory and are checked by the ReplayGuard after this.)
+ * Never throws: a failure no rule foresaw is the verdict `unprocessable`, naming it.
  */
 export function checkInbound(input: InboundInput, options: InboundCheckOptions): InboundResult {
-  const pre = precheck(input, options);
-  if (!pre.ok) return pre;
-  return signed(pre, verifyEnvelope(pre.envelope));
+  try {
+    const pre = precheck(input, options);
+    if (!pre.ok) return pre;
+    return signed(pre, verifyEnvelope(pre.envelope));
+  } catch (err) {
+    return unprocessable(err);
+  }
 }
 
 /** `checkInbound` with the signature verified on libuv's thread pool, so many messages verify in parallel. */
 export async function checkInboundAsync(input: InboundInput, options: InboundCheckOptions): Promise<InboundResult> {
-  const pre = precheck(input, options);
-  if (!pre.ok) return pre;
-  return signed(pre, await verifyEnvelopeAsync(pre.envelope));
+  try {
+    const pre = precheck(input, options);
+    if (!pre.ok) return pre;
+    return signed(pre, await verifyEnvelopeAsync(pre.envelope));
+  } catch (err) {
+    return unprocessable(err);
+  }
+}
+
+/** The verdict for a message whose checking threw: kept and terminated like any other rejection. */
+export function unprocessable(err: unknown): Rejected {
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return { ok: false, reason: RejectionReason.Unprocessable, detail: what.slice(0, 200) };
 }
 
 function signed(pre: Prechecked & { ok: true }, verdict: { ok: boolean; hash: string }): InboundResult {
@@ -65,14 +79,9 @@ function signed(pre: Prechecked & { ok: true }, verdict: { ok: boolean; hash: st
 }
 
 function precheck(input: InboundInput, options: InboundCheckOptions): Prechecked {
-  const limit = options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
-  if (input.data.length > limit) return reject(RejectionReason.Oversized, `${input.data.length} bytes; the limit is ${limit}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(decoder.decode(input.data));
-  } catch (err) {
-    return reject(RejectionReason.MalformedJson, (err as Error).message.slice(0, 200));
-  }
+  const read = parseJson(input.data, { maxBytes: options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes });
+  if (!read.ok) return reject(read.reason, read.detail);
+  const parsed = read.value;
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     return reject(RejectionReason.SchemaInvalid, "an envelope is a JSON object");
   }

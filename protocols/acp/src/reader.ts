@@ -1,7 +1,7 @@
 import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { agentToken, type Envelope, type MeshSubjects, type MessageKind, type RejectionReason } from "@plexus/core";
-import { checkInboundAsync, type InboundResult } from "./inbound-check.js";
+import { checkInboundAsync, unprocessable, type InboundResult } from "./inbound-check.js";
 import { rawCopy, storeRecord } from "./ops-records.js";
 import { ReplayGuard, type OrderInfo } from "./replay-guard.js";
 import { ReaderStats } from "./reader-stats.js";
@@ -68,13 +68,18 @@ export class Reader {
 
   /**
    * The stateless checks, signature included, started at once and run in parallel with other messages' checks
-   * (the signature on libuv's thread pool). Pass the result to `admit` in stream order.
+   * (the signature on libuv's thread pool). Pass the result to `admit` in stream order. Never rejects: the promise
+   * is often awaited later, and a rejection nobody awaited yet would end the process.
    */
   verify(m: JsMsg): Promise<InboundResult> {
-    return checkInboundAsync(
-      { subject: m.subject, data: m.data, storedAt: storedAt(m) },
-      { subjects: this.#o.subjects, me: this.#me, maxEnvelopeBytes: this.#o.maxEnvelopeBytes, maxClockSkewMs: this.#o.maxClockSkewMs },
-    );
+    try {
+      return checkInboundAsync(
+        { subject: m.subject, data: m.data, storedAt: storedAt(m) },
+        { subjects: this.#o.subjects, me: this.#me, maxEnvelopeBytes: this.#o.maxEnvelopeBytes, maxClockSkewMs: this.#o.maxClockSkewMs },
+      ).catch(unprocessable);
+    } catch (err) {
+      return Promise.resolve(unprocessable(err));
+    }
   }
 
   /**
@@ -82,6 +87,14 @@ export class Reader {
    * records why the message was refused (`kept`: the record is stored). Never throws on bad input.
    */
   async admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
+    try {
+      return await this.#admit(m, result);
+    } catch (err) {
+      return this.refuse(m, unprocessable(err));
+    }
+  }
+
+  async #admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
     if (!result.ok) return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
     const channel = this.#o.subjects.parse(m.subject)!;
     const verdict = this.#guard.check(result.envelope, result.hash, m.seq, `${channel.kind}:${channel.target}`);
@@ -90,6 +103,14 @@ export class Reader {
     const redelivered = attempt > 1 || verdict.redelivery;
     this.#o.stats.accepted(redelivered);
     return { envelope: result.envelope, kind: result.kind, streamSeq: m.seq, redelivered, attempt, order: verdict.order };
+  }
+
+  /**
+   * Refuses a message for a reason found outside the checks (a failure while handling it that no rule foresaw):
+   * the rejection record is kept like any other. `kept` false: the record could not be stored.
+   */
+  async refuse(m: JsMsg, verdict: Extract<InboundResult, { ok: false }>): Promise<Refused> {
+    return { refused: true, kept: await this.#reject(m, verdict.reason, verdict.detail, verdict.from, verdict.id) };
   }
 
   /** `verify` then `admit`, for one message at a time. */

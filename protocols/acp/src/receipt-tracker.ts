@@ -1,5 +1,5 @@
 import { ErrorCode, MessageType, PlexusError, validateReceiptBody, type Envelope, type ReceiptBody } from "@plexus/core";
-import { inRanges } from "./seq-ranges.js";
+import { rangeMembership } from "./seq-ranges.js";
 
 export type ReceiptStatus = "delivered" | "processed" | "failed";
 
@@ -36,6 +36,8 @@ export const MAX_WATCHED = 100_000;
 export class ReceiptTracker {
   readonly #byId = new Map<string, Watched>();
   readonly #bySeq = new Map<string, Watched>();
+  /** The same entries by recipient, so a receipt is matched against what was sent to its signer only. */
+  readonly #byTo = new Map<string, Map<number, Watched>>();
   readonly #finished: string[] = [];
 
   /** Registers a sent direct message so its receipts can be matched. */
@@ -43,13 +45,16 @@ export class ReceiptTracker {
     const w: Watched = { id, to, seq, waiters: [] };
     this.#byId.set(id, w);
     this.#bySeq.set(`${to}|${seq}`, w);
+    let of = this.#byTo.get(to);
+    if (!of) this.#byTo.set(to, (of = new Map()));
+    of.set(seq, w);
     if (this.#bySeq.size > MAX_WATCHED) this.#forgetOldest();
   }
 
   /** A sender whose recipients never answer must not grow without bound: drop the oldest unanswered message. */
   #forgetOldest(): void {
-    const [key, oldest] = this.#bySeq.entries().next().value!;
-    this.#bySeq.delete(key);
+    const [, oldest] = this.#bySeq.entries().next().value!;
+    this.#unwatch(oldest);
     this.#byId.delete(oldest.id);
   }
 
@@ -79,15 +84,21 @@ export class ReceiptTracker {
     });
   }
 
-  /** Applies a receipt envelope that the reader accepted. Returns false when its body is not a receipt. */
+  /**
+   * Applies a receipt envelope that the reader accepted. Returns false when its body is not a receipt. The work is
+   * bounded by what was sent to the receipt's signer, whatever ranges the receipt claims (a hostile recipient could
+   * claim [1, 2^53]).
+   */
   apply(envelope: Envelope): boolean {
     if (envelope.type !== MessageType.Receipt || !validateReceiptBody(envelope.body)) return false;
     const body: ReceiptBody = envelope.body;
     const base = { by: envelope.from, receiptId: envelope.id, at: envelope.ts };
     for (const f of body.failed) this.#update(envelope.from, f.seq, { ...base, status: "failed", reason: f.reason, attempts: f.attempts });
-    for (const [a, b] of body.processed) for (let s = a; s <= b; s++) this.#update(envelope.from, s, { ...base, status: "processed" });
-    for (const [a, b] of body.delivered) {
-      for (let s = a; s <= b; s++) if (!inRanges(body.processed, s)) this.#update(envelope.from, s, { ...base, status: "delivered" });
+    const processed = rangeMembership(body.processed);
+    const delivered = rangeMembership(body.delivered);
+    for (const seq of [...(this.#byTo.get(envelope.from)?.keys() ?? [])]) {
+      if (processed(seq)) this.#update(envelope.from, seq, { ...base, status: "processed" });
+      else if (delivered(seq)) this.#update(envelope.from, seq, { ...base, status: "delivered" });
     }
     return true;
   }
@@ -103,9 +114,16 @@ export class ReceiptTracker {
     if (RANK[r.status] === 2) this.#retire(w);
   }
 
+  #unwatch(w: Watched): void {
+    this.#bySeq.delete(`${w.to}|${w.seq}`);
+    const of = this.#byTo.get(w.to);
+    of?.delete(w.seq);
+    if (of?.size === 0) this.#byTo.delete(w.to);
+  }
+
   /** Keeps the final status of the last KEEP_FINISHED messages for late `wait` calls, and forgets older ones. */
   #retire(w: Watched): void {
-    this.#bySeq.delete(`${w.to}|${w.seq}`);
+    this.#unwatch(w);
     this.#finished.push(w.id);
     if (this.#finished.length > KEEP_FINISHED) this.#byId.delete(this.#finished.shift()!);
   }

@@ -15,3 +15,27 @@ export function toRanges(seqs: Iterable<number>): SeqRange[] {
 export function inRanges(ranges: readonly SeqRange[], seq: number): boolean {
   return ranges.some(([a, b]) => seq >= a && seq <= b);
 }
+
+/**
+ * Membership in ranges someone else wrote (a receipt): sorted once, then a binary search per question, so a receipt's
+ * cost grows with log(ranges) per message asked about, never with how wide its ranges claim to be.
+ */
+export function rangeMembership(ranges: readonly SeqRange[]): (seq: number) => boolean {
+  const sorted = ranges.filter(([a, b]) => a <= b).sort((x, y) => x[0] - y[0]);
+  // reach[i]: the furthest end among sorted[0..i], so overlapping and nested ranges still answer right.
+  const reach: number[] = [];
+  sorted.forEach(([, b], i) => reach.push(Math.max(b, i > 0 ? reach[i - 1]! : b)));
+  return (seq) => {
+    let lo = 0;
+    let hi = sorted.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]![0] <= seq) {
+        at = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return at >= 0 && reach[at]! >= seq;
+  };
+}

@@ -38,11 +38,16 @@ export class StreamTap {
     return this;
   }
 
+  /** One message's failure (in the checks or in `onAccepted`) is reported and the tap goes on: nothing ends it but `stop`. */
   async #run(messages: ConsumerMessages): Promise<void> {
     try {
       for await (const m of messages) {
-        const accepted = await this.#o.reader.accept(m);
-        if (!isRefused(accepted)) this.#o.onAccepted(accepted);
+        try {
+          const accepted = await this.#o.reader.accept(m);
+          if (!isRefused(accepted)) this.#o.onAccepted(accepted);
+        } catch (err) {
+          this.#o.onError?.(err);
+        }
       }
     } catch (err) {
       this.#o.onError?.(err);

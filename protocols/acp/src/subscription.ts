@@ -4,7 +4,7 @@ import { agentToken, Defaults, MessageKind, type DeadLetterRecord, type MeshSubj
 import { ensureConsumer, type DurableSpec } from "./consumers.js";
 import { toDelivery, type Delivery } from "./delivery.js";
 import { storeRecord } from "./ops-records.js";
-import type { InboundResult } from "./inbound-check.js";
+import { unprocessable, type InboundResult } from "./inbound-check.js";
 import { isRefused, type Accepted, type Reader } from "./reader.js";
 import type { ReceiptBatcher } from "./receipt-batcher.js";
 
@@ -147,9 +147,10 @@ export class Subscription {
         try {
           await this.#step(m, await verdict);
         } catch (err) {
-          // Never break the chain: an unexpected failure returns the message for redelivery.
+          // Never break the chain. An unexpected failure returns the message for redelivery a few times (it may be
+          // local and pass), then refuses it for good with a record naming the failure: never a redelivery loop.
           this.#o.onError?.(err);
-          m.nak(1_000);
+          await this.#unexpected(m, err);
         }
         this.#held.delete(m);
         this.#queued--;
@@ -253,6 +254,20 @@ export class Subscription {
     }
     m.term("dead-lettered");
     this.#handled++;
+  }
+
+  async #unexpected(m: JsMsg, err: unknown): Promise<void> {
+    try {
+      if (m.info.deliveryCount < (this.#o.maxAttempts ?? Defaults.maxAttempts)) {
+        m.nak(1_000);
+        return;
+      }
+      const refused = await this.#o.reader.refuse(m, unprocessable(err));
+      if (refused.kept) m.term("unprocessable");
+      else m.nak(1_000);
+    } catch (again) {
+      this.#o.onError?.(again);
+    }
   }
 
   /** Sends the receipts still gathering and acks what they cover. */

@@ -1,6 +1,6 @@
 import { listDeadLetters } from "@plexus/sdk";
 import { intOption, positionalArgs, type CommandDef } from "../common-options.js";
-import { shortDid } from "../output.js";
+import { printInvalid, shortDid } from "../output.js";
 import { serviceCredentials } from "../nats-auth.js";
 
 export const deadLettersCommand: CommandDef = {
@@ -11,7 +11,8 @@ export const deadLettersCommand: CommandDef = {
 (5 by default). Each keeps the whole envelope, the last error and the number of attempts; its sender got a
 signed "failed" receipt.
 
---json prints one object: {"total", "records": [...]}.
+--json prints one object: {"total", "records": [...], "invalid": [...]}: "invalid" lists messages on dead-letter
+subjects that are not dead letters (any agent may publish on its own), by position, subject and why.
 
 Options:
   --limit N    how many of the newest dead letters to list (default 100)`,
@@ -23,9 +24,10 @@ Options:
     positionalArgs(positionals, [], "dead-letters");
     const listed = await listDeadLetters({ nats: common.nats, mesh: common.mesh, credentials: await serviceCredentials(common), limit });
     if (out.json) {
-      out.data("", { total: listed.total, records: listed.records });
+      out.data("", { total: listed.total, records: listed.records, invalid: listed.invalid });
       return;
     }
+    printInvalid(out, listed.invalid, "dead letters");
     if (listed.total === 0) {
       out.data(`no dead letters in mesh "${common.mesh}"`, undefined);
       return;

@@ -1,6 +1,6 @@
 import { listRejected } from "@plexus/sdk";
 import { intOption, positionalArgs, type CommandDef } from "../common-options.js";
-import { shortDid } from "../output.js";
+import { printInvalid, shortDid } from "../output.js";
 import { serviceCredentials } from "../nats-auth.js";
 
 /** Reasons are counted over at most this many of the newest records (listing reads the records from the stream). */
@@ -14,8 +14,10 @@ export const rejectedCommand: CommandDef = {
 …), newest N, oldest first, with counts by reason. Each record keeps the refused message's first 4 KiB (base64,
 in --json output); the message itself stays in the stream.
 
---json prints one object: {"total", "byReason": {reason: count}, "records": [...]}; "counted" is added when
-reasons were counted over fewer than all records (more than ${COUNT_CAP}).
+--json prints one object: {"total", "byReason": {reason: count}, "records": [...], "invalid": [...]}; "counted" is
+added when reasons were counted over fewer than all records (more than ${COUNT_CAP}). "invalid" lists messages on
+record subjects that are not rejection records (any agent may publish on its own record subject): their position,
+subject (which names the publisher) and why; they are never counted as rejections.
 
 Options:
   --limit N    how many of the newest records to list (default 100)`,
@@ -33,9 +35,10 @@ Options:
     const counted = listed.records.length;
 
     if (out.json) {
-      out.data("", { total: listed.total, byReason, ...(counted < listed.total ? { counted } : {}), records });
+      out.data("", { total: listed.total, byReason, ...(counted < listed.total ? { counted } : {}), records, invalid: listed.invalid });
       return;
     }
+    printInvalid(out, listed.invalid, "rejection records");
     if (listed.total === 0) {
       out.data(`no rejected envelopes in mesh "${common.mesh}"`, undefined);
       return;
