@@ -3,12 +3,15 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
 import {
   agentToken,
+  checkValueLimits,
   Defaults,
   ENVELOPE_VERSION,
   ErrorCode,
   MessageKind,
   newId,
+  parseJson,
   PlexusError,
+  validateEnvelope,
   type Envelope,
   type MeshSubjects,
   type UnsignedEnvelope,
@@ -109,6 +112,8 @@ export class Outbox {
       seq: head.seq + 1,
       ...(head.prev !== undefined ? { prev: head.prev } : {}),
     };
+    // What every reader would refuse is refused here, at once (LIMIT_EXCEEDED naming the limit): no seq is used up.
+    checkValueLimits(unsigned);
     const { bytes, hash } = signingInput(unsigned);
     const size = bytes.length + WIRE_SIGNATURE_BYTES;
     const limit = this.#o.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
@@ -150,7 +155,11 @@ export class Outbox {
     if (created.num_pending === 0) return { seq: 0, prev: undefined };
     const last = await (await this.#o.js.consumers.get(stream, created.name)).next({ expires: 5_000 });
     if (!last) throw new PlexusError(ErrorCode.Timeout, `could not read the last envelope sent on ${subject}`);
-    const envelope = JSON.parse(new TextDecoder().decode(last.data)) as Envelope;
-    return { seq: envelope.seq, prev: envelopeHash(envelope) };
+    // Only this agent may publish here in operator mode; on an open server anyone may, so it is checked all the same.
+    const read = parseJson(last.data);
+    if (!read.ok || !validateEnvelope(read.value)) {
+      throw new PlexusError(ErrorCode.EnvelopeInvalid, `the last message stored on ${subject} (position ${last.seq}) is not an envelope: its channel cannot continue`);
+    }
+    return { seq: read.value.seq, prev: envelopeHash(read.value) };
   }
 }

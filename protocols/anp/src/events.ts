@@ -1,4 +1,4 @@
-import { ErrorCode, PlexusError, canonicalBytes, newId, validateRegistryEvent } from "@plexus/core";
+import { ErrorCode, PlexusError, canonicalBytes, newId, parseJson, validateRegistryEvent } from "@plexus/core";
 import { verifySignature, type KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
 import type { Rating, Rotation, SignedRequest } from "./request.js";
@@ -100,12 +100,9 @@ export interface ParsedEvent {
  * (ENVELOPE_INVALID | SIGNATURE_INVALID) naming what is wrong.
  */
 export function parseEvent(bytes: Uint8Array, trusted: ReadonlySet<string> | undefined): ParsedEvent {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8"));
-  } catch {
-    throw new PlexusError(ErrorCode.EnvelopeInvalid, "registry event is not JSON");
-  }
+  const read = parseJson(bytes);
+  if (!read.ok) throw new PlexusError(ErrorCode.EnvelopeInvalid, `registry event refused (${read.reason}): ${read.detail}`, { details: { reason: read.reason } });
+  const value = read.value;
   if (!validateRegistryEvent(value)) {
     throw new PlexusError(ErrorCode.EnvelopeInvalid, `registry event fails its schema: ${validateRegistryEvent.explain()}`);
   }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { parseJson } from "@plexus/core";
 
 /**
  * Heartbeats are telemetry: an agent puts its latest beat in the mesh's heartbeat KV bucket (history 1, so only
@@ -16,6 +17,8 @@ export interface Beat {
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 5_000;
 export const MAX_BEAT_SKEW_MS = 30_000;
+/** A beat is a few hundred bytes; anything much larger in the bucket is not one. */
+const MAX_BEAT_BYTES = 4_096;
 const MAC_BYTES = 16;
 
 /** The registry's heartbeat secret, derived once from its signing seed and the mesh id. */
@@ -45,13 +48,10 @@ export function checkBeat(secret: Uint8Array, bytes: Uint8Array, storedAt: numbe
 
 /** checkBeat with the per-agent key from `keyOf` (a registry caches the keys it derived: one HMAC per beat less). */
 export function checkBeatWith(keyOf: (did: string) => Uint8Array, bytes: Uint8Array, storedAt: number, maxSkewMs = MAX_BEAT_SKEW_MS): BeatCheck {
-  let beat: Beat;
-  try {
-    beat = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as Beat;
-  } catch {
-    return { ok: false, reason: "malformed", detail: "the beat is not JSON" };
-  }
-  if (typeof beat?.did !== "string" || !Number.isSafeInteger(beat.seq) || !Number.isSafeInteger(beat.ts) || typeof beat.mac !== "string") {
+  const read = parseJson(bytes, { maxBytes: MAX_BEAT_BYTES });
+  if (!read.ok) return { ok: false, reason: "malformed", detail: `the beat is refused (${read.reason}): ${read.detail}` };
+  const beat = read.value as Beat | null;
+  if (typeof beat !== "object" || beat === null || typeof beat.did !== "string" || !Number.isSafeInteger(beat.seq) || !Number.isSafeInteger(beat.ts) || typeof beat.mac !== "string") {
     return { ok: false, reason: "malformed", detail: "the beat needs did, seq, ts and mac" };
   }
   const expected = mac(keyOf(beat.did), beat.did, beat.seq, beat.ts);

@@ -1,18 +1,14 @@
 import type { Envelope, ReceiptBody, RejectionRecord, DeadLetterRecord } from "@plexus/core";
-import { RejectionReason, didOfToken } from "@plexus/core";
+import { Defaults, RejectionReason, didOfToken, parseJson } from "@plexus/core";
 import type { RegistryState } from "./registry-state.js";
 
 /** Rejections that say the sender misbehaved (as opposed to, say, an oversized or stale message). */
 const DISHONEST: ReadonlySet<string> = new Set([RejectionReason.BadSignature, RejectionReason.Replay, RejectionReason.SubjectMismatch]);
 
-const decoder = new TextDecoder();
-
+/** A JSON object read under the mesh's limits, or undefined: what the log holds was written by anyone. */
 function parse<T>(data: Uint8Array): T | undefined {
-  try {
-    return JSON.parse(decoder.decode(data)) as T;
-  } catch {
-    return undefined;
-  }
+  const read = parseJson(data, { maxBytes: Defaults.maxEnvelopeBytes * 2 });
+  return read.ok && typeof read.value === "object" && read.value !== null && !Array.isArray(read.value) ? (read.value as T) : undefined;
 }
 
 function countRanges(ranges: unknown): number {

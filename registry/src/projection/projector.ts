@@ -58,6 +58,17 @@ export class Projector {
     if (m.seq <= s.seq) return;
     s.seq = m.seq;
     if (m.time > s.clock) s.clock = m.time;
+    try {
+      this.#commit(p, signatureOk);
+    } catch {
+      // Whatever a message made go wrong, it is counted and passed: the log's next position must still apply.
+      s.count("invalidEvents.UNPROCESSABLE");
+    }
+  }
+
+  #commit(p: Prepared, signatureOk: boolean): void {
+    const s = this.state;
+    const m = p.m;
     if (p.parsed) {
       // Trust is checked here, in log order: a registry key rotation earlier in the log changes it.
       if (!s.identity.acceptsRegistry(p.parsed.event.by, m.seq)) s.count("invalidEvents.UNTRUSTED_REGISTRY");

@@ -1,5 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { validateEnvelope, type Envelope, type MeshSubjects } from "@plexus/core";
+import { parseJson, validateEnvelope, type Envelope, type MeshSubjects } from "@plexus/core";
 import { verifyEnvelope } from "@plexus/identity";
 
 /**
@@ -21,12 +21,9 @@ export async function verifyConversationEvidence(
   ] as const) {
     const stored = await jsm.streams.getMessage(subjects.stream, { seq });
     if (!stored) return `log position ${seq} is missing`;
-    let env: unknown;
-    try {
-      env = JSON.parse(Buffer.from(stored.data).toString("utf8"));
-    } catch {
-      return `log position ${seq} is not JSON`;
-    }
+    const read = parseJson(stored.data);
+    if (!read.ok) return `log position ${seq} is refused (${read.reason}): ${read.detail}`;
+    const env = read.value;
     if (!validateEnvelope(env)) return `log position ${seq} is not a valid envelope`;
     const e = env as Envelope;
     if (e.from !== from || e.to !== to || e.conversation !== conversation) return `log position ${seq} is not a message ${from} → ${to} in the conversation`;

@@ -1,6 +1,6 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
-import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
+import { ErrorCode, parseJson, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
 import type { CredentialRequests } from "./credential-requests.js";
 import type { IdentityRequests } from "./identity-requests.js";
@@ -19,8 +19,6 @@ export interface ResponderOptions {
   ready: () => boolean;
   count: (name: string) => void;
 }
-
-const decoder = new TextDecoder();
 
 /**
  * Answers `plexus-registry.<mesh>.<op>` requests in the registry queue group, so the registry nodes of a mesh
@@ -125,12 +123,9 @@ export class Responder {
 
 function parsePayload(data: Uint8Array): Record<string, unknown> {
   if (data.length === 0) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(data));
-  } catch {
-    throw new PlexusError(ErrorCode.InvalidArgument, "the request is not JSON");
-  }
+  const read = parseJson(data);
+  if (!read.ok) throw new PlexusError(ErrorCode.InvalidArgument, `the request is refused (${read.reason}): ${read.detail}`, { details: { reason: read.reason } });
+  const value = read.value;
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new PlexusError(ErrorCode.InvalidArgument, "the request must be a JSON object");
   return value as Record<string, unknown>;
 }

@@ -2,7 +2,7 @@
  * What a log event holds, for queries: an envelope (message, reply, receipt), a rejection record, a dead letter, or
  * something else; with the agents, conversation and type it concerns.
  */
-import type { DeadLetterRecord, Envelope, RejectionRecord } from "@plexus/core";
+import { parseJson, type DeadLetterRecord, type Envelope, type RejectionRecord } from "@plexus/core";
 
 export type AuditRecordKind = "envelope" | "rejected" | "dead_letter" | "other";
 
@@ -20,7 +20,6 @@ export interface Facts {
 
 type Obj = Record<string, unknown>;
 
-const decoder = new TextDecoder();
 
 function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -46,12 +45,8 @@ function envelopeFacts(env: Envelope): Pick<Facts, "agents" | "conversation" | "
 function refusedEnvelope(record: Obj): Envelope | undefined {
   const raw = str(record["raw"]);
   if (raw === undefined || record["truncated"] === true) return undefined;
-  try {
-    const v: unknown = JSON.parse(Buffer.from(raw, "base64").toString("utf8"));
-    return isEnvelope(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = parseJson(Buffer.from(raw, "base64"));
+  return read.ok && isEnvelope(read.value) ? read.value : undefined;
 }
 
 /** The agents named by a message subject `plexus.<mesh>.acp.<kind>.<target>.<from>` (the target unless a topic). */
@@ -63,12 +58,10 @@ function subjectAgents(subject: string | undefined): string[] {
 }
 
 export function factsOf(data: Uint8Array): Facts {
-  let v: unknown;
-  try {
-    v = JSON.parse(decoder.decode(data));
-  } catch {
-    return { kind: "other", agents: [] };
-  }
+  // Anyone may have written these bytes: read under the mesh's JSON limits, or not at all.
+  const read = parseJson(data);
+  if (!read.ok) return { kind: "other", agents: [] };
+  const v = read.value;
   if (isEnvelope(v)) return { kind: "envelope", envelope: v, ...envelopeFacts(v) };
   if (!isObj(v)) return { kind: "other", agents: [], payload: v };
   const consumer = str(v["consumer"]);

@@ -3,10 +3,10 @@
  * use these. A stored record that does not parse is not an I/O error but evidence: `decodeLink` turns it into a link
  * with empty hashes at its stored position, so a verifier names that position as altered instead of stopping.
  */
+import { parseJson } from "@plexus/core";
 import type { ChainLink, Checkpoint } from "../types.js";
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 export function linkRecord(link: ChainLink): { n: number; event: string; hash: string; subject: string; storedAt: number } {
   return { n: link.n, event: link.event, hash: link.hash, subject: link.subject, storedAt: link.storedAt };
@@ -87,10 +87,11 @@ export function decodeCheckpoint(data: Uint8Array | unknown): Checkpoint {
 }
 
 function parse(data: Uint8Array | unknown): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = data instanceof Uint8Array ? JSON.parse(decoder.decode(data)) : data;
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+  let v: unknown = data;
+  if (data instanceof Uint8Array) {
+    const read = parseJson(data);
+    if (!read.ok) return undefined;
+    v = read.value;
   }
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }

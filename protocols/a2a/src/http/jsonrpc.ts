@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import { A2A_ERROR_CODE, ContentTypeNotSupportedError } from "@a2a-js/sdk/errors";
 import { JsonRpcTransportHandler, validateVersion } from "@a2a-js/sdk/server";
+import { parseJson } from "@plexus/core";
 import { callContext } from "./context.js";
 import { resolveAgent, type GatewayHttpDeps } from "./deps.js";
 import { sseResponse } from "./sse.js";
@@ -31,12 +32,10 @@ export async function handleJsonRpc(c: Context, deps: GatewayHttpDeps, token: st
   if (type && type.split(";", 1)[0]!.trim().toLowerCase() !== "application/json") {
     return rpcError(null, new ContentTypeNotSupportedError(`Unsupported Content-Type "${type}"; expected application/json.`));
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(await c.req.text());
-  } catch {
-    return Response.json({ jsonrpc: "2.0", id: null, error: { code: A2A_ERROR_CODE.PARSE_ERROR, message: "Invalid JSON payload." } });
-  }
+  // Under the mesh's JSON limits: a body nested thousands deep is a parse error here, not a stack overflow later.
+  const read = parseJson(await c.req.text());
+  if (!read.ok) return Response.json({ jsonrpc: "2.0", id: null, error: { code: A2A_ERROR_CODE.PARSE_ERROR, message: `Invalid JSON payload (${read.reason}): ${read.detail}` } });
+  const body = read.value;
   const id = idOf(body);
   const abort = new AbortController();
   try {

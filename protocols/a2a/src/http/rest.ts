@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { A2A_CONTENT_TYPE, AgentCard, SendMessageRequest, SendMessageResponse, StreamResponse, Task, type Message } from "@a2a-js/sdk";
 import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError, restStatusFor, toRestErrorBody, UnsupportedOperationError } from "@a2a-js/sdk/errors";
 import { validateVersion, type ServerCallContext } from "@a2a-js/sdk/server";
-import { ErrorCode, isPlexusError } from "@plexus/core";
+import { ErrorCode, isPlexusError, parseJson } from "@plexus/core";
 import type { AgentRequestHandler } from "../request-handler.js";
 import { callContext } from "./context.js";
 import { resolveAgent, type GatewayHttpDeps } from "./deps.js";
@@ -42,11 +42,9 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
   const text = await c.req.text();
   if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new RequestMalformedError("Invalid JSON payload.");
-  }
+  const read = parseJson(text);
+  if (!read.ok) throw new RequestMalformedError(`Invalid JSON payload (${read.reason}): ${read.detail}`);
+  return read.value;
 }
 
 function historyLength(c: Context): number | undefined {
