@@ -84,9 +84,9 @@ function scanString(text: string, from: number, maxLength: number): number | Lim
     if (c === QUOTE) break;
     if (c !== BACKSLASH) continue;
     if (text.charCodeAt(i + 1) === 0x75 /* u */) {
-      const bad = loneSurrogateAt(text, i);
-      if (bad) return { surrogate: bad };
-      i += 5;
+      const escape = surrogateEscapeAt(text, i);
+      if (typeof escape === "string") return { surrogate: escape };
+      i += escape - 1;
     } else i++;
   }
   if (i - from > maxLength) return violation("maxStringLength", `a string is longer than ${maxLength}`);
@@ -98,13 +98,16 @@ function hex4(text: string, at: number): number {
   return /^[0-9a-fA-F]{4}$/.test(s) ? Number.parseInt(s, 16) : -1;
 }
 
-/** A `\uD800`–`\uDFFF` escape at `i` that is not a proper high+low pair: RFC 8785 (I-JSON) forbids it. */
-function loneSurrogateAt(text: string, i: number): string | undefined {
+/**
+ * The length of the `\u` escape at `i`: 6, or 12 for a high+low surrogate pair. A surrogate escape that is not part of
+ * such a pair is refused (RFC 8785 / I-JSON forbid lone surrogates): the description is returned instead.
+ */
+function surrogateEscapeAt(text: string, i: number): number | string {
   const unit = hex4(text, i + 2);
-  if (unit < 0xd800 || unit > 0xdfff) return undefined;
+  if (unit < 0xd800 || unit > 0xdfff) return 6;
   if (unit >= 0xdc00) return `a lone low surrogate \\u${unit.toString(16)}`;
   const next = text.charCodeAt(i + 6) === BACKSLASH && text.charCodeAt(i + 7) === 0x75 ? hex4(text, i + 8) : -1;
-  if (next >= 0xdc00 && next <= 0xdfff) return undefined;
+  if (next >= 0xdc00 && next <= 0xdfff) return 12;
   return `a lone high surrogate \\u${unit.toString(16)}`;
 }
 
