@@ -78,7 +78,12 @@ export class LivenessMonitor {
     this.#watching = (async () => {
       try {
         for await (const entry of watch) {
-          this.ingest(entry);
+          try {
+            this.ingest(entry);
+          } catch {
+            // Agents write this bucket: whatever an entry makes go wrong is counted, and the watch goes on.
+            this.#o.count("heartbeats.refused.unprocessable");
+          }
           if (entry.revision >= stored) caughtUp();
         }
       } catch (err) {

@@ -82,11 +82,16 @@ export class LogFollower {
     if (p.parsed) {
       this.#verifying += 1;
       const { event, signed, signature } = p.parsed;
-      void this.#pool.verify(this.#key(event.by), signed, signature).then((ok) => {
-        entry.ok = ok;
-        this.#verifying -= 1;
-        this.#drain();
-      });
+      // A signer whose DID holds no usable key, or a verification that fails outright, is a bad signature: counted by
+      // the projector like any other, never an exception out of this loop or an unhandled rejection.
+      void Promise.resolve()
+        .then(() => this.#pool.verify(this.#key(event.by), signed, signature))
+        .catch(() => false)
+        .then((ok) => {
+          entry.ok = ok;
+          this.#verifying -= 1;
+          this.#drain();
+        });
     } else if (this.#head === this.#queue.length - 1) {
       this.#drain();
     }
