@@ -80,6 +80,8 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
       expect(json<{ invalid: unknown[] }>(rejected).invalid).toHaveLength(10);
       const dead = await run(opArgs("dead-letters"));
       expect(dead.code, dead.stderr).toBe(0);
+      const query = await run(opArgs("audit", "query", "--agent", key.did), 60_000);
+      expect(query.code, query.stderr).toBe(0);
       expect(up.child.exitCode).toBeNull();
       const status = await fetch(`${info.http}/v1/status`);
       expect(status.status).toBe(200);

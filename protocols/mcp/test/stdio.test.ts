@@ -9,8 +9,12 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jetstream } from "@nats-io/jetstream";
+import fc from "fast-check";
+import { connectBus } from "@plexus/bus";
+import { agentToken, Defaults, MessageKind, meshSubjects, newId } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
-import { until, useTestServer } from "@plexus/testing";
+import { hostileMessages, until, useTestServer } from "@plexus/testing";
 import { MCP_KEY_NAME, startMesh, textOf, type Mesh } from "./fixtures.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -111,6 +115,26 @@ describe("plexus mcp over stdio (SDK Client)", () => {
     const again = await call("read_inbox", {});
     expect(again.structuredContent).toEqual({ messages: [] });
     expect(textOf(again)).toBe("No message in the inbox.");
+  });
+
+  it("read_inbox after a storm of hostile messages: the server stays up and hands out only the legitimate one", async () => {
+    const raw = await connectBus({ servers: nats.url });
+    try {
+      const key = generateKeyPair();
+      const subject = meshSubjects(m.mesh).message(MessageKind.Inbox, agentToken(m.mcpDid), agentToken(key.did));
+      const ctx = { key, to: m.mcpDid, other: m.helper.did, maxEnvelopeBytes: Defaults.maxEnvelopeBytes };
+      for (const msg of fc.sample(hostileMessages(ctx), { numRuns: 40, seed: Date.now() % 2 ** 31 })) {
+        await jetstream(raw).publish(subject, msg.data, { msgID: newId() });
+      }
+    } finally {
+      await raw.close();
+    }
+    const carol = await m.agent();
+    const sent = await carol.send(m.mcpDid, { after: "storm" });
+    const result = await call("read_inbox", { max: 100, wait_seconds: 10 });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect((result.structuredContent as { messages: { id: string }[] }).messages.map((x) => x.id)).toEqual([sent.id]);
+    expect(transportErrors).toEqual([]);
   });
 
   it("rate_agent is refused without a conversation both ways (REQUEST_REFUSED no_conversation), accepted with one", async () => {
