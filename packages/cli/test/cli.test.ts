@@ -293,7 +293,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect((await run(s.args("listen", "--as", "bob", "--timeout", "0.3"))).code).toBe(0);
       const fresh = await run(s.args("rejected", "--json"));
       expect(fresh.code, fresh.stderr).toBe(0);
-      expect(JSON.parse(fresh.stdout)).toEqual({ total: 0, byReason: {}, records: [] });
+      expect(JSON.parse(fresh.stdout)).toEqual({ total: 0, byReason: {}, records: [], invalid: [] });
 
       // A forged message straight onto bob's inbox subject: bob's reader refuses and records it.
       const token = bobDid.slice("did:key:".length);

@@ -33,7 +33,7 @@ describe("plexus init", () => {
     } finally {
       await reap();
     }
-  });
+  }, 30_000);
 });
 
 describe("plexus up in operator mode", () => {
