@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
-import type { DeadLetterRecord, MeshSubjects, RejectionRecord } from "@plexus/core";
+import { orderedConsumerPrefix, type DeadLetterRecord, type MeshSubjects, type RejectionRecord } from "@plexus/core";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -42,7 +42,7 @@ export async function listRecords<T>(nc: NatsConnection, subjects: MeshSubjects,
   const records: (T & { position: number })[] = [];
   if (total === 0) return { records, total };
   const limit = options.limit ?? 100;
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {

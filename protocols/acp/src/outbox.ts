@@ -8,6 +8,7 @@ import {
   ErrorCode,
   MessageKind,
   newId,
+  randomConsumerName,
   PlexusError,
   type Envelope,
   type MeshSubjects,
@@ -139,7 +140,7 @@ export class Outbox {
     const stream = this.#o.subjects.stream;
     this.#jsm ??= jetstreamManager(this.#o.nc, { checkAPI: false });
     const created = await (await this.#jsm).consumers.add(stream, {
-      name: `head_${newId()}`,
+      name: randomConsumerName("head"),
       filter_subject: subject,
       deliver_policy: DeliverPolicy.LastPerSubject,
       ack_policy: AckPolicy.None,
