@@ -4,10 +4,10 @@
  * not the node's), a request never re-tunes an existing durable, and a malformed request is refused before anything
  * is created.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, jetstreamManager } from "@nats-io/jetstream";
 import { afterEach, describe, expect, it } from "vitest";
 import { RegistryClient } from "@plexus/anp";
-import { ErrorCode, meshSubjects, type PlexusError } from "@plexus/core";
+import { ErrorCode, MessageKind, meshSubjects, type PlexusError } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { startRegistryNode, type RegistryNode } from "../src/index.js";
@@ -37,6 +37,12 @@ describe("topic durables made by the registry", () => {
     const [ka, kb] = [generateKeyPair(), generateKeyPair()];
     const [a, b] = [await node(mesh, ka, [kb.did]), await node(mesh, kb, [ka.did])];
     const members = await Promise.all([clientOf(mesh), clientOf(mesh), clientOf(mesh)]);
+    const service = await nats.server.auth.connectService(mesh);
+    closers.push(() => service.close());
+    const jsm = await jetstreamManager(service);
+    // The group's durable of the old kind (public name, on the mesh stream): deleted once the new one is made.
+    const s = meshSubjects(mesh);
+    await jsm.consumers.add(s.stream, { durable_name: "group_jobs_workers", filter_subject: s.filter(MessageKind.Topic, "jobs"), ack_policy: AckPolicy.Explicit });
     const first = await members[0]!.client.topicDurable(members[0]!.key, { topic: "jobs", group: "workers", ackWaitMs: 5_000 });
     expect(first).toMatchObject({ stream: meshSubjects(mesh).topicStream, created: true });
     // Several requests, answered by either node (one queue group): the same name, nothing created again.
@@ -47,11 +53,10 @@ describe("topic durables made by the registry", () => {
     expect(later.every((g) => !g.created)).toBe(true);
     // Both nodes answered some of them (each request goes to one node of the queue group, at random).
     for (const n of [a, b]) expect(n.status().counters["requests.subscribe"] ?? 0).toBeGreaterThan(0);
-    const service = await nats.server.auth.connectService(mesh);
-    closers.push(() => service.close());
-    const info = await (await jetstreamManager(service)).consumers.info(first.stream, first.name);
+    const info = await jsm.consumers.info(first.stream, first.name);
     expect(info.config.ack_wait).toBe(5_000 * 1_000_000);
     expect(info.config.filter_subject).toBe(`plexus.${mesh}.acp.topic.jobs.*`);
+    await expect(jsm.consumers.info(s.stream, "group_jobs_workers")).rejects.toThrow(/consumer not found/);
 
     // Solo durables: one per (agent, topic), each told only to its agent, none equal to the group's.
     const solos = await Promise.all(members.map((m) => m.client.topicDurable(m.key, { topic: "jobs" })));

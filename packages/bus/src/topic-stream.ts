@@ -7,8 +7,9 @@
  * topic-consumers.ts).
  *
  * Settings, on purpose:
- * - sources the topic messages of the mesh stream (`plexus.<mesh>.acp.topic.>`): subjects, headers and payloads are
- *   the same bytes, so readers verify them exactly as on the log; the log stays the history;
+ * - sources the topic messages of the mesh stream (`plexus.<mesh>.acp.topic.>`) from its creation on (not the log's
+ *   past: topic durables start at their creation anyway): subjects, headers and payloads are the same bytes, so
+ *   readers verify them exactly as on the log; the log stays the history;
  * - interest retention: a message is kept until every durable whose filter matches it has acked it, then removed (a
  *   message no durable wants is not kept at all). A solo durable therefore still holds what was published while its
  *   agent was away, and the copy does not grow without bound;
@@ -24,7 +25,7 @@ export function topicStreamConfig(mesh: string, options: MeshStreamOptions = {})
   return {
     name: s.topicStream,
     description: `Plexus mesh "${mesh}": topic messages for the registry-made topic durables`,
-    sources: [{ name: s.stream, filter_subject: `plexus.${mesh}.acp.topic.>` }],
+    sources: [{ name: s.stream, filter_subject: `plexus.${mesh}.acp.topic.>`, opt_start_time: new Date().toISOString() }],
     storage: StorageType.File,
     retention: RetentionPolicy.Interest,
     discard: DiscardPolicy.Old,

@@ -5,6 +5,10 @@
  * of the mesh) is told to the requester only. An existing durable is never changed by a request: the first member of a
  * group sets its ack wait, and nobody can re-tune it afterwards. Nothing is appended to the log: the answer is a name,
  * recomputable at will, and asking twice is harmless.
+ *
+ * Upgrading: a group's durable of the old kind (`group_<topic>_<group>` on the mesh stream, public name, made by its
+ * members) is deleted when its new durable is made, so nobody can steer or drain it any more. Its position is not
+ * carried over (the topic stream holds only what was published since it was made).
  */
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { topicDurable, type DurableSpec } from "@plexus/acp";
@@ -38,8 +42,19 @@ export class TopicConsumers {
     const spec = topicDurable(this.#o.subjects, namesKey, { did: request.did, topic: body.topic, ...(body.group !== undefined ? { group: body.group } : {}), ...(body.ackWaitMs !== undefined ? { ackWaitMs: body.ackWaitMs } : {}) });
     const stream = spec.stream ?? this.#o.subjects.topicStream;
     const created = await this.#createIfMissing(stream, spec);
+    if (created && body.group !== undefined) await this.#dropLegacyGroup(spec.config.filter_subject, `group_${body.topic}_${body.group}`);
     this.#o.count(created ? "accepted.subscribe.created" : "accepted.subscribe");
     return { stream, name: spec.name, created };
+  }
+
+  async #dropLegacyGroup(filter: string | undefined, name: string): Promise<void> {
+    const { jsm, subjects } = this.#o;
+    try {
+      const legacy = await jsm.consumers.info(subjects.stream, name);
+      if (legacy.config.filter_subject === filter) await jsm.consumers.delete(subjects.stream, name);
+    } catch {
+      // Not there (the usual case), or already gone.
+    }
   }
 
   /** Creates the durable unless it exists; two nodes creating it at once end with the one durable. */
