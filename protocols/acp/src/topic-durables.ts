@@ -5,6 +5,11 @@
  * only to that agent; a group's depends on topic and group and is told to each agent that asks to join it. Agents
  * may only read info, pull and ack on the topic stream (see @plexus/bus permissions.ts), so knowing a name lets a
  * member take its share of the work and nothing else.
+ *
+ * The secret is the key the registry signs agents' NATS user JWTs with (the mesh account's), because every registry
+ * node of a mesh holds it and no agent does; a registry node's own key would not do (nodes may have different keys,
+ * and two names for one group would deliver each message twice). Changing that key renames every topic durable: the
+ * new ones start empty.
  */
 import { createHmac } from "node:crypto";
 import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
