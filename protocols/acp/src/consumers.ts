@@ -37,10 +37,7 @@ const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
 
 /** 26 base32 characters (130 bits) of HMAC(nameKey, purpose): unguessable without the agent's seed. */
 export function secretName(nameKey: Uint8Array, purpose: string): string {
-  return base32(createHmac("sha256", nameKey).update(purpose).digest());
-}
-
-function base32(mac: Uint8Array): string {
+  const mac = createHmac("sha256", nameKey).update(purpose).digest();
   let out = "";
   for (let i = 0; i < 26; i++) {
     const bit = i * 5;
