@@ -22,6 +22,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, describe, expect, it } from "vitest";
 import { consumerNameKey, inboxConsumer, secretName, topicDurable, topicNamesKey, type Delivery } from "@plexus/acp";
 import { RegistryClient } from "@plexus/anp";
+import { openJetStreamAuditStore, startSealer } from "@plexus/audit";
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
@@ -119,6 +120,9 @@ describe("every consumer has one owner (operator mode)", () => {
     const link = await MeshLink.open({ nc: service, mesh, key: gatewayKey, onAgentMessage: async (d) => void gatewayGot.push(d) });
     closers.push(() => link.close());
     const gt = agentToken(gatewayKey.did);
+    // The sealer follows the whole log with an ordered consumer (as do the registry node and the agents' taps).
+    const sealer = await startSealer({ nc: service, mesh, store: await openJetStreamAuditStore({ nc: service, mesh }), key: generateKeyPair() });
+    closers.push(() => sealer.stop());
 
     // What Mallory learns by asking: the group's durable (it may join any group), its own solo durable for "news".
     const client = new RegistryClient(mnc, mesh);
@@ -267,12 +271,13 @@ describe("every consumer has one owner (operator mode)", () => {
     // No consumer the system created has a name another agent could compute: every name on both streams is one of the
     // secret forms (130 bits derived from a key, or random).
     const secretForm = /^(inbox_|a2a_replies_|topic_[A-Za-z0-9_-]+_|t_|g_|head_|oc_)[a-z2-7]{26}(_\d+)?$/;
-    for (const stream of [s.stream, s.topicStream]) {
-      const all: string[] = [];
-      for await (const c of jsm.consumers.list(stream)) all.push(c.name);
-      expect(all.length, stream).toBeGreaterThan(0);
-      expect(all.filter((n) => !secretForm.test(n)), stream).toEqual([]);
-    }
+    const all: string[] = [];
+    for (const stream of [s.stream, s.topicStream]) for await (const c of jsm.consumers.list(stream)) all.push(c.name);
+    expect(all.filter((n) => !secretForm.test(n))).toEqual([]);
+    // Every kind was there to be checked: agents' inboxes, the gateway's replies, solo and group topic durables, the
+    // outbox's head readers, ordered consumers (taps, registry follower, sealer).
+    for (const kind of ["inbox_", "a2a_replies_", "t_", "g_", "head_", "oc_"]) expect(all.some((n) => n.startsWith(kind)), kind).toBe(true);
+    expect(all.filter((n) => n.startsWith("oc_")).length).toBeGreaterThanOrEqual(3);
     // Nothing the owners did was refused.
     for (const a of [alice, bob, carol, pub, echo]) expect((await a.rejected()).total).toBe(0);
   }, 120_000);
