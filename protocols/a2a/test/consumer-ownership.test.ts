@@ -247,6 +247,10 @@ describe("every consumer has one owner (operator mode)", () => {
     const bodies = [...jobs.alice, ...jobs.bob].map((d) => d.body as number).sort((a, b) => a - b);
     expect(bodies).toEqual([...Array(20).keys()]);
 
+    // Bob's inbox still gets what is sent to it.
+    for (let i = 0; i < 5; i++) await alice.send(bob.did, `after ${i}`, { awaitReceipt: true });
+    expect(bobInbox.map((d) => d.body)).toEqual([0, 1, 2, 3, 4].map((i) => `after ${i}`));
+
     // A solo topic durable keeps what was published while its agent was away.
     await pub.publish("news", "live");
     await until(() => news.length === 1, 10_000, "live news");
