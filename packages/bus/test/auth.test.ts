@@ -70,11 +70,14 @@ describe("agentPermissions", () => {
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.receipt.${me}.*`,
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.reply.${me}.*`,
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.*.*.${me}`,
-      "$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.topic.>",
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.ops.*.${me}`,
       "$JS.API.CONSUMER.INFO.PLEXUS_M1.*",
       "$JS.API.CONSUMER.MSG.NEXT.PLEXUS_M1.*",
       "$JS.ACK.PLEXUS_M1.>",
+      // Topic durables: made by the registry; agents only read info, pull and ack (no create on the topic stream).
+      "$JS.API.CONSUMER.INFO.TOPICS_PLEXUS_M1.*",
+      "$JS.API.CONSUMER.MSG.NEXT.TOPICS_PLEXUS_M1.*",
+      "$JS.ACK.TOPICS_PLEXUS_M1.>",
     ]);
     expect(p.pub.deny).toEqual([
       "$JS.API.STREAM.MSG.GET.>",

@@ -1,6 +1,7 @@
 export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
 export type { PlexusErrorOptions } from "./errors.js";
 export { newId, isId, idTime } from "./ids.js";
+export { randomConsumerName, orderedConsumerPrefix } from "./consumer-names.js";
 export { canonicalJson, canonicalBytes } from "./canonical.js";
 export { MessageKind, meshSubjects, agentToken, didOfToken, assertMeshId, assertTopic, assertName } from "./subjects.js";
 export type { MeshSubjects, ParsedSubject } from "./subjects.js";

@@ -16,6 +16,10 @@ import { ErrorCode, PlexusError } from "./errors.js";
  * Outside the mesh stream (never stored):
  *   plexus-registry.<mesh>.<op>              registry service requests (join, discover, …), one queue group
  *   KV bucket PLEXUS_<MESH>_HEARTBEATS       the latest heartbeat per agent (key: agent token)
+ *
+ * Streams: PLEXUS_<MESH> (the log, every subject above under plexus.<mesh>.) and, in NATS operator mode,
+ * TOPICS_PLEXUS_<MESH>: a copy of the topic messages (sourced from the log, kept until consumed) that holds the topic
+ * durables the registry creates for agents, which agents may pull from and ack on but never create, change or delete.
  */
 export const MessageKind = {
   Inbox: "inbox",
@@ -73,6 +77,8 @@ export interface ParsedSubject {
 export interface MeshSubjects {
   readonly mesh: string;
   readonly stream: string;
+  /** The stream of registry-made topic durables (operator mode): topic messages sourced from `stream`. */
+  readonly topicStream: string;
   readonly all: string;
   message(kind: MessageKind, target: string, fromToken: string): string;
   /** All messages of a kind addressed to a target (an agent token or a topic). */
@@ -97,6 +103,7 @@ export function meshSubjects(mesh: string): MeshSubjects {
   return {
     mesh,
     stream: `PLEXUS_${mesh.toUpperCase()}`,
+    topicStream: `TOPICS_PLEXUS_${mesh.toUpperCase()}`,
     all: `${prefix}.>`,
     message: (kind, target, fromToken) => `${prefix}.acp.${kind}.${target}.${fromToken}`,
     filter: (kind, target) => `${prefix}.acp.${kind}.${target}.*`,

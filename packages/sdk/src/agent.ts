@@ -12,6 +12,7 @@ import {
   consumerNameKey,
   inboxConsumer,
   listRecords,
+  managedDurable,
   topicConsumer,
   type ConsumerOwner,
   type Delivery,
@@ -198,8 +199,23 @@ export class Agent implements AsyncDisposable {
     return this.#subscribe(inboxConsumer(this.#subjects, this.#owner, { ackWaitMs: this.#o.ackWaitMs }), handler, options, true);
   }
 
-  /** A durable topic subscription: it also receives what was published while it was away. */
-  subscribe(topic: string, handler: Handler, options: SubscribeOptions = {}): Promise<Subscription> {
+  /**
+   * A durable topic subscription: it also receives what was published while it was away. With `group`, the group's
+   * members share one durable and each message goes to one of them. On a NATS server in operator mode the durable is
+   * the registry's to make (agents may only pull and ack on topic durables, so no member can re-tune or delete a
+   * group's): the agent asks with a signed request and reads the durable it is told (a registry node must run).
+   */
+  async subscribe(topic: string, handler: Handler, options: SubscribeOptions = {}): Promise<Subscription> {
+    this.#open();
+    if (this.#nc.info?.auth_required === true) {
+      assertTopic(topic);
+      const grant = await this.registry.topicDurable(this.#o.key, {
+        topic,
+        ...(options.group !== undefined ? { group: options.group } : {}),
+        ackWaitMs: this.#o.ackWaitMs,
+      });
+      return this.#subscribe(managedDurable(grant.stream, grant.name), handler, options, false);
+    }
     const spec = topicConsumer(this.#subjects, this.#owner, topic, options.group, { ackWaitMs: this.#o.ackWaitMs });
     return this.#subscribe(spec, handler, options, false);
   }

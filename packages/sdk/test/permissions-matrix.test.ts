@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { agentPermissions, ensureMeshStream } from "@plexus/bus";
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
+// Test-only: topic durables are the registry's to make in operator mode (see consumer-ownership in @plexus/a2a's tests).
+import { startRegistryNode } from "@plexus/registry";
 import { until, useTestServer } from "@plexus/testing";
 import { Agent, type Delivery } from "../src/index.js";
 
@@ -47,6 +49,8 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     const service = await auth.connectService(mesh);
     closers.push(() => service.close());
     await ensureMeshStream(service, mesh);
+    const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await auth.mesh(mesh) });
+    closers.push(() => registry.stop());
 
     const members: Member[] = [];
     for (let i = 0; i < N; i++) {
@@ -109,6 +113,10 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
       pub(`$JS.API.CONSUMER.CREATE.${s.stream}.steal_${a.token}`);
       pub(`$JS.API.CONSUMER.CREATE.${s.stream}.steal_${a.token}.plexus.${mesh}.acp.>`);
       pub(`$JS.API.CONSUMER.CREATE.${s.stream}.steal_${a.token}.plexus.${mesh}.>`);
+      // Topic durables are the registry's: no agent creates (or, by a known name, updates) one, on either stream.
+      pub(`$JS.API.CONSUMER.CREATE.${s.stream}.steal_${a.token}.${s.filter(MessageKind.Topic, "news")}`);
+      pub(`$JS.API.CONSUMER.CREATE.${s.topicStream}.steal_${a.token}.${s.filter(MessageKind.Topic, "news")}`);
+      pub(`$JS.API.CONSUMER.CREATE.${s.topicStream}.steal_${a.token}.${s.filter(MessageKind.Inbox, a.token)}`);
       pub(`$JS.API.STREAM.MSG.GET.${s.stream}`);
       pub(`$JS.API.DIRECT.GET.${s.stream}`);
       pub(`$JS.API.CONSUMER.LIST.${s.stream}`);
@@ -171,7 +179,7 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     expect(stolen.reduce((n, x) => n + x.getReceived(), 0)).toBe(0);
     const total = members.reduce((n, m) => n + m.violations.length, 0);
     expect(total).toBe(expectedViolations);
-    expect(expectedViolations).toBe(N * ((N - 1) * 18 + 15));
+    expect(expectedViolations).toBe(N * ((N - 1) * 18 + 18));
     // The permissions these users carry are the ones agentPermissions lists.
     expect(agentPermissions(mesh, first.key.did).sub.allow).toEqual([`_INBOX.${first.token}.>`, `plexus.${mesh}.acp.topic.>`]);
   }, 60_000);

@@ -5,7 +5,7 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Reader, ReaderStats, Subscription, type Delivery, type DurableSpec } from "@plexus/acp";
+import { consumerNameKey, Reader, ReaderStats, secretName, Subscription, type ConsumerOwner, type Delivery, type DurableSpec } from "@plexus/acp";
 import { agentToken, MessageKind, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { Agent, type SendResult, type Subscription as AgentSubscription } from "@plexus/sdk";
@@ -14,12 +14,18 @@ import { ReceiptWatch, type ReceiptOutcome } from "./receipt-watch.js";
 const NANOS = 1_000_000;
 const ACK_WAIT_MS = 30_000;
 
-/** The gateway's durable consumer of replies addressed to it (from the start of the stream: replies are idempotent). */
-export function replyConsumer(subjects: MeshSubjects, did: string): DurableSpec {
-  const me = agentToken(did);
-  const name = `a2a_replies_${me}`;
+/**
+ * The gateway's durable consumer of replies addressed to it (from the start of the stream: replies are idempotent).
+ * Its name is a secret derived from the gateway's key (like an agent's, see @plexus/acp consumers.ts): agents may pull
+ * and ack on any consumer whose name they know, and the old `a2a_replies_<gateway token>` let any of them take replies
+ * meant for outside callers. A durable under the old name is taken over (from its ack floor) and deleted.
+ */
+export function replyConsumer(subjects: MeshSubjects, owner: ConsumerOwner): DurableSpec {
+  const me = agentToken(owner.did);
+  const name = `a2a_replies_${secretName(owner.nameKey, "a2a/replies")}`;
   return {
     name,
+    legacyName: `a2a_replies_${me}`,
     config: {
       durable_name: name,
       filter_subject: subjects.filter(MessageKind.Reply, me),
@@ -67,7 +73,9 @@ export class MeshLink {
       const reader = new Reader({ nc: o.nc, js, subjects, did: o.key.did, stats: new ReaderStats(), onError });
       const receipts = await new ReceiptWatch({ js, jsm, subjects, reader, did: o.key.did, onError }).start();
       started.push(receipts);
-      const spec = replyConsumer(subjects, o.key.did);
+      const seed = o.key.exportSeed();
+      const spec = replyConsumer(subjects, { did: o.key.did, nameKey: consumerNameKey(seed, o.mesh) });
+      seed.fill(0);
       const replies = await new Subscription({ nc: o.nc, js, jsm, subjects, reader, spec, handler: o.onAgentMessage, ackWaitMs: ACK_WAIT_MS, onError }).start();
       started.push(replies);
       const inbox = await agent.listen(o.onAgentMessage);

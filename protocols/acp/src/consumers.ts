@@ -7,6 +7,13 @@ const NANOS = 1_000_000;
 export interface DurableSpec {
   name: string;
   config: Partial<ConsumerConfig>;
+  /** The stream it is on (default: the mesh stream). */
+  stream?: string;
+  /**
+   * Created by a service (the registry's topic durables in operator mode): the reader only looks it up, never creates
+   * or changes it (its permissions would not let it).
+   */
+  managed?: boolean;
   /** The name this consumer had before names were secret: its position is taken over, then it is deleted. */
   legacyName?: string;
 }
@@ -87,7 +94,8 @@ export function topicConsumer(
   assertTopic(topic);
   const config = { ...base(subjects.filter(MessageKind.Topic, topic), tuning), deliver_policy: DeliverPolicy.New };
   if (group !== undefined) {
-    // Shared by the group's members, so not secret: topics are readable by every agent anyway.
+    // Open mode only (no NATS auth, no ownership to keep): in operator mode the registry makes group durables, under
+    // secret names (see topic-durables.ts).
     const name = `group_${topic}_${assertName("group", group)}`;
     return { name, config: { ...config, durable_name: name } };
   }
@@ -97,6 +105,7 @@ export function topicConsumer(
 
 /** Creates the durable consumer, or updates the settings that may change on an existing one. */
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec: DurableSpec): Promise<void> {
+  if (spec.managed) return;
   try {
     const info = await jsm.consumers.info(stream, spec.name);
     const { ack_wait, max_ack_pending } = spec.config;

@@ -19,6 +19,10 @@ export interface Delivery {
   readonly redelivered: boolean;
   /** 1 on the first delivery, counting every delivery of this stream message. */
   readonly attempt: number;
+  /**
+   * The message's position in the stream it was read from: the mesh stream, or for a topic subscription in NATS
+   * operator mode the topic stream (see @plexus/core subjects.ts).
+   */
   readonly streamSeq: number;
   /** Where this envelope stands in its sender's channel: gaps, reordering, a broken chain. */
   readonly order: OrderInfo;

@@ -17,6 +17,8 @@ export type { Handler, SubscriptionOptions } from "./subscription.js";
 export { StreamTap } from "./stream-tap.js";
 export type { StreamTapOptions } from "./stream-tap.js";
 export { inboxConsumer, topicConsumer, ensureConsumer, consumerNameKey, secretName } from "./consumers.js";
+export { topicDurable, topicNamesKey, managedDurable, TOPIC_ACK_WAIT } from "./topic-durables.js";
+export type { TopicDurableRequest } from "./topic-durables.js";
 export type { DurableSpec, ConsumerTuning, ConsumerOwner } from "./consumers.js";
 export { toDelivery, deliveryJson } from "./delivery.js";
 export type { Delivery } from "./delivery.js";

@@ -1,7 +1,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
-import { parseJson, type DeadLetterRecord, type MeshSubjects, type RejectionRecord, type Validator } from "@plexus/core";
+import { orderedConsumerPrefix, parseJson, type DeadLetterRecord, type MeshSubjects, type RejectionRecord, type Validator } from "@plexus/core";
 
 const encoder = new TextEncoder();
 /** How much of a rejected message a rejection record copies (the whole message stays in the stream). */
@@ -71,7 +71,7 @@ export async function listRecords<T>(
   const invalid: InvalidRecord[] = [];
   if (total === 0) return { records, total, invalid };
   const limit = options.limit ?? 100;
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All });
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {

@@ -10,6 +10,7 @@ import {
   MessageKind,
   newId,
   parseJson,
+  randomConsumerName,
   PlexusError,
   validateEnvelope,
   type Envelope,
@@ -144,7 +145,7 @@ export class Outbox {
     const stream = this.#o.subjects.stream;
     this.#jsm ??= jetstreamManager(this.#o.nc, { checkAPI: false });
     const created = await (await this.#jsm).consumers.add(stream, {
-      name: `head_${newId()}`,
+      name: randomConsumerName("head"),
       filter_subject: subject,
       deliver_policy: DeliverPolicy.LastPerSubject,
       ack_policy: AckPolicy.None,

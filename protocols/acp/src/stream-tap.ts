@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import type { MeshSubjects } from "@plexus/core";
+import { orderedConsumerPrefix, type MeshSubjects } from "@plexus/core";
 import { isRefused, type Accepted, type Reader } from "./reader.js";
 
 export interface StreamTapOptions {
@@ -31,6 +31,7 @@ export class StreamTap {
     const consumer = await this.#o.js.consumers.get(this.#o.subjects.stream, {
       // One filter, as a string: the create request then names it in its subject, where permissions can pin it.
       filter_subjects: this.#o.filter,
+      name_prefix: orderedConsumerPrefix(),
       opt_start_seq: info.state.last_seq + 1,
     });
     this.#messages = await consumer.consume({ max_messages: 512 });

@@ -89,8 +89,9 @@ export class Subscription {
 
   async start(): Promise<this> {
     const { jsm, subjects, spec, js } = this.#o;
-    await ensureConsumer(jsm, subjects.stream, spec);
-    const consumer = await js.consumers.get(subjects.stream, spec.name);
+    const stream = spec.stream ?? subjects.stream;
+    await ensureConsumer(jsm, stream, spec);
+    const consumer = await js.consumers.get(stream, spec.name);
     // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
     // it is not redelivered meanwhile.
     this.#keepAlive = setInterval(() => this.#held.forEach((m) => m.working()), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));

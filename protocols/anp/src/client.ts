@@ -3,7 +3,7 @@ import type { NatsUserGrant } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
-import { signRequest, type Rating, type RequestBodies, type RequestOp } from "./request.js";
+import { signRequest, type Rating, type RequestBodies, type RequestOp, type TopicDurableGrant, type TopicSubscribeBody } from "./request.js";
 import { makeRotation } from "./rotation.js";
 import { RegistryOp, unwrapReply } from "./service-wire.js";
 import type { AgentView, AsOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Reputation, RevokeResult } from "./views.js";
@@ -79,6 +79,14 @@ export class RegistryClient {
   /** A NATS user JWT bound to the key, with the agent's permissions (registries in operator mode only). */
   natsUser(key: KeyPair): Promise<NatsUserGrant> {
     return this.#signed("connect", key, {});
+  }
+
+  /**
+   * The topic durable for `key`'s subscription to `body.topic` (its own, or its queue group's), made by the registry
+   * on the mesh's topic stream (NATS operator mode only).
+   */
+  topicDurable(key: KeyPair, body: TopicSubscribeBody): Promise<TopicDurableGrant> {
+    return this.#signed("subscribe", key, body);
   }
 
   /** Presents a capability credential (VC-JWT); `key` must be its subject or its issuer. */

@@ -6,7 +6,7 @@ export type { RegistryEvent, EventData, LivenessState, ParsedEvent } from "./eve
 export { issueChallenge, checkChallenge, DEFAULT_CHALLENGE_TTL_MS } from "./challenge.js";
 export type { ChallengeClaims, ChallengeCheck } from "./challenge.js";
 export { RefusalReason, signRequest, checkRequest } from "./request.js";
-export type { Rating, Rotation, RequestOp, RequestBodies, SignedRequest, RequestCheck } from "./request.js";
+export type { Rating, Rotation, RequestOp, RequestBodies, SignedRequest, RequestCheck, TopicSubscribeBody, TopicDurableGrant } from "./request.js";
 export { heartbeatSecret, beatKeyFor, makeBeat, checkBeat, checkBeatWith, DEFAULT_HEARTBEAT_INTERVAL_MS, MAX_BEAT_SKEW_MS } from "./heartbeat.js";
 export type { Beat, BeatCheck } from "./heartbeat.js";
 export { openHeartbeatBucket, heartbeatKey } from "./heartbeat-bucket.js";

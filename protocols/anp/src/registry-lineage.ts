@@ -1,6 +1,6 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, type MeshSubjects } from "@plexus/core";
+import { agentToken, orderedConsumerPrefix, type MeshSubjects } from "@plexus/core";
 import { openSealed, sealTo, verifySignature, type KeyPair } from "@plexus/identity";
 import { encodeEvent, makeEvent, parseEvent, type RegistryEvent } from "./events.js";
 import { heartbeatSecret } from "./heartbeat.js";
@@ -20,7 +20,7 @@ export async function readRegistryRotations(nc: NatsConnection, subjects: MeshSu
   const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   const events: RotationEvent[] = [];
   if (total === 0) return events;
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: [filter], deliver_policy: DeliverPolicy.All });
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: [filter], deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {

@@ -1,4 +1,4 @@
-import { validateRating, validateRegistryRequest } from "@plexus/core";
+import { assertName, assertTopic, validateRating, validateRegistryRequest } from "@plexus/core";
 import { base58Decode, didFromPublicKey, publicKeyMultibase, type KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
 import { checkCard } from "./card.js";
@@ -28,7 +28,7 @@ export const RefusalReason = {
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 
-export type RequestOp = "join" | "update" | "leave" | "rate" | "attest" | "revoke" | "suspend" | "resume" | "rotate" | "connect";
+export type RequestOp = "join" | "update" | "leave" | "rate" | "attest" | "revoke" | "suspend" | "resume" | "rotate" | "connect" | "subscribe";
 
 export interface Rating {
   ratee: string;
@@ -60,6 +60,25 @@ export interface RequestBodies {
   rotate: Rotation;
   /** Ask for a NATS user JWT bound to the requester's key. */
   connect: Record<string, never>;
+  /**
+   * Ask for a topic durable (NATS operator mode): the requester's own for `topic`, or the queue group's. The registry
+   * creates it on the topic stream if missing and answers with its (secret) name.
+   */
+  subscribe: TopicSubscribeBody;
+}
+
+export interface TopicSubscribeBody {
+  topic: string;
+  group?: string;
+  /** Ack wait for a durable the request creates (ms, clamped to 1 s … 10 min); an existing one is left as it is. */
+  ackWaitMs?: number;
+}
+
+/** The registry's answer to `subscribe`: where the durable is. Pull and ack on it; the name is not to be shared. */
+export interface TopicDurableGrant {
+  stream: string;
+  name: string;
+  created: boolean;
 }
 
 export interface SignedRequest<B = unknown> {
@@ -116,6 +135,23 @@ export function checkRequest(value: unknown, mesh: string, registryDids: Readonl
   } else if (request.op === "rate") {
     if (!validateRating(body)) return { ok: false, reason: RefusalReason.RatingInvalid, detail: `the rating is invalid: ${validateRating.explain()}`, claimedDid };
     if ((body as unknown as Rating).ratee === request.did) return { ok: false, reason: RefusalReason.SelfRating, detail: "an agent cannot rate itself", claimedDid };
+  } else if (request.op === "subscribe") {
+    const problem = subscribeBodyProblem(body);
+    if (problem !== undefined) return { ok: false, reason: RefusalReason.Malformed, detail: problem, claimedDid };
   }
   return { ok: true, request, nonce: challenge.claims.nonce };
+}
+
+/** What is wrong with a `subscribe` body (topic and group as @plexus/core subjects.ts allows them), if anything. */
+function subscribeBodyProblem(body: Record<string, unknown>): string | undefined {
+  const extra = Object.keys(body).filter((k) => k !== "topic" && k !== "group" && k !== "ackWaitMs");
+  if (extra.length > 0) return `the subscribe body holds unknown fields: ${extra.slice(0, 5).join(", ")}`;
+  if (body.ackWaitMs !== undefined && !(typeof body.ackWaitMs === "number" && Number.isFinite(body.ackWaitMs))) return "ackWaitMs must be a number";
+  try {
+    assertTopic(typeof body.topic === "string" ? body.topic : "");
+    if (body.group !== undefined) assertName("group", typeof body.group === "string" ? body.group : "");
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return undefined;
 }

@@ -17,6 +17,7 @@ export const RegistryOp = {
   Resume: "resume",
   Rotate: "rotate",
   Connect: "connect",
+  Subscribe: "subscribe",
   Agents: "agents",
   Agent: "agent",
   Discover: "discover",

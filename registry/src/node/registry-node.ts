@@ -1,7 +1,8 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { openHeartbeatBucket, readRegistryRotations, registryHeartbeatSecret, registryPredecessors } from "@plexus/anp";
-import { connectBus, ensureMeshStream } from "@plexus/bus";
+import { topicNamesKey } from "@plexus/acp";
+import { connectBus, ensureMeshStream, ensureTopicStream } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
@@ -9,6 +10,7 @@ import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type
 import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
 import { NatsUsers } from "../service/nats-users.js";
+import { TopicConsumers } from "../service/topic-consumers.js";
 import { CredentialRequests } from "../service/credential-requests.js";
 import type { RegistryStatus } from "../service/queries-api.js";
 import { RegistryQueries } from "../service/queries.js";
@@ -209,7 +211,16 @@ export class RegistryNode {
       if (fixed.revoked + fixed.restored > 0) this.#log(`registry: NATS users brought in line with the log: ${fixed.revoked} revoked, ${fixed.restored} restored`);
     }
     const credentials = new CredentialRequests({ admission, state: () => this.#state, mesh: o.mesh, registries: trusted, audience: [this.did] });
-    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, queries: this.queries, ready: () => this.ready, count: this.#count });
+    // Operator mode: topic durables are made here, on the topic stream, where agents may only read (see topic-consumers.ts).
+    if (natsAuth) await ensureTopicStream(this.#nc, o.mesh);
+    const topics = new TopicConsumers({
+      admission,
+      jsm: this.#jsm,
+      subjects: this.subjects,
+      namesKey: natsAuth ? topicNamesKey(natsAuth.accountKey.getSeed(), o.mesh) : undefined,
+      count: this.#count,
+    });
+    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, topics, queries: this.queries, ready: () => this.ready, count: this.#count });
     this.#responder.start();
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).

@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { ErrorCode, orderedConsumerPrefix, PlexusError } from "@plexus/core";
 import { publicKeyFromDid, sharedCryptoPool, type CryptoPool } from "@plexus/identity";
 import type { Prepared, Projector } from "./projector.js";
 
@@ -58,7 +58,7 @@ export class LogFollower {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.#o.js.consumers.get(this.#o.stream, { opt_start_seq: this.seq + 1 });
+    const consumer = await this.#o.js.consumers.get(this.#o.stream, { opt_start_seq: this.seq + 1, name_prefix: orderedConsumerPrefix() });
     this.#messages = await consumer.consume({ max_messages: FOLLOW_BATCH });
     const messages = this.#messages;
     this.#done = (async () => {

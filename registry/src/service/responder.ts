@@ -5,6 +5,7 @@ import type { Admission } from "./admission.js";
 import type { CredentialRequests } from "./credential-requests.js";
 import type { IdentityRequests } from "./identity-requests.js";
 import type { NatsUsers } from "./nats-users.js";
+import type { TopicConsumers } from "./topic-consumers.js";
 import { AGENTS_PAGE, parseAgentsQuery, parseDiscoverQuery } from "./discover-query.js";
 import type { RegistryQueryApi } from "./queries-api.js";
 
@@ -14,6 +15,7 @@ export interface ResponderOptions {
   admission: Admission;
   identity: IdentityRequests;
   natsUsers: NatsUsers;
+  topics: TopicConsumers;
   credentials: CredentialRequests;
   queries: RegistryQueryApi;
   ready: () => boolean;
@@ -96,6 +98,8 @@ export class Responder {
         return this.#o.identity.rotate(payload);
       case RegistryOp.Connect:
         return this.#o.natsUsers.connect(payload);
+      case RegistryOp.Subscribe:
+        return this.#o.topics.subscribe(payload);
       case RegistryOp.Attest:
         return this.#o.credentials.attest(payload);
       case RegistryOp.Revoke:

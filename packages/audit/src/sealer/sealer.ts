@@ -14,7 +14,7 @@
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ensureMeshStream } from "@plexus/bus";
-import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { ErrorCode, meshSubjects, orderedConsumerPrefix, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { eventHash } from "../chain.js";
 import { logEvent, meshLogEnd } from "../store/mesh-log.js";
@@ -192,7 +192,7 @@ class SealerImpl implements Sealer {
     let pause = 100;
     while (this.#state === "running") {
       try {
-        const consumer = await js.consumers.get(stream, { opt_start_seq: this.#next });
+        const consumer = await js.consumers.get(stream, { opt_start_seq: this.#next, name_prefix: orderedConsumerPrefix() });
         const messages = await consumer.consume({ max_messages: SEAL_READ_BATCH });
         this.#reading = { consumer, messages };
         if (this.#state !== "running") break;

@@ -1,4 +1,5 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import { orderedConsumerPrefix } from "@plexus/core";
 
 /**
  * Messages a reader asks the server for at once (the client re-pulls at half of it): large, because the verifier reads
@@ -13,7 +14,7 @@ export const READ_BATCH = 8_192;
  */
 export async function* readStreamRange(js: JetStreamClient, stream: string, from: number, to: number): AsyncGenerator<JsMsg> {
   if (to < from) return;
-  const consumer = await js.consumers.get(stream, { opt_start_seq: Math.max(1, from) });
+  const consumer = await js.consumers.get(stream, { opt_start_seq: Math.max(1, from), name_prefix: orderedConsumerPrefix() });
   const messages = await consumer.consume({ max_messages: Math.min(READ_BATCH, to - from + 1) });
   try {
     for await (const m of messages) {

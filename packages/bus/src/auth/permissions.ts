@@ -5,9 +5,21 @@
  * Message subjects end with the publisher's token (see @plexus/core subjects.ts), so "publish only as myself" is one
  * wildcard per family. Reading goes through JetStream: a consumer is created with `$JS.API.CONSUMER.CREATE.<stream>.
  * <name>.<filter>`, and the server refuses a request whose body filter differs from the one in the subject, so
- * permissions on that subject pin what a consumer may read. Pulls and acks name the consumer only, so they cannot be
- * pinned per agent: an agent's consumer names are secrets (see @plexus/acp consumers.ts, random names for ordered
- * consumers), and the APIs that would reveal them (consumer LIST/NAMES, advisories) are denied.
+ * permissions on that subject pin what a consumer may read.
+ *
+ * Who owns a consumer. NATS cannot tie a consumer name to a user: the create subject's name is one token (a `*` in a
+ * permission matches any name), create and update are the same subject (the choice is in the body), and pulls and
+ * acks name the consumer only. Two rules follow:
+ * - On the mesh stream an agent creates consumers on its own filters only (what is addressed to it, what it sent, its
+ *   own records), and every consumer there has a secret name: an agent's durables are derived from its seed (see
+ *   @plexus/acp consumers.ts), ordered and short-lived consumers get random names, the services' own from their keys.
+ *   Anyone who knew such a name could pull from it, or update it through a create on one of its own filters; nobody
+ *   else can learn it: consumer LIST/NAMES and the advisories are denied, DELETE is denied to agents altogether.
+ * - Topic durables (solo and queue groups) live on the topic stream (`topicStream`), where agents may not create,
+ *   update or delete anything, only read info, pull and ack. The registry creates them on a member's signed request,
+ *   under names derived from the mesh account's key, and tells the name only to the agent that asked (a group's to
+ *   each agent that asks to join it). So a member who knows its group's durable can take its share of the work and
+ *   nothing else: no agent can re-tune, move, pause or delete it.
  */
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 
@@ -36,8 +48,8 @@ export function deniedApi(stream: string): string[] {
     `${API}.DIRECT.GET.>`,
     `${API}.CONSUMER.LIST.>`,
     `${API}.CONSUMER.NAMES.>`,
-    // Queue-group durables have public names: deleting one would lose the group's place. Ordered consumers clean up
-    // by themselves (the server removes them after 5 minutes without a pull).
+    // No agent deletes a consumer: its own ordered consumers clean up by themselves (the server removes them after
+    // 5 minutes without a pull), and the others are not its own.
     `${API}.CONSUMER.DELETE.>`,
     // The legacy creates carry no filter in the subject.
     `${API}.CONSUMER.DURABLE.CREATE.>`,
@@ -51,7 +63,10 @@ export function deniedApi(stream: string): string[] {
   ];
 }
 
-/** The filters an agent's consumers may use: what is addressed to it, what it sent itself, topics. */
+/**
+ * The filters an agent's consumers on the mesh stream may use: what is addressed to it, what it sent itself, its own
+ * records. Not the topics: topic durables are the registry's to create, on the topic stream (see the header).
+ */
 export function readableFilters(mesh: string, did: string): string[] {
   const s = meshSubjects(mesh);
   const me = agentToken(did);
@@ -60,15 +75,14 @@ export function readableFilters(mesh: string, did: string): string[] {
     s.filter(MessageKind.Receipt, me),
     s.filter(MessageKind.Reply, me),
     `plexus.${mesh}.acp.*.*.${me}`,
-    `plexus.${mesh}.acp.${MessageKind.Topic}.>`,
     `plexus.${mesh}.ops.*.${me}`,
   ];
 }
 
 /**
  * An agent's permissions in a mesh. Publish: its own messages and ops records, registry requests, its own heartbeat,
- * and the JetStream calls its SDK makes (consumers filtered on `readableFilters` only). Subscribe: its own reply
- * inboxes and live topics.
+ * and the JetStream calls its SDK makes (consumers on the mesh stream filtered on `readableFilters` only; info, pull
+ * and ack on the topic stream's durables, never create). Subscribe: its own reply inboxes and live topics.
  */
 export function agentPermissions(mesh: string, did: string): SubjectPermissions {
   const s = meshSubjects(mesh);
@@ -89,6 +103,9 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
         `${API}.CONSUMER.INFO.${stream}.*`,
         `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
         `$JS.ACK.${stream}.>`,
+        `${API}.CONSUMER.INFO.${s.topicStream}.*`,
+        `${API}.CONSUMER.MSG.NEXT.${s.topicStream}.*`,
+        `$JS.ACK.${s.topicStream}.>`,
       ],
       deny: deniedApi(stream),
     },
