@@ -63,6 +63,8 @@ export interface RejectionRecord {
   detail: string;
   subject: string;
   streamSeq: number;
+  /** The stream `streamSeq` is a position of: the mesh stream, or in operator mode the topic stream for topics. */
+  stream?: string;
   size: number;
   consumer: string;
   at: number;
@@ -78,6 +80,7 @@ export interface DeadLetterRecord {
   attempts: number;
   subject: string;
   streamSeq: number;
+  stream?: string;
   consumer: string;
   at: number;
 }

@@ -125,6 +125,7 @@ export class Reader {
       detail,
       subject: m.subject,
       streamSeq: m.seq,
+      stream: m.info.stream,
       size: m.data.length,
       consumer: this.#o.did,
       at: Date.now(),
@@ -133,7 +134,7 @@ export class Reader {
       ...(id ? { id } : {}),
     };
     try {
-      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${m.seq}-${this.#me}`, record);
+      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${m.info.stream}-${m.seq}-${this.#me}`, record);
     } catch (err) {
       this.#o.onError?.(err);
       return false;

@@ -238,6 +238,7 @@ export class Subscription {
       attempts: accepted.attempt,
       subject: m.subject,
       streamSeq: m.seq,
+      stream: m.info.stream,
       consumer: this.#o.reader.did,
       at: Date.now(),
     };
