@@ -13,7 +13,20 @@
  * anchors.ts.
  */
 import { RetentionPolicy, StorageType, type StreamInfo } from "@nats-io/jetstream";
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+
+/** The four refusal codes of a history stream. */
+export const HISTORY_REFUSAL_CODES: readonly ErrorCode[] = [
+  ErrorCode.HistoryStreamWeakened,
+  ErrorCode.HistoryStreamTruncated,
+  ErrorCode.HistoryStreamRecreated,
+  ErrorCode.HistoryStreamMissing,
+];
+
+/** Whether `err` is a history stream's refusal (one of HISTORY_REFUSAL_CODES). */
+export function isHistoryRefusal(err: unknown): err is PlexusError {
+  return isPlexusError(err) && HISTORY_REFUSAL_CODES.includes(err.code);
+}
 
 /** The refusal of one stream: a PlexusError with a HISTORY_STREAM_* code and `details.stream` / `details.reason`. */
 export function historyRefusal(code: ErrorCode, stream: string, reason: string, details: Record<string, unknown> = {}): PlexusError {

@@ -12,7 +12,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { HistoryAnchors } from "./anchors.js";
-import { checkHistoryStream, historyRefusal } from "./check.js";
+import { checkHistoryStream, historyRefusal, weakenedSettings } from "./check.js";
 
 export interface HistoryGuardOptions {
   nc: NatsConnection;
@@ -142,4 +142,19 @@ export class HistoryGuard {
 export async function checkHistoryStreams(nc: NatsConnection, streams: readonly string[], anchors?: HistoryAnchors): Promise<PlexusError | undefined> {
   const guard = new HistoryGuard({ nc, streams, ...(anchors ? { anchors } : {}), intervalMs: 0 });
   return guard.check();
+}
+
+/** The streams among `streams` whose settings would let history go, with those settings (missing ones are skipped). */
+export async function weakenedHistoryStreams(nc: NatsConnection, streams: readonly string[]): Promise<{ stream: string; settings: string[] }[]> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const found: { stream: string; settings: string[] }[] = [];
+  for (const stream of streams) {
+    const info = await jsm.streams.info(stream).catch((err: unknown) => {
+      if ((err as { name?: string }).name === "StreamNotFoundError") return undefined;
+      throw err;
+    });
+    const settings = info ? weakenedSettings(info) : [];
+    if (settings.length > 0) found.push({ stream, settings });
+  }
+  return found;
 }
