@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { jetstream, jetstreamManager, type StreamConfig } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ensureMeshStream } from "@plexus/bus";
+import { ANCHORS_FILE, ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, meshSubjects, type PlexusError } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
@@ -95,6 +95,21 @@ describe("a registry node and its mesh log", () => {
     expect(r.body.ready).toBe(false);
     expect(r.body.refused).toMatchObject({ code: ErrorCode.HistoryStreamRecreated, stream: meshSubjects(mesh).stream });
     expect(r.body.refused?.reason).toMatch(/deleted and created again/);
+  });
+
+  it("a data folder from before anchors (a snapshot, no anchor file): the snapshot's stream is the anchor", async () => {
+    const mesh = freshMesh();
+    const dataDir = await tempDir();
+    const first = await node(mesh, { dataDir });
+    await jetstream(await admin(mesh)).publish(`plexus.${mesh}.ops.rejected.x`, "so the snapshot has something");
+    await first.node.waitFor(1);
+    await first.node.stop(); // writes the snapshot
+    await rm(join(dataDir, ANCHORS_FILE));
+    const a = await admin(mesh);
+    await (await jetstreamManager(a)).streams.delete(meshSubjects(mesh).stream);
+    await ensureMeshStream(a, mesh);
+    const { node: n } = await node(mesh, { dataDir });
+    expect((await readyz(n)).body.refused?.code).toBe(ErrorCode.HistoryStreamRecreated);
   });
 
   it("started on a weakened log: not ready, 503 HISTORY_STREAM_WEAKENED naming the setting", async () => {

@@ -5,7 +5,7 @@ import { connectBus, ensureMeshStream, HistoryAnchors, HistoryGuard } from "@ple
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
-import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
+import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, snapshotStream, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
 import { NatsUsers } from "../service/nats-users.js";
@@ -127,10 +127,14 @@ export class RegistryNode {
     const r = this.#r;
     const started = Date.now();
     await ensureMeshStream(this.#nc, o.mesh);
+    const anchors = new HistoryAnchors(o.dataDir);
+    // A snapshot from before anchors existed records the creation time of the stream it was taken from.
+    const snapshotOf = o.dataDir ? await snapshotStream(o.dataDir) : undefined;
+    if (snapshotOf?.stream === this.subjects.stream) await anchors.seed(snapshotOf.stream, snapshotOf.created, "(the snapshot's stream)");
     this.#guard = new HistoryGuard({
       nc: this.#nc,
       streams: [this.subjects.stream],
-      anchors: new HistoryAnchors(o.dataDir),
+      anchors,
       ...(o.historyCheckMs !== undefined ? { intervalMs: o.historyCheckMs } : {}),
       onRefused: (refusal) => void this.#refuse(refusal),
     });

@@ -40,6 +40,21 @@ export class HistoryAnchors {
     return this.#dir === undefined ? undefined : join(this.#dir, ANCHORS_FILE);
   }
 
+  /**
+   * Remembers `created` for `stream` unless an anchor is already there (an older record of the same stream, such as a
+   * snapshot's header, taken as the first sight).
+   */
+  seed(stream: string, created: string, seenAt: string = new Date().toISOString()): Promise<void> {
+    const run = this.#queue.then(async () => {
+      const anchors = (this.#anchors ??= await this.#load());
+      if (anchors[stream]) return;
+      anchors[stream] = { created, firstSeen: seenAt };
+      await this.#save(anchors);
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Compares `created` with the anchor of `stream`, remembering it on first sight. One call at a time. */
   match(stream: string, created: string): Promise<AnchorMatch> {
     const run = this.#queue.then(() => this.#match(stream, created));
