@@ -96,6 +96,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Starts sealing `mesh` into `store`. Checks first that the chain's head seals the mesh event at its position. */
 export async function startSealer(options: SealerOptions): Promise<Sealer> {
   await ensureMeshStream(options.nc, options.mesh);
+  // Read first, as before the guard existed: sealers started together see the same head (and race for its positions).
+  const head = await options.store.head();
   let sealer: SealerImpl | undefined;
   const guard = new HistoryGuard({
     nc: options.nc,
@@ -111,7 +113,6 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
     sealer.refuse(refusal);
     return sealer;
   }
-  const head = await options.store.head();
   await checkHeadAgainstLog(options, head);
   sealer = new SealerImpl(options, head, guard);
   sealer.start();

@@ -38,6 +38,7 @@ export class HistoryGuard {
   #refusal: PlexusError | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #reported = false;
   #checking: Promise<PlexusError | undefined> | undefined;
   #statuses: Stoppable | undefined;
 
@@ -84,7 +85,11 @@ export class HistoryGuard {
     if (this.#stopped || this.#refusal) return;
     try {
       const refusal = await this.check();
-      if (refusal && !this.#stopped) this.#o.onRefused?.(refusal);
+      // Two rechecks (a reconnect during a tick) share one check: the refusal is reported once.
+      if (refusal && !this.#stopped && !this.#reported) {
+        this.#reported = true;
+        this.#o.onRefused?.(refusal);
+      }
     } catch {
       // The server did not answer (a disconnect): the next reconnect or tick checks again.
     }
