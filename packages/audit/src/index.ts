@@ -1,6 +1,6 @@
 export { GENESIS, eventHash, linkHash, makeLink } from "./chain.js";
 export type { ChainLink, Checkpoint, ChainHead, AppendResult, AuditStore, LogEvent } from "./types.js";
-export { JetStreamAuditStore, openJetStreamAuditStore, auditStreamNames, auditStreamConfigs } from "./store/jetstream-store.js";
+export { JetStreamAuditStore, openJetStreamAuditStore, ensureAuditStreams, auditStreamNames, auditStreamConfigs } from "./store/jetstream-store.js";
 export type { JetStreamAuditStoreOptions, AuditStreamNames } from "./store/jetstream-store.js";
 export { EventStoreAuditStore, openEventStoreAuditStore, eventStoreStreamNames } from "./store/eventstore-store.js";
 export type { EventStoreAuditStoreOptions } from "./store/eventstore-store.js";

@@ -58,6 +58,25 @@ async function sealNow(mesh: string, key: KeyPair = generateKeyPair()): Promise<
   return store;
 }
 
+/**
+ * Seals a log whose streams were created permissive, which a real sealer refuses to seal (HISTORY_STREAM_WEAKENED):
+ * the links a sealer would append, appended by the test, with a checkpoint every 5 links and one of the head.
+ */
+async function sealByHand(mesh: string, key: KeyPair = generateKeyPair()): Promise<AuditStore> {
+  const store = await openJetStreamAuditStore({ nc, mesh });
+  let prev = GENESIS;
+  let n = 0;
+  for await (const event of readMeshLog(nc, mesh, 1)) {
+    const link = makeLink(prev, event);
+    expect(await store.append(link, event.n - 1)).toMatchObject({ ok: true });
+    prev = link.hash;
+    n = event.n;
+    if (n % 5 === 0) await store.appendCheckpoint(signCheckpoint(key, { size: n, head: prev, at: Date.now() }));
+  }
+  if (n % 5 !== 0) await store.appendCheckpoint(signCheckpoint(key, { size: n, head: prev, at: Date.now() }));
+  return store;
+}
+
 const verify = (mesh: string, store: AuditStore, extra: { trustedSigners?: string[] } = {}) => verifyStore({ nc, mesh, store, ...extra });
 
 /** Waits until the mesh log stops growing (late receipts). */
@@ -149,7 +168,7 @@ describe("verify on the live stores", { timeout: 30_000 }, () => {
     const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ ...meshStreamConfig(permissive), deny_delete: false, deny_purge: false });
     await publishEvents(nc, permissive, 12);
-    const sealed = await sealNow(permissive);
+    const sealed = await sealByHand(permissive);
     cleanups.push(() => sealed.close());
     await jsm.streams.deleteMessage(meshSubjects(permissive).stream, 4);
     expect(fault(await verify(permissive, sealed))).toEqual({ position: 4, kind: "missing" });
@@ -184,7 +203,7 @@ describe("verify on the live stores", { timeout: 30_000 }, () => {
 
   it("a chain stream deleted and rebuilt shorter is truncated; in streams created permissive, a deleted link or event is missing", async () => {
     const mesh = await permissiveMesh(20);
-    const store = await sealNow(mesh);
+    const store = await sealByHand(mesh);
     expect(fault(await verify(mesh, store))).toBe("ok");
     // deny_delete does not stop a privileged client from deleting the whole stream and rebuilding it shorter.
     const jsm = await jetstreamManager(nc);

@@ -19,6 +19,14 @@ export {
   BOOTSTRAP_OPS,
 } from "./auth/permissions.js";
 export type { SubjectPermissions } from "./auth/permissions.js";
+export { servicePermissions, meshBuckets, a2aTaskBucket, SERVICE_DENIED_STREAM_VERBS } from "./auth/service-permissions.js";
+export { historyStreamNames, historyStreams } from "./history/names.js";
+export type { HistoryStreamNames } from "./history/names.js";
+export { checkHistoryStream, weakenedSettings, lostHistory, historyRefusal, isHistoryRefusal, HISTORY_REFUSAL_CODES } from "./history/check.js";
+export { HistoryAnchors, ANCHORS_FILE } from "./history/anchors.js";
+export type { StreamAnchor, AnchorMatch } from "./history/anchors.js";
+export { HistoryGuard, checkHistoryStreams, weakenedHistoryStreams, DEFAULT_HISTORY_CHECK_MS } from "./history/guard.js";
+export type { HistoryGuardOptions } from "./history/guard.js";
 export {
   AuthFile,
   MESH_ACCOUNT_LIMITS,
@@ -28,6 +36,8 @@ export {
   hasMeshAuth,
   readBootstrapCreds,
   readServiceCreds,
+  readAdminCreds,
+  ensureMeshUsers,
   writeAuthFile,
 } from "./auth/auth-folder.js";
 export type { MeshAuth } from "./auth/auth-folder.js";

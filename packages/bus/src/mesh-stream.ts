@@ -16,7 +16,9 @@ export interface MeshStreamOptions {
  * Settings, on purpose:
  * - file storage, limits retention with no age/size limit: history is kept; consumers do not remove messages
  *   (interest or work-queue retention would, and the log must stay whole for audit and rebuilds);
- * - deny_delete and deny_purge: no client can remove a message or purge the log through the API;
+ * - deny_delete and deny_purge: no client can remove a message or purge the log through the API (limits would still
+ *   drop history, and a stream can still be deleted: in operator mode only the admin user may update or delete it, see
+ *   auth/service-permissions.ts, and every node refuses a stream with limits or a new creation time, see history/);
  * - duplicate_window = Defaults.duplicateWindowMs (2 min): a publish retried with the same Nats-Msg-Id
  *   (the envelope id) within it is stored once;
  * - discard old is never reached without limits; max_msg_size bounds what a buggy client can store.

@@ -126,6 +126,7 @@ describe("the auth folder", () => {
         AuthFile.accountJwt("m1"),
         AuthFile.accountSeed("m1"),
         AuthFile.serviceCreds("m1"),
+        AuthFile.adminCreds("m1"),
         AuthFile.bootstrapCreds("m1"),
       ].sort(),
     );

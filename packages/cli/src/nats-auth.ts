@@ -4,7 +4,8 @@
  *   - agent commands (send, listen, publish, subscribe, agent, mcp, …) use the mesh's bootstrap creds to get the
  *     agent's own short-lived user JWT from the registry (the SDK's NatsSession);
  *   - operator commands and services (agents, discover, rejected, audit, registry, gateway, sealer) use the mesh's
- *     service creds.
+ *     service creds, which may not update, purge or delete streams or messages (@plexus/bus service-permissions.ts);
+ *   - only `plexus up`'s provisioning step reads the admin creds (up.ts `provisionMesh`), and closes them at once.
  * Without the mesh's files in the folder (or with --nats-auth off) connections carry no credentials: an open server.
  */
 import type { NatsConnection } from "@nats-io/transport-node";

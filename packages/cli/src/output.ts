@@ -12,6 +12,8 @@ export interface Output {
   info(line: string): void;
   /** A warning on stderr (always shown). */
   warn(line: string): void;
+  /** An error a running command reports and survives (always shown), e.g. a node refusing its mesh log. */
+  error(line: string): void;
 }
 
 /**
@@ -35,6 +37,9 @@ export function createOutput(json: boolean, streams: { out?: NodeJS.WritableStre
     },
     warn(line) {
       err.write(`plexus: warning: ${line}\n`);
+    },
+    error(line) {
+      err.write(`plexus: error: ${line}\n`);
     },
   };
 }

@@ -1,8 +1,9 @@
 /** The CLI with NATS in operator mode: plexus init, plexus up (operator mode by default), agent commands via bootstrap. */
-import { readdir, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { connectBus } from "@plexus/bus";
+import { AuthFile, connectBus, ensureMeshStream, historyStreamNames } from "@plexus/bus";
 import { ErrorCode } from "@plexus/core";
 import { cli, cliScopes, jsonLines, type Running } from "./cli-process.js";
 
@@ -27,12 +28,14 @@ describe("plexus init", () => {
       expect((await stat(info.auth)).mode & 0o777).toBe(0o700);
       expect((await readdir(info.auth)).sort()).toEqual(info.files.map((f) => f.slice(info.auth.length + 1)).sort());
       for (const f of info.files) expect((await stat(f)).mode & 0o777, f).toBe(0o600);
+      expect(info.files).toContain(join(info.auth, `${s.mesh}.admin.creds`));
       const again = JSON.parse((await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--json"])).stdout) as { account: string };
       expect(again.account).toBe(info.account);
       expect((await run(["init", "--nats-auth", "off", "--mesh", s.mesh])).code).toBe(1);
     } finally {
       await reap();
     }
+    // Three CLI processes (each starts tsx: 1–4 s on a loaded 2-core machine).
   }, 30_000);
 });
 
@@ -105,4 +108,55 @@ describe("plexus up in operator mode", () => {
       await reap();
     }
   }, 90_000);
+});
+
+describe("plexus up and its history streams", () => {
+  it("runs its nodes on the service user; a stream weakened fails audit verify, one recreated makes the restarted nodes refuse it loudly", async () => {
+    const s = scope();
+    const { run, start, reap } = cli();
+    const upArgs = ["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"];
+    const readyz = async (http: string) => {
+      const r = await fetch(`${http}/readyz`);
+      return { status: r.status, body: (await r.json()) as { refused?: { code: string; reason: string } } };
+    };
+    try {
+      const up = start(upArgs);
+      const info = await firstJson<{ nats: string; http: string; auth: string; a2a: string | null }>(up);
+      expect(info.a2a).not.toBeNull();
+      await expect.poll(async () => (await readyz(info.http)).status, { timeout: 20_000 }).toBe(200);
+      // The test plays the operator with the admin creds plexus init wrote.
+      const admin = await connectBus({ servers: info.nats, credentials: { creds: await readFile(join(info.auth, AuthFile.adminCreds(s.mesh))) } });
+      try {
+        const jsm = await jetstreamManager(admin);
+        const stream = historyStreamNames(s.mesh).mesh;
+        const { config } = await jsm.streams.info(stream);
+        await jsm.streams.update(stream, { ...config, max_age: 3_600_000_000_000 });
+        const verify = await run([...s.args("audit", "verify"), "--nats", info.nats], 30_000);
+        expect(verify.code, verify.stderr).toBe(1);
+        expect(verify.stderr).toContain("[HISTORY_STREAM_WEAKENED]");
+        await jsm.streams.delete(stream);
+        await ensureMeshStream(admin, s.mesh);
+      } finally {
+        await admin.close();
+      }
+      up.child.kill("SIGINT");
+      expect((await up.exited).code).toBe(0);
+
+      // Restarted on the same data: every node remembers the old log's creation time and refuses the new one, on stderr
+      // as errors; up stays up, and the registry's /readyz says why.
+      const again = start(upArgs);
+      const second = await firstJson<{ http: string; a2a: string | null }>(again);
+      const r = await readyz(second.http);
+      expect(r.status).toBe(503);
+      expect(r.body.refused).toMatchObject({ code: "HISTORY_STREAM_RECREATED" });
+      await again.waitFor("plexus: error: registry: history stream");
+      await again.waitFor("plexus: error: audit sealer: history stream");
+      await again.waitFor("plexus: error: no A2A gateway: history stream");
+      expect(second.a2a).toBeNull();
+      again.child.kill("SIGINT");
+      expect((await again.exited).code).toBe(0);
+    } finally {
+      await reap();
+    }
+  }, 120_000);
 });

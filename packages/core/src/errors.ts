@@ -48,6 +48,14 @@ export const ErrorCode = {
   UnsealNonceInvalid: "UNSEAL_NONCE_INVALID",
   /** A verifiable credential that does not verify; `details.reason` says why (CredentialRejection in @plexus/identity). */
   CredentialInvalid: "CREDENTIAL_INVALID",
+  /** A history stream (mesh log, audit chain, checkpoints) whose settings would let history be lost (limits, deny_delete off, …). */
+  HistoryStreamWeakened: "HISTORY_STREAM_WEAKENED",
+  /** A history stream that no longer holds all it stored: its first message is gone, or messages were deleted. */
+  HistoryStreamTruncated: "HISTORY_STREAM_TRUNCATED",
+  /** A history stream whose creation time is not the one this node remembered: deleted and created again. */
+  HistoryStreamRecreated: "HISTORY_STREAM_RECREATED",
+  /** A history stream a node had seen is gone. */
+  HistoryStreamMissing: "HISTORY_STREAM_MISSING",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

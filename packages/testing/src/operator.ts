@@ -1,6 +1,7 @@
 /**
  * Operator mode for test servers: a temporary auth folder (operator, system account, one account per mesh), the
- * server trusting it, and helpers to connect as a mesh's service user or as an agent with its own user JWT.
+ * server trusting it, and helpers to connect as a mesh's service user, its admin user (provisioning: stream settings),
+ * or as an agent with its own user JWT.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
@@ -8,6 +9,7 @@ import {
   connectBus,
   ensureMeshAuth,
   issueAgentUser,
+  readAdminCreds,
   pushMeshAccount,
   userSeedOf,
   type MeshAuth,
@@ -25,8 +27,10 @@ export interface OperatorAuth {
   readonly authDir: string;
   /** Creates the mesh's account (once) and makes the running server know it. */
   mesh(mesh: string): Promise<MeshAuth>;
-  /** A connection as the mesh's privileged service user. */
+  /** A connection as the mesh's service user (what registry nodes, sealers and gateways hold). */
   connectService(mesh: string): Promise<NatsConnection>;
+  /** A connection as the mesh's admin user (what provisioning holds: creates, updates, deletes streams). */
+  connectAdmin(mesh: string): Promise<NatsConnection>;
   /** A user JWT for the agent, signed by the mesh account (default lifetime 1 h). */
   agentUser(mesh: string, did: string, ttlMs?: number): Promise<NatsUserGrant>;
   /** A connection as the agent, with its own user JWT, key and inbox prefix. */
@@ -55,6 +59,12 @@ export function operatorAuth(authDir: string, url: () => string): OperatorAuth {
     agentUser,
     async connectService(name) {
       return connectBus({ servers: url(), name: `test-service-${name}`, credentials: { creds: (await mesh(name)).serviceCreds } });
+    },
+    async connectAdmin(name) {
+      await mesh(name);
+      const creds = await readAdminCreds(authDir, name);
+      if (!creds) throw new Error(`no admin creds for mesh ${name} in ${authDir}`);
+      return connectBus({ servers: url(), name: `test-admin-${name}`, credentials: { creds } });
     },
     async connectAgent(name, key, options = {}) {
       const grant = await agentUser(name, key.did, options.ttlMs);

@@ -1,6 +1,7 @@
 /** The audit verifier over a mesh's JetStream audit store, and whether the mesh has an audit chain at all. */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { auditPresence, openJetStreamAuditStore, verifyStore } from "@plexus/audit";
+import { checkHistoryStreams, historyStreams } from "@plexus/bus";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { AuditRange, McpAudit } from "./backend.js";
 
@@ -16,13 +17,18 @@ export async function auditChainExists(nc: NatsConnection, mesh: string): Promis
   return (await auditPresence(nc, mesh)).chain;
 }
 
-/** Verifies the mesh's live chain against its live log, as `plexus audit verify` does. */
+/**
+ * Verifies the mesh's live chain against its live log, as `plexus audit verify` does; a history stream that would let
+ * history go or has lost some is the HISTORY_STREAM_* error instead of a verdict.
+ */
 export function jetStreamAudit(o: JetStreamAuditOptions): McpAudit {
   return {
     async verify(range: AuditRange) {
       if (!(await auditChainExists(o.nc, o.mesh))) {
         throw new PlexusError(ErrorCode.MeshNotFound, `mesh "${o.mesh}" has no audit chain (no sealer has run)`);
       }
+      const refusal = await checkHistoryStreams(o.nc, historyStreams(o.mesh));
+      if (refusal) throw refusal;
       const store = await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh });
       try {
         return await verifyStore({ nc: o.nc, mesh: o.mesh, store, ...range, ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}) });

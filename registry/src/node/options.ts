@@ -47,6 +47,16 @@ export interface RegistryNodeOptions {
   natsAuth?: MeshAuth;
   /** Lifetime of the NATS user JWTs it issues (default 1 h). */
   natsUserTtlMs?: number;
+  /**
+   * How often the node checks again that the mesh stream keeps its history and is the one it saw before (ms; default
+   * 60 s; 0: only at start and after reconnects). See @plexus/bus HistoryGuard.
+   */
+  historyCheckMs?: number;
+  /**
+   * Called (at start or later) when the node refuses the mesh stream: weakened, truncated, recreated or missing. The
+   * node then stops following the log and serving requests, and /readyz answers 503 with the reason. Default: `log`.
+   */
+  onRefused?: (refusal: PlexusError) => void;
 }
 
 export interface ResolvedOptions {

@@ -2,11 +2,11 @@ import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jet
 import type { NatsConnection } from "@nats-io/transport-node";
 import { openHeartbeatBucket, readRegistryRotations, registryHeartbeatSecret, registryPredecessors } from "@plexus/anp";
 import { topicNamesKey } from "@plexus/acp";
-import { connectBus, ensureMeshStream, ensureTopicStream } from "@plexus/bus";
+import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
-import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, type StreamIdentity } from "../projection/index.js";
+import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, snapshotStream, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
 import { NatsUsers } from "../service/nats-users.js";
@@ -22,6 +22,10 @@ export const DEFAULT_REGISTRY_HTTP = { host: "127.0.0.1", port: 7420 } as const;
 /**
  * One registry node: follows the mesh log into its state (from a snapshot plus the tail), watches heartbeats,
  * admits agents, and answers queries over NATS (queue group shared with the mesh's other registry nodes) and HTTP.
+ *
+ * It trusts the mesh log only while the log keeps its history and is the stream it saw before (HistoryGuard: at start,
+ * after reconnects, every `historyCheckMs`; the creation time is remembered in `dataDir`). A refused log stops the
+ * following, the liveness watch and the responder; HTTP stays up so /readyz answers 503 with the reason.
  */
 export class RegistryNode {
   readonly did: string;
@@ -48,6 +52,8 @@ export class RegistryNode {
   #snapshotting: Promise<void> | undefined;
   #stopped = false;
   #natsUsers: NatsUsers | undefined;
+  #guard: HistoryGuard | undefined;
+  #refusal: PlexusError | undefined;
 
   private constructor(options: RegistryNodeOptions, resolved: ResolvedOptions, nc: NatsConnection, jsm: JetStreamManager) {
     this.#o = options;
@@ -97,7 +103,7 @@ export class RegistryNode {
   }
 
   get ready(): boolean {
-    return !this.#stopped && this.#follower !== undefined && this.#follower.caughtUp;
+    return !this.#stopped && this.#refusal === undefined && this.#follower !== undefined && this.#follower.caughtUp;
   }
 
   /** Resolves once this node has applied log position `seq`. */
@@ -123,6 +129,25 @@ export class RegistryNode {
     const r = this.#r;
     const started = Date.now();
     await ensureMeshStream(this.#nc, o.mesh);
+    const anchors = new HistoryAnchors(o.dataDir);
+    // A snapshot from before anchors existed records the creation time of the stream it was taken from.
+    const snapshotOf = o.dataDir ? await snapshotStream(o.dataDir) : undefined;
+    if (snapshotOf?.stream === this.subjects.stream) await anchors.seed(snapshotOf.stream, snapshotOf.created, "(the snapshot's stream)");
+    this.#guard = new HistoryGuard({
+      nc: this.#nc,
+      streams: [this.subjects.stream],
+      anchors,
+      ...(o.historyCheckMs !== undefined ? { intervalMs: o.historyCheckMs } : {}),
+      onRefused: (refusal) => void this.#refuse(refusal),
+    });
+    const refusal = await this.#guard.check();
+    if (refusal) {
+      // Not followed, not served: only the HTTP status says why.
+      this.#state = new RegistryState({ halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000 });
+      await this.#refuse(refusal);
+      await this.#serveHttp();
+      return;
+    }
     const kv = await openHeartbeatBucket(this.#nc, this.subjects.heartbeatBucket, true);
     const info = await this.#jsm.streams.info(this.subjects.stream);
     this.#identity = { mesh: o.mesh, stream: this.subjects.stream, created: info.created, lastSeq: info.state.last_seq };
@@ -225,23 +250,53 @@ export class RegistryNode {
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).
     await this.#nc.flush();
-    const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
-    if (http) {
-      const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
-      const mcp = o.mcp === false ? {} : { mcp: registryMcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) };
-      this.#http = await serveRegistryHttp(this.queries, { ...http, onError, ...mcp });
-      this.httpUrl = this.#http.url;
-    }
+    await this.#serveHttp();
     if (o.dataDir) {
       this.#snapshotTimer = setInterval(() => void this.snapshot(), r.snapshotIntervalMs);
       this.#snapshotTimer.unref();
     }
+    // Checks again (the log may have changed while the node caught up), then after reconnects and on the interval.
+    const late = await this.#guard.start();
+    if (late) await this.#refuse(late);
+  }
+
+  async #serveHttp(): Promise<void> {
+    const o = this.#o;
+    const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
+    if (!http) return;
+    const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
+    const mcp = o.mcp === false ? {} : { mcp: registryMcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) };
+    this.#http = await serveRegistryHttp(this.queries, { ...http, onError, ...mcp });
+    this.httpUrl = this.#http.url;
+  }
+
+  /** The refusal of the mesh log, if any (HISTORY_STREAM_*): the node then neither follows nor serves. */
+  get refusal(): PlexusError | undefined {
+    return this.#refusal;
+  }
+
+  /** Refuses the log for good: says so at error level, and stops following it and answering from it. */
+  async #refuse(refusal: PlexusError): Promise<void> {
+    if (this.#refusal) return;
+    this.#refusal = refusal;
+    this.#guard?.stop();
+    try {
+      if (this.#o.onRefused) this.#o.onRefused(refusal);
+      else this.#log(`registry: ERROR: ${refusal.message} [${refusal.code}]; not ready, not following the log`);
+    } catch {
+      // a failing reporter must not keep the node serving
+    }
+    if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
+    await this.#responder?.stop();
+    await this.#monitor?.stop();
+    await this.#follower?.stop();
   }
 
   /** Writes a snapshot now if the state moved since the last one (no-op without a data folder). */
   async snapshot(): Promise<void> {
     const dir = this.#o.dataDir;
-    if (!dir || this.#state.seq === this.#snapshotSeq || this.#snapshotting) return this.#snapshotting;
+    // A refused log: the state is not saved as if it belonged to the stream now under that name.
+    if (!dir || this.#refusal || this.#state.seq === this.#snapshotSeq || this.#snapshotting) return this.#snapshotting;
     // The state must stand still while the snapshot is written in many turns: the follower pauses (queries are
     // still answered, from the state as of the pause).
     const resume = this.#follower?.pause();
@@ -276,6 +331,7 @@ export class RegistryNode {
       counters: { ...this.#state.counters, ...this.#counters, heartbeats: this.#monitor?.beats ?? 0 },
       startedAt: this.#startedAt,
       rebuild: { ...this.#rebuild },
+      ...(this.#refusal ? { refused: refusalOf(this.#refusal) } : {}),
     };
   }
 
@@ -290,12 +346,18 @@ export class RegistryNode {
   /** Stops serving and following, in the reverse order of starting; the connection stays open. */
   async #halt(): Promise<void> {
     this.#stopped = true;
+    this.#guard?.stop();
     if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
     await this.#responder?.stop();
     await this.#http?.close();
     await this.#monitor?.stop();
     await this.#follower?.stop();
   }
+}
+
+function refusalOf(err: PlexusError): { code: string; stream: string; reason: string } {
+  const d = err.details ?? {};
+  return { code: err.code, stream: String(d["stream"] ?? ""), reason: String(d["reason"] ?? err.message) };
 }
 
 export function startRegistryNode(options: RegistryNodeOptions): Promise<RegistryNode> {

@@ -4,7 +4,7 @@ export { Projector } from "./projector.js";
 export type { LogMessage } from "./projector.js";
 export { LogFollower, FOLLOW_BATCH } from "./follower.js";
 export type { FollowerOptions } from "./follower.js";
-export { saveSnapshot, loadSnapshot, SNAPSHOT_FILE, SNAPSHOT_VERSION } from "./snapshot.js";
+export { saveSnapshot, loadSnapshot, snapshotStream, SNAPSHOT_FILE, SNAPSHOT_VERSION } from "./snapshot.js";
 export type { StreamIdentity, SnapshotLoad } from "./snapshot.js";
 export { ConversationIndex, MAX_CONVERSATIONS } from "./conversations.js";
 export { PendingRequests, MAX_PENDING_REQUESTS } from "./pending-requests.js";

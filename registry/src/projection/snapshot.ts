@@ -200,6 +200,27 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
   }
 }
 
+/**
+ * The stream a snapshot was taken from (its header only), or undefined without a readable one. A node whose data
+ * folder predates history anchors takes its anchor from here, so a log recreated before the upgrade is still caught.
+ */
+export async function snapshotStream(dir: string): Promise<{ stream: string; created: string } | undefined> {
+  const input = createReadStream(join(dir, SNAPSHOT_FILE), { encoding: "utf8" });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const text of lines) {
+      const header = JSON.parse(text) as Partial<Header>;
+      return typeof header.stream === "string" && typeof header.streamCreated === "string" ? { stream: header.stream, created: header.streamCreated } : undefined;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
 function refuse(header: Header, options: ProjectionOptions, id: StreamIdentity): string | undefined {
   if (header.version !== SNAPSHOT_VERSION) return `snapshot version ${String(header.version)} is not ${SNAPSHOT_VERSION}`;
   if (header.mesh !== id.mesh || header.stream !== id.stream || header.streamCreated !== id.created) {

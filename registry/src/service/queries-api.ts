@@ -24,4 +24,9 @@ export interface RegistryStatus {
   counters: Record<string, number>;
   startedAt: number;
   rebuild: { fromSnapshot: boolean; snapshotSeq: number; events: number; ms: number };
+  /**
+   * Why the node refused the mesh log and is not ready (a HISTORY_STREAM_* code, the stream, the reason); absent while
+   * it trusts the log.
+   */
+  refused?: { code: string; stream: string; reason: string };
 }

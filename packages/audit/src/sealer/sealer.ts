@@ -10,10 +10,15 @@
  * (an error) makes the writer re-read the chain's size; positions another sealer wrote are then read back and compared
  * with the links this sealer computed for the same events. Equal: carry on after them. Different: the chain forked,
  * reported as AUDIT_FORK through `onError`, and the sealer stops.
+ *
+ * The sealer trusts the mesh log and the audit streams only while they keep their history and are the streams it saw
+ * before (@plexus/bus HistoryGuard: at start, after reconnects, every `historyCheckMs`; creation times remembered in
+ * `historyDir`). A refused stream stops it in state "refused", with the HISTORY_STREAM_* error in `stats().refusal`
+ * and through `onError`: it never seals a log that was replaced or cut.
  */
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ensureMeshStream } from "@plexus/bus";
+import { ensureMeshStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
 import { ErrorCode, meshSubjects, orderedConsumerPrefix, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { eventHash } from "../chain.js";
@@ -35,8 +40,15 @@ export interface SealerOptions {
   checkpointIntervalMs?: number;
   /** Appends in flight at once (default 1024). */
   pipeline?: number;
-  /** Errors the sealer survives (it retries), and the one it does not: AUDIT_FORK, after which it has stopped. */
+  /**
+   * Errors the sealer survives (it retries), and the ones it does not: AUDIT_FORK, and a refused history stream
+   * (HISTORY_STREAM_*), after which it has stopped.
+   */
   onError?: (err: unknown) => void;
+  /** Folder where the streams' creation times are remembered across restarts (default: in memory only). */
+  historyDir?: string;
+  /** How often the streams are checked again (ms; default 60 s; 0: only at start and after reconnects). */
+  historyCheckMs?: number;
 }
 
 export interface SealerStats {
@@ -52,7 +64,9 @@ export interface SealerStats {
   head: ChainHead;
   /** Mesh events seen but not yet confirmed in the chain. */
   lagEvents: number;
-  state: "running" | "stopped" | "failed";
+  state: "running" | "stopped" | "failed" | "refused";
+  /** Why a history stream was refused (state "refused"): its HISTORY_STREAM_* code, the stream, the reason. */
+  refusal?: { code: string; stream: string; reason: string };
 }
 
 export interface Sealer extends AsyncDisposable {
@@ -82,11 +96,36 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Starts sealing `mesh` into `store`. Checks first that the chain's head seals the mesh event at its position. */
 export async function startSealer(options: SealerOptions): Promise<Sealer> {
   await ensureMeshStream(options.nc, options.mesh);
+  // Read first, as before the guard existed: sealers started together see the same head (and race for its positions).
   const head = await options.store.head();
+  let sealer: SealerImpl | undefined;
+  const guard = new HistoryGuard({
+    nc: options.nc,
+    streams: guardedStreams(options),
+    anchors: new HistoryAnchors(options.historyDir),
+    ...(options.historyCheckMs !== undefined ? { intervalMs: options.historyCheckMs } : {}),
+    onRefused: (refusal) => sealer?.refuse(refusal),
+  });
+  const refusal = await guard.check();
+  if (refusal) {
+    // Started, but refusing: nothing is read or sealed; stats() and caughtUp() say why.
+    sealer = new SealerImpl(options, { size: 0, hash: "" }, guard);
+    sealer.refuse(refusal);
+    return sealer;
+  }
   await checkHeadAgainstLog(options, head);
-  const sealer = new SealerImpl(options, head);
+  sealer = new SealerImpl(options, head, guard);
   sealer.start();
+  const late = await guard.start();
+  if (late) sealer.refuse(late);
   return sealer;
+}
+
+/** The mesh log, and the audit streams when the store keeps the chain in JetStream. */
+function guardedStreams(o: SealerOptions): string[] {
+  const names = (o.store as { names?: { chainStream?: string; checkpointStream?: string } }).names;
+  const audit = o.store.backend === "jetstream" && names?.chainStream && names.checkpointStream ? [names.chainStream, names.checkpointStream] : [];
+  return [meshSubjects(o.mesh).stream, ...audit];
 }
 
 async function checkHeadAgainstLog(o: SealerOptions, head: ChainHead): Promise<void> {
@@ -126,9 +165,12 @@ class SealerImpl implements Sealer {
   #reading: { consumer: Consumer; messages: ConsumerMessages } | undefined;
   #loops: Promise<unknown> | undefined;
   #stopped: Promise<void> | undefined;
+  readonly #guard: HistoryGuard;
+  #refusal: PlexusError | undefined;
 
-  constructor(o: SealerOptions, head: ChainHead) {
+  constructor(o: SealerOptions, head: ChainHead, guard: HistoryGuard) {
     this.#o = o;
+    this.#guard = guard;
     this.#pipeline = Math.max(1, o.pipeline ?? DEFAULT_PIPELINE);
     this.#readAhead = this.#pipeline * READ_AHEAD;
     this.#confirmed = head;
@@ -154,10 +196,28 @@ class SealerImpl implements Sealer {
 
   stats(): SealerStats {
     const head = { ...this.#confirmed };
-    return { ...this.#stats, head, lagEvents: Math.max(0, this.#logEnd - head.size), state: this.#state };
+    const refusal = this.#refusal;
+    const d = refusal?.details ?? {};
+    return {
+      ...this.#stats,
+      head,
+      lagEvents: Math.max(0, this.#logEnd - head.size),
+      state: this.#state,
+      ...(refusal ? { refusal: { code: refusal.code, stream: String(d["stream"] ?? ""), reason: String(d["reason"] ?? refusal.message) } } : {}),
+    };
+  }
+
+  /** Stops sealing for good because a history stream can no longer be trusted (reported through onError). */
+  refuse(refusal: PlexusError): void {
+    if (this.#state !== "running") return;
+    this.#refusal = refusal;
+    this.#guard.stop();
+    this.#fail(refusal);
+    this.#state = "refused";
   }
 
   async caughtUp(): Promise<void> {
+    if (this.#refusal) throw this.#refusal;
     const end = await meshLogEnd(this.#o.nc, this.#o.mesh);
     this.#logEnd = Math.max(this.#logEnd, end);
     if (this.#confirmed.size >= end) return;
@@ -176,6 +236,7 @@ class SealerImpl implements Sealer {
 
   async #shutdown(): Promise<void> {
     if (this.#state === "running") this.#state = "stopped";
+    this.#guard.stop();
     this.#stopReading();
     this.#wake?.();
     this.#makeRoom();

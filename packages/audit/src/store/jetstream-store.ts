@@ -7,8 +7,8 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { historyStreamSettings } from "@plexus/bus";
-import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { historyStreamNames, historyStreamSettings } from "@plexus/bus";
+import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
 import { AckedPublisher, type PublishAck, type PublishItem } from "./acked-publisher.js";
@@ -37,11 +37,11 @@ export interface AuditStreamNames {
  * it seals.
  */
 export function auditStreamNames(mesh: string): AuditStreamNames {
-  const base = meshSubjects(assertMeshId(mesh)).stream;
+  const names = historyStreamNames(assertMeshId(mesh));
   return {
-    chainStream: `${base}_AUDIT`,
+    chainStream: names.auditChain,
     chainSubject: `plexus-audit.${mesh}.chain`,
-    checkpointStream: `${base}_CHECKPOINTS`,
+    checkpointStream: names.auditCheckpoints,
     checkpointSubject: `plexus-audit.${mesh}.checkpoint`,
   };
 }
@@ -57,8 +57,10 @@ export function auditStreamNames(mesh: string): AuditStreamNames {
  * - file storage, `replicas` copies: the chain outlives a server restart; durability against an OS crash is the
  *   server's `sync_interval`, as for the mesh stream;
  * - no rollups, no duplicate window (appends are deduplicated by their expected sequence, not by message id).
- * Deleting a whole stream is not covered by deny_delete: restrict `$JS.API.STREAM.DELETE.*` with NATS permissions;
- * the verifier still names a missing chain, and exported checkpoints keep a witness outside the server.
+ * Deleting a whole stream, or updating its settings, is not covered by deny_delete: in operator mode the mesh's
+ * service user (sealers, registry nodes, operator commands) may not (@plexus/bus service-permissions.ts); only the admin
+ * user of the provisioning step may. Every sealer checks the streams' settings and creation time (@plexus/bus
+ * HistoryGuard); the verifier still names a missing chain, and exported checkpoints keep a witness outside the server.
  */
 export function auditStreamConfigs(mesh: string, replicas = 1): [StreamConfigInput, StreamConfigInput] {
   const names = auditStreamNames(mesh);
@@ -71,17 +73,27 @@ export function auditStreamConfigs(mesh: string, replicas = 1): [StreamConfigInp
 
 type StreamConfigInput = Partial<StreamConfig> & { name: string; subjects: string[] };
 
-/** Opens (creating when missing) the JetStream audit store of a mesh. The connection stays the caller's. */
-export async function openJetStreamAuditStore(options: JetStreamAuditStoreOptions): Promise<JetStreamAuditStore> {
-  const jsm = await jetstreamManager(options.nc);
-  for (const config of auditStreamConfigs(options.mesh, options.replicas ?? 1)) {
+/**
+ * Creates the audit streams of a mesh when missing. With `update`, existing ones are brought to the current settings:
+ * what provisioning does with the admin user (`plexus up`); the service user may only create.
+ */
+export async function ensureAuditStreams(nc: NatsConnection, mesh: string, options: { replicas?: number; update?: boolean } = {}): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  for (const config of auditStreamConfigs(mesh, options.replicas ?? 1)) {
     try {
       await jsm.streams.info(config.name);
+      if (options.update) await jsm.streams.update(config.name, config);
     } catch (err) {
       if ((err as { name?: string }).name !== "StreamNotFoundError") throw storeError(`cannot open audit stream ${config.name}`, err);
       await jsm.streams.add(config);
     }
   }
+  return jsm;
+}
+
+/** Opens (creating when missing) the JetStream audit store of a mesh. The connection stays the caller's. */
+export async function openJetStreamAuditStore(options: JetStreamAuditStoreOptions): Promise<JetStreamAuditStore> {
+  const jsm = await ensureAuditStreams(options.nc, options.mesh, { replicas: options.replicas ?? 1 });
   return new JetStreamAuditStore(options, jsm);
 }
 

@@ -5,7 +5,10 @@
  *   operator-signing.nk                  the operator's signing key: signs account JWTs (and their revocations)
  *   sys.account.jwt  sys.account.nk      the system account; sys.creds: a user of it, to push account updates
  *   <mesh>.account.jwt  <mesh>.account.nk   one account per mesh (JetStream enabled); its key signs user JWTs
- *   <mesh>.service.creds                 privileged user: registry, audit sealer, gateway, operator commands
+ *   <mesh>.service.creds                 service user: registry, audit sealer, gateway, operator commands; it cannot
+ *                                        change, purge or delete streams or messages (service-permissions.ts)
+ *   <mesh>.admin.creds                   admin user: provisioning only (creates/updates the history streams and KV
+ *                                        buckets with their settings); held by no long-running node (mesh-users.ts)
  *   <mesh>.bootstrap.creds               shared user that may only ask the registry for a challenge and a user JWT
  */
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -15,6 +18,7 @@ import { fastNKey } from "./fast-nkey.js";
 import type { KeyPair as NKeyPair } from "@nats-io/nkeys";
 import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
 import { bootstrapPermissions } from "./permissions.js";
+import { issueAdminCreds, issueServiceCreds, outdatedServiceUser, withRevokedUser } from "./mesh-users.js";
 
 /** Limits of a mesh account: none, JetStream included (an account JWT without limits refuses every connection). */
 export const MESH_ACCOUNT_LIMITS = {
@@ -43,6 +47,7 @@ export const AuthFile = {
   accountJwt: (mesh: string) => `${mesh}.account.jwt`,
   accountSeed: (mesh: string) => `${mesh}.account.nk`,
   serviceCreds: (mesh: string) => `${mesh}.service.creds`,
+  adminCreds: (mesh: string) => `${mesh}.admin.creds`,
   bootstrapCreds: (mesh: string) => `${mesh}.bootstrap.creds`,
 } as const;
 
@@ -118,14 +123,34 @@ async function ensureMeshAccount(dir: string, mesh: string): Promise<void> {
   const signing = fastNKey(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
   const account = createAccount();
   const accountJwt = await encodeAccount(mesh, account, { limits: MESH_ACCOUNT_LIMITS }, { signer: signing });
-  const service = createUser();
   const bootstrap = createUser();
-  const serviceJwt = await encodeUser(`${mesh}-service`, service, account);
   const bootstrapJwt = await encodeUser(`${mesh}-bootstrap`, bootstrap, account, bootstrapPermissions(mesh));
   await writeAuthFile(dir, AuthFile.accountSeed(mesh), new TextDecoder().decode(account.getSeed()));
-  await writeAuthFile(dir, AuthFile.serviceCreds(mesh), fmtCreds(serviceJwt, service));
+  await writeAuthFile(dir, AuthFile.serviceCreds(mesh), await issueServiceCreds(mesh, account));
+  await writeAuthFile(dir, AuthFile.adminCreds(mesh), await issueAdminCreds(mesh, account));
   await writeAuthFile(dir, AuthFile.bootstrapCreds(mesh), fmtCreds(bootstrapJwt, bootstrap));
   await writeAuthFile(dir, AuthFile.accountJwt(mesh), accountJwt);
+}
+
+/**
+ * Brings a folder made before the admin/service split up to it (see mesh-users.ts): adds the admin user when missing,
+ * and re-issues a service user whose permissions are not the current ones, revoking the old key in the account JWT
+ * first (should writing the new creds fail, the next run finds the old ones outdated and retries).
+ */
+export async function ensureMeshUsers(dir: string, mesh: string): Promise<{ adminCreated: boolean; serviceReplaced: string | undefined }> {
+  const seed = await requireText(dir, AuthFile.accountSeed(mesh));
+  const account = fastNKey(enc.encode(seed));
+  let adminCreated = false;
+  if ((await readText(dir, AuthFile.adminCreds(mesh))) === undefined) {
+    await writeAuthFile(dir, AuthFile.adminCreds(mesh), await issueAdminCreds(mesh, account));
+    adminCreated = true;
+  }
+  const outdated = outdatedServiceUser(mesh, await requireText(dir, AuthFile.serviceCreds(mesh)));
+  if (outdated === undefined) return { adminCreated, serviceReplaced: undefined };
+  const signer = fastNKey(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
+  await writeAuthFile(dir, AuthFile.accountJwt(mesh), await withRevokedUser(await requireText(dir, AuthFile.accountJwt(mesh)), outdated, signer));
+  await writeAuthFile(dir, AuthFile.serviceCreds(mesh), await issueServiceCreds(mesh, account));
+  return { adminCreated, serviceReplaced: outdated };
 }
 
 /** Creates what is missing (operator, system account, the mesh's account and users) and loads the mesh's auth. */
@@ -133,6 +158,7 @@ export async function ensureMeshAuth(dir: string, mesh: string): Promise<MeshAut
   assertMeshId(mesh);
   await ensureOperator(dir);
   await ensureMeshAccount(dir, mesh);
+  await ensureMeshUsers(dir, mesh);
   return loadMeshAuth(dir, mesh);
 }
 
@@ -163,6 +189,15 @@ export async function hasMeshAuth(dir: string, mesh: string): Promise<boolean> {
 /** Reads the bootstrap creds of a mesh, or undefined when the folder has none. */
 export async function readBootstrapCreds(dir: string, mesh: string): Promise<Uint8Array | undefined> {
   const text = await readText(dir, AuthFile.bootstrapCreds(mesh));
+  return text === undefined ? undefined : creds(text);
+}
+
+/**
+ * Reads the admin creds of a mesh, or undefined when the folder has none. For provisioning steps only: hold them for
+ * the step and close the connection (no long-running node keeps them).
+ */
+export async function readAdminCreds(dir: string, mesh: string): Promise<Uint8Array | undefined> {
+  const text = await readText(dir, AuthFile.adminCreds(mesh));
   return text === undefined ? undefined : creds(text);
 }
 

@@ -9,7 +9,7 @@ import { positionalArgs, stringOption, type CommandDef, type CommonOptions, type
 import { CliError, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { checkKeyName, waitForSignal } from "../session.js";
-import type { BusCredentials } from "@plexus/bus";
+import { isHistoryRefusal, type BusCredentials } from "@plexus/bus";
 import { serviceCredentials } from "../nats-auth.js";
 
 const COMMAND = "gateway";
@@ -48,6 +48,8 @@ export interface StartGatewayOptions {
   publicUrl?: string | undefined;
   /** The mesh's service user, for a NATS server in operator mode. */
   credentials?: BusCredentials | undefined;
+  /** Where the gateway remembers the mesh log's creation time (see @plexus/bus HistoryAnchors); memory without one. */
+  historyDir?: string | undefined;
   out: Output;
 }
 
@@ -72,7 +74,11 @@ export async function tryStartGateway(o: StartGatewayOptions, flag: string, skip
       http: o.http,
       ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
       ...(o.credentials ? { credentials: o.credentials } : {}),
-      onError: (err) => o.out.warn(`A2A gateway: ${err instanceof Error ? err.message : String(err)}`),
+      ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
+      onError: (err) =>
+        isHistoryRefusal(err)
+          ? o.out.error(`A2A gateway: ${err.message} [${err.code}]; answering 503 from now on`)
+          : o.out.warn(`A2A gateway: ${err instanceof Error ? err.message : String(err)}`),
     });
   } catch (err) {
     if (isPlexusError(err) && err.details?.["portInUse"] === true) {

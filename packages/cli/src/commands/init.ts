@@ -15,13 +15,22 @@ export const initCommand: CommandDef = {
   operator.jwt, operator.nk, operator-signing.nk   the operator (the servers' trust root) and its signing key
   sys.account.jwt, sys.account.nk, sys.creds       the system account, and a user of it to push account updates
   <mesh>.account.jwt, <mesh>.account.nk            the mesh's account (JetStream on); its key signs agents' users
-  <mesh>.service.creds                             the privileged user of registry nodes, sealers and gateways
+  <mesh>.service.creds                             the service user of registry nodes, sealers, gateways and operator
+                                                   commands: it may not update, purge or delete streams or messages
+  <mesh>.admin.creds                               the admin user of the provisioning step only (plexus up uses it to
+                                                   create and update the history streams, then closes it); no
+                                                   running node holds it
   <mesh>.bootstrap.creds                           the shared user agents start with: it may only ask the registry
                                                    for a challenge and for the agent's own user JWT
 
-Keep the folder private: the .nk files and the service and system creds are secrets. Agents on other machines need
-only <mesh>.bootstrap.creds (put it in their own --nats-auth folder); a registry node elsewhere needs the mesh's
-files and the operator's signing key and system creds (to revoke suspended agents).
+Keep the folder private: the .nk files and the admin, service and system creds are secrets. Agents on other machines
+need only <mesh>.bootstrap.creds (put it in their own --nats-auth folder); a registry node elsewhere needs the mesh's
+files (not <mesh>.admin.creds) and the operator's signing key and system creds (to revoke suspended agents).
+
+A folder made by an older plexus (no <mesh>.admin.creds, a service user without restrictions) is brought up to date:
+the admin user is added, a new restricted service user is issued, and the old one is revoked in the mesh's account
+JWT (servers refuse it once they load that JWT: plexus up at its next start). Copy the new <mesh>.service.creds to
+registry nodes that run elsewhere.
 
 Prints the folder and the accounts; --json: {"auth","mesh","account","systemAccount","files"}.`,
   options: {},
@@ -39,6 +48,7 @@ Prints the folder and the accounts; --json: {"auth","mesh","account","systemAcco
       AuthFile.accountJwt(common.mesh),
       AuthFile.accountSeed(common.mesh),
       AuthFile.serviceCreds(common.mesh),
+      AuthFile.adminCreds(common.mesh),
       AuthFile.bootstrapCreds(common.mesh),
     ].map((f) => join(auth.dir, f));
     out.data(

@@ -55,7 +55,16 @@ export interface StartNodeOptions {
 /** Starts a registry node; an HTTP port in use is one line pointing at --http. */
 export async function startNode(o: StartNodeOptions): Promise<RegistryNode> {
   if (o.dataDir !== undefined) await mkdir(o.dataDir, { recursive: true });
-  const options: RegistryNodeOptions = { ...o.tuning, nats: o.nats, mesh: o.mesh, key: o.key, http: o.http, log: (line) => o.out.info(`plexus: ${line}`) };
+  const options: RegistryNodeOptions = {
+    ...o.tuning,
+    nats: o.nats,
+    mesh: o.mesh,
+    key: o.key,
+    http: o.http,
+    log: (line) => o.out.info(`plexus: ${line}`),
+    // Loud: the node stays up only to say why it is not ready (/readyz 503).
+    onRefused: (refusal) => o.out.error(`registry: ${refusal.message} [${refusal.code}]; not ready, not following the log`),
+  };
   if (o.dataDir !== undefined) options.dataDir = o.dataDir;
   try {
     // Loaded on demand: the registry (hono, did-jwt, reputation) is not needed by any other command.

@@ -1,8 +1,21 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { openJetStreamAuditStore, startSealer, type Sealer } from "@plexus/audit";
-import { connectBus, ensureMeshAuth, ensureMeshStream, launchNatsServer, operatorModeConfig, type NatsServerProcess } from "@plexus/bus";
+import { ensureAuditStreams, openJetStreamAuditStore, startSealer, type Sealer } from "@plexus/audit";
+import { openHeartbeatBucket } from "@plexus/anp";
+import {
+  connectBus,
+  ensureMeshAuth,
+  ensureMeshStream,
+  historyStreams,
+  isHistoryRefusal,
+  launchNatsServer,
+  weakenedHistoryStreams,
+  operatorModeConfig,
+  readAdminCreds,
+  type BusCredentials,
+  type NatsServerProcess,
+} from "@plexus/bus";
 import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { RegistryNode } from "@plexus/registry";
@@ -10,6 +23,7 @@ import type { A2AGateway } from "@plexus/a2a";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { intOption, positionalArgs, stringOption, type CommandDef } from "../common-options.js";
 import { CliError, oneLine, UsageError } from "../errors.js";
+import type { Output } from "../output.js";
 import { waitForSignal } from "../session.js";
 import { DEFAULT_HTTP, DEFAULT_REGISTRY_KEY, httpOption, registryKey, startNode } from "./registry.js";
 import { DEFAULT_GATEWAY_KEY, DEFAULT_GATEWAY_LISTEN, gatewayKey, listenOption, tryStartGateway } from "./gateway.js";
@@ -35,8 +49,13 @@ gateway (agents whose card opts in are served as A2A agents over HTTP), prints t
 stays up. Ctrl-C (SIGINT) or SIGTERM stops the gateway, the registry, the sealer and the server cleanly and exits 0.
 
 The server runs in NATS operator mode: on first run up creates an operator, a system account and an account for the
-mesh in the NATS auth folder (--nats-auth, default ~/.plexus/nats; see plexus init). The registry, the sealer and
-the gateway connect as the mesh's service user; an agent (plexus send, listen, … or the SDK with natsAuth) gets its
+mesh in the NATS auth folder (--nats-auth, default ~/.plexus/nats; see plexus init). Before starting anything up
+provisions the mesh as its admin user (creates or updates the mesh stream, the audit streams and the heartbeat bucket
+with their settings) and closes that connection; the registry, the sealer and the gateway then connect as the mesh's
+service user, which cannot update, purge or delete streams or messages. Each of them checks that the mesh's history
+streams keep their history and are the streams it saw before (creation times remembered under DIR); one that finds a
+stream weakened, cut or recreated says so on stderr ("plexus: error: …") and stops using it: the registry's /readyz
+answers 503 with the reason. An agent (plexus send, listen, … or the SDK with natsAuth) gets its
 own short-lived user JWT from the registry, which lets it publish only as itself and read only its own inbox,
 replies and receipts and the topics. --no-auth runs an open server instead (anyone who reaches it can do anything).
 
@@ -142,9 +161,10 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         }, 250);
       });
 
+      const admin = auth ? await readAdminCreds(auth.dir, common.mesh) : undefined;
+      const stream = await provisionMesh(running.url, common.mesh, admin ? { creds: admin } : undefined, out);
       nc = await connectBus({ servers: running.url, name: "plexus up", ...(auth ? { credentials: { creds: auth.serviceCreds } } : {}) });
-      const stream = await ensureMeshStream(nc, common.mesh, { update: true });
-      if (key && sealing) sealer = await startMeshSealer(nc, common.mesh, key, out.info);
+      if (key && sealing) sealer = await startMeshSealer(nc, common.mesh, key, join(dataDir, "sealer", common.mesh), out);
       if (key && registering) {
         const tuning = auth ? { natsAuth: auth } : {};
         registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out, tuning });
@@ -153,7 +173,15 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         // On the default address a taken port is a warning (up runs without a gateway); on one asked for, an error.
         const asked = values["gateway-http"] !== undefined;
         const credentials = auth ? { creds: auth.serviceCreds } : undefined;
-        gateway = await tryStartGateway({ nats: running.url, mesh: common.mesh, key: gwKey, http: gatewayHttp, credentials, out }, "--gateway-http", !asked);
+        const historyDir = join(dataDir, "gateway", common.mesh);
+        gateway = await tryStartGateway({ nats: running.url, mesh: common.mesh, key: gwKey, http: gatewayHttp, credentials, historyDir, out }, "--gateway-http", !asked).catch(
+          (err: unknown) => {
+            // A refused mesh log is said loudly; up stays up so the registry's /readyz can say why too.
+            if (!isHistoryRefusal(err)) throw err;
+            out.error(`no A2A gateway: ${err.message} [${err.code}]`);
+            return undefined;
+          },
+        );
       }
 
       out.info(
@@ -201,10 +229,36 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
   },
 };
 
-/** The sealer runs for the life of `up`; errors it survives are reported, a fork stops it and is reported too. */
-async function startMeshSealer(nc: NatsConnection, mesh: string, key: KeyPair, info: (line: string) => void): Promise<Sealer> {
+/**
+ * The one-shot provisioning step: as the mesh's admin user (operator mode; no credentials on an open server), creates or
+ * brings to the current settings the mesh stream, the audit streams and the heartbeat bucket, then closes the
+ * connection: no long-running part of up holds the admin credentials.
+ */
+async function provisionMesh(url: string, mesh: string, admin: BusCredentials | undefined, out: Output): Promise<string> {
+  const nc = await connectBus({ servers: url, name: "plexus up (provisioning)", ...(admin ? { credentials: admin } : {}) });
+  try {
+    // Settings that would let history go are put back, and said: whatever was already lost stays visible to the nodes.
+    for (const weak of await weakenedHistoryStreams(nc, historyStreams(mesh))) {
+      out.warn(`history stream ${weak.stream} had ${weak.settings.join(", ")}: restoring its settings`);
+    }
+    const stream = await ensureMeshStream(nc, mesh, { update: true });
+    await ensureAuditStreams(nc, mesh, { update: true });
+    await openHeartbeatBucket(nc, meshSubjects(mesh).heartbeatBucket, true);
+    return stream;
+  } finally {
+    await nc.close();
+  }
+}
+
+/**
+ * The sealer runs for the life of `up`; errors it survives are reported, a fork or a refused history stream stops it
+ * and is reported as an error.
+ */
+async function startMeshSealer(nc: NatsConnection, mesh: string, key: KeyPair, historyDir: string, out: Output): Promise<Sealer> {
   const store = await openJetStreamAuditStore({ nc, mesh });
-  return startSealer({ nc, mesh, store, key, onError: (err) => info(`plexus: audit sealer: ${(err as Error).message}`) });
+  const onError = (err: unknown) =>
+    isHistoryRefusal(err) ? out.error(`audit sealer: ${err.message} [${err.code}]; not sealing`) : out.info(`plexus: audit sealer: ${(err as Error).message}`);
+  return startSealer({ nc, mesh, store, key, historyDir, onError });
 }
 
 /**

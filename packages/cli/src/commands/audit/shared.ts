@@ -1,6 +1,6 @@
 /** What the `plexus audit` subcommands share: per-subcommand flags, TIME values, the live stores, progress. */
 import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
-import type { connectBus } from "@plexus/bus";
+import { checkHistoryStreams, historyStreams, type connectBus } from "@plexus/bus";
 import type { CommonOptions, OptionValues } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
@@ -65,13 +65,19 @@ export interface LiveStores {
   close(): Promise<void>;
 }
 
-/** Connects and opens the mesh's audit store; a mesh or chain that does not exist is one clear line (exit 1). */
+/**
+ * Connects and opens the mesh's audit store; a mesh or chain that does not exist is one clear line (exit 1), and so is
+ * a history stream whose settings would let history go or whose history is already cut (HISTORY_STREAM_*, exit 1):
+ * nothing is read from it as if it were whole.
+ */
 export async function openLive(common: CommonOptions): Promise<LiveStores> {
   const nc = await connectService(common, "plexus audit");
   try {
     const present = await auditPresence(nc, common.mesh);
     if (!present.log) throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`);
     if (!present.chain) throw new CliError(`mesh "${common.mesh}" has no audit chain yet (no sealer has run: a registry node seals the mesh)`);
+    const refusal = await checkHistoryStreams(nc, historyStreams(common.mesh));
+    if (refusal) throw new CliError(`${refusal.message} [${refusal.code}]`, { cause: refusal });
     const store = await openJetStreamAuditStore({ nc, mesh: common.mesh });
     return {
       nc,
