@@ -4,14 +4,13 @@
  * server itself, while the same agents' real traffic is delivered, to its addressee only.
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { PermissionViolationError } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { agentPermissions, ensureMeshStream } from "@plexus/bus";
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 // Test-only: topic durables are the registry's to make in operator mode (see consumer-ownership in @plexus/a2a's tests).
 import { startRegistryNode } from "@plexus/registry";
-import { until, useTestServer } from "@plexus/testing";
+import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
 import { Agent, type Delivery } from "../src/index.js";
 
 const N = 4;
@@ -21,16 +20,6 @@ afterAll(async () => {
   for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-/** The permission violations the server reported on a connection, as "publish <subject>" / "subscription <subject>". */
-function violations(nc: NatsConnection): string[] {
-  const seen: string[] = [];
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === "error" && s.error instanceof PermissionViolationError) seen.push(`${s.error.operation} ${s.error.subject}`);
-    }
-  })();
-  return seen;
-}
 
 interface Member {
   key: KeyPair;

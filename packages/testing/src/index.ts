@@ -6,3 +6,4 @@ export { until } from "./until.js";
 export type { OperatorAuth, AgentKeyLike } from "./operator.js";
 export { hostileMessages, junkRecords, unsignedEnvelope, validEnvelope } from "./hostile.js";
 export type { HostileContext, HostileMessage } from "./hostile.js";
+export { permissionViolations } from "./violations.js";

@@ -17,7 +17,6 @@
  * nothing.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { PermissionViolationError } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, describe, expect, it } from "vitest";
 import { consumerNameKey, inboxConsumer, secretName, topicDurable, topicNamesKey, type Delivery } from "@plexus/acp";
@@ -27,7 +26,7 @@ import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
-import { until, useTestServer } from "@plexus/testing";
+import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
 import { MeshLink, replyConsumer } from "../src/mesh-link.js";
 
 const nats = useTestServer({ operator: true });
@@ -36,16 +35,6 @@ afterAll(async () => {
   for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-/** Permission violations the server reported on a connection, as "publish <subject>". */
-function violations(nc: NatsConnection): string[] {
-  const seen: string[] = [];
-  void (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === "error" && s.error instanceof PermissionViolationError) seen.push(`${s.error.operation} ${s.error.subject}`);
-    }
-  })();
-  return seen;
-}
 
 type ApiAnswer = { error?: { code: number; err_code?: number; description?: string } } & Record<string, unknown>;
 
