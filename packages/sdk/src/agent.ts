@@ -123,7 +123,8 @@ export class Agent implements AsyncDisposable {
     const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
     this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs });
     this.#outbox = new Outbox({ ...common, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
-    this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError });
+    const reader = this.#reader;
+    this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError, onStored: (to, body) => reader.noteReceipt(to, body) });
   }
 
   /**

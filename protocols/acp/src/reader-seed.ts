@@ -1,0 +1,124 @@
+import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { agentToken, MessageKind, MessageType, newId, validateEnvelope, validateReceiptBody, type MeshSubjects, type ReceiptBody } from "@plexus/core";
+import { verifyEnvelopeAsync } from "@plexus/identity";
+import type { InboundResult } from "./inbound-check.js";
+
+/** A seeding consumer is removed by the server after this long without a pull (agents may not delete consumers). */
+const SEED_CONSUMER_IDLE_MS = 5_000;
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export interface SeedSource {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  subjects: MeshSubjects;
+  did: string;
+  /** The reader's stateless checks (Reader.verify). */
+  verify: (m: JsMsg) => Promise<InboundResult>;
+}
+
+export interface SeedSink {
+  /** A receipt this reader signed and stored, to `sender`. */
+  receipt(sender: string, body: ReceiptBody): void;
+  /** A verified inbox envelope stored at `m.seq`; `handled`: at or behind the consumer's ack floor. */
+  envelope(result: Extract<InboundResult, { ok: true }>, m: JsMsg, handled: boolean): void;
+}
+
+/**
+ * What a reader needs to remember across a restart, read back from the mesh stream before its inbox consumer starts
+ * (the reader's memory is in RAM; the stream is not):
+ *
+ * - its own stored receipts from the consumer's ack floor on: every message the server may still hand out is stored
+ *   after that floor, and so is every receipt about it (a receipt is signed after the message was stored). Whatever
+ *   the server forgot of the consumer's state (it rewound to the start of the stream once in the crash tests), the
+ *   floor it reports now is where it delivers from, so this covers all it can redeliver.
+ * - the inbox envelopes stored from `windowMs` before the first one still pending (or before now) up to the last one
+ *   the consumer delivered: a replayed copy passes the freshness check only if stored within that window of its
+ *   original, so these are all the originals a pending or future replay can copy. Envelopes after the last delivered
+ *   position come in stream order anyway, their originals first.
+ *
+ * Only what verifies is remembered (receipts signed by this reader's own key, envelopes passing every inbound check):
+ * forged bytes in the stream can make the reader neither skip nor refuse a genuine message. Never throws on bad bytes.
+ */
+export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, windowMs: number, sink: SeedSink): Promise<void> {
+  const ackFloor = consumer.ack_floor.stream_seq;
+  const lastDelivered = consumer.delivered.stream_seq;
+  const me = agentToken(src.did);
+  const streamEnd = (await (await jetstreamManager(src.nc, { checkAPI: false })).streams.info(src.subjects.stream)).state.last_seq;
+  const receipts: Promise<void>[] = [];
+  await readStored(src, `plexus.${src.subjects.mesh}.acp.${MessageKind.Receipt}.*.${me}`, { seq: ackFloor + 1 }, streamEnd, (m) => {
+    receipts.push(ownReceipt(src.did, m).then((r) => r && sink.receipt(r.sender, r.body)));
+  });
+  await Promise.all(receipts);
+  if (lastDelivered === 0) return;
+  const inbox = src.subjects.filter(MessageKind.Inbox, me);
+  let firstPending = Date.now();
+  await readStored(src, inbox, { seq: ackFloor + 1 }, streamEnd, (m) => {
+    firstPending = Math.min(firstPending, storedAt(m));
+    return "stop";
+  });
+  const seen: Promise<void>[] = [];
+  await readStored(src, inbox, { time: firstPending - windowMs }, lastDelivered, (m) => {
+    const verdict = src.verify(m);
+    seen.push(verdict.then((r) => (r.ok ? sink.envelope(r, m, m.seq <= ackFloor) : undefined)));
+  });
+  // In stream order, so channel heads end on the last one handled.
+  for (const s of seen) await s;
+}
+
+function storedAt(m: JsMsg): number {
+  return Number(m.timestampNanos / 1_000_000n);
+}
+
+/** A receipt signed by `did` (its own), or undefined for anything else. */
+async function ownReceipt(did: string, m: JsMsg): Promise<{ sender: string; body: ReceiptBody } | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(decoder.decode(m.data));
+    if (!validateEnvelope(parsed)) return undefined;
+    if (parsed.from !== did || parsed.type !== MessageType.Receipt || parsed.to === undefined) return undefined;
+    if (!m.subject.endsWith(`.${agentToken(parsed.to)}.${agentToken(did)}`)) return undefined;
+    if (!validateReceiptBody(parsed.body)) return undefined;
+    if (!(await verifyEnvelopeAsync(parsed)).ok) return undefined;
+    return { sender: parsed.to, body: parsed.body };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the stored messages on `filter` from a position or a time up to stream position `end`, through a short-lived
+ * consumer (agents may create consumers on what is addressed to them and what they sent, never read by position).
+ * `onMessage` returning "stop" ends the read early.
+ */
+async function readStored(
+  src: SeedSource,
+  filter: string,
+  from: { seq: number } | { time: number },
+  end: number,
+  onMessage: (m: JsMsg) => void | "stop",
+): Promise<void> {
+  const jsm = await jetstreamManager(src.nc, { checkAPI: false });
+  const start =
+    "seq" in from
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, from.seq) }
+      : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, from.time)).toISOString() };
+  const created = await jsm.consumers.add(src.subjects.stream, {
+    name: `seed_${newId()}`,
+    filter_subject: filter,
+    ...start,
+    ack_policy: AckPolicy.None,
+    inactive_threshold: SEED_CONSUMER_IDLE_MS * 1_000_000,
+    mem_storage: true,
+    num_replicas: 1,
+  });
+  if (created.num_pending === 0) return;
+  const messages = await (await src.js.consumers.get(src.subjects.stream, created.name)).consume({ max_messages: 1024 });
+  try {
+    for await (const m of messages) {
+      if (m.seq > end) break;
+      if (onMessage(m) === "stop" || m.seq >= end || m.info.pending === 0) break;
+    }
+  } finally {
+    messages.stop();
+  }
+}
