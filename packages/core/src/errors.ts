@@ -46,6 +46,8 @@ export const ErrorCode = {
   UnsealNonceInvalid: "UNSEAL_NONCE_INVALID",
   /** A verifiable credential that does not verify; `details.reason` says why (CredentialRejection in @plexus/identity). */
   CredentialInvalid: "CREDENTIAL_INVALID",
+  /** Another running process already uses this agent key on this mesh (two would fork its message chains). */
+  KeyInUse: "KEY_IN_USE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -42,6 +42,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { NatsSession } from "./nats-session.js";
 import { ReplyWaiter } from "./reply-waiter.js";
 import { A2AOutbound } from "./a2a.js";
+import { KeyClaim } from "./key-claim.js";
 
 export interface SendOptions {
   type?: string;
@@ -104,6 +105,9 @@ export class Agent implements AsyncDisposable {
   #receiptTap: Promise<StreamTap> | undefined;
   #replyTap: Promise<StreamTap> | undefined;
   #closed = false;
+  /** Set when another process with this key won the claim (see key-claim.ts): everything then fails with it. */
+  #lost: PlexusError | undefined;
+  #claim: KeyClaim | undefined;
   #membership: Membership | undefined;
   #a2a: A2AOutbound | undefined;
 
@@ -143,7 +147,13 @@ export class Agent implements AsyncDisposable {
       const jsm = await jetstreamManager(nc);
       if (session) await requireMeshStream(jsm, o.mesh);
       else await ensureMeshStream(nc, o.mesh);
-      return new Agent(o, nc, given === undefined, jsm, session);
+      let agent: Agent | undefined;
+      const claim = await KeyClaim.take(nc, o.key.did, o.mesh, (err) => {
+        if (agent) agent.#loseKey(err);
+      });
+      agent = new Agent(o, nc, given === undefined, jsm, session);
+      agent.#claim = claim;
+      return agent;
     } catch (err) {
       if (session) await session.close();
       else if (!given) await nc.close();
@@ -323,10 +333,18 @@ export class Agent implements AsyncDisposable {
     return this.#stats.snapshot();
   }
 
+  /** Another process with this key started at the same moment and won: this agent stops (see key-claim.ts). */
+  #loseKey(err: PlexusError): void {
+    this.#lost = err;
+    this.#o.onError?.(err);
+    void this.close();
+  }
+
   /** Stops every subscription, sends the last receipts, and closes the connection if the agent opened it. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#claim?.release();
     this.#membership?.stop();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#receipts.close();
@@ -383,6 +401,7 @@ export class Agent implements AsyncDisposable {
   }
 
   #open(): void {
+    if (this.#lost) throw this.#lost;
     if (this.#closed) throw new PlexusError(ErrorCode.Closed, "the agent was closed");
   }
 }
