@@ -7,7 +7,7 @@
  *     (`redelivered: false`), whatever the server remembered of the consumer's state. The receiver child appends
  *     `id redelivered` to a file before its handler returns; receipts are read back from the stream at the end.
  * A message whose handler ran but whose receipt was not stored yet may come back as new when the server also lost its
- * delivery count (see the sdk README, "Delivery across crashes"): those are counted and printed, not failed.
+ * delivery count (see the top-level README, "Redelivered"): those are counted and printed, not failed.
  *
  * The issue asks for 15 rounds over 10,000 messages; the suite runs fewer so that the file stays near a minute.
  * Run it bigger with PLEXUS_CRASH_ROUNDS=15 PLEXUS_CRASH_MESSAGES=10000 npx vitest run packages/sdk/test/crash-rounds.test.ts
