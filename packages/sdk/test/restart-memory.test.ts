@@ -77,6 +77,9 @@ describe("a receiver's memory across restarts", () => {
     // Only the five new ones reach the handler, as new; the fifty handled before are acked without it.
     expect(again.map((d) => d.id)).toEqual(sent.slice(50).map((s) => s.id));
     expect(again.every((d) => !d.redelivered)).toBe(true);
+    // Settled, not mistaken for replays: no rejection records.
+    expect(bob.stats().rejectedTotal).toBe(0);
+    expect((await bob.rejected()).total).toBe(0);
   });
 
   it("a replay of a stored envelope under a new message id after a receiver restart is refused as a replay, with a record", { timeout: 60_000 }, async () => {

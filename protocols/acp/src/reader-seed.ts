@@ -34,8 +34,8 @@ export interface SeedSink {
  *   floor it reports now is where it delivers from, so this covers all it can redeliver.
  * - the inbox envelopes stored from `windowMs` before the first one still pending (or before now) up to the last one
  *   the consumer delivered: a replayed copy passes the freshness check only if stored within that window of its
- *   original, so these are all the originals a pending or future replay can copy. Envelopes after the last delivered
- *   position come in stream order anyway, their originals first.
+ *   original, so these are all the originals a pending or future replay can copy (envelopes after the last delivered
+ *   position come in stream order anyway, their originals first); plus every one stored in the last `windowMs`.
  *
  * Only what verifies is remembered (receipts signed by this reader's own key, envelopes passing every inbound check):
  * forged bytes in the stream can make the reader neither skip nor refuse a genuine message. Never throws on bad bytes.
@@ -50,20 +50,25 @@ export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, 
     receipts.push(ownReceipt(src.did, m).then((r) => r && sink.receipt(r.sender, r.body)));
   });
   await Promise.all(receipts);
-  if (lastDelivered === 0) return;
   const inbox = src.subjects.filter(MessageKind.Inbox, me);
-  let firstPending = Date.now();
+  const now = Date.now();
+  let firstPending = now;
   await readStored(src, inbox, { seq: ackFloor + 1 }, streamEnd, (m) => {
     firstPending = Math.min(firstPending, storedAt(m));
     return "stop";
   });
-  const seen: Promise<void>[] = [];
-  await readStored(src, inbox, { time: firstPending - windowMs }, lastDelivered, (m) => {
-    const verdict = src.verify(m);
-    seen.push(verdict.then((r) => (r.ok ? sink.envelope(r, m, m.seq <= ackFloor) : undefined)));
-  });
-  // In stream order, so channel heads end on the last one handled.
-  for (const s of seen) await s;
+  // Verified in parallel, remembered in stream order: the first position of an envelope is its original.
+  const seen: { m: JsMsg; verdict: Promise<InboundResult> }[] = [];
+  const remember = (m: JsMsg) => void seen.push({ m, verdict: src.verify(m) });
+  if (lastDelivered > 0) await readStored(src, inbox, { time: firstPending - windowMs }, lastDelivered, remember);
+  // And all of the last window, delivered or not: a consumer the server rewound reports less delivered than was
+  // handled, and the reader tells a message it handled from a new copy by the position it remembers (Reader.#settled).
+  await readStored(src, inbox, { time: now - windowMs }, streamEnd, (m) => (m.seq > lastDelivered ? remember(m) : undefined));
+  for (const { m, verdict } of seen) {
+    // A message whose checks fail in an unexpected way is not remembered; its own delivery gets its verdict.
+    const r = await verdict.catch(() => undefined);
+    if (r?.ok) sink.envelope(r, m, m.seq <= ackFloor);
+  }
 }
 
 function storedAt(m: JsMsg): number {
