@@ -107,7 +107,8 @@ export class Agent implements AsyncDisposable {
   #closed = false;
   /** Set when another process with this key won the claim (see key-claim.ts): everything then fails with it. */
   #lost: PlexusError | undefined;
-  #claim: KeyClaim | undefined;
+  #claim: Promise<KeyClaim> | undefined;
+  #claimed = false;
   #membership: Membership | undefined;
   #a2a: A2AOutbound | undefined;
 
@@ -147,13 +148,7 @@ export class Agent implements AsyncDisposable {
       const jsm = await jetstreamManager(nc);
       if (session) await requireMeshStream(jsm, o.mesh);
       else await ensureMeshStream(nc, o.mesh);
-      let agent: Agent | undefined;
-      const claim = await KeyClaim.take(nc, o.key.did, o.mesh, (err) => {
-        if (agent) agent.#loseKey(err);
-      });
-      agent = new Agent(o, nc, given === undefined, jsm, session);
-      agent.#claim = claim;
-      return agent;
+      return new Agent(o, nc, given === undefined, jsm, session);
     } catch (err) {
       if (session) await session.close();
       else if (!given) await nc.close();
@@ -169,6 +164,7 @@ export class Agent implements AsyncDisposable {
   /** Sends a direct message to `to`'s durable inbox. Resolves once JetStream stored it (and, if asked, once a receipt came). */
   async send(to: string, body: unknown, options: SendOptions = {}): Promise<SendResult> {
     this.#open();
+    await this.#claimKey();
     await this.#ensureTap("receipt");
     const fields = {
       body,
@@ -176,7 +172,7 @@ export class Agent implements AsyncDisposable {
       ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
     };
-    const sent = await this.#outbox.send(MessageKind.Inbox, to, fields, (e) => this.#tracker.expect(e.id, to, e.seq));
+    const sent = await this.#signed(MessageKind.Inbox, to, fields, (e) => this.#tracker.expect(e.id, to, e.seq));
     const result: SendResult = { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
     if (options.awaitReceipt) {
       const want = options.awaitReceipt === true ? "processed" : options.awaitReceipt;
@@ -194,7 +190,8 @@ export class Agent implements AsyncDisposable {
   async publish(topic: string, body: unknown, options: { type?: string; conversation?: string } = {}): Promise<SendResult> {
     this.#open();
     assertTopic(topic);
-    const sent = await this.#outbox.send(MessageKind.Topic, topic, {
+    await this.#claimKey();
+    const sent = await this.#signed(MessageKind.Topic, topic, {
       body,
       type: options.type ?? MessageType.Message,
       ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
@@ -226,8 +223,9 @@ export class Agent implements AsyncDisposable {
   /** Answers a message: the reply goes to its sender, in its conversation, naming it in `replyTo`. */
   async reply(to: Delivery, body: unknown, options: { type?: string } = {}): Promise<SendResult> {
     this.#open();
+    await this.#claimKey();
     const conversation = to.conversation ?? to.id;
-    const sent = await this.#outbox.send(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
+    const sent = await this.#signed(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
     return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation };
   }
 
@@ -333,6 +331,32 @@ export class Agent implements AsyncDisposable {
     return this.#stats.snapshot();
   }
 
+  /**
+   * Before this agent first signs on a channel of its own (send, publish, reply, listen): claims its key on the mesh,
+   * or fails with KEY_IN_USE while another process runs it (see key-claim.ts). An agent that only joins, discovers or
+   * subscribes to topics claims nothing.
+   */
+  async #claimKey(): Promise<void> {
+    if (this.#claimed) return;
+    this.#claim ??= KeyClaim.take(this.#nc, this.did, this.mesh, (err) => this.#loseKey(err));
+    try {
+      await this.#claim;
+      this.#claimed = true;
+    } catch (err) {
+      // Free again once the other process ends: a later call asks again.
+      this.#claim = undefined;
+      throw err;
+    }
+    this.#open();
+  }
+
+  /** Sends through the outbox; when the key was lost meanwhile, the failure is KEY_IN_USE rather than a closed connection. */
+  #signed(...args: Parameters<Outbox["send"]>): ReturnType<Outbox["send"]> {
+    return this.#outbox.send(...args).catch((err: unknown) => {
+      throw this.#lost ?? err;
+    });
+  }
+
   /** Another process with this key started at the same moment and won: this agent stops (see key-claim.ts). */
   #loseKey(err: PlexusError): void {
     this.#lost = err;
@@ -344,7 +368,7 @@ export class Agent implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#claim?.release();
+    await this.#claim?.then((c) => c.release(), () => undefined);
     this.#membership?.stop();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#receipts.close();
@@ -361,6 +385,8 @@ export class Agent implements AsyncDisposable {
 
   async #subscribe(spec: DurableSpec, handler: Handler, options: ListenOptions, direct: boolean): Promise<Subscription> {
     this.#open();
+    // Its inbox: it signs receipts, on channels of its own.
+    if (direct) await this.#claimKey();
     const sub = new Subscription({
       nc: this.#nc,
       js: this.#js,

@@ -9,9 +9,11 @@
  * agent's own reply-inbox prefix, which in operator mode no other agent may publish or subscribe to). A connecting
  * agent first asks that subject with no-responders detection: an answer means the key is in use (refused); "no
  * responders" means it is free, at the cost of one round trip. It then answers there itself and announces itself once;
- * and again after every reconnect. Two processes that start within the same round trip both pass the first check,
- * find each other by the announcements, and the later one (by start time, then instance id) is closed: its sends fail
- * with KEY_IN_USE. The answers come from core NATS interest, so a SIGKILLed process stops holding its key as soon as
+ * and again after every reconnect. Two processes that start within the same round trip both pass the first check and
+ * find each other by the announcements; the later one (by start time, then instance id) gives way with KEY_IN_USE.
+ * The claim is taken before the agent first signs on a channel of its own and waits max(20 ms, 4 round trips) after
+ * announcing, so the loser normally gives way before it signed anything; if an announcement comes later than that,
+ * the loser is closed then (its sends fail with KEY_IN_USE). The answers come from core NATS interest, so a SIGKILLed process stops holding its key as soon as
  * the server sees its connection close (at once on one host; after the server's ping timeout, 2 × 2 minutes by
  * default, when the host itself died).
  */
@@ -20,6 +22,7 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { agentToken, ErrorCode, PlexusError } from "@plexus/core";
 
 const PROBE_TIMEOUT_MS = 5_000;
+const ANNOUNCE_WAIT_MIN_MS = 20;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -84,7 +87,12 @@ export class KeyClaim {
   static async take(nc: NatsConnection, did: string, mesh: string, onLost: (err: PlexusError) => void): Promise<KeyClaim> {
     const claim = new KeyClaim(nc, did, mesh, onLost);
     await claim.#probe();
-    await claim.#hold();
+    const rtt = await claim.#hold();
+    // A process that passed its probe in the same moment announces itself within a round trip or two: wait that long
+    // before the first signature, so the later of the two gives way before it signed anything.
+    await new Promise((r) => setTimeout(r, Math.max(ANNOUNCE_WAIT_MIN_MS, 4 * rtt)));
+    // Whatever the server sent before this round trip's answer has been read by the time it resolves.
+    await nc.flush();
     if (claim.#lost) throw claim.#lost;
     claim.#taken = true;
     return claim;
@@ -103,8 +111,11 @@ export class KeyClaim {
     throw keyInUse(this.#did, this.#mesh, answer ? `instance ${answer.instance}, running since ${new Date(answer.startedAt).toISOString()}` : "it answered");
   }
 
-  /** Answers probes and announcements from now on, and announces itself (now and after each reconnect). */
-  async #hold(): Promise<void> {
+  /**
+   * Answers probes and announcements from now on, and announces itself (now and after each reconnect). Resolves with
+   * the round trip to the server (ms).
+   */
+  async #hold(): Promise<number> {
     const reply = `${this.#subject}.${this.#me.instance}`;
     this.#subs.push(
       this.#nc.subscribe(this.#subject, {
@@ -123,9 +134,12 @@ export class KeyClaim {
         },
       }),
     );
+    const t0 = performance.now();
     await this.#nc.flush();
+    const rtt = performance.now() - t0;
     this.#announce(reply);
     void this.#watchReconnects(reply);
+    return rtt;
   }
 
   #announce(reply: string): void {
@@ -148,15 +162,17 @@ export class KeyClaim {
   /** Another process runs this key: the later one gives way. */
   #met(other: Instance): void {
     if (this.#released || outranks(this.#me, other)) return;
-    this.release();
+    void this.release();
     this.#lost = keyInUse(this.#did, this.#mesh, `instance ${other.instance} started at ${new Date(other.startedAt).toISOString()}, before this one`);
     if (this.#taken) this.#onLost(this.#lost);
   }
 
-  release(): void {
+  /** Stops answering for the key; resolves once the server knows (so a successor's question finds no one). */
+  async release(): Promise<void> {
     if (this.#released) return;
     this.#released = true;
     for (const s of this.#subs.splice(0)) s.unsubscribe();
     this.#status?.stop?.();
+    if (!this.#nc.isClosed()) await this.#nc.flush().catch(() => undefined);
   }
 }
