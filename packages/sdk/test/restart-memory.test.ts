@@ -79,6 +79,7 @@ describe("a receiver's memory across restarts", () => {
     expect(again.every((d) => !d.redelivered)).toBe(true);
     // Settled, not mistaken for replays: no rejection records.
     expect(bob.stats().rejectedTotal).toBe(0);
+    expect(bob.stats().settled).toBe(50);
     expect((await bob.rejected()).total).toBe(0);
   });
 

@@ -95,7 +95,10 @@ export class Reader {
     const verdict = this.#guard.check(result.envelope, result.hash, m.seq, `${channel.kind}:${channel.target}`);
     if (verdict.replay) return { refused: true, kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id) };
     const settled = result.kind === MessageKind.Inbox ? this.#settled(m, result.envelope, verdict.known) : undefined;
-    if (settled === "settled") return { refused: true, kept: true, settled: true };
+    if (settled === "settled") {
+      this.#o.stats.settled();
+      return { refused: true, kept: true, settled: true };
+    }
     if (settled === "replay") {
       const detail = `seq ${result.envelope.seq} of this sender was already processed (this reader's stored receipt says so)`;
       return { refused: true, kept: await this.#reject(m, "replay", detail, result.envelope.from, result.envelope.id) };
