@@ -22,6 +22,8 @@ export interface SeedSink {
   receipt(sender: string, body: ReceiptBody): void;
   /** A verified inbox envelope stored at `m.seq`; `handled`: at or behind the consumer's ack floor. */
   envelope(result: Extract<InboundResult, { ok: true }>, m: JsMsg, handled: boolean): void;
+  /** Whether a receipt read so far reports this sender's seq processed or failed. */
+  settled(sender: string, seq: number): boolean;
 }
 
 /**
@@ -45,11 +47,11 @@ export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, 
   const lastDelivered = consumer.delivered.stream_seq;
   const me = agentToken(src.did);
   const streamEnd = (await (await jetstreamManager(src.nc, { checkAPI: false })).streams.info(src.subjects.stream)).state.last_seq;
-  const receipts: Promise<void>[] = [];
+  const receipts: Promise<boolean>[] = [];
   await readStored(src, `plexus.${src.subjects.mesh}.acp.${MessageKind.Receipt}.*.${me}`, { seq: ackFloor + 1 }, streamEnd, (m) => {
-    receipts.push(ownReceipt(src.did, m).then((r) => r && sink.receipt(r.sender, r.body)));
+    receipts.push(ownReceipt(src.did, m).then((r) => (r ? (sink.receipt(r.sender, r.body), true) : false)));
   });
-  await Promise.all(receipts);
+  const anyReceipt = (await Promise.all(receipts)).some(Boolean);
   const inbox = src.subjects.filter(MessageKind.Inbox, me);
   const now = Date.now();
   let firstPending = now;
@@ -61,13 +63,29 @@ export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, 
   const seen: { m: JsMsg; verdict: Promise<InboundResult> }[] = [];
   const remember = (m: JsMsg) => void seen.push({ m, verdict: src.verify(m) });
   if (lastDelivered > 0) await readStored(src, inbox, { time: firstPending - windowMs }, lastDelivered, remember);
-  // And all of the last window, delivered or not: a consumer the server rewound reports less delivered than was
-  // handled, and the reader tells a message it handled from a new copy by the position it remembers (Reader.#settled).
-  await readStored(src, inbox, { time: now - windowMs }, streamEnd, (m) => (m.seq > lastDelivered ? remember(m) : undefined));
+  // And those of the last window past that point which a receipt reports handled: a consumer the server rewound reports
+  // less delivered than was handled, and the reader tells a message it handled from a new copy by the position it
+  // remembers (Reader.#settled). Without such receipts there is nothing to tell apart, and the backlog is not read twice.
+  if (anyReceipt) {
+    await readStored(src, inbox, { time: now - windowMs }, streamEnd, (m) => {
+      const claimed = m.seq > lastDelivered ? senderSeq(m) : undefined;
+      if (claimed && sink.settled(claimed.from, claimed.seq)) remember(m);
+    });
+  }
   for (const { m, verdict } of seen) {
     // A message whose checks fail in an unexpected way is not remembered; its own delivery gets its verdict.
     const r = await verdict.catch(() => undefined);
     if (r?.ok) sink.envelope(r, m, m.seq <= ackFloor);
+  }
+}
+
+/** The sender and seq a message claims (unverified: only to decide whether it is worth verifying). */
+function senderSeq(m: JsMsg): { from: string; seq: number } | undefined {
+  try {
+    const v = JSON.parse(decoder.decode(m.data)) as { from?: unknown; seq?: unknown };
+    return typeof v.from === "string" && typeof v.seq === "number" ? { from: v.from, seq: v.seq } : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -59,6 +59,7 @@ export class Reader {
   readonly #me: string;
   readonly #guard: ReplayGuard;
   readonly #ledger = new SettledLedger();
+  #seeded: Promise<void> | undefined;
 
   constructor(options: ReaderOptions) {
     this.#o = options;
@@ -114,10 +115,23 @@ export class Reader {
    * reader-seed.ts), so what was handled before a restart is not handed over as new again, whatever the server forgot.
    */
   seed(consumer: ConsumerInfo): Promise<void> {
+    // Once per reader: from then on it has seen everything itself.
+    this.#seeded ??= this.#seedOnce(consumer).catch((err: unknown) => {
+      this.#seeded = undefined;
+      throw err;
+    });
+    return this.#seeded;
+  }
+
+  #seedOnce(consumer: ConsumerInfo): Promise<void> {
     const src = { nc: this.#o.nc, js: this.#o.js, subjects: this.#o.subjects, did: this.#o.did, verify: (m: JsMsg) => this.verify(m) };
     return seedReaderMemory(src, consumer, this.#guard.windowMs, {
       receipt: (sender, body) => this.#ledger.note(sender, body),
       envelope: (r, m, handled) => this.#guard.remember(r.envelope, r.hash, m.seq, `${MessageKind.Inbox}:${this.#me}`, handled),
+      settled: (sender, seq) => {
+        const status = this.#ledger.status(sender, seq);
+        return status === "processed" || status === "failed";
+      },
     });
   }
 
