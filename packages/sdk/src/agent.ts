@@ -164,7 +164,7 @@ export class Agent implements AsyncDisposable {
   /** Sends a direct message to `to`'s durable inbox. Resolves once JetStream stored it (and, if asked, once a receipt came). */
   async send(to: string, body: unknown, options: SendOptions = {}): Promise<SendResult> {
     this.#open();
-    await this.#claimKey();
+    if (!this.#claimed) await this.#claimKey();
     await this.#ensureTap("receipt");
     const fields = {
       body,
@@ -190,7 +190,7 @@ export class Agent implements AsyncDisposable {
   async publish(topic: string, body: unknown, options: { type?: string; conversation?: string } = {}): Promise<SendResult> {
     this.#open();
     assertTopic(topic);
-    await this.#claimKey();
+    if (!this.#claimed) await this.#claimKey();
     const sent = await this.#signed(MessageKind.Topic, topic, {
       body,
       type: options.type ?? MessageType.Message,
@@ -223,7 +223,7 @@ export class Agent implements AsyncDisposable {
   /** Answers a message: the reply goes to its sender, in its conversation, naming it in `replyTo`. */
   async reply(to: Delivery, body: unknown, options: { type?: string } = {}): Promise<SendResult> {
     this.#open();
-    await this.#claimKey();
+    if (!this.#claimed) await this.#claimKey();
     const conversation = to.conversation ?? to.id;
     const sent = await this.#signed(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
     return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation };
@@ -386,7 +386,7 @@ export class Agent implements AsyncDisposable {
   async #subscribe(spec: DurableSpec, handler: Handler, options: ListenOptions, direct: boolean): Promise<Subscription> {
     this.#open();
     // Its inbox: it signs receipts, on channels of its own.
-    if (direct) await this.#claimKey();
+    if (direct && !this.#claimed) await this.#claimKey();
     const sub = new Subscription({
       nc: this.#nc,
       js: this.#js,

@@ -36,8 +36,8 @@ interface ChannelHead {
  */
 export class ReplayGuard {
   readonly #seen = new Map<string, Seen>();
-  /** `${from}|${channel}|${seq}` → where that envelope was stored. */
-  readonly #bySeq = new Map<string, Seen>();
+  /** `${from}|${channel}` → seq → where that envelope was stored. */
+  readonly #bySeq = new Map<string, Map<number, Seen>>();
   readonly #heads = new Map<string, ChannelHead>();
   readonly #windowMs: number;
   #lastSweep = 0;
@@ -56,16 +56,17 @@ export class ReplayGuard {
     if (seen && seen.streamSeq !== streamSeq) {
       return { replay: true, detail: `id ${envelope.id} was already delivered at stream position ${seen.streamSeq}` };
     }
-    const seqKey = `${envelope.from}|${channel}|${envelope.seq}`;
-    const sameSeq = this.#bySeq.get(seqKey);
+    const key = `${envelope.from}|${channel}`;
+    const seqs = this.#seqs(key);
+    const sameSeq = seqs.get(envelope.seq);
     if (sameSeq && sameSeq.streamSeq !== streamSeq) {
       return { replay: true, detail: `seq ${envelope.seq} of this sender's channel was already stored at stream position ${sameSeq.streamSeq}` };
     }
     const handedBefore = seen?.handed === true;
     if (seen) seen.handed = true;
     else this.#seen.set(envelope.id, { streamSeq, at: now, handed: true });
-    if (!sameSeq) this.#bySeq.set(seqKey, { streamSeq, at: now, handed: true });
-    const order = this.#order(envelope, hash, `${envelope.from}|${channel}`, handedBefore);
+    if (!sameSeq) seqs.set(envelope.seq, { streamSeq, at: now, handed: true });
+    const order = this.#order(envelope, hash, key, handedBefore);
     return { replay: false, redelivery: handedBefore, known: seen !== undefined, order };
   }
 
@@ -75,12 +76,21 @@ export class ReplayGuard {
    */
   remember(envelope: Envelope, hash: string, streamSeq: number, channel: string, handled: boolean, now: number = Date.now()): void {
     if (!this.#seen.has(envelope.id)) this.#seen.set(envelope.id, { streamSeq, at: now, handed: false });
-    const seqKey = `${envelope.from}|${channel}|${envelope.seq}`;
-    if (!this.#bySeq.has(seqKey)) this.#bySeq.set(seqKey, { streamSeq, at: now, handed: false });
-    if (!handled) return;
     const key = `${envelope.from}|${channel}`;
+    const seqs = this.#seqs(key);
+    if (!seqs.has(envelope.seq)) seqs.set(envelope.seq, { streamSeq, at: now, handed: false });
+    if (!handled) return;
     const head = this.#heads.get(key);
     if (!head || envelope.seq > head.seq) this.#heads.set(key, { seq: envelope.seq, hash });
+  }
+
+  #seqs(key: string): Map<number, Seen> {
+    let seqs = this.#bySeq.get(key);
+    if (!seqs) {
+      seqs = new Map();
+      this.#bySeq.set(key, seqs);
+    }
+    return seqs;
   }
 
   #order(envelope: Envelope, hash: string, key: string, again: boolean): OrderInfo {
@@ -99,11 +109,18 @@ export class ReplayGuard {
   #sweep(now: number): void {
     if (now - this.#lastSweep < 1_000) return;
     this.#lastSweep = now;
-    for (const map of [this.#seen, this.#bySeq]) {
-      for (const [key, seen] of map) {
-        if (now - seen.at <= this.#windowMs) break;
-        map.delete(key);
-      }
+    this.#expire(this.#seen, now);
+    for (const [key, seqs] of this.#bySeq) {
+      this.#expire(seqs, now);
+      if (seqs.size === 0) this.#bySeq.delete(key);
+    }
+  }
+
+  /** Entries are in insertion order, so the first one still fresh ends the sweep. */
+  #expire<K>(map: Map<K, Seen>, now: number): void {
+    for (const [key, seen] of map) {
+      if (now - seen.at <= this.#windowMs) break;
+      map.delete(key);
     }
   }
 }
