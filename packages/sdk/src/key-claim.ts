@@ -3,19 +3,20 @@
  * signs receipts on its own channels, so two processes sending with one key would both take the same next seq and
  * fork the chain (the receiver then sees two envelopes for one seq, and refuses the second as a replay). A JetStream
  * compare-and-set per publish (expected last subject sequence) would serialise every channel to one publish per
- * round trip, so Plexus refuses the second process instead, at connect, with KEY_IN_USE.
+ * round trip, so Plexus refuses the second process instead, with KEY_IN_USE, before it first signs on a channel of
+ * its own (Agent: first send, publish, reply or listen).
  *
  * How: every running agent answers on a subject only its key can use (`_INBOX.<token>.plexus-key.<mesh>`, under the
- * agent's own reply-inbox prefix, which in operator mode no other agent may publish or subscribe to). A connecting
+ * agent's own reply-inbox prefix, which in operator mode no other agent may publish or subscribe to). A claiming
  * agent first asks that subject with no-responders detection: an answer means the key is in use (refused); "no
- * responders" means it is free, at the cost of one round trip. It then answers there itself and announces itself once;
- * and again after every reconnect. Two processes that start within the same round trip both pass the first check and
+ * responders" means it is free, at the cost of one round trip. It then answers there itself and announces itself once,
+ * and again after every reconnect. Two processes that claim within the same round trip both pass the first check and
  * find each other by the announcements; the later one (by start time, then instance id) gives way with KEY_IN_USE.
- * The claim is taken before the agent first signs on a channel of its own and waits max(20 ms, 4 round trips) after
- * announcing, so the loser normally gives way before it signed anything; if an announcement comes later than that,
- * the loser is closed then (its sends fail with KEY_IN_USE). The answers come from core NATS interest, so a SIGKILLed process stops holding its key as soon as
- * the server sees its connection close (at once on one host; after the server's ping timeout, 2 × 2 minutes by
- * default, when the host itself died).
+ * The claim waits max(20 ms, 4 round trips) after announcing, so the loser normally gives way before it signed
+ * anything; if an announcement comes later than that, the loser is closed then (its sends fail with KEY_IN_USE).
+ * The answers come from core NATS interest, so a SIGKILLed process stops holding its key as soon as the server sees
+ * its connection close (at once on one host; after the server's ping timeout, 2 × 2 minutes by default, when the
+ * host itself died).
  */
 import { randomBytes } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
@@ -122,7 +123,11 @@ export class KeyClaim {
         callback: (_err, m) => {
           const other = parse(m.data);
           if (!other || other.instance === this.#me.instance) return;
-          if (m.reply) m.respond(encoder.encode(JSON.stringify(this.#me)));
+          try {
+            if (m.reply) m.respond(encoder.encode(JSON.stringify(this.#me)));
+          } catch {
+            // The connection is closing: nothing to answer with.
+          }
           // A prober is refused by this answer; only one that passed its probe competes for the key.
           if (other.phase === "announce") this.#met(other);
         },
