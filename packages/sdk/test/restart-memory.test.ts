@@ -8,7 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { consumerNameKey, secretName } from "@plexus/acp";
-import { agentToken, meshSubjects, newId, type Envelope } from "@plexus/core";
+import { agentToken, MessageType, meshSubjects, newId, type Envelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { Agent, type Delivery } from "../src/index.js";
@@ -81,6 +81,37 @@ describe("a receiver's memory across restarts", () => {
     expect(bob.stats().rejectedTotal).toBe(0);
     expect(bob.stats().settled).toBe(50);
     expect((await bob.rejected()).total).toBe(0);
+  });
+
+  it("a message a stored receipt reports delivered (its handler had started) comes back marked redelivered", { timeout: 60_000 }, async () => {
+    const mesh = freshMesh();
+    const s = meshSubjects(mesh);
+    const aliceKey = generateKeyPair();
+    const bobKey = generateKeyPair();
+    const alice = await agent(mesh, aliceKey);
+    const sent = [await alice.send(bobKey.did, "started before the crash"), await alice.send(bobKey.did, "never started")];
+    // What bob's previous process stored before it died: a receipt saying its handler was running on the first.
+    const receipt = signEnvelope(
+      {
+        v: 1,
+        id: newId(),
+        from: bobKey.did,
+        to: aliceKey.did,
+        type: MessageType.Receipt,
+        body: { delivered: [[sent[0]!.seq, sent[0]!.seq]], processed: [], failed: [] },
+        ts: Date.now(),
+        seq: 1,
+      },
+      bobKey,
+    );
+    await publishRaw(s.message("receipt", agentToken(aliceKey.did), agentToken(bobKey.did)), receipt.envelope, receipt.envelope.id);
+
+    const bob = await agent(mesh, bobKey);
+    const got = await handle(bob, 2);
+    expect(got.map((d) => [d.id, d.redelivered, d.attempt])).toEqual([
+      [sent[0]!.id, true, 1],
+      [sent[1]!.id, false, 1],
+    ]);
   });
 
   it("a replay of a stored envelope under a new message id after a receiver restart is refused as a replay, with a record", { timeout: 60_000 }, async () => {
