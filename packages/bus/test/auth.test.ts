@@ -61,6 +61,7 @@ describe("agentPermissions", () => {
     expect(p.pub.allow).toEqual([
       `plexus.m1.acp.*.*.${me}`,
       `plexus.m1.ops.*.${me}`,
+      `_INBOX.${me}.>`,
       "plexus-registry.m1.*",
       `$KV.PLEXUS_M1_HEARTBEATS.${me}`,
       "$JS.API.INFO",

@@ -56,6 +56,8 @@ export const ErrorCode = {
   HistoryStreamRecreated: "HISTORY_STREAM_RECREATED",
   /** A history stream a node had seen is gone. */
   HistoryStreamMissing: "HISTORY_STREAM_MISSING",
+  /** Another running process already uses this agent key on this mesh (two would fork its message chains). */
+  KeyInUse: "KEY_IN_USE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

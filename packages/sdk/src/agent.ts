@@ -45,6 +45,7 @@ import { resolveAgentOptions, type AgentOptions, type ResolvedAgentOptions } fro
 import { NatsSession } from "./nats-session.js";
 import { ReplyWaiter } from "./reply-waiter.js";
 import { A2AOutbound } from "./a2a.js";
+import { KeyClaim } from "./key-claim.js";
 
 export interface SendOptions {
   type?: string;
@@ -107,6 +108,10 @@ export class Agent implements AsyncDisposable {
   #receiptTap: Promise<StreamTap> | undefined;
   #replyTap: Promise<StreamTap> | undefined;
   #closed = false;
+  /** Set when another process with this key won the claim (see key-claim.ts): everything then fails with it. */
+  #lost: PlexusError | undefined;
+  #claim: Promise<KeyClaim> | undefined;
+  #claimed = false;
   #membership: Membership | undefined;
   #a2a: A2AOutbound | undefined;
 
@@ -126,7 +131,8 @@ export class Agent implements AsyncDisposable {
     const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
     this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs });
     this.#outbox = new Outbox({ ...common, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
-    this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError });
+    const reader = this.#reader;
+    this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError, onStored: (to, body) => reader.noteReceipt(to, body) });
   }
 
   /**
@@ -161,6 +167,7 @@ export class Agent implements AsyncDisposable {
   /** Sends a direct message to `to`'s durable inbox. Resolves once JetStream stored it (and, if asked, once a receipt came). */
   async send(to: string, body: unknown, options: SendOptions = {}): Promise<SendResult> {
     this.#open();
+    if (!this.#claimed) await this.#claimKey();
     await this.#ensureTap("receipt");
     const fields = {
       body,
@@ -168,7 +175,7 @@ export class Agent implements AsyncDisposable {
       ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
     };
-    const sent = await this.#outbox.send(MessageKind.Inbox, to, fields, (e) => this.#tracker.expect(e.id, to, e.seq));
+    const sent = await this.#signed(MessageKind.Inbox, to, fields, (e) => this.#tracker.expect(e.id, to, e.seq));
     const result: SendResult = { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
     if (options.awaitReceipt) {
       const want = options.awaitReceipt === true ? "processed" : options.awaitReceipt;
@@ -186,7 +193,8 @@ export class Agent implements AsyncDisposable {
   async publish(topic: string, body: unknown, options: { type?: string; conversation?: string } = {}): Promise<SendResult> {
     this.#open();
     assertTopic(topic);
-    const sent = await this.#outbox.send(MessageKind.Topic, topic, {
+    if (!this.#claimed) await this.#claimKey();
+    const sent = await this.#signed(MessageKind.Topic, topic, {
       body,
       type: options.type ?? MessageType.Message,
       ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
@@ -233,8 +241,9 @@ export class Agent implements AsyncDisposable {
   /** Answers a message: the reply goes to its sender, in its conversation, naming it in `replyTo`. */
   async reply(to: Delivery, body: unknown, options: { type?: string } = {}): Promise<SendResult> {
     this.#open();
+    if (!this.#claimed) await this.#claimKey();
     const conversation = to.conversation ?? to.id;
-    const sent = await this.#outbox.send(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
+    const sent = await this.#signed(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
     return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation };
   }
 
@@ -340,10 +349,44 @@ export class Agent implements AsyncDisposable {
     return this.#stats.snapshot();
   }
 
+  /**
+   * Before this agent first signs on a channel of its own (send, publish, reply, listen): claims its key on the mesh,
+   * or fails with KEY_IN_USE while another process runs it (see key-claim.ts). An agent that only joins, discovers or
+   * subscribes to topics claims nothing.
+   */
+  async #claimKey(): Promise<void> {
+    if (this.#claimed) return;
+    this.#claim ??= KeyClaim.take(this.#nc, this.did, this.mesh, (err) => this.#loseKey(err));
+    try {
+      await this.#claim;
+      this.#claimed = true;
+    } catch (err) {
+      // Free again once the other process ends: a later call asks again.
+      this.#claim = undefined;
+      throw err;
+    }
+    this.#open();
+  }
+
+  /** Sends through the outbox; when the key was lost meanwhile, the failure is KEY_IN_USE rather than a closed connection. */
+  #signed(...args: Parameters<Outbox["send"]>): ReturnType<Outbox["send"]> {
+    return this.#outbox.send(...args).catch((err: unknown) => {
+      throw this.#lost ?? err;
+    });
+  }
+
+  /** Another process with this key started at the same moment and won: this agent stops (see key-claim.ts). */
+  #loseKey(err: PlexusError): void {
+    this.#lost = err;
+    this.#o.onError?.(err);
+    void this.close();
+  }
+
   /** Stops every subscription, sends the last receipts, and closes the connection if the agent opened it. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#claim?.then((c) => c.release(), () => undefined);
     this.#membership?.stop();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#receipts.close();
@@ -360,6 +403,8 @@ export class Agent implements AsyncDisposable {
 
   async #subscribe(spec: DurableSpec, handler: Handler, options: ListenOptions, direct: boolean): Promise<Subscription> {
     this.#open();
+    // Its inbox: it signs receipts, on channels of its own.
+    if (direct && !this.#claimed) await this.#claimKey();
     const sub = new Subscription({
       nc: this.#nc,
       js: this.#js,
@@ -400,6 +445,7 @@ export class Agent implements AsyncDisposable {
   }
 
   #open(): void {
+    if (this.#lost) throw this.#lost;
     if (this.#closed) throw new PlexusError(ErrorCode.Closed, "the agent was closed");
   }
 }

@@ -7,6 +7,8 @@ export interface ReaderCounts {
   rejectedTotal: number;
   handlerErrors: number;
   deadLettered: number;
+  /** Direct messages handed out again that this reader's stored receipts report settled: acked, not handed over. */
+  settled: number;
 }
 
 /** Counters of what an agent's readers did; `snapshot()` is what `agent.stats()` reports. */
@@ -15,6 +17,7 @@ export class ReaderStats {
   #redelivered = 0;
   #handlerErrors = 0;
   #deadLettered = 0;
+  #settled = 0;
   readonly #rejected = Object.fromEntries(Object.values(RejectionReason).map((r) => [r, 0])) as Record<RejectionReason, number>;
 
   accepted(redelivered: boolean): void {
@@ -34,6 +37,10 @@ export class ReaderStats {
     this.#deadLettered++;
   }
 
+  settled(): void {
+    this.#settled++;
+  }
+
   snapshot(): ReaderCounts {
     const rejected = { ...this.#rejected };
     return {
@@ -43,6 +50,7 @@ export class ReaderStats {
       rejectedTotal: Object.values(rejected).reduce((a, b) => a + b, 0),
       handlerErrors: this.#handlerErrors,
       deadLettered: this.#deadLettered,
+      settled: this.#settled,
     };
   }
 }

@@ -1,10 +1,12 @@
-import type { JetStreamClient, JsMsg } from "@nats-io/jetstream";
+import type { ConsumerInfo, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, type Envelope, type MeshSubjects, type MessageKind, type RejectionReason } from "@plexus/core";
+import { agentToken, Defaults, MessageKind, type Envelope, type MeshSubjects, type ReceiptBody, type RejectionReason } from "@plexus/core";
 import { checkInboundAsync, unprocessable, type InboundResult } from "./inbound-check.js";
 import { rawCopy, storeRecord } from "./ops-records.js";
 import { ReplayGuard, type OrderInfo } from "./replay-guard.js";
 import { ReaderStats } from "./reader-stats.js";
+import { seedReaderMemory } from "./reader-seed.js";
+import { SettledLedger } from "./settled-ledger.js";
 
 /** An envelope that passed every check, with what the reader knows about its delivery. */
 export interface Accepted {
@@ -18,10 +20,14 @@ export interface Accepted {
   order: OrderInfo;
 }
 
-/** A message that must not reach a handler; `kept` when its rejection record was stored. */
+/**
+ * A message that must not reach a handler; `kept` when its rejection record was stored. `settled`: not rejected but
+ * already handled, as this reader's own stored receipt says (processed or dead-lettered): ack it, hand it to no one.
+ */
 export interface Refused {
   refused: true;
   kept: boolean;
+  settled?: true;
 }
 
 export function isRefused(x: Accepted | Refused): x is Refused {
@@ -51,11 +57,14 @@ function storedAt(m: JsMsg): number {
 export class Reader {
   readonly #o: ReaderOptions;
   readonly #me: string;
-  readonly #guard = new ReplayGuard();
+  readonly #guard: ReplayGuard;
+  readonly #ledger = new SettledLedger();
+  #seeded: Promise<void> | undefined;
 
   constructor(options: ReaderOptions) {
     this.#o = options;
     this.#me = agentToken(options.did);
+    this.#guard = new ReplayGuard((options.maxClockSkewMs ?? Defaults.maxClockSkewMs) * 2);
   }
 
   get did(): string {
@@ -99,8 +108,17 @@ export class Reader {
     const channel = this.#o.subjects.parse(m.subject)!;
     const verdict = this.#guard.check(result.envelope, result.hash, m.seq, `${channel.kind}:${channel.target}`);
     if (verdict.replay) return { refused: true, kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id) };
+    const settled = result.kind === MessageKind.Inbox ? this.#settled(m, result.envelope, verdict.known) : undefined;
+    if (settled === "settled") {
+      this.#o.stats.settled();
+      return { refused: true, kept: true, settled: true };
+    }
+    if (settled === "replay") {
+      const detail = `seq ${result.envelope.seq} of this sender was already processed (this reader's stored receipt says so)`;
+      return { refused: true, kept: await this.#reject(m, "replay", detail, result.envelope.from, result.envelope.id) };
+    }
     const attempt = m.info.deliveryCount;
-    const redelivered = attempt > 1 || verdict.redelivery;
+    const redelivered = attempt > 1 || verdict.redelivery || settled === "delivered";
     this.#o.stats.accepted(redelivered);
     return { envelope: result.envelope, kind: result.kind, streamSeq: m.seq, redelivered, attempt, order: verdict.order };
   }
@@ -111,6 +129,48 @@ export class Reader {
    */
   async refuse(m: JsMsg, verdict: Extract<InboundResult, { ok: false }>): Promise<Refused> {
     return { refused: true, kept: await this.#reject(m, verdict.reason, verdict.detail, verdict.from, verdict.id) };
+  }
+
+  /**
+   * Before an inbox consumer starts: reads back this reader's own stored receipts and the recent inbox (see
+   * reader-seed.ts), so what was handled before a restart is not handed over as new again, whatever the server forgot.
+   */
+  seed(consumer: ConsumerInfo): Promise<void> {
+    // Once per reader: from then on it has seen everything itself.
+    this.#seeded ??= this.#seedOnce(consumer).catch((err: unknown) => {
+      this.#seeded = undefined;
+      throw err;
+    });
+    return this.#seeded;
+  }
+
+  #seedOnce(consumer: ConsumerInfo): Promise<void> {
+    const src = { nc: this.#o.nc, js: this.#o.js, subjects: this.#o.subjects, did: this.#o.did, verify: (m: JsMsg) => this.verify(m) };
+    return seedReaderMemory(src, consumer, this.#guard.windowMs, {
+      receipt: (sender, body) => this.#ledger.note(sender, body),
+      envelope: (r, m, handled) => this.#guard.remember(r.envelope, r.hash, m.seq, `${MessageKind.Inbox}:${this.#me}`, handled),
+      settled: (sender, seq) => {
+        const status = this.#ledger.status(sender, seq);
+        return status === "processed" || status === "failed";
+      },
+    });
+  }
+
+  /** A receipt this reader signed was stored: what it reports processed or failed is settled for good. */
+  noteReceipt(sender: string, body: ReceiptBody): void {
+    this.#ledger.note(sender, body);
+  }
+
+  /**
+   * Direct messages only (they alone have receipts). One a stored receipt reports processed or failed is not handed
+   * over again: at the position the reader knows it from, or older than the replay window (an old message the server
+   * forgot it had acked), it is settled; a new envelope at a new position with that sender's seq is a replay.
+   * One a receipt reports delivered (its handler was running) comes back marked redelivered.
+   */
+  #settled(m: JsMsg, envelope: Envelope, known: boolean): "settled" | "replay" | "delivered" | undefined {
+    const status = this.#ledger.status(envelope.from, envelope.seq);
+    if (status === undefined || status === "delivered") return status;
+    return known || storedAt(m) < Date.now() - this.#guard.windowMs ? "settled" : "replay";
   }
 
   /** `verify` then `admit`, for one message at a time. */

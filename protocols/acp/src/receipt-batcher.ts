@@ -15,6 +15,8 @@ export interface ReceiptBatcherOptions {
   outbox: Outbox;
   flushMs?: number;
   onError?: (err: unknown) => void;
+  /** A receipt to `sender` is stored (the reader's SettledLedger learns from it: Reader.noteReceipt). */
+  onStored?: (sender: string, body: ReceiptBody) => void;
 }
 
 /**
@@ -78,7 +80,10 @@ export class ReceiptBatcher {
     const p = this.#o.outbox
       .send(MessageKind.Receipt, sender, { type: MessageType.Receipt, body })
       .then(
-        () => e.settle(),
+        () => {
+          this.#o.onStored?.(sender, body);
+          e.settle();
+        },
         (err) => {
           e.settle(err ?? new Error("receipt not stored"));
           this.#o.onError?.(err);

@@ -92,6 +92,8 @@ export class Subscription {
     const stream = spec.stream ?? subjects.stream;
     await ensureConsumer(jsm, stream, spec);
     const consumer = await js.consumers.get(stream, spec.name);
+    // Direct messages: remember what was handled before a restart before taking any (see Reader.seed).
+    if (this.#o.receipts) await this.#o.reader.seed(await consumer.info());
     // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
     // it is not redelivered meanwhile.
     this.#keepAlive = setInterval(() => this.#held.forEach((m) => m.working()), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
@@ -181,6 +183,11 @@ export class Subscription {
   async #one(m: JsMsg, verdict: InboundResult): Promise<void> {
     const accepted = await this.#o.reader.admit(m, verdict);
     if (isRefused(accepted)) {
+      if (accepted.settled) {
+        // Handled before (its processed receipt is stored): acked, never handed over again.
+        this.#acks.add(m);
+        return;
+      }
       // Refused for good once its record is kept; if the record could not be stored, try again later.
       if (accepted.kept) m.term("rejected");
       else m.nak(1_000);

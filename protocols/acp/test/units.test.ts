@@ -37,6 +37,20 @@ describe("replay guard", () => {
     expect(g.check(e2.envelope, e2.hash, 99, "c")).toMatchObject({ replay: true });
   });
 
+  it("remembers envelopes found in the stream: the same position is not a redelivery, another position is a replay", () => {
+    const g = new ReplayGuard();
+    const e1 = signed(1);
+    const e2 = signed(2, { prev: e1.hash });
+    const resigned = signed(2, { prev: e1.hash });
+    g.remember(e1.envelope, e1.hash, 10, "c", true);
+    g.remember(e2.envelope, e2.hash, 11, "c", false);
+    expect(g.check(e1.envelope, e1.hash, 10, "c")).toMatchObject({ replay: false, redelivery: false, known: true });
+    expect(g.check(e1.envelope, e1.hash, 30, "c")).toMatchObject({ replay: true });
+    expect(g.check(resigned.envelope, resigned.hash, 31, "c")).toMatchObject({ replay: true });
+    // The head was set from the handled one, so the next is in order.
+    expect(g.check(e2.envelope, e2.hash, 11, "c")).toMatchObject({ replay: false, known: true, order: { status: "in-order" } });
+  });
+
   it("forgets ids after its window", () => {
     const g = new ReplayGuard(1_000);
     const e = signed(1);

@@ -13,7 +13,7 @@ import { jetstream } from "@nats-io/jetstream";
 import fc from "fast-check";
 import { connectBus } from "@plexus/bus";
 import { agentToken, Defaults, MessageKind, meshSubjects, newId } from "@plexus/core";
-import { generateKeyPair } from "@plexus/identity";
+import { generateKeyPair, KeyStore } from "@plexus/identity";
 import { hostileMessages, until, useTestServer } from "@plexus/testing";
 import { MCP_KEY_NAME, startMesh, textOf, type Mesh } from "./fixtures.js";
 
@@ -34,7 +34,7 @@ function env(): Record<string, string> {
   return out;
 }
 
-const mcpArgs = () => [PLEXUS, "mcp", "--as", MCP_KEY_NAME, "--keys", m.keysDir, "--mesh", m.mesh, "--nats", nats.url];
+const mcpArgs = (as: string = MCP_KEY_NAME) => [PLEXUS, "mcp", "--as", as, "--keys", m.keysDir, "--mesh", m.mesh, "--nats", nats.url];
 
 beforeAll(async () => {
   m = await startMesh(nats.url, { http: false, sealer: true });
@@ -170,8 +170,14 @@ describe("plexus mcp over stdio (SDK Client)", () => {
 });
 
 describe("plexus mcp over stdio, by hand and with the MCP Inspector CLI", () => {
+  // An identity of their own: the server above still runs as MCP_KEY_NAME, and one key runs in one process at a time
+  // (a second `plexus mcp` with it is refused with KEY_IN_USE).
+  const OTHER = "mcpother";
+  beforeAll(async () => {
+    await new KeyStore(m.keysDir).create(OTHER);
+  });
   it("writes nothing but JSON-RPC to stdout, and exits 0 when the client closes stdin", async () => {
-    const child = spawn(process.execPath, mcpArgs(), { cwd: ROOT, env: env(), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, mcpArgs(OTHER), { cwd: ROOT, env: env(), stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
@@ -199,7 +205,7 @@ describe("plexus mcp over stdio, by hand and with the MCP Inspector CLI", () => 
   it("the Inspector lists the tools and calls discover_agents, given the command to start", async () => {
     const inspector = (...args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-        execFile(INSPECTOR, ["--cli", process.execPath, ...mcpArgs(), ...args], { cwd: ROOT, timeout: 30_000, encoding: "utf8", env: env() }, (e, stdout, stderr) => {
+        execFile(INSPECTOR, ["--cli", process.execPath, ...mcpArgs(OTHER), ...args], { cwd: ROOT, timeout: 30_000, encoding: "utf8", env: env() }, (e, stdout, stderr) => {
           done({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr });
         });
       });

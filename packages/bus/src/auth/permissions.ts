@@ -94,6 +94,8 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
       allow: [
         `plexus.${mesh}.acp.*.*.${me}`,
         `plexus.${mesh}.ops.*.${me}`,
+        // Its own reply-inbox prefix: the one-process-per-key claim (@plexus/sdk key-claim.ts) is asked and answered there.
+        `${agentInboxPrefix(did)}.>`,
         s.registryService("*"),
         `$KV.${s.heartbeatBucket}.${me}`,
         `${API}.INFO`,

@@ -1,0 +1,147 @@
+import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { agentToken, MessageKind, MessageType, newId, validateEnvelope, validateReceiptBody, type MeshSubjects, type ReceiptBody } from "@plexus/core";
+import { verifyEnvelopeAsync } from "@plexus/identity";
+import type { InboundResult } from "./inbound-check.js";
+
+/** A seeding consumer is removed by the server after this long without a pull (agents may not delete consumers). */
+const SEED_CONSUMER_IDLE_MS = 5_000;
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export interface SeedSource {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  subjects: MeshSubjects;
+  did: string;
+  /** The reader's stateless checks (Reader.verify). */
+  verify: (m: JsMsg) => Promise<InboundResult>;
+}
+
+export interface SeedSink {
+  /** A receipt this reader signed and stored, to `sender`. */
+  receipt(sender: string, body: ReceiptBody): void;
+  /** A verified inbox envelope stored at `m.seq`; `handled`: at or behind the consumer's ack floor. */
+  envelope(result: Extract<InboundResult, { ok: true }>, m: JsMsg, handled: boolean): void;
+  /** Whether a receipt read so far reports this sender's seq processed or failed. */
+  settled(sender: string, seq: number): boolean;
+}
+
+/**
+ * What a reader needs to remember across a restart, read back from the mesh stream before its inbox consumer starts
+ * (the reader's memory is in RAM; the stream is not):
+ *
+ * - its own stored receipts from the consumer's ack floor on: every message the server may still hand out is stored
+ *   after that floor, and so is every receipt about it (a receipt is signed after the message was stored). Whatever
+ *   the server forgot of the consumer's state (it rewound to the start of the stream once in the crash tests), the
+ *   floor it reports now is where it delivers from, so this covers all it can redeliver.
+ * - the inbox envelopes stored from `windowMs` before the first one still pending (or before now) up to the last one
+ *   the consumer delivered: a replayed copy passes the freshness check only if stored within that window of its
+ *   original, so these are all the originals a pending or future replay can copy (envelopes after the last delivered
+ *   position come in stream order anyway, their originals first); plus every one stored in the last `windowMs`.
+ *
+ * Only what verifies is remembered (receipts signed by this reader's own key, envelopes passing every inbound check):
+ * forged bytes in the stream can make the reader neither skip nor refuse a genuine message. Never throws on bad bytes.
+ */
+export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, windowMs: number, sink: SeedSink): Promise<void> {
+  const ackFloor = consumer.ack_floor.stream_seq;
+  const lastDelivered = consumer.delivered.stream_seq;
+  const me = agentToken(src.did);
+  const streamEnd = (await (await jetstreamManager(src.nc, { checkAPI: false })).streams.info(src.subjects.stream)).state.last_seq;
+  const receipts: Promise<boolean>[] = [];
+  await readStored(src, `plexus.${src.subjects.mesh}.acp.${MessageKind.Receipt}.*.${me}`, { seq: ackFloor + 1 }, streamEnd, (m) => {
+    receipts.push(ownReceipt(src.did, m).then((r) => (r ? (sink.receipt(r.sender, r.body), true) : false)));
+  });
+  const anyReceipt = (await Promise.all(receipts)).some(Boolean);
+  const inbox = src.subjects.filter(MessageKind.Inbox, me);
+  const now = Date.now();
+  let firstPending = now;
+  await readStored(src, inbox, { seq: ackFloor + 1 }, streamEnd, (m) => {
+    firstPending = Math.min(firstPending, storedAt(m));
+    return "stop";
+  });
+  // Verified in parallel, remembered in stream order: the first position of an envelope is its original.
+  const seen: { m: JsMsg; verdict: Promise<InboundResult> }[] = [];
+  const remember = (m: JsMsg) => void seen.push({ m, verdict: src.verify(m) });
+  if (lastDelivered > 0) await readStored(src, inbox, { time: firstPending - windowMs }, lastDelivered, remember);
+  // And those of the last window past that point which a receipt reports handled: a consumer the server rewound reports
+  // less delivered than was handled, and the reader tells a message it handled from a new copy by the position it
+  // remembers (Reader.#settled). Without such receipts there is nothing to tell apart, and the backlog is not read twice.
+  if (anyReceipt) {
+    await readStored(src, inbox, { time: now - windowMs }, streamEnd, (m) => {
+      const claimed = m.seq > lastDelivered ? senderSeq(m) : undefined;
+      if (claimed && sink.settled(claimed.from, claimed.seq)) remember(m);
+    });
+  }
+  for (const { m, verdict } of seen) {
+    // A message whose checks fail in an unexpected way is not remembered; its own delivery gets its verdict.
+    const r = await verdict.catch(() => undefined);
+    if (r?.ok) sink.envelope(r, m, m.seq <= ackFloor);
+  }
+}
+
+/** The sender and seq a message claims (unverified: only to decide whether it is worth verifying). */
+function senderSeq(m: JsMsg): { from: string; seq: number } | undefined {
+  try {
+    const v = JSON.parse(decoder.decode(m.data)) as { from?: unknown; seq?: unknown };
+    return typeof v.from === "string" && typeof v.seq === "number" ? { from: v.from, seq: v.seq } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function storedAt(m: JsMsg): number {
+  return Number(m.timestampNanos / 1_000_000n);
+}
+
+/** A receipt signed by `did` (its own), or undefined for anything else. */
+async function ownReceipt(did: string, m: JsMsg): Promise<{ sender: string; body: ReceiptBody } | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(decoder.decode(m.data));
+    if (!validateEnvelope(parsed)) return undefined;
+    if (parsed.from !== did || parsed.type !== MessageType.Receipt || parsed.to === undefined) return undefined;
+    if (!m.subject.endsWith(`.${agentToken(parsed.to)}.${agentToken(did)}`)) return undefined;
+    if (!validateReceiptBody(parsed.body)) return undefined;
+    if (!(await verifyEnvelopeAsync(parsed)).ok) return undefined;
+    return { sender: parsed.to, body: parsed.body };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads the stored messages on `filter` from a position or a time up to stream position `end`, through a short-lived
+ * consumer (agents may create consumers on what is addressed to them and what they sent, never read by position).
+ * `onMessage` returning "stop" ends the read early.
+ */
+async function readStored(
+  src: SeedSource,
+  filter: string,
+  from: { seq: number } | { time: number },
+  end: number,
+  onMessage: (m: JsMsg) => void | "stop",
+): Promise<void> {
+  const jsm = await jetstreamManager(src.nc, { checkAPI: false });
+  const start =
+    "seq" in from
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, from.seq) }
+      : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, from.time)).toISOString() };
+  const created = await jsm.consumers.add(src.subjects.stream, {
+    name: `seed_${newId()}`,
+    filter_subject: filter,
+    ...start,
+    ack_policy: AckPolicy.None,
+    inactive_threshold: SEED_CONSUMER_IDLE_MS * 1_000_000,
+    mem_storage: true,
+    num_replicas: 1,
+  });
+  if (created.num_pending === 0) return;
+  const messages = await (await src.js.consumers.get(src.subjects.stream, created.name)).consume({ max_messages: 1024 });
+  try {
+    for await (const m of messages) {
+      if (m.seq > end) break;
+      if (onMessage(m) === "stop" || m.seq >= end || m.info.pending === 0) break;
+    }
+  } finally {
+    messages.stop();
+  }
+}
