@@ -20,12 +20,11 @@
  */
 import { randomBytes } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { agentToken, ErrorCode, PlexusError } from "@plexus/core";
+import { agentToken, ErrorCode, parseJson, PlexusError } from "@plexus/core";
 
 const PROBE_TIMEOUT_MS = 5_000;
 const ANNOUNCE_WAIT_MIN_MS = 20;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 interface Instance {
   instance: string;
@@ -36,13 +35,10 @@ interface Instance {
 type Phase = "probe" | "announce";
 
 function parse(data: Uint8Array): (Instance & { phase?: Phase }) | undefined {
-  try {
-    const v = JSON.parse(decoder.decode(data)) as Partial<Instance & { phase: Phase }>;
-    if (typeof v.instance !== "string" || typeof v.startedAt !== "number") return undefined;
-    return { instance: v.instance, startedAt: v.startedAt, ...(v.phase === "announce" ? { phase: v.phase } : {}) };
-  } catch {
-    return undefined;
-  }
+  const read = parseJson(data, { maxBytes: 1_024 });
+  const v = read.ok ? (read.value as Partial<Instance & { phase: Phase }> | null) : undefined;
+  if (typeof v?.instance !== "string" || typeof v.startedAt !== "number") return undefined;
+  return { instance: v.instance, startedAt: v.startedAt, ...(v.phase === "announce" ? { phase: v.phase } : {}) };
 }
 
 /** Earlier start wins; the instance id breaks a tie. */

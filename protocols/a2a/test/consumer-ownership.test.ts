@@ -263,7 +263,7 @@ describe("every consumer has one owner (operator mode)", () => {
 
     // No consumer the system created has a name another agent could compute: every name on both streams is one of the
     // secret forms (130 bits derived from a key, or random).
-    const secretForm = /^(inbox_|a2a_replies_|topic_[A-Za-z0-9_-]+_|t_|g_|head_|oc_)[a-z2-7]{26}(_\d+)?$/;
+    const secretForm = /^(inbox_|a2a_replies_|topic_[A-Za-z0-9_-]+_|t_|g_|head_|seed_|oc_)[a-z2-7]{26}(_\d+)?$/;
     const all: string[] = [];
     for (const stream of [s.stream, s.topicStream]) for await (const c of jsm.consumers.list(stream)) all.push(c.name);
     expect(all.filter((n) => !secretForm.test(n))).toEqual([]);

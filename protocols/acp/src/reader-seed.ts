@@ -1,12 +1,11 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, MessageKind, MessageType, newId, validateEnvelope, validateReceiptBody, type MeshSubjects, type ReceiptBody } from "@plexus/core";
+import { agentToken, MessageKind, MessageType, parseJson, randomConsumerName, validateEnvelope, validateReceiptBody, type MeshSubjects, type ReceiptBody } from "@plexus/core";
 import { verifyEnvelopeAsync } from "@plexus/identity";
 import type { InboundResult } from "./inbound-check.js";
 
 /** A seeding consumer is removed by the server after this long without a pull (agents may not delete consumers). */
 const SEED_CONSUMER_IDLE_MS = 5_000;
-const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export interface SeedSource {
   nc: NatsConnection;
@@ -81,12 +80,9 @@ export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, 
 
 /** The sender and seq a message claims (unverified: only to decide whether it is worth verifying). */
 function senderSeq(m: JsMsg): { from: string; seq: number } | undefined {
-  try {
-    const v = JSON.parse(decoder.decode(m.data)) as { from?: unknown; seq?: unknown };
-    return typeof v.from === "string" && typeof v.seq === "number" ? { from: v.from, seq: v.seq } : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = parseJson(m.data);
+  const v = read.ok ? (read.value as { from?: unknown; seq?: unknown } | null) : undefined;
+  return typeof v?.from === "string" && typeof v.seq === "number" ? { from: v.from, seq: v.seq } : undefined;
 }
 
 function storedAt(m: JsMsg): number {
@@ -96,7 +92,8 @@ function storedAt(m: JsMsg): number {
 /** A receipt signed by `did` (its own), or undefined for anything else. */
 async function ownReceipt(did: string, m: JsMsg): Promise<{ sender: string; body: ReceiptBody } | undefined> {
   try {
-    const parsed: unknown = JSON.parse(decoder.decode(m.data));
+    const read = parseJson(m.data);
+    const parsed = read.ok ? read.value : undefined;
     if (!validateEnvelope(parsed)) return undefined;
     if (parsed.from !== did || parsed.type !== MessageType.Receipt || parsed.to === undefined) return undefined;
     if (!m.subject.endsWith(`.${agentToken(parsed.to)}.${agentToken(did)}`)) return undefined;
@@ -126,7 +123,7 @@ async function readStored(
       ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: Math.max(1, from.seq) }
       : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(Math.max(0, from.time)).toISOString() };
   const created = await jsm.consumers.add(src.subjects.stream, {
-    name: `seed_${newId()}`,
+    name: randomConsumerName("seed"),
     filter_subject: filter,
     ...start,
     ack_policy: AckPolicy.None,
