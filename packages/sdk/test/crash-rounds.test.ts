@@ -9,8 +9,8 @@
  * A message whose handler ran but whose receipt was not stored yet may come back as new when the server also lost its
  * delivery count (see the top-level README, "Redelivered"): those are counted and printed, not failed.
  *
- * The issue asks for 15 rounds over 10,000 messages; the suite runs fewer so that the file stays near a minute.
- * Run it bigger with PLEXUS_CRASH_ROUNDS=15 PLEXUS_CRASH_MESSAGES=10000 npx vitest run packages/sdk/test/crash-rounds.test.ts
+ * The suite runs what issue 11 asks: 15 rounds over 10,000 messages per fsync setting (about 3 minutes here). Quicker,
+ * while working on it: PLEXUS_CRASH_ROUNDS=4 PLEXUS_CRASH_MESSAGES=4000 npx vitest run packages/sdk/test/crash-rounds.test.ts
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -26,8 +26,8 @@ import { startTestServer, type TestServer } from "@plexus/testing";
 import { Agent } from "../src/index.js";
 import { freshMesh, until } from "./helpers.js";
 
-const ROUNDS = Number(process.env.PLEXUS_CRASH_ROUNDS ?? 4);
-const MESSAGES = Number(process.env.PLEXUS_CRASH_MESSAGES ?? 4_000);
+const ROUNDS = Number(process.env.PLEXUS_CRASH_ROUNDS ?? 15);
+const MESSAGES = Number(process.env.PLEXUS_CRASH_MESSAGES ?? 10_000);
 const PER_ROUND = Math.ceil(MESSAGES / ROUNDS);
 const fixture = fileURLToPath(new URL("./fixtures/listener.ts", import.meta.url));
 
