@@ -46,6 +46,16 @@ async function member(mesh: string): Promise<Member> {
   return { key, nc, agent };
 }
 
+/** The mesh's streams and a registry node (it makes topic durables in operator mode); returns a service connection. */
+async function meshWithRegistry(mesh: string): Promise<NatsConnection> {
+  const service = await nats.server.auth.connectService(mesh);
+  closers.push(() => service.close());
+  await ensureMeshStream(service, mesh);
+  const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh) });
+  closers.push(() => registry.stop());
+  return service;
+}
+
 /** Publishes the bytes as the hostile member; returns the stream position they were stored at. */
 async function inject(js: JetStreamClient, subject: string, data: Uint8Array): Promise<number> {
   return (await js.publish(subject, data, { msgID: newId() })).seq;
@@ -55,11 +65,7 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
   it("is refused message by message, with one record each, while legitimate traffic flows", async () => {
     const mesh = "storm";
     const s: MeshSubjects = meshSubjects(mesh);
-    const service = await nats.server.auth.connectService(mesh);
-    closers.push(() => service.close());
-    await ensureMeshStream(service, mesh);
-    const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh) });
-    closers.push(() => registry.stop());
+    const service = await meshWithRegistry(mesh);
     const topicStream = topicStreamConfig(mesh).name;
 
     const victim = await member(mesh);
@@ -161,4 +167,33 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
     expect(dead.records).toEqual([]);
     expect([...rejected.invalid, ...dead.invalid].map((x) => x.position).sort((a, b) => a - b)).toEqual(junk);
   }, 120_000);
+
+  it("an id copied off a topic into another member's message does not make the real message a replay", async () => {
+    const mesh = "copycat";
+    await meshWithRegistry(mesh);
+    const victim = await member(mesh);
+    const honest = await member(mesh);
+    const hostile = await member(mesh);
+    const news: Delivery[] = [];
+    const inbox: Delivery[] = [];
+    await victim.agent.listen((d) => void inbox.push(d));
+    // The victim's topic durable exists, but it is away when the honest member publishes.
+    await (await victim.agent.subscribe("news", () => undefined)).stop();
+    const live = hostile.nc.subscribe(`plexus.${mesh}.acp.topic.news.*`, { max: 1 });
+    const published = await honest.agent.publish("news", "real news");
+    const seen = await (async () => {
+      for await (const m of live) return JSON.parse(m.string()) as { id: string };
+      throw new Error("the hostile member saw no topic message");
+    })();
+    expect(seen.id).toBe(published.id);
+    // The hostile member stores an envelope of its own with that id in the victim's inbox, first.
+    const copy = validEnvelope({ key: hostile.key, to: victim.key.did, other: honest.key.did, maxEnvelopeBytes: Defaults.maxEnvelopeBytes }, "copied id", { id: seen.id });
+    await inject(jetstream(hostile.nc), meshSubjects(mesh).message(MessageKind.Inbox, agentToken(victim.key.did), agentToken(hostile.key.did)), copy.data);
+    await until(() => inbox.length === 1, 10_000, "the copy in the inbox");
+    // Back on the topic: the real message is delivered, not refused as a replay.
+    await victim.agent.subscribe("news", (d) => void news.push(d));
+    await until(() => news.length === 1, 10_000, "the real topic message");
+    expect(news[0]).toMatchObject({ id: published.id, from: honest.key.did, body: "real news" });
+    expect(victim.agent.stats().rejectedTotal).toBe(0);
+  }, 60_000);
 });

@@ -46,6 +46,11 @@ export interface ReaderOptions {
   onError?: (err: unknown) => void;
 }
 
+/** A message's place, with its stream: one reader reads the mesh stream and, for topic durables, the topic stream. */
+function position(m: JsMsg): string {
+  return `${m.info.stream}:${m.seq}`;
+}
+
 function storedAt(m: JsMsg): number {
   return Number(m.timestampNanos / 1_000_000n);
 }
@@ -106,7 +111,7 @@ export class Reader {
   async #admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
     if (!result.ok) return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
     const channel = this.#o.subjects.parse(m.subject)!;
-    const verdict = this.#guard.check(result.envelope, result.hash, m.seq, `${channel.kind}:${channel.target}`);
+    const verdict = this.#guard.check(result.envelope, result.hash, position(m), `${channel.kind}:${channel.target}`);
     if (verdict.replay) return { refused: true, kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id) };
     const settled = result.kind === MessageKind.Inbox ? this.#settled(m, result.envelope, verdict.known) : undefined;
     if (settled === "settled") {
@@ -148,7 +153,7 @@ export class Reader {
     const src = { nc: this.#o.nc, js: this.#o.js, subjects: this.#o.subjects, did: this.#o.did, verify: (m: JsMsg) => this.verify(m) };
     return seedReaderMemory(src, consumer, this.#guard.windowMs, {
       receipt: (sender, body) => this.#ledger.note(sender, body),
-      envelope: (r, m, handled) => this.#guard.remember(r.envelope, r.hash, m.seq, `${MessageKind.Inbox}:${this.#me}`, handled),
+      envelope: (r, m, handled) => this.#guard.remember(r.envelope, r.hash, position(m), `${MessageKind.Inbox}:${this.#me}`, handled),
       settled: (sender, seq) => {
         const status = this.#ledger.status(sender, seq);
         return status === "processed" || status === "failed";

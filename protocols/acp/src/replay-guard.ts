@@ -14,8 +14,14 @@ export type ReplayVerdict =
   | { replay: false; redelivery: boolean; known: boolean; order: OrderInfo }
   | { replay: true; detail: string };
 
+/**
+ * Where an envelope was stored: a stream position, named with its stream when a reader reads more than one (topic
+ * durables read the topic stream in operator mode, whose positions are not the mesh stream's).
+ */
+export type Position = number | string;
+
 interface Seen {
-  streamSeq: number;
+  streamSeq: Position;
   at: number;
   /** Handed to this reader's caller (false: only remembered from the stream at start, see reader-seed.ts). */
   handed: boolean;
@@ -27,8 +33,10 @@ interface ChannelHead {
 }
 
 /**
- * A reader's memory of what it has already been given. An envelope id seen before at another stream position is a
- * replay (a re-published copy); the same position again is a redelivery. So is a second envelope with the same
+ * A reader's memory of what it has already been given. An envelope id of a sender seen before at another stream
+ * position is a replay (a re-published copy); the same position again is a redelivery. Ids are remembered per sender:
+ * an id is the sender's own choice, so another member reusing it (copied off a topic) must not make the sender's real
+ * envelope look like a replay. So is a second envelope with the same
  * sender, channel and seq at another position (a re-signed copy, or a sender forking its channel). Ids and seqs are
  * remembered for the clock-skew window: older copies are refused as stale by checkInbound before they get here.
  * After a restart the memory is seeded from the stream (`remember`, see reader-seed.ts), so a replay stored just
@@ -50,9 +58,10 @@ export class ReplayGuard {
     return this.#windowMs;
   }
 
-  check(envelope: Envelope, hash: string, streamSeq: number, channel: string, now: number = Date.now()): ReplayVerdict {
+  check(envelope: Envelope, hash: string, streamSeq: Position, channel: string, now: number = Date.now()): ReplayVerdict {
     this.#sweep(now);
-    const seen = this.#seen.get(envelope.id);
+    const id = `${envelope.from}|${envelope.id}`;
+    const seen = this.#seen.get(id);
     if (seen && seen.streamSeq !== streamSeq) {
       return { replay: true, detail: `id ${envelope.id} was already delivered at stream position ${seen.streamSeq}` };
     }
@@ -64,7 +73,7 @@ export class ReplayGuard {
     }
     const handedBefore = seen?.handed === true;
     if (seen) seen.handed = true;
-    else this.#seen.set(envelope.id, { streamSeq, at: now, handed: true });
+    else this.#seen.set(id, { streamSeq, at: now, handed: true });
     if (!sameSeq) seqs.set(envelope.seq, { streamSeq, at: now, handed: true });
     const order = this.#order(envelope, hash, key, handedBefore);
     return { replay: false, redelivery: handedBefore, known: seen !== undefined, order };
@@ -74,8 +83,9 @@ export class ReplayGuard {
    * Remembers an envelope found in the stream at start (verified, not handed over): a later copy at another position
    * is a replay. `handled`: it is behind the consumer's ack floor, so it also sets its channel's head.
    */
-  remember(envelope: Envelope, hash: string, streamSeq: number, channel: string, handled: boolean, now: number = Date.now()): void {
-    if (!this.#seen.has(envelope.id)) this.#seen.set(envelope.id, { streamSeq, at: now, handed: false });
+  remember(envelope: Envelope, hash: string, streamSeq: Position, channel: string, handled: boolean, now: number = Date.now()): void {
+    const id = `${envelope.from}|${envelope.id}`;
+    if (!this.#seen.has(id)) this.#seen.set(id, { streamSeq, at: now, handed: false });
     const key = `${envelope.from}|${channel}`;
     const seqs = this.#seqs(key);
     if (!seqs.has(envelope.seq)) seqs.set(envelope.seq, { streamSeq, at: now, handed: false });

@@ -51,6 +51,17 @@ describe("replay guard", () => {
     expect(g.check(e2.envelope, e2.hash, 11, "c")).toMatchObject({ replay: false, known: true, order: { status: "in-order" } });
   });
 
+  it("keeps ids per sender and positions per stream: another member reusing an id makes no replay of the real envelope", () => {
+    const g = new ReplayGuard();
+    const real = signed(1);
+    // Mallory copies the id of alice's envelope (seen on a topic) into one of her own, stored first.
+    const copy = signEnvelope({ ...real.envelope, from: bob.did, to: alice.did, sig: undefined } as unknown as Envelope, bob);
+    expect(g.check(copy.envelope, copy.hash, "PLEXUS_X:7", "inbox:a")).toMatchObject({ replay: false });
+    expect(g.check(real.envelope, real.hash, "TOPICS_PLEXUS_X:7", "topic:news")).toMatchObject({ replay: false, redelivery: false });
+    // The same position of another stream is another message: a second copy there is a replay, not a redelivery.
+    expect(g.check(real.envelope, real.hash, "PLEXUS_X:7", "topic:news")).toMatchObject({ replay: true });
+  });
+
   it("forgets ids after its window", () => {
     const g = new ReplayGuard(1_000);
     const e = signed(1);
