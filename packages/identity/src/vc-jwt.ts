@@ -1,4 +1,5 @@
 /** Strict decoding of a compact JWS (header.payload.signature) holding a W3C VC (the `vc` claim of a VC-JWT). */
+import { parseJson } from "@plexus/core";
 import { CredentialRejection, credentialError } from "./vc-errors.js";
 
 /** Longest VC-JWT accepted (a capability credential with a few dozen capabilities is about 1 kB). */
@@ -46,12 +47,10 @@ function malformed(message: string): never {
 }
 
 function jsonObject(segment: string, what: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
-  } catch {
-    malformed(`the ${what} is not base64url JSON`);
-  }
+  // Credentials come from anyone (rating evidence, attestations): read under the mesh's JSON limits.
+  const read = parseJson(Buffer.from(segment, "base64url"));
+  if (!read.ok) malformed(`the ${what} is not base64url JSON (${read.reason}: ${read.detail})`);
+  const value = read.value;
   if (typeof value !== "object" || value === null || Array.isArray(value)) malformed(`the ${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }

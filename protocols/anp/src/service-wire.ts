@@ -1,4 +1,4 @@
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { ErrorCode, parseJson, PlexusError } from "@plexus/core";
 
 /**
  * Registry service operations over NATS request/reply, on `plexus-registry.<mesh>.<op>` (outside the mesh
@@ -45,11 +45,10 @@ export function errorReply(err: unknown): ServiceReply<never> {
 
 /** Turns a reply back into its result, or throws the PlexusError it carries. */
 export function unwrapReply<T>(bytes: Uint8Array): T {
-  let reply: ServiceReply<T>;
-  try {
-    reply = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as ServiceReply<T>;
-  } catch {
-    throw new PlexusError(ErrorCode.RegistryUnavailable, "the registry answered with something that is not JSON");
+  const read = parseJson(bytes);
+  const reply = read.ok ? (read.value as ServiceReply<T> | null) : null;
+  if (typeof reply !== "object" || reply === null || (!reply.ok && typeof reply.error !== "object")) {
+    throw new PlexusError(ErrorCode.RegistryUnavailable, "the registry answered with something that is not a registry reply");
   }
   if (reply.ok) return reply.result;
   const code = (Object.values(ErrorCode) as string[]).includes(reply.error.code) ? (reply.error.code as ErrorCode) : ErrorCode.RegistryUnavailable;

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { ErrorCode, parseJson, PlexusError } from "@plexus/core";
 import type { SealedStatus } from "../node/unseal-session.js";
 import { errorHandler, failure, HttpErrorCode } from "./errors.js";
 
@@ -48,12 +48,9 @@ export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}):
     "/v1/unseal",
     bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => failure(c, 413, ErrorCode.InvalidArgument, `the unseal request is larger than ${MAX_BODY_BYTES} bytes`) }),
     async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw new PlexusError(ErrorCode.InvalidArgument, "the unseal request body is not JSON");
-      }
+      const read = parseJson(await c.req.text());
+      if (!read.ok) throw new PlexusError(ErrorCode.InvalidArgument, `the unseal request body is not JSON (${read.reason}: ${read.detail})`);
+      const body = read.value;
       return c.json(api.unseal(body));
     },
   );
