@@ -3,6 +3,16 @@ import type { ReceiptBody, SeqRange } from "@plexus/core";
 /** What this reader's own stored receipts say about one of a sender's direct messages. */
 export type SettledStatus = "processed" | "failed" | "delivered";
 
+/**
+ * Ranges kept per sender and status. An honest sender's seqs are consecutive (one range however many it sent); a
+ * sender that skips seqs on purpose would otherwise cost a range per message, forever, and an O(n) insert each. Past
+ * this the lowest ranges are forgotten: those messages are older than the replay window long since, and a copy of one
+ * is refused as stale before it gets here.
+ */
+export const MAX_RANGES_PER_SENDER = 4_096;
+/** Senders remembered at once; past this the one noted longest ago is forgotten. */
+export const MAX_SENDERS = 100_000;
+
 /** Sorted, merged [first, last] ranges with cheap appends (seqs mostly arrive in order) and binary-search lookups. */
 class RangeSet {
   readonly #r: SeqRange[] = [];
@@ -12,13 +22,12 @@ class RangeSet {
     const last = r[r.length - 1];
     if (!last || a > last[1] + 1) {
       r.push([a, b]);
-      return;
-    }
-    if (a >= last[0]) {
+    } else if (a >= last[0]) {
       last[1] = Math.max(last[1], b);
-      return;
+    } else {
+      this.#insert(a, b);
     }
-    this.#insert(a, b);
+    if (r.length > MAX_RANGES_PER_SENDER) r.splice(0, r.length - MAX_RANGES_PER_SENDER);
   }
 
   /** The general case: merge [a, b] with every range it touches. */
@@ -87,12 +96,13 @@ export class SettledLedger {
     return undefined;
   }
 
+  /** The sender's entry, moved to the end of the map (most recently noted), so the oldest is evicted first. */
   #entry(sender: string): SenderEntry {
     let e = this.#senders.get(sender);
-    if (!e) {
-      e = { processed: new RangeSet(), failed: new RangeSet(), delivered: new RangeSet() };
-      this.#senders.set(sender, e);
-    }
+    if (e) this.#senders.delete(sender);
+    else e = { processed: new RangeSet(), failed: new RangeSet(), delivered: new RangeSet() };
+    this.#senders.set(sender, e);
+    if (this.#senders.size > MAX_SENDERS) this.#senders.delete(this.#senders.keys().next().value!);
     return e;
   }
 }
