@@ -4,7 +4,7 @@
  * the gateway's per-recipient `seq`, so each forwarded message is remembered by (recipient, seq) until it is settled.
  */
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { rangeMembership, StreamTap, type Reader } from "@plexus/acp";
+import { rangeMembership, seqsToMatch, StreamTap, type Reader } from "@plexus/acp";
 import { agentToken, MessageKind, MessageType, validateReceiptBody, type Envelope, type MeshSubjects } from "@plexus/core";
 
 /** What a receipt said about the forwarded message `id`. */
@@ -62,7 +62,9 @@ export class ReceiptWatch {
     for (const f of body.failed) this.#settle(of, f.seq, "failed", f.reason);
     const processed = rangeMembership(body.processed);
     const delivered = rangeMembership(body.delivered);
-    for (const [seq, e] of [...of]) {
+    for (const seq of seqsToMatch([body.processed, body.delivered], of)) {
+      const e = of.get(seq);
+      if (!e) continue;
       if (processed(seq)) this.#settle(of, seq, "taken");
       else if (delivered(seq) && !e.taken) {
         // Still running: the agent took it; a "failed" receipt may follow, so it stays remembered.

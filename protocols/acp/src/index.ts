@@ -24,5 +24,5 @@ export { toDelivery, deliveryJson } from "./delivery.js";
 export type { Delivery } from "./delivery.js";
 export { listRecords, storeRecord, RAW_COPY_BYTES } from "./ops-records.js";
 export type { ListOptions, Listed } from "./ops-records.js";
-export { toRanges, inRanges, rangeMembership } from "./seq-ranges.js";
+export { toRanges, inRanges, rangeMembership, seqsToMatch } from "./seq-ranges.js";
 export { wantsReceipt } from "./channel.js";

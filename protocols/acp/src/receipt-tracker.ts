@@ -1,5 +1,5 @@
 import { ErrorCode, MessageType, PlexusError, validateReceiptBody, type Envelope, type ReceiptBody } from "@plexus/core";
-import { rangeMembership } from "./seq-ranges.js";
+import { rangeMembership, seqsToMatch } from "./seq-ranges.js";
 
 export type ReceiptStatus = "delivered" | "processed" | "failed";
 
@@ -96,7 +96,7 @@ export class ReceiptTracker {
     for (const f of body.failed) this.#update(envelope.from, f.seq, { ...base, status: "failed", reason: f.reason, attempts: f.attempts });
     const processed = rangeMembership(body.processed);
     const delivered = rangeMembership(body.delivered);
-    for (const seq of [...(this.#byTo.get(envelope.from)?.keys() ?? [])]) {
+    for (const seq of seqsToMatch([body.processed, body.delivered], this.#byTo.get(envelope.from))) {
       if (processed(seq)) this.#update(envelope.from, seq, { ...base, status: "processed" });
       else if (delivered(seq)) this.#update(envelope.from, seq, { ...base, status: "delivered" });
     }

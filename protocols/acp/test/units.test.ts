@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { agentToken, meshSubjects, newId, type Envelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope } from "@plexus/identity";
-import { checkInbound, inRanges, MAX_WATCHED, ReceiptTracker, ReplayGuard, toRanges } from "../src/index.js";
+import { checkInbound, inRanges, MAX_WATCHED, rangeMembership, ReceiptTracker, ReplayGuard, seqsToMatch, toRanges } from "../src/index.js";
 
 const subjects = meshSubjects("unit");
 const alice = generateKeyPair();
@@ -17,6 +17,26 @@ describe("seq ranges", () => {
     expect(toRanges([5, 1, 2, 3, 3, 7, 8])).toEqual([[1, 3], [5, 5], [7, 8]]);
     expect(inRanges([[1, 3], [7, 8]], 8)).toBe(true);
     expect(inRanges([[1, 3], [7, 8]], 5)).toBe(false);
+  });
+});
+
+describe("matching hostile receipt ranges", () => {
+  it("costs at most the smaller of what the ranges name and what is waiting, whatever widths they claim", () => {
+    const waiting = new Map([[3, 1], [7, 1], [1e15, 1]]);
+    expect(seqsToMatch([[[1, 2 ** 53]]], waiting).sort((a, b) => a - b)).toEqual([3, 7, 1e15]);
+    expect(seqsToMatch([[[3, 4]], [[7, 7]]], waiting)).toEqual([3, 7]);
+    expect(seqsToMatch([[[1, 2 ** 53]]], new Map())).toEqual([]);
+    const member = rangeMembership([[10, 20], [1, 2 ** 53], [5, 6]]);
+    expect([member(0), member(1), member(2 ** 53), member(2 ** 53 + 2)]).toEqual([false, true, true, false]);
+  });
+
+  it("a receipt claiming [1, 2^53] settles only what was sent, at once", () => {
+    const t = new ReceiptTracker();
+    t.expect("m1", bob.did, 1);
+    const receipt = signEnvelope({ v: 1, id: newId(), from: bob.did, to: alice.did, type: "acp.receipt", body: { delivered: [], processed: [[1, 2 ** 53]], failed: [] }, ts: Date.now(), seq: 1 }, bob);
+    expect(t.apply(receipt.envelope)).toBe(true);
+    expect(t.latest("m1")?.status).toBe("processed");
+    expect(t.watching).toBe(0);
   });
 });
 
