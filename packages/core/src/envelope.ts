@@ -63,7 +63,7 @@ export interface RejectionRecord {
   detail: string;
   subject: string;
   streamSeq: number;
-  /** The stream `streamSeq` is a position of: the mesh stream, or in operator mode the topic stream for topics. */
+  /** The stream where the message is kept at `streamSeq`: the mesh stream (topic durables read a copy; this names the original). */
   stream?: string;
   size: number;
   consumer: string;

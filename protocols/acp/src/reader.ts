@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { agentToken, Defaults, MessageKind, type Envelope, type MeshSubjects, type ReceiptBody, type RejectionReason } from "@plexus/core";
 import { checkInboundAsync, unprocessable, type InboundResult } from "./inbound-check.js";
 import { rawCopy, storeRecord } from "./ops-records.js";
+import { keptAt } from "./stream-position.js";
 import { ReplayGuard, type OrderInfo } from "./replay-guard.js";
 import { ReaderStats } from "./reader-stats.js";
 import { seedReaderMemory } from "./reader-seed.js";
@@ -185,12 +186,14 @@ export class Reader {
 
   /** Keeps the rejection record; false when it could not be stored (the caller then leaves the message for later). */
   async #reject(m: JsMsg, reason: RejectionReason, detail: string, from?: string, id?: string): Promise<boolean> {
+    // The message's place in the log (for a topic durable's copy, the original's): the record's dedupe key too.
+    const kept = keptAt(m);
     const record = {
       reason,
       detail,
       subject: m.subject,
-      streamSeq: m.seq,
-      stream: m.info.stream,
+      streamSeq: kept.seq,
+      stream: kept.stream,
       size: m.data.length,
       consumer: this.#o.did,
       at: Date.now(),
@@ -199,7 +202,7 @@ export class Reader {
       ...(id ? { id } : {}),
     };
     try {
-      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${m.info.stream}-${m.seq}-${this.#me}`, record);
+      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${kept.stream}-${kept.seq}-${this.#me}`, record);
     } catch (err) {
       this.#o.onError?.(err);
       return false;

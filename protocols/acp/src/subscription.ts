@@ -4,6 +4,7 @@ import { agentToken, Defaults, MessageKind, type DeadLetterRecord, type MeshSubj
 import { ensureConsumer, type DurableSpec } from "./consumers.js";
 import { toDelivery, type Delivery } from "./delivery.js";
 import { storeRecord } from "./ops-records.js";
+import { keptAt } from "./stream-position.js";
 import { unprocessable, type InboundResult } from "./inbound-check.js";
 import { isRefused, type Accepted, type Reader } from "./reader.js";
 import type { ReceiptBatcher } from "./receipt-batcher.js";
@@ -244,8 +245,7 @@ export class Subscription {
       reason,
       attempts: accepted.attempt,
       subject: m.subject,
-      streamSeq: m.seq,
-      stream: m.info.stream,
+      ...positionOf(m),
       consumer: this.#o.reader.did,
       at: Date.now(),
     };
@@ -292,4 +292,10 @@ export class Subscription {
     this.#source?.stop();
     await this.#done;
   }
+}
+
+/** A record's position fields: where the message is kept for good (see stream-position.ts). */
+function positionOf(m: JsMsg): { streamSeq: number; stream: string } {
+  const kept = keptAt(m);
+  return { streamSeq: kept.seq, stream: kept.stream };
 }
