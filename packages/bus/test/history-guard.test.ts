@@ -66,6 +66,16 @@ describe("the history guard", () => {
     expect(refusal?.details).toMatchObject({ stream });
   });
 
+  it("refuses a log others write into or that republishes: HISTORY_STREAM_WEAKENED", async () => {
+    const { admin, service, stream } = await setup("guard2b");
+    const jsm = await jetstreamManager(admin);
+    await jsm.streams.add({ name: "GUARD2B_ELSEWHERE", subjects: ["elsewhere.guard2b.>"] });
+    await adminUpdate(admin, stream, { sources: [{ name: "GUARD2B_ELSEWHERE" }], republish: { src: ">", dest: "copy.guard2b.>" } });
+    const refusal = await checkHistoryStreams(service, [stream]);
+    expect(codeOf(refusal)).toBe(ErrorCode.HistoryStreamWeakened);
+    expect(refusal?.message).toMatch(/it sources GUARD2B_ELSEWHERE, it republishes its messages/);
+  });
+
   it("refuses a stream whose history was cut, even with the limit taken back off: HISTORY_STREAM_TRUNCATED", async () => {
     const { admin, service, stream } = await setup("guard3", 5);
     await adminUpdate(admin, stream, { max_msgs: 2 });

@@ -4,7 +4,8 @@
  *
  * Two kinds of harm are told apart, each with its own stable code:
  * - HISTORY_STREAM_WEAKENED: the configuration would let history go (limits retention off, a message/byte/age/per-subject
- *   limit, deny_delete or deny_purge off, rollups or per-message TTLs allowed, memory storage). Someone holding admin
+ *   limit, deny_delete or deny_purge off, rollups or per-message TTLs allowed, memory storage), or lets others write
+ *   into it or a changed copy out of it (mirror, sources, republish, subject transform), or stops it (sealed). Someone holding admin
  *   credentials changed it, or created it that way.
  * - HISTORY_STREAM_TRUNCATED: the state shows history already gone: the first message is not sequence 1, or the count
  *   of messages is not the last sequence (deleted ones). This is what `STREAM.UPDATE max_msgs` leaves behind even after
@@ -47,6 +48,13 @@ export function weakenedSettings(info: StreamInfo): string[] {
   if (c.max_bytes > 0) found.push(`max_bytes is ${c.max_bytes}`);
   if (c.max_age > 0) found.push(`max_age is ${c.max_age / 1e9}s`);
   if (c.max_msgs_per_subject > 0) found.push(`max_msgs_per_subject is ${c.max_msgs_per_subject}`);
+  // Not losses by themselves, but a log that others write into (a mirror, sources), that copies itself elsewhere with
+  // changes (republish, a subject transform) or takes nothing more (sealed) is not the log the mesh appends to.
+  if (c.mirror) found.push(`it mirrors ${c.mirror.name}`);
+  if ((c.sources?.length ?? 0) > 0) found.push(`it sources ${c.sources!.map((x) => x.name).join(", ")}`);
+  if (c.republish) found.push("it republishes its messages");
+  if (c.subject_transform) found.push("it transforms subjects");
+  if (c.sealed === true) found.push("it is sealed");
   return found;
 }
 
