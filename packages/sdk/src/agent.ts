@@ -356,7 +356,7 @@ export class Agent implements AsyncDisposable {
    */
   async #claimKey(): Promise<void> {
     if (this.#claimed) return;
-    this.#claim ??= KeyClaim.take(this.#nc, this.did, this.mesh, (err) => this.#loseKey(err));
+    this.#claim ??= KeyClaim.take(this.#nc, this.#o.key, this.mesh, (err) => this.#loseKey(err));
     try {
       await this.#claim;
       this.#claimed = true;

@@ -17,13 +17,20 @@
  * The answers come from core NATS interest, so a SIGKILLed process stops holding its key as soon as the server sees
  * its connection close (at once on one host; after the server's ping timeout, 2 × 2 minutes by default, when the
  * host itself died).
+ *
+ * Every probe, answer and announcement is signed with the key itself and carries the time it was sent: whoever else
+ * can publish on the subject (the mesh's services; anyone on an open server) cannot forge one to make an agent give way,
+ * and a captured one is stale after FRESH_MS.
  */
 import { randomBytes } from "node:crypto";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { agentToken, ErrorCode, parseJson, PlexusError } from "@plexus/core";
+import { agentToken, canonicalBytes, ErrorCode, parseJson, PlexusError } from "@plexus/core";
+import { verifySignature, type KeyPair } from "@plexus/identity";
 
 const PROBE_TIMEOUT_MS = 5_000;
 const ANNOUNCE_WAIT_MIN_MS = 20;
+/** How far a claim message's send time may be from the reader's clock. */
+const FRESH_MS = 30_000;
 const encoder = new TextEncoder();
 
 interface Instance {
@@ -32,13 +39,33 @@ interface Instance {
 }
 
 /** A probe is refused by any answer; an announcement comes from one that passed its probe, so a tie is broken. */
-type Phase = "probe" | "announce";
+type Phase = "probe" | "announce" | "answer";
 
-function parse(data: Uint8Array): (Instance & { phase?: Phase }) | undefined {
+interface ClaimMessage extends Instance {
+  phase: Phase;
+  at: number;
+  sig: string;
+}
+
+function signedBytes(did: string, mesh: string, m: Omit<ClaimMessage, "sig">): Uint8Array {
+  return canonicalBytes({ domain: "plexus.key-claim", did, mesh, instance: m.instance, startedAt: m.startedAt, phase: m.phase, at: m.at });
+}
+
+function encode(key: KeyPair, mesh: string, me: Instance, phase: Phase): Uint8Array {
+  const unsigned = { ...me, phase, at: Date.now() };
+  return encoder.encode(JSON.stringify({ ...unsigned, sig: key.signBase64url(signedBytes(key.did, mesh, unsigned)) }));
+}
+
+/** A claim message signed by the key `did` and sent within FRESH_MS of now, or undefined for anything else. */
+function parse(did: string, mesh: string, data: Uint8Array): (Instance & { phase: Phase }) | undefined {
   const read = parseJson(data, { maxBytes: 1_024 });
-  const v = read.ok ? (read.value as Partial<Instance & { phase: Phase }> | null) : undefined;
-  if (typeof v?.instance !== "string" || typeof v.startedAt !== "number") return undefined;
-  return { instance: v.instance, startedAt: v.startedAt, ...(v.phase === "announce" ? { phase: v.phase } : {}) };
+  const v = read.ok ? (read.value as Partial<ClaimMessage> | null) : undefined;
+  if (typeof v?.instance !== "string" || typeof v.startedAt !== "number" || typeof v.at !== "number" || typeof v.sig !== "string") return undefined;
+  if (v.phase !== "probe" && v.phase !== "announce" && v.phase !== "answer") return undefined;
+  if (Math.abs(Date.now() - v.at) > FRESH_MS) return undefined;
+  const m = { instance: v.instance, startedAt: v.startedAt, phase: v.phase, at: v.at };
+  if (!verifySignature(did, signedBytes(did, mesh, m), Buffer.from(v.sig, "base64url"))) return undefined;
+  return { instance: m.instance, startedAt: m.startedAt, phase: m.phase };
 }
 
 /** Earlier start wins; the instance id breaks a tie. */
@@ -57,6 +84,7 @@ export function keyInUse(did: string, mesh: string, detail: string): PlexusError
 
 export class KeyClaim {
   readonly #nc: NatsConnection;
+  readonly #key: KeyPair;
   readonly #subject: string;
   readonly #me: Instance;
   readonly #subs: Subscription[] = [];
@@ -68,8 +96,10 @@ export class KeyClaim {
   #lost: PlexusError | undefined;
   #status: { stop?: () => void } | undefined;
 
-  private constructor(nc: NatsConnection, did: string, mesh: string, onLost: (err: PlexusError) => void) {
+  private constructor(nc: NatsConnection, key: KeyPair, mesh: string, onLost: (err: PlexusError) => void) {
+    const did = key.did;
     this.#nc = nc;
+    this.#key = key;
     this.#did = did;
     this.#mesh = mesh;
     this.#subject = `_INBOX.${agentToken(did)}.plexus-key.${mesh}`;
@@ -81,8 +111,8 @@ export class KeyClaim {
    * Claims `did` on `mesh` for this process, or throws KEY_IN_USE. `onLost` is called (once) when a process that
    * started at the same time wins the claim after all.
    */
-  static async take(nc: NatsConnection, did: string, mesh: string, onLost: (err: PlexusError) => void): Promise<KeyClaim> {
-    const claim = new KeyClaim(nc, did, mesh, onLost);
+  static async take(nc: NatsConnection, key: KeyPair, mesh: string, onLost: (err: PlexusError) => void): Promise<KeyClaim> {
+    const claim = new KeyClaim(nc, key, mesh, onLost);
     await claim.#probe();
     const rtt = await claim.#hold();
     // A process that passed its probe in the same moment announces itself within a round trip or two: wait that long
@@ -98,14 +128,16 @@ export class KeyClaim {
   async #probe(): Promise<void> {
     let answer: Instance | undefined;
     try {
-      const reply = await this.#nc.request(this.#subject, encoder.encode(JSON.stringify({ ...this.#me, phase: "probe" })), { timeout: PROBE_TIMEOUT_MS });
-      answer = parse(reply.data);
+      const reply = await this.#nc.request(this.#subject, encode(this.#key, this.#mesh, this.#me, "probe"), { timeout: PROBE_TIMEOUT_MS });
+      answer = parse(this.#did, this.#mesh, reply.data);
     } catch (err) {
       if ((err as { isNoResponders?: () => boolean }).isNoResponders?.()) return;
       if ((err as { name?: string }).name === "TimeoutError") throw keyInUse(this.#did, this.#mesh, "a process holds the key but did not answer");
       throw err;
     }
-    throw keyInUse(this.#did, this.#mesh, answer ? `instance ${answer.instance}, running since ${new Date(answer.startedAt).toISOString()}` : "it answered");
+    // Only an answer signed by this key means it is in use; anything else on this subject is someone else's noise.
+    if (!answer) return;
+    throw keyInUse(this.#did, this.#mesh, `instance ${answer.instance}, running since ${new Date(answer.startedAt).toISOString()}`);
   }
 
   /**
@@ -117,10 +149,10 @@ export class KeyClaim {
     this.#subs.push(
       this.#nc.subscribe(this.#subject, {
         callback: (_err, m) => {
-          const other = parse(m.data);
+          const other = parse(this.#did, this.#mesh, m.data);
           if (!other || other.instance === this.#me.instance) return;
           try {
-            if (m.reply) m.respond(encoder.encode(JSON.stringify(this.#me)));
+            if (m.reply) m.respond(encode(this.#key, this.#mesh, this.#me, "answer"));
           } catch {
             // The connection is closing: nothing to answer with.
           }
@@ -130,7 +162,7 @@ export class KeyClaim {
       }),
       this.#nc.subscribe(reply, {
         callback: (_err, m) => {
-          const other = parse(m.data);
+          const other = parse(this.#did, this.#mesh, m.data);
           if (other && other.instance !== this.#me.instance) this.#met(other);
         },
       }),
@@ -144,7 +176,7 @@ export class KeyClaim {
   }
 
   #announce(reply: string): void {
-    if (!this.#released) this.#nc.publish(this.#subject, encoder.encode(JSON.stringify({ ...this.#me, phase: "announce" })), { reply });
+    if (!this.#released) this.#nc.publish(this.#subject, encode(this.#key, this.#mesh, this.#me, "announce"), { reply });
   }
 
   async #watchReconnects(reply: string): Promise<void> {

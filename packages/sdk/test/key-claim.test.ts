@@ -5,7 +5,8 @@
  * that start at the same moment: exactly one keeps running. An agent that only joins or discovers claims nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { ensureMeshStream } from "@plexus/bus";
+import { connectBus, ensureMeshStream } from "@plexus/bus";
+import { agentToken } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { Agent, ErrorCode, isPlexusError } from "../src/index.js";
@@ -43,6 +44,33 @@ describe("one key, one process", () => {
     await (await connect(key, freshMesh())).send(peer, "other mesh");
     await first.close();
     await second.send(peer, "now the only one");
+  });
+
+  it("forged claim messages (not signed by the key) neither refuse a starting agent nor make a running one give way", async () => {
+    const mesh = freshMesh();
+    const key = generateKeyPair();
+    const peer = generateKeyPair().did;
+    const raw = await connectBus({ servers: nats.url });
+    try {
+      const subject = `_INBOX.${agentToken(key.did)}.plexus-key.${mesh}`;
+      // Someone answers every probe on the key's claim subject with an unsigned "I hold it since 1970".
+      const liar = raw.subscribe(subject, { callback: (_e, m) => void (m.reply && m.respond(JSON.stringify({ instance: "liar", startedAt: 0, phase: "answer", at: Date.now(), sig: "x" }))) });
+      await raw.flush();
+      const errors: unknown[] = [];
+      const agent = await connect(key, mesh, (e) => errors.push(e));
+      await agent.send(peer, "mine");
+      liar.unsubscribe();
+      // An announcement signed by another key, and one that has no signature: the running agent stays.
+      const other = generateKeyPair();
+      raw.publish(subject, JSON.stringify({ instance: "older", startedAt: 0, phase: "announce", at: Date.now(), sig: other.signBase64url(new Uint8Array(8)) }));
+      raw.publish(subject, JSON.stringify({ instance: "older", startedAt: 0, phase: "announce", at: Date.now() }));
+      await raw.flush();
+      await new Promise((r) => setTimeout(r, 200));
+      await agent.send(peer, "still mine");
+      expect(errors.filter((e) => isPlexusError(e, ErrorCode.KeyInUse))).toEqual([]);
+    } finally {
+      await raw.close();
+    }
   });
 
   it("two agents starting with one key at the same moment: exactly one keeps running", { timeout: 30_000 }, async () => {
