@@ -11,6 +11,7 @@ import { ErrorCode, MessageKind, meshSubjects, type PlexusError } from "@plexus/
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { startRegistryNode, type RegistryNode } from "../src/index.js";
+import { MAX_TOPIC_DURABLES_PER_AGENT } from "../src/service/topic-consumers.js";
 import { freshMesh } from "./fixtures.js";
 
 const nats = useTestServer({ operator: true });
@@ -78,5 +79,21 @@ describe("topic durables made by the registry", () => {
     const names: string[] = [];
     for await (const c of (await jetstreamManager(service)).consumers.list(meshSubjects(mesh).topicStream)) names.push(c.name);
     expect(names).toEqual([]);
+  });
+
+  it(`lets one agent own at most ${MAX_TOPIC_DURABLES_PER_AGENT} topic durables; others are not limited by it`, { timeout: 60_000 }, async () => {
+    const mesh = freshMesh();
+    await node(mesh);
+    const greedy = await clientOf(mesh);
+    for (let i = 0; i < MAX_TOPIC_DURABLES_PER_AGENT; i++) await greedy.client.topicDurable(greedy.key, { topic: `t${i}` });
+    const err = (await greedy.client.topicDurable(greedy.key, { topic: "one-more" }).catch((e: unknown) => e)) as PlexusError;
+    expect(err.code).toBe(ErrorCode.RequestRefused);
+    expect(err.details?.["reason"]).toBe("too_many_subscriptions");
+    // What it has it keeps asking for (no new durable), and a group someone else made costs it nothing.
+    expect((await greedy.client.topicDurable(greedy.key, { topic: "t0" })).created).toBe(false);
+    const other = await clientOf(mesh);
+    expect((await other.client.topicDurable(other.key, { topic: "jobs", group: "g" })).created).toBe(true);
+    expect((await greedy.client.topicDurable(greedy.key, { topic: "jobs", group: "g" })).created).toBe(false);
+    expect((await other.client.topicDurable(other.key, { topic: "one-more" })).created).toBe(true);
   });
 });

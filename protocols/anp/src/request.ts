@@ -25,6 +25,8 @@ export const RefusalReason = {
   Suspended: "suspended",
   RotationInvalid: "rotation_invalid",
   Rotated: "rotated",
+  /** An agent asked for more topic durables than one agent may own (registry topic-consumers.ts). */
+  TooManySubscriptions: "too_many_subscriptions",
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 

@@ -6,6 +6,11 @@
  * group sets its ack wait, and nobody can re-tune it afterwards. Nothing is appended to the log: the answer is a name,
  * recomputable at will, and asking twice is harmless.
  *
+ * Bounded: each durable the registry makes carries its requester in its metadata, and one agent may have at most
+ * MAX_TOPIC_DURABLES_PER_AGENT of them (solo, and groups it was first to ask for): asking for more is refused
+ * (`too_many_subscriptions`), so no agent can fill the server with consumers (each also holds the topic's messages
+ * until it acks them). Counting reads the topic stream's consumer list, only when a new durable would be made.
+ *
  * Upgrading: a group's durable of the old kind (`group_<topic>_<group>` on the mesh stream, public name, made by its
  * members) is deleted when its new durable is made, so nobody can steer or drain it any more. Its position is not
  * carried over (the topic stream holds only what was published since it was made).
@@ -13,7 +18,8 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { topicDurable, type DurableSpec } from "@plexus/acp";
 import type { TopicDurableGrant, TopicSubscribeBody } from "@plexus/anp";
-import { ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
+import { RefusalReason } from "@plexus/anp";
+import { agentToken, ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
 
 export interface TopicConsumersOptions {
@@ -24,6 +30,10 @@ export interface TopicConsumersOptions {
   namesKey: Uint8Array | undefined;
   count: (name: string) => void;
 }
+
+/** Topic durables one agent may have the registry make (solo ones, and groups it asked for first). */
+export const MAX_TOPIC_DURABLES_PER_AGENT = 256;
+const OWNER = "plexus-requester";
 
 export class TopicConsumers {
   readonly #o: TopicConsumersOptions;
@@ -41,7 +51,12 @@ export class TopicConsumers {
     const body = request.body as TopicSubscribeBody;
     const spec = topicDurable(this.#o.subjects, namesKey, { did: request.did, topic: body.topic, ...(body.group !== undefined ? { group: body.group } : {}), ...(body.ackWaitMs !== undefined ? { ackWaitMs: body.ackWaitMs } : {}) });
     const stream = spec.stream ?? this.#o.subjects.topicStream;
-    const created = await this.#createIfMissing(stream, spec);
+    const owner = agentToken(request.did);
+    const created = await this.#createIfMissing(stream, { ...spec, config: { ...spec.config, metadata: { [OWNER]: owner } } }, async () => {
+      if ((await this.#owned(stream, owner)) >= MAX_TOPIC_DURABLES_PER_AGENT) {
+        await this.#o.admission.refuse(request, RefusalReason.TooManySubscriptions, `an agent may have at most ${MAX_TOPIC_DURABLES_PER_AGENT} topic durables`);
+      }
+    });
     if (created && body.group !== undefined) await this.#dropLegacyGroup(spec.config.filter_subject, `group_${body.topic}_${body.group}`);
     this.#o.count(created ? "accepted.subscribe.created" : "accepted.subscribe");
     return { stream, name: spec.name, created };
@@ -57,10 +72,21 @@ export class TopicConsumers {
     }
   }
 
-  /** Creates the durable unless it exists; two nodes creating it at once end with the one durable. */
-  async #createIfMissing(stream: string, spec: DurableSpec): Promise<boolean> {
+  /** How many durables on the topic stream the registry made at this agent's request. */
+  async #owned(stream: string, owner: string): Promise<number> {
+    let n = 0;
+    for await (const c of this.#o.jsm.consumers.list(stream)) if (c.config.metadata?.[OWNER] === owner) n++;
+    return n;
+  }
+
+  /**
+   * Creates the durable unless it exists (`allowed` may refuse a new one); two nodes creating it at once end with the
+   * one durable.
+   */
+  async #createIfMissing(stream: string, spec: DurableSpec, allowed: () => Promise<void>): Promise<boolean> {
     const { jsm } = this.#o;
     if (await exists(jsm, stream, spec.name)) return false;
+    await allowed();
     try {
       await jsm.consumers.add(stream, spec.config);
       return true;
