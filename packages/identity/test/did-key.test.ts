@@ -40,7 +40,7 @@ interface Vector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL("../../../../shared/vectors/did-key-ed25519-x25519.json", import.meta.url), "utf8"),
+  readFileSync(new URL("./vectors/did-key-ed25519-x25519.json", import.meta.url), "utf8"),
 ) as Record<string, Vector>;
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, "hex"));
