@@ -12,11 +12,7 @@
  * The suite runs what issue 11 asks: 15 rounds over 10,000 messages per fsync setting (about 3 minutes here). Quicker,
  * while working on it: PLEXUS_CRASH_ROUNDS=4 PLEXUS_CRASH_MESSAGES=4000 npx vitest run packages/sdk/test/crash-rounds.test.ts
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
@@ -25,11 +21,11 @@ import { generateKeyPair } from "@plexus/identity";
 import { startTestServer, type TestServer } from "@plexus/testing";
 import { Agent } from "../src/index.js";
 import { freshMesh, until } from "./helpers.js";
+import { listenerProcess } from "./listener-process.js";
 
 const ROUNDS = Number(process.env.PLEXUS_CRASH_ROUNDS ?? 15);
 const MESSAGES = Number(process.env.PLEXUS_CRASH_MESSAGES ?? 10_000);
 const PER_ROUND = Math.ceil(MESSAGES / ROUNDS);
-const fixture = fileURLToPath(new URL("./fixtures/listener.ts", import.meta.url));
 
 /** Runs `count` async jobs with at most `width` in flight. */
 async function pipelined(count: number, width: number, job: (i: number) => Promise<void>): Promise<void> {
@@ -99,26 +95,10 @@ async function lastPosition(server: TestServer, mesh: string): Promise<number> {
 
 async function crashRounds(syncInterval: "always" | undefined): Promise<void> {
   const server = await startTestServer(syncInterval ? { syncInterval } : {});
-  const dir = mkdtempSync(join(tmpdir(), "plexus-crash-"));
-  const out = join(dir, "received.txt");
   const mesh = freshMesh();
   const bobKey = generateKeyPair();
-  const env = {
-    ...process.env,
-    PLEXUS_TEST_SEED: Buffer.from(bobKey.exportSeed()).toString("hex"),
-    PLEXUS_TEST_OUT: out,
-    PLEXUS_NATS_URL: server.url,
-    PLEXUS_MESH: mesh,
-  };
-  const lines = () => (existsSync(out) ? readFileSync(out, "utf8").split("\n").filter((l) => l.length > 0) : []);
-  const start = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ["--import", "tsx", fixture], { env, stdio: ["ignore", "pipe", "inherit"] });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.once("data", () => resolve());
-      child.once("exit", (code) => reject(new Error(`listener exited early (${code})`)));
-    });
-    return child;
-  };
+  const listener = listenerProcess({ key: bobKey, url: server.url, mesh });
+  const { start, lines } = listener;
   let child: ChildProcess | undefined;
   let alice: Agent | undefined;
   try {
@@ -195,7 +175,7 @@ async function crashRounds(syncInterval: "always" | undefined): Promise<void> {
     child?.kill("SIGKILL");
     await alice?.close();
     await server.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    listener.remove();
   }
 }
 

@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import type { Delivery } from "../src/index.js";
 import { agentFactory, freshMesh, until } from "./helpers.js";
+import { listenerProcess } from "./listener-process.js";
 
 const nats = useTestServer();
 const agents = agentFactory(() => nats.url);
@@ -60,26 +57,9 @@ describe("faults", () => {
 
   it("SIGKILL of a listening agent process mid-stream: the rest arrive when it comes back", { timeout: 120_000 }, async () => {
     const mesh = freshMesh();
-    const dir = mkdtempSync(join(tmpdir(), "plexus-listener-"));
-    const out = join(dir, "received.txt");
     const key = generateKeyPair();
-    const fixture = fileURLToPath(new URL("./fixtures/listener.ts", import.meta.url));
-    const env = {
-      ...process.env,
-      PLEXUS_TEST_SEED: Buffer.from(key.exportSeed()).toString("hex"),
-      PLEXUS_TEST_OUT: out,
-      PLEXUS_NATS_URL: nats.url,
-      PLEXUS_MESH: mesh,
-    };
-    const start = async (): Promise<ChildProcess> => {
-      const child = spawn(process.execPath, ["--import", "tsx", fixture], { env, stdio: ["ignore", "pipe", "inherit"] });
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.once("data", () => resolve());
-        child.once("exit", (code) => reject(new Error(`listener exited early (${code})`)));
-      });
-      return child;
-    };
-    const lines = () => (existsSync(out) ? readFileSync(out, "utf8").trim().split("\n").filter(Boolean) : []);
+    const listener = listenerProcess({ key, url: nats.url, mesh });
+    const { start, lines } = listener;
     let child: ChildProcess | undefined;
     try {
       const alice = await agents.make(mesh);
@@ -104,7 +84,7 @@ describe("faults", () => {
       expect([...freshCounts].filter(([, n]) => n > 1)).toEqual([]);
     } finally {
       child?.kill("SIGKILL");
-      rmSync(dir, { recursive: true, force: true });
+      listener.remove();
     }
   });
 });
