@@ -6,6 +6,8 @@
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { readdirSync, rmSync } from "node:fs";
+import { join, sep } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { consumerNameKey, secretName } from "@plexus/acp";
 import { agentToken, MessageType, meshSubjects, newId, type Envelope } from "@plexus/core";
@@ -81,6 +83,41 @@ describe("a receiver's memory across restarts", () => {
     expect(bob.stats().rejectedTotal).toBe(0);
     expect(bob.stats().settled).toBe(50);
     expect((await bob.rejected()).total).toBe(0);
+  });
+
+  it("nats-server restarting on its own with the consumer's state lost: what an earlier process handled is not handed over again", { timeout: 90_000 }, async () => {
+    const mesh = freshMesh();
+    const bobKey = generateKeyPair();
+    const alice = await agent(mesh, generateKeyPair());
+    // Two earlier processes of the receiver, twenty messages each (each one's receipts cover only what it handled).
+    const sent = [];
+    for (const round of [0, 1]) {
+      const earlier = await agent(mesh, bobKey);
+      for (let i = 0; i < 20; i++) sent.push(await alice.send(bobKey.did, { i: round * 20 + i }));
+      await handle(earlier, 20);
+      await alice.waitForReceipt(sent[sent.length - 1]!.id);
+      await earlier.close();
+    }
+    // The receiver's next process reads its memory back from its consumer's ack floor: the first twenty's receipts are
+    // stored below it.
+    const bob = await agent(mesh, bobKey);
+    const got: Delivery[] = [];
+    await bob.listen((d) => void got.push(d));
+    // The server dies alone and comes back without the consumer's state: the durable starts over from the beginning.
+    await nats.server.kill();
+    const stream = meshSubjects(mesh).stream;
+    const states = readdirSync(nats.server.storeDir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(`${stream}${sep}obs${sep}`) && f.endsWith("o.dat"));
+    expect(states.length).toBeGreaterThan(0);
+    for (const f of states) rmSync(join(nats.server.storeDir, f));
+    await nats.server.restart();
+    let after: { id: string } | undefined;
+    await until(async () => (after = await alice.send(bobKey.did, { after: true }).catch(() => undefined)) !== undefined, 30_000, "a send after the restart");
+    await until(() => got.length >= 1, 30_000, "the message sent after the restart");
+    await alice.waitForReceipt(after!.id);
+    await new Promise((r) => setTimeout(r, 500));
+    // The forty are acked without the handler (a receipt stored by the earlier process says so); only the new one arrives.
+    expect(got.map((d) => d.body)).toEqual([{ after: true }]);
+    expect(bob.stats().settled).toBe(40);
   });
 
   it("a message a stored receipt reports delivered (its handler had started) comes back marked redelivered", { timeout: 60_000 }, async () => {

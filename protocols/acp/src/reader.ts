@@ -66,6 +66,10 @@ export class Reader {
   readonly #guard: ReplayGuard;
   readonly #ledger = new SettledLedger();
   #seeded: Promise<void> | undefined;
+  /** The lowest ack floor the memory was read back from: a consumer rewound below it needs another read. */
+  #seededFloor = Number.POSITIVE_INFINITY;
+  /** While set, `admit` waits: the connection dropped, and the consumer may come back rewound. */
+  #gate: Promise<void> | undefined;
 
   constructor(options: ReaderOptions) {
     this.#o = options;
@@ -102,6 +106,7 @@ export class Reader {
    * records why the message was refused (`kept`: the record is stored). Never throws on bad input.
    */
   async admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
+    if (this.#gate) await this.#gate;
     try {
       return await this.#admit(m, result);
     } catch (err) {
@@ -150,7 +155,30 @@ export class Reader {
     return this.#seeded;
   }
 
+  /**
+   * The connection to the server dropped: nothing is admitted until `recheck` says whether the consumer came back
+   * rewound. A nats-server restarted on its own may have lost the consumer's state (seen: back to the start of the
+   * stream) while this reader kept running; what this reader handled is in its ledger already (each receipt is noted
+   * when stored), but what an earlier process handled below this reader's first ack floor is not.
+   */
+  hold(): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    this.#gate = gate;
+    return () => {
+      if (this.#gate === gate) this.#gate = undefined;
+      release();
+    };
+  }
+
+  /** After a reconnect: reads the memory back again from the consumer's floor if it moved below where it was read. */
+  async recheck(consumer: ConsumerInfo): Promise<void> {
+    if (this.#seeded === undefined || consumer.ack_floor.stream_seq >= this.#seededFloor) return;
+    await this.#seedOnce(consumer);
+  }
+
   #seedOnce(consumer: ConsumerInfo): Promise<void> {
+    this.#seededFloor = Math.min(this.#seededFloor, consumer.ack_floor.stream_seq);
     const src = { nc: this.#o.nc, js: this.#o.js, subjects: this.#o.subjects, did: this.#o.did, verify: (m: JsMsg) => this.verify(m) };
     return seedReaderMemory(src, consumer, this.#guard.windowMs, {
       receipt: (sender, body) => this.#ledger.note(sender, body),

@@ -70,6 +70,7 @@ export class Subscription {
   /** Messages handled, waiting for the receipt that reports them to be stored before they are acked. */
   readonly #receiptAcks = new Map<Promise<void>, JsMsg[]>();
   #keepAlive: NodeJS.Timeout | undefined;
+  #statusWatch: { stop(): void } | undefined;
   readonly #finished: { resolve: () => void; promise: Promise<void> };
 
   constructor(options: SubscriptionOptions) {
@@ -93,14 +94,19 @@ export class Subscription {
     const stream = spec.stream ?? subjects.stream;
     await ensureConsumer(jsm, stream, spec);
     const consumer = await js.consumers.get(stream, spec.name);
-    // Direct messages: remember what was handled before a restart before taking any (see Reader.seed).
-    if (this.#o.receipts) await this.#o.reader.seed(await consumer.info());
+    // Direct messages: remember what was handled before a restart before taking any (see Reader.seed), and again if
+    // the server comes back with the consumer rewound (Reader.hold / recheck).
+    if (this.#o.receipts) {
+      await this.#o.reader.seed(await consumer.info());
+      void this.#watchRewinds(consumer);
+    }
     // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
     // it is not redelivered meanwhile.
     this.#keepAlive = setInterval(() => this.#held.forEach((m) => m.working()), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
     this.#done = this.#run(consumer)
       .then(() => this.#settleReceiptAcks())
       .finally(() => {
+        this.#statusWatch?.stop();
         this.#acks.flush();
         clearInterval(this.#keepAlive);
         this.#finished.resolve();
@@ -265,6 +271,27 @@ export class Subscription {
     this.#handled++;
   }
 
+  async #watchRewinds(consumer: Consumer): Promise<void> {
+    const status = this.#o.nc.status();
+    this.#statusWatch = status as unknown as { stop(): void };
+    let release: (() => void) | undefined;
+    try {
+      for await (const s of status) {
+        if (s.type === "disconnect" && !release) release = this.#o.reader.hold();
+        if (s.type !== "reconnect" || !release) continue;
+        try {
+          await this.#o.reader.recheck(await consumer.info());
+        } catch (err) {
+          this.#o.onError?.(err);
+        }
+        release();
+        release = undefined;
+      }
+    } finally {
+      release?.();
+    }
+  }
+
   async #unexpected(m: JsMsg, err: unknown): Promise<void> {
     try {
       if (m.info.deliveryCount < (this.#o.maxAttempts ?? Defaults.maxAttempts)) {
@@ -289,6 +316,7 @@ export class Subscription {
   /** Stops taking messages; what is buffered goes back to the server (nak) for the next reader. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#statusWatch?.stop();
     this.#source?.stop();
     await this.#done;
   }
