@@ -13,6 +13,7 @@ function card(name: string, capabilities: string[], description = "", tags: stri
 function fixedTable(scores: Record<string, { score: number; newcomer: boolean }>): ReputationTable {
   return {
     at: 0,
+    unanchored: false,
     brief: (did): ReputationBrief => ({ trust: 0, ...(scores[did] ?? { score: 0.5, newcomer: true }) }),
     get: (did): Reputation => ({ ...neutralReputation(did), ...(scores[did] ?? {}) }),
   };

@@ -71,7 +71,7 @@ class MemoryRegistry implements RegistryQueryApi {
       .map((v): DiscoverResult => {
         const score = this.scores[v.did] ?? 0.5;
         const { did, name, description, capabilities, tags, liveness, lastHeartbeat, credential, claims } = v;
-        return { did, name, description, capabilities, tags, score, relevance: 1, rank: score, factors: factors(score), newcomer: false, exploration: false, liveness, lastHeartbeat, credential, claims };
+        return { did, name, description, capabilities, tags, score, relevance: 1, rank: score, factors: factors(score), newcomer: false, trust: 1, trustSource: "ratings", unanchored: false, exploration: false, liveness, lastHeartbeat, credential, claims };
       })
       .filter((r) => r.score >= (query.minScore ?? 0))
       .sort((a, b) => b.rank - a.rank);
@@ -80,7 +80,7 @@ class MemoryRegistry implements RegistryQueryApi {
 
   reputation(did: string): Answer<Reputation> {
     const score = this.scores[this.#find(did).did] ?? 0.5;
-    return this.#answer({ did, score, factors: factors(score), trust: 1, newcomer: false });
+    return this.#answer({ did, score, factors: factors(score), trust: 1, newcomer: false, anchor: false, trustSource: "ratings", unanchored: false });
   }
 
   status(): RegistryStatus {

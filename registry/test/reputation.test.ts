@@ -165,16 +165,27 @@ describe("computeReputation", () => {
     }
   });
 
-  it("without any anchor, falls back to uniform pre-trust and the ring is NOT resisted (documented degeneration)", () => {
+  it("without any anchor, trusts nobody: the ring's ratings weigh nothing and every record says it is unanchored", () => {
     const ledger = new EvidenceLedger(opts);
     const { h, anchors, end } = honest(ledger, 0);
     const { ring, end: last } = sybilRing(ledger, end);
     const table = computeReputation(ledger, [h, ...anchors, ...ring], new Set(), last, opts);
-    const honestRep = table.get(h);
-    const ringRep = table.get(ring[0] as string);
-    expect(ringRep.trust).toBeGreaterThan(honestRep.trust);
-    expect(ringRep.newcomer).toBe(false);
-    expect(ringRep.score).toBeGreaterThan(honestRep.score);
+    expect(table.unanchored).toBe(true);
+    // The same registry observations of the ring, without a single rating or interaction among its members.
+    const alone = new EvidenceLedger(opts);
+    honest(alone, 0);
+    let t = end;
+    for (let round = 0; round < 10; round++) for (const a of ring) alone.observe(a, "reliability", undefined, 1, (t += 10 * 17));
+    const without = computeReputation(alone, [h, ...anchors, ...ring], new Set(), last, opts);
+    for (const did of [h, ...anchors, ...ring]) {
+      const rep = table.get(did);
+      expect(rep).toMatchObject({ trust: 0, newcomer: true, anchor: false, trustSource: "none", unanchored: true });
+      // No agent's evidence carries weight: only the registry's own observations move a score.
+      for (const f of FACTORS.filter((x) => x !== "reliability")) expect(rep.factors[f]).toMatchObject({ value: 0.5, weight: 0 });
+      expect(rep.score).toBeCloseTo(without.get(did).score, 12);
+    }
+    expect(table.get(h).score).toBe(0.5);
+    expect(table.get(ring[0] as string).factors.quality.evidence).toBeGreaterThan(0);
   });
 
   it("moves an idle agent's score back toward 0.5 as time passes", () => {

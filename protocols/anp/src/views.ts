@@ -25,6 +25,15 @@ export interface Reputation {
   trust: number;
   /** True while the trusted evidence behind the agent is below the newcomer threshold. */
   newcomer: boolean;
+  /** The agent is a trust anchor: pre-trusted by the operator (an anchor event in the log, or an operator key). */
+  anchor: boolean;
+  /** Where its trust comes from: it is an anchor, ratings by trusted raters, or nowhere (trust 0). */
+  trustSource: "anchor" | "ratings" | "none";
+  /**
+   * The mesh has no trust anchor among its members: nobody is trusted, so no rating or observation by an agent moves
+   * any score; scores are the neutral prior plus what the registry observed itself. Add one: `plexus trust add`.
+   */
+  unanchored: boolean;
 }
 
 export interface CredentialStatus {
@@ -102,6 +111,10 @@ export interface DiscoverResult {
   rank: number;
   factors: Record<Factor, FactorScore>;
   newcomer: boolean;
+  /** Why the score is what it is: the agent's trust, its source and whether the mesh has any anchor (see Reputation). */
+  trust: number;
+  trustSource: "anchor" | "ratings" | "none";
+  unanchored: boolean;
   /** True for a newcomer placed in one of the bounded exploration slots. */
   exploration: boolean;
   liveness: Liveness;

@@ -17,11 +17,19 @@ export interface RankedAgentInfo {
 /** Returns undefined for an agent that must not be listed (for example one that left). */
 export type RankLookup = (did: string) => RankedAgentInfo | undefined;
 
+/**
+ * The tie-break after rank: smaller is better. The registry gives the log time of the agent's first join (seniority:
+ * an identity made later, including one made to shed a bad record, comes after the ones already there).
+ */
+export type Seniority = (did: string) => number;
+
 export interface RankOptions {
   /** Share of the list (rounded up, at least one slot) reserved for newcomers. Default 0.1; 0 turns exploration off. */
   explorationShare?: number;
   /** Multiplier of the rank per liveness state. Default alive 1, suspect 0.6, offline 0.2, gone 0.05. */
   livenessWeight?: Record<Liveness, number>;
+  /** Tie-break after rank, before the DID (default: none, DID order). */
+  seniority?: Seniority;
 }
 
 export const DEFAULT_LIVENESS_WEIGHT: Readonly<Record<Liveness, number>> = Object.freeze({ alive: 1, suspect: 0.6, offline: 0.2, gone: 0.05 });
@@ -30,6 +38,7 @@ export const MAX_DISCOVER_LIMIT = 1000;
 
 interface Entry {
   did: string;
+  senior: number;
   relevance: number;
   score: number;
   rank: number;
@@ -38,7 +47,7 @@ interface Entry {
 }
 
 /**
- * Orders candidates by rank = relevance × score × liveness weight (then DID), keeping the best `limit` established
+ * Orders candidates by rank = relevance × score × liveness weight (then seniority, then DID), keeping the best `limit` established
  * agents and the best `limit` newcomers in two bounded heaps. Newcomers never push an established agent out of the
  * first `limit − slots` places; up to `slots` = ceil(limit·explorationShare) places at the end go to the best
  * newcomers not already listed, flagged `exploration`. Offline and gone agents are left out unless
@@ -62,8 +71,9 @@ export function rankDiscovery(
   const maxWeight = Math.max(0, ...(Object.keys(weights) as Liveness[]).filter(listed).map((l) => weights[l]));
   const minScore = query.minScore ?? -Infinity;
   if (limit === 0) return [];
-  const established = new TopK(limit);
-  const newcomers = new TopK(limit);
+  const seniority = opts.seniority ?? (() => 0);
+  const established = new TopK(limit, seniority);
+  const newcomers = new TopK(limit, seniority);
   const protectedPlaces = limit - slots;
   const consider: CandidateVisitor = (did, relevance, score, newcomer) => {
     if (score < minScore) return;
@@ -71,7 +81,7 @@ export function rankDiscovery(
     if (!heap.mayAccept(relevance * score * maxWeight, did)) return;
     const info = lookup(did);
     if (info === undefined || !listed(info.liveness)) return;
-    heap.offer({ did, relevance, score, rank: relevance * score * (weights[info.liveness] ?? 0), newcomer, info });
+    heap.offer({ did, senior: seniority(did), relevance, score, rank: relevance * score * (weights[info.liveness] ?? 0), newcomer, info });
     // Once the protected places are taken by established agents, only the best `slots` newcomers can be listed.
     if (!newcomer && established.size === protectedPlaces) newcomers.shrink(slots);
   };
@@ -100,6 +110,7 @@ function arrange(est: Entry[], nov: Entry[], limit: number, slots: number): { he
 
 function toResult(e: Entry, exploration: boolean, reputation: ReputationTable): DiscoverResult {
   const { card, liveness, lastHeartbeat, credential, claims } = e.info;
+  const rep = reputation.get(e.did);
   return {
     did: e.did,
     name: card.name,
@@ -109,8 +120,11 @@ function toResult(e: Entry, exploration: boolean, reputation: ReputationTable): 
     score: e.score,
     relevance: e.relevance,
     rank: e.rank,
-    factors: reputation.get(e.did).factors,
+    factors: rep.factors,
     newcomer: e.newcomer,
+    trust: rep.trust,
+    trustSource: rep.trustSource,
+    unanchored: rep.unanchored,
     exploration,
     liveness,
     lastHeartbeat,
@@ -133,9 +147,10 @@ export function explorationSlots(limit: number, share: number): number {
   return Math.min(limit, Math.max(1, Math.ceil(limit * share - 1e-9)));
 }
 
-/** Better first: higher rank, then smaller DID (code-unit order, locale-independent). */
+/** Better first: higher rank, then more senior (smaller seniority), then smaller DID (code units, locale-independent). */
 function compare(a: Entry, b: Entry): number {
   if (a.rank !== b.rank) return a.rank > b.rank ? -1 : 1;
+  if (a.senior !== b.senior) return a.senior < b.senior ? -1 : 1;
   return a.did < b.did ? -1 : a.did > b.did ? 1 : 0;
 }
 
@@ -143,9 +158,11 @@ function compare(a: Entry, b: Entry): number {
 class TopK {
   #k: number;
   #heap: Entry[] = [];
+  readonly #seniority: Seniority;
 
-  constructor(k: number) {
+  constructor(k: number, seniority: Seniority) {
     this.#k = k;
+    this.#seniority = seniority;
   }
 
   get size(): number {
@@ -153,13 +170,16 @@ class TopK {
   }
 
   /**
-   * False when an entry for `did` whose rank is at most `bound` cannot get in. Ties are broken by DID here too, so a
-   * crowd of equal ranks (newcomers at the neutral score) is turned away without a lookup each.
+   * False when an entry for `did` whose rank is at most `bound` cannot get in. Ties are broken by seniority and DID
+   * here too, so a crowd of equal ranks (newcomers at the neutral score) is turned away without a lookup each.
    */
   mayAccept(bound: number, did: string): boolean {
     if (this.#heap.length < this.#k) return true;
     const worst = this.#heap[0];
-    return worst !== undefined && (bound > worst.rank || (bound === worst.rank && did < worst.did));
+    if (worst === undefined || bound < worst.rank) return false;
+    if (bound > worst.rank) return true;
+    const senior = this.#seniority(did);
+    return senior < worst.senior || (senior === worst.senior && did < worst.did);
   }
 
   /** Keeps only the best k (never grows). */

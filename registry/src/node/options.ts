@@ -31,7 +31,6 @@ export interface RegistryNodeOptions {
   trustAnchors?: string[];
   /** DIDs that may suspend and resume agents (the registry's own key always may). */
   operators?: string[];
-  establishedAfterMs?: number;
   /** A request unanswered this long (log time) counts against the recipient (default 60 s). */
   replyWindowMs?: number;
   clockStepMs?: number;
@@ -66,7 +65,6 @@ export interface ResolvedOptions {
   challengeTtlMs: number;
   halfLifeMs: number;
   replyWindowMs: number;
-  establishedAfterMs: number;
   clockStepMs: number;
   refreshMs: number;
   explorationShare: number;
@@ -98,7 +96,6 @@ export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
     challengeTtlMs: Math.min(positive("challengeTtlMs", o.challengeTtlMs, DEFAULT_CHALLENGE_TTL_MS), 100_000),
     halfLifeMs: positive("halfLifeMs", o.halfLifeMs, DEFAULT_PROJECTION_OPTIONS.halfLifeMs),
     replyWindowMs: positive("replyWindowMs", o.replyWindowMs, DEFAULT_PROJECTION_OPTIONS.replyWindowMs),
-    establishedAfterMs: positive("establishedAfterMs", o.establishedAfterMs, 7 * 24 * 3600_000),
     clockStepMs: positive("clockStepMs", o.clockStepMs, 10_000),
     refreshMs: positive("refreshMs", o.refreshMs, 1_000, true),
     explorationShare: share,

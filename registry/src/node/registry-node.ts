@@ -6,7 +6,7 @@ import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, Histor
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
-import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, snapshotStream, type StreamIdentity } from "../projection/index.js";
+import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, snapshotStream, type ProjectionOptions, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
 import { NatsUsers } from "../service/nats-users.js";
@@ -66,8 +66,6 @@ export class RegistryNode {
     this.queries = new RegistryQueries(
       { state: () => this.#state, monitor: () => this.#monitor, status: () => this.status() },
       {
-        trustAnchors: new Set(options.trustAnchors ?? []),
-        establishedAfterMs: resolved.establishedAfterMs,
         clockStepMs: resolved.clockStepMs,
         refreshMs: resolved.refreshMs,
         model: { halfLifeMs: resolved.halfLifeMs },
@@ -124,6 +122,13 @@ export class RegistryNode {
     this.#o.log?.(line);
   }
 
+  /** What the projection needs to know; a function of the options, so every node started alike projects alike. */
+  #projectionOptions(): ProjectionOptions {
+    const r = this.#r;
+    // In operator mode the server pins each agent's publish subjects to it (see ProjectionOptions.pinnedPublishers).
+    return { halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000, pinnedPublishers: this.#o.natsAuth !== undefined };
+  }
+
   async #start(): Promise<void> {
     const o = this.#o;
     const r = this.#r;
@@ -143,7 +148,7 @@ export class RegistryNode {
     const refusal = await this.#guard.check();
     if (refusal) {
       // Not followed, not served: only the HTTP status says why.
-      this.#state = new RegistryState({ halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000 });
+      this.#state = new RegistryState(this.#projectionOptions());
       await this.#refuse(refusal);
       await this.#serveHttp();
       return;
@@ -151,7 +156,7 @@ export class RegistryNode {
     const kv = await openHeartbeatBucket(this.#nc, this.subjects.heartbeatBucket, true);
     const info = await this.#jsm.streams.info(this.subjects.stream);
     this.#identity = { mesh: o.mesh, stream: this.subjects.stream, created: info.created, lastSeq: info.state.last_seq };
-    const projection = { halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000 };
+    const projection = this.#projectionOptions();
     this.#state = new RegistryState(projection);
     if (o.dataDir) {
       const loaded = await loadSnapshot(o.dataDir, projection, this.#identity);

@@ -42,6 +42,11 @@ export class ConversationIndex {
     return fromA !== undefined && fromB !== undefined ? { fromA, fromB } : undefined;
   }
 
+  /** The position of the first message a → b in the conversation, if any. */
+  first(conversation: string, a: string, b: string): number | undefined {
+    return this.#conversations.get(conversation)?.get(`${a}>${b}`);
+  }
+
   toJSON(): ConversationSnapshot {
     return [...this.#conversations].map(([c, edges]) => [c, [...edges]]);
   }

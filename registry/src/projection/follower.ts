@@ -1,9 +1,9 @@
 import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
 import { ErrorCode, orderedConsumerPrefix, PlexusError } from "@plexus/core";
 import { publicKeyFromDid, sharedCryptoPool, type CryptoPool } from "@plexus/identity";
-import type { Prepared, Projector } from "./projector.js";
+import { Projector, type Prepared } from "./projector.js";
 
-/** Registry events whose signatures may be in flight on the crypto worker at once. */
+/** Registry events and messages whose signatures may be in flight at once. */
 export const MAX_VERIFYING = 4_096;
 
 interface Pending {
@@ -77,9 +77,20 @@ export class LogFollower {
   }
 
   #push(p: Prepared): void {
-    const entry: Pending = { p, ok: p.parsed ? undefined : true };
+    const entry: Pending = { p, ok: p.parsed || p.inbound ? undefined : true };
     this.#queue.push(entry);
-    if (p.parsed) {
+    if (p.inbound) {
+      // A direct message or receipt: the registry's own verdict (every reader check, signature on libuv's pool).
+      this.#verifying += 1;
+      void Projector.checkInbound(p)
+        .then((verdict) => (p.verdict = verdict))
+        .catch(() => undefined)
+        .then(() => {
+          entry.ok = true;
+          this.#verifying -= 1;
+          this.#drain();
+        });
+    } else if (p.parsed) {
       this.#verifying += 1;
       const { event, signed, signature } = p.parsed;
       // A signer whose DID holds no usable key, or a verification that fails outright, is a bad signature: counted by

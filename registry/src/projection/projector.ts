@@ -1,5 +1,6 @@
 import { parseEvent, type ParsedEvent } from "@plexus/anp";
-import { isPlexusError } from "@plexus/core";
+import { checkInbound, checkInboundAsync, type InboundCheckOptions, type InboundResult } from "@plexus/acp";
+import { isPlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { verifySignature } from "@plexus/identity";
 import { AcpObserver } from "./acp-observer.js";
 import type { RegistryState } from "./registry-state.js";
@@ -22,33 +23,50 @@ export class Projector {
   readonly #acp: AcpObserver;
   readonly #prefix: string;
   readonly #registryPrefix: string;
+  readonly #subjects: MeshSubjects;
 
   /** `trustedRegistries`: the registry DIDs trusted from the start; rotations in the log add their successors. */
   constructor(state: RegistryState, mesh: string, trustedRegistries: Iterable<string>) {
     this.state = state;
-    this.#acp = new AcpObserver(state);
+    this.#subjects = meshSubjects(mesh);
+    this.#acp = new AcpObserver(state, this.#subjects.stream);
     this.#prefix = `plexus.${mesh}.`;
     this.#registryPrefix = `plexus.${mesh}.registry.`;
     state.identity.trustRegistries(trustedRegistries);
   }
 
-  /** Applies one message, checking a registry event's signature on this thread. */
+  /** Applies one message, checking a registry event's or a direct message's signature on this thread. */
   apply(m: LogMessage): void {
     const p = this.prepare(m);
+    if (p.inbound) p.verdict = checkInbound(p.inbound.input, p.inbound.options);
     this.commit(p, p.parsed ? verifySignature(p.parsed.event.by, p.parsed.signed, p.parsed.signature) : true);
   }
 
   /**
-   * The part of applying that needs no order: parsing a registry event and checking its schema. Its signer's trust and its
-   * signature are left to `commit` and to the caller (the follower verifies many at once on the crypto worker).
+   * The part of applying that needs no order: parsing a registry event and checking its schema, or naming the checks a
+   * direct message or receipt must pass. Signatures are left to `commit` and to the caller (the follower verifies many
+   * at once: registry events on the crypto worker, messages with `checkInbound` below).
    */
   prepare(m: LogMessage): Prepared {
-    if (!m.subject.startsWith(this.#registryPrefix)) return { m, parsed: undefined, error: undefined };
+    if (!m.subject.startsWith(this.#registryPrefix)) return { m, parsed: undefined, error: undefined, inbound: this.#inbound(m) };
     try {
       return { m, parsed: parseEvent(m.data, undefined), error: undefined };
     } catch (err) {
       return { m, parsed: undefined, error: isPlexusError(err) ? err.code : "other" };
     }
+  }
+
+  /** The registry's verdict on a prepared direct message or receipt, every reader check included, off this thread. */
+  static checkInbound(p: Prepared): Promise<InboundResult> {
+    return p.inbound ? checkInboundAsync(p.inbound.input, p.inbound.options) : Promise.reject(new Error("not a message to check"));
+  }
+
+  /** The reader checks a direct message or receipt gets, as its addressee would make them; undefined for anything else. */
+  #inbound(m: LogMessage): Prepared["inbound"] {
+    const parts = m.subject.slice(this.#prefix.length).split(".");
+    const [area, kind, target] = parts;
+    if (area !== "acp" || parts.length !== 4 || target === undefined || (kind !== "inbox" && kind !== "reply" && kind !== "receipt")) return undefined;
+    return { input: { subject: m.subject, data: m.data, storedAt: m.time }, options: { subjects: this.#subjects, me: target } };
   }
 
   /** Applies a prepared message, in stream order; `signatureOk` is the verdict on a registry event's signature. */
@@ -77,20 +95,20 @@ export class Projector {
     } else if (p.error !== undefined) {
       s.count(`invalidEvents.${p.error}`);
     } else if (m.subject.startsWith(this.#prefix)) {
-      this.#observe(m);
+      this.#observe(m, p.verdict);
     }
     this.#acp.expire(s.clock);
   }
 
-  #observe(m: LogMessage): void {
+  #observe(m: LogMessage, verdict: InboundResult | undefined): void {
     const s = this.state;
     const parts = m.subject.slice(this.#prefix.length).split(".");
     const [area, kind, target, from] = parts;
-    if (area === "acp" && parts.length === 4 && target !== undefined && from !== undefined) {
-      if (kind === "inbox" || kind === "reply") this.#acp.direct(kind, from, target, m.data, m.seq, s.clock);
-      else if (kind === "receipt") this.#acp.receipt(from, target, m.data, s.clock);
+    if (area === "acp" && parts.length === 4 && target !== undefined && from !== undefined && verdict !== undefined) {
+      if (kind === "inbox" || kind === "reply") this.#acp.direct(kind, from, target, verdict, m.seq, s.clock);
+      else if (kind === "receipt") this.#acp.receipt(from, target, verdict, s.clock);
     } else if (area === "ops" && parts.length === 3 && target !== undefined) {
-      if (kind === "rejected") this.#acp.rejected(target, m.data, s.clock);
+      if (kind === "rejected") this.#acp.rejected(target, m.data);
       else if (kind === "dead") this.#acp.dead(target, m.data, s.clock);
     }
   }
@@ -102,4 +120,7 @@ export interface Prepared {
   parsed: ParsedEvent | undefined;
   /** Why a registry event was refused (a PlexusError code), when it was. */
   error: string | undefined;
+  /** For a direct message or receipt: the checks its addressee makes, and (set before commit) their verdict. */
+  inbound?: { input: { subject: string; data: Uint8Array; storedAt: number }; options: InboundCheckOptions };
+  verdict?: InboundResult;
 }

@@ -7,6 +7,7 @@ import { CredentialBook } from "./credentials.js";
 import { IdentityState } from "./identity-state.js";
 import { applyKeyRotated, applyRegistryKeyRotated } from "./rotation.js";
 import { PendingRequests } from "./pending-requests.js";
+import { RecentMessages } from "./recent-messages.js";
 
 export interface ProjectionOptions {
   /** Half-life of reputation evidence (default 7 days). */
@@ -15,12 +16,19 @@ export interface ProjectionOptions {
   replyWindowMs: number;
   /** Reply latency that scores 0.5 for responsiveness (default 1 s): x = 1 / (1 + latency / ref). */
   responsivenessRefMs: number;
+  /**
+   * The server pins each agent's publish subjects to it (NATS operator mode): an `acp.*.*.<me>` or `ops.*.<me>`
+   * message was published by that agent, so unsigned records (dead letters) and messages that fail their checks can be
+   * attributed. Off (open server, `--no-auth`): only what a signature proves counts. Every node of a mesh must agree.
+   */
+  pinnedPublishers: boolean;
 }
 
 export const DEFAULT_PROJECTION_OPTIONS: ProjectionOptions = {
   halfLifeMs: 7 * 24 * 3600_000,
   replyWindowMs: 60_000,
   responsivenessRefMs: 1_000,
+  pinnedPublishers: false,
 };
 
 /** Nonces are remembered this long (log time) after the join that used them; challenges live 60 s. */
@@ -38,6 +46,7 @@ export class RegistryState {
   ratings = new Set<string>();
   conversations = new ConversationIndex();
   pending = new PendingRequests();
+  recent = new RecentMessages();
   ledger: EvidenceLedger;
   cards = new CardIndex();
   identity = new IdentityState();

@@ -9,20 +9,21 @@ import { ConversationIndex, type ConversationSnapshot } from "./conversations.js
 import { IdentityState, type IdentitySnapshot } from "./identity-state.js";
 import { CredentialBook, type CredentialsSnapshot } from "./credentials.js";
 import { PendingRequests, type PendingRequest } from "./pending-requests.js";
+import { RecentMessages, type RecentMessage } from "./recent-messages.js";
 import { RegistryState, type ProjectionOptions } from "./registry-state.js";
 
 /**
  * Snapshots of the registry state, so that a restart replays only the tail of the log.
  *
  * JSON Lines: a header line, then one line per record — `["identity", IdentitySnapshot]` (first), `["credentials", CredentialsSnapshot]`, `["agent", AgentRecord]`, `["nonce", nonce, at]`,
- * `["rating", key]`, `["conversation", id, edges]`, `["pending", request]`, `["evidence", subject, pairs]` — then
+ * `["rating", key]`, `["conversation", id, edges]`, `["pending", request]`, `["recent", message]`, `["evidence", subject, pairs]` — then
  * `["end", records]`. Written line by line, yielding to the event loop between batches, so a large state neither
  * freezes the node for seconds nor needs one string longer than V8 allows; the caller keeps the state still
  * meanwhile (the follower pauses). Written to a temporary file and renamed, so a crash mid-write leaves the previous
  * snapshot. A snapshot names the mesh stream it came from (its creation time): one from another stream, from beyond
  * the stream's end, or cut short, is ignored and the node rebuilds from the start.
  */
-export const SNAPSHOT_VERSION = 4;
+export const SNAPSHOT_VERSION = 5;
 export const SNAPSHOT_FILE = "registry-snapshot.jsonl";
 
 interface Header {
@@ -33,6 +34,7 @@ interface Header {
   seq: number;
   clock: number;
   halfLifeMs: number;
+  pinnedPublishers: boolean;
   counters: Record<string, number>;
 }
 
@@ -44,6 +46,7 @@ type Line =
   | ["rating", string]
   | ["conversation", string, ConversationSnapshot[number][1]]
   | ["pending", PendingRequest]
+  | ["recent", RecentMessage]
   | ["evidence", string, PairSnapshot[]]
   | ["end", number];
 
@@ -74,6 +77,7 @@ export async function saveSnapshot(dir: string, state: RegistryState, id: Stream
       seq: state.seq,
       clock: state.clock,
       halfLifeMs: state.ledger.halfLifeMs,
+      pinnedPublishers: state.options.pinnedPublishers,
       counters: state.counters,
     };
     const writer = new LineWriter(out, failed);
@@ -85,6 +89,7 @@ export async function saveSnapshot(dir: string, state: RegistryState, id: Stream
     for (const r of state.ratings) await writer.record(["rating", r]);
     for (const [c, edges] of state.conversations.toJSON()) await writer.record(["conversation", c, edges]);
     for (const p of state.pending.toJSON()) await writer.record(["pending", p]);
+    for (const m of state.recent.toJSON()) await writer.record(["recent", m]);
     for (const [subject, pairs] of state.ledger.toJSON().subjects) await writer.record(["evidence", subject, pairs]);
     await writer.line(["end", writer.records]);
     await Promise.race([new Promise<void>((resolve) => out.end(resolve)), failed]);
@@ -137,6 +142,7 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
     let state: RegistryState | undefined;
     const conversations: ConversationSnapshot = [];
     const pending: PendingRequest[] = [];
+    const recent: RecentMessage[] = [];
     const evidence: [string, PairSnapshot[]][] = [];
     let records = 0;
     for await (const text of lines) {
@@ -172,6 +178,9 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
         case "pending":
           pending.push(line[1]);
           break;
+        case "recent":
+          recent.push(line[1]);
+          break;
         case "evidence":
           evidence.push([line[1], line[2]]);
           break;
@@ -182,6 +191,7 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
           s.counters = header.counters;
           s.conversations = ConversationIndex.fromJSON(conversations);
           s.pending = PendingRequests.fromJSON(pending);
+          s.recent = RecentMessages.fromJSON(recent);
           s.ledger = EvidenceLedger.fromJSON({ format: LEDGER_SNAPSHOT_FORMAT, halfLifeMs: header.halfLifeMs, subjects: evidence }, { halfLifeMs: options.halfLifeMs });
           return { state: s, seq: header.seq };
         }
@@ -228,5 +238,6 @@ function refuse(header: Header, options: ProjectionOptions, id: StreamIdentity):
   }
   if (header.seq > id.lastSeq) return `snapshot is at ${header.seq}, beyond the stream's end ${id.lastSeq}`;
   if (header.halfLifeMs !== options.halfLifeMs) return `snapshot was taken with halfLifeMs ${header.halfLifeMs}, this node uses ${options.halfLifeMs}`;
+  if (header.pinnedPublishers !== options.pinnedPublishers) return `snapshot was taken with pinnedPublishers ${String(header.pinnedPublishers)}, this node uses ${options.pinnedPublishers}`;
   return undefined;
 }

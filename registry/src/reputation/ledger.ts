@@ -12,9 +12,9 @@ export interface LedgerOptions {
 export const REGISTRY_OBSERVER = "";
 export const REGISTRY_ID = 0;
 
-export const LEDGER_SNAPSHOT_FORMAT = "plexus.reputation-ledger/1";
+export const LEDGER_SNAPSHOT_FORMAT = "plexus.reputation-ledger/2";
 
-/** [other, ref, decayed sums (Σx per factor, then Σ1 per factor, at ref), raw counts per factor]. */
+/** [other, ref, decayed sums (Σx per factor, Σ1 per factor, then Σscore and Σ1 of ratings, at ref), raw counts per factor]. */
 export type PairSnapshot = [other: string, ref: number, sums: number[], counts: number[]];
 
 export interface LedgerSnapshot {
@@ -27,6 +27,10 @@ export interface LedgerSnapshot {
 /** Number of factors; the layout of the columns below depends on it. */
 export const FACTOR_COUNT = FACTORS.length;
 const F = FACTOR_COUNT;
+/** Width of a pair's group of decayed sums: Σx and Σ1 per factor, then the ratings' Σscore and Σ1 (RATED, RATED + 1). */
+export const PAIR_WIDTH = 2 * F + 2;
+/** Offset in a pair's group of the ratings' decayed Σscore (all factors); Σ1 follows it. */
+export const RATED = 2 * F;
 const FACTOR_INDEX = new Map<string, number>(FACTORS.map((f, i) => [f, i]));
 /** Above this many parties per subject, pairs are also found through a map instead of a scan. */
 const SCAN_LIMIT = 8;
@@ -34,8 +38,10 @@ const SCAN_LIMIT = 8;
 /**
  * Columnar, read-only view of all pairs (subject, party), valid until the next write. For pair p:
  * `other[p]` is the party's ledger id (REGISTRY_ID for registry observations), `refs[p]` the reference time,
- * `sums[p·2F + f]` the decayed Σx and `sums[p·2F + F + f]` the decayed Σ1 of factor f at refs[p], and
- * `counts[p·F + f]` the raw count. F = FACTOR_COUNT, factors in FACTORS order.
+ * `sums[p·W + f]` the decayed Σx and `sums[p·W + F + f]` the decayed Σ1 of factor f at refs[p] (ratings and
+ * observations alike), `sums[p·W + RATED]` and `sums[p·W + RATED + 1]` the decayed Σscore and Σ1 of the pair's
+ * ratings alone (what EigenTrust reads: only deliberate acts confer trust), and `counts[p·F + f]` the raw count.
+ * F = FACTOR_COUNT, W = PAIR_WIDTH, factors in FACTORS order.
  */
 export interface EvidenceView {
   readonly other: Int32Array;
@@ -67,7 +73,7 @@ export class EvidenceLedger {
 
   constructor(opts: LedgerOptions) {
     if (!(Number.isFinite(opts.halfLifeMs) && opts.halfLifeMs > 0)) throw invalid(`halfLifeMs must be a positive number, not ${opts.halfLifeMs}`);
-    this.#sums = new DecayedSumColumns(2 * F, opts.halfLifeMs);
+    this.#sums = new DecayedSumColumns(PAIR_WIDTH, opts.halfLifeMs);
   }
 
   get halfLifeMs(): number {
@@ -86,7 +92,9 @@ export class EvidenceLedger {
   /** A rating the registry counted (already checked: real conversation, signed). score in [0,1]. */
   rate(rater: string, ratee: string, factor: Factor, score: number, at: number): void {
     if (rater === REGISTRY_OBSERVER) throw invalid("a rating needs a rater");
-    this.#record(ratee, rater, factor, score, at);
+    const p = this.#record(ratee, rater, factor, score, at);
+    this.#sums.add(p, RATED, score, at);
+    this.#sums.add(p, RATED + 1, 1, at);
   }
 
   /** The agents there is evidence about, in the order their first evidence arrived. */
@@ -159,7 +167,7 @@ export class EvidenceLedger {
       if (typeof subject !== "string" || subject === REGISTRY_OBSERVER) throw invalid("a snapshot subject is not a DID");
       const sid = ledger.#intern(subject);
       for (const [other, ref, sums, counts] of pairs) {
-        if (!Number.isFinite(ref) || sums.length !== 2 * F || counts.length !== F || ![...sums, ...counts].every(isSaneNumber)) {
+        if (!Number.isFinite(ref) || sums.length !== PAIR_WIDTH || counts.length !== F || ![...sums, ...counts].every(isSaneNumber)) {
           throw invalid(`malformed evidence about ${subject} from "${other}"`);
         }
         const p = ledger.#newPair(sid, ledger.#intern(other), ref, sums);
@@ -169,7 +177,8 @@ export class EvidenceLedger {
     return ledger;
   }
 
-  #record(subject: string, other: string, factor: Factor, x: number, at: number): void {
+  /** Records one sample and returns the index of its pair. */
+  #record(subject: string, other: string, factor: Factor, x: number, at: number): number {
     const k = FACTOR_INDEX.get(factor);
     if (k === undefined) throw invalid(`unknown factor ${String(factor)}`);
     if (typeof subject !== "string" || subject === REGISTRY_OBSERVER) throw invalid("evidence needs a subject");
@@ -179,6 +188,7 @@ export class EvidenceLedger {
     this.#sums.add(p, k, x, at);
     this.#sums.add(p, F + k, 1, at);
     this.#counts[p * F + k] = (this.#counts[p * F + k] as number) + 1;
+    return p;
   }
 
   #intern(did: string): number {

@@ -1,7 +1,7 @@
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { FACTORS } from "@plexus/anp";
 import type { Factor, FactorScore, Reputation } from "@plexus/anp";
-import { FACTOR_COUNT, REGISTRY_ID } from "./ledger.js";
+import { FACTOR_COUNT, PAIR_WIDTH, REGISTRY_ID } from "./ledger.js";
 import type { EvidenceLedger, EvidenceView } from "./ledger.js";
 import { AgentSpace, computeTrust } from "./trust.js";
 
@@ -18,6 +18,12 @@ export interface ModelOptions {
   factorWeights?: Record<Factor, number>;
   /** EigenTrust's pre-trust weight. Default 0.15. */
   alpha?: number;
+  /**
+   * How many samples' worth of weight one source may give in all (decayed, over every subject and factor), at its
+   * trust: a source that gave more has each of its samples scaled down by budget / volume. Bounds what volume buys:
+   * a thousand ratings from a barely trusted identity weigh what `sourceBudget` of them would. Default 50.
+   */
+  sourceBudget?: number;
 }
 
 export const DEFAULT_FACTOR_WEIGHTS: Readonly<Record<Factor, number>> = Object.freeze({
@@ -35,7 +41,12 @@ export interface ReputationBrief {
   readonly trust: number;
 }
 
+/** Why an agent's trust is what it is: pre-trusted, earned through ratings from trusted raters, or none. */
+export type TrustSource = "anchor" | "ratings" | "none";
+
 export interface ReputationTable {
+  /** True when no anchor is among the agents: nobody is trusted and every score is the prior plus registry observations. */
+  readonly unanchored: boolean;
   /** The log time the table was computed at. */
   readonly at: number;
   /** A fresh record; neutral (0.5, newcomer, trust 0) for an unknown agent. O(1). */
@@ -47,19 +58,21 @@ export interface ReputationTable {
 const F = FACTOR_COUNT;
 const NEUTRAL: ReputationBrief = Object.freeze({ score: 0.5, newcomer: true, trust: 0 });
 
-/** The record of an agent nothing is known about. */
-export function neutralReputation(did: string): Reputation {
+/** The record of an agent nothing is known about (`unanchored`: whether the mesh has no anchor). */
+export function neutralReputation(did: string, unanchored = true): Reputation {
   const factors = {} as Record<Factor, FactorScore>;
   for (const f of FACTORS) factors[f] = { value: 0.5, evidence: 0, weight: 0 };
-  return { did, score: 0.5, factors, trust: 0, newcomer: true };
+  return { did, score: 0.5, factors, trust: 0, newcomer: true, anchor: false, trustSource: "none", unanchored };
 }
 
 /**
  * Reputation of `agents` at log time `at`. Per factor, value = (k·0.5 + Σ w·x) / (k + Σ w), where a sample's weight
- * is the EigenTrust trust (0..1) of the agent it came from (the counterpart, or the rater) times its decay, and a
- * registry-observed sample weighs `observerWeight`. Evidence from agents outside `agents`, and an agent's evidence
- * about itself, weigh nothing. `anchors` are the pre-trusted DIDs (see computeTrust). Deterministic: the same
- * ledger, agents (same order), anchors and `at` give bit-identical tables.
+ * is its decay times the weight of the agent it came from (the counterpart, or the rater): that agent's EigenTrust
+ * trust (0..1), scaled down by sourceBudget / volume when it is the source of more than `sourceBudget` samples in
+ * all. A registry-observed sample weighs `observerWeight`. Evidence from agents outside `agents`, from untrusted
+ * agents, and an agent's evidence about itself, weigh nothing. `anchors` are the pre-trusted DIDs (see
+ * computeTrust); without any, only registry observations move a score. Deterministic: the same ledger, agents
+ * (same order), anchors and `at` give bit-identical tables.
  */
 export function computeReputation(
   ledger: EvidenceLedger,
@@ -73,8 +86,10 @@ export function computeReputation(
     throw new PlexusError(ErrorCode.InvalidArgument, `halfLifeMs ${opts.halfLifeMs} differs from the ledger's ${ledger.halfLifeMs}`);
   }
   const space = new AgentSpace(ledger, agents);
-  const { trust, decay } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha });
+  const { trust, decay, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha });
   const n = space.agents.length;
+  const source = new Float64Array(n);
+  for (let i = 0; i < n; i++) source[i] = (trust[i] as number) * Math.min(1, o.sourceBudget / Math.max(volume[i] as number, Number.MIN_VALUE));
   const cols: Columns = { value: new Float64Array(n * F), evidence: new Float64Array(n * F), weight: new Float64Array(n * F) };
   const briefs = new Array<ReputationBrief>(n);
   const sums = new Accumulator(ledger.view());
@@ -85,17 +100,17 @@ export function computeReputation(
       const d = decay[cursor++] as number;
       const other = sums.view.other[p] as number;
       if (other === REGISTRY_ID) sums.add(p, o.observerWeight, false, d);
-      else sums.add(p, trustOf(space.agentOfId(other), j, trust), true, d);
+      else sums.add(p, weightOf(space.agentOfId(other), j, source), true, d);
     }
     const score = sums.writeInto(cols, j, o.priorWeight, o.factorWeights);
     briefs[j] = { score, newcomer: sums.trusted < o.newcomerThreshold, trust: trust[j] as number };
   }
-  return new ComputedTable(at, space, briefs, cols);
+  return new ComputedTable(at, space, briefs, cols, anchor, unanchored);
 }
 
-/** Trust of the party with agent index i as a source of evidence about agent j: none for non-agents and for j itself. */
-function trustOf(i: number, j: number, trust: Float64Array): number {
-  return i < 0 || i === j ? 0 : (trust[i] as number);
+/** Weight of the party with agent index i as a source of evidence about agent j: none for non-agents and for j itself. */
+function weightOf(i: number, j: number, source: Float64Array): number {
+  return i < 0 || i === j ? 0 : (source[i] as number);
 }
 
 type Columns = { value: Float64Array; evidence: Float64Array; weight: Float64Array };
@@ -127,8 +142,8 @@ class Accumulator {
       if (c === 0) continue;
       this.count[k] = (this.count[k] as number) + c;
       if (!(w > 0)) continue;
-      const m = w * decay * (sums[p * 2 * F + F + k] as number);
-      this.num[k] = (this.num[k] as number) + w * decay * (sums[p * 2 * F + k] as number);
+      const m = w * decay * (sums[p * PAIR_WIDTH + F + k] as number);
+      this.num[k] = (this.num[k] as number) + w * decay * (sums[p * PAIR_WIDTH + k] as number);
       this.den[k] = (this.den[k] as number) + m;
       if (trusted) this.trusted += m;
     }
@@ -154,15 +169,19 @@ class Accumulator {
 
 class ComputedTable implements ReputationTable {
   readonly at: number;
+  readonly unanchored: boolean;
   readonly #space: AgentSpace;
   readonly #briefs: readonly ReputationBrief[];
   readonly #cols: Columns;
+  readonly #anchor: Uint8Array;
 
-  constructor(at: number, space: AgentSpace, briefs: readonly ReputationBrief[], cols: Columns) {
+  constructor(at: number, space: AgentSpace, briefs: readonly ReputationBrief[], cols: Columns, anchor: Uint8Array, unanchored: boolean) {
     this.at = at;
     this.#space = space;
     this.#briefs = briefs;
     this.#cols = cols;
+    this.#anchor = anchor;
+    this.unanchored = unanchored;
   }
 
   brief(did: string): ReputationBrief {
@@ -172,13 +191,15 @@ class ComputedTable implements ReputationTable {
   get(did: string): Reputation {
     const i = this.#space.indexOf(did);
     const b = this.#briefs[i];
-    if (b === undefined) return neutralReputation(did);
+    if (b === undefined) return neutralReputation(did, this.unanchored);
     const factors = {} as Record<Factor, FactorScore>;
     for (let f = 0; f < F; f++) {
       const k = i * F + f;
       factors[FACTORS[f] as Factor] = { value: this.#cols.value[k] as number, evidence: this.#cols.evidence[k] as number, weight: this.#cols.weight[k] as number };
     }
-    return { did, score: b.score, factors, trust: b.trust, newcomer: b.newcomer };
+    const anchor = this.#anchor[i] === 1;
+    const trustSource: TrustSource = anchor ? "anchor" : b.trust > 0 ? "ratings" : "none";
+    return { did, score: b.score, factors, trust: b.trust, newcomer: b.newcomer, anchor, trustSource, unanchored: this.unanchored };
   }
 }
 
@@ -188,6 +209,7 @@ interface ParsedModelOptions {
   newcomerThreshold: number;
   factorWeights: number[];
   alpha: number;
+  sourceBudget: number;
 }
 
 function parseModelOptions(opts: ModelOptions, at: number): ParsedModelOptions {
@@ -198,13 +220,15 @@ function parseModelOptions(opts: ModelOptions, at: number): ParsedModelOptions {
   const newcomerThreshold = opts.newcomerThreshold ?? 1;
   const weights = opts.factorWeights ?? DEFAULT_FACTOR_WEIGHTS;
   const factorWeights = FACTORS.map((f) => weights[f]);
+  const sourceBudget = opts.sourceBudget ?? 50;
+  if (!(Number.isFinite(sourceBudget) && sourceBudget > 0)) throw bad(`sourceBudget must be a finite number > 0, not ${sourceBudget}`);
   for (const [name, v] of [["priorWeight", priorWeight], ["observerWeight", observerWeight], ["newcomerThreshold", newcomerThreshold]] as const) {
     if (!(Number.isFinite(v) && v >= 0)) throw bad(`${name} must be a finite number ≥ 0, not ${v}`);
   }
   if (!factorWeights.every((w) => Number.isFinite(w) && w >= 0) || !(factorWeights.reduce((a, b) => a + b, 0) > 0)) {
     throw bad("factorWeights must be finite, ≥ 0 and not all 0");
   }
-  return { priorWeight, observerWeight, newcomerThreshold, factorWeights, alpha: opts.alpha ?? 0.15 };
+  return { priorWeight, observerWeight, newcomerThreshold, factorWeights, alpha: opts.alpha ?? 0.15, sourceBudget };
 }
 
 function clamp01(x: number): number {

@@ -1,6 +1,6 @@
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { decayFactor } from "./decayed-sum.js";
-import { FACTOR_COUNT, REGISTRY_ID } from "./ledger.js";
+import { FACTOR_COUNT, PAIR_WIDTH, RATED, REGISTRY_ID } from "./ledger.js";
 import type { EvidenceLedger } from "./ledger.js";
 
 export interface TrustOptions {
@@ -56,11 +56,20 @@ export class AgentSpace {
 
 export interface TrustResult {
   readonly space: AgentSpace;
-  /** Global trust per agent of `space`, scaled so that the most trusted agent has 1 (all 0 when there are no agents). */
+  /** Global trust per agent of `space`, scaled so that the most trusted agent has 1 (all 0 without anchors). */
   readonly trust: Float64Array;
+  /** Global trust per agent before scaling: a probability vector over the agents (sums to 1; all 0 without anchors). */
+  readonly mass: Float64Array;
   readonly iterations: number;
-  /** True when the pre-trust had to fall back to all agents because no anchor is among them. */
+  /** True when no anchor is among the agents: then nobody is trusted and no rating or observation carries weight. */
   readonly unanchored: boolean;
+  /** 1 for the agents that are anchors (pre-trusted), else 0. */
+  readonly anchor: Uint8Array;
+  /**
+   * Per agent, the decayed number of samples it is the source of (ratings it gave, observations in which it was the
+   * counterpart), over all subjects and factors: what the model divides its evidence budget by.
+   */
+  readonly volume: Float64Array;
   /** decayTo(at) of every pair, in the order agents × pairsOf(ledgerId) (so the model need not recompute it). */
   readonly decay: Float64Array;
 }
@@ -73,17 +82,20 @@ interface Graph {
   /** Agents whose row has no mass: their trust is redistributed along the pre-trust vector. */
   dangling: Int32Array;
   decay: Float64Array;
+  volume: Float64Array;
 }
 
 /**
- * EigenTrust over the evidence in `ledger`, decayed to `at`. Local trust c_ij is what i said or observed about j:
- * ratings i→j plus the x of observations about j in which i was the counterpart (self-evidence ignored),
- * row-normalised. Global trust is the fixpoint of t = (1−α)·Cᵀt + α·p, p uniform over the `anchors` among `agents`,
- * iterated in the order of `agents` until the L1 change is below `tolerance`.
+ * EigenTrust over the ratings in `ledger`, decayed to `at`. Local trust c_ij is the decayed sum of the scores of the
+ * ratings i gave j (self-ratings ignored), row-normalised: only ratings, deliberate acts bound to a conversation,
+ * confer trust; observations of automatic traffic (receipts, replies, heartbeats) never do. Global trust is the
+ * fixpoint of t = (1−α)·Cᵀt + α·p, p uniform over the `anchors` among `agents` (a rater without ratings hands its
+ * trust back along p), iterated in the order of `agents` until the L1 change is below `tolerance`.
  *
- * With no anchor among the agents p falls back to uniform over everyone: the computation degenerates to plain
- * PageRank over the evidence graph, and a Sybil ring that rates itself keeps the pre-trust it is handed, so it is
- * then NOT resisted. Configure trust anchors.
+ * Without an anchor among the agents there is no pre-trust at all: every trust is 0 (`unanchored`). A region that
+ * no anchor reaches through ratings gets nothing, however large it is and however it rates itself; a region that
+ * is reached through a set of edges E gets at most (1−α)/α · Σ_{(i→s) ∈ E} t_i·c_is of the mass (the Sybil bound,
+ * tested in reputation-sybil.test.ts).
  */
 export function computeTrust(
   ledger: EvidenceLedger,
@@ -95,19 +107,20 @@ export function computeTrust(
   const { alpha, tolerance, maxIterations } = parseTrustOptions(opts);
   const space = agents instanceof AgentSpace ? agents : new AgentSpace(ledger, agents);
   const n = space.agents.length;
-  const { p, unanchored } = preTrust(space, anchors);
+  const { p, anchor, unanchored } = preTrust(space, anchors);
   const graph = buildGraph(ledger, space, at);
   let t = Float64Array.from(p);
   let next = new Float64Array(n);
   let iterations = 0;
-  while (n > 0 && iterations < maxIterations) {
+  while (!unanchored && iterations < maxIterations) {
     iterations++;
     const delta = step(graph, t, next, p, alpha);
     [t, next] = [next, t];
     if (delta < tolerance) break;
   }
+  const mass = Float64Array.from(t);
   scaleToMax(t);
-  return { space, trust: t, iterations, unanchored, decay: graph.decay };
+  return { space, trust: t, mass, iterations, unanchored, anchor, volume: graph.volume, decay: graph.decay };
 }
 
 function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
@@ -122,20 +135,20 @@ function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
   return { alpha, tolerance, maxIterations };
 }
 
-function preTrust(space: AgentSpace, anchors: ReadonlySet<string>): { p: Float64Array; unanchored: boolean } {
+function preTrust(space: AgentSpace, anchors: ReadonlySet<string>): { p: Float64Array; anchor: Uint8Array; unanchored: boolean } {
   const n = space.agents.length;
   const p = new Float64Array(n);
+  const anchor = new Uint8Array(n);
   let m = 0;
   for (const did of anchors) {
     const j = space.indexOf(did);
-    if (j >= 0 && p[j] === 0) {
-      p[j] = 1;
+    if (j >= 0 && anchor[j] === 0) {
+      anchor[j] = 1;
       m++;
     }
   }
-  if (m === 0) p.fill(1 / n);
-  else for (let j = 0; j < n; j++) p[j] = (p[j] as number) / m;
-  return { p, unanchored: m === 0 };
+  for (let j = 0; j < n; j++) p[j] = (anchor[j] as number) / (m || 1);
+  return { p, anchor, unanchored: m === 0 };
 }
 
 function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Graph {
@@ -147,6 +160,7 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Grap
   const weight = new Float64Array(ledger.pairCount);
   const decay = new Float64Array(ledger.pairCount);
   const rowSum = new Float64Array(n);
+  const volume = new Float64Array(n);
   let edges = 0;
   let pairs = 0;
   for (let j = 0; j < n; j++) {
@@ -156,9 +170,11 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Grap
       decay[pairs++] = d;
       const i = space.agentOfId(other[p] as number);
       if (i < 0 || i === j) continue;
-      let positive = 0;
-      for (let k = p * 2 * FACTOR_COUNT, end = k + FACTOR_COUNT; k < end; k++) positive += sums[k] as number;
-      const s = positive * d;
+      const base = p * PAIR_WIDTH;
+      let samples = 0;
+      for (let k = base + FACTOR_COUNT, end = k + FACTOR_COUNT; k < end; k++) samples += sums[k] as number;
+      volume[i] = (volume[i] as number) + samples * d;
+      const s = (sums[base + RATED] as number) * d;
       if (!(s > 0)) continue;
       from[edges] = i;
       weight[edges++] = s;
@@ -169,7 +185,7 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Grap
   for (let e = 0; e < edges; e++) weight[e] = (weight[e] as number) / (rowSum[from[e] as number] as number);
   const dangling: number[] = [];
   for (let i = 0; i < n; i++) if (!((rowSum[i] as number) > 0)) dangling.push(i);
-  return { start, from, weight, dangling: Int32Array.from(dangling), decay: decay.subarray(0, pairs) };
+  return { start, from, weight, dangling: Int32Array.from(dangling), decay: decay.subarray(0, pairs), volume };
 }
 
 /** One power-iteration step into `next`; returns the L1 change. */

@@ -8,12 +8,9 @@ import type { AgentRecord } from "../types.js";
 import { capabilityClaims, credentialStatus, listable } from "./credential-views.js";
 import type { AgentsQuery } from "./discover-query.js";
 import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
+import { trustAnchorSet } from "./trust-anchor-set.js";
 
 export interface QueryOptions {
-  /** Operator-configured pre-trusted DIDs (EigenTrust's pre-trusted peers). */
-  trustAnchors: ReadonlySet<string>;
-  /** A present member whose first join is this old also counts as pre-trusted (default 7 days). */
-  establishedAfterMs: number;
   /** Query time is rounded down to this step, so nodes asked within the same step answer alike (default 10 s). */
   clockStepMs: number;
   /**
@@ -66,10 +63,7 @@ export class RegistryQueries implements RegistryQueryApi {
     const wall = Date.now();
     if (c && c.at === at && (c.seq === state.seq || wall - c.computedAt < this.#o.refreshMs)) return c;
     const agents = [...state.agents.keys()];
-    const anchors = new Set<string>();
-    for (const did of this.#o.trustAnchors) if (state.agents.has(did)) anchors.add(did);
-    for (const r of state.agents.values()) if (r.present && r.firstJoinedAt <= at - this.#o.establishedAfterMs) anchors.add(r.did);
-    const table = computeReputation(state.ledger, agents, anchors, at, this.#o.model);
+    const table = computeReputation(state.ledger, agents, trustAnchorSet(state, at), at, this.#o.model);
     // Fill the index's per-agent score cache now rather than in the first query that meets the new table.
     state.cards.useReputation(table);
     this.#cached = { seq: state.seq, at, computedAt: wall, table };
@@ -129,7 +123,7 @@ export class RegistryQueries implements RegistryQueryApi {
         };
       },
       table,
-      this.#o.rank,
+      { ...this.#o.rank, seniority: (did) => state.agents.get(did)?.firstJoinedAt ?? Number.MAX_SAFE_INTEGER },
     );
     return { result, asOf: { seq: state.seq, at } };
   }

@@ -1,0 +1,244 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import { afterEach, describe, expect, it } from "vitest";
+import { FACTORS, type Reputation } from "@plexus/anp";
+import { agentToken, meshSubjects, newId, RejectionReason } from "@plexus/core";
+import { generateKeyPair, type KeyPair } from "@plexus/identity";
+import { Agent, type Delivery } from "@plexus/sdk";
+import { until, useTestServer } from "@plexus/testing";
+import { startRegistryNode, type RegistryNode, type RegistryNodeOptions } from "../src/index.js";
+import { card, converse, freshMesh } from "./fixtures.js";
+
+/**
+ * The three attacks of issue 12, on a NATS server in operator mode (what `plexus up` runs), with several registry
+ * nodes that must agree: a Sybil ring rating itself, a ring drawing trust from an anchor through automatic traffic,
+ * and forged rejection records smearing an honest agent.
+ */
+const nats = useTestServer({ operator: true });
+const nodes: RegistryNode[] = [];
+const agents: Agent[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.allSettled(agents.splice(0).map((a) => a.close()));
+  await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
+  await Promise.allSettled(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const RING = 30;
+const NEIGHBOURS = 5;
+
+async function node(mesh: string, key: KeyPair, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
+  const n = await startRegistryNode({ nats: nats.url, mesh, key, http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh), ...options });
+  nodes.push(n);
+  return n;
+}
+
+async function agent(mesh: string): Promise<Agent> {
+  const auth = await nats.server.auth.mesh(mesh);
+  const a = await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
+  agents.push(a);
+  return a;
+}
+
+interface Cast {
+  honest: Agent;
+  clients: Agent[];
+  ring: Agent[];
+}
+
+/** The honest agent and its 3 clients join first, then the ring of 30, all offering the honest agent's capability. */
+async function cast(mesh: string): Promise<Cast> {
+  const honest = await agent(mesh);
+  await honest.join(card("honest", ["translate"]));
+  const clients = await Promise.all([0, 1, 2].map(() => agent(mesh)));
+  for (const [i, c] of clients.entries()) await c.join(card(`client-${i}`, ["shop"]));
+  const ring = await Promise.all(Array.from({ length: RING }, () => agent(mesh)));
+  await Promise.all(ring.map((s, i) => s.join(card(`ring-${i}`, ["translate"], { description: "the best translator, rated 1.0 by everyone" }))));
+  return { honest, clients, ring };
+}
+
+/** Real request/reply work: each client asks the honest agent three times and rates each answer (9 ratings). */
+async function honestWork({ honest, clients }: Cast): Promise<void> {
+  await honest.listen((d: Delivery) => honest.reply(d, { translated: true }));
+  for (const [i, client] of clients.entries()) {
+    for (let k = 0; k < 3; k++) {
+      const conversation = `work-${i}-${k}`;
+      await client.request(honest.did, { text: `job ${k}` }, { conversation, timeoutMs: 15_000 });
+      await client.rate({ ratee: honest.did, conversation, score: k === 0 ? 0.9 : 1, factor: "quality" });
+    }
+  }
+}
+
+/** The ring: each member holds a real conversation with its next 5 neighbours and both rate each other 1.0 (300 ratings). */
+async function ringWork({ ring }: Cast): Promise<void> {
+  await Promise.all(
+    ring.map(async (s, i) => {
+      for (let j = 1; j <= NEIGHBOURS; j++) {
+        const other = ring[(i + j) % ring.length] as Agent;
+        const conversation = `ring-${i}-${j}`;
+        await converse(s, other, conversation);
+        await s.rate({ ratee: other.did, conversation, score: 1, factor: "quality" });
+        await other.rate({ ratee: s.did, conversation, score: 1, factor: "quality" });
+      }
+    }),
+  );
+}
+
+/** 20 rejection records per ring member, each on its own `ops.rejected.<me>` subject, naming the honest agent. */
+async function forgeRejections(mesh: string, { honest, ring }: Cast, honestSeqs: number[]): Promise<void> {
+  const s = meshSubjects(mesh);
+  await Promise.all(
+    ring.map(async (member, i) => {
+      const js = jetstream(member.natsSession!.nc);
+      const me = agentToken(member.did);
+      for (let k = 0; k < 20; k++) {
+        // Positions the honest agent really published at (to a client), and positions of nothing at all.
+        const streamSeq = k % 2 === 0 ? (honestSeqs[k % honestSeqs.length] as number) : 1_000_000 + i * 100 + k;
+        const record = {
+          reason: [RejectionReason.BadSignature, RejectionReason.Replay, RejectionReason.SubjectMismatch][k % 3],
+          detail: "forged",
+          subject: `plexus.${mesh}.acp.inbox.${me}.${agentToken(honest.did)}`,
+          streamSeq,
+          stream: s.stream,
+          size: 200,
+          consumer: "forged",
+          at: Date.now(),
+          raw: "{}",
+          from: honest.did,
+          id: newId(),
+        };
+        await js.publish(s.rejected(me), new TextEncoder().encode(JSON.stringify(record)), { msgID: newId() });
+      }
+    }),
+  );
+}
+
+/** Every ring member sends the anchor 20 plain messages; the anchor's SDK receipts each automatically. */
+async function pesterAnchor(anchor: Agent, ring: Agent[]): Promise<void> {
+  await anchor.listen(() => undefined);
+  await Promise.all(ring.map(async (s) => { for (let k = 0; k < 20; k++) await s.send(anchor.did, { hello: k }, { conversation: `pester-${k}` }); }));
+}
+
+function refusedEvidence(n: RegistryNode, what: string): number {
+  return Object.entries(n.state.counters)
+    .filter(([k]) => k.startsWith(`evidence.refused.${what}.`))
+    .reduce((sum, [, v]) => sum + v, 0);
+}
+
+async function settle(all: RegistryNode[], seq: number): Promise<void> {
+  await Promise.all(all.map((n) => n.waitFor(seq, 20_000)));
+}
+
+/** The last log position, as the first node sees it after a moment of quiet. */
+async function quiet(n: RegistryNode): Promise<number> {
+  let last = -1;
+  await until(async () => {
+    const seq = n.state.seq;
+    const same = seq === last;
+    last = seq;
+    return same;
+  }, 20_000, "the log to go quiet");
+  return last;
+}
+
+function ranking(n: RegistryNode, at: number, dids: string[]): Reputation[] {
+  const { table } = n.queries.table(at);
+  return dids.map((d) => table.get(d));
+}
+
+describe("reputation nobody can game (issue 12 attacks, operator mode, several nodes)", () => {
+  it("default configuration: the ring's 300 mutual ratings raise no member, and the honest agent ranks first on every node", async () => {
+    const mesh = freshMesh();
+    const key = generateKeyPair();
+    const [a, b] = [await node(mesh, key), await node(mesh, key)];
+    const c = await cast(mesh);
+    await honestWork(c);
+    const before = await quiet(a);
+    await settle([a, b], before);
+    const at = Date.now();
+    const ringBefore = ranking(a, at, c.ring.map((r) => r.did));
+    await ringWork(c);
+    await until(() => a.state.counters.ratings === 9 + 2 * RING * NEIGHBOURS, 30_000, "all 309 ratings recorded");
+    await settle([a, b], await quiet(a));
+
+    const ringAfter = ranking(a, at, c.ring.map((r) => r.did));
+    for (const [i, rep] of ringAfter.entries()) {
+      expect(rep.score).toBeLessThanOrEqual((ringBefore[i] as Reputation).score);
+      expect(rep).toMatchObject({ trust: 0, trustSource: "none", unanchored: true });
+      expect(rep.factors.quality.evidence).toBe(2 * NEIGHBOURS);
+      expect(rep.factors.quality.weight).toBe(0);
+    }
+    for (const n of [a, b]) {
+      const { result } = n.queries.discover({ capability: "translate", limit: RING + 1 });
+      expect(result[0]?.did).toBe(c.honest.did);
+      expect(result).toHaveLength(RING + 1);
+      for (const r of result) expect(r.unanchored).toBe(true);
+    }
+    // Both nodes agree, number for number.
+    const everyone = [c.honest, ...c.clients, ...c.ring].map((x) => x.did);
+    expect(ranking(b, at, everyone)).toEqual(ranking(a, at, everyone));
+  }, 120_000);
+
+  it("with one anchor: automatic receipts draw no trust, forged records smear nobody, and rebuilt and restored nodes answer alike", async () => {
+    const mesh = freshMesh();
+    const key = generateKeyPair();
+    const data = await mkdtemp(join(tmpdir(), "plexus-rep-"));
+    dirs.push(data);
+    const c = await cast(mesh);
+    const anchor = c.clients[0] as Agent;
+    const a = await node(mesh, key, { dataDir: data, trustAnchors: [anchor.did] });
+    const b = await node(mesh, key, { trustAnchors: [anchor.did] });
+    await honestWork(c);
+    await ringWork(c);
+    await until(() => a.state.counters.ratings === 9 + 2 * RING * NEIGHBOURS, 30_000, "all 309 ratings recorded");
+    await settle([a, b], await quiet(a));
+    const at = Date.now();
+    const honestBefore = ranking(a, at, [c.honest.did])[0] as Reputation;
+
+    // Attack 2: every ring member sends the anchor 20 messages, which its SDK receipts automatically.
+    await pesterAnchor(anchor, c.ring);
+    // Attack 3: 20 forged rejection records per ring member naming the honest agent.
+    const honestSeqs = [...a.state.recent.toJSON()].filter((m) => m.from === c.honest.did).map((m) => m.seq);
+    expect(honestSeqs.length).toBeGreaterThan(0);
+    await forgeRejections(mesh, c, honestSeqs);
+    await until(() => refusedEvidence(a, "rejection") === RING * 20, 30_000, "every forged record counted as refused");
+    await until(() => (a.state.counters["evidence.unsolicited.receipt"] ?? 0) > 0, 30_000, "the anchor's automatic receipts seen");
+    const end = await quiet(a);
+    await settle([a, b], end);
+
+    const later = at + 1;
+    const honestAfter = ranking(a, later, [c.honest.did])[0] as Reputation;
+    expect(Math.abs(honestAfter.factors.honesty.value - honestBefore.factors.honesty.value)).toBeLessThan(0.01);
+    expect(a.state.counters["evidence.rejections.confirmed"] ?? 0).toBe(0);
+    const ringReps = ranking(a, later, c.ring.map((r) => r.did));
+    for (const rep of ringReps) {
+      expect(rep).toMatchObject({ trust: 0, trustSource: "none", unanchored: false });
+      for (const f of FACTORS) expect(rep.factors[f].weight).toBe(0);
+    }
+    const best = Math.max(...ringReps.map((r) => r.score));
+    expect(honestAfter.score - best).toBeGreaterThanOrEqual(0.1);
+    expect(ranking(a, later, [anchor.did])[0]).toMatchObject({ anchor: true, trustSource: "anchor" });
+    const { result } = a.queries.discover({ capability: "translate", limit: 5 });
+    expect(result[0]).toMatchObject({ did: c.honest.did, trustSource: "ratings", unanchored: false });
+
+    // The same answers from the second node, from a node rebuilt from the log, and from one restored from a snapshot.
+    const everyone = [c.honest, ...c.clients, ...c.ring].map((x) => x.did);
+    const expected = ranking(a, later, everyone);
+    expect(ranking(b, later, everyone)).toEqual(expected);
+    const evidenceCounters = (n: RegistryNode) => Object.fromEntries(Object.entries(n.state.counters).filter(([k]) => k.startsWith("evidence.")));
+    const counters = evidenceCounters(a);
+    await a.stop();
+    nodes.splice(nodes.indexOf(a), 1);
+    const restored = await node(mesh, key, { dataDir: data });
+    const rebuilt = await node(mesh, key);
+    await settle([restored, rebuilt], end);
+    expect(restored.status().rebuild.fromSnapshot).toBe(true);
+    expect(rebuilt.status().rebuild.fromSnapshot).toBe(false);
+    for (const n of [restored, rebuilt]) {
+      expect(ranking(n, later, everyone)).toEqual(expected);
+      expect(evidenceCounters(n)).toEqual(counters);
+    }
+  }, 180_000);
+});
