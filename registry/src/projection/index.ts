@@ -10,3 +10,5 @@ export { ConversationIndex, MAX_CONVERSATIONS } from "./conversations.js";
 export { PendingRequests, MAX_PENDING_REQUESTS } from "./pending-requests.js";
 export { CredentialBook, credentialKey } from "./credentials.js";
 export type { Attestation, Revocation, MembershipRef, CredentialsSnapshot } from "./credentials.js";
+export { TrustAnchorBook } from "./trust-anchors.js";
+export type { TrustAnchorEntry, TrustAnchorsSnapshot } from "./trust-anchors.js";

@@ -1,4 +1,4 @@
-import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation } from "@plexus/anp";
+import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { rankDiscovery, type RankOptions } from "../discovery/index.js";
 import type { LivenessMonitor } from "../liveness/monitor.js";
@@ -8,6 +8,7 @@ import type { AgentRecord } from "../types.js";
 import { capabilityClaims, credentialStatus, listable } from "./credential-views.js";
 import type { AgentsQuery } from "./discover-query.js";
 import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
+import { trustAnchorViews } from "./trust-anchor-views.js";
 
 export interface QueryOptions {
   /** Operator-configured pre-trusted DIDs (EigenTrust's pre-trusted peers). */
@@ -140,6 +141,11 @@ export class RegistryQueries implements RegistryQueryApi {
     const at = this.#at();
     const { table } = this.table(at);
     return { result: table.get(did), asOf: { seq: state.seq, at } };
+  }
+
+  trustAnchors(): Answer<TrustAnchorView[]> {
+    const state = this.#deps.state();
+    return { result: trustAnchorViews(state), asOf: { seq: state.seq, at: this.#at() } };
   }
 
   status(): RegistryStatus {
