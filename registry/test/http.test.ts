@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, PlexusError } from "@plexus/core";
-import { FACTORS, type AgentView, type Answer, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation } from "@plexus/anp";
+import { FACTORS, type AgentView, type Answer, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation, type TrustAnchorView } from "@plexus/anp";
 import { serveRegistryHttp, type RegistryHttpServer } from "../src/http/index.js";
 import type { RegistryQueryApi, RegistryStatus } from "../src/service/queries-api.js";
 
@@ -81,6 +81,13 @@ class MemoryRegistry implements RegistryQueryApi {
   reputation(did: string): Answer<Reputation> {
     const score = this.scores[this.#find(did).did] ?? 0.5;
     return this.#answer({ did, score, factors: factors(score), trust: 1, newcomer: false, anchor: false, trustSource: "ratings", unanchored: false });
+  }
+
+  trustAnchors(): Answer<TrustAnchorView[]> {
+    return this.#answer([
+      { did: ALICE, role: "agent", by: BOB, at: AS_OF.at - 10, seq: 7, reason: "founder", member: true },
+      { did: CAROL, role: "issuer", by: BOB, at: AS_OF.at - 5, seq: 9, member: false },
+    ]);
   }
 
   status(): RegistryStatus {
@@ -192,6 +199,15 @@ describe("registry HTTP API", () => {
     expect(r.body["asOf"]).toEqual(AS_OF);
     expect(r.body["data"]).toEqual({ did: ALICE, score: 0.8, factors: factors(0.8), trust: 1, newcomer: false });
     expectError(await get(`/v1/agents/${enc("did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")}/reputation`), 404, "AGENT_NOT_FOUND");
+  });
+
+  it("GET /v1/trust-anchors: the anchors in log order as {data, asOf}", async () => {
+    const r = await get("/v1/trust-anchors");
+    expect(r.status).toBe(200);
+    expect(r.body["asOf"]).toEqual(AS_OF);
+    expect(r.body["data"]).toEqual(api.trustAnchors().result);
+    expectError(await get("/v1/trust-anchors?role=agent"), 400, "INVALID_ARGUMENT");
+    expectError(await get("/v1/trust-anchors", { method: "POST" }), 405, "METHOD_NOT_ALLOWED");
   });
 
   it("a path segment that is not a DID: 400 INVALID_ARGUMENT", async () => {

@@ -9,6 +9,8 @@ import {
   PlexusError,
   validateEnvelope,
   validateReceiptBody,
+  validateRegistryEvent,
+  validateRegistryRequest,
 } from "../src/index.js";
 
 const DID = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
@@ -77,5 +79,29 @@ describe("envelope schema", () => {
   it("validates receipt bodies", () => {
     expect(validateReceiptBody({ delivered: [], processed: [[1, 5]], failed: [] })).toBe(true);
     expect(validateReceiptBody({ delivered: [], processed: [[1]], failed: [] })).toBe(false);
+  });
+});
+
+describe("registry schemas: trust anchors", () => {
+  const event = (type: string, data: Record<string, unknown>) => ({ v: 1, id: newId(), type, agent: DID, at: Date.now(), by: DID2, data, sig: "A".repeat(86) });
+  it("accepts TrustAnchorAdded / TrustAnchorRemoved with a role, who asked, and optionally a reason and the request", () => {
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2 }))).toBe(true);
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "issuer", by: DID2, reason: "our CA", request: { op: "trust" } }))).toBe(true);
+    expect(validateRegistryEvent(event("TrustAnchorRemoved", { role: "agent", by: DID2, reason: "" }))).toBe(true);
+  });
+  it("refuses an unknown role, a missing or non-DID `by`, a reason over 500 characters and unknown fields", () => {
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "root", by: DID2 }))).toBe(false);
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent" }))).toBe(false);
+    expect(validateRegistryEvent(event("TrustAnchorRemoved", { role: "agent", by: "alice" }))).toBe(false);
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2, reason: "x".repeat(501) }))).toBe(false);
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2, weight: 2 }))).toBe(false);
+    expect(validateRegistryEvent.explain()).toMatch(/weight/);
+    // Other event types keep their free-form data.
+    expect(validateRegistryEvent(event("AgentLeft", { reason: "leave" }))).toBe(true);
+  });
+  it("knows the trust request op", () => {
+    const request = { op: "trust", mesh: "m", did: DID, publicKey: "z6Mk", challenge: "c", body: { action: "add", did: DID2 }, sig: "s" };
+    expect(validateRegistryRequest(request)).toBe(true);
+    expect(validateRegistryRequest({ ...request, op: "anchor" })).toBe(false);
   });
 });

@@ -3,10 +3,10 @@ import type { NatsUserGrant } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
-import { signRequest, type Rating, type RequestBodies, type RequestOp, type TopicDurableGrant, type TopicSubscribeBody } from "./request.js";
+import { signRequest, type Rating, type RequestBodies, type RequestOp, type TopicDurableGrant, type TopicSubscribeBody, type TrustAnchorRole, type TrustBody } from "./request.js";
 import { makeRotation } from "./rotation.js";
 import { RegistryOp, unwrapReply } from "./service-wire.js";
-import type { AgentView, AsOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Reputation, RevokeResult } from "./views.js";
+import type { AgentView, AsOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Reputation, RevokeResult, TrustAnchorView, TrustResult } from "./views.js";
 
 /** Agents per request when listing (a page of full agent views stays well under NATS's 1 MB payload limit). */
 export const AGENTS_PAGE_SIZE = 200;
@@ -106,6 +106,19 @@ export class RegistryClient {
 
   resume(operator: KeyPair, agent: string, reason = ""): Promise<SuspensionAnswer> {
     return this.#signed("resume", operator, { agent, reason });
+  }
+
+  /**
+   * Adds or removes a trust anchor (EigenTrust's pre-trusted peers), recorded in the log so every node agrees. Needs
+   * an operator key of the registry, as suspend does. `role` defaults to "agent".
+   */
+  trust(operator: KeyPair, action: TrustBody["action"], did: string, role?: TrustAnchorRole, reason?: string): Promise<TrustResult> {
+    return this.#signed("trust", operator, { action, did, ...(role !== undefined ? { role } : {}), ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  /** The mesh's trust anchors, in log order. */
+  trustAnchors(): Promise<Answer<TrustAnchorView[]>> {
+    return this.call(RegistryOp.TrustAnchors, {});
   }
 
   /** Moves the identity of `oldKey` (its record, card, reputation, credentials) to `newKey`. Both keys sign. */

@@ -1,7 +1,7 @@
 import { ErrorCode, PlexusError, canonicalBytes, newId, parseJson, validateRegistryEvent } from "@plexus/core";
 import { verifySignature, type KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
-import type { Rating, Rotation, SignedRequest } from "./request.js";
+import type { Rating, Rotation, SignedRequest, TrustAnchorRole } from "./request.js";
 import { signDocument } from "./signed-document.js";
 
 /**
@@ -21,6 +21,8 @@ export const RegistryEventType = {
   AgentResumed: "AgentResumed",
   KeyRotated: "KeyRotated",
   RegistryKeyRotated: "RegistryKeyRotated",
+  TrustAnchorAdded: "TrustAnchorAdded",
+  TrustAnchorRemoved: "TrustAnchorRemoved",
 } as const;
 export type RegistryEventType = (typeof RegistryEventType)[keyof typeof RegistryEventType];
 
@@ -60,6 +62,19 @@ export interface EventData {
     /** The mesh's heartbeat secret sealed to the new key, so agents' heartbeat keys stay valid (identity sealTo). */
     heartbeatSecret?: string;
   };
+  /**
+   * `agent` (the anchor's DID) is pre-trusted from here on, as `role`. `by` asked: an operator's signed `trust` request
+   * (kept whole), or the registry itself for an anchor configured at start (no request then).
+   */
+  TrustAnchorAdded: TrustAnchorChange;
+  TrustAnchorRemoved: TrustAnchorChange;
+}
+
+export interface TrustAnchorChange {
+  role: TrustAnchorRole;
+  by: string;
+  reason?: string;
+  request?: SignedRequest;
 }
 
 export interface RegistryEvent<T extends RegistryEventType = RegistryEventType> {

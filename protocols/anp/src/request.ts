@@ -30,7 +30,22 @@ export const RefusalReason = {
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 
-export type RequestOp = "join" | "update" | "leave" | "rate" | "attest" | "revoke" | "suspend" | "resume" | "rotate" | "connect" | "subscribe";
+export type RequestOp = "join" | "update" | "leave" | "rate" | "attest" | "revoke" | "suspend" | "resume" | "rotate" | "connect" | "subscribe" | "trust";
+
+/**
+ * What a trust anchor pre-trusts (EigenTrust's pre-trusted peers): `agent`, the DID itself; `issuer`, the agents
+ * holding a live capability credential issued by the DID.
+ */
+export const TRUST_ANCHOR_ROLES = ["agent", "issuer"] as const;
+export type TrustAnchorRole = (typeof TRUST_ANCHOR_ROLES)[number];
+
+/** The body of a `trust` request: add or remove a trust anchor (operators only). `role` defaults to "agent". */
+export interface TrustBody {
+  action: "add" | "remove";
+  did: string;
+  role?: TrustAnchorRole;
+  reason?: string;
+}
 
 export interface Rating {
   ratee: string;
@@ -67,6 +82,8 @@ export interface RequestBodies {
    * creates it on the topic stream if missing and answers with its (secret) name.
    */
   subscribe: TopicSubscribeBody;
+  /** Add or remove a trust anchor, recorded in the log so every node agrees (operators only). */
+  trust: TrustBody;
 }
 
 export interface TopicSubscribeBody {

@@ -18,11 +18,13 @@ export const RegistryOp = {
   Rotate: "rotate",
   Connect: "connect",
   Subscribe: "subscribe",
+  Trust: "trust",
   Agents: "agents",
   Agent: "agent",
   Discover: "discover",
   Reputation: "reputation",
   Status: "status",
+  TrustAnchors: "trust-anchors",
 } as const;
 export type RegistryOp = (typeof RegistryOp)[keyof typeof RegistryOp];
 

@@ -1,4 +1,5 @@
 import type { AgentCard } from "./card.js";
+import type { TrustAnchorRole } from "./request.js";
 
 /** What registry queries answer, over NATS and HTTP alike. */
 export const LIVENESS_STATES = ["alive", "suspect", "offline", "gone"] as const;
@@ -122,6 +123,29 @@ export interface DiscoverResult {
   credential: CredentialStatus;
   /** The card's capabilities, each self-declared or attested (and by whom). */
   claims: CapabilityClaim[];
+}
+
+/** A trust anchor as the log records it (TrustAnchorAdded), and whether it is a member of the mesh now. */
+export interface TrustAnchorView {
+  did: string;
+  role: TrustAnchorRole;
+  /** Who added it: an operator DID, or the registry's own for an anchor configured at start. */
+  by: string;
+  at: number;
+  /** Mesh stream sequence of the TrustAnchorAdded event. */
+  seq: number;
+  reason?: string;
+  /** True while `did` is a present member of the mesh (an anchor need not be: it may join later). */
+  member: boolean;
+}
+
+/** What the registry answers to a `trust` request. `seq` is the event's (an add of an existing anchor: the earlier one's). */
+export interface TrustResult {
+  did: string;
+  role: TrustAnchorRole;
+  /** True after an add, false after a remove. */
+  anchored: boolean;
+  seq: number;
 }
 
 /** The log position and clock a query answer was computed at; equal asOf, equal answers. */

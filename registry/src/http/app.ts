@@ -27,7 +27,7 @@ const STATUS_OF: Partial<Record<string, ErrorStatus>> = {
   [ErrorCode.NotReady]: 503,
 };
 
-const PATHS = ["/healthz", "/readyz", "/v1/status", "/v1/agents", "/v1/agents/:did", "/v1/agents/:did/reputation", "/v1/discover"] as const;
+const PATHS = ["/healthz", "/readyz", "/v1/status", "/v1/agents", "/v1/agents/:did", "/v1/agents/:did/reputation", "/v1/discover", "/v1/trust-anchors"] as const;
 const DISCOVER_PARAMS = ["capability", "q", "tag", "min_score", "limit", "include_offline", "verified_only", "verifiedOnly", "issuer"] as const;
 /** W3C DID syntax, loosely: did:<method>:<method-specific id>. */
 const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
@@ -58,6 +58,10 @@ export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOpt
     return answer(c, api.reputation(didParam(c)));
   });
   app.get("/v1/discover", (c) => answer(c, api.discover(discoverQuery(params(c, DISCOVER_PARAMS)))));
+  app.get("/v1/trust-anchors", (c) => {
+    params(c, []);
+    return answer(c, api.trustAnchors());
+  });
   const mcp = options.mcp;
   if (mcp) app.all("/mcp", (c) => mcp(c.req.raw));
   for (const path of PATHS) {

@@ -1,6 +1,6 @@
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_CHALLENGE_TTL_MS } from "@plexus/anp";
 import { ErrorCode, PlexusError, assertMeshId } from "@plexus/core";
-import type { KeyPair } from "@plexus/identity";
+import { isDid, type KeyPair } from "@plexus/identity";
 import type { MeshAuth } from "@plexus/bus";
 import { DEFAULT_PROJECTION_OPTIONS } from "../projection/index.js";
 import { checkThresholds, defaultThresholds, type LivenessThresholds } from "../liveness/thresholds.js";
@@ -28,6 +28,11 @@ export interface RegistryNodeOptions {
   challengeTtlMs?: number;
   /** Half-life of reputation evidence (default 7 days). */
   halfLifeMs?: number;
+  /**
+   * DIDs to make trust anchors (role agent) of the mesh: once the node has caught up with the log at start, it appends
+   * TrustAnchorAdded (by its own DID) for each that is not one yet. Leaving a DID out later does not remove it from
+   * the log: an operator's `trust remove` request does (plexus trust remove).
+   */
   trustAnchors?: string[];
   /** DIDs that may suspend and resume agents (the registry's own key always may). */
   operators?: string[];
@@ -87,6 +92,8 @@ export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
     offlineAfterMs: positive("offlineAfterMs", o.offlineAfterMs, d.offlineAfterMs),
     goneAfterMs: positive("goneAfterMs", o.goneAfterMs, d.goneAfterMs),
   });
+  const notDid = (o.trustAnchors ?? []).find((did) => !isDid(did));
+  if (notDid !== undefined) throw new PlexusError(ErrorCode.ConfigInvalid, `trustAnchors must be did:key DIDs, got ${JSON.stringify(notDid)}`);
   const share = o.explorationShare ?? 0.1;
   if (!(share >= 0 && share <= 0.5)) throw new PlexusError(ErrorCode.ConfigInvalid, `explorationShare must be within 0..0.5, got ${share}`);
   return {

@@ -11,6 +11,7 @@ import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
 import { NatsUsers } from "../service/nats-users.js";
 import { TopicConsumers } from "../service/topic-consumers.js";
+import { TrustRequests } from "../service/trust-requests.js";
 import { CredentialRequests } from "../service/credential-requests.js";
 import type { RegistryStatus } from "../service/queries-api.js";
 import { RegistryQueries } from "../service/queries.js";
@@ -225,10 +226,11 @@ export class RegistryNode {
     const natsAuth = this.#nc.info?.auth_required === true ? o.natsAuth : undefined;
     natsUsers = new NatsUsers({ admission, mesh: o.mesh, auth: natsAuth, servers: o.nats, ttlMs: r.natsUserTtlMs, count: this.#count });
     this.#natsUsers = natsUsers;
+    const operators = new Set([this.did, ...(o.operators ?? [])]);
     const identity = new IdentityRequests({
       admission,
       state: () => this.#state,
-      operators: new Set([this.did, ...(o.operators ?? [])]),
+      operators,
       // The kill switch: a suspended agent's NATS user is revoked (disconnected at once), a resumed one restored.
       onSuspended: (did) => natsUsers.revoke(did),
       onResumed: (did) => natsUsers.unrevoke(did),
@@ -241,6 +243,8 @@ export class RegistryNode {
       if (fixed.revoked + fixed.restored > 0) this.#log(`registry: NATS users brought in line with the log: ${fixed.revoked} revoked, ${fixed.restored} restored`);
     }
     const credentials = new CredentialRequests({ admission, state: () => this.#state, mesh: o.mesh, registries: trusted, audience: [this.did] });
+    const trust = new TrustRequests({ admission, state: () => this.#state, operators, registry: this.did });
+    await this.#configureAnchors(trust);
     // Operator mode: topic durables are made here, on the topic stream, where agents may only read (see topic-consumers.ts).
     if (natsAuth) await ensureTopicStream(this.#nc, o.mesh);
     const topics = new TopicConsumers({
@@ -250,7 +254,7 @@ export class RegistryNode {
       namesKey: natsAuth ? topicNamesKey(natsAuth.accountKey.getSeed(), o.mesh) : undefined,
       count: this.#count,
     });
-    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, topics, queries: this.queries, ready: () => this.ready, count: this.#count });
+    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, topics, trust, queries: this.queries, ready: () => this.ready, count: this.#count });
     this.#responder.start();
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).
@@ -263,6 +267,21 @@ export class RegistryNode {
     // Checks again (the log may have changed while the node caught up), then after reconnects and on the interval.
     const late = await this.#guard.start();
     if (late) await this.#refuse(late);
+  }
+
+  /**
+   * The configured anchors (`trustAnchors`) become log events once the node has caught up, so they count on every node;
+   * one already anchored appends nothing. A node whose key was rotated away signs nothing (it says so).
+   */
+  async #configureAnchors(trust: TrustRequests): Promise<void> {
+    const dids = this.#o.trustAnchors ?? [];
+    if (dids.length === 0) return;
+    if (this.#state.identity.isRetiredRegistry(this.did)) {
+      this.#log("registry: not recording the configured trust anchors: this node's key was rotated away");
+      return;
+    }
+    const added = await trust.configure(dids);
+    if (added > 0) this.#log(`registry: recorded ${added} configured trust anchor${added === 1 ? "" : "s"} in the log`);
   }
 
   async #serveHttp(): Promise<void> {

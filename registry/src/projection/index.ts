@@ -12,3 +12,5 @@ export { CredentialBook, credentialKey } from "./credentials.js";
 export type { Attestation, Revocation, MembershipRef, CredentialsSnapshot } from "./credentials.js";
 export { RecentMessages, MAX_RECENT_MESSAGES } from "./recent-messages.js";
 export type { RecentMessage, RecentSnapshot } from "./recent-messages.js";
+export { TrustAnchorBook } from "./trust-anchors.js";
+export type { TrustAnchorEntry, TrustAnchorsSnapshot } from "./trust-anchors.js";

@@ -8,6 +8,7 @@ import { IdentityState } from "./identity-state.js";
 import { applyKeyRotated, applyRegistryKeyRotated } from "./rotation.js";
 import { PendingRequests } from "./pending-requests.js";
 import { RecentMessages } from "./recent-messages.js";
+import { TrustAnchorBook } from "./trust-anchors.js";
 
 export interface ProjectionOptions {
   /** Half-life of reputation evidence (default 7 days). */
@@ -51,6 +52,8 @@ export class RegistryState {
   cards = new CardIndex();
   identity = new IdentityState();
   credentials = new CredentialBook();
+  /** EigenTrust's pre-trusted peers, as operators added them to the log. */
+  trust = new TrustAnchorBook();
   /** Last applied mesh stream sequence and the latest stream time seen (ms). */
   seq = 0;
   clock = 0;
@@ -102,6 +105,10 @@ export class RegistryState {
         return applyKeyRotated(this, event as RegistryEvent<"KeyRotated">);
       case "RegistryKeyRotated":
         return applyRegistryKeyRotated(this, event as RegistryEvent<"RegistryKeyRotated">, seq);
+      case "TrustAnchorAdded":
+        return this.#anchorAdded(event as RegistryEvent<"TrustAnchorAdded">, seq);
+      case "TrustAnchorRemoved":
+        return this.#anchorRemoved(event as RegistryEvent<"TrustAnchorRemoved">);
     }
   }
 
@@ -197,6 +204,16 @@ export class RegistryState {
     }
     const record = this.agents.get(event.agent);
     if (record?.present) this.cards.upsert(event.agent, record.card);
+  }
+
+  #anchorAdded(event: RegistryEvent<"TrustAnchorAdded">, seq: number): void {
+    const { role, by, reason } = event.data;
+    // Several nodes configured with the same anchor may each append it: the first one counts.
+    if (!this.trust.add({ did: event.agent, role, by, at: event.at, seq, ...(reason ? { reason } : {}) })) this.count("ignored.addOfExistingAnchor");
+  }
+
+  #anchorRemoved(event: RegistryEvent<"TrustAnchorRemoved">): void {
+    if (!this.trust.remove(event.agent, event.data.role)) this.count("ignored.removeOfAbsentAnchor");
   }
 
   #rating(event: RegistryEvent<"RatingRecorded">, time: number): void {

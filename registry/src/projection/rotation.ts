@@ -2,8 +2,8 @@ import { REGISTRY_ROTATION_NONCE, rotationProblem, rotationProofProblem, type Re
 import type { RegistryState } from "./registry-state.js";
 
 /**
- * Applies an agent's key rotation: its record, card, reputation evidence (about it and given by it) and credentials
- * move to the new DID. The old DID is then unknown as an agent, so anything still signed by the old key stops counting.
+ * Applies an agent's key rotation: its record, card, reputation evidence (about it and given by it), credentials and
+ * trust anchor (role agent) move to the new DID. The old DID is then unknown as an agent, so anything still signed by the old key stops counting.
  * The registry checked the request before appending; the checks are repeated so a replay reaches the same state.
  */
 export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyRotated">): void {
@@ -25,6 +25,8 @@ export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyR
   if (record.present) state.cards.upsert(to, record.card);
   state.ledger.rename(from, to);
   state.credentials.moveSubject(from, to);
+  // An anchored agent stays pre-trusted under its new key.
+  state.trust.rename(from, to);
   state.identity.rotatedTo.set(from, to);
   state.identity.rotatedFrom.set(to, from);
   state.count("rotations");

@@ -10,18 +10,23 @@ import { IdentityState, type IdentitySnapshot } from "./identity-state.js";
 import { CredentialBook, type CredentialsSnapshot } from "./credentials.js";
 import { PendingRequests, type PendingRequest } from "./pending-requests.js";
 import { RecentMessages, type RecentMessage } from "./recent-messages.js";
+import { TrustAnchorBook, type TrustAnchorsSnapshot } from "./trust-anchors.js";
 import { RegistryState, type ProjectionOptions } from "./registry-state.js";
 
 /**
  * Snapshots of the registry state, so that a restart replays only the tail of the log.
  *
- * JSON Lines: a header line, then one line per record — `["identity", IdentitySnapshot]` (first), `["credentials", CredentialsSnapshot]`, `["agent", AgentRecord]`, `["nonce", nonce, at]`,
+ * JSON Lines: a header line, then one line per record — `["identity", IdentitySnapshot]` (first), `["credentials", CredentialsSnapshot]`, `["trust", TrustAnchorsSnapshot]`, `["agent", AgentRecord]`, `["nonce", nonce, at]`,
  * `["rating", key]`, `["conversation", id, edges]`, `["pending", request]`, `["recent", message]`, `["evidence", subject, pairs]` — then
  * `["end", records]`. Written line by line, yielding to the event loop between batches, so a large state neither
  * freezes the node for seconds nor needs one string longer than V8 allows; the caller keeps the state still
  * meanwhile (the follower pauses). Written to a temporary file and renamed, so a crash mid-write leaves the previous
  * snapshot. A snapshot names the mesh stream it came from (its creation time): one from another stream, from beyond
  * the stream's end, or cut short, is ignored and the node rebuilds from the start.
+ */
+/**
+ * 5: trust anchors (a "trust" record), the recent messages evidence is checked against ("recent") and the ledger's
+ * rating columns. An older snapshot is refused and the node rebuilds from the log.
  */
 export const SNAPSHOT_VERSION = 5;
 export const SNAPSHOT_FILE = "registry-snapshot.jsonl";
@@ -41,6 +46,7 @@ interface Header {
 type Line =
   | ["identity", IdentitySnapshot]
   | ["credentials", CredentialsSnapshot]
+  | ["trust", TrustAnchorsSnapshot]
   | ["agent", AgentRecord]
   | ["nonce", string, number]
   | ["rating", string]
@@ -84,6 +90,7 @@ export async function saveSnapshot(dir: string, state: RegistryState, id: Stream
     await writer.line(header);
     await writer.record(["identity", state.identity.toJSON()]);
     await writer.record(["credentials", state.credentials.toJSON()]);
+    await writer.record(["trust", state.trust.toJSON()]);
     for (const a of state.agents.values()) await writer.record(["agent", a]);
     for (const [n, at] of state.nonces) await writer.record(["nonce", n, at]);
     for (const r of state.ratings) await writer.record(["rating", r]);
@@ -161,6 +168,9 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
           break;
         case "credentials":
           s.credentials = CredentialBook.fromJSON(line[1]);
+          break;
+        case "trust":
+          s.trust = TrustAnchorBook.fromJSON(line[1]);
           break;
         case "agent":
           s.agents.set(line[1].did, line[1]);

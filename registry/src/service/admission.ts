@@ -143,15 +143,33 @@ export class Admission {
   /** Appends a registry event for an accepted request (deduplicated by op and nonce) and waits until it is applied. */
   async append<T extends RegistryEventType>(type: T, request: SignedRequest, nonce: string, data: EventData[T], agent = request.did): Promise<number> {
     const o = this.#o;
-    if (o.state().identity.isRetiredRegistry(o.key.did)) {
-      throw new PlexusError(ErrorCode.NotReady, "this registry node's key was rotated: restart it with the new key (its events no longer count)");
-    }
+    this.#assertUnretired();
     const event = makeEvent(o.key, type, agent, data);
     const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID: `${request.op}-${nonce}` });
     if (ack.duplicate) return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
     await o.follower().waitFor(ack.seq);
     o.count(`accepted.${request.op}`);
     return ack.seq;
+  }
+
+  /**
+   * Appends an event the registry makes on its own (no request), deduplicated by `msgID` within JetStream's window,
+   * and waits until it (or the earlier one with that id) is applied.
+   */
+  async record<T extends RegistryEventType>(type: T, agent: string, data: EventData[T], msgID: string): Promise<{ seq: number; duplicate: boolean }> {
+    const o = this.#o;
+    this.#assertUnretired();
+    const event = makeEvent(o.key, type, agent, data);
+    const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID });
+    await o.follower().waitFor(ack.seq);
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  #assertUnretired(): void {
+    const o = this.#o;
+    if (o.state().identity.isRetiredRegistry(o.key.did)) {
+      throw new PlexusError(ErrorCode.NotReady, "this registry node's key was rotated: restart it with the new key (its events no longer count)");
+    }
   }
 
   /** Records a refusal and throws REQUEST_REFUSED with `reason`. */

@@ -1,4 +1,4 @@
-import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation } from "@plexus/anp";
+import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
 import type { AgentsQuery } from "./discover-query.js";
 
 /** What one registry node answers; the NATS responder and the HTTP API are two transports of this. */
@@ -10,6 +10,8 @@ export interface RegistryQueryApi {
   discover(query: DiscoverQuery): Answer<DiscoverResult[]>;
   /** Throws PlexusError(AGENT_NOT_FOUND) for a DID the registry never admitted. */
   reputation(did: string): Answer<Reputation>;
+  /** The mesh's trust anchors (EigenTrust's pre-trusted peers) in log order, each with whether it is a member now. */
+  trustAnchors(): Answer<TrustAnchorView[]>;
   status(): RegistryStatus;
 }
 

@@ -1,4 +1,4 @@
-import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation } from "@plexus/anp";
+import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { rankDiscovery, type RankOptions } from "../discovery/index.js";
 import type { LivenessMonitor } from "../liveness/monitor.js";
@@ -9,6 +9,7 @@ import { capabilityClaims, credentialStatus, listable } from "./credential-views
 import type { AgentsQuery } from "./discover-query.js";
 import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
 import { trustAnchorSet } from "./trust-anchor-set.js";
+import { trustAnchorViews } from "./trust-anchor-views.js";
 
 export interface QueryOptions {
   /** Query time is rounded down to this step, so nodes asked within the same step answer alike (default 10 s). */
@@ -134,6 +135,11 @@ export class RegistryQueries implements RegistryQueryApi {
     const at = this.#at();
     const { table } = this.table(at);
     return { result: table.get(did), asOf: { seq: state.seq, at } };
+  }
+
+  trustAnchors(): Answer<TrustAnchorView[]> {
+    const state = this.#deps.state();
+    return { result: trustAnchorViews(state), asOf: { seq: state.seq, at: this.#at() } };
   }
 
   status(): RegistryStatus {

@@ -6,6 +6,7 @@ import type { CredentialRequests } from "./credential-requests.js";
 import type { IdentityRequests } from "./identity-requests.js";
 import type { NatsUsers } from "./nats-users.js";
 import type { TopicConsumers } from "./topic-consumers.js";
+import type { TrustRequests } from "./trust-requests.js";
 import { AGENTS_PAGE, parseAgentsQuery, parseDiscoverQuery } from "./discover-query.js";
 import type { RegistryQueryApi } from "./queries-api.js";
 
@@ -17,6 +18,7 @@ export interface ResponderOptions {
   natsUsers: NatsUsers;
   topics: TopicConsumers;
   credentials: CredentialRequests;
+  trust: TrustRequests;
   queries: RegistryQueryApi;
   ready: () => boolean;
   count: (name: string) => void;
@@ -104,6 +106,8 @@ export class Responder {
         return this.#o.credentials.attest(payload);
       case RegistryOp.Revoke:
         return this.#o.credentials.revoke(payload);
+      case RegistryOp.Trust:
+        return this.#o.trust.trust(payload);
       case RegistryOp.Agents:
         return queries.agents({ limit: AGENTS_PAGE, ...parseAgentsQuery(payload) });
       case RegistryOp.Agent:
@@ -112,6 +116,8 @@ export class Responder {
         return queries.discover(parseDiscoverQuery(payload));
       case RegistryOp.Reputation:
         return queries.reputation(requireString(payload, "did"));
+      case RegistryOp.TrustAnchors:
+        return queries.trustAnchors();
       case RegistryOp.Status:
         return queries.status();
       default:

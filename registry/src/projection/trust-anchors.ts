@@ -1,0 +1,94 @@
+/**
+ * The mesh's trust anchors (EigenTrust's pre-trusted peers) as the log says: TrustAnchorAdded / TrustAnchorRemoved,
+ * in log order. They used to be a per-node option, so two nodes given different flags computed different reputations;
+ * as log events every node at the same position holds the same set. Role "agent" pre-trusts the DID itself, role
+ * "issuer" the agents holding a live capability credential issued by the DID (the reputation code reads `issuers()`).
+ * Changed only in log order; part of the projection and of its snapshot.
+ */
+import type { TrustAnchorRole } from "@plexus/anp";
+
+export interface TrustAnchorEntry {
+  did: string;
+  role: TrustAnchorRole;
+  /** Who added it: an operator DID, or the registry's own for an anchor configured at start. */
+  by: string;
+  at: number;
+  /** Mesh stream sequence of the TrustAnchorAdded event. */
+  seq: number;
+  reason?: string;
+}
+
+export interface TrustAnchorsSnapshot {
+  anchors: TrustAnchorEntry[];
+}
+
+function keyOf(did: string, role: TrustAnchorRole): string {
+  return `${role} ${did}`;
+}
+
+export class TrustAnchorBook {
+  /** role+DID → entry; Map order is log order (a renamed anchor keeps its place). */
+  #entries = new Map<string, TrustAnchorEntry>();
+
+  /** Records an anchor; false (nothing changes) when (did, role) is an anchor already. */
+  add(entry: TrustAnchorEntry): boolean {
+    const key = keyOf(entry.did, entry.role);
+    if (this.#entries.has(key)) return false;
+    const { did, role, by, at, seq, reason } = entry;
+    this.#entries.set(key, { did, role, by, at, seq, ...(reason ? { reason } : {}) });
+    return true;
+  }
+
+  /** Removes an anchor; false when (did, role) is not one. */
+  remove(did: string, role: TrustAnchorRole): boolean {
+    return this.#entries.delete(keyOf(did, role));
+  }
+
+  has(did: string, role: TrustAnchorRole): boolean {
+    return this.#entries.has(keyOf(did, role));
+  }
+
+  get(did: string, role: TrustAnchorRole): TrustAnchorEntry | undefined {
+    return this.#entries.get(keyOf(did, role));
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  entries(): Iterable<TrustAnchorEntry> {
+    return this.#entries.values();
+  }
+
+  *agents(): Iterable<string> {
+    for (const e of this.#entries.values()) if (e.role === "agent") yield e.did;
+  }
+
+  *issuers(): Iterable<string> {
+    for (const e of this.#entries.values()) if (e.role === "issuer") yield e.did;
+  }
+
+  /**
+   * An agent's key rotation: an agent anchor stays one under the new DID, in the same place. An issuer anchor is
+   * left as it is: credentials name the key that signed them, and those stay signed by the old key.
+   */
+  rename(from: string, to: string): void {
+    if (!this.has(from, "agent") || this.has(to, "agent")) return;
+    const renamed = new Map<string, TrustAnchorEntry>();
+    for (const [key, e] of this.#entries) {
+      if (key === keyOf(from, "agent")) renamed.set(keyOf(to, "agent"), { ...e, did: to });
+      else renamed.set(key, e);
+    }
+    this.#entries = renamed;
+  }
+
+  toJSON(): TrustAnchorsSnapshot {
+    return { anchors: [...this.#entries.values()] };
+  }
+
+  static fromJSON(s: TrustAnchorsSnapshot): TrustAnchorBook {
+    const book = new TrustAnchorBook();
+    for (const e of s.anchors) book.add(e);
+    return book;
+  }
+}
