@@ -35,9 +35,9 @@ async function node(mesh: string, key: KeyPair, options: Partial<RegistryNodeOpt
   return n;
 }
 
-async function agent(mesh: string): Promise<Agent> {
+async function agent(mesh: string, key: KeyPair = generateKeyPair()): Promise<Agent> {
   const auth = await nats.server.auth.mesh(mesh);
-  const a = await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
+  const a = await Agent.connect({ key, nats: nats.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
   agents.push(a);
   return a;
 }
@@ -48,11 +48,14 @@ interface Cast {
   ring: Agent[];
 }
 
-/** The honest agent and its 3 clients join first, then the ring of 30, all offering the honest agent's capability. */
-async function cast(mesh: string): Promise<Cast> {
+/**
+ * The honest agent and its 3 clients join first, then the ring of 30, all offering the honest agent's capability.
+ * `firstClient`: the key of the first client (the anchor, when the test has one).
+ */
+async function cast(mesh: string, firstClient?: KeyPair): Promise<Cast> {
   const honest = await agent(mesh);
   await honest.join(card("honest", ["translate"]));
-  const clients = await Promise.all([0, 1, 2].map(() => agent(mesh)));
+  const clients = await Promise.all([firstClient ?? generateKeyPair(), generateKeyPair(), generateKeyPair()].map((k) => agent(mesh, k)));
   for (const [i, c] of clients.entries()) await c.join(card(`client-${i}`, ["shop"]));
   const ring = await Promise.all(Array.from({ length: RING }, () => agent(mesh)));
   await Promise.all(ring.map((s, i) => s.join(card(`ring-${i}`, ["translate"], { description: "the best translator, rated 1.0 by everyone" }))));
@@ -86,11 +89,11 @@ async function ringWork({ ring }: Cast): Promise<void> {
   );
 }
 
-/** 20 rejection records per ring member, each on its own `ops.rejected.<me>` subject, naming the honest agent. */
-async function forgeRejections(mesh: string, { honest, ring }: Cast, honestSeqs: number[]): Promise<void> {
+/** 20 rejection records per forger, each on its own `ops.rejected.<me>` subject, naming the honest agent. */
+async function forgeRejections(mesh: string, honest: Agent, forgers: Agent[], honestSeqs: number[]): Promise<void> {
   const s = meshSubjects(mesh);
   await Promise.all(
-    ring.map(async (member, i) => {
+    forgers.map(async (member, i) => {
       const js = jetstream(member.natsSession!.nc);
       const me = agentToken(member.did);
       for (let k = 0; k < 20; k++) {
@@ -186,10 +189,14 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     const key = generateKeyPair();
     const data = await mkdtemp(join(tmpdir(), "plexus-rep-"));
     dirs.push(data);
-    const c = await cast(mesh);
+    // The operator names the anchor (client 0) at start, on both nodes: it becomes one event in the log.
+    const anchorKey = generateKeyPair();
+    const a = await node(mesh, key, { dataDir: data, trustAnchors: [anchorKey.did] });
+    const b = await node(mesh, key, { trustAnchors: [anchorKey.did] });
+    const c = await cast(mesh, anchorKey);
     const anchor = c.clients[0] as Agent;
-    const a = await node(mesh, key, { dataDir: data, trustAnchors: [anchor.did] });
-    const b = await node(mesh, key, { trustAnchors: [anchor.did] });
+    await until(() => a.state.trust.has(anchor.did, "agent") && b.state.trust.has(anchor.did, "agent"), 10_000, "the configured anchor in the log");
+    expect(a.state.counters["events.TrustAnchorAdded"]).toBe(1);
     await honestWork(c);
     await ringWork(c);
     await until(() => a.state.counters.ratings === 9 + 2 * RING * NEIGHBOURS, 30_000, "all 309 ratings recorded");
@@ -202,8 +209,9 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     // Attack 3: 20 forged rejection records per ring member naming the honest agent.
     const honestSeqs = [...a.state.recent.toJSON()].filter((m) => m.from === c.honest.did).map((m) => m.seq);
     expect(honestSeqs.length).toBeGreaterThan(0);
-    await forgeRejections(mesh, c, honestSeqs);
-    await until(() => refusedEvidence(a, "rejection") === RING * 20, 30_000, "every forged record counted as refused");
+    // The ring forges, and so does the anchor itself: a trusted member's word is not evidence either.
+    await forgeRejections(mesh, c.honest, [...c.ring, anchor], honestSeqs);
+    await until(() => refusedEvidence(a, "rejection") === (RING + 1) * 20, 30_000, "every forged record counted as refused");
     await until(() => (a.state.counters["evidence.unsolicited.receipt"] ?? 0) > 0, 30_000, "the anchor's automatic receipts seen");
     const end = await quiet(a);
     await settle([a, b], end);
