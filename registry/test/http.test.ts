@@ -197,7 +197,7 @@ describe("registry HTTP API", () => {
     const r = await get(`/v1/agents/${enc(ALICE)}/reputation`);
     expect(r.status).toBe(200);
     expect(r.body["asOf"]).toEqual(AS_OF);
-    expect(r.body["data"]).toEqual({ did: ALICE, score: 0.8, factors: factors(0.8), trust: 1, newcomer: false });
+    expect(r.body["data"]).toEqual({ did: ALICE, score: 0.8, factors: factors(0.8), trust: 1, newcomer: false, anchor: false, trustSource: "ratings", unanchored: false });
     expectError(await get(`/v1/agents/${enc("did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")}/reputation`), 404, "AGENT_NOT_FOUND");
   });
 

@@ -178,7 +178,10 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(onlyBob.map((r) => r.did)).toEqual([bobDid]);
       expect(json<DiscoverJson[]>(await run(s.args("discover", "--json", "--capability", "juggle")))).toEqual([]);
       const humanFound = await run(s.args("discover", "--query", "documents"));
-      expect(lines(humanFound.stdout)[0]).toMatch(/^DID\s+NAME\s+LIVENESS\s+SCORE\s+CAPABILITIES$/);
+      expect(lines(humanFound.stdout)[0]).toMatch(/^DID\s+NAME\s+LIVENESS\s+SCORE\s+TRUST\s+EVIDENCE\s+CAPABILITIES$/);
+      // No trust anchor on this mesh: every row and a closing note say so.
+      expect(lines(humanFound.stdout)[1]).toMatch(/\sunanchored\s/);
+      expect(humanFound.stdout).toContain("plexus trust add");
 
       // A rating needs a conversation both ways; without one the registry refuses and says why.
       const noConversation = await run(s.args("rate", "--as", "bob", "alice", "--conversation", "never", "--score", "0.9"));
@@ -196,10 +199,11 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       const reputation = await run(s.args("reputation", "alice", "--json"));
       expect(reputation.code, reputation.stderr).toBe(0);
       const rep = json<{ did: string; score: number; factors: Record<string, { evidence: number }>; trust: number; newcomer: boolean }>(reputation);
-      expect(rep).toMatchObject({ did: joined.did, score: expect.any(Number), trust: expect.any(Number), newcomer: expect.any(Boolean) });
+      expect(rep).toMatchObject({ did: joined.did, score: expect.any(Number), trust: 0, newcomer: true, trustSource: "none", unanchored: true });
       expect(rep.factors["reliability"]?.evidence).toBeGreaterThanOrEqual(1);
       const humanRep = await run(s.args("reputation", joined.did));
       expect(humanRep.stdout).toContain(`did         ${joined.did}`);
+      expect(humanRep.stdout).toContain("trust       0.00 (none: no trusted rater has rated it)");
       expect(humanRep.stdout).toMatch(/^reliability\s+\d\.\d\d\s+\d+\s+\d+\.\d\d$/m);
       const unknown = await run(s.args("reputation", "carol"));
       expect(unknown.code).toBe(1);

@@ -15,9 +15,15 @@ export const discoverCommand: CommandDef = {
 and liveness. Offline and gone agents are left out unless --include-offline. Each capability shows whether it is
 only self-declared (the agent's card says so) or attested by a live capability credential, and by whom.
 
+Why each score is what it is: TRUST says where the agent's trust comes from (anchor: the operator trusts it;
+ratings: trusted raters rated it; none) and EVIDENCE how many samples are on record about it and how much weight they
+carry (only evidence from trusted sources weighs). On a mesh without any trust anchor every score is unweighted
+(marked "unanchored"): nobody's ratings count until the operator adds one (plexus trust add).
+
 --json prints one JSON array, best first, of {"did","name","description","capabilities","tags","score","relevance",
-"rank","factors","newcomer","exploration","liveness","lastHeartbeat","credential","claims"}; claims lists each
-capability as {"name","attested","attestedBy":[{"issuer","credentialId","issuedAt","expiresAt"}]}.
+"rank","factors","newcomer","trust","trustSource","unanchored","exploration","liveness","lastHeartbeat","credential",
+"claims"}; claims lists each capability as {"name","attested","attestedBy":[{"issuer","credentialId","issuedAt",
+"expiresAt"}]}.
 
 Options:
   --capability C      agents that have the capability C
@@ -45,7 +51,7 @@ Options:
     const { result } = await withRegistry(common, COMMAND, (registry) => registry.discover(query));
     if (out.json) out.data("", result);
     else if (result.length === 0) out.data(`no matching agents in mesh "${common.mesh}"`, undefined);
-    else out.data(resultTable(result), undefined);
+    else out.data(resultTable(result) + (result.some((r) => r.unanchored) ? `\n${UNANCHORED_NOTE}` : ""), undefined);
   },
 };
 
@@ -68,9 +74,37 @@ function discoverQuery(values: OptionValues): DiscoverQuery {
   return query;
 }
 
+export const UNANCHORED_NOTE =
+  "unanchored: this mesh has no trust anchor, so no agent's ratings or observations weigh and scores stay neutral (add one: plexus trust add DID --as OPERATORKEY)";
+
 function resultTable(results: readonly DiscoverResult[]): string {
-  const rows = results.map((r) => [shortDid(r.did), r.name, r.liveness, `${r.score.toFixed(2)}${r.newcomer ? " (new)" : ""}`, capabilityCells(r)]);
-  return columns([["DID", "NAME", "LIVENESS", "SCORE", "CAPABILITIES"], ...rows]);
+  const rows = results.map((r) => [
+    shortDid(r.did),
+    r.name,
+    r.liveness,
+    `${r.score.toFixed(2)}${r.newcomer ? " (new)" : ""}`,
+    trustCell(r),
+    evidenceCell(r.factors),
+    capabilityCells(r),
+  ]);
+  return columns([["DID", "NAME", "LIVENESS", "SCORE", "TRUST", "EVIDENCE", "CAPABILITIES"], ...rows]);
+}
+
+/** `anchor`, `ratings 0.42`, `none`, or `unanchored`. */
+export function trustCell(r: Pick<DiscoverResult, "trust" | "trustSource" | "unanchored">): string {
+  if (r.unanchored) return "unanchored";
+  return r.trustSource === "ratings" ? `ratings ${r.trust.toFixed(2)}` : r.trustSource;
+}
+
+/** `12 (w 3.40)`: samples on record over all factors, and the weight they carry. */
+function evidenceCell(factors: DiscoverResult["factors"]): string {
+  let count = 0;
+  let weight = 0;
+  for (const f of Object.values(factors)) {
+    count += f.evidence;
+    weight += f.weight;
+  }
+  return `${count} (w ${weight.toFixed(2)})`;
 }
 
 /** `translate (attested by did:key:z6Mk…abcd), summarise (self-declared)`. */
