@@ -50,10 +50,13 @@ describe("TrustAnchorBook", () => {
     expect(book.has(a, "agent")).toBe(false);
     expect(book.has(a, "issuer")).toBe(true);
     expect(book.get(d, "agent")).toMatchObject({ did: d, seq: 1 });
-    expect(book.remove(c, "agent")).toBe(true);
-    expect(book.remove(c, "agent")).toBe(false);
+    expect(book.remove(c, "agent", 9)).toBe(true);
+    expect(book.remove(c, "agent", 10)).toBe(false);
+    expect(book.lastRemoval(c, "agent")).toBe(9);
+    expect(book.lastRemoval(a, "issuer")).toBe(0);
     const copy = TrustAnchorBook.fromJSON(JSON.parse(JSON.stringify(book.toJSON())));
     expect([...copy.entries()]).toEqual([...book.entries()]);
+    expect(copy.lastRemoval(c, "agent")).toBe(9);
   });
 });
 
@@ -168,7 +171,7 @@ describe("trust anchors in the log", () => {
       const subject = meshSubjects(mesh).registryEvent("TrustAnchorAdded", agentToken(did));
       const racing = encodeEvent(makeEvent(kit.registryKey, "TrustAnchorAdded", did, { role: "agent", by: kit.registryKey.did, reason: "racing" }));
       const js = jetstream(nc);
-      expect((await js.publish(subject, racing, { msgID: `anchor-${did}-agent-${kit.registryKey.did}` })).duplicate).toBe(true);
+      expect((await js.publish(subject, racing, { msgID: `anchor-${did}-agent-${kit.registryKey.did}-0` })).duplicate).toBe(true);
       const afterWindow = await js.publish(subject, racing, { msgID: "after-the-window" });
       await fresh.waitFor(afterWindow.seq);
     } finally {
@@ -183,6 +186,13 @@ describe("trust anchors in the log", () => {
         expect.objectContaining({ did: anchors[1], role: "agent", by: kit.registryKey.did, reason: "configured at start (--trust-anchor)", member: false }),
       ]);
     }
+
+    // Removed by an operator, then a node starts with the flag still given (within JetStream's window): added again.
+    await (await kit.agent(mesh)).registry.trust(kit.registryKey, "remove", anchors[1] as string);
+    const again = await kit.node(mesh, { trustAnchors: anchors });
+    expect([...again.state.trust.agents()]).toEqual([anchors[0], anchors[1]]);
+    await fresh.waitFor(again.state.seq);
+    expect(added(fresh)).toBe(4);
   });
 
   it("refuses a configured anchor that is not a did:key before connecting", async () => {

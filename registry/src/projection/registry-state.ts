@@ -99,7 +99,7 @@ export class RegistryState {
       case "TrustAnchorAdded":
         return this.#anchorAdded(event as RegistryEvent<"TrustAnchorAdded">, seq);
       case "TrustAnchorRemoved":
-        return this.#anchorRemoved(event as RegistryEvent<"TrustAnchorRemoved">);
+        return this.#anchorRemoved(event as RegistryEvent<"TrustAnchorRemoved">, seq);
     }
   }
 
@@ -203,8 +203,8 @@ export class RegistryState {
     if (!this.trust.add({ did: event.agent, role, by, at: event.at, seq, ...(reason ? { reason } : {}) })) this.count("ignored.addOfExistingAnchor");
   }
 
-  #anchorRemoved(event: RegistryEvent<"TrustAnchorRemoved">): void {
-    if (!this.trust.remove(event.agent, event.data.role)) this.count("ignored.removeOfAbsentAnchor");
+  #anchorRemoved(event: RegistryEvent<"TrustAnchorRemoved">, seq: number): void {
+    if (!this.trust.remove(event.agent, event.data.role, seq)) this.count("ignored.removeOfAbsentAnchor");
   }
 
   #rating(event: RegistryEvent<"RatingRecorded">, time: number): void {
