@@ -186,7 +186,7 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --trust-anchor DID      make DID a trust anchor (an agent EigenTrust pre-trusts; repeatable; a key name in --keys
                           works too): once caught up with the log the node appends TrustAnchorAdded for each one not
                           anchored yet, so every node of the mesh agrees. Dropping the flag later removes nothing:
-                          use plexus trust remove
+                          use plexus trust remove (and drop the flag, or the next start adds it again)
   --operator DID          a key that may suspend and resume agents (repeatable; the registry's own key always may)
   --nats-user-ttl S       lifetime of the NATS user JWTs it issues agents in operator mode (default 3600; the SDK
                           renews at 80 %). In operator mode (the mesh's files in --nats-auth) the node connects as

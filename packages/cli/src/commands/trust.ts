@@ -34,7 +34,7 @@ plexus trust list
 DID is a did:key or a key name in --keys. OPERATOR is a key the registry accepts as operator (registry start
 --operator DID; the registry's own key always is): default "${DEFAULT_OPERATOR_KEY}". A registry started with
 --trust-anchor DID (or plexus up --trust-anchor) adds DID this way itself once it has caught up with the log; taking
-the flag away later does not remove it: use plexus trust remove.
+the flag away later does not remove it: use plexus trust remove (and drop the flag, or the next start adds it again).
 
 --json: add and remove print {"did","role","anchored","seq","by","reason"}; list prints one JSON array of
 {"did","role","by","at","seq","reason","member"}.
