@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { encodeEvent, makeEvent, signRequest, type RegistryClient } from "@plexus/anp";
+import { encodeEvent, makeEvent, signRequest, type RegistryClient, type TrustAnchorChange } from "@plexus/anp";
 import { agentToken, ErrorCode, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
@@ -50,10 +50,13 @@ describe("TrustAnchorBook", () => {
     expect(book.has(a, "agent")).toBe(false);
     expect(book.has(a, "issuer")).toBe(true);
     expect(book.get(d, "agent")).toMatchObject({ did: d, seq: 1 });
-    expect(book.remove(c, "agent")).toBe(true);
-    expect(book.remove(c, "agent")).toBe(false);
+    expect(book.remove(c, "agent", 9)).toBe(true);
+    expect(book.remove(c, "agent", 10)).toBe(false);
+    expect(book.lastRemoval(c, "agent")).toBe(9);
+    expect(book.lastRemoval(a, "issuer")).toBe(0);
     const copy = TrustAnchorBook.fromJSON(JSON.parse(JSON.stringify(book.toJSON())));
     expect([...copy.entries()]).toEqual([...book.entries()]);
+    expect(copy.lastRemoval(c, "agent")).toBe(9);
   });
 });
 
@@ -162,18 +165,10 @@ describe("trust anchors in the log", () => {
     expect(fresh.state.counters["ignored.addOfExistingAnchor"] ?? 0).toBe(0);
     // What a node racing the others would append (same registry key, same anchor): JetStream keeps the first; and an
     // add that gets past the window (another message id) is ignored by the projection.
-    const nc = await connect({ servers: nats.url });
-    try {
-      const did = anchors[1] as string;
-      const subject = meshSubjects(mesh).registryEvent("TrustAnchorAdded", agentToken(did));
-      const racing = encodeEvent(makeEvent(kit.registryKey, "TrustAnchorAdded", did, { role: "agent", by: kit.registryKey.did, reason: "racing" }));
-      const js = jetstream(nc);
-      expect((await js.publish(subject, racing, { msgID: `anchor-${did}-agent-${kit.registryKey.did}` })).duplicate).toBe(true);
-      const afterWindow = await js.publish(subject, racing, { msgID: "after-the-window" });
-      await fresh.waitFor(afterWindow.seq);
-    } finally {
-      await nc.close();
-    }
+    const did = anchors[1] as string;
+    const racing = { role: "agent", by: kit.registryKey.did, reason: "racing" } as const;
+    expect((await appendRaw(mesh, did, racing, `anchor-${did}-agent-${kit.registryKey.did}-0`)).duplicate).toBe(true);
+    await fresh.waitFor((await appendRaw(mesh, did, racing, "after-the-window")).seq);
     expect(added(fresh)).toBe(3);
     expect(fresh.state.counters["ignored.addOfExistingAnchor"]).toBe(1);
     for (const n of [a, b, late, fresh]) {
@@ -183,6 +178,13 @@ describe("trust anchors in the log", () => {
         expect.objectContaining({ did: anchors[1], role: "agent", by: kit.registryKey.did, reason: "configured at start (--trust-anchor)", member: false }),
       ]);
     }
+
+    // Removed by an operator, then a node starts with the flag still given (within JetStream's window): added again.
+    await (await kit.agent(mesh)).registry.trust(kit.registryKey, "remove", anchors[1] as string);
+    const again = await kit.node(mesh, { trustAnchors: anchors });
+    expect([...again.state.trust.agents()]).toEqual([anchors[0], anchors[1]]);
+    await fresh.waitFor(again.state.seq);
+    expect(added(fresh)).toBe(4);
   });
 
   it("refuses a configured anchor that is not a did:key before connecting", async () => {
@@ -210,8 +212,22 @@ describe("trust anchors in the log", () => {
     expect(replayed.state.trust.toJSON()).toEqual(node.state.trust.toJSON());
     await client.trust(kit.registryKey, "remove", oldKey.did, "agent");
     expect([...node.state.trust.agents()]).toEqual([]);
+    // An add naming the old key, appended by a node that had not seen the rotation yet, anchors the successor.
+    await node.waitFor((await appendRaw(mesh, oldKey.did, { role: "agent", by: kit.registryKey.did }, "stale-node")).seq);
+    expect([...node.state.trust.agents()]).toEqual([newKey.did]);
   });
 });
+
+/** A TrustAnchorAdded signed by the registry's key, published as another node of the mesh would (message id `msgID`). */
+async function appendRaw(mesh: string, did: string, data: TrustAnchorChange, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
+  const nc = await connect({ servers: nats.url });
+  try {
+    const subject = meshSubjects(mesh).registryEvent("TrustAnchorAdded", agentToken(did));
+    return await jetstream(nc).publish(subject, encodeEvent(makeEvent(kit.registryKey, "TrustAnchorAdded", did, data)), { msgID });
+  } finally {
+    await nc.close();
+  }
+}
 
 /** A trust request with a body the client's types would not allow (to check the registry's own checks). */
 async function signed(registry: RegistryClient, key: KeyPair, body: Record<string, unknown>) {

@@ -15,6 +15,6 @@ export { PlexusError, ErrorCode, isPlexusError } from "@plexus/core";
 export type { JoinOptions } from "./membership.js";
 export { RegistryClient } from "./registry-types.js";
 export type { AgentCard, Capability, DiscoverQuery, DiscoverResult, JoinResult, Rating, Reputation, AgentView, Liveness, Factor, FactorScore, AnswerOf } from "./registry-types.js";
-export type { AttestResult, RevokeResult, CapabilityClaim, CapabilityAttestation } from "./registry-types.js";
+export type { AttestResult, RevokeResult, CapabilityClaim, CapabilityAttestation, TrustAnchorView, TrustResult, TrustAnchorRole } from "./registry-types.js";
 export { A2AOutbound, A2A_OUTBOUND_TOPIC, A2AOutboundType } from "./a2a.js";
 export type { A2AOutgoing, A2ASendOptions, A2AExchange, A2ARecorder } from "./a2a.js";

@@ -108,7 +108,7 @@ export class RegistryState {
       case "TrustAnchorAdded":
         return this.#anchorAdded(event as RegistryEvent<"TrustAnchorAdded">, seq);
       case "TrustAnchorRemoved":
-        return this.#anchorRemoved(event as RegistryEvent<"TrustAnchorRemoved">);
+        return this.#anchorRemoved(event as RegistryEvent<"TrustAnchorRemoved">, seq);
     }
   }
 
@@ -209,11 +209,16 @@ export class RegistryState {
   #anchorAdded(event: RegistryEvent<"TrustAnchorAdded">, seq: number): void {
     const { role, by, reason } = event.data;
     // Several nodes configured with the same anchor may each append it: the first one counts.
-    if (!this.trust.add({ did: event.agent, role, by, at: event.at, seq, ...(reason ? { reason } : {}) })) this.count("ignored.addOfExistingAnchor");
+    if (!this.trust.add({ did: this.#anchorDid(event), role, by, at: event.at, seq, ...(reason ? { reason } : {}) })) this.count("ignored.addOfExistingAnchor");
   }
 
-  #anchorRemoved(event: RegistryEvent<"TrustAnchorRemoved">): void {
-    if (!this.trust.remove(event.agent, event.data.role)) this.count("ignored.removeOfAbsentAnchor");
+  #anchorRemoved(event: RegistryEvent<"TrustAnchorRemoved">, seq: number): void {
+    if (!this.trust.remove(this.#anchorDid(event), event.data.role, seq)) this.count("ignored.removeOfAbsentAnchor");
+  }
+
+  /** An agent anchor named by a key rotated away before the event (a node that had not seen it yet) is its successor. */
+  #anchorDid(event: RegistryEvent<"TrustAnchorAdded" | "TrustAnchorRemoved">): string {
+    return event.data.role === "agent" ? this.identity.current(event.agent) : event.agent;
   }
 
   #rating(event: RegistryEvent<"RatingRecorded">, time: number): void {

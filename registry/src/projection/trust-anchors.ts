@@ -20,6 +20,8 @@ export interface TrustAnchorEntry {
 
 export interface TrustAnchorsSnapshot {
   anchors: TrustAnchorEntry[];
+  /** The log position of each anchor's latest removal (see `lastRemoval`). */
+  removed: { did: string; role: TrustAnchorRole; seq: number }[];
 }
 
 function keyOf(did: string, role: TrustAnchorRole): string {
@@ -29,6 +31,8 @@ function keyOf(did: string, role: TrustAnchorRole): string {
 export class TrustAnchorBook {
   /** role+DID → entry; Map order is log order (a renamed anchor keeps its place). */
   #entries = new Map<string, TrustAnchorEntry>();
+  /** role+DID → mesh stream sequence of its latest TrustAnchorRemoved. */
+  readonly #removed = new Map<string, { did: string; role: TrustAnchorRole; seq: number }>();
 
   /** Records an anchor; false (nothing changes) when (did, role) is an anchor already. */
   add(entry: TrustAnchorEntry): boolean {
@@ -39,9 +43,21 @@ export class TrustAnchorBook {
     return true;
   }
 
-  /** Removes an anchor; false when (did, role) is not one. */
-  remove(did: string, role: TrustAnchorRole): boolean {
-    return this.#entries.delete(keyOf(did, role));
+  /** Removes an anchor (`seq`: the TrustAnchorRemoved event's position); false when (did, role) is not one. */
+  remove(did: string, role: TrustAnchorRole, seq = 0): boolean {
+    const key = keyOf(did, role);
+    if (!this.#entries.delete(key)) return false;
+    this.#removed.delete(key);
+    this.#removed.set(key, { did, role, seq });
+    return true;
+  }
+
+  /**
+   * Where (did, role) was last removed, 0 if never: nodes that agree on it name a re-add alike (a message id for
+   * JetStream's deduplication), and a re-add after a removal gets a name of its own.
+   */
+  lastRemoval(did: string, role: TrustAnchorRole): number {
+    return this.#removed.get(keyOf(did, role))?.seq ?? 0;
   }
 
   has(did: string, role: TrustAnchorRole): boolean {
@@ -83,12 +99,13 @@ export class TrustAnchorBook {
   }
 
   toJSON(): TrustAnchorsSnapshot {
-    return { anchors: [...this.#entries.values()] };
+    return { anchors: [...this.#entries.values()], removed: [...this.#removed.values()] };
   }
 
   static fromJSON(s: TrustAnchorsSnapshot): TrustAnchorBook {
     const book = new TrustAnchorBook();
     for (const e of s.anchors) book.add(e);
+    for (const r of s.removed) book.#removed.set(keyOf(r.did, r.role), r);
     return book;
   }
 }

@@ -57,7 +57,7 @@ export class TrustRequests {
   /**
    * Appends TrustAnchorAdded (role agent, by this registry) for each DID that is not an agent anchor yet; call it once
    * the node has caught up with the log. Nodes started at once with the same flag append under the same message id, so
-   * JetStream keeps one; the projection ignores an anchor added again anyway. Returns how many this call added.
+   * JetStream keeps one (within its 2-minute window); the projection ignores an anchor added again anyway. Returns how many this call added.
    */
   async configure(dids: Iterable<string>): Promise<number> {
     const { admission, registry } = this.#o;
@@ -66,7 +66,10 @@ export class TrustRequests {
       const did = this.#o.state().identity.current(configured);
       if (this.#o.state().trust.has(did, "agent")) continue;
       const data = { role: "agent" as const, by: registry, reason: CONFIGURED_ANCHOR_REASON };
-      const { duplicate } = await admission.record("TrustAnchorAdded", did, data, `anchor-${did}-agent-${registry}`);
+      // Named by what the nodes agree on: the anchor, this registry, and the anchor's last removal (a re-add after a
+      // `trust remove` is a new message, not a duplicate within JetStream's window).
+      const msgID = `anchor-${did}-agent-${registry}-${this.#o.state().trust.lastRemoval(did, "agent")}`;
+      const { duplicate } = await admission.record("TrustAnchorAdded", did, data, msgID);
       if (!duplicate) added += 1;
     }
     return added;

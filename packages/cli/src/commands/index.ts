@@ -17,6 +17,7 @@ import { rejectedCommand } from "./rejected.js";
 import { reputationCommand } from "./reputation.js";
 import { sendCommand } from "./send.js";
 import { subscribeCommand } from "./subscribe.js";
+import { trustCommand } from "./trust.js";
 import { upCommand } from "./up.js";
 
 /** In the order `plexus --help` lists them. */
@@ -39,6 +40,7 @@ export const COMMANDS: readonly CommandDef[] = [
   credentialCommand,
   rateCommand,
   reputationCommand,
+  trustCommand,
   mcpCommand,
 ];
 

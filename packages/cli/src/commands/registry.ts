@@ -130,6 +130,13 @@ export async function resolveAgent(common: CommonOptions, ref: string, command: 
   }
 }
 
+/** --trust-anchor DID (repeatable; DIDs or key names), for registry start and up; undefined when not given. */
+export async function trustAnchorOption(common: CommonOptions, values: OptionValues, command: string): Promise<string[] | undefined> {
+  const anchors = values["trust-anchor"];
+  if (!Array.isArray(anchors)) return undefined;
+  return Promise.all(anchors.map((a) => resolveAgent(common, String(a), command, "--trust-anchor")));
+}
+
 /** A number from 0 to 1 (a score). */
 export function scoreOption(values: OptionValues, name: string, command: string): number | undefined {
   const v = stringOption(values, name, command);
@@ -176,7 +183,10 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --gone-after S          and gone (120 beats)
   --credential-ttl S      membership credential lifetime (default 86400; the SDK renews at 80 %)
   --half-life S           half-life of reputation evidence (default 604800, 7 days)
-  --trust-anchor DID      a pre-trusted agent for EigenTrust (repeatable; a key name in --keys works too)
+  --trust-anchor DID      make DID a trust anchor (an agent EigenTrust pre-trusts; repeatable; a key name in --keys
+                          works too): once caught up with the log the node appends TrustAnchorAdded for each one not
+                          anchored yet, so every node of the mesh agrees. Dropping the flag later removes nothing:
+                          use plexus trust remove (and drop the flag, or the next start adds it again)
   --operator DID          a key that may suspend and resume agents (repeatable; the registry's own key always may)
   --nats-user-ttl S       lifetime of the NATS user JWTs it issues agents in operator mode (default 3600; the SDK
                           renews at 80 %). In operator mode (the mesh's files in --nats-auth) the node connects as
@@ -270,10 +280,8 @@ async function tuningOptions(common: CommonOptions, values: OptionValues): Promi
     const seconds = secondsOption(values, flag, COMMAND);
     if (seconds !== undefined) tuning[option] = Math.round(seconds * 1000);
   }
-  const anchors = values["trust-anchor"];
-  if (Array.isArray(anchors)) {
-    tuning.trustAnchors = await Promise.all(anchors.map((a) => resolveAgent(common, String(a), COMMAND, "--trust-anchor")));
-  }
+  const anchors = await trustAnchorOption(common, values, COMMAND);
+  if (anchors) tuning.trustAnchors = anchors;
   const operators = values["operator"];
   if (Array.isArray(operators)) {
     tuning.operators = await Promise.all(operators.map((r) => resolveAgent(common, String(r), COMMAND, "--operator")));

@@ -25,7 +25,7 @@ import { intOption, positionalArgs, stringOption, type CommandDef } from "../com
 import { CliError, oneLine, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { waitForSignal } from "../session.js";
-import { DEFAULT_HTTP, DEFAULT_REGISTRY_KEY, httpOption, registryKey, startNode } from "./registry.js";
+import { DEFAULT_HTTP, DEFAULT_REGISTRY_KEY, httpOption, registryKey, startNode, trustAnchorOption } from "./registry.js";
 import { DEFAULT_GATEWAY_KEY, DEFAULT_GATEWAY_LISTEN, gatewayKey, listenOption, tryStartGateway } from "./gateway.js";
 
 const DEFAULT_PORT = 4222;
@@ -41,7 +41,7 @@ export const upCommand: CommandDef = {
   name: "up",
   summary: "run a managed nats-server with JetStream, the mesh stream, a registry node, the sealer and the A2A gateway; Ctrl-C stops it",
   usage:
-    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--no-auth] [--registry-key NAME] [--http HOST:PORT|off] [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
+    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--no-auth] [--registry-key NAME] [--http HOST:PORT|off] [--trust-anchor DID]... [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
   help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts a
 registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts the audit sealer (every
 event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key), starts the A2A
@@ -76,6 +76,9 @@ Options:
   --registry-key NAME      the key in --keys the registry node and the audit checkpoints sign with (default
                            "${DEFAULT_REGISTRY_KEY}"; created if missing)
   --http HOST:PORT|off     the registry's HTTP API (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one)
+  --trust-anchor DID       make DID a trust anchor of the mesh (repeatable; a key name in --keys works too): the
+                           registry node records it in the log once caught up (as registry start --trust-anchor);
+                           dropping the flag later removes nothing: use plexus trust remove
   --no-registry            do not run a registry node here (run "plexus registry start" elsewhere)
   --no-sealer              do not run the audit sealer here (another node runs it)
   --gateway-key NAME       the key in --keys the A2A gateway signs with (default "${DEFAULT_GATEWAY_KEY}"; created if missing)
@@ -95,6 +98,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     "no-auth": { type: "boolean" },
     "registry-key": { type: "string" },
     http: { type: "string" },
+    "trust-anchor": { type: "string", multiple: true },
     "no-registry": { type: "boolean" },
     "no-sealer": { type: "boolean" },
     "gateway-key": { type: "string" },
@@ -113,6 +117,8 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     const sealing = values["no-sealer"] !== true;
     const registering = values["no-registry"] !== true;
     const http = httpOption(values, "up");
+    const trustAnchors = await trustAnchorOption(common, values, "up");
+    if (trustAnchors && !registering) throw new UsageError("--trust-anchor needs the registry node (drop --no-registry)", "up");
     const key = sealing || registering ? await registryKey(common, values, "up", out.info) : undefined;
     const gatewayHttp = values["no-gateway"] === true ? false : listenOption(values, "gateway-http", "up", true);
     const gwKey = gatewayHttp ? await gatewayKey(common, values, "up", out.info) : undefined;
@@ -166,7 +172,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
       nc = await connectBus({ servers: running.url, name: "plexus up", ...(auth ? { credentials: { creds: auth.serviceCreds } } : {}) });
       if (key && sealing) sealer = await startMeshSealer(nc, common.mesh, key, join(dataDir, "sealer", common.mesh), out);
       if (key && registering) {
-        const tuning = auth ? { natsAuth: auth } : {};
+        const tuning = { ...(auth ? { natsAuth: auth } : {}), ...(trustAnchors ? { trustAnchors } : {}) };
         registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out, tuning });
       }
       if (gwKey && gatewayHttp) {
