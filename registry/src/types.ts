@@ -16,7 +16,7 @@ export interface AgentRecord {
   card: AgentCard;
   /** The latest join (a rejoin, such as a credential renewal, moves it). */
   joinedAt: number;
-  /** The first join ever: membership tenure, which makes an agent established (pre-trusted) in time. */
+  /** The first join ever: seniority, the tie-break of equal ranks in discovery (a new key starts behind). */
   firstJoinedAt: number;
   updatedAt: number;
   leftAt: number | undefined;

@@ -150,11 +150,16 @@ export class AcpObserver {
     return m && m.to === by ? m : undefined;
   }
 
-  /** Whether the recipient had spoken to the sender in this conversation before: the message was asked for. */
+  /**
+   * Whether the message was asked for: the recipient had spoken to the sender in this conversation first, and this is
+   * the sender's first message to it there. One per conversation the recipient opened, so a sender cannot turn one
+   * question into a thousand samples at the recipient's trust (nor dilute the recipient's evidence budget with them).
+   */
   #asked(env: Envelope, toToken: string, fromToken: string, seq: number): boolean {
     if (typeof env.conversation !== "string") return false;
-    const first = this.#state.conversations.first(env.conversation, toToken, fromToken);
-    return first !== undefined && first < seq;
+    const conversations = this.#state.conversations;
+    const first = conversations.first(env.conversation, toToken, fromToken);
+    return first !== undefined && first < seq && conversations.first(env.conversation, fromToken, toToken) === undefined;
   }
 
   /** A message that failed a check: evidence about its publisher when it was dishonest and the publisher is proven. */

@@ -20,7 +20,7 @@ export interface RecentMessage {
   /** The envelope's id and channel seq, when it passed. */
   id?: string;
   envSeq?: number;
-  /** An inbox message in a conversation its recipient had already spoken in to the sender (it asked for it). */
+  /** An inbox message its recipient asked for: the sender's first in a conversation the recipient opened to it. */
   solicited: boolean;
   /** A receipt, dead letter or rejection record about it has been counted: each message is judged once. */
   judged?: boolean;
