@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import type { AgentCard, DiscoverQuery, DiscoverResult, Liveness, Reputation } from "@plexus/anp";
 import { CardIndex, explorationSlots, rankDiscovery, tokenize } from "../src/discovery/index.js";
 import type { Candidate, RankedAgentInfo } from "../src/discovery/index.js";
@@ -269,6 +270,33 @@ describe("rankDiscovery", () => {
     const nov = all.filter((e) => e.newcomer);
     expect(est.length).toBeGreaterThan(25);
     expect(dids(fromIndex)).toEqual([...est.slice(0, 22), ...nov.slice(0, 3)].map((e) => e.did));
+  });
+
+  it("breaks equal ranks by seniority, then DID, exactly as a full sort would (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ score: fc.constantFrom(0.5, 0.5, 0.5, 0.7), senior: fc.integer({ min: 0, max: 5 }), newcomer: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 30 }),
+        (agents, limit) => {
+          const named = agents.map((a, i) => ({ ...a, did: `did:${(i * 7919) % 1000}:${i}` }));
+          const w = world(named);
+          const seniority = new Map(named.map((a) => [a.did, a.senior]));
+          const rs = rankDiscovery({ capability: "work", limit }, w.index, (d) => w.infos.get(d), w.table, { explorationShare: 0, seniority: (d) => seniority.get(d) as number });
+          const order = (list: typeof named) => [...list].sort((a, b) => b.score - a.score || a.senior - b.senior || (a.did < b.did ? -1 : 1));
+          const est = order(named.filter((a) => !a.newcomer));
+          const expected = (est.length >= limit ? est : order([...est, ...order(named.filter((a) => a.newcomer)).slice(0, limit - est.length)])).slice(0, limit);
+          expect(dids(rs)).toEqual(expected.map((a) => a.did));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("lists a senior agent before a whole crowd of newer identities at the same score", () => {
+    const crowd = Array.from({ length: 40 }, (_, i) => ({ did: `did:0${i}`, score: 0.5, newcomer: true }));
+    const w = world([...crowd, { did: "did:zz-honest", score: 0.5, newcomer: true }]);
+    const rs = rankDiscovery({ capability: "work", limit: 5 }, w.index, (d) => w.infos.get(d), w.table, { seniority: (d) => (d === "did:zz-honest" ? 1 : 2) });
+    expect(rs[0]?.did).toBe("did:zz-honest");
   });
 
   it("ranks agents of a computed reputation table (Sybil newcomers only in exploration slots)", () => {
