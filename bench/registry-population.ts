@@ -143,7 +143,7 @@ export class Population {
     };
   }
 
-  /** When agent i joined: spread over the last 30 days (about three quarters are then "established", i.e. anchors). */
+  /** When agent i joined: spread over the last 30 days (seniority, the tie-break of equal ranks). */
   joinedAt(i: number, now: number): number {
     return now - Math.floor(this.#random() * 30 * DAY) - (i % 1000);
   }

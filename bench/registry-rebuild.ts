@@ -65,11 +65,25 @@ export interface NodeSetup {
   /** The discovery and rebuild nodes are told a 1 h beat, so nothing turns suspect while the benchmark runs. */
   heartbeatIntervalMs: number;
   log: (line: string) => void;
+  /**
+   * Project as a node in operator mode does (the server pins publishers: replies and receipts are attributed by their
+   * subject, only inbox signatures are checked). Default false: the open server the benchmark runs, every signature.
+   */
+  pinnedPublishers?: boolean;
 }
 
 export function startNode(s: NodeSetup): Promise<RegistryNode> {
-  const { url, mesh, key, dataDir, heartbeatIntervalMs, log } = s;
-  return startRegistryNode({ nats: url, mesh, key, http: { host: "127.0.0.1", port: 0 }, ...(dataDir ? { dataDir } : {}), heartbeatIntervalMs, log });
+  const { url, mesh, key, dataDir, heartbeatIntervalMs, log, pinnedPublishers } = s;
+  return startRegistryNode({
+    nats: url,
+    mesh,
+    key,
+    http: { host: "127.0.0.1", port: 0 },
+    ...(dataDir ? { dataDir } : {}),
+    ...(pinnedPublishers !== undefined ? { pinnedPublishers } : {}),
+    heartbeatIntervalMs,
+    log,
+  });
 }
 
 /** A full rebuild with memory figures; the node is returned running. */

@@ -25,13 +25,13 @@ function info(c: AgentCard, liveness: Liveness = "alive"): RankedAgentInfo {
 }
 
 /** A world of agents: did → card, liveness, score, newcomer. */
-function world(agents: { did: string; caps?: string[]; text?: string; liveness?: Liveness; score: number; newcomer?: boolean }[]) {
+function world(agents: { did: string; caps?: string[]; text?: string; liveness?: Liveness; score: number; newcomer?: boolean; senior?: number }[]) {
   const index = new CardIndex();
   const infos = new Map<string, RankedAgentInfo>();
   const scores: Record<string, { score: number; newcomer: boolean }> = {};
   for (const a of agents) {
     const c = card(a.did.replace(/[^A-Za-z0-9]/g, "-"), a.caps ?? ["work"], a.text ?? "");
-    index.upsert(a.did, c);
+    index.upsert(a.did, c, a.senior);
     infos.set(a.did, info(c, a.liveness));
     scores[a.did] = { score: a.score, newcomer: a.newcomer ?? false };
   }
@@ -281,7 +281,11 @@ describe("rankDiscovery", () => {
           const named = agents.map((a, i) => ({ ...a, did: `did:${(i * 7919) % 1000}:${i}` }));
           const w = world(named);
           const seniority = new Map(named.map((a) => [a.did, a.senior]));
-          const rs = rankDiscovery({ capability: "work", limit }, w.index, (d) => w.infos.get(d), w.table, { explorationShare: 0, seniority: (d) => seniority.get(d) as number });
+          const query: DiscoverQuery = { capability: "work", limit };
+          const rs = rankDiscovery(query, w.index, (d) => w.infos.get(d), w.table, { explorationShare: 0 });
+          // A list without seniorities asks the callback instead, and agrees.
+          const list = w.index.candidates(query).map(({ did, relevance }) => ({ did, relevance }));
+          expect(rankDiscovery(query, list, (d) => w.infos.get(d), w.table, { explorationShare: 0, seniority: (d) => seniority.get(d) as number })).toEqual(rs);
           const order = (list: typeof named) => [...list].sort((a, b) => b.score - a.score || a.senior - b.senior || (a.did < b.did ? -1 : 1));
           const est = order(named.filter((a) => !a.newcomer));
           const expected = (est.length >= limit ? est : order([...est, ...order(named.filter((a) => a.newcomer)).slice(0, limit - est.length)])).slice(0, limit);
@@ -293,9 +297,9 @@ describe("rankDiscovery", () => {
   });
 
   it("lists a senior agent before a whole crowd of newer identities at the same score", () => {
-    const crowd = Array.from({ length: 40 }, (_, i) => ({ did: `did:0${i}`, score: 0.5, newcomer: true }));
-    const w = world([...crowd, { did: "did:zz-honest", score: 0.5, newcomer: true }]);
-    const rs = rankDiscovery({ capability: "work", limit: 5 }, w.index, (d) => w.infos.get(d), w.table, { seniority: (d) => (d === "did:zz-honest" ? 1 : 2) });
+    const crowd = Array.from({ length: 40 }, (_, i) => ({ did: `did:0${i}`, score: 0.5, newcomer: true, senior: 2 }));
+    const w = world([...crowd, { did: "did:zz-honest", score: 0.5, newcomer: true, senior: 1 }]);
+    const rs = w.discover({ capability: "work", limit: 5 });
     expect(rs[0]?.did).toBe("did:zz-honest");
   });
 

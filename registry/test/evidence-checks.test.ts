@@ -154,27 +154,31 @@ describe("evidence the registry checks itself", () => {
   });
 
   it("counts a receipt only for messages the registry read from its addressee, once, and bounded however wide its ranges", () => {
-    const log = new Log(true);
-    log.members(alice, bob);
-    for (let n = 1; n <= 3; n++) log.send("inbox", bob, alice, { seq: n });
-    const receipt = (processed: [number, number][], failed: number[] = []) =>
-      log.send("receipt", alice, bob, { body: { delivered: [], processed, failed: failed.map((seq) => ({ id: newId(), seq, reason: "x", attempts: 1 })) } });
-    const started = performance.now();
-    receipt([[1, 2 ** 53 - 1]]);
-    expect(performance.now() - started).toBeLessThan(1_000);
-    const rel = () => log.state.ledger.toJSON().subjects.find(([d]) => d === alice.did)?.[1][0]?.[3][0];
-    expect(rel()).toBe(1); // one reliability sample about alice (3 of 3 processed), at bob's trust
-    receipt([[1, 3]]);
-    expect(log.state.counters["evidence.refused.receipt.names_no_waiting_message"]).toBe(1);
-    expect(rel()).toBe(1);
-    // Unsolicited: bob's messages were not asked for, so the receipt says nothing about bob's honesty.
-    expect([...log.state.ledger.subjects()]).toEqual([alice.did]);
-    expect(log.state.counters["evidence.unsolicited.receipt"]).toBe(1);
-    // A receipt carol signs in alice's name (published on alice's subject) counts for nothing.
-    log.send("inbox", bob, alice, { seq: 4 });
-    log.send("receipt", alice, bob, { body: { delivered: [], processed: [[4, 4]], failed: [] } }, { signer: carol });
-    expect(log.state.counters["evidence.refused.receipt.bad_signature"]).toBe(1);
-    expect(rel()).toBe(1);
+    for (const pinned of [true, false]) {
+      const log = new Log(pinned);
+      log.members(alice, bob);
+      for (let n = 1; n <= 3; n++) log.send("inbox", bob, alice, { seq: n });
+      const receipt = (processed: [number, number][]) => log.send("receipt", alice, bob, { body: { delivered: [], processed, failed: [] } });
+      const started = performance.now();
+      receipt([[1, 2 ** 53 - 1]]);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      const rel = () => log.state.ledger.toJSON().subjects.find(([d]) => d === alice.did)?.[1][0]?.[3][0];
+      expect(rel()).toBe(1); // one reliability sample about alice (3 of 3 processed), at bob's trust
+      receipt([[1, 3]]);
+      expect(log.state.counters["evidence.refused.receipt.names_no_waiting_message"]).toBe(1);
+      expect(rel()).toBe(1);
+      // Unsolicited: bob's messages were not asked for, so the receipt says nothing about bob's honesty.
+      expect([...log.state.ledger.subjects()]).toEqual([alice.did]);
+      expect(log.state.counters["evidence.unsolicited.receipt"]).toBe(1);
+      if (!pinned) {
+        // On an open server the signature is the proof: a receipt carol signs in alice's name counts for nothing.
+        // (In operator mode carol cannot publish on alice's subject at all: the server refuses it.)
+        log.send("inbox", bob, alice, { seq: 4 });
+        log.send("receipt", alice, bob, { body: { delivered: [], processed: [[4, 4]], failed: [] } }, { signer: carol });
+        expect(log.state.counters["evidence.refused.receipt.bad_signature"]).toBe(1);
+        expect(rel()).toBe(1);
+      }
+    }
   });
 
   it("lets a receipt speak for its sender's honesty only for the first answer in a conversation its signer opened", () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { FACTORS, type AgentView, type Answer, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation, type TrustAnchorView } from "@plexus/anp";
 import { serveRegistryHttp, type RegistryHttpServer } from "../src/http/index.js";
-import type { RegistryQueryApi, RegistryStatus } from "../src/service/queries-api.js";
+import { evidenceSummary, type RegistryQueryApi, type RegistryStatus } from "../src/service/queries-api.js";
 
 const ALICE = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
 const BOB = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG";
@@ -99,6 +99,7 @@ class MemoryRegistry implements RegistryQueryApi {
       seq: AS_OF.seq,
       agents: { total: 3, present: 2, alive: 2, suspect: 0, offline: 0, gone: 1 },
       counters: {},
+      evidence: evidenceSummary({}),
       startedAt: AS_OF.at,
       rebuild: { fromSnapshot: false, snapshotSeq: 0, events: 42, ms: 3 },
     };

@@ -124,6 +124,7 @@ async function pesterAnchor(anchor: Agent, ring: Agent[]): Promise<void> {
   await Promise.all(ring.map(async (s) => { for (let k = 0; k < 20; k++) await s.send(anchor.did, { hello: k }, { conversation: `pester-${k}` }); }));
 }
 
+/** Refused evidence of one kind, as the node counts it. */
 function refusedEvidence(n: RegistryNode, what: string): number {
   return Object.entries(n.state.counters)
     .filter(([k]) => k.startsWith(`evidence.refused.${what}.`))
@@ -220,6 +221,13 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     const honestAfter = ranking(a, later, [c.honest.did])[0] as Reputation;
     expect(Math.abs(honestAfter.factors.honesty.value - honestBefore.factors.honesty.value)).toBeLessThan(0.01);
     expect(a.state.counters["evidence.rejections.confirmed"] ?? 0).toBe(0);
+    // Operators see the attempt in the node's status (NATS `status`, HTTP /v1/status).
+    const { evidence } = a.status();
+    expect(evidence.refused).toBeGreaterThanOrEqual((RING + 1) * 20);
+    const rejections = Object.entries(evidence.refusedBy).filter(([k]) => k.startsWith("rejection."));
+    expect(rejections.reduce((n, [, v]) => n + v, 0)).toBe((RING + 1) * 20);
+    expect(evidence.refusedBy["rejection.message_passed"]).toBeGreaterThan(0); // the anchor named the honest agent's real replies to it
+    expect(evidence.unsolicitedReceipts).toBeGreaterThan(0);
     const ringReps = ranking(a, later, c.ring.map((r) => r.did));
     for (const rep of ringReps) {
       expect(rep).toMatchObject({ trust: 0, trustSource: "none", unanchored: false });

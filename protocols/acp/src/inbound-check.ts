@@ -67,6 +67,20 @@ export async function checkInboundAsync(input: InboundInput, options: InboundChe
   }
 }
 
+/**
+ * Every check of `checkInbound` but the signature: for an observer that proves who published a message another way
+ * (the registry on a NATS server in operator mode, where each agent's publish subjects are pinned to it). A reader
+ * never uses this: the signature is what lets it trust the bytes.
+ */
+export function checkInboundUnsigned(input: InboundInput, options: InboundCheckOptions): InboundResult {
+  try {
+    const pre = precheck(input, options);
+    return pre.ok ? { ok: true, envelope: pre.envelope, hash: "", kind: pre.kind } : pre;
+  } catch (err) {
+    return unprocessable(err);
+  }
+}
+
 /** The verdict for a message whose checking threw: kept and terminated like any other rejection. */
 export function unprocessable(err: unknown): Rejected {
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

@@ -1,6 +1,6 @@
 export { Outbox } from "./outbox.js";
 export type { OutboxOptions, OutgoingFields, Sent } from "./outbox.js";
-export { checkInbound, checkInboundAsync } from "./inbound-check.js";
+export { checkInbound, checkInboundAsync, checkInboundUnsigned } from "./inbound-check.js";
 export type { InboundInput, InboundResult, InboundCheckOptions } from "./inbound-check.js";
 export { ReplayGuard } from "./replay-guard.js";
 export type { OrderInfo, OrderStatus, ReplayVerdict } from "./replay-guard.js";

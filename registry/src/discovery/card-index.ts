@@ -18,13 +18,19 @@ export interface Candidate {
   /** The agent's score and newcomer flag, filled in when candidates() was given the reputation table. */
   score?: number;
   newcomer?: boolean;
+  /** The seniority given to upsert (with the score). */
+  senior?: number;
 }
 
-/** Receives one candidate: its DID, relevance, and score and newcomer flag from the reputation table. */
-export type CandidateVisitor = (did: string, relevance: number, score: number, newcomer: boolean) => void;
+/**
+ * Receives one candidate: its DID, relevance, score and newcomer flag from the reputation table, and its seniority as
+ * given to upsert (smaller is more senior: the tie-break of equal ranks).
+ */
+export type CandidateVisitor = (did: string, relevance: number, score: number, newcomer: boolean, senior: number) => void;
 
 interface IndexedCard {
   did: string;
+  senior: number;
   card: AgentCard;
   capabilities: string[];
   tags: string[];
@@ -55,11 +61,11 @@ export function tokenize(text: string): string[] {
   return [...out];
 }
 
-function indexCard(did: string, card: AgentCard): IndexedCard {
+function indexCard(did: string, card: AgentCard, senior: number): IndexedCard {
   const parts = [card.name, card.description, ...(card.tags ?? [])];
   for (const cap of card.capabilities) parts.push(cap.name, cap.description ?? "");
   const capabilities = [...new Set(card.capabilities.map((c) => c.name))];
-  return { did, card, capabilities, tags: [...new Set(card.tags ?? [])], tokens: new Set(tokenize(parts.join(" "))) };
+  return { did, senior, card, capabilities, tags: [...new Set(card.tags ?? [])], tokens: new Set(tokenize(parts.join(" "))) };
 }
 
 /**
@@ -97,9 +103,10 @@ export class CardIndex {
     return this.#byToken.get(token)?.size ?? 0;
   }
 
-  upsert(did: string, card: AgentCard): void {
+  /** Indexes (or re-indexes) an agent's card; `seniority` (default 0) is handed to ranking with each candidate. */
+  upsert(did: string, card: AgentCard, seniority = 0): void {
     this.remove(did);
-    const doc = indexCard(did, card);
+    const doc = indexCard(did, card, seniority);
     const slot = this.#free.pop() ?? this.#docs.push(undefined) - 1;
     this.#docs[slot] = doc;
     this.#slotOf.set(did, slot);
@@ -141,7 +148,7 @@ export class CardIndex {
   candidates(query: CandidateQuery, reputation?: ReputationTable): Candidate[] {
     const out: Candidate[] = [];
     if (reputation === undefined) this.#visit(query, (slot, relevance) => void out.push({ did: this.#didAt(slot), relevance }));
-    else this.forEachCandidate(query, reputation, (did, relevance, score, newcomer) => void out.push({ did, relevance, score, newcomer }));
+    else this.forEachCandidate(query, reputation, (did, relevance, score, newcomer, senior) => void out.push({ did, relevance, score, newcomer, senior }));
     return out;
   }
 
@@ -149,7 +156,10 @@ export class CardIndex {
   forEachCandidate(query: CandidateQuery, reputation: ReputationTable, visit: CandidateVisitor): void {
     this.useReputation(reputation);
     const { score, newcomer } = this.#scores as SlotScores;
-    this.#visit(query, (slot, relevance) => visit(this.#didAt(slot), relevance, score[slot] as number, newcomer[slot] === 1));
+    this.#visit(query, (slot, relevance) => {
+      const doc = this.#docs[slot] as IndexedCard;
+      visit(doc.did, relevance, score[slot] as number, newcomer[slot] === 1, doc.senior);
+    });
   }
 
   #visit(query: CandidateQuery, emit: (slot: number, relevance: number) => void): void {

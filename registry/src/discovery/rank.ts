@@ -19,7 +19,8 @@ export type RankLookup = (did: string) => RankedAgentInfo | undefined;
 
 /**
  * The tie-break after rank: smaller is better. The registry gives the log time of the agent's first join (seniority:
- * an identity made later, including one made to shed a bad record, comes after the ones already there).
+ * an identity made later, including one made to shed a bad record, comes after the ones already there). The CardIndex
+ * hands each candidate's own (given to upsert); this is asked only for candidates that come as a list without one.
  */
 export type Seniority = (did: string) => number;
 
@@ -28,7 +29,7 @@ export interface RankOptions {
   explorationShare?: number;
   /** Multiplier of the rank per liveness state. Default alive 1, suspect 0.6, offline 0.2, gone 0.05. */
   livenessWeight?: Record<Liveness, number>;
-  /** Tie-break after rank, before the DID (default: none, DID order). */
+  /** Tie-break after rank, before the DID, for listed candidates without one (default 0 for all: DID order). */
   seniority?: Seniority;
 }
 
@@ -72,16 +73,16 @@ export function rankDiscovery(
   const minScore = query.minScore ?? -Infinity;
   if (limit === 0) return [];
   const seniority = opts.seniority ?? (() => 0);
-  const established = new TopK(limit, seniority);
-  const newcomers = new TopK(limit, seniority);
+  const established = new TopK(limit);
+  const newcomers = new TopK(limit);
   const protectedPlaces = limit - slots;
-  const consider: CandidateVisitor = (did, relevance, score, newcomer) => {
+  const consider: CandidateVisitor = (did, relevance, score, newcomer, senior) => {
     if (score < minScore) return;
     const heap = newcomer ? newcomers : established;
-    if (!heap.mayAccept(relevance * score * maxWeight, did)) return;
+    if (!heap.mayAccept(relevance * score * maxWeight, senior, did)) return;
     const info = lookup(did);
     if (info === undefined || !listed(info.liveness)) return;
-    heap.offer({ did, senior: seniority(did), relevance, score, rank: relevance * score * (weights[info.liveness] ?? 0), newcomer, info });
+    heap.offer({ did, senior, relevance, score, rank: relevance * score * (weights[info.liveness] ?? 0), newcomer, info });
     // Once the protected places are taken by established agents, only the best `slots` newcomers can be listed.
     if (!newcomer && established.size === protectedPlaces) newcomers.shrink(slots);
   };
@@ -89,7 +90,7 @@ export function rankDiscovery(
   else {
     for (const c of candidates) {
       const b = c.score !== undefined && c.newcomer !== undefined ? (c as Required<Candidate>) : reputation.brief(c.did);
-      consider(c.did, c.relevance, b.score, b.newcomer);
+      consider(c.did, c.relevance, b.score, b.newcomer, c.senior ?? seniority(c.did));
     }
   }
   const { head, exploring } = arrange(established.sorted(), newcomers.sorted(), limit, slots);
@@ -158,11 +159,9 @@ function compare(a: Entry, b: Entry): number {
 class TopK {
   #k: number;
   #heap: Entry[] = [];
-  readonly #seniority: Seniority;
 
-  constructor(k: number, seniority: Seniority) {
+  constructor(k: number) {
     this.#k = k;
-    this.#seniority = seniority;
   }
 
   get size(): number {
@@ -173,13 +172,11 @@ class TopK {
    * False when an entry for `did` whose rank is at most `bound` cannot get in. Ties are broken by seniority and DID
    * here too, so a crowd of equal ranks (newcomers at the neutral score) is turned away without a lookup each.
    */
-  mayAccept(bound: number, did: string): boolean {
+  mayAccept(bound: number, senior: number, did: string): boolean {
     if (this.#heap.length < this.#k) return true;
     const worst = this.#heap[0];
     if (worst === undefined || bound < worst.rank) return false;
-    if (bound > worst.rank) return true;
-    const senior = this.#seniority(did);
-    return senior < worst.senior || (senior === worst.senior && did < worst.did);
+    return bound > worst.rank || senior < worst.senior || (senior === worst.senior && did < worst.did);
   }
 
   /** Keeps only the best k (never grows). */

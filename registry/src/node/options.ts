@@ -49,6 +49,13 @@ export interface RegistryNodeOptions {
    * their user JWTs (`connect`, and with each join) and revokes them when they are suspended.
    */
   natsAuth?: MeshAuth;
+  /**
+   * Whether the server pins each agent's publish subjects to it, so the registry may attribute what is published on
+   * `acp.*.*.<agent>` and `ops.*.<agent>` to that agent without a signature (registry/README.md, "Evidence that proves
+   * itself"). Default: true with `natsAuth` (operator mode pins them), false without. Set it true only for a server
+   * whose own configuration gives each agent exactly those publish permissions; every node of a mesh must agree.
+   */
+  pinnedPublishers?: boolean;
   /** Lifetime of the NATS user JWTs it issues (default 1 h). */
   natsUserTtlMs?: number;
   /**

@@ -13,7 +13,7 @@ import { NatsUsers } from "../service/nats-users.js";
 import { TopicConsumers } from "../service/topic-consumers.js";
 import { TrustRequests } from "../service/trust-requests.js";
 import { CredentialRequests } from "../service/credential-requests.js";
-import type { RegistryStatus } from "../service/queries-api.js";
+import { evidenceSummary, type RegistryStatus } from "../service/queries-api.js";
 import { RegistryQueries } from "../service/queries.js";
 import { Responder } from "../service/responder.js";
 import { resolveOptions, type RegistryNodeOptions, type ResolvedOptions } from "./options.js";
@@ -127,7 +127,7 @@ export class RegistryNode {
   #projectionOptions(): ProjectionOptions {
     const r = this.#r;
     // In operator mode the server pins each agent's publish subjects to it (see ProjectionOptions.pinnedPublishers).
-    return { halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000, pinnedPublishers: this.#o.natsAuth !== undefined };
+    return { halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000, pinnedPublishers: this.#o.pinnedPublishers ?? this.#o.natsAuth !== undefined };
   }
 
   async #start(): Promise<void> {
@@ -353,6 +353,7 @@ export class RegistryNode {
       seq: this.#state.seq,
       agents,
       counters: { ...this.#state.counters, ...this.#counters, heartbeats: this.#monitor?.beats ?? 0 },
+      evidence: evidenceSummary(this.#state.counters),
       startedAt: this.#startedAt,
       rebuild: { ...this.#rebuild },
       ...(this.#refusal ? { refused: refusalOf(this.#refusal) } : {}),

@@ -68,8 +68,8 @@ export class AcpObserver {
       return;
     }
     if (typeof env.replyTo !== "string") return;
-    const request = s.pending.answer(env.replyTo, from);
-    if (!request || request.from !== to) return;
+    const request = s.pending.answer(to, env.replyTo, from);
+    if (!request) return;
     const latency = Math.max(0, time - request.at);
     s.observe(from, "responsiveness", to, 1 / (1 + latency / s.options.responsivenessRefMs), time);
     s.observe(from, "cooperativeness", to, 1, time);

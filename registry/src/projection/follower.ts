@@ -77,10 +77,11 @@ export class LogFollower {
   }
 
   #push(p: Prepared): void {
-    const entry: Pending = { p, ok: p.parsed || p.inbound ? undefined : true };
+    const verifying = p.parsed !== undefined || (p.inbound !== undefined && p.verdict === undefined);
+    const entry: Pending = { p, ok: verifying ? undefined : true };
     this.#queue.push(entry);
-    if (p.inbound) {
-      // A direct message or receipt: the registry's own verdict (every reader check, signature on libuv's pool).
+    if (p.inbound && p.verdict === undefined) {
+      // A direct message or receipt: the registry's own verdict (every reader check, the signature on the crypto workers).
       this.#verifying += 1;
       void Projector.checkInbound(p)
         .then((verdict) => (p.verdict = verdict))

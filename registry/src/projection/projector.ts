@@ -1,5 +1,5 @@
 import { parseEvent, type ParsedEvent } from "@plexus/anp";
-import { checkInbound, checkInboundAsync, type InboundCheckOptions, type InboundResult } from "@plexus/acp";
+import { checkInbound, checkInboundAsync, checkInboundUnsigned, type InboundCheckOptions, type InboundResult } from "@plexus/acp";
 import { isPlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { verifySignature } from "@plexus/identity";
 import { AcpObserver } from "./acp-observer.js";
@@ -38,17 +38,26 @@ export class Projector {
   /** Applies one message, checking a registry event's or a direct message's signature on this thread. */
   apply(m: LogMessage): void {
     const p = this.prepare(m);
-    if (p.inbound) p.verdict = checkInbound(p.inbound.input, p.inbound.options);
+    if (p.inbound && p.verdict === undefined) p.verdict = checkInbound(p.inbound.input, p.inbound.options);
     this.commit(p, p.parsed ? verifySignature(p.parsed.event.by, p.parsed.signed, p.parsed.signature) : true);
   }
 
   /**
-   * The part of applying that needs no order: parsing a registry event and checking its schema, or naming the checks a
-   * direct message or receipt must pass. Signatures are left to `commit` and to the caller (the follower verifies many
-   * at once: registry events on the crypto worker, messages with `checkInbound` below).
+   * The part of applying that needs no order: parsing a registry event and checking its schema, or checking a direct
+   * message or receipt. Signatures are left to `commit` and to the caller (the follower verifies many at once: registry
+   * events on the crypto worker, messages with `checkInbound` below). Where publishers are pinned (operator mode) a
+   * reply's or a receipt's publisher is proven by its subject, and only its shape is checked here, at once: its
+   * signature proves nothing more. An inbox message's still matters: a request its addressee could not accept (a bad
+   * signature) must not count against the addressee when it goes unanswered.
    */
   prepare(m: LogMessage): Prepared {
-    if (!m.subject.startsWith(this.#registryPrefix)) return { m, parsed: undefined, error: undefined, inbound: this.#inbound(m) };
+    if (!m.subject.startsWith(this.#registryPrefix)) {
+      const inbound = this.#inbound(m);
+      if (inbound && this.state.options.pinnedPublishers && inbound.kind !== "inbox") {
+        return { m, parsed: undefined, error: undefined, inbound, verdict: checkInboundUnsigned(inbound.input, inbound.options) };
+      }
+      return { m, parsed: undefined, error: undefined, inbound };
+    }
     try {
       return { m, parsed: parseEvent(m.data, undefined), error: undefined };
     } catch (err) {
@@ -66,7 +75,7 @@ export class Projector {
     const parts = m.subject.slice(this.#prefix.length).split(".");
     const [area, kind, target] = parts;
     if (area !== "acp" || parts.length !== 4 || target === undefined || (kind !== "inbox" && kind !== "reply" && kind !== "receipt")) return undefined;
-    return { input: { subject: m.subject, data: m.data, storedAt: m.time }, options: { subjects: this.#subjects, me: target } };
+    return { kind, input: { subject: m.subject, data: m.data, storedAt: m.time }, options: { subjects: this.#subjects, me: target } };
   }
 
   /** Applies a prepared message, in stream order; `signatureOk` is the verdict on a registry event's signature. */
@@ -121,6 +130,7 @@ export interface Prepared {
   /** Why a registry event was refused (a PlexusError code), when it was. */
   error: string | undefined;
   /** For a direct message or receipt: the checks its addressee makes, and (set before commit) their verdict. */
-  inbound?: { input: { subject: string; data: Uint8Array; storedAt: number }; options: InboundCheckOptions };
+  inbound?: { kind: "inbox" | "reply" | "receipt"; input: { subject: string; data: Uint8Array; storedAt: number }; options: InboundCheckOptions };
+  /** Set by `prepare` when no signature needs checking, else by the caller before commit. */
   verdict?: InboundResult;
 }

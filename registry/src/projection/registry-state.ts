@@ -140,7 +140,7 @@ export class RegistryState {
     };
     if (previous) this.agents.set(event.agent, Object.assign(previous, record));
     else this.agents.set(event.agent, record);
-    if (!this.identity.suspended.has(event.agent)) this.cards.upsert(event.agent, card);
+    if (!this.identity.suspended.has(event.agent)) this.cards.upsert(event.agent, card, record.firstJoinedAt);
   }
 
   #updated(did: string, card: AgentCard, at: number): void {
@@ -151,7 +151,7 @@ export class RegistryState {
     }
     record.card = card;
     record.updatedAt = at;
-    if (!this.identity.suspended.has(did)) this.cards.upsert(did, card);
+    if (!this.identity.suspended.has(did)) this.cards.upsert(did, card, record.firstJoinedAt);
   }
 
   #left(did: string, at: number): void {
@@ -203,7 +203,7 @@ export class RegistryState {
       return;
     }
     const record = this.agents.get(event.agent);
-    if (record?.present) this.cards.upsert(event.agent, record.card);
+    if (record?.present) this.cards.upsert(event.agent, record.card, record.firstJoinedAt);
   }
 
   #anchorAdded(event: RegistryEvent<"TrustAnchorAdded">, seq: number): void {

@@ -174,7 +174,7 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
           break;
         case "agent":
           s.agents.set(line[1].did, line[1]);
-          if (line[1].present && !s.identity.suspended.has(line[1].did)) s.cards.upsert(line[1].did, line[1].card);
+          if (line[1].present && !s.identity.suspended.has(line[1].did)) s.cards.upsert(line[1].did, line[1].card, line[1].firstJoinedAt);
           break;
         case "nonce":
           s.nonces.set(line[1], line[2]);

@@ -24,6 +24,8 @@ export interface RegistryStatus {
   seq: number;
   agents: { total: number; present: number; alive: number; suspect: number; offline: number; gone: number };
   counters: Record<string, number>;
+  /** Reputation evidence the registry checked, summed from `counters` (see evidenceSummary). */
+  evidence: EvidenceSummary;
   startedAt: number;
   rebuild: { fromSnapshot: boolean; snapshotSeq: number; events: number; ms: number };
   /**
@@ -31,4 +33,35 @@ export interface RegistryStatus {
    * it trusts the log.
    */
   refused?: { code: string; stream: string; reason: string };
+}
+
+/**
+ * What became of the reputation evidence the node read (registry/README.md, "Evidence that proves itself"): `refused`
+ * pieces (receipts, rejection records, dead letters that failed the registry's own checks) by `<what>.<why>`, and the
+ * messages that failed a reader's checks by reason. None of these changed a score.
+ */
+export interface EvidenceSummary {
+  refused: number;
+  refusedBy: Record<string, number>;
+  refusedMessages: Record<string, number>;
+  /** Rejection records the registry confirmed (they add nothing: it had counted the message itself). */
+  confirmedRejections: number;
+  /** Failed messages whose publisher could not be proven (open server): counted against nobody. */
+  unattributed: number;
+  /** Receipts for messages their signer had not asked for: no honesty evidence for the sender. */
+  unsolicitedReceipts: number;
+}
+
+export function evidenceSummary(counters: Readonly<Record<string, number>>): EvidenceSummary {
+  const summary: EvidenceSummary = { refused: 0, refusedBy: {}, refusedMessages: {}, confirmedRejections: 0, unattributed: 0, unsolicitedReceipts: 0 };
+  for (const [name, n] of Object.entries(counters)) {
+    if (name.startsWith("evidence.refused.")) {
+      summary.refused += n;
+      summary.refusedBy[name.slice("evidence.refused.".length)] = n;
+    } else if (name.startsWith("evidence.refusedMessages.")) summary.refusedMessages[name.slice("evidence.refusedMessages.".length)] = n;
+  }
+  summary.confirmedRejections = counters["evidence.rejections.confirmed"] ?? 0;
+  summary.unattributed = counters["evidence.unattributed"] ?? 0;
+  summary.unsolicitedReceipts = counters["evidence.unsolicited.receipt"] ?? 0;
+  return summary;
 }

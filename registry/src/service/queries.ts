@@ -124,7 +124,7 @@ export class RegistryQueries implements RegistryQueryApi {
         };
       },
       table,
-      { ...this.#o.rank, seniority: (did) => state.agents.get(did)?.firstJoinedAt ?? Number.MAX_SAFE_INTEGER },
+      this.#o.rank,
     );
     return { result, asOf: { seq: state.seq, at } };
   }
