@@ -18,6 +18,12 @@ export type PendingSnapshot = PendingRequest[];
 
 export class PendingRequests {
   readonly #byId = new Map<string, PendingRequest>();
+  /**
+   * The requests in log order, answered ones included until passed: the oldest live one is found without walking the
+   * Map from its front, which after many deletions there visits every slot V8 has not compacted yet.
+   */
+  #queue: PendingRequest[] = [];
+  #head = 0;
   readonly #max: number;
 
   constructor(max = MAX_PENDING_REQUESTS) {
@@ -29,11 +35,14 @@ export class PendingRequests {
   }
 
   add(request: PendingRequest): void {
+    const key = keyOf(request.from, request.id);
+    if (this.#byId.has(key)) return;
     if (this.#byId.size >= this.#max) {
-      const oldest = this.#byId.keys().next();
-      if (!oldest.done) this.#byId.delete(oldest.value);
+      const oldest = this.#oldest();
+      if (oldest) this.#byId.delete(keyOf(oldest.from, oldest.id));
     }
-    this.#byId.set(keyOf(request.from, request.id), request);
+    this.#byId.set(key, request);
+    this.#queue.push(request);
   }
 
   /** Removes and returns the request `id` that `requester` sent, if `by` is the one it was addressed to. */
@@ -47,11 +56,29 @@ export class PendingRequests {
 
   /** Removes and returns the requests stored before `cutoff` (insertion order is log order). */
   *expire(cutoff: number): Generator<PendingRequest> {
-    for (const [key, request] of this.#byId) {
-      if (request.at >= cutoff) return;
-      this.#byId.delete(key);
+    for (let request = this.#oldest(); request !== undefined && request.at < cutoff; request = this.#oldest()) {
+      this.#byId.delete(keyOf(request.from, request.id));
       yield request;
     }
+  }
+
+  /** The oldest request still pending (answered and dropped ones at the front of the queue are passed for good). */
+  #oldest(): PendingRequest | undefined {
+    const q = this.#queue;
+    while (this.#head < q.length) {
+      const r = q[this.#head] as PendingRequest;
+      if (this.#byId.get(keyOf(r.from, r.id)) === r) {
+        if (this.#head > 65_536 && this.#head * 2 > q.length) {
+          this.#queue = q.slice(this.#head);
+          this.#head = 0;
+        }
+        return r;
+      }
+      this.#head += 1;
+    }
+    this.#queue = [];
+    this.#head = 0;
+    return undefined;
   }
 
   toJSON(): PendingSnapshot {
@@ -60,7 +87,7 @@ export class PendingRequests {
 
   static fromJSON(snapshot: PendingSnapshot, max = MAX_PENDING_REQUESTS): PendingRequests {
     const pending = new PendingRequests(max);
-    for (const r of snapshot) pending.#byId.set(keyOf(r.from, r.id), r);
+    for (const r of snapshot) pending.add(r);
     return pending;
   }
 }
