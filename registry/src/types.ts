@@ -16,8 +16,13 @@ export interface AgentRecord {
   card: AgentCard;
   /** The latest join (a rejoin, such as a credential renewal, moves it). */
   joinedAt: number;
-  /** The first join ever: seniority, the tie-break of equal ranks in discovery (a new key starts behind). */
+  /** The first join ever (time). */
   firstJoinedAt: number;
+  /**
+   * Mesh stream sequence of the first join ever: seniority, the tie-break of equal ranks in discovery (a new key starts
+   * behind). A log position, not a node's clock, so no node's clock skew can reorder it.
+   */
+  firstJoinSeq: number;
   updatedAt: number;
   leftAt: number | undefined;
   present: boolean;

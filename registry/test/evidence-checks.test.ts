@@ -1,9 +1,13 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { agentToken, canonicalJson, meshSubjects, newId, RejectionReason, type Envelope, type UnsignedEnvelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope, type KeyPair } from "@plexus/identity";
 import { junkRecords } from "@plexus/testing";
-import { DEFAULT_PROJECTION_OPTIONS, Projector, RegistryState } from "../src/projection/index.js";
+import { DEFAULT_PROJECTION_OPTIONS, loadSnapshot, MAX_EDGES, MAX_WAITING_PER_CHANNEL, Projector, RegistryState, saveSnapshot } from "../src/projection/index.js";
+import { computeReputation } from "../src/reputation/index.js";
 import { card } from "./fixtures.js";
 
 /**
@@ -31,7 +35,7 @@ class Log {
     for (const k of keys) {
       const at = this.time;
       this.state.agents.set(k.did, {
-        did: k.did, card: card(k.did.slice(-6)), joinedAt: at, firstJoinedAt: at, updatedAt: at, leftAt: undefined,
+        did: k.did, card: card(k.did.slice(-6)), joinedAt: at, firstJoinedAt: at, firstJoinSeq: 0, updatedAt: at, leftAt: undefined,
         present: true, liveness: "alive", livenessSince: at, joinSeq: 0, credential: { id: newId(), issuedAt: at, expiresAt: at + 3_600_000 },
       });
     }
@@ -210,5 +214,90 @@ describe("evidence the registry checks itself", () => {
       }
       expect([...log.state.ledger.subjects()]).not.toContain(carol.did);
     }
+  });
+
+  // The cases below come from the security review of this work (proofs of concept F1-F4, F6, F9), kept as tests.
+
+  it("never counts an answer in a conversation the recipient only replied in as asked for (no honesty at the anchor's weight)", () => {
+    const [anchor, mallory, bob] = [generateKeyPair(), generateKeyPair(), generateKeyPair()];
+    const log = new Log(true);
+    log.members(anchor, mallory, bob);
+    const ask = log.send("inbox", anchor, bob, { conversation: "job", seq: 1 });
+    log.send("reply", bob, anchor, { conversation: "job", replyTo: ask.envelope.id, seq: 1 });
+    const weight = () => computeReputation(log.state.ledger, [...log.state.agents.keys()], new Set([anchor.did]), log.time, { halfLifeMs: log.state.ledger.halfLifeMs }).get(bob.did).factors.responsiveness.weight;
+    const before = weight();
+    // mallory asks without a conversation; the anchor's handler replies (in a conversation named after the request, as
+    // the SDK does); mallory writes again there; the anchor's SDK receipts it. Two hundred times.
+    let m = 0;
+    for (let k = 1; k <= 200; k++) {
+      const q = log.send("inbox", mallory, anchor, { seq: ++m });
+      log.send("reply", anchor, mallory, { conversation: q.envelope.id, replyTo: q.envelope.id, seq: k });
+      log.send("inbox", mallory, anchor, { conversation: q.envelope.id, seq: ++m });
+      log.send("receipt", anchor, mallory, { seq: k, body: { delivered: [], processed: [[1, m]], failed: [] } });
+    }
+    const aboutMallory = log.state.ledger.toJSON().subjects.find(([d]) => d === mallory.did)?.[1] ?? [];
+    expect(aboutMallory.find(([o]) => o === anchor.did)?.[3][3] ?? 0).toBe(0); // no honesty sample sourced by the anchor
+    // bob's evidence from the anchor weighs what it did (only decay moves it).
+    expect(weight()).toBeCloseTo(before, 3);
+  });
+
+  it("takes no dead letter for a reply: only a request its sender chose to send is the publisher's to fail", () => {
+    const [anchor, mallory] = [generateKeyPair(), generateKeyPair()];
+    const log = new Log(true);
+    log.members(anchor, mallory);
+    for (let k = 1; k <= 20; k++) {
+      const q = log.send("inbox", mallory, anchor, { seq: k, conversation: `c${k}` });
+      const reply = log.send("reply", anchor, mallory, { conversation: `c${k}`, replyTo: q.envelope.id, seq: k });
+      log.record("dead", mallory, { envelope: reply.envelope, reason: "x", attempts: 5, subject: "s", streamSeq: reply.seq, stream: s.stream, consumer: "c", at: T0 });
+    }
+    expect(log.state.counters["evidence.refused.dead.unknown_message"]).toBe(20);
+    expect(log.state.ledger.toJSON().subjects.find(([d]) => d === mallory.did)).toBeUndefined();
+  });
+
+  it("waits, after a snapshot, for exactly the messages it waited for before (same channel seq twice, the second receipted)", async () => {
+    const log = new Log(true);
+    log.members(alice, bob);
+    log.send("inbox", bob, alice, { seq: 5 });
+    log.send("inbox", bob, alice, { seq: 5 }); // another id, the same channel seq: both pass
+    log.send("receipt", alice, bob, { seq: 1, body: { delivered: [], processed: [[5, 5]], failed: [] } });
+    const dir = await mkdtemp(join(tmpdir(), "plexus-evidence-"));
+    try {
+      const id = { mesh: MESH, stream: s.stream, created: "2026-01-01T00:00:00Z", lastSeq: 1_000_000 };
+      await saveSnapshot(dir, log.state, id);
+      const loaded = await loadSnapshot(dir, log.state.options, id);
+      if (!loaded.state) throw new Error(loaded.reason);
+      const restored = new Projector(loaded.state, MESH, []);
+      for (let n = 0; n < 2; n++) {
+        const next = log.send("receipt", alice, bob, { seq: 2 + n, body: { delivered: [], processed: [[5, 5]], failed: [] } });
+        restored.apply({ subject: `plexus.${MESH}.acp.receipt.${agentToken(bob.did)}.${agentToken(alice.did)}`, data: new TextEncoder().encode(canonicalJson(next.envelope)), seq: next.seq, time: log.time });
+      }
+      expect(restored.state.ledger.toJSON()).toEqual(log.state.ledger.toJSON());
+      expect(restored.state.counters).toEqual(log.state.counters);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("records a junk-signed first reply nowhere a rating would look (operator mode), and counts it against its publisher", () => {
+    const log = new Log(true);
+    log.members(alice, bob);
+    const ask = log.send("inbox", alice, bob, { conversation: "job", seq: 1 });
+    const junk = log.send("reply", bob, alice, { conversation: "job", replyTo: ask.envelope.id, seq: 1 }, { signer: carol });
+    const good = log.send("reply", bob, alice, { conversation: "job", replyTo: ask.envelope.id, seq: 2 });
+    expect(log.state.conversations.between("job", agentToken(alice.did), agentToken(bob.did))).toEqual({ fromA: ask.seq, fromB: good.seq });
+    expect(log.state.recent.get(junk.seq)?.refused).toBe(RejectionReason.BadSignature);
+  });
+
+  it("bounds what one conversation and one channel can hold: a crowd adds nothing, a wide receipt scans a bounded set", () => {
+    const log = new Log(false);
+    const mallory = generateKeyPair();
+    for (let k = 0; k < 300; k++) log.send("inbox", mallory, generateKeyPair(), { conversation: "one" });
+    expect(log.state.conversations.toJSON()[0]?.[1].length).toBeLessThanOrEqual(MAX_EDGES);
+    log.members(alice, bob);
+    for (let n = 1; n <= MAX_WAITING_PER_CHANNEL + 500; n++) log.send("inbox", bob, alice, { seq: n });
+    expect(log.state.recent.awaiting(bob.did, alice.did)?.size).toBe(MAX_WAITING_PER_CHANNEL);
+    // The oldest stopped waiting: a receipt naming them counts none of them.
+    log.send("receipt", alice, bob, { body: { delivered: [], processed: [[1, 500]], failed: [] } });
+    expect(log.state.counters["evidence.refused.receipt.names_no_waiting_message"]).toBe(1);
   });
 });

@@ -13,7 +13,7 @@ function state(): RegistryState {
 
 function member(s: RegistryState, did: string, present = true): void {
   s.agents.set(did, {
-    did, card: card("a"), joinedAt: T, firstJoinedAt: T, updatedAt: T, leftAt: present ? undefined : T, present,
+    did, card: card("a"), joinedAt: T, firstJoinedAt: T, firstJoinSeq: 1, updatedAt: T, leftAt: present ? undefined : T, present,
     liveness: "alive", livenessSince: T, joinSeq: 1, credential: { id: "urn:uuid:m", issuedAt: T, expiresAt: T + 1e9 },
   });
 }
@@ -52,5 +52,11 @@ describe("trustAnchorSet", () => {
     s.credentials.revoke({ credentialId: "urn:uuid:2", issuer: issuer as string, revokedBy: issuer as string, reason: "x", at: T, seq: 4 });
     expect(trustAnchorSet(s, T)).toEqual(new Set([a]));
     expect(trustAnchorSet(s, T + 60_000)).toEqual(new Set());
+    // An issuer that is suspended, or whose key rotated away, anchors nobody any more.
+    s.identity.suspended.set(issuer as string, { by: registry as string, at: T, reason: "x", seq: 6 });
+    expect(trustAnchorSet(s, T)).toEqual(new Set());
+    s.identity.suspended.delete(issuer as string);
+    s.identity.rotatedTo.set(issuer as string, generateKeyPair().did);
+    expect(trustAnchorSet(s, T)).toEqual(new Set());
   });
 });

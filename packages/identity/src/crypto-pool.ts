@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { isSmallOrderKey } from "./did-key.js";
 import { verifySignature } from "./keypair.js";
 
 type Op = "verify" | "sign";
@@ -96,7 +97,7 @@ export class CryptoPool {
 
   /** Resolves true when `sig` is `pub`'s signature of `msg`; false for anything else (never rejects). */
   verify(pub: Uint8Array, msg: Uint8Array, sig: Uint8Array): Promise<boolean> {
-    if (pub.length !== 32 || sig.length !== 64) return Promise.resolve(false);
+    if (pub.length !== 32 || sig.length !== 64 || isSmallOrderKey(pub)) return Promise.resolve(false);
     if (this.#broken) return Promise.resolve(verifySignature(pub, msg, sig));
     return this.#enqueue("verify", { parts: [pub, sig, msg], key: 0, size: 100 + msg.length }) as Promise<boolean>;
   }

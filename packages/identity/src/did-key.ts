@@ -46,6 +46,31 @@ export function didFromPublicKey(pub: Uint8Array): string {
   return DID_KEY_PREFIX + publicKeyMultibase(pub);
 }
 
+/**
+ * The encodings of the Ed25519 points of small order (libsodium's list in `ge25519_has_small_order`, the sign bit of
+ * the last byte ignored): 0 and 1 (order 4 and 1), the two points of order 8, and p−1, p, p+1 (non-canonical forms).
+ * Such a "key" has no private key, and under some verifiers (OpenSSL, node:crypto) a made-up signature verifies for
+ * every message: two nodes with different Ed25519 backends would disagree, and anyone could sign as it.
+ */
+const SMALL_ORDER: readonly Uint8Array[] = [
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+].map((hex) => Uint8Array.from(Buffer.from(hex, "hex")));
+
+/** True for the encoding of an Ed25519 point of small order (see SMALL_ORDER). */
+export function isSmallOrderKey(pub: Uint8Array): boolean {
+  return SMALL_ORDER.some((bad) => {
+    let diff = ((pub[31] as number) & 0x7f) ^ (bad[31] as number);
+    for (let i = 0; i < 31; i++) diff |= (pub[i] as number) ^ (bad[i] as number);
+    return diff === 0;
+  });
+}
+
 /** Decodes a method-specific id (`z6Mk…`) to the 32-byte Ed25519 public key; `did` is only used in messages. */
 function decodeKeyId(id: string, did: string): Uint8Array {
   if (!id.startsWith("z")) {
@@ -71,7 +96,9 @@ function decodeKeyId(id: string, did: string): Uint8Array {
       did,
     );
   }
-  return bytes.slice(2);
+  const key = bytes.slice(2);
+  if (isSmallOrderKey(key)) throw invalidDid(`invalid did:key ${echo(did)}: the key is a point of small order, which no private key belongs to`, did);
+  return key;
 }
 
 /** The 32-byte Ed25519 public key of a did:key. Throws PlexusError INVALID_DID. */

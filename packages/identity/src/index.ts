@@ -10,6 +10,7 @@ export {
   isDid,
   didKeyId,
   didFromKeyId,
+  isSmallOrderKey,
 } from "./did-key.js";
 export {
   X25519_PUB_MULTICODEC,

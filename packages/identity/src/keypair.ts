@@ -5,7 +5,7 @@
 import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { PlexusError, ErrorCode } from "@plexus/core";
-import { didFromPublicKey, publicKeyFromDid } from "./did-key.js";
+import { didFromPublicKey, isSmallOrderKey, publicKeyFromDid } from "./did-key.js";
 import { sodium } from "./sodium.js";
 import { sharedCryptoPool, type CryptoPool, type PoolSigner } from "./crypto-pool.js";
 
@@ -176,10 +176,12 @@ function publicKeyObject(pub: Uint8Array | string): KeyObject | undefined {
 
 /**
  * Verifies an Ed25519 signature (libsodium when it loads, else node:crypto). `pub` is a 32-byte public key or a did:key.
- * Never throws for bad input: a malformed key, DID or signature, or a wrong length, gives `false`.
+ * Never throws for bad input: a malformed key, DID or signature, or a wrong length, gives `false`. A key of small
+ * order is refused whatever the backend (node:crypto would accept made-up signatures for it; libsodium does not).
  */
 export function verifySignature(pub: Uint8Array | string, data: Uint8Array, sig: Uint8Array): boolean {
   if (!(sig instanceof Uint8Array) || sig.length !== ED25519_SIGNATURE_LENGTH) return false;
+  if (pub instanceof Uint8Array && pub.length === 32 && isSmallOrderKey(pub)) return false;
   if (!(data instanceof Uint8Array)) return false;
   const lib = sodium();
   if (lib) {

@@ -79,6 +79,9 @@ const discovered = z.looseObject({
   rank: z.number(),
   factors: factorScores,
   newcomer: z.boolean(),
+  trust: z.number().describe("The agent's trust (0..1): only ratings from trusted raters give it, starting at the operator's anchors"),
+  trustSource: z.enum(["anchor", "ratings", "none"]).describe("Why the trust is what it is: an anchor, ratings by trusted raters, or none"),
+  unanchored: z.boolean().describe("True on a mesh without trust anchors: nobody's ratings weigh, scores stay neutral"),
   liveness: z.enum(LIVENESS_STATES),
   claims: z
     .array(
@@ -108,7 +111,16 @@ const message = z.looseObject({
 
 export const getAgentOutput = z.looseObject({
   agent: z.looseObject({ did: z.string(), name: z.string(), capabilities: z.array(z.string()), card: z.record(z.string(), z.unknown()), liveness: z.enum(LIVENESS_STATES) }),
-  reputation: z.looseObject({ did: z.string(), score: z.number(), factors: factorScores, trust: z.number(), newcomer: z.boolean() }),
+  reputation: z.looseObject({
+    did: z.string(),
+    score: z.number(),
+    factors: factorScores,
+    trust: z.number(),
+    newcomer: z.boolean(),
+    anchor: z.boolean(),
+    trustSource: z.enum(["anchor", "ratings", "none"]),
+    unanchored: z.boolean(),
+  }),
   asOf,
 });
 

@@ -30,7 +30,7 @@ function ranges(value: unknown): SeqRange[] {
  * - A receipt counts only when it passes the same checks, and only for the messages it names that the registry read,
  *   that passed, that went from its addressee to its signer and that no receipt counted yet.
  * - A dead letter is its publisher's own failure: it counts only where the publisher is proven (operator mode) and for
- *   a message the registry read, addressed to that publisher, once.
+ *   an inbox message the registry read, addressed to that publisher, once.
  * - A rejection record is checked against the registry's own verdict on the message it names; it never adds evidence
  *   (the registry already counted what it saw), and one the registry cannot confirm is counted as refused.
  * - Automatic traffic confers nothing on whoever caused it: a receipt speaks for its sender's honesty only for
@@ -61,7 +61,7 @@ export class AcpObserver {
     const solicited = env !== undefined && kind === "inbox" && this.#asked(env, toToken, fromToken, seq);
     s.recent.add({ seq, kind, from, to, ...(refused !== undefined ? { refused } : { id: env?.id, envSeq: env?.seq }), solicited });
     if (refused !== undefined || env === undefined) return this.#misbehaved(refused ?? "unprocessable", from, to, time);
-    if (typeof env.conversation === "string") s.conversations.record(env.conversation, fromToken, toToken, seq);
+    if (typeof env.conversation === "string") s.conversations.record(env.conversation, fromToken, toToken, seq, kind);
     if (!s.isAgent(from) || !s.isAgent(to)) return;
     if (kind === "inbox") {
       if (typeof env.conversation === "string") s.pending.add({ id: env.id, from, to, at: time });
@@ -94,17 +94,18 @@ export class AcpObserver {
     for (const envSeq of named) {
       const m = s.recent.get(waiting?.get(envSeq) ?? -1);
       if (!m) continue;
-      if (processed(envSeq)) ok += 1;
-      else if (failedSeqs.has(envSeq)) failed += 1;
+      if (processed(envSeq)) {
+        ok += 1;
+        if (m.solicited) solicited += 1;
+      } else if (failedSeqs.has(envSeq)) failed += 1;
       else continue;
-      if (m.solicited) solicited += 1;
       s.recent.judge(m);
     }
     if (ok + failed === 0) return this.#refuse("receipt", "names_no_waiting_message");
     // The sender chose to send these: what became of them is evidence of the reader's reliability, at the sender's trust.
     s.observe(reader, "reliability", sender, ok / (ok + failed), time);
     // The reader verified the sender's signatures and order; it speaks for the sender only about what it asked for.
-    if (solicited > 0 && ok > 0) s.observe(sender, "honesty", reader, 1, time);
+    if (solicited > 0) s.observe(sender, "honesty", reader, 1, time);
     else if (ok > 0) s.count("evidence.unsolicited.receipt");
   }
 
@@ -129,7 +130,8 @@ export class AcpObserver {
     if (!record || !Number.isSafeInteger(record.streamSeq)) return this.#refuse("dead", "malformed");
     if (!s.options.pinnedPublishers) return this.#refuse("dead", "publisher_unproven");
     const m = this.#named(record.stream, record.streamSeq, by);
-    if (!m || m.refused !== undefined) return this.#refuse("dead", "unknown_message");
+    // Only a request the publisher was sent (an inbox message its sender chose to send) is the publisher's to fail.
+    if (!m || m.refused !== undefined || m.kind !== "inbox") return this.#refuse("dead", "unknown_message");
     if (!s.isAgent(m.from) || !s.isAgent(by)) return;
     if (!s.recent.judge(m)) return this.#refuse("dead", "already_judged");
     s.observe(by, "reliability", m.from, 0, time);
@@ -151,15 +153,16 @@ export class AcpObserver {
   }
 
   /**
-   * Whether the message was asked for: the recipient had spoken to the sender in this conversation first, and this is
-   * the sender's first message to it there. One per conversation the recipient opened, so a sender cannot turn one
+   * Whether the message was asked for: the recipient had sent the sender a request (an inbox message, not a reply: an
+   * SDK replies in a conversation named after the message it answers) in this conversation first, and this is the
+   * sender's first message to it there. One per conversation the recipient opened, so a sender cannot turn one
    * question into a thousand samples at the recipient's trust (nor dilute the recipient's evidence budget with them).
    */
   #asked(env: Envelope, toToken: string, fromToken: string, seq: number): boolean {
     if (typeof env.conversation !== "string") return false;
     const conversations = this.#state.conversations;
-    const first = conversations.first(env.conversation, toToken, fromToken);
-    return first !== undefined && first < seq && conversations.first(env.conversation, fromToken, toToken) === undefined;
+    const asked = conversations.first(env.conversation, toToken, fromToken, true);
+    return asked !== undefined && asked < seq && conversations.first(env.conversation, fromToken, toToken) === undefined;
   }
 
   /** A message that failed a check: evidence about its publisher when it was dishonest and the publisher is proven. */

@@ -1,9 +1,12 @@
 /**
  * Which agents spoke to which in each conversation: the first stream position of a direct message (inbox or
- * reply) in each direction. A rating counts only if both directions exist between rater and ratee.
- * Bounded: beyond `maxConversations`, the oldest conversation is forgotten (a rating naming it is then refused).
+ * reply) in each direction, and of an inbox message (a request: who opened the conversation to whom). A rating counts
+ * only if both directions exist between rater and ratee. Only messages that passed the registry's checks are
+ * recorded. Bounded: beyond `maxConversations`, the oldest conversation is forgotten (a rating naming it is then
+ * refused), and one conversation holds at most MAX_EDGES edges (a crowd writing into one conversation adds nothing).
  */
 export const MAX_CONVERSATIONS = 1_000_000;
+export const MAX_EDGES = 64;
 
 export type ConversationSnapshot = [conversation: string, edges: [edge: string, seq: number][]][];
 
@@ -20,7 +23,7 @@ export class ConversationIndex {
   }
 
   /** Records a direct message from → to (agent tokens) in `conversation` at stream position `seq`. */
-  record(conversation: string, from: string, to: string, seq: number): void {
+  record(conversation: string, from: string, to: string, seq: number, kind: "inbox" | "reply" = "inbox"): void {
     let edges = this.#conversations.get(conversation);
     if (!edges) {
       if (this.#conversations.size >= this.#max) {
@@ -30,8 +33,9 @@ export class ConversationIndex {
       edges = new Map();
       this.#conversations.set(conversation, edges);
     }
-    const edge = `${from}>${to}`;
-    if (!edges.has(edge)) edges.set(edge, seq);
+    for (const edge of kind === "inbox" ? [`${from}>${to}`, `${from}>>${to}`] : [`${from}>${to}`]) {
+      if (!edges.has(edge) && edges.size < MAX_EDGES) edges.set(edge, seq);
+    }
   }
 
   /** The positions of a message a → b and one b → a in the conversation, if both exist. */
@@ -42,9 +46,9 @@ export class ConversationIndex {
     return fromA !== undefined && fromB !== undefined ? { fromA, fromB } : undefined;
   }
 
-  /** The position of the first message a → b in the conversation, if any. */
-  first(conversation: string, a: string, b: string): number | undefined {
-    return this.#conversations.get(conversation)?.get(`${a}>${b}`);
+  /** The position of the first message a → b in the conversation (`request`: the first inbox message), if any. */
+  first(conversation: string, a: string, b: string, request = false): number | undefined {
+    return this.#conversations.get(conversation)?.get(request ? `${a}>>${b}` : `${a}>${b}`);
   }
 
   toJSON(): ConversationSnapshot {

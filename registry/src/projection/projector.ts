@@ -46,14 +46,15 @@ export class Projector {
    * The part of applying that needs no order: parsing a registry event and checking its schema, or checking a direct
    * message or receipt. Signatures are left to `commit` and to the caller (the follower verifies many at once: registry
    * events on the crypto worker, messages with `checkInbound` below). Where publishers are pinned (operator mode) a
-   * reply's or a receipt's publisher is proven by its subject, and only its shape is checked here, at once: its
-   * signature proves nothing more. An inbox message's still matters: a request its addressee could not accept (a bad
-   * signature) must not count against the addressee when it goes unanswered.
+   * receipt's publisher is proven by its subject, and only its shape is checked here, at once: its signature proves
+   * nothing more. A direct message's still matters: a request its addressee could not accept (a bad signature) must not
+   * count against the addressee when it goes unanswered, and a message the conversation index records must be one a
+   * rating's admission will find signed (else a junk-signed first reply would make the conversation unratable).
    */
   prepare(m: LogMessage): Prepared {
     if (!m.subject.startsWith(this.#registryPrefix)) {
       const inbound = this.#inbound(m);
-      if (inbound && this.state.options.pinnedPublishers && inbound.kind !== "inbox") {
+      if (inbound && this.state.options.pinnedPublishers && inbound.kind === "receipt") {
         return { m, parsed: undefined, error: undefined, inbound, verdict: checkInboundUnsigned(inbound.input, inbound.options) };
       }
       return { m, parsed: undefined, error: undefined, inbound };

@@ -7,6 +7,12 @@
  * everything in the projection, is a function of the log alone, and goes into snapshots as is.
  */
 export const MAX_RECENT_MESSAGES = 50_000;
+/**
+ * Most messages waiting for a receipt on one sender → reader channel: a receipt is matched against at most this many
+ * (beyond it, the oldest waits no more), so a receipt with wide ranges that matches nothing costs little, however often
+ * it comes.
+ */
+export const MAX_WAITING_PER_CHANNEL = 1_024;
 
 export interface RecentMessage {
   /** Mesh stream sequence. */
@@ -24,6 +30,11 @@ export interface RecentMessage {
   solicited: boolean;
   /** A receipt, dead letter or rejection record about it has been counted: each message is judged once. */
   judged?: boolean;
+  /**
+   * It waits for a receipt (the first unjudged inbox message that passed with its channel seq). Kept in snapshots as
+   * is, so a restored node waits for exactly what the node that wrote it did.
+   */
+  waiting?: boolean;
 }
 
 export type RecentSnapshot = RecentMessage[];
@@ -60,7 +71,8 @@ export class RecentMessages {
     return this.#firstCopy.get(`${to}|${from}|${id}`);
   }
 
-  add(m: RecentMessage): void {
+  /** Adds the next message read from the log (`restored`: from a snapshot, `waiting` as recorded there). */
+  add(m: RecentMessage, restored = false): void {
     const slot = (this.#head + this.#bySeq.size) % this.#max;
     if (this.#bySeq.size >= this.#max) {
       this.#forget(this.#ring[this.#head] as RecentMessage);
@@ -71,12 +83,17 @@ export class RecentMessages {
     if (m.refused !== undefined || m.id === undefined) return;
     const copy = `${m.to}|${m.from}|${m.id}`;
     if (!this.#firstCopy.has(copy)) this.#firstCopy.set(copy, m.seq);
-    if (m.kind === "inbox" && m.envSeq !== undefined && !m.judged) {
-      const pair = `${m.from}>${m.to}`;
-      let waiting = this.#awaiting.get(pair);
-      if (!waiting) this.#awaiting.set(pair, (waiting = new Map()));
-      waiting.set(m.envSeq, m.seq);
+    if (m.kind !== "inbox" || m.envSeq === undefined || m.judged) return;
+    const pair = `${m.from}>${m.to}`;
+    let waiting = this.#awaiting.get(pair);
+    if (restored ? m.waiting !== true : waiting?.has(m.envSeq) === true) return;
+    if (!waiting) this.#awaiting.set(pair, (waiting = new Map()));
+    if (waiting.size >= MAX_WAITING_PER_CHANNEL) {
+      const oldest = this.#bySeq.get(waiting.values().next().value as number);
+      if (oldest) this.#unwait(oldest);
     }
+    waiting.set(m.envSeq, m.seq);
+    m.waiting = true;
   }
 
   /** The inbox messages from → to that passed and still wait for a receipt, by envelope seq. */
@@ -101,7 +118,7 @@ export class RecentMessages {
 
   static fromJSON(snapshot: RecentSnapshot, max = MAX_RECENT_MESSAGES): RecentMessages {
     const recent = new RecentMessages(max);
-    for (const m of snapshot) recent.add({ ...m });
+    for (const m of snapshot) recent.add({ ...m }, true);
     return recent;
   }
 
@@ -119,6 +136,7 @@ export class RecentMessages {
     const pair = `${m.from}>${m.to}`;
     const waiting = this.#awaiting.get(pair);
     if (waiting?.get(m.envSeq as number) !== m.seq) return;
+    m.waiting = false;
     waiting.delete(m.envSeq as number);
     if (waiting.size === 0) this.#awaiting.delete(pair);
   }

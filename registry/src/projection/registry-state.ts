@@ -130,6 +130,7 @@ export class RegistryState {
       card,
       joinedAt: event.at,
       firstJoinedAt: previous?.firstJoinedAt ?? event.at,
+      firstJoinSeq: previous?.firstJoinSeq ?? seq,
       updatedAt: event.at,
       leftAt: undefined,
       present: true,
@@ -140,7 +141,7 @@ export class RegistryState {
     };
     if (previous) this.agents.set(event.agent, Object.assign(previous, record));
     else this.agents.set(event.agent, record);
-    if (!this.identity.suspended.has(event.agent)) this.cards.upsert(event.agent, card, record.firstJoinedAt);
+    if (!this.identity.suspended.has(event.agent)) this.cards.upsert(event.agent, card, record.firstJoinSeq);
   }
 
   #updated(did: string, card: AgentCard, at: number): void {
@@ -151,7 +152,7 @@ export class RegistryState {
     }
     record.card = card;
     record.updatedAt = at;
-    if (!this.identity.suspended.has(did)) this.cards.upsert(did, card, record.firstJoinedAt);
+    if (!this.identity.suspended.has(did)) this.cards.upsert(did, card, record.firstJoinSeq);
   }
 
   #left(did: string, at: number): void {
@@ -203,7 +204,7 @@ export class RegistryState {
       return;
     }
     const record = this.agents.get(event.agent);
-    if (record?.present) this.cards.upsert(event.agent, record.card, record.firstJoinedAt);
+    if (record?.present) this.cards.upsert(event.agent, record.card, record.firstJoinSeq);
   }
 
   #anchorAdded(event: RegistryEvent<"TrustAnchorAdded">, seq: number): void {

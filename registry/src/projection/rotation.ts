@@ -22,7 +22,7 @@ export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyR
   record.did = to;
   state.agents.set(to, record);
   state.cards.remove(from);
-  if (record.present) state.cards.upsert(to, record.card, record.firstJoinedAt);
+  if (record.present) state.cards.upsert(to, record.card, record.firstJoinSeq);
   state.ledger.rename(from, to);
   state.credentials.moveSubject(from, to);
   // An anchored agent stays pre-trusted under its new key.

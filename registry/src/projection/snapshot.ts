@@ -40,6 +40,7 @@ interface Header {
   clock: number;
   halfLifeMs: number;
   pinnedPublishers: boolean;
+  replyWindowMs: number;
   counters: Record<string, number>;
 }
 
@@ -84,6 +85,7 @@ export async function saveSnapshot(dir: string, state: RegistryState, id: Stream
       clock: state.clock,
       halfLifeMs: state.ledger.halfLifeMs,
       pinnedPublishers: state.options.pinnedPublishers,
+      replyWindowMs: state.options.replyWindowMs,
       counters: state.counters,
     };
     const writer = new LineWriter(out, failed);
@@ -174,7 +176,7 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
           break;
         case "agent":
           s.agents.set(line[1].did, line[1]);
-          if (line[1].present && !s.identity.suspended.has(line[1].did)) s.cards.upsert(line[1].did, line[1].card, line[1].firstJoinedAt);
+          if (line[1].present && !s.identity.suspended.has(line[1].did)) s.cards.upsert(line[1].did, line[1].card, line[1].firstJoinSeq);
           break;
         case "nonce":
           s.nonces.set(line[1], line[2]);
@@ -248,6 +250,7 @@ function refuse(header: Header, options: ProjectionOptions, id: StreamIdentity):
   }
   if (header.seq > id.lastSeq) return `snapshot is at ${header.seq}, beyond the stream's end ${id.lastSeq}`;
   if (header.halfLifeMs !== options.halfLifeMs) return `snapshot was taken with halfLifeMs ${header.halfLifeMs}, this node uses ${options.halfLifeMs}`;
+  if (header.replyWindowMs !== options.replyWindowMs) return `snapshot was taken with replyWindowMs ${String(header.replyWindowMs)}, this node uses ${options.replyWindowMs}`;
   if (header.pinnedPublishers !== options.pinnedPublishers) return `snapshot was taken with pinnedPublishers ${String(header.pinnedPublishers)}, this node uses ${options.pinnedPublishers}`;
   return undefined;
 }

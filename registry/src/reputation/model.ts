@@ -24,6 +24,12 @@ export interface ModelOptions {
    * a thousand ratings from a barely trusted identity weigh what `sourceBudget` of them would. Default 50.
    */
   sourceBudget?: number;
+  /**
+   * How many samples' worth of weight one source may give about one subject (decayed, all factors): a pair with more
+   * has each scaled down to it, and counts only this much in the source's volume. So no single counterpart can take a
+   * source's whole budget, or dilute what the source says about everyone else by drawing samples from it. Default 10.
+   */
+  pairBudget?: number;
 }
 
 export const DEFAULT_FACTOR_WEIGHTS: Readonly<Record<Factor, number>> = Object.freeze({
@@ -69,7 +75,7 @@ export function neutralReputation(did: string, unanchored = true): Reputation {
  * Reputation of `agents` at log time `at`. Per factor, value = (k·0.5 + Σ w·x) / (k + Σ w), where a sample's weight
  * is its decay times the weight of the agent it came from (the counterpart, or the rater): that agent's EigenTrust
  * trust (0..1), scaled down by sourceBudget / volume when it is the source of more than `sourceBudget` samples in
- * all. A registry-observed sample weighs `observerWeight`. Evidence from agents outside `agents`, from untrusted
+ * all, and by pairBudget / n when it gave n > `pairBudget` samples about this one agent. A registry-observed sample weighs `observerWeight`. Evidence from agents outside `agents`, from untrusted
  * agents, and an agent's evidence about itself, weigh nothing. `anchors` are the pre-trusted DIDs (see
  * computeTrust); without any, only registry observations move a score. Deterministic: the same ledger, agents
  * (same order), anchors and `at` give bit-identical tables.
@@ -86,7 +92,7 @@ export function computeReputation(
     throw new PlexusError(ErrorCode.InvalidArgument, `halfLifeMs ${opts.halfLifeMs} differs from the ledger's ${ledger.halfLifeMs}`);
   }
   const space = new AgentSpace(ledger, agents);
-  const { trust, decay, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha });
+  const { trust, decay, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha, pairBudget: o.pairBudget });
   const n = space.agents.length;
   const source = new Float64Array(n);
   for (let i = 0; i < n; i++) source[i] = (trust[i] as number) * Math.min(1, o.sourceBudget / Math.max(volume[i] as number, Number.MIN_VALUE));
@@ -100,12 +106,20 @@ export function computeReputation(
       const d = decay[cursor++] as number;
       const other = sums.view.other[p] as number;
       if (other === REGISTRY_ID) sums.add(p, o.observerWeight, false, d);
-      else sums.add(p, weightOf(space.agentOfId(other), j, source), true, d);
+      else sums.add(p, weightOf(space.agentOfId(other), j, source) * pairShare(sums.view, p, d, o.pairBudget), true, d);
     }
     const score = sums.writeInto(cols, j, o.priorWeight, o.factorWeights);
     briefs[j] = { score, newcomer: sums.trusted < o.newcomerThreshold, trust: trust[j] as number };
   }
   return new ComputedTable(at, space, briefs, cols, anchor, unanchored);
+}
+
+/** min(1, pairBudget / the pair's decayed samples over all factors). */
+function pairShare(view: EvidenceView, p: number, decay: number, pairBudget: number): number {
+  let samples = 0;
+  for (let k = p * PAIR_WIDTH + F, end = k + F; k < end; k++) samples += view.sums[k] as number;
+  samples *= decay;
+  return samples > pairBudget ? pairBudget / samples : 1;
 }
 
 /** Weight of the party with agent index i as a source of evidence about agent j: none for non-agents and for j itself. */
@@ -210,6 +224,7 @@ interface ParsedModelOptions {
   factorWeights: number[];
   alpha: number;
   sourceBudget: number;
+  pairBudget: number;
 }
 
 function parseModelOptions(opts: ModelOptions, at: number): ParsedModelOptions {
@@ -221,14 +236,17 @@ function parseModelOptions(opts: ModelOptions, at: number): ParsedModelOptions {
   const weights = opts.factorWeights ?? DEFAULT_FACTOR_WEIGHTS;
   const factorWeights = FACTORS.map((f) => weights[f]);
   const sourceBudget = opts.sourceBudget ?? 50;
-  if (!(Number.isFinite(sourceBudget) && sourceBudget > 0)) throw bad(`sourceBudget must be a finite number > 0, not ${sourceBudget}`);
+  const pairBudget = opts.pairBudget ?? 10;
+  for (const [name, v] of [["sourceBudget", sourceBudget], ["pairBudget", pairBudget]] as const) {
+    if (!(Number.isFinite(v) && v > 0)) throw bad(`${name} must be a finite number > 0, not ${v}`);
+  }
   for (const [name, v] of [["priorWeight", priorWeight], ["observerWeight", observerWeight], ["newcomerThreshold", newcomerThreshold]] as const) {
     if (!(Number.isFinite(v) && v >= 0)) throw bad(`${name} must be a finite number ≥ 0, not ${v}`);
   }
   if (!factorWeights.every((w) => Number.isFinite(w) && w >= 0) || !(factorWeights.reduce((a, b) => a + b, 0) > 0)) {
     throw bad("factorWeights must be finite, ≥ 0 and not all 0");
   }
-  return { priorWeight, observerWeight, newcomerThreshold, factorWeights, alpha: opts.alpha ?? 0.15, sourceBudget };
+  return { priorWeight, observerWeight, newcomerThreshold, factorWeights, alpha: opts.alpha ?? 0.15, sourceBudget, pairBudget };
 }
 
 function clamp01(x: number): number {

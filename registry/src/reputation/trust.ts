@@ -10,6 +10,8 @@ export interface TrustOptions {
   tolerance?: number;
   /** Default 50. */
   maxIterations?: number;
+  /** The most samples of one pair (source, subject) that count in the source's `volume` (default: no limit). */
+  pairBudget?: number;
 }
 
 /** The agents of one computation, mapped both ways onto ledger ids. */
@@ -67,7 +69,8 @@ export interface TrustResult {
   readonly anchor: Uint8Array;
   /**
    * Per agent, the decayed number of samples it is the source of (ratings it gave, observations in which it was the
-   * counterpart), over all subjects and factors: what the model divides its evidence budget by.
+   * counterpart), over all subjects and factors, each subject counting at most `pairBudget`: what the model divides
+   * its evidence budget by.
    */
   readonly volume: Float64Array;
   /** decayTo(at) of every pair, in the order agents × pairsOf(ledgerId) (so the model need not recompute it). */
@@ -104,11 +107,11 @@ export function computeTrust(
   at: number,
   opts: TrustOptions = {},
 ): TrustResult {
-  const { alpha, tolerance, maxIterations } = parseTrustOptions(opts);
+  const { alpha, tolerance, maxIterations, pairBudget } = parseTrustOptions(opts);
   const space = agents instanceof AgentSpace ? agents : new AgentSpace(ledger, agents);
   const n = space.agents.length;
   const { p, anchor, unanchored } = preTrust(space, anchors);
-  const graph = buildGraph(ledger, space, at);
+  const graph = buildGraph(ledger, space, at, pairBudget);
   let t = Float64Array.from(p);
   let next = new Float64Array(n);
   let iterations = 0;
@@ -125,6 +128,8 @@ export function computeTrust(
 
 function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
   const alpha = opts.alpha ?? 0.15;
+  const pairBudget = opts.pairBudget ?? Number.POSITIVE_INFINITY;
+  if (!(pairBudget > 0)) throw new PlexusError(ErrorCode.InvalidArgument, `pairBudget must be > 0, not ${pairBudget}`);
   const tolerance = opts.tolerance ?? 1e-9;
   const maxIterations = opts.maxIterations ?? 50;
   if (!(alpha > 0 && alpha <= 1)) throw new PlexusError(ErrorCode.InvalidArgument, `alpha must be in (0,1], not ${alpha}`);
@@ -132,7 +137,7 @@ function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
   if (!(Number.isInteger(maxIterations) && maxIterations >= 1)) {
     throw new PlexusError(ErrorCode.InvalidArgument, `maxIterations must be a positive integer, not ${maxIterations}`);
   }
-  return { alpha, tolerance, maxIterations };
+  return { alpha, tolerance, maxIterations, pairBudget };
 }
 
 function preTrust(space: AgentSpace, anchors: ReadonlySet<string>): { p: Float64Array; anchor: Uint8Array; unanchored: boolean } {
@@ -151,7 +156,7 @@ function preTrust(space: AgentSpace, anchors: ReadonlySet<string>): { p: Float64
   return { p, anchor, unanchored: m === 0 };
 }
 
-function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Graph {
+function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number, pairBudget: number): Graph {
   const n = space.agents.length;
   const { other, refs, sums } = ledger.view();
   const h = ledger.halfLifeMs;
@@ -173,7 +178,7 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number): Grap
       const base = p * PAIR_WIDTH;
       let samples = 0;
       for (let k = base + FACTOR_COUNT, end = k + FACTOR_COUNT; k < end; k++) samples += sums[k] as number;
-      volume[i] = (volume[i] as number) + samples * d;
+      volume[i] = (volume[i] as number) + Math.min(samples * d, pairBudget);
       const s = (sums[base + RATED] as number) * d;
       if (!(s > 0)) continue;
       from[edges] = i;
