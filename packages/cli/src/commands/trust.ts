@@ -20,7 +20,9 @@ export const trustCommand: CommandDef = {
   usage: "plexus trust add|remove DID [--role agent|issuer] [--reason TEXT] [--as OPERATOR] | plexus trust list",
   help: `Trust anchors are EigenTrust's pre-trusted peers: the reputation every agent gets flows from them, which is
 what keeps a ring of fake agents rating each other from lifting itself up. They are kept in the mesh's log
-(TrustAnchorAdded / TrustAnchorRemoved, naming who asked and why), so every registry node of the mesh agrees.
+(TrustAnchorAdded / TrustAnchorRemoved, naming who asked and why), so every registry node of the mesh agrees. The
+registry's own key (the operator's) is an anchor too whenever it is a member. Without any anchor nobody is trusted:
+no agent's ratings weigh, and discovery marks every score "unanchored".
 
 plexus trust add DID [--role agent|issuer] [--reason TEXT] [--as OPERATOR]
   Makes DID a trust anchor. --role agent (default): DID itself is pre-trusted (it need not have joined yet);
