@@ -83,14 +83,14 @@ export class LogFollower {
     if (p.inbound && p.verdict === undefined) {
       // A direct message or receipt: the registry's own verdict (every reader check, the signature on the crypto workers).
       this.#verifying += 1;
-      void Projector.checkInbound(p)
-        .then((verdict) => (p.verdict = verdict))
-        .catch(() => undefined)
-        .then(() => {
-          entry.ok = true;
-          this.#verifying -= 1;
-          this.#drain();
-        });
+      const settle = (verdict: Prepared["verdict"]): void => {
+        p.verdict = verdict;
+        entry.ok = true;
+        this.#verifying -= 1;
+        this.#drain();
+      };
+      // checkInboundAsync never rejects; should it, the message is applied without a verdict (it then counts for nothing).
+      Projector.checkInbound(p).then(settle, () => settle(undefined));
     } else if (p.parsed) {
       this.#verifying += 1;
       const { event, signed, signature } = p.parsed;

@@ -76,7 +76,7 @@ export class Projector {
     const parts = m.subject.slice(this.#prefix.length).split(".");
     const [area, kind, target] = parts;
     if (area !== "acp" || parts.length !== 4 || target === undefined || (kind !== "inbox" && kind !== "reply" && kind !== "receipt")) return undefined;
-    return { kind, input: { subject: m.subject, data: m.data, storedAt: m.time }, options: { subjects: this.#subjects, me: target } };
+    return { kind, input: { subject: m.subject, data: m.data, storedAt: m.time }, options: { subjects: this.#subjects, me: target, hash: false } };
   }
 
   /** Applies a prepared message, in stream order; `signatureOk` is the verdict on a registry event's signature. */
