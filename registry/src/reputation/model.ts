@@ -75,8 +75,9 @@ export function neutralReputation(did: string, unanchored = true): Reputation {
  * Reputation of `agents` at log time `at`. Per factor, value = (k·0.5 + Σ w·x) / (k + Σ w), where a sample's weight
  * is its decay times the weight of the agent it came from (the counterpart, or the rater): that agent's EigenTrust
  * trust (0..1), scaled down by sourceBudget / volume when it is the source of more than `sourceBudget` samples in
- * all, and by pairBudget / n when it gave n > `pairBudget` samples about this one agent. A registry-observed sample weighs `observerWeight`. Evidence from agents outside `agents`, from untrusted
- * agents, and an agent's evidence about itself, weigh nothing. `anchors` are the pre-trusted DIDs (see
+ * all, and by pairBudget / n when it gave n > `pairBudget` samples about this one agent. A registry-observed sample
+ * weighs `observerWeight`. Evidence from agents outside `agents`, from untrusted agents, and an agent's evidence about
+ * itself, weigh nothing. `anchors` are the pre-trusted DIDs (see
  * computeTrust); without any, only registry observations move a score. Deterministic: the same ledger, agents
  * (same order), anchors and `at` give bit-identical tables.
  */
