@@ -5,18 +5,10 @@
  * "issuer" the agents holding a live capability credential issued by the DID (the reputation code reads `issuers()`).
  * Changed only in log order; part of the projection and of its snapshot.
  */
-import type { TrustAnchorRole } from "@plexus/anp";
+import type { TrustAnchorRole, TrustAnchorView } from "@plexus/anp";
 
-export interface TrustAnchorEntry {
-  did: string;
-  role: TrustAnchorRole;
-  /** Who added it: an operator DID, or the registry's own for an anchor configured at start. */
-  by: string;
-  at: number;
-  /** Mesh stream sequence of the TrustAnchorAdded event. */
-  seq: number;
-  reason?: string;
-}
+/** An anchor as the log records it: the wire view without `member` (which depends on the agents, not on the book). */
+export type TrustAnchorEntry = Omit<TrustAnchorView, "member">;
 
 export interface TrustAnchorsSnapshot {
   anchors: TrustAnchorEntry[];

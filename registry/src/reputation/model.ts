@@ -93,7 +93,7 @@ export function computeReputation(
     throw new PlexusError(ErrorCode.InvalidArgument, `halfLifeMs ${opts.halfLifeMs} differs from the ledger's ${ledger.halfLifeMs}`);
   }
   const space = new AgentSpace(ledger, agents);
-  const { trust, decay, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha, pairBudget: o.pairBudget });
+  const { trust, decay, samples, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha, pairBudget: o.pairBudget });
   const n = space.agents.length;
   const source = new Float64Array(n);
   for (let i = 0; i < n; i++) source[i] = (trust[i] as number) * Math.min(1, o.sourceBudget / Math.max(volume[i] as number, Number.MIN_VALUE));
@@ -104,23 +104,16 @@ export function computeReputation(
   for (let j = 0; j < n; j++) {
     sums.reset();
     for (const p of ledger.pairsOf(space.ledgerIds[j] as number) ?? []) {
-      const d = decay[cursor++] as number;
+      const d = decay[cursor] as number;
+      const pairSamples = samples[cursor++] as number;
       const other = sums.view.other[p] as number;
       if (other === REGISTRY_ID) sums.add(p, o.observerWeight, false, d);
-      else sums.add(p, weightOf(space.agentOfId(other), j, source) * pairShare(sums.view, p, d, o.pairBudget), true, d);
+      else sums.add(p, weightOf(space.agentOfId(other), j, source) * (pairSamples > o.pairBudget ? o.pairBudget / pairSamples : 1), true, d);
     }
     const score = sums.writeInto(cols, j, o.priorWeight, o.factorWeights);
     briefs[j] = { score, newcomer: sums.trusted < o.newcomerThreshold, trust: trust[j] as number };
   }
   return new ComputedTable(at, space, briefs, cols, anchor, unanchored);
-}
-
-/** min(1, pairBudget / the pair's decayed samples over all factors). */
-function pairShare(view: EvidenceView, p: number, decay: number, pairBudget: number): number {
-  let samples = 0;
-  for (let k = p * PAIR_WIDTH + F, end = k + F; k < end; k++) samples += view.sums[k] as number;
-  samples *= decay;
-  return samples > pairBudget ? pairBudget / samples : 1;
 }
 
 /** Weight of the party with agent index i as a source of evidence about agent j: none for non-agents and for j itself. */

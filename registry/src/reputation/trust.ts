@@ -75,6 +75,8 @@ export interface TrustResult {
   readonly volume: Float64Array;
   /** decayTo(at) of every pair, in the order agents × pairsOf(ledgerId) (so the model need not recompute it). */
   readonly decay: Float64Array;
+  /** Each pair's samples over all factors, decayed to `at`, in the same order as `decay`. */
+  readonly samples: Float64Array;
 }
 
 /** Incoming local-trust edges of agent j: from[start[j]..start[j+1]), row-normalised weights. */
@@ -85,6 +87,7 @@ interface Graph {
   /** Agents whose row has no mass: their trust is redistributed along the pre-trust vector. */
   dangling: Int32Array;
   decay: Float64Array;
+  samples: Float64Array;
   volume: Float64Array;
 }
 
@@ -123,7 +126,7 @@ export function computeTrust(
   }
   const mass = Float64Array.from(t);
   scaleToMax(t);
-  return { space, trust: t, mass, iterations, unanchored, anchor, volume: graph.volume, decay: graph.decay };
+  return { space, trust: t, mass, iterations, unanchored, anchor, volume: graph.volume, decay: graph.decay, samples: graph.samples };
 }
 
 function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
@@ -164,6 +167,7 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number, pairB
   const from = new Int32Array(ledger.pairCount);
   const weight = new Float64Array(ledger.pairCount);
   const decay = new Float64Array(ledger.pairCount);
+  const pairSamples = new Float64Array(ledger.pairCount);
   const rowSum = new Float64Array(n);
   const volume = new Float64Array(n);
   let edges = 0;
@@ -172,13 +176,15 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number, pairB
     start[j] = edges;
     for (const p of ledger.pairsOf(space.ledgerIds[j] as number) ?? []) {
       const d = decayFactor(at - (refs[p] as number), h);
-      decay[pairs++] = d;
-      const i = space.agentOfId(other[p] as number);
-      if (i < 0 || i === j) continue;
       const base = p * PAIR_WIDTH;
       let samples = 0;
       for (let k = base + FACTOR_COUNT, end = k + FACTOR_COUNT; k < end; k++) samples += sums[k] as number;
-      volume[i] = (volume[i] as number) + Math.min(samples * d, pairBudget);
+      samples *= d;
+      pairSamples[pairs] = samples;
+      decay[pairs++] = d;
+      const i = space.agentOfId(other[p] as number);
+      if (i < 0 || i === j) continue;
+      volume[i] = (volume[i] as number) + Math.min(samples, pairBudget);
       const s = (sums[base + RATED] as number) * d;
       if (!(s > 0)) continue;
       from[edges] = i;
@@ -190,7 +196,7 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number, pairB
   for (let e = 0; e < edges; e++) weight[e] = (weight[e] as number) / (rowSum[from[e] as number] as number);
   const dangling: number[] = [];
   for (let i = 0; i < n; i++) if (!((rowSum[i] as number) > 0)) dangling.push(i);
-  return { start, from, weight, dangling: Int32Array.from(dangling), decay: decay.subarray(0, pairs), volume };
+  return { start, from, weight, dangling: Int32Array.from(dangling), decay: decay.subarray(0, pairs), samples: pairSamples.subarray(0, pairs), volume };
 }
 
 /** One power-iteration step into `next`; returns the L1 change. */
