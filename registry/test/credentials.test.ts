@@ -111,9 +111,15 @@ describe("capability credentials in the registry", () => {
     expect(await issuerAgent.revokeCredential(claims.id)).toMatchObject({ revoked: false, seq: revoked.seq });
     expect(await refusal(alice.presentCredential(jwt))).toMatchObject({ reason: "credential_invalid", message: expect.stringContaining("revoked") });
 
-    // An issuer can revoke a credential before anyone presents it.
+    // An issuer can revoke a credential before anyone presents it, by showing it; nobody else can, and without the
+    // credential the registry cannot tell who issued it.
     const early = await issueCapabilityCredential(certifier, { subject: bob.did, capabilities: ["translate"], ttlMs: HOUR });
-    expect(await issuerAgent.revokeCredential(early.claims.id)).toMatchObject({ revoked: true, issuer: certifier.did });
+    expect(await refusal(issuerAgent.revokeCredential(early.claims.id))).toMatchObject({ reason: "unknown_credential" });
+    expect(await refusal(alice.revokeCredential(early.claims.id))).toMatchObject({ reason: "unknown_credential" });
+    expect(await refusal(alice.revokeCredential(early.claims.id, "not mine", { credential: early.jwt }))).toMatchObject({ reason: "not_issuer" });
+    const other = await issueCapabilityCredential(certifier, { subject: bob.did, capabilities: ["translate"], ttlMs: HOUR });
+    expect(await refusal(issuerAgent.revokeCredential(early.claims.id, "", { credential: other.jwt }))).toMatchObject({ reason: "malformed" });
+    expect(await issuerAgent.revokeCredential(early.claims.id, "", { credential: early.jwt })).toMatchObject({ revoked: true, issuer: certifier.did });
     expect(await refusal(bob.presentCredential(early.jwt))).toMatchObject({ reason: "credential_invalid" });
     expect(node.state.counters["events.CredentialRevoked"]).toBe(2);
   });

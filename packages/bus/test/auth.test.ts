@@ -72,6 +72,8 @@ describe("agentPermissions", () => {
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.reply.${me}.*`,
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.acp.*.*.${me}`,
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.ops.*.${me}`,
+      // Key rotations are public; the reader refuses what a rotated-away key signs later.
+      "$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.registry.KeyRotated.*",
       "$JS.API.CONSUMER.INFO.PLEXUS_M1.*",
       "$JS.API.CONSUMER.MSG.NEXT.PLEXUS_M1.*",
       "$JS.ACK.PLEXUS_M1.>",

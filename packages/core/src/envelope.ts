@@ -51,6 +51,8 @@ export const RejectionReason = {
   Stale: "stale",
   BadSignature: "bad_signature",
   Replay: "replay",
+  /** Signed by a key the mesh's log records as rotated away before the message (the reader follows the rotations). */
+  RotatedKey: "rotated_key",
   /** Past the JSON shape limits (nesting depth, members, items, string length); the detail names which. */
   LimitExceeded: "limit_exceeded",
   /** Checking it failed in a way no rule foresaw; the detail names the failure. Terminated, never redelivered. */

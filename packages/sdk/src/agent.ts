@@ -25,6 +25,7 @@ import {
 } from "@plexus/acp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
 import type { AgentCard, AnswerOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient, RevokeResult } from "./registry-types.js";
+import { RotationWatch } from "@plexus/anp";
 import { Membership, type JoinOptions } from "./membership.js";
 import {
   agentToken,
@@ -100,6 +101,8 @@ export class Agent implements AsyncDisposable {
   readonly #owner: ConsumerOwner;
   readonly #stats = new ReaderStats();
   readonly #reader: Reader;
+  /** Other agents' key rotations from the log: the reader refuses what a rotated-away key signs later. */
+  readonly #rotations: RotationWatch;
   readonly #outbox: Outbox;
   readonly #receipts: ReceiptBatcher;
   readonly #tracker = new ReceiptTracker();
@@ -129,7 +132,8 @@ export class Agent implements AsyncDisposable {
     this.#jsm = jsm;
     this.#subjects = meshSubjects(o.mesh);
     const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
-    this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs });
+    this.#rotations = new RotationWatch({ js: this.#js, jsm, subjects: this.#subjects, onError: o.onError });
+    this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs, rotations: this.#rotations });
     this.#outbox = new Outbox({ ...common, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
     const reader = this.#reader;
     this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError, onStored: (to, body) => reader.noteReceipt(to, body) });
@@ -340,9 +344,13 @@ export class Agent implements AsyncDisposable {
     return this.registry.attest(this.#o.key, jwt);
   }
 
-  /** Revokes a credential this agent issued (by its id, urn:uuid:…); it stops counting at once. */
-  revokeCredential(credentialId: string, reason?: string): Promise<RevokeResult> {
-    return this.registry.revoke(this.#o.key, credentialId, reason);
+  /**
+   * Revokes a credential this agent issued (by its id, urn:uuid:…); it stops counting at once. One the registry has
+   * not seen yet is revoked ahead of time only with `options.credential`, the VC-JWT itself, which shows who issued it
+   * (refused as unknown_credential otherwise).
+   */
+  revokeCredential(credentialId: string, reason?: string, options: { credential?: string } = {}): Promise<RevokeResult> {
+    return this.registry.revoke(this.#o.key, credentialId, reason, options.credential);
   }
 
   stats(): ReaderCounts {
@@ -392,6 +400,7 @@ export class Agent implements AsyncDisposable {
     await this.#receipts.close();
     const taps = [this.#receiptTap, this.#replyTap].filter((t) => t !== undefined);
     await Promise.all(taps.map(async (t) => (await t.catch(() => undefined))?.stop()));
+    await this.#rotations.stop();
     this.#replies.cancelAll(new PlexusError(ErrorCode.Closed, "the agent was closed"));
     if (this.#session) await this.#session.close();
     else if (this.#ownsConnection) await this.#nc.close();

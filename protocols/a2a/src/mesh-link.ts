@@ -6,6 +6,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { consumerNameKey, Reader, ReaderStats, secretName, Subscription, type ConsumerOwner, type Delivery, type DurableSpec } from "@plexus/acp";
+import { RotationWatch } from "@plexus/anp";
 import { agentToken, MessageKind, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { Agent, type SendResult, type Subscription as AgentSubscription } from "@plexus/sdk";
@@ -51,6 +52,7 @@ interface Parts {
   replies: Subscription;
   receipts: ReceiptWatch;
   inbox: AgentSubscription;
+  rotations: RotationWatch;
 }
 
 export class MeshLink {
@@ -70,7 +72,9 @@ export class MeshLink {
       const subjects = meshSubjects(o.mesh);
       const js = jetstream(o.nc);
       const jsm = await jetstreamManager(o.nc);
-      const reader = new Reader({ nc: o.nc, js, subjects, did: o.key.did, stats: new ReaderStats(), onError });
+      const rotations = new RotationWatch({ js, jsm, subjects, onError });
+      started.push(rotations);
+      const reader = new Reader({ nc: o.nc, js, subjects, did: o.key.did, stats: new ReaderStats(), rotations, onError });
       const receipts = await new ReceiptWatch({ js, jsm, subjects, reader, did: o.key.did, onError }).start();
       started.push(receipts);
       const seed = o.key.exportSeed();
@@ -79,7 +83,7 @@ export class MeshLink {
       const replies = await new Subscription({ nc: o.nc, js, jsm, subjects, reader, spec, handler: o.onAgentMessage, ackWaitMs: ACK_WAIT_MS, onError }).start();
       started.push(replies);
       const inbox = await agent.listen(o.onAgentMessage);
-      return new MeshLink({ agent, replies, receipts, inbox });
+      return new MeshLink({ agent, replies, receipts, inbox, rotations });
     } catch (err) {
       await Promise.allSettled(started.map((s) => s.stop()));
       await agent.close();
@@ -103,6 +107,7 @@ export class MeshLink {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.#p.replies.stop(), this.#p.inbox.stop(), this.#p.receipts.stop()]);
+    await this.#p.rotations.stop();
     await this.agent.close();
   }
 }

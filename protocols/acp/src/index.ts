@@ -5,7 +5,7 @@ export type { InboundInput, InboundResult, InboundCheckOptions } from "./inbound
 export { ReplayGuard } from "./replay-guard.js";
 export type { OrderInfo, OrderStatus, ReplayVerdict } from "./replay-guard.js";
 export { Reader, isRefused } from "./reader.js";
-export type { Accepted, Refused, ReaderOptions } from "./reader.js";
+export type { Accepted, Refused, ReaderOptions, KnownRotations } from "./reader.js";
 export { ReaderStats } from "./reader-stats.js";
 export type { ReaderCounts } from "./reader-stats.js";
 export { ReceiptBatcher } from "./receipt-batcher.js";

@@ -1,6 +1,6 @@
 import type { ConsumerInfo, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, Defaults, MessageKind, type Envelope, type MeshSubjects, type ReceiptBody, type RejectionReason } from "@plexus/core";
+import { agentToken, Defaults, MessageKind, RejectionReason, type Envelope, type MeshSubjects, type ReceiptBody } from "@plexus/core";
 import { checkInboundAsync, unprocessable, type InboundResult } from "./inbound-check.js";
 import { rawCopy, storeRecord } from "./ops-records.js";
 import { keptAt } from "./stream-position.js";
@@ -35,6 +35,16 @@ export function isRefused(x: Accepted | Refused): x is Refused {
   return "refused" in x;
 }
 
+/**
+ * The key rotations a reader knows from the mesh log (e.g. @plexus/anp RotationWatch): what a key signs after the
+ * log recorded its rotation is refused as `rotated_key`.
+ */
+export interface KnownRotations {
+  /** Resolves once the rotations logged so far are known. Never rejects. */
+  ready(): Promise<void>;
+  rotatedBefore(did: string, seq: number): { to: string; seq: number } | undefined;
+}
+
 export interface ReaderOptions {
   nc: NatsConnection;
   js: JetStreamClient;
@@ -44,6 +54,8 @@ export interface ReaderOptions {
   stats: ReaderStats;
   maxEnvelopeBytes?: number;
   maxClockSkewMs?: number;
+  /** Key rotations from the log; without them a rotated-away key's messages are judged like any other. */
+  rotations?: KnownRotations;
   onError?: (err: unknown) => void;
 }
 
@@ -107,6 +119,7 @@ export class Reader {
    */
   async admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
     if (this.#gate) await this.#gate;
+    if (this.#o.rotations) await this.#o.rotations.ready();
     try {
       return await this.#admit(m, result);
     } catch (err) {
@@ -116,6 +129,11 @@ export class Reader {
 
   async #admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
     if (!result.ok) return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
+    const rotated = this.#o.rotations?.rotatedBefore(result.envelope.from, keptAt(m).seq);
+    if (rotated) {
+      const detail = `the sender's key was rotated to ${rotated.to} at log position ${rotated.seq}, before this message: nothing it signs counts any more`;
+      return { refused: true, kept: await this.#reject(m, RejectionReason.RotatedKey, detail, result.envelope.from, result.envelope.id) };
+    }
     const channel = this.#o.subjects.parse(m.subject)!;
     const verdict = this.#guard.check(result.envelope, result.hash, position(m), `${channel.kind}:${channel.target}`);
     if (verdict.replay) return { refused: true, kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id) };

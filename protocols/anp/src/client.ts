@@ -95,8 +95,8 @@ export class RegistryClient {
   }
 
   /** Revokes a credential `key` issued (or, with the registry's key, any credential). */
-  revoke(key: KeyPair, credentialId: string, reason?: string): Promise<RevokeResult> {
-    return this.#signed("revoke", key, { credentialId, ...(reason !== undefined ? { reason } : {}) });
+  revoke(key: KeyPair, credentialId: string, reason?: string, credential?: string): Promise<RevokeResult> {
+    return this.#signed("revoke", key, { credentialId, ...(reason !== undefined ? { reason } : {}), ...(credential !== undefined ? { credential } : {}) });
   }
 
   /** Operator kill switch: cuts `agent` off (needs an operator key of the registry). */
@@ -121,10 +121,13 @@ export class RegistryClient {
     return this.call(RegistryOp.TrustAnchors, {});
   }
 
-  /** Moves the identity of `oldKey` (its record, card, reputation, credentials) to `newKey`. Both keys sign. */
-  async rotate(oldKey: KeyPair, newKey: KeyPair): Promise<{ from: string; to: string; seq: number }> {
+  /**
+   * Moves the identity of `oldKey` (its record, card, reputation, credentials) to `newKey`. Both keys sign. With
+   * `compromised`, every credential the old key issued that the log holds is revoked in the same event.
+   */
+  async rotate(oldKey: KeyPair, newKey: KeyPair, options: { compromised?: boolean } = {}): Promise<{ from: string; to: string; seq: number; revoked?: number }> {
     const challenge = await this.challenge(oldKey.did);
-    return this.call("rotate", signRequest(oldKey, "rotate", this.subjects.mesh, challenge, makeRotation(oldKey, newKey, challenge)));
+    return this.call("rotate", signRequest(oldKey, "rotate", this.subjects.mesh, challenge, makeRotation(oldKey, newKey, challenge, options)));
   }
 
   /** Every present agent (with `all`, offline and gone ones too), fetched a page at a time. */

@@ -25,6 +25,10 @@ export const RefusalReason = {
   Suspended: "suspended",
   RotationInvalid: "rotation_invalid",
   Rotated: "rotated",
+  /** Signed by a key the log records as rotated away before (a credential it issued after its rotation). */
+  RotatedKey: "rotated_key",
+  /** A revocation of a credential the registry has never seen, without the credential to show who issued it. */
+  UnknownCredential: "unknown_credential",
   /** An agent asked for more topic durables than one agent may own (registry topic-consumers.ts). */
   TooManySubscriptions: "too_many_subscriptions",
 } as const;
@@ -60,6 +64,8 @@ export interface Rotation {
   newDid: string;
   newPublicKey: string;
   proof: string;
+  /** The old key leaked: every credential it issued that the log holds is revoked with the rotation (one event). */
+  compromised?: boolean;
 }
 
 export interface RequestBodies {
@@ -69,8 +75,11 @@ export interface RequestBodies {
   rate: Rating;
   /** Present a capability credential (VC-JWT) about the requester, or issued by it. */
   attest: { credential: string };
-  /** Revoke a credential the requester issued. */
-  revoke: { credentialId: string; reason?: string };
+  /**
+   * Revoke a credential the requester issued (or, for a registry of the mesh, any). One the registry has not seen
+   * yet needs `credential`, the VC-JWT itself, to show that the requester issued it.
+   */
+  revoke: { credentialId: string; reason?: string; credential?: string };
   /** Operator kill switch (the requester must be an operator of the registry). */
   suspend: { agent: string; reason: string };
   resume: { agent: string; reason?: string };

@@ -12,16 +12,18 @@ export function rotationProofBytes(from: string, to: string, nonce: string): Uin
   return canonicalBytes({ type: "plexus.key-rotation", from, to, nonce });
 }
 
-export function makeRotation(oldKey: KeyPair, newKey: KeyPair, nonce: string): Rotation {
+export function makeRotation(oldKey: KeyPair, newKey: KeyPair, nonce: string, options: { compromised?: boolean } = {}): Rotation {
   return {
     newDid: newKey.did,
     newPublicKey: publicKeyMultibase(newKey.publicKey),
     proof: newKey.signBase64url(rotationProofBytes(oldKey.did, newKey.did, nonce)),
+    ...(options.compromised === true ? { compromised: true } : {}),
   };
 }
 
 /** Why a rotation body does not hold, or undefined when it does. */
 export function rotationProblem(from: string, body: Rotation, nonce: string): string | undefined {
+  if (body.compromised !== undefined && typeof body.compromised !== "boolean") return "compromised must be a boolean";
   let keyDid: string;
   try {
     const prefixed = base58Decode(body.newPublicKey.slice(1));

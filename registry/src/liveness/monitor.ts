@@ -118,8 +118,7 @@ export class LivenessMonitor {
     if (state.identity.isRetiredRegistry(this.#o.key.did)) return;
     for (const record of state.agents.values()) {
       if (!record.present) continue;
-      const beat = this.#last.get(record.did);
-      const since = Math.max(beat?.at ?? 0, record.joinedAt);
+      const since = Math.max(this.#lastBeatOf(record.did, state), record.joinedAt);
       const expected = livenessAfter(now - since, this.#o.thresholds);
       if (expected === record.liveness) continue;
       const msgID = `live-${agentToken(record.did)}-${expected}-${since}`;
@@ -131,6 +130,24 @@ export class LivenessMonitor {
         .catch((err) => this.#o.onError?.(err))
         .finally(() => setTimeout(() => this.#inflight.delete(msgID), 5_000).unref());
     }
+  }
+
+  /**
+   * The agent's last heartbeat, across its key rotations: a beat under a key it rotated away from counts up to the
+   * rotation (so the switch itself is never a lapse), never after it (the old key may be a thief's now).
+   */
+  #lastBeatOf(did: string, state: RegistryState): number {
+    let at = this.#last.get(did)?.at ?? 0;
+    let current = did;
+    for (let hops = 0; hops < 100; hops++) {
+      const previous = state.identity.rotatedFrom.get(current);
+      const rotation = previous === undefined ? undefined : state.identity.rotations.get(previous);
+      if (previous === undefined || rotation === undefined) break;
+      const beat = this.#last.get(previous)?.at;
+      if (beat !== undefined) at = Math.max(at, Math.min(beat, rotation.at));
+      current = previous;
+    }
+    return at;
   }
 
   async stop(): Promise<void> {

@@ -57,7 +57,13 @@ export class AcpObserver {
     const to = didOfToken(toToken);
     const env = verdict.ok ? verdict.envelope : undefined;
     const copy = env ? s.recent.earlierCopy(to, from, env.id) : undefined;
-    const refused = !verdict.ok ? verdict.reason : copy !== undefined ? RejectionReason.Replay : undefined;
+    const refused = !verdict.ok
+      ? verdict.reason
+      : copy !== undefined
+        ? RejectionReason.Replay
+        : s.identity.rotatedBefore(env!.from, seq)
+          ? RejectionReason.RotatedKey
+          : undefined;
     const solicited = env !== undefined && kind === "inbox" && this.#asked(env, toToken, fromToken, seq);
     s.recent.add({ seq, kind, from, to, ...(refused !== undefined ? { refused } : { id: env?.id, envSeq: env?.seq }), solicited });
     if (refused !== undefined || env === undefined) return this.#misbehaved(refused ?? "unprocessable", from, to, time);
@@ -81,6 +87,7 @@ export class AcpObserver {
     const reader = didOfToken(fromToken);
     const sender = didOfToken(toToken);
     if (!verdict.ok) return this.#refuse("receipt", verdict.reason);
+    if (s.identity.rotations.has(reader)) return this.#refuse("receipt", RejectionReason.RotatedKey);
     if (!s.isAgent(reader) || !s.isAgent(sender)) return;
     const body = verdict.envelope.body as ReceiptBody | undefined;
     if (!body || typeof body !== "object") return this.#refuse("receipt", "no_body");

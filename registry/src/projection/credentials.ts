@@ -67,6 +67,25 @@ export class CredentialBook {
     if (!this.#revoked.has(key)) this.#revoked.set(key, r);
   }
 
+  /**
+   * Revokes every recorded credential `issuer` issued (a compromised key's), each with `why`; returns how many were
+   * not revoked already.
+   */
+  revokeIssuedBy(issuer: string, why: Omit<Revocation, "credentialId" | "issuer">): number {
+    const ids = this.unrevokedIssuedBy(issuer);
+    for (const credentialId of ids) this.revoke({ ...why, credentialId, issuer });
+    return ids.length;
+  }
+
+  /** The ids of the recorded credentials `issuer` issued that are not revoked (expired ones included). */
+  unrevokedIssuedBy(issuer: string): string[] {
+    const ids = new Set<string>();
+    for (const held of this.#bySubject.values()) {
+      for (const a of held.values()) if (a.issuer === issuer && !this.isRevoked(issuer, a.id)) ids.add(a.id);
+    }
+    return [...ids];
+  }
+
   isRevoked(issuer: string, id: string): boolean {
     return this.#revoked.has(credentialKey(issuer, id));
   }

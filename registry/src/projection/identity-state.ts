@@ -11,9 +11,21 @@ export interface Suspension {
   seq: number;
 }
 
+/** An agent key rotation as the log recorded it (KeyRotated). */
+export interface KeyRotation {
+  /** The DID the key moved to. */
+  to: string;
+  /** Mesh stream sequence of the KeyRotated event: what the old key signs after it counts nowhere. */
+  seq: number;
+  /** The event's time (ms). */
+  at: number;
+  /** The agent said the old key leaked: what it issued before was revoked with the rotation. */
+  compromised: boolean;
+}
+
 export interface IdentitySnapshot {
   suspended: [did: string, suspension: Suspension][];
-  rotatedTo: [from: string, to: string][];
+  rotations: [from: string, rotation: KeyRotation][];
   registryKeys: string[];
   retiredRegistryKeys: [did: string, seq: number][];
 }
@@ -22,6 +34,8 @@ export class IdentityState {
   readonly suspended = new Map<string, Suspension>();
   /** Old DID → the DID it rotated to (each link; follow with `current`). */
   readonly rotatedTo = new Map<string, string>();
+  /** Old DID → where, when and why it rotated away. */
+  readonly rotations = new Map<string, KeyRotation>();
   /** New DID → the DID it rotated from. */
   readonly rotatedFrom = new Map<string, string>();
   /** Registry DIDs whose events count; a retired one counts only up to the sequence of its rotation. */
@@ -44,6 +58,22 @@ export class IdentityState {
     return retired === undefined || seq <= retired;
   }
 
+  /** Records an agent's key rotation (in log order). */
+  rotate(from: string, rotation: KeyRotation): void {
+    this.rotations.set(from, rotation);
+    this.rotatedTo.set(from, rotation.to);
+    this.rotatedFrom.set(rotation.to, from);
+  }
+
+  /**
+   * Whether something `did` signed, first seen at log position `seq`, comes from a key rotated away before it: then
+   * it counts nowhere (`rotated_key`). What the key signed before its rotation keeps counting (unless compromised).
+   */
+  rotatedBefore(did: string, seq: number): KeyRotation | undefined {
+    const rotation = this.rotations.get(did);
+    return rotation !== undefined && rotation.seq < seq ? rotation : undefined;
+  }
+
   isRetiredRegistry(did: string): boolean {
     return this.retiredRegistryKeys.has(did);
   }
@@ -62,7 +92,7 @@ export class IdentityState {
   toJSON(): IdentitySnapshot {
     return {
       suspended: [...this.suspended],
-      rotatedTo: [...this.rotatedTo],
+      rotations: [...this.rotations],
       registryKeys: [...this.registryKeys],
       retiredRegistryKeys: [...this.retiredRegistryKeys],
     };
@@ -71,10 +101,7 @@ export class IdentityState {
   static fromJSON(s: IdentitySnapshot): IdentityState {
     const state = new IdentityState(s.registryKeys);
     for (const [did, suspension] of s.suspended) state.suspended.set(did, suspension);
-    for (const [from, to] of s.rotatedTo) {
-      state.rotatedTo.set(from, to);
-      state.rotatedFrom.set(to, from);
-    }
+    for (const [from, rotation] of s.rotations) state.rotate(from, rotation);
     for (const [did, seq] of s.retiredRegistryKeys) state.retiredRegistryKeys.set(did, seq);
     return state;
   }

@@ -102,7 +102,7 @@ export class RegistryState {
       case "CredentialRevoked":
         return this.#revoked(event as RegistryEvent<"CredentialRevoked">, seq);
       case "KeyRotated":
-        return applyKeyRotated(this, event as RegistryEvent<"KeyRotated">);
+        return applyKeyRotated(this, event as RegistryEvent<"KeyRotated">, seq);
       case "RegistryKeyRotated":
         return applyRegistryKeyRotated(this, event as RegistryEvent<"RegistryKeyRotated">, seq);
       case "TrustAnchorAdded":
@@ -183,6 +183,11 @@ export class RegistryState {
 
   #attested(event: RegistryEvent<"CredentialAttested">, seq: number): void {
     const { id, issuer, capabilities, issuedAt, expiresAt } = event.data;
+    // Presented after its issuer's key was rotated away: signed by a key that may act no more (maybe a thief's).
+    if (this.identity.rotatedBefore(issuer, seq)) {
+      this.count("ignored.attestationByRotatedKey");
+      return;
+    }
     if (!this.credentials.attest({ id, issuer, subject: event.agent, capabilities, issuedAt, expiresAt, seq })) this.count("ignored.attestationOfRevoked");
   }
 

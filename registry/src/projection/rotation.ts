@@ -3,10 +3,12 @@ import type { RegistryState } from "./registry-state.js";
 
 /**
  * Applies an agent's key rotation: its record, card, reputation evidence (about it and given by it), credentials and
- * trust anchor (role agent) move to the new DID. The old DID is then unknown as an agent, so anything still signed by the old key stops counting.
+ * trust anchor (role agent) move to the new DID. The old DID is then unknown as an agent, and what the old key signs
+ * after this log position counts nowhere (IdentityState.rotatedBefore: credentials it issues, messages it sends).
+ * A rotation the agent marked compromised also revokes every credential the old key issued before it.
  * The registry checked the request before appending; the checks are repeated so a replay reaches the same state.
  */
-export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyRotated">): void {
+export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyRotated">, seq: number): void {
   const from = event.agent;
   const { to, request } = event.data;
   const record = state.agents.get(from);
@@ -27,8 +29,12 @@ export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyR
   state.credentials.moveSubject(from, to);
   // An anchored agent stays pre-trusted under its new key.
   state.trust.rename(from, to);
-  state.identity.rotatedTo.set(from, to);
-  state.identity.rotatedFrom.set(to, from);
+  const compromised = request.body.compromised === true;
+  state.identity.rotate(from, { to, seq, at: event.at, compromised });
+  if (compromised) {
+    const revoked = state.credentials.revokeIssuedBy(from, { revokedBy: from, reason: `the issuer's key was compromised (rotated to ${to})`, at: event.at, seq });
+    state.count("revocations.compromisedKey", revoked);
+  }
   state.count("rotations");
 }
 

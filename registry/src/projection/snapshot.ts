@@ -26,9 +26,10 @@ import { RegistryState, type ProjectionOptions } from "./registry-state.js";
  */
 /**
  * 5: trust anchors (a "trust" record), the recent messages evidence is checked against ("recent") and the ledger's
- * rating columns. An older snapshot is refused and the node rebuilds from the log.
+ * rating columns. 6: agent key rotations with their log position, time and compromise flag (identity "rotations").
+ * An older snapshot is refused and the node rebuilds from the log.
  */
-export const SNAPSHOT_VERSION = 5;
+export const SNAPSHOT_VERSION = 6;
 export const SNAPSHOT_FILE = "registry-snapshot.jsonl";
 
 interface Header {

@@ -3,14 +3,18 @@
  *
  * attest {credential}: the requester is the credential's subject or its issuer; the credential verifies strictly
  * (EdDSA, kid of the issuer, assertion method, expiry, audience = this registry if it names one, mesh if it names
- * one); the subject is a member. Then CredentialAttested is appended with the verified claims (and the JWT, so
- * anyone can check it again). revoke {credentialId, reason?}: only the credential's issuer, or a registry of the
- * mesh (membership credentials are the registry's own; the registry may also withdraw any attestation), may
- * revoke; CredentialRevoked is appended. A credential the registry has never seen can be revoked by its would-be
- * issuer ahead of time: it is then refused when presented.
+ * one); its issuer's key was not rotated away (`rotated_key`: the log cannot tell when a rotated key signed, so
+ * nothing it signs counts once the rotation is logged); the subject is a member. Then CredentialAttested is appended
+ * with the verified claims (and the JWT, so anyone can check it again).
+ *
+ * revoke {credentialId, reason?, credential?}: only the credential's issuer (or the key its issuer rotated to), or a
+ * registry of the mesh (membership credentials are the registry's own; the registry may also withdraw any
+ * attestation), may revoke; CredentialRevoked is appended. Anyone else is refused (`not_issuer`). A credential the
+ * registry has never seen can be revoked ahead of time by its issuer, who shows it (`credential`, the VC-JWT); it is
+ * then refused when presented. Without it the registry cannot tell who issued it (`unknown_credential`).
  */
 import { RefusalReason, type AttestResult, type EventData, type RevokeResult, type SignedRequest } from "@plexus/anp";
-import { credentialRejectionOf, verifyCapabilityCredential, type CapabilityClaims, type Resolvable } from "@plexus/identity";
+import { credentialRejectionOf, verifyCapabilityCredential, peekJwtPayload, verifyPlexusCredential, type CapabilityClaims, type Resolvable } from "@plexus/identity";
 import type { RegistryState } from "../projection/index.js";
 import type { Admission } from "./admission.js";
 
@@ -47,6 +51,10 @@ export class CredentialRequests {
       return admission.refuse(request, RefusalReason.CredentialInvalid, `presented by ${request.did}, who is neither its subject nor its issuer`);
     }
     const state = this.#o.state();
+    const rotation = state.identity.rotations.get(claims.issuer);
+    if (rotation) {
+      return admission.refuse(request, RefusalReason.RotatedKey, `the issuer's key ${claims.issuer} was rotated away (to ${state.identity.current(claims.issuer)}, log position ${rotation.seq}): nothing it signs counts any more`);
+    }
     if (!state.agents.get(claims.subject)?.present) return admission.refuse(request, RefusalReason.NotJoined, `the subject ${claims.subject} is not a member of this mesh`);
     if (state.credentials.isRevoked(claims.issuer, claims.id)) return admission.refuse(request, RefusalReason.CredentialInvalid, `credential ${claims.id} was revoked by its issuer`);
     const { id, issuer, capabilities, issuedAt, expiresAt } = claims;
@@ -56,24 +64,69 @@ export class CredentialRequests {
   }
 
   async revoke(payload: unknown): Promise<RevokeResult> {
-    const { admission, registries } = this.#o;
+    const { admission } = this.#o;
     const { request, nonce } = await admission.check("revoke", payload);
-    const { credentialId, reason } = request.body as Record<string, unknown>;
-    const extra = Object.keys(request.body as object).filter((k) => k !== "credentialId" && k !== "reason");
-    if (typeof credentialId !== "string" || credentialId.length === 0 || credentialId.length > 200 || (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) || extra.length > 0) {
-      return admission.refuse(request, RefusalReason.Malformed, `a revoke request's body is { credentialId (1-200 characters), reason? (up to ${MAX_REASON}) }`);
+    const { credentialId, reason, credential } = request.body as Record<string, unknown>;
+    const extra = Object.keys(request.body as object).filter((k) => k !== "credentialId" && k !== "reason" && k !== "credential");
+    if (
+      typeof credentialId !== "string" ||
+      credentialId.length === 0 ||
+      credentialId.length > 200 ||
+      (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) ||
+      (credential !== undefined && typeof credential !== "string") ||
+      extra.length > 0
+    ) {
+      return admission.refuse(request, RefusalReason.Malformed, `a revoke request's body is { credentialId (1-200 characters), reason? (up to ${MAX_REASON}), credential? (the VC-JWT) }`);
     }
+    const target = await this.#revocationTarget(request, credentialId, credential as string | undefined);
     const book = this.#o.state().credentials;
-    const found = book.find(credentialId);
-    const holders = [...found.attestations.map((a) => ({ issuer: a.issuer, subject: a.subject })), ...found.memberships.map((m) => ({ issuer: m.ref.issuer, subject: m.did }))];
-    const own = holders.find((h) => h.issuer === request.did);
-    const target = own ?? (registries.has(request.did) ? holders[0] : undefined) ?? (holders.length === 0 ? { issuer: request.did, subject: request.did } : undefined);
-    if (!target) return admission.refuse(request, RefusalReason.NotIssuer, `only the issuer of ${credentialId} (${holders[0]?.issuer}) or the registry may revoke it`);
     const earlier = book.revocation(target.issuer, credentialId);
     if (earlier) return { seq: earlier.seq, credentialId, issuer: target.issuer, revoked: false };
     const data: EventData["CredentialRevoked"] = { credentialId, issuer: target.issuer, revokedBy: request.did, reason: (reason as string | undefined) ?? "" };
     const seq = await admission.append("CredentialRevoked", request, nonce, data, target.subject);
     return { seq, credentialId, issuer: target.issuer, revoked: true };
+  }
+
+  /** Whose credential the requester may revoke under this id, or the refusal saying why it may not. */
+  async #revocationTarget(request: SignedRequest, credentialId: string, jwt: string | undefined): Promise<{ issuer: string; subject: string }> {
+    const { admission, registries } = this.#o;
+    const state = this.#o.state();
+    const found = state.credentials.find(credentialId);
+    const holders = [...found.attestations.map((a) => ({ issuer: a.issuer, subject: a.subject })), ...found.memberships.map((m) => ({ issuer: m.ref.issuer, subject: m.did }))];
+    // The issuer itself, or the key it rotated to (so a leaked key's credentials can be withdrawn after the rotation).
+    const own = holders.find((h) => h.issuer === request.did || state.identity.current(h.issuer) === request.did);
+    if (own) return own;
+    if (holders.length > 0) {
+      if (registries.has(request.did)) return holders[0]!;
+      return admission.refuse(request, RefusalReason.NotIssuer, `only the issuer of ${credentialId} (${holders[0]!.issuer}) or the registry may revoke it; ${request.did} is neither`);
+    }
+    if (jwt === undefined) {
+      return admission.refuse(
+        request,
+        RefusalReason.UnknownCredential,
+        `this registry has not seen credential ${credentialId}, so it cannot tell who issued it: to revoke it before it is presented, its issuer hands the credential itself (plexus credential revoke --as ISSUER FILE)`,
+      );
+    }
+    const shown = await this.#shown(request, jwt);
+    if (shown.id !== credentialId) return admission.refuse(request, RefusalReason.Malformed, `the credential shown is ${shown.id}, not ${credentialId}`);
+    if (shown.issuer !== request.did && state.identity.current(shown.issuer) !== request.did && !registries.has(request.did)) {
+      return admission.refuse(request, RefusalReason.NotIssuer, `credential ${credentialId} was issued by ${shown.issuer}; ${request.did} may not revoke it`);
+    }
+    return { issuer: shown.issuer, subject: shown.subject };
+  }
+
+  /** A credential shown to revoke it ahead of time: it only has to prove who issued it (whatever its audience). */
+  async #shown(request: SignedRequest, jwt: string): Promise<{ id: string; issuer: string; subject: string }> {
+    const { resolver } = this.#o;
+    try {
+      const aud = peekJwtPayload(jwt).aud;
+      const audience = typeof aud === "string" || Array.isArray(aud) ? (aud as string[]) : undefined;
+      const v = await verifyPlexusCredential(jwt, { ...(resolver ? { resolver } : {}), ...(audience ? { audience } : {}) });
+      return { id: v.claims.id, issuer: v.issuer, subject: v.claims.subject };
+    } catch (err) {
+      if (credentialRejectionOf(err) === undefined) throw err;
+      return this.#o.admission.refuse(request, RefusalReason.CredentialInvalid, (err as Error).message);
+    }
   }
 
   /** Strict verification; a refusal names the credential's own rejection reason in its detail. */

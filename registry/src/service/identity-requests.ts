@@ -26,6 +26,8 @@ export interface RotationResult {
   from: string;
   to: string;
   seq: number;
+  /** With `compromised`: how many credentials the old key issued were revoked with the rotation. */
+  revoked?: number;
 }
 
 const MAX_REASON = 500;
@@ -82,12 +84,13 @@ export class IdentityRequests {
     if (state.agents.has(body.newDid) || state.identity.rotatedTo.has(body.newDid) || state.ledger.idOf(body.newDid) !== undefined) {
       return admission.refuse(request, RefusalReason.RotationInvalid, "the new key is already known to this mesh; rotate to a fresh key");
     }
+    const revoked = body.compromised === true ? state.credentials.unrevokedIssuedBy(request.did).length : undefined;
     const seq = await admission.append("KeyRotated", request, nonce, { to: body.newDid, request: request as SignedRequest<Rotation> });
     // The old key's NATS user is cut off once this answer is on its way: the request may have come over that very
     // connection. (A node that stops in between repairs it at its next start: NatsUsers.reconcile.)
     const cut = this.#o.onRotated;
     if (cut) setTimeout(() => void cut(request.did).catch((err: unknown) => this.#o.onError?.(err)), ROTATION_CUTOFF_DELAY_MS).unref();
-    return { from: request.did, to: body.newDid, seq };
+    return { from: request.did, to: body.newDid, seq, ...(revoked !== undefined ? { revoked } : {}) };
   }
 
   async #target(request: SignedRequest, body: { agent?: unknown; reason?: unknown }): Promise<{ agent: string; reason: string }> {

@@ -81,7 +81,8 @@ export function readableFilters(mesh: string, did: string): string[] {
 
 /**
  * An agent's permissions in a mesh. Publish: its own messages and ops records, registry requests, its own heartbeat,
- * and the JetStream calls its SDK makes (consumers on the mesh stream filtered on `readableFilters` only; info, pull
+ * and the JetStream calls its SDK makes (consumers on the mesh stream filtered on `readableFilters` or the KeyRotated
+ * registry events only; info, pull
  * and ack on the topic stream's durables, never create). Subscribe: its own reply inboxes and live topics.
  */
 export function agentPermissions(mesh: string, did: string): SubjectPermissions {
@@ -102,6 +103,9 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
         `${API}.STREAM.INFO.${stream}`,
         `${API}.STREAM.INFO.${kvStream}`,
         ...readableFilters(mesh, did).map((f) => `${API}.CONSUMER.CREATE.${stream}.*.${f}`),
+        // Other agents' key rotations (public: the registry's agent query tells them too), so its reader refuses what a
+        // rotated-away key signs later (@plexus/anp RotationWatch).
+        `${API}.CONSUMER.CREATE.${stream}.*.${s.registryEvent("KeyRotated", "*")}`,
         `${API}.CONSUMER.INFO.${stream}.*`,
         `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
         `$JS.ACK.${stream}.>`,
