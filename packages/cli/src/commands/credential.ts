@@ -5,7 +5,7 @@ import { positionalArgs, requiredOption, stringOption, type CommandContext, type
 import { UsageError } from "../errors.js";
 import { shortDid } from "../output.js";
 import { loadKey } from "../session.js";
-import { claimsJson, COMMAND, describe, iso, readJwt } from "./credential-common.js";
+import { claimsJson, COMMAND, credentialRef, describe, iso, readJwt } from "./credential-common.js";
 import { verifyCredentialFile } from "./credential-verify.js";
 import { refusal, resolveAgent, withRegistry } from "./registry.js";
 
@@ -17,7 +17,7 @@ export const credentialCommand: CommandDef = {
   summary: "capability credentials: issue, present to the registry, revoke, verify",
   usage: `plexus credential issue --as ISSUER --subject AGENT --capability NAME... [--ttl 30d] [--bind-mesh] [--out FILE]
   plexus credential present --as AGENT FILE
-  plexus credential revoke --as ISSUER ID [--reason TEXT]
+  plexus credential revoke --as ISSUER ID|FILE [--reason TEXT]
   plexus credential verify FILE`,
   help: `A capability credential is a VC-JWT (type PlexusCapabilityCredential, alg EdDSA, with kid, jti, nbf, exp) in
 which ISSUER, any key, attests that AGENT has the named capabilities. Presented to the registry, it makes those
@@ -27,7 +27,11 @@ capabilities "attested by ISSUER" in discovery (plexus discover --verified-only)
            --json: {"id","issuer","subject","capabilities","issuedAt","expiresAt","mesh","jwt"|"file"}
   present  AGENT (the credential's subject, or its issuer) hands the credential in FILE to the registry, which
            verifies it strictly and records it. A refusal prints the reason (credential_invalid, not_joined…), exit 1.
-  revoke   the issuer (or the registry's key) revokes credential ID (urn:uuid:…); it stops counting at once.
+  revoke   the issuer (or the key it rotated to, or the registry's key) revokes credential ID (urn:uuid:…), or
+           the one in FILE; it stops counting at once. One the registry has not seen yet can be revoked ahead of
+           time only by naming its FILE (the registry checks who issued it). A refusal (not_issuer,
+           unknown_credential…) prints the reason, exit 1.
+           --json: {"seq","credentialId","issuer","revoked"} (revoked false: it was already)
   verify   verifies FILE here, strictly, without NATS (signature with the kid's key, EdDSA only, the key among the
            issuer's assertion methods, expiry, not-before). Exit 0 if valid, 1 if not, naming the reason.
            --json: {"ok":true,"kind","issuer","claims"} or {"ok":false,"reason","message"}
@@ -114,14 +118,15 @@ async function present({ common, values, positionals, out }: CommandContext): Pr
 
 async function revoke({ common, values, positionals, out }: CommandContext): Promise<number> {
   only(values, ["as", "reason"], "revoke");
-  const [id] = positionalArgs(positionals, ["ID"], COMMAND) as [string];
+  const [ref] = positionalArgs(positionals, ["ID|FILE"], COMMAND) as [string];
   const as = requiredOption(values, "as", "ISSUER", COMMAND);
   const reason = stringOption(values, "reason", COMMAND);
   if (reason !== undefined && reason.length > 500) throw new UsageError("--reason is longer than 500 characters", COMMAND);
+  const { id, jwt } = await credentialRef(ref);
   const key = await loadKey(common, as, COMMAND);
   const result = await withRegistry(common, COMMAND, async (registry) => {
     try {
-      return await registry.revoke(key, id, reason);
+      return await registry.revoke(key, id, reason, jwt);
     } catch (err) {
       throw refusal(err, `${as}'s revocation`);
     }

@@ -1,8 +1,9 @@
 /**
- * `plexus keys rotate NAME [--registry]`: move an identity to a fresh key. The old key signs the rotation, the new
- * key proves it accepts it; the registry moves the agent's record, card, credentials and reputation (or, with
- * --registry, the log records the registry's new key). The key file NAME then holds the new key; the old one is kept
- * as NAME.rotated-<time>.
+ * `plexus keys rotate NAME [--compromised] [--registry]`: move an identity to a fresh key. The old key signs the
+ * rotation, the new key proves it accepts it; the registry moves the agent's record, card, credentials and reputation
+ * (or, with --registry, the log records the registry's new key). The key file NAME then holds the new key; the old one
+ * is kept as NAME.rotated-<time>. A refused rotation leaves no new key file behind; one whose answer never came keeps
+ * it (NAME.next), so running the command again finishes it.
  */
 import { rename, rm } from "node:fs/promises";
 import { readShareFiles, restoreKeyPair, writeShareFiles } from "@plexus/custody";
@@ -20,24 +21,31 @@ interface Rotated {
   from: string;
   to: string;
   seq: number;
+  revoked?: number;
 }
 
 export const rotateKey: KeysSubcommand = {
   name: "rotate",
-  usage: "keys rotate NAME [--registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]]",
-  help: `  plexus keys rotate NAME
+  usage: "keys rotate NAME [--compromised] | keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]",
+  help: `  plexus keys rotate NAME [--compromised]
                           rotate an agent's key: the registry moves its record, card, credentials and
                           reputation to a new key (both keys sign). NAME then holds the new key; the old one is
-                          kept as NAME.rotated-<time>. Restart the agent's processes with it and join again.
+                          kept as NAME.rotated-<time>. From then on nothing the old key signs counts (credentials
+                          it issues, ratings, requests, messages: refused as rotated_key). Restart the agent's
+                          processes with the new key within the suspect threshold (3 beats) and join again:
+                          the switch itself is not a heartbeat lapse. --compromised: the old key leaked; every
+                          credential it issued that the log holds is revoked with the rotation (one event).
+                          A refused rotation leaves no files behind.
   plexus keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]
                           rotate a registry's key: appends RegistryKeyRotated (old key signs, new key proves,
                           heartbeat secret carried over); events the old key signs later no longer count.
                           --from-shares takes the old key from K share files instead of the key folder;
                           --shares/--threshold/--out split the new key again (required with --from-shares, and
                           then the new key is written only as shares). Restart the registry nodes with it.
-                          (--json: {"name","from","to","seq","archived","shares"})`,
+                          (--json: {"name","from","to","seq","archived","shares","revoked"?})`,
   options: {
     registry: { type: "boolean" },
+    compromised: { type: "boolean" },
     "from-shares": { type: "string" },
     shares: { type: "string" },
     threshold: { type: "string" },
@@ -51,19 +59,29 @@ export const rotateKey: KeysSubcommand = {
     const fromShares = stringOption(values, "from-shares", COMMAND);
     const split = splitOptions(ctx);
     if (!registry && (fromShares !== undefined || split)) throw new UsageError("--from-shares and --shares/--threshold/--out go with --registry", COMMAND);
+    const compromised = values["compromised"] === true;
+    if (registry && compromised) throw new UsageError("--compromised is for an agent's key; a registry key's rotation already stops its later events counting", COMMAND);
     if (fromShares !== undefined && !split) throw new UsageError("--from-shares needs --shares N --threshold K --out DIR: the new key is kept only as shares", COMMAND);
 
     const oldKey = fromShares !== undefined ? await keyFromShares(fromShares) : await loadKey(common, name, COMMAND);
     const store = keyStore(common);
     const next = `${name}.next`;
-    // The new key is stored before anything is signed, so an interrupted rotation can be finished by running it again.
-    const newKey = (await store.has(next)) ? await store.load(next) : await storeNew(store, next);
-    const rotated = registry ? await rotateRegistry(ctx, oldKey, newKey) : await rotateAgent(ctx, oldKey, newKey);
-
+    // The new key is stored once connected, before anything is signed, so an interrupted rotation can be finished by
+    // running the command again.
+    let newKey: KeyPair | undefined;
+    const obtainNewKey = async (): Promise<KeyPair> => (newKey = (await store.has(next)) ? await store.load(next) : await storeNew(store, next));
+    let rotated: Rotated;
+    try {
+      rotated = registry ? await rotateRegistry(ctx, oldKey, obtainNewKey) : await rotateAgent(ctx, oldKey, obtainNewKey, compromised);
+    } catch (err) {
+      // Refused: the mesh never took the new key, so nothing is left behind. Any other failure (no answer) keeps it.
+      if (err instanceof Refused) await rm(store.pathOf(next), { force: true });
+      throw err instanceof Refused ? err.error : err;
+    }
     let archived: string | null = null;
     let shares: string[] | null = null;
     if (split) {
-      const seed = newKey.exportSeed();
+      const seed = (newKey as KeyPair).exportSeed();
       try {
         shares = (await writeShareFiles(seed, { ...split, name })).files;
       } finally {
@@ -79,6 +97,7 @@ export const rotateKey: KeysSubcommand = {
       await rm(store.pathOf(next));
     }
     out.info(`plexus: ${registry ? "registry key" : "key"} "${name}" rotated: ${rotated.from} → ${rotated.to} (log position ${rotated.seq})`);
+    if (rotated.revoked !== undefined) out.info(`plexus: the old key was marked compromised: ${rotated.revoked} credential(s) it issued revoked with the rotation`);
     if (archived) out.info(`plexus: the old key is kept in ${archived}`);
     if (shares) out.info(`plexus: the new key is split into ${shares.length} shares: ${shares.join(", ")}`);
     out.data(rotated.to, { name, ...rotated, archived, shares });
@@ -110,28 +129,41 @@ async function keyFromShares(list: string): Promise<KeyPair> {
   }
 }
 
-async function rotateAgent({ common, out }: CommandContext, oldKey: KeyPair, newKey: KeyPair): Promise<Rotated> {
-  const agent = await connectAgent(common, oldKey, out);
+/** The mesh refused the rotation (it never took the new key): `error` is what to tell the user. */
+class Refused extends Error {
+  constructor(readonly error: unknown) {
+    super("refused");
+  }
+}
+
+async function rotateAgent({ common, out }: CommandContext, oldKey: KeyPair, obtainNewKey: () => Promise<KeyPair>, compromised: boolean): Promise<Rotated> {
+  const agent = await connectAgent(common, oldKey, out).catch((err: unknown) => {
+    // Operator mode: the registry refuses a rotated-away or suspended key its NATS user.
+    throw isPlexusError(err, ErrorCode.RequestRefused) ? new Refused(refusal(err, `the rotation of ${oldKey.did}`)) : err;
+  });
+  let newKey: KeyPair | undefined;
   try {
-    return await agent.registry.rotate(oldKey, newKey);
+    newKey = await obtainNewKey();
+    return await agent.registry.rotate(oldKey, newKey, { compromised });
   } catch (err) {
-    // Already done by an interrupted run: finish the file swap.
-    if (isPlexusError(err, ErrorCode.RequestRefused) && err.details?.["reason"] === "rotated") {
-      const moved = await agent.registry.agent(newKey.did).then(() => true, () => false);
-      if (moved) return { from: oldKey.did, to: newKey.did, seq: 0 };
+    if (isPlexusError(err, ErrorCode.RequestRefused)) {
+      // Already done by an interrupted run: finish the file swap.
+      const moved = err.details?.["reason"] === "rotated" && newKey !== undefined && (await agent.registry.agent(newKey.did).then(() => true, () => false));
+      if (moved) return { from: oldKey.did, to: (newKey as KeyPair).did, seq: 0 };
+      throw new Refused(refusal(err, `the rotation of ${oldKey.did}`));
     }
-    throw refusal(err, `the rotation of ${oldKey.did}`);
+    throw err;
   } finally {
     await agent.close();
   }
 }
 
-async function rotateRegistry({ common }: CommandContext, oldKey: KeyPair, newKey: KeyPair): Promise<Rotated> {
+async function rotateRegistry({ common }: CommandContext, oldKey: KeyPair, obtainNewKey: () => Promise<KeyPair>): Promise<Rotated> {
   const nc = await connectService(common, `plexus ${COMMAND} rotate`);
   try {
-    return await rotateRegistryKey(nc, common.mesh, oldKey, newKey);
+    return await rotateRegistryKey(nc, common.mesh, oldKey, await obtainNewKey());
   } catch (err) {
-    if (isPlexusError(err, ErrorCode.InvalidArgument)) throw new CliError(err.message, { cause: err });
+    if (isPlexusError(err, ErrorCode.InvalidArgument)) throw new Refused(new CliError(err.message, { cause: err }));
     throw err;
   } finally {
     await nc.close();
