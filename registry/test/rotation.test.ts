@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { makeRotation, signRequest } from "@plexus/anp";
 import { ErrorCode } from "@plexus/core";
 import { generateKeyPair, issueCapabilityCredential } from "@plexus/identity";
-import { useTestServer } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
 import { card, converse, freshMesh, meshKit } from "./fixtures.js";
 
 const nats = useTestServer();
@@ -78,6 +78,8 @@ describe("agent key rotation", () => {
     const [a, b] = await Promise.all([kit.agent(mesh), kit.agent(mesh)]);
     await Promise.all([a.join(card("a")), b.join(card("b", ["translate"]))]);
     await converse(a, b, "before");
+    // The registry observes the reply from the log, a moment after it is stored.
+    await until(async () => (await a.registry.reputation(b.did)).result.factors.responsiveness.evidence > 0, 5_000, "the reply observed");
     const evidence = (await a.registry.reputation(b.did)).result.factors.responsiveness.evidence;
     const oldDid = b.did;
     const newKey = generateKeyPair();
