@@ -1,0 +1,28 @@
+/**
+ * The `credential-status` answer: the mesh's registry keys (current and retired) and what the log records about one
+ * credential (issuer + id): whether it was attested or handed out at a join, and whether it was revoked.
+ */
+import type { CredentialStatusQuery, CredentialStatusView } from "@plexus/anp";
+import type { RegistryState } from "../projection/index.js";
+
+export function credentialStatusView(state: RegistryState, query: CredentialStatusQuery): CredentialStatusView {
+  const { id, issuer } = query;
+  const { identity, credentials } = state;
+  const registryKeys = [...identity.registryKeys].filter((did) => !identity.isRetiredRegistry(did));
+  const retiredRegistryKeys = [...identity.retiredRegistryKeys].map(([did, seq]) => ({ did, seq }));
+  const found = credentials.find(id);
+  const recordedAs: CredentialStatusView["recordedAs"] = [];
+  if (found.attestations.some((a) => a.issuer === issuer)) recordedAs.push("attestation");
+  if (found.memberships.some((m) => m.ref.issuer === issuer)) recordedAs.push("membership");
+  const r = credentials.revocation(issuer, id);
+  return {
+    id,
+    issuer,
+    registryKeys,
+    retiredRegistryKeys,
+    known: recordedAs.length > 0,
+    recordedAs,
+    revoked: r !== undefined,
+    ...(r ? { revocation: { revokedBy: r.revokedBy, reason: r.reason, at: r.at, seq: r.seq } } : {}),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The registry and credentials built by an independent JOSE library (panva/jose): `attest` refuses a `crit` header
+ * (RFC 7515 §4.1.11) and every hostile variant, and the `credential-status` query tells a verifier the mesh's registry
+ * keys and whether a credential (issuer + id) is recorded and revoked.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { ErrorCode, isPlexusError } from "@plexus/core";
+import { RegistryOp } from "@plexus/anp";
+import { critTokens, hostileTokens, JOSE_CAPABILITY_TYPE, joseCapability, joseKey, vcPayload, useTestServer } from "@plexus/testing";
+import { card, freshMesh, meshKit } from "./fixtures.js";
+
+const nats = useTestServer();
+const kit = meshKit(() => nats.url);
+afterEach(() => kit.close());
+
+async function refusal(p: Promise<unknown>): Promise<{ code: string; reason: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    if (isPlexusError(err)) return { code: err.code, reason: String(err.details?.reason), message: err.message };
+    throw err;
+  }
+  throw new Error("expected a refusal");
+}
+
+async function member(capabilities = ["translate"]) {
+  const mesh = freshMesh();
+  const node = await kit.node(mesh);
+  const alice = await kit.agent(mesh);
+  await alice.join(card("alice", capabilities));
+  return { mesh, node, alice };
+}
+
+describe("attest with jose-built credentials", () => {
+  it("accepts a valid one (also addressed to the registry), refuses crit in every spelling and every hostile variant", async () => {
+    const { node, alice } = await member();
+    const [certifier, attacker] = await Promise.all([joseKey(), joseKey()]);
+    expect(await alice.presentCredential(await joseCapability(certifier, alice.did, ["translate"]))).toMatchObject({ issuer: certifier.did, subject: alice.did });
+    expect(await alice.presentCredential(await joseCapability(certifier, alice.did, ["translate"], { aud: node.did }))).toMatchObject({ issuer: certifier.did });
+
+    const payload = vcPayload({ issuer: certifier.did, subject: alice.did, type: JOSE_CAPABILITY_TYPE, claims: { capabilities: ["translate"] } });
+    const tokens = [...(await critTokens(certifier, payload)), ...(await hostileTokens(certifier, attacker, payload))];
+    for (const t of tokens) {
+      const r = await refusal(alice.presentCredential(t.jwt));
+      expect(r.reason, t.name).toBe("credential_invalid");
+      expect(r.message, t.name).toContain(`(${t.reason})`);
+    }
+    expect(node.state.counters["events.CredentialAttested"]).toBe(2);
+  });
+});
+
+describe("credential-status", () => {
+  it("names the registry keys; says whether a credential is recorded and revoked, by whom and why", async () => {
+    const { node, alice } = await member();
+    const certifier = await joseKey();
+    const jwt = await joseCapability(certifier, alice.did, ["translate"]);
+    const id = JSON.parse(Buffer.from(jwt.split(".")[1] as string, "base64url").toString()).jti as string;
+
+    const before = await alice.registry.credentialStatus(id, certifier.did);
+    expect(before.result).toEqual({ id, issuer: certifier.did, registryKeys: [node.did], retiredRegistryKeys: [], known: false, recordedAs: [], revoked: false });
+    expect(before.asOf.seq).toBeGreaterThan(0);
+
+    await alice.presentCredential(jwt);
+    expect((await alice.registry.credentialStatus(id, certifier.did)).result).toMatchObject({ known: true, recordedAs: ["attestation"], revoked: false });
+    // Ids are chosen by issuers: the same id from another issuer is another credential.
+    expect((await alice.registry.credentialStatus(id, alice.did)).result).toMatchObject({ known: false, revoked: false });
+
+    const membership = (await alice.registry.agent(alice.did)).result.credential.id;
+    expect((await alice.registry.credentialStatus(membership, node.did)).result).toMatchObject({ known: true, recordedAs: ["membership"], revoked: false });
+    const revoked = await alice.registry.revoke(kit.registryKey, membership, "misbehaving");
+    const after = (await alice.registry.credentialStatus(membership, node.did)).result;
+    expect(after).toMatchObject({ revoked: true, revocation: { revokedBy: node.did, reason: "misbehaving", seq: revoked.seq } });
+    expect(after.revocation?.at).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it("refuses a malformed query with INVALID_ARGUMENT", async () => {
+    const { alice } = await member();
+    for (const payload of [{}, { id: "x" }, { id: "", issuer: "did:key:z6Mk" }, { id: "x".repeat(201), issuer: "did:key:z6Mk" }, { id: "x", issuer: "not-a-did" }, { id: "x", issuer: "did:key:z6Mk", more: 1 }]) {
+      expect(await refusal(alice.registry.call(RegistryOp.CredentialStatus, payload)), JSON.stringify(payload)).toMatchObject({ code: ErrorCode.InvalidArgument });
+    }
+  });
+});
