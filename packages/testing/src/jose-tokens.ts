@@ -32,6 +32,11 @@ export async function joseKey(): Promise<JoseKey> {
   return { did, kid: `${did}#${did.slice("did:key:".length)}`, publicKey: raw, privateKey };
 }
 
+/** The 32-byte Ed25519 seed of a jose key (JWK `d`), to store it where a Plexus command can use it (KeyStore.add). */
+export async function joseSeed(key: JoseKey): Promise<Uint8Array> {
+  return base64url.decode((await exportJWK(key.privateKey)).d as string);
+}
+
 export interface VcPayloadOptions {
   issuer: string;
   subject: string;
