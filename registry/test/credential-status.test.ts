@@ -4,9 +4,12 @@
  * keys and whether a credential (issuer + id) is recorded and revoked.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { connect } from "@nats-io/transport-node";
 import { ErrorCode, isPlexusError } from "@plexus/core";
+import { generateKeyPair } from "@plexus/identity";
 import { RegistryOp } from "@plexus/anp";
 import { critTokens, hostileTokens, JOSE_CAPABILITY_TYPE, joseCapability, joseKey, vcPayload, useTestServer } from "@plexus/testing";
+import { rotateRegistryKey } from "../src/index.js";
 import { card, freshMesh, meshKit } from "./fixtures.js";
 
 const nats = useTestServer();
@@ -71,6 +74,36 @@ describe("credential-status", () => {
     const after = (await alice.registry.credentialStatus(membership, node.did)).result;
     expect(after).toMatchObject({ revoked: true, revocation: { revokedBy: node.did, reason: "misbehaving", seq: revoked.seq } });
     expect(after.revocation?.at).toBeGreaterThan(Date.now() - 60_000);
+    expect(after.suspended).toBeUndefined();
+  });
+
+  it("names the suspension of the agent whose membership credential it is", async () => {
+    const { node, alice } = await member();
+    const membership = (await alice.registry.agent(alice.did)).result.credential.id;
+    expect((await alice.registry.credentialStatus(membership, node.did)).result.suspended).toBeUndefined();
+    const { seq } = await alice.registry.suspend(kit.registryKey, alice.did, "spamming");
+    expect((await alice.registry.credentialStatus(membership, node.did)).result).toMatchObject({ revoked: false, suspended: { agent: alice.did, by: node.did, reason: "spamming", seq } });
+    await alice.registry.resume(kit.registryKey, alice.did);
+    expect((await alice.registry.credentialStatus(membership, node.did)).result.suspended).toBeUndefined();
+  });
+
+  it("after a registry key rotation: the new key is the registry key, the old one retired at the rotation's position", async () => {
+    const { mesh, node, alice } = await member();
+    const membership = (await alice.registry.agent(alice.did)).result.credential.id;
+    const newKey = generateKeyPair();
+    const nc = await connect({ servers: nats.url });
+    try {
+      const rotation = await rotateRegistryKey(nc, mesh, kit.registryKey, newKey);
+      await node.waitFor(rotation.seq);
+      await node.stop();
+      kit.forget(node);
+      const second = await kit.node(mesh, { key: newKey });
+      const status = (await alice.registry.credentialStatus(membership, kit.registryKey.did)).result;
+      expect(second.did).toBe(newKey.did);
+      expect(status).toMatchObject({ registryKeys: [newKey.did], retiredRegistryKeys: [{ did: kit.registryKey.did, seq: rotation.seq }], known: true, recordedAs: ["membership"], revoked: false });
+    } finally {
+      await nc.close();
+    }
   });
 
   it("refuses a malformed query with INVALID_ARGUMENT", async () => {

@@ -9,7 +9,9 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { connectBus } from "@plexus/bus";
 import { KeyStore, keyPairFromSeed } from "@plexus/identity";
+import { rotateRegistryKey } from "@plexus/registry";
 import { hostileTokens, JOSE_MEMBERSHIP_TYPE, joseCapability, joseKey, joseMembership, joseSeed, joseSign, useTestServer, vcPayload, type JoseKey } from "@plexus/testing";
 import { cli, cliScopes, firstJson, runHere, type Scope } from "./cli-process.js";
 
@@ -133,6 +135,53 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       expect(untrusted.stderr).toContain("issuer_untrusted");
       expect(untrusted.stderr).toContain("--registry DID");
       expect(untrusted.stdout).toBe("");
+    } finally {
+      await reap();
+    }
+  });
+
+  it("after a registry key rotation the retired key vouches only for the memberships the log recorded; a suspended agent's does not count", async () => {
+    const s = scope();
+    const { run, start, reap } = cli();
+    try {
+      const [oldKey, newKey, subject] = await Promise.all([joseKey(), joseKey(), joseKey()]);
+      await store(s, "registry", oldKey);
+      await store(s, "registry2", newKey);
+      expect((await run(["keys", "new", "alice", "--keys", s.keys])).code).toBe(0);
+      const first = start(s.args("registry", "start", "--http", "off", "--json"));
+      await firstJson(first);
+      const cardFile = join(s.dir, "alice.card.json");
+      await writeFile(cardFile, JSON.stringify({ name: "alice", description: "alice translates", version: "1.0.0", capabilities: [{ name: "translate" }] }));
+      const alice = start(s.args("agent", "join", "--as", "alice", "--card", cardFile, "--json"));
+      const joined = await firstJson<{ credential: string; registry: string }>(alice);
+      expect(joined.registry).toBe(oldKey.did);
+
+      const nc = await connectBus({ servers: nats.url });
+      try {
+        const keys = new KeyStore(s.keys);
+        await rotateRegistryKey(nc, s.mesh, await keys.load("registry"), await keys.load("registry2"));
+      } finally {
+        await nc.close();
+      }
+      first.child.kill("SIGTERM");
+      await first.exited;
+      const second = start(s.args("registry", "start", "--http", "off", "--json", "--registry-key", "registry2"));
+      expect((await firstJson<{ registry: string }>(second)).registry).toBe(newKey.did);
+
+      const verify = await verifier(s);
+      const recorded = await verify(joined.credential);
+      expect(recorded, recorded.stderr).toMatchObject({ code: 0, verdict: { ok: true, kind: "membership", issuer: oldKey.did, checks: { issuer: "registry_key", revocation: "not_revoked" } } });
+      // The retired key signing a new membership (a leaked key) is not a registry key of the mesh any more.
+      expect(await verify(await joseMembership(oldKey, subject.did, s.mesh))).toMatchObject({ code: 1, verdict: { reason: "issuer_untrusted" } });
+      expect(await verify(await joseMembership(newKey, subject.did, s.mesh))).toMatchObject({ code: 0, verdict: { ok: true } });
+      // Offline the user says which keys count.
+      expect(await verify(joined.credential, ["--registry", newKey.did])).toMatchObject({ code: 1, verdict: { reason: "issuer_untrusted" } });
+      expect(await verify(joined.credential, ["--registry", oldKey.did])).toMatchObject({ code: 0, verdict: { ok: true, checks: { revocation: "not_checked" } } });
+
+      // The kill switch: while alice is suspended her membership credential does not count.
+      const suspended = await run(s.args("agent", "suspend", "alice", "--reason", "spamming", "--as", "registry2"));
+      expect(suspended.code, suspended.stderr).toBe(0);
+      expect(await verify(joined.credential)).toMatchObject({ code: 1, verdict: { ok: false, reason: "suspended", suspension: { by: newKey.did, reason: "spamming" } } });
     } finally {
       await reap();
     }

@@ -39,6 +39,11 @@ export interface CredentialStatusView {
   recordedAs: ("attestation" | "membership")[];
   revoked: boolean;
   revocation?: CredentialRevocationView;
+  /**
+   * Set when this is the membership credential of an agent an operator has suspended (kill switch): the registry
+   * does not count it while the suspension lasts, as if revoked.
+   */
+  suspended?: { agent: string; by: string; at: number; reason: string; seq: number };
 }
 
 /** Checks a credential-status request; throws INVALID_ARGUMENT naming the field. */

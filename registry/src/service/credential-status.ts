@@ -1,6 +1,7 @@
 /**
  * The `credential-status` answer: the mesh's registry keys (current and retired) and what the log records about one
- * credential (issuer + id): whether it was attested or handed out at a join, and whether it was revoked.
+ * credential (issuer + id): whether it was attested or handed out at a join, whether it was revoked, and whether the
+ * agent holding it as its membership credential is suspended (which the registry counts as revoked meanwhile).
  */
 import type { CredentialStatusQuery, CredentialStatusView } from "@plexus/anp";
 import type { RegistryState } from "../projection/index.js";
@@ -15,6 +16,8 @@ export function credentialStatusView(state: RegistryState, query: CredentialStat
   if (found.attestations.some((a) => a.issuer === issuer)) recordedAs.push("attestation");
   if (found.memberships.some((m) => m.ref.issuer === issuer)) recordedAs.push("membership");
   const r = credentials.revocation(issuer, id);
+  const holder = found.memberships.find((m) => m.ref.issuer === issuer && identity.suspended.has(m.did));
+  const suspension = holder ? identity.suspended.get(holder.did) : undefined;
   return {
     id,
     issuer,
@@ -24,5 +27,6 @@ export function credentialStatusView(state: RegistryState, query: CredentialStat
     recordedAs,
     revoked: r !== undefined,
     ...(r ? { revocation: { revokedBy: r.revokedBy, reason: r.reason, at: r.at, seq: r.seq } } : {}),
+    ...(holder && suspension ? { suspended: { agent: holder.did, by: suspension.by, at: suspension.at, reason: suspension.reason, seq: suspension.seq } } : {}),
   };
 }

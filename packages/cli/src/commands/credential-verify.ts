@@ -12,8 +12,10 @@ import { resolveAgent } from "./registry.js";
 import { claimsJson, COMMAND, describe, iso, readJwt } from "./credential-common.js";
 import { offlineChecks, onlineChecks, type VerifyChecks } from "./credential-checks.js";
 
-/** The refusal reason `verify` adds to the verifier's (CredentialRejection): the registry recorded a revocation. */
+/** The refusal reasons `verify` adds to the verifier's (CredentialRejection), from what the registry recorded. */
 export const REVOKED = "revoked";
+/** A membership credential of an agent an operator suspended (the registry counts it as revoked meanwhile). */
+export const SUSPENDED = "suspended";
 
 export const VERIFY_USAGE = "plexus credential verify FILE [--registry DID]... [--audience AUD]... [--offline]";
 
@@ -27,10 +29,11 @@ export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly 
            Offline (--offline, or any --registry) it uses no NATS: the registry keys are the --registry DIDs (a
            membership credential is refused without one) and revocation is "not checked (offline)".
            Exit 0 only if valid; 1 if not, naming the reason (a CredentialRejection such as issuer_untrusted,
-           wrong_mesh, wrong_audience, crit_unsupported, expired, bad_signature, or "revoked").
+           wrong_mesh, wrong_audience, crit_unsupported, expired, bad_signature; or, online, "revoked", or
+           "suspended" for the membership credential of an agent an operator suspended).
            --json: {"ok":true,"kind","issuer","claims","online","checks":{"issuer","mesh","audience","revocation"}}
            (issuer "registry_key"|"not_required", mesh "match"|"unbound", audience "none"|"match", revocation
-           "not_revoked"|"not_checked") or {"ok":false,"reason","message"} ("revocation" too when revoked)`;
+           "not_revoked"|"not_checked") or {"ok":false,"reason","message"} (with "revocation" or "suspension")`;
 
 export const VERIFY_OPTION_HELP = `  --registry DID       verify: a registry key of the mesh (a did:key or a key name; repeatable); implies --offline
   --audience AUD       verify: an audience to accept in a token that names one (repeatable)
@@ -51,6 +54,7 @@ interface Refusal {
   reason: string;
   message: string;
   revocation?: unknown;
+  suspension?: unknown;
 }
 
 /** Exit 0 when FILE holds a credential valid in the mesh, 1 (naming the reason) when it does not. */
@@ -83,6 +87,12 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
     const r = status.revocation;
     const why = r.reason ? ` (${JSON.stringify(r.reason)})` : "";
     return refuse({ reason: REVOKED, message: `credential ${verified.claims.id} was revoked by ${r.revokedBy} at ${iso(r.at)}${why}, log position ${r.seq}`, revocation: r });
+  }
+  if (status?.suspended) {
+    const p = status.suspended;
+    const why = p.reason ? ` (${JSON.stringify(p.reason)})` : "";
+    const message = `credential ${verified.claims.id} is the membership credential of ${p.agent}, suspended by ${p.by} at ${iso(p.at)}${why}, log position ${p.seq}: it does not count while the agent is suspended`;
+    return refuse({ reason: SUSPENDED, message, suspension: p });
   }
   // Verified: the token names no audience, or (string or list) at least one accepted.
   const aud = peekJwtPayload(jwt).aud as string | string[] | undefined;
