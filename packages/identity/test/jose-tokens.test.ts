@@ -4,7 +4,7 @@
  * `crit` header is refused however it is spelled (RFC 7515 §4.1.11), and a membership credential counts only from a
  * registry key the verifier was given.
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Resolver } from "did-resolver";
 import { getResolver } from "key-did-resolver";
 import { verifyCredential as didJwtVcVerify } from "did-jwt-vc";
@@ -34,8 +34,11 @@ describe.each(kinds)("jose-built $kind credentials", ({ kind, type, claims }) =>
   const options = (): PlexusVerifyOptions => ({ registries: new Set([issuer.did]), mesh: "m" });
   const payload = () => vcPayload({ issuer: issuer.did, subject: subject.did, type, claims });
 
-  it("a valid one verifies (the control every refusal below is measured against)", async () => {
+  beforeAll(async () => {
     [issuer, other, subject] = await Promise.all([joseKey(), joseKey(), joseKey()]);
+  });
+
+  it("a valid one verifies (the control every refusal below is measured against)", async () => {
     const verified = await verifyPlexusCredential(await joseSign(issuer, payload()), options());
     expect(verified).toMatchObject({ kind, issuer: issuer.did, claims: { subject: subject.did, mesh: "m" } });
   });

@@ -4,7 +4,7 @@
  * registry keys and says whether the credential was revoked; offline (--offline, or --registry) the user names the
  * registry keys and revocation is reported "not checked (offline)".
  */
-import { credentialRejectionOf, peekJwtPayload, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
+import { CredentialRejection, credentialRejectionOf, peekJwtPayload, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
 import { positionalArgs, type CommandContext, type OptionValues } from "../common-options.js";
 import { UsageError } from "../errors.js";
 import { shortDid } from "../output.js";
@@ -110,12 +110,12 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
 
 /** The verifier's message, with what to do about the refusals the command's options can change. */
 function explain(reason: string, message: string, offline: boolean, mesh: string): string {
-  if (reason === "issuer_untrusted") {
+  if (reason === CredentialRejection.IssuerUntrusted) {
     return offline
       ? `${message}: a membership credential is valid only from a registry key of mesh "${mesh}"; name one with --registry DID, or verify online`
       : `${message}: it is not a registry key of mesh "${mesh}" (a membership credential is valid only from one)`;
   }
-  if (reason === "wrong_audience") return `${message} (accept another audience with --audience AUD)`;
+  if (reason === CredentialRejection.WrongAudience) return `${message} (accept another audience with --audience AUD)`;
   return message;
 }
 
