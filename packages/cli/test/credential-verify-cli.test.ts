@@ -87,6 +87,8 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
         ["membership for another mesh, online", otherMesh, [], refused("wrong_mesh")],
         ["membership for another mesh, offline", otherMesh, REG, refused("wrong_mesh")],
         ["membership for another mesh, --mesh names it", otherMesh, [...REG, "--mesh", "elsewhere"], valid({ mesh: "match" })],
+        ["membership for another mesh, offline without --registry", otherMesh, OFF, refused("wrong_mesh")],
+        ["self-issued membership for another mesh, online", await joseMembership(self, self.did, "elsewhere"), [], refused("wrong_mesh")],
         ["capability, online", capability, [], valid({ issuer: "not_required", mesh: "unbound", audience: "none", revocation: "not_revoked" })],
         ["capability, offline", capability, OFF, valid({ revocation: "not_checked" })],
         ["capability bound to this mesh", bound, OFF, valid({ mesh: "match" })],

@@ -74,5 +74,7 @@ describe("membership credentials count only from a registry key of the mesh", ()
     expect(await rejection(verifyPlexusCredential(jwt, { registries: new Set([self.did]), issuers: new Set([registry.did]) }))).toBe(CredentialRejection.IssuerUntrusted);
     expect(await verifyPlexusCredential(jwt, { registries: new Set([self.did]), mesh: "default" })).toMatchObject({ kind: "membership", issuer: self.did });
     expect(await rejection(verifyPlexusCredential(jwt, { registries: new Set([self.did]), mesh: "other" }))).toBe(CredentialRejection.WrongMesh);
+    // The mesh is named before the issuer: a credential of another mesh is not refused as merely untrusted here.
+    expect(await rejection(verifyPlexusCredential(jwt, { mesh: "other" }))).toBe(CredentialRejection.WrongMesh);
   });
 });
