@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { ErrorCode, isPlexusError } from "@plexus/core";
-import { generateKeyPair } from "@plexus/identity";
+import { generateKeyPair, keyPairFromSeed } from "@plexus/identity";
 import { RegistryOp } from "@plexus/anp";
-import { critTokens, hostileTokens, JOSE_CAPABILITY_TYPE, joseCapability, joseKey, vcPayload, useTestServer } from "@plexus/testing";
+import { critTokens, hostileTokens, JOSE_CAPABILITY_TYPE, joseCapability, joseKey, joseSeed, vcPayload, useTestServer } from "@plexus/testing";
 import { rotateRegistryKey } from "../src/index.js";
 import { card, freshMesh, meshKit } from "./fixtures.js";
 
@@ -60,7 +60,7 @@ describe("credential-status", () => {
     const id = JSON.parse(Buffer.from(jwt.split(".")[1] as string, "base64url").toString()).jti as string;
 
     const before = await alice.registry.credentialStatus(id, certifier.did);
-    expect(before.result).toEqual({ id, issuer: certifier.did, registryKeys: [node.did], retiredRegistryKeys: [], known: false, recordedAs: [], revoked: false });
+    expect(before.result).toEqual({ id, issuer: certifier.did, registryKeys: [node.did], retiredRegistryKeys: [], known: false, recordedAs: [], holders: [], revoked: false });
     expect(before.asOf.seq).toBeGreaterThan(0);
 
     await alice.presentCredential(jwt);
@@ -104,6 +104,27 @@ describe("credential-status", () => {
     } finally {
       await nc.close();
     }
+  });
+
+  it("after an agent's key rotation: its credentials are held by its new DID; what its old key issued names where it went", async () => {
+    const mesh = freshMesh();
+    const node = await kit.node(mesh);
+    const aliceJose = await joseKey();
+    const aliceKey = keyPairFromSeed(await joseSeed(aliceJose));
+    const [alice, bob] = [await kit.agent(mesh, aliceKey), await kit.agent(mesh)];
+    await Promise.all([alice.join(card("alice")), bob.join(card("bob", ["translate"]))]);
+    const membership = (await alice.registry.agent(alice.did)).result.credential.id;
+    const presented = await bob.presentCredential(await joseCapability(aliceJose, bob.did, ["translate"]));
+    const unpresented = JSON.parse(Buffer.from((await joseCapability(aliceJose, bob.did, ["translate"])).split(".")[1] as string, "base64url").toString()).jti as string;
+    expect((await bob.registry.credentialStatus(membership, node.did)).result).toMatchObject({ holders: [alice.did] });
+    expect((await bob.registry.credentialStatus(presented.id, alice.did)).result).toMatchObject({ holders: [bob.did] });
+    expect((await bob.registry.credentialStatus(presented.id, alice.did)).result.issuerRotatedTo).toBeUndefined();
+
+    const newKey = generateKeyPair();
+    await bob.registry.rotate(aliceKey, newKey);
+    expect((await bob.registry.credentialStatus(membership, node.did)).result).toMatchObject({ known: true, holders: [newKey.did] });
+    expect((await bob.registry.credentialStatus(presented.id, alice.did)).result).toMatchObject({ known: true, holders: [bob.did], issuerRotatedTo: newKey.did });
+    expect((await bob.registry.credentialStatus(unpresented, alice.did)).result).toMatchObject({ known: false, holders: [], issuerRotatedTo: newKey.did });
   });
 
   it("refuses a malformed query with INVALID_ARGUMENT", async () => {

@@ -92,7 +92,7 @@ class MemoryRegistry implements RegistryQueryApi {
 
   /** Served over NATS only (credential verify); the HTTP API has no route for it. */
   credentialStatus(query: CredentialStatusQuery): Answer<CredentialStatusView> {
-    return this.#answer({ ...query, registryKeys: [BOB], retiredRegistryKeys: [], known: false, recordedAs: [], revoked: false });
+    return this.#answer({ ...query, registryKeys: [BOB], retiredRegistryKeys: [], known: false, recordedAs: [], holders: [], revoked: false });
   }
 
   status(): RegistryStatus {

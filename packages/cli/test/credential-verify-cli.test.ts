@@ -6,11 +6,12 @@
  * Table cases run in this process (runCli, as `plexus` would); a few run as child processes for the real exit code
  * and the human output.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
-import { KeyStore, keyPairFromSeed } from "@plexus/identity";
+import { RegistryClient } from "@plexus/anp";
+import { generateKeyPair, KeyStore, keyPairFromSeed } from "@plexus/identity";
 import { rotateRegistryKey } from "@plexus/registry";
 import { hostileTokens, JOSE_MEMBERSHIP_TYPE, joseCapability, joseKey, joseMembership, joseSeed, joseSign, useTestServer, vcPayload, type JoseKey } from "@plexus/testing";
 import { cli, cliScopes, firstJson, runHere, type Scope } from "./cli-process.js";
@@ -46,7 +47,7 @@ async function verifier(s: Scope) {
 }
 
 describe("plexus credential verify", { timeout: 120_000 }, () => {
-  it("checks issuer, mesh, audience and revocation with the registry online, and says what it could not check offline", async () => {
+  it("checks issuer, mesh and audience with the registry online and offline; every hostile variant refused", async () => {
     const s = scope();
     const { run, start, reap } = cli();
     try {
@@ -56,11 +57,6 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       const registry = start(s.args("registry", "start", "--http", "off", "--json"));
       expect((await firstJson<{ registry: string }>(registry)).registry).toBe(registryKey.did);
       const verify = await verifier(s);
-
-      // A capability credential revoked ahead of being presented (its issuer may), then verified.
-      const revoked = await joseCapability(certifier, subject.did, ["translate"], { id: "urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead" });
-      const revocation = await run(s.args("credential", "revoke", "--as", "certifier", "urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead", "--reason", "withdrawn"));
-      expect(revocation.code, revocation.stderr).toBe(0);
 
       const membership = await joseMembership(registryKey, subject.did, s.mesh);
       const selfIssued = await joseMembership(self, self.did, s.mesh);
@@ -100,8 +96,6 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
         ["addressed to the registry, offline with --registry", forRegistry, REG, valid({ audience: "match" })],
         ["addressed to someone else, online", forCertifier, [], refused("wrong_audience")],
         ["addressed to someone else, online with --audience", forCertifier, ["--audience", certifier.did], valid({ audience: "match" })],
-        ["revoked, online", revoked, [], { code: 1, verdict: { ok: false, reason: "revoked", revocation: expect.objectContaining({ revokedBy: certifier.did, reason: "withdrawn" }) } }],
-        ["revoked, offline", revoked, OFF, valid({ revocation: "not_checked" })],
       ];
       for (const [name, jwt, extra, expected] of cases) {
         const got = await verify(jwt, extra);
@@ -120,16 +114,7 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
         }
       }
 
-      // As users run it: the human lines and the exit codes.
-      const revokedFile = join(s.dir, "revoked.jwt");
-      await writeFile(revokedFile, revoked);
-      const online = await run(s.args("credential", "verify", revokedFile));
-      expect(online.code).toBe(1);
-      expect(online.stderr).toMatch(/invalid: credential urn:uuid:\S+dead was revoked by did:key:\S+ at \S+ \("withdrawn"\)/);
-      const offline = await run(s.args("credential", "verify", revokedFile, "--offline"));
-      expect(offline.code, offline.stderr).toBe(0);
-      expect(offline.stdout).toContain("valid: credential urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead");
-      expect(offline.stdout).toContain("revocation: not checked (offline)");
+      // As users run it: the human lines and the exit code.
       const selfFile = join(s.dir, "self.jwt");
       await writeFile(selfFile, selfIssued);
       const untrusted = await run(s.args("credential", "verify", selfFile, "--offline"));
@@ -142,20 +127,21 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
     }
   });
 
-  it("after a registry key rotation the retired key vouches only for the memberships the log recorded; a suspended agent's does not count", async () => {
+  it("what the log says: revoked (online; not checked offline), a suspended agent's, a rotated key's, a retired registry key's", async () => {
     const s = scope();
     const { run, start, reap } = cli();
     try {
-      const [oldKey, newKey, subject] = await Promise.all([joseKey(), joseKey(), joseKey()]);
+      const [oldKey, newKey, subject, aliceKey, certifier] = await Promise.all([joseKey(), joseKey(), joseKey(), joseKey(), joseKey()]);
       await store(s, "registry", oldKey);
       await store(s, "registry2", newKey);
-      expect((await run(["keys", "new", "alice", "--keys", s.keys])).code).toBe(0);
+      await store(s, "alice", aliceKey);
+      await store(s, "certifier", certifier);
       const first = start(s.args("registry", "start", "--http", "off", "--json"));
       await firstJson(first);
       const cardFile = join(s.dir, "alice.card.json");
       await writeFile(cardFile, JSON.stringify({ name: "alice", description: "alice translates", version: "1.0.0", capabilities: [{ name: "translate" }] }));
       const alice = start(s.args("agent", "join", "--as", "alice", "--card", cardFile, "--json"));
-      const joined = await firstJson<{ credential: string; registry: string }>(alice);
+      const joined = await firstJson<{ did: string; credential: string; registry: string }>(alice);
       expect(joined.registry).toBe(oldKey.did);
 
       const nc = await connectBus({ servers: nats.url });
@@ -180,10 +166,47 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       expect(await verify(joined.credential, ["--registry", newKey.did])).toMatchObject({ code: 1, verdict: { reason: "issuer_untrusted" } });
       expect(await verify(joined.credential, ["--registry", oldKey.did])).toMatchObject({ code: 0, verdict: { ok: true, checks: { revocation: "not_checked" } } });
 
+      // A capability credential the registry recorded, then its issuer revoked: refused online, "not checked" offline.
+      const revokedFile = join(s.dir, "revoked.jwt");
+      await writeFile(revokedFile, await joseCapability(certifier, joined.did, ["translate"], { id: "urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead" }));
+      const presented = await run(s.args("credential", "present", "--as", "alice", revokedFile));
+      expect(presented.code, presented.stderr).toBe(0);
+      expect(await verify(await readFile(revokedFile, "utf8"))).toMatchObject({ code: 0, verdict: { ok: true, checks: { revocation: "not_revoked" } } });
+      const revocation = await run(s.args("credential", "revoke", "--as", "certifier", "urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead", "--reason", "withdrawn"));
+      expect(revocation.code, revocation.stderr).toBe(0);
+      expect(await verify(await readFile(revokedFile, "utf8"))).toMatchObject({
+        code: 1,
+        verdict: { ok: false, reason: "revoked", revocation: expect.objectContaining({ revokedBy: certifier.did, reason: "withdrawn" }) },
+      });
+      const online = await run(s.args("credential", "verify", revokedFile));
+      expect(online.code).toBe(1);
+      expect(online.stderr).toMatch(/invalid: credential urn:uuid:\S+dead was revoked by did:key:\S+ at \S+ \("withdrawn"\)/);
+      const offline = await run(s.args("credential", "verify", revokedFile, "--offline"));
+      expect(offline.code, offline.stderr).toBe(0);
+      expect(offline.stdout).toContain("valid: credential urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead");
+      expect(offline.stdout).toContain("revocation: not checked (offline)");
+
       // The kill switch: while alice is suspended her membership credential does not count.
       const suspended = await run(s.args("agent", "suspend", "alice", "--reason", "spamming", "--as", "registry2"));
       expect(suspended.code, suspended.stderr).toBe(0);
       expect(await verify(joined.credential)).toMatchObject({ code: 1, verdict: { ok: false, reason: "suspended", suspension: { by: newKey.did, reason: "spamming" } } });
+      expect((await run(s.args("agent", "resume", "alice", "--as", "registry2"))).code).toBe(0);
+      expect(await verify(joined.credential)).toMatchObject({ code: 0, verdict: { ok: true } });
+
+      // alice rotates her key: her old DID's membership credential, and what her old key signed that the log never
+      // recorded, stop counting (the registry refuses both as rotated_key).
+      const unrecorded = await joseCapability(aliceKey, subject.did, ["translate"]);
+      expect(await verify(unrecorded)).toMatchObject({ code: 0, verdict: { ok: true } });
+      const rc = await connectBus({ servers: nats.url });
+      try {
+        await new RegistryClient(rc, s.mesh).rotate(await new KeyStore(s.keys).load("alice"), generateKeyPair());
+      } finally {
+        await rc.close();
+      }
+      expect(await verify(joined.credential)).toMatchObject({ code: 1, verdict: { ok: false, reason: "rotated_key", message: expect.stringContaining("rotated its key") } });
+      expect(await verify(unrecorded)).toMatchObject({ code: 1, verdict: { ok: false, reason: "rotated_key", message: expect.stringContaining("was rotated away") } });
+      // Offline none of this can be seen, and it says so.
+      expect(await verify(unrecorded, ["--offline"])).toMatchObject({ code: 0, verdict: { checks: { revocation: "not_checked" } } });
     } finally {
       await reap();
     }

@@ -37,6 +37,16 @@ export interface CredentialStatusView {
   known: boolean;
   /** How the log records it, when `known`. */
   recordedAs: ("attestation" | "membership")[];
+  /**
+   * The agents holding it now (its subject, or the DID the subject rotated its key to: a credential naming a DID
+   * that is not among them names a key rotated away).
+   */
+  holders: string[];
+  /**
+   * Set when the issuer's key was rotated away (an agent key rotation): the DID it is now. The registry counts nothing
+   * such a key signs that the log had not recorded before (`rotated_key`).
+   */
+  issuerRotatedTo?: string;
   revoked: boolean;
   revocation?: CredentialRevocationView;
   /**

@@ -1,7 +1,8 @@
 /**
  * The `credential-status` answer: the mesh's registry keys (current and retired) and what the log records about one
- * credential (issuer + id): whether it was attested or handed out at a join, whether it was revoked, and whether the
- * agent holding it as its membership credential is suspended (which the registry counts as revoked meanwhile).
+ * credential (issuer + id): whether it was attested or handed out at a join and who holds it now, whether it was
+ * revoked, whether the agent holding it as its membership credential is suspended (which the registry counts as
+ * revoked meanwhile), and whether its issuer's key was rotated away.
  */
 import type { CredentialStatusQuery, CredentialStatusView } from "@plexus/anp";
 import type { RegistryState } from "../projection/index.js";
@@ -15,6 +16,7 @@ export function credentialStatusView(state: RegistryState, query: CredentialStat
   const recordedAs: CredentialStatusView["recordedAs"] = [];
   if (found.attestations.some((a) => a.issuer === issuer)) recordedAs.push("attestation");
   if (found.memberships.some((m) => m.ref.issuer === issuer)) recordedAs.push("membership");
+  const holders = [...new Set([...found.attestations.filter((a) => a.issuer === issuer).map((a) => a.subject), ...found.memberships.filter((m) => m.ref.issuer === issuer).map((m) => m.did)])];
   const r = credentials.revocation(issuer, id);
   const holder = found.memberships.find((m) => m.ref.issuer === issuer && identity.suspended.has(m.did));
   const suspension = holder ? identity.suspended.get(holder.did) : undefined;
@@ -25,6 +27,8 @@ export function credentialStatusView(state: RegistryState, query: CredentialStat
     retiredRegistryKeys,
     known: recordedAs.length > 0,
     recordedAs,
+    holders,
+    ...(identity.rotatedTo.has(issuer) ? { issuerRotatedTo: identity.current(issuer) } : {}),
     revoked: r !== undefined,
     ...(r ? { revocation: { revokedBy: r.revokedBy, reason: r.reason, at: r.at, seq: r.seq } } : {}),
     ...(holder && suspension ? { suspended: { agent: holder.did, by: suspension.by, at: suspension.at, reason: suspension.reason, seq: suspension.seq } } : {}),

@@ -5,6 +5,7 @@
  * registry keys and revocation is reported "not checked (offline)".
  */
 import { CredentialRejection, credentialRejectionOf, peekJwtPayload, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
+import type { CredentialStatusView } from "@plexus/anp";
 import { positionalArgs, type CommandContext, type OptionValues } from "../common-options.js";
 import { UsageError } from "../errors.js";
 import { shortDid } from "../output.js";
@@ -16,6 +17,8 @@ import { offlineChecks, onlineChecks, type VerifyChecks } from "./credential-che
 export const REVOKED = "revoked";
 /** A membership credential of an agent an operator suspended (the registry counts it as revoked meanwhile). */
 export const SUSPENDED = "suspended";
+/** Its subject's or its issuer's key was rotated away (the registry's reason for what such a key signs). */
+export const ROTATED_KEY = "rotated_key";
 
 export const VERIFY_USAGE = "plexus credential verify FILE [--registry DID]... [--audience AUD]... [--offline]";
 
@@ -24,13 +27,16 @@ export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly 
            (--mesh): a membership credential must be issued by a registry key of the mesh and be for that mesh; a
            capability credential bound to a mesh must be bound to this one; a token that names an audience must
            name an accepted one (--audience, and the registry's keys).
-           Online (the default) it asks the mesh's registry (over --nats) for its registry keys and whether the
-           credential was revoked; no registry answering is an error (exit 1) that points at --registry/--offline.
+           Online (the default) it asks the mesh's registry (over --nats) for its registry keys and what the log
+           says of the credential (revoked, its agent suspended, a key rotated away); no registry answering is an
+           error (exit 1) that points at --registry/--offline.
            Offline (--offline, or any --registry) it uses no NATS: the registry keys are the --registry DIDs (a
-           membership credential is refused without one) and revocation is "not checked (offline)".
+           membership credential is refused without one) and revocation (with suspension and key rotations) is
+           "not checked (offline)".
            Exit 0 only if valid; 1 if not, naming the reason (a CredentialRejection such as issuer_untrusted,
-           wrong_mesh, wrong_audience, crit_unsupported, expired, bad_signature; or, online, "revoked", or
-           "suspended" for the membership credential of an agent an operator suspended).
+           wrong_mesh, wrong_audience, crit_unsupported, expired, bad_signature; or, online, "revoked",
+           "suspended" (the membership credential of an agent an operator suspended), "rotated_key" (its
+           subject's key was rotated away, or its issuer's and the log never recorded it)).
            --json: {"ok":true,"kind","issuer","claims","online","checks":{"issuer","mesh","audience","revocation"}}
            (issuer "registry_key"|"not_required", mesh "match"|"unbound", audience "none"|"match", revocation
            "not_revoked"|"not_checked") or {"ok":false,"reason","message"} (with "revocation" or "suspension")`;
@@ -94,6 +100,8 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
     const message = `credential ${verified.claims.id} is the membership credential of ${p.agent}, suspended by ${p.by} at ${iso(p.at)}${why}, log position ${p.seq}: it does not count while the agent is suspended`;
     return refuse({ reason: SUSPENDED, message, suspension: p });
   }
+  const rotated = status ? rotation(status, verified.claims.subject) : undefined;
+  if (rotated) return refuse({ reason: ROTATED_KEY, message: `credential ${verified.claims.id}: ${rotated}` });
   // Verified: the token names no audience, or (string or list) at least one accepted.
   const aud = peekJwtPayload(jwt).aud as string | string[] | undefined;
   const matched = aud === undefined ? [] : (typeof aud === "string" ? [aud] : aud).filter((a) => checks.audiences.includes(a));
@@ -106,6 +114,21 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
   const claims = verified.kind === "capability" ? claimsJson(verified.claims) : verified.claims;
   out.data(human(verified, result, checks, common.mesh, matched), { ok: true, kind: verified.kind, issuer: verified.issuer, claims, online: checks.online, checks: result, ...(checks.asOf ? { asOf: checks.asOf } : {}) });
   return 0;
+}
+
+/**
+ * Why a credential stopped counting with a key rotation, if it did: the log moved it to the subject's new DID (so the
+ * DID it names is a key rotated away), or its issuer's key was rotated away and the log never recorded it (the
+ * registry counts nothing such a key signs afterwards, and cannot tell when it signed).
+ */
+function rotation(status: CredentialStatusView, subject: string): string | undefined {
+  if (status.holders.length > 0 && !status.holders.includes(subject)) {
+    return `its subject ${subject} rotated its key: the log holds it for ${status.holders.join(", ")} now`;
+  }
+  if (status.issuerRotatedTo !== undefined && !status.known) {
+    return `its issuer's key ${status.issuer} was rotated away (to ${status.issuerRotatedTo}) and the log never recorded this credential: nothing that key signs counts any more`;
+  }
+  return undefined;
 }
 
 /** The verifier's message, with what to do about the refusals the command's options can change. */
