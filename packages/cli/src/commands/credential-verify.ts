@@ -24,9 +24,10 @@ export const VERIFY_USAGE = "plexus credential verify FILE [--registry DID]... [
 
 export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly (EdDSA only, no crit header, the kid a key of the issuer among
            its assertion methods, the signature with that key, expiry, not-before) and checks it against the mesh
-           (--mesh): a membership credential must be issued by a registry key of the mesh and be for that mesh; a
-           capability credential bound to a mesh must be bound to this one; a token that names an audience must
-           name an accepted one (--audience, and the registry's keys).
+           (--mesh): a membership credential must be issued by a registry key of the mesh (a retired one only
+           for the memberships the log recorded it handing out) and be for that mesh; a capability credential
+           bound to a mesh must be bound to this one; a token that names an audience must name an accepted one
+           (--audience, and the registry's keys).
            Online (the default) it asks the mesh's registry (over --nats) for its registry keys and what the log
            says of the credential (revoked, its agent suspended, a key rotated away); no registry answering is an
            error (exit 1) that points at --registry/--offline.
