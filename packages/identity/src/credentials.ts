@@ -38,7 +38,8 @@ export type MembershipVerifyOptions = Omit<VerifyVcOptions, "type" | "issuers" |
 /**
  * Verifies a membership credential strictly (see verifyVcJwt), issued by one of `issuers` (the registries trusted),
  * and for `options.mesh` when given (checked before the issuer: a credential of another mesh is named wrong_mesh
- * though its issuer is, naturally, not a registry of this one); returns its claims. Throws PlexusError CREDENTIAL_INVALID with `details.reason`.
+ * though its issuer is, naturally, not a registry of this one); returns its claims. Throws PlexusError
+ * CREDENTIAL_INVALID with `details.reason`.
  */
 export async function verifyMembershipCredential(jwt: string, issuers: ReadonlySet<string>, options: MembershipVerifyOptions = {}): Promise<MembershipClaims> {
   const { mesh: expectedMesh, ...rest } = options;

@@ -6,9 +6,10 @@
  * when asked (`proofPurpose`), and ignore a `crit` header. This adds, before them, in this order: no `crit` header
  * at all (RFC 7515 §4.1.11: Plexus understands no JWS extension, so it refuses any marked critical); EdDSA only; a
  * `kid` that names a key of the issuer (`iss`) itself; `iss` equal to the credential's `issuer`; the credential type;
- * the type's own claims (`checkSubject`: the mesh); the issuer among those trusted; the audience; expiry, `nbf` and `iat` with a small skew; the key among the issuer's assertion methods; and the
- * signature checked with exactly that key. Then did-jwt-vc verifies the token too (proofPurpose assertionMethod, same
- * clock and audience), as a second opinion: it only ever adds refusals, it never makes a refused token pass.
+ * the type's own claims (`checkSubject`: the mesh); the issuer among those trusted; the audience; expiry, `nbf` and
+ * `iat` with a small skew; the key among the issuer's assertion methods; and the signature checked with exactly that
+ * key. Then did-jwt-vc verifies the token too (proofPurpose assertionMethod, same clock and audience), as a second
+ * opinion: it only ever adds refusals, it never makes a refused token pass.
  * Every refusal is CREDENTIAL_INVALID with a stable `details.reason` (CredentialRejection).
  */
 import type { DIDDocument, Resolvable } from "did-resolver";

@@ -12,13 +12,16 @@ export function credentialStatusView(state: RegistryState, query: CredentialStat
   const { identity, credentials } = state;
   const registryKeys = [...identity.registryKeys].filter((did) => !identity.isRetiredRegistry(did));
   const retiredRegistryKeys = [...identity.retiredRegistryKeys].map(([did, seq]) => ({ did, seq }));
+  // Ids are chosen by issuers: only this issuer's credential with this id is the one asked about.
   const found = credentials.find(id);
+  const attestations = found.attestations.filter((a) => a.issuer === issuer);
+  const memberships = found.memberships.filter((m) => m.ref.issuer === issuer);
   const recordedAs: CredentialStatusView["recordedAs"] = [];
-  if (found.attestations.some((a) => a.issuer === issuer)) recordedAs.push("attestation");
-  if (found.memberships.some((m) => m.ref.issuer === issuer)) recordedAs.push("membership");
-  const holders = [...new Set([...found.attestations.filter((a) => a.issuer === issuer).map((a) => a.subject), ...found.memberships.filter((m) => m.ref.issuer === issuer).map((m) => m.did)])];
+  if (attestations.length > 0) recordedAs.push("attestation");
+  if (memberships.length > 0) recordedAs.push("membership");
+  const holders = [...new Set([...attestations.map((a) => a.subject), ...memberships.map((m) => m.did)])];
   const r = credentials.revocation(issuer, id);
-  const holder = found.memberships.find((m) => m.ref.issuer === issuer && identity.suspended.has(m.did));
+  const holder = memberships.find((m) => identity.suspended.has(m.did));
   const suspension = holder ? identity.suspended.get(holder.did) : undefined;
   return {
     id,
