@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, PlexusError } from "@plexus/core";
-import { FACTORS, type AgentView, type Answer, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation, type TrustAnchorView } from "@plexus/anp";
+import { FACTORS, type AgentView, type Answer, type CredentialStatusQuery, type CredentialStatusView, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation, type TrustAnchorView } from "@plexus/anp";
 import { serveRegistryHttp, type RegistryHttpServer } from "../src/http/index.js";
 import { evidenceSummary, type RegistryQueryApi, type RegistryStatus } from "../src/service/queries-api.js";
 
@@ -88,6 +88,11 @@ class MemoryRegistry implements RegistryQueryApi {
       { did: ALICE, role: "agent", by: BOB, at: AS_OF.at - 10, seq: 7, reason: "founder", member: true },
       { did: CAROL, role: "issuer", by: BOB, at: AS_OF.at - 5, seq: 9, member: false },
     ]);
+  }
+
+  /** Served over NATS only (credential verify); the HTTP API has no route for it. */
+  credentialStatus(query: CredentialStatusQuery): Answer<CredentialStatusView> {
+    return this.#answer({ ...query, registryKeys: [BOB], retiredRegistryKeys: [], known: false, recordedAs: [], holders: [], revoked: false });
   }
 
   status(): RegistryStatus {

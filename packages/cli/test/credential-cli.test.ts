@@ -27,6 +27,10 @@ describe("plexus credential", { timeout: 120_000 }, () => {
       [["credential", "issue", "--as", "a", "--subject", "b", "--capability", "x", "--ttl", "forever"], "--ttl must be a duration"],
       [["credential", "verify"], "missing FILE"],
       [["credential", "verify", "f", "--as", "x"], "--as does not apply to credential verify"],
+      [["credential", "verify", "f", "--registry", "not a key!"], "--registry"],
+      [["credential", "verify", "f", "--audience", ""], "--audience needs a value"],
+      [["credential", "issue", "--as", "a", "--subject", "b", "--capability", "x", "--offline"], "--offline does not apply to credential issue"],
+      [["credential", "present", "--as", "a", "f", "--registry", "did:key:z6Mk"], "--registry does not apply to credential present"],
       [["discover", "--issuer", "bob"], "--issuer must be a DID"],
     ] as const) {
       const r = await runHere([...args]);
@@ -60,16 +64,16 @@ describe("plexus credential", { timeout: 120_000 }, () => {
       expect(claims).toMatchObject({ capabilities: ["translate"], mesh: s.mesh, file, id: expect.stringMatching(/^urn:uuid:/) });
       expect(claims.expiresAt - Date.now()).toBeGreaterThan(3_500_000);
 
-      const verified = await run(["credential", "verify", file, "--json"]);
+      const verified = await run(s.args("credential", "verify", file, "--json"));
       expect(verified.code, verified.stderr).toBe(0);
-      expect(json(verified)).toMatchObject({ ok: true, kind: "capability", issuer: claims.issuer, claims: { subject: claims.subject } });
+      expect(json(verified)).toMatchObject({ ok: true, kind: "capability", issuer: claims.issuer, claims: { subject: claims.subject }, checks: { mesh: "match", revocation: "not_revoked" } });
       const jwt = (await readFile(file, "utf8")).trim();
       const [h, p, sig] = jwt.split(".") as [string, string, string];
       const payload = JSON.parse(Buffer.from(p, "base64url").toString());
       payload.vc.credentialSubject.capabilities = ["admin"];
       const tampered = join(s.dir, "tampered.jwt");
       await writeFile(tampered, `${h}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${sig}\n`);
-      const bad = await run(["credential", "verify", tampered]);
+      const bad = await run(["credential", "verify", tampered, "--offline", "--mesh", s.mesh]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain("invalid: credential refused (bad_signature)");
 

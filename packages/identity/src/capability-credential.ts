@@ -72,7 +72,7 @@ export async function issueCapabilityCredential(issuer: KeyPair, options: IssueC
   return { jwt, claims };
 }
 
-export type CapabilityVerifyOptions = Omit<VerifyVcOptions, "type"> & { mesh?: string };
+export type CapabilityVerifyOptions = Omit<VerifyVcOptions, "type" | "checkSubject"> & { mesh?: string };
 
 /**
  * Verifies a capability credential strictly (see verifyVcJwt) and, when `options.mesh` is given, that it is not bound
@@ -80,15 +80,19 @@ export type CapabilityVerifyOptions = Omit<VerifyVcOptions, "type"> & { mesh?: s
  */
 export async function verifyCapabilityCredential(jwt: string, options: CapabilityVerifyOptions = {}): Promise<CapabilityClaims> {
   const { mesh: expectedMesh, ...rest } = options;
-  const v = await verifyVcJwt(jwt, { ...rest, type: CAPABILITY_CREDENTIAL_TYPE });
   const malformed = (message: string): never => {
     throw credentialError(CredentialRejection.Malformed, message);
   };
+  const checkSubject = (subject: Record<string, unknown>): void => {
+    checkCapabilities(subject["capabilities"], malformed);
+    const mesh = subject["mesh"];
+    if (mesh !== undefined && typeof mesh !== "string") malformed("mesh must be a string");
+    if (expectedMesh !== undefined && mesh !== undefined && mesh !== expectedMesh) {
+      throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${String(mesh)}", not "${expectedMesh}"`);
+    }
+  };
+  const v = await verifyVcJwt(jwt, { ...rest, type: CAPABILITY_CREDENTIAL_TYPE, checkSubject });
   const capabilities = checkCapabilities(v.credentialSubject["capabilities"], malformed);
   const mesh = v.credentialSubject["mesh"];
-  if (mesh !== undefined && typeof mesh !== "string") malformed("mesh must be a string");
-  if (expectedMesh !== undefined && mesh !== undefined && mesh !== expectedMesh) {
-    throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${String(mesh)}", not "${expectedMesh}"`);
-  }
   return { id: v.id, issuer: v.issuer, subject: v.subject, capabilities, ...(mesh !== undefined ? { mesh: mesh as string } : {}), issuedAt: v.issuedAt, expiresAt: v.expiresAt };
 }

@@ -33,17 +33,23 @@ export async function issueMembershipCredential(registry: KeyPair, claims: Membe
 }
 
 /** What verifyMembershipCredential takes besides the issuers (see VerifyVcOptions). */
-export type MembershipVerifyOptions = Omit<VerifyVcOptions, "type" | "issuers"> & { mesh?: string };
+export type MembershipVerifyOptions = Omit<VerifyVcOptions, "type" | "issuers" | "checkSubject"> & { mesh?: string };
 
 /**
  * Verifies a membership credential strictly (see verifyVcJwt), issued by one of `issuers` (the registries trusted),
- * and for `options.mesh` when given; returns its claims. Throws PlexusError CREDENTIAL_INVALID with `details.reason`.
+ * and for `options.mesh` when given (checked before the issuer: a credential of another mesh is named wrong_mesh
+ * though its issuer is, naturally, not a registry of this one); returns its claims. Throws PlexusError
+ * CREDENTIAL_INVALID with `details.reason`.
  */
 export async function verifyMembershipCredential(jwt: string, issuers: ReadonlySet<string>, options: MembershipVerifyOptions = {}): Promise<MembershipClaims> {
   const { mesh: expectedMesh, ...rest } = options;
-  const v = await verifyVcJwt(jwt, { ...rest, type: MEMBERSHIP_CREDENTIAL_TYPE, issuers });
-  const { mesh, name } = v.credentialSubject;
-  if (typeof mesh !== "string" || typeof name !== "string") throw credentialError(CredentialRejection.Malformed, "a membership credential names a mesh and a name");
-  if (expectedMesh !== undefined && mesh !== expectedMesh) throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${mesh}", not "${expectedMesh}"`);
+  const checkSubject = ({ mesh, name }: Record<string, unknown>): void => {
+    if (typeof mesh !== "string" || typeof name !== "string") throw credentialError(CredentialRejection.Malformed, "a membership credential names a mesh and a name");
+    if (expectedMesh !== undefined && mesh !== expectedMesh) throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${mesh}", not "${expectedMesh}"`);
+  };
+  const v = await verifyVcJwt(jwt, { ...rest, type: MEMBERSHIP_CREDENTIAL_TYPE, issuers, checkSubject });
+  // checkSubject saw these very values.
+  const mesh = v.credentialSubject["mesh"] as string;
+  const name = v.credentialSubject["name"] as string;
   return { id: v.id, subject: v.subject, mesh, name, issuedAt: v.issuedAt, expiresAt: v.expiresAt };
 }

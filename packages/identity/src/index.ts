@@ -54,7 +54,7 @@ export {
 } from "./capability-credential.js";
 export type { CapabilityClaims, IssueCapabilityOptions, CapabilityVerifyOptions } from "./capability-credential.js";
 export { verifyPlexusCredential } from "./credentials-any.js";
-export type { AnyCredential } from "./credentials-any.js";
+export type { AnyCredential, PlexusVerifyOptions } from "./credentials-any.js";
 export { CredentialRejection, credentialError, credentialRejectionOf } from "./vc-errors.js";
 export { VC_CONTEXT_V1, VC_BASE_TYPE, DEFAULT_VC_SKEW_MS, verifyVcJwt } from "./vc-verify.js";
 export type { VerifyVcOptions, VerifiedVc } from "./vc-verify.js";

@@ -9,6 +9,12 @@ export const CredentialRejection = {
   Malformed: "malformed",
   /** `alg` is not EdDSA: `none`, HS256 (a shared secret), ES256K… */
   AlgNotAllowed: "alg_not_allowed",
+  /**
+   * The header has a `crit` parameter. RFC 7515 §4.1.11: a recipient that does not understand every extension `crit`
+   * names must refuse the JWS. Plexus understands no JWS extension, so any `crit` is refused, whatever its value (an
+   * unknown extension, `[]`, a non-array: the malformed ones too, with this same reason).
+   */
+  CritUnsupported: "crit_unsupported",
   /** No `kid` header naming the signing key. */
   KidMissing: "kid_missing",
   /** The `kid` is not a verification method of the issuer's DID document. */

@@ -2,12 +2,15 @@
  * The one strict verifier of Plexus VC-JWTs (membership and capability credentials alike).
  *
  * did-jwt 8 / did-jwt-vc 4 check the signature against *any* key of the issuer's document (the `kid` header is not
- * used to pick the key), accept any algorithm they know, allow 300 s of clock skew, and look at assertionMethod
- * only when asked (`proofPurpose`). This adds, before them, in this order: EdDSA only; a `kid` that names a key of
- * the issuer (`iss`) itself; `iss` equal to the credential's `issuer`; the credential type; the audience; expiry,
- * `nbf` and `iat` with a small skew; the key among the issuer's assertion methods; and the signature checked with
- * exactly that key. Then did-jwt-vc verifies the token too (proofPurpose assertionMethod, same clock and audience),
- * as a second opinion. Every refusal is CREDENTIAL_INVALID with a stable `details.reason` (CredentialRejection).
+ * used to pick the key), accept any algorithm they know, allow 300 s of clock skew, look at assertionMethod only
+ * when asked (`proofPurpose`), and ignore a `crit` header. This adds, before them, in this order: no `crit` header
+ * at all (RFC 7515 §4.1.11: Plexus understands no JWS extension, so it refuses any marked critical); EdDSA only; a
+ * `kid` that names a key of the issuer (`iss`) itself; `iss` equal to the credential's `issuer`; the credential type;
+ * the type's own claims (`checkSubject`: the mesh); the issuer among those trusted; the audience; expiry, `nbf` and
+ * `iat` with a small skew; the key among the issuer's assertion methods; and the signature checked with exactly that
+ * key. Then did-jwt-vc verifies the token too (proofPurpose assertionMethod, same clock and audience), as a second
+ * opinion: it only ever adds refusals, it never makes a refused token pass.
+ * Every refusal is CREDENTIAL_INVALID with a stable `details.reason` (CredentialRejection).
  */
 import type { DIDDocument, Resolvable } from "did-resolver";
 import { verifySignature } from "./keypair.js";
@@ -35,6 +38,12 @@ export interface VerifyVcOptions {
   skewMs?: number;
   /** DID resolver (default: did:key). */
   resolver?: Resolvable;
+  /**
+   * Checks of the credential type's own claims (a bound mesh…), run once the header and claims are read and before
+   * the issuer, audience, times and signature: a credential for another mesh is refused as such (wrong_mesh) even
+   * when its issuer is not one this verifier trusts there. Throw a credentialError to refuse.
+   */
+  checkSubject?: (credentialSubject: Record<string, unknown>) => void;
 }
 
 export interface VerifiedVc {
@@ -57,12 +66,18 @@ export interface VerifiedVc {
 
 export async function verifyVcJwt(jwt: string, options: VerifyVcOptions): Promise<VerifiedVc> {
   const { header, payload, signingInput, signature } = decodeJwt(jwt);
+  // First: a critical extension may change what the rest of the header or the signature means (RFC 7797's b64).
+  if (Object.hasOwn(header, "crit")) throw credentialError(R.CritUnsupported, `the header marks ${JSON.stringify(header.crit).slice(0, 200)} critical; Plexus understands no JWS extension`);
   if (header.alg !== "EdDSA") throw credentialError(R.AlgNotAllowed, `alg ${JSON.stringify(header.alg ?? null)} is not allowed; only EdDSA`);
   if (typeof header.kid !== "string" || header.kid.length === 0) throw credentialError(R.KidMissing, "the header has no kid naming the signing key");
   const claims = readClaims(payload, options.type);
   const kid = absoluteId(header.kid, claims.issuer);
   if (kid.split("#")[0] !== claims.issuer) throw credentialError(R.KidNotIssuer, `kid ${kid} is not a key of the issuer ${claims.issuer}`);
-  if (options.issuers && !options.issuers.has(claims.issuer)) throw credentialError(R.IssuerUntrusted, `issuer ${claims.issuer} is not one this verifier accepts`);
+  options.checkSubject?.(claims.credentialSubject);
+  if (options.issuers && !options.issuers.has(claims.issuer)) {
+    const why = options.issuers.size === 0 ? "this verifier was given no issuer to accept" : "it is not one this verifier accepts";
+    throw credentialError(R.IssuerUntrusted, `issuer ${claims.issuer}: ${why}`);
+  }
   const audience = checkAudience(payload, options);
   const { now, skew } = checkTimes(claims, numericDate(payload.iat, "iat"), options);
   const resolver = options.resolver ?? (await didKeyResolver());

@@ -164,7 +164,8 @@ describe("the strict verifier refuses, each with its own reason", () => {
     expect(await rejection(verifyMembershipCredential(membership, new Set([other.did])))).toBe(CredentialRejection.IssuerUntrusted);
     expect(await rejection(verifyMembershipCredential(membership, new Set([issuer.did]), { mesh: "other" }))).toBe(CredentialRejection.WrongMesh);
     expect(await verifyMembershipCredential(membership, new Set([issuer.did]), { mesh: "m" })).toMatchObject({ subject, mesh: "m", name: "a" });
-    expect(await verifyPlexusCredential(membership)).toMatchObject({ kind: "membership", issuer: issuer.did });
+    expect(await rejection(verifyPlexusCredential(membership))).toBe(CredentialRejection.IssuerUntrusted);
+    expect(await verifyPlexusCredential(membership, { registries: new Set([issuer.did]) })).toMatchObject({ kind: "membership", issuer: issuer.did });
   });
 
   it("malformed tokens: not three segments, not JSON, no expiry, no id, a mesh of its own", async () => {

@@ -9,12 +9,13 @@ export type { Delivery, Handler, Receipt, ReceiptStatus, ReaderCounts, Subscript
 export { deliveryJson } from "@plexus/acp";
 export { KeyStore, generateKeyPair, keyPairFromSeed, defaultKeysDir } from "@plexus/identity";
 export { issueCapabilityCredential, verifyCapabilityCredential, verifyPlexusCredential, CredentialRejection } from "@plexus/identity";
-export type { CapabilityClaims, IssueCapabilityOptions, AnyCredential } from "@plexus/identity";
+export type { CapabilityClaims, IssueCapabilityOptions, AnyCredential, PlexusVerifyOptions } from "@plexus/identity";
 export type { KeyPair } from "@plexus/identity";
 export { PlexusError, ErrorCode, isPlexusError } from "@plexus/core";
 export type { JoinOptions } from "./membership.js";
 export { RegistryClient } from "./registry-types.js";
 export type { AgentCard, Capability, DiscoverQuery, DiscoverResult, JoinResult, Rating, Reputation, AgentView, Liveness, Factor, FactorScore, AnswerOf } from "./registry-types.js";
 export type { AttestResult, RevokeResult, CapabilityClaim, CapabilityAttestation, TrustAnchorView, TrustResult, TrustAnchorRole } from "./registry-types.js";
+export type { CredentialStatusView, CredentialRevocationView } from "./registry-types.js";
 export { A2AOutbound, A2A_OUTBOUND_TOPIC, A2AOutboundType } from "./a2a.js";
 export type { A2AOutgoing, A2ASendOptions, A2AExchange, A2ARecorder } from "./a2a.js";

@@ -7,3 +7,5 @@ export type { OperatorAuth, AgentKeyLike } from "./operator.js";
 export { hostileMessages, junkRecords, unsignedEnvelope, validEnvelope } from "./hostile.js";
 export type { HostileContext, HostileMessage } from "./hostile.js";
 export { permissionViolations } from "./violations.js";
+export { joseKey, joseSeed, joseSign, rawSign, joseMembership, joseCapability, vcPayload, nowSeconds, hostileTokens, critTokens, JOSE_MEMBERSHIP_TYPE, JOSE_CAPABILITY_TYPE } from "./jose-tokens.js";
+export type { JoseKey, VcPayloadOptions, HostileToken } from "./jose-tokens.js";

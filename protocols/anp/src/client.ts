@@ -5,6 +5,7 @@ import type { KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
 import { signRequest, type Rating, type RequestBodies, type RequestOp, type TopicDurableGrant, type TopicSubscribeBody, type TrustAnchorRole, type TrustBody } from "./request.js";
 import { makeRotation } from "./rotation.js";
+import type { CredentialStatusView } from "./credential-status.js";
 import { RegistryOp, unwrapReply } from "./service-wire.js";
 import type { AgentView, AsOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Reputation, RevokeResult, TrustAnchorView, TrustResult } from "./views.js";
 
@@ -151,5 +152,10 @@ export class RegistryClient {
 
   reputation(did: string): Promise<Answer<Reputation>> {
     return this.call(RegistryOp.Reputation, { did });
+  }
+
+  /** What the log says about credential `id` of `issuer` (revoked or not), and which keys are the mesh's registry keys. */
+  credentialStatus(id: string, issuer: string): Promise<Answer<CredentialStatusView>> {
+    return this.call(RegistryOp.CredentialStatus, { id, issuer });
   }
 }

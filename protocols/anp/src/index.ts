@@ -15,6 +15,8 @@ export type { HeartbeaterOptions } from "./heartbeater.js";
 export { RegistryOp, REGISTRY_QUEUE, encodeReply, errorReply, unwrapReply } from "./service-wire.js";
 export type { ServiceReply } from "./service-wire.js";
 export { RegistryClient } from "./client.js";
+export { parseCredentialStatusQuery, MAX_CREDENTIAL_ID_LENGTH, MAX_ISSUER_DID_LENGTH } from "./credential-status.js";
+export type { CredentialStatusQuery, CredentialStatusView, CredentialRevocationView } from "./credential-status.js";
 export type { RegistryClientOptions, Answer, SuspensionAnswer } from "./client.js";
 export { LIVENESS_STATES, FACTORS } from "./views.js";
 export type { Liveness, Factor, FactorScore, Reputation, CredentialStatus, CapabilityAttestation, CapabilityClaim, AttestResult, RevokeResult, AgentView, DiscoverQuery, DiscoverResult, AsOf, JoinResult, TrustAnchorView, TrustResult } from "./views.js";

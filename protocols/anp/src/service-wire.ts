@@ -25,6 +25,7 @@ export const RegistryOp = {
   Reputation: "reputation",
   Status: "status",
   TrustAnchors: "trust-anchors",
+  CredentialStatus: "credential-status",
 } as const;
 export type RegistryOp = (typeof RegistryOp)[keyof typeof RegistryOp];
 

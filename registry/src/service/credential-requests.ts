@@ -117,11 +117,11 @@ export class CredentialRequests {
 
   /** A credential shown to revoke it ahead of time: it only has to prove who issued it (whatever its audience). */
   async #shown(request: SignedRequest, jwt: string): Promise<{ id: string; issuer: string; subject: string }> {
-    const { resolver } = this.#o;
+    const { resolver, registries } = this.#o;
     try {
       const aud = peekJwtPayload(jwt).aud;
       const audience = typeof aud === "string" || Array.isArray(aud) ? (aud as string[]) : undefined;
-      const v = await verifyPlexusCredential(jwt, { ...(resolver ? { resolver } : {}), ...(audience ? { audience } : {}) });
+      const v = await verifyPlexusCredential(jwt, { registries, ...(resolver ? { resolver } : {}), ...(audience ? { audience } : {}) });
       return { id: v.claims.id, issuer: v.issuer, subject: v.claims.subject };
     } catch (err) {
       if (credentialRejectionOf(err) === undefined) throw err;

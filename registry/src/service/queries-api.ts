@@ -1,4 +1,4 @@
-import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
+import type { AgentView, Answer, CredentialStatusQuery, CredentialStatusView, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
 import type { AgentsQuery } from "./discover-query.js";
 
 /** What one registry node answers; the NATS responder and the HTTP API are two transports of this. */
@@ -12,6 +12,8 @@ export interface RegistryQueryApi {
   reputation(did: string): Answer<Reputation>;
   /** The mesh's trust anchors (EigenTrust's pre-trusted peers) in log order, each with whether it is a member now. */
   trustAnchors(): Answer<TrustAnchorView[]>;
+  /** What the log says about one credential (revoked or not), and the mesh's registry keys. */
+  credentialStatus(query: CredentialStatusQuery): Answer<CredentialStatusView>;
   status(): RegistryStatus;
 }
 

@@ -1,10 +1,11 @@
-import type { AgentView, Answer, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
+import type { AgentView, Answer, CredentialStatusQuery, CredentialStatusView, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { rankDiscovery, type RankOptions } from "../discovery/index.js";
 import type { LivenessMonitor } from "../liveness/monitor.js";
 import type { RegistryState } from "../projection/index.js";
 import { computeReputation, type ModelOptions, type ReputationTable } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";
+import { credentialStatusView } from "./credential-status.js";
 import { capabilityClaims, credentialStatus, listable } from "./credential-views.js";
 import type { AgentsQuery } from "./discover-query.js";
 import type { RegistryQueryApi, RegistryStatus } from "./queries-api.js";
@@ -140,6 +141,11 @@ export class RegistryQueries implements RegistryQueryApi {
   trustAnchors(): Answer<TrustAnchorView[]> {
     const state = this.#deps.state();
     return { result: trustAnchorViews(state), asOf: { seq: state.seq, at: this.#at() } };
+  }
+
+  credentialStatus(query: CredentialStatusQuery): Answer<CredentialStatusView> {
+    const state = this.#deps.state();
+    return { result: credentialStatusView(state, query), asOf: { seq: state.seq, at: this.#at() } };
   }
 
   status(): RegistryStatus {

@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply } from "@plexus/anp";
+import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply, parseCredentialStatusQuery } from "@plexus/anp";
 import { ErrorCode, parseJson, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
 import type { CredentialRequests } from "./credential-requests.js";
@@ -118,6 +118,8 @@ export class Responder {
         return queries.reputation(requireString(payload, "did"));
       case RegistryOp.TrustAnchors:
         return queries.trustAnchors();
+      case RegistryOp.CredentialStatus:
+        return queries.credentialStatus(parseCredentialStatusQuery(payload));
       case RegistryOp.Status:
         return queries.status();
       default:

@@ -6,7 +6,7 @@ import { UsageError } from "../errors.js";
 import { shortDid } from "../output.js";
 import { loadKey } from "../session.js";
 import { claimsJson, COMMAND, credentialRef, describe, iso, readJwt } from "./credential-common.js";
-import { verifyCredentialFile } from "./credential-verify.js";
+import { verifyCredentialFile, VERIFY_HELP, VERIFY_OPTION_HELP, VERIFY_USAGE } from "./credential-verify.js";
 import { refusal, resolveAgent, withRegistry } from "./registry.js";
 
 const DEFAULT_TTL = "30d";
@@ -18,7 +18,7 @@ export const credentialCommand: CommandDef = {
   usage: `plexus credential issue --as ISSUER --subject AGENT --capability NAME... [--ttl 30d] [--bind-mesh] [--out FILE]
   plexus credential present --as AGENT FILE
   plexus credential revoke --as ISSUER ID|FILE [--reason TEXT]
-  plexus credential verify FILE`,
+  ${VERIFY_USAGE}`,
   help: `A capability credential is a VC-JWT (type PlexusCapabilityCredential, alg EdDSA, with kid, jti, nbf, exp) in
 which ISSUER, any key, attests that AGENT has the named capabilities. Presented to the registry, it makes those
 capabilities "attested by ISSUER" in discovery (plexus discover --verified-only) until it expires or is revoked.
@@ -32,9 +32,7 @@ capabilities "attested by ISSUER" in discovery (plexus discover --verified-only)
            time only by naming its FILE (the registry checks who issued it). A refusal (not_issuer,
            unknown_credential…) prints the reason, exit 1.
            --json: {"seq","credentialId","issuer","revoked"} (revoked false: it was already)
-  verify   verifies FILE here, strictly, without NATS (signature with the kid's key, EdDSA only, the key among the
-           issuer's assertion methods, expiry, not-before). Exit 0 if valid, 1 if not, naming the reason.
-           --json: {"ok":true,"kind","issuer","claims"} or {"ok":false,"reason","message"}
+${VERIFY_HELP}
 
 Options:
   --as NAME            the issuer's key (issue, revoke) or the presenting agent's (present)
@@ -43,7 +41,8 @@ Options:
   --ttl DURATION       lifetime: a number with s, m, h, d or w (default ${DEFAULT_TTL})
   --bind-mesh          valid only in this --mesh
   --out FILE           write the VC-JWT to FILE instead of stdout
-  --reason TEXT        why (revoke; kept in the log)`,
+  --reason TEXT        why (revoke; kept in the log)
+${VERIFY_OPTION_HELP}`,
   options: {
     as: { type: "string" },
     subject: { type: "string" },
@@ -52,6 +51,9 @@ Options:
     "bind-mesh": { type: "boolean" },
     out: { type: "string" },
     reason: { type: "string" },
+    registry: { type: "string", multiple: true },
+    audience: { type: "string", multiple: true },
+    offline: { type: "boolean" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;
@@ -66,7 +68,7 @@ Options:
 
 /** Options that only some subcommands take: naming one elsewhere is a usage error rather than silently ignored. */
 function only(values: OptionValues, allowed: string[], sub: string): void {
-  for (const name of ["as", "subject", "capability", "ttl", "bind-mesh", "out", "reason"]) {
+  for (const name of ["as", "subject", "capability", "ttl", "bind-mesh", "out", "reason", "registry", "audience", "offline"]) {
     if (values[name] !== undefined && !allowed.includes(name)) throw new UsageError(`--${name} does not apply to credential ${sub}`, COMMAND);
   }
 }
