@@ -12,7 +12,7 @@ export { createRegistryApp, serveRegistryHttp } from "./http/index.js";
 export { createUnsealApp } from "./http/unseal-app.js";
 export type { SealedApi } from "./http/unseal-app.js";
 export type { RegistryHttpServer } from "./http/index.js";
-export { RegistryState, Projector, saveSnapshot, loadSnapshot, SNAPSHOT_FILE, TrustAnchorBook } from "./projection/index.js";
+export { RegistryState, Projector, saveSnapshot, loadSnapshot, SNAPSHOT_FILE, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
 export type { LogMessage, TrustAnchorEntry, TrustAnchorsSnapshot } from "./projection/index.js";
 export { computeReputation, EvidenceLedger } from "./reputation/index.js";
 export { CardIndex, rankDiscovery } from "./discovery/index.js";

@@ -99,6 +99,7 @@ class MemoryRegistry implements RegistryQueryApi {
     return {
       mesh: "httptest",
       registry: "did:key:z6MkregistryRegistryRegistryRegistryRegistryReg",
+      registryKeys: ["did:key:z6MkregistryRegistryRegistryRegistryRegistryReg"],
       ready: this.ready,
       connected: true,
       seq: AS_OF.seq,

@@ -74,6 +74,7 @@ describe("agentPermissions", () => {
       `$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.ops.*.${me}`,
       // Key rotations are public; the reader refuses what a rotated-away key signs later.
       "$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.registry.KeyRotated.*",
+      "$JS.API.CONSUMER.CREATE.PLEXUS_M1.*.plexus.m1.registry.RegistryKeyRotated.*",
       "$JS.API.CONSUMER.INFO.PLEXUS_M1.*",
       "$JS.API.CONSUMER.MSG.NEXT.PLEXUS_M1.*",
       "$JS.ACK.PLEXUS_M1.>",

@@ -25,7 +25,7 @@ import {
 } from "@plexus/acp";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
 import type { AgentCard, AnswerOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient, RevokeResult } from "./registry-types.js";
-import { RotationWatch } from "@plexus/anp";
+import { RegistryOp, RotationWatch, type RotationSource } from "@plexus/anp";
 import { Membership, type JoinOptions } from "./membership.js";
 import {
   agentToken,
@@ -36,6 +36,7 @@ import {
   meshSubjects,
   newId,
   PlexusError,
+  isPlexusError,
   validateDeadLetterRecord,
   validateRejectionRecord,
   type DeadLetterRecord,
@@ -132,7 +133,7 @@ export class Agent implements AsyncDisposable {
     this.#jsm = jsm;
     this.#subjects = meshSubjects(o.mesh);
     const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
-    this.#rotations = new RotationWatch({ js: this.#js, jsm, subjects: this.#subjects, onError: o.onError });
+    this.#rotations = new RotationWatch({ nc, js: this.#js, jsm, subjects: this.#subjects, registries: () => this.#trustedRegistries(), onError: o.onError });
     this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs, rotations: this.#rotations });
     this.#outbox = new Outbox({ ...common, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
     const reader = this.#reader;
@@ -161,6 +162,28 @@ export class Agent implements AsyncDisposable {
       else if (!given) await nc.close();
       throw err;
     }
+  }
+
+  /**
+   * The registry keys whose KeyRotated events this agent's reader believes: the registry it joined, else those the
+   * mesh's registry names (none while no registry answers: then no rotation counts yet, and the watch asks again).
+   */
+  async #trustedRegistries(): Promise<string[]> {
+    const joined = this.#membership?.joined?.registry;
+    if (joined !== undefined) return [joined];
+    try {
+      const status = await this.registry.call<{ registry?: unknown; registryKeys?: unknown }>(RegistryOp.Status, {});
+      const keys = Array.isArray(status.registryKeys) ? status.registryKeys : [status.registry];
+      return keys.filter((k): k is string => typeof k === "string" && k.startsWith("did:key:"));
+    } catch (err) {
+      if (isPlexusError(err, ErrorCode.RegistryUnavailable)) return [];
+      throw err;
+    }
+  }
+
+  /** The key rotations this agent's readers know from the log (a reader of its own may share them). */
+  get rotations(): RotationSource {
+    return this.#rotations;
   }
 
   /** In operator mode: the agent's NATS session (its user JWT, renewals). */

@@ -6,7 +6,6 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { consumerNameKey, Reader, ReaderStats, secretName, Subscription, type ConsumerOwner, type Delivery, type DurableSpec } from "@plexus/acp";
-import { RotationWatch } from "@plexus/anp";
 import { agentToken, MessageKind, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { Agent, type SendResult, type Subscription as AgentSubscription } from "@plexus/sdk";
@@ -52,7 +51,6 @@ interface Parts {
   replies: Subscription;
   receipts: ReceiptWatch;
   inbox: AgentSubscription;
-  rotations: RotationWatch;
 }
 
 export class MeshLink {
@@ -72,9 +70,8 @@ export class MeshLink {
       const subjects = meshSubjects(o.mesh);
       const js = jetstream(o.nc);
       const jsm = await jetstreamManager(o.nc);
-      const rotations = new RotationWatch({ js, jsm, subjects, onError });
-      started.push(rotations);
-      const reader = new Reader({ nc: o.nc, js, subjects, did: o.key.did, stats: new ReaderStats(), rotations, onError });
+      // The agent's own view of key rotations (stopped with the agent).
+      const reader = new Reader({ nc: o.nc, js, subjects, did: o.key.did, stats: new ReaderStats(), rotations: agent.rotations, onError });
       const receipts = await new ReceiptWatch({ js, jsm, subjects, reader, did: o.key.did, onError }).start();
       started.push(receipts);
       const seed = o.key.exportSeed();
@@ -83,7 +80,7 @@ export class MeshLink {
       const replies = await new Subscription({ nc: o.nc, js, jsm, subjects, reader, spec, handler: o.onAgentMessage, ackWaitMs: ACK_WAIT_MS, onError }).start();
       started.push(replies);
       const inbox = await agent.listen(o.onAgentMessage);
-      return new MeshLink({ agent, replies, receipts, inbox, rotations });
+      return new MeshLink({ agent, replies, receipts, inbox });
     } catch (err) {
       await Promise.allSettled(started.map((s) => s.stop()));
       await agent.close();
@@ -107,7 +104,6 @@ export class MeshLink {
 
   async close(): Promise<void> {
     await Promise.allSettled([this.#p.replies.stop(), this.#p.inbox.stop(), this.#p.receipts.stop()]);
-    await this.#p.rotations.stop();
     await this.agent.close();
   }
 }

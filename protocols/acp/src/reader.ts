@@ -129,7 +129,7 @@ export class Reader {
 
   async #admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
     if (!result.ok) return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
-    const rotated = this.#o.rotations?.rotatedBefore(result.envelope.from, keptAt(m).seq);
+    const rotated = this.#o.rotations?.rotatedBefore(result.envelope.from, keptAt(m, this.#o.subjects).seq);
     if (rotated) {
       const detail = `the sender's key was rotated to ${rotated.to} at log position ${rotated.seq}, before this message: nothing it signs counts any more`;
       return { refused: true, kept: await this.#reject(m, RejectionReason.RotatedKey, detail, result.envelope.from, result.envelope.id) };
@@ -233,7 +233,7 @@ export class Reader {
   /** Keeps the rejection record; false when it could not be stored (the caller then leaves the message for later). */
   async #reject(m: JsMsg, reason: RejectionReason, detail: string, from?: string, id?: string): Promise<boolean> {
     // The message's place in the log (for a topic durable's copy, the original's): the record's dedupe key too.
-    const kept = keptAt(m);
+    const kept = keptAt(m, this.#o.subjects);
     const record = {
       reason,
       detail,

@@ -251,7 +251,7 @@ export class Subscription {
       reason,
       attempts: accepted.attempt,
       subject: m.subject,
-      ...positionOf(m),
+      ...positionOf(m, this.#o.subjects),
       consumer: this.#o.reader.did,
       at: Date.now(),
     };
@@ -323,7 +323,7 @@ export class Subscription {
 }
 
 /** A record's position fields: where the message is kept for good (see stream-position.ts). */
-function positionOf(m: JsMsg): { streamSeq: number; stream: string } {
-  const kept = keptAt(m);
+function positionOf(m: JsMsg, subjects: MeshSubjects): { streamSeq: number; stream: string } {
+  const kept = keptAt(m, subjects);
   return { streamSeq: kept.seq, stream: kept.stream };
 }

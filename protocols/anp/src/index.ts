@@ -20,7 +20,7 @@ export type { CredentialStatusQuery, CredentialStatusView, CredentialRevocationV
 export type { RegistryClientOptions, Answer, SuspensionAnswer } from "./client.js";
 export { LIVENESS_STATES, FACTORS } from "./views.js";
 export type { Liveness, Factor, FactorScore, Reputation, CredentialStatus, CapabilityAttestation, CapabilityClaim, AttestResult, RevokeResult, AgentView, DiscoverQuery, DiscoverResult, AsOf, JoinResult, TrustAnchorView, TrustResult } from "./views.js";
-export { RotationWatch, provenAgentRotation, MAX_WATCHED_ROTATIONS } from "./rotation-watch.js";
+export { RotationWatch, provenAgentRotation, ROTATION_WATCH_RETRY_MS } from "./rotation-watch.js";
 export type { RotationSource, RotationWatchOptions, SeenRotation } from "./rotation-watch.js";
 export { rotationProofBytes, makeRotation, rotationProblem, rotationProofProblem, REGISTRY_ROTATION_NONCE } from "./rotation.js";
 export { readRegistryRotations, checkedRotation, registryPredecessors, registrySuccessors, registryHeartbeatSecret, makeRegistryRotation } from "./registry-lineage.js";

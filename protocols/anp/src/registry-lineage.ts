@@ -20,7 +20,8 @@ export async function readRegistryRotations(nc: NatsConnection, subjects: MeshSu
   const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   const events: RotationEvent[] = [];
   if (total === 0) return events;
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: [filter], deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
+  // One filter, as a string: the create request names it in its subject, where an agent's permissions pin it.
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {

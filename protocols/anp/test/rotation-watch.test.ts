@@ -5,7 +5,8 @@ import { encodeEvent, makeEvent, makeRotation, provenAgentRotation, signRequest,
 
 /**
  * What an agent's reader believes about key rotations comes from events anyone may publish on an open server, so a
- * KeyRotated event counts only when the old key itself signed the request inside and the new key proved it.
+ * KeyRotated event counts only when a registry key the reader trusts signed it and the old key itself signed the
+ * request inside (the new key proving it).
  */
 const MESH = "watch";
 
@@ -21,7 +22,16 @@ function rotationEvent(oldKey: KeyPair, newKey: KeyPair, options: { signer?: Key
 describe("provenAgentRotation", () => {
   it("takes a rotation the old key signed and the new key proved, whoever signed the event", () => {
     const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
-    expect(provenAgentRotation(rotationEvent(oldKey, newKey), MESH)).toEqual({ from: oldKey.did, to: newKey.did });
+    expect(provenAgentRotation(rotationEvent(oldKey, newKey), MESH)).toMatchObject({ from: oldKey.did, to: newKey.did });
+  });
+
+  it("takes it only from an event signer the reader accepts (its registry), asked before any signature is checked", () => {
+    const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
+    const bytes = rotationEvent(oldKey, newKey);
+    const signers: string[] = [];
+    expect(provenAgentRotation(bytes, MESH, (by) => (signers.push(by), false))).toBeUndefined();
+    expect(signers).toHaveLength(1);
+    expect(provenAgentRotation(bytes, MESH, (by) => by === signers[0])).toMatchObject({ from: oldKey.did, by: signers[0] });
   });
 
   it("ignores forgeries: another signer, another mesh, another target, another agent", () => {

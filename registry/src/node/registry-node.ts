@@ -348,6 +348,7 @@ export class RegistryNode {
     return {
       mesh: this.mesh,
       registry: this.did,
+      registryKeys: [...this.#state.identity.registryKeys].filter((did) => !this.#state.identity.isRetiredRegistry(did)),
       ready: this.ready,
       connected: !this.#nc.isClosed(),
       seq: this.#state.seq,

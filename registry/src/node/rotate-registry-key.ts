@@ -15,11 +15,14 @@ export interface RegistryRotation {
  * Rotates a mesh's registry key: appends RegistryKeyRotated, signed by the old key, with the new key's proof and the
  * heartbeat secret sealed to it. From that log position on, events signed by the old key no longer count (nodes still
  * running on it refuse to sign); restart (or unseal) the nodes with the new key. Agents keep their heartbeat keys.
+ * Rotating again to the same successor changes nothing and answers `seq` 0.
  */
 export async function rotateRegistryKey(nc: NatsConnection, mesh: string, oldKey: KeyPair, newKey: KeyPair): Promise<RegistryRotation> {
   const subjects = meshSubjects(mesh);
   await ensureMeshStream(nc, mesh);
   const rotations = await readRegistryRotations(nc, subjects);
+  // Done already (a run whose answer was lost): the same rotation again is a no-op, so the caller can finish its files.
+  if (rotations.some((e) => e.by === oldKey.did && e.data.to === newKey.did)) return { from: oldKey.did, to: newKey.did, seq: 0 };
   if (rotations.some((e) => e.by === oldKey.did)) {
     throw new PlexusError(ErrorCode.InvalidArgument, `registry key ${oldKey.did} was already rotated on mesh "${mesh}"`);
   }

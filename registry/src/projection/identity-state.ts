@@ -23,6 +23,12 @@ export interface KeyRotation {
   compromised: boolean;
 }
 
+/**
+ * How many times one identity may rotate its key. Bounds every walk along its chain of DIDs (`current`, `lineage`),
+ * so the walks always reach the end: a 257th rotation is refused; the agent joins as a new identity instead.
+ */
+export const MAX_KEY_ROTATIONS = 256;
+
 export interface IdentitySnapshot {
   suspended: [did: string, suspension: Suspension][];
   rotations: [from: string, rotation: KeyRotation][];
@@ -81,12 +87,19 @@ export class IdentityState {
   /** The DID an agent is known by now, following its rotations. */
   current(did: string): string {
     let at = did;
-    for (let hops = 0; hops < 1_000; hops++) {
+    for (let hops = 0; hops <= MAX_KEY_ROTATIONS; hops++) {
       const next = this.rotatedTo.get(at);
       if (next === undefined) return at;
       at = next;
     }
     return at;
+  }
+
+  /** `did` and the DIDs it rotated from, newest first. */
+  lineage(did: string): string[] {
+    const chain = [did];
+    for (let d = this.rotatedFrom.get(did); d !== undefined && chain.length <= MAX_KEY_ROTATIONS; d = this.rotatedFrom.get(d)) chain.push(d);
+    return chain;
   }
 
   toJSON(): IdentitySnapshot {

@@ -13,4 +13,6 @@ export type { Attestation, Revocation, MembershipRef, CredentialsSnapshot } from
 export { RecentMessages, MAX_RECENT_MESSAGES, MAX_WAITING_PER_CHANNEL } from "./recent-messages.js";
 export type { RecentMessage, RecentSnapshot } from "./recent-messages.js";
 export { TrustAnchorBook } from "./trust-anchors.js";
+export { IdentityState, MAX_KEY_ROTATIONS } from "./identity-state.js";
+export type { KeyRotation, Suspension } from "./identity-state.js";
 export type { TrustAnchorEntry, TrustAnchorsSnapshot } from "./trust-anchors.js";

@@ -72,6 +72,20 @@ export class RegistryState {
     return this.agents.has(did);
   }
 
+  /**
+   * The messages a rating of `ratee` by `rater` in `conversation` rests on: one each way between them, under their
+   * current keys or any key they rotated from (a rotation is no way out of a rating), with the DIDs that spoke.
+   */
+  conversationBetween(conversation: string, rater: string, ratee: string): { rater: string; ratee: string; fromA: number; fromB: number } | undefined {
+    for (const a of this.identity.lineage(rater)) {
+      for (const b of this.identity.lineage(ratee)) {
+        const seen = this.conversations.between(conversation, token(a), token(b));
+        if (seen) return { rater: a, ratee: b, ...seen };
+      }
+    }
+    return undefined;
+  }
+
   observe(subject: string, factor: Factor, counterpart: string | undefined, x: number, at: number): void {
     this.ledger.observe(subject, factor, counterpart, x, at);
     this.count("observations");
@@ -236,13 +250,14 @@ export class RegistryState {
       this.count("ignored.ratingUnknownAgent");
       return;
     }
-    const seen = this.conversations.between(rating.conversation, token(rater), token(ratee));
+    const seen = this.conversationBetween(rating.conversation, rater, ratee);
     if (!seen || seen.fromA !== evidence.fromRater || seen.fromB !== evidence.fromRatee) {
       this.count("ignored.ratingWithoutConversation");
       return;
     }
     const factor = rating.factor ?? "quality";
-    const key = `${rater}|${ratee}|${rating.conversation}|${factor}`;
+    // Keyed by the DIDs that spoke in it: rating the same conversation again under a rotated key is a repeat.
+    const key = `${seen.rater}|${seen.ratee}|${rating.conversation}|${factor}`;
     if (this.ratings.has(key)) {
       this.count("ignored.ratingRepeated");
       return;

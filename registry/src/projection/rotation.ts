@@ -1,4 +1,5 @@
 import { REGISTRY_ROTATION_NONCE, rotationProblem, rotationProofProblem, type RegistryEvent } from "@plexus/anp";
+import { MAX_KEY_ROTATIONS } from "./identity-state.js";
 import type { RegistryState } from "./registry-state.js";
 
 /**
@@ -15,7 +16,12 @@ export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyR
   const problem =
     request.did !== from || request.body.newDid !== to
       ? "the request does not name these keys"
-      : (rotationProblem(from, request.body, request.challenge) ?? (state.agents.has(to) || state.ledger.idOf(to) !== undefined ? "the new key is already known" : undefined));
+      : (rotationProblem(from, request.body, request.challenge) ??
+        (state.agents.has(to) || state.ledger.idOf(to) !== undefined || state.identity.rotatedTo.has(to)
+          ? "the new key is already known"
+          : state.identity.lineage(from).length > MAX_KEY_ROTATIONS
+            ? "too many rotations"
+            : undefined));
   if (!record || problem !== undefined || state.identity.suspended.has(from)) {
     state.count("ignored.rotation");
     return;

@@ -107,9 +107,9 @@ export class Admission {
     const state = this.#o.state();
     if (!state.agents.has(request.did)) await this.refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
     if (!state.agents.has(rating.ratee)) await this.refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
-    const between = state.conversations.between(rating.conversation, agentToken(request.did), agentToken(rating.ratee));
+    const between = state.conversationBetween(rating.conversation, request.did, rating.ratee);
     const problem = between
-      ? await verifyConversationEvidence(this.#o.jsm, this.#o.subjects, rating.conversation, request.did, rating.ratee, between)
+      ? await verifyConversationEvidence(this.#o.jsm, this.#o.subjects, rating.conversation, between.rater, between.ratee, between)
       : `the log holds no messages both ways between rater and ratee in conversation "${rating.conversation}"`;
     if (problem !== undefined || !between) return this.refuse(request, RefusalReason.NoConversation, problem ?? "no conversation");
     const data: EventData["RatingRecorded"] = { request: request as SignedRequest<Rating>, evidence: { fromRater: between.fromA, fromRatee: between.fromB } };
@@ -132,6 +132,8 @@ export class Admission {
     const identity = o.state().identity;
     const successor = identity.rotatedTo.get(request.did);
     if (successor !== undefined) return this.refuse(request, RefusalReason.Rotated, `this key was rotated to ${identity.current(request.did)}; sign with the new key`);
+    // A registry key rotated away (maybe because it leaked) asks for nothing more either: revocations, suspensions…
+    if (identity.isRetiredRegistry(request.did)) return this.refuse(request, RefusalReason.Rotated, "this registry key was rotated away; sign with its successor");
     if (identity.suspended.has(request.did) && op !== "leave") return this.refuse(request, RefusalReason.Suspended, "this agent is suspended by an operator of the mesh");
     return checked;
   }

@@ -89,39 +89,47 @@ export class CredentialRequests {
 
   /** Whose credential the requester may revoke under this id, or the refusal saying why it may not. */
   async #revocationTarget(request: SignedRequest, credentialId: string, jwt: string | undefined): Promise<{ issuer: string; subject: string }> {
-    const { admission, registries } = this.#o;
+    const { admission } = this.#o;
     const state = this.#o.state();
+    // A registry key of the mesh, not one rotated away (a retired key may be a thief's).
+    const registry = this.#o.registries.has(request.did) && !state.identity.isRetiredRegistry(request.did);
+    // The issuer itself, or the key it rotated to (so a leaked key's credentials can be withdrawn after the rotation).
+    const issuedBy = (issuer: string): boolean => issuer === request.did || state.identity.current(issuer) === request.did;
+    if (jwt !== undefined) {
+      // Shown: revocations are keyed by issuer and id, so whatever others recorded under this id does not matter.
+      const shown = await this.#shown(request, jwt);
+      if (shown.id !== credentialId) return admission.refuse(request, RefusalReason.Malformed, `the credential shown is ${shown.id}, not ${credentialId}`);
+      if (!issuedBy(shown.issuer) && !registry) return admission.refuse(request, RefusalReason.NotIssuer, `credential ${credentialId} was issued by ${shown.issuer}; ${request.did} may not revoke it`);
+      return { issuer: shown.issuer, subject: shown.subject };
+    }
     const found = state.credentials.find(credentialId);
     const holders = [...found.attestations.map((a) => ({ issuer: a.issuer, subject: a.subject })), ...found.memberships.map((m) => ({ issuer: m.ref.issuer, subject: m.did }))];
-    // The issuer itself, or the key it rotated to (so a leaked key's credentials can be withdrawn after the rotation).
-    const own = holders.find((h) => h.issuer === request.did || state.identity.current(h.issuer) === request.did);
+    const own = holders.find((h) => issuedBy(h.issuer));
     if (own) return own;
     if (holders.length > 0) {
-      if (registries.has(request.did)) return holders[0]!;
+      if (registry) return holders[0]!;
       return admission.refuse(request, RefusalReason.NotIssuer, `only the issuer of ${credentialId} (${holders[0]!.issuer}) or the registry may revoke it; ${request.did} is neither`);
     }
-    if (jwt === undefined) {
-      return admission.refuse(
-        request,
-        RefusalReason.UnknownCredential,
-        `this registry has not seen credential ${credentialId}, so it cannot tell who issued it: to revoke it before it is presented, its issuer hands the credential itself (plexus credential revoke --as ISSUER FILE)`,
-      );
-    }
-    const shown = await this.#shown(request, jwt);
-    if (shown.id !== credentialId) return admission.refuse(request, RefusalReason.Malformed, `the credential shown is ${shown.id}, not ${credentialId}`);
-    if (shown.issuer !== request.did && state.identity.current(shown.issuer) !== request.did && !registries.has(request.did)) {
-      return admission.refuse(request, RefusalReason.NotIssuer, `credential ${credentialId} was issued by ${shown.issuer}; ${request.did} may not revoke it`);
-    }
-    return { issuer: shown.issuer, subject: shown.subject };
+    return admission.refuse(
+      request,
+      RefusalReason.UnknownCredential,
+      `this registry has not seen credential ${credentialId}, so it cannot tell who issued it: to revoke it before it is presented, its issuer hands the credential itself (plexus credential revoke --as ISSUER FILE)`,
+    );
   }
 
-  /** A credential shown to revoke it ahead of time: it only has to prove who issued it (whatever its audience). */
+  /**
+   * A credential shown to revoke it ahead of time: it only has to prove who issued it, so it is checked as of its own
+   * start (a credential not valid yet, or expired, can still be revoked) and whatever its audience names.
+   */
   async #shown(request: SignedRequest, jwt: string): Promise<{ id: string; issuer: string; subject: string }> {
     const { resolver, registries } = this.#o;
     try {
-      const aud = peekJwtPayload(jwt).aud;
+      const payload = peekJwtPayload(jwt);
+      const aud = payload.aud;
       const audience = typeof aud === "string" || Array.isArray(aud) ? (aud as string[]) : undefined;
-      const v = await verifyPlexusCredential(jwt, { registries, ...(resolver ? { resolver } : {}), ...(audience ? { audience } : {}) });
+      const start = [payload.nbf, payload.iat].find((t): t is number => typeof t === "number" && Number.isSafeInteger(t));
+      const now = start !== undefined ? start * 1000 : undefined;
+      const v = await verifyPlexusCredential(jwt, { registries, ...(resolver ? { resolver } : {}), ...(audience ? { audience } : {}), ...(now !== undefined ? { now } : {}) });
       return { id: v.claims.id, issuer: v.issuer, subject: v.claims.subject };
     } catch (err) {
       if (credentialRejectionOf(err) === undefined) throw err;

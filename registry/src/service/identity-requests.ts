@@ -1,6 +1,6 @@
 import { RefusalReason, rotationProblem, type RequestBodies, type Rotation, type SignedRequest } from "@plexus/anp";
 import { isDid } from "@plexus/identity";
-import type { RegistryState } from "../projection/index.js";
+import { MAX_KEY_ROTATIONS, type RegistryState } from "../projection/index.js";
 import type { Admission } from "./admission.js";
 
 export interface IdentityRequestsOptions {
@@ -83,6 +83,9 @@ export class IdentityRequests {
     if (problem !== undefined) return admission.refuse(request, RefusalReason.RotationInvalid, problem);
     if (state.agents.has(body.newDid) || state.identity.rotatedTo.has(body.newDid) || state.ledger.idOf(body.newDid) !== undefined) {
       return admission.refuse(request, RefusalReason.RotationInvalid, "the new key is already known to this mesh; rotate to a fresh key");
+    }
+    if (state.identity.lineage(request.did).length > MAX_KEY_ROTATIONS) {
+      return admission.refuse(request, RefusalReason.RotationInvalid, `this identity rotated its key ${MAX_KEY_ROTATIONS} times already, the most one may; join as a new agent`);
     }
     const revoked = body.compromised === true ? state.credentials.unrevokedIssuedBy(request.did).length : undefined;
     const seq = await admission.append("KeyRotated", request, nonce, { to: body.newDid, request: request as SignedRequest<Rotation> });

@@ -19,7 +19,10 @@ export interface RegistryQueryApi {
 
 export interface RegistryStatus {
   mesh: string;
+  /** This node's key. */
   registry: string;
+  /** The registry keys whose events count now (this node's and those it trusts, not rotated away). */
+  registryKeys: string[];
   /** Caught up with the log as it stood at start, and connected. */
   ready: boolean;
   connected: boolean;

@@ -103,9 +103,10 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
         `${API}.STREAM.INFO.${stream}`,
         `${API}.STREAM.INFO.${kvStream}`,
         ...readableFilters(mesh, did).map((f) => `${API}.CONSUMER.CREATE.${stream}.*.${f}`),
-        // Other agents' key rotations (public: the registry's agent query tells them too), so its reader refuses what a
-        // rotated-away key signs later (@plexus/anp RotationWatch).
+        // Key rotations, agents' and the registry's (public: the registry's queries tell them too), so its reader refuses
+        // what a rotated-away key signs later (@plexus/anp RotationWatch).
         `${API}.CONSUMER.CREATE.${stream}.*.${s.registryEvent("KeyRotated", "*")}`,
+        `${API}.CONSUMER.CREATE.${stream}.*.${s.registryEvent("RegistryKeyRotated", "*")}`,
         `${API}.CONSUMER.INFO.${stream}.*`,
         `${API}.CONSUMER.MSG.NEXT.${stream}.*`,
         `$JS.ACK.${stream}.>`,

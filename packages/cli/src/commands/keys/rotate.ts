@@ -10,6 +10,7 @@ import { readShareFiles, restoreKeyPair, writeShareFiles } from "@plexus/custody
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { rotateRegistryKey } from "@plexus/registry";
+import type { Agent } from "@plexus/sdk";
 import { intOption, positionalArgs, stringOption, type CommandContext } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
 import { checkKeyName, connectAgent, keyStore, loadKey } from "../../session.js";
@@ -74,9 +75,14 @@ export const rotateKey: KeysSubcommand = {
     try {
       rotated = registry ? await rotateRegistry(ctx, oldKey, obtainNewKey) : await rotateAgent(ctx, oldKey, obtainNewKey, compromised);
     } catch (err) {
-      // Refused: the mesh never took the new key, so nothing is left behind. Any other failure (no answer) keeps it.
-      if (err instanceof Refused) await rm(store.pathOf(next), { force: true });
-      throw err instanceof Refused ? err.error : err;
+      // Refused: the mesh never took the new key, so nothing is left behind. Any other failure (no answer, an unclear
+      // refusal) keeps it: the rotation may have been stored, and running the command again finishes it.
+      if (err instanceof Refused) {
+        await rm(store.pathOf(next), { force: true });
+        throw err.error;
+      }
+      if (newKey !== undefined && err instanceof Error) err.message += ` (the new key is kept in ${store.pathOf(next)}: run the command again to finish)`;
+      throw err;
     }
     let archived: string | null = null;
     let shares: string[] | null = null;
@@ -136,23 +142,49 @@ class Refused extends Error {
   }
 }
 
-async function rotateAgent({ common, out }: CommandContext, oldKey: KeyPair, obtainNewKey: () => Promise<KeyPair>, compromised: boolean): Promise<Rotated> {
-  const agent = await connectAgent(common, oldKey, out).catch((err: unknown) => {
-    // Operator mode: the registry refuses a rotated-away or suspended key its NATS user.
-    throw isPlexusError(err, ErrorCode.RequestRefused) ? new Refused(refusal(err, `the rotation of ${oldKey.did}`)) : err;
-  });
+/** Refusals that say the registry did not take this rotation (whatever the new key): its file can go. */
+const DEFINITIVE = new Set(["not_joined", "rotation_invalid", "suspended", "bad_signature", "did_key_mismatch", "malformed", "schema_invalid"]);
+
+async function rotateAgent(ctx: CommandContext, oldKey: KeyPair, obtainNewKey: () => Promise<KeyPair>, compromised: boolean): Promise<Rotated> {
+  const { common, out } = ctx;
+  const what = `the rotation of ${oldKey.did}`;
   let newKey: KeyPair | undefined;
+  let agent: Agent | undefined;
   try {
+    agent = await connectAgent(common, oldKey, out);
     newKey = await obtainNewKey();
     return await agent.registry.rotate(oldKey, newKey, { compromised });
   } catch (err) {
-    if (isPlexusError(err, ErrorCode.RequestRefused)) {
-      // Already done by an interrupted run: finish the file swap.
-      const moved = err.details?.["reason"] === "rotated" && newKey !== undefined && (await agent.registry.agent(newKey.did).then(() => true, () => false));
-      if (moved) return { from: oldKey.did, to: (newKey as KeyPair).did, seq: 0 };
-      throw new Refused(refusal(err, `the rotation of ${oldKey.did}`));
+    if (!isPlexusError(err, ErrorCode.RequestRefused)) throw err;
+    const reason = err.details?.["reason"];
+    if (reason === "rotated") {
+      // Rotated already: by an interrupted run of this command (finish the file swap), or to another key.
+      const successor = newKey ?? (await obtainNewKey());
+      const moved = await isSuccessor(ctx, oldKey, successor);
+      if (moved) return { from: oldKey.did, to: successor.did, seq: 0 };
+      throw new Refused(refusal(err, what));
     }
+    if (typeof reason === "string" && DEFINITIVE.has(reason)) throw new Refused(refusal(err, what));
+    // Anything else (a challenge used twice: maybe this very request, stored once already) leaves the new key in place.
+    throw refusal(err, what);
+  } finally {
+    await agent?.close();
+  }
+}
+
+/** Whether the registry knows `newKey` as the agent `oldKey` rotated to (asked over the new key's own connection). */
+async function isSuccessor({ common, out }: CommandContext, oldKey: KeyPair, newKey: KeyPair): Promise<boolean> {
+  const agent = await connectAgent(common, newKey, out).catch((err: unknown) => {
+    if (isPlexusError(err, ErrorCode.RequestRefused)) return undefined; // operator mode: a key the registry does not know
     throw err;
+  });
+  if (!agent) return false;
+  try {
+    const view = await agent.registry.agent(newKey.did).catch((err: unknown) => {
+      if (isPlexusError(err, ErrorCode.AgentNotFound)) return undefined;
+      throw err;
+    });
+    return view?.result.previousDids?.includes(oldKey.did) === true;
   } finally {
     await agent.close();
   }
