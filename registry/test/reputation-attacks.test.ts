@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FACTORS, type Reputation } from "@plexus/anp";
 import { agentToken, meshSubjects, newId, RejectionReason } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
-import { Agent, type Delivery } from "@plexus/sdk";
+import type { Agent, Delivery } from "@plexus/sdk";
 import { until, useTestServer } from "@plexus/testing";
-import { startRegistryNode, type RegistryNode, type RegistryNodeOptions } from "../src/index.js";
-import { card, converse, freshMesh } from "./fixtures.js";
+import type { RegistryNode, RegistryNodeOptions } from "../src/index.js";
+import { card, converse, freshMesh, operatorKit } from "./fixtures.js";
 
 /**
  * The three attacks of issue 12, on a NATS server in operator mode (what `plexus up` runs), with several registry
@@ -17,30 +17,18 @@ import { card, converse, freshMesh } from "./fixtures.js";
  * and forged rejection records smearing an honest agent.
  */
 const nats = useTestServer({ operator: true });
-const nodes: RegistryNode[] = [];
-const agents: Agent[] = [];
+const kit = operatorKit(nats);
 const dirs: string[] = [];
 afterEach(async () => {
-  await Promise.allSettled(agents.splice(0).map((a) => a.close()));
-  await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
+  await kit.close();
   await Promise.allSettled(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
 });
 
 const RING = 30;
 const NEIGHBOURS = 5;
 
-async function node(mesh: string, key: KeyPair, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
-  const n = await startRegistryNode({ nats: nats.url, mesh, key, http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh), ...options });
-  nodes.push(n);
-  return n;
-}
-
-async function agent(mesh: string, key: KeyPair = generateKeyPair()): Promise<Agent> {
-  const auth = await nats.server.auth.mesh(mesh);
-  const a = await Agent.connect({ key, nats: nats.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
-  agents.push(a);
-  return a;
-}
+const node = (mesh: string, key: KeyPair, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> => kit.node(mesh, key, options);
+const agent = (mesh: string, key?: KeyPair): Promise<Agent> => kit.agent(mesh, key);
 
 interface Cast {
   honest: Agent;
@@ -245,8 +233,7 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     expect(ranking(b, later, everyone)).toEqual(expected);
     const evidenceCounters = (n: RegistryNode) => Object.fromEntries(Object.entries(n.state.counters).filter(([k]) => k.startsWith("evidence.")));
     const counters = evidenceCounters(a);
-    await a.stop();
-    nodes.splice(nodes.indexOf(a), 1);
+    await a.stop(); // stopping again at the end changes nothing
     const restored = await node(mesh, key, { dataDir: data });
     const rebuilt = await node(mesh, key);
     await settle([restored, rebuilt], end);

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RejectionReason } from "@plexus/core";
 import { generateKeyPair, issueCapabilityCredential, type KeyPair } from "@plexus/identity";
-import { Agent, type Delivery } from "@plexus/sdk";
+import type { Agent, Delivery } from "@plexus/sdk";
 import { until, useTestServer } from "@plexus/testing";
-import { startRegistryNode, type RegistryNode, type RegistryNodeOptions } from "../src/index.js";
-import { card, converse, freshMesh } from "./fixtures.js";
+import type { RegistryNode, RegistryNodeOptions } from "../src/index.js";
+import { card, converse, freshMesh, operatorKit } from "./fixtures.js";
 
 /**
  * Issue 16 on a NATS server in operator mode (what `plexus up` runs): after KeyRotated the old key is cut off from
@@ -12,27 +12,13 @@ import { card, converse, freshMesh } from "./fixtures.js";
  * issued; the agent's liveness and score carry over the switch.
  */
 const nats = useTestServer({ operator: true });
-const nodes: RegistryNode[] = [];
-const agents: Agent[] = [];
-afterEach(async () => {
-  await Promise.allSettled(agents.splice(0).map((a) => a.close()));
-  await Promise.allSettled(nodes.splice(0).map((n) => n.stop()));
-});
+const kit = operatorKit(nats);
+afterEach(() => kit.close());
 
 const FAST = { heartbeatIntervalMs: 100, suspectAfterMs: 400, offlineAfterMs: 800, goneAfterMs: 5_000 };
 
-async function node(mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
-  const n = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh), ...options });
-  nodes.push(n);
-  return n;
-}
-
-async function agent(mesh: string, key: KeyPair = generateKeyPair()): Promise<Agent> {
-  const auth = await nats.server.auth.mesh(mesh);
-  const a = await Agent.connect({ key, nats: nats.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
-  agents.push(a);
-  return a;
-}
+const node = (mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> => kit.node(mesh, generateKeyPair(), options);
+const agent = (mesh: string, key?: KeyPair): Promise<Agent> => kit.agent(mesh, key);
 
 describe("after a key rotation, nothing new the old key signs counts (operator mode)", () => {
   it("refuses the old key's late credentials and messages, cuts it off, and revokes what it issued when compromised", { timeout: 30_000 }, async () => {
@@ -83,7 +69,7 @@ describe("after a key rotation, nothing new the old key signs counts (operator m
 
     const newKey = generateKeyPair();
     const b2 = await b.rotateKey(newKey);
-    agents.push(b2);
+    kit.adopt(b2);
     await new Promise((r) => setTimeout(r, 1_200));
     expect(n.state.agents.get(newKey.did)?.liveness).toBe("alive");
     expect(n.state.counters["events.LivenessChanged"] ?? 0).toBe(transitions);
