@@ -138,14 +138,11 @@ export class LivenessMonitor {
    */
   #lastBeatOf(did: string, state: RegistryState): number {
     let at = this.#last.get(did)?.at ?? 0;
-    let current = did;
-    for (let hops = 0; hops < 100; hops++) {
-      const previous = state.identity.rotatedFrom.get(current);
-      const rotation = previous === undefined ? undefined : state.identity.rotations.get(previous);
-      if (previous === undefined || rotation === undefined) break;
+    if (!state.identity.rotatedFrom.has(did)) return at;
+    for (const previous of state.identity.lineage(did).slice(1)) {
       const beat = this.#last.get(previous)?.at;
-      if (beat !== undefined) at = Math.max(at, Math.min(beat, rotation.at));
-      current = previous;
+      const rotatedAt = state.identity.rotations.get(previous)?.at;
+      if (beat !== undefined && rotatedAt !== undefined) at = Math.max(at, Math.min(beat, rotatedAt));
     }
     return at;
   }
