@@ -19,7 +19,7 @@ export {
   BOOTSTRAP_OPS,
 } from "./auth/permissions.js";
 export type { SubjectPermissions } from "./auth/permissions.js";
-export { servicePermissions, meshBuckets, a2aTaskBucket, SERVICE_DENIED_STREAM_VERBS } from "./auth/service-permissions.js";
+export { servicePermissions, meshBuckets, a2aTaskBucket, sealerBucket, SERVICE_DENIED_STREAM_VERBS } from "./auth/service-permissions.js";
 export { historyStreamNames, historyStreams } from "./history/names.js";
 export type { HistoryStreamNames } from "./history/names.js";
 export { checkHistoryStream, weakenedSettings, lostHistory, historyRefusal, isHistoryRefusal, HISTORY_REFUSAL_CODES } from "./history/check.js";

@@ -72,7 +72,9 @@ describe("the service user's permissions", () => {
       "$JS.API.STREAM.CREATE.TOPICS_PLEXUS_M1",
       "$JS.API.STREAM.CREATE.KV_PLEXUS_M1_HEARTBEATS",
       "$JS.API.STREAM.CREATE.KV_PLEXUS_M1_A2A_TASKS",
+      "$JS.API.STREAM.CREATE.KV_PLEXUS_M1_SEALERS",
     ]);
+    expect(p.pub.allow).toContain("$KV.PLEXUS_M1_SEALERS.>");
     expect(p.pub.allow.some((s) => /STREAM\.(UPDATE|DELETE|PURGE|MSG\.DELETE|SNAPSHOT|RESTORE)|^>$|^\$JS\.API\.>$/.test(s))).toBe(false);
   });
 

@@ -23,6 +23,8 @@ export const ErrorCode = {
   AuditFork: "AUDIT_FORK",
   AuditConflict: "AUDIT_CONFLICT",
   AuditStoreFailed: "AUDIT_STORE_FAILED",
+  /** A running sealer that makes no progress, or falls further behind the mesh log than it can catch up (details.reason). */
+  AuditSealerStalled: "AUDIT_SEALER_STALLED",
   MeshNotFound: "MESH_NOT_FOUND",
   RequestRefused: "REQUEST_REFUSED",
   AgentNotFound: "AGENT_NOT_FOUND",

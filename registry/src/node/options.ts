@@ -68,6 +68,12 @@ export interface RegistryNodeOptions {
    * node then stops following the log and serving requests, and /readyz answers 503 with the reason. Default: `log`.
    */
   onRefused?: (refusal: PlexusError) => void;
+  /**
+   * Other parts of this process whose health /readyz and /v1/status include (e.g. `sealer`: the audit sealer that
+   * `plexus registry start` and `plexus up` run next to the node): each is shown under `components.<name>`, and one
+   * that is not ready makes /readyz answer 503. The node's own readiness (requests served) is not affected.
+   */
+  components?: Record<string, () => { ready: boolean }>;
 }
 
 export interface ResolvedOptions {

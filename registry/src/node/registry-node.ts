@@ -345,11 +345,13 @@ export class RegistryNode {
       agents.present += 1;
       agents[a.liveness] += 1;
     }
+    const components = this.#components();
+    const componentsReady = Object.values(components ?? {}).every((c) => c.ready);
     return {
       mesh: this.mesh,
       registry: this.did,
       registryKeys: [...this.#state.identity.registryKeys].filter((did) => !this.#state.identity.isRetiredRegistry(did)),
-      ready: this.ready,
+      ready: this.ready && componentsReady,
       connected: !this.#nc.isClosed(),
       seq: this.#state.seq,
       agents,
@@ -358,7 +360,23 @@ export class RegistryNode {
       startedAt: this.#startedAt,
       rebuild: { ...this.#rebuild },
       ...(this.#refusal ? { refused: refusalOf(this.#refusal) } : {}),
+      ...(components ? { components } : {}),
     };
+  }
+
+  /** The other parts' health (options.components); a part whose check throws counts as not ready. */
+  #components(): Record<string, { ready: boolean }> | undefined {
+    const parts = this.#o.components;
+    if (!parts || Object.keys(parts).length === 0) return undefined;
+    const out: Record<string, { ready: boolean }> = {};
+    for (const [name, check] of Object.entries(parts)) {
+      try {
+        out[name] = check();
+      } catch (err) {
+        out[name] = { ready: false, error: (err as Error).message } as { ready: boolean };
+      }
+    }
+    return out;
   }
 
   async stop(): Promise<void> {

@@ -38,6 +38,8 @@ export interface RegistryStatus {
    * it trusts the log.
    */
   refused?: { code: string; stream: string; reason: string };
+  /** Other parts of the process (RegistryNodeOptions.components), e.g. the audit sealer; `ready` is false when one is not. */
+  components?: Record<string, { ready: boolean }>;
 }
 
 /**

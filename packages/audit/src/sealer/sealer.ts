@@ -12,9 +12,16 @@
  * reported as AUDIT_FORK through `onError`, and the sealer stops.
  *
  * The sealer trusts the mesh log and the audit streams only while they keep their history and are the streams it saw
- * before (@plexus/bus HistoryGuard: at start, after reconnects, every `historyCheckMs`; creation times remembered in
- * `historyDir`). A refused stream stops it in state "refused", with the HISTORY_STREAM_* error in `stats().refusal`
- * and through `onError`: it never seals a log that was replaced or cut.
+ * before (@plexus/bus HistoryGuard: at start, after reconnects, every `historyCheckMs`, 2 s by default so that a
+ * replaced log is noticed within seconds; creation times remembered in `historyDir`). A refused stream stops it in
+ * state "refused", with the HISTORY_STREAM_* error in `stats().refusal` and through `onError`: it never seals a log that
+ * was replaced or cut.
+ *
+ * It also never stops silently: every `watchMs` (default 1 s) it reads the mesh log's end itself (not only from the
+ * reader, which may be the part that stopped) and asks keep-up.ts whether it is stuck or cannot keep up. Then
+ * `stats().state` is "stalled" with the reason in `stats().problem`, and the AUDIT_SEALER_STALLED error goes to
+ * `onError` once; `onRecovered` when it seals normally again. Refused and failed sealers carry their reason in
+ * `problem` too, so whoever publishes the stats (sealer-node.ts) reports every non-ok state with a reason.
  */
 import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -26,6 +33,7 @@ import { logEvent, meshLogEnd } from "../store/mesh-log.js";
 import { release } from "../store/stream-range.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink } from "../types.js";
 import { LinkMaker } from "./link-maker.js";
+import { KeepUpJudge, type KeepUpOptions } from "./keep-up.js";
 import { CheckpointSchedule } from "./schedule.js";
 
 export interface SealerOptions {
@@ -47,8 +55,14 @@ export interface SealerOptions {
   onError?: (err: unknown) => void;
   /** Folder where the streams' creation times are remembered across restarts (default: in memory only). */
   historyDir?: string;
-  /** How often the streams are checked again (ms; default 60 s; 0: only at start and after reconnects). */
+  /** How often the streams are checked again (ms; default 2 s; 0: only at start and after reconnects). */
   historyCheckMs?: number;
+  /** How often the sealer reads the log's end and judges whether it keeps up (ms; default 1 s; 0: never). */
+  watchMs?: number;
+  /** When a running sealer counts as stuck or behind (keep-up.ts). */
+  keepUp?: KeepUpOptions;
+  /** Called when a stalled sealer seals normally again (the stall itself went to onError). */
+  onRecovered?: () => void;
 }
 
 export interface SealerStats {
@@ -64,9 +78,19 @@ export interface SealerStats {
   head: ChainHead;
   /** Mesh events seen but not yet confirmed in the chain. */
   lagEvents: number;
-  state: "running" | "stopped" | "failed" | "refused";
+  /** "stalled": running, but stuck or behind (see `problem`); "failed" and "refused" are final. */
+  state: "running" | "stalled" | "stopped" | "failed" | "refused";
   /** Why a history stream was refused (state "refused"): its HISTORY_STREAM_* code, the stream, the reason. */
   refusal?: { code: string; stream: string; reason: string };
+  /** Why the sealer is not sealing as it should (states "stalled", "failed", "refused"): a stable code, words, since when. */
+  problem?: SealerProblem;
+}
+
+export interface SealerProblem {
+  code: string;
+  reason: string;
+  /** Epoch ms when it began. */
+  since: number;
 }
 
 export interface Sealer extends AsyncDisposable {
@@ -92,6 +116,9 @@ const READ_AHEAD = 2;
  */
 const SEAL_READ_BATCH = 1_024;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The sealer checks its history streams this often by default: a replaced log is noticed within seconds. */
+export const DEFAULT_SEALER_HISTORY_CHECK_MS = 2_000;
+const DEFAULT_WATCH_MS = 1_000;
 
 /** Starts sealing `mesh` into `store`. Checks first that the chain's head seals the mesh event at its position. */
 export async function startSealer(options: SealerOptions): Promise<Sealer> {
@@ -103,7 +130,7 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
     nc: options.nc,
     streams: guardedStreams(options),
     anchors: new HistoryAnchors(options.historyDir),
-    ...(options.historyCheckMs !== undefined ? { intervalMs: options.historyCheckMs } : {}),
+    intervalMs: options.historyCheckMs ?? DEFAULT_SEALER_HISTORY_CHECK_MS,
     onRefused: (refusal) => sealer?.refuse(refusal),
   });
   const refusal = await guard.check();
@@ -167,6 +194,13 @@ class SealerImpl implements Sealer {
   #stopped: Promise<void> | undefined;
   readonly #guard: HistoryGuard;
   #refusal: PlexusError | undefined;
+  /** When the sealer failed or was refused (for `problem.since`). */
+  #failedAt = 0;
+  readonly #judge: KeepUpJudge;
+  #watch: NodeJS.Timeout | undefined;
+  #watching = false;
+  /** The current stall of a running sealer (stuck or behind), if any. */
+  #stall: SealerProblem | undefined;
 
   constructor(o: SealerOptions, head: ChainHead, guard: HistoryGuard) {
     this.#o = o;
@@ -178,6 +212,7 @@ class SealerImpl implements Sealer {
     this.#links = new LinkMaker(head.hash);
     this.#next = head.size + 1;
     this.#logEnd = head.size;
+    this.#judge = new KeepUpJudge(o.keepUp);
     this.#checkpoints = new CheckpointSchedule({
       store: o.store,
       key: o.key,
@@ -192,19 +227,68 @@ class SealerImpl implements Sealer {
   start(): void {
     this.#checkpoints.start();
     this.#loops = Promise.all([this.#readLoop(), this.#writeLoop()]);
+    const every = this.#o.watchMs ?? DEFAULT_WATCH_MS;
+    if (every > 0) {
+      this.#watch = setInterval(() => void this.#judgeProgress(), every);
+      this.#watch.unref();
+    }
+  }
+
+  /** Reads the log's end (the reader may be what stopped) and judges whether the sealer keeps up. */
+  async #judgeProgress(): Promise<void> {
+    if (this.#watching || this.#state !== "running") return;
+    this.#watching = true;
+    try {
+      this.#logEnd = Math.max(this.#logEnd, await meshLogEnd(this.#o.nc, this.#o.mesh));
+    } catch {
+      // No answer (a disconnect, a missing stream): judged on what is known; the guard reports a missing stream.
+    } finally {
+      this.#watching = false;
+    }
+    if (this.#state !== "running") return;
+    const stall = this.#judge.sample(Date.now(), this.#confirmed.size, this.#logEnd);
+    if (stall && !this.#stall) {
+      this.#stall = { code: ErrorCode.AuditSealerStalled, reason: stall.reason, since: Date.now() };
+      this.#report(new PlexusError(ErrorCode.AuditSealerStalled, `the sealer is stalled: ${stall.reason}`, { details: { kind: stall.kind, reason: stall.reason, lag: stall.lag } }));
+    } else if (stall && this.#stall) {
+      this.#stall.reason = stall.reason;
+    } else if (!stall && this.#stall) {
+      this.#stall = undefined;
+      try {
+        this.#o.onRecovered?.();
+      } catch {
+        // a failing handler must not stop the sealer
+      }
+    }
+  }
+
+  #stopWatch(): void {
+    if (this.#watch) clearInterval(this.#watch);
+    this.#watch = undefined;
   }
 
   stats(): SealerStats {
     const head = { ...this.#confirmed };
     const refusal = this.#refusal;
     const d = refusal?.details ?? {};
+    const problem = this.#problem();
     return {
       ...this.#stats,
       head,
       lagEvents: Math.max(0, this.#logEnd - head.size),
-      state: this.#state,
+      state: this.#state === "running" && this.#stall ? "stalled" : this.#state,
       ...(refusal ? { refusal: { code: refusal.code, stream: String(d["stream"] ?? ""), reason: String(d["reason"] ?? refusal.message) } } : {}),
+      ...(problem ? { problem } : {}),
     };
+  }
+
+  #problem(): SealerProblem | undefined {
+    if (this.#state === "running") return this.#stall && { ...this.#stall };
+    const err = this.#refusal ?? (this.#state === "failed" ? this.#failure : undefined);
+    if (err === undefined) return undefined;
+    const code = (err as PlexusError).code ?? ErrorCode.AuditStoreFailed;
+    const reason = String((err as PlexusError).details?.["reason"] ?? (err as Error).message ?? err);
+    return { code, reason, since: this.#failedAt };
   }
 
   /** Stops sealing for good because a history stream can no longer be trusted (reported through onError). */
@@ -236,6 +320,7 @@ class SealerImpl implements Sealer {
 
   async #shutdown(): Promise<void> {
     if (this.#state === "running") this.#state = "stopped";
+    this.#stopWatch();
     this.#guard.stop();
     this.#stopReading();
     this.#wake?.();
@@ -415,6 +500,8 @@ class SealerImpl implements Sealer {
 
   #fail(err: unknown): void {
     this.#state = "failed";
+    this.#failedAt = Date.now();
+    this.#stopWatch();
     this.#failure = err;
     this.#report(err);
     this.#stopReading();

@@ -7,7 +7,8 @@
  * What the services call, from a reading of their code (December 2026):
  * - publish on the mesh (registry events, the gateway's messages, the rotation record), the registry service subjects
  *   (requests and the responder), the audit subjects (chain links, checkpoints), reply inboxes (`_INBOX.>`), and the
- *   two KV buckets of the mesh (heartbeats: registry node and the gateway's own agent; A2A tasks: gateway);
+ *   three KV buckets of the mesh (heartbeats: registry node and the gateway's own agent; A2A tasks: gateway; sealers:
+ *   each sealer's presence record and the writer lease, read by plexus audit status and verify);
  * - JetStream: API info, stream info/names/list, get a stored message (direct or not: audit head and links,
  *   conversation evidence, KV gets), every consumer call (ordered consumers of the follower, sealer, verifier, ops
  *   readers, KV watches; the gateway's durables), acks and flow control;
@@ -30,12 +31,17 @@ export function a2aTaskBucket(mesh: string): string {
   return `PLEXUS_${mesh.toUpperCase()}_A2A_TASKS`;
 }
 
+/** The sealers' bucket: presence records and the writer lease (@plexus/audit node/presence.ts, node/lease.ts). */
+export function sealerBucket(mesh: string): string {
+  return `PLEXUS_${mesh.toUpperCase()}_SEALERS`;
+}
+
 /** The stream-changing JetStream calls no service may make, on any stream of the mesh. */
 export const SERVICE_DENIED_STREAM_VERBS = ["STREAM.UPDATE", "STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE"] as const;
 
-/** The KV buckets of a mesh (heartbeats, A2A tasks). */
+/** The KV buckets of a mesh (heartbeats, A2A tasks, sealers). */
 export function meshBuckets(mesh: string): string[] {
-  return [meshSubjects(mesh).heartbeatBucket, a2aTaskBucket(mesh)];
+  return [meshSubjects(mesh).heartbeatBucket, a2aTaskBucket(mesh), sealerBucket(mesh)];
 }
 
 export function servicePermissions(mesh: string): SubjectPermissions {

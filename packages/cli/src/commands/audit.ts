@@ -2,35 +2,50 @@ import { positionalArgs, type CommandDef } from "../common-options.js";
 import { UsageError } from "../errors.js";
 import { exportAuditCommand } from "./audit/export.js";
 import { queryAuditCommand } from "./audit/query.js";
-import { checkSubcommandOptions, COMMAND, EXIT_TAMPERED, SUBCOMMAND_OPTIONS } from "./audit/shared.js";
+import { sealAudit } from "./audit/seal.js";
+import { checkSubcommandOptions, COMMAND, EXIT_SEALER_STALLED, EXIT_TAMPERED, SUBCOMMAND_OPTIONS } from "./audit/shared.js";
 import { statusAudit } from "./audit/status.js";
 import { verifyAudit } from "./audit/verify.js";
 
-const RUN = { status: statusAudit, verify: verifyAudit, export: exportAuditCommand, query: queryAuditCommand } as const;
+const RUN = { status: statusAudit, verify: verifyAudit, export: exportAuditCommand, query: queryAuditCommand, seal: sealAudit } as const;
 
 export const auditCommand: CommandDef = {
   name: COMMAND,
-  summary: "the hash-chained audit log: status, verify, export, query",
+  summary: "the hash-chained audit log: status, verify, export, query, seal",
   usage: `plexus audit status
   plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]
   plexus audit export [--since TIME] [--until TIME] [--out FILE]
-  plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]`,
+  plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]
+  plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]`,
   help: `Every event of the mesh's log (messages, receipts, rejection records, dead letters, registry events) is sealed
 into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
 every N links or T ms by the registry's key (a checkpoint).
 
-  status   head position, sealer lag (mesh log end − chain size), last checkpoint and its signer
+  status   head position, sealer lag (mesh log end − chain size), last checkpoint and its signer, and the
+           sealers that run: which one writes, each one's host, pid, state, head and lag, and the reason when one
+           is stalled, refused or failed ("STALLED" first). --json: {…,"sealers":[…],"stalled","stalledReasons"}.
   verify   recompute the chain from the raw log (or an export file) and check every checkpoint in range.
            Exit 0 and the number of events verified and the head when all holds; exit ${EXIT_TAMPERED} naming the
            first bad position and its kind (altered, missing, inserted, reordered, forked, truncated,
-           checkpoint_mismatch, checkpoint_signature) when it does not.
-           --json: one object {"ok","verified","head":{"size","hash"},"from","checkpoints",…} and on failure
-           "position", "kind", "detail".
+           checkpoint_mismatch, checkpoint_signature) when it does not. On the live stores, a chain that holds
+           while a running sealer reports it is stalled, refused or failed (its log recreated, its settings
+           weakened, a fork, no progress, cannot keep up) is not ok: "SEALER STALLED: …" on stderr and exit
+           ${EXIT_SEALER_STALLED} (events past the chain's end are then not being sealed, whatever the chain says).
+           --json: one object {"ok","verified","head":{"size","hash"},"from","checkpoints",…,"sealers":
+           {"stalled","reasons"}} and on failure "position", "kind", "detail".
   export   the sealed log as JSON Lines (format plexus-audit/1): a header, one line per position (event
            payload in base64, its event hash and link hash), then the checkpoints. A time range exports a
            contiguous run of positions with the hash before it, so it verifies on its own (verify --file).
   query    envelopes, oldest first, with their position and link hash; rejection and dead-letter records that
            name the agent too. --json: one object per match.
+  seal     run a sealer for the mesh until Ctrl-C (SIGINT) or SIGTERM. Several may run on one mesh (here, in
+           plexus up, in plexus registry start): one holds the writer lease and seals, the others stand by and
+           take over within about 5 s when it stops; two writers at once are still safe (every append states the
+           chain size it expects). Each writes a signed presence record every second (KV PLEXUS_<MESH>_SEALERS).
+           A sealer that finds its log recreated or cut, its settings weakened, a fork, no progress for 10 s, or
+           a lag of 50,000+ events not coming down for 30 s says so on stderr ("plexus: error: …"), reports it in
+           its record and on /readyz (503), and does not seal over it. --json: {"sealer","mesh","nats","signer",
+           "role","state","http","data"}.
 
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
@@ -39,11 +54,19 @@ Options:
                       keys it was rotated to (RegistryKeyRotated in the log) are trusted after it
   --since, --until    TIME: ISO 8601 (2026-11-22T10:00:00Z) or a time ago (-30s, -15m, -2h, -1d, -1w)
   --out FILE          write the export to FILE (default: stdout)
+  --registry-key NAME (seal) the key in --keys that signs checkpoints and presence records (default "registry";
+                      created if missing; every sealer of a mesh should use the registry's key)
+  --data DIR|off      (seal) where the history streams' creation times are kept across restarts (default
+                      sealer/<mesh> next to the key folder; off: in memory, so a log replaced while it was down
+                      goes unnoticed)
+  --http HOST:PORT|off (seal) serve /healthz, /readyz and /v1/status there (default off; port 0 picks one)
+  --id ID             (seal) this sealer's name in status (default <host>-<pid>)
   --agent DID         envelopes sent by or to DID, and records naming it
   --conversation C, --type T, --limit N
 
 Progress of verify and export shows on stderr when it is a terminal, never with --json.
-Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file), 2 usage, ${EXIT_TAMPERED} verify found a bad position.`,
+Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file), 2 usage, ${EXIT_TAMPERED} verify found a bad position,
+${EXIT_SEALER_STALLED} verify found the chain sound but a running sealer stalled.`,
   options: {
     from: { type: "string" },
     to: { type: "string" },
@@ -56,6 +79,10 @@ Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file), 2 us
     conversation: { type: "string" },
     type: { type: "string" },
     limit: { type: "string" },
+    "registry-key": { type: "string" },
+    data: { type: "string" },
+    http: { type: "string" },
+    id: { type: "string" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;

@@ -14,6 +14,9 @@ import type { Output } from "../output.js";
 import { checkKeyName, createHint, keyStore, waitForSignal } from "../session.js";
 import { checkSealedFlags, runUnseal, startSealed } from "./registry-sealed.js";
 import { connectService, registryNatsAuth } from "../nats-auth.js";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { SealerNode } from "@plexus/audit";
+import { startMeshSealer } from "./audit/sealer-process.js";
 
 const COMMAND = "registry";
 export const DEFAULT_REGISTRY_KEY = "registry";
@@ -162,20 +165,25 @@ export const registryCommand: CommandDef = {
   name: COMMAND,
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
   usage:
-    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
-HTTP API, and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one
-mesh; they share the requests.
+HTTP API, runs an audit sealer next to it (as plexus audit seal: with several nodes, one sealer writes and the others
+stand by; a stalled, refused or failed sealer makes /readyz answer 503 with the reason, under "components.sealer"),
+and runs until Ctrl-C (SIGINT) or SIGTERM, then stops cleanly and exits 0. Several nodes may serve one mesh; they
+share the requests.
 
 Prints the registry's DID, the HTTP URL and the NATS subjects it serves; with --json one line:
-{"registry","mesh","nats","http","data","subjects":{"service","events","heartbeats"}} (http null with --http off).
+{"registry","mesh","nats","http","data","subjects":{"service","events","heartbeats"},"sealer"} (http null with --http
+off; sealer: the sealer's id, null with --no-sealer).
 
 Options:
   --http HOST:PORT|off    HTTP API address (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one; off: no HTTP)
   --registry-key NAME     the key in --keys the registry signs with (default "${DEFAULT_REGISTRY_KEY}"; created if missing)
   --data DIR|off          snapshot folder, so a restart replays only the log after the last snapshot
-                          (default: registry/<mesh> next to the key folder, ~/.plexus/registry/<mesh>; off: none)
+                          (default: registry/<mesh> next to the key folder, ~/.plexus/registry/<mesh>; off: none);
+                          the sealer keeps its history anchors in DIR/sealer
+  --no-sealer             do not run an audit sealer here (another node, or plexus audit seal, runs one)
 
 Tuning (seconds; every registry node of a mesh should use the same values):
   --heartbeat S           how often agents are asked to beat (default 5)
@@ -194,7 +202,7 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --trust-registry DID    another registry key whose events this node accepts (repeatable); nodes of one mesh
                           normally share one registry key, and then need none
 
-Sealed start (the key exists only as Shamir shares, see plexus keys split): the node serves only /healthz,
+Sealed start (the key exists only as Shamir shares, see plexus keys split; it runs no sealer): the node serves only /healthz,
 /readyz (503), /v1/status {"sealed":true,"did","threshold","received",…} and the unseal API, answers nothing on
 NATS and signs nothing until K shares restore the committed key; then it starts as a normal node (same HTTP
 address), the key kept in memory only. A wrong set of shares is refused and the node stays sealed.
@@ -224,6 +232,7 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
     "registry-did": { type: "string" },
     "unseal-share": { type: "string", multiple: true },
     custodian: { type: "string", multiple: true },
+    "no-sealer": { type: "boolean" },
     url: { type: "string" },
     share: { type: "string" },
     as: { type: "string" },
@@ -241,23 +250,36 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
     const tuning = await tuningOptions(common, values);
     if (values["sealed"] === true) return startSealed({ common, values, out, http, dataDir, tuning });
     const key = await registryKey(common, values, COMMAND, out.info);
+    const sealing = values["no-sealer"] !== true;
 
     const signals = waitForSignal(out);
     let node: RegistryNode | undefined;
+    let sealerNc: NatsConnection | undefined;
+    let sealer: SealerNode | undefined;
     try {
-      node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out, tuning });
-      const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null });
-      out.data(shown.human, shown.json);
+      if (sealing) {
+        sealerNc = await connectService(common, "plexus registry (sealer)");
+        sealer = await startMeshSealer({ nc: sealerNc, mesh: common.mesh, key, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer"), out });
+      }
+      const sealerNode = sealer;
+      const withSealer = sealerNode ? { ...tuning, components: { sealer: () => sealerNode.status() } } : tuning;
+      node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out, tuning: withSealer });
+      const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null, sealer: sealer?.id ?? null });
+      out.data(shown.human + (sealer ? `\nsealer    ${sealer.id} (${sealer.status().role === "active" ? "writing" : "standing by"})` : "\nsealer    off"), shown.json);
       out.info(`plexus: registry node up for mesh "${common.mesh}" on ${common.nats}${dataDir ? `, snapshots in ${dataDir}` : ""}. Ctrl-C to stop.`);
       const signal = await signals.signal;
-      out.info(`plexus: ${signal}: stopping the registry node…`);
+      out.info(`plexus: ${signal}: stopping the registry node${sealer ? " and the sealer" : ""}…`);
       const stopping = node;
       node = undefined;
       await stopping.stop();
+      await sealer?.stop();
+      sealer = undefined;
       out.info("plexus: registry node stopped");
       return 0;
     } finally {
       await node?.stop().catch(() => undefined);
+      await sealer?.stop().catch(() => undefined);
+      if (sealerNc && !sealerNc.isClosed()) await sealerNc.close().catch(() => undefined);
       signals.dispose();
     }
   },

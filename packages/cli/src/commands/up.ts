@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureAuditStreams, openJetStreamAuditStore, startSealer, type Sealer } from "@plexus/audit";
+import { ensureAuditStreams, type SealerNode } from "@plexus/audit";
 import { openHeartbeatBucket } from "@plexus/anp";
 import {
   connectBus,
@@ -17,7 +17,6 @@ import {
   type NatsServerProcess,
 } from "@plexus/bus";
 import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
-import type { KeyPair } from "@plexus/identity";
 import type { RegistryNode } from "@plexus/registry";
 import type { A2AGateway } from "@plexus/a2a";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -26,6 +25,7 @@ import { CliError, oneLine, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { waitForSignal } from "../session.js";
 import { DEFAULT_HTTP, DEFAULT_REGISTRY_KEY, httpOption, registryKey, startNode, trustAnchorOption } from "./registry.js";
+import { startMeshSealer } from "./audit/sealer-process.js";
 import { DEFAULT_GATEWAY_KEY, DEFAULT_GATEWAY_LISTEN, gatewayKey, listenOption, tryStartGateway } from "./gateway.js";
 
 const DEFAULT_PORT = 4222;
@@ -43,8 +43,10 @@ export const upCommand: CommandDef = {
   usage:
     "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--no-auth] [--registry-key NAME] [--http HOST:PORT|off] [--trust-anchor DID]... [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
   help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts a
-registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts the audit sealer (every
-event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key), starts the A2A
+registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts an audit sealer (every
+event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key; like plexus audit seal,
+it writes while it holds the mesh's writer lease and stands by while another sealer does, and a stalled sealer makes
+the registry's /readyz answer 503 with the reason), starts the A2A
 gateway (agents whose card opts in are served as A2A agents over HTTP), prints the NATS URL agents connect to, and
 stays up. Ctrl-C (SIGINT) or SIGTERM stops the gateway, the registry, the sealer and the server cleanly and exits 0.
 
@@ -59,10 +61,10 @@ answers 503 with the reason. An agent (plexus send, listen, … or the SDK with 
 own short-lived user JWT from the registry, which lets it publish only as itself and read only its own inbox,
 replies and receipts and the topics. --no-auth runs an open server instead (anyone who reaches it can do anything).
 
-With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http","gateway","a2a","auth"}
+With --json, prints one line: {"nats","mesh","stream","data","pid","version","registry","http","gateway","a2a","auth","sealer"}
 (pid: the nats-server process; registry: the registry key's DID, or null with --no-registry and --no-sealer;
 http: the registry's HTTP URL, or null; gateway: the gateway key's DID and a2a its URL, or null with --no-gateway;
-auth: the NATS auth folder, or null with --no-auth).
+auth: the NATS auth folder, or null with --no-auth; sealer: the sealer's id, or null with --no-sealer).
 
 Options:
   --data DIR               JetStream data folder (env PLEXUS_DATA, default ~/.plexus/data)
@@ -131,7 +133,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     void signals.signal.then(() => (signalled = true));
     let server: NatsServerProcess | undefined;
     let nc: NatsConnection | undefined;
-    let sealer: Sealer | undefined;
+    let sealer: SealerNode | undefined;
     let registry: RegistryNode | undefined;
     let gateway: A2AGateway | undefined;
     try {
@@ -170,9 +172,12 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
       const admin = auth ? await readAdminCreds(auth.dir, common.mesh) : undefined;
       const stream = await provisionMesh(running.url, common.mesh, admin ? { creds: admin } : undefined, out);
       nc = await connectBus({ servers: running.url, name: "plexus up", ...(auth ? { credentials: { creds: auth.serviceCreds } } : {}) });
-      if (key && sealing) sealer = await startMeshSealer(nc, common.mesh, key, join(dataDir, "sealer", common.mesh), out);
+      if (key && sealing) sealer = await startMeshSealer({ nc, mesh: common.mesh, key, historyDir: join(dataDir, "sealer", common.mesh), out });
       if (key && registering) {
-        const tuning = { ...(auth ? { natsAuth: auth } : {}), ...(trustAnchors ? { trustAnchors } : {}) };
+        const sealerNode = sealer;
+        // The registry's /readyz answers for the sealer too: 503 with its reason when it is stalled, refused or failed.
+        const components = sealerNode ? { components: { sealer: () => sealerNode.status() } } : {};
+        const tuning = { ...(auth ? { natsAuth: auth } : {}), ...(trustAnchors ? { trustAnchors } : {}), ...components };
         registry = await startNode({ nats: running.url, mesh: common.mesh, key, http, dataDir: join(dataDir, "registry", common.mesh), out, tuning });
       }
       if (gwKey && gatewayHttp) {
@@ -194,7 +199,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         `plexus: nats-server ${running.version} (pid ${running.pid}) is up with JetStream in ${dataDir}` +
           `${fsync !== undefined ? `, fsync ${fsync}` : ""}; mesh "${common.mesh}" (stream ${stream}); ` +
           `${registry ? `registry node ${registry.did}${registry.httpUrl ? ` on ${registry.httpUrl}` : ""}` : "no registry node"}; ` +
-          `${sealer && key ? `audit sealer on, checkpoints signed by ${key.did}` : "audit sealer off"}; ` +
+          `${sealer && key ? `audit sealer ${sealer.id} on (${sealer.status().role === "active" ? "writing" : "standing by"}), checkpoints signed by ${key.did}` : "audit sealer off"}; ` +
           `${gateway ? `A2A gateway ${gateway.did} on ${gateway.url}/agents` : "no A2A gateway"}; ` +
           `${auth ? `NATS operator mode (auth folder ${auth.dir})` : "open NATS (no auth)"}. Ctrl-C to stop.`,
       );
@@ -210,6 +215,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
         gateway: gateway?.did ?? null,
         a2a: gateway?.url ?? null,
         auth: auth?.dir ?? null,
+        sealer: sealer?.id ?? null,
       });
 
       const why = await Promise.race([signals.signal.then((s) => ({ signal: s })), crash.then((reason) => ({ reason }))]);
@@ -254,17 +260,6 @@ async function provisionMesh(url: string, mesh: string, admin: BusCredentials | 
   } finally {
     await nc.close();
   }
-}
-
-/**
- * The sealer runs for the life of `up`; errors it survives are reported, a fork or a refused history stream stops it
- * and is reported as an error.
- */
-async function startMeshSealer(nc: NatsConnection, mesh: string, key: KeyPair, historyDir: string, out: Output): Promise<Sealer> {
-  const store = await openJetStreamAuditStore({ nc, mesh });
-  const onError = (err: unknown) =>
-    isHistoryRefusal(err) ? out.error(`audit sealer: ${err.message} [${err.code}]; not sealing`) : out.info(`plexus: audit sealer: ${(err as Error).message}`);
-  return startSealer({ nc, mesh, store, key, historyDir, onError });
 }
 
 /**

@@ -10,6 +10,8 @@ export const COMMAND = "audit";
 
 /** Exit code of `audit verify` when the chain does not hold. */
 export const EXIT_TAMPERED = 3;
+/** Exit code of `audit verify` when the chain holds but a running sealer reports it is stalled, refused or failed. */
+export const EXIT_SEALER_STALLED = 4;
 
 /** The options each subcommand takes; any other given option is a usage error. */
 export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
@@ -17,6 +19,7 @@ export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
   verify: ["from", "to", "file", "signer"],
   export: ["since", "until", "out"],
   query: ["agent", "conversation", "type", "since", "until", "limit"],
+  seal: ["registry-key", "data", "http", "id"],
 };
 const ALL = new Set(Object.values(SUBCOMMAND_OPTIONS).flat());
 
@@ -75,7 +78,7 @@ export async function openLive(common: CommonOptions): Promise<LiveStores> {
   try {
     const present = await auditPresence(nc, common.mesh);
     if (!present.log) throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`);
-    if (!present.chain) throw new CliError(`mesh "${common.mesh}" has no audit chain yet (no sealer has run: a registry node seals the mesh)`);
+    if (!present.chain) throw new CliError(`mesh "${common.mesh}" has no audit chain yet (no sealer has run: start one with plexus audit seal, plexus registry start or plexus up)`);
     const refusal = await checkHistoryStreams(nc, historyStreams(common.mesh));
     if (refusal) throw new CliError(`${refusal.message} [${refusal.code}]`, { cause: refusal });
     const store = await openJetStreamAuditStore({ nc, mesh: common.mesh });

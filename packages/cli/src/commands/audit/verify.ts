@@ -1,11 +1,15 @@
-/** `plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]`: exit 0 when the chain holds, 3 when not. */
+/**
+ * `plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]`: exit 0 when the chain holds, 3 when not, 4
+ * when it holds but a running sealer reports it is stalled (live stores only; see sealer-check.ts).
+ */
 import { checkedRotation, readRegistryRotations, registrySuccessors, type RotationEvent } from "@plexus/anp";
 import { readExport, verifyChain, verifyStore, type VerifyReport } from "@plexus/audit";
 import { meshSubjects } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
-import { COMMAND, count, EXIT_TAMPERED, openLive, progress, trustedSigners } from "./shared.js";
+import { COMMAND, count, EXIT_SEALER_STALLED, EXIT_TAMPERED, openLive, progress, trustedSigners } from "./shared.js";
+import { checkSealers, type SealerCheck } from "./sealer-check.js";
 
 export async function verifyAudit({ common, values, out }: CommandContext): Promise<number> {
   const from = intOption(values, "from", COMMAND, 1);
@@ -17,6 +21,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   const range = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   const checks = (trusted: string[] | undefined) => ({ ...(trusted ? { trustedSigners: trusted } : {}), onProgress: (n: number) => bar.update(n) });
   let report: VerifyReport;
+  let sealers: SealerCheck | undefined;
   try {
     if (file !== undefined) {
       const trusted = signers && followRotations(signers, await rotationsInExport(file));
@@ -30,6 +35,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
       try {
         const trusted = signers && followRotations(signers, await readRegistryRotations(live.nc, meshSubjects(common.mesh)));
         report = await verifyStore({ nc: live.nc, mesh: common.mesh, store: live.store, ...range, ...checks(trusted) });
+        sealers = await checkSealers(live.nc, common.mesh, live.store);
       } finally {
         await live.close();
       }
@@ -39,11 +45,15 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   }
   const source = file !== undefined ? { source: "file", file } : { source: "live", mesh: common.mesh };
   if (out.json) {
-    out.data("", { ...report, ...source });
+    out.data("", { ...report, ...source, ...(sealers ? { sealers: { stalled: sealers.stalled.length > 0, reasons: sealers.stalled, warnings: sealers.warnings } } : {}) });
   } else {
     printReport(out, report, file ?? `mesh "${common.mesh}"`, signers !== undefined);
   }
-  return report.ok ? 0 : EXIT_TAMPERED;
+  // Said even with --json (stderr): a stalled sealer means the events after the chain's end are not being sealed.
+  for (const reason of sealers?.stalled ?? []) out.error(`SEALER STALLED: ${reason}`);
+  for (const warning of sealers?.warnings ?? []) out.warn(warning);
+  if (!report.ok) return EXIT_TAMPERED;
+  return sealers && sealers.stalled.length > 0 ? EXIT_SEALER_STALLED : 0;
 }
 
 function printReport(out: CommandContext["out"], r: VerifyReport, where: string, trusted: boolean): void {

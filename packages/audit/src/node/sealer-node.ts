@@ -1,0 +1,264 @@
+/**
+ * A sealer as a process of its own: the one start function that `plexus audit seal`, `plexus up`, `plexus registry
+ * start` and the tests use (it lives here, not in nodes/, because the CLI that calls it still sits in packages/, and
+ * nothing in packages/ may import a node; see nodes/README.md).
+ *
+ * Every beat (default 1 s) it:
+ * - renews or tries to take the writer lease (lease.ts): the holder seals, the others stand by and take over when the
+ *   holder stops renewing (ttl default 5 s), safety being the sealer's optimistic concurrency either way;
+ * - starts the sealer when it has just taken the lease, stops it when it lost it;
+ * - writes its signed presence record (presence.ts): role, state, head, lag, and the reason when something is wrong.
+ *
+ * It never stops silently: a refused history stream, a fork, a stuck or lagging sealer, a start that fails, each is
+ * logged at "error" with its reason, shown by `status()` / `ready` (HTTP /readyz, the registry's /readyz) and in the
+ * presence record that `plexus audit status` and `verify` read. A sealer refused or failed for good keeps the lease (a
+ * standby would otherwise seal over a log this one refused) until an operator repairs the streams and restarts it.
+ */
+import { hostname } from "node:os";
+import type { KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { isHistoryRefusal } from "@plexus/bus";
+import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import { startSealer, type Sealer, type SealerOptions, type SealerProblem } from "../sealer/sealer.js";
+import { openJetStreamAuditStore } from "../store/jetstream-store.js";
+import { meshLogEnd } from "../store/mesh-log.js";
+import type { AuditStore, ChainHead } from "../types.js";
+import { WriterLease } from "./lease.js";
+import { openSealerBucket, publishPresence, sealerId, signPresence, type PresenceState, type SealerRole } from "./presence.js";
+
+export interface SealerNodeOptions {
+  nc: NatsConnection;
+  mesh: string;
+  /** Signs the checkpoints and the presence record (the registry key). */
+  key: KeyPair;
+  /** Default: the mesh's JetStream audit store on `nc` (closed by stop()). */
+  store?: AuditStore;
+  /** This sealer's id in the presence records and the lease (default <host>-<pid>). */
+  id?: string;
+  /** Where the history streams' creation times are remembered (see SealerOptions.historyDir). */
+  historyDir?: string;
+  /** How often the lease is renewed and the presence written (ms; default 1000). */
+  beatMs?: number;
+  /** A lease not renewed for this long is taken over by a standby (ms; default 5000). */
+  leaseTtlMs?: number;
+  /** Lines for people: "error" for everything that means the mesh is not being sealed as it should. */
+  log?: (level: "info" | "error", line: string) => void;
+  /** Sealer tuning passed through. */
+  sealer?: Pick<SealerOptions, "checkpointEvery" | "checkpointIntervalMs" | "pipeline" | "historyCheckMs" | "watchMs" | "keepUp">;
+}
+
+export interface SealerNodeStatus {
+  id: string;
+  mesh: string;
+  host: string;
+  pid: number;
+  signer: string;
+  role: SealerRole;
+  state: PresenceState;
+  /** Running and sealing normally, or standing by in good order. */
+  ready: boolean;
+  head: ChainHead;
+  logEnd: number;
+  lag: number;
+  sealed: number;
+  problem?: SealerProblem;
+  /** The lease holder as last seen (this sealer's id when it writes). */
+  writer?: string;
+  startedAt: number;
+}
+
+export interface SealerNode extends AsyncDisposable {
+  readonly id: string;
+  status(): SealerNodeStatus;
+  /** The running sealer while this node writes. */
+  sealer(): Sealer | undefined;
+  /** Stops sealing, writes a last presence record ("stopped") and gives up the lease. */
+  stop(): Promise<void>;
+}
+
+export async function startSealerNode(o: SealerNodeOptions): Promise<SealerNode> {
+  const ownStore = o.store === undefined;
+  const store = o.store ?? (await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh }));
+  const kv = await openSealerBucket(o.nc, o.mesh);
+  const node = new SealerNodeImpl(o, store, kv, ownStore);
+  await node.beat();
+  node.schedule();
+  return node;
+}
+
+class SealerNodeImpl implements SealerNode {
+  readonly id: string;
+  readonly #o: SealerNodeOptions;
+  readonly #store: AuditStore;
+  readonly #ownStore: boolean;
+  readonly #kv: KV;
+  readonly #lease: WriterLease;
+  readonly #startedAt = Date.now();
+  readonly #beatMs: number;
+  #sealer: Sealer | undefined;
+  #starting = false;
+  /** A start that failed: final for a fork, retried at the next beat otherwise. */
+  #startProblem: (SealerProblem & { final: boolean }) | undefined;
+  #standby = { head: { size: 0, hash: "" } as ChainHead, logEnd: 0 };
+  #timer: NodeJS.Timeout | undefined;
+  #beating: Promise<void> | undefined;
+  #stopped = false;
+  #presenceFailed = false;
+
+  constructor(o: SealerNodeOptions, store: AuditStore, kv: KV, ownStore: boolean) {
+    this.#o = o;
+    this.id = sealerId(o.id);
+    this.#store = store;
+    this.#ownStore = ownStore;
+    this.#kv = kv;
+    this.#beatMs = o.beatMs ?? 1_000;
+    this.#lease = new WriterLease({ kv, id: this.id, ttlMs: o.leaseTtlMs ?? 5_000 });
+  }
+
+  sealer(): Sealer | undefined {
+    return this.#sealer;
+  }
+
+  status(): SealerNodeStatus {
+    const base = { id: this.id, mesh: this.#o.mesh, host: hostname(), pid: process.pid, signer: this.#o.key.did, startedAt: this.#startedAt };
+    const writer = this.#lease.holder;
+    const w = writer !== undefined ? { writer } : {};
+    if (this.#sealer) {
+      const s = this.#sealer.stats();
+      return { ...base, ...w, role: "active", state: s.state, ready: s.state === "running", head: s.head, logEnd: s.head.size + s.lagEvents, lag: s.lagEvents, sealed: s.sealed, ...(s.problem ? { problem: s.problem } : {}) };
+    }
+    const { head, logEnd } = this.#standby;
+    const common = { head, logEnd, lag: Math.max(0, logEnd - head.size), sealed: 0 };
+    if (this.#startProblem) {
+      const { final: _final, ...problem } = this.#startProblem;
+      return { ...base, ...w, ...common, role: "active", state: "failed", ready: false, problem };
+    }
+    if (this.#stopped) return { ...base, ...w, ...common, role: "standby", state: "stopped", ready: false };
+    if (this.#lease.held) return { ...base, ...w, ...common, role: "active", state: "starting", ready: false };
+    return { ...base, ...w, ...common, role: "standby", state: "standby", ready: true };
+  }
+
+  schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#beating = this.beat().finally(() => {
+        this.#beating = undefined;
+        this.schedule();
+      });
+    }, this.#beatMs);
+  }
+
+  async beat(): Promise<void> {
+    if (this.#stopped) return;
+    let held = this.#lease.held;
+    try {
+      held = await this.#lease.beat();
+    } catch (err) {
+      this.#log("info", `the writer lease could not be renewed (${(err as Error).message}); trying again`);
+    }
+    if (this.#stopped) return;
+    if (held && !this.#sealer && !this.#startProblem?.final) await this.#startSealing();
+    else if (!held && this.#sealer) {
+      this.#log("info", `${this.#lease.holder ?? "another sealer"} took the writer lease; ${this.id} stands by`);
+      const s = this.#sealer;
+      this.#sealer = undefined;
+      await s.stop().catch(() => undefined);
+    }
+    if (!this.#sealer) await this.#readStandby();
+    await this.#publish();
+  }
+
+  async #startSealing(): Promise<void> {
+    if (this.#starting) return;
+    this.#starting = true;
+    try {
+      const tuning = this.#o.sealer ?? {};
+      this.#sealer = await startSealer({
+        ...tuning,
+        nc: this.#o.nc,
+        mesh: this.#o.mesh,
+        store: this.#store,
+        key: this.#o.key,
+        ...(this.#o.historyDir !== undefined ? { historyDir: this.#o.historyDir } : {}),
+        onError: (err) => this.#onSealerError(err),
+        onRecovered: () => this.#log("info", `${this.id} seals normally again`),
+      });
+      this.#startProblem = undefined;
+      const s = this.#sealer.stats();
+      if (s.state === "running") this.#log("info", `${this.id} holds the writer lease and seals; the chain's head is at ${s.head.size}`);
+    } catch (err) {
+      const final = isPlexusError(err, ErrorCode.AuditFork);
+      this.#startProblem = { code: (err as PlexusError).code ?? ErrorCode.AuditStoreFailed, reason: (err as Error).message, since: Date.now(), final };
+      this.#log("error", `${this.id} could not start sealing: ${(err as Error).message}${final ? "; not sealing (a fork: restart after repair)" : "; trying again"}`);
+    } finally {
+      this.#starting = false;
+    }
+  }
+
+  #onSealerError(err: unknown): void {
+    const e = err as PlexusError;
+    const loud = isHistoryRefusal(err) || isPlexusError(err, ErrorCode.AuditFork) || isPlexusError(err, ErrorCode.AuditSealerStalled);
+    const tail = isHistoryRefusal(err) || isPlexusError(err, ErrorCode.AuditFork) ? "; not sealing: repair the streams and restart" : "";
+    this.#log(loud ? "error" : "info", `${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ""}${tail}`);
+  }
+
+  async #readStandby(): Promise<void> {
+    try {
+      const [head, logEnd] = await Promise.all([this.#store.head(), meshLogEnd(this.#o.nc, this.#o.mesh)]);
+      this.#standby = { head, logEnd };
+    } catch {
+      // No answer: the record shows the last known values (and its age shows when it stops being written).
+    }
+  }
+
+  async #publish(): Promise<void> {
+    const s = this.status();
+    const { ready: _ready, writer: _writer, signer: _signer, ...fields } = s;
+    try {
+      await publishPresence(this.#kv, signPresence(this.#o.key, { ...fields, at: Date.now() }));
+      if (this.#presenceFailed) this.#log("info", `${this.id}: presence record written again`);
+      this.#presenceFailed = false;
+    } catch (err) {
+      if (!this.#presenceFailed) this.#log("info", `${this.id} could not write its presence record (${(err as Error).message})`);
+      this.#presenceFailed = true;
+    }
+  }
+
+  #log(level: "info" | "error", line: string): void {
+    try {
+      this.#o.log?.(level, line);
+    } catch {
+      // a failing logger must not stop the sealer
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#beating;
+    const s = this.#sealer;
+    if (s) await s.stop().catch(() => undefined);
+    // The last record says how it ended: "stopped", or the final state of a sealer that failed or refused.
+    const last = s?.stats();
+    this.#sealer = undefined;
+    if (last) this.#standby = { head: last.head, logEnd: last.head.size + last.lagEvents };
+    await this.#publishStopped(last?.state !== undefined && last.state !== "stopped" && last.state !== "running" ? last : undefined);
+    await this.#lease.release();
+    if (this.#ownStore) await this.#store.close().catch(() => undefined);
+  }
+
+  async #publishStopped(failed: ReturnType<Sealer["stats"]> | undefined): Promise<void> {
+    const s = this.status();
+    const { ready: _ready, writer: _writer, signer: _signer, ...fields } = s;
+    const state: PresenceState = failed ? failed.state : "stopped";
+    const problem = failed?.problem ?? fields.problem;
+    const { problem: _p, ...rest } = fields;
+    await publishPresence(this.#kv, signPresence(this.#o.key, { ...rest, state, ...(problem ? { problem } : {}), at: Date.now() })).catch(() => undefined);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+}

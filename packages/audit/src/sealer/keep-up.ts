@@ -1,0 +1,70 @@
+/**
+ * Does a running sealer keep up with the mesh log? A pure judge of samples (time, chain head, log end), so the rule is
+ * one place and testable without a clock.
+ *
+ * Two ways to stall, each said with its reason:
+ * - stuck: events wait to be sealed (lag > 0) and the chain's head has not moved for `stuckMs` (default 10 s). This is
+ *   the silent stop of issue 13 (a reader that lost its log, appends that never land): whatever the cause, nothing is
+ *   being sealed while there is something to seal.
+ * - behind ("cannot keep up"): the lag is at least `maxLag` events (default 50,000) and has not come down below where
+ *   it was for `behindMs` (default 30 s): the mesh writes faster than this sealer seals.
+ * Both clear by themselves when the condition ends (the head moves; the lag falls under `maxLag`): the sealer keeps
+ * trying. A refused history stream or a fork is not judged here: those stop the sealer for good (sealer.ts).
+ */
+
+export interface KeepUpOptions {
+  /** A head that has not moved this long while events wait is stuck (ms; default 10 s). */
+  stuckMs?: number;
+  /** A lag of this many events or more... (default 50,000) */
+  maxLag?: number;
+  /** ...that has not come down for this long is behind (ms; default 30 s). */
+  behindMs?: number;
+}
+
+export interface KeepUpStall {
+  kind: "stuck" | "behind";
+  reason: string;
+  lag: number;
+}
+
+export const DEFAULT_STUCK_MS = 10_000;
+export const DEFAULT_MAX_LAG = 50_000;
+export const DEFAULT_BEHIND_MS = 30_000;
+
+export class KeepUpJudge {
+  readonly #stuckMs: number;
+  readonly #maxLag: number;
+  readonly #behindMs: number;
+  /** The head size last seen, and since when events have waited behind it (the first sample that saw them). */
+  #head: { size: number; at: number; waiting: boolean } | undefined;
+  /** While the lag is at least maxLag: the lowest lag seen since `at` (a lower one restarts the window). */
+  #window: { lag: number; at: number } | undefined;
+
+  constructor(o: KeepUpOptions = {}) {
+    this.#stuckMs = o.stuckMs ?? DEFAULT_STUCK_MS;
+    this.#maxLag = Math.max(1, o.maxLag ?? DEFAULT_MAX_LAG);
+    this.#behindMs = o.behindMs ?? DEFAULT_BEHIND_MS;
+  }
+
+  /** One sample: the verdict now (undefined: keeping up). */
+  sample(now: number, headSize: number, logEnd: number): KeepUpStall | undefined {
+    const lag = Math.max(0, logEnd - headSize);
+    if (lag === 0 || !this.#head || headSize !== this.#head.size) this.#head = { size: headSize, at: now, waiting: lag > 0 };
+    else if (!this.#head.waiting) this.#head = { size: headSize, at: now, waiting: true };
+    if (lag < this.#maxLag) this.#window = undefined;
+    else if (!this.#window || lag < this.#window.lag) this.#window = { lag, at: now };
+
+    const still = now - this.#head.at;
+    if (lag > 0 && still >= this.#stuckMs) {
+      return { kind: "stuck", lag, reason: `no progress: ${lag} events wait and the chain's head has stayed at ${headSize} for ${Math.round(still / 1000)} s` };
+    }
+    if (this.#window && now - this.#window.at >= this.#behindMs) {
+      return {
+        kind: "behind",
+        lag,
+        reason: `cannot keep up: ${lag} events behind the mesh log (at least ${this.#maxLag}) and not coming down for ${Math.round((now - this.#window.at) / 1000)} s`,
+      };
+    }
+    return undefined;
+  }
+}
