@@ -1,0 +1,134 @@
+/**
+ * `plexus audit seal` as users run it (issue 13, findings 2 and 4): sealers as child processes against a real
+ * nats-server in operator mode, holding the mesh's service creds (--nats-auth); the test plays the operator with the
+ * admin creds.
+ * - Two sealers on one mesh, the writer SIGKILLed while events stream in: the other takes over, the chain verifies,
+ *   every position is sealed exactly once.
+ * - The mesh log recreated under a running sealer: within 5 s `audit status` names it stalled with the reason and its
+ *   /readyz answers 503; it says so on stderr at error; `audit verify` exits 4 ("SEALER STALLED"), not 0.
+ */
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { describe, expect, it } from "vitest";
+import { auditStreamNames } from "@plexus/audit";
+import { ensureMeshStream } from "@plexus/bus";
+import { meshSubjects } from "@plexus/core";
+import { useTestServer } from "@plexus/testing";
+import { cli, cliScopes, firstJson, type Scope } from "./cli-process.js";
+
+const nats = useTestServer({ operator: true });
+const { scope } = cliScopes("seal", () => nats.url);
+
+async function operatorScope(): Promise<Scope & { auth: string[]; admin: NatsConnection }> {
+  const s = scope();
+  await nats.server.auth.mesh(s.mesh);
+  const admin = await nats.server.auth.connectAdmin(s.mesh);
+  await ensureMeshStream(admin, s.mesh);
+  return { ...s, auth: ["--nats-auth", nats.server.auth.authDir], admin };
+}
+
+/** `count` events one after the other, `from` on (the same numbers give the same events). */
+async function publish(nc: NatsConnection, mesh: string, from: number, count: number): Promise<void> {
+  const js = jetstream(nc);
+  for (let i = from; i < from + count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
+}
+
+async function chainState(nc: NatsConnection, mesh: string): Promise<{ messages: number; first: number; last: number }> {
+  const info = await (await jetstreamManager(nc)).streams.info(auditStreamNames(mesh).chainStream);
+  return { messages: info.state.messages, first: info.state.first_seq, last: info.state.last_seq };
+}
+
+type SealInfo = { sealer: string; role: string; state: string; http: string | null };
+type StatusJson = { head: { size: number }; lag: number; stalled: boolean; stalledReasons: string[]; sealers: { id: string; role: string; state: string; live: boolean; problem?: { code: string; reason: string } }[] };
+
+describe("plexus audit seal", { timeout: 120_000 }, () => {
+  it("two sealers on one mesh, the writer SIGKILLed mid-stream: the other takes over, the chain verifies, no position sealed twice", async () => {
+    const s = await operatorScope();
+    const { run, start, reap } = cli();
+    try {
+      const a = start(s.args("audit", "seal", "--id", "a", "--data", "off", "--http", "127.0.0.1:0", "--json", ...s.auth));
+      const aInfo = await firstJson<SealInfo>(a);
+      expect(aInfo).toMatchObject({ sealer: "a", role: "active" });
+      const b = start(s.args("audit", "seal", "--id", "b", "--data", "off", "--http", "127.0.0.1:0", "--json", ...s.auth));
+      const bInfo = await firstJson<SealInfo>(b);
+      expect(bInfo).toMatchObject({ sealer: "b", role: "standby", state: "standby" });
+
+      const status = async () => JSON.parse((await run([...s.args("audit", "status", "--json"), ...s.auth], 30_000)).stdout) as StatusJson;
+      await publish(s.admin, s.mesh, 0, 300);
+      await expect.poll(async () => (await status()).head.size, { timeout: 15_000, interval: 250 }).toBe(300);
+      expect((await status()).sealers.map((x) => `${x.id}:${x.role}`).sort()).toEqual(["a:active", "b:standby"]);
+
+      // Events keep coming while the writer dies.
+      const streaming = publish(s.admin, s.mesh, 300, 1_700);
+      await expect.poll(async () => (await chainState(s.admin, s.mesh)).last, { timeout: 15_000, interval: 50 }).toBeGreaterThan(500);
+      a.child.kill("SIGKILL");
+      const killed = Date.now();
+      const headAtKill = (await chainState(s.admin, s.mesh)).last;
+      await streaming;
+      await expect.poll(async () => (await chainState(s.admin, s.mesh)).last, { timeout: 30_000, interval: 100 }).toBe(2_000);
+      const tookOver = Date.now() - killed;
+
+      const readyz = await fetch(`${bInfo.http}/readyz`);
+      expect(readyz.status).toBe(200);
+      expect(await readyz.json()).toMatchObject({ id: "b", role: "active", state: "running", head: { size: 2_000 } });
+      // Every position exactly once: the chain stream holds one message per position, 1…2000, nothing deleted.
+      expect(await chainState(s.admin, s.mesh)).toEqual({ messages: 2_000, first: 1, last: 2_000 });
+      const verify = await run([...s.args("audit", "verify", "--json"), ...s.auth], 30_000);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, verified: 2_000, head: { size: 2_000 }, sealers: { stalled: false } });
+      b.child.kill("SIGINT");
+      expect((await b.exited).code).toBe(0);
+      console.log(`writer killed at chain size ${headAtKill}; the standby sealed the rest (to 2000) ${tookOver} ms after the kill`);
+    } finally {
+      await reap();
+      await s.admin.close();
+    }
+  });
+
+  it("the mesh log recreated under a running sealer: stalled with the reason in audit status and /readyz within 5 s, an error on stderr, verify exits 4", async () => {
+    const s = await operatorScope();
+    const { run, start, reap } = cli();
+    try {
+      await publish(s.admin, s.mesh, 0, 10);
+      const sealer = start(s.args("audit", "seal", "--id", "solo", "--data", "off", "--http", "127.0.0.1:0", "--json", ...s.auth));
+      const info = await firstJson<SealInfo>(sealer);
+      const status = async () => JSON.parse((await run([...s.args("audit", "status", "--json"), ...s.auth], 30_000)).stdout) as StatusJson;
+      await expect.poll(async () => (await status()).head.size, { timeout: 15_000, interval: 250 }).toBe(10);
+      expect((await run([...s.args("audit", "verify"), ...s.auth], 30_000)).code).toBe(0);
+
+      const jsm = await jetstreamManager(s.admin);
+      const stream = meshSubjects(s.mesh).stream;
+      const { config } = await jsm.streams.info(stream);
+      const started = Date.now();
+      await jsm.streams.delete(stream);
+      await jsm.streams.add(config);
+      await publish(s.admin, s.mesh, 0, 30);
+
+      await expect.poll(async () => (await fetch(`${info.http}/readyz`)).status, { timeout: 5_000, interval: 100 }).toBe(503);
+      const readyzMs = Date.now() - started;
+      const st = await status();
+      const statusMs = Date.now() - started;
+      expect(statusMs).toBeLessThan(5_000);
+      expect(st).toMatchObject({ stalled: true, head: { size: 10 }, lag: 20 });
+      expect(st.sealers[0]).toMatchObject({ id: "solo", role: "active", state: "refused", live: true, problem: { code: expect.stringMatching(/^HISTORY_STREAM_(RECREATED|MISSING)$/) } });
+      expect(st.stalledReasons.join("\n")).toMatch(/sealer solo .* is refused: .*HISTORY_STREAM_/);
+      const body = (await (await fetch(`${info.http}/readyz`)).json()) as { state: string; problem?: { code: string } };
+      expect(body).toMatchObject({ state: "refused", problem: { code: expect.stringMatching(/^HISTORY_STREAM_/) } });
+      await sealer.waitFor("plexus: error: audit sealer: history stream", 5_000);
+
+      const human = await run([...s.args("audit", "status"), ...s.auth], 30_000);
+      expect(human.stdout.split("\n")[0]).toMatch(/^STALLED {5}sealer solo .* is refused: /);
+      // The chain's 10 links still verify against the (identical) first 10 events, but verify does not say ok.
+      const verify = await run([...s.args("audit", "verify", "--json"), ...s.auth], 30_000);
+      expect(verify.code, verify.stderr).toBe(4);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, verified: 10, sealers: { stalled: true } });
+      expect(verify.stderr).toContain("plexus: error: SEALER STALLED: sealer solo");
+      sealer.child.kill("SIGINT");
+      expect((await sealer.exited).code).toBe(0);
+      console.log(`recreated mesh log: /readyz 503 after ${readyzMs} ms, audit status stalled after ${statusMs} ms`);
+    } finally {
+      await reap();
+      await s.admin.close();
+    }
+  });
+});
