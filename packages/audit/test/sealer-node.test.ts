@@ -6,6 +6,7 @@
  *   its status and `auditStatus` show it stalled with the reason within 5 s, and nothing more is sealed.
  * - One writes, the other stands by; the writer stopping hands over, and the chain stays whole.
  * - Stuck (nothing sealed while events wait) and recovered, with a store whose appends are held back.
+ * - Cannot keep up (the lag over a threshold and not coming down), with a store slower than the mesh.
  * - The keep-up rule itself (stuck, behind) on samples.
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -96,6 +97,12 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     // Nothing sealed over the replaced log, and the lag says what waits.
     expect(status.head.size).toBe(10);
     expect(status.lag).toBe(20);
+    // The refused sealer keeps the writer lease and keeps saying why: a standby does not seal over the replaced log.
+    const { node: standby } = await node(mesh, "two");
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(standby.status()).toMatchObject({ role: "standby", writer: "one" });
+    expect((await store.head()).size).toBe(10);
+    expect((await readSealerPresence(reader, mesh)).find((x) => x.id === "one")).toMatchObject({ state: "refused", live: true });
     console.log(`recreated log noticed in ${elapsed} ms`);
   });
 
@@ -130,21 +137,7 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     // The real store, with a gate in front of its appends (a disk or a server that stopped answering).
     let release!: () => void;
     let gate: Promise<void> | undefined;
-    const held: AuditStore & { names: typeof real.names } = {
-      backend: real.backend,
-      names: real.names,
-      head: () => real.head(),
-      append: async (link, expected) => {
-        await gate;
-        return real.append(link, expected);
-      },
-      links: (from, to) => real.links(from, to),
-      link: (n) => real.link(n),
-      appendCheckpoint: (cp) => real.appendCheckpoint(cp),
-      checkpoints: () => real.checkpoints(),
-      close: async () => undefined,
-      [Symbol.asyncDispose]: async () => undefined,
-    };
+    const held = delayedStore(real, () => gate);
     const { node: sealer, lines } = await node(mesh, "stuck", { store: held, keepUp: { stuckMs: 1_500 } });
     await publishEvents(admin, mesh, 5);
     await expect.poll(() => sealer.status().head.size, { timeout: 10_000 }).toBe(5);
@@ -161,6 +154,62 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     expect(lines.some((l) => l.line.includes("seals normally again"))).toBe(true);
   });
 });
+
+describe("a sealer that cannot keep up", { timeout: 60_000 }, () => {
+  it("slower than the mesh (one append at a time, each 20 ms): behind, with the lag in the reason, while its head still moves", async () => {
+    const mesh = freshMesh("sn");
+    const admin = await provision(mesh);
+    const nc = await conn("service", mesh);
+    const real = await openJetStreamAuditStore({ nc, mesh });
+    closers.push(() => real.close());
+    const slow = delayedStore(real, () => new Promise((r) => setTimeout(r, 20)));
+    const lines: Line[] = [];
+    const sealer = await startSealerNode({
+      nc,
+      mesh,
+      key: generateKeyPair(),
+      id: "slow",
+      store: slow,
+      log: (level, line) => lines.push({ level, line }),
+      sealer: { pipeline: 1, keepUp: { maxLag: 200, behindMs: 1_500, stuckMs: 60_000 } },
+    });
+    closers.push(() => sealer.stop());
+    // About 1,000 events/s against at most 50 links/s.
+    const flood = (async () => {
+      for (let i = 0; i < 8 && sealer.status().state !== "stalled"; i++) {
+        await publishEvents(admin, mesh, 1_000);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    })();
+    await expect.poll(() => sealer.status().state, { timeout: 15_000, interval: 100 }).toBe("stalled");
+    await flood;
+    const s = sealer.status();
+    expect(s.problem).toMatchObject({ code: ErrorCode.AuditSealerStalled, reason: expect.stringMatching(/^cannot keep up: \d+ events behind the mesh log \(at least 200\)/) });
+    expect(s.head.size).toBeGreaterThan(0);
+    expect(lines.some((l) => l.level === "error" && l.line.includes("cannot keep up"))).toBe(true);
+    const [record] = await readSealerPresence(admin, mesh);
+    expect(record).toMatchObject({ id: "slow", state: "stalled", problem: { reason: expect.stringMatching(/^cannot keep up/) } });
+  });
+});
+
+/** The real store with each append waiting for `before()` first (a slow or stopped disk or server), and no batch appends. */
+function delayedStore(real: Awaited<ReturnType<typeof openJetStreamAuditStore>>, before: () => Promise<unknown> | undefined): AuditStore & { names: typeof real.names } {
+  return {
+    backend: real.backend,
+    names: real.names,
+    head: () => real.head(),
+    append: async (link, expected) => {
+      await before();
+      return real.append(link, expected);
+    },
+    links: (from, to) => real.links(from, to),
+    link: (n) => real.link(n),
+    appendCheckpoint: (cp) => real.appendCheckpoint(cp),
+    checkpoints: () => real.checkpoints(),
+    close: async () => undefined,
+    [Symbol.asyncDispose]: async () => undefined,
+  };
+}
 
 describe("the keep-up rule", () => {
   it("stuck: events wait and the head stays put for stuckMs; cleared when the head moves", () => {
