@@ -6,6 +6,7 @@
  *   every position is sealed exactly once.
  * - The mesh log recreated under a running sealer: within 5 s `audit status` names it stalled with the reason and its
  *   /readyz answers 503; it says so on stderr at error; `audit verify` exits 4 ("SEALER STALLED"), not 0.
+ * - `registry start` runs a sealer (not with --no-sealer), and its /readyz answers for it.
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -126,6 +127,44 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       sealer.child.kill("SIGINT");
       expect((await sealer.exited).code).toBe(0);
       console.log(`recreated mesh log: /readyz 503 after ${readyzMs} ms, audit status stalled after ${statusMs} ms`);
+    } finally {
+      await reap();
+      await s.admin.close();
+    }
+  });
+
+  it("registry start runs a sealer unless --no-sealer; its /readyz names it under components.sealer and answers 503 with the sealer's reason", async () => {
+    const s = await operatorScope();
+    const { start, reap } = cli();
+    try {
+      await publish(s.admin, s.mesh, 0, 10);
+      const node = start(s.args("registry", "start", "--http", "127.0.0.1:0", "--data", "off", "--json", ...s.auth));
+      const info = await firstJson<{ http: string; sealer: string | null }>(node);
+      expect(info.sealer).toEqual(expect.any(String));
+      const readyz = async () => {
+        const r = await fetch(`${info.http}/readyz`);
+        return { status: r.status, body: (await r.json()) as { ready: boolean; components?: { sealer?: { id: string; role: string; state: string; head: { size: number }; problem?: { code: string } } } } };
+      };
+      await expect.poll(async () => (await readyz()).status, { timeout: 20_000, interval: 200 }).toBe(200);
+      await expect.poll(async () => (await readyz()).body.components?.sealer?.head.size, { timeout: 10_000, interval: 200 }).toBe(10);
+      expect((await readyz()).body.components?.sealer).toMatchObject({ id: info.sealer, role: "active", state: "running" });
+
+      const other = start(s.args("registry", "start", "--http", "off", "--data", "off", "--no-sealer", "--json", ...s.auth));
+      expect(await firstJson<{ sealer: string | null }>(other)).toMatchObject({ sealer: null });
+      other.child.kill("SIGINT");
+      expect((await other.exited).code).toBe(0);
+
+      const jsm = await jetstreamManager(s.admin);
+      const stream = meshSubjects(s.mesh).stream;
+      const { config } = await jsm.streams.info(stream);
+      await jsm.streams.delete(stream);
+      await jsm.streams.add(config);
+      await publish(s.admin, s.mesh, 0, 12);
+      await expect.poll(async () => (await readyz()).status, { timeout: 5_000, interval: 100 }).toBe(503);
+      expect((await readyz()).body).toMatchObject({ ready: false, components: { sealer: { state: "refused", problem: { code: expect.stringMatching(/^HISTORY_STREAM_/) } } } });
+      await node.waitFor("plexus: error: audit sealer: history stream", 5_000);
+      node.child.kill("SIGINT");
+      expect((await node.exited).code).toBe(0);
     } finally {
       await reap();
       await s.admin.close();
