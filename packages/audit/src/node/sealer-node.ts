@@ -189,8 +189,12 @@ class SealerNodeImpl implements SealerNode {
       if (s.state === "running") this.#log("info", `${this.id} holds the writer lease and seals; the chain's head is at ${s.head.size}`);
     } catch (err) {
       const final = isPlexusError(err, ErrorCode.AuditFork);
-      this.#startProblem = { code: (err as PlexusError).code ?? ErrorCode.AuditStoreFailed, reason: (err as Error).message, since: Date.now(), final };
-      this.#log("error", `${this.id} could not start sealing: ${(err as Error).message}${final ? "; not sealing (a fork: restart after repair)" : "; trying again"}`);
+      const reason = (err as Error).message;
+      // Said once per distinct reason: a start retried every beat for the same cause does not flood the log.
+      if (this.#startProblem?.reason !== reason) {
+        this.#log("error", `${this.id} could not start sealing: ${reason}${final ? "; not sealing (a fork: restart after repair)" : "; trying again every beat"}`);
+      }
+      this.#startProblem = { code: (err as PlexusError).code ?? ErrorCode.AuditStoreFailed, reason, since: this.#startProblem?.since ?? Date.now(), final };
     } finally {
       this.#starting = false;
     }

@@ -23,7 +23,7 @@
  * `onError` once; `onRecovered` when it seals normally again. Refused and failed sealers carry their reason in
  * `problem` too, so whoever publishes the stats (sealer-node.ts) reports every non-ok state with a reason.
  */
-import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ensureMeshStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
 import { ErrorCode, meshSubjects, orderedConsumerPrefix, PlexusError } from "@plexus/core";
@@ -199,6 +199,7 @@ class SealerImpl implements Sealer {
   readonly #judge: KeepUpJudge;
   #watch: NodeJS.Timeout | undefined;
   #watching = false;
+  #jsm: Promise<JetStreamManager> | undefined;
   /** The current stall of a running sealer (stuck or behind), if any. */
   #stall: SealerProblem | undefined;
 
@@ -239,7 +240,8 @@ class SealerImpl implements Sealer {
     if (this.#watching || this.#state !== "running") return;
     this.#watching = true;
     try {
-      this.#logEnd = Math.max(this.#logEnd, await meshLogEnd(this.#o.nc, this.#o.mesh));
+      const jsm = await (this.#jsm ??= jetstreamManager(this.#o.nc, { checkAPI: false }));
+      this.#logEnd = Math.max(this.#logEnd, (await jsm.streams.info(meshSubjects(this.#o.mesh).stream)).state.last_seq);
     } catch {
       // No answer (a disconnect, a missing stream): judged on what is known; the guard reports a missing stream.
     } finally {

@@ -257,12 +257,22 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
     let sealerNc: NatsConnection | undefined;
     let sealer: SealerNode | undefined;
     try {
+      // A sealer that cannot start (NATS refusing the sealers bucket to a service user issued before it existed: run
+      // plexus init) does not keep the registry down; it is said at error and /readyz answers 503 with the reason.
+      let sealerFailure: { ready: false; state: "failed"; problem: { code: string; reason: string; since: number } } | undefined;
       if (sealing) {
         sealerNc = await connectService(common, "plexus registry (sealer)");
-        sealer = await startMeshSealer({ nc: sealerNc, mesh: common.mesh, key, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer"), out });
+        sealer = await startMeshSealer({ nc: sealerNc, mesh: common.mesh, key, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer"), out }).catch((err: unknown) => {
+          const reason = (err as Error).message;
+          out.error(`audit sealer: could not start: ${reason}; not sealing here`);
+          sealerFailure = { ready: false, state: "failed", problem: { code: (err as { code?: string }).code ?? "AUDIT_STORE_FAILED", reason, since: Date.now() } };
+          return undefined;
+        });
       }
       const sealerNode = sealer;
-      const withSealer = sealerNode ? { ...tuning, components: { sealer: () => sealerNode.status() } } : tuning;
+      const failed = sealerFailure;
+      const sealerStatus = sealerNode ? () => sealerNode.status() : failed ? () => failed : undefined;
+      const withSealer = sealerStatus ? { ...tuning, components: { sealer: sealerStatus } } : tuning;
       node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out, tuning: withSealer });
       const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null, sealer: sealer?.id ?? null });
       out.data(shown.human + (sealer ? `\nsealer    ${sealer.id} (${sealer.status().role === "active" ? "writing" : "standing by"})` : "\nsealer    off"), shown.json);
