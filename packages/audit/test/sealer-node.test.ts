@@ -4,6 +4,7 @@
  * the test plays the operator with the admin creds.
  * - The mesh log deleted and recreated with identical content under a running sealer: the sealer says so at error,
  *   its status and `auditStatus` show it stalled with the reason within 5 s, and nothing more is sealed.
+ * - The audit chain's settings weakened under a running sealer: the same, HISTORY_STREAM_WEAKENED.
  * - One writes, the other stands by; the writer stopping hands over, and the chain stays whole.
  * - Stuck (nothing sealed while events wait) and recovered, with a store whose appends are held back.
  * - Cannot keep up (the lag over a threshold and not coming down), with a store slower than the mesh.
@@ -16,7 +17,7 @@ import { ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, readSealerPresence, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
+import { auditStatus, auditStreamNames, ensureAuditStreams, openJetStreamAuditStore, readSealerPresence, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
 import { KeepUpJudge } from "../src/sealer/keep-up.js";
 import { freshMesh } from "./helpers.js";
 import { chainProblems, publishEvents } from "./sealing.js";
@@ -104,6 +105,26 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     expect((await store.head()).size).toBe(10);
     expect((await readSealerPresence(reader, mesh)).find((x) => x.id === "one")).toMatchObject({ state: "refused", live: true });
     console.log(`recreated log noticed in ${elapsed} ms`);
+  });
+
+  it("sees the audit chain's settings weakened under it (max_age set): refused, HISTORY_STREAM_WEAKENED with the setting in auditStatus within 5 s", async () => {
+    const mesh = freshMesh("sn");
+    const admin = await provision(mesh);
+    await publishInOrder(admin, mesh, 0, 5);
+    const { node: sealer, lines } = await node(mesh, "w");
+    await expect.poll(() => sealer.status().head.size, { timeout: 10_000 }).toBe(5);
+    const jsm = await jetstreamManager(admin);
+    const chain = auditStreamNames(mesh).chainStream;
+    const { config } = await jsm.streams.info(chain);
+    const started = Date.now();
+    await jsm.streams.update(chain, { ...config, max_age: 3_600_000_000_000 });
+    const reader = await conn("service", mesh);
+    const store = await openJetStreamAuditStore({ nc: reader, mesh });
+    closers.push(() => store.close());
+    await expect.poll(async () => (await auditStatus({ nc: reader, mesh, store })).stalled, { timeout: 5_000, interval: 200 }).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await auditStatus({ nc: reader, mesh, store })).sealers[0]).toMatchObject({ id: "w", state: "refused", problem: { code: ErrorCode.HistoryStreamWeakened, reason: "max_age is 3600s" } });
+    expect(lines.some((l) => l.level === "error" && l.line.includes("HISTORY_STREAM_WEAKENED"))).toBe(true);
   });
 
   it("two on one mesh: one writes, the other stands by; the writer stopping hands over, the chain stays whole", async () => {
