@@ -1,0 +1,39 @@
+/**
+ * RFC 9162 §2.1.1 hashing for the audit's Merkle tree: leaf hash = SHA-256(0x00 ‖ leaf input), interior node =
+ * SHA-256(0x01 ‖ left ‖ right), the empty tree's root = SHA-256(""). The leaf input of position n is the sealed event's
+ * `subject (UTF-8) ‖ 0x00 ‖ payload` — the same bytes the hash chain's eventHash covers — so anyone holding a message
+ * can recompute its leaf. Leaf index = position - 1 (positions start at 1, tree indices at 0).
+ */
+import { createHash } from "node:crypto";
+
+export const HASH_SIZE = 32;
+
+/** MTH({}): the root of the empty tree, SHA-256 of nothing. */
+export const EMPTY_ROOT: Uint8Array = createHash("sha256").digest();
+
+const LEAF_PREFIX = Buffer.from([0]);
+const NODE_PREFIX = Buffer.from([1]);
+
+/** The leaf input of an event: subject ‖ 0x00 ‖ payload. */
+export function leafInput(subject: string, data: Uint8Array): Uint8Array {
+  return Buffer.concat([Buffer.from(subject, "utf8"), LEAF_PREFIX, data]);
+}
+
+/** SHA-256(0x00 ‖ input). */
+export function leafHash(input: Uint8Array): Uint8Array {
+  return createHash("sha256").update(LEAF_PREFIX).update(input).digest();
+}
+
+/** The leaf hash of an event, without building its leaf input: SHA-256(0x00 ‖ subject ‖ 0x00 ‖ payload). */
+export function eventLeafHash(subject: string, data: Uint8Array): Uint8Array {
+  return createHash("sha256").update(LEAF_PREFIX).update(subject, "utf8").update(LEAF_PREFIX).update(data).digest();
+}
+
+/** SHA-256(0x01 ‖ left ‖ right). */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return createHash("sha256").update(NODE_PREFIX).update(left).update(right).digest();
+}
+
+export function equalHashes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
