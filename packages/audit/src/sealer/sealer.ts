@@ -27,6 +27,8 @@ import { release } from "../store/stream-range.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink } from "../types.js";
 import { LinkMaker } from "./link-maker.js";
 import { CheckpointSchedule } from "./schedule.js";
+import { defaultOrigin } from "../note/checkpoint-note.js";
+import { TreeKeeper } from "./tree-keeper.js";
 
 export interface SealerOptions {
   nc: NatsConnection;
@@ -49,6 +51,8 @@ export interface SealerOptions {
   historyDir?: string;
   /** How often the streams are checked again (ms; default 60 s; 0: only at start and after reconnects). */
   historyCheckMs?: number;
+  /** The log's name in checkpoint notes (C2SP tlog-checkpoint origin; default `plexus.mesh/<mesh>`). */
+  origin?: string;
 }
 
 export interface SealerStats {
@@ -109,12 +113,13 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
   const refusal = await guard.check();
   if (refusal) {
     // Started, but refusing: nothing is read or sealed; stats() and caughtUp() say why.
-    sealer = new SealerImpl(options, { size: 0, hash: "" }, guard);
+    sealer = new SealerImpl(options, { size: 0, hash: "" }, guard, TreeKeeper.idle(options.store));
     sealer.refuse(refusal);
     return sealer;
   }
   await checkHeadAgainstLog(options, head);
-  sealer = new SealerImpl(options, head, guard);
+  const tree = await TreeKeeper.open(options.nc, options.mesh, options.store, head.size);
+  sealer = new SealerImpl(options, head, guard, tree);
   sealer.start();
   const late = await guard.start();
   if (late) sealer.refuse(late);
@@ -167,10 +172,13 @@ class SealerImpl implements Sealer {
   #stopped: Promise<void> | undefined;
   readonly #guard: HistoryGuard;
   #refusal: PlexusError | undefined;
+  /** The Merkle tree over the confirmed positions (tree-keeper.ts). */
+  readonly #tree: TreeKeeper;
 
-  constructor(o: SealerOptions, head: ChainHead, guard: HistoryGuard) {
+  constructor(o: SealerOptions, head: ChainHead, guard: HistoryGuard, tree: TreeKeeper) {
     this.#o = o;
     this.#guard = guard;
+    this.#tree = tree;
     this.#pipeline = Math.max(1, o.pipeline ?? DEFAULT_PIPELINE);
     this.#readAhead = this.#pipeline * READ_AHEAD;
     this.#confirmed = head;
@@ -186,6 +194,8 @@ class SealerImpl implements Sealer {
       head: () => this.#confirmed,
       onStored: () => void this.#stats.checkpoints++,
       onError: (err) => this.#report(err),
+      tree,
+      origin: o.origin ?? defaultOrigin(o.mesh),
     });
   }
 
@@ -397,6 +407,7 @@ class SealerImpl implements Sealer {
   #confirm(batch: ChainLink[], count: number): void {
     if (count === 0) return;
     const last = batch[count - 1]!;
+    this.#tree.confirm(batch, count);
     this.#pending.splice(0, count);
     if (this.#room && this.#pending.length <= this.#readAhead / 2) this.#makeRoom();
     this.#confirmed = { size: last.n, hash: last.hash };

@@ -10,6 +10,8 @@ import { CheckpointPlan, type CheckpointFaultKind, type CheckpointSummary } from
 import { classify, type ChainFaultKind } from "./classify.js";
 import { Cursor, type Source } from "./cursor.js";
 import { ChainHasher, isHash } from "./hashing.js";
+import { eventLeafHash } from "../merkle/hash.js";
+import { TreeBuilder } from "../merkle/tree-builder.js";
 
 export type VerifyFaultKind = ChainFaultKind | CheckpointFaultKind;
 
@@ -101,7 +103,10 @@ async function walk(s: WalkState): Promise<VerifyReport> {
     detail,
   });
 
-  const anchor = plan.check(from - 1, prev);
+  // The Merkle tree, recomputed when checkpoints carry roots and the walk starts at position 1 (one more hash per event).
+  const tree = from === 1 && plan.hasRoots ? new TreeBuilder() : undefined;
+  const root = tree && (() => tree.root());
+  const anchor = plan.check(from - 1, prev, root);
   if (anchor) return fail(from - 1, anchor.kind, anchor.detail);
   for (; k <= last; k++) {
     if (links.needs(WINDOW)) await links.fill();
@@ -119,10 +124,11 @@ async function walk(s: WalkState): Promise<VerifyReport> {
       return fail(k, f.kind, f.detail);
     }
     prev = h;
+    if (tree) tree.push(eventLeafHash(event!.subject, event!.data));
     links.advance();
     events.advance();
     if (plan.nextSize <= k) {
-      const bad = plan.check(k, h);
+      const bad = plan.check(k, h, root);
       if (bad) return fail(k, bad.kind, bad.detail, k);
     }
     if ((k - from + 1) % PROGRESS_EVERY === 0) s.onProgress?.(k - from + 1);

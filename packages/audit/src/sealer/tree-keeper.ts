@@ -1,0 +1,80 @@
+/**
+ * The sealer's Merkle tree (RFC 9162 over the mesh log, leaves = the sealed events), kept next to the hash chain by a
+ * small hook in the sealer: each confirmed link's leaf hash goes in (`confirm`), and a checkpoint takes a
+ * `snapshot()` (size, root, tiles) and stores its tiles before it is signed (`storeTiles`).
+ *
+ * At start the tree's right edge is read back from the store's tiles (a few reads); when they are missing (a chain
+ * sealed before the tree existed, a tile write lost in a crash) the tree is rebuilt by replaying the mesh log up to
+ * the chain's head, and the full tiles that replay produces are written with the next checkpoint (write-once: tiles
+ * already stored stay). A backend without tiles (EventStoreDB for now) replays at every start.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { eventLeafHash } from "../merkle/hash.js";
+import { edgeTiles } from "../merkle/tiles.js";
+import { isTileMissing } from "../merkle/tile-store.js";
+import { TreeBuilder, type TreeSnapshot } from "../merkle/tree-builder.js";
+import { readMeshLog } from "../store/mesh-log.js";
+import type { AuditStore, ChainLink } from "../types.js";
+
+export class TreeKeeper {
+  readonly #tree: TreeBuilder;
+  readonly #store: AuditStore;
+  /** How the tree was opened: from the stored edge tiles, or by replaying the log. */
+  readonly resumedBy: "empty" | "tiles" | "replay";
+
+  private constructor(tree: TreeBuilder, store: AuditStore, resumedBy: TreeKeeper["resumedBy"]) {
+    this.#tree = tree;
+    this.#store = store;
+    this.resumedBy = resumedBy;
+  }
+
+  /** The tree over positions 1…size (the chain's confirmed head). */
+  static async open(nc: NatsConnection, mesh: string, store: AuditStore, size: number): Promise<TreeKeeper> {
+    if (size === 0) return new TreeKeeper(new TreeBuilder(), store, "empty");
+    if (store.tiles) {
+      try {
+        const edge = await Promise.all(edgeTiles(size).map(async (t) => ({ level: t.level, index: t.index, hashes: await store.tiles!.readTile(t.level, t.index, t.width) })));
+        return new TreeKeeper(TreeBuilder.resume(size, edge), store, "tiles");
+      } catch (err) {
+        if (!isTileMissing(err)) throw err;
+      }
+    }
+    const tree = new TreeBuilder();
+    for await (const e of readMeshLog(nc, mesh, 1, size)) tree.push(eventLeafHash(e.subject, e.data));
+    if (tree.size !== size) throw new RangeError(`the mesh log holds ${tree.size} events, the chain ${size}`);
+    return new TreeKeeper(tree, store, "replay");
+  }
+
+  /** An empty tree for a sealer that refuses to start (it never seals). */
+  static idle(store: AuditStore): TreeKeeper {
+    return new TreeKeeper(new TreeBuilder(), store, "empty");
+  }
+
+  get size(): number {
+    return this.#tree.size;
+  }
+
+  /** The first `count` links of `batch` are confirmed in the chain: their leaves join the tree. */
+  confirm(batch: readonly ChainLink[], count: number): void {
+    for (let i = 0; i < count; i++) {
+      const link = batch[i]!;
+      if (link.n !== this.#tree.size + 1 || !link.leaf) throw new RangeError(`the tree has ${this.#tree.size} leaves; link ${link.n} cannot follow${link.leaf ? "" : " (no leaf hash)"}`);
+      this.#tree.push(link.leaf);
+    }
+  }
+
+  snapshot(): TreeSnapshot {
+    return this.#tree.snapshot();
+  }
+
+  /** Stores a snapshot's tiles; on failure its full tiles go back to be written with the next one. */
+  async storeTiles(snapshot: TreeSnapshot): Promise<void> {
+    if (!this.#store.tiles) return;
+    try {
+      await this.#store.tiles.writeTiles(snapshot);
+    } catch (err) {
+      this.#tree.restore(snapshot.full);
+      throw err;
+    }
+  }
+}
