@@ -17,6 +17,8 @@ export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
   verify: ["from", "to", "file", "signer"],
   export: ["since", "until", "out"],
   query: ["agent", "conversation", "type", "since", "until", "limit"],
+  prove: ["position", "from-checkpoint", "out"],
+  "check-proof": ["signer"],
 };
 const ALL = new Set(Object.values(SUBCOMMAND_OPTIONS).flat());
 
