@@ -31,7 +31,11 @@ export class LinkMaker {
   /** Bytes of 0x00 ‖ `#subject` ‖ 0x00 at the start of `#event`. */
   #subjectBytes = 0;
 
-  constructor(prev: string) {
+  readonly #leaves: boolean;
+
+  /** `leaves: false` leaves out the Merkle leaf hash (a sealer without the tree). */
+  constructor(prev: string, leaves = true) {
+    this.#leaves = leaves;
     this.#setPrev(prev);
   }
 
@@ -40,7 +44,8 @@ export class LinkMaker {
     // Anything unusual takes makeLink itself: a head that is not 64 lowercase hex digits (makeLink hashes whatever
     // Buffer.from(hex) makes of it), a position that is not a safe integer (makeLink throws), no crypto.hash.
     if (!oneShot || !this.#prevInLink || !(Number.isSafeInteger(event.n) && event.n >= 0)) {
-      const link: ChainLink = { ...makeLink(this.#prev, event), leaf: eventLeafHash(event.subject, event.data) };
+      const link: ChainLink = makeLink(this.#prev, event);
+      if (this.#leaves) link.leaf = eventLeafHash(event.subject, event.data);
       this.#setPrev(link.hash);
       return link;
     }
@@ -49,7 +54,7 @@ export class LinkMaker {
     this.#event.set(data, this.#subjectBytes);
     const end = this.#subjectBytes + data.length;
     const e = oneShot("sha256", this.#event.subarray(1, end), "hex");
-    const leaf = oneShot("sha256", this.#event.subarray(0, end), "buffer");
+    const leaf = this.#leaves ? oneShot("sha256", this.#event.subarray(0, end), "buffer") : undefined;
     const link = this.#link;
     link.writeUInt32BE(Math.floor(event.n / 0x1_0000_0000), 32);
     link.writeUInt32BE(event.n >>> 0, 36);
@@ -58,7 +63,7 @@ export class LinkMaker {
     link.write(hash, 0, "hex");
     this.#prev = hash;
     this.#prevInLink = true;
-    return { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt, leaf };
+    return leaf ? { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt, leaf } : { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt };
   }
 
   #setPrev(prev: string): void {

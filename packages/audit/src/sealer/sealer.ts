@@ -53,6 +53,8 @@ export interface SealerOptions {
   historyCheckMs?: number;
   /** The log's name in checkpoint notes (C2SP tlog-checkpoint origin; default `plexus.mesh/<mesh>`). */
   origin?: string;
+  /** Keep the Merkle tree, its tiles and checkpoint notes (default true; false: the hash chain only). */
+  merkleTree?: boolean;
 }
 
 export interface SealerStats {
@@ -118,7 +120,7 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
     return sealer;
   }
   await checkHeadAgainstLog(options, head);
-  const tree = await TreeKeeper.open(options.nc, options.mesh, options.store, head.size);
+  const tree = options.merkleTree === false ? TreeKeeper.off(options.store) : await TreeKeeper.open(options.nc, options.mesh, options.store, head.size);
   sealer = new SealerImpl(options, head, guard, tree);
   sealer.start();
   const late = await guard.start();
@@ -183,7 +185,7 @@ class SealerImpl implements Sealer {
     this.#readAhead = this.#pipeline * READ_AHEAD;
     this.#confirmed = head;
     this.#known = head.size;
-    this.#links = new LinkMaker(head.hash);
+    this.#links = new LinkMaker(head.hash, tree.resumedBy !== "off");
     this.#next = head.size + 1;
     this.#logEnd = head.size;
     this.#checkpoints = new CheckpointSchedule({
@@ -194,7 +196,7 @@ class SealerImpl implements Sealer {
       head: () => this.#confirmed,
       onStored: () => void this.#stats.checkpoints++,
       onError: (err) => this.#report(err),
-      tree,
+      ...(tree.resumedBy !== "off" ? { tree } : {}),
       origin: o.origin ?? defaultOrigin(o.mesh),
     });
   }

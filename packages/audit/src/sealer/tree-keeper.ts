@@ -20,7 +20,7 @@ export class TreeKeeper {
   readonly #tree: TreeBuilder;
   readonly #store: AuditStore;
   /** How the tree was opened: from the stored edge tiles, or by replaying the log. */
-  readonly resumedBy: "empty" | "tiles" | "replay";
+  readonly resumedBy: "empty" | "tiles" | "replay" | "off";
 
   private constructor(tree: TreeBuilder, store: AuditStore, resumedBy: TreeKeeper["resumedBy"]) {
     this.#tree = tree;
@@ -50,12 +50,18 @@ export class TreeKeeper {
     return new TreeKeeper(new TreeBuilder(), store, "empty");
   }
 
+  /** No tree at all (a sealer started with `merkleTree: false`): confirms nothing, checkpoints carry no root. */
+  static off(store: AuditStore): TreeKeeper {
+    return new TreeKeeper(new TreeBuilder(), store, "off");
+  }
+
   get size(): number {
     return this.#tree.size;
   }
 
   /** The first `count` links of `batch` are confirmed in the chain: their leaves join the tree. */
   confirm(batch: readonly ChainLink[], count: number): void {
+    if (this.resumedBy === "off") return;
     for (let i = 0; i < count; i++) {
       const link = batch[i]!;
       if (link.n !== this.#tree.size + 1 || !link.leaf) throw new RangeError(`the tree has ${this.#tree.size} leaves; link ${link.n} cannot follow${link.leaf ? "" : " (no leaf hash)"}`);
