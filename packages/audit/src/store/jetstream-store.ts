@@ -117,7 +117,7 @@ export class JetStreamAuditStore implements AuditStore {
     this.#jsm = jsm;
     this.#timeout = options.appendTimeoutMs ?? 10_000;
     this.#appends = new AckedPublisher(options.nc, this.#timeout);
-    this.tiles = new JetStreamTileStore(options.nc, jsm, options.mesh, this.#timeout);
+    this.tiles = new JetStreamTileStore(options.nc, jsm, options.mesh, { timeoutMs: this.#timeout });
   }
 
   async head(): Promise<ChainHead> {

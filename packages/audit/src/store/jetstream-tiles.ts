@@ -11,6 +11,10 @@
  * tiles are never removed; only a level's partial tile is replaced, by the per-subject limit). The tiles are derived
  * data, not evidence: the verifier recomputes the tree from the mesh log and checks the signed roots; a damaged tile
  * makes proofs fail to verify, never pass, and a tile left unwritten makes a proof fall back to a replay of the log.
+ *
+ * Reads keep the last `cacheTiles` tiles read (default 64, about 0.5 MB): a full tile never changes, and a partial
+ * tile only grows, so a remembered one with at least the hashes asked for is still right. A proof then mostly reads
+ * its one level-0 tile.
  */
 import { jetstream, JetStreamApiCodes, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
@@ -56,12 +60,15 @@ export class JetStreamTileStore implements TileStore {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #timeout: number;
+  readonly #cache = new Map<string, Uint8Array[]>();
+  readonly #cacheSize: number;
 
-  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, timeoutMs = 10_000) {
+  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number } = {}) {
     this.#names = tileStreamNames(mesh);
     this.#js = jetstream(nc);
     this.#jsm = jsm;
-    this.#timeout = timeoutMs;
+    this.#timeout = options.timeoutMs ?? 10_000;
+    this.#cacheSize = options.cacheTiles ?? 64;
   }
 
   async writeTiles(tiles: { full: readonly Tile[]; partial: readonly Tile[] }): Promise<void> {
@@ -89,14 +96,26 @@ export class JetStreamTileStore implements TileStore {
   }
 
   async readTile(level: number, index: number, width: number): Promise<Uint8Array[]> {
-    const [full, partial] = await Promise.all([this.#last(`${this.#names.prefix}.${level}.${index}`), width < 256 ? this.#last(`${this.#names.prefix}.${level}.p`) : undefined]);
-    const fullHashes = full && decodeTile(full.data);
-    if (fullHashes && fullHashes.length >= width) return fullHashes;
-    if (partial && partial.header?.get(TILE_HEADER) === String(index)) {
-      const hashes = decodeTile(partial.data);
-      if (hashes && hashes.length >= width) return hashes;
+    const key = `${level}/${index}`;
+    const cached = this.#cache.get(key);
+    if (cached && cached.length >= width) return cached;
+    // The full tile first (most are); the level's partial tile only when it is not there.
+    const full = await this.#last(`${this.#names.prefix}.${level}.${index}`);
+    let hashes = full && decodeTile(full.data);
+    if (!hashes || hashes.length < width) {
+      const partial = await this.#last(`${this.#names.prefix}.${level}.p`);
+      hashes = partial && partial.header?.get(TILE_HEADER) === String(index) ? decodeTile(partial.data) : undefined;
     }
-    throw tileMissing(level, index, width);
+    if (!hashes || hashes.length < width) throw tileMissing(level, index, width);
+    this.#remember(key, hashes);
+    return hashes;
+  }
+
+  #remember(key: string, hashes: Uint8Array[]): void {
+    if (this.#cacheSize <= 0) return;
+    this.#cache.delete(key);
+    this.#cache.set(key, hashes);
+    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
   }
 
   async #last(subject: string) {
