@@ -147,3 +147,17 @@ function samePath(m: number, n: number, proof: Uint8Array[]): boolean {
   const other = consistencyPath(TREE, m, n);
   return other.length === proof.length && other.every((h, i) => Buffer.compare(h, proof[i]!) === 0);
 }
+
+describe("LeafHasher", () => {
+  it("gives eventLeafHash's digests for events of changing subjects and sizes", async () => {
+    const { LeafHasher, eventLeafHash } = await import("../src/merkle/hash.js");
+    const h = new LeafHasher();
+    fc.assert(
+      fc.property(fc.string(), fc.uint8Array({ maxLength: 9000 }), (subject, data) => {
+        expect(Buffer.from(h.hash(subject, data)).toString("hex")).toBe(Buffer.from(eventLeafHash(subject, data)).toString("hex"));
+        expect(Buffer.from(h.hash(subject, data.subarray(0, 3))).toString("hex")).toBe(Buffer.from(eventLeafHash(subject, data.subarray(0, 3))).toString("hex"));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

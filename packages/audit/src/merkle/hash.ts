@@ -37,6 +37,33 @@ export function eventLeafHash(subject: string, data: Uint8Array): Uint8Array {
   return createHash("sha256").update(LEAF_PREFIX).update(subject, "utf8").update(LEAF_PREFIX).update(data).digest();
 }
 
+/**
+ * Leaf hashes of one event after another, without a Hash object or an allocation per event besides the digest: the
+ * event is copied into a reused scratch buffer 0x00 ‖ subject ‖ 0x00 ‖ payload (the subject kept while it repeats)
+ * and hashed in one call. Same digests as `eventLeafHash`.
+ */
+export class LeafHasher {
+  #buf = Buffer.alloc(4096);
+  #subject: string | undefined;
+  /** Bytes of 0x00 ‖ subject ‖ 0x00 at the start of the buffer. */
+  #prefix = 0;
+
+  hash(subject: string, data: Uint8Array): Uint8Array {
+    if (!oneShot) return eventLeafHash(subject, data);
+    if (subject !== this.#subject || this.#buf.length < this.#prefix + data.length) {
+      const prefix = Buffer.byteLength(subject, "utf8") + 2;
+      if (this.#buf.length < prefix + data.length) this.#buf = Buffer.alloc(Math.max(2 * this.#buf.length, prefix + data.length));
+      this.#buf[0] = 0;
+      this.#buf.write(subject, 1, "utf8");
+      this.#buf[prefix - 1] = 0;
+      this.#subject = subject;
+      this.#prefix = prefix;
+    }
+    this.#buf.set(data, this.#prefix);
+    return oneShot("sha256", this.#buf.subarray(0, this.#prefix + data.length), "buffer");
+  }
+}
+
 /** SHA-256(0x01 ‖ left ‖ right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
   if (oneShot && left.length === HASH_SIZE && right.length === HASH_SIZE) {

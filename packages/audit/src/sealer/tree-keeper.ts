@@ -9,7 +9,7 @@
  * already stored stay). A backend without tiles (EventStoreDB for now) replays at every start.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { eventLeafHash } from "../merkle/hash.js";
+import { LeafHasher } from "../merkle/hash.js";
 import { edgeTiles } from "../merkle/tiles.js";
 import { isTileMissing } from "../merkle/tile-store.js";
 import { TreeBuilder, type TreeSnapshot } from "../merkle/tree-builder.js";
@@ -40,7 +40,8 @@ export class TreeKeeper {
       }
     }
     const tree = new TreeBuilder();
-    for await (const e of readMeshLog(nc, mesh, 1, size)) tree.push(eventLeafHash(e.subject, e.data));
+    const leaves = new LeafHasher();
+    for await (const e of readMeshLog(nc, mesh, 1, size)) tree.push(leaves.hash(e.subject, e.data));
     if (tree.size !== size) throw new RangeError(`the mesh log holds ${tree.size} events, the chain ${size}`);
     return new TreeKeeper(tree, store, "replay");
   }
