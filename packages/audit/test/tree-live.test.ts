@@ -3,6 +3,11 @@
  * checkpoints, tiles in their stream), the verifier recomputes it, proofs of random positions made from the live
  * stores check offline here and with @sigstore/verify's independent RFC 6962 verifier; tampering fails with a reason.
  */
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { finished } from "node:stream/promises";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { verifyMerkleInclusion } from "@sigstore/verify/dist/tlog/merkle.js";
@@ -23,7 +28,9 @@ import { TreeKeeper } from "../src/sealer/tree-keeper.js";
 import { openJetStreamAuditStore, type JetStreamAuditStore } from "../src/store/jetstream-store.js";
 import { readMeshLog } from "../src/store/mesh-log.js";
 import type { AuditStore } from "../src/types.js";
-import { verifyStore } from "../src/verify/live.js";
+import { readExport } from "../src/export/reader.js";
+import { exportStore, verifyStore } from "../src/verify/live.js";
+import { verifyChain } from "../src/verify/verifier.js";
 import { collect, freshMesh } from "./helpers.js";
 import { publishEvents } from "./sealing.js";
 
@@ -134,6 +141,22 @@ describe("the audit Merkle tree, live", () => {
     expect(checkProof(file, { signers: [key.did] })).toMatchObject({ ok: false, reason: "consistency" });
     const real = await proveConsistency({ nc, mesh, store, from: cps[0]!.note! });
     expect(checkProof({ ...real, from: forged }, { signers: [key.did] })).toMatchObject({ ok: false, reason: "consistency" });
+  });
+
+  it("an export carries the roots and notes, and verifying the file recomputes the tree", async () => {
+    const file = join(tmpdir(), `plexus-tree-${process.pid}.jsonl`);
+    try {
+      const out = createWriteStream(file);
+      await exportStore({ nc, mesh, store, out });
+      out.end();
+      await finished(out);
+      const report = await verifyChain({ ...(await readExport(file)), trustedSigners: [key.did] });
+      expect(report).toMatchObject({ ok: true });
+      expect(report.checkpoints.roots).toBeGreaterThanOrEqual(2);
+      expect(report.checkpoints.roots).toBe(report.checkpoints.checked);
+    } finally {
+      await rm(file, { force: true });
+    }
   });
 
   it("proves from a replay of the log when the store has no tiles, with the same result", async () => {
