@@ -27,12 +27,19 @@ type RootedCheckpoint = Checkpoint & { root: string; note: string };
 
 /** The newest (largest) checkpoint with a Merkle root whose note its signer signed; undefined when there is none. */
 export async function newestRootedCheckpoint(store: AuditStore): Promise<RootedCheckpoint | undefined> {
-  let best: RootedCheckpoint | undefined;
+  return (await rootedCheckpoints(store)).newest;
+}
+
+/** The newest rooted checkpoint, and every key that signed one (a registry key rotated since signed the older ones). */
+async function rootedCheckpoints(store: AuditStore): Promise<{ newest: RootedCheckpoint | undefined; signers: Set<string> }> {
+  let newest: RootedCheckpoint | undefined;
+  const signers = new Set<string>();
   for await (const cp of store.checkpoints()) {
-    if (cp.root === undefined || (best && cp.size <= best.size) || !checkpointNoteHolds(cp)) continue;
-    best = cp as RootedCheckpoint;
+    if (cp.root === undefined || !checkpointNoteHolds(cp)) continue;
+    signers.add(cp.signer);
+    if (!newest || cp.size > newest.size) newest = cp as RootedCheckpoint;
   }
-  return best;
+  return { newest, signers };
 }
 
 /** The inclusion proof of the event at `position` (or of the envelope with id `id`) against the newest checkpoint. */
@@ -75,10 +82,16 @@ export async function proveInclusion(source: ProofSource & ({ position: number }
 
 /** The consistency proof from an older checkpoint note (as a proof file or a checker had it) to the newest one. */
 export async function proveConsistency(source: ProofSource & { from: string }): Promise<ConsistencyProofFile> {
-  const cp = await requireCheckpoint(source.store);
-  const old = openCheckpointNote(source.from, [cp.signer]);
+  const { newest, signers } = await rootedCheckpoints(source.store);
+  if (!newest) throw noCheckpoint();
+  const cp = newest;
+  // The older note may be signed by a key the registry has rotated away from since: any key that signed a checkpoint here.
+  const old = openCheckpointNote(source.from, [...signers]);
   const parsed = old.ok ? old.head : undefined;
-  if (!parsed) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is not a checkpoint note signed by ${cp.signer}: ${old.ok ? "" : old.detail}`, { details: { reason: "checkpoint_signature" } });
+  if (!parsed) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is not a checkpoint note signed by a key that signed this log's checkpoints: ${old.ok ? "" : old.detail}`, { details: { reason: "checkpoint_signature" } });
+  if (parsed.origin !== (openCheckpointNote(cp.note, [cp.signer]) as { head?: { origin: string } }).head?.origin) {
+    throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is for the log ${parsed.origin}, not this one`, { details: { reason: "origin" } });
+  }
   if (parsed.size > cp.size) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint (size ${parsed.size}) is larger than the newest (size ${cp.size})`, { details: { reason: "not_older" } });
   let hashes: Uint8Array[] | undefined;
   if (source.store.tiles) {
@@ -102,8 +115,12 @@ export async function proveConsistency(source: ProofSource & { from: string }): 
 
 async function requireCheckpoint(store: AuditStore): Promise<RootedCheckpoint> {
   const cp = await newestRootedCheckpoint(store);
-  if (!cp) throw new PlexusError(ErrorCode.AuditStoreFailed, "no checkpoint with a Merkle root yet (a sealer signs one every N links or T ms)", { details: { reason: "no_checkpoint" } });
+  if (!cp) throw noCheckpoint();
   return cp;
+}
+
+function noCheckpoint(): PlexusError {
+  return new PlexusError(ErrorCode.AuditStoreFailed, "no checkpoint with a Merkle root yet (a sealer signs one every N links or T ms)", { details: { reason: "no_checkpoint" } });
 }
 
 /** The tree of the mesh log's first `cp.size` events, which must give the signed root. */
