@@ -51,3 +51,4 @@ export { checkProof } from "./proof/check.js";
 export type { ProofCheck, ProofFailure, CheckProofOptions } from "./proof/check.js";
 export { proveInclusion, proveConsistency, newestRootedCheckpoint } from "./proof/create.js";
 export type { ProofSource } from "./proof/create.js";
+export { cosignNote, cosignatureSignature, cosignatureVerifier, COSIGNATURE_NOTE_TYPE } from "./note/cosignature.js";

@@ -83,3 +83,33 @@ describe("checkpoint notes", () => {
     expect(parseCheckpointBody(checkpointBody(head).slice(0, -1))).toBeUndefined();
   });
 });
+
+describe("cosignatures (C2SP tlog-cosignature, type 0x04): the note design takes witnesses", () => {
+  it("a witness's cosignature line is added to the registry's note and both verify in one pass; a wrong one rejects the note", async () => {
+    const { cosignNote, cosignatureVerifier, cosignatureSignature } = await import("../src/note/cosignature.js");
+    const { ed25519NoteVerifier } = await import("../src/note/ed25519.js");
+    const witness = generateKeyPair();
+    const note = cosignNote(signCheckpointNote(key, head), witness, "witness.example/w1", 1_700_000_000);
+    const lines = note.trimEnd().split("\n");
+    expect(lines.at(-1)).toMatch(/^\u2014 witness\.example\/w1 /u);
+    const sig = Buffer.from(lines.at(-1)!.split(" ")[2]!, "base64");
+    expect(sig).toHaveLength(4 + 8 + 64);
+    expect(sig.readUInt32BE(0)).toBe(noteKeyId("witness.example/w1", 4, witness.publicKey));
+    expect(sig.readBigUInt64BE(4)).toBe(1_700_000_000n);
+    const times: number[] = [];
+    const opened = openNote(note, [ed25519NoteVerifier(head.origin, key.did), cosignatureVerifier("witness.example/w1", witness.did, times)]);
+    expect(opened).toMatchObject({ ok: true });
+    expect(opened.ok && opened.verified.map((v) => v.name)).toEqual([head.origin, "witness.example/w1"]);
+    expect(times).toEqual([1_700_000_000]);
+    // The log's signature alone still opens it (the cosignature is ignored by who does not know the witness), with
+    // this code and with @sigstore/verify.
+    expect(openCheckpointNote(note, [key.did])).toMatchObject({ ok: true });
+    expect(sigstoreOpens(note, key.publicKey, head.origin)).toEqual({ size: 1234n, root: Buffer.from(root) });
+    // A cosignature made over another body, under the witness's name and key ID: the whole note is rejected.
+    const text = checkpointBody(head);
+    const wrong = formatNote({ text, signatures: [cosignatureSignature(witness, "witness.example/w1", checkpointBody({ ...head, size: 1 }), 5)] });
+    expect(openNote(wrong, [cosignatureVerifier("witness.example/w1", witness.did)])).toMatchObject({ ok: false, reason: "bad_signature" });
+    // An Ed25519 (type 0x01) key ID is not a cosigner's: the line is ignored, not checked as a cosignature.
+    expect(openNote(signCheckpointNote(witness, { ...head, origin: "witness.example/w1" }), [cosignatureVerifier("witness.example/w1", witness.did)])).toMatchObject({ ok: false, reason: "no_known_signature" });
+  });
+});
