@@ -177,7 +177,7 @@ describe("the audit Merkle tree, live", () => {
   });
 
   it("a restarted sealer resumes the tree from the stored tiles and its roots still match the log", async () => {
-    expect((await TreeKeeper.open(nc, mesh, store, 1_300)).resumedBy).toBe("tiles");
+    expect((await TreeKeeper.open(nc, mesh, store, 1_300, key.did)).resumedBy).toBe("tiles");
     await publishEvents(nc, mesh, 333);
     await seal(mesh, key, store, 50);
     const { tree } = await logTree(mesh);
@@ -208,6 +208,25 @@ describe("the audit Merkle tree, live", () => {
     const swapped = { ...cp, size: 20, head: (await s2.head()).hash, note: signCheckpointNote(other, { origin: `plexus.mesh/${m2}`, size: 20, root: rootAt(tree, 20) }) };
     await jetstream(nc).publish(s2.names.checkpointSubject, JSON.stringify(swapped));
     expect(await verifyStore({ nc, mesh: m2, store: s2, trustedSigners: [key.did] })).toMatchObject({ ok: false, kind: "checkpoint_signature" });
+  });
+});
+
+describe("tiles that disagree with the sealer's own checkpoint", () => {
+  it("are not believed: the tree is replayed from the log", async () => {
+    const key = generateKeyPair();
+    const m = freshMesh("treetile");
+    await ensureMeshStream(nc, m);
+    const s = await openJetStreamAuditStore({ nc, mesh: m });
+    await publishEvents(nc, m, 300);
+    await seal(m, key, s, 1_000);
+    expect((await TreeKeeper.open(nc, m, s, 300, key.did)).resumedBy).toBe("tiles");
+    // Someone with publish rights replaces the level-0 partial tile (tile 1, 44 hashes) with garbage.
+    await s.tiles.writeTiles({ full: [], partial: [{ level: 0, index: 1, hashes: Array.from({ length: 44 }, () => new Uint8Array(32).fill(9)) }] });
+    const fresh = await openJetStreamAuditStore({ nc, mesh: m }); // no cached tiles
+    expect((await TreeKeeper.open(nc, m, fresh, 300, key.did)).resumedBy).toBe("replay");
+    await publishEvents(nc, m, 20);
+    await seal(m, key, fresh, 1_000);
+    expect(await verifyStore({ nc, mesh: m, store: fresh, trustedSigners: [key.did] })).toMatchObject({ ok: true, verified: 320 });
   });
 });
 

@@ -120,7 +120,7 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
     return sealer;
   }
   await checkHeadAgainstLog(options, head);
-  const tree = options.merkleTree === false ? TreeKeeper.off(options.store) : await TreeKeeper.open(options.nc, options.mesh, options.store, head.size);
+  const tree = options.merkleTree === false ? TreeKeeper.off(options.store) : await TreeKeeper.open(options.nc, options.mesh, options.store, head.size, options.key.did);
   sealer = new SealerImpl(options, head, guard, tree);
   sealer.start();
   const late = await guard.start();

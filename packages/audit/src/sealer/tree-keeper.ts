@@ -6,7 +6,9 @@
  * At start the tree's right edge is read back from the store's tiles (a few reads); when they are missing (a chain
  * sealed before the tree existed, a tile write lost in a crash) the tree is rebuilt by replaying the mesh log up to
  * the chain's head, and the full tiles that replay produces are written with the next checkpoint (write-once: tiles
- * already stored stay). A backend without tiles (EventStoreDB for now) replays at every start.
+ * already stored stay). A backend without tiles (EventStoreDB for now) replays at every start. Tiles are not trusted
+ * blindly: when this sealer's key signed a checkpoint at the head's size (a stopped sealer signs its head), the root
+ * from the tiles must be the one it signed, else the tree is replayed from the log.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { LeafHasher } from "../merkle/hash.js";
@@ -15,6 +17,7 @@ import { isTileMissing } from "../merkle/tile-store.js";
 import { TreeBuilder, type TreeSnapshot } from "../merkle/tree-builder.js";
 import { readMeshLog } from "../store/mesh-log.js";
 import type { AuditStore, ChainLink } from "../types.js";
+import { checkpointNoteHolds } from "./checkpoint.js";
 
 export class TreeKeeper {
   readonly #tree: TreeBuilder;
@@ -28,13 +31,17 @@ export class TreeKeeper {
     this.resumedBy = resumedBy;
   }
 
-  /** The tree over positions 1…size (the chain's confirmed head). */
-  static async open(nc: NatsConnection, mesh: string, store: AuditStore, size: number): Promise<TreeKeeper> {
+  /**
+   * The tree over positions 1…size (the chain's confirmed head). `signer`: this sealer's DID; a rooted checkpoint it
+   * signed at `size` must agree with the tiles' root.
+   */
+  static async open(nc: NatsConnection, mesh: string, store: AuditStore, size: number, signer?: string): Promise<TreeKeeper> {
     if (size === 0) return new TreeKeeper(new TreeBuilder(), store, "empty");
     if (store.tiles) {
       try {
         const edge = await Promise.all(edgeTiles(size).map(async (t) => ({ level: t.level, index: t.index, hashes: await store.tiles!.readTile(t.level, t.index, t.width) })));
-        return new TreeKeeper(TreeBuilder.resume(size, edge), store, "tiles");
+        const tree = TreeBuilder.resume(size, edge);
+        if (await agreesWithOwnCheckpoint(store, size, signer, tree.root())) return new TreeKeeper(tree, store, "tiles");
       } catch (err) {
         if (!isTileMissing(err)) throw err;
       }
@@ -84,4 +91,14 @@ export class TreeKeeper {
       throw err;
     }
   }
+}
+
+/** False when `signer` signed a rooted checkpoint at `size` whose root is not `root` (then the tiles are not believed). */
+async function agreesWithOwnCheckpoint(store: AuditStore, size: number, signer: string | undefined, root: Uint8Array): Promise<boolean> {
+  if (!signer) return true;
+  const hex = Buffer.from(root).toString("hex");
+  for await (const cp of store.checkpoints()) {
+    if (cp.size === size && cp.signer === signer && cp.root !== undefined && checkpointNoteHolds(cp) && cp.root !== hex) return false;
+  }
+  return true;
 }
