@@ -28,6 +28,7 @@ import { auditStreamNames, exportStore, openJetStreamAuditStore, readExport, sta
 import { connectBus } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
+import { auditProofBench } from "./audit-proofs.js";
 import { environment, log, now, paced, percentile, pipelined, rate, round, startBenchServer, wallNow, type BenchOptions, type BenchResult } from "./lib.js";
 
 export const description = "audit chain: sealer throughput vs the mesh's max rate, sealer lag at 1,000 msg/s, verification speed";
@@ -97,6 +98,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     // 3. Sealer lag while following live traffic at a fixed rate.
     const lag = await lagRun(server.url, nc, registry, lagSeconds, agents);
     log(`audit: sealer lag at ${LAG_RATE}/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms over ${lag.samples} events`);
+    const tree = await auditProofBench(nc, { quick: options.quick, n }); // Merkle tree: proofs from tiles, sealer with/without
 
     return {
       bench: "audit",
@@ -112,6 +114,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       verify_events_per_s: verifyRate,
       verify_file_events_per_s: fileRate,
       export_bytes: exportBytes,
+      ...tree,
       n,
       targets: { sealer_ratio: 2, verify_events_per_s: 100_000 },
       meets_targets: sealRate / meshRate >= 2 && verifyRate >= 100_000,

@@ -10,6 +10,7 @@
  *
  * Hashes travel as lowercase hex. A checkpoint is (size, head) signed by the sealing registry's DID key.
  */
+import type { TileStore } from "./merkle/tile-store.js";
 
 /** One link of the chain, as stored. */
 export interface ChainLink {
@@ -23,6 +24,11 @@ export interface ChainLink {
   subject: string;
   /** When the mesh stream stored the event, ms since the epoch. */
   storedAt: number;
+  /**
+   * The event's Merkle leaf hash, SHA-256(0x00 ‖ subject ‖ 0x00 ‖ payload) (RFC 9162), as the sealer computes it for
+   * its tree. Never stored with the link (the tree's tiles hold it).
+   */
+  leaf?: Uint8Array;
 }
 
 /** A signed statement "the chain had `size` links and its head was `head`". */
@@ -33,8 +39,16 @@ export interface Checkpoint {
   at: number;
   /** The signer's DID (the registry's did:key). */
   signer: string;
-  /** Ed25519 over the RFC 8785 canonical form of the checkpoint without `sig`, base64url. */
+  /** Ed25519 over the RFC 8785 canonical form of { at, head, signer, size }, base64url. */
   sig: string;
+  /** The Merkle tree's root (RFC 9162) over positions 1…size, hex. Absent on checkpoints signed before the tree. */
+  root?: string;
+  /**
+   * The same (size, root) as a C2SP tlog-checkpoint signed note by the same key (`<origin>\n<size>\n<base64 root>\n`,
+   * blank line, `— <origin> <base64(key ID ‖ Ed25519 signature)>`): what proofs, witnesses and other tlog tools
+   * check. Present exactly when `root` is.
+   */
+  note?: string;
 }
 
 /** The head of a chain: how many links, and the last hash (h_0 when empty). */
@@ -62,6 +76,8 @@ export interface AuditStore extends AsyncDisposable {
   link(n: number): Promise<ChainLink | undefined>;
   appendCheckpoint(checkpoint: Checkpoint): Promise<void>;
   checkpoints(): AsyncIterable<Checkpoint>;
+  /** Where the Merkle tree's tiles live, when this backend stores them (merkle/tile-store.ts). */
+  readonly tiles?: TileStore;
   close(): Promise<void>;
 }
 

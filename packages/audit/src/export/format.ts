@@ -4,7 +4,7 @@
  *   {"type":"header","format":"plexus-audit/1","mesh":"…","exportedAt":ms,"from":n,"prevHash":"h_{n-1}",…}
  *   {"type":"event","n":1,"subject":"…","storedAt":ms,"data":"<payload, base64>","event":"<eventHash>","hash":"<h_n>"}
  *   …
- *   {"type":"checkpoint","size":n,"head":"h_n","at":ms,"signer":"did:key:…","sig":"…"}
+ *   {"type":"checkpoint","size":n,"head":"h_n","at":ms,"signer":"did:key:…","sig":"…","root":"<Merkle root hex>","note":"<checkpoint note>"}
  *
  * One event line per position, in order; a position whose event or link is absent from the store is written with only
  * the part that exists (no `data`, or no `event`/`hash`), so a verifier of the export sees the same fault. An export of
@@ -64,6 +64,8 @@ export function eventLine(n: number, event: LogEvent | undefined, link: ChainLin
 
 export function checkpointLine(cp: Checkpoint): string {
   const line: CheckpointLine = { type: "checkpoint", size: cp.size, head: cp.head, at: cp.at, signer: cp.signer, sig: cp.sig };
+  if (cp.root !== undefined) line.root = cp.root;
+  if (cp.note !== undefined) line.note = cp.note;
   return JSON.stringify(line);
 }
 
@@ -97,5 +99,9 @@ export function parseLine(text: string): ParsedLine {
 function checkpointOf(v: Record<string, unknown>): Checkpoint {
   const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : "");
   const num = (k: string) => (typeof v[k] === "number" ? (v[k] as number) : Number.NaN);
-  return { size: num("size"), head: str("head"), at: num("at"), signer: str("signer"), sig: str("sig") };
+  const cp: Checkpoint = { size: num("size"), head: str("head"), at: num("at"), signer: str("signer"), sig: str("sig") };
+  // The Merkle root and its checkpoint note (any present field is kept, as a string, so a wrong one is refused).
+  if (v["root"] !== undefined) cp.root = typeof v["root"] === "string" ? v["root"] : JSON.stringify(v["root"]);
+  if (v["note"] !== undefined) cp.note = typeof v["note"] === "string" ? v["note"] : JSON.stringify(v["note"]);
+  return cp;
 }

@@ -4,12 +4,17 @@
  * the event hash from hex and allocates the position bytes; here each hash is one `crypto.hash` call over a reused
  * buffer (the event's `subject ‖ 0x00 ‖ payload` copied into a scratch buffer; `h_{n-1} ‖ uint64be(n) ‖ eventHash` kept
  * in a 72-byte one). Where `crypto.hash` is missing (Node before 20.12) it is `makeLink`.
+ *
+ * Each link also carries the event's Merkle leaf hash (`leaf`, RFC 9162: SHA-256(0x00 ‖ subject ‖ 0x00 ‖ payload)),
+ * for the sealer's tree: the scratch buffer starts with that 0x00, so the leaf is one more hash over the same bytes.
  */
 import * as crypto from "node:crypto";
 import { makeLink } from "../chain.js";
+import { eventLeafHash } from "../merkle/hash.js";
 import type { ChainLink, LogEvent } from "../types.js";
 
-type OneShotHash = (algorithm: string, data: Uint8Array, outputEncoding: "hex") => string;
+type OneShotHash = ((algorithm: string, data: Uint8Array, outputEncoding: "hex") => string) &
+  ((algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer);
 const oneShot = (crypto as unknown as { hash?: OneShotHash }).hash;
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -20,13 +25,17 @@ export class LinkMaker {
   #prevInLink = false;
   /** h_{n-1} ‖ uint64be(n) ‖ eventHash_n. */
   readonly #link = Buffer.alloc(72);
-  /** subject ‖ 0x00 ‖ payload of the current event; grows to the largest event. */
+  /** 0x00 ‖ subject ‖ 0x00 ‖ payload of the current event (the leaf prefix, then the event); grows to the largest event. */
   #event = Buffer.alloc(4096);
   #subject: string | undefined;
-  /** Bytes of `#subject` ‖ 0x00 at the start of `#event`. */
+  /** Bytes of 0x00 ‖ `#subject` ‖ 0x00 at the start of `#event`. */
   #subjectBytes = 0;
 
-  constructor(prev: string) {
+  readonly #leaves: boolean;
+
+  /** `leaves: false` leaves out the Merkle leaf hash (a sealer without the tree). */
+  constructor(prev: string, leaves = true) {
+    this.#leaves = leaves;
     this.#setPrev(prev);
   }
 
@@ -35,14 +44,17 @@ export class LinkMaker {
     // Anything unusual takes makeLink itself: a head that is not 64 lowercase hex digits (makeLink hashes whatever
     // Buffer.from(hex) makes of it), a position that is not a safe integer (makeLink throws), no crypto.hash.
     if (!oneShot || !this.#prevInLink || !(Number.isSafeInteger(event.n) && event.n >= 0)) {
-      const link = makeLink(this.#prev, event);
+      const link: ChainLink = makeLink(this.#prev, event);
+      if (this.#leaves) link.leaf = eventLeafHash(event.subject, event.data);
       this.#setPrev(link.hash);
       return link;
     }
     const data = event.data;
     if (event.subject !== this.#subject || this.#event.length < this.#subjectBytes + data.length) this.#setSubject(event.subject, data.length);
     this.#event.set(data, this.#subjectBytes);
-    const e = oneShot("sha256", this.#event.subarray(0, this.#subjectBytes + data.length), "hex");
+    const end = this.#subjectBytes + data.length;
+    const e = oneShot("sha256", this.#event.subarray(1, end), "hex");
+    const leaf = this.#leaves ? oneShot("sha256", this.#event.subarray(0, end), "buffer") : undefined;
     const link = this.#link;
     link.writeUInt32BE(Math.floor(event.n / 0x1_0000_0000), 32);
     link.writeUInt32BE(event.n >>> 0, 36);
@@ -51,7 +63,7 @@ export class LinkMaker {
     link.write(hash, 0, "hex");
     this.#prev = hash;
     this.#prevInLink = true;
-    return { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt };
+    return leaf ? { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt, leaf } : { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt };
   }
 
   #setPrev(prev: string): void {
@@ -61,9 +73,10 @@ export class LinkMaker {
   }
 
   #setSubject(subject: string, payload: number): void {
-    const bytes = Buffer.byteLength(subject, "utf8") + 1;
+    const bytes = Buffer.byteLength(subject, "utf8") + 2;
     if (this.#event.length < bytes + payload) this.#event = Buffer.alloc(Math.max(2 * this.#event.length, bytes + payload));
-    this.#event.write(subject, 0, "utf8");
+    this.#event[0] = 0;
+    this.#event.write(subject, 1, "utf8");
     this.#event[bytes - 1] = 0;
     this.#subject = subject;
     this.#subjectBytes = bytes;

@@ -1,6 +1,7 @@
 import type { KeyPair } from "@plexus/identity";
 import type { AuditStore, ChainHead } from "../types.js";
 import { signCheckpoint } from "./checkpoint.js";
+import type { TreeKeeper } from "./tree-keeper.js";
 
 export interface CheckpointScheduleOptions {
   store: AuditStore;
@@ -13,6 +14,10 @@ export interface CheckpointScheduleOptions {
   head: () => ChainHead;
   onStored: () => void;
   onError: (err: unknown) => void;
+  /** The sealer's Merkle tree: each checkpoint stores its tiles first, then signs its root too (as a checkpoint note). */
+  tree?: TreeKeeper;
+  /** The log's name in checkpoint notes (default plexus.mesh/<mesh>). */
+  origin?: string;
 }
 
 /**
@@ -20,6 +25,10 @@ export interface CheckpointScheduleOptions {
  * Any sealer may checkpoint a head it has confirmed; two sealers checkpointing the same head is harmless. One
  * checkpoint is written at a time, off the sealing path. The first tick after a start checkpoints a non-empty head,
  * so a chain left by a stopped sealer gets its tail signed.
+ *
+ * With a tree, the checkpoint's tree snapshot is taken in the same synchronous step as the head (both move together in
+ * the sealer's confirm), its tiles are stored, then the checkpoint is signed with the root. A failed tile write is
+ * reported and the checkpoint signed anyway (the tiles are derived data; its full tiles are retried next time).
  */
 export class CheckpointSchedule {
   readonly #o: CheckpointScheduleOptions;
@@ -54,9 +63,16 @@ export class CheckpointSchedule {
     if (this.#writing || head.size === 0 || head.size - this.#signedSize < minLinks) return;
     const before = this.#signedSize;
     this.#signedSize = head.size;
+    const tree = this.#o.tree;
+    const snapshot = tree?.snapshot();
     this.#writing = (async () => {
       try {
-        await this.#o.store.appendCheckpoint(signCheckpoint(this.#o.key, { size: head.size, head: head.hash, at: Date.now() }));
+        let root: { origin: string; root: Uint8Array } | undefined;
+        if (tree && snapshot) {
+          await tree.storeTiles(snapshot).catch((err) => this.#o.onError(err));
+          if (snapshot.size === head.size && this.#o.origin) root = { origin: this.#o.origin, root: snapshot.root };
+        }
+        await this.#o.store.appendCheckpoint(signCheckpoint(this.#o.key, { size: head.size, head: head.hash, at: Date.now() }, root));
         this.#o.onStored();
       } catch (err) {
         this.#signedSize = before;

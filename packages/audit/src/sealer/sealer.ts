@@ -35,6 +35,8 @@ import type { AppendResult, AuditStore, ChainHead, ChainLink } from "../types.js
 import { LinkMaker } from "./link-maker.js";
 import { KeepUpJudge, type KeepUpOptions } from "./keep-up.js";
 import { CheckpointSchedule } from "./schedule.js";
+import { defaultOrigin } from "../note/checkpoint-note.js";
+import { TreeKeeper } from "./tree-keeper.js";
 
 export interface SealerOptions {
   nc: NatsConnection;
@@ -63,6 +65,10 @@ export interface SealerOptions {
   keepUp?: KeepUpOptions;
   /** Called when a stalled sealer seals normally again (the stall itself went to onError). */
   onRecovered?: () => void;
+  /** The log's name in checkpoint notes (C2SP tlog-checkpoint origin; default `plexus.mesh/<mesh>`). */
+  origin?: string;
+  /** Keep the Merkle tree, its tiles and checkpoint notes (default true; false: the hash chain only). */
+  merkleTree?: boolean;
 }
 
 export interface SealerStats {
@@ -136,12 +142,13 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
   const refusal = await guard.check();
   if (refusal) {
     // Started, but refusing: nothing is read or sealed; stats() and caughtUp() say why.
-    sealer = new SealerImpl(options, { size: 0, hash: "" }, guard);
+    sealer = new SealerImpl(options, { size: 0, hash: "" }, guard, TreeKeeper.idle(options.store));
     sealer.refuse(refusal);
     return sealer;
   }
   await checkHeadAgainstLog(options, head);
-  sealer = new SealerImpl(options, head, guard);
+  const tree = options.merkleTree === false ? TreeKeeper.off(options.store) : await TreeKeeper.open(options.nc, options.mesh, options.store, head.size, options.key.did);
+  sealer = new SealerImpl(options, head, guard, tree);
   sealer.start();
   const late = await guard.start();
   if (late) sealer.refuse(late);
@@ -202,15 +209,18 @@ class SealerImpl implements Sealer {
   #jsm: Promise<JetStreamManager> | undefined;
   /** The current stall of a running sealer (stuck or behind), if any. */
   #stall: SealerProblem | undefined;
+  /** The Merkle tree over the confirmed positions (tree-keeper.ts). */
+  readonly #tree: TreeKeeper;
 
-  constructor(o: SealerOptions, head: ChainHead, guard: HistoryGuard) {
+  constructor(o: SealerOptions, head: ChainHead, guard: HistoryGuard, tree: TreeKeeper) {
     this.#o = o;
     this.#guard = guard;
+    this.#tree = tree;
     this.#pipeline = Math.max(1, o.pipeline ?? DEFAULT_PIPELINE);
     this.#readAhead = this.#pipeline * READ_AHEAD;
     this.#confirmed = head;
     this.#known = head.size;
-    this.#links = new LinkMaker(head.hash);
+    this.#links = new LinkMaker(head.hash, tree.resumedBy !== "off");
     this.#next = head.size + 1;
     this.#logEnd = head.size;
     this.#judge = new KeepUpJudge(o.keepUp);
@@ -222,6 +232,8 @@ class SealerImpl implements Sealer {
       head: () => this.#confirmed,
       onStored: () => void this.#stats.checkpoints++,
       onError: (err) => this.#report(err),
+      ...(tree.resumedBy !== "off" ? { tree } : {}),
+      origin: o.origin ?? defaultOrigin(o.mesh),
     });
   }
 
@@ -484,6 +496,7 @@ class SealerImpl implements Sealer {
   #confirm(batch: ChainLink[], count: number): void {
     if (count === 0) return;
     const last = batch[count - 1]!;
+    this.#tree.confirm(batch, count);
     this.#pending.splice(0, count);
     if (this.#room && this.#pending.length <= this.#readAhead / 2) this.#makeRoom();
     this.#confirmed = { size: last.n, hash: last.hash };

@@ -63,8 +63,16 @@ export function decodeLink(data: Uint8Array | unknown, position: number): ChainL
   return { n: position, event: "", hash: "", subject: "", storedAt: 0 };
 }
 
-export function checkpointRecord(cp: Checkpoint): { size: number; head: string; at: number; signer: string; sig: string } {
-  return { size: cp.size, head: cp.head, at: cp.at, signer: cp.signer, sig: cp.sig };
+export function checkpointRecord(cp: Checkpoint): { size: number; head: string; at: number; signer: string; sig: string; root?: string; note?: string } {
+  return {
+    size: cp.size,
+    head: cp.head,
+    at: cp.at,
+    signer: cp.signer,
+    sig: cp.sig,
+    ...(cp.root !== undefined ? { root: cp.root } : {}),
+    ...(cp.note !== undefined ? { note: cp.note } : {}),
+  };
 }
 
 export function encodeCheckpoint(cp: Checkpoint): Uint8Array {
@@ -81,7 +89,11 @@ export function decodeCheckpoint(data: Uint8Array | unknown): Checkpoint {
     typeof v.signer === "string" &&
     typeof v.sig === "string"
   ) {
-    return { size: v.size, head: v.head, at: v.at, signer: v.signer, sig: v.sig };
+    const cp: Checkpoint = { size: v.size, head: v.head, at: v.at, signer: v.signer, sig: v.sig };
+    // A tree field of the wrong type is kept as given (as a string), so the verifier refuses it instead of not seeing it.
+    if (v.root !== undefined) cp.root = typeof v.root === "string" ? v.root : JSON.stringify(v.root);
+    if (v.note !== undefined) cp.note = typeof v.note === "string" ? v.note : JSON.stringify(v.note);
+    return cp;
   }
   return { size: 0, head: "", at: 0, signer: "", sig: "" };
 }

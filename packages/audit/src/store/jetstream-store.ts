@@ -14,6 +14,7 @@ import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from 
 import { AckedPublisher, type PublishAck, type PublishItem } from "./acked-publisher.js";
 import { decodeCheckpoint, decodeLink, encodeCheckpoint, encodeLink } from "./codec.js";
 import { readStreamRange } from "./stream-range.js";
+import { ensureTileStream, JetStreamTileStore } from "./jetstream-tiles.js";
 
 export interface JetStreamAuditStoreOptions {
   nc: NatsConnection;
@@ -88,6 +89,8 @@ export async function ensureAuditStreams(nc: NatsConnection, mesh: string, optio
       await jsm.streams.add(config);
     }
   }
+  // The Merkle tree's tiles (derived data, see jetstream-tiles.ts).
+  await ensureTileStream(nc, mesh, options);
   return jsm;
 }
 
@@ -100,6 +103,7 @@ export async function openJetStreamAuditStore(options: JetStreamAuditStoreOption
 export class JetStreamAuditStore implements AuditStore {
   readonly backend = "jetstream";
   readonly names: AuditStreamNames;
+  readonly tiles: JetStreamTileStore;
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #timeout: number;
@@ -113,6 +117,7 @@ export class JetStreamAuditStore implements AuditStore {
     this.#jsm = jsm;
     this.#timeout = options.appendTimeoutMs ?? 10_000;
     this.#appends = new AckedPublisher(options.nc, this.#timeout);
+    this.tiles = new JetStreamTileStore(options.nc, jsm, options.mesh, { timeoutMs: this.#timeout });
   }
 
   async head(): Promise<ChainHead> {

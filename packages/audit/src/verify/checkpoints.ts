@@ -1,4 +1,8 @@
-/** The checkpoints a verification checks: those inside its range, in size order, with their signatures judged. */
+/**
+ * The checkpoints a verification checks: those inside its range, in size order, with their signatures judged. A
+ * checkpoint with a Merkle root must carry a checkpoint note signed by its signer for the same size and root
+ * (verifyCheckpoint), and, when the walk recomputes the tree (from position 1), that root must be the tree's.
+ */
 import { verifyCheckpoint } from "../sealer/checkpoint.js";
 import type { Checkpoint } from "../types.js";
 import type { Finding } from "./classify.js";
@@ -13,6 +17,8 @@ export interface CheckpointSummary {
   last?: Checkpoint;
   /** Who signed the checked ones, with how many each. */
   signers: Record<string, number>;
+  /** How many of the checked ones had their Merkle root compared with the tree recomputed from the log. */
+  roots: number;
 }
 
 export class CheckpointPlan {
@@ -21,7 +27,7 @@ export class CheckpointPlan {
   /** A checkpoint without a usable size cannot be placed on the chain: it fails before anything else. */
   #malformed: Checkpoint | undefined;
   #next = 0;
-  readonly summary: CheckpointSummary = { checked: 0, signers: {} };
+  readonly summary: CheckpointSummary = { checked: 0, signers: {}, roots: 0 };
 
   /** Keeps those with from-1 ≤ size ≤ to (the ones this range can check), sorted by size. */
   constructor(all: Checkpoint[], from: number, to: number | undefined, trustedSigners: string[] | undefined) {
@@ -35,8 +41,13 @@ export class CheckpointPlan {
     return this.#list[this.#next]?.size ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Checks every checkpoint of size `size` against the recomputed h_size. */
-  check(size: number, head: string): Finding<CheckpointFaultKind> | undefined {
+  /** Whether any checkpoint in range carries a Merkle root (the walk then recomputes the tree). */
+  get hasRoots(): boolean {
+    return this.#list.some((cp) => cp.root !== undefined);
+  }
+
+  /** Checks every checkpoint of size `size` against the recomputed h_size and, when given, the tree's root. */
+  check(size: number, head: string, root?: () => Uint8Array): Finding<CheckpointFaultKind> | undefined {
     if (this.#malformed) {
       const cp = this.#malformed;
       this.#malformed = undefined;
@@ -47,6 +58,13 @@ export class CheckpointPlan {
       if (bad) return bad;
       if (cp.head !== head) {
         return { kind: "checkpoint_mismatch", detail: `the checkpoint at ${cp.size} (${describe(cp)}) says the head is ${short(cp.head)}, the chain recomputes ${short(head)}` };
+      }
+      if (cp.root !== undefined && root) {
+        const tree = Buffer.from(root()).toString("hex");
+        if (cp.root !== tree) {
+          return { kind: "checkpoint_mismatch", detail: `the checkpoint at ${cp.size} (${describe(cp)}) says the Merkle root is ${short(cp.root)}, the log recomputes ${short(tree)}` };
+        }
+        this.summary.roots++;
       }
       this.summary.checked++;
       this.summary.last = cp;

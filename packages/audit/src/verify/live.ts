@@ -27,6 +27,8 @@ export interface VerifyStoreOptions extends LiveSource {
   from?: number;
   to?: number;
   trustedSigners?: string[];
+  /** Compare checkpoints' Merkle roots with the tree recomputed from the log (default true; see VerifyOptions). */
+  checkRoots?: boolean;
   onProgress?(verified: number): void;
 }
 
@@ -84,6 +86,7 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
     ...(o.to !== undefined ? { to: o.to } : {}),
     ...(prevHash !== undefined ? { prevHash } : {}),
     ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
+    ...(o.checkRoots !== undefined ? { checkRoots: o.checkRoots } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
 }
@@ -99,6 +102,7 @@ async function verifyByCheckpoints(o: VerifyStoreOptions, checkpoints: Checkpoin
     checkpoints,
     to: size,
     ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
+    ...(o.checkRoots !== undefined ? { checkRoots: o.checkRoots } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
 }

@@ -10,6 +10,8 @@ import { CheckpointPlan, type CheckpointFaultKind, type CheckpointSummary } from
 import { classify, type ChainFaultKind } from "./classify.js";
 import { Cursor, type Source } from "./cursor.js";
 import { ChainHasher, isHash } from "./hashing.js";
+import { LeafHasher } from "../merkle/hash.js";
+import { TreeBuilder } from "../merkle/tree-builder.js";
 
 export type VerifyFaultKind = ChainFaultKind | CheckpointFaultKind;
 
@@ -28,6 +30,12 @@ export interface VerifyOptions {
   prevHash?: string;
   /** When given, a checkpoint signed by anyone else fails as checkpoint_signature. */
   trustedSigners?: string[];
+  /**
+   * Recompute the Merkle tree (from position 1) and compare each checkpoint's signed root with it (default true).
+   * It doubles the hashing (a leaf hash and, on average, one interior node per event); false checks the chain heads
+   * and the notes' signatures only.
+   */
+  checkRoots?: boolean;
   /** Called with the number of positions verified so far, every few thousand and at the end. */
   onProgress?(verified: number): void;
 }
@@ -63,7 +71,7 @@ export async function verifyChain(options: VerifyOptions): Promise<VerifyReport>
   try {
     const start = await startHash(from, options.prevHash, links, events);
     const plan = new CheckpointPlan(checkpoints, from, to, options.trustedSigners);
-    return await walk({ from, to, start, plan, links, events, onProgress: options.onProgress });
+    return await walk({ from, to, start, plan, links, events, onProgress: options.onProgress, checkRoots: options.checkRoots !== false });
   } finally {
     await Promise.allSettled([links.close(), events.close()]);
   }
@@ -77,6 +85,7 @@ interface WalkState {
   links: Cursor<ChainLink>;
   events: Cursor<LogEvent>;
   onProgress: ((verified: number) => void) | undefined;
+  checkRoots: boolean;
 }
 
 async function walk(s: WalkState): Promise<VerifyReport> {
@@ -101,7 +110,11 @@ async function walk(s: WalkState): Promise<VerifyReport> {
     detail,
   });
 
-  const anchor = plan.check(from - 1, prev);
+  // The Merkle tree, recomputed when checkpoints carry roots and the walk starts at position 1 (one more hash per event).
+  const tree = s.checkRoots && from === 1 && plan.hasRoots ? new TreeBuilder() : undefined;
+  const root = tree && (() => tree.root());
+  const leaves = new LeafHasher();
+  const anchor = plan.check(from - 1, prev, root);
   if (anchor) return fail(from - 1, anchor.kind, anchor.detail);
   for (; k <= last; k++) {
     if (links.needs(WINDOW)) await links.fill();
@@ -119,10 +132,11 @@ async function walk(s: WalkState): Promise<VerifyReport> {
       return fail(k, f.kind, f.detail);
     }
     prev = h;
+    if (tree) tree.push(leaves.hash(event!.subject, event!.data));
     links.advance();
     events.advance();
     if (plan.nextSize <= k) {
-      const bad = plan.check(k, h);
+      const bad = plan.check(k, h, root);
       if (bad) return fail(k, bad.kind, bad.detail, k);
     }
     if ((k - from + 1) % PROGRESS_EVERY === 0) s.onProgress?.(k - from + 1);

@@ -48,7 +48,8 @@ export function servicePermissions(mesh: string): SubjectPermissions {
   const s = meshSubjects(mesh);
   const buckets = meshBuckets(mesh);
   // The topic stream (registry-made topic durables, topic-stream.ts) is a copy, not history, but is created the same way.
-  const creatable = [...historyStreams(mesh), s.topicStream, ...buckets.map((b) => `KV_${b}`)];
+  // The audit tree's tile stream (@plexus/audit jetstream-tiles.ts `tileStreamNames`: the two must agree) is derived data.
+  const creatable = [...historyStreams(mesh), `${s.stream}_AUDIT_TILES`, s.topicStream, ...buckets.map((b) => `KV_${b}`)];
   return {
     pub: {
       allow: [

@@ -6,17 +6,31 @@ import { sealAudit } from "./audit/seal.js";
 import { checkSubcommandOptions, COMMAND, EXIT_SEALER_STALLED, EXIT_TAMPERED, SUBCOMMAND_OPTIONS } from "./audit/shared.js";
 import { statusAudit } from "./audit/status.js";
 import { verifyAudit } from "./audit/verify.js";
+import { proveAudit } from "./audit/prove.js";
+import { checkProofAudit } from "./audit/check-proof.js";
 
-const RUN = { status: statusAudit, verify: verifyAudit, export: exportAuditCommand, query: queryAuditCommand, seal: sealAudit } as const;
+const RUN = {
+  status: statusAudit,
+  verify: verifyAudit,
+  export: exportAuditCommand,
+  query: queryAuditCommand,
+  seal: sealAudit,
+  prove: proveAudit,
+  "check-proof": checkProofAudit,
+} as const;
+/** Positional arguments after the subcommand: prove takes an optional envelope ID, check-proof its FILE. */
+const POSITIONALS: Record<string, { names: string[]; optional?: boolean }> = { prove: { names: ["ID"], optional: true }, "check-proof": { names: ["FILE"] } };
 
 export const auditCommand: CommandDef = {
   name: COMMAND,
-  summary: "the hash-chained audit log: status, verify, export, query, seal",
+  summary: "the hash-chained audit log: status, verify, export, query, seal, prove, check-proof",
   usage: `plexus audit status
   plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]
   plexus audit export [--since TIME] [--until TIME] [--out FILE]
   plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]
-  plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]`,
+  plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]
+  plexus audit prove ID | --position N | --from-checkpoint FILE [--out FILE]
+  plexus audit check-proof FILE [--signer DID]`,
   help: `Every event of the mesh's log (messages, receipts, rejection records, dead letters, registry events) is sealed
 into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
 every N links or T ms by the registry's key (a checkpoint).
@@ -46,6 +60,14 @@ every N links or T ms by the registry's key (a checkpoint).
            a lag of 50,000+ events not coming down for 30 s says so on stderr ("plexus: error: …"), reports it in
            its record and on /readyz (503), and does not seal over it. --json: {"sealer","mesh","nats","signer",
            "role","state","http","data"}.
+  prove    an inclusion proof (RFC 9162) of one event, by envelope ID or --position N, against the newest
+           checkpoint: JSON with the checkpoint (a C2SP tlog-checkpoint signed note, origin plexus.mesh/<mesh>),
+           position, tree size, the event's subject and payload, and the proof hashes. With --from-checkpoint FILE
+           (a checkpoint note or an earlier proof file): a consistency proof from that checkpoint to the newest.
+  check-proof  check a proof file offline (no NATS): the checkpoint note's signature by --signer (or, with none,
+           says who signed it, not pinned), then the proof. Exit 0 valid; 1 invalid with a reason: malformed,
+           checkpoint_signature, origin, inclusion, consistency. --json: {"ok","kind","size","root",…} or
+           {"ok":false,"reason","detail"}.
 
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
@@ -53,7 +75,7 @@ Options:
   --signer DID        require checkpoints signed by this key (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated);
                       keys it was rotated to (RegistryKeyRotated in the log) are trusted after it
   --since, --until    TIME: ISO 8601 (2026-11-22T10:00:00Z) or a time ago (-30s, -15m, -2h, -1d, -1w)
-  --out FILE          write the export to FILE (default: stdout)
+  --out FILE          write the export or the proof to FILE (default: stdout)
   --registry-key NAME (seal) the key in --keys that signs checkpoints and presence records (default "registry";
                       created if missing; every sealer of a mesh should use the registry's key)
   --data DIR|off      (seal) where the history streams' creation times are kept across restarts (default
@@ -61,12 +83,14 @@ Options:
                       goes unnoticed)
   --http HOST:PORT|off (seal) serve /healthz, /readyz and /v1/status there (default off; port 0 picks one)
   --id ID             (seal) this sealer's name in status (default <host>-<pid>)
+  --position N        prove: the event at position N (mesh stream sequence)
+  --from-checkpoint FILE  prove: a consistency proof from this older checkpoint
   --agent DID         envelopes sent by or to DID, and records naming it
   --conversation C, --type T, --limit N
 
 Progress of verify and export shows on stderr when it is a terminal, never with --json.
-Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file), 2 usage, ${EXIT_TAMPERED} verify found a bad position,
-${EXIT_SEALER_STALLED} verify found the chain sound but a running sealer stalled.`,
+Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file) and check-proof: invalid proof, 2 usage,
+${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify found the chain sound but a running sealer stalled.`,
   options: {
     from: { type: "string" },
     to: { type: "string" },
@@ -83,13 +107,16 @@ ${EXIT_SEALER_STALLED} verify found the chain sound but a running sealer stalled
     data: { type: "string" },
     http: { type: "string" },
     id: { type: "string" },
+    position: { type: "string" },
+    "from-checkpoint": { type: "string" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;
     if (sub === undefined) throw new UsageError(`missing a subcommand: ${Object.keys(SUBCOMMAND_OPTIONS).join(", ")}`, COMMAND);
     if (!(sub in RUN)) throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}: use ${Object.keys(SUBCOMMAND_OPTIONS).join(", ")}`, COMMAND);
-    positionalArgs(rest, [], COMMAND);
+    const expected = POSITIONALS[sub];
+    const positionals = positionalArgs(rest, expected?.optional && rest.length === 0 ? [] : (expected?.names ?? []), COMMAND);
     checkSubcommandOptions(sub, ctx.values);
-    return RUN[sub as keyof typeof RUN](ctx);
+    return RUN[sub as keyof typeof RUN]({ ...ctx, positionals });
   },
 };

@@ -67,7 +67,7 @@ function printReport(out: CommandContext["out"], r: VerifyReport, where: string,
     out.data(`verified ${count(r.verified, "event")} of ${where}${range} before it; last sound head ${r.head.size} ${r.head.hash}${start}`, undefined);
   }
   const signers = Object.entries(cps.signers).map(([did, n]) => `${shortDid(did)} (${n})`);
-  out.info(`checkpoints: ${cps.checked.toLocaleString("en-US")} checked${cps.last ? `, the last at ${cps.last.size} signed ${new Date(cps.last.at).toISOString()}` : ""}${signers.length ? `; signed by ${signers.join(", ")}` : ""}`);
+  out.info(`checkpoints: ${cps.checked.toLocaleString("en-US")} checked${cps.roots ? ` (${cps.roots.toLocaleString("en-US")} Merkle roots recomputed)` : ""}${cps.last ? `, the last at ${cps.last.size} signed ${new Date(cps.last.at).toISOString()}` : ""}${signers.length ? `; signed by ${signers.join(", ")}` : ""}`);
   if (r.ok && cps.checked === 0 && r.verified > 0) out.warn("no signed checkpoint covers this range: a cut-off tail would go unnoticed");
   if (!trusted && signers.length > 0) out.info("(pass --signer DID to require checkpoints signed by your registry's key)");
 }

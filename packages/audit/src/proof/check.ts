@@ -1,0 +1,103 @@
+/**
+ * Checking a proof file offline (no NATS, no store): the checkpoint note(s) signed by the pinned signer (or, with none
+ * pinned, by the did:key the file names, reported as not pinned), then the proof (RFC 9162 inclusion of the event's
+ * leaf, or consistency of the two checkpoints). Returns a stable `reason` when it does not hold.
+ */
+import { leafHash, leafInput } from "../merkle/hash.js";
+import { verifyConsistency, verifyInclusion } from "../merkle/verify.js";
+import { openCheckpointNote, type TreeHead } from "../note/checkpoint-note.js";
+import { CONSISTENCY_FORMAT, INCLUSION_FORMAT, type ProofFile } from "./format.js";
+
+export type ProofFailure =
+  /** Not a proof file, or a field of the wrong shape. */
+  | "malformed"
+  /** A checkpoint note is not signed by the pinned signer (or its signature fails). */
+  | "checkpoint_signature"
+  /** A checkpoint note is for another log (origin) than the proof's mesh or the other note. */
+  | "origin"
+  /** The inclusion proof does not lead from the event's leaf to the checkpoint's root. */
+  | "inclusion"
+  /** The consistency proof does not show the older checkpoint's tree is a prefix of the newer one's. */
+  | "consistency";
+
+export interface CheckProofOptions {
+  /** did:keys trusted to sign checkpoints; without them the file's own `signer` is used and `pinned` is false. */
+  signers?: readonly string[];
+  /** The log's origin to require (default: any, as long as both notes of a consistency proof agree). */
+  origin?: string;
+}
+
+export type ProofCheck =
+  | {
+      ok: true;
+      kind: "inclusion" | "consistency";
+      /** Whether the signer was pinned by the caller (else: the file's own claim of who signed). */
+      pinned: boolean;
+      signers: string[];
+      origin: string;
+      /** The checkpoint proven against (inclusion) or the newer one (consistency). */
+      size: number;
+      root: string;
+      position?: number;
+      fromSize?: number;
+    }
+  | { ok: false; reason: ProofFailure; detail: string };
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function checkProof(file: unknown, options: CheckProofOptions = {}): ProofCheck {
+  if (!isObj(file) || typeof file["format"] !== "string") return fail("malformed", "not a proof file");
+  const f = file as unknown as ProofFile;
+  if (typeof f.signer !== "string" || !Array.isArray(f.hashes) || !f.hashes.every((h) => typeof h === "string" && B64.test(h))) {
+    return fail("malformed", "signer or hashes missing or not base64");
+  }
+  const pinned = options.signers !== undefined && options.signers.length > 0;
+  const signers = pinned ? options.signers! : [f.signer];
+  const hashes = f.hashes.map((h) => new Uint8Array(Buffer.from(h, "base64")));
+  /** The opened note, or (having `ok: false`) why not. */
+  const open = (note: unknown, which: string): { head: TreeHead; signers: string[] } | ProofCheck => {
+    if (typeof note !== "string") return fail("malformed", `no ${which} checkpoint note`);
+    const r = openCheckpointNote(note, signers, options.origin);
+    if (r.ok) return { head: r.head, signers: r.signers };
+    if (r.reason === "malformed") return fail("malformed", `the ${which} checkpoint: ${r.detail}`);
+    if (r.reason === "origin") return fail("origin", `the ${which} checkpoint: ${r.detail}`);
+    return fail("checkpoint_signature", `the ${which} checkpoint is not signed by ${pinned ? "a pinned signer" : f.signer}: ${r.detail}`);
+  };
+  if (f.format === INCLUSION_FORMAT) {
+    const cp = open(f.checkpoint, "");
+    if ("ok" in cp) return cp;
+    if (!Number.isSafeInteger(f.position) || f.position < 1 || f.index !== f.position - 1 || f.size !== cp.head.size) {
+      return fail("malformed", `position ${f.position} / index ${f.index} / size ${f.size} do not fit the checkpoint of size ${cp.head.size}`);
+    }
+    if (typeof f.subject !== "string" || typeof f.data !== "string" || !B64.test(f.data)) return fail("malformed", "the event's subject or payload is missing");
+    const leaf = leafHash(leafInput(f.subject, Buffer.from(f.data, "base64")));
+    if (!verifyInclusion(leaf, f.index, cp.head.size, hashes, cp.head.root)) {
+      return fail("inclusion", `the event at position ${f.position} is not proven in the tree of ${cp.head.size} with root ${hex(cp.head.root)}`);
+    }
+    return { ok: true, kind: "inclusion", pinned, signers: cp.signers, origin: cp.head.origin, size: cp.head.size, root: hex(cp.head.root), position: f.position };
+  }
+  if (f.format === CONSISTENCY_FORMAT) {
+    const old = open(f.from, "older");
+    if ("ok" in old) return old;
+    const now = open(f.to, "newer");
+    if ("ok" in now) return now;
+    if (old.head.origin !== now.head.origin) return fail("origin", `the checkpoints are of two logs: ${old.head.origin} and ${now.head.origin}`);
+    if (!verifyConsistency(old.head.size, now.head.size, hashes, old.head.root, now.head.root)) {
+      return fail("consistency", `the tree of ${old.head.size} (root ${hex(old.head.root)}) is not proven a prefix of the tree of ${now.head.size} (root ${hex(now.head.root)})`);
+    }
+    return { ok: true, kind: "consistency", pinned, signers: now.signers, origin: now.head.origin, size: now.head.size, root: hex(now.head.root), fromSize: old.head.size };
+  }
+  return fail("malformed", `unknown proof format ${JSON.stringify(file["format"])}`);
+}
+
+function fail(reason: ProofFailure, detail: string): ProofCheck {
+  return { ok: false, reason, detail };
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,152 @@
+/**
+ * Making proofs from the live stores (a NATS connection that can read the mesh stream and the audit streams):
+ * against the newest checkpoint that carries a Merkle root, from the stored tiles (a few reads), falling back to a
+ * replay of the mesh log when tiles are missing or do not give the signed root. A log that, replayed, still does not
+ * give the signed root is reported (AUDIT_FORK): it is not the log that was signed.
+ */
+import { jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { eventLeafHash } from "../merkle/hash.js";
+import { MemoryTree } from "../merkle/memory.js";
+import { proveConsistencyFromTiles, proveInclusionFromTiles } from "../merkle/prove.js";
+import { consistencyPath, inclusionPath, rootAt } from "../merkle/tree.js";
+import { openCheckpointNote } from "../note/checkpoint-note.js";
+import { checkpointNoteHolds } from "../sealer/checkpoint.js";
+import { readMeshLog } from "../store/mesh-log.js";
+import type { AuditStore, Checkpoint } from "../types.js";
+import { CONSISTENCY_FORMAT, INCLUSION_FORMAT, type ConsistencyProofFile, type InclusionProofFile } from "./format.js";
+
+export interface ProofSource {
+  nc: NatsConnection;
+  mesh: string;
+  store: AuditStore;
+}
+
+type RootedCheckpoint = Checkpoint & { root: string; note: string };
+
+/** The newest (largest) checkpoint with a Merkle root whose note its signer signed; undefined when there is none. */
+export async function newestRootedCheckpoint(store: AuditStore): Promise<RootedCheckpoint | undefined> {
+  return (await rootedCheckpoints(store)).newest;
+}
+
+/** The newest rooted checkpoint, and every key that signed one (a registry key rotated since signed the older ones). */
+async function rootedCheckpoints(store: AuditStore): Promise<{ newest: RootedCheckpoint | undefined; signers: Set<string> }> {
+  let newest: RootedCheckpoint | undefined;
+  const signers = new Set<string>();
+  for await (const cp of store.checkpoints()) {
+    if (cp.root === undefined || !checkpointNoteHolds(cp)) continue;
+    signers.add(cp.signer);
+    if (!newest || cp.size > newest.size) newest = cp as RootedCheckpoint;
+  }
+  return { newest, signers };
+}
+
+/** The inclusion proof of the event at `position` (or of the envelope with id `id`) against the newest checkpoint. */
+export async function proveInclusion(source: ProofSource & ({ position: number } | { id: string })): Promise<InclusionProofFile> {
+  const cp = await requireCheckpoint(source.store);
+  const position = "position" in source ? source.position : await positionOfId(source, source.id, cp.size);
+  if (!Number.isSafeInteger(position) || position < 1 || position > cp.size) {
+    throw new PlexusError(ErrorCode.InvalidArgument, `position ${position} is not covered by the newest checkpoint (size ${cp.size})`, { details: { reason: "not_covered", size: cp.size } });
+  }
+  const jsm = await jetstreamManager(source.nc);
+  const event = await jsm.streams.getMessage(meshSubjects(source.mesh).stream, { seq: position });
+  if (!event) throw new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log has no event at ${position}`, { details: { reason: "missing", position } });
+  let hashes: Uint8Array[] | undefined;
+  if (source.store.tiles) {
+    try {
+      const p = await proveInclusionFromTiles(source.store.tiles, position - 1, cp.size);
+      if (Buffer.from(p.root).toString("hex") === cp.root) hashes = p.path;
+    } catch {
+      // missing tiles: replay below
+    }
+  }
+  if (!hashes) {
+    const tree = await replay(source, cp);
+    hashes = inclusionPath(tree, position - 1, cp.size);
+  }
+  return {
+    format: INCLUSION_FORMAT,
+    mesh: source.mesh,
+    signer: cp.signer,
+    checkpoint: cp.note,
+    position,
+    index: position - 1,
+    size: cp.size,
+    subject: event.subject,
+    data: Buffer.from(event.data).toString("base64"),
+    storedAt: event.time.getTime(),
+    hashes: hashes.map((h) => Buffer.from(h).toString("base64")),
+  };
+}
+
+/** The consistency proof from an older checkpoint note (as a proof file or a checker had it) to the newest one. */
+export async function proveConsistency(source: ProofSource & { from: string }): Promise<ConsistencyProofFile> {
+  const { newest, signers } = await rootedCheckpoints(source.store);
+  if (!newest) throw noCheckpoint();
+  const cp = newest;
+  // The older note may be signed by a key the registry has rotated away from since: any key that signed a checkpoint here.
+  const old = openCheckpointNote(source.from, [...signers]);
+  const parsed = old.ok ? old.head : undefined;
+  if (!parsed) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is not a checkpoint note signed by a key that signed this log's checkpoints: ${old.ok ? "" : old.detail}`, { details: { reason: "checkpoint_signature" } });
+  if (parsed.origin !== (openCheckpointNote(cp.note, [cp.signer]) as { head?: { origin: string } }).head?.origin) {
+    throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is for the log ${parsed.origin}, not this one`, { details: { reason: "origin" } });
+  }
+  if (parsed.size > cp.size) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint (size ${parsed.size}) is larger than the newest (size ${cp.size})`, { details: { reason: "not_older" } });
+  let hashes: Uint8Array[] | undefined;
+  if (source.store.tiles) {
+    try {
+      const p = await proveConsistencyFromTiles(source.store.tiles, parsed.size, cp.size);
+      if (Buffer.from(p.root).toString("hex") === cp.root) hashes = p.proof;
+    } catch {
+      // missing tiles: replay below
+    }
+  }
+  if (!hashes) hashes = consistencyPath(await replay(source, cp), parsed.size, cp.size);
+  return {
+    format: CONSISTENCY_FORMAT,
+    mesh: source.mesh,
+    signer: cp.signer,
+    from: source.from,
+    to: cp.note,
+    hashes: hashes.map((h) => Buffer.from(h).toString("base64")),
+  };
+}
+
+async function requireCheckpoint(store: AuditStore): Promise<RootedCheckpoint> {
+  const cp = await newestRootedCheckpoint(store);
+  if (!cp) throw noCheckpoint();
+  return cp;
+}
+
+function noCheckpoint(): PlexusError {
+  return new PlexusError(ErrorCode.AuditStoreFailed, "no checkpoint with a Merkle root yet (a sealer signs one every N links or T ms)", { details: { reason: "no_checkpoint" } });
+}
+
+/** The tree of the mesh log's first `cp.size` events, which must give the signed root. */
+async function replay(source: ProofSource, cp: RootedCheckpoint): Promise<MemoryTree> {
+  const tree = new MemoryTree();
+  for await (const e of readMeshLog(source.nc, source.mesh, 1, cp.size)) tree.push(eventLeafHash(e.subject, e.data));
+  const root = tree.size === cp.size ? Buffer.from(rootAt(tree, cp.size)).toString("hex") : "";
+  if (root !== cp.root) {
+    throw new PlexusError(ErrorCode.AuditFork, `the mesh log's first ${cp.size} events do not give the root the checkpoint signed (${cp.root.slice(0, 12)}…)`, {
+      details: { reason: "root_mismatch", size: cp.size, signed: cp.root, recomputed: root },
+    });
+  }
+  return tree;
+}
+
+/** The position of the envelope with this id (a byte search of each payload first, then a JSON check). */
+async function positionOfId(source: ProofSource, id: string, end: number): Promise<number> {
+  const needle = Buffer.from(JSON.stringify(id));
+  for await (const e of readMeshLog(source.nc, source.mesh, 1, end)) {
+    if (Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength).indexOf(needle) < 0) continue;
+    try {
+      const v = JSON.parse(Buffer.from(e.data).toString("utf8")) as { id?: unknown };
+      if (v?.id === id) return e.n;
+    } catch {
+      // not JSON
+    }
+  }
+  throw new PlexusError(ErrorCode.InvalidArgument, `no event with id ${JSON.stringify(id)} in the first ${end} positions`, { details: { reason: "not_found" } });
+}
