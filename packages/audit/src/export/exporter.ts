@@ -47,7 +47,10 @@ export async function exportAudit(options: ExportOptions): Promise<ExportSummary
   try {
     const run = await writePositions(options, links, events, writer);
     const summary = { ...run, checkpoints: 0 };
-    for (const cp of await inRange(options.checkpoints ?? [], run.from - 1, run.to)) {
+    // Up to the end of the chain, every checkpoint from the start on goes out, also one beyond the last link: it is
+    // the evidence that the chain was cut. A range that stops early (`until`) takes those it can check.
+    const high = options.until === undefined ? Number.POSITIVE_INFINITY : run.to;
+    for (const cp of await inRange(options.checkpoints ?? [], run.from - 1, high)) {
       await writer.line(checkpointLine(cp));
       summary.checkpoints++;
     }
@@ -73,8 +76,16 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
     if (last === 0 && link.n > 1 && o.prevHash === undefined) {
       throw new PlexusError(ErrorCode.InvalidArgument, `the links start at ${link.n}: pass the stored hash of position ${link.n - 1} as prevHash`);
     }
-    // Events without a link (a fault the verifier will name) go out on a line of their own.
-    const event = await eventAt(events, link.n, (lone) => (from > 0 ? writer.line(eventLine(lone.n, lone, undefined)) : undefined));
+    // Events without a link (a fault the verifier will name) go out on a line of their own; one in the range before
+    // the first link of the range starts the export (a chain missing its first link exports from the event).
+    const event = await eventAt(events, link.n, async (lone) => {
+      if (from === 0 && (lone.storedAt < since || lone.storedAt > until)) return;
+      if (from === 0) {
+        from = lone.n;
+        await writer.line(JSON.stringify(header(o, from, prevHash)));
+      }
+      await writer.line(eventLine(lone.n, lone, undefined));
+    });
     const storedAt = event?.storedAt ?? link.storedAt;
     links.advance();
     if (from === 0 && storedAt < since) {
@@ -100,7 +111,7 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
 }
 
 /** The event at position n, if the log has it; events before n are handed to `lone`. */
-async function eventAt(events: Cursor<LogEvent>, n: number, lone: (e: LogEvent) => Promise<void> | undefined): Promise<LogEvent | undefined> {
+async function eventAt(events: Cursor<LogEvent>, n: number, lone: (e: LogEvent) => Promise<void>): Promise<LogEvent | undefined> {
   for (;;) {
     if (events.needs(0)) await events.fill();
     const e = events.peek(0);
@@ -125,7 +136,7 @@ function header(o: ExportOptions, from: number, prevHash: string): ExportHeader 
   };
 }
 
-/** Checkpoints the exported range can be checked against: from-1 ≤ size ≤ to, by size. */
+/** Checkpoints with low ≤ size ≤ high, by size. */
 async function inRange(source: Checkpoint[] | AsyncIterable<Checkpoint>, low: number, high: number): Promise<Checkpoint[]> {
   const all: Checkpoint[] = [];
   for await (const cp of source) if (cp.size >= low && cp.size <= high) all.push(cp);

@@ -4,8 +4,11 @@
  * links only after the last checkpoint. That halves what is read from the server (the NATS client's parsing is the
  * cost of a live verification). The stored links it skips are guarded by the chain stream's own state: a stream that
  * starts at 1, has no deleted message and is no longer than the log cannot hold a changed, missing or extra link
- * (JetStream never rewrites a stored message). Anything else, or any fault at all, and the caller runs the full
- * comparison, which names the first bad position; so the fast path only ever shortens a clean run.
+ * (JetStream never rewrites a stored message), unless a privileged client deleted the whole stream and wrote it again:
+ * so the stream must also have been created before every checkpoint was signed (a recreated chain stream is younger
+ * than the checkpoints that vouch for the old one; server clock against the sealer's, and a skewed clock only costs
+ * the fast path). Anything else, or any fault at all, and the caller runs the full comparison, which names the first
+ * bad position; so the fast path only ever shortens a clean run.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -14,14 +17,19 @@ import { auditStreamNames, JetStreamAuditStore } from "../store/jetstream-store.
 import { meshLogEnd, readMeshLog } from "../store/mesh-log.js";
 import type { AuditStore, ChainLink, Checkpoint, LogEvent } from "../types.js";
 
-/** The chain stream holds exactly positions 1…size, nothing deleted, and the log has every one of them. */
-export async function intactChainSize(nc: NatsConnection, mesh: string, store: AuditStore): Promise<number | undefined> {
+/**
+ * The chain stream holds exactly positions 1…size, nothing deleted, the log has every one of them, and the stream is
+ * older than every checkpoint.
+ */
+export async function intactChainSize(nc: NatsConnection, mesh: string, store: AuditStore, checkpoints: readonly Checkpoint[]): Promise<number | undefined> {
   if (!(store instanceof JetStreamAuditStore)) return undefined;
   const jsm = await jetstreamManager(nc);
-  const { state } = await jsm.streams.info(auditStreamNames(mesh).chainStream);
+  const { state, created } = await jsm.streams.info(auditStreamNames(mesh).chainStream);
   const size = state.last_seq;
   const contiguous = state.messages === size && (size === 0 || state.first_seq === 1) && (state.num_deleted ?? 0) === 0;
   if (!contiguous || size > (await meshLogEnd(nc, mesh))) return undefined;
+  const born = Date.parse(created);
+  if (!Number.isFinite(born) || checkpoints.some((cp) => !(cp.at >= born))) return undefined;
   return size;
 }
 

@@ -89,7 +89,7 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
 }
 
 async function verifyByCheckpoints(o: VerifyStoreOptions, checkpoints: Checkpoint[]): Promise<VerifyReport | undefined> {
-  const size = await intactChainSize(o.nc, o.mesh, o.store);
+  const size = await intactChainSize(o.nc, o.mesh, o.store, checkpoints);
   const covered = largestCheckpoint(checkpoints);
   if (size === undefined || covered === 0 || covered > size) return undefined;
   const { events, links } = checkpointWalk(o.nc, o.mesh, o.store, covered);
