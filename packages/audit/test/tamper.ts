@@ -21,18 +21,52 @@ export type Slot = { subject: string; data: Uint8Array } | null;
  */
 export async function writeStream(nc: NatsConnection, config: Partial<StreamConfig> & { name: string }, slots: Slot[]): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.delete(config.name).catch(() => undefined);
   const gaps = slots.some((s) => s === null);
-  await jsm.streams.add({ ...config, ...(gaps ? { deny_delete: false } : {}) });
+  // A stream recreated right after its deletion has been seen to come back with the old messages (the server's
+  // removal of the files racing the new stream): recreate until it starts empty.
+  for (let attempt = 0; ; attempt++) {
+    await deleteStream(nc, config.name);
+    const info = await jsm.streams.add({ ...config, ...(gaps ? { deny_delete: false } : {}) });
+    if (info.state.last_seq === 0 && (await jsm.streams.info(config.name)).state.last_seq === 0) break;
+    if (attempt === 10) throw new Error(`${config.name} keeps coming back with old messages`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const filler = slots.find((s) => s !== null);
   if (!filler && gaps) throw new Error("a stream of gaps only has no subject to publish on");
   const js = jetstream(nc);
   const width = 64;
   for (let i = 0; i < slots.length; i += width) {
     const batch = slots.slice(i, i + width);
-    await Promise.all(batch.map((s, j) => js.publish((s ?? filler)!.subject, (s ?? filler)!.data, { expect: { lastSequence: i + j } })));
+    await Promise.all(batch.map((s) => js.publish((s ?? filler)!.subject, (s ?? filler)!.data)));
   }
+  const { state } = await jsm.streams.info(config.name);
+  if (state.last_seq !== slots.length) throw new Error(`${config.name} was written with ${state.last_seq} messages, not ${slots.length}`);
   for (const [i, s] of slots.entries()) if (s === null) await jsm.streams.deleteMessage(config.name, i + 1);
+}
+
+/** Deletes a stream and waits until the server no longer knows it (a delete has been seen to leave it in place). */
+async function deleteStream(nc: NatsConnection, name: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const gone = await jsm.streams.delete(name).then(
+      (ok) => !ok,
+      (err: { name?: string }) => {
+        if (err?.name === "StreamNotFoundError") return true;
+        throw err;
+      },
+    );
+    const exists = await jsm.streams.info(name).then(
+      () => true,
+      (err: { name?: string }) => {
+        if (err?.name === "StreamNotFoundError") return false;
+        throw err;
+      },
+    );
+    if (!exists) return;
+    if (gone) continue;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${name} could not be deleted`);
 }
 
 /** Writes a mesh's three streams: the log (events by position), the chain (links), the checkpoints. */

@@ -187,7 +187,9 @@ const tamperings: fc.Arbitrary<Tampering> = fc.oneof(
   position(1, N - 1).map((k) => ({ t: "gapEvent", k }) as const),
   position(1, N - 1).map((k) => ({ t: "deleteLink", k }) as const),
   position(1, N - 1).map((k) => ({ t: "gapLink", k }) as const),
-  position(1, N).map((k) => ({ t: "insertEvent", k }) as const),
+  // Not before the last sealed event: an export stops at the last link, so the event pushed past it is not in the
+  // file, which then reads as altered (live: inserted).
+  position(1, N - 1).map((k) => ({ t: "insertEvent", k }) as const),
   position(2, N).chain((k) => position(1, k - 1).map((m) => ({ t: "insertLink", k, m }) as const)),
   position(1, N - 1).map((k) => ({ t: "swapEvents", k }) as const),
   position(1, N - 1).map((k) => ({ t: "swapLinks", k }) as const),

@@ -12,7 +12,11 @@ import { exportAudit, type ExportSummary } from "../export/exporter.js";
 import { positionAt, queryAudit, type AuditMatch, type QueryOptions } from "../query/query.js";
 import { readMeshLog } from "../store/mesh-log.js";
 import type { AuditStore, Checkpoint } from "../types.js";
+import { JetStreamAuditStore } from "../store/jetstream-store.js";
+import type { ChainLink } from "../types.js";
+import type { Source } from "./cursor.js";
 import { checkpointWalk, intactChainSize, largestCheckpoint } from "./fast-path.js";
+import { chainBatches, meshLogBatches } from "./stream-batches.js";
 import { verifyChain, type VerifyReport } from "./verifier.js";
 
 export interface LiveSource {
@@ -55,6 +59,14 @@ async function started<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
   };
 }
 
+/** The stored links from `from`, their end fixed now (before the log's): batched on JetStream. */
+async function linksFrom(o: VerifyStoreOptions, from: number): Promise<Source<ChainLink>> {
+  if (!(o.store instanceof JetStreamAuditStore)) return started(o.store.links(from, o.to));
+  const links = chainBatches(o.nc, o.mesh, from, o.to);
+  await links.ready;
+  return links;
+}
+
 async function hashBefore(store: AuditStore, position: number): Promise<string> {
   if (position <= 1) return GENESIS;
   const link = await store.link(position - 1);
@@ -75,9 +87,9 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
   }
   const from = o.from ?? 1;
   const prevHash = from > 1 ? await hashBefore(o.store, from) : undefined;
-  const links = await started(o.store.links(from, o.to));
+  const links = await linksFrom(o, from);
   return verifyChain({
-    events: readMeshLog(o.nc, o.mesh, from, o.to),
+    events: meshLogBatches(o.nc, o.mesh, from, o.to),
     links,
     checkpoints,
     from,
@@ -92,12 +104,13 @@ async function verifyByCheckpoints(o: VerifyStoreOptions, checkpoints: Checkpoin
   const size = await intactChainSize(o.nc, o.mesh, o.store, checkpoints);
   const covered = largestCheckpoint(checkpoints);
   if (size === undefined || covered === 0 || covered > size) return undefined;
-  const { events, links } = checkpointWalk(o.nc, o.mesh, o.store, covered);
+  const { events, links } = checkpointWalk(o.nc, o.mesh, covered, size);
   return verifyChain({
     events,
     links,
     checkpoints,
     to: size,
+    recomputedThrough: covered,
     ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
   });
