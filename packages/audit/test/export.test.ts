@@ -8,6 +8,7 @@ import { generateKeyPair } from "@plexus/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENESIS } from "../src/chain.js";
 import { exportAudit, type ExportOptions } from "../src/export/exporter.js";
+import { ChunkReader, eachLine } from "../src/export/lines.js";
 import { readExport } from "../src/export/reader.js";
 import { signCheckpoint } from "../src/sealer/checkpoint.js";
 import type { Checkpoint } from "../src/types.js";
@@ -103,6 +104,17 @@ describe("export", () => {
     expect(await verifyEdited(sameHead, [chain.key.did])).toEqual({ position: 60, kind: "checkpoint_signature" });
     expect(await verifyEdited(replace((cp) => signCheckpoint(other, { ...cp, head: chain.links[5]!.hash })))).toEqual({ position: 60, kind: "checkpoint_mismatch" });
     expect(await verifyEdited(replace((cp) => ({ ...cp, size: 61 })))).toEqual({ position: 61, kind: "checkpoint_signature" });
+  });
+
+  it("reads a file of several MB in whole lines, lines longer than its buffer too, the last one without a newline", async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `${i}:${"x".repeat((i * 7919) % 3000)}`);
+    lines.splice(1500, 0, "y".repeat(3 << 20), "");
+    const path = join(dir, "lines.txt");
+    await writeFile(path, lines.join("\n"));
+    const seen: string[] = [];
+    const reader = new ChunkReader(path);
+    for (let buf = await reader.next(); buf; buf = await reader.next()) eachLine(buf, (b, start, end) => seen.push(b.toString("utf8", start, end)));
+    expect(seen).toEqual(lines);
   });
 
   it("refuses what is not an export; reads each side once", async () => {

@@ -1,41 +1,72 @@
 /** Reading a file as lines of bytes in large chunks: each chunk ends at a line boundary. */
-import { createReadStream, type ReadStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 
 const NEWLINE = 0x0a;
 const CHUNK = 1 << 20;
 
 export class ChunkReader {
-  readonly #stream: ReadStream;
-  readonly #chunks: AsyncIterator<Buffer>;
-  #carry: Buffer | undefined;
+  readonly #path: string;
+  #file: Promise<FileHandle> | undefined;
+  /** One buffer for the whole read: the carried partial line is moved to its front, the next read lands after it. */
+  #buf = Buffer.allocUnsafe(CHUNK);
+  #carry = 0;
+  /** The partial line after the run last returned: `#pending` bytes from `#pendingFrom`. */
+  #pending = 0;
+  #pendingFrom = 0;
   #done = false;
 
   constructor(path: string) {
-    this.#stream = createReadStream(path, { highWaterMark: CHUNK });
-    this.#chunks = this.#stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.#path = path;
   }
 
-  /** The next run of whole lines (the file's last line too, even without a newline); undefined at the end. */
+  /**
+   * The next run of whole lines (the file's last line too, even without a newline); undefined at the end. The bytes
+   * are valid until the next call (the buffer is reused: no copy and no new buffer per chunk).
+   */
   async next(): Promise<Buffer | undefined> {
+    if (this.#pending > 0) this.#buf.copy(this.#buf, 0, this.#pendingFrom, this.#pendingFrom + this.#pending);
+    this.#carry = this.#pending;
+    this.#pending = 0;
     for (;;) {
       if (this.#done) return undefined;
-      const r = await this.#chunks.next();
-      if (r.done) {
-        this.#done = true;
-        const rest = this.#carry;
-        this.#carry = undefined;
-        return rest && rest.length > 0 ? rest : undefined;
+      this.#file ??= open(this.#path, "r");
+      const file = await this.#file;
+      if (this.#carry === this.#buf.length) {
+        // A line longer than the buffer: grow it.
+        const bigger = Buffer.allocUnsafe(2 * this.#buf.length);
+        this.#buf.copy(bigger, 0, 0, this.#carry);
+        this.#buf = bigger;
       }
-      const buf = this.#carry ? Buffer.concat([this.#carry, r.value]) : r.value;
-      const cut = buf.lastIndexOf(NEWLINE) + 1;
-      this.#carry = cut < buf.length ? buf.subarray(cut) : undefined;
-      if (cut > 0) return buf.subarray(0, cut);
+      const { bytesRead } = await file.read(this.#buf, this.#carry, this.#buf.length - this.#carry, null);
+      const size = this.#carry + bytesRead;
+      if (bytesRead === 0) {
+        this.#done = true;
+        await this.#close();
+        this.#carry = 0;
+        return size > 0 ? this.#buf.subarray(0, size) : undefined;
+      }
+      const cut = this.#buf.lastIndexOf(NEWLINE, size - 1) + 1;
+      if (cut === 0) {
+        this.#carry = size;
+        continue;
+      }
+      // The caller has the lines until the next call; the partial line moves to the front then.
+      const lines = this.#buf.subarray(0, cut);
+      this.#pending = size - cut;
+      this.#pendingFrom = cut;
+      return lines;
     }
   }
 
   close(): void {
     this.#done = true;
-    this.#stream.destroy();
+    void this.#close();
+  }
+
+  async #close(): Promise<void> {
+    const file = this.#file;
+    this.#file = undefined;
+    await (await file?.catch(() => undefined))?.close().catch(() => undefined);
   }
 }
 
