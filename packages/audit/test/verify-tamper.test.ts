@@ -140,8 +140,9 @@ function plant(s: Sealed, x: Tampering): Planted {
     case "deleteLink":
       return { ...same, links: links.filter((_, i) => i !== x.k - 1), expected: { position: x.k, kind: "missing" } };
     case "gapLink":
+      // The last link deleted: the chain ends one short of the checkpoint of its head.
       links[x.k - 1] = null;
-      return { ...same, expected: { position: x.k, kind: "missing" } };
+      return { ...same, expected: { position: x.k, kind: x.k === N ? "truncated" : "missing" } };
     case "insertEvent": {
       const forged: Slot = { subject: s.events[x.k - 1]!.subject, data: forgedData(-x.k) };
       return { ...same, events: [...events.slice(0, x.k - 1), forged, ...events.slice(x.k - 1)], expected: { position: x.k, kind: "inserted" } };
@@ -184,9 +185,9 @@ const position = (lo: number, hi: number) => fc.integer({ min: lo, max: hi });
 const tamperings: fc.Arbitrary<Tampering> = fc.oneof(
   position(1, N).map((k) => ({ t: "alter", k }) as const),
   position(1, N).map((k) => ({ t: "deleteEvent", k }) as const),
-  position(1, N - 1).map((k) => ({ t: "gapEvent", k }) as const),
+  position(1, N).map((k) => ({ t: "gapEvent", k }) as const),
   position(1, N - 1).map((k) => ({ t: "deleteLink", k }) as const),
-  position(1, N - 1).map((k) => ({ t: "gapLink", k }) as const),
+  position(1, N).map((k) => ({ t: "gapLink", k }) as const),
   // Not before the last sealed event: an export stops at the last link, so the event pushed past it is not in the
   // file, which then reads as altered (live: inserted).
   position(1, N - 1).map((k) => ({ t: "insertEvent", k }) as const),
@@ -206,6 +207,8 @@ const examples: Tampering[] = [
   { t: "deleteEvent", k: 17 },
   { t: "deleteEvent", k: N },
   { t: "gapEvent", k: 1 },
+  { t: "gapEvent", k: N },
+  { t: "gapLink", k: N },
   { t: "deleteLink", k: 1 },
   { t: "gapLink", k: 9 },
   { t: "insertEvent", k: 12 },

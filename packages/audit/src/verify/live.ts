@@ -60,9 +60,9 @@ async function started<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
 }
 
 /** The stored links from `from`, their end fixed now (before the log's): batched on JetStream. */
-async function linksFrom(o: VerifyStoreOptions, from: number): Promise<Source<ChainLink>> {
-  if (!(o.store instanceof JetStreamAuditStore)) return started(o.store.links(from, o.to));
-  const links = chainBatches(o.nc, o.mesh, from, o.to);
+async function linksFrom(o: LiveSource, from: number, to: number | undefined): Promise<Source<ChainLink>> {
+  if (!(o.store instanceof JetStreamAuditStore)) return started(o.store.links(from, to));
+  const links = chainBatches(o.nc, o.mesh, from, to);
   await links.ready;
   return links;
 }
@@ -87,7 +87,7 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
   }
   const from = o.from ?? 1;
   const prevHash = from > 1 ? await hashBefore(o.store, from) : undefined;
-  const links = await linksFrom(o, from);
+  const links = await linksFrom(o, from, o.to);
   return verifyChain({
     events: meshLogBatches(o.nc, o.mesh, from, o.to),
     links,
@@ -128,9 +128,9 @@ export async function exportStore(o: ExportStoreOptions): Promise<ExportSummary>
   const checkpoints = await checkpointsOf(o.store);
   const start = o.since !== undefined ? await positionAt(o.store, o.since) : 1;
   const prevHash = await hashBefore(o.store, start);
-  const links = await started(o.store.links(start));
+  const links = await linksFrom(o, start, undefined);
   return exportAudit({
-    events: readMeshLog(o.nc, o.mesh, start),
+    events: meshLogBatches(o.nc, o.mesh, start),
     links,
     checkpoints,
     out: o.out,

@@ -4,6 +4,8 @@
  * batch instead of the three async-iterator hops per message of `readStreamRange` under an async generator. The same
  * consumer settings as readStreamRange (ordered, no acks, READ_BATCH messages asked for at once, deleted after the
  * read). The range's end is fixed when the read starts (`ready`): the stream's last sequence then, or `to` if lower.
+ * A read also ends when the consumer has nothing pending: the last messages of the range were deleted (from a stream
+ * a privileged client made deletable), and a read that waited for the last sequence would never end.
  */
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -63,9 +65,9 @@ class BatchReader<T> implements AsyncIterator<T[]> {
   }
 
   async #start(nc: NatsConnection, stream: string, from: number, to: number | undefined): Promise<void> {
-    const end = (await (await jetstreamManager(nc)).streams.info(stream)).state.last_seq;
-    const last = to === undefined ? end : Math.min(to, end);
-    if (last < from) {
+    const { state } = (await (await jetstreamManager(nc)).streams.info(stream));
+    const last = to === undefined ? state.last_seq : Math.min(to, state.last_seq);
+    if (last < from || state.messages === 0 || state.first_seq > last) {
       this.#complete = true;
       return;
     }
@@ -75,7 +77,8 @@ class BatchReader<T> implements AsyncIterator<T[]> {
       callback: (m) => {
         if (this.#complete || m.seq > last) return;
         this.#buf.push(this.#decode(m));
-        if (m.seq >= last) this.#complete = true;
+        // Nothing pending after this one: the messages up to `last` were deleted (waiting for them would never end).
+        if (m.seq >= last || m.info.pending === 0) this.#complete = true;
         this.#signal();
       },
     });
