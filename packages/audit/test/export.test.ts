@@ -79,6 +79,11 @@ describe("export", () => {
     expect(r).toMatchObject({ ok: true, from: 31, verified: 40, head: { size: 70 }, trustedStart: { size: 30, hash: chain.links[29]!.hash } });
     const empty = await exportTo({ since: Date.UTC(2100, 0, 1) });
     expect(await verifyFile(empty)).toMatchObject({ ok: true, verified: 0 });
+    // Links starting past the chain's end (what exportStore passes for a `since` after the last event): the empty
+    // export starts after the end, with the hash of the end, and the checkpoint of the end still checks.
+    const past = await exportTo({ events: [], links: [], from: 101, prevHash: chain.links[99]!.hash, since: Date.UTC(2100, 0, 1) });
+    expect(obj((await readFile(past, "utf8")).split("\n")[0]!)).toMatchObject({ from: 101, prevHash: chain.links[99]!.hash });
+    expect(await verifyFile(past)).toMatchObject({ ok: true, verified: 0, head: { size: 100 }, checkpoints: { checked: 1 } });
   });
 
   it("catches tampering with the file at the right position", async () => {

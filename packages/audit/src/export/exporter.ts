@@ -21,6 +21,11 @@ export interface ExportOptions {
   mesh: string;
   /** Stored hash of the position before the first link given (default GENESIS, for links starting at 1). */
   prevHash?: string;
+  /**
+   * The position the links given start at (default 1): where an export with no position in it starts, so that its
+   * header's `from` and `prevHash` agree (an export of a range past the chain's end).
+   */
+  from?: number;
   /** Export from the first position stored at or after this time (ms since the epoch). */
   since?: number;
   /** …up to the last position stored at or before this time. */
@@ -65,15 +70,15 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
   const since = o.since ?? Number.NEGATIVE_INFINITY;
   const until = o.until ?? Number.POSITIVE_INFINITY;
   let prevHash = o.prevHash ?? GENESIS;
-  /** Last position looked at; the first exported one once `started`. */
-  let last = 0;
+  /** Last position looked at (before the first link: the one before the links' start). */
+  let last = (o.from ?? 1) - 1;
   let from = 0;
   let count = 0;
-  for (;;) {
+  for (let first = true; ; first = false) {
     if (links.needs(0)) await links.fill();
     const link = links.peek(0);
     if (!link) break;
-    if (last === 0 && link.n > 1 && o.prevHash === undefined) {
+    if (first && link.n > 1 && o.prevHash === undefined) {
       throw new PlexusError(ErrorCode.InvalidArgument, `the links start at ${link.n}: pass the stored hash of position ${link.n - 1} as prevHash`);
     }
     // Events without a link (a fault the verifier will name) go out on a line of their own; one in the range before

@@ -136,6 +136,7 @@ export async function exportStore(o: ExportStoreOptions): Promise<ExportSummary>
     out: o.out,
     mesh: o.mesh,
     prevHash,
+    from: start,
     ...(o.since !== undefined ? { since: o.since } : {}),
     ...(o.until !== undefined ? { until: o.until } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
