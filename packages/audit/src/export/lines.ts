@@ -7,12 +7,15 @@ const CHUNK = 1 << 20;
 export class ChunkReader {
   readonly #path: string;
   #file: Promise<FileHandle> | undefined;
-  /** One buffer for the whole read: the carried partial line is moved to its front, the next read lands after it. */
-  #buf = Buffer.allocUnsafe(CHUNK);
+  /**
+   * Two buffers in turn: while the caller works on the lines of one, the next read already fills the other, after
+   * the partial line carried over (so reading overlaps parsing, and no buffer is allocated or concatenated per chunk).
+   */
+  #bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  #turn = 0;
+  /** The read under way into `#bufs[#turn]`, after `#carry` bytes carried over. */
+  #reading: Promise<number> | undefined;
   #carry = 0;
-  /** The partial line after the run last returned: `#pending` bytes from `#pendingFrom`. */
-  #pending = 0;
-  #pendingFrom = 0;
   #done = false;
 
   constructor(path: string) {
@@ -21,41 +24,49 @@ export class ChunkReader {
 
   /**
    * The next run of whole lines (the file's last line too, even without a newline); undefined at the end. The bytes
-   * are valid until the next call (the buffer is reused: no copy and no new buffer per chunk).
+   * are valid until the next call.
    */
   async next(): Promise<Buffer | undefined> {
-    if (this.#pending > 0) this.#buf.copy(this.#buf, 0, this.#pendingFrom, this.#pendingFrom + this.#pending);
-    this.#carry = this.#pending;
-    this.#pending = 0;
     for (;;) {
       if (this.#done) return undefined;
-      this.#file ??= open(this.#path, "r");
-      const file = await this.#file;
-      if (this.#carry === this.#buf.length) {
-        // A line longer than the buffer: grow it.
-        const bigger = Buffer.allocUnsafe(2 * this.#buf.length);
-        this.#buf.copy(bigger, 0, 0, this.#carry);
-        this.#buf = bigger;
+      let buf = this.#bufs[this.#turn]!;
+      if (this.#carry === buf.length) {
+        // A line longer than the buffer: grow it (the read into it is done: `#reading` was awaited).
+        const bigger = Buffer.allocUnsafe(2 * buf.length);
+        buf.copy(bigger, 0, 0, this.#carry);
+        this.#bufs[this.#turn] = buf = bigger;
       }
-      const { bytesRead } = await file.read(this.#buf, this.#carry, this.#buf.length - this.#carry, null);
+      const bytesRead = await (this.#reading ?? this.#read(buf, this.#carry));
+      this.#reading = undefined;
       const size = this.#carry + bytesRead;
       if (bytesRead === 0) {
         this.#done = true;
-        await this.#close();
-        this.#carry = 0;
-        return size > 0 ? this.#buf.subarray(0, size) : undefined;
+        void this.#close();
+        return size > 0 ? buf.subarray(0, size) : undefined;
       }
-      const cut = this.#buf.lastIndexOf(NEWLINE, size - 1) + 1;
+      const cut = buf.lastIndexOf(NEWLINE, size - 1) + 1;
       if (cut === 0) {
         this.#carry = size;
         continue;
       }
-      // The caller has the lines until the next call; the partial line moves to the front then.
-      const lines = this.#buf.subarray(0, cut);
-      this.#pending = size - cut;
-      this.#pendingFrom = cut;
-      return lines;
+      // The partial line goes to the front of the other buffer, and the next read starts after it now.
+      this.#turn ^= 1;
+      const other = this.#bufs[this.#turn]!;
+      this.#carry = size - cut;
+      if (this.#carry === other.length) this.#bufs[this.#turn] = Buffer.allocUnsafe(2 * other.length);
+      buf.copy(this.#bufs[this.#turn]!, 0, cut, size);
+      if (this.#carry < this.#bufs[this.#turn]!.length) {
+        this.#reading = this.#read(this.#bufs[this.#turn]!, this.#carry);
+        this.#reading.catch(() => undefined); // seen when awaited
+      }
+      return buf.subarray(0, cut);
     }
+  }
+
+  async #read(buf: Buffer, at: number): Promise<number> {
+    this.#file ??= open(this.#path, "r");
+    const file = await this.#file;
+    return (await file.read(buf, at, buf.length - at, null)).bytesRead;
   }
 
   close(): void {
@@ -65,7 +76,10 @@ export class ChunkReader {
 
   async #close(): Promise<void> {
     const file = this.#file;
+    const reading = this.#reading;
     this.#file = undefined;
+    this.#reading = undefined;
+    await reading?.catch(() => undefined);
     await (await file?.catch(() => undefined))?.close().catch(() => undefined);
   }
 }
