@@ -9,7 +9,7 @@
  */
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { meshSubjects, orderedConsumerPrefix } from "@plexus/core";
+import { ErrorCode, meshSubjects, orderedConsumerPrefix, PlexusError } from "@plexus/core";
 import { auditStreamNames } from "../store/jetstream-store.js";
 import { logEvent } from "../store/mesh-log.js";
 import { READ_BATCH, release } from "../store/stream-range.js";
@@ -38,7 +38,7 @@ function streamBatches<T>(nc: NatsConnection, stream: string, from: number, to: 
   return {
     ready: reader.ready,
     batches: () => {
-      if (taken) throw new Error(`a batched read of ${stream} can only be iterated once`);
+      if (taken) throw new PlexusError(ErrorCode.InvalidArgument, `a batched read of ${stream} can only be iterated once`);
       taken = true;
       return reader;
     },
@@ -59,7 +59,7 @@ class BatchReader<T> implements AsyncIterator<T[]> {
   constructor(nc: NatsConnection, stream: string, from: number, to: number | undefined, decode: (m: JsMsg) => T) {
     this.#decode = decode;
     this.ready = this.#start(nc, stream, from, to).catch((err: unknown) => {
-      this.#error = err;
+      this.#error = err instanceof PlexusError ? err : new PlexusError(ErrorCode.AuditStoreFailed, `cannot read ${stream}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
       this.#signal();
     });
   }
@@ -85,7 +85,7 @@ class BatchReader<T> implements AsyncIterator<T[]> {
     this.#stop = () => release(consumer, messages);
     void messages.closed().then((err) => {
       if (this.#complete || this.#closed) return;
-      this.#error = err ?? new Error(`the read of ${stream} stopped before sequence ${last}`);
+      this.#error = new PlexusError(ErrorCode.AuditStoreFailed, `the read of ${stream} stopped before sequence ${last}${err ? `: ${err.message}` : ""}`, err ? { cause: err } : {});
       this.#signal();
     });
     if (this.#closed) await this.#release();
