@@ -8,6 +8,7 @@ import { generateKeyPair } from "@plexus/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENESIS } from "../src/chain.js";
 import { exportAudit, type ExportOptions } from "../src/export/exporter.js";
+import { ChunkReader, eachLine } from "../src/export/lines.js";
 import { readExport } from "../src/export/reader.js";
 import { signCheckpoint } from "../src/sealer/checkpoint.js";
 import type { Checkpoint } from "../src/types.js";
@@ -78,6 +79,11 @@ describe("export", () => {
     expect(r).toMatchObject({ ok: true, from: 31, verified: 40, head: { size: 70 }, trustedStart: { size: 30, hash: chain.links[29]!.hash } });
     const empty = await exportTo({ since: Date.UTC(2100, 0, 1) });
     expect(await verifyFile(empty)).toMatchObject({ ok: true, verified: 0 });
+    // Links starting past the chain's end (what exportStore passes for a `since` after the last event): the empty
+    // export starts after the end, with the hash of the end, and the checkpoint of the end still checks.
+    const past = await exportTo({ events: [], links: [], from: 101, prevHash: chain.links[99]!.hash, since: Date.UTC(2100, 0, 1) });
+    expect(obj((await readFile(past, "utf8")).split("\n")[0]!)).toMatchObject({ from: 101, prevHash: chain.links[99]!.hash });
+    expect(await verifyFile(past)).toMatchObject({ ok: true, verified: 0, head: { size: 100 }, checkpoints: { checked: 1 } });
   });
 
   it("catches tampering with the file at the right position", async () => {
@@ -103,6 +109,17 @@ describe("export", () => {
     expect(await verifyEdited(sameHead, [chain.key.did])).toEqual({ position: 60, kind: "checkpoint_signature" });
     expect(await verifyEdited(replace((cp) => signCheckpoint(other, { ...cp, head: chain.links[5]!.hash })))).toEqual({ position: 60, kind: "checkpoint_mismatch" });
     expect(await verifyEdited(replace((cp) => ({ ...cp, size: 61 })))).toEqual({ position: 61, kind: "checkpoint_signature" });
+  });
+
+  it("reads a file of several MB in whole lines, lines longer than its buffer too, the last one without a newline", async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `${i}:${"x".repeat((i * 7919) % 3000)}`);
+    lines.splice(1500, 0, "y".repeat(3 << 20), "");
+    const path = join(dir, "lines.txt");
+    await writeFile(path, lines.join("\n"));
+    const seen: string[] = [];
+    const reader = new ChunkReader(path);
+    for (let buf = await reader.next(); buf; buf = await reader.next()) eachLine(buf, (b, start, end) => seen.push(b.toString("utf8", start, end)));
+    expect(seen).toEqual(lines);
   });
 
   it("refuses what is not an export; reads each side once", async () => {

@@ -51,6 +51,19 @@ describe("verifyChain", () => {
     expect(fault(await check(base.events.slice(0, 100), base.links))).toEqual({ position: 101, kind: "missing" });
   });
 
+  it("missing, not reordered: events removed from the log and the later ones renumbered (a recreated log)", async () => {
+    const without = (...gone: number[]) => base.events.filter((e) => !gone.includes(e.n)).map((e, i) => ({ ...e, n: i + 1 }));
+    const one = await check(without(37), base.links);
+    expect(fault(one)).toEqual({ position: 37, kind: "missing" });
+    expect(one.ok || one.detail).toContain("the event sealed at 37 is gone from the log");
+    const three = await check(without(37, 38, 39), base.links);
+    expect(fault(three)).toEqual({ position: 37, kind: "missing" });
+    expect(three.ok || three.detail).toContain("the events sealed at 37–39 are gone");
+    // The event sealed at 37 moved later instead of gone: reordered.
+    const moved = [...base.events.slice(0, 36), ...base.events.slice(37, 41), base.events[36]!, ...base.events.slice(41)].map((e, i) => ({ ...e, n: i + 1 }));
+    expect(fault(await check(moved, base.links))).toEqual({ position: 37, kind: "reordered" });
+  });
+
   it("inserted: an extra link or event claiming an earlier position, or an extra pair with later ones renumbered", async () => {
     const dupLink = [...base.links.slice(0, 40), base.links[4] as ChainLink, ...base.links.slice(40)];
     expect(fault(await check(base.events, dupLink))).toEqual({ position: 41, kind: "inserted" });

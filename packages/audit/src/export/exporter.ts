@@ -21,6 +21,11 @@ export interface ExportOptions {
   mesh: string;
   /** Stored hash of the position before the first link given (default GENESIS, for links starting at 1). */
   prevHash?: string;
+  /**
+   * The position the links given start at (default 1): where an export with no position in it starts, so that its
+   * header's `from` and `prevHash` agree (an export of a range past the chain's end).
+   */
+  from?: number;
   /** Export from the first position stored at or after this time (ms since the epoch). */
   since?: number;
   /** …up to the last position stored at or before this time. */
@@ -47,7 +52,10 @@ export async function exportAudit(options: ExportOptions): Promise<ExportSummary
   try {
     const run = await writePositions(options, links, events, writer);
     const summary = { ...run, checkpoints: 0 };
-    for (const cp of await inRange(options.checkpoints ?? [], run.from - 1, run.to)) {
+    // Up to the end of the chain, every checkpoint from the start on goes out, also one beyond the last link: it is
+    // the evidence that the chain was cut. A range that stops early (`until`) takes those it can check.
+    const high = options.until === undefined ? Number.POSITIVE_INFINITY : run.to;
+    for (const cp of await inRange(options.checkpoints ?? [], run.from - 1, high)) {
       await writer.line(checkpointLine(cp));
       summary.checkpoints++;
     }
@@ -62,19 +70,27 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
   const since = o.since ?? Number.NEGATIVE_INFINITY;
   const until = o.until ?? Number.POSITIVE_INFINITY;
   let prevHash = o.prevHash ?? GENESIS;
-  /** Last position looked at; the first exported one once `started`. */
-  let last = 0;
+  /** Last position looked at (before the first link: the one before the links' start). */
+  let last = (o.from ?? 1) - 1;
   let from = 0;
   let count = 0;
-  for (;;) {
+  for (let first = true; ; first = false) {
     if (links.needs(0)) await links.fill();
     const link = links.peek(0);
     if (!link) break;
-    if (last === 0 && link.n > 1 && o.prevHash === undefined) {
+    if (first && link.n > 1 && o.prevHash === undefined) {
       throw new PlexusError(ErrorCode.InvalidArgument, `the links start at ${link.n}: pass the stored hash of position ${link.n - 1} as prevHash`);
     }
-    // Events without a link (a fault the verifier will name) go out on a line of their own.
-    const event = await eventAt(events, link.n, (lone) => (from > 0 ? writer.line(eventLine(lone.n, lone, undefined)) : undefined));
+    // Events without a link (a fault the verifier will name) go out on a line of their own; one in the range before
+    // the first link of the range starts the export (a chain missing its first link exports from the event).
+    const event = await eventAt(events, link.n, async (lone) => {
+      if (from === 0 && (lone.storedAt < since || lone.storedAt > until)) return;
+      if (from === 0) {
+        from = lone.n;
+        await writer.line(JSON.stringify(header(o, from, prevHash)));
+      }
+      await writer.line(eventLine(lone.n, lone, undefined));
+    });
     const storedAt = event?.storedAt ?? link.storedAt;
     links.advance();
     if (from === 0 && storedAt < since) {
@@ -100,7 +116,7 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
 }
 
 /** The event at position n, if the log has it; events before n are handed to `lone`. */
-async function eventAt(events: Cursor<LogEvent>, n: number, lone: (e: LogEvent) => Promise<void> | undefined): Promise<LogEvent | undefined> {
+async function eventAt(events: Cursor<LogEvent>, n: number, lone: (e: LogEvent) => Promise<void>): Promise<LogEvent | undefined> {
   for (;;) {
     if (events.needs(0)) await events.fill();
     const e = events.peek(0);
@@ -125,7 +141,7 @@ function header(o: ExportOptions, from: number, prevHash: string): ExportHeader 
   };
 }
 
-/** Checkpoints the exported range can be checked against: from-1 ≤ size ≤ to, by size. */
+/** Checkpoints with low ≤ size ≤ high, by size. */
 async function inRange(source: Checkpoint[] | AsyncIterable<Checkpoint>, low: number, high: number): Promise<Checkpoint[]> {
   const all: Checkpoint[] = [];
   for await (const cp of source) if (cp.size >= low && cp.size <= high) all.push(cp);

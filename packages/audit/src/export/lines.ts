@@ -1,41 +1,86 @@
 /** Reading a file as lines of bytes in large chunks: each chunk ends at a line boundary. */
-import { createReadStream, type ReadStream } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 
 const NEWLINE = 0x0a;
 const CHUNK = 1 << 20;
 
 export class ChunkReader {
-  readonly #stream: ReadStream;
-  readonly #chunks: AsyncIterator<Buffer>;
-  #carry: Buffer | undefined;
+  readonly #path: string;
+  #file: Promise<FileHandle> | undefined;
+  /**
+   * Two buffers in turn: while the caller works on the lines of one, the next read already fills the other, after
+   * the partial line carried over (so reading overlaps parsing, and no buffer is allocated or concatenated per chunk).
+   */
+  #bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+  #turn = 0;
+  /** The read under way into `#bufs[#turn]`, after `#carry` bytes carried over. */
+  #reading: Promise<number> | undefined;
+  #carry = 0;
   #done = false;
 
   constructor(path: string) {
-    this.#stream = createReadStream(path, { highWaterMark: CHUNK });
-    this.#chunks = this.#stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.#path = path;
   }
 
-  /** The next run of whole lines (the file's last line too, even without a newline); undefined at the end. */
+  /**
+   * The next run of whole lines (the file's last line too, even without a newline); undefined at the end. The bytes
+   * are valid until the next call.
+   */
   async next(): Promise<Buffer | undefined> {
     for (;;) {
       if (this.#done) return undefined;
-      const r = await this.#chunks.next();
-      if (r.done) {
-        this.#done = true;
-        const rest = this.#carry;
-        this.#carry = undefined;
-        return rest && rest.length > 0 ? rest : undefined;
+      let buf = this.#bufs[this.#turn]!;
+      if (this.#carry === buf.length) {
+        // A line longer than the buffer: grow it (the read into it is done: `#reading` was awaited).
+        const bigger = Buffer.allocUnsafe(2 * buf.length);
+        buf.copy(bigger, 0, 0, this.#carry);
+        this.#bufs[this.#turn] = buf = bigger;
       }
-      const buf = this.#carry ? Buffer.concat([this.#carry, r.value]) : r.value;
-      const cut = buf.lastIndexOf(NEWLINE) + 1;
-      this.#carry = cut < buf.length ? buf.subarray(cut) : undefined;
-      if (cut > 0) return buf.subarray(0, cut);
+      const bytesRead = await (this.#reading ?? this.#read(buf, this.#carry));
+      this.#reading = undefined;
+      const size = this.#carry + bytesRead;
+      if (bytesRead === 0) {
+        this.#done = true;
+        void this.#close();
+        return size > 0 ? buf.subarray(0, size) : undefined;
+      }
+      const cut = buf.lastIndexOf(NEWLINE, size - 1) + 1;
+      if (cut === 0) {
+        this.#carry = size;
+        continue;
+      }
+      // The partial line goes to the front of the other buffer, and the next read starts after it now.
+      this.#turn ^= 1;
+      const other = this.#bufs[this.#turn]!;
+      this.#carry = size - cut;
+      if (this.#carry === other.length) this.#bufs[this.#turn] = Buffer.allocUnsafe(2 * other.length);
+      buf.copy(this.#bufs[this.#turn]!, 0, cut, size);
+      if (this.#carry < this.#bufs[this.#turn]!.length) {
+        this.#reading = this.#read(this.#bufs[this.#turn]!, this.#carry);
+        this.#reading.catch(() => undefined); // seen when awaited
+      }
+      return buf.subarray(0, cut);
     }
+  }
+
+  async #read(buf: Buffer, at: number): Promise<number> {
+    this.#file ??= open(this.#path, "r");
+    const file = await this.#file;
+    return (await file.read(buf, at, buf.length - at, null)).bytesRead;
   }
 
   close(): void {
     this.#done = true;
-    this.#stream.destroy();
+    void this.#close();
+  }
+
+  async #close(): Promise<void> {
+    const file = this.#file;
+    const reading = this.#reading;
+    this.#file = undefined;
+    this.#reading = undefined;
+    await reading?.catch(() => undefined);
+    await (await file?.catch(() => undefined))?.close().catch(() => undefined);
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * One pass over an export's body feeding two async iterables, events and links, each with its own queue. Only the
+ * One pass over an export's body feeding two async iterables, events and links, each with its own queue (each side
+ * can also be taken a chunk's worth at a time, as a BatchedSource). Only the
  * sides being iterated are fed; a side must start before the pass does (both start together in verifyChain), so
  * neither misses lines the other already consumed.
  */
@@ -20,9 +21,40 @@ class Side<T> implements AsyncIterable<T> {
     this.#name = name;
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<T> {
+  #take(): void {
     if (this.open || this.#pump.started) throw new Error(`an export's ${this.#name} can only be read once, together with the other side from the start`);
     this.open = true;
+  }
+
+  #return = async (): Promise<IteratorResult<never>> => {
+    this.open = false;
+    this.queue = [];
+    this.#pump.sideClosed();
+    return { done: true, value: undefined };
+  };
+
+  /** The side as a BatchedSource (what verifyChain's Cursor takes): everything parsed from one chunk at once. */
+  batches(): AsyncIterator<T[]> {
+    this.#take();
+    return {
+      next: async () => {
+        while (this.head >= this.queue.length) {
+          if (this.#pump.finished) return { done: true, value: undefined };
+          this.queue = [];
+          this.head = 0;
+          await this.#pump.pull();
+        }
+        const batch = this.head === 0 ? this.queue : this.queue.slice(this.head);
+        this.queue = [];
+        this.head = 0;
+        return { done: false, value: batch };
+      },
+      return: this.#return,
+    };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    this.#take();
     return {
       next: async () => {
         while (this.head >= this.queue.length) {
@@ -35,12 +67,7 @@ class Side<T> implements AsyncIterable<T> {
         this.queue[this.head++] = undefined as T;
         return { done: false, value };
       },
-      return: async () => {
-        this.open = false;
-        this.queue = [];
-        this.#pump.sideClosed();
-        return { done: true, value: undefined };
-      },
+      return: this.#return,
     };
   }
 }

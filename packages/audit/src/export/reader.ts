@@ -8,6 +8,7 @@ import { open } from "node:fs/promises";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { ChainLink, Checkpoint, LogEvent } from "../types.js";
+import type { BatchedSource } from "../verify/cursor.js";
 import { isHash } from "../verify/hashing.js";
 import { EXPORT_FORMAT, parseLine, type ExportHeader } from "./format.js";
 import { grepLines } from "./lines.js";
@@ -20,8 +21,8 @@ export interface ExportSource {
   prevHash: string;
   checkpoints: Checkpoint[];
   /** One pass over the file feeds both; start iterating both before reading either (verifyChain does). */
-  events: AsyncIterable<LogEvent>;
-  links: AsyncIterable<ChainLink>;
+  events: AsyncIterable<LogEvent> & BatchedSource<LogEvent>;
+  links: AsyncIterable<ChainLink> & BatchedSource<ChainLink>;
 }
 
 export async function readExport(path: string): Promise<ExportSource> {

@@ -4,9 +4,11 @@
  *
  * - inserted:  an item claims an earlier position again, or dropping the current item lets the chain go on;
  * - reordered: the item for this position shows up a little later (and, when positions were renumbered, the current
- *              one fits right after it), or this event is the one sealed at a nearby later position;
- * - missing:   the position is skipped (a gap in the log's or the chain's sequence), or a link seals an event the
- *              log does not have;
+ *              one fits right after it), or this event is the one sealed at a nearby later position and the one
+ *              sealed here comes later;
+ * - missing:   the position is skipped (a gap in the log's or the chain's sequence), a link seals an event the log
+ *              does not have, or the log goes on with the event sealed at a later position and the one sealed here
+ *              never comes (a log recreated without it: later events renumbered);
  * - altered:   the event's hash differs from the one its link sealed (or the stored link is unreadable);
  * - forked:    the event matches its link, but the link's hash does not follow from the previous link.
  */
@@ -80,6 +82,19 @@ function displaced(w: Walk, link: ChainLink): Finding | undefined {
   return undefined;
 }
 
+/**
+ * The event at position k is the one sealed at the later position `sealedAt`. If the event sealed at k shows up
+ * later in the log, the two changed places (reordered); if it does not, it was removed and the later events moved up
+ * (missing: a log deleted and recreated without it renumbers every later event).
+ */
+function laterEvent(w: Walk, link: ChainLink, sealedAt: number): Finding {
+  const { k, hasher: h } = w;
+  const back = link.event === "" ? -1 : ahead(w.events, w.window, (e) => h.event(e) === link.event);
+  if (back > 0) return { kind: "reordered", detail: `the event at position ${k} is the one sealed at position ${sealedAt}; the one sealed at ${k} comes ${back} place${back > 1 ? "s" : ""} later` };
+  const gone = sealedAt - k > 1 ? `the events sealed at ${k}–${sealedAt - 1} are` : `the event sealed at ${k} is`;
+  return { kind: "missing", detail: `${gone} gone from the log: at position ${k} it goes on with the event sealed at ${sealedAt}` };
+}
+
 /** Both sequences are at position k and the hashes disagree. */
 function hashFault(w: Walk, link: ChainLink, event: LogEvent): Finding {
   const { k, prev, hasher: h } = w;
@@ -87,7 +102,7 @@ function hashFault(w: Walk, link: ChainLink, event: LogEvent): Finding {
   const moved = displaced(w, link);
   if (moved) return moved;
   const j = ahead(w.links, w.window, (l) => l.event === e && l.event !== "");
-  if (j > 0) return { kind: "reordered", detail: `the event at position ${k} is the one sealed at position ${w.links.peek(j)?.n ?? k + j}` };
+  if (j > 0) return laterEvent(w, link, w.links.peek(j)?.n ?? k + j);
   const nextEvent = w.events.peek(1);
   if (nextEvent && h.seals(prev, k, nextEvent, link)) {
     return { kind: "inserted", detail: `an extra event sits at position ${k}; the event sealed there comes after it` };

@@ -12,7 +12,11 @@ import { exportAudit, type ExportSummary } from "../export/exporter.js";
 import { positionAt, queryAudit, type AuditMatch, type QueryOptions } from "../query/query.js";
 import { readMeshLog } from "../store/mesh-log.js";
 import type { AuditStore, Checkpoint } from "../types.js";
+import { JetStreamAuditStore } from "../store/jetstream-store.js";
+import type { ChainLink } from "../types.js";
+import type { Source } from "./cursor.js";
 import { checkpointWalk, intactChainSize, largestCheckpoint } from "./fast-path.js";
+import { chainBatches, meshLogBatches } from "./stream-batches.js";
 import { verifyChain, type VerifyReport } from "./verifier.js";
 
 export interface LiveSource {
@@ -57,6 +61,14 @@ async function started<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
   };
 }
 
+/** The stored links from `from`, their end fixed now (before the log's): batched on JetStream. */
+async function linksFrom(o: LiveSource, from: number, to: number | undefined): Promise<Source<ChainLink>> {
+  if (!(o.store instanceof JetStreamAuditStore)) return started(o.store.links(from, to));
+  const links = chainBatches(o.nc, o.mesh, from, to);
+  await links.ready;
+  return links;
+}
+
 async function hashBefore(store: AuditStore, position: number): Promise<string> {
   if (position <= 1) return GENESIS;
   const link = await store.link(position - 1);
@@ -77,9 +89,9 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
   }
   const from = o.from ?? 1;
   const prevHash = from > 1 ? await hashBefore(o.store, from) : undefined;
-  const links = await started(o.store.links(from, o.to));
+  const links = await linksFrom(o, from, o.to);
   return verifyChain({
-    events: readMeshLog(o.nc, o.mesh, from, o.to),
+    events: meshLogBatches(o.nc, o.mesh, from, o.to),
     links,
     checkpoints,
     from,
@@ -92,15 +104,16 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
 }
 
 async function verifyByCheckpoints(o: VerifyStoreOptions, checkpoints: Checkpoint[]): Promise<VerifyReport | undefined> {
-  const size = await intactChainSize(o.nc, o.mesh, o.store);
+  const size = await intactChainSize(o.nc, o.mesh, o.store, checkpoints);
   const covered = largestCheckpoint(checkpoints);
   if (size === undefined || covered === 0 || covered > size) return undefined;
-  const { events, links } = checkpointWalk(o.nc, o.mesh, o.store, covered);
+  const { events, links } = checkpointWalk(o.nc, o.mesh, covered, size);
   return verifyChain({
     events,
     links,
     checkpoints,
     to: size,
+    recomputedThrough: covered,
     ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
     ...(o.checkRoots !== undefined ? { checkRoots: o.checkRoots } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
@@ -119,14 +132,15 @@ export async function exportStore(o: ExportStoreOptions): Promise<ExportSummary>
   const checkpoints = await checkpointsOf(o.store);
   const start = o.since !== undefined ? await positionAt(o.store, o.since) : 1;
   const prevHash = await hashBefore(o.store, start);
-  const links = await started(o.store.links(start));
+  const links = await linksFrom(o, start, undefined);
   return exportAudit({
-    events: readMeshLog(o.nc, o.mesh, start),
+    events: meshLogBatches(o.nc, o.mesh, start),
     links,
     checkpoints,
     out: o.out,
     mesh: o.mesh,
     prevHash,
+    from: start,
     ...(o.since !== undefined ? { since: o.since } : {}),
     ...(o.until !== undefined ? { until: o.until } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),

@@ -9,6 +9,7 @@ import type { ChainHead, ChainLink, Checkpoint, LogEvent } from "../types.js";
 import { CheckpointPlan, type CheckpointFaultKind, type CheckpointSummary } from "./checkpoints.js";
 import { classify, type ChainFaultKind } from "./classify.js";
 import { Cursor, type Source } from "./cursor.js";
+import { LinkMaker } from "../sealer/link-maker.js";
 import { ChainHasher, isHash } from "./hashing.js";
 import { LeafHasher } from "../merkle/hash.js";
 import { TreeBuilder } from "../merkle/tree-builder.js";
@@ -38,6 +39,13 @@ export interface VerifyOptions {
   checkRoots?: boolean;
   /** Called with the number of positions verified so far, every few thousand and at the end. */
   onProgress?(verified: number): void;
+  /**
+   * Positions from…N have no stored links to compare (`links` then starts at N+1): the walk recomputes the chain from
+   * the events there and checks it against the signed checkpoints alone (the live fast path, fast-path.ts). A fault
+   * in that part is named only roughly (the caller then runs the full comparison); a checkpoint of size ≥ N must
+   * exist, or nothing vouches for those positions (verifyChain refuses).
+   */
+  recomputedThrough?: number;
 }
 
 interface ReportBase {
@@ -69,9 +77,13 @@ export async function verifyChain(options: VerifyOptions): Promise<VerifyReport>
   const links = new Cursor(options.links);
   const events = new Cursor(options.events);
   try {
-    const start = await startHash(from, options.prevHash, links, events);
+    const recomputed = options.recomputedThrough ?? 0;
+    if (recomputed > 0 && (from !== 1 || !checkpoints.some((cp) => cp.size >= recomputed))) {
+      throw new PlexusError(ErrorCode.InvalidArgument, `recomputedThrough needs from = 1 and a checkpoint of size ≥ ${recomputed}`);
+    }
+    const start = await startHash(from, options.prevHash, links, events, recomputed);
     const plan = new CheckpointPlan(checkpoints, from, to, options.trustedSigners);
-    return await walk({ from, to, start, plan, links, events, onProgress: options.onProgress, checkRoots: options.checkRoots !== false });
+    return await walk({ from, to, start, plan, links, events, recomputed, onProgress: options.onProgress, checkRoots: options.checkRoots !== false });
   } finally {
     await Promise.allSettled([links.close(), events.close()]);
   }
@@ -84,6 +96,8 @@ interface WalkState {
   plan: CheckpointPlan;
   links: Cursor<ChainLink>;
   events: Cursor<LogEvent>;
+  /** Positions ≤ this have no stored links: recomputed and checked against the checkpoints only. */
+  recomputed: number;
   onProgress: ((verified: number) => void) | undefined;
   checkRoots: boolean;
 }
@@ -116,24 +130,36 @@ async function walk(s: WalkState): Promise<VerifyReport> {
   const leaves = new LeafHasher();
   const anchor = plan.check(from - 1, prev, root);
   if (anchor) return fail(from - 1, anchor.kind, anchor.detail);
+  // The sealer's link computation (one-shot hashes over reused buffers), recomputing h_k from h_{k-1} = prev, with
+  // each event's Merkle leaf hash when the tree is recomputed.
+  const maker = new LinkMaker(prev, tree !== undefined);
   for (; k <= last; k++) {
-    if (links.needs(WINDOW)) await links.fill();
-    if (events.needs(WINDOW)) await events.fill();
-    const link = links.peek(0);
-    if (link === undefined) break;
+    if (events.needs(WINDOW)) await events.ensure(WINDOW);
     const event = events.peek(0);
-    let h = "";
-    if (event !== undefined && link.n === k && event.n === k) {
-      const e = hasher.event(event);
-      if (e === link.event) h = hasher.link(prev, k, e);
-    }
-    if (h === "" || h !== link.hash) {
-      const f = classify({ k, prev, links, events, hasher, window: WINDOW });
-      return fail(k, f.kind, f.detail);
+    let h: string;
+    let leaf: Uint8Array | undefined;
+    if (k <= s.recomputed) {
+      if (event === undefined || event.n !== k) {
+        return fail(k, event !== undefined && event.n < k ? "inserted" : "missing", `event ${k} is not where the log should have it (position ${event?.n ?? "none"} instead)`);
+      }
+      ({ hash: h, leaf } = maker.next(event));
+    } else {
+      if (links.needs(WINDOW)) await links.ensure(WINDOW);
+      const link = links.peek(0);
+      if (link === undefined) break;
+      h = "";
+      if (event !== undefined && link.n === k && event.n === k) {
+        const computed = maker.next(event);
+        if (computed.event === link.event) ({ hash: h, leaf } = computed);
+      }
+      if (h === "" || h !== link.hash) {
+        const f = classify({ k, prev, links, events, hasher, window: WINDOW });
+        return fail(k, f.kind, f.detail);
+      }
+      links.advance();
     }
     prev = h;
-    if (tree) tree.push(leaves.hash(event!.subject, event!.data));
-    links.advance();
+    if (tree) tree.push(leaf ?? leaves.hash(event!.subject, event!.data));
     events.advance();
     if (plan.nextSize <= k) {
       const bad = plan.check(k, h, root);
@@ -148,14 +174,14 @@ async function walk(s: WalkState): Promise<VerifyReport> {
 }
 
 /** h_{from-1}: GENESIS, the given prevHash, or link from-1's stored hash. Skips items before the range. */
-async function startHash(from: number, prevHash: string | undefined, links: Cursor<ChainLink>, events: Cursor<LogEvent>): Promise<string> {
+async function startHash(from: number, prevHash: string | undefined, links: Cursor<ChainLink>, events: Cursor<LogEvent>, recomputed: number): Promise<string> {
   await Promise.all([links.fill(), events.fill()]);
   while (skippable(events.peek(0), from)) {
     events.advance();
     if (events.needs(0)) await events.fill();
   }
   const fromLinks = from > 1 && prevHash === undefined;
-  while (skippable(links.peek(0), fromLinks ? from - 1 : from)) {
+  while (skippable(links.peek(0), fromLinks ? from - 1 : Math.max(from, recomputed + 1))) {
     links.advance();
     if (links.needs(0)) await links.fill();
   }
