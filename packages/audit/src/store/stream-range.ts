@@ -10,7 +10,8 @@ export const READ_BATCH = 8_192;
 /**
  * Reads stream sequences `from`…`to` (inclusive) in order with an ordered consumer: no acks, no durable state,
  * recreated by the client at the right sequence if the server loses it. `to` must already be stored (callers pass the
- * stream's last_seq as of the call, or less), so the read always ends.
+ * stream's last_seq as of the call, or less); the read also ends when nothing is pending, so a stream whose last
+ * messages were deleted (a tampered log: the services cannot delete) does not keep it waiting.
  */
 export async function* readStreamRange(js: JetStreamClient, stream: string, from: number, to: number): AsyncGenerator<JsMsg> {
   if (to < from) return;
@@ -20,7 +21,7 @@ export async function* readStreamRange(js: JetStreamClient, stream: string, from
     for await (const m of messages) {
       if (m.seq > to) break;
       yield m;
-      if (m.seq >= to) break;
+      if (m.seq >= to || m.info.pending === 0) break;
     }
   } finally {
     await release(consumer, messages);
