@@ -56,7 +56,7 @@ export type { TreeHead, CheckpointNoteResult } from "./note/checkpoint-note.js";
 export { checkpointNoteHolds } from "./sealer/checkpoint.js";
 export { INCLUSION_FORMAT, CONSISTENCY_FORMAT } from "./proof/format.js";
 export type { InclusionProofFile, ConsistencyProofFile, ProofFile } from "./proof/format.js";
-export { checkProof } from "./proof/check.js";
+export { checkProof, MAX_PROOF_HASHES, MAX_PROOF_FILE_BYTES } from "./proof/check.js";
 export type { ProofCheck, ProofFailure, CheckProofOptions } from "./proof/check.js";
 export { proveInclusion, proveConsistency, newestRootedCheckpoint } from "./proof/create.js";
 export type { ProofSource } from "./proof/create.js";

@@ -27,6 +27,7 @@ import { startSealer } from "../src/sealer/sealer.js";
 import { TreeKeeper } from "../src/sealer/tree-keeper.js";
 import { openJetStreamAuditStore, type JetStreamAuditStore } from "../src/store/jetstream-store.js";
 import { readMeshLog } from "../src/store/mesh-log.js";
+import { tileStreamNames } from "../src/store/jetstream-tiles.js";
 import type { AuditStore } from "../src/types.js";
 import { readExport } from "../src/export/reader.js";
 import { exportStore, verifyStore } from "../src/verify/live.js";
@@ -227,6 +228,51 @@ describe("tiles that disagree with the sealer's own checkpoint", () => {
     await publishEvents(nc, m, 20);
     await seal(m, key, fresh, 1_000);
     expect(await verifyStore({ nc, mesh: m, store: fresh, trustedSigners: [key.did] })).toMatchObject({ ok: true, verified: 320 });
+  });
+});
+
+describe("tiles and checkpoints written by someone holding the service credentials", () => {
+  it("a forged tile is believed neither by a sealer resuming without its own checkpoint at the head nor by prove", async () => {
+    const key = generateKeyPair();
+    const m = freshMesh("treeforge");
+    await ensureMeshStream(nc, m);
+    const s = await openJetStreamAuditStore({ nc, mesh: m });
+    await publishEvents(nc, m, 300);
+    await seal(m, key, s, 100); // checkpoints at 100, 200, 300
+    // The head moves on without a checkpoint at it (a sealer killed before signing): 310 links, newest checkpoint 300.
+    await publishEvents(nc, m, 10);
+    const crashed = await startSealer({ nc, mesh: m, store: s, key, checkpointEvery: 1_000_000, checkpointIntervalMs: 3_600_000 });
+    await crashed.caughtUp();
+    // (no stop(): stop() would sign the head)
+    const { tree, events } = await logTree(m);
+    // The attacker replaces level-0 tile 0 (positions 1-256, full) with one leaf of a made-up event.
+    const forged = Array.from({ length: 256 }, (_, i) => tree.node(0, i));
+    forged[7] = eventLeafHash("plexus.fake.subject", new TextEncoder().encode("made up"));
+    await jetstream(nc).publish(`${tileStreamNames(m).prefix}.0.0`, Buffer.concat(forged.map((h) => Buffer.from(h))));
+    const fresh = await openJetStreamAuditStore({ nc, mesh: m });
+    expect((await TreeKeeper.open(nc, m, fresh, 310, key.did)).resumedBy).toBe("replay");
+    // Proofs made from the tiles are checked before they are handed out: position 8 still proves the real event.
+    const proof = await proveInclusion({ nc, mesh: m, store: fresh, position: 8 });
+    expect(checkProof(proof, { signers: [key.did] })).toMatchObject({ ok: true });
+    expect(Buffer.from(proof.data, "base64")).toEqual(Buffer.from(events[7]!.data));
+    await crashed.stop();
+  });
+
+  it("prove --signer uses only checkpoints that key signed (a larger one appended by another key is ignored)", async () => {
+    const key = generateKeyPair();
+    const m = freshMesh("treesigner");
+    await ensureMeshStream(nc, m);
+    const s = await openJetStreamAuditStore({ nc, mesh: m });
+    await publishEvents(nc, m, 50);
+    await seal(m, key, s, 50);
+    const intruder = generateKeyPair();
+    const root = new Uint8Array(32).fill(7);
+    const head = { origin: `plexus.mesh/${m}`, size: 1_000_000, root };
+    await s.appendCheckpoint({ ...signCheckpoint(intruder, { size: 1_000_000, head: "0".repeat(64), at: Date.now() }), root: Buffer.from(root).toString("hex"), note: signCheckpointNote(intruder, head) });
+    expect((await newestRootedCheckpoint(s))?.signer).toBe(intruder.did);
+    const proof = await proveInclusion({ nc, mesh: m, store: s, position: 10, signers: [key.did] });
+    expect(proof).toMatchObject({ signer: key.did, size: 50 });
+    expect(checkProof(proof, { signers: [key.did] })).toMatchObject({ ok: true });
   });
 });
 

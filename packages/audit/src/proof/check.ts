@@ -45,9 +45,16 @@ export type ProofCheck =
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** The most hashes any proof file may hold (an inclusion or consistency proof in a tree of up to 2^53 leaves). */
+export const MAX_PROOF_HASHES = 2 * 53 + 2;
+/** The largest proof file `plexus audit check-proof` reads (a proof carries one event of at most a few hundred KB). */
+export const MAX_PROOF_FILE_BYTES = 4 * 1024 * 1024;
+
 export function checkProof(file: unknown, options: CheckProofOptions = {}): ProofCheck {
   if (!isObj(file) || typeof file["format"] !== "string") return fail("malformed", "not a proof file");
   const f = file as unknown as ProofFile;
+  // A proof of a log of up to 2^53 events has at most 2·53 hashes: anything longer is refused before any decoding.
+  if (Array.isArray(f.hashes) && f.hashes.length > MAX_PROOF_HASHES) return fail("malformed", `more than ${MAX_PROOF_HASHES} proof hashes`);
   if (typeof f.signer !== "string" || !Array.isArray(f.hashes) || !f.hashes.every((h) => typeof h === "string" && B64.test(h))) {
     return fail("malformed", "signer or hashes missing or not base64");
   }

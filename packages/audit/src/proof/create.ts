@@ -1,8 +1,11 @@
 /**
  * Making proofs from the live stores (a NATS connection that can read the mesh stream and the audit streams):
  * against the newest checkpoint that carries a Merkle root, from the stored tiles (a few reads), falling back to a
- * replay of the mesh log when tiles are missing or do not give the signed root. A log that, replayed, still does not
- * give the signed root is reported (AUDIT_FORK): it is not the log that was signed.
+ * replay of the mesh log when tiles are missing or what they give does not check out (anyone holding the service
+ * credentials can write the tile stream: every proof made from tiles is verified against the signed root before it is
+ * handed out). A log that, replayed, still does not give the signed root is reported (AUDIT_FORK): it is not the log
+ * that was signed. With `signers`, only checkpoints those keys signed count (a checkpoint someone else appended is
+ * ignored); without, any whose note its own signer signed.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -11,6 +14,7 @@ import { eventLeafHash } from "../merkle/hash.js";
 import { MemoryTree } from "../merkle/memory.js";
 import { proveConsistencyFromTiles, proveInclusionFromTiles } from "../merkle/prove.js";
 import { consistencyPath, inclusionPath, rootAt } from "../merkle/tree.js";
+import { verifyConsistency, verifyInclusion } from "../merkle/verify.js";
 import { openCheckpointNote } from "../note/checkpoint-note.js";
 import { checkpointNoteHolds } from "../sealer/checkpoint.js";
 import { readMeshLog } from "../store/mesh-log.js";
@@ -21,21 +25,23 @@ export interface ProofSource {
   nc: NatsConnection;
   mesh: string;
   store: AuditStore;
+  /** Only checkpoints signed by these keys (the registry's, e.g. `plexus audit prove --signer`); default: any signer. */
+  signers?: readonly string[];
 }
 
 type RootedCheckpoint = Checkpoint & { root: string; note: string };
 
 /** The newest (largest) checkpoint with a Merkle root whose note its signer signed; undefined when there is none. */
-export async function newestRootedCheckpoint(store: AuditStore): Promise<RootedCheckpoint | undefined> {
-  return (await rootedCheckpoints(store)).newest;
+export async function newestRootedCheckpoint(store: AuditStore, trusted?: readonly string[]): Promise<RootedCheckpoint | undefined> {
+  return (await rootedCheckpoints(store, trusted)).newest;
 }
 
 /** The newest rooted checkpoint, and every key that signed one (a registry key rotated since signed the older ones). */
-async function rootedCheckpoints(store: AuditStore): Promise<{ newest: RootedCheckpoint | undefined; signers: Set<string> }> {
+async function rootedCheckpoints(store: AuditStore, trusted?: readonly string[]): Promise<{ newest: RootedCheckpoint | undefined; signers: Set<string> }> {
   let newest: RootedCheckpoint | undefined;
   const signers = new Set<string>();
   for await (const cp of store.checkpoints()) {
-    if (cp.root === undefined || !checkpointNoteHolds(cp)) continue;
+    if (cp.root === undefined || (trusted !== undefined && !trusted.includes(cp.signer)) || !checkpointNoteHolds(cp)) continue;
     signers.add(cp.signer);
     if (!newest || cp.size > newest.size) newest = cp as RootedCheckpoint;
   }
@@ -44,7 +50,7 @@ async function rootedCheckpoints(store: AuditStore): Promise<{ newest: RootedChe
 
 /** The inclusion proof of the event at `position` (or of the envelope with id `id`) against the newest checkpoint. */
 export async function proveInclusion(source: ProofSource & ({ position: number } | { id: string })): Promise<InclusionProofFile> {
-  const cp = await requireCheckpoint(source.store);
+  const cp = await requireCheckpoint(source.store, source.signers);
   const position = "position" in source ? source.position : await positionOfId(source, source.id, cp.size);
   if (!Number.isSafeInteger(position) || position < 1 || position > cp.size) {
     throw new PlexusError(ErrorCode.InvalidArgument, `position ${position} is not covered by the newest checkpoint (size ${cp.size})`, { details: { reason: "not_covered", size: cp.size } });
@@ -56,7 +62,7 @@ export async function proveInclusion(source: ProofSource & ({ position: number }
   if (source.store.tiles) {
     try {
       const p = await proveInclusionFromTiles(source.store.tiles, position - 1, cp.size);
-      if (Buffer.from(p.root).toString("hex") === cp.root) hashes = p.path;
+      if (verifyInclusion(eventLeafHash(event.subject, event.data), position - 1, cp.size, p.path, Buffer.from(cp.root, "hex"))) hashes = p.path;
     } catch {
       // missing tiles: replay below
     }
@@ -82,7 +88,7 @@ export async function proveInclusion(source: ProofSource & ({ position: number }
 
 /** The consistency proof from an older checkpoint note (as a proof file or a checker had it) to the newest one. */
 export async function proveConsistency(source: ProofSource & { from: string }): Promise<ConsistencyProofFile> {
-  const { newest, signers } = await rootedCheckpoints(source.store);
+  const { newest, signers } = await rootedCheckpoints(source.store, source.signers);
   if (!newest) throw noCheckpoint();
   const cp = newest;
   // The older note may be signed by a key the registry has rotated away from since: any key that signed a checkpoint here.
@@ -97,7 +103,7 @@ export async function proveConsistency(source: ProofSource & { from: string }): 
   if (source.store.tiles) {
     try {
       const p = await proveConsistencyFromTiles(source.store.tiles, parsed.size, cp.size);
-      if (Buffer.from(p.root).toString("hex") === cp.root) hashes = p.proof;
+      if (verifyConsistency(parsed.size, cp.size, p.proof, parsed.root, Buffer.from(cp.root, "hex"))) hashes = p.proof;
     } catch {
       // missing tiles: replay below
     }
@@ -113,8 +119,8 @@ export async function proveConsistency(source: ProofSource & { from: string }): 
   };
 }
 
-async function requireCheckpoint(store: AuditStore): Promise<RootedCheckpoint> {
-  const cp = await newestRootedCheckpoint(store);
+async function requireCheckpoint(store: AuditStore, trusted?: readonly string[]): Promise<RootedCheckpoint> {
+  const cp = await newestRootedCheckpoint(store, trusted);
   if (!cp) throw noCheckpoint();
   return cp;
 }

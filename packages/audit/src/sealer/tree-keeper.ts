@@ -7,8 +7,9 @@
  * sealed before the tree existed, a tile write lost in a crash) the tree is rebuilt by replaying the mesh log up to
  * the chain's head, and the full tiles that replay produces are written with the next checkpoint (write-once: tiles
  * already stored stay). A backend without tiles (EventStoreDB for now) replays at every start. Tiles are not trusted
- * blindly: when this sealer's key signed a checkpoint at the head's size (a stopped sealer signs its head), the root
- * from the tiles must be the one it signed, else the tree is replayed from the log.
+ * blindly: anyone holding the mesh's service credentials can write the tile stream, so the edge read back is believed
+ * only when this sealer's key signed a checkpoint at the head's size with the very root the tiles give (a sealer that
+ * stopped cleanly signed its head). Otherwise (a crash, a takeover, another key) the tree is replayed from the log.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { LeafHasher } from "../merkle/hash.js";
@@ -41,7 +42,7 @@ export class TreeKeeper {
       try {
         const edge = await Promise.all(edgeTiles(size).map(async (t) => ({ level: t.level, index: t.index, hashes: await store.tiles!.readTile(t.level, t.index, t.width) })));
         const tree = TreeBuilder.resume(size, edge);
-        if (await agreesWithOwnCheckpoint(store, size, signer, tree.root())) return new TreeKeeper(tree, store, "tiles");
+        if (await signedByItself(store, size, signer, tree.root())) return new TreeKeeper(tree, store, "tiles");
       } catch (err) {
         if (!isTileMissing(err)) throw err;
       }
@@ -93,12 +94,15 @@ export class TreeKeeper {
   }
 }
 
-/** False when `signer` signed a rooted checkpoint at `size` whose root is not `root` (then the tiles are not believed). */
-async function agreesWithOwnCheckpoint(store: AuditStore, size: number, signer: string | undefined, root: Uint8Array): Promise<boolean> {
-  if (!signer) return true;
+/** True when `signer` signed a rooted checkpoint at `size` whose root is `root`: only then are the tiles believed. */
+async function signedByItself(store: AuditStore, size: number, signer: string | undefined, root: Uint8Array): Promise<boolean> {
+  if (!signer) return false;
   const hex = Buffer.from(root).toString("hex");
+  let agrees = false;
   for await (const cp of store.checkpoints()) {
-    if (cp.size === size && cp.signer === signer && cp.root !== undefined && checkpointNoteHolds(cp) && cp.root !== hex) return false;
+    if (cp.size !== size || cp.signer !== signer || cp.root === undefined || !checkpointNoteHolds(cp)) continue;
+    if (cp.root !== hex) return false;
+    agrees = true;
   }
-  return true;
+  return agrees;
 }

@@ -29,7 +29,7 @@ export const auditCommand: CommandDef = {
   plexus audit export [--since TIME] [--until TIME] [--out FILE]
   plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]
   plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]
-  plexus audit prove ID | --position N | --from-checkpoint FILE [--out FILE]
+  plexus audit prove ID | --position N | --from-checkpoint FILE [--signer DID] [--out FILE]
   plexus audit check-proof FILE [--signer DID]`,
   help: `Every event of the mesh's log (messages, receipts, rejection records, dead letters, registry events) is sealed
 into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
@@ -72,7 +72,8 @@ every N links or T ms by the registry's key (a checkpoint).
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
   --file EXPORT       verify an export file instead of the live stores (needs no NATS)
-  --signer DID        require checkpoints signed by this key (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated);
+  --signer DID        require checkpoints signed by this key (verify, check-proof; prove: use only checkpoints it signed)
+                      (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated);
                       keys it was rotated to (RegistryKeyRotated in the log) are trusted after it
   --since, --until    TIME: ISO 8601 (2026-11-22T10:00:00Z) or a time ago (-30s, -15m, -2h, -1d, -1w)
   --out FILE          write the export or the proof to FILE (default: stdout)

@@ -3,8 +3,8 @@
  * signature by the pinned signer (or, with none, says who signed and that nobody pinned it), then the proof.
  * Exit 0 valid, 1 invalid, with a stable reason (malformed, checkpoint_signature, origin, inclusion, consistency).
  */
-import { readFile } from "node:fs/promises";
-import { checkProof } from "@plexus/audit";
+import { readFile, stat } from "node:fs/promises";
+import { checkProof, MAX_PROOF_FILE_BYTES } from "@plexus/audit";
 import type { CommandContext } from "../../common-options.js";
 import { CliError } from "../../errors.js";
 import { trustedSigners } from "./shared.js";
@@ -15,6 +15,8 @@ export async function checkProofAudit({ values, out, positionals }: CommandConte
   const file = positionals[0]!;
   let parsed: unknown;
   try {
+    const size = (await stat(file)).size;
+    if (size > MAX_PROOF_FILE_BYTES) throw new Error(`it is ${size} bytes; a proof file is at most ${MAX_PROOF_FILE_BYTES}`);
     parsed = JSON.parse(await readFile(file, "utf8"));
   } catch (err) {
     throw new CliError(`cannot read ${file} as JSON: ${(err as Error).message}`);

@@ -8,7 +8,7 @@ import { proveConsistency, proveInclusion, type ProofFile } from "@plexus/audit"
 import { PlexusError } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
-import { COMMAND, openLive } from "./shared.js";
+import { COMMAND, openLive, trustedSigners } from "./shared.js";
 
 export async function proveAudit({ common, values, out, positionals }: CommandContext & { positionals: string[] }): Promise<number> {
   const position = intOption(values, "position", COMMAND, 1);
@@ -21,7 +21,8 @@ export async function proveAudit({ common, values, out, positionals }: CommandCo
   const live = await openLive(common);
   let proof: ProofFile;
   try {
-    const source = { nc: live.nc, mesh: common.mesh, store: live.store };
+    const signers = trustedSigners(values);
+    const source = { nc: live.nc, mesh: common.mesh, store: live.store, ...(signers ? { signers } : {}) };
     if (older !== undefined) proof = await proveConsistency({ ...source, from: older });
     else if (position !== undefined) proof = await proveInclusion({ ...source, position });
     else proof = await proveInclusion({ ...source, id: id! });

@@ -20,7 +20,7 @@ export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
   export: ["since", "until", "out"],
   query: ["agent", "conversation", "type", "since", "until", "limit"],
   seal: ["registry-key", "data", "http", "id"],
-  prove: ["position", "from-checkpoint", "out"],
+  prove: ["position", "from-checkpoint", "out", "signer"],
   "check-proof": ["signer"],
 };
 const ALL = new Set(Object.values(SUBCOMMAND_OPTIONS).flat());
