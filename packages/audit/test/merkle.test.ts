@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { verifyMerkleInclusion } from "@sigstore/verify/dist/tlog/merkle.js";
 import { EMPTY_ROOT, leafHash, leafInput, nodeHash } from "../src/merkle/hash.js";
 import { MemoryTree } from "../src/merkle/memory.js";
-import { consistencyPath, inclusionPath, rootAt } from "../src/merkle/tree.js";
+import { consistencyPath, inclusionPath, isPowerOfTwo, rootAt } from "../src/merkle/tree.js";
 import { verifyConsistency, verifyInclusion } from "../src/merkle/verify.js";
 
 const inputs = (n: number) => Array.from({ length: n }, (_, i) => leafInput(`plexus.m.t.${i % 7}`, Buffer.from(`payload ${i}`)));
@@ -50,6 +50,17 @@ function sigstoreAccepts(input: Uint8Array, index: number, size: number, path: U
     return false;
   }
 }
+
+describe("isPowerOfTwo", () => {
+  it("is exact for every safe integer size (log2 rounds from 2^49 on: 2^k ± 1 are not powers of two)", () => {
+    for (let k = 0; k <= 52; k++) {
+      expect(isPowerOfTwo(2 ** k)).toBe(true);
+      if (k >= 2) expect(isPowerOfTwo(2 ** k + 1)).toBe(false);
+      if (k >= 2) expect(isPowerOfTwo(2 ** k - 1)).toBe(false);
+    }
+    expect(isPowerOfTwo(0)).toBe(false);
+  });
+});
 
 describe("Merkle tree hashing", () => {
   it("computes the RFC 9162 root for every size up to 70 and some larger ones", () => {

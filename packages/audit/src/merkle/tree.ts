@@ -19,15 +19,19 @@ export function splitPoint(n: number): number {
   return k;
 }
 
-function isPowerOfTwo(n: number): boolean {
-  return n > 0 && Number.isInteger(Math.log2(n));
+/**
+ * Exactly a power of two, for any safe integer. (`Number.isInteger(Math.log2(n))` is not: it says yes to 2^k + 1 from
+ * k = 49 on, where log2 rounds.)
+ */
+export function isPowerOfTwo(n: number): boolean {
+  return n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 }
 
 /** MTH(D[start:end]). */
 export function subtreeHash(source: NodeSource, start: number, end: number): Uint8Array {
   const n = end - start;
   if (n <= 0) return EMPTY_ROOT;
-  if (isPowerOfTwo(n) && start % n === 0) return source.node(Math.log2(n), start / n);
+  if (isPowerOfTwo(n) && start % n === 0) return source.node(Math.round(Math.log2(n)), start / n);
   const k = splitPoint(n);
   return nodeHash(subtreeHash(source, start, start + k), subtreeHash(source, start + k, end));
 }

@@ -3,6 +3,7 @@
  * bytes: a third party needs nothing else (no store, no NATS). Sizes and indices are safe integers (< 2^53).
  */
 import { equalHashes, HASH_SIZE, nodeHash } from "./hash.js";
+import { isPowerOfTwo } from "./tree.js";
 
 const half = (x: number) => Math.floor(x / 2);
 const lsb = (x: number) => x % 2 === 1;
@@ -48,7 +49,7 @@ export function verifyConsistency(first: number, second: number, proof: readonly
   if (first === second) return proof.length === 0 && equalHashes(firstRoot, secondRoot);
   if (first === 0) return proof.length === 0;
   if (proof.length === 0) return false;
-  const path = Number.isInteger(Math.log2(first)) ? [firstRoot, ...proof] : [...proof];
+  const path = isPowerOfTwo(first) ? [firstRoot, ...proof] : [...proof];
   let fn = first - 1;
   let sn = second - 1;
   while (lsb(fn)) {
