@@ -67,3 +67,5 @@ export type { WitnessState, WitnessResult, WitnessRefusal } from "./witness/witn
 export { loadWitnessState, saveWitnessState, witnessStatePath, WITNESS_STATE_FILE } from "./witness/state-file.js";
 export { witnessedCheckpoint } from "./witness/witnessed.js";
 export type { WitnessedCheckpoint } from "./witness/witnessed.js";
+export { logHoldsHead, uncoveredTail } from "./witness/against-log.js";
+export type { WitnessFaultKind, LogAgainstHead } from "./witness/against-log.js";

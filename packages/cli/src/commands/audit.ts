@@ -8,6 +8,7 @@ import { statusAudit } from "./audit/status.js";
 import { verifyAudit } from "./audit/verify.js";
 import { proveAudit } from "./audit/prove.js";
 import { checkProofAudit } from "./audit/check-proof.js";
+import { witnessAudit } from "./audit/witness.js";
 
 const RUN = {
   status: statusAudit,
@@ -17,6 +18,7 @@ const RUN = {
   seal: sealAudit,
   prove: proveAudit,
   "check-proof": checkProofAudit,
+  witness: witnessAudit,
 } as const;
 /** Positional arguments after the subcommand: prove takes an optional envelope ID, check-proof its FILE. */
 const POSITIONALS: Record<string, { names: string[]; optional?: boolean }> = { prove: { names: ["ID"], optional: true }, "check-proof": { names: ["FILE"] } };
@@ -109,6 +111,13 @@ ${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify foun
     id: { type: "string" },
     position: { type: "string" },
     "from-checkpoint": { type: "string" },
+    as: { type: "string" },
+    dir: { type: "string" },
+    once: { type: "boolean" },
+    interval: { type: "string" },
+    witness: { type: "string", multiple: true },
+    quorum: { type: "string" },
+    "max-unsealed": { type: "string" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;
