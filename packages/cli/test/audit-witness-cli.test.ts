@@ -19,7 +19,8 @@ import { auditStreamConfigs, openJetStreamAuditStore, readMeshLog, startSealer, 
 import { connectBus, ensureMeshStream, meshStreamConfig } from "@plexus/bus";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { BIN, childEnv, type Result } from "./cli-process.js";
+import { BIN, childEnv, cli, jsonLines, type Result } from "./cli-process.js";
+import { cosignatureVerifier, openNote } from "@plexus/audit";
 
 const nats = useTestServer();
 
@@ -213,6 +214,32 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     expect(json(quorum2)).toMatchObject({ ok: false, kind: "fork" });
     const quorum1 = await run(mesh, ["verify", "--witness", dir, "--witness", eveDir, "--quorum", "1", "--json"]);
     expect(quorum1.code, quorum1.stdout).toBe(0);
+  });
+
+  it("following: cosigns each new checkpoint, publishes the cosigned note on plexus-audit.<mesh>.cosig.NAME, stops on SIGTERM", async () => {
+    const { mesh, dir } = await witnessedMesh("frank");
+    const procs = cli();
+    const notes: string[] = [];
+    const sub = nc.subscribe(`plexus-audit.${mesh}.cosig.frank`, { callback: (_e, m) => void notes.push(m.string()) });
+    try {
+      const w = procs.start(["audit", "witness", "--as", "frank", "--dir", dir, "--interval", "200", "--json", "--mesh", mesh, "--nats", nats.url, "--keys", join(root, "keys")]);
+      await publish(mesh, 80, 15);
+      await seal(mesh, registry);
+      await w.waitFor('"size":95', 15_000, "stdout");
+      w.child.kill("SIGTERM");
+      const done = await w.exited;
+      expect(done.code, done.stderr).toBe(0);
+      expect(jsonLines(done.stdout).map((l) => [l["size"], l["advanced"]])).toEqual([[95, true]]);
+      expect(JSON.parse(await readFile(join(dir, "state.json"), "utf8"))).toMatchObject({ size: 95 });
+      await nc.flush();
+      expect(notes).toHaveLength(1);
+      const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as { did: string; note: string };
+      expect(notes[0]).toBe(state.note);
+      expect(openNote(notes[0]!, [cosignatureVerifier("frank", state.did)]).ok).toBe(true);
+    } finally {
+      sub.unsubscribe();
+      await procs.reap();
+    }
   });
 
   it("usage: --as is required; --quorum needs as many witnesses", async () => {
