@@ -6,7 +6,7 @@
  * outside the mesh, makes it fail (fork), as does a pinned signer (checkpoint_missing). Also a truncated log and a
  * log rolled back to an older consistent state (its old checkpoint, signed by the registry key, put back): only the
  * witness sees that (rollback). A witness refuses a forked log (the same size re-signed by the registry key with
- * another root) and a rolled-back one, exits 3, and keeps its state.
+ * another root), a rolled-back one and one re-signed by another key, exits 3, and keeps its state.
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
@@ -167,6 +167,16 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/plexus: error: witness bob refuses/);
     expect(json(refused)).toMatchObject({ ok: false, reason: "rollback" });
+    // Re-signed with another key: the witness refuses it (bad_signature); a pinned signer and the witness both fail it.
+    const attacker = generateKeyPair();
+    await publish(mesh, 80, 5);
+    await seal(mesh, attacker);
+    expect((await checkpoints(mesh)).map((cp) => cp.signer)).toEqual([attacker.did]);
+    const resigned = await run(mesh, ["witness", "--as", "bob", "--dir", dir, "--once", "--json"]);
+    expect(resigned.code).toBe(3);
+    expect(json(resigned)).toMatchObject({ ok: false, reason: "bad_signature", size: 80 });
+    expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({ ok: false, kind: "checkpoint_signature" });
+    expect(json(await run(mesh, ["verify", "--witness", dir, "--json"]))).toMatchObject({ ok: false, kind: "fork" });
   });
 
   it("a truncated log and a log rolled back to an older consistent state: rollback, seen only by the witness", async () => {
