@@ -20,6 +20,7 @@ import { connectBus, ensureMeshStream, meshStreamConfig } from "@plexus/bus";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { BIN, childEnv, cli, jsonLines, type Result } from "./cli-process.js";
+import { coveredNow } from "../src/commands/audit/witness-check.js";
 import { cosignatureVerifier, openNote } from "@plexus/audit";
 
 const nats = useTestServer();
@@ -250,6 +251,30 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
       sub.unsubscribe();
       await procs.reap();
     }
+  });
+
+  it("coverage read again after the walk: only pinned checkpoints whose head is the verified link there count", async () => {
+    const { mesh } = await witnessedMesh("gina");
+    const old = await checkpoints(mesh);
+    const store = await openJetStreamAuditStore({ nc, mesh });
+    try {
+      expect(await coveredNow(store, [registry.did], 80)).toBe(80);
+      expect(await coveredNow(store, [registry.did], 79)).toBe(60);
+      expect(await coveredNow(store, [generateKeyPair().did], 80)).toBe(0);
+    } finally {
+      await store.close();
+    }
+    // rewritten (event 40), the registry's old checkpoints put back: their heads are not the recomputed links
+    const events = await readLog(mesh);
+    events[39] = { ...events[39]!, data: new TextEncoder().encode('{"forged":40}') };
+    await rewrite(mesh, events, generateKeyPair(), old);
+    const after = await openJetStreamAuditStore({ nc, mesh });
+    try {
+      expect(await coveredNow(after, [registry.did], 80)).toBe(0);
+    } finally {
+      await after.close();
+    }
+    expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({ ok: false, kind: "checkpoint_mismatch" });
   });
 
   it("usage: --as is required; --quorum needs as many witnesses", async () => {

@@ -11,7 +11,7 @@ import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 import { COMMAND, count, EXIT_SEALER_STALLED, EXIT_TAMPERED, openLive, progress, trustedSigners } from "./shared.js";
 import { checkSealers, type SealerCheck } from "./sealer-check.js";
-import { applyCoverage, applyWitnesses, checkWitnesses, witnessOptions, type WitnessVerdict } from "./witness-check.js";
+import { applyCoverage, applyWitnesses, checkWitnesses, coveredNow, witnessOptions, type WitnessVerdict } from "./witness-check.js";
 
 export async function verifyAudit({ common, values, out }: CommandContext): Promise<number> {
   const from = intOption(values, "from", COMMAND, 1);
@@ -35,11 +35,14 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
       // From a later position, the walk starts from the file's own link before it (so the header's start hash is not needed).
       const start = from !== undefined && from > src.from ? { from } : { from: src.from, prevHash: src.prevHash };
       report = await verifyChain({ events: src.events, links: src.links, checkpoints: src.checkpoints, ...start, ...(to !== undefined ? { to } : {}), ...checks(trusted) });
+      if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed);
     } else {
       const live = await openLive(common);
       try {
         const trusted = signers && followRotations(signers, await readRegistryRotations(live.nc, meshSubjects(common.mesh)));
         report = await verifyStore({ nc: live.nc, mesh: common.mesh, store: live.store, ...range, ...checks(trusted) });
+        // A pinned key must have signed a checkpoint near the end: a log whose checkpoints were dropped is not ok.
+        if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed, (head) => coveredNow(live.store, trusted, head));
         if (witness.files.length > 0) {
           witnesses = await checkWitnesses(live.nc, common.mesh, witness.files, trusted);
           report = applyWitnesses(report, witnesses, witness.quorum);
@@ -52,8 +55,6 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   } finally {
     bar.done();
   }
-  // A pinned key must have signed a checkpoint near the end: a log whose checkpoints were dropped is not ok.
-  if (signers && to === undefined) report = applyCoverage(report, witness.maxUnsealed);
   const source = file !== undefined ? { source: "file", file } : { source: "live", mesh: common.mesh };
   if (out.json) {
     out.data("", { ...report, ...source, ...(witnesses ? { witnesses, quorum: witness.quorum } : {}), ...(sealers ? { sealers: { stalled: sealers.stalled.length > 0, reasons: sealers.stalled, warnings: sealers.warnings } } : {}) });

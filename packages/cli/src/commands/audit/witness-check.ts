@@ -5,7 +5,7 @@
  * its state; the log's signature by --signer when given, else by the key the witness pinned) and the live log must
  * give its root at its size; at least K of them must hold (default: all given).
  */
-import { defaultOrigin, loadWitnessState, logHoldsHead, uncoveredTail, witnessedCheckpoint, witnessStatePath, type VerifyReport } from "@plexus/audit";
+import { defaultOrigin, loadWitnessState, logHoldsHead, uncoveredTail, verifyCheckpoint, witnessedCheckpoint, witnessStatePath, type AuditStore, type VerifyReport } from "@plexus/audit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { OptionValues } from "../../common-options.js";
 import { intOption } from "../../common-options.js";
@@ -72,9 +72,28 @@ export function applyWitnesses(report: VerifyReport, verdicts: WitnessVerdict[],
   return { ...report, ok: false, position: first.position ?? 0, kind: first.kind as Extract<VerifyReport, { ok: false }>["kind"], detail };
 }
 
-/** With pinned signers: the report turned into `checkpoint_missing` when no pinned checkpoint covers the log's end. */
-export function applyCoverage(report: VerifyReport, maxUnsealed: number): VerifyReport {
+/**
+ * With pinned signers: the report turned into `checkpoint_missing` when no pinned checkpoint covers the chain's end.
+ * `later` (live stores) gives the size covered by checkpoints signed while the walk ran (it read the checkpoints
+ * first, then the links up to the end of a chain a sealer kept extending): asked only when the first answer is a gap.
+ */
+export async function applyCoverage(report: VerifyReport, maxUnsealed: number, later?: (headSize: number) => Promise<number>): Promise<VerifyReport> {
   if (!report.ok) return report;
-  const gap = uncoveredTail(report.checkpoints.last?.size ?? 0, report.head.size, maxUnsealed);
+  let covered = report.checkpoints.last?.size ?? 0;
+  if (uncoveredTail(covered, report.head.size, maxUnsealed) && later) covered = Math.max(covered, await later(report.head.size));
+  const gap = uncoveredTail(covered, report.head.size, maxUnsealed);
   return gap ? { ...report, ok: false, ...gap } : report;
+}
+
+/**
+ * The largest checkpoint now in the store by a trusted key whose signature verifies, of a size the walk verified
+ * (≤ `headSize`), and whose head is the stored link there (a link the walk checked).
+ */
+export async function coveredNow(store: AuditStore, trusted: readonly string[], headSize: number): Promise<number> {
+  let covered = 0;
+  for await (const cp of store.checkpoints()) {
+    if (cp.size <= covered || cp.size > headSize || !trusted.includes(cp.signer) || !verifyCheckpoint(cp)) continue;
+    if ((await store.link(cp.size))?.hash === cp.head) covered = cp.size;
+  }
+  return covered;
 }
