@@ -141,6 +141,14 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     const ok = await run(mesh, ["verify", "--witness", dir, "--signer", registry.did, "--json"]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(json(ok)).toMatchObject({ ok: true, witnesses: [{ witness: "alice", ok: true, size: 80 }], quorum: 1 });
+    const missing = await run(mesh, ["verify", "--witness", join(root, "nowhere")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--witness .*nowhere: no witness state/);
+    // a witness state of this mesh is not one of another mesh: the other mesh's verify refuses it
+    const other = await witnessedMesh("alice2");
+    const foreign = await run(other.mesh, ["verify", "--witness", dir, "--json"]);
+    expect(foreign.code).toBe(3);
+    expect(json(foreign)).toMatchObject({ ok: false, kind: "checkpoint_signature" });
   });
 
   it("finding 1 (alter event 40, links recomputed, checkpoints emptied): ok without a witness, fork with one, checkpoint_missing with a pinned signer past --max-unsealed", async () => {
