@@ -61,3 +61,11 @@ export type { ProofCheck, ProofFailure, CheckProofOptions } from "./proof/check.
 export { proveInclusion, proveConsistency, newestRootedCheckpoint } from "./proof/create.js";
 export type { ProofSource } from "./proof/create.js";
 export { cosignNote, cosignatureSignature, cosignatureVerifier, COSIGNATURE_NOTE_TYPE } from "./note/cosignature.js";
+// Witnesses: cosign a checkpoint only when consistent with the last one cosigned; their state outside the mesh.
+export { witnessCheckpoint, newWitnessState, WITNESS_STATE_FORMAT } from "./witness/witness.js";
+export type { WitnessState, WitnessResult, WitnessRefusal } from "./witness/witness.js";
+export { loadWitnessState, saveWitnessState, witnessStatePath, WITNESS_STATE_FILE } from "./witness/state-file.js";
+export { witnessedCheckpoint } from "./witness/witnessed.js";
+export type { WitnessedCheckpoint } from "./witness/witnessed.js";
+export { logHoldsHead, uncoveredTail } from "./witness/against-log.js";
+export type { WitnessFaultKind, LogAgainstHead } from "./witness/against-log.js";

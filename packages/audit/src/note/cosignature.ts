@@ -4,7 +4,7 @@
  * `— <witness name> base64(key ID ‖ uint64be(timestamp) ‖ Ed25519 signature)`, key ID =
  * SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4], over `cosignature/v1\ntime <timestamp>\n` ‖ the checkpoint body.
  *
- * This is the building block for witnesses (next): a cosignature is one more `NoteVerifier` / signature line on the
+ * The building block of the witnesses (witness/): a cosignature is one more `NoteVerifier` / signature line on the
  * same checkpoint note the registry signed, so `openNote` checks log signature and cosignatures in one pass.
  */
 import { publicKeyFromDid, verifySignature, type KeyPair } from "@plexus/identity";

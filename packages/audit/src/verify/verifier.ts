@@ -13,8 +13,10 @@ import { LinkMaker } from "../sealer/link-maker.js";
 import { ChainHasher, isHash } from "./hashing.js";
 import { LeafHasher } from "../merkle/hash.js";
 import { TreeBuilder } from "../merkle/tree-builder.js";
+import type { WitnessFaultKind } from "../witness/against-log.js";
 
-export type VerifyFaultKind = ChainFaultKind | CheckpointFaultKind;
+/** The last three only from checks against witnesses and checkpoint coverage (witness/against-log.ts). */
+export type VerifyFaultKind = ChainFaultKind | CheckpointFaultKind | WitnessFaultKind;
 
 export interface VerifyOptions {
   events: Source<LogEvent>;

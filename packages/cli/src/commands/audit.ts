@@ -8,6 +8,7 @@ import { statusAudit } from "./audit/status.js";
 import { verifyAudit } from "./audit/verify.js";
 import { proveAudit } from "./audit/prove.js";
 import { checkProofAudit } from "./audit/check-proof.js";
+import { witnessAudit } from "./audit/witness.js";
 
 const RUN = {
   status: statusAudit,
@@ -17,20 +18,22 @@ const RUN = {
   seal: sealAudit,
   prove: proveAudit,
   "check-proof": checkProofAudit,
+  witness: witnessAudit,
 } as const;
 /** Positional arguments after the subcommand: prove takes an optional envelope ID, check-proof its FILE. */
 const POSITIONALS: Record<string, { names: string[]; optional?: boolean }> = { prove: { names: ["ID"], optional: true }, "check-proof": { names: ["FILE"] } };
 
 export const auditCommand: CommandDef = {
   name: COMMAND,
-  summary: "the hash-chained audit log: status, verify, export, query, seal, prove, check-proof",
+  summary: "the hash-chained audit log: status, verify, export, query, seal, prove, check-proof, witness",
   usage: `plexus audit status
-  plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]
+  plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID] [--witness FILE_OR_DIR]... [--quorum K] [--max-unsealed N]
   plexus audit export [--since TIME] [--until TIME] [--out FILE]
   plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]
   plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]
   plexus audit prove ID | --position N | --from-checkpoint FILE [--signer DID] [--out FILE]
-  plexus audit check-proof FILE [--signer DID]`,
+  plexus audit check-proof FILE [--signer DID]
+  plexus audit witness --as NAME [--dir DIR] [--signer DID] [--once] [--interval MS]`,
   help: `Every event of the mesh's log (messages, receipts, rejection records, dead letters, registry events) is sealed
 into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
 every N links or T ms by the registry's key (a checkpoint).
@@ -41,7 +44,15 @@ every N links or T ms by the registry's key (a checkpoint).
   verify   recompute the chain from the raw log (or an export file) and check every checkpoint in range.
            Exit 0 and the number of events verified and the head when all holds; exit ${EXIT_TAMPERED} naming the
            first bad position and its kind (altered, missing, inserted, reordered, forked, truncated,
-           checkpoint_mismatch, checkpoint_signature) when it does not. On the live stores, a chain that holds
+           checkpoint_mismatch, checkpoint_signature; fork, rollback with --witness; checkpoint_missing with
+           --signer) when it does not. With --witness (a witness's state file or folder, the copy outside the
+           mesh): the witness's newest cosigned checkpoint must verify (its cosignature; the log's signature by
+           --signer, else by the key the witness pinned) and the live log must give its root at its size:
+           "rollback" when the log is shorter, "fork" when it gives another root; with --quorum K at least K of
+           the witnesses given must hold (default: all). With --signer: "checkpoint_missing" when no checkpoint by
+           the pinned key covers the log to within --max-unsealed events (default 1,000) of its end. Without a
+           witness or a pinned signer, a log rewritten by someone holding the mesh's credentials (every link
+           recomputed, checkpoints dropped) is NOT detectable. On the live stores, a chain that holds
            while a running sealer reports it is stalled, refused or failed (its log recreated, its settings
            weakened, a fork, no progress, cannot keep up) is not ok: "SEALER STALLED: …" on stderr and exit
            ${EXIT_SEALER_STALLED} (events past the chain's end are then not being sealed, whatever the chain says).
@@ -68,6 +79,16 @@ every N links or T ms by the registry's key (a checkpoint).
            says who signed it, not pinned), then the proof. Exit 0 valid; 1 invalid with a reason: malformed,
            checkpoint_signature, origin, inclusion, consistency. --json: {"ok","kind","size","root",…} or
            {"ok":false,"reason","detail"}.
+  witness  a witness for the mesh: reads the newest checkpoint, gets a consistency proof from the last one it
+           cosigned, and cosigns (C2SP tlog-cosignature, key NAME in --keys, created if missing) only a checkpoint
+           signed by the pinned log key (--signer, else the key of the first checkpoint it sees, pinned in its
+           state from then on), for this mesh, and consistent. Its state (the last cosigned note) is written
+           atomically, mode 0600, to DIR/state.json (default: witness/NAME/<mesh> next to the key folder): keep
+           that folder outside the mesh's account. Each cosigned note is also published on
+           plexus-audit.<mesh>.cosig.NAME. A rollback or fork: "plexus: error: …", exit ${EXIT_TAMPERED}, state untouched
+           (a witness never moves past a refusal: someone has to look). --once: witness up to the newest checkpoint
+           and exit; else polls every --interval ms (default 2000) until Ctrl-C. --json: {"ok","witness","did",
+           "size","root","advanced","state","subject"} or {"ok":false,"reason","detail","size"}.
 
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
@@ -84,6 +105,9 @@ Options:
                       goes unnoticed)
   --http HOST:PORT|off (seal) serve /healthz, /readyz and /v1/status there (default off; port 0 picks one)
   --id ID             (seal) this sealer's name in status (default <host>-<pid>)
+  --witness FILE_OR_DIR  (verify) a witness's state (repeatable); --quorum K: at least K must hold
+  --max-unsealed N    (verify, with --signer) events past the newest pinned checkpoint tolerated (default 1000)
+  --as NAME           (witness) the witness's name and key; --dir DIR its folder; --once one round then exit
   --position N        prove: the event at position N (mesh stream sequence)
   --from-checkpoint FILE  prove: a consistency proof from this older checkpoint
   --agent DID         envelopes sent by or to DID, and records naming it
@@ -110,6 +134,13 @@ ${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify foun
     id: { type: "string" },
     position: { type: "string" },
     "from-checkpoint": { type: "string" },
+    as: { type: "string" },
+    dir: { type: "string" },
+    once: { type: "boolean" },
+    interval: { type: "string" },
+    witness: { type: "string", multiple: true },
+    quorum: { type: "string" },
+    "max-unsealed": { type: "string" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;

@@ -16,12 +16,13 @@ export const EXIT_SEALER_STALLED = 4;
 /** The options each subcommand takes; any other given option is a usage error. */
 export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
   status: [],
-  verify: ["from", "to", "file", "signer"],
+  verify: ["from", "to", "file", "signer", "witness", "quorum", "max-unsealed"],
   export: ["since", "until", "out"],
   query: ["agent", "conversation", "type", "since", "until", "limit"],
   seal: ["registry-key", "data", "http", "id"],
   prove: ["position", "from-checkpoint", "out", "signer"],
   "check-proof": ["signer"],
+  witness: ["as", "dir", "signer", "once", "interval"],
 };
 const ALL = new Set(Object.values(SUBCOMMAND_OPTIONS).flat());
 

@@ -1,5 +1,6 @@
 /**
- * `plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID]`: exit 0 when the chain holds, 3 when not, 4
+ * `plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID] [--witness FILE_OR_DIR [--quorum K]]
+ * [--max-unsealed N]`: exit 0 when the chain holds, 3 when not, 4
  * when it holds but a running sealer reports it is stalled (live stores only; see sealer-check.ts).
  */
 import { checkedRotation, readRegistryRotations, registrySuccessors, type RotationEvent } from "@plexus/anp";
@@ -10,6 +11,7 @@ import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 import { COMMAND, count, EXIT_SEALER_STALLED, EXIT_TAMPERED, openLive, progress, trustedSigners } from "./shared.js";
 import { checkSealers, type SealerCheck } from "./sealer-check.js";
+import { applyCoverage, applyWitnesses, checkWitnesses, coveredNow, witnessOptions, type WitnessVerdict } from "./witness-check.js";
 
 export async function verifyAudit({ common, values, out }: CommandContext): Promise<number> {
   const from = intOption(values, "from", COMMAND, 1);
@@ -17,6 +19,9 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   if (from !== undefined && to !== undefined && to < from) throw new UsageError(`--to ${to} comes before --from ${from}`, COMMAND);
   const file = stringOption(values, "file", COMMAND);
   const signers = trustedSigners(values);
+  const witness = witnessOptions(values);
+  if (witness.files.length > 0 && file !== undefined) throw new UsageError("--witness checks the live log: not with --file", COMMAND);
+  let witnesses: WitnessVerdict[] | undefined;
   const bar = progress(out.json, "verifying…");
   const range = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
   const checks = (trusted: string[] | undefined) => ({ ...(trusted ? { trustedSigners: trusted } : {}), onProgress: (n: number) => bar.update(n) });
@@ -30,11 +35,18 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
       // From a later position, the walk starts from the file's own link before it (so the header's start hash is not needed).
       const start = from !== undefined && from > src.from ? { from } : { from: src.from, prevHash: src.prevHash };
       report = await verifyChain({ events: src.events, links: src.links, checkpoints: src.checkpoints, ...start, ...(to !== undefined ? { to } : {}), ...checks(trusted) });
+      if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed);
     } else {
       const live = await openLive(common);
       try {
         const trusted = signers && followRotations(signers, await readRegistryRotations(live.nc, meshSubjects(common.mesh)));
         report = await verifyStore({ nc: live.nc, mesh: common.mesh, store: live.store, ...range, ...checks(trusted) });
+        // A pinned key must have signed a checkpoint near the end: a log whose checkpoints were dropped is not ok.
+        if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed, (head) => coveredNow(live.store, trusted, head));
+        if (witness.files.length > 0) {
+          witnesses = await checkWitnesses(live.nc, common.mesh, witness.files, trusted);
+          report = applyWitnesses(report, witnesses, witness.quorum);
+        }
         sealers = await checkSealers(live.nc, common.mesh, live.store);
       } finally {
         await live.close();
@@ -45,9 +57,10 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   }
   const source = file !== undefined ? { source: "file", file } : { source: "live", mesh: common.mesh };
   if (out.json) {
-    out.data("", { ...report, ...source, ...(sealers ? { sealers: { stalled: sealers.stalled.length > 0, reasons: sealers.stalled, warnings: sealers.warnings } } : {}) });
+    out.data("", { ...report, ...source, ...(witnesses ? { witnesses, quorum: witness.quorum } : {}), ...(sealers ? { sealers: { stalled: sealers.stalled.length > 0, reasons: sealers.stalled, warnings: sealers.warnings } } : {}) });
   } else {
     printReport(out, report, file ?? `mesh "${common.mesh}"`, signers !== undefined);
+    for (const w of witnesses ?? []) out.info(w.ok ? `witness ${w.witness}: the log holds its checkpoint of size ${w.size}` : `witness ${w.witness}: ${w.kind}: ${w.detail}`);
   }
   // Said even with --json (stderr): a stalled sealer means the events after the chain's end are not being sealed.
   for (const reason of sealers?.stalled ?? []) out.error(`SEALER STALLED: ${reason}`);
