@@ -33,17 +33,23 @@ class Side<T> implements AsyncIterable<T> {
     return { done: true, value: undefined };
   };
 
+  /** Pulls chunks until this side has an item queued; false once the pass is over and nothing is left. */
+  async #filled(): Promise<boolean> {
+    while (this.head >= this.queue.length) {
+      if (this.#pump.finished) return false;
+      this.queue = [];
+      this.head = 0;
+      await this.#pump.pull();
+    }
+    return true;
+  }
+
   /** The side as a BatchedSource (what verifyChain's Cursor takes): everything parsed from one chunk at once. */
   batches(): AsyncIterator<T[]> {
     this.#take();
     return {
       next: async () => {
-        while (this.head >= this.queue.length) {
-          if (this.#pump.finished) return { done: true, value: undefined };
-          this.queue = [];
-          this.head = 0;
-          await this.#pump.pull();
-        }
+        if (!(await this.#filled())) return { done: true, value: undefined };
         const batch = this.head === 0 ? this.queue : this.queue.slice(this.head);
         this.queue = [];
         this.head = 0;
@@ -57,12 +63,7 @@ class Side<T> implements AsyncIterable<T> {
     this.#take();
     return {
       next: async () => {
-        while (this.head >= this.queue.length) {
-          if (this.#pump.finished) return { done: true, value: undefined };
-          this.queue = [];
-          this.head = 0;
-          await this.#pump.pull();
-        }
+        if (!(await this.#filled())) return { done: true, value: undefined };
         const value = this.queue[this.head] as T;
         this.queue[this.head++] = undefined as T;
         return { done: false, value };
