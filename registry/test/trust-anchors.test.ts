@@ -210,7 +210,8 @@ describe("trust anchors in the log", () => {
     expect(await client.trust(kit.registryKey, "add", oldKey.did)).toMatchObject({ did: newKey.did, seq });
     const replayed = await kit.node(mesh);
     expect(replayed.state.trust.toJSON()).toEqual(node.state.trust.toJSON());
-    await client.trust(kit.registryKey, "remove", oldKey.did, "agent");
+    // Two nodes serve requests now: the remove may have been appended by the other one.
+    await node.waitFor((await client.trust(kit.registryKey, "remove", oldKey.did, "agent")).seq);
     expect([...node.state.trust.agents()]).toEqual([]);
     // An add naming the old key, appended by a node that had not seen the rotation yet, anchors the successor.
     await node.waitFor((await appendRaw(mesh, oldKey.did, { role: "agent", by: kit.registryKey.did }, "stale-node")).seq);

@@ -316,8 +316,16 @@ export class RegistryNode {
     await this.#follower?.stop();
   }
 
-  /** Writes a snapshot now if the state moved since the last one (no-op without a data folder). */
-  async snapshot(): Promise<void> {
+  /**
+   * Writes a snapshot now if the state moved since the last one (no-op without a data folder). Resolves to the log
+   * position of the newest snapshot written (0: none yet).
+   */
+  async snapshot(): Promise<number> {
+    await this.#writeSnapshot();
+    return this.#snapshotSeq;
+  }
+
+  #writeSnapshot(): Promise<void> | undefined {
     const dir = this.#o.dataDir;
     // A refused log: the state is not saved as if it belonged to the stream now under that name.
     if (!dir || this.#refusal || this.#state.seq === this.#snapshotSeq || this.#snapshotting) return this.#snapshotting;
