@@ -32,7 +32,8 @@ export type { QueryOptions, AuditMatch } from "./query/query.js";
 export type { AuditRecordKind } from "./query/record.js";
 export { verifyStore, exportStore, queryStore } from "./verify/live.js";
 export type { LiveSource, VerifyStoreOptions, ExportStoreOptions } from "./verify/live.js";
-export { auditStatus, auditPresence, sealerTrouble } from "./query/status.js";
+export { auditStatus, auditPresence, judgeSealing, type AuditStatusOptions } from "./query/status.js";
+export { sealingProgress, DEFAULT_STALL_AFTER_MS, type SealingProgress } from "./query/sealing-progress.js";
 export type { AuditStatus } from "./query/status.js";
 // The Merkle tree over the log (RFC 9162), its tiles (C2SP tlog-tiles), checkpoint notes (C2SP signed-note /
 // tlog-checkpoint) and proofs anyone can check offline.

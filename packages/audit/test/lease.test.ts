@@ -6,12 +6,15 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
+import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { openSealerBucket, WriterLease } from "../src/index.js";
 import { freshMesh } from "./helpers.js";
 
 const nats = useTestServer();
 let nc: NatsConnection;
+/** The registry key every sealer of a mesh signs with. */
+const key = generateKeyPair();
 beforeAll(async () => {
   nc = await connectBus({ servers: nats.url });
 });
@@ -29,8 +32,8 @@ describe("the writer lease", () => {
     const kv = await openSealerBucket(nc, freshMesh("lease"));
     const ca = clock();
     const cb = clock();
-    const a = new WriterLease({ kv, id: "a", ttlMs: 5_000, now: ca.now });
-    const b = new WriterLease({ kv, id: "b", ttlMs: 5_000, now: cb.now });
+    const a = new WriterLease({ kv, key, id: "a", ttlMs: 5_000, now: ca.now });
+    const b = new WriterLease({ kv, key, id: "b", ttlMs: 5_000, now: cb.now });
     expect(await a.beat()).toBe(true);
     expect(await b.beat()).toBe(false);
     expect(b.holder).toBe("a");
@@ -53,9 +56,9 @@ describe("the writer lease", () => {
 
   it("a released lease is taken at the next beat; of two standbys racing for it, one wins", async () => {
     const kv = await openSealerBucket(nc, freshMesh("lease"));
-    const a = new WriterLease({ kv, id: "a", ttlMs: 5_000 });
-    const b = new WriterLease({ kv, id: "b", ttlMs: 5_000 });
-    const c = new WriterLease({ kv, id: "c", ttlMs: 5_000 });
+    const a = new WriterLease({ kv, key, id: "a", ttlMs: 5_000 });
+    const b = new WriterLease({ kv, key, id: "b", ttlMs: 5_000 });
+    const c = new WriterLease({ kv, key, id: "c", ttlMs: 5_000 });
     expect(await a.beat()).toBe(true);
     await a.release();
     expect(a.held).toBe(false);

@@ -35,6 +35,8 @@ async function conn(kind: "service" | "admin", mesh: string): Promise<NatsConnec
 }
 
 type Line = { level: "info" | "error"; line: string };
+/** Every sealer of a mesh signs with the registry's key. */
+const registryKey = generateKeyPair();
 
 async function node(mesh: string, id: string, extra: { store?: AuditStore; keepUp?: { stuckMs: number } } = {}): Promise<{ node: SealerNode; lines: Line[] }> {
   const nc = await conn("service", mesh);
@@ -42,7 +44,7 @@ async function node(mesh: string, id: string, extra: { store?: AuditStore; keepU
   const n = await startSealerNode({
     nc,
     mesh,
-    key: generateKeyPair(),
+    key: registryKey,
     id,
     leaseTtlMs: 2_000,
     log: (level, line) => lines.push({ level, line }),

@@ -1,109 +1,179 @@
 /**
  * The writer lease: which of the sealers of a mesh writes; the others stand by. One KV key (`lease` in the sealers
- * bucket) holding the holder's id, renewed by the holder every beat with a compare-and-set on its revision.
+ * bucket) holding the holder's id and the time of its renewal, signed by the holder's key (signed-record.ts), renewed
+ * every beat with a compare-and-set on its revision.
  *
- * A standby takes the lease when the key is absent (create: only one wins) or when its revision has not changed for
- * `ttlMs` by the standby's own clock (so no two hosts' clocks are compared): the holder stopped renewing (killed, cut
- * off). Taking it is a compare-and-set on the revision it watched, so of several standbys one wins. A holder whose
- * renewal fails because the revision moved has lost the lease and stands by.
+ * The bucket is writable by every holder of the mesh's service credentials, so a value counts only when it is signed
+ * by a trusted key (the sealer's own key and those given: the registry key and its successors) and is fresh: its signed
+ * time moved within `ttlMs` by the reader's own clock (so no two hosts' clocks are compared, and a genuine value
+ * copied back again and again, its time frozen, goes stale like a holder that stopped). A value that is unsigned,
+ * signed by another key, or stale does not hold anything: the sealer takes the lease, and writes even when someone
+ * keeps overwriting the key faster than it can (`forgery` says why, for the log).
  *
- * The lease is for efficiency, not safety: two sealers that both believe they write (a holder cut off for longer than
- * the ttl and then back) are still safe, because every append states the chain size it expects (optimistic
- * concurrency, sealer.ts) and a sealer reads back and compares what another wrote.
+ * The lease is for efficiency, not safety: two sealers that both believe they write are still safe, because every
+ * append states the chain size it expects (optimistic concurrency, sealer.ts) and a sealer reads back and compares what
+ * another wrote. `seize()` is for a standby that saw the holder make no progress (writer-watch.ts).
  */
 import type { KV } from "@nats-io/kv";
+import type { KeyPair } from "@plexus/identity";
+import { signRecord, trustedRecord } from "./signed-record.js";
 
 const KEY = "lease";
+/** Read-judge-write rounds per beat when others write the key in between. */
+const ROUNDS = 3;
 
 export interface LeaseOptions {
   kv: KV;
   /** This sealer's id. */
   id: string;
-  /** A holder that has not renewed for this long (ms) may be replaced. */
+  /** Signs this sealer's lease values. */
+  key: KeyPair;
+  /** Keys whose lease values count, besides `key` (the registry key's lineage). */
+  trusted?: Iterable<string>;
+  /** A holder whose signed time has not moved for this long (ms) may be replaced. */
   ttlMs: number;
   now?: () => number;
 }
 
+interface LeaseValue {
+  id: string;
+  at: number;
+}
+
+type Verdict = { kind: "absent" } | { kind: "ours" } | { kind: "held"; holder: string } | { kind: "void"; why: string };
+
 export class WriterLease {
   readonly #o: LeaseOptions;
   readonly #now: () => number;
-  /** The revision this sealer wrote last, while it holds the lease. */
+  readonly #trusted: ReadonlySet<string>;
+  /** The revision this sealer wrote last, while its write is the key's current value. */
   #mine: number | undefined;
-  /** The holder's revision as last seen by a standby, and since when (own clock). */
-  #seen: { revision: number; since: number; holder: string } | undefined;
+  /** This sealer writes: it holds the key, or the key's value holds nothing (forged, stale). */
+  #held = false;
+  /** Per holder seen: the highest signed time, and since when (own clock) it has not moved. */
+  readonly #seen = new Map<string, { at: number; since: number }>();
+  #holder: string | undefined;
+  #forgery: string | undefined;
+  /** The signed time of this sealer's last value (values' times only grow, whatever the clock does). */
+  #lastAt = 0;
 
   constructor(o: LeaseOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.#trusted = new Set([o.key.did, ...(o.trusted ?? [])]);
   }
 
   get held(): boolean {
-    return this.#mine !== undefined;
+    return this.#held;
   }
 
   /** The holder as last seen (undefined: none seen, or this sealer). */
   get holder(): string | undefined {
-    return this.#mine !== undefined ? this.#o.id : this.#seen?.holder;
+    return this.#held ? this.#o.id : this.#holder;
+  }
+
+  /** Why the key's last value was not believed (unsigned, untrusted signer, stale), while it is not. */
+  get forgery(): string | undefined {
+    return this.#forgery;
   }
 
   /**
-   * One beat: renews the lease when held, else tries to take it. True when this sealer holds it afterwards. Throws when
+   * One beat: renews the lease when held, else tries to take it. True when this sealer writes afterwards. Throws when
    * the server does not answer (the caller tries again on the next beat; held stays as it was).
    */
   async beat(): Promise<boolean> {
-    const value = JSON.stringify({ id: this.#o.id, at: this.#now() });
     if (this.#mine !== undefined) {
       try {
-        this.#mine = await this.#o.kv.update(KEY, value, this.#mine);
-        return true;
+        this.#mine = await this.#o.kv.update(KEY, this.#value(), this.#mine);
+        return this.#take(undefined);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
-        // Someone took it (or our last renewal landed though its answer was lost): find out below.
+        // Someone wrote the key (or our last renewal landed though its answer was lost): judge what is there.
         this.#mine = undefined;
-        this.#seen = undefined;
       }
     }
-    const entry = await this.#o.kv.get(KEY);
-    if (!entry || entry.operation !== "PUT") {
-      try {
-        this.#mine = await this.#o.kv.create(KEY, value);
-        return true;
-      } catch (err) {
-        if (isWrongRevision(err)) return false;
-        throw err;
-      }
-    }
-    const holder = holderOf(entry.string());
-    const now = this.#now();
-    if (holder === this.#o.id || (this.#seen?.revision === entry.revision && now - this.#seen.since >= this.#o.ttlMs)) {
-      try {
-        this.#mine = await this.#o.kv.update(KEY, value, entry.revision);
-        this.#seen = undefined;
-        return true;
-      } catch (err) {
-        if (!isWrongRevision(err)) throw err;
+    return this.#contend(false);
+  }
+
+  /**
+   * Takes the lease whatever the key holds: for a standby that saw the holder leave events unsealed (writer-watch.ts).
+   * This sealer writes from now on; a holder that renews still learns it lost at its next beat.
+   */
+  async seize(): Promise<void> {
+    await this.#contend(true);
+  }
+
+  async #contend(force: boolean): Promise<boolean> {
+    for (let round = 0; round < ROUNDS; round++) {
+      const entry = await this.#o.kv.get(KEY);
+      const verdict: Verdict = !entry || entry.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string());
+      if (verdict.kind === "held" && !force) {
+        this.#held = false;
+        this.#holder = verdict.holder;
+        this.#forgery = undefined;
         return false;
       }
+      try {
+        this.#mine = verdict.kind === "absent" ? await this.#o.kv.create(KEY, this.#value()) : await this.#o.kv.update(KEY, this.#value(), entry!.revision);
+        return this.#take(verdict.kind === "void" ? verdict.why : undefined);
+      } catch (err) {
+        if (!isWrongRevision(err)) throw err;
+        // Written in between: judge the new value.
+      }
     }
-    if (this.#seen?.revision !== entry.revision) this.#seen = { revision: entry.revision, since: now, holder };
-    return false;
+    // Outpaced every round by writes that hold nothing (or forced): this sealer writes without the key.
+    const last = await this.#o.kv.get(KEY);
+    const verdict: Verdict = !last || last.operation !== "PUT" ? { kind: "absent" } : this.#judge(last.string());
+    if (verdict.kind === "held" && !force) {
+      this.#held = false;
+      this.#holder = verdict.holder;
+      return false;
+    }
+    return this.#take(verdict.kind === "void" ? `${verdict.why}; the key is rewritten faster than it can be taken back` : undefined);
+  }
+
+  #take(forgery: string | undefined): true {
+    this.#held = true;
+    this.#holder = undefined;
+    this.#forgery = forgery;
+    return true;
+  }
+
+  /** What the key's value means to this sealer. */
+  #judge(text: string): Verdict {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return { kind: "void", why: "the lease key holds something that is not a lease" };
+    }
+    const value = v as Partial<LeaseValue> & { signer?: unknown };
+    if (typeof value?.id !== "string" || typeof value.at !== "number") return { kind: "void", why: "the lease key holds something that is not a lease" };
+    if (!trustedRecord(v, this.#trusted)) {
+      return { kind: "void", why: `the lease names ${JSON.stringify(value.id.slice(0, 64))} but is ${typeof value.signer === "string" && value.signer.startsWith("did:") ? `signed by ${value.signer.slice(0, 80)}, not a trusted registry key` : "not signed"}` };
+    }
+    if (value.id === this.#o.id) return { kind: "ours" };
+    const now = this.#now();
+    const seen = this.#seen.get(value.id);
+    if (!seen || value.at > seen.at) this.#seen.set(value.id, { at: value.at, since: now });
+    const since = this.#seen.get(value.id)!.since;
+    if (now - since >= this.#o.ttlMs) return { kind: "void", why: `${value.id} has not renewed the lease for ${Math.round((now - since) / 1000)} s` };
+    return { kind: "held", holder: value.id };
+  }
+
+  #value(): string {
+    const v: LeaseValue = { id: this.#o.id, at: Math.max(this.#now(), this.#lastAt + 1) };
+    this.#lastAt = v.at;
+    return JSON.stringify(signRecord(this.#o.key, v));
   }
 
   /** Gives the lease up (a clean stop): a standby takes it at its next beat instead of after the ttl. */
   async release(): Promise<void> {
-    if (this.#mine === undefined) return;
     const revision = this.#mine;
     this.#mine = undefined;
+    this.#held = false;
+    if (revision === undefined) return;
     await this.#o.kv.delete(KEY, { previousSeq: revision }).catch(() => undefined);
-  }
-}
-
-function holderOf(text: string): string {
-  try {
-    const v = JSON.parse(text) as { id?: unknown };
-    return typeof v.id === "string" ? v.id : "?";
-  } catch {
-    return "?";
   }
 }
 

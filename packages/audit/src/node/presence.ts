@@ -3,28 +3,37 @@
  * PLEXUS_<MESH>_SEALERS, key `sealer.<id>`), rewritten every second: who it is (id, host, pid, the key it signs
  * checkpoints with), whether it writes or stands by, its state, the chain head it confirmed, the log's end, the lag, and
  * when something is wrong the reason. `plexus audit status` lists them; `plexus audit verify` refuses to say ok while a
- * live one reports a problem.
+ * live, trusted one reports a problem.
  *
- * The record is signed (Ed25519 over RFC 8785 canonical JSON without `sig`) by the sealer's key, so a reader can tell
- * which registry key vouches for it; the bucket is writable by every holder of the mesh's service credentials, so a
- * record proves only who wrote it, not that nothing else did. A record older than STALE_MS (by the server's time of the
- * write) belongs to a sealer that stopped writing: shown as gone, with its last words. The bucket keeps records an
- * hour after their last write.
+ * The record is signed by the sealer's key (signed-record.ts). The bucket is writable by every holder of the mesh's
+ * service credentials, so a record proves only who wrote it and when it was first written, not that it is current:
+ * a reader counts it only when its signer is trusted (`trusted`), and judges whether the mesh is being sealed from the
+ * chain itself, never from what a record claims (query/sealing-progress.ts). A record older than STALE_MS (by the
+ * server's time of the write) belongs to a sealer that stopped writing: shown as gone, with its last words. The bucket
+ * keeps records an hour after their last write, holds values of at most 4 KiB and 4 MiB in all; a reader reads at most
+ * MAX_RECORDS of them.
  */
 import { hostname } from "node:os";
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { sealerBucket } from "@plexus/bus";
-import { canonicalBytes } from "@plexus/core";
-import { verifySignature, type KeyPair } from "@plexus/identity";
+import { orderedConsumerPrefix } from "@plexus/core";
+import type { KeyPair } from "@plexus/identity";
+import { release } from "../store/stream-range.js";
 import type { ChainHead } from "../types.js";
 import type { SealerProblem } from "../sealer/sealer.js";
+import { signRecord, verifyRecord, type TrustedSigners } from "./signed-record.js";
 
 /** A record not rewritten for this long is a sealer that stopped (it writes every second). */
 export const STALE_MS = 10_000;
 /** Records (and the lease) go an hour after their last write. */
 const BUCKET_TTL_MS = 3_600_000;
+/** A record is well under 1 KiB; the bucket as a whole holds a few thousand. */
+const MAX_VALUE_BYTES = 4_096;
+const MAX_BUCKET_BYTES = 4 * 1024 * 1024;
+/** A reader reads this many records at most (a flooded bucket does not make `audit status` crawl). */
+export const MAX_RECORDS = 256;
 const PREFIX = "sealer.";
 
 export type SealerRole = "active" | "standby";
@@ -57,6 +66,8 @@ export interface SealerPresence {
 export interface SealerSighting extends SealerPresence {
   /** The signature holds for `signer`. */
   valid: boolean;
+  /** Valid, and signed by a key the reader trusts (any key when the reader named none). */
+  trusted: boolean;
   /** Milliseconds since the server stored it. */
   ageMs: number;
   /** Written within STALE_MS: the sealer is still there. */
@@ -65,7 +76,7 @@ export interface SealerSighting extends SealerPresence {
 
 /** Opens (creating it when missing: the service user may, by name) the mesh's sealers bucket. */
 export function openSealerBucket(nc: NatsConnection, mesh: string): Promise<KV> {
-  return new Kvm(jetstream(nc)).create(sealerBucket(mesh), { history: 1, ttl: BUCKET_TTL_MS });
+  return new Kvm(jetstream(nc)).create(sealerBucket(mesh), { history: 1, ttl: BUCKET_TTL_MS, maxValueSize: MAX_VALUE_BYTES, max_bytes: MAX_BUCKET_BYTES });
 }
 
 /** A sealer id as a KV key token: letters, digits, '-', '_' (anything else becomes '_'). */
@@ -74,26 +85,23 @@ export function sealerId(raw = `${hostname()}-${process.pid}`): string {
 }
 
 export function signPresence(key: KeyPair, p: Omit<SealerPresence, "sig" | "signer">): SealerPresence {
-  const unsigned = { ...p, signer: key.did };
-  return { ...unsigned, sig: Buffer.from(key.sign(canonicalBytes(unsigned))).toString("base64url") };
+  return signRecord(key, p);
 }
 
 export function verifyPresence(p: SealerPresence): boolean {
-  if (typeof p?.sig !== "string" || typeof p.signer !== "string") return false;
-  const { sig, ...unsigned } = p;
-  try {
-    return verifySignature(p.signer, canonicalBytes(unsigned), Buffer.from(sig, "base64url"));
-  } catch {
-    return false;
-  }
+  return verifyRecord(p);
 }
 
 export async function publishPresence(kv: KV, p: SealerPresence): Promise<void> {
   await kv.put(`${PREFIX}${p.id}`, JSON.stringify(p));
 }
 
-/** Every sealer record of the mesh, newest first; none when the bucket does not exist (no sealer ever ran). */
-export async function readSealerPresence(nc: NatsConnection, mesh: string, now = Date.now()): Promise<SealerSighting[]> {
+/**
+ * The sealer records of the mesh (at most MAX_RECORDS), newest first; none when the bucket does not exist (no sealer
+ * ever ran). `trusted`: the keys whose records count (default: any whose signature holds).
+ */
+export async function readSealerPresence(nc: NatsConnection, mesh: string, o: { trusted?: TrustedSigners; now?: number } = {}): Promise<SealerSighting[]> {
+  const now = o.now ?? Date.now();
   const jsm = await jetstreamManager(nc);
   const exists = await jsm.streams.info(`KV_${sealerBucket(mesh)}`).then(
     () => true,
@@ -103,27 +111,57 @@ export async function readSealerPresence(nc: NatsConnection, mesh: string, now =
     },
   );
   if (!exists) return [];
-  const kv = await new Kvm(jetstream(nc)).open(sealerBucket(mesh));
-  const keys: string[] = [];
-  for await (const k of await kv.keys(`${PREFIX}>`)) keys.push(k);
+  const records = (await lastValues(nc, mesh)).sort((a, b) => b.created - a.created).slice(0, MAX_RECORDS);
   const found: SealerSighting[] = [];
-  for (const k of keys) {
-    const e = await kv.get(k);
-    if (!e || e.operation !== "PUT") continue;
+  for (const r of records) {
     let p: SealerPresence;
     try {
-      p = JSON.parse(e.string()) as SealerPresence;
+      p = JSON.parse(r.text) as SealerPresence;
     } catch {
       continue;
     }
     if (typeof p !== "object" || p === null || typeof p.id !== "string") continue;
-    const ageMs = Math.max(0, now - e.created.getTime());
-    found.push({ ...p, valid: verifyPresence(p), ageMs, live: ageMs <= STALE_MS });
+    const ageMs = Math.max(0, now - r.created);
+    const valid = verifyPresence(p);
+    found.push({ ...p, valid, trusted: valid && (o.trusted === undefined || o.trusted.has(p.signer)), ageMs, live: ageMs <= STALE_MS });
   }
   return found.sort((a, b) => a.ageMs - b.ageMs);
 }
 
-/** The live records that report a problem (stalled, failed, refused), or a bad signature. */
+/**
+ * The current value of every presence key, with the server's time of its write: one ordered consumer over the bucket's
+ * stream (last value per key), not a read per key, so a bucket flooded with keys is read in one pass.
+ */
+async function lastValues(nc: NatsConnection, mesh: string): Promise<{ text: string; created: number }[]> {
+  const bucket = sealerBucket(mesh);
+  const consumer = await jetstream(nc).consumers.get(`KV_${bucket}`, {
+    filter_subjects: [`$KV.${bucket}.${PREFIX}>`],
+    deliver_policy: DeliverPolicy.LastPerSubject,
+    name_prefix: orderedConsumerPrefix(),
+  });
+  const out: { text: string; created: number }[] = [];
+  if ((await consumer.info(true)).num_pending === 0) {
+    await consumer.delete().catch(() => undefined);
+    return out;
+  }
+  const messages = await consumer.consume({ max_messages: 1_024 });
+  try {
+    for await (const m of messages) {
+      const op = m.headers?.get("KV-Operation");
+      if (op !== "DEL" && op !== "PURGE") out.push({ text: m.string(), created: Math.floor(Number(m.info.timestampNanos) / 1_000_000) });
+      if (m.info.pending === 0) break;
+    }
+  } finally {
+    await release(consumer, messages);
+  }
+  return out;
+}
+
+/** The live, trusted records that report a problem (stalled, failed, refused). */
 export function troubledSealers(sightings: readonly SealerSighting[]): SealerSighting[] {
-  return sightings.filter((s) => s.live && (s.problem !== undefined || s.state === "stalled" || s.state === "failed" || s.state === "refused" || !s.valid));
+  return sightings.filter((s) => s.live && s.trusted && reportsProblem(s));
+}
+
+export function reportsProblem(s: SealerPresence): boolean {
+  return s.problem !== undefined || s.state === "stalled" || s.state === "failed" || s.state === "refused";
 }

@@ -5,7 +5,11 @@
  *
  * Every beat (default 1 s) it:
  * - renews or tries to take the writer lease (lease.ts): the holder seals, the others stand by and take over when the
- *   holder stops renewing (ttl default 5 s), safety being the sealer's optimistic concurrency either way;
+ *   holder stops renewing (ttl default 5 s), safety being the sealer's optimistic concurrency either way. A lease value
+ *   not signed by a trusted key (this sealer's, or those in `trusted`) holds nothing: the sealer writes, and says so at
+ *   "error";
+ * - as a standby, judges the writer by the chain (writer-watch.ts): events waiting and a head that has not moved for
+ *   `takeoverAfterMs` (default 15 s) mean nothing seals, whatever the lease says: it takes over, at "error";
  * - starts the sealer when it has just taken the lease, stops it when it lost it;
  * - writes its signed presence record (presence.ts): role, state, head, lag, and the reason when something is wrong.
  *
@@ -25,7 +29,8 @@ import { openJetStreamAuditStore } from "../store/jetstream-store.js";
 import { meshLogEnd } from "../store/mesh-log.js";
 import type { AuditStore, ChainHead } from "../types.js";
 import { WriterLease } from "./lease.js";
-import { openSealerBucket, publishPresence, sealerId, signPresence, type PresenceState, type SealerRole } from "./presence.js";
+import { openSealerBucket, publishPresence, readSealerPresence, sealerId, signPresence, type PresenceState, type SealerRole, type SealerSighting } from "./presence.js";
+import { WriterWatch } from "./writer-watch.js";
 
 export interface SealerNodeOptions {
   nc: NatsConnection;
@@ -42,6 +47,10 @@ export interface SealerNodeOptions {
   beatMs?: number;
   /** A lease not renewed for this long is taken over by a standby (ms; default 5000). */
   leaseTtlMs?: number;
+  /** Other keys whose lease and presence records count (the registry key's predecessors and successors). */
+  trusted?: Iterable<string>;
+  /** A standby takes over from a writer that leaves events unsealed this long (ms; default 15 s). */
+  takeoverAfterMs?: number;
   /** Lines for people: "error" for everything that means the mesh is not being sealed as it should. */
   log?: (level: "info" | "error", line: string) => void;
   /** Sealer tuning passed through. */
@@ -94,6 +103,12 @@ class SealerNodeImpl implements SealerNode {
   readonly #ownStore: boolean;
   readonly #kv: KV;
   readonly #lease: WriterLease;
+  readonly #trusted: ReadonlySet<string>;
+  readonly #watch: WriterWatch;
+  /** As a standby: why it neither seals nor takes over (the writer refused the log and keeps the lease). */
+  #watchProblem: SealerProblem | undefined;
+  /** The last reason the lease was not believed, as logged. */
+  #forgery: string | undefined;
   readonly #startedAt = Date.now();
   readonly #beatMs: number;
   #sealer: Sealer | undefined;
@@ -113,7 +128,9 @@ class SealerNodeImpl implements SealerNode {
     this.#ownStore = ownStore;
     this.#kv = kv;
     this.#beatMs = o.beatMs ?? 1_000;
-    this.#lease = new WriterLease({ kv, id: this.id, ttlMs: o.leaseTtlMs ?? 5_000 });
+    this.#trusted = new Set([o.key.did, ...(o.trusted ?? [])]);
+    this.#lease = new WriterLease({ kv, id: this.id, key: o.key, trusted: this.#trusted, ttlMs: o.leaseTtlMs ?? 5_000 });
+    this.#watch = new WriterWatch(o.takeoverAfterMs !== undefined ? { stuckMs: o.takeoverAfterMs } : {});
   }
 
   sealer(): Sealer | undefined {
@@ -136,6 +153,7 @@ class SealerNodeImpl implements SealerNode {
     }
     if (this.#stopped) return { ...base, ...w, ...common, role: "standby", state: "stopped", ready: false };
     if (this.#lease.held) return { ...base, ...w, ...common, role: "active", state: "starting", ready: false };
+    if (this.#watchProblem) return { ...base, ...w, ...common, role: "standby", state: "standby", ready: false, problem: { ...this.#watchProblem } };
     return { ...base, ...w, ...common, role: "standby", state: "standby", ready: true };
   }
 
@@ -158,15 +176,60 @@ class SealerNodeImpl implements SealerNode {
       this.#log("info", `the writer lease could not be renewed (${(err as Error).message}); trying again`);
     }
     if (this.#stopped) return;
+    this.#noteForgery();
     if (held && !this.#sealer && !this.#startProblem?.final) await this.#startSealing();
     else if (!held && this.#sealer) {
       this.#log("info", `${this.#lease.holder ?? "another sealer"} took the writer lease; ${this.id} stands by`);
       const s = this.#sealer;
       this.#sealer = undefined;
+      this.#watch.reset();
       await s.stop().catch(() => undefined);
     }
-    if (!this.#sealer) await this.#readStandby();
+    if (!this.#sealer) {
+      await this.#readStandby();
+      if (!this.#lease.held && !this.#stopped) await this.#judgeWriter();
+    }
     await this.#publish();
+  }
+
+  /** Says at "error" when the lease's value stops being believed (and at "info" when it is again). */
+  #noteForgery(): void {
+    const forgery = this.#lease.held ? this.#lease.forgery : undefined;
+    if (forgery === this.#forgery) return;
+    if (forgery) this.#log("error", `the writer lease is not to be believed (${forgery}); ${this.id} seals`);
+    else this.#log("info", `the writer lease holds a trusted value again`);
+    this.#forgery = forgery;
+  }
+
+  /** As a standby: is the writer sealing? If the chain says no, take over (unless the writer refused the log). */
+  async #judgeWriter(): Promise<void> {
+    const { head, logEnd } = this.#standby;
+    const holder = this.#lease.holder;
+    const verdict = await this.#watch.verdict(Date.now(), head, logEnd, holder, () => this.#writerRecord(holder));
+    if (verdict.kind === "sealing") {
+      if (this.#watchProblem) this.#log("info", `the chain moves again; ${this.id} stands by`);
+      this.#watchProblem = undefined;
+      return;
+    }
+    if (verdict.kind === "refused") {
+      if (this.#watchProblem?.reason !== verdict.reason) this.#log("error", verdict.reason);
+      this.#watchProblem = { code: ErrorCode.AuditSealerStalled, reason: verdict.reason, since: this.#watchProblem?.since ?? Date.now() };
+      return;
+    }
+    this.#log("error", `${verdict.reason}; ${this.id} takes over`);
+    this.#watchProblem = undefined;
+    this.#watch.reset();
+    try {
+      await this.#lease.seize();
+    } catch (err) {
+      this.#log("info", `the writer lease could not be written (${(err as Error).message}); ${this.id} seals without it`);
+    }
+    await this.#startSealing();
+  }
+
+  async #writerRecord(holder: string | undefined): Promise<SealerSighting | undefined> {
+    if (holder === undefined) return undefined;
+    return (await readSealerPresence(this.#o.nc, this.#o.mesh, { trusted: this.#trusted })).find((s) => s.id === holder);
   }
 
   async #startSealing(): Promise<void> {

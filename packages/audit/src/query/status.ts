@@ -1,8 +1,11 @@
 /**
  * `plexus audit status`: the chain's head, how far the sealer lags behind the mesh log, the last checkpoint, and the
  * sealers that run (their signed presence records, node/presence.ts): which one writes, each one's state and the
- * reason when one is stalled, refused or failed. `stalled` is true when a live sealer reports a problem, or when events
- * wait and no live sealer is writing.
+ * reason when one is stalled, refused or failed.
+ *
+ * `stalled` is true when the chain itself shows that nothing seals (query/sealing-progress.ts), or when a live sealer
+ * whose record is signed by a trusted key reports a problem. Records are believed only for their problems: a record
+ * saying all is well never outweighs the chain, and one not signed by a trusted key is only mentioned.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -13,6 +16,8 @@ import { auditStreamNames, JetStreamAuditStore } from "../store/jetstream-store.
 import { verifyCheckpoint } from "../sealer/checkpoint.js";
 import type { AuditStore, ChainHead, Checkpoint } from "../types.js";
 import { readSealerPresence, troubledSealers, type SealerSighting } from "../node/presence.js";
+import type { TrustedSigners } from "../node/signed-record.js";
+import { sealingProgress, type SealingProgress } from "./sealing-progress.js";
 
 export interface AuditStatus {
   mesh: string;
@@ -25,15 +30,31 @@ export interface AuditStatus {
   lastCheckpoint?: Checkpoint & { valid: boolean };
   /** The sealers' presence records, newest first (dead ones too, for an hour: `live` false). */
   sealers: SealerSighting[];
-  /** A live sealer reports a problem, or events wait and no live sealer writes: `stalledReasons` says which. */
+  /** How long the oldest event waiting to be sealed has waited (ms), when events wait. */
+  oldestWaitingMs?: number;
+  /** Nothing seals (the chain says so), or a trusted live sealer reports a problem: `stalledReasons` says which. */
   stalled: boolean;
   stalledReasons: string[];
+  /** Worth saying, not a stall: a sealer catching up or starting, events waiting with no sealer, records not believed. */
+  warnings: string[];
 }
 
-export async function auditStatus(o: { nc: NatsConnection; mesh: string; store: AuditStore }): Promise<AuditStatus> {
-  const [head, logEnd, last, sealers] = await Promise.all([o.store.head(), meshLogEnd(o.nc, o.mesh), lastCheckpoint(o.nc, o.store), readSealerPresence(o.nc, o.mesh)]);
+export interface AuditStatusOptions {
+  nc: NatsConnection;
+  mesh: string;
+  store: AuditStore;
+  /** Keys whose sealer records count (default: any whose signature holds). */
+  trusted?: TrustedSigners;
+  /** See query/sealing-progress.ts. */
+  stallAfterMs?: number;
+  settleMs?: number;
+}
+
+export async function auditStatus(o: AuditStatusOptions): Promise<AuditStatus> {
+  const [head, logEnd, last, sealers] = await Promise.all([o.store.head(), meshLogEnd(o.nc, o.mesh), lastCheckpoint(o.nc, o.store), readSealerPresence(o.nc, o.mesh, { trusted: o.trusted })]);
   const lag = Math.max(0, logEnd - head.size);
-  const reasons = sealerTrouble(sealers, lag);
+  const progress = await sealingProgress({ ...o, head, logEnd });
+  const judged = judgeSealing(sealers, progress);
   return {
     mesh: o.mesh,
     backend: o.store.backend,
@@ -42,19 +63,32 @@ export async function auditStatus(o: { nc: NatsConnection; mesh: string; store: 
     lag,
     ...(last ? { lastCheckpoint: { ...last, valid: verifyCheckpoint(last) } } : {}),
     sealers,
-    stalled: reasons.length > 0,
-    stalledReasons: reasons,
+    ...(progress.oldestWaitingMs !== undefined ? { oldestWaitingMs: progress.oldestWaitingMs } : {}),
+    stalled: judged.stalled.length > 0,
+    stalledReasons: judged.stalled,
+    warnings: judged.warnings,
   };
 }
 
-/** Why the mesh is not being sealed as it should, in words (empty: it is). */
-export function sealerTrouble(sealers: readonly SealerSighting[], lag: number): string[] {
-  const reasons = troubledSealers(sealers).map((s) =>
-    s.valid ? `sealer ${s.id} (${s.host}, pid ${s.pid}) is ${s.state}: ${s.problem ? `${s.problem.reason} [${s.problem.code}]` : "no reason given"}` : `sealer ${s.id}: its presence record's signature does not verify`,
-  );
-  const writing = sealers.some((s) => s.live && s.role === "active");
-  if (lag > 0 && !writing) reasons.push(`${lag} events wait to be sealed and no sealer is writing (none seen in the last few seconds: run plexus audit seal, plexus up or plexus registry start)`);
-  return reasons;
+/**
+ * Whether the mesh is sealed as it should be, in words: `stalled` (the chain shows nothing seals; a trusted live sealer
+ * reports a problem) and `warnings` (the rest worth saying). Both empty: all is well.
+ */
+export function judgeSealing(sealers: readonly SealerSighting[], progress: SealingProgress): { stalled: string[]; warnings: string[] } {
+  const stalled = troubledSealers(sealers).map((s) => `sealer ${s.id} (${s.host}, pid ${s.pid}) is ${s.state}: ${s.problem ? `${s.problem.reason} [${s.problem.code}]` : "no reason given"}`);
+  if (progress.stalled) stalled.push(progress.stalled);
+  const warnings: string[] = [];
+  for (const s of sealers) {
+    if (!s.live || s.trusted) continue;
+    warnings.push(`sealer record ${s.id}: ${s.valid ? `signed by ${s.signer}, not a key you trust` : "its signature does not verify"}; not believed`);
+  }
+  if (progress.catchingUp) warnings.push(progress.catchingUp);
+  const believed = sealers.filter((s) => s.live && s.trusted && s.role === "active");
+  for (const s of believed.filter((x) => x.state === "starting")) warnings.push(`sealer ${s.id} holds the writer lease and is starting (it reads the chain and the tree back before it seals)`);
+  if (progress.lag > 0 && !progress.stalled && !believed.some((s) => s.state === "running")) {
+    warnings.push(`${progress.lag} events wait to be sealed and no sealer is seen writing (run plexus audit seal, plexus up or plexus registry start)`);
+  }
+  return { stalled, warnings };
 }
 
 /** The newest checkpoint: one read on JetStream, a walk over all of them on other backends. */

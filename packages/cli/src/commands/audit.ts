@@ -26,8 +26,8 @@ const POSITIONALS: Record<string, { names: string[]; optional?: boolean }> = { p
 export const auditCommand: CommandDef = {
   name: COMMAND,
   summary: "the hash-chained audit log: status, verify, export, query, seal, prove, check-proof, witness",
-  usage: `plexus audit status
-  plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID] [--witness FILE_OR_DIR]... [--quorum K] [--max-unsealed N]
+  usage: `plexus audit status [--signer DID] [--stall-after SECONDS]
+  plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID] [--witness FILE_OR_DIR]... [--quorum K] [--max-unsealed N] [--stall-after SECONDS]
   plexus audit export [--since TIME] [--until TIME] [--out FILE]
   plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]
   plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]
@@ -38,9 +38,15 @@ export const auditCommand: CommandDef = {
 into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
 every N links or T ms by the registry's key (a checkpoint).
 
-  status   head position, sealer lag (mesh log end − chain size), last checkpoint and its signer, and the
-           sealers that run: which one writes, each one's host, pid, state, head and lag, and the reason when one
-           is stalled, refused or failed ("STALLED" first). --json: {…,"sealers":[…],"stalled","stalledReasons"}.
+  status   head position, sealer lag (mesh log end − chain size) and how long the oldest waiting event has
+           waited, last checkpoint and its signer, and the sealers that run: which one writes, each one's host,
+           pid, state, head and lag. "STALLED" first, with the reason, when the chain shows that nothing seals
+           (events waited --stall-after seconds, default 15, and the head does not move while status looks again
+           2 s later), or when a live sealer whose record is signed by a trusted key reports it is stalled,
+           refused or failed. The sealers' records and the writer lease live in a bucket anyone with the mesh's
+           service credentials can write: a record is believed only for the problems it reports, never over
+           the chain, and with --signer only when that key (or one it was rotated to) signed it. --json: {…,
+           "sealers":[…,"trusted"],"oldestWaitingMs","stalled","stalledReasons","warnings","pinned"}.
   verify   recompute the chain from the raw log (or an export file) and check every checkpoint in range.
            Exit 0 and the number of events verified and the head when all holds; exit ${EXIT_TAMPERED} naming the
            first bad position and its kind (altered, missing, inserted, reordered, forked, truncated,
@@ -53,9 +59,11 @@ every N links or T ms by the registry's key (a checkpoint).
            the pinned key covers the log to within --max-unsealed events (default 1,000) of its end. Without a
            witness or a pinned signer, a log rewritten by someone holding the mesh's credentials (every link
            recomputed, checkpoints dropped) is NOT detectable. On the live stores, a chain that holds
-           while a running sealer reports it is stalled, refused or failed (its log recreated, its settings
-           weakened, a fork, no progress, cannot keep up) is not ok: "SEALER STALLED: …" on stderr and exit
-           ${EXIT_SEALER_STALLED} (events past the chain's end are then not being sealed, whatever the chain says).
+           while nothing seals the events after it (judged as in status, --stall-after) or while a trusted
+           sealer reports it is stalled, refused or failed (its log recreated, its settings weakened, a fork, no
+           progress, cannot keep up) is not ok: "SEALER STALLED: …" on stderr and exit ${EXIT_SEALER_STALLED}
+           (events past the chain's end are then not being sealed, whatever the chain says). A mesh sealed only
+           now and then: give a --stall-after longer than the time between sealings.
            --json: one object {"ok","verified","head":{"size","hash"},"from","checkpoints",…,"sealers":
            {"stalled","reasons"}} and on failure "position", "kind", "detail".
   export   the sealed log as JSON Lines (format plexus-audit/1): a header, one line per position (event
@@ -65,8 +73,10 @@ every N links or T ms by the registry's key (a checkpoint).
            name the agent too. --json: one object per match.
   seal     run a sealer for the mesh until Ctrl-C (SIGINT) or SIGTERM. Several may run on one mesh (here, in
            plexus up, in plexus registry start): one holds the writer lease and seals, the others stand by and
-           take over within about 5 s when it stops; two writers at once are still safe (every append states the
-           chain size it expects). Each writes a signed presence record every second (KV PLEXUS_<MESH>_SEALERS).
+           take over within about 5 s when it stops, and within 15 s when it holds the lease but leaves events
+           unsealed (a standby judges the writer by the chain, not by the lease; a lease value not signed by the
+           registry key holds nothing); two writers at once are still safe (every append states the chain size it
+           expects). Each writes a signed presence record every second (KV PLEXUS_<MESH>_SEALERS).
            A sealer that finds its log recreated or cut, its settings weakened, a fork, no progress for 10 s, or
            a lag of 50,000+ events not coming down for 30 s says so on stderr ("plexus: error: …"), reports it in
            its record and on /readyz (503), and does not seal over it. --json: {"sealer","mesh","nats","signer",
@@ -93,7 +103,8 @@ every N links or T ms by the registry's key (a checkpoint).
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
   --file EXPORT       verify an export file instead of the live stores (needs no NATS)
-  --signer DID        require checkpoints signed by this key (verify, check-proof; prove: use only checkpoints it signed)
+  --signer DID        require checkpoints signed by this key (verify, check-proof; prove: use only checkpoints it signed;
+                      status, verify: believe only sealer records it signed)
                       (repeatable; env PLEXUS_AUDIT_SIGNERS, comma-separated);
                       keys it was rotated to (RegistryKeyRotated in the log) are trusted after it
   --since, --until    TIME: ISO 8601 (2026-11-22T10:00:00Z) or a time ago (-30s, -15m, -2h, -1d, -1w)
@@ -107,6 +118,8 @@ Options:
   --id ID             (seal) this sealer's name in status (default <host>-<pid>)
   --witness FILE_OR_DIR  (verify) a witness's state (repeatable); --quorum K: at least K must hold
   --max-unsealed N    (verify, with --signer) events past the newest pinned checkpoint tolerated (default 1000)
+  --stall-after SECONDS (status, verify) events unsealed this long, with a head that does not move, mean nothing
+                      seals the mesh (default 15)
   --as NAME           (witness) the witness's name and key; --dir DIR its folder; --once one round then exit
   --position N        prove: the event at position N (mesh stream sequence)
   --from-checkpoint FILE  prove: a consistency proof from this older checkpoint
@@ -115,7 +128,7 @@ Options:
 
 Progress of verify and export shows on stderr when it is a terminal, never with --json.
 Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file) and check-proof: invalid proof, 2 usage,
-${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify found the chain sound but a running sealer stalled.`,
+${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify found the chain sound but nothing sealing after it (or a sealer stalled).`,
   options: {
     from: { type: "string" },
     to: { type: "string" },
@@ -141,6 +154,7 @@ ${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify foun
     witness: { type: "string", multiple: true },
     quorum: { type: "string" },
     "max-unsealed": { type: "string" },
+    "stall-after": { type: "string" },
   },
   async run(ctx) {
     const [sub, ...rest] = ctx.positionals;

@@ -1,23 +1,47 @@
 /**
- * What `plexus audit verify` says about the sealers besides the chain: a chain that verifies proves nothing about the
- * events after its end, so a live sealer reporting a problem (stalled, refused, failed: its presence record, see
- * @plexus/audit node/presence.ts) makes verify exit 4 instead of 0; events waiting with no sealer writing is a warning
- * (a mesh may be sealed only now and then, by a sealer started for the purpose).
+ * What `plexus audit verify` and `plexus audit status` say about the sealing besides the chain: a chain that verifies
+ * proves nothing about the events after its end. Judged from the chain itself (events waiting longer than
+ * --stall-after with a head that does not move: nothing seals, whatever any record claims) and from the sealers'
+ * presence records signed by a trusted key (one reporting a problem: stalled, refused, failed), see @plexus/audit
+ * query/sealing-progress.ts and node/presence.ts. Either makes verify exit 4 instead of 0; the rest (a sealer catching up
+ * or starting, records not believed) are warnings.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { meshLogEnd, readSealerPresence, sealerTrouble, troubledSealers, type AuditStore } from "@plexus/audit";
+import { readRegistryRotations } from "@plexus/anp";
+import { judgeSealing, meshLogEnd, readSealerPresence, sealingProgress, type AuditStore } from "@plexus/audit";
+import { meshSubjects } from "@plexus/core";
+import { secondsOption, type OptionValues } from "../../common-options.js";
 import { printable } from "../../output.js";
+import { COMMAND, followRotations } from "./shared.js";
 
 export interface SealerCheck {
-  /** One line per live sealer that reports a problem: verify is not ok. */
+  /** Nothing seals, or a trusted live sealer reports a problem: one line each; verify is not ok. */
   stalled: string[];
-  /** Other things worth saying (no sealer writing while events wait). */
+  /** Other things worth saying. */
   warnings: string[];
 }
 
-export async function checkSealers(nc: NatsConnection, mesh: string, store: AuditStore): Promise<SealerCheck> {
-  const [sightings, head, logEnd] = await Promise.all([readSealerPresence(nc, mesh), store.head(), meshLogEnd(nc, mesh)]);
-  const troubled = troubledSealers(sightings);
-  const all = sealerTrouble(sightings, Math.max(0, logEnd - head.size)).map(printable);
-  return { stalled: all.slice(0, troubled.length), warnings: all.slice(troubled.length) };
+export interface SealerCheckOptions {
+  /** Keys whose sealer records count, rotations already followed (default: any whose signature holds). */
+  trusted?: readonly string[];
+  stallAfterMs?: number;
+}
+
+export async function checkSealers(nc: NatsConnection, mesh: string, store: AuditStore, o: SealerCheckOptions = {}): Promise<SealerCheck> {
+  const trusted = o.trusted ? new Set(o.trusted) : undefined;
+  const [sightings, head, logEnd] = await Promise.all([readSealerPresence(nc, mesh, { trusted }), store.head(), meshLogEnd(nc, mesh)]);
+  const progress = await sealingProgress({ nc, mesh, store, head, logEnd, ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}) });
+  const judged = judgeSealing(sightings, progress);
+  return { stalled: judged.stalled.map(printable), warnings: judged.warnings.map(printable) };
+}
+
+/** --stall-after SECONDS, in ms. */
+export function stallAfterOption(values: OptionValues): number | undefined {
+  const s = secondsOption(values, "stall-after", COMMAND);
+  return s === undefined ? undefined : Math.round(s * 1000);
+}
+
+/** The pinned signers and the keys the log says they were rotated to. */
+export async function trustedWithRotations(nc: NatsConnection, mesh: string, signers: string[] | undefined): Promise<string[] | undefined> {
+  return signers && followRotations(signers, await readRegistryRotations(nc, meshSubjects(mesh)));
 }

@@ -1,4 +1,5 @@
 /** What the `plexus audit` subcommands share: per-subcommand flags, TIME values, the live stores, progress. */
+import { registrySuccessors, type RotationEvent } from "@plexus/anp";
 import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
 import { checkHistoryStreams, historyStreams, type connectBus } from "@plexus/bus";
 import type { CommonOptions, OptionValues } from "../../common-options.js";
@@ -10,13 +11,13 @@ export const COMMAND = "audit";
 
 /** Exit code of `audit verify` when the chain does not hold. */
 export const EXIT_TAMPERED = 3;
-/** Exit code of `audit verify` when the chain holds but a running sealer reports it is stalled, refused or failed. */
+/** Exit code of `audit verify` when the chain holds but nothing seals the events after it, or a trusted sealer reports a problem. */
 export const EXIT_SEALER_STALLED = 4;
 
 /** The options each subcommand takes; any other given option is a usage error. */
 export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
-  status: [],
-  verify: ["from", "to", "file", "signer", "witness", "quorum", "max-unsealed"],
+  status: ["signer", "stall-after"],
+  verify: ["from", "to", "file", "signer", "witness", "quorum", "max-unsealed", "stall-after"],
   export: ["since", "until", "out"],
   query: ["agent", "conversation", "type", "since", "until", "limit"],
   seal: ["registry-key", "data", "http", "id"],
@@ -54,6 +55,11 @@ export function timeOption(values: OptionValues, flag: string): number | undefin
 }
 
 /** --signer DID (repeatable, or comma-separated), else $PLEXUS_AUDIT_SIGNERS. */
+/** A trusted registry key's successors sign checkpoints (and sealer records) after a rotation: they are trusted too. */
+export function followRotations(signers: string[], rotations: RotationEvent[]): string[] {
+  return [...registrySuccessors(signers, rotations)];
+}
+
 export function trustedSigners(values: OptionValues): string[] | undefined {
   const raw = values["signer"];
   const given = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === "string");

@@ -1,16 +1,15 @@
 /**
  * `plexus audit verify [--from N] [--to N] [--file EXPORT] [--signer DID] [--witness FILE_OR_DIR [--quorum K]]
- * [--max-unsealed N]`: exit 0 when the chain holds, 3 when not, 4
- * when it holds but a running sealer reports it is stalled (live stores only; see sealer-check.ts).
+ * [--max-unsealed N] [--stall-after SECONDS]`: exit 0 when the chain holds, 3 when not, 4 when it holds but nothing
+ * seals the events after it, or a trusted sealer reports it is stalled (live stores only; see sealer-check.ts).
  */
-import { checkedRotation, readRegistryRotations, registrySuccessors, type RotationEvent } from "@plexus/anp";
+import { checkedRotation, type RotationEvent } from "@plexus/anp";
 import { readExport, verifyChain, verifyStore, type VerifyReport } from "@plexus/audit";
-import { meshSubjects } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
-import { COMMAND, count, EXIT_SEALER_STALLED, EXIT_TAMPERED, openLive, progress, trustedSigners } from "./shared.js";
-import { checkSealers, type SealerCheck } from "./sealer-check.js";
+import { COMMAND, count, EXIT_SEALER_STALLED, EXIT_TAMPERED, followRotations, openLive, progress, trustedSigners } from "./shared.js";
+import { checkSealers, stallAfterOption, trustedWithRotations, type SealerCheck } from "./sealer-check.js";
 import { applyCoverage, applyWitnesses, checkWitnesses, coveredNow, witnessOptions, type WitnessVerdict } from "./witness-check.js";
 
 export async function verifyAudit({ common, values, out }: CommandContext): Promise<number> {
@@ -19,6 +18,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   if (from !== undefined && to !== undefined && to < from) throw new UsageError(`--to ${to} comes before --from ${from}`, COMMAND);
   const file = stringOption(values, "file", COMMAND);
   const signers = trustedSigners(values);
+  const stallAfterMs = stallAfterOption(values);
   const witness = witnessOptions(values);
   if (witness.files.length > 0 && file !== undefined) throw new UsageError("--witness checks the live log: not with --file", COMMAND);
   let witnesses: WitnessVerdict[] | undefined;
@@ -39,7 +39,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
     } else {
       const live = await openLive(common);
       try {
-        const trusted = signers && followRotations(signers, await readRegistryRotations(live.nc, meshSubjects(common.mesh)));
+        const trusted = await trustedWithRotations(live.nc, common.mesh, signers);
         report = await verifyStore({ nc: live.nc, mesh: common.mesh, store: live.store, ...range, ...checks(trusted) });
         // A pinned key must have signed a checkpoint near the end: a log whose checkpoints were dropped is not ok.
         if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed, (head) => coveredNow(live.store, trusted, head));
@@ -47,7 +47,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
           witnesses = await checkWitnesses(live.nc, common.mesh, witness.files, trusted);
           report = applyWitnesses(report, witnesses, witness.quorum);
         }
-        sealers = await checkSealers(live.nc, common.mesh, live.store);
+        sealers = await checkSealers(live.nc, common.mesh, live.store, { ...(trusted ? { trusted } : {}), ...(stallAfterMs !== undefined ? { stallAfterMs } : {}) });
       } finally {
         await live.close();
       }
@@ -83,11 +83,6 @@ function printReport(out: CommandContext["out"], r: VerifyReport, where: string,
   out.info(`checkpoints: ${cps.checked.toLocaleString("en-US")} checked${cps.roots ? ` (${cps.roots.toLocaleString("en-US")} Merkle roots recomputed)` : ""}${cps.last ? `, the last at ${cps.last.size} signed ${new Date(cps.last.at).toISOString()}` : ""}${signers.length ? `; signed by ${signers.join(", ")}` : ""}`);
   if (r.ok && cps.checked === 0 && r.verified > 0) out.warn("no signed checkpoint covers this range: a cut-off tail would go unnoticed");
   if (!trusted && signers.length > 0) out.info("(pass --signer DID to require checkpoints signed by your registry's key)");
-}
-
-/** A trusted registry key's successors sign checkpoints after a rotation: they are trusted too. */
-function followRotations(signers: string[], rotations: RotationEvent[]): string[] {
-  return [...registrySuccessors(signers, rotations)];
 }
 
 /** The registry rotations recorded in an export file (one pass before the verifying one). */
