@@ -20,7 +20,7 @@ import { useTestServer } from "@plexus/testing";
 import { auditStatus, auditStreamNames, ensureAuditStreams, openJetStreamAuditStore, readSealerPresence, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
 import { KeepUpJudge } from "../src/sealer/keep-up.js";
 import { freshMesh } from "./helpers.js";
-import { chainProblems, publishEvents } from "./sealing.js";
+import { chainProblems, delayedStore, publishEvents } from "./sealing.js";
 
 const nats = useTestServer({ operator: true });
 const closers: (() => Promise<unknown>)[] = [];
@@ -38,7 +38,7 @@ type Line = { level: "info" | "error"; line: string };
 /** Every sealer of a mesh signs with the registry's key. */
 const registryKey = generateKeyPair();
 
-async function node(mesh: string, id: string, extra: { store?: AuditStore; keepUp?: { stuckMs: number } } = {}): Promise<{ node: SealerNode; lines: Line[] }> {
+async function node(mesh: string, id: string, extra: { store?: AuditStore; keepUp?: { stuckMs: number }; takeoverAfterMs?: number } = {}): Promise<{ node: SealerNode; lines: Line[] }> {
   const nc = await conn("service", mesh);
   const lines: Line[] = [];
   const n = await startSealerNode({
@@ -50,6 +50,7 @@ async function node(mesh: string, id: string, extra: { store?: AuditStore; keepU
     log: (level, line) => lines.push({ level, line }),
     ...(extra.store ? { store: extra.store } : {}),
     ...(extra.keepUp ? { sealer: { keepUp: extra.keepUp } } : {}),
+    ...(extra.takeoverAfterMs !== undefined ? { takeoverAfterMs: extra.takeoverAfterMs } : {}),
   });
   closers.push(() => n.stop());
   return { node: n, lines };
@@ -98,10 +99,12 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     // Nothing sealed over the replaced log, and the lag says what waits.
     expect(status.head.size).toBe(10);
     expect(status.lag).toBe(20);
-    // The refused sealer keeps the writer lease and keeps saying why: a standby does not seal over the replaced log.
-    const { node: standby } = await node(mesh, "two");
-    await new Promise((r) => setTimeout(r, 3_000));
-    expect(standby.status()).toMatchObject({ role: "standby", writer: "one" });
+    // The refused sealer keeps the writer lease and keeps saying why: a standby that sees the chain stand still does
+    // not take over (it would seal over the replaced log), and is not ready either, naming the writer's refusal.
+    const { node: standby, lines: standbyLines } = await node(mesh, "two", { takeoverAfterMs: 1_000 });
+    await expect.poll(() => standby.status().ready, { timeout: 6_000 }).toBe(false);
+    expect(standby.status()).toMatchObject({ role: "standby", writer: "one", problem: { reason: expect.stringMatching(/^one holds the writer lease and reports refused: .*not sealing over it/) } });
+    expect(standbyLines.some((l) => l.level === "error" && l.line.includes("reports refused"))).toBe(true);
     expect((await store.head()).size).toBe(10);
     expect((await readSealerPresence(reader, mesh)).find((x) => x.id === "one")).toMatchObject({ state: "refused", live: true });
   });
@@ -209,25 +212,6 @@ describe("a sealer that cannot keep up", { timeout: 60_000 }, () => {
     expect(record).toMatchObject({ id: "slow", state: "stalled", problem: { reason: expect.stringMatching(/^cannot keep up/) } });
   });
 });
-
-/** The real store with each append waiting for `before()` first (a slow or stopped disk or server), and no batch appends. */
-function delayedStore(real: Awaited<ReturnType<typeof openJetStreamAuditStore>>, before: () => Promise<unknown> | undefined): AuditStore & { names: typeof real.names } {
-  return {
-    backend: real.backend,
-    names: real.names,
-    head: () => real.head(),
-    append: async (link, expected) => {
-      await before();
-      return real.append(link, expected);
-    },
-    links: (from, to) => real.links(from, to),
-    link: (n) => real.link(n),
-    appendCheckpoint: (cp) => real.appendCheckpoint(cp),
-    checkpoints: () => real.checkpoints(),
-    close: async () => undefined,
-    [Symbol.asyncDispose]: async () => undefined,
-  };
-}
 
 describe("the keep-up rule", () => {
   it("stuck: events wait and the head stays put for stuckMs; cleared when the head moves", () => {

@@ -3,6 +3,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { GENESIS, makeLink } from "../src/chain.js";
 import { meshLogEnd, readMeshLog } from "../src/store/mesh-log.js";
+import type { openJetStreamAuditStore } from "../src/store/jetstream-store.js";
 import type { AuditStore } from "../src/types.js";
 
 /** `count` events straight into the mesh stream (topic-message subjects), many publishes in flight. */
@@ -44,4 +45,23 @@ export async function chainProblems(nc: NatsConnection, mesh: string, store: Aud
   await stored.return?.();
   if (head.size === end && head.hash !== prev) problems.push(`head ${head.hash} is not the recomputed ${prev}`);
   return problems;
+}
+
+/** The real store with each append waiting for `before()` first (a slow or stopped disk or server), and no batch appends. */
+export function delayedStore(real: Awaited<ReturnType<typeof openJetStreamAuditStore>>, before: () => Promise<unknown> | undefined): AuditStore & { names: typeof real.names } {
+  return {
+    backend: real.backend,
+    names: real.names,
+    head: () => real.head(),
+    append: async (link, expected) => {
+      await before();
+      return real.append(link, expected);
+    },
+    links: (from, to) => real.links(from, to),
+    link: (n) => real.link(n),
+    appendCheckpoint: (cp) => real.appendCheckpoint(cp),
+    checkpoints: () => real.checkpoints(),
+    close: async () => undefined,
+    [Symbol.asyncDispose]: async () => undefined,
+  };
 }

@@ -4,9 +4,13 @@
  * every beat with a compare-and-set on its revision.
  *
  * The bucket is writable by every holder of the mesh's service credentials, so a value counts only when it is signed
- * by a trusted key (the sealer's own key and those given: the registry key and its successors) and is fresh: its signed
- * time moved within `ttlMs` by the reader's own clock (so no two hosts' clocks are compared, and a genuine value
- * copied back again and again, its time frozen, goes stale like a holder that stopped). A value that is unsigned,
+ * by a trusted key (the sealer's own key and those given: the registry key and its successors) and is fresh: since the
+ * reader first saw that holder, the holder's signed time has kept pace with the reader's own clock to within `ttlMs`
+ * (only differences are compared, never two hosts' clocks). A holder that stopped renewing falls behind and goes stale;
+ * so do genuine values copied back by someone else, frozen or replayed in order from a captured history (a renewal a
+ * second, replayed slower than that). A captured history replayed at the pace it was written would hold standbys off
+ * for as long as it lasts: that, and any other way of keeping the lease from a sealer, is bounded by the standbys'
+ * judgment of the writer from the chain (writer-watch.ts), not by the lease. A value that is unsigned,
  * signed by another key, or stale does not hold anything: the sealer takes the lease, and writes even when someone
  * keeps overwriting the key faster than it can (`forgery` says why, for the log).
  *
@@ -50,8 +54,8 @@ export class WriterLease {
   #mine: number | undefined;
   /** This sealer writes: it holds the key, or the key's value holds nothing (forged, stale). */
   #held = false;
-  /** Per holder seen: the highest signed time, and since when (own clock) it has not moved. */
-  readonly #seen = new Map<string, { at: number; since: number }>();
+  /** Per holder seen: its signed time and this sealer's clock at the first sighting, and its highest signed time since. */
+  readonly #seen = new Map<string, { at0: number; now0: number; at: number }>();
   #holder: string | undefined;
   #forgery: string | undefined;
   /** The signed time of this sealer's last value (values' times only grow, whatever the clock does). */
@@ -154,10 +158,12 @@ export class WriterLease {
     }
     if (value.id === this.#o.id) return { kind: "ours" };
     const now = this.#now();
-    const seen = this.#seen.get(value.id);
-    if (!seen || value.at > seen.at) this.#seen.set(value.id, { at: value.at, since: now });
-    const since = this.#seen.get(value.id)!.since;
-    if (now - since >= this.#o.ttlMs) return { kind: "void", why: `${value.id} has not renewed the lease for ${Math.round((now - since) / 1000)} s` };
+    let seen = this.#seen.get(value.id);
+    if (!seen) this.#seen.set(value.id, (seen = { at0: value.at, now0: now, at: value.at }));
+    else if (value.at > seen.at) seen.at = value.at;
+    // How far the holder's renewals have fallen behind this sealer's clock since the first sighting.
+    const behind = now - seen.now0 - (seen.at - seen.at0);
+    if (behind >= this.#o.ttlMs) return { kind: "void", why: `${value.id} has not renewed the lease for ${Math.round(behind / 1000)} s` };
     return { kind: "held", holder: value.id };
   }
 
