@@ -11,7 +11,7 @@ export { KeepUpJudge } from "./sealer/keep-up.js";
 export type { KeepUpOptions, KeepUpStall } from "./sealer/keep-up.js";
 export { startSealerNode } from "./node/sealer-node.js";
 export type { SealerNode, SealerNodeOptions, SealerNodeStatus } from "./node/sealer-node.js";
-export { readSealerPresence, troubledSealers, openSealerBucket, verifyPresence, STALE_MS } from "./node/presence.js";
+export { readSealerPresence, troubledSealers, openSealerBucket, signPresence, verifyPresence, STALE_MS } from "./node/presence.js";
 export type { SealerPresence, SealerSighting, SealerRole, PresenceState } from "./node/presence.js";
 export { WriterLease } from "./node/lease.js";
 export { serveSealerHealth } from "./node/health-http.js";

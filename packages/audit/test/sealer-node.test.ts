@@ -12,6 +12,7 @@
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, meshSubjects } from "@plexus/core";
@@ -214,15 +215,40 @@ describe("a sealer that cannot keep up", { timeout: 60_000 }, () => {
 });
 
 describe("the keep-up rule", () => {
-  it("stuck: events wait and the head stays put for stuckMs; cleared when the head moves", () => {
+  it("stuck: events wait and the head stays put for stuckMs; cleared once the head keeps moving for stuckMs/2, or nothing waits", () => {
     const j = new KeepUpJudge({ stuckMs: 10_000 });
     expect(j.sample(0, 5, 5)).toBeUndefined();
     expect(j.sample(1_000, 5, 9)).toBeUndefined();
     expect(j.sample(10_999, 5, 9)).toBeUndefined();
     expect(j.sample(11_000, 5, 9)).toMatchObject({ kind: "stuck", lag: 4 });
-    expect(j.sample(12_000, 6, 9)).toBeUndefined();
-    // Nothing waiting is never stuck, however long the head stays.
-    expect(j.sample(60_000, 9, 9)).toBeUndefined();
+    // One move is not recovery; moving every second for 5 s is.
+    expect(j.sample(12_000, 6, 20)).toMatchObject({ kind: "stuck", reason: expect.stringMatching(/^no steady progress/) });
+    for (let t = 13_000, head = 7; t < 17_000; t += 1_000, head++) expect(j.sample(t, head, 20)).toMatchObject({ kind: "stuck" });
+    expect(j.sample(17_000, 11, 20)).toBeUndefined();
+    // Nothing waiting is never stuck, however long the head stays; and it clears a stall at once.
+    expect(j.sample(60_000, 20, 20)).toBeUndefined();
+    const k = new KeepUpJudge({ stuckMs: 10_000 });
+    k.sample(0, 5, 9);
+    expect(k.sample(10_000, 5, 9)).toMatchObject({ kind: "stuck" });
+    expect(k.sample(11_000, 9, 9)).toBeUndefined();
+  });
+
+  it("stuck does not flap: a head that moves once every 11 s (stuckMs 10 s) stays stuck", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 6_000, max: 30_000 }), fc.integer({ min: 20, max: 60 }), (every, samples) => {
+        const j = new KeepUpJudge({ stuckMs: 10_000 });
+        let head = 0;
+        const verdicts: boolean[] = [];
+        for (let t = 0; t <= samples * 1_000; t += 1_000) {
+          if (t > 0 && t % every < 1_000) head++;
+          verdicts.push(j.sample(t, head, head + 100)?.kind === "stuck");
+        }
+        // Once stuck, never cleared: the head never moved for 5 s running.
+        const first = verdicts.indexOf(true);
+        if (every > 10_000) expect(first).toBeGreaterThan(-1);
+        if (first >= 0) expect(verdicts.slice(first).every(Boolean)).toBe(true);
+      }),
+    );
   });
 
   it("behind: a lag at or over maxLag that does not come down for behindMs; a falling lag restarts the window", () => {

@@ -6,14 +6,17 @@
  *   every position is sealed exactly once.
  * - The mesh log recreated under a running sealer: within 5 s `audit status` names it stalled with the reason and its
  *   /readyz answers 503; it says so on stderr at error; `audit verify` exits 4 ("SEALER STALLED"), not 0.
+ * - Nothing sealing while a record claims all is well: `audit status` says STALLED from the chain, `audit verify
+ *   --stall-after` exits 4, and with --signer a record signed by another key is marked and not believed.
  * - `registry start` runs a sealer (not with --no-sealer), and its /readyz answers for it.
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { auditStreamNames } from "@plexus/audit";
+import { auditStreamNames, ensureAuditStreams, openSealerBucket, signPresence } from "@plexus/audit";
 import { ensureMeshStream } from "@plexus/bus";
 import { meshSubjects } from "@plexus/core";
+import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, firstJson, type Scope } from "./cli-process.js";
 
@@ -127,6 +130,44 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       sealer.child.kill("SIGINT");
       expect((await sealer.exited).code).toBe(0);
       console.log(`recreated mesh log: /readyz 503 after ${readyzMs} ms, audit status stalled after ${statusMs} ms`);
+    } finally {
+      await reap();
+      await s.admin.close();
+    }
+  });
+
+  it("nothing sealing while records say all is well: status says STALLED from the chain, verify --stall-after exits 4; --signer marks a record by another key as not believed", async () => {
+    const s = await operatorScope();
+    const { run, reap } = cli();
+    try {
+      await ensureAuditStreams(s.admin, s.mesh);
+      const registry = generateKeyPair();
+      const forger = generateKeyPair();
+      // A self-signed record claiming to seal, written with the service creds as any gateway could.
+      const service = await nats.server.auth.connectService(s.mesh);
+      const kv = await openSealerBucket(service, s.mesh);
+      const at = Date.now();
+      await kv.put("sealer.ghost", JSON.stringify(signPresence(forger, { id: "ghost", mesh: s.mesh, host: "x", pid: 1, role: "active", state: "running", head: { size: 0, hash: "" }, logEnd: 0, lag: 0, sealed: 0, startedAt: at, at })));
+      await service.close();
+      await publish(s.admin, s.mesh, 0, 10);
+      await new Promise((r) => setTimeout(r, 1_200));
+
+      const status = await run([...s.args("audit", "status", "--stall-after", "1", "--signer", registry.did), ...s.auth], 30_000);
+      expect(status.code, status.stderr).toBe(0);
+      expect(status.stdout.split("\n")[0]).toMatch(/^STALLED {5}10 events wait to be sealed, the oldest for \d+ s, and the chain's head stays at 0: nothing seals the mesh/);
+      expect(status.stdout).toMatch(/ghost \(x, pid 1\) writes, running; head 0, lag 0 \(signed by did:key:\S+, NOT TRUSTED: not believed\)/);
+      const json = JSON.parse((await run([...s.args("audit", "status", "--json", "--stall-after", "1", "--signer", registry.did), ...s.auth], 30_000)).stdout) as StatusJson & { pinned: string[]; warnings: string[] };
+      expect(json).toMatchObject({ stalled: true, lag: 10, pinned: [registry.did], sealers: [{ id: "ghost", trusted: false }] });
+
+      const verify = await run([...s.args("audit", "verify", "--json", "--stall-after", "1"), ...s.auth], 30_000);
+      expect(verify.code, verify.stderr).toBe(4);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, verified: 0, sealers: { stalled: true } });
+      expect(verify.stderr).toMatch(/plexus: error: SEALER STALLED: 10 events wait to be sealed/);
+      // Within the threshold, the same mesh is not stalled: the events are young enough for a sealer to come.
+      const patient = await run([...s.args("audit", "verify", "--stall-after", "3600"), ...s.auth], 30_000);
+      expect(patient.code, patient.stderr).toBe(0);
+      expect(patient.stderr).toMatch(/10 events wait to be sealed and no sealer is seen writing/);
+      expect((await run([...s.args("audit", "status", "--stall-after", "0"), ...s.auth], 30_000)).code).toBe(2);
     } finally {
       await reap();
       await s.admin.close();

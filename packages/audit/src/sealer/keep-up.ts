@@ -8,8 +8,11 @@
  *   being sealed while there is something to seal.
  * - behind ("cannot keep up"): the lag is at least `maxLag` events (default 50,000) and has not come down below where
  *   it was for `behindMs` (default 30 s): the mesh writes faster than this sealer seals.
- * Both clear by themselves when the condition ends (the head moves; the lag falls under `maxLag`): the sealer keeps
- * trying. A refused history stream or a fork is not judged here: those stop the sealer for good (sealer.ts).
+ * Both clear by themselves when the condition ends (the lag falls under `maxLag`; the head moves steadily again): the
+ * sealer keeps trying. Stuck clears with some hysteresis, so that a head moving once every `stuckMs` or so does not
+ * flap between stalled and recovered: when nothing waits any more, or once the head has kept moving for `stuckMs`/2,
+ * never standing still longer than that. A refused history stream or a fork is not judged here: those stop the sealer
+ * for good (sealer.ts).
  */
 
 export interface KeepUpOptions {
@@ -39,6 +42,8 @@ export class KeepUpJudge {
   #head: { size: number; at: number; waiting: boolean } | undefined;
   /** While the lag is at least maxLag: the lowest lag seen since `at` (a lower one restarts the window). */
   #window: { lag: number; at: number } | undefined;
+  /** Judged stuck, and not cleared yet: since when the head has moved steadily again (none: it has not). */
+  #stuck: { recovering?: { since: number; lastMove: number } } | undefined;
 
   constructor(o: KeepUpOptions = {}) {
     this.#stuckMs = o.stuckMs ?? DEFAULT_STUCK_MS;
@@ -49,14 +54,27 @@ export class KeepUpJudge {
   /** One sample: the verdict now (undefined: keeping up). */
   sample(now: number, headSize: number, logEnd: number): KeepUpStall | undefined {
     const lag = Math.max(0, logEnd - headSize);
-    if (lag === 0 || !this.#head || headSize !== this.#head.size) this.#head = { size: headSize, at: now, waiting: lag > 0 };
+    const moved = this.#head !== undefined && headSize !== this.#head.size;
+    if (lag === 0 || !this.#head || moved) this.#head = { size: headSize, at: now, waiting: lag > 0 };
     else if (!this.#head.waiting) this.#head = { size: headSize, at: now, waiting: true };
     if (lag < this.#maxLag) this.#window = undefined;
     else if (!this.#window || lag < this.#window.lag) this.#window = { lag, at: now };
 
     const still = now - this.#head.at;
     if (lag > 0 && still >= this.#stuckMs) {
+      this.#stuck = {};
       return { kind: "stuck", lag, reason: `no progress: ${lag} events wait and the chain's head has stayed at ${headSize} for ${Math.round(still / 1000)} s` };
+    }
+    const steady = this.#stuckMs / 2;
+    if (this.#stuck && lag === 0) this.#stuck = undefined;
+    else if (this.#stuck) {
+      const r = this.#stuck.recovering;
+      if (moved) this.#stuck.recovering = r && now - r.lastMove < steady ? { since: r.since, lastMove: now } : { since: now, lastMove: now };
+      const rec = this.#stuck.recovering;
+      if (rec && now - rec.since >= steady && now - rec.lastMove < steady) this.#stuck = undefined;
+      else {
+        return { kind: "stuck", lag, reason: `no steady progress: ${lag} events wait; the chain's head moved to ${headSize} after standing still, and has not kept moving for ${Math.round(steady / 1000)} s yet` };
+      }
     }
     if (this.#window && now - this.#window.at >= this.#behindMs) {
       return {
