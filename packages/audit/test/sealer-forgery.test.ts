@@ -161,4 +161,28 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
       await stopForging();
     }
   });
+
+  it("links appended by someone without the registry key: status pinned to the registry key says their tail goes unsigned", async () => {
+    const mesh = freshMesh("forge");
+    const admin = await provision(mesh);
+    const tuning = { checkpointEvery: 5, checkpointIntervalMs: 100 };
+    const nc = await conn("service", mesh);
+    const genuine = await startSealerNode({ nc, mesh, key: registryKey, id: "genuine", sealer: tuning });
+    await publishEvents(admin, mesh, 10);
+    await expect.poll(() => genuine.status().head.size, { timeout: 10_000 }).toBe(10);
+    await genuine.stop();
+    // The forger runs a sealer of its own: the links are right (anyone can compute them), the checkpoints its key's.
+    const forged = await startSealerNode({ nc: await conn("service", mesh), mesh, key: forgerKey, id: "imitation", sealer: tuning });
+    closers.push(() => forged.stop());
+    await publishEvents(admin, mesh, 10);
+    await expect.poll(() => forged.status().head.size, { timeout: 10_000 }).toBe(20);
+    const store = await openJetStreamAuditStore({ nc: admin, mesh });
+    closers.push(() => store.close());
+    await new Promise((r) => setTimeout(r, 700));
+    const pinned = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    expect(pinned).toMatchObject({ stalled: true, lag: 0, head: { size: 20 } });
+    expect(pinned.stalledReasons.join("\n")).toMatch(/^10 links past the newest checkpoint \(at 10, signed \d+ s ago by did:key:\S+\) go unsigned: nothing holding the registry key signs the chain/m);
+    // Unpinned, the imitation's own checkpoints are taken: what pinning the registry key is for.
+    expect((await auditStatus({ nc: admin, mesh, store, stallAfterMs: 300, settleMs: 100 })).stalled).toBe(false);
+  });
 });

@@ -7,11 +7,16 @@
  * log at least `stallAfterMs` ago (default 15 s; the server's time of the write against this host's clock), and the
  * chain's head does not move while the reader looks again `settleMs` later (default 2 s). Then nothing seals the mesh,
  * whatever any record says. A head that moves over an old backlog is a sealer catching up: said, not a stall.
+ *
+ * The chain's links must also be signed: a sealer signs a checkpoint every 1,000 links or 5 s while the head moves, so
+ * links past the newest checkpoint (signed by a trusted key, when the reader has pinned keys) whose checkpoint is
+ * older than `unsignedAfterMs` (default twice `stallAfterMs`) mean that nothing holding the registry key signs the
+ * chain, even if someone else appends the links (`signingProgress`).
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { meshSubjects } from "@plexus/core";
-import type { AuditStore, ChainHead } from "../types.js";
+import type { AuditStore, ChainHead, Checkpoint } from "../types.js";
 
 export const DEFAULT_STALL_AFTER_MS = 15_000;
 export const DEFAULT_SETTLE_MS = 2_000;
@@ -55,6 +60,14 @@ export async function sealingProgress(o: SealingProgressOptions): Promise<Sealin
   const waited = `${count(lag, "event")} wait to be sealed, the oldest for ${Math.round(oldestWaitingMs / 1000)} s`;
   if (again.size > o.head.size) return { lag, oldestWaitingMs, catchingUp: `${waited}; the chain's head moves (${o.head.size} → ${again.size}): a sealer is catching up` };
   return { lag, oldestWaitingMs, stalled: `${waited}, and the chain's head stays at ${o.head.size}: nothing seals the mesh (whatever the sealers' records say)` };
+}
+
+/** Why the chain's tail goes unsigned (undefined: it does not, or there is no checkpoint to judge by). */
+export function signingProgress(head: ChainHead, newest: Checkpoint | undefined, now: number, unsignedAfterMs = 2 * DEFAULT_STALL_AFTER_MS): string | undefined {
+  if (!newest || head.size <= newest.size) return undefined;
+  const age = now - newest.at;
+  if (age < unsignedAfterMs) return undefined;
+  return `${count(head.size - newest.size, "link")} past the newest checkpoint (at ${newest.size}, signed ${Math.round(age / 1000)} s ago by ${newest.signer}) go unsigned: nothing holding the registry key signs the chain`;
 }
 
 function count(n: number, what: string): string {

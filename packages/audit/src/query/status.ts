@@ -17,7 +17,7 @@ import { verifyCheckpoint } from "../sealer/checkpoint.js";
 import type { AuditStore, ChainHead, Checkpoint } from "../types.js";
 import { readSealerPresence, troubledSealers, type SealerSighting } from "../node/presence.js";
 import type { TrustedSigners } from "../node/signed-record.js";
-import { sealingProgress, type SealingProgress } from "./sealing-progress.js";
+import { DEFAULT_STALL_AFTER_MS, sealingProgress, signingProgress, type SealingProgress } from "./sealing-progress.js";
 
 export interface AuditStatus {
   mesh: string;
@@ -54,7 +54,9 @@ export async function auditStatus(o: AuditStatusOptions): Promise<AuditStatus> {
   const [head, logEnd, last, sealers] = await Promise.all([o.store.head(), meshLogEnd(o.nc, o.mesh), lastCheckpoint(o.nc, o.store), readSealerPresence(o.nc, o.mesh, { trusted: o.trusted })]);
   const lag = Math.max(0, logEnd - head.size);
   const progress = await sealingProgress({ ...o, head, logEnd });
-  const judged = judgeSealing(sealers, progress);
+  const signed = await newestTrusted(o.store, last, o.trusted);
+  const unsigned = signingProgress(head, signed, Date.now(), 2 * (o.stallAfterMs ?? DEFAULT_STALL_AFTER_MS));
+  const judged = judgeSealing(sealers, { ...progress, ...(unsigned ? { unsigned } : {}) });
   return {
     mesh: o.mesh,
     backend: o.store.backend,
@@ -74,9 +76,10 @@ export async function auditStatus(o: AuditStatusOptions): Promise<AuditStatus> {
  * Whether the mesh is sealed as it should be, in words: `stalled` (the chain shows nothing seals; a trusted live sealer
  * reports a problem) and `warnings` (the rest worth saying). Both empty: all is well.
  */
-export function judgeSealing(sealers: readonly SealerSighting[], progress: SealingProgress): { stalled: string[]; warnings: string[] } {
+export function judgeSealing(sealers: readonly SealerSighting[], progress: SealingProgress & { unsigned?: string }): { stalled: string[]; warnings: string[] } {
   const stalled = troubledSealers(sealers).map((s) => `sealer ${s.id} (${s.host}, pid ${s.pid}) is ${s.state}: ${s.problem ? `${s.problem.reason} [${s.problem.code}]` : "no reason given"}`);
   if (progress.stalled) stalled.push(progress.stalled);
+  if (progress.unsigned) stalled.push(progress.unsigned);
   const warnings: string[] = [];
   for (const s of sealers) {
     if (!s.live || s.trusted) continue;
@@ -89,6 +92,18 @@ export function judgeSealing(sealers: readonly SealerSighting[], progress: Seali
     warnings.push(`${progress.lag} events wait to be sealed and no sealer is seen writing (run plexus audit seal, plexus up or plexus registry start)`);
   }
   return { stalled, warnings };
+}
+
+/**
+ * The newest checkpoint whose signature holds and whose signer is trusted (any, when none is pinned): the newest one
+ * when it is (the usual case), else a walk back over all of them (someone wrote checkpoints with another key).
+ */
+async function newestTrusted(store: AuditStore, newest: Checkpoint | undefined, trusted: TrustedSigners): Promise<Checkpoint | undefined> {
+  const ok = (cp: Checkpoint) => verifyCheckpoint(cp) && (trusted === undefined || trusted.has(cp.signer));
+  if (!newest || ok(newest)) return newest;
+  let found: Checkpoint | undefined;
+  for await (const cp of store.checkpoints()) if (ok(cp) && (!found || cp.size >= found.size)) found = cp;
+  return found;
 }
 
 /** The newest checkpoint: one read on JetStream, a walk over all of them on other backends. */

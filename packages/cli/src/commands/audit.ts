@@ -42,8 +42,9 @@ every N links or T ms by the registry's key (a checkpoint).
            waited, last checkpoint and its signer, and the sealers that run: which one writes, each one's host,
            pid, state, head and lag. "STALLED" first, with the reason, when the chain shows that nothing seals
            (events waited --stall-after seconds, default 15, and the head does not move while status looks again
-           2 s later), or when a live sealer whose record is signed by a trusted key reports it is stalled,
-           refused or failed. The sealers' records and the writer lease live in a bucket anyone with the mesh's
+           2 s later), when links past the newest checkpoint (by --signer's key, when given) were signed longer
+           ago than twice that (someone appends links, nothing with the registry key signs them), or when a live
+           sealer whose record is signed by a trusted key reports it is stalled, refused or failed. The sealers' records and the writer lease live in a bucket anyone with the mesh's
            service credentials can write: a record is believed only for the problems it reports, never over
            the chain, and with --signer only when that key (or one it was rotated to) signed it. --json: {…,
            "sealers":[…,"trusted"],"oldestWaitingMs","stalled","stalledReasons","warnings","pinned"}.

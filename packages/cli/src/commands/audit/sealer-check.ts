@@ -3,12 +3,13 @@
  * proves nothing about the events after its end. Judged from the chain itself (events waiting longer than
  * --stall-after with a head that does not move: nothing seals, whatever any record claims) and from the sealers'
  * presence records signed by a trusted key (one reporting a problem: stalled, refused, failed), see @plexus/audit
- * query/sealing-progress.ts and node/presence.ts. Either makes verify exit 4 instead of 0; the rest (a sealer catching up
- * or starting, records not believed) are warnings.
+ * query/sealing-progress.ts and node/presence.ts; links past the newest trusted checkpoint left unsigned for twice
+ * --stall-after). Any of these makes verify exit 4 instead of 0; the rest (a sealer catching up or starting, records
+ * not believed) are warnings.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { readRegistryRotations } from "@plexus/anp";
-import { judgeSealing, meshLogEnd, readSealerPresence, sealingProgress, type AuditStore } from "@plexus/audit";
+import { auditStatus, type AuditStore } from "@plexus/audit";
 import { meshSubjects } from "@plexus/core";
 import { secondsOption, type OptionValues } from "../../common-options.js";
 import { printable } from "../../output.js";
@@ -28,11 +29,8 @@ export interface SealerCheckOptions {
 }
 
 export async function checkSealers(nc: NatsConnection, mesh: string, store: AuditStore, o: SealerCheckOptions = {}): Promise<SealerCheck> {
-  const trusted = o.trusted ? new Set(o.trusted) : undefined;
-  const [sightings, head, logEnd] = await Promise.all([readSealerPresence(nc, mesh, { trusted }), store.head(), meshLogEnd(nc, mesh)]);
-  const progress = await sealingProgress({ nc, mesh, store, head, logEnd, ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}) });
-  const judged = judgeSealing(sightings, progress);
-  return { stalled: judged.stalled.map(printable), warnings: judged.warnings.map(printable) };
+  const s = await auditStatus({ nc, mesh, store, ...(o.trusted ? { trusted: new Set(o.trusted) } : {}), ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}) });
+  return { stalled: s.stalledReasons.map(printable), warnings: s.warnings.map(printable) };
 }
 
 /** --stall-after SECONDS, in ms. */
