@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditStreamConfigs, openJetStreamAuditStore, readMeshLog, startSealer, tileStreamConfig, type Checkpoint, type LogEvent } from "@plexus/audit";
 import { connectBus, ensureMeshStream, meshStreamConfig } from "@plexus/bus";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
+import { rotateRegistryKey } from "@plexus/registry";
 import { useTestServer } from "@plexus/testing";
 import { BIN, childEnv, cli, jsonLines, type Result } from "./cli-process.js";
 import { coveredNow } from "../src/commands/audit/witness-check.js";
@@ -283,6 +284,37 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
       await after.close();
     }
     expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({ ok: false, kind: "checkpoint_mismatch" });
+  });
+
+  it("follows a registry key rotation recorded in the log; a checkpoint by a key the log does not name is still refused", async () => {
+    const mesh = `wit${process.pid}x${++meshes}`;
+    const dir = join(root, "witness", "grace", mesh);
+    const [oldKey, newKey, stranger] = [generateKeyPair(), generateKeyPair(), generateKeyPair()];
+    await ensureMeshStream(nc, mesh);
+    await publish(mesh, 0, 10);
+    await seal(mesh, oldKey);
+    expect((await run(mesh, ["witness", "--as", "grace", "--dir", dir, "--signer", oldKey.did, "--once"])).code).toBe(0);
+    // A checkpoint by a key the log names nowhere: refused, as before.
+    await publish(mesh, 10, 5);
+    await seal(mesh, stranger);
+    const strangers = await run(mesh, ["witness", "--as", "grace", "--dir", dir, "--once", "--json"]);
+    expect(strangers.code).toBe(3);
+    expect(json(strangers)).toMatchObject({ ok: false, reason: "bad_signature" });
+    // The registry rotates its key (an event signed by the old key, with the new key's proof); the sealer signs with the new one.
+    await rotateRegistryKey(nc, mesh, oldKey, newKey);
+    await publish(mesh, 15, 5);
+    await seal(mesh, newKey);
+    const after = await run(mesh, ["witness", "--as", "grace", "--dir", dir, "--once", "--json"]);
+    expect(after.code, after.stderr).toBe(0);
+    expect(json(after)).toMatchObject({ ok: true, size: 21, advanced: true });
+    expect(after.stderr).toContain(`the registry key was rotated to ${newKey.did}`);
+    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as { logKeys: string[] };
+    expect(state.logKeys).toEqual([oldKey.did, newKey.did]);
+    // verify follows the rotation too; the stranger's checkpoint is what it reports, the witness itself holds.
+    const verified = await run(mesh, ["verify", "--witness", dir, "--signer", oldKey.did, "--json"]);
+    expect(verified.code, verified.stderr).toBe(3);
+    expect(json(verified)).toMatchObject({ ok: false, kind: "checkpoint_signature", witnesses: [{ witness: "grace", ok: true, size: 21 }] });
+    expect(String(json(verified)["detail"])).toContain(stranger.did);
   });
 
   it("usage: --as is required; --quorum needs as many witnesses", async () => {

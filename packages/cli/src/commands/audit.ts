@@ -93,7 +93,8 @@ every N links or T ms by the registry's key (a checkpoint).
   witness  a witness for the mesh: reads the newest checkpoint, gets a consistency proof from the last one it
            cosigned, and cosigns (C2SP tlog-cosignature, key NAME in --keys, created if missing) only a checkpoint
            signed by the pinned log key (--signer, else the key of the first checkpoint it sees, pinned in its
-           state from then on), for this mesh, and consistent. Its state (the last cosigned note) is written
+           state from then on; keys the log says it was rotated to, RegistryKeyRotated, are added), for this
+           mesh, and consistent. Its state (the last cosigned note) is written
            atomically, mode 0600, to DIR/state.json (default: witness/NAME/<mesh> next to the key folder): keep
            that folder outside the mesh's account. Each cosigned note is also published on
            plexus-audit.<mesh>.cosig.NAME. A rollback or fork: "plexus: error: …", exit ${EXIT_TAMPERED}, state untouched

@@ -6,6 +6,10 @@
  * the mesh's account that `audit verify --witness` checks; the cosigned note is also published on
  * `plexus-audit.<mesh>.cosig.<NAME>`. A rollback or a fork: "plexus: error: …" and exit 3, the state untouched
  * (a witness never moves past a refusal on its own: someone has to look).
+ *
+ * A registry key rotation recorded in the log (RegistryKeyRotated, signed by the old key, with the new key's proof)
+ * moves the pin: the keys it was rotated to are added to the state's log keys, so the witness goes on after the
+ * rotation; someone holding only the mesh's credentials cannot write such an event.
  */
 import { dirname, join, resolve } from "node:path";
 import {
@@ -19,6 +23,8 @@ import {
   witnessCheckpoint,
   type WitnessState,
 } from "@plexus/audit";
+import { readRegistryRotations, registrySuccessors } from "@plexus/anp";
+import { meshSubjects } from "@plexus/core";
 import { KeyStore } from "@plexus/identity";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
@@ -101,6 +107,16 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
     });
   }
 
+  /** Adds to the pinned log keys those the log says they were rotated to (kept in the state at the next save). */
+  async function followRotations(l: LiveStores): Promise<void> {
+    if (!state) return;
+    const lineage = [...registrySuccessors(state.logKeys, await readRegistryRotations(l.nc, meshSubjects(common.mesh)))];
+    const added = lineage.filter((k) => !state!.logKeys.includes(k));
+    if (added.length === 0) return;
+    out.info(`witness ${name}: the registry key was rotated to ${added.join(", ")} (RegistryKeyRotated in the log): trusted from now on`);
+    state = { ...state, logKeys: [...state.logKeys, ...added] };
+  }
+
   async function witnessOnce(l: LiveStores, mesh: string): Promise<Outcome> {
     const cp = await newestRootedCheckpoint(l.store);
     if (!cp) {
@@ -113,6 +129,7 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
       if (!pinned) out.warn(`no --signer: trusting the log key that signed the newest checkpoint, ${cp.signer} (pinned in ${file} from now on)`);
       state = newWitnessState({ name, did: key.did, origin, logKeys });
     }
+    await followRotations(l);
     let note = cp.note;
     let proof: Uint8Array[] = [];
     const head = openCheckpointNote(cp.note, state.logKeys, origin);
