@@ -68,5 +68,6 @@ export type { WitnessState, WitnessResult, WitnessRefusal } from "./witness/witn
 export { loadWitnessState, saveWitnessState, witnessStatePath, WITNESS_STATE_FILE } from "./witness/state-file.js";
 export { witnessedCheckpoint } from "./witness/witnessed.js";
 export type { WitnessedCheckpoint } from "./witness/witnessed.js";
-export { logHoldsHead, uncoveredTail } from "./witness/against-log.js";
+export { logHoldsHead, eventsHoldHead, uncoveredTail } from "./witness/against-log.js";
+export { exportHoldsHead } from "./witness/against-export.js";
 export type { WitnessFaultKind, LogAgainstHead } from "./witness/against-log.js";

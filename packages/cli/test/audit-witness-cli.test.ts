@@ -142,6 +142,12 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     const ok = await run(mesh, ["verify", "--witness", dir, "--signer", registry.did, "--json"]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(json(ok)).toMatchObject({ ok: true, witnesses: [{ witness: "alice", ok: true, size: 80 }], quorum: 1 });
+    // An export of the log, checked without NATS against the same folder.
+    const exported = join(root, `${mesh}.jsonl`);
+    expect((await run(mesh, ["export", "--out", exported])).code).toBe(0);
+    const fromFile = await run(mesh, ["verify", "--file", exported, "--witness", dir, "--signer", registry.did, "--json"]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(json(fromFile)).toMatchObject({ ok: true, source: "file", witnesses: [{ witness: "alice", ok: true, size: 80 }] });
     const missing = await run(mesh, ["verify", "--witness", join(root, "nowhere")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/--witness .*nowhere: no witness state/);
@@ -164,6 +170,13 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     const witnessed = await run(mesh, ["verify", "--witness", dir, "--json"]);
     expect(witnessed.code).toBe(3);
     expect(json(witnessed)).toMatchObject({ ok: false, kind: "fork", position: 80, witnesses: [{ witness: "bob", ok: false, kind: "fork" }] });
+    // The same rewritten log as an export file (a copy handed to an auditor): the witness's folder fails it too.
+    const exported = join(root, `${mesh}-rewritten.jsonl`);
+    expect((await run(mesh, ["export", "--out", exported])).code).toBe(0);
+    expect((await run(mesh, ["verify", "--file", exported])).code).toBe(0);
+    const fileWitnessed = await run(mesh, ["verify", "--file", exported, "--witness", dir, "--json"]);
+    expect(fileWitnessed.code).toBe(3);
+    expect(json(fileWitnessed)).toMatchObject({ ok: false, kind: "fork", position: 80, witnesses: [{ witness: "bob", ok: false, kind: "fork" }] });
     const human = await run(mesh, ["verify", "--witness", join(dir, "state.json")]);
     expect(human.code).toBe(3);
     expect(human.stdout).toMatch(/FAILED at position 80: fork: .*witness bob/);

@@ -13,6 +13,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { eventLeafHash, equalHashes } from "../merkle/hash.js";
 import { TreeBuilder } from "../merkle/tree-builder.js";
 import { meshLogEnd, readMeshLog } from "../store/mesh-log.js";
+import type { LogEvent } from "../types.js";
 
 export type WitnessFaultKind = "rollback" | "fork" | "checkpoint_missing";
 
@@ -20,16 +21,24 @@ export type LogAgainstHead = { ok: true } | { ok: false; kind: "rollback" | "for
 
 /** Whether the first `head.size` events of the mesh log give `head.root` (rebuilt from the raw log, no tiles trusted). */
 export async function logHoldsHead(nc: NatsConnection, mesh: string, head: { size: number; root: Uint8Array }): Promise<LogAgainstHead> {
-  const end = await meshLogEnd(nc, mesh);
+  return eventsHoldHead(readMeshLog(nc, mesh, 1, head.size), await meshLogEnd(nc, mesh), head);
+}
+
+/**
+ * Whether `events` (positions 1… in order, of a log `end` events long: the live log, or an export file from position
+ * 1) give `head.root` at `head.size`. Reads no further than `head.size`.
+ */
+export async function eventsHoldHead(events: AsyncIterable<LogEvent>, end: number, head: { size: number; root: Uint8Array }): Promise<LogAgainstHead> {
   if (end < head.size) {
     return { ok: false, kind: "rollback", position: end + 1, detail: `the log has ${end} events, fewer than the ${head.size} of the witnessed checkpoint` };
   }
   const tree = new TreeBuilder();
   let expected = 1;
-  for await (const e of readMeshLog(nc, mesh, 1, head.size)) {
+  for await (const e of events) {
+    if (e.n > head.size) break;
     if (e.n !== expected) return { ok: false, kind: "rollback", position: expected, detail: `position ${expected} of the witnessed checkpoint is missing from the log` };
     tree.push(eventLeafHash(e.subject, e.data));
-    expected++;
+    if (expected++ === head.size) break;
   }
   if (tree.size < head.size) {
     return { ok: false, kind: "rollback", position: tree.size + 1, detail: `the log has ${tree.size} readable events, fewer than the ${head.size} of the witnessed checkpoint` };

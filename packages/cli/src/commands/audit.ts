@@ -54,7 +54,8 @@ every N links or T ms by the registry's key (a checkpoint).
            checkpoint_mismatch, checkpoint_signature; fork, rollback with --witness; checkpoint_missing with
            --signer) when it does not. With --witness (a witness's state file or folder, the copy outside the
            mesh): the witness's newest cosigned checkpoint must verify (its cosignature; the log's signature by
-           --signer, else by the key the witness pinned) and the live log must give its root at its size:
+           --signer, else by the key the witness pinned) and the live log (or, with --file, an export from
+           position 1) must give its root at its size:
            "rollback" when the log is shorter, "fork" when it gives another root; with --quorum K at least K of
            the witnesses given must hold (default: all). With --signer: "checkpoint_missing" when no checkpoint by
            the pinned key covers the log to within --max-unsealed events (default 1,000) of its end. Without a
@@ -118,7 +119,7 @@ Options:
                       goes unnoticed)
   --http HOST:PORT|off (seal) serve /healthz, /readyz and /v1/status there (default off; port 0 picks one)
   --id ID             (seal) this sealer's name in status (default <host>-<pid>)
-  --witness FILE_OR_DIR  (verify) a witness's state (repeatable); --quorum K: at least K must hold
+  --witness FILE_OR_DIR  (verify, live or --file) a witness's state (repeatable); --quorum K: at least K must hold
   --max-unsealed N    (verify, with --signer) events past the newest pinned checkpoint tolerated (default 1000)
   --stall-after SECONDS (status, verify) events unsealed this long, with a head that does not move, mean nothing
                       seals the mesh (default 15)

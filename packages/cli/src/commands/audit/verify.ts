@@ -10,7 +10,7 @@ import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 import { COMMAND, count, EXIT_SEALER_STALLED, EXIT_TAMPERED, followRotations, openLive, progress, trustedSigners } from "./shared.js";
 import { checkSealers, stallAfterOption, trustedWithRotations, type SealerCheck } from "./sealer-check.js";
-import { applyCoverage, applyWitnesses, checkWitnesses, coveredNow, witnessOptions, type WitnessVerdict } from "./witness-check.js";
+import { applyCoverage, applyWitnesses, checkWitnesses, coveredNow, exportFile, liveLog, witnessOptions, type WitnessVerdict } from "./witness-check.js";
 
 export async function verifyAudit({ common, values, out }: CommandContext): Promise<number> {
   const from = intOption(values, "from", COMMAND, 1);
@@ -20,7 +20,6 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
   const signers = trustedSigners(values);
   const stallAfterMs = stallAfterOption(values);
   const witness = witnessOptions(values);
-  if (witness.files.length > 0 && file !== undefined) throw new UsageError("--witness checks the live log: not with --file", COMMAND);
   let witnesses: WitnessVerdict[] | undefined;
   const bar = progress(out.json, "verifying…");
   const range = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
@@ -36,6 +35,11 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
       const start = from !== undefined && from > src.from ? { from } : { from: src.from, prevHash: src.prevHash };
       report = await verifyChain({ events: src.events, links: src.links, checkpoints: src.checkpoints, ...start, ...(to !== undefined ? { to } : {}), ...checks(trusted) });
       if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed);
+      if (witness.files.length > 0) {
+        if (src.from !== 1) throw new UsageError(`--witness with --file needs an export from position 1 (${file} starts at ${src.from})`, COMMAND);
+        witnesses = await checkWitnesses(src.header.mesh, witness.files, trusted, exportFile(file));
+        report = applyWitnesses(report, witnesses, witness.quorum);
+      }
     } else {
       const live = await openLive(common);
       try {
@@ -44,7 +48,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
         // A pinned key must have signed a checkpoint near the end: a log whose checkpoints were dropped is not ok.
         if (trusted && to === undefined) report = await applyCoverage(report, witness.maxUnsealed, (head) => coveredNow(live.store, trusted, head));
         if (witness.files.length > 0) {
-          witnesses = await checkWitnesses(live.nc, common.mesh, witness.files, trusted);
+          witnesses = await checkWitnesses(common.mesh, witness.files, trusted, liveLog(live.nc, common.mesh));
           report = applyWitnesses(report, witnesses, witness.quorum);
         }
         sealers = await checkSealers(live.nc, common.mesh, live.store, { ...(trusted ? { trusted } : {}), ...(stallAfterMs !== undefined ? { stallAfterMs } : {}) });

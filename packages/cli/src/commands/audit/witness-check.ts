@@ -1,11 +1,11 @@
 /**
  * `audit verify --witness FILE_OR_DIR [--quorum K]` and the coverage rule of a pinned signer (`--max-unsealed N`):
- * the checks that hold the live log to what is kept outside the mesh's account (a witness's folder) and to the
- * registry key. Each witness's newest cosigned checkpoint must verify (its cosignature by the witness key named in
- * its state; the log's signature by --signer when given, else by the key the witness pinned) and the live log must
- * give its root at its size; at least K of them must hold (default: all given).
+ * the checks that hold the log to what is kept outside the mesh's account (a witness's folder) and to the registry
+ * key. Each witness's newest cosigned checkpoint must verify (its cosignature by the witness key named in its state;
+ * the log's signature by --signer when given, else by the key the witness pinned) and the log (live, or an export
+ * file from position 1 with --file) must give its root at its size; at least K of them must hold (default: all given).
  */
-import { defaultOrigin, loadWitnessState, logHoldsHead, uncoveredTail, verifyCheckpoint, witnessedCheckpoint, witnessStatePath, type AuditStore, type VerifyReport } from "@plexus/audit";
+import { defaultOrigin, exportHoldsHead, loadWitnessState, logHoldsHead, uncoveredTail, verifyCheckpoint, witnessedCheckpoint, witnessStatePath, type AuditStore, type LogAgainstHead, type VerifyReport } from "@plexus/audit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { OptionValues } from "../../common-options.js";
 import { intOption } from "../../common-options.js";
@@ -41,8 +41,19 @@ export function witnessOptions(values: OptionValues): WitnessOptions {
   return { files, quorum: quorum ?? files.length, maxUnsealed: intOption(values, "max-unsealed", COMMAND, 0) ?? DEFAULT_MAX_UNSEALED };
 }
 
-/** Each witness's verdict on the live log. */
-export async function checkWitnesses(nc: NatsConnection, mesh: string, files: string[], trusted: string[] | undefined): Promise<WitnessVerdict[]> {
+/** What a witnessed head is held against: the live log, or an export file from position 1. */
+export type HeadCheck = (head: { size: number; root: Uint8Array }) => Promise<LogAgainstHead>;
+
+export function liveLog(nc: NatsConnection, mesh: string): HeadCheck {
+  return (head) => logHoldsHead(nc, mesh, head);
+}
+
+export function exportFile(path: string): HeadCheck {
+  return (head) => exportHoldsHead(path, head);
+}
+
+/** Each witness's verdict on the log of `mesh`, as `holds` reads it. */
+export async function checkWitnesses(mesh: string, files: string[], trusted: string[] | undefined, holds: HeadCheck): Promise<WitnessVerdict[]> {
   const verdicts: WitnessVerdict[] = [];
   for (const given of files) {
     const file = await witnessStatePath(given);
@@ -55,7 +66,7 @@ export async function checkWitnesses(nc: NatsConnection, mesh: string, files: st
       verdicts.push({ witness: state.name, file, did: state.did, ok: false, kind: "checkpoint_signature", position: state.size, detail: `witness ${state.name}: ${w.detail}` });
       continue;
     }
-    const held = await logHoldsHead(nc, mesh, w.head);
+    const held = await holds(w.head);
     verdicts.push(held.ok
       ? { witness: state.name, file, did: state.did, size: w.head.size, ok: true }
       : { witness: state.name, file, did: state.did, size: w.head.size, ok: false, kind: held.kind, position: held.position, detail: `witness ${state.name} (size ${w.head.size}): ${held.detail}` });
