@@ -12,10 +12,19 @@ import { ErrorCode, PlexusError } from "@plexus/core";
 
 export const ADMIN_ONLY = { acl: { deleteRoles: ["$admins"], metaWriteRoles: ["$admins"] } } satisfies StreamMetadata;
 
-/** Sets `metadata` (the admin-only ACL, and whatever else the stream needs) on `stream` when it has no ACL yet. */
+/**
+ * Sets `metadata` (the admin-only ACL, and whatever else the stream needs) on `stream` when it has no ACL yet. Two
+ * writers may race to set it: the loser's write is refused once the winner's ACL keeps metadata writes for `$admins`,
+ * and that is fine when the stream has an ACL now.
+ */
 export async function protectStream(client: EventStoreDBClient, stream: string, metadata: StreamMetadata = ADMIN_ONLY): Promise<void> {
   const current = await client.getStreamMetadata(stream);
-  if (!current.metadata?.acl) await client.setStreamMetadata(stream, metadata);
+  if (current.metadata?.acl) return;
+  try {
+    await client.setStreamMetadata(stream, metadata);
+  } catch (err) {
+    if (!(await client.getStreamMetadata(stream)).metadata?.acl) throw err;
+  }
 }
 
 /** A client error as AUDIT_STORE_FAILED naming what failed (a PlexusError passes as it is). */

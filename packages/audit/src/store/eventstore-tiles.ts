@@ -43,6 +43,8 @@ import { ADMIN_ONLY, esError, protectStream } from "./eventstore-streams.js";
 import { TileCache } from "./tile-cache.js";
 
 type FullTileEvent = BinaryEventType<"Tile">;
+/** A level's partial tile stream: protected like the chain, and only its last event kept (older ones are scavenged). */
+const PARTIAL_METADATA: StreamMetadata = { ...ADMIN_ONLY, maxCount: 1 };
 type PartialTileEvent = BinaryEventType<"PartialTile", { index: number }>;
 
 export interface EventStoreTileStreamNames {
@@ -72,7 +74,7 @@ export class EventStoreTileStore implements TileStore {
   readonly #client: EventStoreDBClient;
   readonly #cache: TileCache;
   readonly #assertOpen: () => void;
-  /** Streams this object has seen protected (each is checked once). */
+  /** Partial tile streams this object has seen protected (one per level). */
   readonly #protected = new Set<string>();
 
   constructor(client: EventStoreDBClient, mesh: string, options: EventStoreTileStoreOptions = {}) {
@@ -89,7 +91,8 @@ export class EventStoreTileStore implements TileStore {
       tiles.full.map(async (t) => {
         const stream = this.streams.full(t.level, t.index);
         try {
-          await this.#protect(stream, ADMIN_ONLY);
+          // Checked every time: a full tile stream is written to once (and again only on a retry).
+          await protectStream(this.#client, stream, ADMIN_ONLY);
           await this.#client.appendToStream<FullTileEvent>(stream, binaryEvent<FullTileEvent>({ type: "Tile", data: encodeTile(t.hashes) }), { expectedRevision: NO_STREAM });
         } catch (err) {
           if (!(err instanceof WrongExpectedVersionError)) throw esError(`storing tile ${t.level}/${t.index} failed`, err);
@@ -100,7 +103,7 @@ export class EventStoreTileStore implements TileStore {
       tiles.partial.map(async (t) => {
         const stream = this.streams.partial(t.level);
         try {
-          await this.#protect(stream, { ...ADMIN_ONLY, maxCount: 1 });
+          await this.#protectPartial(stream);
           await this.#client.appendToStream<PartialTileEvent>(stream, binaryEvent<PartialTileEvent>({ type: "PartialTile", data: encodeTile(t.hashes), metadata: { index: t.index } }));
         } catch (err) {
           throw esError(`storing the partial tile ${t.level}/${t.index} failed`, err);
@@ -121,9 +124,10 @@ export class EventStoreTileStore implements TileStore {
     });
   }
 
-  async #protect(stream: string, metadata: StreamMetadata): Promise<void> {
+  /** A level's partial tile stream gets the ACL and `$maxCount` 1, checked once per store object. */
+  async #protectPartial(stream: string): Promise<void> {
     if (this.#protected.has(stream)) return;
-    await protectStream(this.#client, stream, metadata);
+    await protectStream(this.#client, stream, PARTIAL_METADATA);
     this.#protected.add(stream);
   }
 
