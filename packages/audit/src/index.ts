@@ -49,6 +49,8 @@ export { proveInclusionFromTiles, proveConsistencyFromTiles } from "./merkle/pro
 export type { TileReader } from "./merkle/prove.js";
 export type { TileStore } from "./merkle/tile-store.js";
 export { JetStreamTileStore, ensureTileStream, tileStreamNames, tileStreamConfig } from "./store/jetstream-tiles.js";
+export { EventStoreTileStore, eventStoreTileStreams } from "./store/eventstore-tiles.js";
+export type { EventStoreTileStoreOptions, EventStoreTileStreamNames } from "./store/eventstore-tiles.js";
 export { parseNote, formatNote, openNote, noteKeyId } from "./note/signed-note.js";
 export type { SignedNote, NoteSignature, NoteVerifier } from "./note/signed-note.js";
 export { ed25519NoteSignature, ed25519NoteVerifier } from "./note/ed25519.js";

@@ -1,10 +1,12 @@
 /**
  * The contract every AuditStore backend passes (run by jetstream-store.test.ts and eventstore-store.test.ts).
  * `setup` gives a store over a fresh, empty chain; `reopen` a second store object over the same backing chain.
+ * Stores with `tiles` also pass the tile part (tile-store.contract.ts): the Merkle tree is part of the contract.
  */
 import { describe, expect, it } from "vitest";
 import { GENESIS, makeLink } from "../src/chain.js";
 import type { AuditStore, ChainLink, Checkpoint } from "../src/types.js";
+import { tileStoreContract } from "./tile-store.contract.js";
 
 export interface ContractSubject {
   store: AuditStore;
@@ -136,5 +138,7 @@ export function auditStoreContract(name: string, setup: () => Promise<ContractSu
         }
       }),
     );
+
+    tileStoreContract(setup);
   });
 }

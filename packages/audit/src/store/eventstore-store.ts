@@ -2,11 +2,14 @@
  * The audit store on EventStoreDB (KurrentDB) through @eventstore/db-client. One event per link in the stream
  * `plexus-audit-<mesh>-chain`, where event revision r holds position r+1; an append of position n expects revision n-2
  * (NO_STREAM for the first link), so the server lets exactly one writer win each position. Checkpoints go to
- * `plexus-audit-<mesh>-checkpoints`.
+ * `plexus-audit-<mesh>-checkpoints`. The Merkle tree's tiles are `tiles` (eventstore-tiles.ts: streams
+ * `plexus-audit-<mesh>-tile-<L>-<N>`, one per full tile, written once, and `plexus-audit-<mesh>-tile-<L>-p`, the
+ * partial tile of level L).
  *
- * Deletion: EventStoreDB has no per-stream "deny delete". Both streams get an ACL that leaves delete and metadata
- * writes to `$admins` (effective on a secure server; an insecure one ignores ACLs). A deleted or tombstoned chain
- * reads as missing, which the verifier reports; exported checkpoints keep a witness outside the database.
+ * Deletion: EventStoreDB has no per-stream "deny delete". Every stream gets an ACL that leaves delete and metadata
+ * writes to `$admins` (eventstore-streams.ts; effective on a secure server, an insecure one ignores ACLs). A deleted or
+ * tombstoned chain reads as missing, which the verifier reports; exported checkpoints keep a witness outside the
+ * database.
  */
 import {
   BACKWARDS,
@@ -24,6 +27,8 @@ import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
 import { checkpointRecord, decodeCheckpoint, decodeLink, linkRecord } from "./codec.js";
+import { esError, protectStream } from "./eventstore-streams.js";
+import { EventStoreTileStore } from "./eventstore-tiles.js";
 
 export interface EventStoreAuditStoreOptions {
   mesh: string;
@@ -35,8 +40,6 @@ export interface EventStoreAuditStoreOptions {
 
 type LinkEvent = JSONEventType<"ChainLink", ReturnType<typeof linkRecord>>;
 type CheckpointEvent = JSONEventType<"Checkpoint", ReturnType<typeof checkpointRecord>>;
-
-const ADMIN_ONLY = { acl: { deleteRoles: ["$admins"], metaWriteRoles: ["$admins"] } };
 
 export function eventStoreStreamNames(mesh: string): { chain: string; checkpoints: string } {
   assertMeshId(mesh);
@@ -60,6 +63,8 @@ export async function openEventStoreAuditStore(options: EventStoreAuditStoreOpti
 export class EventStoreAuditStore implements AuditStore {
   readonly backend = "eventstoredb";
   readonly streams: { chain: string; checkpoints: string };
+  /** The Merkle tree's tiles, on the same client. */
+  readonly tiles: EventStoreTileStore;
   readonly #client: EventStoreDBClient;
   readonly #ownsClient: boolean;
   #closed = false;
@@ -69,14 +74,12 @@ export class EventStoreAuditStore implements AuditStore {
     this.streams = eventStoreStreamNames(mesh);
     this.#client = client;
     this.#ownsClient = ownsClient;
+    this.tiles = new EventStoreTileStore(client, mesh, { assertOpen: () => this.#open() });
   }
 
-  /** Sets the admin-only delete ACL on both streams where it is not set yet. */
+  /** Sets the admin-only delete ACL on both streams where it is not set yet (tile streams get it at their first write). */
   async protect(): Promise<void> {
-    for (const stream of [this.streams.chain, this.streams.checkpoints]) {
-      const { metadata } = await this.#client.getStreamMetadata(stream);
-      if (!metadata?.acl) await this.#client.setStreamMetadata(stream, ADMIN_ONLY);
-    }
+    for (const stream of [this.streams.chain, this.streams.checkpoints]) await protectStream(this.#client, stream);
   }
 
   async head(): Promise<ChainHead> {
@@ -172,9 +175,4 @@ export class EventStoreAuditStore implements AuditStore {
   #open(): void {
     if (this.#closed) throw new PlexusError(ErrorCode.Closed, "the audit store was closed");
   }
-}
-
-function esError(message: string, cause: unknown): PlexusError {
-  if (cause instanceof PlexusError) return cause;
-  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }

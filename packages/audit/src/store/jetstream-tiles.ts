@@ -12,17 +12,18 @@
  * data, not evidence: the verifier recomputes the tree from the mesh log and checks the signed roots; a damaged tile
  * makes proofs fail to verify, never pass, and a tile left unwritten makes a proof fall back to a replay of the log.
  *
- * Reads keep the last `cacheTiles` tiles read (default 64, about 0.5 MB): a full tile never changes, and a partial
- * tile only grows, so a remembered one with at least the hashes asked for is still right. A proof then mostly reads
- * its one level-0 tile.
+ * Reads keep the last `cacheTiles` tiles read (default 64, about 0.5 MB; tile-cache.ts): a full tile never changes,
+ * and a partial tile only grows, so a remembered one with at least the hashes asked for is still right. A proof then
+ * mostly reads its one level-0 tile.
  */
 import { jetstream, JetStreamApiCodes, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { historyStreamSettings } from "@plexus/bus";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { decodeTile, encodeTile } from "../merkle/tiles.js";
-import { tileMissing, type TileStore } from "../merkle/tile-store.js";
+import type { TileStore } from "../merkle/tile-store.js";
 import type { Tile } from "../merkle/tree-builder.js";
+import { TileCache } from "./tile-cache.js";
 
 const TILE_HEADER = "Plexus-Tile";
 
@@ -60,15 +61,14 @@ export class JetStreamTileStore implements TileStore {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #timeout: number;
-  readonly #cache = new Map<string, Uint8Array[]>();
-  readonly #cacheSize: number;
+  readonly #cache: TileCache;
 
   constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number } = {}) {
     this.#names = tileStreamNames(mesh);
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#timeout = options.timeoutMs ?? 10_000;
-    this.#cacheSize = options.cacheTiles ?? 64;
+    this.#cache = new TileCache(options.cacheTiles);
   }
 
   async writeTiles(tiles: { full: readonly Tile[]; partial: readonly Tile[] }): Promise<void> {
@@ -95,27 +95,15 @@ export class JetStreamTileStore implements TileStore {
     );
   }
 
-  async readTile(level: number, index: number, width: number): Promise<Uint8Array[]> {
-    const key = `${level}/${index}`;
-    const cached = this.#cache.get(key);
-    if (cached && cached.length >= width) return cached;
-    // The full tile first (most are); the level's partial tile only when it is not there.
-    const full = await this.#last(`${this.#names.prefix}.${level}.${index}`);
-    let hashes = full && decodeTile(full.data);
-    if (!hashes || hashes.length < width) {
+  readTile(level: number, index: number, width: number): Promise<Uint8Array[]> {
+    return this.#cache.read(level, index, width, async () => {
+      // The full tile first (most are); the level's partial tile only when it is not there.
+      const full = await this.#last(`${this.#names.prefix}.${level}.${index}`);
+      const hashes = full && decodeTile(full.data);
+      if (hashes && hashes.length >= width) return hashes;
       const partial = await this.#last(`${this.#names.prefix}.${level}.p`);
-      hashes = partial && partial.header?.get(TILE_HEADER) === String(index) ? decodeTile(partial.data) : undefined;
-    }
-    if (!hashes || hashes.length < width) throw tileMissing(level, index, width);
-    this.#remember(key, hashes);
-    return hashes;
-  }
-
-  #remember(key: string, hashes: Uint8Array[]): void {
-    if (this.#cacheSize <= 0) return;
-    this.#cache.delete(key);
-    this.#cache.set(key, hashes);
-    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+      return partial && partial.header?.get(TILE_HEADER) === String(index) ? decodeTile(partial.data) : undefined;
+    });
   }
 
   async #last(subject: string) {
