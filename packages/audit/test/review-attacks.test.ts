@@ -1,0 +1,187 @@
+/**
+ * Adversarial review of issue 13 ("a sealer never stops silently") against hostile holders of the mesh's service
+ * credentials (review-13). THESE TESTS FAIL ON PURPOSE: each one states the property as it should hold and shows an
+ * attack that breaks it with nothing but the service creds (no registry key). Real nats-server, operator mode.
+ *
+ * - R1: a dead writer's captured lease history replayed at its own pace, plus correct chain links appended by the
+ *   forger for every new event (anyone can compute them): the standby's writer-watch sees the head move, never takes
+ *   over, and says it is ready, while nothing holding the registry key signs anything.
+ * - R2: a genuine old checkpoint republished once on the checkpoint subject: status (and so verify, exit 4) says the
+ *   mesh is STALLED while a healthy sealer runs and every link is signed.
+ */
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { afterAll, describe, expect, it } from "vitest";
+import { ensureMeshStream } from "@plexus/bus";
+import { generateKeyPair } from "@plexus/identity";
+import { useTestServer } from "@plexus/testing";
+import { makeLink } from "../src/chain.js";
+import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, openSealerBucket, startSealerNode, type SealerNode } from "../src/index.js";
+import { meshLogEnd, readMeshLog } from "../src/store/mesh-log.js";
+import { freshMesh } from "./helpers.js";
+import { publishEvents } from "./sealing.js";
+
+const nats = useTestServer({ operator: true });
+const closers: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const registryKey = generateKeyPair();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function conn(kind: "service" | "admin", mesh: string): Promise<NatsConnection> {
+  const nc = kind === "admin" ? await nats.server.auth.connectAdmin(mesh) : await nats.server.auth.connectService(mesh);
+  closers.push(() => nc.close());
+  return nc;
+}
+
+async function provision(mesh: string): Promise<NatsConnection> {
+  const admin = await conn("admin", mesh);
+  await ensureMeshStream(admin, mesh);
+  await ensureAuditStreams(admin, mesh);
+  return admin;
+}
+
+/** Runs `step` every `everyMs` until the returned stop is called. */
+function loop(step: () => Promise<unknown>, everyMs: number): () => Promise<void> {
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      await step().catch(() => undefined);
+      await sleep(everyMs);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await done;
+  };
+}
+
+describe("review-13 attacks (fail on purpose)", { timeout: 90_000 }, () => {
+  it("R1: a dead writer's lease history replayed at its pace + forger-appended correct links: the standby must still take over (it never does, and says ready)", async () => {
+    const mesh = freshMesh("rv1");
+    const admin = await provision(mesh);
+    const tuning = { checkpointEvery: 5, checkpointIntervalMs: 200 };
+
+    // The genuine writer, on a connection of its own (closing it is the writer's host dying).
+    const writerNc = await nats.server.auth.connectService(mesh);
+    const writer = await startSealerNode({ nc: writerNc, mesh, key: registryKey, id: "writer", beatMs: 100, leaseTtlMs: 1_000, sealer: tuning });
+    closers.push(() => writer.stop());
+    expect(writer.status().role).toBe("active");
+
+    // The forger (service creds only) records every lease value the writer writes, with when it saw it.
+    const forger = await conn("service", mesh);
+    const kv = await openSealerBucket(forger, mesh);
+    const captured: { value: string; t: number }[] = [];
+    const watch = await kv.watch({ key: "lease" });
+    const watching = (async () => {
+      for await (const e of watch) if (e.operation === "PUT") captured.push({ value: e.string(), t: Date.now() });
+    })();
+    await publishEvents(admin, mesh, 20);
+    await expect.poll(() => writer.status().head.size, { timeout: 10_000 }).toBe(20);
+    await sleep(10_000); // ~10 s of renewals
+    watch.stop();
+    await watching;
+    expect(captured.length).toBeGreaterThan(50);
+
+    // The writer's host dies: no release, no last record.
+    await writerNc.close();
+    const store = await openJetStreamAuditStore({ nc: admin, mesh });
+    closers.push(() => store.close());
+    const checkpointsBefore = (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
+
+    // 1. The captured lease history, replayed at the pace it was written.
+    let replayStopped = false;
+    const replay = (async () => {
+      const t0 = captured[0]!.t;
+      const start = Date.now();
+      for (const c of captured) {
+        if (replayStopped) return;
+        const wait = start + (c.t - t0) - Date.now();
+        if (wait > 0) await sleep(wait);
+        await kv.put("lease", c.value).catch(() => undefined);
+      }
+    })();
+    closers.push(async () => {
+      replayStopped = true;
+      await replay;
+    });
+    await sleep(150);
+
+    // 2. Correct links for every new event, computed by the forger and appended with the service creds.
+    const forgerStore = await openJetStreamAuditStore({ nc: forger, mesh });
+    closers.push(() => forgerStore.close());
+    const stopLinks = loop(async () => {
+      const head = await forgerStore.head();
+      const end = await meshLogEnd(forger, mesh);
+      let prev = head.hash;
+      for await (const e of readMeshLog(forger, mesh, head.size + 1, end)) {
+        const link = makeLink(prev, e);
+        const r = await forgerStore.append(link, e.n - 1);
+        if (!r.ok) return;
+        prev = link.hash;
+      }
+    }, 100);
+    closers.push(stopLinks);
+
+    // The standby starts after the writer died (or had been standing by all along: the same).
+    const standby: SealerNode = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "standby", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    closers.push(() => standby.stop());
+    expect(standby.status()).toMatchObject({ role: "standby", writer: "writer" });
+
+    // Events keep coming: the mesh must be sealed (linked AND signed by the registry key) by someone.
+    const stopEvents = loop(() => publishEvents(admin, mesh, 3), 250);
+    closers.push(stopEvents);
+    await sleep(7_000);
+    await stopEvents();
+
+    const after = await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream));
+    const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 1_000, settleMs: 200 });
+    // What the attack achieved, for the record: the head follows the log, nothing signed since the writer died,
+    // the standby stands by and says it is ready.
+    const seen = { standby: { role: standby.status().role, ready: standby.status().ready }, lag: status.lag, newCheckpoints: after.state.messages - checkpointsBefore };
+    console.log("R1 observed:", JSON.stringify(seen), "status:", status.stalledReasons);
+
+    // The property: a standby takes over from a writer that does not seal (the writer has been dead for 7 s; takeover
+    // after 1.5 s), and is not "ready" while standing by behind one.
+    expect(seen.standby).toEqual({ role: "active", ready: true });
+    expect(seen.newCheckpoints).toBeGreaterThan(0);
+  });
+
+  it("R2: a genuine old checkpoint republished once: a healthy, fully signed, quiet mesh must not be reported STALLED (status says it is; verify exits 4)", async () => {
+    const mesh = freshMesh("rv2");
+    const admin = await provision(mesh);
+    const node = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    closers.push(() => node.stop());
+    const store = await openJetStreamAuditStore({ nc: admin, mesh });
+    closers.push(() => store.close());
+    const sizes = async () => {
+      const out: number[] = [];
+      for await (const cp of store.checkpoints()) out.push(cp.size);
+      return out;
+    };
+    await publishEvents(admin, mesh, 5);
+    await expect.poll(async () => (await sizes()).includes(5), { timeout: 10_000 }).toBe(true);
+    await publishEvents(admin, mesh, 5);
+    await expect.poll(async () => (await sizes()).includes(10), { timeout: 10_000 }).toBe(true);
+
+    // The forger copies the genuine checkpoint at 5 (raw bytes, signed by the registry key) to the end of the stream.
+    const forger = await conn("service", mesh);
+    const jsm = await jetstreamManager(forger);
+    let old: Uint8Array | undefined;
+    for (let seq = 1; !old; seq++) {
+      const m = await jsm.streams.getMessage(store.names.checkpointStream, { seq });
+      if ((JSON.parse(new TextDecoder().decode(m!.data)) as { size: number }).size === 5) old = m!.data;
+    }
+    await jetstream(forger).publish(store.names.checkpointSubject, old);
+    await sleep(1_000);
+
+    // The mesh is healthy: a running sealer, nothing waiting, and a checkpoint by the registry key at the head.
+    expect(node.status()).toMatchObject({ state: "running", ready: true, head: { size: 10 }, lag: 0 });
+    expect(Math.max(...(await sizes()))).toBe(10);
+    const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    expect(status.stalledReasons).toEqual([]);
+    expect(status.stalled).toBe(false);
+  });
+});
