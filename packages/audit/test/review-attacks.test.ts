@@ -8,6 +8,9 @@
  *   over, and says it is ready, while nothing holding the registry key signs anything.
  * - R2: a genuine old checkpoint republished once on the checkpoint subject: status (and so verify, exit 4) says the
  *   mesh is STALLED while a healthy sealer runs and every link is signed.
+ * - R3: a genuine presence record that once reported a problem (here: a sealer whose start failed once), re-put every
+ *   2 s: status (and so verify, exit 4) says STALLED for as long as the forger likes, on a healthy mesh; records are
+ *   judged live by the server's time of the (re)write, never by their signed time.
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -16,7 +19,7 @@ import { ensureMeshStream } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { makeLink } from "../src/chain.js";
-import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, openSealerBucket, startSealerNode, type SealerNode } from "../src/index.js";
+import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, openSealerBucket, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
 import { meshLogEnd, readMeshLog } from "../src/store/mesh-log.js";
 import { freshMesh } from "./helpers.js";
 import { publishEvents } from "./sealing.js";
@@ -181,6 +184,39 @@ describe("review-13 attacks (fail on purpose)", { timeout: 90_000 }, () => {
     expect(node.status()).toMatchObject({ state: "running", ready: true, head: { size: 10 }, lag: 0 });
     expect(Math.max(...(await sizes()))).toBe(10);
     const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    expect(status.stalledReasons).toEqual([]);
+    expect(status.stalled).toBe(false);
+  });
+
+  it("R3: a genuine record that once reported a problem, re-put every 2 s: a healthy mesh must not be reported STALLED (it is, for as long as the forger likes)", async () => {
+    const mesh = freshMesh("rv3");
+    const admin = await provision(mesh);
+    const real = await openJetStreamAuditStore({ nc: await conn("service", mesh), mesh });
+    closers.push(() => real.close());
+    // Once upon a time, a sealer "flaky" could not start (its store did not answer): its record says "failed".
+    const broken: AuditStore = { ...real, backend: real.backend, head: () => Promise.reject(new Error("the store did not answer")), close: async () => undefined };
+    const flaky = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "flaky", store: broken });
+    expect(flaky.status()).toMatchObject({ state: "failed", ready: false });
+    const forger = await conn("service", mesh);
+    const kv = await openSealerBucket(forger, mesh);
+    await expect.poll(async () => JSON.parse((await kv.get("sealer.flaky"))?.string() ?? "{}").state, { timeout: 5_000 }).toBe("failed");
+    const captured = (await kv.get("sealer.flaky"))!.string();
+    await flaky.stop();
+
+    // Now a healthy sealer seals everything; the forger keeps the old record alive (it only copies bytes).
+    const node = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    closers.push(() => node.stop());
+    await publishEvents(admin, mesh, 10);
+    await expect.poll(() => node.status().head.size, { timeout: 10_000 }).toBe(10);
+    const stopReplay = loop(() => kv.put("sealer.flaky", captured), 2_000);
+    closers.push(stopReplay);
+    await sleep(12_000); // past STALE_MS: without the copies the record would be "gone"
+
+    expect(node.status()).toMatchObject({ state: "running", ready: true, lag: 0 });
+    const store = await openJetStreamAuditStore({ nc: admin, mesh });
+    closers.push(() => store.close());
+    const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    console.log("R3 observed:", status.stalledReasons);
     expect(status.stalledReasons).toEqual([]);
     expect(status.stalled).toBe(false);
   });
