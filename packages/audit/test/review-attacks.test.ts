@@ -194,7 +194,17 @@ describe("review-13 attacks (fail on purpose)", { timeout: 90_000 }, () => {
     const real = await openJetStreamAuditStore({ nc: await conn("service", mesh), mesh });
     closers.push(() => real.close());
     // Once upon a time, a sealer "flaky" could not start (its store did not answer): its record says "failed".
-    const broken: AuditStore = { ...real, backend: real.backend, head: () => Promise.reject(new Error("the store did not answer")), close: async () => undefined };
+    const broken: AuditStore = {
+      backend: real.backend,
+      head: () => Promise.reject(new Error("the store did not answer")),
+      append: (link, expected) => real.append(link, expected),
+      links: (from, to) => real.links(from, to),
+      link: (n) => real.link(n),
+      appendCheckpoint: (cp) => real.appendCheckpoint(cp),
+      checkpoints: () => real.checkpoints(),
+      close: async () => undefined,
+      [Symbol.asyncDispose]: async () => undefined,
+    };
     const flaky = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "flaky", store: broken });
     expect(flaky.status()).toMatchObject({ state: "failed", ready: false });
     const forger = await conn("service", mesh);
