@@ -8,6 +8,9 @@
  *   over, and says it is ready, while nothing holding the registry key signs anything.
  * - R2: a genuine old checkpoint republished once on the checkpoint subject: status (and so verify, exit 4) says the
  *   mesh is STALLED while a healthy sealer runs and every link is signed.
+ * - R1b: the same without anyone dying: the lease history of a sealer id that no longer runs (any earlier writer: ids
+ *   are <host>-<pid>), replayed at its pace, makes a healthy writer stand down; with the forger's links nobody ever
+ *   takes over, and every sealer says it is ready.
  * - R3: a genuine presence record that once reported a problem (here: a sealer whose start failed once), re-put every
  *   2 s: status (and so verify, exit 4) says STALLED for as long as the forger likes, on a healthy mesh; records are
  *   judged live by the server's time of the (re)write, never by their signed time.
@@ -229,5 +232,83 @@ describe("review-13 attacks (fail on purpose)", { timeout: 90_000 }, () => {
     console.log("R3 observed:", status.stalledReasons);
     expect(status.stalledReasons).toEqual([]);
     expect(status.stalled).toBe(false);
+  });
+
+  it("R1b: an old writer's lease history replayed + forger-appended links: a HEALTHY writer stands down and nobody seals (all say ready)", async () => {
+    const mesh = freshMesh("rv1b");
+    const admin = await provision(mesh);
+    const tuning = { checkpointEvery: 5, checkpointIntervalMs: 200 };
+    const forger = await conn("service", mesh);
+    const kv = await openSealerBucket(forger, mesh);
+
+    // Yesterday: sealer "old" wrote; the forger recorded its renewals. Then it was restarted (a new pid, a new id).
+    const old = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "old", beatMs: 100, leaseTtlMs: 1_000, sealer: tuning });
+    const captured: { value: string; t: number }[] = [];
+    const watch = await kv.watch({ key: "lease" });
+    const watching = (async () => {
+      for await (const e of watch) if (e.operation === "PUT") captured.push({ value: e.string(), t: Date.now() });
+    })();
+    await sleep(10_000);
+    watch.stop();
+    await watching;
+    await old.stop();
+
+    // Today: a healthy writer and a standby.
+    const writer = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "writer", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    closers.push(() => writer.stop());
+    const standby = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "standby", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    closers.push(() => standby.stop());
+    await publishEvents(admin, mesh, 10);
+    await expect.poll(() => writer.status().head.size, { timeout: 10_000 }).toBe(10);
+    expect(writer.status()).toMatchObject({ role: "active", state: "running" });
+    const store = await openJetStreamAuditStore({ nc: admin, mesh });
+    closers.push(() => store.close());
+    const checkpoints = async () => (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
+
+    // The attack: the recorded history at its pace, and correct links for every new event.
+    let replayStopped = false;
+    const replay = (async () => {
+      const t0 = captured[0]!.t;
+      const start = Date.now();
+      for (const c of captured) {
+        if (replayStopped) return;
+        const wait = start + (c.t - t0) - Date.now();
+        if (wait > 0) await sleep(wait);
+        await kv.put("lease", c.value).catch(() => undefined);
+      }
+    })();
+    closers.push(async () => {
+      replayStopped = true;
+      await replay;
+    });
+    const forgerStore = await openJetStreamAuditStore({ nc: forger, mesh });
+    closers.push(() => forgerStore.close());
+    const stopLinks = loop(async () => {
+      const head = await forgerStore.head();
+      const end = await meshLogEnd(forger, mesh);
+      let prev = head.hash;
+      for await (const e of readMeshLog(forger, mesh, head.size + 1, end)) {
+        const link = makeLink(prev, e);
+        if (!(await forgerStore.append(link, e.n - 1)).ok) return;
+        prev = link.hash;
+      }
+    }, 100);
+    closers.push(stopLinks);
+    await sleep(1_500);
+    const before = await checkpoints();
+    const stopEvents = loop(() => publishEvents(admin, mesh, 3), 250);
+    closers.push(stopEvents);
+    await sleep(6_000);
+    await stopEvents();
+
+    const seen = {
+      writer: { role: writer.status().role, ready: writer.status().ready },
+      standby: { role: standby.status().role, ready: standby.status().ready },
+      newCheckpoints: (await checkpoints()) - before,
+    };
+    console.log("R1b observed:", JSON.stringify(seen));
+    // The property: one of the two genuine sealers writes and signs the new events.
+    expect([seen.writer.role, seen.standby.role]).toContain("active");
+    expect(seen.newCheckpoints).toBeGreaterThan(0);
   });
 });
