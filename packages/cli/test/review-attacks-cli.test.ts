@@ -6,11 +6,14 @@
  *   (human and --json) dies with a TypeError instead of listing it as "not believed".
  * - C2: a genuine old checkpoint republished once on the checkpoint subject: `plexus audit verify --signer` exits 4
  *   ("links … go unsigned") on a healthy, quiet, fully signed mesh, until the next event is sealed.
+ * - C3: one checkpoint signed by the forger's own key (a valid note, a huge size) on the checkpoint subject: every
+ *   pinned witness (`audit witness --signer`) refuses ("bad_signature") and exits 3, on every run from then on: it
+ *   picks the newest rooted checkpoint of ANY signer, and history streams cannot be cleaned.
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { auditStreamNames, ensureAuditStreams, openSealerBucket, startSealerNode } from "@plexus/audit";
+import { auditStreamNames, defaultOrigin, ensureAuditStreams, openSealerBucket, signCheckpoint, startSealerNode } from "@plexus/audit";
 import { ensureMeshStream } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
@@ -97,6 +100,35 @@ describe("review-13 CLI attacks (fail on purpose)", { timeout: 120_000 }, () => 
       expect(node.status()).toMatchObject({ state: "running", ready: true, head: { size: 10 }, lag: 0 });
       const after = await verify();
       console.log("C2 after:", after.code, after.stdout.trim(), after.stderr.trim());
+      expect(after.code).toBe(0);
+    } finally {
+      reap();
+    }
+  });
+
+  it("C3: one self-signed checkpoint by the forger must not stop a pinned witness (it refuses, exit 3, on every run from then on)", async () => {
+    const s = await operatorScope();
+    const key = generateKeyPair();
+    const node = await startSealerNode({ nc: await service(s.mesh), mesh: s.mesh, key, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    closers.push(() => node.stop());
+    await publish(s.admin, s.mesh, 0, 5);
+    await expect.poll(() => node.status().head.size, { timeout: 10_000 }).toBe(5);
+    await new Promise((r) => setTimeout(r, 500));
+    const { run, reap } = cli();
+    try {
+      const witness = () => run([...s.args("audit", "witness", "--as", "w1", "--once", "--signer", key.did), ...s.auth], 30_000);
+      expect((await witness()).code).toBe(0);
+
+      // The forger's checkpoint: its own key, a valid note for the mesh's origin, a size no genuine one will reach.
+      const forged = signCheckpoint(generateKeyPair(), { size: 1_000_000_000, head: "0".repeat(64), at: Date.now() }, { origin: defaultOrigin(s.mesh), root: new Uint8Array(32) });
+      await jetstream(await service(s.mesh)).publish(auditStreamNames(s.mesh).checkpointSubject, new TextEncoder().encode(JSON.stringify(forged)));
+
+      // The mesh goes on, healthy: more events, sealed and signed by the registry key.
+      await publish(s.admin, s.mesh, 5, 5);
+      await expect.poll(() => node.status().head.size, { timeout: 10_000 }).toBe(10);
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await witness();
+      console.log("C3 after:", after.code, after.stderr.trim());
       expect(after.code).toBe(0);
     } finally {
       reap();
