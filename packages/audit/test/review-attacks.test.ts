@@ -11,6 +11,9 @@
  * - R1b: the same without anyone dying: the lease history of a sealer id that no longer runs (any earlier writer: ids
  *   are <host>-<pid>), replayed at its pace, makes a healthy writer stand down; with the forger's links nobody ever
  *   takes over, and every sealer says it is ready.
+ * - R4: unbounded: lease values carry no mesh, and a registry key commonly signs for several meshes (plexus up's
+ *   default --registry-key in one key folder). The live lease of mesh A's writer, relayed into mesh B's lease key, keeps
+ *   pace forever: B's healthy writer stands down and (with the forger's links) nobody on B ever seals again.
  * - R3: a genuine presence record that once reported a problem (here: a sealer whose start failed once), re-put every
  *   2 s: status (and so verify, exit 4) says STALLED for as long as the forger likes, on a healthy mesh; records are
  *   judged live by the server's time of the (re)write, never by their signed time.
@@ -308,6 +311,69 @@ describe("review-13 attacks (fail on purpose)", { timeout: 90_000 }, () => {
     };
     console.log("R1b observed:", JSON.stringify(seen));
     // The property: one of the two genuine sealers writes and signs the new events.
+    expect([seen.writer.role, seen.standby.role]).toContain("active");
+    expect(seen.newCheckpoints).toBeGreaterThan(0);
+  });
+
+  it("R4: mesh A's live lease relayed into mesh B (same registry key): B's healthy writer stands down and nobody on B seals, without end", async () => {
+    const meshA = freshMesh("rv4a");
+    const meshB = freshMesh("rv4b");
+    await provision(meshA);
+    const adminB = await provision(meshB);
+    const tuning = { checkpointEvery: 5, checkpointIntervalMs: 200 };
+    // Mesh A: its own writer, signing with the same registry key (the default key of the operator's key folder).
+    const a = await startSealerNode({ nc: await conn("service", meshA), mesh: meshA, key: registryKey, id: "a-writer", beatMs: 200, sealer: tuning });
+    closers.push(() => a.stop());
+    // Mesh B: a healthy writer and a standby.
+    const writer = await startSealerNode({ nc: await conn("service", meshB), mesh: meshB, key: registryKey, id: "writer", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    closers.push(() => writer.stop());
+    const standby = await startSealerNode({ nc: await conn("service", meshB), mesh: meshB, key: registryKey, id: "standby", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    closers.push(() => standby.stop());
+    await publishEvents(adminB, meshB, 10);
+    await expect.poll(() => writer.status().head.size, { timeout: 10_000 }).toBe(10);
+
+    // The forger holds both meshes' service creds (a host running nodes for both). It relays A's lease into B's, live.
+    const forgerA = await conn("service", meshA);
+    const forgerB = await conn("service", meshB);
+    const kvA = await openSealerBucket(forgerA, meshA);
+    const kvB = await openSealerBucket(forgerB, meshB);
+    const watch = await kvA.watch({ key: "lease" });
+    const relaying = (async () => {
+      for await (const e of watch) if (e.operation === "PUT") await kvB.put("lease", e.string()).catch(() => undefined);
+    })();
+    closers.push(async () => {
+      watch.stop();
+      await relaying;
+    });
+    const forgerStore = await openJetStreamAuditStore({ nc: forgerB, mesh: meshB });
+    closers.push(() => forgerStore.close());
+    const stopLinks = loop(async () => {
+      const head = await forgerStore.head();
+      const end = await meshLogEnd(forgerB, meshB);
+      let prev = head.hash;
+      for await (const e of readMeshLog(forgerB, meshB, head.size + 1, end)) {
+        const link = makeLink(prev, e);
+        if (!(await forgerStore.append(link, e.n - 1)).ok) return;
+        prev = link.hash;
+      }
+    }, 100);
+    closers.push(stopLinks);
+    await sleep(1_500);
+    const store = await openJetStreamAuditStore({ nc: adminB, mesh: meshB });
+    closers.push(() => store.close());
+    const checkpoints = async () => (await jetstreamManager(adminB).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
+    const before = await checkpoints();
+    const stopEvents = loop(() => publishEvents(adminB, meshB, 3), 250);
+    closers.push(stopEvents);
+    await sleep(8_000);
+    await stopEvents();
+
+    const seen = {
+      writer: { role: writer.status().role, ready: writer.status().ready, writerSeen: writer.status().writer },
+      standby: { role: standby.status().role, ready: standby.status().ready },
+      newCheckpoints: (await checkpoints()) - before,
+    };
+    console.log("R4 observed:", JSON.stringify(seen));
     expect([seen.writer.role, seen.standby.role]).toContain("active");
     expect(seen.newCheckpoints).toBeGreaterThan(0);
   });
