@@ -14,6 +14,9 @@
  * - R4: unbounded: lease values carry no mesh, and a registry key commonly signs for several meshes (plexus up's
  *   default --registry-key in one key folder). The live lease of mesh A's writer, relayed into mesh B's lease key, keeps
  *   pace forever: B's healthy writer stands down and (with the forger's links) nobody on B ever seals again.
+ * - R5: checkpoints carry no mesh either (the signed fields are size, head, at, signer; the note's origin is not
+ *   checked by status): mesh A's fresh checkpoints copied into mesh B's checkpoint stream, plus the forger's links on B,
+ *   make `auditStatus` pinned to the registry key say all is well on B although nothing on B holds the key.
  * - R3: a genuine presence record that once reported a problem (here: a sealer whose start failed once), re-put every
  *   2 s: status (and so verify, exit 4) says STALLED for as long as the forger likes, on a healthy mesh; records are
  *   judged live by the server's time of the (re)write, never by their signed time.
@@ -376,5 +379,52 @@ describe("review-13 attacks (fail on purpose)", { timeout: 90_000 }, () => {
     console.log("R4 observed:", JSON.stringify(seen));
     expect([seen.writer.role, seen.standby.role]).toContain("active");
     expect(seen.newCheckpoints).toBeGreaterThan(0);
+  });
+
+  it("R5: mesh A's fresh checkpoints copied into mesh B + forger links on B: status pinned to the registry key must say B is not sealed (it says all is well)", async () => {
+    const meshA = freshMesh("rv5a");
+    const meshB = freshMesh("rv5b");
+    const adminA = await provision(meshA);
+    const adminB = await provision(meshB);
+    const a = await startSealerNode({ nc: await conn("service", meshA), mesh: meshA, key: registryKey, id: "a-writer", sealer: { checkpointEvery: 5, checkpointIntervalMs: 200 } });
+    closers.push(() => a.stop());
+    const stopA = loop(() => publishEvents(adminA, meshA, 50), 500); // mesh A is busy: fresh checkpoints, sizes ahead of B
+    closers.push(stopA);
+
+    // Mesh B: no sealer at all (or its sealers held off as in R1b/R4). The forger links B's events and copies A's
+    // newest checkpoint into B's checkpoint stream every 500 ms.
+    const forgerA = await conn("service", meshA);
+    const forgerB = await conn("service", meshB);
+    const storeA = await openJetStreamAuditStore({ nc: forgerA, mesh: meshA });
+    closers.push(() => storeA.close());
+    const forgerStore = await openJetStreamAuditStore({ nc: forgerB, mesh: meshB });
+    closers.push(() => forgerStore.close());
+    const jsmA = await jetstreamManager(forgerA);
+    const stopCopy = loop(async () => {
+      const m = await jsmA.streams.getMessage(storeA.names.checkpointStream, { last_by_subj: storeA.names.checkpointSubject });
+      if (m) await jetstream(forgerB).publish(forgerStore.names.checkpointSubject, m.data);
+    }, 500);
+    closers.push(stopCopy);
+    const stopLinks = loop(async () => {
+      const head = await forgerStore.head();
+      const end = await meshLogEnd(forgerB, meshB);
+      let prev = head.hash;
+      for await (const e of readMeshLog(forgerB, meshB, head.size + 1, end)) {
+        const link = makeLink(prev, e);
+        if (!(await forgerStore.append(link, e.n - 1)).ok) return;
+        prev = link.hash;
+      }
+    }, 100);
+    closers.push(stopLinks);
+    const stopEvents = loop(() => publishEvents(adminB, meshB, 3), 250);
+    closers.push(stopEvents);
+    await sleep(5_000);
+
+    const store = await openJetStreamAuditStore({ nc: adminB, mesh: meshB });
+    closers.push(() => store.close());
+    // stallAfterMs 1 s: anything unsigned by the registry key on B for 2 s is a stall; B has never had one.
+    const status = await auditStatus({ nc: adminB, mesh: meshB, store, trusted: new Set([registryKey.did]), stallAfterMs: 1_000, settleMs: 200 });
+    console.log("R5 observed:", JSON.stringify({ stalled: status.stalled, reasons: status.stalledReasons, lag: status.lag, head: status.head.size, lastCheckpoint: status.lastCheckpoint?.size }));
+    expect(status.stalled).toBe(true);
   });
 });
