@@ -155,7 +155,7 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       const status = await run([...s.args("audit", "status", "--stall-after", "1", "--signer", registry.did), ...s.auth], 30_000);
       expect(status.code, status.stderr).toBe(0);
       expect(status.stdout.split("\n")[0]).toMatch(/^STALLED {5}10 events wait to be sealed, the oldest for \d+ s, and the chain's head stays at 0: nothing seals the mesh/);
-      expect(status.stdout).toMatch(/ghost \(x, pid 1\) writes, running; head 0, lag 0 \(signed by did:key:\S+, NOT TRUSTED: not believed\)/);
+      expect(status.stdout).toMatch(/ghost \(x, pid 1\) writes, running; head 0, lag 0 \(NOT BELIEVED: signed by did:key:\S+, not a key you trust\)/);
       const json = JSON.parse((await run([...s.args("audit", "status", "--json", "--stall-after", "1", "--signer", registry.did), ...s.auth], 30_000)).stdout) as StatusJson & { pinned: string[]; warnings: string[] };
       expect(json).toMatchObject({ stalled: true, lag: 10, pinned: [registry.did], sealers: [{ id: "ghost", trusted: false }] });
 

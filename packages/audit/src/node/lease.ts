@@ -1,7 +1,10 @@
 /**
  * The writer lease: which of the sealers of a mesh writes; the others stand by. One KV key (`lease` in the sealers
- * bucket) holding the holder's id and the time of its renewal, signed by the holder's key (signed-record.ts), renewed
- * every beat with a compare-and-set on its revision.
+ * bucket) holding `{ type, mesh, id, at, prev }`: the holder's id, the time of its renewal and the key revision it
+ * replaced, signed by the holder's key (signed-record.ts), renewed every beat with a compare-and-set on its revision.
+ * The type and the mesh keep a value from passing for another (a presence record; a value of another mesh the same
+ * key signs for). A holder whose renewal fails believes the new value only when it replaced the holder's own last one
+ * (`prev`): a copy of an older value, whoever it names, does not make a writer stand down.
  *
  * The bucket is writable by every holder of the mesh's service credentials, so a value counts only when it is signed
  * by a trusted key (the sealer's own key and those given: the registry key and its successors) and is fresh: since the
@@ -28,6 +31,8 @@ const ROUNDS = 3;
 
 export interface LeaseOptions {
   kv: KV;
+  /** The mesh whose sealers share this lease: a value for another mesh (the same key may sign for several) holds nothing. */
+  mesh: string;
   /** This sealer's id. */
   id: string;
   /** Signs this sealer's lease values. */
@@ -39,9 +44,21 @@ export interface LeaseOptions {
   now?: () => number;
 }
 
-interface LeaseValue {
+/** What a lease value is, so that no other record signed by the same key (a presence record) passes for one. */
+export const LEASE_TYPE = "plexus.sealer-lease";
+
+export interface LeaseValue {
+  type: typeof LEASE_TYPE;
+  mesh: string;
   id: string;
   at: number;
+  /** The revision of the key this value replaced (0: it created the key). */
+  prev: number;
+}
+
+/** A lease value as a sealer writes it (signed by its key). */
+export function signLease(key: KeyPair, value: Omit<LeaseValue, "type">): string {
+  return JSON.stringify(signRecord(key, { type: LEASE_TYPE, ...value }));
 }
 
 type Verdict = { kind: "absent" } | { kind: "ours" } | { kind: "held"; holder: string } | { kind: "void"; why: string };
@@ -86,17 +103,20 @@ export class WriterLease {
    * the server does not answer (the caller tries again on the next beat; held stays as it was).
    */
   async beat(): Promise<boolean> {
+    let lost: number | undefined;
     if (this.#mine !== undefined) {
       try {
-        this.#mine = await this.#o.kv.update(KEY, this.#value(), this.#mine);
+        this.#mine = await this.#o.kv.update(KEY, this.#value(this.#mine), this.#mine);
         return this.#take(undefined);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
-        // Someone wrote the key (or our last renewal landed though its answer was lost): judge what is there.
+        // Someone wrote the key (or our last renewal landed though its answer was lost): judge what is there. A
+        // genuine successor replaced this sealer's last value, so its value names that revision as the one it replaced.
+        lost = this.#mine;
         this.#mine = undefined;
       }
     }
-    return this.#contend(false);
+    return this.#contend(false, lost);
   }
 
   /**
@@ -107,10 +127,10 @@ export class WriterLease {
     await this.#contend(true);
   }
 
-  async #contend(force: boolean): Promise<boolean> {
+  async #contend(force: boolean, lost?: number): Promise<boolean> {
     for (let round = 0; round < ROUNDS; round++) {
       const entry = await this.#o.kv.get(KEY);
-      const verdict: Verdict = !entry || entry.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string());
+      const verdict: Verdict = !entry || entry.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string(), round === 0 ? lost : undefined);
       if (verdict.kind === "held" && !force) {
         this.#held = false;
         this.#holder = verdict.holder;
@@ -118,7 +138,7 @@ export class WriterLease {
         return false;
       }
       try {
-        this.#mine = verdict.kind === "absent" ? await this.#o.kv.create(KEY, this.#value()) : await this.#o.kv.update(KEY, this.#value(), entry!.revision);
+        this.#mine = verdict.kind === "absent" ? await this.#o.kv.create(KEY, this.#value(0)) : await this.#o.kv.update(KEY, this.#value(entry!.revision), entry!.revision);
         return this.#take(verdict.kind === "void" ? verdict.why : undefined);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
@@ -143,8 +163,11 @@ export class WriterLease {
     return true;
   }
 
-  /** What the key's value means to this sealer. */
-  #judge(text: string): Verdict {
+  /**
+   * What the key's value means to this sealer. `lost`: the revision of this sealer's own last value, when it has just
+   * found it replaced (a genuine successor's value says it replaced exactly that one).
+   */
+  #judge(text: string, lost?: number): Verdict {
     let v: unknown;
     try {
       v = JSON.parse(text);
@@ -152,11 +175,17 @@ export class WriterLease {
       return { kind: "void", why: "the lease key holds something that is not a lease" };
     }
     const value = v as Partial<LeaseValue> & { signer?: unknown };
-    if (typeof value?.id !== "string" || typeof value.at !== "number") return { kind: "void", why: "the lease key holds something that is not a lease" };
+    if (value?.type !== LEASE_TYPE || typeof value.id !== "string" || typeof value.at !== "number" || typeof value.prev !== "number" || typeof value.mesh !== "string") {
+      return { kind: "void", why: "the lease key holds something that is not a lease" };
+    }
     if (!trustedRecord(v, this.#trusted)) {
       return { kind: "void", why: `the lease names ${JSON.stringify(value.id.slice(0, 64))} but is ${typeof value.signer === "string" && value.signer.startsWith("did:") ? `signed by ${value.signer.slice(0, 80)}, not a trusted registry key` : "not signed"}` };
     }
+    if (value.mesh !== this.#o.mesh) return { kind: "void", why: `the lease is a value of mesh ${JSON.stringify(value.mesh.slice(0, 64))}, copied here` };
     if (value.id === this.#o.id) return { kind: "ours" };
+    if (lost !== undefined && value.prev !== lost) {
+      return { kind: "void", why: `the value naming ${JSON.stringify(value.id.slice(0, 64))} did not replace this sealer's last renewal (a copy of an older value)` };
+    }
     const now = this.#now();
     let seen = this.#seen.get(value.id);
     if (!seen) this.#seen.set(value.id, (seen = { at0: value.at, now0: now, at: value.at }));
@@ -167,10 +196,11 @@ export class WriterLease {
     return { kind: "held", holder: value.id };
   }
 
-  #value(): string {
-    const v: LeaseValue = { id: this.#o.id, at: Math.max(this.#now(), this.#lastAt + 1) };
-    this.#lastAt = v.at;
-    return JSON.stringify(signRecord(this.#o.key, v));
+  /** This sealer's next value, replacing revision `prev`. */
+  #value(prev: number): string {
+    const at = Math.max(this.#now(), this.#lastAt + 1);
+    this.#lastAt = at;
+    return signLease(this.#o.key, { mesh: this.#o.mesh, id: this.#o.id, at, prev });
   }
 
   /** Gives the lease up (a clean stop): a standby takes it at its next beat instead of after the ttl. */

@@ -27,6 +27,12 @@ import { signRecord, verifyRecord, type TrustedSigners } from "./signed-record.j
 
 /** A record not rewritten for this long is a sealer that stopped (it writes every second). */
 export const STALE_MS = 10_000;
+/**
+ * A record stored more than this long after (or before) the time it was signed is a copy of an old one put back (a
+ * sealer writes its record right after signing it): like a record not rewritten for that long, it is not believed. The
+ * same bound as STALE_MS, so a copy lives no longer than the original would have; hosts' clocks must agree to within it.
+ */
+export const MAX_RECORD_SKEW_MS = STALE_MS;
 /** Records (and the lease) go an hour after their last write. */
 const BUCKET_TTL_MS = 3_600_000;
 /** A record is well under 1 KiB; the bucket as a whole holds a few thousand. */
@@ -66,8 +72,13 @@ export interface SealerPresence {
 export interface SealerSighting extends SealerPresence {
   /** The signature holds for `signer`. */
   valid: boolean;
-  /** Valid, and signed by a key the reader trusts (any key when the reader named none). */
+  /**
+   * Believed: valid, signed by a key the reader trusts (any key when the reader named none), of this mesh, and written
+   * to the bucket when it was signed (not a copy of an old record put back).
+   */
   trusted: boolean;
+  /** Why it is not believed, when it is not. */
+  doubt?: string;
   /** Milliseconds since the server stored it. */
   ageMs: number;
   /** Written within STALE_MS: the sealer is still there. */
@@ -114,18 +125,49 @@ export async function readSealerPresence(nc: NatsConnection, mesh: string, o: { 
   const records = (await lastValues(nc, mesh)).sort((a, b) => b.created - a.created).slice(0, MAX_RECORDS);
   const found: SealerSighting[] = [];
   for (const r of records) {
-    let p: SealerPresence;
+    let p: unknown;
     try {
-      p = JSON.parse(r.text) as SealerPresence;
+      p = JSON.parse(r.text);
     } catch {
+      p = undefined;
+    }
+    const ageMs = Math.max(0, now - r.created);
+    const live = ageMs <= STALE_MS;
+    if (!isPresence(p)) {
+      const id = typeof (p as { id?: unknown })?.id === "string" ? (p as { id: string }).id : "?";
+      found.push({ ...blankPresence(id, mesh), valid: false, trusted: false, doubt: "not a sealer presence record", ageMs, live });
       continue;
     }
-    if (typeof p !== "object" || p === null || typeof p.id !== "string") continue;
-    const ageMs = Math.max(0, now - r.created);
     const valid = verifyPresence(p);
-    found.push({ ...p, valid, trusted: valid && (o.trusted === undefined || o.trusted.has(p.signer)), ageMs, live: ageMs <= STALE_MS });
+    const doubt = !valid
+      ? "its signature does not verify"
+      : o.trusted !== undefined && !o.trusted.has(p.signer)
+        ? `signed by ${p.signer}, not a key you trust`
+        : p.mesh !== mesh
+          ? `a record of mesh ${JSON.stringify(p.mesh)}, copied here`
+          : Math.abs(r.created - p.at) > MAX_RECORD_SKEW_MS
+            ? `stored ${Math.round((r.created - p.at) / 1000)} s after it was signed: a copy of an old record`
+            : undefined;
+    found.push({ ...p, valid, trusted: doubt === undefined, ...(doubt ? { doubt } : {}), ageMs, live });
   }
   return found.sort((a, b) => a.ageMs - b.ageMs);
+}
+
+/** The fields every presence record has, with the types they must have (anything else is not one). */
+function isPresence(p: unknown): p is SealerPresence {
+  const v = p as Partial<SealerPresence> | undefined;
+  const head = v?.head as Partial<ChainHead> | undefined;
+  return (
+    typeof v === "object" && v !== null &&
+    ["id", "mesh", "host", "signer", "role", "state", "sig"].every((k) => typeof (v as Record<string, unknown>)[k] === "string") &&
+    ["pid", "logEnd", "lag", "sealed", "startedAt", "at"].every((k) => typeof (v as Record<string, unknown>)[k] === "number") &&
+    typeof head === "object" && head !== null && typeof head.size === "number" && typeof head.hash === "string" &&
+    (v.problem === undefined || (typeof v.problem === "object" && v.problem !== null && typeof v.problem.reason === "string" && typeof v.problem.code === "string"))
+  );
+}
+
+function blankPresence(id: string, mesh: string): SealerPresence {
+  return { id, mesh, host: "?", pid: 0, signer: "", role: "standby", state: "standby", head: { size: 0, hash: "" }, logEnd: 0, lag: 0, sealed: 0, startedAt: 0, at: 0, sig: "" };
 }
 
 /**

@@ -129,7 +129,7 @@ class SealerNodeImpl implements SealerNode {
     this.#kv = kv;
     this.#beatMs = o.beatMs ?? 1_000;
     this.#trusted = new Set([o.key.did, ...(o.trusted ?? [])]);
-    this.#lease = new WriterLease({ kv, id: this.id, key: o.key, trusted: this.#trusted, ttlMs: o.leaseTtlMs ?? 5_000 });
+    this.#lease = new WriterLease({ kv, mesh: o.mesh, id: this.id, key: o.key, trusted: this.#trusted, ttlMs: o.leaseTtlMs ?? 5_000 });
     this.#watch = new WriterWatch(o.takeoverAfterMs !== undefined ? { stuckMs: o.takeoverAfterMs } : {});
   }
 

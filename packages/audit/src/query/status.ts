@@ -83,7 +83,7 @@ export function judgeSealing(sealers: readonly SealerSighting[], progress: Seali
   const warnings: string[] = [];
   for (const s of sealers) {
     if (!s.live || s.trusted) continue;
-    warnings.push(`sealer record ${s.id}: ${s.valid ? `signed by ${s.signer}, not a key you trust` : "its signature does not verify"}; not believed`);
+    warnings.push(`sealer record ${s.id}: ${s.doubt ?? "not believed"}; not believed`);
   }
   if (progress.catchingUp) warnings.push(progress.catchingUp);
   const believed = sealers.filter((s) => s.live && s.trusted && s.role === "active");

@@ -42,6 +42,6 @@ function sealerLine(s: SealerSighting, i: number): string {
   const where = `${printable(s.id)} (${printable(s.host)}, pid ${s.pid})`;
   const state = s.live ? `${s.role === "active" ? "writes" : "stands by"}, ${s.state}` : `gone (last seen ${Math.round(s.ageMs / 1000)} s ago, then ${s.state})`;
   const problem = s.problem ? `: ${printable(s.problem.reason)} [${s.problem.code}]` : "";
-  const belief = !s.valid ? " (INVALID SIGNATURE: not believed)" : !s.trusted ? ` (signed by ${printable(s.signer)}, NOT TRUSTED: not believed)` : "";
+  const belief = s.trusted ? "" : ` (NOT BELIEVED: ${printable(s.doubt ?? "")})`;
   return `${label}${where} ${state}; head ${s.head.size}, lag ${s.lag}${belief}${problem}`;
 }
