@@ -69,6 +69,8 @@ export class WriterLease {
   readonly #trusted: ReadonlySet<string>;
   /** The revision this sealer wrote last, while its write is the key's current value. */
   #mine: number | undefined;
+  /** The revision of this sealer's last successful write (kept when a later write failed). */
+  #written: number | undefined;
   /** This sealer writes: it holds the key, or the key's value holds nothing (forged, stale). */
   #held = false;
   /** Per holder seen: its signed time and this sealer's clock at the first sighting, and its highest signed time since. */
@@ -103,20 +105,18 @@ export class WriterLease {
    * the server does not answer (the caller tries again on the next beat; held stays as it was).
    */
   async beat(): Promise<boolean> {
-    let lost: number | undefined;
     if (this.#mine !== undefined) {
       try {
-        this.#mine = await this.#o.kv.update(KEY, this.#value(this.#mine), this.#mine);
+        this.#mine = this.#written = await this.#o.kv.update(KEY, this.#value(this.#mine), this.#mine);
         return this.#take(undefined);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
-        // Someone wrote the key (or our last renewal landed though its answer was lost): judge what is there. A
-        // genuine successor replaced this sealer's last value, so its value names that revision as the one it replaced.
-        lost = this.#mine;
+        // Someone wrote the key (or our last renewal landed though its answer was lost): judge what is there.
         this.#mine = undefined;
       }
     }
-    return this.#contend(false, lost);
+    // While this sealer writes, a genuine successor's value names this sealer's last write as the one it replaced.
+    return this.#contend(false, this.#held ? this.#written : undefined);
   }
 
   /**
@@ -130,7 +130,7 @@ export class WriterLease {
   async #contend(force: boolean, lost?: number): Promise<boolean> {
     for (let round = 0; round < ROUNDS; round++) {
       const entry = await this.#o.kv.get(KEY);
-      const verdict: Verdict = !entry || entry.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string(), round === 0 ? lost : undefined);
+      const verdict: Verdict = !entry || entry.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string(), lost);
       if (verdict.kind === "held" && !force) {
         this.#held = false;
         this.#holder = verdict.holder;
@@ -138,7 +138,7 @@ export class WriterLease {
         return false;
       }
       try {
-        this.#mine = verdict.kind === "absent" ? await this.#o.kv.create(KEY, this.#value(0)) : await this.#o.kv.update(KEY, this.#value(entry!.revision), entry!.revision);
+        this.#mine = this.#written = verdict.kind === "absent" ? await this.#o.kv.create(KEY, this.#value(0)) : await this.#o.kv.update(KEY, this.#value(entry!.revision), entry!.revision);
         return this.#take(verdict.kind === "void" ? verdict.why : undefined);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
@@ -147,7 +147,7 @@ export class WriterLease {
     }
     // Outpaced every round by writes that hold nothing (or forced): this sealer writes without the key.
     const last = await this.#o.kv.get(KEY);
-    const verdict: Verdict = !last || last.operation !== "PUT" ? { kind: "absent" } : this.#judge(last.string());
+    const verdict: Verdict = !last || last.operation !== "PUT" ? { kind: "absent" } : this.#judge(last.string(), lost);
     if (verdict.kind === "held" && !force) {
       this.#held = false;
       this.#holder = verdict.holder;
