@@ -7,12 +7,13 @@
  * that was signed. With `signers`, only checkpoints those keys signed count (a checkpoint someone else appended is
  * ignored); without, any whose note its own signer signed.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { eventLeafHash } from "../merkle/hash.js";
 import { MemoryTree } from "../merkle/memory.js";
 import { proveConsistencyFromTiles, proveInclusionFromTiles } from "../merkle/prove.js";
+import { TILE_WIDTH } from "../merkle/tiles.js";
 import { consistencyPath, inclusionPath, rootAt } from "../merkle/tree.js";
 import { verifyConsistency, verifyInclusion } from "../merkle/verify.js";
 import { openCheckpointNote, parseCheckpointBody } from "../note/checkpoint-note.js";
@@ -71,16 +72,22 @@ function noteSize(note: string): number | undefined {
 
 /** The inclusion proof of the event at `position` (or of the envelope with id `id`) against the newest checkpoint. */
 export async function proveInclusion(source: ProofSource & ({ position: number } | { id: string })): Promise<InclusionProofFile> {
+  // A position asked for is read while the checkpoint is looked up (the read of one past the log finds nothing), and so
+  // is its level-0 tile, which every proof of it needs: one round of reads in parallel instead of three in a row.
+  const asked = "position" in source && Number.isSafeInteger(source.position) && source.position >= 1 ? source.position : undefined;
+  const early = asked !== undefined ? readEvent(source, asked) : undefined;
+  early?.catch(() => undefined); // awaited below, unless the checkpoint look-up fails first
+  const leafTile = asked !== undefined ? source.store.tiles?.readTile(0, Math.floor((asked - 1) / TILE_WIDTH), ((asked - 1) % TILE_WIDTH) + 1).catch(() => undefined) : undefined;
   const cp = await requireCheckpoint(source.store, source.signers);
   const position = "position" in source ? source.position : await positionOfId(source, source.id, cp.size);
   if (!Number.isSafeInteger(position) || position < 1 || position > cp.size) {
     throw new PlexusError(ErrorCode.InvalidArgument, `position ${position} is not covered by the newest checkpoint (size ${cp.size})`, { details: { reason: "not_covered", size: cp.size } });
   }
-  const jsm = await jetstreamManager(source.nc);
-  const event = await jsm.streams.getMessage(meshSubjects(source.mesh).stream, { seq: position });
+  const event = await (early ?? readEvent(source, position));
   if (!event) throw new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log has no event at ${position}`, { details: { reason: "missing", position } });
   let hashes: Uint8Array[] | undefined;
   if (source.store.tiles) {
+    await leafTile; // in the tile store's cache now (or missing: the proof below reads what it needs itself)
     try {
       const p = await proveInclusionFromTiles(source.store.tiles, position - 1, cp.size);
       if (verifyInclusion(eventLeafHash(event.subject, event.data), position - 1, cp.size, p.path, Buffer.from(cp.root, "hex"))) hashes = p.path;
@@ -105,6 +112,16 @@ export async function proveInclusion(source: ProofSource & ({ position: number }
     storedAt: event.time.getTime(),
     hashes: hashes.map((h) => Buffer.from(h).toString("base64")),
   };
+}
+
+/** One JetStream manager per connection, without the API check a new one makes (a round trip per proof). */
+const managers = new WeakMap<NatsConnection, Promise<JetStreamManager>>();
+
+/** The mesh event at `position` (the leader's MSG.GET), or null when the log does not hold it. */
+async function readEvent(source: ProofSource, position: number): Promise<StoredMsg | null> {
+  let jsm = managers.get(source.nc);
+  if (!jsm) managers.set(source.nc, (jsm = jetstreamManager(source.nc, { checkAPI: false })));
+  return (await jsm).streams.getMessage(meshSubjects(source.mesh).stream, { seq: position });
 }
 
 /** The consistency proof from an older checkpoint note (as a proof file or a checker had it) to the newest one. */

@@ -70,7 +70,7 @@ export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {
     if (!cp || !Number.isSafeInteger(cp.size) || cp.size < 0) return false;
     if (filter.trusted !== undefined && !filter.trusted.includes(cp.signer)) return false;
     if (filter.rooted && (cp.root === undefined || cp.note === undefined)) return false;
-    return verifyCheckpoint(cp);
+    return verifiedBefore(cp);
   };
   const stats = { reads: 0, scans: 0, reasons: [] as string[] };
   // What each sequence holds, judged once for all the lookups of this object (a stored message never changes).
@@ -84,8 +84,13 @@ export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {
   };
   const searched = async <T>(run: (s: Search) => Promise<T>, scanned: () => Promise<T>): Promise<T> => {
     if (!hasCheckpointIndex(store)) return scanned();
-    const last = await store.lastCheckpoint();
+    // The one before the last is read with it when the last is where it was at this store's previous lookup (a hint
+    // of which message to read, never of what it holds): the order check then costs no round trip of its own.
+    const hint = lastSeen.get(store);
+    const [last, before] = await Promise.all([store.lastCheckpoint(), hint !== undefined && hint > 1 && !judged.has(hint - 1) ? store.checkpointAt(hint - 1) : undefined]);
     const end = last?.seq ?? 0;
+    if (last) lastSeen.set(store, end);
+    if (before !== undefined && end === hint) judged.set(end - 1, accepts(before) ? before : null);
     const search = new Search(store, accepts, judged, last, options.budget ?? 64 + 8 * Math.ceil(Math.log2(end + 2)));
     try {
       const result = await run(search);
@@ -114,6 +119,27 @@ export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {
         () => scan.first((cp) => cp.size === size),
       ),
   };
+}
+
+/** Where each store's last checkpoint message was at its previous lookup. */
+const lastSeen = new WeakMap<AuditStore, number>();
+
+/**
+ * `verifyCheckpoint`, remembered for the last checkpoints verified (by their whole content: verifying is a pure
+ * function of it), so that the proofs a process makes one after another do not verify the newest checkpoints again.
+ */
+const verified = new Map<string, boolean>();
+const VERIFIED_KEPT = 1_024;
+
+function verifiedBefore(cp: Checkpoint): boolean {
+  const key = JSON.stringify([cp.size, cp.head, cp.at, cp.signer, cp.sig, cp.root, cp.note]);
+  let ok = verified.get(key);
+  if (ok === undefined) {
+    ok = verifyCheckpoint(cp);
+    verified.set(key, ok);
+    if (verified.size > VERIFIED_KEPT) verified.delete(verified.keys().next().value!);
+  }
+  return ok;
 }
 
 /** The search met something that contradicts the order it relies on, or ran out of reads. */

@@ -12,19 +12,21 @@
  * data, not evidence: the verifier recomputes the tree from the mesh log and checks the signed roots; a damaged tile
  * makes proofs fail to verify, never pass, and a tile left unwritten makes a proof fall back to a replay of the log.
  *
- * Reads keep the last `cacheTiles` tiles read (default 64, about 0.5 MB): a full tile never changes, and a partial
- * tile only grows, so a remembered one with at least the hashes asked for is still right. A proof then mostly reads
- * its one level-0 tile.
+ * Reads keep the last `cacheTiles` upper and partial tiles read (default 64, about 0.5 MB) and the last 8 full level-0
+ * ones: a full tile never changes, and a partial tile only grows, so a remembered one with at least the hashes asked
+ * for is still right. A proof then mostly reads its one level-0 tile.
  */
 import { jetstream, JetStreamApiCodes, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { historyStreamSettings } from "@plexus/bus";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
-import { decodeTile, encodeTile } from "../merkle/tiles.js";
+import { decodeTile, encodeTile, TILE_WIDTH } from "../merkle/tiles.js";
 import { tileMissing, type TileStore } from "../merkle/tile-store.js";
 import type { Tile } from "../merkle/tree-builder.js";
 
 const TILE_HEADER = "Plexus-Tile";
+/** Full level-0 tiles kept by default (see #remember). */
+const LEVEL0_KEPT = 8;
 
 export function tileStreamNames(mesh: string): { stream: string; prefix: string } {
   assertMeshId(mesh);
@@ -60,15 +62,21 @@ export class JetStreamTileStore implements TileStore {
   readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #timeout: number;
+  /** Upper and partial tiles read. */
   readonly #cache = new Map<string, Uint8Array[]>();
+  /** Full level-0 tiles read. */
+  readonly #leafTiles = new Map<string, Uint8Array[]>();
   readonly #cacheSize: number;
+  readonly #leafCacheSize: number;
 
-  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number } = {}) {
+  /** `cacheTiles`: upper and partial tiles kept (default 64); `cacheLeafTiles`: full level-0 ones (default 8, at most `cacheTiles`). */
+  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number; cacheLeafTiles?: number } = {}) {
     this.#names = tileStreamNames(mesh);
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#timeout = options.timeoutMs ?? 10_000;
     this.#cacheSize = options.cacheTiles ?? 64;
+    this.#leafCacheSize = Math.min(options.cacheLeafTiles ?? LEVEL0_KEPT, this.#cacheSize);
   }
 
   async writeTiles(tiles: { full: readonly Tile[]; partial: readonly Tile[] }): Promise<void> {
@@ -97,7 +105,7 @@ export class JetStreamTileStore implements TileStore {
 
   async readTile(level: number, index: number, width: number): Promise<Uint8Array[]> {
     const key = `${level}/${index}`;
-    const cached = this.#cache.get(key);
+    const cached = this.#leafTiles.get(key) ?? this.#cache.get(key);
     if (cached && cached.length >= width) return cached;
     // The full tile first (most are); the level's partial tile only when it is not there.
     const full = await this.#last(`${this.#names.prefix}.${level}.${index}`);
@@ -111,11 +119,19 @@ export class JetStreamTileStore implements TileStore {
     return hashes;
   }
 
+  /**
+   * Keeps a tile read, dropping the least recently read when full. Full level-0 tiles are kept apart, at most
+   * LEVEL0_KEPT of them: every proof of a tree needs the same few upper and partial (right-edge) tiles, which stay held
+   * (with the nodes computed inside them, merkle/tiles.ts), and each its own level-0 tile, which a proof of a nearby
+   * position may read again soon but a proof of a random one will not (keeping many only feeds the garbage collector).
+   */
   #remember(key: string, hashes: Uint8Array[]): void {
     if (this.#cacheSize <= 0) return;
-    this.#cache.delete(key);
-    this.#cache.set(key, hashes);
-    if (this.#cache.size > this.#cacheSize) this.#cache.delete(this.#cache.keys().next().value!);
+    const cache = key.startsWith("0/") && hashes.length === TILE_WIDTH ? this.#leafTiles : this.#cache;
+    cache.delete(key);
+    cache.set(key, hashes);
+    const limit = cache === this.#leafTiles ? this.#leafCacheSize : this.#cacheSize;
+    if (cache.size > limit) cache.delete(cache.keys().next().value!);
   }
 
   async #last(subject: string) {
