@@ -62,6 +62,8 @@ export type { InclusionProofFile, ConsistencyProofFile, ProofFile } from "./proo
 export { checkProof, MAX_PROOF_HASHES, MAX_PROOF_FILE_BYTES } from "./proof/check.js";
 export type { ProofCheck, ProofFailure, CheckProofOptions } from "./proof/check.js";
 export { proveInclusion, proveConsistency, newestRootedCheckpoint } from "./proof/create.js";
+export { checkpointLookup, hasCheckpointIndex } from "./store/checkpoint-lookup.js";
+export type { CheckpointLookup, CheckpointFilter, CheckpointIndex, CheckpointLookupOptions } from "./store/checkpoint-lookup.js";
 export type { ProofSource } from "./proof/create.js";
 export { cosignNote, cosignatureSignature, cosignatureVerifier, COSIGNATURE_NOTE_TYPE } from "./note/cosignature.js";
 // Witnesses: cosign a checkpoint only when consistent with the last one cosigned; their state outside the mesh.

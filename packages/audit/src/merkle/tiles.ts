@@ -75,9 +75,16 @@ export function perfectRoot(hashes: readonly Uint8Array[]): Uint8Array {
   return row[0]!;
 }
 
+/**
+ * Nodes already computed inside an upper or right-edge tile, by the tile's hashes array: every `TileNodes` handed the
+ * same array (a tile cache hands out the same one) shares them, so the tiles every proof of a tree needs are hashed
+ * once instead of once per proof. Keyed by local height·256 + local index. A node depends only on the
+ * hashes under it, which never change within an array.
+ */
+const insideTile = new WeakMap<readonly Uint8Array[], Map<number, Uint8Array>>();
+
 export class TileNodes implements NodeSource {
   readonly #tiles = new Map<string, Uint8Array[]>();
-  readonly #nodes = new Map<string, Uint8Array>();
 
   /** Adds (or widens) a tile's hashes. */
   set(level: number, index: number, hashes: Uint8Array[]): void {
@@ -87,17 +94,30 @@ export class TileNodes implements NodeSource {
   }
 
   node(height: number, index: number): Uint8Array {
-    const key = `${height}/${index}`;
-    const known = this.#nodes.get(key);
-    if (known) return known;
     const t = tileOf(height, index);
     const hashes = this.#tiles.get(`${t.level}/${t.index}`);
-    const span = 2 ** (height - t.level * TILE_HEIGHT);
     if (!hashes || hashes.length < t.width) {
       throw new RangeError(`tile ${t.level}/${t.index} with ${t.width} hashes is needed for node ${height}/${index}, ${hashes?.length ?? 0} held`);
     }
-    const hash = perfectRoot(hashes.slice(t.width - span, t.width));
-    this.#nodes.set(key, hash);
-    return hash;
+    const local = height - t.level * TILE_HEIGHT;
+    const span = 2 ** local;
+    const i = (t.width - span) / span;
+    // A full level-0 tile is one proof's alone (a random position's): its nodes are not kept (they would outlive the
+    // proof for nothing, and cost the garbage collector); upper and right-edge tiles are every proof's.
+    return t.level === 0 && hashes.length === TILE_WIDTH ? perfectRoot(hashes.slice(i * span, (i + 1) * span)) : inside(hashes, local, i);
   }
+}
+
+/** The node at height `h` above a tile's hashes, the `i`-th at that height (its hashes i·2^h … (i+1)·2^h - 1). */
+function inside(hashes: readonly Uint8Array[], h: number, i: number): Uint8Array {
+  if (h === 0) return hashes[i]!;
+  let memo = insideTile.get(hashes);
+  if (!memo) insideTile.set(hashes, (memo = new Map()));
+  const key = h * TILE_WIDTH + i;
+  let hash = memo.get(key);
+  if (!hash) {
+    hash = nodeHash(inside(hashes, h - 1, 2 * i), inside(hashes, h - 1, 2 * i + 1));
+    memo.set(key, hash);
+  }
+  return hash;
 }

@@ -18,7 +18,7 @@ import { isTileMissing } from "../merkle/tile-store.js";
 import { TreeBuilder, type TreeSnapshot } from "../merkle/tree-builder.js";
 import { readMeshLog } from "../store/mesh-log.js";
 import type { AuditStore, ChainLink } from "../types.js";
-import { checkpointNoteHolds } from "./checkpoint.js";
+import { checkpointLookup } from "../store/checkpoint-lookup.js";
 
 export class TreeKeeper {
   readonly #tree: TreeBuilder;
@@ -94,15 +94,12 @@ export class TreeKeeper {
   }
 }
 
-/** True when `signer` signed a rooted checkpoint at `size` whose root is `root`: only then are the tiles believed. */
+/**
+ * True when `signer` signed a rooted checkpoint at `size` whose root is `root`: only then are the tiles believed. A few
+ * reads on JetStream (the sealer that stopped signed its head: the newest checkpoint), a walk on other backends.
+ */
 async function signedByItself(store: AuditStore, size: number, signer: string | undefined, root: Uint8Array): Promise<boolean> {
   if (!signer) return false;
-  const hex = Buffer.from(root).toString("hex");
-  let agrees = false;
-  for await (const cp of store.checkpoints()) {
-    if (cp.size !== size || cp.signer !== signer || cp.root === undefined || !checkpointNoteHolds(cp)) continue;
-    if (cp.root !== hex) return false;
-    agrees = true;
-  }
-  return agrees;
+  const cp = await checkpointLookup(store, { trusted: [signer], rooted: true }).atSize(size);
+  return cp !== undefined && cp.root === Buffer.from(root).toString("hex");
 }

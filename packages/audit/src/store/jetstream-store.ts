@@ -13,6 +13,7 @@ import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
 import { AckedPublisher, type PublishAck, type PublishItem } from "./acked-publisher.js";
 import { decodeCheckpoint, decodeLink, encodeCheckpoint, encodeLink } from "./codec.js";
+import type { CheckpointIndex } from "./checkpoint-lookup.js";
 import { readStreamRange } from "./stream-range.js";
 import { ensureTileStream, JetStreamTileStore } from "./jetstream-tiles.js";
 
@@ -100,7 +101,7 @@ export async function openJetStreamAuditStore(options: JetStreamAuditStoreOption
   return new JetStreamAuditStore(options, jsm);
 }
 
-export class JetStreamAuditStore implements AuditStore {
+export class JetStreamAuditStore implements AuditStore, CheckpointIndex {
   readonly backend = "jetstream";
   readonly names: AuditStreamNames;
   readonly tiles: JetStreamTileStore;
@@ -217,6 +218,21 @@ export class JetStreamAuditStore implements AuditStore {
     for await (const m of readStreamRange(this.#js, this.names.checkpointStream, 1, end)) {
       yield decodeCheckpoint(m.data);
     }
+  }
+
+  /** The last checkpoint message (one read; checkpoint-lookup.ts). */
+  async lastCheckpoint(): Promise<{ seq: number; checkpoint: Checkpoint } | undefined> {
+    this.#open();
+    const m = await this.#jsm.streams.getMessage(this.names.checkpointStream, { last_by_subj: this.names.checkpointSubject });
+    return m ? { seq: m.seq, checkpoint: decodeCheckpoint(m.data) } : undefined;
+  }
+
+  /** The checkpoint message at stream sequence `seq` (checkpoint-lookup.ts). */
+  async checkpointAt(seq: number): Promise<Checkpoint | undefined> {
+    this.#open();
+    if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+    const m = await this.#jsm.streams.getMessage(this.names.checkpointStream, { seq });
+    return m ? decodeCheckpoint(m.data) : undefined;
   }
 
   async close(): Promise<void> {

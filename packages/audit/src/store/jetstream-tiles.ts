@@ -12,9 +12,9 @@
  * data, not evidence: the verifier recomputes the tree from the mesh log and checks the signed roots; a damaged tile
  * makes proofs fail to verify, never pass, and a tile left unwritten makes a proof fall back to a replay of the log.
  *
- * Reads keep the last `cacheTiles` tiles read (default 64, about 0.5 MB; tile-cache.ts): a full tile never changes,
- * and a partial tile only grows, so a remembered one with at least the hashes asked for is still right. A proof then
- * mostly reads its one level-0 tile.
+ * Reads keep the last `cacheTiles` upper and partial tiles read (default 64, about 0.5 MB) and the last 8 full level-0
+ * ones (tile-cache.ts): a full tile never changes, and a partial tile only grows, so a remembered one with at least the
+ * hashes asked for is still right. A proof then mostly reads its one level-0 tile.
  */
 import { jetstream, JetStreamApiCodes, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
@@ -63,12 +63,13 @@ export class JetStreamTileStore implements TileStore {
   readonly #timeout: number;
   readonly #cache: TileCache;
 
-  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number } = {}) {
+  /** `cacheTiles`: upper and partial tiles kept (default 64); `cacheLeafTiles`: full level-0 ones (default 8, at most `cacheTiles`). */
+  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number; cacheLeafTiles?: number } = {}) {
     this.#names = tileStreamNames(mesh);
     this.#js = jetstream(nc);
     this.#jsm = jsm;
     this.#timeout = options.timeoutMs ?? 10_000;
-    this.#cache = new TileCache(options.cacheTiles);
+    this.#cache = new TileCache(options.cacheTiles, options.cacheLeafTiles);
   }
 
   async writeTiles(tiles: { full: readonly Tile[]; partial: readonly Tile[] }): Promise<void> {
