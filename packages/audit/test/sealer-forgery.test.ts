@@ -16,7 +16,7 @@ import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, openSealerBucket, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
 import { signPresence, type SealerPresence } from "../src/node/presence.js";
-import { signRecord } from "../src/node/signed-record.js";
+import { signLease } from "../src/node/lease.js";
 import { freshMesh } from "./helpers.js";
 import { chainProblems, delayedStore, publishEvents } from "./sealing.js";
 
@@ -80,7 +80,7 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
     const forger = await conn("service", mesh);
     const kv = await openSealerBucket(forger, mesh);
     const stopForging = keepWriting(async () => {
-      await kv.put("lease", JSON.stringify(signRecord(forgerKey, { id: "ghost", at: Date.now() })));
+      await kv.put("lease", signLease(forgerKey, { mesh, id: "ghost", at: Date.now(), prev: 0 }));
       await kv.put("sealer.ghost", JSON.stringify(allWell(forgerKey, mesh, "ghost", 0)));
     }, 100);
     try {
@@ -137,7 +137,7 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
     const kv = await openSealerBucket(forger, mesh);
     // What a genuine sealer once wrote (signed by the registry key), copied back: the forger cannot sign a new one.
     const captured = JSON.stringify(allWell(registryKey, mesh, "ghost", 0));
-    const lease = JSON.stringify(signRecord(registryKey, { id: "ghost", at: Date.now() }));
+    const lease = signLease(registryKey, { mesh, id: "ghost", at: Date.now(), prev: 0 });
     const stopForging = keepWriting(async () => {
       await kv.put("lease", lease);
       await kv.put("sealer.ghost", captured);

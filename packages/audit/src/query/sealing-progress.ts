@@ -62,9 +62,17 @@ export async function sealingProgress(o: SealingProgressOptions): Promise<Sealin
   return { lag, oldestWaitingMs, stalled: `${waited}, and the chain's head stays at ${o.head.size}: nothing seals the mesh (whatever the sealers' records say)` };
 }
 
-/** Why the chain's tail goes unsigned (undefined: it does not, or there is no checkpoint to judge by). */
-export function signingProgress(head: ChainHead, newest: Checkpoint | undefined, now: number, unsignedAfterMs = 2 * DEFAULT_STALL_AFTER_MS): string | undefined {
-  if (!newest || head.size <= newest.size) return undefined;
+/**
+ * Why the chain's tail goes unsigned (undefined: it does not). `newest`: the newest checkpoint that vouches for this
+ * chain (query/trusted-checkpoint.ts); without one, `firstEventAt` (when the event of link 1 was written to the log)
+ * dates the wait.
+ */
+export function signingProgress(head: ChainHead, newest: Checkpoint | undefined, now: number, unsignedAfterMs = 2 * DEFAULT_STALL_AFTER_MS, firstEventAt?: number): string | undefined {
+  if (head.size <= (newest?.size ?? 0)) return undefined;
+  if (!newest) {
+    if (firstEventAt === undefined || now - firstEventAt < unsignedAfterMs) return undefined;
+    return `no checkpoint by a trusted key signs any of the chain's ${count(head.size, "link")} (the first event waits since ${Math.round((now - firstEventAt) / 1000)} s): nothing holding the registry key signs the chain`;
+  }
   const age = now - newest.at;
   if (age < unsignedAfterMs) return undefined;
   return `${count(head.size - newest.size, "link")} past the newest checkpoint (at ${newest.size}, signed ${Math.round(age / 1000)} s ago by ${newest.signer}) go unsigned: nothing holding the registry key signs the chain`;

@@ -18,6 +18,7 @@ import type { AuditStore, ChainHead, Checkpoint } from "../types.js";
 import { readSealerPresence, troubledSealers, type SealerSighting } from "../node/presence.js";
 import type { TrustedSigners } from "../node/signed-record.js";
 import { DEFAULT_STALL_AFTER_MS, sealingProgress, signingProgress, type SealingProgress } from "./sealing-progress.js";
+import { newestTrustedCheckpoint } from "./trusted-checkpoint.js";
 
 export interface AuditStatus {
   mesh: string;
@@ -54,8 +55,9 @@ export async function auditStatus(o: AuditStatusOptions): Promise<AuditStatus> {
   const [head, logEnd, last, sealers] = await Promise.all([o.store.head(), meshLogEnd(o.nc, o.mesh), lastCheckpoint(o.nc, o.store), readSealerPresence(o.nc, o.mesh, { trusted: o.trusted })]);
   const lag = Math.max(0, logEnd - head.size);
   const progress = await sealingProgress({ ...o, head, logEnd });
-  const signed = await newestTrusted(o.store, last, o.trusted);
-  const unsigned = signingProgress(head, signed, Date.now(), 2 * (o.stallAfterMs ?? DEFAULT_STALL_AFTER_MS));
+  const signed = await newestTrustedCheckpoint(o.store, { mesh: o.mesh, ...(o.trusted ? { trusted: [...o.trusted] } : {}) });
+  const firstEventAt = !signed && head.size > 0 ? (await o.store.link(1))?.storedAt : undefined;
+  const unsigned = signingProgress(head, signed, Date.now(), 2 * (o.stallAfterMs ?? DEFAULT_STALL_AFTER_MS), firstEventAt);
   const judged = judgeSealing(sealers, { ...progress, ...(unsigned ? { unsigned } : {}) });
   return {
     mesh: o.mesh,
@@ -92,18 +94,6 @@ export function judgeSealing(sealers: readonly SealerSighting[], progress: Seali
     warnings.push(`${progress.lag} events wait to be sealed and no sealer is seen writing (run plexus audit seal, plexus up or plexus registry start)`);
   }
   return { stalled, warnings };
-}
-
-/**
- * The newest checkpoint whose signature holds and whose signer is trusted (any, when none is pinned): the newest one
- * when it is (the usual case), else a walk back over all of them (someone wrote checkpoints with another key).
- */
-async function newestTrusted(store: AuditStore, newest: Checkpoint | undefined, trusted: TrustedSigners): Promise<Checkpoint | undefined> {
-  const ok = (cp: Checkpoint) => verifyCheckpoint(cp) && (trusted === undefined || trusted.has(cp.signer));
-  if (!newest || ok(newest)) return newest;
-  let found: Checkpoint | undefined;
-  for await (const cp of store.checkpoints()) if (ok(cp) && (!found || cp.size >= found.size)) found = cp;
-  return found;
 }
 
 /** The newest checkpoint: one read on JetStream, a walk over all of them on other backends. */

@@ -23,6 +23,7 @@
  * the search never reads next to a larger one; it can make "newest" an older genuine checkpoint, or "oldest ≥ N" a later
  * one, never a checkpoint the caller does not trust. Stores without an index (EventStoreDB) always scan.
  */
+import { openCheckpointNote } from "../note/checkpoint-note.js";
 import { verifyCheckpoint } from "../sealer/checkpoint.js";
 import type { AuditStore, Checkpoint } from "../types.js";
 
@@ -39,6 +40,11 @@ export interface CheckpointFilter {
   trusted?: readonly string[];
   /** Only checkpoints with a Merkle root (and its note). */
   rooted?: boolean;
+  /**
+   * Only checkpoints of this log: a checkpoint note must name this origin (a checkpoint of another mesh signed by the
+   * same key, copied here, is not one of this log's). Checkpoints without a note (signed before the tree) pass.
+   */
+  origin?: string;
 }
 
 export interface CheckpointLookupOptions {
@@ -64,14 +70,20 @@ export function hasCheckpointIndex(store: AuditStore): store is AuditStore & Che
   return typeof s.lastCheckpoint === "function" && typeof s.checkpointAt === "function";
 }
 
-/** Lookups over `store`'s checkpoints for what `filter` trusts. */
-export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {}, options: CheckpointLookupOptions = {}): CheckpointLookup {
-  const accepts = (cp: Checkpoint | undefined): cp is Checkpoint => {
+/** Whether a checkpoint is one `filter` trusts (its signature, and its note's, checked once per content). */
+export function acceptsCheckpoint(filter: CheckpointFilter): (cp: Checkpoint | undefined) => cp is Checkpoint {
+  return (cp: Checkpoint | undefined): cp is Checkpoint => {
     if (!cp || !Number.isSafeInteger(cp.size) || cp.size < 0) return false;
     if (filter.trusted !== undefined && !filter.trusted.includes(cp.signer)) return false;
     if (filter.rooted && (cp.root === undefined || cp.note === undefined)) return false;
+    if (filter.origin !== undefined && cp.note !== undefined && !openCheckpointNote(cp.note, [cp.signer], filter.origin).ok) return false;
     return verifiedBefore(cp);
   };
+}
+
+/** Lookups over `store`'s checkpoints for what `filter` trusts. */
+export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {}, options: CheckpointLookupOptions = {}): CheckpointLookup {
+  const accepts = acceptsCheckpoint(filter);
   const stats = { reads: 0, scans: 0, reasons: [] as string[] };
   // What each sequence holds, judged once for all the lookups of this object (a stored message never changes).
   const judged = new Map<number, Checkpoint | null>();
