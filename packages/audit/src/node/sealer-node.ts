@@ -9,7 +9,8 @@
  *   not signed by a trusted key (this sealer's, or those in `trusted`) holds nothing: the sealer writes, and says so at
  *   "error";
  * - as a standby, judges the writer by the chain (writer-watch.ts): events waiting and a head that has not moved for
- *   `takeoverAfterMs` (default 15 s) mean nothing seals, whatever the lease says: it takes over, at "error";
+ *   `takeoverAfterMs` (default 15 s), or links past the newest trusted checkpoint left unsigned for that long (at
+ *   least 3 checkpoint intervals), mean nothing seals, whatever the lease says: it takes over, at "error";
  * - starts the sealer when it has just taken the lease, stops it when it lost it;
  * - writes its signed presence record (presence.ts): role, state, head, lag, and the reason when something is wrong.
  *
@@ -30,7 +31,10 @@ import { meshLogEnd } from "../store/mesh-log.js";
 import type { AuditStore, ChainHead } from "../types.js";
 import { WriterLease } from "./lease.js";
 import { openSealerBucket, publishPresence, readSealerPresence, sealerId, signPresence, type PresenceState, type SealerRole, type SealerSighting } from "./presence.js";
-import { WriterWatch } from "./writer-watch.js";
+import { DEFAULT_TAKEOVER_MS, WriterWatch } from "./writer-watch.js";
+import { signingProgress } from "../query/sealing-progress.js";
+import { DEFAULT_CHECKPOINT_INTERVAL_MS } from "../sealer/schedule.js";
+import { newestTrustedCheckpoint } from "../query/trusted-checkpoint.js";
 
 export interface SealerNodeOptions {
   nc: NatsConnection;
@@ -105,6 +109,8 @@ class SealerNodeImpl implements SealerNode {
   readonly #lease: WriterLease;
   readonly #trusted: ReadonlySet<string>;
   readonly #watch: WriterWatch;
+  /** A chain tail left unsigned this long (ms) means the writer does not sign: max(takeover, 3 checkpoint intervals). */
+  readonly #unsignedAfterMs: number;
   /** As a standby: why it neither seals nor takes over (the writer refused the log and keeps the lease). */
   #watchProblem: SealerProblem | undefined;
   /** The last reason the lease was not believed, as logged. */
@@ -131,6 +137,7 @@ class SealerNodeImpl implements SealerNode {
     this.#trusted = new Set([o.key.did, ...(o.trusted ?? [])]);
     this.#lease = new WriterLease({ kv, mesh: o.mesh, id: this.id, key: o.key, trusted: this.#trusted, ttlMs: o.leaseTtlMs ?? 5_000 });
     this.#watch = new WriterWatch(o.takeoverAfterMs !== undefined ? { stuckMs: o.takeoverAfterMs } : {});
+    this.#unsignedAfterMs = Math.max(o.takeoverAfterMs ?? DEFAULT_TAKEOVER_MS, 3 * (o.sealer?.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS));
   }
 
   sealer(): Sealer | undefined {
@@ -205,7 +212,7 @@ class SealerNodeImpl implements SealerNode {
   async #judgeWriter(): Promise<void> {
     const { head, logEnd } = this.#standby;
     const holder = this.#lease.holder;
-    const verdict = await this.#watch.verdict(Date.now(), head, logEnd, holder, () => this.#writerRecord(holder));
+    const verdict = await this.#watch.verdict(Date.now(), head, logEnd, holder, () => this.#writerRecord(holder), () => this.#unsignedTail(head));
     if (verdict.kind === "sealing") {
       if (this.#watchProblem) this.#log("info", `the chain moves again; ${this.id} stands by`);
       this.#watchProblem = undefined;
@@ -225,6 +232,13 @@ class SealerNodeImpl implements SealerNode {
       this.#log("info", `the writer lease could not be written (${(err as Error).message}); ${this.id} seals without it`);
     }
     await this.#startSealing();
+  }
+
+  /** Why the chain's tail goes unsigned by a trusted key, if it does (see query/sealing-progress.ts). */
+  async #unsignedTail(head: ChainHead): Promise<string | undefined> {
+    const cp = await newestTrustedCheckpoint(this.#store, { mesh: this.#o.mesh, trusted: [...this.#trusted] });
+    const firstEventAt = !cp && head.size > 0 ? (await this.#store.link(1))?.storedAt : undefined;
+    return signingProgress(head, cp, Date.now(), this.#unsignedAfterMs, firstEventAt);
   }
 
   async #writerRecord(holder: string | undefined): Promise<SealerSighting | undefined> {

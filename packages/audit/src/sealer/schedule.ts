@@ -3,6 +3,11 @@ import type { AuditStore, ChainHead } from "../types.js";
 import { signCheckpoint } from "./checkpoint.js";
 import type { TreeKeeper } from "./tree-keeper.js";
 
+/** A checkpoint every this many links by default... */
+export const DEFAULT_CHECKPOINT_EVERY = 1_000;
+/** ...or this often (ms) while the head moves. */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
+
 export interface CheckpointScheduleOptions {
   store: AuditStore;
   key: KeyPair;

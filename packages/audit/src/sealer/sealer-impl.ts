@@ -12,7 +12,7 @@ import { defaultOrigin } from "../note/checkpoint-note.js";
 import { closedError } from "./errors.js";
 import { sealerProblem, refusalOf } from "./problem.js";
 import { LogReader } from "./reader.js";
-import { CheckpointSchedule } from "./schedule.js";
+import { CheckpointSchedule, DEFAULT_CHECKPOINT_EVERY, DEFAULT_CHECKPOINT_INTERVAL_MS } from "./schedule.js";
 import { DEFAULT_WATCH_MS, StallWatch } from "./stall-watch.js";
 import type { TreeKeeper } from "./tree-keeper.js";
 import type { Sealer, SealerOptions, SealerStats } from "./types.js";
@@ -93,8 +93,8 @@ export class SealerImpl implements Sealer {
     this.#checkpoints = new CheckpointSchedule({
       store: o.store,
       key: o.key,
-      every: o.checkpointEvery ?? 1_000,
-      intervalMs: o.checkpointIntervalMs ?? 5_000,
+      every: o.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
+      intervalMs: o.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS,
       head: () => this.#confirmed,
       onStored: () => void this.#stats.checkpoints++,
       onError: (err) => this.#report(err),
