@@ -155,6 +155,8 @@ async function walk(s: WalkState): Promise<VerifyReport> {
         if (computed.event === link.event) ({ hash: h, leaf } = computed);
       }
       if (h === "" || h !== link.hash) {
+        // Classifying compares up to 2·WINDOW links ahead (an event moved up by the removal of up to WINDOW others).
+        await Promise.all([links.ensure(2 * WINDOW), events.ensure(WINDOW)]);
         const f = classify({ k, prev, links, events, hasher, window: WINDOW });
         return fail(k, f.kind, f.detail);
       }
