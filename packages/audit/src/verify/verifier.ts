@@ -9,10 +9,10 @@ import type { ChainHead, ChainLink, Checkpoint, LogEvent } from "../types.js";
 import { CheckpointPlan, type CheckpointFaultKind, type CheckpointSummary } from "./checkpoints.js";
 import { classify, type ChainFaultKind } from "./classify.js";
 import { Cursor, type Source } from "./cursor.js";
-import { LinkMaker } from "../sealer/link-maker.js";
 import { ChainHasher, isHash } from "./hashing.js";
-import { LeafHasher } from "../merkle/hash.js";
-import { TreeBuilder } from "../merkle/tree-builder.js";
+import { eventLeafHash } from "../merkle/hash.js";
+import { HexTree } from "./hex-tree.js";
+import { LinkRecomputer } from "./recompute.js";
 import type { WitnessFaultKind } from "../witness/against-log.js";
 
 /** The last three only from checks against witnesses and checkpoint coverage (witness/against-log.ts). */
@@ -127,19 +127,18 @@ async function walk(s: WalkState): Promise<VerifyReport> {
   });
 
   // The Merkle tree, recomputed when checkpoints carry roots and the walk starts at position 1 (one more hash per event).
-  const tree = s.checkRoots && from === 1 && plan.hasRoots ? new TreeBuilder() : undefined;
+  const tree = s.checkRoots && from === 1 && plan.hasRoots ? new HexTree() : undefined;
   const root = tree && (() => tree.root());
-  const leaves = new LeafHasher();
   const anchor = plan.check(from - 1, prev, root);
   if (anchor) return fail(from - 1, anchor.kind, anchor.detail);
-  // The sealer's link computation (one-shot hashes over reused buffers), recomputing h_k from h_{k-1} = prev, with
+  // The link computation (one-shot hashes over reused buffers, as hex), recomputing h_k from h_{k-1} = prev, with
   // each event's Merkle leaf hash when the tree is recomputed.
-  const maker = new LinkMaker(prev, tree !== undefined);
+  const maker = new LinkRecomputer(prev, tree !== undefined);
   for (; k <= last; k++) {
     if (events.needs(WINDOW)) await events.ensure(WINDOW);
     const event = events.peek(0);
     let h: string;
-    let leaf: Uint8Array | undefined;
+    let leaf: string | undefined;
     if (k <= s.recomputed) {
       if (event === undefined || event.n !== k) {
         return fail(k, event !== undefined && event.n < k ? "inserted" : "missing", `event ${k} is not where the log should have it (position ${event?.n ?? "none"} instead)`);
@@ -163,7 +162,7 @@ async function walk(s: WalkState): Promise<VerifyReport> {
       links.advance();
     }
     prev = h;
-    if (tree) tree.push(leaf ?? leaves.hash(event!.subject, event!.data));
+    if (tree) tree.push(leaf ?? Buffer.from(eventLeafHash(event!.subject, event!.data)).toString("hex"));
     events.advance();
     if (plan.nextSize <= k) {
       const bad = plan.check(k, h, root);
