@@ -1,7 +1,8 @@
 /**
  * The verifier's link recomputation: the same links as `makeLink` (chain.ts) and the sealer's LinkMaker, with each
- * event's Merkle leaf hash, every digest taken as hex. `crypto.hash` hands back a hex string in about half the time it
- * takes to hand back a Buffer (no Buffer allocated per digest), and the verifier's tree (HexTree) takes hex too; the
+ * event's Merkle leaf hash, every digest taken as a string (hex for the event and link hashes, which are compared with
+ * the stored hex; latin1 for the leaf, which only goes into the tree, DigestTree). `crypto.hash` hands back a string in
+ * about half the time it takes to hand back a Buffer (no Buffer allocated per digest); the
  * bytes hashed are the same: 0x00 ‖ subject ‖ 0x00 ‖ payload in a reused scratch buffer (the event hash over all but
  * the first byte, the leaf hash over all of it), h_{n-1} ‖ uint64be(n) ‖ eventHash in a reused 72-byte one. Where
  * `crypto.hash` is missing, or the head or position is unusual, it is `makeLink` and `eventLeafHash`.
@@ -11,8 +12,8 @@ import { makeLink } from "../chain.js";
 import { eventLeafHash } from "../merkle/hash.js";
 import type { LogEvent } from "../types.js";
 
-type OneShotHex = (algorithm: string, data: Uint8Array, outputEncoding: "hex") => string;
-const oneShot = (crypto as unknown as { hash?: OneShotHex }).hash;
+type OneShotString = (algorithm: string, data: Uint8Array, outputEncoding: "hex" | "latin1") => string;
+const oneShot = (crypto as unknown as { hash?: OneShotString }).hash;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -21,7 +22,7 @@ export interface Recomputed {
   event: string;
   /** h_n, hex. */
   hash: string;
-  /** The Merkle leaf hash, hex (when asked for). */
+  /** The Merkle leaf hash, its 32 bytes as a latin1 string (when asked for). */
   leaf: string | undefined;
 }
 
@@ -45,14 +46,14 @@ export class LinkRecomputer {
     if (!oneShot || !this.#prevInLink || !(Number.isSafeInteger(event.n) && event.n >= 0)) {
       const link = makeLink(this.#prev, event);
       this.#setPrev(link.hash);
-      return { event: link.event, hash: link.hash, leaf: this.#leaves ? Buffer.from(eventLeafHash(event.subject, event.data)).toString("hex") : undefined };
+      return { event: link.event, hash: link.hash, leaf: this.#leaves ? Buffer.from(eventLeafHash(event.subject, event.data)).toString("latin1") : undefined };
     }
     const data = event.data;
     if (event.subject !== this.#subject || this.#event.length < this.#subjectBytes + data.length) this.#setSubject(event.subject, data.length);
     this.#event.set(data, this.#subjectBytes);
     const end = this.#subjectBytes + data.length;
     const e = oneShot("sha256", this.#event.subarray(1, end), "hex");
-    const leaf = this.#leaves ? oneShot("sha256", this.#event.subarray(0, end), "hex") : undefined;
+    const leaf = this.#leaves ? oneShot("sha256", this.#event.subarray(0, end), "latin1") : undefined;
     const link = this.#link;
     link.writeUInt32BE(Math.floor(event.n / 0x1_0000_0000), 32);
     link.writeUInt32BE(event.n >>> 0, 36);

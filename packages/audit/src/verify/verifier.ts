@@ -11,7 +11,7 @@ import { classify, type ChainFaultKind } from "./classify.js";
 import { Cursor, type Source } from "./cursor.js";
 import { ChainHasher, isHash } from "./hashing.js";
 import { eventLeafHash } from "../merkle/hash.js";
-import { HexTree } from "./hex-tree.js";
+import { DigestTree } from "./digest-tree.js";
 import { LinkRecomputer } from "./recompute.js";
 import type { WitnessFaultKind } from "../witness/against-log.js";
 
@@ -127,7 +127,7 @@ async function walk(s: WalkState): Promise<VerifyReport> {
   });
 
   // The Merkle tree, recomputed when checkpoints carry roots and the walk starts at position 1 (one more hash per event).
-  const tree = s.checkRoots && from === 1 && plan.hasRoots ? new HexTree() : undefined;
+  const tree = s.checkRoots && from === 1 && plan.hasRoots ? new DigestTree() : undefined;
   const root = tree && (() => tree.root());
   const anchor = plan.check(from - 1, prev, root);
   if (anchor) return fail(from - 1, anchor.kind, anchor.detail);
@@ -162,7 +162,7 @@ async function walk(s: WalkState): Promise<VerifyReport> {
       links.advance();
     }
     prev = h;
-    if (tree) tree.push(leaf ?? Buffer.from(eventLeafHash(event!.subject, event!.data)).toString("hex"));
+    if (tree) tree.push(leaf ?? Buffer.from(eventLeafHash(event!.subject, event!.data)).toString("latin1"));
     events.advance();
     if (plan.nextSize <= k) {
       const bad = plan.check(k, h, root);
