@@ -207,6 +207,19 @@ const tamperings: fc.Arbitrary<Tampering> = fc.oneof(
  */
 const repeatTamperings: fc.Arbitrary<Tampering> = tamperings.filter((x) => !(x.t === "moveEvent" && x.d % 5 === 0));
 
+/** Property: each tampering drawn (and each example) planted in `s`'s streams gets its expected verdict, three ways. */
+async function eachNamed(s: Sealed, drawn: fc.Arbitrary<Tampering>, numRuns: number, fixed: Tampering[]): Promise<void> {
+  await fc.assert(
+    fc.asyncProperty(drawn, async (x) => {
+      const p = plant(s, x);
+      await writeMesh(nc, s.mesh, p);
+      const got = await verdicts(s, p.trustedSigners);
+      expect(got, JSON.stringify(x)).toEqual({ live: p.expected, full: p.expected, file: p.expected });
+    }),
+    { numRuns, examples: fixed.map((x) => [x]), endOnFailure: true },
+  );
+}
+
 /** Each kind once at a fixed place (the first and last positions among them), whatever fast-check draws. */
 const examples: Tampering[] = [
   { t: "alter", k: 1 },
@@ -244,15 +257,7 @@ describe("every fault kind on live stores and export files", { timeout: 180_000 
   it("random tamperings of a sealed log are each named at their position with their kind, live and from an export", async () => {
     const s = await sealedMesh();
     expect(s.checkpoints.map((cp) => cp.size).sort((a, b) => a - b)).toEqual([5, 10, 15, 20, 25, 30, 32]);
-    await fc.assert(
-      fc.asyncProperty(tamperings, async (x) => {
-        const p = plant(s, x);
-        await writeMesh(nc, s.mesh, p);
-        const got = await verdicts(s, p.trustedSigners);
-        expect(got, JSON.stringify(x)).toEqual({ live: p.expected, full: p.expected, file: p.expected });
-      }),
-      { numRuns: 100, examples: examples.map((x) => [x]), endOnFailure: true },
-    );
+    await eachNamed(s, tamperings, 100, examples);
     // Written back untouched, the same streams verify: the faults came from the tamperings alone.
     await writeMesh(nc, s.mesh, { events: s.events.map(slot), links: s.links, checkpoints: s.checkpoints });
     expect(await verdicts(s, [s.key.did])).toEqual({ live: "ok", full: "ok", file: "ok" });
@@ -272,14 +277,10 @@ describe("every fault kind on live stores and export files", { timeout: 180_000 
 
   it("duplicate payloads: random tamperings of a log whose events repeat are named as in a log without repeats", async () => {
     const s = await sealedMesh((mesh) => publishRepeatingEvents(nc, mesh, N, 5));
-    await fc.assert(
-      fc.asyncProperty(repeatTamperings, async (x) => {
-        const p = plant(s, x);
-        await writeMesh(nc, s.mesh, p);
-        const got = await verdicts(s, p.trustedSigners);
-        expect(got, JSON.stringify(x)).toEqual({ live: p.expected, full: p.expected, file: p.expected });
-      }),
-      { numRuns: 60, examples: [[{ t: "deleteEvent", k: 3 }], [{ t: "deleteEvent", k: 17 }], [{ t: "moveEvent", k: 6, d: 5 }]], endOnFailure: true },
-    );
+    await eachNamed(s, repeatTamperings, 60, [
+      { t: "deleteEvent", k: 3 },
+      { t: "deleteEvent", k: 17 },
+      { t: "moveEvent", k: 6, d: 5 },
+    ]);
   });
 });
