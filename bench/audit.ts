@@ -16,7 +16,9 @@
  *    event, the time from its PubAck to the moment its link was appended (seen by a plain NATS subscriber on the chain
  *    subject). p50/p99/max.
  * 4. Verification: verifyStore recomputes the whole chain of (1) from the raw log and the links, and checks the
- *    checkpoints; events/s. Also an export to a JSON Lines file and `verify --file` speed on it.
+ *    checkpoints; events/s. Also an export to a JSON Lines file and `verify --file` speed on it. Each against a
+ *    baseline measured right after it on the same data (audit-verify-baselines.ts): a plain read of the same log, a
+ *    plain parse of the same file.
  */
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
@@ -29,6 +31,7 @@ import { connectBus } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
 import { auditProofBench } from "./audit-proofs.js";
+import { parseFileBaseline, readLogBaseline } from "./audit-verify-baselines.js";
 import { environment, log, now, paced, percentile, pipelined, rate, round, startBenchServer, wallNow, type BenchOptions, type BenchResult } from "./lib.js";
 
 export const description = "audit chain: sealer throughput vs the mesh's max rate, sealer lag at 1,000 msg/s, verification speed";
@@ -82,7 +85,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const verifyMs = now() - t2;
     if (!report.ok) throw new Error(`verification failed at ${report.position}: ${report.kind}`);
     const verifyRate = rate(report.verified, verifyMs);
-    log(`audit: verified ${report.verified} events live at ${verifyRate}/s`);
+    const read = await readLogBaseline(nc, mesh, report.verified, now);
+    const readRate = rate(read.events, read.ms);
+    log(`audit: verified ${report.verified} events live at ${verifyRate}/s (target 100,000); baseline, same run: a plain read of the same log at ${readRate}/s (verification ${round(verifyRate / readRate, 2)}× it)`);
     const file = join(tmp, "export.jsonl");
     await exportStore({ nc, mesh, store, out: createWriteStream(file) });
     const exportBytes = (await stat(file)).size;
@@ -92,7 +97,12 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const fileMs = now() - t3;
     if (!fileReport.ok) throw new Error(`export verification failed at ${fileReport.position}: ${fileReport.kind}`);
     const fileRate = rate(fileReport.verified, fileMs);
-    log(`audit: verified the ${Math.round(exportBytes / 1e6)} MB export at ${fileRate}/s`);
+    const parsed = await parseFileBaseline(file, now);
+    const parseRate = rate(parsed.lines, parsed.ms);
+    log(
+      `audit: verified the ${Math.round(exportBytes / 1e6)} MB export at ${fileRate}/s (target 200,000); baseline, same run: a plain parse of the same file at ` +
+        `${parseRate} lines/s (verification ${round(fileRate / parseRate, 2)}× it)`,
+    );
     await store.close();
 
     // 3. Sealer lag while following live traffic at a fixed rate.
@@ -112,7 +122,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       sealer_lag_p99_ms: lag.p99,
       sealer_lag_max_ms: lag.max,
       verify_events_per_s: verifyRate,
+      verify_baseline_read_per_s: readRate,
+      verify_vs_read: round(verifyRate / readRate, 2),
       verify_file_events_per_s: fileRate,
+      verify_file_baseline_parse_per_s: parseRate,
+      verify_file_vs_parse: round(fileRate / parseRate, 2),
       export_bytes: exportBytes,
       ...tree,
       n,

@@ -5,6 +5,7 @@ export type { JetStreamAuditStoreOptions, AuditStreamNames } from "./store/jetst
 export { EventStoreAuditStore, openEventStoreAuditStore, eventStoreStreamNames } from "./store/eventstore-store.js";
 export type { EventStoreAuditStoreOptions } from "./store/eventstore-store.js";
 export { readMeshLog, meshLogEnd, logEvent } from "./store/mesh-log.js";
+export { meshLogBatches } from "./verify/stream-batches.js";
 export { startSealer } from "./sealer/sealer.js";
 export type { Sealer, SealerOptions, SealerStats, SealerProblem } from "./sealer/sealer.js";
 export { KeepUpJudge } from "./sealer/keep-up.js";

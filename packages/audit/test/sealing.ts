@@ -17,6 +17,16 @@ export async function publishEvents(nc: NatsConnection, mesh: string, count: num
 }
 
 /**
+ * `count` events, one after another, where event i has the subject and payload of event i mod `period`: the same
+ * event hash every `period` positions (a replayed message, a repeated heartbeat).
+ */
+export async function publishRepeatingEvents(nc: NatsConnection, mesh: string, count: number, period: number): Promise<void> {
+  const js = jetstream(nc);
+  const encoder = new TextEncoder();
+  for (let i = 0; i < count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t0`, encoder.encode(`{"i":${i % period}}`));
+}
+
+/**
  * Recomputes the chain from the raw mesh log and compares it with the stored one. Returns what is wrong (empty when
  * every event 1…end has exactly one link, at its position, with the recomputed hashes).
  */

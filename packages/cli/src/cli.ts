@@ -29,7 +29,7 @@ ${COMMANDS.map((c) => `  ${c.usage}`).join("\n")}
 ${COMMON_HELP}
   --version      print the version
 
-Run "plexus COMMAND --help" for a command's options. Exit codes: 0 success, 2 usage error, 1 failure, 3 "audit verify" found a bad position.
+Run "plexus COMMAND --help" for a command's options. Exit codes: 0 success, 2 usage error, 1 failure, 3 "audit verify" found a bad position, 4 it found a running sealer stalled, 5 "audit check-proof" found the proof holds but not pinned (no --signer).
 Set PLEXUS_DEBUG=1 to see stack traces.`;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `plexus audit prove` and `plexus audit check-proof` as users run them (child processes, a real nats-server): SDK
  * messages sealed by a real sealer, proofs by envelope ID and by position written to files, checked offline (the
- * check gets no --nats and the server is not needed), with the pinned registry key, another key, and edited files;
+ * check gets no --nats and the server is not needed), with the pinned registry key, another key, none (exit 5, not
+ * pinned), another mesh or origin, and edited files;
  * the written proofs also pass @sigstore/verify's independent RFC 6962 inclusion check.
  */
 import { execFile } from "node:child_process";
@@ -78,21 +79,38 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     expect(proof).toMatchObject({ format: "plexus-audit-inclusion/1", position: msg.streamSeq, size: end, signer: registry.did });
     expect(JSON.parse(Buffer.from(proof.data, "base64").toString("utf8"))).toMatchObject({ id: msg.id });
 
-    const ok = await run(["check-proof", file, "--signer", registry.did, "--json"], false);
+    const ok = await run(["check-proof", file, "--signer", registry.did, "--mesh", mesh, "--json"], false);
     expect(ok.code, ok.stderr).toBe(0);
     expect(json(ok)).toMatchObject({ ok: true, kind: "inclusion", pinned: true, position: msg.streamSeq, size: end, origin: `plexus.mesh/${mesh}` });
-    const human = await run(["check-proof", file], false);
-    expect(human.code).toBe(0);
+    const human = await run(["check-proof", file, "--signer", registry.did, "--origin", `plexus.mesh/${mesh}`], false);
+    expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`valid: position ${msg.streamSeq} is in the log plexus.mesh/${mesh}`);
-    expect(human.stdout).toContain("NOT PINNED");
 
-    const other = await run(["check-proof", file, "--signer", generateKeyPair().did, "--json"], false);
+    // No --signer: the proof holds, but the file names its own signer; never exit 0.
+    const unpinned = await run(["check-proof", file, "--mesh", mesh], false);
+    expect(unpinned.code).toBe(5);
+    expect(unpinned.stdout).toMatch(/^NOT PINNED: position \d+ is in the log plexus.mesh\//);
+    const unpinnedJson = await run(["check-proof", file, "--mesh", mesh, "--json"], false);
+    expect(unpinnedJson.code).toBe(5);
+    expect(json(unpinnedJson)).toMatchObject({ ok: false, reason: "not_pinned", pinned: false, origin: `plexus.mesh/${mesh}`, signers: [registry.did] });
+
+    // Another mesh (explicit, or the default one when --mesh is not given) or origin: refused as "origin".
+    for (const args of [["--mesh", `${mesh}x`], [], ["--origin", "example.com/log"]]) {
+      const wrong = await run(["check-proof", file, "--signer", registry.did, "--json", ...args], false);
+      expect(wrong.code, JSON.stringify(args)).toBe(1);
+      expect(json(wrong)).toMatchObject({ ok: false, reason: "origin", pinned: true });
+    }
+    const wrongHuman = await run(["check-proof", file, "--signer", registry.did, "--mesh", `${mesh}x`], false);
+    expect(wrongHuman.stdout).toContain(`INVALID: origin: the checkpoint is for plexus.mesh/${mesh}, not plexus.mesh/${mesh}x (checking a proof of another mesh: pass its --mesh NAME`);
+    expect((await run(["check-proof", file, "--signer", registry.did, "--mesh", mesh, "--origin", "example.com/log"], false)).code).toBe(2);
+
+    const other = await run(["check-proof", file, "--signer", generateKeyPair().did, "--mesh", mesh, "--json"], false);
     expect(other.code).toBe(1);
     expect(json(other)).toMatchObject({ ok: false, reason: "checkpoint_signature" });
 
     const edited = join(root, "edited.json");
     await writeFile(edited, JSON.stringify({ ...proof, data: Buffer.from(JSON.stringify({ forged: true })).toString("base64") }));
-    const bad = await run(["check-proof", edited, "--signer", registry.did], false);
+    const bad = await run(["check-proof", edited, "--signer", registry.did, "--mesh", mesh], false);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/^INVALID: inclusion: /);
 
@@ -130,13 +148,13 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     const out = join(root, "consistency.json");
     const made = await run(["prove", "--from-checkpoint", oldFile, "--out", out]);
     expect(made.code, made.stderr).toBe(0);
-    const r = await run(["check-proof", out, "--signer", registry.did, "--json"], false);
+    const r = await run(["check-proof", out, "--signer", registry.did, "--mesh", mesh, "--json"], false);
     expect(r.code, r.stdout).toBe(0);
     expect(json(r)).toMatchObject({ ok: true, kind: "consistency", size: end });
     const forgedOld = join(root, "forged.json");
     const c = JSON.parse(await readFile(out, "utf8")) as { hashes: string[] };
     await writeFile(forgedOld, JSON.stringify({ ...c, hashes: c.hashes.map((h, i) => (i === 0 ? Buffer.alloc(32, 1).toString("base64") : h)) }));
-    const bad = await run(["check-proof", forgedOld, "--signer", registry.did, "--json"], false);
+    const bad = await run(["check-proof", forgedOld, "--signer", registry.did, "--mesh", mesh, "--json"], false);
     expect(bad.code).toBe(1);
     expect(json(bad)).toMatchObject({ ok: false, reason: "consistency" });
   });
@@ -149,6 +167,6 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     expect(past.code).toBe(1);
     expect(past.stderr).toContain("not covered by the newest checkpoint");
     const help = await run(["--help"], false);
-    expect(help.stdout).toContain("plexus audit check-proof FILE [--signer DID]");
+    expect(help.stdout).toContain("plexus audit check-proof FILE --signer DID [--mesh NAME | --origin ORIGIN]");
   });
 });

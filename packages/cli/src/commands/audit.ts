@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import { exportAuditCommand } from "./audit/export.js";
 import { queryAuditCommand } from "./audit/query.js";
 import { sealAudit } from "./audit/seal.js";
-import { checkSubcommandOptions, COMMAND, EXIT_SEALER_STALLED, EXIT_TAMPERED, SUBCOMMAND_OPTIONS } from "./audit/shared.js";
+import { checkSubcommandOptions, COMMAND, EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED, SUBCOMMAND_OPTIONS } from "./audit/shared.js";
 import { statusAudit } from "./audit/status.js";
 import { verifyAudit } from "./audit/verify.js";
 import { proveAudit } from "./audit/prove.js";
@@ -32,7 +32,7 @@ export const auditCommand: CommandDef = {
   plexus audit query [--agent DID] [--conversation C] [--type T] [--since TIME] [--until TIME] [--limit N]
   plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]
   plexus audit prove ID | --position N | --from-checkpoint FILE [--signer DID] [--out FILE]
-  plexus audit check-proof FILE [--signer DID]
+  plexus audit check-proof FILE --signer DID [--mesh NAME | --origin ORIGIN]
   plexus audit witness --as NAME [--dir DIR] [--signer DID] [--once] [--interval MS]`,
   help: `Every event of the mesh's log (messages, receipts, rejection records, dead letters, registry events) is sealed
 into a hash chain, h_n = SHA-256(h_{n-1} ‖ n ‖ SHA-256(subject ‖ 0x00 ‖ payload)), and the chain's head is signed
@@ -87,10 +87,14 @@ every N links or T ms by the registry's key (a checkpoint).
            checkpoint: JSON with the checkpoint (a C2SP tlog-checkpoint signed note, origin plexus.mesh/<mesh>),
            position, tree size, the event's subject and payload, and the proof hashes. With --from-checkpoint FILE
            (a checkpoint note or an earlier proof file): a consistency proof from that checkpoint to the newest.
-  check-proof  check a proof file offline (no NATS): the checkpoint note's signature by --signer (or, with none,
-           says who signed it, not pinned), then the proof. Exit 0 valid; 1 invalid with a reason: malformed,
-           checkpoint_signature, origin, inclusion, consistency. --json: {"ok","kind","size","root",…} or
-           {"ok":false,"reason","detail"}.
+  check-proof  check a proof file offline (no NATS): the checkpoint note's signature by --signer, that it is the
+           log asked about (--origin, else plexus.mesh/<mesh> of --mesh, $PLEXUS_MESH or "default"), then the
+           proof. Exit 0 valid and pinned; ${EXIT_NOT_PINNED} the proof holds but no --signer pinned the checkpoint's key
+           ("NOT PINNED": the file names its own signer, so anyone can make one that holds); 1 invalid with a
+           reason: malformed, checkpoint_signature, origin (a checkpoint of another log), ambiguous_subject (a
+           subject with NUL: its leaf reads as another event's), inclusion, consistency. --json: {"ok","kind",
+           "pinned","origin","signers","size","root",…} or {"ok":false,"reason","detail","pinned","origin"}
+           (reason "not_pinned" with exit ${EXIT_NOT_PINNED}).
   witness  a witness for the mesh: reads the newest checkpoint, gets a consistency proof from the last one it
            cosigned, and cosigns (C2SP tlog-cosignature, key NAME in --keys, created if missing) only a checkpoint
            signed by the pinned log key (--signer, else the key of the first checkpoint it sees, pinned in its
@@ -119,6 +123,8 @@ Options:
                       goes unnoticed)
   --http HOST:PORT|off (seal) serve /healthz, /readyz and /v1/status there (default off; port 0 picks one)
   --id ID             (seal) this sealer's name in status (default <host>-<pid>)
+  --origin ORIGIN     (check-proof) the log the proof must be of, for a deployment with its own checkpoint origin
+                      (default plexus.mesh/<mesh>)
   --witness FILE_OR_DIR  (verify, live or --file) a witness's state (repeatable); --quorum K: at least K must hold
   --max-unsealed N    (verify, with --signer) events past the newest pinned checkpoint tolerated (default 1000)
   --stall-after SECONDS (status, verify) events unsealed this long, with a head that does not move, mean nothing
@@ -131,7 +137,8 @@ Options:
 
 Progress of verify and export shows on stderr when it is a terminal, never with --json.
 Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file) and check-proof: invalid proof, 2 usage,
-${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify found the chain sound but nothing sealing after it (or a sealer stalled).`,
+${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify found the chain sound but nothing sealing after it (or a sealer stalled),
+${EXIT_NOT_PINNED} check-proof: the proof holds but its signer was not pinned (no --signer).`,
   options: {
     from: { type: "string" },
     to: { type: "string" },
@@ -155,6 +162,7 @@ ${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify foun
     once: { type: "boolean" },
     interval: { type: "string" },
     witness: { type: "string", multiple: true },
+    origin: { type: "string" },
     quorum: { type: "string" },
     "max-unsealed": { type: "string" },
     "stall-after": { type: "string" },

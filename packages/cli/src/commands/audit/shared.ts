@@ -13,6 +13,8 @@ export const COMMAND = "audit";
 export const EXIT_TAMPERED = 3;
 /** Exit code of `audit verify` when the chain holds but nothing seals the events after it, or a trusted sealer reports a problem. */
 export const EXIT_SEALER_STALLED = 4;
+/** Exit code of `audit check-proof` when the proof holds but no --signer pinned who may sign its checkpoint. */
+export const EXIT_NOT_PINNED = 5;
 
 /** The options each subcommand takes; any other given option is a usage error. */
 export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
@@ -22,7 +24,7 @@ export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
   query: ["agent", "conversation", "type", "since", "until", "limit"],
   seal: ["registry-key", "data", "http", "id"],
   prove: ["position", "from-checkpoint", "out", "signer"],
-  "check-proof": ["signer"],
+  "check-proof": ["signer", "origin"],
   witness: ["as", "dir", "signer", "once", "interval"],
 };
 const ALL = new Set(Object.values(SUBCOMMAND_OPTIONS).flat());
