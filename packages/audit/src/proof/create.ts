@@ -16,7 +16,7 @@ import { proveConsistencyFromTiles, proveInclusionFromTiles } from "../merkle/pr
 import { TILE_WIDTH } from "../merkle/tiles.js";
 import { consistencyPath, inclusionPath, rootAt } from "../merkle/tree.js";
 import { verifyConsistency, verifyInclusion } from "../merkle/verify.js";
-import { openCheckpointNote, parseCheckpointBody } from "../note/checkpoint-note.js";
+import { defaultOrigin, openCheckpointNote, parseCheckpointBody } from "../note/checkpoint-note.js";
 import { parseNote } from "../note/signed-note.js";
 import { checkpointNoteHolds } from "../sealer/checkpoint.js";
 import { checkpointLookup, type CheckpointLookup } from "../store/checkpoint-lookup.js";
@@ -38,12 +38,13 @@ type RootedCheckpoint = Checkpoint & { root: string; note: string };
  * The newest (largest) checkpoint with a Merkle root, its signature and note verified; undefined when there is none.
  * One or two reads on JetStream (store/checkpoint-lookup.ts), a walk over them all on other backends.
  */
-export async function newestRootedCheckpoint(store: AuditStore, trusted?: readonly string[]): Promise<RootedCheckpoint | undefined> {
-  return (await rootedLookup(store, trusted).newest()) as RootedCheckpoint | undefined;
+export async function newestRootedCheckpoint(store: AuditStore, trusted?: readonly string[], origin?: string): Promise<RootedCheckpoint | undefined> {
+  return (await rootedLookup(store, trusted, origin).newest()) as RootedCheckpoint | undefined;
 }
 
-function rootedLookup(store: AuditStore, trusted?: readonly string[]): CheckpointLookup {
-  return checkpointLookup(store, { rooted: true, ...(trusted !== undefined ? { trusted } : {}) });
+/** `origin`: only checkpoints of that log (a checkpoint of another mesh signed by the same key, copied here, is not). */
+function rootedLookup(store: AuditStore, trusted?: readonly string[], origin?: string): CheckpointLookup {
+  return checkpointLookup(store, { rooted: true, ...(trusted !== undefined ? { trusted } : {}), ...(origin !== undefined ? { origin } : {}) });
 }
 
 /**
@@ -78,7 +79,7 @@ export async function proveInclusion(source: ProofSource & ({ position: number }
   const early = asked !== undefined ? readEvent(source, asked) : undefined;
   early?.catch(() => undefined); // awaited below, unless the checkpoint look-up fails first
   const leafTile = asked !== undefined ? source.store.tiles?.readTile(0, Math.floor((asked - 1) / TILE_WIDTH), ((asked - 1) % TILE_WIDTH) + 1).catch(() => undefined) : undefined;
-  const cp = await requireCheckpoint(source.store, source.signers);
+  const cp = await requireCheckpoint(source.store, source.signers, defaultOrigin(source.mesh));
   const position = "position" in source ? source.position : await positionOfId(source, source.id, cp.size);
   if (!Number.isSafeInteger(position) || position < 1 || position > cp.size) {
     throw new PlexusError(ErrorCode.InvalidArgument, `position ${position} is not covered by the newest checkpoint (size ${cp.size})`, { details: { reason: "not_covered", size: cp.size } });
@@ -126,7 +127,7 @@ async function readEvent(source: ProofSource, position: number): Promise<StoredM
 
 /** The consistency proof from an older checkpoint note (as a proof file or a checker had it) to the newest one. */
 export async function proveConsistency(source: ProofSource & { from: string }): Promise<ConsistencyProofFile> {
-  const cp = await requireCheckpoint(source.store, source.signers);
+  const cp = await requireCheckpoint(source.store, source.signers, defaultOrigin(source.mesh));
   // The older note may be signed by a key the registry has rotated away from since: any key that signed a checkpoint here.
   const old = openCheckpointNote(source.from, await olderNoteSigners(source.store, source.from, cp, source.signers));
   const parsed = old.ok ? old.head : undefined;
@@ -155,8 +156,8 @@ export async function proveConsistency(source: ProofSource & { from: string }): 
   };
 }
 
-async function requireCheckpoint(store: AuditStore, trusted?: readonly string[]): Promise<RootedCheckpoint> {
-  const cp = await newestRootedCheckpoint(store, trusted);
+async function requireCheckpoint(store: AuditStore, trusted: readonly string[] | undefined, origin: string): Promise<RootedCheckpoint> {
+  const cp = await newestRootedCheckpoint(store, trusted, origin);
   if (!cp) throw noCheckpoint();
   return cp;
 }

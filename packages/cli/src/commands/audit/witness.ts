@@ -118,10 +118,17 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
   }
 
   async function witnessOnce(l: LiveStores, mesh: string): Promise<Outcome> {
-    const cp = await newestRootedCheckpoint(l.store);
+    await followRotations(l);
+    // Only checkpoints of this mesh by the keys it pins: one forged checkpoint, or one of another mesh signed by the
+    // same key, must not become "the newest" the witness then refuses for good.
+    const cp = await newestRootedCheckpoint(l.store, state?.logKeys ?? pinned, origin);
     if (!cp) {
-      // All checkpoints gone while this witness cosigned some: the log no longer shows what it vouched for.
-      if (state && state.size > 0) return { ok: false, reason: "rollback", detail: `the mesh has no checkpoint, but this witness cosigned one of size ${state.size}` };
+      if (state && state.size > 0) {
+        // Only checkpoints by other keys (the log re-signed), or none at all (the log no longer shows what it vouched for).
+        const other = await newestRootedCheckpoint(l.store, undefined, origin);
+        if (other) return { ok: false, reason: "bad_signature", detail: `the newest checkpoint (size ${other.size}) is signed by ${other.signer}, not by the pinned log key, and none by it is left` };
+        return { ok: false, reason: "rollback", detail: `the mesh has no checkpoint, but this witness cosigned one of size ${state.size}` };
+      }
       return { ok: true, size: 0, advanced: false, none: true };
     }
     if (!state) {
@@ -129,14 +136,13 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
       if (!pinned) out.warn(`no --signer: trusting the log key that signed the newest checkpoint, ${cp.signer} (pinned in ${file} from now on)`);
       state = newWitnessState({ name, did: key.did, origin, logKeys });
     }
-    await followRotations(l);
     let note = cp.note;
     let proof: Uint8Array[] = [];
     const head = openCheckpointNote(cp.note, state.logKeys, origin);
     if (state.note !== undefined && head.ok && head.head.size > state.size) {
       try {
         // The proof goes to the newest checkpoint at the time it is made (a newer one may have come): witness that one.
-        const made = await proveConsistency({ nc: l.nc, mesh, store: l.store, from: state.note });
+        const made = await proveConsistency({ nc: l.nc, mesh, store: l.store, from: state.note, signers: state.logKeys });
         note = made.to;
         proof = made.hashes.map((h) => new Uint8Array(Buffer.from(h, "base64")));
       } catch {
