@@ -6,7 +6,7 @@
  * At start the tree's right edge is read back from the store's tiles (a few reads); when they are missing (a chain
  * sealed before the tree existed, a tile write lost in a crash) the tree is rebuilt by replaying the mesh log up to
  * the chain's head, and the full tiles that replay produces are written with the next checkpoint (write-once: tiles
- * already stored stay). A backend without tiles (EventStoreDB for now) replays at every start. Tiles are not trusted
+ * already stored stay). A backend without tiles replays at every start (JetStream and EventStoreDB both keep them). Tiles are not trusted
  * blindly: anyone holding the mesh's service credentials can write the tile stream, so the edge read back is believed
  * only when this sealer's key signed a checkpoint at the head's size with the very root the tiles give (a sealer that
  * stopped cleanly signed its head). Otherwise (a crash, a takeover, another key) the tree is replayed from the log.
