@@ -212,7 +212,8 @@ class SealerNodeImpl implements SealerNode {
   async #judgeWriter(): Promise<void> {
     const { head, logEnd } = this.#standby;
     const holder = this.#lease.holder;
-    const verdict = await this.#watch.verdict(Date.now(), head, logEnd, holder, () => this.#writerRecord(holder), () => this.#unsignedTail(head));
+    // Each read has a deadline: a read the server never finishes must not stop the judgment (and so a takeover).
+    const verdict = await this.#watch.verdict(Date.now(), head, logEnd, holder, () => withinBeat(this.#writerRecord(holder), this.#beatMs), () => withinBeat(this.#unsignedTail(head), this.#beatMs));
     if (verdict.kind === "sealing") {
       if (this.#watchProblem) this.#log("info", `the chain moves again; ${this.id} stands by`);
       this.#watchProblem = undefined;
@@ -342,4 +343,11 @@ class SealerNodeImpl implements SealerNode {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/** `p`, or undefined when it has not settled within a few beats (at least 5 s). */
+function withinBeat<T>(p: Promise<T>, beatMs: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(5_000, 3 * beatMs))));
+  return Promise.race([p.catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
 }
