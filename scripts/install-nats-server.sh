@@ -2,7 +2,9 @@
 # Finds nats-server, or installs one into the project-local folder .nats/ without touching the system.
 # Order: $PLEXUS_NATS_SERVER, .nats/bin/nats-server, PATH, /usr/sbin. A found server older than 2.10 is used only
 # when nothing better can be installed. Install order: Debian trixie's 2.10.x .deb unpacked into .nats/ (static
-# binary), then the distribution's package (apt-get install nats-server), else print how to install it.
+# binary), then the distribution's package (apt-get install nats-server), else print how to install it. The trixie
+# package comes from the Debian mirror the machine's own apt configuration names (PLEXUS_DEBIAN_MIRROR overrides it;
+# deb.debian.org when apt names none).
 # Prints the path of the server it settled on as its last line.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,15 +35,30 @@ for c in "${candidates[@]}"; do
   fi
 done
 
+# The Debian archive this machine's apt uses: the first URI of a "debian" repository (not security, not a third party)
+# in /etc/apt/sources.list(.d), deb822 .sources files and one-line .list files alike.
+debian_mirror() {
+  if [ -n "${PLEXUS_DEBIAN_MIRROR:-}" ]; then echo "$PLEXUS_DEBIAN_MIRROR"; return; fi
+  local files=() uri
+  [ -f /etc/apt/sources.list ] && files+=(/etc/apt/sources.list)
+  for f in /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && files+=("$f"); done
+  if [ "${#files[@]}" -gt 0 ]; then
+    uri="$(sed -n -e 's/^[[:space:]]*URIs:[[:space:]]*//p' -e 's/^[[:space:]]*deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}\([^[:space:]]*\).*/\2/p' "${files[@]}" 2>/dev/null \
+      | tr ' ' '\n' | grep -E '^(https?|file)://' | grep -E '/debian/?$' | head -1)"
+  fi
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
 install_from_trixie() {
   command -v apt-get >/dev/null 2>&1 || return 1
   command -v dpkg >/dev/null 2>&1 || return 1
   local work; work="$(mktemp -d)"
   mkdir -p "$work/lists/partial" "$work/archives/partial"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > "$work/sources.list"
+  local mirror; mirror="$(debian_mirror)"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} trixie main" > "$work/sources.list"
   local opts=(-o "Dir::Etc::sourcelist=$work/sources.list" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$work/lists"
               -o "Dir::Cache::archives=$work/archives" -o "APT::Get::List-Cleanup=0" -o "Debug::NoLocking=1")
-  say "fetching nats-server from Debian trixie into $local_dir"
+  say "fetching nats-server from Debian trixie ($mirror) into $local_dir"
   apt-get "${opts[@]}" -qq update >/dev/null 2>&1 || { rm -rf "$work"; return 1; }
   (cd "$work" && apt-get "${opts[@]}" -qq download nats-server >/dev/null 2>&1) || { rm -rf "$work"; return 1; }
   local deb; deb="$(ls "$work"/nats-server_*.deb 2>/dev/null | head -1)"
