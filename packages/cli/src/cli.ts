@@ -4,6 +4,7 @@ import { COMMANDS, findCommand } from "./commands/index.js";
 import { COMMON_HELP, parseCommandArgs, type CommandDef } from "./common-options.js";
 import { ExitCode, exitCodeOf, reportError, UsageError } from "./errors.js";
 import { createOutput } from "./output.js";
+import { subcommandHelp } from "./subcommand-help.js";
 
 export interface CliStreams {
   out: NodeJS.WritableStream;
@@ -27,7 +28,7 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 ${COMMANDS.map((c) => `  ${c.usage}`).join("\n")}
 
 ${COMMON_HELP}
-  --version      print the version
+  -v, --version  print the version
 
 Run "plexus COMMAND --help" for a command's options. Exit codes: 0 success, 2 usage error, 1 failure, 3 "audit verify" found a bad position, 4 it found a running sealer stalled, 5 "audit check-proof" found the proof holds but not pinned (no --signer).
 Set PLEXUS_DEBUG=1 to see stack traces.`;
@@ -57,7 +58,7 @@ export async function runCli(argv: string[], streams: CliStreams = { out: proces
       streams.err.write(`${generalHelp()}\n`);
       return ExitCode.Usage;
     }
-    if (first === "--version" || first === "-V" || first === "version") {
+    if (first === "--version" || first === "-V" || first === "-v" || first === "version") {
       streams.out.write(`plexus ${version()}\n`);
       return ExitCode.Ok;
     }
@@ -78,7 +79,9 @@ export async function runCli(argv: string[], streams: CliStreams = { out: proces
 
     const parsed = parseCommandArgs(def, rest);
     if (parsed.help) {
-      streams.out.write(`${commandHelp(def)}\n`);
+      // `plexus keys new --help`: that subcommand's part of the help, when the command has one by that name.
+      const sub = rest[0] !== undefined && !rest[0].startsWith("-") ? subcommandHelp(def, rest[0]) : undefined;
+      streams.out.write(`${sub !== undefined ? `${sub}\n\n${COMMON_HELP}` : commandHelp(def)}\n`);
       return ExitCode.Ok;
     }
     const out = createOutput(parsed.common.json, streams);

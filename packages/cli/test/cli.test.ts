@@ -274,6 +274,20 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const version = await run(["--version"]);
       expect(version.code).toBe(0);
       expect(version.stdout).toMatch(/^plexus \d+\.\d+\.\d+/);
+      // -v too (as most tools read it), not a usage error.
+      expect(await run(["-v"])).toMatchObject({ code: 0, stdout: version.stdout });
+      // A subcommand's --help is about that subcommand, not the parent's whole help.
+      const keysNew = await run(["keys", "new", "--help"]);
+      expect(keysNew.code).toBe(0);
+      expect(keysNew.stdout).toMatch(/^Usage: plexus keys new NAME\n/);
+      expect(keysNew.stdout).not.toContain("keys split");
+      const verify = await run(["audit", "verify", "--help"]);
+      expect(verify.code).toBe(0);
+      expect(verify.stdout).toMatch(/^Usage: plexus audit verify \[--from N\]/);
+      expect(verify.stdout).toContain("recompute the chain from the raw log");
+      expect(verify.stdout).not.toMatch(/^\s+(witness|export|check-proof)\s{2,}/m);
+      // No such subcommand: the command's whole help, as before.
+      expect((await run(["keys", "nosuch", "--help"])).stdout).toContain("keys split");
     } finally {
       await reap();
     }
