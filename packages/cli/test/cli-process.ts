@@ -46,13 +46,15 @@ export function cli() {
   const children = new Set<ChildProcess>();
 
   /** Runs the CLI to completion. */
-  const run = (args: string[], timeoutMs = 20_000): Promise<Result> =>
+  const run = (args: string[], timeoutMs = 20_000, input?: string): Promise<Result> =>
     new Promise((resolveRun) => {
-      const child = execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, env: childEnv(), encoding: "utf8" }, (err, stdout, stderr) => {
+      const child = execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, env: childEnv(), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         children.delete(child);
         const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
         resolveRun({ code, stdout, stderr });
       });
+      // `input`: what the command reads on its standard input.
+      if (input !== undefined) child.stdin?.end(input);
       children.add(child);
     });
 

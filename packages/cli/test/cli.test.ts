@@ -2,7 +2,7 @@
  * The `plexus` command as users run it: a child process (`node packages/cli/bin/plexus.js …`) against a real
  * nats-server, with a temp key folder and a mesh of its own per test.
  */
-import { stat } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -136,6 +136,45 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const msgs = jsonLines(done.stdout);
       expect(msgs.map((m) => m["body"])).toEqual([{ headline: "up" }, "second"]);
       expect(msgs[1]).toMatchObject({ topic: "news", type: "news.item" });
+    } finally {
+      await reap();
+    }
+  });
+
+  it("send and publish take the body from --body-file FILE or - (standard input): a 100 kB body arrives whole; too large, both, or a missing file: clear errors", async () => {
+    const s = scope();
+    const { run, reap } = cli();
+    try {
+      await run(["keys", "new", "alice", "--keys", s.keys]);
+      const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();
+      const big = { text: "x".repeat(100_000), n: 1 };
+      const viaStdin = await run(s.args("send", "--as", "alice", "--to", bobDid, "--body-file", "-"), 20_000, JSON.stringify(big));
+      expect(viaStdin.code, viaStdin.stderr).toBe(0);
+      const file = join(s.keys, "..", "body.json");
+      await writeFile(file, JSON.stringify({ ...big, n: 2 }));
+      const viaFile = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", file));
+      expect(viaFile.code, viaFile.stderr).toBe(0);
+      const got = await run(s.args("listen", "--as", "bob", "--count", "2", "--timeout", "15", "--json"));
+      expect(got.code, got.stderr).toBe(0);
+      expect(jsonLines(got.stdout).map((m) => m["body"])).toEqual([big, { ...big, n: 2 }]);
+      // publish too
+      const published = await run(s.args("publish", "--as", "alice", "news", "--body-file", "-"), 20_000, "from stdin");
+      expect(published.code, published.stderr).toBe(0);
+
+      const both = await run(s.args("send", "--as", "alice", "--to", "bob", "hi", "--body-file", file));
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain("give BODY or --body-file, not both");
+      const none = await run(s.args("send", "--as", "alice", "--to", "bob"));
+      expect(none.code).toBe(2);
+      expect(none.stderr).toContain("missing BODY (or --body-file FILE, - for standard input)");
+      const missing = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", join(s.keys, "nowhere.json")));
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/--body-file .*nowhere\.json: no such file/);
+      // Over the mesh's envelope limit (128 KiB): refused with the reason, nothing sent.
+      const tooBig = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", "-"), 20_000, "y".repeat(200_000));
+      expect(tooBig.code).toBe(1);
+      expect(tooBig.stderr.trim().split("\n")).toHaveLength(1);
+      expect(tooBig.stderr).toMatch(/too large|bytes/i);
     } finally {
       await reap();
     }

@@ -8,15 +8,16 @@ import {
   type CommandDef,
 } from "../common-options.js";
 import { CliError, ExitCode } from "../errors.js";
+import { bodyText } from "../body-input.js";
 import { parseBody, shortDid } from "../output.js";
 import { connectAgent, loadKey, resolveRecipient } from "../session.js";
 
 export const sendCommand: CommandDef = {
   name: "send",
   summary: "send a direct message to an agent's durable inbox",
-  usage: "plexus send --as NAME --to DID BODY [--type T] [--conversation C] [--await-receipt]",
+  usage: "plexus send --as NAME --to DID (BODY | --body-file FILE|-) [--type T] [--conversation C] [--await-receipt]",
   help: `Sends BODY from NAME to the inbox of DID (or of the key named DID in the key folder). BODY is JSON when it
-parses as JSON, else a string. Prints the message id and its position in the mesh stream once the mesh stored it;
+parses as JSON, else a string; --body-file FILE reads it from FILE (- for standard input) instead. Prints the message id and its position in the mesh stream once the mesh stored it;
 the recipient gets it whenever it listens.
 
 With --await-receipt, waits for the recipient's signed "processed" receipt, and exits 1 if the receipt says the
@@ -25,6 +26,7 @@ message failed (its handler failed on every attempt), printing the reason.
 Options:
   --as NAME              the sending agent's key name
   --to DID|NAME          the recipient: a did:key, or a key name in the key folder
+  --body-file FILE|-     the body from FILE, or from standard input (-), instead of BODY
   --type T               message type (default acp.message)
   --conversation C       conversation id
   --await-receipt        wait for the processed (or failed) receipt
@@ -36,6 +38,7 @@ Options:
     conversation: { type: "string" },
     "await-receipt": { type: "boolean" },
     "receipt-timeout": { type: "string" },
+    "body-file": { type: "string" },
   },
   async run({ common, values, positionals, out }) {
     const cmd = "send";
@@ -45,14 +48,15 @@ Options:
     const conversation = conversationOption(values, cmd);
     const awaitReceipt = values["await-receipt"] === true;
     const receiptTimeout = secondsOption(values, "receipt-timeout", cmd);
-    const [bodyText] = positionalArgs(positionals, ["BODY"], cmd) as [string];
+    const [given] = positionalArgs(positionals, positionals.length === 0 ? [] : ["BODY"], cmd) as [string?];
+    const body = await bodyText(values, given, cmd);
 
     const to = await resolveRecipient(common, toRef, cmd);
     const key = await loadKey(common, as, cmd);
     const agent = await connectAgent(common, key, out);
     let result: SendResult;
     try {
-      const sent = await agent.send(to, parseBody(bodyText), {
+      const sent = await agent.send(to, parseBody(body), {
         ...(type !== undefined ? { type } : {}),
         ...(conversation !== undefined ? { conversation } : {}),
       });
