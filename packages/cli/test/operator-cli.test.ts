@@ -78,6 +78,10 @@ describe("plexus up in operator mode", () => {
       const cut = await run(args("send", "--as", "bob", "--to", "alice", '"still here?"'), 30_000);
       expect(cut.code).toBe(1);
       expect(cut.stderr).toContain("suspended");
+      // A suspended agent's join says so and exits 1 (not a silent exit).
+      const rejoin = await run(args("agent", "join", "--as", "bob", "--card", cardFile), 30_000);
+      expect(rejoin.code, rejoin.stderr).toBe(1);
+      expect(rejoin.stderr).toContain("suspended");
       expect((await run(args("agent", "resume", "bob", "--as", "registry"), 30_000)).code).toBe(0);
       expect((await run(args("send", "--as", "bob", "--to", "alice", '"back"'), 30_000)).code).toBe(0);
 
