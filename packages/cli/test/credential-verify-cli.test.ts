@@ -121,6 +121,8 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       expect(untrusted.code).toBe(1);
       expect(untrusted.stderr).toContain("issuer_untrusted");
       expect(untrusted.stderr).toContain("--registry DID");
+      // An invalid credential is the command's failure, said as an error, not a warning.
+      expect(untrusted.stderr).toMatch(/^plexus: error: \S+self\.jwt: invalid: /);
       expect(untrusted.stdout).toBe("");
     } finally {
       await reap();

@@ -75,7 +75,7 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
 
   const refuse = (r: Refusal): number => {
     if (out.json) out.data("", { ok: false, ...r });
-    else out.warn(`${file}: invalid: ${r.message}`);
+    else out.error(`${file}: invalid: ${r.message}`);
     return 1;
   };
   let checks: VerifyChecks;
