@@ -1,4 +1,5 @@
-import type { SendResult } from "@plexus/sdk";
+import { ErrorCode, isPlexusError, type PlexusError } from "@plexus/core";
+import type { Agent, SendResult } from "@plexus/sdk";
 import {
   conversationOption,
   positionalArgs,
@@ -9,7 +10,7 @@ import {
 } from "../common-options.js";
 import { CliError, ExitCode } from "../errors.js";
 import { bodyText } from "../body-input.js";
-import { parseBody, shortDid } from "../output.js";
+import { parseBody, shortDid, type Output } from "../output.js";
 import { connectAgent, loadKey, resolveRecipient } from "../session.js";
 
 export const sendCommand: CommandDef = {
@@ -61,6 +62,7 @@ Options:
         ...(conversation !== undefined ? { conversation } : {}),
       });
       out.info(`plexus: stored for ${shortDid(to)} in mesh "${common.mesh}"${awaitReceipt ? "; waiting for the processed receipt…" : ""}`);
+      await warnIfUnknown(agent, to, common.mesh, out);
       result = sent;
       if (awaitReceipt) {
         // Printing the id before the wait lets a caller see what was sent even if the wait fails.
@@ -91,3 +93,15 @@ Options:
     return ExitCode.Ok;
   },
 };
+
+/**
+ * Says so when the registry has never seen the recipient (a typo, a key never used): the message still waits in its
+ * inbox until that agent listens. Silent when no registry answers (a mesh without one) or it knows the agent.
+ */
+async function warnIfUnknown(agent: Agent, to: string, mesh: string, out: Output): Promise<void> {
+  const unknown = await agent.registry.agent(to).then(
+    () => false,
+    (err: unknown) => isPlexusError(err, ErrorCode.AgentNotFound) && !(err as PlexusError).details?.["rotatedTo"],
+  );
+  if (unknown) out.warn(`${to} has never joined mesh "${mesh}" (the registry does not know it): the message waits in its inbox until that agent listens`);
+}
