@@ -49,7 +49,12 @@ describe("join", () => {
     await bob.updateCard(card("bob", ["echo", "summarize"]));
     expect((await bob.discover({ capability: "summarize" })).result.map((r) => r.did)).toEqual([bob.did]);
     await bob.leave();
-    expect((await bob.registry.agents({ all: true })).result).toEqual([]);
+    // Gone from the present agents; with all, listed as left (gone since it left), and so is its own record.
+    expect((await bob.registry.agents()).result).toEqual([]);
+    const [left] = (await bob.registry.agents({ all: true })).result;
+    expect(left).toMatchObject({ did: bob.did, present: false, liveness: "gone", leftAt: expect.any(Number) });
+    expect(left!.livenessSince).toBe(left!.leftAt);
+    expect((await bob.registry.agent(bob.did)).result).toMatchObject({ present: false, liveness: "gone", leftAt: left!.leftAt });
     expect((await bob.discover({ capability: "echo" })).result).toEqual([]);
     await bob.join(card("bob", ["echo"]));
     expect((await bob.registry.agents()).result.map((a) => a.did)).toEqual([bob.did]);

@@ -70,11 +70,14 @@ export interface AgentView {
   capabilities: string[];
   tags: string[];
   card: AgentCard;
+  /** False once it left (AgentLeft): its liveness is then "gone", since `leftAt`. */
   present: boolean;
   liveness: Liveness;
   livenessSince: number;
   lastHeartbeat: number | null;
   joinedAt: number;
+  /** When it left, for an agent that left. */
+  leftAt?: number;
   credential: CredentialStatus;
   /** The card's capabilities, each self-declared or attested (and by whom). */
   claims: CapabilityClaim[];

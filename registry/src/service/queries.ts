@@ -81,8 +81,8 @@ export class RegistryQueries implements RegistryQueryApi {
     let skipped = 0;
     for (const r of state.agents.values()) {
       if (result.length >= limit) break;
-      if (!r.present) continue;
-      if (!options.all && (r.liveness === "offline" || r.liveness === "gone" || state.identity.suspended.has(r.did))) continue;
+      // Without `all`: present agents that beat. With it: every agent that ever joined, those that left included.
+      if (!options.all && (!r.present || r.liveness === "offline" || r.liveness === "gone" || state.identity.suspended.has(r.did))) continue;
       if (skipped++ < offset) continue;
       result.push(this.#view(r, at));
     }
@@ -162,9 +162,12 @@ export class RegistryQueries implements RegistryQueryApi {
       tags: r.card.tags ?? [],
       card: r.card,
       present: r.present,
-      liveness: r.liveness,
-      livenessSince: r.livenessSince,
-      lastHeartbeat: this.#deps.monitor()?.lastHeartbeat(r.did) ?? null,
+      // An agent that left is gone, since it left (its heartbeats' last state no longer says anything).
+      liveness: r.present ? r.liveness : "gone",
+      livenessSince: r.present ? r.livenessSince : (r.leftAt ?? r.livenessSince),
+      ...(!r.present && r.leftAt !== undefined ? { leftAt: r.leftAt } : {}),
+      // The monitor's own memory, for agents it follows (a node that replayed the log never saw a left agent beat).
+      lastHeartbeat: r.present ? (this.#deps.monitor()?.lastHeartbeat(r.did) ?? null) : null,
       joinedAt: r.joinedAt,
       credential: credentialStatus(this.#deps.state(), r, at),
       claims: capabilityClaims(this.#deps.state(), r, at),

@@ -11,14 +11,15 @@ export const agentsCommand: CommandDef = {
   summary: "list the agents present in the mesh's registry",
   usage: "plexus agents [--all]",
   help: `Lists the agents that joined the registry and have not left: DID, name, liveness and capabilities. Agents
-whose heartbeats stopped (offline, gone) are left out unless --all; agents that left are never listed (their
-records stay, for reputation).
+whose heartbeats stopped (offline, gone) and agents that left (liveness "left", their records stay, for reputation)
+are listed only with --all.
 
 --json prints one JSON array of agents: {"did","name","description","version","capabilities","tags","card",
-"present","liveness","livenessSince","lastHeartbeat","joinedAt","credential"}.
+"present","liveness","livenessSince","lastHeartbeat","joinedAt","leftAt","credential"} (an agent that left:
+present false, liveness "gone" since leftAt).
 
 Options:
-  --all    include offline and gone agents`,
+  --all    include offline and gone agents, and those that left`,
   options: {
     all: { type: "boolean" },
   },
@@ -27,12 +28,12 @@ Options:
     const all = values["all"] === true;
     const { result } = await withRegistry(common, COMMAND, (registry) => registry.agents({ all }));
     if (out.json) out.data("", result);
-    else if (result.length === 0) out.data(`no agents in mesh "${common.mesh}"${all ? "" : " (--all includes offline and gone ones)"}`, undefined);
+    else if (result.length === 0) out.data(`no agents in mesh "${common.mesh}"${all ? "" : " (--all includes offline and gone ones, and those that left)"}`, undefined);
     else out.data(agentTable(result), undefined);
   },
 };
 
 function agentTable(agents: readonly AgentView[]): string {
-  const rows = agents.map((a) => [shortDid(a.did), a.name, a.liveness, a.capabilities.join(",")]);
+  const rows = agents.map((a) => [shortDid(a.did), a.name, a.present ? a.liveness : "left", a.capabilities.join(",")]);
   return columns([["DID", "NAME", "LIVENESS", "CAPABILITIES"], ...rows]);
 }
