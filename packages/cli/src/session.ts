@@ -4,7 +4,7 @@ import { KEY_NAME_PATTERN, resolveAgentRef } from "@plexus/identity";
 import type { CommonOptions } from "./common-options.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
 import type { Output } from "./output.js";
-import { agentNatsAuth } from "./nats-auth.js";
+import { agentNatsAuth, explainRefusal } from "./nats-auth.js";
 
 export function keyStore(common: CommonOptions): KeyStore {
   return new KeyStore(common.keys);
@@ -60,6 +60,8 @@ export async function connectAgent(common: CommonOptions, key: KeyPair, out: Out
     mesh: common.mesh,
     ...(natsAuth ? { natsAuth } : {}),
     onError: (err) => out.warn(oneLine(err)),
+  }).catch(async (err: unknown) => {
+    throw await explainRefusal(common, err);
   });
 }
 

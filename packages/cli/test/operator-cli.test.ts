@@ -98,6 +98,13 @@ describe("plexus up in operator mode", () => {
       // With --nats-auth off the same command carries no credentials and is refused.
       const off = await run(args("agents", "--nats-auth", "off"));
       expect(off.code).toBe(1);
+      // A mesh the auth folder has no account for: said so, with what to do, for operator and agent commands alike.
+      for (const cmd of [["agents"], ["send", "--as", "alice", "--to", "bob", "x"]]) {
+        const unknown = await run([...cmd, "--keys", s.keys, "--mesh", "nosuchmesh", "--nats", info.nats], 30_000);
+        expect(unknown.code).toBe(1);
+        expect(unknown.stderr).toContain(`has no account for mesh "nosuchmesh". Create it with: plexus init --mesh nosuchmesh`);
+        expect(unknown.stderr).toContain("restart");
+      }
 
       up.child.kill("SIGINT");
       expect((await up.exited).code).toBe(0);

@@ -32,7 +32,8 @@ the admin user is added, a new restricted service user is issued, and the old on
 JWT (servers refuse it once they load that JWT: plexus up at its next start). Copy the new <mesh>.service.creds to
 registry nodes that run elsewhere.
 
-Prints the folder and the accounts; --json: {"auth","mesh","account","systemAccount","files"}.`,
+Prints the folder and the accounts; --json: {"auth","mesh","account","systemAccount","files"}. A server already
+running in operator mode loads a new mesh's account only when it restarts (said on stderr).`,
   options: {},
   async run({ common, positionals, out }) {
     positionalArgs(positionals, [], COMMAND);
@@ -55,5 +56,7 @@ Prints the folder and the accounts; --json: {"auth","mesh","account","systemAcco
       [`auth      ${auth.dir}`, `mesh      ${common.mesh} (account ${auth.account})`, `system    ${auth.systemAccount}`, `agents    ${join(auth.dir, AuthFile.bootstrapCreds(common.mesh))}`].join("\n"),
       { auth: auth.dir, mesh: common.mesh, account: auth.account, systemAccount: auth.systemAccount, files },
     );
+    // The server reads its operator's accounts at start (plexus up writes them into its configuration).
+    out.info(`plexus: a nats-server already running in operator mode loads a new mesh's account only when it restarts: restart plexus up (or the server) before agents of mesh "${common.mesh}" connect`);
   },
 };
