@@ -5,6 +5,7 @@ import type { CommonOptions } from "./common-options.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
 import type { Output } from "./output.js";
 import { agentNatsAuth, explainRefusal } from "./nats-auth.js";
+import { watchWrapper } from "./wrapper-watch.js";
 
 export function keyStore(common: CommonOptions): KeyStore {
   return new KeyStore(common.keys);
@@ -91,9 +92,15 @@ export function waitForSignal(out: Output): SignalWait {
   };
   process.on("SIGINT", handler);
   process.on("SIGTERM", handler);
+  // Started through npm/npx: the wrapper's end is a SIGTERM that never reached us (wrapper-watch.ts).
+  const stopWatch = watchWrapper((pid) => {
+    out.info(`plexus: the npm/npx process that started this one (pid ${pid}) exited: stopping`);
+    handler("SIGTERM");
+  });
   return {
     signal,
     dispose() {
+      stopWatch();
       process.off("SIGINT", handler);
       process.off("SIGTERM", handler);
     },
