@@ -66,6 +66,18 @@ function loop(step: () => Promise<unknown>, everyMs: number): () => Promise<void
   };
 }
 
+/** The attacker's sealing without the key: a correct link for every event past the chain's head (anyone can compute them). */
+async function appendLinks(nc: NatsConnection, mesh: string, store: AuditStore): Promise<void> {
+  const head = await store.head();
+  const end = await meshLogEnd(nc, mesh);
+  let prev = head.hash;
+  for await (const e of readMeshLog(nc, mesh, head.size + 1, end)) {
+    const link = makeLink(prev, e);
+    if (!(await store.append(link, e.n - 1)).ok) return;
+    prev = link.hash;
+  }
+}
+
 describe("sealers against hostile holders of the service credentials", { timeout: 90_000 }, () => {
   it("R1: a dead writer's lease history replayed at its pace + forger-appended correct links: the standby still takes over", async () => {
     const mesh = freshMesh("rv1");
@@ -120,17 +132,7 @@ describe("sealers against hostile holders of the service credentials", { timeout
     // 2. Correct links for every new event, computed by the forger and appended with the service creds.
     const forgerStore = await openJetStreamAuditStore({ nc: forger, mesh });
     closers.push(() => forgerStore.close());
-    const stopLinks = loop(async () => {
-      const head = await forgerStore.head();
-      const end = await meshLogEnd(forger, mesh);
-      let prev = head.hash;
-      for await (const e of readMeshLog(forger, mesh, head.size + 1, end)) {
-        const link = makeLink(prev, e);
-        const r = await forgerStore.append(link, e.n - 1);
-        if (!r.ok) return;
-        prev = link.hash;
-      }
-    }, 100);
+    const stopLinks = loop(() => appendLinks(forger, mesh, forgerStore), 100);
     closers.push(stopLinks);
 
     // The standby starts after the writer died (or had been standing by all along: the same).
@@ -285,16 +287,7 @@ describe("sealers against hostile holders of the service credentials", { timeout
     });
     const forgerStore = await openJetStreamAuditStore({ nc: forger, mesh });
     closers.push(() => forgerStore.close());
-    const stopLinks = loop(async () => {
-      const head = await forgerStore.head();
-      const end = await meshLogEnd(forger, mesh);
-      let prev = head.hash;
-      for await (const e of readMeshLog(forger, mesh, head.size + 1, end)) {
-        const link = makeLink(prev, e);
-        if (!(await forgerStore.append(link, e.n - 1)).ok) return;
-        prev = link.hash;
-      }
-    }, 100);
+    const stopLinks = loop(() => appendLinks(forger, mesh, forgerStore), 100);
     closers.push(stopLinks);
     await sleep(1_500);
     const before = await checkpoints();
@@ -346,16 +339,7 @@ describe("sealers against hostile holders of the service credentials", { timeout
     });
     const forgerStore = await openJetStreamAuditStore({ nc: forgerB, mesh: meshB });
     closers.push(() => forgerStore.close());
-    const stopLinks = loop(async () => {
-      const head = await forgerStore.head();
-      const end = await meshLogEnd(forgerB, meshB);
-      let prev = head.hash;
-      for await (const e of readMeshLog(forgerB, meshB, head.size + 1, end)) {
-        const link = makeLink(prev, e);
-        if (!(await forgerStore.append(link, e.n - 1)).ok) return;
-        prev = link.hash;
-      }
-    }, 100);
+    const stopLinks = loop(() => appendLinks(forgerB, meshB, forgerStore), 100);
     closers.push(stopLinks);
     await sleep(1_500);
     const store = await openJetStreamAuditStore({ nc: adminB, mesh: meshB });
@@ -401,16 +385,7 @@ describe("sealers against hostile holders of the service credentials", { timeout
       if (m) await jetstream(forgerB).publish(forgerStore.names.checkpointSubject, m.data);
     }, 500);
     closers.push(stopCopy);
-    const stopLinks = loop(async () => {
-      const head = await forgerStore.head();
-      const end = await meshLogEnd(forgerB, meshB);
-      let prev = head.hash;
-      for await (const e of readMeshLog(forgerB, meshB, head.size + 1, end)) {
-        const link = makeLink(prev, e);
-        if (!(await forgerStore.append(link, e.n - 1)).ok) return;
-        prev = link.hash;
-      }
-    }, 100);
+    const stopLinks = loop(() => appendLinks(forgerB, meshB, forgerStore), 100);
     closers.push(stopLinks);
     const stopEvents = loop(() => publishEvents(adminB, meshB, 3), 250);
     closers.push(stopEvents);
