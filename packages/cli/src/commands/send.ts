@@ -18,8 +18,9 @@ export const sendCommand: CommandDef = {
   summary: "send a direct message to an agent's durable inbox",
   usage: "plexus send --as NAME --to DID (BODY | --body-file FILE|-) [--type T] [--conversation C] [--await-receipt]",
   help: `Sends BODY from NAME to the inbox of DID (or of the key named DID in the key folder). BODY is JSON when it
-parses as JSON, else a string; --body-file FILE reads it from FILE (- for standard input) instead. Prints the message id and its position in the mesh stream once the mesh stored it;
-the recipient gets it whenever it listens.
+parses as JSON, else a string; --body-file FILE reads it from FILE (- for standard input) instead. Prints the
+message id and its position in the mesh stream once the mesh stored it; the recipient gets it whenever it listens
+(a warning says so when the registry has never seen DID).
 
 With --await-receipt, waits for the recipient's signed "processed" receipt, and exits 1 if the receipt says the
 message failed (its handler failed on every attempt), printing the reason.
