@@ -273,7 +273,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const unknown = await run(["send", "--as", "alice", "--to", "bob", "hi", "--bogus"]);
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain("unknown option --bogus");
-      expect(unknown.stderr).toContain("usage: plexus send --as NAME --to DID BODY");
+      expect(unknown.stderr).toContain("usage: plexus send --as NAME --to DID (BODY | --body-file FILE|-)");
       const missing = await run(["listen", "--count", "1"]);
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain("missing --as NAME");
