@@ -18,6 +18,7 @@
  *   STALE_MS by its signed time (a copy put back is not a current record).
  */
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureMeshStream } from "@plexus/bus";
@@ -49,6 +50,25 @@ async function provision(mesh: string): Promise<NatsConnection> {
   await ensureMeshStream(admin, mesh);
   await ensureAuditStreams(admin, mesh);
   return admin;
+}
+
+/** Puts the captured lease values back into the key at the pace they were written; returns a stop. */
+function replayAtPace(kv: KV, captured: readonly { value: string; t: number }[]): () => Promise<void> {
+  let stopped = false;
+  const replay = (async () => {
+    const t0 = captured[0]!.t;
+    const start = Date.now();
+    for (const c of captured) {
+      if (stopped) return;
+      const wait = start + (c.t - t0) - Date.now();
+      if (wait > 0) await sleep(wait);
+      await kv.put("lease", c.value).catch(() => undefined);
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await replay;
+  };
 }
 
 /** Runs `step` every `everyMs` until the returned stop is called. */
@@ -112,21 +132,7 @@ describe("sealers against hostile holders of the service credentials", { timeout
     const checkpointsBefore = (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
 
     // 1. The captured lease history, replayed at the pace it was written.
-    let replayStopped = false;
-    const replay = (async () => {
-      const t0 = captured[0]!.t;
-      const start = Date.now();
-      for (const c of captured) {
-        if (replayStopped) return;
-        const wait = start + (c.t - t0) - Date.now();
-        if (wait > 0) await sleep(wait);
-        await kv.put("lease", c.value).catch(() => undefined);
-      }
-    })();
-    closers.push(async () => {
-      replayStopped = true;
-      await replay;
-    });
+    closers.push(replayAtPace(kv, captured));
     await sleep(150);
 
     // 2. Correct links for every new event, computed by the forger and appended with the service creds.
@@ -270,21 +276,7 @@ describe("sealers against hostile holders of the service credentials", { timeout
     const checkpoints = async () => (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
 
     // The attack: the recorded history at its pace, and correct links for every new event.
-    let replayStopped = false;
-    const replay = (async () => {
-      const t0 = captured[0]!.t;
-      const start = Date.now();
-      for (const c of captured) {
-        if (replayStopped) return;
-        const wait = start + (c.t - t0) - Date.now();
-        if (wait > 0) await sleep(wait);
-        await kv.put("lease", c.value).catch(() => undefined);
-      }
-    })();
-    closers.push(async () => {
-      replayStopped = true;
-      await replay;
-    });
+    closers.push(replayAtPace(kv, captured));
     const forgerStore = await openJetStreamAuditStore({ nc: forger, mesh });
     closers.push(() => forgerStore.close());
     const stopLinks = loop(() => appendLinks(forger, mesh, forgerStore), 100);
