@@ -12,7 +12,7 @@ import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
 import { agentUrls } from "../src/card.js";
-import { cli } from "../../../packages/cli/test/cli-process.js";
+import { cli } from "../../../nodes/cli/test/cli-process.js";
 import { card, client, freshMesh, request, scripted } from "./fixtures.js";
 
 const nats = useTestServer();

@@ -10,7 +10,7 @@
  * delivery count (see the top-level README, "Redelivered"): those are counted and printed, not failed.
  *
  * The suite runs what issue 11 asks: 15 rounds over 10,000 messages per fsync setting (about 3 minutes here). Quicker,
- * while working on it: PLEXUS_CRASH_ROUNDS=4 PLEXUS_CRASH_MESSAGES=4000 npx vitest run packages/sdk/test/crash-rounds.test.ts
+ * while working on it: PLEXUS_CRASH_ROUNDS=4 PLEXUS_CRASH_MESSAGES=4000 npx vitest run protocols/sdk/test/crash-rounds.test.ts
  */
 import type { ChildProcess } from "node:child_process";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";

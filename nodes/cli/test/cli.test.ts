@@ -1,5 +1,5 @@
 /**
- * The `plexus` command as users run it: a child process (`node packages/cli/bin/plexus.js …`) against a real
+ * The `plexus` command as users run it: a child process (`node nodes/cli/bin/plexus.js …`) against a real
  * nats-server, with a temp key folder and a mesh of its own per test.
  */
 import { stat, writeFile } from "node:fs/promises";
