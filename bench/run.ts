@@ -11,6 +11,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   acp: () => import("./acp.js"),
   a2a: () => import("./a2a.js"),
   audit: () => import("./audit.js"),
+  "cli-startup": () => import("./cli-startup.js"),
   "audit-tree": () => import("./audit-tree.js"),
   identity: () => import("./identity.js"),
   registry: () => import("./registry.js"),

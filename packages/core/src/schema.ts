@@ -1,16 +1,21 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
-import envelopeSchema from "../../../schemas/envelope.json" with { type: "json" };
-import receiptSchema from "../../../schemas/receipt.json" with { type: "json" };
-import rejectionSchema from "../../../schemas/rejection.json" with { type: "json" };
-import deadLetterSchema from "../../../schemas/dead-letter.json" with { type: "json" };
-import agentCardSchema from "../../../schemas/agent-card.json" with { type: "json" };
-import registryEventSchema from "../../../schemas/registry-event.json" with { type: "json" };
-import registryRequestSchema from "../../../schemas/registry-request.json" with { type: "json" };
-import ratingSchema from "../../../schemas/rating.json" with { type: "json" };
+import envelopeSchema from "../schemas/envelope.json" with { type: "json" };
+import receiptSchema from "../schemas/receipt.json" with { type: "json" };
+import rejectionSchema from "../schemas/rejection.json" with { type: "json" };
+import deadLetterSchema from "../schemas/dead-letter.json" with { type: "json" };
+import agentCardSchema from "../schemas/agent-card.json" with { type: "json" };
+import registryEventSchema from "../schemas/registry-event.json" with { type: "json" };
+import registryRequestSchema from "../schemas/registry-request.json" with { type: "json" };
+import ratingSchema from "../schemas/rating.json" with { type: "json" };
 import addFormats from "ajv-formats";
 import type { DeadLetterRecord, Envelope, ReceiptBody, RejectionRecord } from "./envelope.js";
 
-/** Validators compiled once from schemas/ (the single source of truth for what crosses a process boundary). */
+/**
+ * Validators compiled once from schemas/ (the single source of truth for what crosses a process boundary).
+ * `../schemas/` is the package's own copy of the repository's schemas/, made by the build (scripts/build-assets.mjs,
+ * also run by vitest.config.ts) so that the packed @plexus/core carries them; the same relative path holds from
+ * src/ and from dist/.
+ */
 const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: false });
 addFormats.default(ajv, ["uri"]);
 
