@@ -68,11 +68,13 @@ export class CryptoPool {
       this.#workers[0]!.once("message", (m: { backend?: string }) => resolve(m.backend ?? "unknown"));
       this.#workers[0]!.once("exit", () => resolve("inline"));
     });
+    // Adding a "message" listener refs a worker again (node's Worker re-refs its port): unref once they are all set,
+    // or a process that signed one message inline would never exit.
+    for (const w of this.#workers) w.unref();
   }
 
   #spawn(): Worker {
     const worker = new Worker(new URL("./crypto-worker.mjs", import.meta.url), { execArgv: [] });
-    worker.unref();
     worker.on("message", (m: { id?: number; results?: Uint8Array }) => {
       if (m.id === undefined || !m.results) return;
       const owed = this.#owed.get(m.id);

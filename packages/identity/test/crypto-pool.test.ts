@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ed25519Backend, generateKeyPair, CryptoPool, verifySignature } from "../src/index.js";
 
@@ -59,6 +60,24 @@ describe("CryptoPool", () => {
     expect(await pool.verify(k.publicKey, msg, new Uint8Array(64))).toBe(false);
     expect(await k.signAsync(msg, pool)).toBe(Buffer.from(k.sign(msg)).toString("base64url"));
   });
+});
+
+describe("the shared pool in a process of its own", () => {
+  it("never keeps the process alive: it exits after signing one message (inline, the workers idle)", async () => {
+    const script = `
+      import { generateKeyPair } from "@plexus/identity";
+      const key = generateKeyPair();
+      const msg = new TextEncoder().encode("x");
+      const sig = await key.signAsync(msg);
+      process.stdout.write(String(sig.length > 0));`;
+    // The child runs the sources as the tests do (NODE_OPTIONS carries the "@plexus/source" condition).
+    const result = await new Promise<{ code: number | null; out: string; killed: boolean }>((resolve) =>
+      execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 30_000, encoding: "utf8" }, (err, out) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out, killed: err?.killed === true }),
+      ),
+    );
+    expect(result).toEqual({ code: 0, out: "true", killed: false });
+  }, 40_000);
 });
 
 describe("Ed25519 backends interoperate", () => {
