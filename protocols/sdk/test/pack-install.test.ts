@@ -63,6 +63,7 @@ describe("the packed SDK in a fresh project", () => {
     const core = packed.find((p) => p.name === "@plexus/core")!.files.map((f) => f.path);
     const schemas = (await readdir(join(ROOT, "schemas"))).filter((n) => n.endsWith(".json"));
     expect(core.filter((f) => f.startsWith("schemas/")).sort()).toEqual(schemas.map((n) => `schemas/${n}`).sort());
+    expect(packed.find((p) => p.name === "@plexus/identity")!.files.map((f) => f.path)).toContain("dist/crypto-worker.mjs");
 
     const app = join(temp, "app");
     await mkdir(app);
