@@ -51,6 +51,13 @@ describe("subjects", () => {
     expect(s.parse("plexus.other.acp.inbox.a.b")).toBeUndefined();
     expect(s.stream).toBe("PLEXUS_DEMO");
   });
+  it("name the wildcards NATS permissions and stream sources use", () => {
+    const me = agentToken(DID);
+    expect(s.sentBy(me)).toBe(`plexus.demo.acp.*.*.${me}`);
+    expect(s.opsBy(me)).toBe(`plexus.demo.ops.*.${me}`);
+    expect(s.kindAll("topic")).toBe("plexus.demo.acp.topic.>");
+    expect(s.auditAll).toBe("plexus-audit.demo.>");
+  });
   it("refuse bad mesh ids and non-did:key DIDs with a stable code", () => {
     expect(() => meshSubjects("Bad.Mesh")).toThrow(/invalid mesh id/);
     try {
