@@ -11,7 +11,7 @@ export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js"
 export { createRegistryApp, serveRegistryHttp } from "./http/index.js";
 export { createUnsealApp } from "./http/unseal-app.js";
 export type { SealedApi } from "./http/unseal-app.js";
-export type { RegistryHttpServer } from "./http/index.js";
+export type { RegistryHttpServer, RegistryMcpContext, RegistryMcpFactory } from "./http/index.js";
 export { RegistryState, Projector, saveSnapshot, loadSnapshot, SNAPSHOT_FILE, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
 export type { LogMessage, TrustAnchorEntry, TrustAnchorsSnapshot } from "./projection/index.js";
 export { computeReputation, EvidenceLedger } from "./reputation/index.js";
