@@ -27,7 +27,7 @@ import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
-import { MeshLink, replyConsumer } from "../src/mesh-link.js";
+import { MeshLink, replyConsumer } from "@plexus/a2a/internal";
 
 const nats = useTestServer({ operator: true });
 const closers: (() => Promise<unknown>)[] = [];
