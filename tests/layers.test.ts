@@ -48,7 +48,7 @@ describe("layers", () => {
       ]),
     );
     expect(problems.filter((p) => p.startsWith("package cycle:")).sort()).toEqual([
-      "package cycle: @plexus/bus → @plexus/core → @plexus/bus",
+      "package cycle: @plexus/core → @plexus/bus → @plexus/core",
       "package cycle: @plexus/mcp → @plexus/registry → @plexus/mcp",
     ]);
     expect(problems.some((p) => p.includes("fine.js") || p.includes("schemas/"))).toBe(false);

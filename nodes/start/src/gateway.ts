@@ -9,7 +9,6 @@ import type { KeyPair } from "@plexus/identity";
 import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
 
-export const DEFAULT_GATEWAY_LISTEN = { host: "127.0.0.1", port: 7430 } as const;
 
 export interface GatewayProcessOptions {
   nats: string | string[];

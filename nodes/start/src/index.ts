@@ -6,14 +6,13 @@
  */
 export { startLocalMesh } from "./local-mesh.js";
 export type { LocalMesh, LocalMeshOptions } from "./local-mesh.js";
-export { startRegistry, startRegistryProcess, loadRegistryMcp, DEFAULT_REGISTRY_HTTP } from "./registry.js";
+export { startRegistry, startRegistryProcess, loadRegistryMcp } from "./registry.js";
 export type { RegistryOptions, RegistryProcess, RegistryProcessOptions } from "./registry.js";
-export { startMeshSealer, startSealerProcess } from "./sealer.js";
-export type { MeshSealerOptions, SealerProcess, SealerProcessOptions } from "./sealer.js";
-export { startGatewayProcess, DEFAULT_GATEWAY_LISTEN } from "./gateway.js";
+export { startSealerProcess } from "./sealer.js";
+export type { SealerProcess, SealerProcessOptions } from "./sealer.js";
+export { startGatewayProcess } from "./gateway.js";
 export type { GatewayProcessOptions } from "./gateway.js";
-export { provisionMesh, warnOpenModeHistory } from "./provision.js";
-export { isPortInUse, portInUsePart } from "./port-in-use.js";
+export { warnOpenModeHistory } from "./provision.js";
+export { portInUsePart } from "./port-in-use.js";
 export type { ListeningPart } from "./port-in-use.js";
-export { silentLog } from "./log.js";
 export type { NodeLog } from "./log.js";

@@ -13,7 +13,6 @@ import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
 import { startMeshSealer } from "./sealer.js";
 
-export const DEFAULT_REGISTRY_HTTP = { host: "127.0.0.1", port: 7420 } as const;
 
 /** The /mcp handler factory to give a registry node (RegistryNodeOptions.mcp), loaded on demand with the MCP SDK. */
 export async function loadRegistryMcp(): Promise<RegistryMcpFactory> {

@@ -2,8 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   agentToken,
   canonicalJson,
-  idTime,
-  isId,
   meshSubjects,
   newId,
   PlexusError,
@@ -12,6 +10,7 @@ import {
   validateRegistryEvent,
   validateRegistryRequest,
 } from "../src/index.js";
+import { idTime, isId } from "../src/ids.js";
 
 const DID = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
 const DID2 = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG";
