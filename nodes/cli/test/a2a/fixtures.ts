@@ -1,4 +1,7 @@
-/** A mesh per test with a registry node, a gateway, and mesh agents that opt in to A2A and answer by convention. */
+/**
+ * A mesh per test with a registry node, a gateway, and mesh agents that opt in to A2A and answer by convention. The
+ * gateway's tests live here, above the registry, because they start registry nodes (tests/layers.test.ts).
+ */
 import { ClientFactory, ClientFactoryOptions, type Client } from "@a2a-js/sdk/client";
 import { Role, type Message } from "@a2a-js/sdk";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
