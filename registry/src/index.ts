@@ -1,22 +1,17 @@
+/**
+ * @plexus/registry — the registry node (layer: registry; imports protocols and packages, never a node): projections of
+ * the mesh log, liveness, reputation, discovery, the NATS service and the HTTP API. Its /mcp handler is injected
+ * (RegistryNodeOptions.mcp) by the process that composes it.
+ */
 export { RegistryNode, startRegistryNode, DEFAULT_REGISTRY_HTTP } from "./node/registry-node.js";
 export type { RegistryNodeOptions } from "./node/options.js";
 export { SealedRegistryNode, startSealedRegistryNode } from "./node/sealed-node.js";
 export type { SealedNodeOptions } from "./node/sealed-node.js";
-export type { SealedStatus } from "./node/unseal-session.js";
 export { rotateRegistryKey } from "./node/rotate-registry-key.js";
-export type { RegistryRotation } from "./node/rotate-registry-key.js";
 export { RegistryQueries } from "./service/queries.js";
-export type { QueryOptions } from "./service/queries.js";
 export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";
-export { createRegistryApp, serveRegistryHttp } from "./http/index.js";
-export { createUnsealApp } from "./http/unseal-app.js";
-export type { SealedApi } from "./http/unseal-app.js";
-export type { RegistryHttpServer } from "./http/index.js";
-export { RegistryState, Projector, saveSnapshot, loadSnapshot, SNAPSHOT_FILE, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
-export type { LogMessage, TrustAnchorEntry, TrustAnchorsSnapshot } from "./projection/index.js";
-export { computeReputation, EvidenceLedger } from "./reputation/index.js";
+export type { RegistryMcpContext, RegistryMcpFactory } from "./http/index.js";
+export { RegistryState, Projector, SNAPSHOT_FILE, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
+export { EvidenceLedger } from "./reputation/index.js";
 export { CardIndex, rankDiscovery } from "./discovery/index.js";
-export { livenessAfter, defaultThresholds } from "./liveness/thresholds.js";
-export type { LivenessThresholds } from "./liveness/thresholds.js";
 export { LivenessMonitor } from "./liveness/monitor.js";
-export type { AgentRecord } from "./types.js";

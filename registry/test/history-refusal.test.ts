@@ -36,7 +36,6 @@ async function node(mesh: string, options: Partial<RegistryNodeOptions> = {}): P
     mesh,
     key: generateKeyPair(),
     http: { host: "127.0.0.1", port: 0 },
-    mcp: false,
     refreshMs: 0,
     natsAuth: await nats.server.auth.mesh(mesh),
     onRefused: (r) => refused.push(r),

@@ -30,7 +30,6 @@ async function sealed(mesh: string, sealedOptions: Partial<SealedNodeOptions["se
     nats: nats.url,
     mesh,
     http: { host: "127.0.0.1", port: 0 },
-    mcp: false,
     refreshMs: 0,
     sealed: { did: registry.did, custodians: custodians.map((c) => c.did), ...sealedOptions },
   });

@@ -1,5 +1,6 @@
-export { runCli, generalHelp, commandHelp, version } from "./cli.js";
-export type { CliStreams } from "./cli.js";
-export { COMMANDS, findCommand } from "./commands/index.js";
-export type { CommandDef, CommandContext, CommonOptions } from "./common-options.js";
-export { ExitCode, UsageError, CliError } from "./errors.js";
+/**
+ * @plexus/cli — the `plexus` command (layer: nodes, the top): a thin shell that parses flags and calls the start
+ * functions of @plexus/nodes and the clients of the layers below. Nothing imports it.
+ */
+export { runCli, version } from "./cli.js";
+export { UsageError, CliError } from "./errors.js";

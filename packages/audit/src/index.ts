@@ -1,78 +1,67 @@
-export { GENESIS, eventHash, linkHash, makeLink } from "./chain.js";
-export type { ChainLink, Checkpoint, ChainHead, AppendResult, AuditStore, LogEvent } from "./types.js";
-export { JetStreamAuditStore, openJetStreamAuditStore, ensureAuditStreams, auditStreamNames, auditStreamConfigs } from "./store/jetstream-store.js";
-export type { JetStreamAuditStoreOptions, AuditStreamNames } from "./store/jetstream-store.js";
-export { EventStoreAuditStore, openEventStoreAuditStore, eventStoreStreamNames } from "./store/eventstore-store.js";
-export type { EventStoreAuditStoreOptions } from "./store/eventstore-store.js";
-export { readMeshLog, meshLogEnd, logEvent } from "./store/mesh-log.js";
+/**
+ * @plexus/audit — the hash-chained audit of a mesh (layer: packages; imports core, identity, bus): stores (JetStream,
+ * EventStoreDB), the sealer and its node (writer lease, presence, stall watch), checkpoints, the verifier, export,
+ * query, the Merkle tree (RFC 9162, C2SP tiles), signed notes and inclusion/consistency proofs, witnesses.
+ */
+export type { Checkpoint, AuditStore, LogEvent } from "./types.js";
+export {
+  openJetStreamAuditStore,
+  ensureAuditStreams,
+  auditStreamNames,
+  auditStreamConfigs,
+} from "./store/jetstream-store.js";
+export { openEventStoreAuditStore } from "./store/eventstore-store.js";
+export { readMeshLog, meshLogEnd } from "./store/mesh-log.js";
 export { meshLogBatches } from "./verify/stream-batches.js";
 export { startSealer } from "./sealer/sealer.js";
-export type { Sealer, SealerOptions, SealerStats, SealerProblem } from "./sealer/sealer.js";
+export type { Sealer } from "./sealer/sealer.js";
 export { KeepUpJudge } from "./sealer/keep-up.js";
-export type { KeepUpOptions, KeepUpStall } from "./sealer/keep-up.js";
 export { startSealerNode } from "./node/sealer-node.js";
-export type { SealerNode, SealerNodeOptions, SealerNodeStatus } from "./node/sealer-node.js";
-export { readSealerPresence, troubledSealers, openSealerBucket, signPresence, verifyPresence, STALE_MS } from "./node/presence.js";
-export type { SealerPresence, SealerSighting, SealerRole, PresenceState } from "./node/presence.js";
+export type { SealerNode } from "./node/sealer-node.js";
+export { readSealerPresence, openSealerBucket, signPresence, STALE_MS } from "./node/presence.js";
+export type { SealerSighting } from "./node/presence.js";
 export { WriterLease } from "./node/lease.js";
 export { serveSealerHealth } from "./node/health-http.js";
 export type { HealthServer } from "./node/health-http.js";
-export { signCheckpoint, verifyCheckpoint, checkpointSigningBytes } from "./sealer/checkpoint.js";
-export type { UnsignedCheckpoint } from "./sealer/checkpoint.js";
+export { signCheckpoint, verifyCheckpoint } from "./sealer/checkpoint.js";
 export { verifyChain } from "./verify/verifier.js";
-export type { VerifyOptions, VerifyReport, VerifyFaultKind } from "./verify/verifier.js";
-export type { CheckpointSummary } from "./verify/checkpoints.js";
+export type { VerifyReport } from "./verify/verifier.js";
 export { exportAudit } from "./export/exporter.js";
-export type { ExportOptions, ExportSummary } from "./export/exporter.js";
+export type { ExportSummary } from "./export/exporter.js";
 export { readExport } from "./export/reader.js";
-export type { ExportSource } from "./export/reader.js";
-export { EXPORT_FORMAT } from "./export/format.js";
-export type { ExportHeader } from "./export/format.js";
 export { queryAudit, positionAt } from "./query/query.js";
-export type { QueryOptions, AuditMatch } from "./query/query.js";
-export type { AuditRecordKind } from "./query/record.js";
+export type { AuditMatch } from "./query/query.js";
 export { verifyStore, exportStore, queryStore } from "./verify/live.js";
-export type { LiveSource, VerifyStoreOptions, ExportStoreOptions } from "./verify/live.js";
-export { auditStatus, auditPresence, judgeSealing, type AuditStatusOptions } from "./query/status.js";
-export { sealingProgress, DEFAULT_STALL_AFTER_MS, type SealingProgress } from "./query/sealing-progress.js";
-export type { AuditStatus } from "./query/status.js";
+export { auditStatus, auditPresence } from "./query/status.js";
 // The Merkle tree over the log (RFC 9162), its tiles (C2SP tlog-tiles), checkpoint notes (C2SP signed-note /
 // tlog-checkpoint) and proofs anyone can check offline.
-export { EMPTY_ROOT, leafHash, leafInput, eventLeafHash, nodeHash } from "./merkle/hash.js";
-export { rootAt, inclusionPath, consistencyPath, subtreeHash } from "./merkle/tree.js";
+export { leafInput, eventLeafHash } from "./merkle/hash.js";
+export { rootAt, inclusionPath, consistencyPath } from "./merkle/tree.js";
 export type { NodeSource } from "./merkle/tree.js";
 export { verifyInclusion, verifyConsistency } from "./merkle/verify.js";
 export { MemoryTree } from "./merkle/memory.js";
 export { TreeBuilder } from "./merkle/tree-builder.js";
 export type { Tile, TreeSnapshot } from "./merkle/tree-builder.js";
-export { TILE_HEIGHT, TILE_WIDTH, encodeTile, decodeTile } from "./merkle/tiles.js";
-export { proveInclusionFromTiles, proveConsistencyFromTiles } from "./merkle/prove.js";
+export { proveInclusionFromTiles } from "./merkle/prove.js";
 export type { TileReader } from "./merkle/prove.js";
-export type { TileStore } from "./merkle/tile-store.js";
-export { JetStreamTileStore, ensureTileStream, tileStreamNames, tileStreamConfig } from "./store/jetstream-tiles.js";
-export { EventStoreTileStore, eventStoreTileStreams } from "./store/eventstore-tiles.js";
-export type { EventStoreTileStoreOptions, EventStoreTileStreamNames } from "./store/eventstore-tiles.js";
-export { parseNote, formatNote, openNote, noteKeyId } from "./note/signed-note.js";
-export type { SignedNote, NoteSignature, NoteVerifier } from "./note/signed-note.js";
-export { ed25519NoteSignature, ed25519NoteVerifier } from "./note/ed25519.js";
-export { defaultOrigin, checkpointBody, parseCheckpointBody, signCheckpointNote, openCheckpointNote, noteSigners } from "./note/checkpoint-note.js";
-export type { TreeHead, CheckpointNoteResult } from "./note/checkpoint-note.js";
-export { checkpointNoteHolds } from "./sealer/checkpoint.js";
+export { JetStreamTileStore, tileStreamConfig } from "./store/jetstream-tiles.js";
+export { EventStoreTileStore } from "./store/eventstore-tiles.js";
+export { openNote } from "./note/signed-note.js";
+export type { NoteVerifier } from "./note/signed-note.js";
+export { defaultOrigin, openCheckpointNote } from "./note/checkpoint-note.js";
 export { INCLUSION_FORMAT, CONSISTENCY_FORMAT } from "./proof/format.js";
 export type { InclusionProofFile, ConsistencyProofFile, ProofFile } from "./proof/format.js";
-export { checkProof, MAX_PROOF_HASHES, MAX_PROOF_FILE_BYTES } from "./proof/check.js";
+export { checkProof, MAX_PROOF_FILE_BYTES } from "./proof/check.js";
 export type { ProofCheck, ProofFailure, CheckProofOptions } from "./proof/check.js";
 export { proveInclusion, proveConsistency, newestRootedCheckpoint } from "./proof/create.js";
-export { checkpointLookup, hasCheckpointIndex } from "./store/checkpoint-lookup.js";
-export type { CheckpointLookup, CheckpointFilter, CheckpointIndex, CheckpointLookupOptions } from "./store/checkpoint-lookup.js";
+export { checkpointLookup } from "./store/checkpoint-lookup.js";
 export type { ProofSource } from "./proof/create.js";
-export { cosignNote, cosignatureSignature, cosignatureVerifier, COSIGNATURE_NOTE_TYPE } from "./note/cosignature.js";
+export { cosignNote, cosignatureVerifier } from "./note/cosignature.js";
 // Witnesses: cosign a checkpoint only when consistent with the last one cosigned; their state outside the mesh.
-export { witnessCheckpoint, newWitnessState, WITNESS_STATE_FORMAT } from "./witness/witness.js";
-export type { WitnessState, WitnessResult, WitnessRefusal } from "./witness/witness.js";
-export { loadWitnessState, saveWitnessState, witnessStatePath, WITNESS_STATE_FILE } from "./witness/state-file.js";
+export { witnessCheckpoint, newWitnessState } from "./witness/witness.js";
+export type { WitnessState } from "./witness/witness.js";
+export { loadWitnessState, saveWitnessState, witnessStatePath } from "./witness/state-file.js";
 export { witnessedCheckpoint } from "./witness/witnessed.js";
-export type { WitnessedCheckpoint } from "./witness/witnessed.js";
-export { logHoldsHead, eventsHoldHead, uncoveredTail } from "./witness/against-log.js";
+export { logHoldsHead, uncoveredTail } from "./witness/against-log.js";
 export { exportHoldsHead } from "./witness/against-export.js";
-export type { WitnessFaultKind, LogAgainstHead } from "./witness/against-log.js";
+export type { LogAgainstHead } from "./witness/against-log.js";

@@ -4,7 +4,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
 import { isPlexusError } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
-import { Agent, type Delivery } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeLink } from "../src/chain.js";
@@ -45,36 +44,8 @@ async function sealer(mesh: string, extra: Partial<SealerOptions> = {}): Promise
   return { sealer: s, store, errors };
 }
 
-async function agent(mesh: string): Promise<Agent> {
-  const a = await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh });
-  cleanups.push(() => a.close());
-  return a;
-}
-
 describe("sealer", () => {
-  it("seals every mesh event exactly once: direct messages, receipts and topic messages, before and after it starts", async () => {
-    const mesh = freshMesh();
-    const [alice, bob, carol] = [await agent(mesh), await agent(mesh), await agent(mesh)];
-    const news: Delivery[] = [];
-    await bob.listen(() => undefined);
-    await carol.subscribe("news", (d) => void news.push(d));
-    for (let i = 0; i < 5; i++) await alice.send(bob.did, { early: i }, { awaitReceipt: true });
-
-    const { sealer: s, store, errors } = await sealer(mesh);
-    await Promise.all(Array.from({ length: 20 }, (_, i) => alice.send(bob.did, { burst: i }, { awaitReceipt: true })));
-    for (let i = 0; i < 10; i++) await alice.publish("news", { i });
-    await until(() => news.length === 10, 10_000, "topic deliveries");
-    await quiet(mesh);
-    await s.caughtUp();
-
-    expect(await chainProblems(nc, mesh, store)).toEqual([]);
-    const kinds = new Set((await collect(store.links(1))).map((l) => l.subject.split(".")[3]));
-    expect([...kinds].sort()).toEqual(["inbox", "receipt", "topic"]);
-    const stats = s.stats();
-    expect(stats).toMatchObject({ sealed: await meshLogEnd(nc, mesh), conflicts: 0, lagEvents: 0, state: "running" });
-    expect(errors).toEqual([]);
-  });
-
+  // Agents' traffic (SDK) sealed exactly once: nodes/start/test/audit-sdk-traffic.test.ts (the SDK sits above audit).
   it("two sealers racing on one mesh build one chain: every position once, no fork, both caught up", async () => {
     const mesh = freshMesh();
     await ensureMeshStream(nc, mesh);

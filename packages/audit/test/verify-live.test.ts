@@ -11,7 +11,6 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, ensureMeshStream, meshStreamConfig } from "@plexus/bus";
 import { meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
-import { Agent } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventHash, makeLink, GENESIS } from "../src/chain.js";
@@ -107,40 +106,7 @@ async function permissiveMesh(events: number): Promise<string> {
 }
 
 describe("verify on the live stores", { timeout: 30_000 }, () => {
-  it("SDK traffic sealed by a real sealer verifies; its export verifies to the same head; queries find it", async () => {
-    const mesh = freshMesh("v");
-    const key = generateKeyPair();
-    const [alice, bob] = [await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }), await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh })];
-    cleanups.push(() => alice.close(), () => bob.close());
-    await bob.listen(() => undefined);
-    for (let i = 0; i < 6; i++) await alice.send(bob.did, { i }, { conversation: i < 3 ? "conv-1" : "conv-2", awaitReceipt: true });
-    await alice.publish("news", { hello: 1 });
-    await settled(mesh);
-    const store = await sealNow(mesh, key);
-
-    const end = await meshLogEnd(nc, mesh);
-    const report = await verify(mesh, store, { trustedSigners: [key.did] });
-    expect(report).toMatchObject({ ok: true, verified: end, head: await store.head() });
-    expect(report.checkpoints.checked).toBeGreaterThanOrEqual(1);
-    expect(await auditStatus({ nc, mesh, store })).toMatchObject({ head: { size: end }, logEnd: end, lag: 0, lastCheckpoint: { size: end, signer: key.did, valid: true } });
-
-    const dir = await tempDir();
-    cleanups.push(() => dir.cleanup());
-    const path = join(dir.path, "export.jsonl");
-    const out = createWriteStream(path);
-    expect(await exportStore({ nc, mesh, store, out })).toMatchObject({ from: 1, to: end, count: end });
-    out.end();
-    await finished(out);
-    expect(await verifyChain({ ...(await readExport(path)), trustedSigners: [key.did] })).toMatchObject({ ok: true, verified: end, head: report.head });
-
-    const found: AuditMatch[] = await collect(await queryStore({ nc, mesh, store, agent: bob.did, conversation: "conv-1" }));
-    // 3 messages to bob, and bob's receipts for them (receipts carry the conversation they answer).
-    const sent = found.filter((m) => m.envelope?.from === alice.did);
-    expect(sent).toHaveLength(3);
-    for (const m of found) expect(m.hash).toBe((await store.link(m.n))?.hash);
-    expect(await collect(await queryStore({ nc, mesh, store, agent: bob.did, type: "acp.message", limit: 2 }))).toHaveLength(2);
-  });
-
+  // SDK traffic sealed, verified, exported and queried: nodes/start/test/audit-sdk-traffic.test.ts (the SDK sits above audit).
   it("the checkpoint fast path gives the full comparison's answer, on a chain whose tail is past the last checkpoint", async () => {
     const mesh = await meshWith(23);
     const store = await sealNow(mesh);

@@ -1,35 +1,24 @@
+/**
+ * @plexus/bus — NATS for Plexus (layer: packages; imports core, identity): the connection, the mesh stream and its
+ * history guard, durable publish, NATS operator-mode auth (accounts, users, permissions), and the nats-server launcher.
+ */
 export { connectBus } from "./connection.js";
-export type { BusConnectOptions, BusCredentials } from "./connection.js";
+export type { BusCredentials } from "./connection.js";
 export { ensureMeshStream, meshStreamConfig, historyStreamSettings } from "./mesh-stream.js";
-export type { MeshStreamOptions } from "./mesh-stream.js";
 export { ensureTopicStream, topicStreamConfig } from "./topic-stream.js";
 export { publishDurably } from "./durable-publish.js";
-export type { DurablePublishOptions } from "./durable-publish.js";
 export { findNatsServer, compareVersions, launchNatsServer } from "./launcher/index.js";
 export type { NatsServerProcess, LaunchOptions } from "./launcher/index.js";
-export { userSeedOf, userKeyPairOf, userPublicKeyOf, userPublicKeyOfDid, rawSeedOf } from "./auth/nkey-codec.js";
-export { fastNKey, fastJwtAuthenticator, parseCreds } from "./auth/fast-nkey.js";
-export {
-  agentPermissions,
-  bootstrapPermissions,
-  readableFilters,
-  deniedApi,
-  agentInboxPrefix,
-  BOOTSTRAP_INBOX_PREFIX,
-  BOOTSTRAP_OPS,
-} from "./auth/permissions.js";
-export type { SubjectPermissions } from "./auth/permissions.js";
-export { servicePermissions, meshBuckets, a2aTaskBucket, sealerBucket, SERVICE_DENIED_STREAM_VERBS } from "./auth/service-permissions.js";
+export { userSeedOf, userPublicKeyOfDid } from "./auth/nkey-codec.js";
+export { parseCreds } from "./auth/fast-nkey.js";
+export { agentPermissions, readableFilters, agentInboxPrefix, BOOTSTRAP_INBOX_PREFIX } from "./auth/permissions.js";
+export { servicePermissions, sealerBucket } from "./auth/service-permissions.js";
 export { historyStreamNames, historyStreams } from "./history/names.js";
-export type { HistoryStreamNames } from "./history/names.js";
-export { checkHistoryStream, weakenedSettings, lostHistory, historyRefusal, isHistoryRefusal, HISTORY_REFUSAL_CODES } from "./history/check.js";
+export { checkHistoryStream, weakenedSettings, lostHistory, isHistoryRefusal } from "./history/check.js";
 export { HistoryAnchors, ANCHORS_FILE } from "./history/anchors.js";
-export type { StreamAnchor, AnchorMatch } from "./history/anchors.js";
-export { HistoryGuard, checkHistoryStreams, weakenedHistoryStreams, DEFAULT_HISTORY_CHECK_MS } from "./history/guard.js";
-export type { HistoryGuardOptions } from "./history/guard.js";
+export { HistoryGuard, checkHistoryStreams, weakenedHistoryStreams } from "./history/guard.js";
 export {
   AuthFile,
-  MESH_ACCOUNT_LIMITS,
   ensureOperator,
   ensureMeshAuth,
   loadMeshAuth,
@@ -38,11 +27,9 @@ export {
   readServiceCreds,
   readAdminCreds,
   ensureMeshUsers,
-  writeAuthFile,
 } from "./auth/auth-folder.js";
 export type { MeshAuth } from "./auth/auth-folder.js";
 export { operatorModeConfig } from "./auth/server-config.js";
 export { issueAgentUser, userClaims, DEFAULT_USER_TTL_MS } from "./auth/user-jwt.js";
-export type { NatsUserGrant, IssueUserOptions } from "./auth/user-jwt.js";
-export { revokeUser, unrevokeUser, revokedUsers, pushMeshAccount, REVOKED_UNTIL_UNREVOKED } from "./auth/revocation.js";
-export type { AccountUpdateOptions } from "./auth/revocation.js";
+export type { NatsUserGrant } from "./auth/user-jwt.js";
+export { revokeUser, unrevokeUser, revokedUsers, pushMeshAccount } from "./auth/revocation.js";

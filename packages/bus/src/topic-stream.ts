@@ -17,7 +17,7 @@
  */
 import { jetstreamManager, type StreamConfig, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { meshSubjects } from "@plexus/core";
+import { MessageKind, meshSubjects } from "@plexus/core";
 import type { MeshStreamOptions } from "./mesh-stream.js";
 
 export function topicStreamConfig(mesh: string, options: MeshStreamOptions = {}): Partial<StreamConfig> & { name: string } {
@@ -25,7 +25,7 @@ export function topicStreamConfig(mesh: string, options: MeshStreamOptions = {})
   return {
     name: s.topicStream,
     description: `Plexus mesh "${mesh}": topic messages for the registry-made topic durables`,
-    sources: [{ name: s.stream, filter_subject: `plexus.${mesh}.acp.topic.>`, opt_start_time: new Date().toISOString() }],
+    sources: [{ name: s.stream, filter_subject: s.kindAll(MessageKind.Topic), opt_start_time: new Date().toISOString() }],
     storage: StorageType.File,
     retention: RetentionPolicy.Interest,
     discard: DiscardPolicy.Old,

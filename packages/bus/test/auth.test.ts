@@ -8,19 +8,18 @@ import {
   agentInboxPrefix,
   agentPermissions,
   AuthFile,
-  bootstrapPermissions,
   ensureMeshAuth,
-  fastNKey,
   issueAgentUser,
   loadMeshAuth,
   operatorModeConfig,
   parseCreds,
-  rawSeedOf,
   userClaims,
-  userKeyPairOf,
   userPublicKeyOfDid,
   userSeedOf,
 } from "../src/index.js";
+import { bootstrapPermissions } from "../src/auth/permissions.js";
+import { fastNKey } from "../src/auth/fast-nkey.js";
+import { rawSeedOf, userKeyPairOf } from "../src/auth/nkey-codec.js";
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -1,12 +1,32 @@
+/**
+ * @plexus/core — the wire vocabulary every other package shares (layer: packages, the bottom; depends on
+ * nothing of ours, no I/O): the envelope and record types, JSON Schema validators, canonical JSON (RFC 8785), ULIDs,
+ * subject names (subjects.ts), limits and defaults, and the one ErrorCode table with PlexusError.
+ */
 export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
-export type { PlexusErrorOptions } from "./errors.js";
-export { newId, isId, idTime } from "./ids.js";
+export { newId } from "./ids.js";
 export { randomConsumerName, orderedConsumerPrefix } from "./consumer-names.js";
 export { canonicalJson, canonicalBytes } from "./canonical.js";
-export { MessageKind, meshSubjects, agentToken, didOfToken, assertMeshId, assertTopic, assertName } from "./subjects.js";
-export type { MeshSubjects, ParsedSubject } from "./subjects.js";
+export {
+  MessageKind,
+  meshSubjects,
+  agentToken,
+  didOfToken,
+  assertMeshId,
+  assertTopic,
+  assertName,
+} from "./subjects.js";
+export type { MeshSubjects } from "./subjects.js";
 export { ENVELOPE_VERSION, MessageType, RejectionReason } from "./envelope.js";
-export type { Envelope, UnsignedEnvelope, ReceiptBody, ReceiptFailure, SeqRange, RejectionRecord, DeadLetterRecord } from "./envelope.js";
+export type {
+  Envelope,
+  UnsignedEnvelope,
+  ReceiptBody,
+  ReceiptFailure,
+  SeqRange,
+  RejectionRecord,
+  DeadLetterRecord,
+} from "./envelope.js";
 export {
   validateEnvelope,
   validateReceiptBody,
@@ -20,7 +40,5 @@ export {
 } from "./schema.js";
 export type { Validator } from "./schema.js";
 export { Defaults } from "./limits.js";
-export { DEFAULT_JSON_LIMITS, checkValueLimits, scanJsonText } from "./json-limits.js";
-export type { JsonLimits, LimitViolation } from "./json-limits.js";
-export { JsonRefusal, parseJson, parseJsonObject } from "./untrusted-json.js";
-export type { ParsedJson, ParseJsonOptions } from "./untrusted-json.js";
+export { checkValueLimits } from "./json-limits.js";
+export { parseJson } from "./untrusted-json.js";

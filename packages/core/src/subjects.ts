@@ -15,6 +15,7 @@ import { ErrorCode, PlexusError } from "./errors.js";
  *
  * Outside the mesh stream (never stored):
  *   plexus-registry.<mesh>.<op>              registry service requests (join, discover, …), one queue group
+ *   plexus-audit.<mesh>.…                    the audit chain, checkpoints and tiles (their own streams)
  *   KV bucket PLEXUS_<MESH>_HEARTBEATS       the latest heartbeat per agent (key: agent token)
  *
  * Streams: PLEXUS_<MESH> (the log, every subject above under plexus.<mesh>.) and, in NATS operator mode,
@@ -83,6 +84,12 @@ export interface MeshSubjects {
   message(kind: MessageKind, target: string, fromToken: string): string;
   /** All messages of a kind addressed to a target (an agent token or a topic). */
   filter(kind: MessageKind, target: string): string;
+  /** All messages of a kind, whatever their target and sender (`plexus.<mesh>.acp.<kind>.>`). */
+  kindAll(kind: MessageKind): string;
+  /** Every message an agent sent, of any kind and to any target (`plexus.<mesh>.acp.*.*.<from>`). */
+  sentBy(fromToken: string): string;
+  /** Every ops record an agent kept, rejections and dead letters (`plexus.<mesh>.ops.*.<by>`). */
+  opsBy(byToken: string): string;
   rejected(byToken: string): string;
   readonly rejectedAll: string;
   dead(byToken: string): string;
@@ -94,6 +101,8 @@ export interface MeshSubjects {
   registryService(op: string): string;
   readonly registryServiceAll: string;
   readonly heartbeatBucket: string;
+  /** Every subject of the mesh's audit streams (`plexus-audit.<mesh>.>`). */
+  readonly auditAll: string;
 }
 
 export function meshSubjects(mesh: string): MeshSubjects {
@@ -107,6 +116,9 @@ export function meshSubjects(mesh: string): MeshSubjects {
     all: `${prefix}.>`,
     message: (kind, target, fromToken) => `${prefix}.acp.${kind}.${target}.${fromToken}`,
     filter: (kind, target) => `${prefix}.acp.${kind}.${target}.*`,
+    kindAll: (kind) => `${prefix}.acp.${kind}.>`,
+    sentBy: (fromToken) => `${prefix}.acp.*.*.${fromToken}`,
+    opsBy: (byToken) => `${prefix}.ops.*.${byToken}`,
     rejected: (byToken) => `${prefix}.ops.rejected.${byToken}`,
     rejectedAll: `${prefix}.ops.rejected.*`,
     dead: (byToken) => `${prefix}.ops.dead.${byToken}`,
@@ -116,6 +128,7 @@ export function meshSubjects(mesh: string): MeshSubjects {
     registryService: (op) => `plexus-registry.${mesh}.${op}`,
     registryServiceAll: `plexus-registry.${mesh}.>`,
     heartbeatBucket: `PLEXUS_${mesh.toUpperCase()}_HEARTBEATS`,
+    auditAll: `plexus-audit.${mesh}.>`,
     parse(subject) {
       const parts = subject.split(".");
       if (parts.length !== 6 || parts[0] !== "plexus" || parts[1] !== mesh || parts[2] !== "acp") return undefined;

@@ -2,8 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   agentToken,
   canonicalJson,
-  idTime,
-  isId,
   meshSubjects,
   newId,
   PlexusError,
@@ -12,6 +10,7 @@ import {
   validateRegistryEvent,
   validateRegistryRequest,
 } from "../src/index.js";
+import { idTime, isId } from "../src/ids.js";
 
 const DID = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
 const DID2 = "did:key:z6MkjchhfUsD6mmvni8mCdXHw216Xrm9bQe2mBH1P5RDjVJG";
@@ -50,6 +49,13 @@ describe("subjects", () => {
     expect(s.parse(s.message("topic", "news", from))).toEqual({ kind: "topic", target: "news", from });
     expect(s.parse("plexus.other.acp.inbox.a.b")).toBeUndefined();
     expect(s.stream).toBe("PLEXUS_DEMO");
+  });
+  it("name the wildcards NATS permissions and stream sources use", () => {
+    const me = agentToken(DID);
+    expect(s.sentBy(me)).toBe(`plexus.demo.acp.*.*.${me}`);
+    expect(s.opsBy(me)).toBe(`plexus.demo.ops.*.${me}`);
+    expect(s.kindAll("topic")).toBe("plexus.demo.acp.topic.>");
+    expect(s.auditAll).toBe("plexus-audit.demo.>");
   });
   it("refuse bad mesh ids and non-did:key DIDs with a stable code", () => {
     expect(() => meshSubjects("Bad.Mesh")).toThrow(/invalid mesh id/);

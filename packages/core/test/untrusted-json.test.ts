@@ -5,7 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, checkValueLimits, DEFAULT_JSON_LIMITS, isPlexusError, JsonRefusal, parseJson, type JsonLimits } from "../src/index.js";
+import { canonicalJson, checkValueLimits, isPlexusError, parseJson } from "../src/index.js";
+import { DEFAULT_JSON_LIMITS, type JsonLimits } from "../src/json-limits.js";
+import { JsonRefusal } from "../src/untrusted-json.js";
 
 const small: JsonLimits = { maxDepth: 4, maxKeys: 3, maxArrayLength: 3, maxStringLength: 8 };
 

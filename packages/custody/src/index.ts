@@ -1,11 +1,10 @@
-export { SHAMIR_BITS, MAX_SHARES } from "./shamir.js";
-export { SHARE_TYPE, SHARE_VERSION, commitmentBinding, computeShareTag, serializeShare, parseShare, checkShare } from "./share-format.js";
-export type { KeyShare, ShareCommitment } from "./share-format.js";
+/**
+ * @plexus/custody — Shamir custody of a key (layer: packages; imports core, identity): share files with a
+ * commitment, a fail-closed combine, and signed unseal requests.
+ */
+export { commitmentBinding, computeShareTag, serializeShare, parseShare, checkShare } from "./share-format.js";
+export type { KeyShare } from "./share-format.js";
 export { checkSplitOptions, splitSeed, checkShareSet, combineShares, restoreKeyPair } from "./split.js";
-export type { SplitOptions, Combined, SplitInfo } from "./split.js";
 export { writeShareFiles, shareFileName, readShareFile, readShareFiles } from "./share-files.js";
-export type { WriteShareFilesOptions, WrittenShares } from "./share-files.js";
-export { UNSEAL_REQUEST_DOMAIN, unsealSigningInput, signUnsealRequest, verifyUnsealRequest } from "./unseal-request.js";
-export type { UnsealRequest } from "./unseal-request.js";
+export { unsealSigningInput, signUnsealRequest, verifyUnsealRequest } from "./unseal-request.js";
 export { sendUnsealShare } from "./unseal-client.js";
-export type { UnsealProgress, SendUnsealOptions } from "./unseal-client.js";

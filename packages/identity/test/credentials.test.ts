@@ -4,12 +4,9 @@ import { Resolver, type DIDDocument, type DIDResolutionResult } from "did-resolv
 import { getResolver } from "key-did-resolver";
 import { verifyCredential as didJwtVcVerify } from "did-jwt-vc";
 import {
-  CAPABILITY_CREDENTIAL_TYPE,
   CredentialRejection,
-  MEMBERSHIP_CREDENTIAL_TYPE,
   base58Encode,
   credentialRejectionOf,
-  didKeyVerificationMethod,
   generateKeyPair,
   issueCapabilityCredential,
   issueMembershipCredential,
@@ -18,6 +15,9 @@ import {
   verifyPlexusCredential,
   type KeyPair,
 } from "../src/index.js";
+import { CAPABILITY_CREDENTIAL_TYPE } from "../src/capability-credential.js";
+import { MEMBERSHIP_CREDENTIAL_TYPE } from "../src/credentials.js";
+import { didKeyVerificationMethod } from "../src/vc-issue.js";
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const now = () => Math.floor(Date.now() / 1000);

@@ -3,7 +3,8 @@
  * refuses them once tampered with. An independent verifier, not our own code checking itself.
  */
 import { describe, expect, it } from "vitest";
-import { generateKeyPair, issueCapabilityCredential, issueMembershipCredential, newCredentialId } from "../src/index.js";
+import { generateKeyPair, issueCapabilityCredential, issueMembershipCredential } from "../src/index.js";
+import { newCredentialId } from "../src/vc-issue.js";
 
 type DidKit = typeof import("@spruceid/didkit-wasm-node");
 

@@ -1,7 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, verify as opensslVerify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "@plexus/core";
-import { CryptoPool, didFromPublicKey, isDid, isSmallOrderKey, publicKeyFromDid, verifySignature } from "../src/index.js";
+import { CryptoPool, didFromPublicKey, isDid, publicKeyFromDid, verifySignature } from "../src/index.js";
+import { isSmallOrderKey } from "../src/did-key.js";
 
 /**
  * A did:key of an Ed25519 point of small order belongs to no private key, and OpenSSL (node:crypto, the backend when

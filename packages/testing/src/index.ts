@@ -1,11 +1,25 @@
+/**
+ * @plexus/testing — the test harness (layer: packages; imports core, identity, bus; for tests only): an isolated
+ * nats-server per suite (random port, temp store, operator mode on request), hostile messages and tokens, `until`.
+ */
 export { startTestServer } from "./server.js";
-export type { TestServer, TestServerOptions } from "./server.js";
+export type { TestServer } from "./server.js";
 export { useTestServer } from "./vitest.js";
 export type { TestServerHandle } from "./vitest.js";
 export { until } from "./until.js";
-export type { OperatorAuth, AgentKeyLike } from "./operator.js";
-export { hostileMessages, junkRecords, unsignedEnvelope, validEnvelope } from "./hostile.js";
-export type { HostileContext, HostileMessage } from "./hostile.js";
+export { hostileMessages, junkRecords, validEnvelope } from "./hostile.js";
+export type { HostileContext } from "./hostile.js";
 export { permissionViolations } from "./violations.js";
-export { joseKey, joseSeed, joseSign, rawSign, joseMembership, joseCapability, vcPayload, nowSeconds, hostileTokens, critTokens, JOSE_MEMBERSHIP_TYPE, JOSE_CAPABILITY_TYPE } from "./jose-tokens.js";
-export type { JoseKey, VcPayloadOptions, HostileToken } from "./jose-tokens.js";
+export {
+  joseKey,
+  joseSeed,
+  joseSign,
+  joseMembership,
+  joseCapability,
+  vcPayload,
+  hostileTokens,
+  critTokens,
+  JOSE_MEMBERSHIP_TYPE,
+  JOSE_CAPABILITY_TYPE,
+} from "./jose-tokens.js";
+export type { JoseKey } from "./jose-tokens.js";

@@ -1,15 +1,10 @@
+/**
+ * @plexus/a2a — the A2A gateway (layer: protocols; imports packages, acp, anp, sdk): per-agent A2A cards and
+ * transports (JSON-RPC, HTTP+JSON) mapped onto ACP conversations. Sibling-only helpers: @plexus/a2a/internal.
+ */
 export { startGateway, DEFAULT_GATEWAY_HTTP } from "./gateway.js";
 export type { A2AGateway, GatewayOptions } from "./gateway.js";
 export type { Listen } from "@plexus/http";
-export { A2AMessageType, REPLY_STATES, readReply } from "./conventions.js";
-export type { CallerInfo, ForwardedMessage, CancelNotice, A2AIds, ReplyState, ReplyUpdate, ArtifactDraft } from "./conventions.js";
-export { a2aCard, agentUrls, PLEXUS_CARD_EXTENSION } from "./card.js";
-export type { AgentUrls, CardContext } from "./card.js";
-export { describeCaller } from "./caller.js";
-export { AgentDirectory, isExposed } from "./directory.js";
-export type { Lookup, RegistryLookups } from "./directory.js";
-export { KvTaskStore, MemoryTaskStore, taskBucketName } from "./task-store.js";
-export type { TaskStore, KvTaskStoreOptions } from "./task-store.js";
-export type { TaskRecord } from "./task-record.js";
-export { createGatewayApp } from "./http/app.js";
-export type { GatewayHttpDeps } from "./http/deps.js";
+export { readReply } from "./conventions.js";
+export type { ForwardedMessage } from "./conventions.js";
+export { a2aCard, agentUrls } from "./card.js";

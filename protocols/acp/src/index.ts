@@ -1,28 +1,27 @@
+/**
+ * @plexus/acp — async messaging, the protocol agents speak (layer: protocols; imports packages): outbox, inbound
+ * checks, replay guard, subscriptions, receipts, rejection records and dead letters.
+ */
 export { Outbox } from "./outbox.js";
-export type { OutboxOptions, OutgoingFields, Sent } from "./outbox.js";
 export { checkInbound, checkInboundAsync, checkInboundUnsigned } from "./inbound-check.js";
-export type { InboundInput, InboundResult, InboundCheckOptions } from "./inbound-check.js";
+export type { InboundResult, InboundCheckOptions } from "./inbound-check.js";
 export { ReplayGuard } from "./replay-guard.js";
-export type { OrderInfo, OrderStatus, ReplayVerdict } from "./replay-guard.js";
-export { Reader, isRefused } from "./reader.js";
-export type { Accepted, Refused, ReaderOptions, KnownRotations } from "./reader.js";
+export type { OrderInfo, OrderStatus } from "./replay-guard.js";
+export { Reader } from "./reader.js";
+export type { Accepted, Refused } from "./reader.js";
 export { ReaderStats } from "./reader-stats.js";
 export type { ReaderCounts } from "./reader-stats.js";
 export { ReceiptBatcher } from "./receipt-batcher.js";
-export type { ReceiptBatcherOptions } from "./receipt-batcher.js";
-export { ReceiptTracker, MAX_WATCHED } from "./receipt-tracker.js";
+export { ReceiptTracker } from "./receipt-tracker.js";
 export type { Receipt, ReceiptStatus } from "./receipt-tracker.js";
 export { Subscription } from "./subscription.js";
-export type { Handler, SubscriptionOptions } from "./subscription.js";
+export type { Handler } from "./subscription.js";
 export { StreamTap } from "./stream-tap.js";
-export type { StreamTapOptions } from "./stream-tap.js";
-export { inboxConsumer, topicConsumer, ensureConsumer, consumerNameKey, secretName } from "./consumers.js";
-export { topicDurable, topicNamesKey, managedDurable, TOPIC_ACK_WAIT } from "./topic-durables.js";
-export type { TopicDurableRequest } from "./topic-durables.js";
-export type { DurableSpec, ConsumerTuning, ConsumerOwner } from "./consumers.js";
+export { inboxConsumer, topicConsumer, consumerNameKey, secretName } from "./consumers.js";
+export { topicDurable, topicNamesKey, managedDurable } from "./topic-durables.js";
+export type { DurableSpec, ConsumerOwner } from "./consumers.js";
 export { toDelivery, deliveryJson } from "./delivery.js";
 export type { Delivery } from "./delivery.js";
-export { listRecords, storeRecord, RAW_COPY_BYTES } from "./ops-records.js";
-export type { ListOptions, Listed } from "./ops-records.js";
-export { toRanges, inRanges, rangeMembership, seqsToMatch } from "./seq-ranges.js";
-export { wantsReceipt } from "./channel.js";
+export { listRecords } from "./ops-records.js";
+export type { Listed } from "./ops-records.js";
+export { rangeMembership, seqsToMatch } from "./seq-ranges.js";

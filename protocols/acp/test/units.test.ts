@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { agentToken, meshSubjects, newId, type Envelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope } from "@plexus/identity";
-import { checkInbound, inRanges, MAX_WATCHED, rangeMembership, ReceiptTracker, ReplayGuard, seqsToMatch, toRanges } from "../src/index.js";
+import { checkInbound, rangeMembership, ReceiptTracker, ReplayGuard, seqsToMatch } from "../src/index.js";
+import { inRanges, toRanges } from "../src/seq-ranges.js";
+import { MAX_WATCHED } from "../src/receipt-tracker.js";
 
 const subjects = meshSubjects("unit");
 const alice = generateKeyPair();

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
-import { encodeEvent, makeEvent, makeRotation, provenAgentRotation, signRequest, type Rotation, type SignedRequest } from "../src/index.js";
+import { encodeEvent, makeEvent, makeRotation, signRequest, type Rotation, type SignedRequest } from "../src/index.js";
+import { provenAgentRotation } from "../src/rotation-watch.js";
 
 /**
  * What an agent's reader believes about key rotations comes from events anyone may publish on an open server, so a

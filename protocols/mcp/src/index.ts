@@ -1,17 +1,15 @@
-export { createPlexusMcpServer, DEFAULT_SERVER_INFO } from "./server.js";
-export type { McpBackend, McpRegistry, McpIdentity, McpAudit, McpMessage, McpSendOptions, AuditRange } from "./backend.js";
+/**
+ * @plexus/mcp — the MCP server (layer: protocols; imports packages, anp, sdk): discovery, messaging, rating and audit
+ * as MCP tools, over stdio (as an agent) or Streamable HTTP (a registry node's /mcp, injected by @plexus/nodes).
+ */
+export { createPlexusMcpServer } from "./server.js";
+export type { McpBackend } from "./backend.js";
 export { createAgentBackend } from "./agent-backend.js";
-export type { AgentBackend, AgentBackendOptions, AgentLike } from "./agent-backend.js";
 export { createQueriesBackend } from "./queries-backend.js";
-export type { QueriesBackendOptions, RegistryQueriesLike } from "./queries-backend.js";
 export { jetStreamAudit, auditWhenPresent, auditChainExists } from "./audit-source.js";
-export type { JetStreamAuditOptions } from "./audit-source.js";
 export { InboxReader } from "./inbox.js";
 export { createMcpHttpHandler } from "./http.js";
-export type { McpHttpHandler, McpHttpOptions } from "./http.js";
 export { allowedHosts, isLocalOrigin, rebindingRefusal } from "./host-guard.js";
-export type { ListenAddress } from "./host-guard.js";
 export { serveStdio } from "./stdio.js";
-export type { StdioSession, StdioOptions } from "./stdio.js";
-export { agentUri, AGENT_URI_PREFIX } from "./resources.js";
+export { agentUri } from "./resources.js";
 export { DID_PATTERN } from "./schemas.js";

@@ -1,3 +1,9 @@
+/**
+ * @plexus/sdk — what an agent author imports (layer: protocols; imports packages, acp, anp): `Agent` (send, listen,
+ * publish, subscribe, request/reply, join, discover, rate, credentials, key rotation), keys, credentials, and audit
+ * proof checks. It combines acp and anp, and a2a and mcp are built on it, so it sits in protocols/ (README.md). Its
+ * whole API is public.
+ */
 export { Agent } from "./agent.js";
 export type { SendOptions, SendResult, ListenOptions, SubscribeOptions, RequestOptions } from "./agent.js";
 export type { AgentOptions } from "./options.js";

@@ -1,6 +1,4 @@
 export { createRegistryApp, HttpErrorCode } from "./app.js";
 export type { RegistryAppOptions } from "./app.js";
 export { serveRegistryHttp } from "./server.js";
-export type { RegistryHttpOptions, RegistryHttpServer } from "./server.js";
-export { registryMcp } from "./mcp.js";
-export type { RegistryMcpOptions } from "./mcp.js";
+export type { RegistryHttpOptions, RegistryHttpServer, RegistryMcpContext, RegistryMcpFactory } from "./server.js";

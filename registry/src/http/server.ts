@@ -1,5 +1,6 @@
 /** Serves the registry's HTTP API on a TCP port (Node only), with a clear error when the port is taken. */
 import { listen, type HttpServer } from "@plexus/http";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { RegistryQueryApi } from "../service/queries-api.js";
 import { createRegistryApp } from "./app.js";
 
@@ -15,6 +16,17 @@ export interface RegistryHttpOptions {
 }
 
 export type RegistryHttpServer = HttpServer;
+
+/** What a registry node hands the MCP factory it was given: its queries and its connection (for the audit chain). */
+export interface RegistryMcpContext {
+  mesh: string;
+  queries: RegistryQueryApi;
+  nc: NatsConnection;
+  onError?: (err: unknown) => void;
+}
+
+/** Makes the /mcp handler of a node (RegistryNodeOptions.mcp): given the node, then the bound address. */
+export type RegistryMcpFactory = (node: RegistryMcpContext) => NonNullable<RegistryHttpOptions["mcp"]>;
 
 export function serveRegistryHttp(api: RegistryQueryApi, options: RegistryHttpOptions): Promise<RegistryHttpServer> {
   let mcp: ((request: Request) => Promise<Response>) | undefined;

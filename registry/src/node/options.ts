@@ -2,6 +2,7 @@ import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_CHALLENGE_TTL_MS } from "@plexus
 import { ErrorCode, PlexusError, assertMeshId } from "@plexus/core";
 import { isDid, type KeyPair } from "@plexus/identity";
 import type { MeshAuth } from "@plexus/bus";
+import type { RegistryMcpFactory } from "../http/server.js";
 import { DEFAULT_PROJECTION_OPTIONS } from "../projection/index.js";
 import { checkThresholds, defaultThresholds, type LivenessThresholds } from "../liveness/thresholds.js";
 
@@ -12,8 +13,13 @@ export interface RegistryNodeOptions {
   key: KeyPair;
   /** HTTP API address (default 127.0.0.1:7420); false for none. Port 0 picks a free port. */
   http?: { host: string; port: number } | false;
-  /** Serve MCP (Streamable HTTP, no agent identity) at /mcp on the HTTP server (default true). */
-  mcp?: boolean;
+  /**
+   * Serve MCP (Streamable HTTP, no agent identity) at /mcp on the HTTP server: the handler factory, given this node's
+   * queries and connection once they exist (default: no /mcp). The registry does not build MCP itself (@plexus/mcp sits
+   * below it, and its tests start registry nodes): the process that composes a node injects it (@plexus/nodes
+   * `registryMcp`).
+   */
+  mcp?: RegistryMcpFactory;
   /** Folder for snapshots of the registry state; without it every start replays the whole log. */
   dataDir?: string;
   /** Other registry DIDs whose events this node accepts (its own is always trusted). */

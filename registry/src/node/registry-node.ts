@@ -4,7 +4,7 @@ import { openHeartbeatBucket, readRegistryRotations, registryHeartbeatSecret, re
 import { topicNamesKey } from "@plexus/acp";
 import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
-import { registryMcp, serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
+import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
 import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, snapshotStream, type ProjectionOptions, type StreamIdentity } from "../projection/index.js";
 import { Admission } from "../service/admission.js";
@@ -289,7 +289,7 @@ export class RegistryNode {
     const http = o.http === undefined ? DEFAULT_REGISTRY_HTTP : o.http;
     if (!http) return;
     const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
-    const mcp = o.mcp === false ? {} : { mcp: registryMcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) };
+    const mcp = o.mcp ? { mcp: o.mcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) } : {};
     this.#http = await serveRegistryHttp(this.queries, { ...http, onError, ...mcp });
     this.httpUrl = this.#http.url;
   }

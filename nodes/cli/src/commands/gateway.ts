@@ -1,15 +1,13 @@
 /**
- * `plexus gateway start`, and what `plexus up` shares with it: the gateway key, the listen address, starting the A2A
- * gateway and describing it.
+ * `plexus gateway start` (a thin shell over @plexus/nodes startGatewayProcess), and what `plexus up` shares with it:
+ * the gateway key, the listen address, describing the gateway.
  */
 import type { A2AGateway } from "@plexus/a2a";
-import { isPlexusError } from "@plexus/core";
 import { KeyStore, type KeyPair } from "@plexus/identity";
 import { positionalArgs, stringOption, type CommandDef, type CommonOptions, type OptionValues } from "../common-options.js";
 import { CliError, UsageError } from "../errors.js";
-import type { Output } from "../output.js";
 import { checkKeyName, waitForSignal } from "../session.js";
-import { isHistoryRefusal, type BusCredentials } from "@plexus/bus";
+import { portInUsePart, startGatewayProcess } from "@plexus/nodes";
 import { serviceCredentials } from "../nats-auth.js";
 
 const COMMAND = "gateway";
@@ -38,58 +36,6 @@ export async function gatewayKey(common: CommonOptions, values: OptionValues, co
   const key = await store.create(name);
   info(`plexus: created the gateway key "${name}" (${key.did}) in ${common.keys}`);
   return key;
-}
-
-export interface StartGatewayOptions {
-  nats: string;
-  mesh: string;
-  key: KeyPair;
-  http: GatewayListen;
-  publicUrl?: string | undefined;
-  /** The mesh's service user, for a NATS server in operator mode. */
-  credentials?: BusCredentials | undefined;
-  /** Where the gateway remembers the mesh log's creation time (see @plexus/bus HistoryAnchors); memory without one. */
-  historyDir?: string | undefined;
-  out: Output;
-}
-
-/** Starts the A2A gateway; a port in use is one line pointing at the flag that sets it. */
-export async function startGatewayNode(o: StartGatewayOptions, flag = "--http"): Promise<A2AGateway> {
-  const gw = await tryStartGateway(o, flag, false);
-  return gw!;
-}
-
-/**
- * Starts the A2A gateway. With `skipIfPortInUse` a taken port is a warning and no gateway (what `up` does on the
- * default address); otherwise it is one line pointing at `flag`.
- */
-export async function tryStartGateway(o: StartGatewayOptions, flag: string, skipIfPortInUse: boolean): Promise<A2AGateway | undefined> {
-  try {
-    // Loaded on demand: @a2a-js/sdk and the HTTP server are not needed by any other command.
-    const { startGateway } = await import("@plexus/a2a");
-    return await startGateway({
-      nats: o.nats,
-      mesh: o.mesh,
-      key: o.key,
-      http: o.http,
-      ...(o.publicUrl !== undefined ? { publicUrl: o.publicUrl } : {}),
-      ...(o.credentials ? { credentials: o.credentials } : {}),
-      ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
-      onError: (err) =>
-        isHistoryRefusal(err)
-          ? o.out.error(`A2A gateway: ${err.message} [${err.code}]; answering 503 from now on`)
-          : o.out.warn(`A2A gateway: ${err instanceof Error ? err.message : String(err)}`),
-    });
-  } catch (err) {
-    if (isPlexusError(err) && err.details?.["portInUse"] === true) {
-      if (skipIfPortInUse) {
-        o.out.warn(`no A2A gateway: port ${o.http.port} on ${o.http.host} is already in use (another gateway or plexus up?); choose another with ${flag} HOST:PORT`);
-        return undefined;
-      }
-      throw new CliError(`HTTP port ${o.http.port} on ${o.http.host} is already in use (another gateway or plexus up?); choose another with ${flag} HOST:PORT`, { cause: err });
-    }
-    throw err;
-  }
 }
 
 export function describeGateway(gw: A2AGateway): { human: string; json: Record<string, unknown> } {
@@ -134,7 +80,10 @@ Options:
     const signals = waitForSignal(out);
     let gw: A2AGateway | undefined;
     try {
-      gw = await startGatewayNode({ nats: common.nats, mesh: common.mesh, key, http, publicUrl, credentials: await serviceCredentials(common), out });
+      gw = await startGatewayProcess({ nats: common.nats, mesh: common.mesh, key, http, publicUrl, credentials: await serviceCredentials(common), log: out }).catch((err: unknown) => {
+        if (portInUsePart(err) !== "gateway-http") throw err;
+        throw new CliError(`HTTP port ${http.port} on ${http.host} is already in use (another gateway or plexus up?); choose another with --http HOST:PORT`, { cause: err });
+      });
       const shown = describeGateway(gw);
       out.data(shown.human, { ...shown.json, nats: common.nats });
       out.info(`plexus: A2A gateway up for mesh "${common.mesh}" on ${common.nats}. Ctrl-C to stop.`);

@@ -1,8 +1,7 @@
 /**
- * `plexus registry start`, and what the registry commands share: the registry key, the --http flag, starting a
- * node (also used by `plexus up`), talking to the registry over NATS, and naming an agent by DID or key name.
+ * `plexus registry start` (a thin shell over @plexus/nodes startRegistryProcess), and what the registry commands
+ * share: the registry key, the --http flag, talking to the registry over NATS, and naming an agent by DID or key name.
  */
-import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { ErrorCode, isPlexusError, meshSubjects } from "@plexus/core";
 import { KeyStore, resolveAgentRef, type KeyPair } from "@plexus/identity";
@@ -13,10 +12,8 @@ import { CliError, UsageError } from "../errors.js";
 import type { Output } from "../output.js";
 import { checkKeyName, createHint, keyStore, waitForSignal } from "../session.js";
 import { checkSealedFlags, runUnseal, startSealed } from "./registry-sealed.js";
-import { connectService, registryNatsAuth } from "../nats-auth.js";
-import type { NatsConnection } from "@nats-io/transport-node";
-import type { SealerNode } from "@plexus/audit";
-import { startMeshSealer } from "./audit/sealer-process.js";
+import { connectService, explainRefusal, registryNatsAuth, serviceCredentials } from "../nats-auth.js";
+import { loadRegistryMcp, portInUsePart, startRegistryProcess, type RegistryProcess } from "@plexus/nodes";
 
 const COMMAND = "registry";
 export const DEFAULT_REGISTRY_KEY = "registry";
@@ -42,43 +39,6 @@ export function httpOption(values: OptionValues, command: string): HttpListen {
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v);
   if (!m || Number(m[2]) > 65535) throw new UsageError(`--http must be HOST:PORT (such as 127.0.0.1:7420) or off, got ${JSON.stringify(v)}`, command);
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(m[2]) };
-}
-
-export interface StartNodeOptions {
-  nats: string;
-  mesh: string;
-  key: KeyPair;
-  http: HttpListen;
-  dataDir: string | undefined;
-  out: Output;
-  /** Liveness, credential and reputation settings (registry start's tuning flags); defaults when absent. */
-  tuning?: Partial<RegistryNodeOptions>;
-}
-
-/** Starts a registry node; an HTTP port in use is one line pointing at --http. */
-export async function startNode(o: StartNodeOptions): Promise<RegistryNode> {
-  if (o.dataDir !== undefined) await mkdir(o.dataDir, { recursive: true });
-  const options: RegistryNodeOptions = {
-    ...o.tuning,
-    nats: o.nats,
-    mesh: o.mesh,
-    key: o.key,
-    http: o.http,
-    log: (line) => o.out.info(`plexus: ${line}`),
-    // Loud: the node stays up only to say why it is not ready (/readyz 503).
-    onRefused: (refusal) => o.out.error(`registry: ${refusal.message} [${refusal.code}]; not ready, not following the log`),
-  };
-  if (o.dataDir !== undefined) options.dataDir = o.dataDir;
-  try {
-    // Loaded on demand: the registry (hono, did-jwt, reputation) is not needed by any other command.
-    const { startRegistryNode } = await import("@plexus/registry");
-    return await startRegistryNode(options);
-  } catch (err) {
-    if (o.http && isPlexusError(err) && err.details?.["portInUse"] === true) {
-      throw new CliError(`HTTP port ${o.http.port} on ${o.http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`, { cause: err });
-    }
-    throw err;
-  }
 }
 
 /** What a node serves, for people (stdout lines) and for scripts (one JSON object). */
@@ -248,48 +208,34 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
     const data = stringOption(values, "data", COMMAND);
     const dataDir = data === "off" ? undefined : resolve(data ?? defaultRegistryDataDir(common));
     const tuning = await tuningOptions(common, values);
-    if (values["sealed"] === true) return startSealed({ common, values, out, http, dataDir, tuning });
+    if (values["sealed"] === true) return startSealed({ common, values, out, http, dataDir, tuning: { ...tuning, mcp: await loadRegistryMcp() } });
     const key = await registryKey(common, values, COMMAND, out.info);
     const sealing = values["no-sealer"] !== true;
 
     const signals = waitForSignal(out);
-    let node: RegistryNode | undefined;
-    let sealerNc: NatsConnection | undefined;
-    let sealer: SealerNode | undefined;
+    let running: RegistryProcess | undefined;
     try {
-      // A sealer that cannot start (NATS refusing the sealers bucket to a service user issued before it existed: run
-      // plexus init) does not keep the registry down; it is said at error and /readyz answers 503 with the reason.
-      let sealerFailure: { ready: false; state: "failed"; problem: { code: string; reason: string; since: number } } | undefined;
-      if (sealing) {
-        sealerNc = await connectService(common, "plexus registry (sealer)");
-        sealer = await startMeshSealer({ nc: sealerNc, mesh: common.mesh, key, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer"), out }).catch((err: unknown) => {
-          const reason = (err as Error).message;
-          out.error(`audit sealer: could not start: ${reason}; not sealing here`);
-          sealerFailure = { ready: false, state: "failed", problem: { code: (err as { code?: string }).code ?? "AUDIT_STORE_FAILED", reason, since: Date.now() } };
-          return undefined;
-        });
-      }
-      const sealerNode = sealer;
-      const failed = sealerFailure;
-      const sealerStatus = sealerNode ? () => sealerNode.status() : failed ? () => failed : undefined;
-      const withSealer = sealerStatus ? { ...tuning, components: { sealer: sealerStatus } } : tuning;
-      node = await startNode({ nats: common.nats, mesh: common.mesh, key, http, dataDir, out, tuning: withSealer });
-      const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null, sealer: sealer?.id ?? null });
-      out.data(shown.human + (sealer ? `\nsealer    ${sealer.id} (${sealer.status().role === "active" ? "writing" : "standing by"})` : "\nsealer    off"), shown.json);
+      const credentials = sealing ? await serviceCredentials(common) : undefined;
+      const sealer = sealing ? { credentials, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer") } : false;
+      running = await startRegistryProcess({ nats: common.nats, mesh: common.mesh, key, http, dataDir, tuning, sealer, log: out }).catch(async (err: unknown) => {
+        if (http && portInUsePart(err) === "registry-http") {
+          throw new CliError(`HTTP port ${http.port} on ${http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`, { cause: err });
+        }
+        throw await explainRefusal(common, err);
+      });
+      const { node, sealer: sealerNode } = running;
+      const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null, sealer: sealerNode?.id ?? null });
+      out.data(shown.human + (sealerNode ? `\nsealer    ${sealerNode.id} (${sealerNode.status().role === "active" ? "writing" : "standing by"})` : "\nsealer    off"), shown.json);
       out.info(`plexus: registry node up for mesh "${common.mesh}" on ${common.nats}${dataDir ? `, snapshots in ${dataDir}` : ""}. Ctrl-C to stop.`);
       const signal = await signals.signal;
-      out.info(`plexus: ${signal}: stopping the registry node${sealer ? " and the sealer" : ""}…`);
-      const stopping = node;
-      node = undefined;
+      out.info(`plexus: ${signal}: stopping the registry node${sealerNode ? " and the sealer" : ""}…`);
+      const stopping = running;
+      running = undefined;
       await stopping.stop();
-      await sealer?.stop();
-      sealer = undefined;
       out.info("plexus: registry node stopped");
       return 0;
     } finally {
-      await node?.stop().catch(() => undefined);
-      await sealer?.stop().catch(() => undefined);
-      if (sealerNc && !sealerNc.isClosed()) await sealerNc.close().catch(() => undefined);
+      await running?.stop().catch(() => undefined);
       signals.dispose();
     }
   },

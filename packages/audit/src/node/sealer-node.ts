@@ -1,7 +1,8 @@
 /**
- * A sealer as a process of its own: the one start function that `plexus audit seal`, `plexus up`, `plexus registry
- * start` and the tests use (it lives here, not in nodes/, because the CLI that calls it still sits in packages/, and
- * nothing in packages/ may import a node; see nodes/README.md).
+ * A sealer node: one sealer of a mesh, on a connection the caller gives, that writes while it holds the writer lease
+ * and stands by otherwise. This is the sealing logic; the processes that run one (a connection, the history-anchor
+ * folder, health endpoints, lines for people: `plexus audit seal`, `plexus up`, `plexus registry start`) are composed
+ * in nodes/ (@plexus/nodes startSealerProcess, startMeshSealer).
  *
  * Every beat (default 1 s) it:
  * - renews or tries to take the writer lease (lease.ts): the holder seals, the others stand by and take over when the

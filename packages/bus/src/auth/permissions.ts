@@ -74,8 +74,8 @@ export function readableFilters(mesh: string, did: string): string[] {
     s.filter(MessageKind.Inbox, me),
     s.filter(MessageKind.Receipt, me),
     s.filter(MessageKind.Reply, me),
-    `plexus.${mesh}.acp.*.*.${me}`,
-    `plexus.${mesh}.ops.*.${me}`,
+    s.sentBy(me),
+    s.opsBy(me),
   ];
 }
 
@@ -93,8 +93,8 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
   return {
     pub: {
       allow: [
-        `plexus.${mesh}.acp.*.*.${me}`,
-        `plexus.${mesh}.ops.*.${me}`,
+        s.sentBy(me),
+        s.opsBy(me),
         // Its own reply-inbox prefix: the one-process-per-key claim (@plexus/sdk key-claim.ts) is asked and answered there.
         `${agentInboxPrefix(did)}.>`,
         s.registryService("*"),
@@ -117,7 +117,7 @@ export function agentPermissions(mesh: string, did: string): SubjectPermissions 
       deny: deniedApi(stream),
     },
     sub: {
-      allow: [`${agentInboxPrefix(did)}.>`, `plexus.${mesh}.acp.${MessageKind.Topic}.>`],
+      allow: [`${agentInboxPrefix(did)}.>`, s.kindAll(MessageKind.Topic)],
       // Advisories name consumers (and carry API requests): never for agents.
       deny: ["$JS.EVENT.>"],
     },

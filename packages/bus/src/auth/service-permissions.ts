@@ -55,7 +55,7 @@ export function servicePermissions(mesh: string): SubjectPermissions {
       allow: [
         s.all,
         s.registryServiceAll,
-        `plexus-audit.${mesh}.>`,
+        s.auditAll,
         "_INBOX.>",
         ...buckets.map((b) => `$KV.${b}.>`),
         `${API}.INFO`,

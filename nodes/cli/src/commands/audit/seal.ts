@@ -2,18 +2,17 @@
  * `plexus audit seal [--registry-key NAME] [--data DIR|off] [--http HOST:PORT|off] [--id ID]`: runs one sealer for the
  * mesh until SIGINT/SIGTERM. Several may run on one mesh (other hosts, `plexus up`, `registry start`): one writes, the
  * others stand by and take over within seconds when it stops. Prints one line (--json: one object) once started.
+ * A thin shell over @plexus/nodes startSealerProcess.
  */
 import { dirname, join, resolve } from "node:path";
-import { serveSealerHealth, type HealthServer, type SealerNode } from "@plexus/audit";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { isPlexusError } from "@plexus/core";
+import { portInUsePart, startSealerProcess, type SealerProcess } from "@plexus/nodes";
 import { stringOption, type CommandContext, type CommonOptions } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
-import { connectService } from "../../nats-auth.js";
+import { explainRefusal, serviceCredentials } from "../../nats-auth.js";
 import { waitForSignal } from "../../session.js";
 import { httpOption, registryKey } from "../registry.js";
 import { COMMAND } from "./shared.js";
-import { describeSealer, startMeshSealer } from "./sealer-process.js";
+import { describeSealer } from "./sealer-process.js";
 
 /** Default folder of the sealer's history anchors: sealer/<mesh> next to the key folder. */
 export function defaultSealerDataDir(common: CommonOptions): string {
@@ -29,35 +28,28 @@ export async function sealAudit({ common, values, out }: CommandContext): Promis
   const key = await registryKey(common, values, COMMAND, out.info);
 
   const signals = waitForSignal(out);
-  let nc: NatsConnection | undefined;
-  let node: SealerNode | undefined;
-  let health: HealthServer | undefined;
+  let running: SealerProcess | undefined;
   try {
-    nc = await connectService(common, "plexus audit seal");
-    node = await startMeshSealer({ nc, mesh: common.mesh, key, historyDir: dataDir, out, ...(id !== undefined ? { id } : {}) });
-    if (http) {
-      const running = node;
-      health = await serveSealerHealth(() => running.status(), http).catch((err: unknown) => {
-        if (isPlexusError(err) && err.details?.["portInUse"] === true) throw new CliError(`--http: port ${http.port} on ${http.host} is already in use`, { cause: err });
-        throw err;
-      });
-    }
+    const credentials = await serviceCredentials(common);
+    running = await startSealerProcess({ nats: common.nats, credentials, mesh: common.mesh, key, historyDir: dataDir, http, log: out, ...(id !== undefined ? { id } : {}) }).catch(
+      async (err: unknown) => {
+        if (http && portInUsePart(err) === "sealer-http") throw new CliError(`--http: port ${http.port} on ${http.host} is already in use`, { cause: err });
+        throw await explainRefusal(common, err);
+      },
+    );
+    const { node, health } = running;
     const s = node.status();
     out.data(describeSealer(node), { sealer: s.id, mesh: common.mesh, nats: common.nats, signer: s.signer, role: s.role, state: s.state, http: health?.url ?? null, data: dataDir ?? null });
     out.info(`plexus: audit sealer ${s.id} up for mesh "${common.mesh}" on ${common.nats}${health ? `, /readyz on ${health.url}` : ""}. Ctrl-C to stop.`);
     const signal = await signals.signal;
     out.info(`plexus: ${signal}: stopping the audit sealer…`);
-    await health?.close();
-    health = undefined;
-    const stopping = node;
-    node = undefined;
+    const stopping = running;
+    running = undefined;
     await stopping.stop();
     out.info("plexus: audit sealer stopped");
     return 0;
   } finally {
-    await health?.close().catch(() => undefined);
-    await node?.stop().catch(() => undefined);
-    if (nc && !nc.isClosed()) await nc.close().catch(() => undefined);
+    await running?.stop().catch(() => undefined);
     signals.dispose();
   }
 }

@@ -6,8 +6,8 @@
  * still flows: a group's members share the work (each message to exactly one), a solo topic durable keeps what was
  * published while its agent was away, and the gateway gets every reply.
  *
- * Here rather than in @plexus/sdk: the matrix needs a registry node (it makes the topic durables) and the gateway's
- * mesh link, and this package's tests may use both.
+ * Here rather than in @plexus/sdk or @plexus/a2a: the matrix needs a registry node (it makes the topic durables) and
+ * the gateway's mesh link (@plexus/a2a/internal), and only a package above the registry may use both.
  *
  * The attacker, Mallory, is an ordinary agent with its own user JWT. It is given what it can learn: every predictable
  * name (the old `group_<topic>_<group>`, `inbox_<token>`, `a2a_replies_<token>`, `topic_<topic>_<token>`, and names
@@ -27,7 +27,7 @@ import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
-import { MeshLink, replyConsumer } from "../src/mesh-link.js";
+import { MeshLink, replyConsumer } from "@plexus/a2a/internal";
 
 const nats = useTestServer({ operator: true });
 const closers: (() => Promise<unknown>)[] = [];

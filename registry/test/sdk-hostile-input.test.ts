@@ -20,7 +20,7 @@ import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { hostileMessages, junkRecords, until, useTestServer, validEnvelope, type HostileContext } from "@plexus/testing";
 // Test-only: in operator mode topic durables are the registry's to make.
 import { startRegistryNode } from "@plexus/registry";
-import { Agent, listDeadLetters, listRejected, type Delivery } from "../src/index.js";
+import { Agent, listDeadLetters, listRejected, type Delivery } from "@plexus/sdk";
 
 const nats = useTestServer({ operator: true });
 const closers: (() => Promise<unknown>)[] = [];

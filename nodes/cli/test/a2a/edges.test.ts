@@ -9,7 +9,7 @@ import { Client, JsonRpcTransportFactory, RestTransportFactory } from "@a2a-js/s
 import { useTestServer, until } from "@plexus/testing";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
-import { agentUrls } from "../src/card.js";
+import { agentUrls } from "@plexus/a2a";
 import { card, client, kit, request, userMessage } from "./fixtures.js";
 
 const server = useTestServer();

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "@plexus/cli";
+import { runCli } from "../src/index.js";
 
 let keys: string;
 beforeAll(async () => {

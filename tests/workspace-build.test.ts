@@ -12,9 +12,9 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as core from "@plexus/core";
-import * as coreSource from "../../core/src/index.js";
+import * as coreSource from "../packages/core/src/index.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const WORKSPACES = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { workspaces: string[] }).workspaces;
 
 interface Pkg {
@@ -71,5 +71,5 @@ it("the root tsconfig.build.json builds every workspace", () => {
 
 it("tests import the sources, not dist/: @plexus/core is core's src/index.ts", () => {
   expect(core.PlexusError).toBe(coreSource.PlexusError);
-  expect(import.meta.resolve("@plexus/core")).toBe(new URL("../../core/src/index.ts", import.meta.url).href);
+  expect(import.meta.resolve("@plexus/core")).toBe(new URL("../packages/core/src/index.ts", import.meta.url).href);
 });

@@ -10,11 +10,11 @@ import { jetstreamManager, type JetStreamManager, type StreamConfig } from "@nat
 import { PermissionViolationError, type NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { decode, type User } from "@nats-io/jwt";
-import { useTestServer } from "@plexus/testing";
+import { useTestServer } from "../src/index.js";
 import { createUser, encodeUser, fmtCreds } from "@nats-io/jwt";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { AuthFile, connectBus, ensureMeshAuth, ensureMeshStream, historyStreamNames, pushMeshAccount, historyStreamSettings, parseCreds, readAdminCreds, servicePermissions } from "../src/index.js";
+import { AuthFile, connectBus, ensureMeshAuth, ensureMeshStream, historyStreamNames, pushMeshAccount, historyStreamSettings, parseCreds, readAdminCreds, servicePermissions } from "@plexus/bus";
 
 const nats = useTestServer({ operator: true });
 const open: NatsConnection[] = [];

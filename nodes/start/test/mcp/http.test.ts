@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useTestServer } from "@plexus/testing";
 import { startMesh, textOf, type Mesh } from "./fixtures.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const BIN = (name: string) => resolve(ROOT, "node_modules/.bin", name);
 
 const nats = useTestServer();

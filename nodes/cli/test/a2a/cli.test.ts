@@ -11,8 +11,8 @@ import { generateKeyPair, KeyStore } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { agentUrls } from "../src/card.js";
-import { cli } from "../../../nodes/cli/test/cli-process.js";
+import { agentUrls } from "@plexus/a2a";
+import { cli } from "../cli-process.js";
 import { card, client, freshMesh, request, scripted } from "./fixtures.js";
 
 const nats = useTestServer();

@@ -1,5 +1,6 @@
 /**
- * A small real mesh for the MCP tests: a registry node, the audit sealer, a "helper" agent that joined with an echo
+ * A small real mesh for the MCP tests (here, not in protocols/mcp: they need a registry node serving /mcp, and the
+ * plexus command for stdio, both above the protocol): a registry node, the audit sealer, a "helper" agent that joined with an echo
  * capability and replies to every message, and the key the MCP server acts as (joined too, so it may rate).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,6 +10,7 @@ import { openJetStreamAuditStore, startSealer, type Sealer } from "@plexus/audit
 import { connectBus } from "@plexus/bus";
 import { generateKeyPair, KeyStore, type KeyPair } from "@plexus/identity";
 import { startRegistryNode, type RegistryNode } from "@plexus/registry";
+import { loadRegistryMcp } from "../../src/index.js";
 import { Agent, type AgentCard, type Delivery } from "@plexus/sdk";
 
 export const MCP_KEY_NAME = "mcpuser";
@@ -52,7 +54,7 @@ export async function startMesh(nats: string, options: { http: boolean; sealer: 
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const node = await startRegistryNode({ nats, mesh, key: registryKey, http: options.http ? { host: "127.0.0.1", port: 0 } : false, refreshMs: 0 });
+    const node = await startRegistryNode({ nats, mesh, key: registryKey, mcp: await loadRegistryMcp(), http: options.http ? { host: "127.0.0.1", port: 0 } : false, refreshMs: 0 });
     closers.push(() => node.stop());
     if (options.sealer) {
       const nc = await connectBus({ servers: nats, name: "mcp-test sealer" });

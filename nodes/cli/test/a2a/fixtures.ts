@@ -1,12 +1,15 @@
-/** A mesh per test with a registry node, a gateway, and mesh agents that opt in to A2A and answer by convention. */
+/**
+ * A mesh per test with a registry node, a gateway, and mesh agents that opt in to A2A and answer by convention. The
+ * gateway's tests live here, above the registry, because they start registry nodes (tests/layers.test.ts).
+ */
 import { ClientFactory, ClientFactoryOptions, type Client } from "@a2a-js/sdk/client";
 import { Role, type Message } from "@a2a-js/sdk";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode, type RegistryNode } from "@plexus/registry";
 import { Agent, type AgentCard, type Delivery } from "@plexus/sdk";
-import { startGateway, type A2AGateway, type ForwardedMessage, type GatewayOptions } from "../src/index.js";
-import { agentUrls } from "../src/card.js";
-import { textPart } from "../src/parts.js";
+import { startGateway, type A2AGateway, type ForwardedMessage, type GatewayOptions } from "@plexus/a2a";
+import { agentUrls } from "@plexus/a2a";
+import { textPart } from "@plexus/a2a/internal";
 
 let meshCounter = 0;
 

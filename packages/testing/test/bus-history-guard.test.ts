@@ -10,8 +10,8 @@ import { jetstream, jetstreamManager, type StreamConfig } from "@nats-io/jetstre
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { ErrorCode, isPlexusError, type PlexusError } from "@plexus/core";
-import { useTestServer } from "@plexus/testing";
-import { ANCHORS_FILE, checkHistoryStreams, ensureMeshStream, HistoryAnchors, HistoryGuard, historyStreamNames } from "../src/index.js";
+import { useTestServer } from "../src/index.js";
+import { ANCHORS_FILE, checkHistoryStreams, ensureMeshStream, HistoryAnchors, HistoryGuard, historyStreamNames } from "@plexus/bus";
 
 const nats = useTestServer({ operator: true });
 const open: NatsConnection[] = [];

@@ -16,7 +16,7 @@ import { generateKeyPair } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { useTestServer } from "@plexus/testing";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** @plexus/sdk and every @plexus package it depends on, directly or not. */
 const PACKED = { "@plexus/core": "packages/core", "@plexus/identity": "packages/identity", "@plexus/bus": "packages/bus", "@plexus/audit": "packages/audit", "@plexus/acp": "protocols/acp", "@plexus/anp": "protocols/anp", "@plexus/sdk": "protocols/sdk" };
 
@@ -70,7 +70,7 @@ describe("the packed SDK in a fresh project", () => {
     const dependencies = Object.fromEntries(packed.map((p) => [p.name, `file:../tarballs/${p.filename}`]));
     await writeFile(join(app, "package.json"), JSON.stringify({ name: "packed-sdk-user", version: "1.0.0", private: true, type: "module", dependencies }, null, 2));
     await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], app, 240_000);
-    await copyFile(join(ROOT, "protocols/sdk/test/fixtures/packed-agent.mjs"), join(app, "agent.mjs"));
+    await copyFile(join(ROOT, "tests/fixtures/packed-agent.mjs"), join(app, "agent.mjs"));
 
     const mesh = `packed${process.pid}`;
     const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0 });

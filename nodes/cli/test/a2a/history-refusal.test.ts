@@ -10,7 +10,7 @@ import { ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, meshSubjects, type PlexusError } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { startGateway, type A2AGateway } from "../src/index.js";
+import { startGateway, type A2AGateway } from "@plexus/a2a";
 
 const nats = useTestServer({ operator: true });
 const closers: (() => Promise<unknown>)[] = [];

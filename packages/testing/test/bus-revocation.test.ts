@@ -1,8 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "@plexus/identity";
-import { useTestServer } from "@plexus/testing";
-import { agentInboxPrefix, connectBus, issueAgentUser, revokedUsers, revokeUser, unrevokeUser, userPublicKeyOfDid, userSeedOf } from "../src/index.js";
+import { useTestServer } from "../src/index.js";
+import { agentInboxPrefix, connectBus, issueAgentUser, revokedUsers, revokeUser, unrevokeUser, userPublicKeyOfDid, userSeedOf } from "@plexus/bus";
 
 const nats = useTestServer({ operator: true });
 const open: NatsConnection[] = [];

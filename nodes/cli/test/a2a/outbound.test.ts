@@ -16,7 +16,7 @@ import { generateKeyPair, verifyEnvelope } from "@plexus/identity";
 import { Agent, A2A_OUTBOUND_TOPIC, isPlexusError } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
 import { freshMesh } from "./fixtures.js";
-import { artifact, textPart } from "../src/parts.js";
+import { artifact, textPart } from "@plexus/a2a/internal";
 
 const server = useTestServer();
 

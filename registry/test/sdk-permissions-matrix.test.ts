@@ -11,7 +11,7 @@ import { generateKeyPair, type KeyPair } from "@plexus/identity";
 // Test-only: topic durables are the registry's to make in operator mode (see consumer-ownership in @plexus/a2a's tests).
 import { startRegistryNode } from "@plexus/registry";
 import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
-import { Agent, type Delivery } from "../src/index.js";
+import { Agent, type Delivery } from "@plexus/sdk";
 
 const N = 4;
 const nats = useTestServer({ operator: true });

@@ -17,7 +17,7 @@ import { generateKeyPair, KeyStore } from "@plexus/identity";
 import { hostileMessages, until, useTestServer } from "@plexus/testing";
 import { MCP_KEY_NAME, startMesh, textOf, type Mesh } from "./fixtures.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const PLEXUS = resolve(ROOT, "nodes/cli/bin/plexus.js");
 const INSPECTOR = resolve(ROOT, "node_modules/.bin/mcp-inspector");
 

@@ -1,0 +1,18 @@
+/**
+ * @plexus/nodes — what runs (layer: nodes, the top). One start function per process, each composing the layers below
+ * it: a local mesh (`plexus up`), a registry node with MCP and a sealer next to it (`plexus registry start`), a sealer
+ * (`plexus audit seal`), the A2A gateway (`plexus gateway start`). The CLI parses flags and calls these; compose and
+ * tests may too. Nothing imports a node except the CLI.
+ */
+export { startLocalMesh } from "./local-mesh.js";
+export type { LocalMesh, LocalMeshOptions } from "./local-mesh.js";
+export { startRegistry, startRegistryProcess, loadRegistryMcp } from "./registry.js";
+export type { RegistryOptions, RegistryProcess, RegistryProcessOptions } from "./registry.js";
+export { startSealerProcess } from "./sealer.js";
+export type { SealerProcess, SealerProcessOptions } from "./sealer.js";
+export { startGatewayProcess } from "./gateway.js";
+export type { GatewayProcessOptions } from "./gateway.js";
+export { warnOpenModeHistory } from "./provision.js";
+export { portInUsePart } from "./port-in-use.js";
+export type { ListeningPart } from "./port-in-use.js";
+export type { NodeLog } from "./log.js";

@@ -1,0 +1,6 @@
+/**
+ * @plexus/a2a/internal — for Plexus's own packages and tests, not for users (no stability promise): the A2A part
+ * builders and the gateway's mesh link, which the gateway's integration tests in nodes/ drive directly.
+ */
+export { artifact, textPart } from "./parts.js";
+export { MeshLink, replyConsumer } from "./mesh-link.js";
