@@ -1,5 +1,7 @@
 export { runCli, generalHelp, commandHelp, version } from "./cli.js";
 export type { CliStreams } from "./cli.js";
-export { COMMANDS, findCommand } from "./commands/index.js";
-export type { CommandDef, CommandContext, CommonOptions } from "./common-options.js";
+export { COMMANDS } from "./table/commands.js";
+export { findNode } from "./table/dispatch.js";
+export type { CommandSpec, CommandImpl } from "./table/types.js";
+export type { CommandContext, CommonOptions } from "./common-options.js";
 export { ExitCode, UsageError, CliError } from "./errors.js";
