@@ -34,12 +34,13 @@ export function nodeHelp(path: readonly CommandSpec[]): string {
   if (node.help !== undefined) return `Usage: ${node.usage}\n\n${node.help}\n\n${COMMON_HELP}`;
   const part = parent ? subcommandHelp(parent, node.name) : undefined;
   if (part !== undefined) return `${part}\n\n${COMMON_HELP}`;
-  return `Usage: ${node.usage}\n\n${node.summary}\n\n${optionList(path)}${COMMON_HELP}`;
+  const more = parent ? `(plexus ${path.slice(0, -1).map((n) => n.name).join(" ")} --help: every subcommand and option)\n\n` : "";
+  return `Usage: ${node.usage}\n\n${node.summary}\n\n${optionList(path)}${more}${COMMON_HELP}`;
 }
 
-/** "Options: --a, --b VALUE" for a node without a help text of its own. */
+/** "Options: --a, --b VALUE" (its own and those its parents share) for a node without a help text of its own. */
 function optionList(path: readonly CommandSpec[]): string {
-  const own = Object.assign({}, ...path.slice(1).map((n) => n.options ?? {})) as Record<string, { type: string }>;
+  const own = Object.assign({}, ...path.map((n) => n.options ?? {})) as Record<string, { type: string }>;
   const names = Object.entries(own).map(([k, o]) => `--${k}${o.type === "string" ? " VALUE" : ""}`);
   return names.length ? `Options: ${names.join(", ")}\n\n` : "";
 }
