@@ -129,7 +129,7 @@ describe("plexus context", { timeout: 120_000 }, () => {
   it("lives in $XDG_CONFIG_HOME/plexus when PLEXUS_CONFIG_HOME is not set", async () => {
     const xdg = join(root, "xdg");
     const r = await new Promise<Result>((resolve) => {
-      const env = { ...childEnv(), XDG_CONFIG_HOME: xdg };
+      const env: NodeJS.ProcessEnv = { ...childEnv(), XDG_CONFIG_HOME: xdg };
       delete env["PLEXUS_CONFIG_HOME"];
       execFile(process.execPath, [BIN, "context", "add", "x", "--mesh", "m1"], { env, encoding: "utf8" }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
     });
