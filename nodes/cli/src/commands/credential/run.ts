@@ -1,7 +1,7 @@
 /** `plexus credential issue|present|revoke|verify`: capability credentials (VC-JWTs) from any issuer key. */
 import { writeFile } from "node:fs/promises";
 import { issueCapabilityCredential, CAPABILITY_NAME_PATTERN } from "@plexus/identity";
-import { positionalArgs, requiredOption, stringOption, type CommandContext, type CommandImpl, type OptionValues } from "../../common-options.js";
+import { positionalArgs, requiredOption, stringOption, type CommandContext, type OptionValues } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 import { loadKey } from "../../session.js";

@@ -4,7 +4,7 @@
  * changing them takes an operator key of the registry, as the kill switch does.
  */
 import { TRUST_ANCHOR_ROLES, type TrustAnchorRole, type TrustAnchorView } from "@plexus/anp";
-import { positionalArgs, stringOption, type CommandContext, type CommandImpl } from "../../common-options.js";
+import { positionalArgs, stringOption, type CommandContext } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 import { connectAgent, loadKey } from "../../session.js";

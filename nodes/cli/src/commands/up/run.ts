@@ -25,11 +25,11 @@ import { CliError, oneLine, UsageError } from "../../errors.js";
 import type { Output } from "../../output.js";
 import { waitForSignal } from "../../session.js";
 import { trustAnchorOption } from "../../lib/agent-ref.js";
-import { DEFAULT_HTTP, httpOption } from "../../lib/http-option.js";
-import { DEFAULT_REGISTRY_KEY, registryKey } from "../../lib/registry-key.js";
+import { httpOption } from "../../lib/http-option.js";
+import { registryKey } from "../../lib/registry-key.js";
 import { startNode } from "../../lib/registry-node.js";
 import { startMeshSealer } from "../audit/sealer-process.js";
-import { DEFAULT_GATEWAY_KEY, DEFAULT_GATEWAY_LISTEN, gatewayKey, listenOption, tryStartGateway } from "../gateway/start.js";
+import { gatewayKey, listenOption, tryStartGateway } from "../gateway/start.js";
 
 import { DEFAULT_PORT } from "./command.js";
 /** "always", or a Go duration as nats-server reads it: 2m, 30s, 500ms, 1m30s. */
