@@ -1,49 +1,31 @@
-/** `plexus COMMAND …`: dispatch, help, version and the mapping of errors to exit codes. */
-import { readFileSync } from "node:fs";
-import { COMMANDS, findCommand } from "./commands/index.js";
-import { COMMON_HELP, parseCommandArgs, type CommandDef } from "./common-options.js";
+/** `plexus COMMAND …`: dispatch through the command table, help, version and the mapping of errors to exit codes. */
+import { COMMANDS } from "./table/commands.js";
+import { parseCommandArgs } from "./common-options.js";
 import { ExitCode, exitCodeOf, reportError, UsageError } from "./errors.js";
 import { createOutput } from "./output.js";
-import { subcommandHelp } from "./subcommand-help.js";
+import { checkArgs, dispatch, findNode, nodeOptions, siblingOption } from "./table/dispatch.js";
+import { generalHelp as renderGeneralHelp, nodeHelp } from "./table/help.js";
+import type { CommandSpec } from "./table/types.js";
+import { version, VERSION_ARGS } from "./version.js";
+
+export { version };
 
 export interface CliStreams {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
 }
 
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
-  return pkg.version ?? "0.0.0";
-}
-
 export function generalHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return `plexus ${version()}: an event-sourced message mesh for software agents, on NATS JetStream
-
-Usage: plexus COMMAND [options]
-
-Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
-
-${COMMANDS.map((c) => `  ${c.usage}`).join("\n")}
-
-${COMMON_HELP}
-  -v, --version  print the version
-
-Run "plexus COMMAND --help" for a command's options. Exit codes: 0 success, 2 usage error, 1 failure, 3 "audit verify" found a bad position, 4 it found a running sealer stalled, 5 "audit check-proof" found the proof holds but not pinned (no --signer).
-Set PLEXUS_DEBUG=1 to see stack traces.`;
+  return renderGeneralHelp(COMMANDS);
 }
 
-export function commandHelp(def: CommandDef): string {
-  return `Usage: ${def.usage}
-
-${def.help}
-
-${COMMON_HELP}`;
+/** A top-level command's help. */
+export function commandHelp(def: CommandSpec): string {
+  return nodeHelp([def]);
 }
 
 function usageFailure(err: UsageError, streams: CliStreams): number {
-  const def = err.command !== undefined ? findCommand(err.command) : undefined;
+  const def = err.command !== undefined ? findNode(COMMANDS, err.command) : undefined;
   streams.err.write(`plexus: ${err.message}\n`);
   if (def) streams.err.write(`usage: ${def.usage}\n(run "plexus ${def.name} --help" for details)\n`);
   else streams.err.write(`usage: plexus COMMAND [options]\n(run "plexus --help" for the commands)\n`);
@@ -58,7 +40,7 @@ export async function runCli(argv: string[], streams: CliStreams = { out: proces
       streams.err.write(`${generalHelp()}\n`);
       return ExitCode.Usage;
     }
-    if (first === "--version" || first === "-V" || first === "-v" || first === "version") {
+    if (VERSION_ARGS.includes(first)) {
       streams.out.write(`plexus ${version()}\n`);
       return ExitCode.Ok;
     }
@@ -68,24 +50,29 @@ export async function runCli(argv: string[], streams: CliStreams = { out: proces
         streams.out.write(`${generalHelp()}\n`);
         return ExitCode.Ok;
       }
-      const def = findCommand(topic);
+      const def = findNode(COMMANDS, topic);
       if (!def) throw new UsageError(`unknown command "${topic}"`);
-      streams.out.write(`${commandHelp(def)}\n`);
+      streams.out.write(`${nodeHelp(dispatch(def, [...rest.slice(1), "--help"]).path)}\n`);
       return ExitCode.Ok;
     }
     if (first.startsWith("-")) throw new UsageError(`the command comes first, before ${first}`);
-    const def = findCommand(first);
-    if (!def) throw new UsageError(`unknown command "${first}"`);
+    const top = findNode(COMMANDS, first);
+    if (!top) throw new UsageError(`unknown command "${first}"`);
 
-    const parsed = parseCommandArgs(def, rest);
-    if (parsed.help) {
-      // `plexus keys new --help`: that subcommand's part of the help, when the command has one by that name.
-      const sub = rest[0] !== undefined && !rest[0].startsWith("-") ? subcommandHelp(def, rest[0]) : undefined;
-      streams.out.write(`${sub !== undefined ? `${sub}\n\n${COMMON_HELP}` : commandHelp(def)}\n`);
+    const { path, argv: args, help } = dispatch(top, rest);
+    if (help) {
+      streams.out.write(`${nodeHelp(path)}\n`);
       return ExitCode.Ok;
     }
+    const node = path.at(-1) as CommandSpec;
+    const misplaced = siblingOption(path, args);
+    if (misplaced !== undefined) throw new UsageError(misplaced, top.name);
+    const parsed = parseCommandArgs(top.name, nodeOptions(path), args, top.contextFree !== true);
+    checkArgs(node, parsed.positionals, top.name);
+    if (!node.load) throw new UsageError(`"plexus ${path.map((n) => n.name).join(" ")}" needs a subcommand`, top.name);
+    const impl = await node.load();
     const out = createOutput(parsed.common.json, streams);
-    const code = await def.run({ common: parsed.common, values: parsed.values, positionals: parsed.positionals, out });
+    const code = await impl.run({ common: parsed.common, values: parsed.values, positionals: parsed.positionals, out });
     return code ?? ExitCode.Ok;
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(err, streams);

@@ -1,15 +1,20 @@
 /**
  * Flag parsing shared by every command (node:util parseArgs, strict): the common flags --nats, --mesh, --keys,
- * --json, --help, their environment defaults, and small validators that turn bad input into usage errors (exit 2).
+ * --nats-auth, --context, --json, their environment and context defaults, and small validators that turn bad input
+ * into usage errors (exit 2). The common options' table and help text live in table/ (cheap to load).
  */
 import { dirname, join, resolve } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
 import { assertMeshId, Defaults } from "@plexus/core";
 import { defaultKeysDir } from "@plexus/identity";
 import { UsageError } from "./errors.js";
+import { selectedContext } from "./lib/context-store.js";
 import type { Output } from "./output.js";
+import type { OptionsConfig } from "./table/types.js";
 
-export type OptionsConfig = NonNullable<ParseArgsConfig["options"]>;
+export type { CommandImpl, CommandSpec } from "./table/types.js";
+
+export type { OptionsConfig };
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface CommonOptions {
@@ -26,26 +31,6 @@ export interface CommonOptions {
   json: boolean;
 }
 
-export const COMMON_OPTIONS = {
-  nats: { type: "string" },
-  mesh: { type: "string" },
-  keys: { type: "string" },
-  "nats-auth": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const satisfies OptionsConfig;
-
-export const COMMON_HELP = `Common options:
-  --nats URL     NATS server URL(s), comma-separated (env PLEXUS_NATS_URL, default ${Defaults.natsUrl})
-  --mesh ID      mesh id (env PLEXUS_MESH, default "${Defaults.mesh}")
-  --keys DIR     key folder (env PLEXUS_KEYS, default ~/.plexus/keys)
-  --nats-auth DIR|off
-                 NATS auth folder of a server in operator mode (env PLEXUS_NATS_AUTH, default "nats" next to the
-                 key folder, ~/.plexus/nats): agents get their own NATS user through it, operator commands use the
-                 mesh's service user; without the mesh's files there, or with off, connections carry no credentials
-  --json         machine-readable output: one JSON document per line on stdout
-  -h, --help     show this help`;
-
 export interface CommandContext {
   common: CommonOptions;
   values: OptionValues;
@@ -53,61 +38,60 @@ export interface CommandContext {
   out: Output;
 }
 
-export interface CommandDef {
-  name: string;
-  /** One line for `plexus --help`. */
-  summary: string;
-  /** The usage line(s), printed with usage errors. */
-  usage: string;
-  /** Description and command-specific options, for `plexus CMD --help`. */
-  help: string;
-  options: OptionsConfig;
-  /** Returns the exit code (default 0). Throws UsageError / CliError / anything else (exit 1). */
-  run(ctx: CommandContext): Promise<number | void>;
+export interface Parsed {
+  common: CommonOptions;
+  values: OptionValues;
+  positionals: string[];
 }
-
-export type Parsed = { help: true } | { help: false; common: CommonOptions; values: OptionValues; positionals: string[] };
 
 function env(name: string): string | undefined {
   const v = process.env[name];
   return v === undefined || v.trim() === "" ? undefined : v;
 }
 
-/** Parses a command's argv (everything after the command name). */
-export function parseCommandArgs(def: CommandDef, argv: string[]): Parsed {
-  const wantsHelp = argv.some((a) => a === "--help" || a === "-h");
+/**
+ * Parses a command's argv (everything after the command and subcommand names) with `options` (the common ones
+ * included). Each connection setting comes from its flag, else its environment variable, else the selected
+ * context (--context, $PLEXUS_CONTEXT or the current one), else the default.
+ */
+export function parseCommandArgs(command: string, options: OptionsConfig, argv: string[], useContext = true): Parsed {
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    const options = { ...COMMON_OPTIONS, ...def.options };
     parsed = parseArgs({ args: joinDashValues(argv, options), options, allowPositionals: true, strict: true }) as {
       values: OptionValues;
       positionals: string[];
     };
   } catch (err) {
-    if (wantsHelp) return { help: true };
-    throw new UsageError(parseArgsMessage(err), def.name);
+    throw new UsageError(parseArgsMessage(err), command);
   }
   const { values, positionals } = parsed;
-  if (values["help"] === true) return { help: true };
+  const flags = {
+    nats: stringOption(values, "nats", command) ?? env("PLEXUS_NATS_URL"),
+    mesh: stringOption(values, "mesh", command) ?? env("PLEXUS_MESH"),
+    keys: stringOption(values, "keys", command) ?? env("PLEXUS_KEYS"),
+    natsAuth: stringOption(values, "nats-auth", command) ?? env("PLEXUS_NATS_AUTH"),
+  };
+  const contextFlag = stringOption(values, "context", command);
+  const complete = Object.values(flags).every((v) => v !== undefined);
+  const stored = useContext && (contextFlag !== undefined || !complete) ? selectedContext(contextFlag)?.context : undefined;
 
-  const mesh = stringOption(values, "mesh", def.name) ?? env("PLEXUS_MESH") ?? Defaults.mesh;
+  const mesh = flags.mesh ?? stored?.mesh ?? Defaults.mesh;
   try {
     assertMeshId(mesh);
   } catch (err) {
-    throw new UsageError((err as Error).message, def.name);
+    throw new UsageError((err as Error).message, command);
   }
-  const keysFlag = stringOption(values, "keys", def.name);
-  const keys = keysFlag ?? defaultKeysDir();
-  const natsAuth = stringOption(values, "nats-auth", def.name) ?? env("PLEXUS_NATS_AUTH") ?? join(dirname(resolve(keys)), "nats");
+  const keys = flags.keys ?? stored?.keys ?? defaultKeysDir();
+  const natsAuth = flags.natsAuth ?? stored?.natsAuth ?? join(dirname(resolve(keys)), "nats");
   const common: CommonOptions = {
-    nats: stringOption(values, "nats", def.name) ?? env("PLEXUS_NATS_URL") ?? Defaults.natsUrl,
+    nats: flags.nats ?? stored?.nats ?? Defaults.natsUrl,
     mesh,
     keys,
-    keysGiven: keysFlag !== undefined || env("PLEXUS_KEYS") !== undefined,
+    keysGiven: flags.keys !== undefined,
     natsAuth: natsAuth === "off" ? undefined : resolve(natsAuth),
     json: values["json"] === true,
   };
-  return { help: false, common, values, positionals };
+  return { common, values, positionals };
 }
 
 /** `--since -15m`: a value that starts with "-" and a digit (a time ago) is the flag's value, not another flag. */

@@ -1,6 +1,11 @@
 /** The `plexus` process: runs the command line, sets the exit code, and makes sure the process ends. */
-import { runCli } from "./cli.js";
-import { ExitCode, reportError } from "./errors.js";
+import { fastPath } from "./fast-path.js";
+
+// --version and --help answer without loading the commands' dependencies (fast-path.ts).
+const fast = await fastPath(process.argv.slice(2));
+if (fast !== undefined) process.exit(fast);
+const { runCli } = await import("./cli.js");
+const { ExitCode, reportError } = await import("./errors.js");
 
 // `plexus listen | head -1`: a closed stdout ends the command quietly.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {

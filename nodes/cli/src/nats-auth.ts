@@ -5,7 +5,7 @@
  *     agent's own short-lived user JWT from the registry (the SDK's NatsSession);
  *   - operator commands and services (agents, discover, rejected, audit, registry, gateway, sealer) use the mesh's
  *     service creds, which may not update, purge or delete streams or messages (@plexus/bus service-permissions.ts);
- *   - only `plexus up`'s provisioning step reads the admin creds (up.ts `provisionMesh`), and closes them at once.
+ *   - only `plexus up`'s provisioning step reads the admin creds (@plexus/nodes startLocalMesh), and closes them at once.
  * Without the mesh's files in the folder (or with --nats-auth off) connections carry no credentials: an open server.
  */
 import { access } from "node:fs/promises";

@@ -10,7 +10,8 @@ import { stringOption, type CommandContext, type CommonOptions } from "../../com
 import { CliError, UsageError } from "../../errors.js";
 import { explainRefusal, serviceCredentials } from "../../nats-auth.js";
 import { waitForSignal } from "../../session.js";
-import { httpOption, registryKey } from "../registry.js";
+import { httpOption } from "../../lib/http-option.js";
+import { registryKey } from "../../lib/registry-key.js";
 import { COMMAND } from "./shared.js";
 import { describeSealer } from "./sealer-process.js";
 

@@ -1,4 +1,4 @@
-/** What the `plexus audit` subcommands share: per-subcommand flags, TIME values, the live stores, progress. */
+/** What the `plexus audit` subcommands share: TIME values, trusted signers, the live stores, progress. */
 import { registrySuccessors, type RotationEvent } from "@plexus/anp";
 import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
 import { checkHistoryStreams, historyStreams, type connectBus } from "@plexus/bus";
@@ -9,34 +9,7 @@ import { connectService } from "../../nats-auth.js";
 
 export const COMMAND = "audit";
 
-/** Exit code of `audit verify` when the chain does not hold. */
-export const EXIT_TAMPERED = 3;
-/** Exit code of `audit verify` when the chain holds but nothing seals the events after it, or a trusted sealer reports a problem. */
-export const EXIT_SEALER_STALLED = 4;
-/** Exit code of `audit check-proof` when the proof holds but no --signer pinned who may sign its checkpoint. */
-export const EXIT_NOT_PINNED = 5;
-
-/** The options each subcommand takes; any other given option is a usage error. */
-export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
-  status: ["signer", "stall-after"],
-  verify: ["from", "to", "file", "signer", "witness", "quorum", "max-unsealed", "stall-after"],
-  export: ["since", "until", "out"],
-  query: ["agent", "conversation", "type", "since", "until", "limit"],
-  seal: ["registry-key", "data", "http", "id"],
-  prove: ["position", "from-checkpoint", "out", "signer"],
-  "check-proof": ["signer", "origin"],
-  witness: ["as", "dir", "signer", "once", "interval"],
-};
-const ALL = new Set(Object.values(SUBCOMMAND_OPTIONS).flat());
-
-export function checkSubcommandOptions(sub: string, values: OptionValues): void {
-  const allowed = SUBCOMMAND_OPTIONS[sub] ?? [];
-  for (const name of Object.keys(values)) {
-    if (ALL.has(name) && values[name] !== undefined && !allowed.includes(name)) {
-      throw new UsageError(`--${name} is not an option of "plexus audit ${sub}"`, COMMAND);
-    }
-  }
-}
+export { EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED } from "./command.js";
 
 const RELATIVE = /^-(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;

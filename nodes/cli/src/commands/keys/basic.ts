@@ -7,10 +7,6 @@ import { checkKeyName, keyStore, loadKey } from "../../session.js";
 import { COMMAND, type KeysSubcommand } from "./shared.js";
 
 export const newKey: KeysSubcommand = {
-  name: "new",
-  usage: "keys new NAME",
-  help: `  plexus keys new NAME    create a key and print its DID            (--json: {"name","did"})`,
-  options: {},
   async run({ common, out }, args) {
     const [name] = positionalArgs(args, ["NAME"], COMMAND) as [string];
     checkKeyName(name, COMMAND, "NAME");
@@ -30,10 +26,6 @@ export const newKey: KeysSubcommand = {
 };
 
 export const showKey: KeysSubcommand = {
-  name: "show",
-  usage: "keys show NAME",
-  help: `  plexus keys show NAME   print its DID and public key (multibase)  (--json: {"name","did","publicKeyMultibase","file"})`,
-  options: {},
   async run({ common, out }, args) {
     const [name] = positionalArgs(args, ["NAME"], COMMAND) as [string];
     checkKeyName(name, COMMAND, "NAME");
@@ -50,10 +42,6 @@ export const showKey: KeysSubcommand = {
 };
 
 export const listKeys: KeysSubcommand = {
-  name: "list",
-  usage: "keys list",
-  help: `  plexus keys list        print the names and DIDs of all keys      (--json: {"dir","keys":[{"name","did"}]})`,
-  options: {},
   async run({ common, out }, args) {
     positionalArgs(args, [], COMMAND);
     const keys = await keyStore(common).list();

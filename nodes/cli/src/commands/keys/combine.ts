@@ -7,16 +7,6 @@ import { checkKeyName, keyStore } from "../../session.js";
 import { COMMAND, type KeysSubcommand } from "./shared.js";
 
 export const combineKey: KeysSubcommand = {
-  name: "combine",
-  usage: "keys combine SHARE... [--name NAME]",
-  help: `  plexus keys combine SHARE... [--name NAME]
-                          restore a key from K share files into the key folder, under NAME (default: the
-                          name it had when split). Refuses fewer than K shares, damaged or duplicate shares,
-                          shares of different splits, and any result that is not the key the shares commit
-                          to; never overwrites a different key. (--json: {"name","did","file","splitId","stored"})`,
-  options: {
-    name: { type: "string" },
-  },
   async run({ common, values, out }, args) {
     if (args.length === 0) throw new UsageError("missing SHARE (give the share files, at least the threshold of them)", COMMAND);
     const nameFlag = stringOption(values, "name", COMMAND);

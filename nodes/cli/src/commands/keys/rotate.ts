@@ -14,7 +14,7 @@ import type { Agent } from "@plexus/sdk";
 import { intOption, positionalArgs, stringOption, type CommandContext } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
 import { checkKeyName, connectAgent, keyStore, loadKey } from "../../session.js";
-import { refusal } from "../registry.js";
+import { refusal } from "../../lib/registry-request.js";
 import { COMMAND, type KeysSubcommand } from "./shared.js";
 import { connectService } from "../../nats-auth.js";
 
@@ -26,32 +26,6 @@ interface Rotated {
 }
 
 export const rotateKey: KeysSubcommand = {
-  name: "rotate",
-  usage: "keys rotate NAME [--compromised] | keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]",
-  help: `  plexus keys rotate NAME [--compromised]
-                          rotate an agent's key: the registry moves its record, card, credentials and
-                          reputation to a new key (both keys sign). NAME then holds the new key; the old one is
-                          kept as NAME.rotated-<time>. From then on nothing the old key signs counts (credentials
-                          it issues, ratings, requests, messages: refused as rotated_key). Restart the agent's
-                          processes with the new key within the suspect threshold (3 beats) and join again:
-                          the switch itself is not a heartbeat lapse. --compromised: the old key leaked; every
-                          credential it issued that the log holds is revoked with the rotation (one event).
-                          A refused rotation leaves no files behind.
-  plexus keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]
-                          rotate a registry's key: appends RegistryKeyRotated (old key signs, new key proves,
-                          heartbeat secret carried over); events the old key signs later no longer count.
-                          --from-shares takes the old key from K share files instead of the key folder;
-                          --shares/--threshold/--out split the new key again (required with --from-shares, and
-                          then the new key is written only as shares). Restart the registry nodes with it.
-                          (--json: {"name","from","to","seq","archived","shares","revoked"?})`,
-  options: {
-    registry: { type: "boolean" },
-    compromised: { type: "boolean" },
-    "from-shares": { type: "string" },
-    shares: { type: "string" },
-    threshold: { type: "string" },
-    out: { type: "string" },
-  },
   async run(ctx, args) {
     const { common, values, out } = ctx;
     const [name] = positionalArgs(args, ["NAME"], COMMAND) as [string];

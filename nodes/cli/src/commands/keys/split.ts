@@ -6,18 +6,6 @@ import { checkKeyName, loadKey } from "../../session.js";
 import { COMMAND, type KeysSubcommand } from "./shared.js";
 
 export const splitKey: KeysSubcommand = {
-  name: "split",
-  usage: "keys split NAME --shares N --threshold K --out DIR",
-  help: `  plexus keys split NAME --shares N --threshold K --out DIR
-                          split the key into N share files in DIR (mode 0600), any K of which restore it
-                          (Shamir; 2 ≤ K ≤ N ≤ 255). Prints the files' paths, never key material.
-                          Each share records the key's DID, so a wrong combination is refused.
-                          (--json: {"name","did","splitId","threshold","shares","files"})`,
-  options: {
-    shares: { type: "string" },
-    threshold: { type: "string" },
-    out: { type: "string" },
-  },
   async run({ common, values, out }, args) {
     const [name] = positionalArgs(args, ["NAME"], COMMAND) as [string];
     checkKeyName(name, COMMAND, "NAME");

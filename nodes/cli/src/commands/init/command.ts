@@ -1,0 +1,34 @@
+/** The `plexus init` entry of the command table (its implementation in ./run.ts, loaded on dispatch). */
+import type { CommandSpec } from "../../table/types.js";
+
+export const command: CommandSpec = {
+  name: "init",
+  summary: "create the NATS operator, system account and the mesh's account (operator mode); plexus up does it too",
+  usage: "plexus init [--nats-auth DIR] [--mesh ID]",
+  help: `Creates what a NATS server in operator mode needs for the mesh, in the NATS auth folder (--nats-auth, default
+~/.plexus/nats, the folder 0700 and every file 0600), keeping whatever is already there:
+  operator.jwt, operator.nk, operator-signing.nk   the operator (the servers' trust root) and its signing key
+  sys.account.jwt, sys.account.nk, sys.creds       the system account, and a user of it to push account updates
+  <mesh>.account.jwt, <mesh>.account.nk            the mesh's account (JetStream on); its key signs agents' users
+  <mesh>.service.creds                             the service user of registry nodes, sealers, gateways and operator
+                                                   commands: it may not update, purge or delete streams or messages
+  <mesh>.admin.creds                               the admin user of the provisioning step only (plexus up uses it to
+                                                   create and update the history streams, then closes it); no
+                                                   running node holds it
+  <mesh>.bootstrap.creds                           the shared user agents start with: it may only ask the registry
+                                                   for a challenge and for the agent's own user JWT
+
+Keep the folder private: the .nk files and the admin, service and system creds are secrets. Agents on other machines
+need only <mesh>.bootstrap.creds (put it in their own --nats-auth folder); a registry node elsewhere needs the mesh's
+files (not <mesh>.admin.creds) and the operator's signing key and system creds (to revoke suspended agents).
+
+A folder made by an older plexus (no <mesh>.admin.creds, a service user without restrictions) is brought up to date:
+the admin user is added, a new restricted service user is issued, and the old one is revoked in the mesh's account
+JWT (servers refuse it once they load that JWT: plexus up at its next start). Copy the new <mesh>.service.creds to
+registry nodes that run elsewhere.
+
+Prints the folder and the accounts; --json: {"auth","mesh","account","systemAccount","files"}. A server already
+running in operator mode loads a new mesh's account only when it restarts (said on stderr).`,
+  options: {},
+  load: () => import("./run.js").then((m) => m.initCommand),
+};

@@ -1,0 +1,26 @@
+/** The `plexus subscribe` entry of the command table (its implementation in ./run.ts, loaded on dispatch). */
+import type { CommandSpec } from "../../table/types.js";
+
+export const command: CommandSpec = {
+  name: "subscribe",
+  summary: "receive messages published to a topic and print each",
+  usage: "plexus subscribe --as NAME TOPIC [--group G] [--count N] [--timeout S]",
+  help: `A durable subscription of NAME to TOPIC: it also receives what was published while it was away. With
+--group, the members of a queue group share the messages (each goes to one member). Stops after N messages or S
+seconds; with neither, runs until Ctrl-C. Exits 1 if --count was given and not reached within --timeout.
+
+Output: as for \`plexus listen\` (--json: one JSON object per message per line, with "topic").
+
+Options:
+  --as NAME      the subscribing agent's key name
+  --group G      queue group (1-64 of A-Z a-z 0-9 _ -)
+  --count N      stop after N messages
+  --timeout S    stop after S seconds`,
+  options: {
+    as: { type: "string" },
+    group: { type: "string" },
+    count: { type: "string" },
+    timeout: { type: "string" },
+  },
+  load: () => import("./run.js").then((m) => m.subscribeCommand),
+};
