@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { checkCard, type AgentCard, type JoinResult } from "@plexus/anp";
 import { positionalArgs, requiredOption, secondsOption, type CommandDef } from "../common-options.js";
 import { CliError, oneLine, UsageError } from "../errors.js";
+import { READY_FILE_HELP, READY_FILE_OPTION, readyReport } from "../ready-report.js";
 import { connectAgent, loadKey, waitForSignal } from "../session.js";
 import { suspendOrResume } from "./agent-suspend.js";
 import { refusal } from "./registry.js";
@@ -13,11 +14,13 @@ const MIN_HEARTBEAT_S = 0.05;
 export const agentCommand: CommandDef = {
   name: COMMAND,
   summary: "join the registry with an agent card (join); cut an agent off or restore it (suspend, resume)",
-  usage: "plexus agent join --as NAME --card FILE [--heartbeat SECONDS] | plexus agent suspend|resume AGENT [--reason TEXT] [--as OPERATOR]",
+  usage: "plexus agent join --as NAME --card FILE [--heartbeat SECONDS] [--ready-file PATH] | plexus agent suspend|resume AGENT [--reason TEXT] [--as OPERATOR]",
   help: `Joins the mesh's registry as NAME with the agent card in FILE (JSON, schemas/agent-card.json: name,
 description, version, capabilities, tags…), prints the DID and the membership credential's id and expiry, then
-sends heartbeats so the registry sees the agent alive, until Ctrl-C (SIGINT) or SIGTERM: then it leaves the registry,
-closes and exits 0. A refused join prints the registry's reason (card_invalid, challenge_expired, …) and exits 1.
+sends heartbeats so the registry sees the agent alive, until Ctrl-C (SIGINT) or SIGTERM, from whoever sends it
+(started through npx, the end of npx's process counts as SIGTERM): then it leaves the registry, closes and exits 0.
+A refused join prints the registry's reason (card_invalid, challenge_expired, …) and exits 1. Once joined,
+"plexus: ready: …" is on stderr and --ready-file's file exists; the file is removed once the agent has left.
 
 --json prints one line: the join result {"did","credential","credentialId","expiresAt","registry","heartbeat":
 {"intervalMs","bucket"},"seq"} (the heartbeat secret is never printed).
@@ -34,12 +37,14 @@ Options:
   --as NAME             the agent's key name (join), or the operator's (suspend, resume)
   --card FILE           the agent card (JSON)
   --heartbeat SECONDS   heartbeat interval (default: what the registry asks for)
-  --reason TEXT         why (kept in the log)`,
+  --reason TEXT         why (kept in the log)
+${READY_FILE_HELP} (join)`,
   options: {
     as: { type: "string" },
     card: { type: "string" },
     heartbeat: { type: "string" },
     reason: { type: "string" },
+    ...READY_FILE_OPTION,
   },
   async run(context) {
     const { common, values, positionals, out } = context;
@@ -55,6 +60,7 @@ Options:
 
     const card = await readCard(cardFile);
     const key = await loadKey(common, as, COMMAND);
+    const ready = await readyReport(values, COMMAND, common.mesh, out);
     const signals = waitForSignal(out);
     const agent = await connectAgent(common, key, out);
     try {
@@ -65,7 +71,10 @@ Options:
         throw refusal(err, `${as}'s join`);
       }
       out.data(`${joined.did}\ncredential ${joined.credentialId}, expires ${new Date(joined.expiresAt).toISOString()}`, joinJson(joined));
-      out.info(`plexus: ${as} joined mesh "${common.mesh}" (registry ${joined.registry}); heartbeat every ${heartbeat ?? joined.heartbeat.intervalMs / 1000} s. Ctrl-C to leave.`);
+      await ready.ready(`${as} joined mesh "${common.mesh}" (registry ${joined.registry}); heartbeat every ${heartbeat ?? joined.heartbeat.intervalMs / 1000} s. Ctrl-C to leave.`, {
+        did: joined.did,
+        registry: joined.registry,
+      });
       const signal = await signals.signal;
       out.info(`plexus: ${signal}: leaving the registry…`);
       try {
@@ -77,6 +86,7 @@ Options:
       return 0;
     } finally {
       await agent.close();
+      await ready.stopped();
       signals.dispose();
     }
   },
