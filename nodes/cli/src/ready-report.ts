@@ -1,8 +1,8 @@
 /**
  * How a long-running receiver (`listen`, `subscribe`, `agent join`) tells a script it is ready: its subscription,
  * consumer or membership exists, so nothing published or sent after that is missed. Started in the background
- * (`plexus subscribe … &`) it takes about 1.5 s to get there (2 s through npx); a `publish` right after the `&` missed
- * the first message about 1 time in 3 in the README tour, and the subscriber then waited forever.
+ * (`plexus subscribe … &`) it takes about 1.5 s to get there (2 s through npx); a `publish` right after the `&`
+ * missed the first message about 1 time in 3 in the README tour, and the subscriber then waited forever.
  *
  * Two signals, both given once the command is ready:
  * - a line on stderr, `plexus: ready: …`;
@@ -21,7 +21,7 @@ import type { Output } from "./output.js";
 
 export const READY_FILE_OPTION = { "ready-file": { type: "string" } } as const;
 
-export const READY_FILE_HELP = `  --ready-file PATH  once ready, write PATH (JSON: {"ready":true,"command","pid","mesh",…}, written atomically);
+export const READY_FILE_HELP = `  --ready-file PATH  once ready, write PATH (JSON {"ready":true,"command","pid","mesh",…}, atomically);
                      removed again when the command stops. "plexus: ready: …" on stderr says the same`;
 
 export interface ReadyReport {
