@@ -28,32 +28,42 @@ export async function receive(o: ReceiveOptions): Promise<number> {
   const { out, count, timeoutSeconds } = o;
   const signals = waitForSignal(out);
   const timer = timeoutAfter(timeoutSeconds);
+  const stop = signals.signal.then(() => "signal" as const);
   let agent: Agent | undefined;
   let received = 0;
   let lastError: unknown;
+  // --timeout bounds the whole run, connecting and subscribing included: nothing waits forever when asked not to.
+  const timedOutEarly = (): number => {
+    if (count !== undefined) throw new CliError(`timed out after ${timeoutSeconds} s with 0 of ${count} messages (before the subscription was ready)`);
+    return 0;
+  };
   try {
     const key = await o.key();
-    agent = await connectAgent(o.common, key, {
+    const connecting = connectAgent(o.common, key, {
       ...out,
       warn: (line) => {
         lastError = line;
         out.warn(line);
       },
     });
+    const connectedOrNot = await Promise.race([connecting, stop, timer.promise]);
+    if (connectedOrNot === "signal" || connectedOrNot === "timeout") {
+      // Whatever connects late is closed at once, so it keeps nothing open.
+      void connecting.then((a) => a.close()).catch(() => undefined);
+      return connectedOrNot === "signal" ? 0 : timedOutEarly();
+    }
+    agent = connectedOrNot;
     const connected = agent;
     const handler = (d: Delivery) => {
       received++;
       printDelivery(out, d);
     };
-    const stop = signals.signal.then(() => "signal" as const);
-    // --timeout bounds the whole run, connecting and subscribing included: nothing waits forever when asked not to.
     const started = o.start(connected, handler, count);
     const sub = await Promise.race([started, stop, timer.promise]);
     if (sub === "signal") return 0;
     if (sub === "timeout") {
       void started.then((s) => s.stop()).catch(() => undefined);
-      if (count !== undefined) throw new CliError(`timed out after ${timeoutSeconds} s before the subscription was ready`);
-      return 0;
+      return timedOutEarly();
     }
     const limits = [count !== undefined ? `${count} message${count === 1 ? "" : "s"}` : "", timeoutSeconds !== undefined ? `${timeoutSeconds} s` : ""].filter(Boolean);
     // From here on nothing sent or published is missed: say so (stderr, and --ready-file).
