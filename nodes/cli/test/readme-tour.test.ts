@@ -150,8 +150,9 @@ describe("the README tour", { timeout: 900_000 }, () => {
             REGISTRY: info.http,
             BASH_ENV: bashEnv,
             [marker.split("=")[0] as string]: marker.split("=")[1],
-            // npx finds `plexus` in this checkout (cwd); it must never look anything up in the npm registry.
-            npm_config_cache: process.env["npm_config_cache"] ?? join(process.env["HOME"] ?? home, ".npm"),
+            // npx finds `plexus` in this checkout (cwd) and must never look anything up in the npm registry; its cache
+            // (where it links the checkout) is the test's own.
+            npm_config_cache: join(work, "npm-cache"),
             npm_config_offline: "true",
             npm_config_update_notifier: "false",
             npm_config_fund: "false",
