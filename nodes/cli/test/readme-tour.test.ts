@@ -214,7 +214,7 @@ describe("the README tour", { timeout: 900_000 }, () => {
         // Nothing left: no file, no process, no agent.
         expect(gitStatus()).toBe(git);
         expect(await files(home, [".plexus/data"])).toEqual(homeFiles);
-        expect(await stat(tourDir).then(() => true, () => false)).toBe(false);
+        expect(await stat(tourDir).then(() => true, () => false), `the tour left ${tourDir}`).toBe(false);
         await expect.poll(() => processesWith(marker), { timeout: 10_000, interval: 200 }).toEqual([]);
         const agents = json<{ did: string; present: boolean }[]>(await run(["agents", "--all", "--json", ...operator]));
         for (const did of [aliceDid, bobDid]) expect(agents.find((a) => a.did === did)).toMatchObject({ present: false });
