@@ -227,6 +227,11 @@ describe("the README tour", { timeout: 900_000 }, () => {
       expect(stopped.code, stopped.stderr).toBe(0);
       for (const url of [info.nats, info.http, info.a2a]) expect(await portFree(Number(new URL(url).port)), url).toBe(true);
     } finally {
+      // A failed run still stops up cleanly (SIGKILL, reap's, would leave its nats-server behind).
+      if (up && up.child.exitCode === null && up.child.signalCode === null) {
+        up.child.kill("SIGTERM");
+        await Promise.race([up.exited, new Promise((r) => setTimeout(r, 15_000))]);
+      }
       await reap();
     }
   });
