@@ -53,7 +53,7 @@ async function admin(mesh: string): Promise<NatsConnection> {
 
 async function readyz(n: RegistryNode): Promise<{ status: number; body: { ready: boolean; refused?: { code: string; stream: string; reason: string } } }> {
   const r = await fetch(`${n.httpUrl}/readyz`);
-  return { status: r.status, body: (await r.json()) as never };
+  return { status: r.status, body: ((await r.json()) as { data: never }).data };
 }
 
 async function tempDir(): Promise<string> {

@@ -158,12 +158,12 @@ describe("registry HTTP API", () => {
   it("GET /readyz: 200 with the status while ready, 503 with it while not", async () => {
     const ready = await get("/readyz");
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual(api.status());
+    expect(ready.body).toEqual({ data: api.status(), asOf: { seq: api.status().seq, at: expect.any(Number) } });
     api.ready = false;
     try {
       const notReady = await get("/readyz");
       expect(notReady.status).toBe(503);
-      expect(notReady.body).toMatchObject({ ready: false, mesh: "httptest" });
+      expect(notReady.body).toMatchObject({ data: { ready: false, mesh: "httptest" }, asOf: { seq: api.status().seq } });
       // Liveness is not readiness: healthz still answers.
       expect((await get("/healthz")).status).toBe(200);
     } finally {
@@ -171,10 +171,16 @@ describe("registry HTTP API", () => {
     }
   });
 
-  it("GET /v1/status: the node's status", async () => {
+  it("GET /v1/status: the node's status as {data, asOf}, asOf its log position and the time it was read", async () => {
+    const before = Date.now();
     const r = await get("/v1/status");
     expect(r.status).toBe(200);
-    expect(r.body).toEqual(api.status());
+    expect(Object.keys(r.body).sort()).toEqual(["asOf", "data"]);
+    expect(r.body["data"]).toEqual(api.status());
+    const asOf = r.body["asOf"] as { seq: number; at: number };
+    expect(asOf.seq).toBe(api.status().seq);
+    expect(asOf.at).toBeGreaterThanOrEqual(before);
+    expect(asOf.at).toBeLessThanOrEqual(Date.now());
   });
 
   it("GET /v1/agents: the present agents as {data, asOf}; all=true includes those that left", async () => {

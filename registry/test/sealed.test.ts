@@ -78,7 +78,10 @@ describe("sealed registry node", () => {
     const url = node.httpUrl!;
     expect(node.sealed).toBe(true);
     expect((await getJson(`${url}/healthz`)).status).toBe(200);
-    expect(await getJson(`${url}/v1/status`)).toEqual({ status: 200, body: expect.objectContaining({ sealed: true, did: registry.did, threshold: null, received: 0 }) });
+    expect(await getJson(`${url}/v1/status`)).toEqual({
+      status: 200,
+      body: { data: expect.objectContaining({ sealed: true, did: registry.did, threshold: null, received: 0 }), asOf: { seq: 0, at: expect.any(Number) } },
+    });
     expect((await getJson(`${url}/readyz`)).status).toBe(503);
     expect(await getJson(`${url}/v1/agents`)).toMatchObject({ status: 503, body: { error: { code: ErrorCode.Sealed } } });
 
@@ -104,7 +107,7 @@ describe("sealed registry node", () => {
     const otherSplit = splitSeed(registry.exportSeed(), { shares: 5, threshold: 3 });
     await expect(sendUnsealShare({ url, share: otherSplit[1]!, key: custodians[1]! })).rejects.toMatchObject({ code: ErrorCode.ShareSplitMismatch });
     expect(await sendUnsealShare({ url, share: shares[1]!, key: custodians[1]! })).toMatchObject({ sealed: true, received: 2 });
-    expect((await getJson(`${url}/v1/status`)).body).toMatchObject({ sealed: true, threshold: 3, total: 5, received: 2, splitId: shares[0]!.splitId });
+    expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({ sealed: true, threshold: 3, total: 5, received: 2, splitId: shares[0]!.splitId });
     expect(await lastSeq(mesh)).toBe(before); // nothing appended while sealed
 
     expect(await sendUnsealShare({ url, share: shares[4]!, key: custodians[2]! })).toMatchObject({ sealed: false, did: registry.did });
@@ -113,7 +116,7 @@ describe("sealed registry node", () => {
     expect(node.sealed).toBe(false);
     expect(node.httpUrl).toBe(url); // the same address, now the normal API
     await until(async () => (await getJson(`${url}/readyz`).catch(() => ({ status: 0 }))).status === 200, 10_000, "readyz 200 after unseal");
-    expect((await getJson(`${url}/v1/status`)).body).toMatchObject({ registry: registry.did, ready: true });
+    expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({ registry: registry.did, ready: true });
 
     const joined = await agent.join(card("late"));
     expect(joined.registry).toBe(registry.did);
@@ -141,7 +144,7 @@ describe("sealed registry node", () => {
     await sendUnsealShare({ url, share: shares[1]!, key: custodians[1]! });
     const refused = sendUnsealShare({ url, share: forged(shares[2]!), key: custodians[2]! });
     await expect(refused).rejects.toMatchObject({ code: ErrorCode.ShareCommitmentMismatch, message: expect.stringContaining(registry.did) });
-    expect((await getJson(`${url}/v1/status`)).body).toMatchObject({ sealed: true, received: 0, threshold: null });
+    expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({ sealed: true, received: 0, threshold: null });
     expect(node.sealed).toBe(true);
     // A share of another key is refused at once.
     const stranger = splitSeed(generateKeyPair().exportSeed(), { shares: 3, threshold: 2 });

@@ -393,7 +393,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(info.registry).toBe((await new KeyStore(s.keys).load("registry")).did);
       const ready = await fetch(`${info.http}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ registry: info.registry, mesh: s.mesh, ready: true });
+      expect(await ready.json()).toMatchObject({ data: { registry: info.registry, mesh: s.mesh, ready: true }, asOf: { seq: expect.any(Number), at: expect.any(Number) } });
 
       // What an agent sends is sealed into the audit chain by the sealer `up` runs.
       const nc = await connectBus({ servers: info.nats });

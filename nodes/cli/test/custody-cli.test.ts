@@ -103,7 +103,7 @@ describe("plexus registry start --sealed / registry unseal", () => {
       await node.waitFor("\n", 20_000, "stdout");
       const sealed = jsonLines(node.stdout())[0] as { registry: string; http: string; sealed: boolean; threshold: number | null };
       expect(sealed).toMatchObject({ registry: did, sealed: true, threshold: null });
-      const status = (await (await fetch(`${sealed.http}/v1/status`)).json()) as Record<string, unknown>;
+      const status = ((await (await fetch(`${sealed.http}/v1/status`)).json()) as { data: Record<string, unknown> }).data;
       expect(status).toMatchObject({ sealed: true, did, received: 0 });
 
       const refused = await run(s.args("registry", "unseal", "--url", sealed.http, "--share", f1, "--as", "outsider"));

@@ -133,7 +133,7 @@ describe("plexus up and its history streams", () => {
     const upArgs = ["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"];
     const readyz = async (http: string) => {
       const r = await fetch(`${http}/readyz`);
-      return { status: r.status, body: (await r.json()) as { refused?: { code: string; reason: string } } };
+      return { status: r.status, body: ((await r.json()) as { data: { refused?: { code: string; reason: string } } }).data };
     };
     try {
       const up = start(upArgs);

@@ -283,7 +283,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       const up = start(["up", "--no-auth", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
       const info = await firstJson<{ nats: string; registry: string; http: string }>(up);
       expect(info.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const status = (await (await fetch(`${info.http}/v1/status`)).json()) as { registry: string; mesh: string };
+      const status = ((await (await fetch(`${info.http}/v1/status`)).json()) as { data: { registry: string; mesh: string } }).data;
       expect(status).toMatchObject({ registry: info.registry, mesh: s.mesh });
       const agents = await run(["agents", "--json", "--nats", info.nats, "--mesh", s.mesh]);
       expect(agents.code, agents.stderr).toBe(0);

@@ -184,7 +184,7 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       expect(info.sealer).toEqual(expect.any(String));
       const readyz = async () => {
         const r = await fetch(`${info.http}/readyz`);
-        return { status: r.status, body: (await r.json()) as { ready: boolean; components?: { sealer?: { id: string; role: string; state: string; head: { size: number }; problem?: { code: string } } } } };
+        return { status: r.status, body: ((await r.json()) as { data: { ready: boolean; components?: { sealer?: { id: string; role: string; state: string; head: { size: number }; problem?: { code: string } } } } }).data };
       };
       await expect.poll(async () => (await readyz()).status, { timeout: 20_000, interval: 200 }).toBe(200);
       await expect.poll(async () => (await readyz()).body.components?.sealer?.head.size, { timeout: 10_000, interval: 200 }).toBe(10);

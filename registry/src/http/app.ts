@@ -1,12 +1,13 @@
 /**
  * The registry's HTTP API: a read-only JSON view of one node's projections (RegistryQueryApi), on hono.
- * Answers are `{ data, asOf }`; errors are `{ error: { code, message } }` with the HTTP status of their code.
+ * Answers are `{ data, asOf }` (/v1/status and /readyz too; /healthz is `{ status: "ok" }`); errors are `{ error: { code, message } }` with the HTTP status of their code.
  */
 import { Hono, type Context } from "hono";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { Answer, DiscoverQuery } from "@plexus/anp";
 import type { RegistryQueryApi } from "../service/queries-api.js";
 import { errorHandler, failure, HttpErrorCode } from "./errors.js";
+import { statusEnvelope } from "./status-envelope.js";
 
 export interface RegistryAppOptions {
   /** Called with every error answered as 500 INTERNAL (the client sees its message only). */
@@ -39,14 +40,16 @@ export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOpt
     params(c, []);
     return c.json({ status: "ok" });
   });
+  // Both in the /v1 envelope; /readyz's HTTP status is the readiness (200 ready, 503 not) for probes that read no body.
   app.get("/readyz", (c) => {
     params(c, []);
     const status = api.status();
-    return c.json(status, status.ready ? 200 : 503);
+    return c.json(statusEnvelope(status, status.seq), status.ready ? 200 : 503);
   });
   app.get("/v1/status", (c) => {
     params(c, []);
-    return c.json(api.status());
+    const status = api.status();
+    return c.json(statusEnvelope(status, status.seq));
   });
   app.get("/v1/agents", (c) => answer(c, api.agents({ all: booleanParam(params(c, ["all"]), "all") ?? false })));
   app.get("/v1/agents/:did", (c) => {

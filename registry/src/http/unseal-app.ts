@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ErrorCode, parseJson, PlexusError } from "@plexus/core";
 import type { SealedStatus } from "../node/unseal-session.js";
 import { errorHandler, failure, HttpErrorCode } from "./errors.js";
+import { statusEnvelope } from "./status-envelope.js";
 
 /** What a sealed node offers its HTTP API. */
 export interface SealedApi {
@@ -41,8 +42,9 @@ const ROUTES = { "/healthz": "GET", "/readyz": "GET", "/v1/status": "GET", "/v1/
 export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok", sealed: true }));
-  app.get("/readyz", (c) => c.json(api.status(), 503));
-  app.get("/v1/status", (c) => c.json(api.status()));
+  // The unsealed API's envelope; a sealed node has read nothing of the log (seq 0).
+  app.get("/readyz", (c) => c.json(statusEnvelope(api.status(), 0), 503));
+  app.get("/v1/status", (c) => c.json(statusEnvelope(api.status(), 0)));
   app.get("/v1/unseal/nonce", (c) => c.json(api.nonce()));
   app.post(
     "/v1/unseal",

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { checkCard, type AgentCard, type JoinResult } from "@plexus/anp";
 import { positionalArgs, requiredOption, secondsOption, type CommandImpl } from "../../common-options.js";
 import { CliError, oneLine, UsageError } from "../../errors.js";
+import { readyReport } from "../../ready-report.js";
 import { connectAgent, loadKey, waitForSignal } from "../../session.js";
 import { refusal } from "../../lib/registry-request.js";
 
@@ -21,6 +22,7 @@ export const agentCommand: CommandImpl = {
 
     const card = await readCard(cardFile);
     const key = await loadKey(common, as, COMMAND);
+    const ready = await readyReport(values, COMMAND, common.mesh, out);
     const signals = waitForSignal(out);
     const agent = await connectAgent(common, key, out);
     try {
@@ -31,7 +33,10 @@ export const agentCommand: CommandImpl = {
         throw refusal(err, `${as}'s join`);
       }
       out.data(`${joined.did}\ncredential ${joined.credentialId}, expires ${new Date(joined.expiresAt).toISOString()}`, joinJson(joined));
-      out.info(`plexus: ${as} joined mesh "${common.mesh}" (registry ${joined.registry}); heartbeat every ${heartbeat ?? joined.heartbeat.intervalMs / 1000} s. Ctrl-C to leave.`);
+      await ready.ready(`${as} joined mesh "${common.mesh}" (registry ${joined.registry}); heartbeat every ${heartbeat ?? joined.heartbeat.intervalMs / 1000} s. Ctrl-C to leave.`, {
+        did: joined.did,
+        registry: joined.registry,
+      });
       const signal = await signals.signal;
       out.info(`plexus: ${signal}: leaving the registry…`);
       try {
@@ -43,6 +48,7 @@ export const agentCommand: CommandImpl = {
       return 0;
     } finally {
       await agent.close();
+      await ready.stopped();
       signals.dispose();
     }
   },

@@ -1,5 +1,6 @@
 import { intOption, positionalArgs, requiredOption, secondsOption, type CommandImpl } from "../../common-options.js";
 import { receive } from "../../receive.js";
+import { readyReport } from "../../ready-report.js";
 import { loadKey } from "../../session.js";
 
 export const listenCommand: CommandImpl = {
@@ -16,6 +17,8 @@ export const listenCommand: CommandImpl = {
       describe: (agent) => `inbox of ${agent.did}`,
       count,
       timeoutSeconds,
+      ready: await readyReport(values, "listen", common.mesh, out),
+      readyDetails: (agent) => ({ did: agent.did }),
     });
   },
 };

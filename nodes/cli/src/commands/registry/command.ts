@@ -43,10 +43,10 @@ Tuning (seconds; every registry node of a mesh should use the same values):
   --trust-registry DID    another registry key whose events this node accepts (repeatable); nodes of one mesh
                           normally share one registry key, and then need none
 
-Sealed start (the key exists only as Shamir shares, see plexus keys split; it runs no sealer): the node serves only /healthz,
-/readyz (503), /v1/status {"sealed":true,"did","threshold","received",…} and the unseal API, answers nothing on
-NATS and signs nothing until K shares restore the committed key; then it starts as a normal node (same HTTP
-address), the key kept in memory only. A wrong set of shares is refused and the node stays sealed.
+Sealed start (the key exists only as Shamir shares, see plexus keys split; it runs no sealer): the node serves only
+/healthz, /readyz (503), /v1/status {"data":{"sealed":true,"did","threshold","received",…},"asOf"} and the unseal
+API, answers nothing on NATS and signs nothing until K shares restore the committed key; then it starts as a normal
+node (same HTTP address), the key kept in memory only. A wrong set of shares is refused and the node stays sealed.
   --sealed                start sealed
   --registry-did DID      the key the shares must restore (default: the one the --unseal-share files name)
   --unseal-share FILE     a share file (repeatable); K of them unseal at start

@@ -1,6 +1,7 @@
 import { assertName, assertTopic } from "@plexus/core";
 import { intOption, positionalArgs, requiredOption, secondsOption, stringOption, validated, type CommandImpl } from "../../common-options.js";
 import { receive } from "../../receive.js";
+import { readyReport } from "../../ready-report.js";
 import { loadKey } from "../../session.js";
 
 export const subscribeCommand: CommandImpl = {
@@ -20,6 +21,8 @@ export const subscribeCommand: CommandImpl = {
       describe: () => `topic "${topic}"${group !== undefined ? ` (group "${group}")` : ""}`,
       count,
       timeoutSeconds,
+      ready: await readyReport(values, "subscribe", common.mesh, out),
+      readyDetails: () => ({ topic, ...(group !== undefined ? { group } : {}) }),
     });
   },
 };
