@@ -1,5 +1,9 @@
 export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
 export type { PlexusErrorOptions } from "./errors.js";
+export { ERROR_SPECS, ExitCode, JSON_RPC_CODE_OF_EXIT, errorSpec, exitCodeFor, httpStatusFor, isErrorCode, isRetryable, jsonRpcCodeFor } from "./error-spec.js";
+export type { ErrorSpec } from "./error-spec.js";
+export { INTERNAL_MESSAGE, toWireError, wireError } from "./wire-error.js";
+export type { WireError } from "./wire-error.js";
 export { newId, isId, idTime } from "./ids.js";
 export { randomConsumerName, orderedConsumerPrefix } from "./consumer-names.js";
 export { canonicalJson, canonicalBytes } from "./canonical.js";
