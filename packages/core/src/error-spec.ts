@@ -79,7 +79,7 @@ export const ERROR_SPECS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   [ErrorCode.KeyFileInvalid]: invalid("the key file is damaged or not a Plexus key: restore it from a backup or shares"),
   [ErrorCode.EnvelopeInvalid]: invalid("the message does not match schemas/envelope.json"),
   [ErrorCode.EnvelopeTooLarge]: invalid("send a smaller body (the limit is in the message)", 413),
-  [ErrorCode.LimitExceeded]: invalid("make the value smaller or shallower (details.limit names the limit)"),
+  [ErrorCode.LimitExceeded]: invalid("make the value smaller or shallower (details.limit names the limit)", 413),
   [ErrorCode.SignatureInvalid]: refused("the signature does not verify with the signer's key"),
   [ErrorCode.NatsUnavailable]: unavailable("start NATS (plexus up) or check --nats, then retry"),
   [ErrorCode.NatsServerNotFound]: failure("install nats-server (npm install does) or set PLEXUS_NATS_SERVER"),
