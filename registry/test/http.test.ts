@@ -296,7 +296,7 @@ describe("registry HTTP API", () => {
       const boom = new TypeError("cannot read properties of undefined");
       api.failWith = boom;
       const r = await get(`/v1/agents/${enc(ALICE)}/reputation`);
-      expect(expectError(r, 500, "INTERNAL")).toBe(INTERNAL_MESSAGE);
+      expect(expectError(r, 500, ErrorCode.Internal)).toBe(INTERNAL_MESSAGE);
       expect(JSON.stringify(r.body)).not.toContain("cannot read");
       expect(internalErrors).toContain(boom);
     } finally {

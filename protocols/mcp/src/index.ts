@@ -15,3 +15,4 @@ export { serveStdio } from "./stdio.js";
 export type { StdioSession, StdioOptions } from "./stdio.js";
 export { agentUri, AGENT_URI_PREFIX } from "./resources.js";
 export { DID_PATTERN } from "./schemas.js";
+export { ERROR_META_KEY } from "./results.js";
