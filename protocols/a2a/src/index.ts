@@ -13,3 +13,4 @@ export type { TaskStore, KvTaskStoreOptions } from "./task-store.js";
 export type { TaskRecord } from "./task-record.js";
 export { createGatewayApp } from "./http/app.js";
 export type { GatewayHttpDeps } from "./http/deps.js";
+export { PLEXUS_ERROR_DOMAIN, jsonRpcErrorObject, restErrorBody } from "./http/errors.js";
