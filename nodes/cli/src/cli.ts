@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { COMMANDS, findCommand } from "./commands/index.js";
 import { COMMON_HELP, parseCommandArgs, type CommandDef } from "./common-options.js";
-import { ExitCode, exitCodeOf, reportError, UsageError } from "./errors.js";
+import { EXIT_CODES_HELP, ExitCode, exitCodeOf, reportError, reportJsonError, UsageError, wantsJson } from "./errors.js";
 import { createOutput } from "./output.js";
 import { subcommandHelp } from "./subcommand-help.js";
 
@@ -30,7 +30,7 @@ ${COMMANDS.map((c) => `  ${c.usage}`).join("\n")}
 ${COMMON_HELP}
   -v, --version  print the version
 
-Run "plexus COMMAND --help" for a command's options. Exit codes: 0 success, 2 usage error, 1 failure, 3 "audit verify" found a bad position, 4 it found a running sealer stalled, 5 "audit check-proof" found the proof holds but not pinned (no --signer).
+Run "plexus COMMAND --help" for a command's options. ${EXIT_CODES_HELP} With --json, a failure is one JSON object on stderr.
 Set PLEXUS_DEBUG=1 to see stack traces.`;
 }
 
@@ -88,6 +88,7 @@ export async function runCli(argv: string[], streams: CliStreams = { out: proces
     const code = await def.run({ common: parsed.common, values: parsed.values, positionals: parsed.positionals, out });
     return code ?? ExitCode.Ok;
   } catch (err) {
+    if (wantsJson(argv)) return reportJsonError(err, (s) => streams.err.write(s));
     if (err instanceof UsageError) return usageFailure(err, streams);
     reportError(err, (s) => streams.err.write(s));
     return exitCodeOf(err);

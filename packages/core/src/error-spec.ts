@@ -69,6 +69,7 @@ const history = (help: string, status = 503) => of(ExitCode.HistoryBroken, statu
 
 export const ERROR_SPECS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   [ErrorCode.Internal]: failure("an unexpected failure: rerun with PLEXUS_DEBUG=1 for the stack, and report it"),
+  [ErrorCode.Failed]: failure("the message says what failed"),
   [ErrorCode.Usage]: of(ExitCode.Usage, 400, false, "see the command's --help"),
   [ErrorCode.NotFound]: notFound("no such endpoint: check the path"),
   [ErrorCode.MethodNotAllowed]: invalid("use the method the Allow header names", 405),

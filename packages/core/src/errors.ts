@@ -6,6 +6,8 @@
 export const ErrorCode = {
   /** Anything that is not a PlexusError: a bug or an unexpected failure. Its message is not shown to remote callers. */
   Internal: "INTERNAL",
+  /** A command that failed for the reason its message gives (the CLI's own failures that name no other code). */
+  Failed: "FAILED",
   /** Wrong flags or arguments on the command line (the CLI's usage errors). */
   Usage: "USAGE",
   /** No such endpoint (HTTP). */

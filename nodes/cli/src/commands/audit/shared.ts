@@ -2,6 +2,7 @@
 import { registrySuccessors, type RotationEvent } from "@plexus/anp";
 import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
 import { checkHistoryStreams, historyStreams, type connectBus } from "@plexus/bus";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import type { CommonOptions, OptionValues } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
@@ -10,11 +11,11 @@ import { connectService } from "../../nats-auth.js";
 export const COMMAND = "audit";
 
 /** Exit code of `audit verify` when the chain does not hold. */
-export const EXIT_TAMPERED = 3;
+export const EXIT_TAMPERED = exitCodeFor(ErrorCode.AuditTampered);
 /** Exit code of `audit verify` when the chain holds but nothing seals the events after it, or a trusted sealer reports a problem. */
-export const EXIT_SEALER_STALLED = 4;
+export const EXIT_SEALER_STALLED = exitCodeFor(ErrorCode.AuditSealerStalled);
 /** Exit code of `audit check-proof` when the proof holds but no --signer pinned who may sign its checkpoint. */
-export const EXIT_NOT_PINNED = 5;
+export const EXIT_NOT_PINNED = exitCodeFor(ErrorCode.ProofNotPinned);
 
 /** The options each subcommand takes; any other given option is a usage error. */
 export const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
