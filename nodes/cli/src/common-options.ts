@@ -62,7 +62,7 @@ export interface CommandDef {
   /** Description and command-specific options, for `plexus CMD --help`. */
   help: string;
   options: OptionsConfig;
-  /** Returns the exit code (default 0). Throws UsageError / CliError / anything else (exit 1). */
+  /** Returns the exit code (default 0). Throws UsageError (exit 2) / CliError / anything else (the exit code of its error code). */
   run(ctx: CommandContext): Promise<number | void>;
 }
 

@@ -1,6 +1,6 @@
 /**
  * Issue 16 as users run it, as child processes: a refused `keys rotate` leaves no files behind, `--compromised`
- * revokes what the old key issued with the rotation, and `credential revoke` refuses (exit 1, with the reason) to
+ * revokes what the old key issued with the rotation, and `credential revoke` refuses (exit 8, with the reason) to
  * revoke a credential its caller did not issue, while an issuer may revoke one ahead of time by naming its file.
  */
 import { copyFile, readdir, writeFile } from "node:fs/promises";

@@ -17,7 +17,7 @@ export const agentCommand: CommandDef = {
   help: `Joins the mesh's registry as NAME with the agent card in FILE (JSON, schemas/agent-card.json: name,
 description, version, capabilities, tags…), prints the DID and the membership credential's id and expiry, then
 sends heartbeats so the registry sees the agent alive, until Ctrl-C (SIGINT) or SIGTERM: then it leaves the registry,
-closes and exits 0. A refused join prints the registry's reason (card_invalid, challenge_expired, …) and exits 1.
+closes and exits 0. A refused join prints the registry's reason (card_invalid, challenge_expired, …) and exits 8.
 
 --json prints one line: the join result {"did","credential","credentialId","expiresAt","registry","heartbeat":
 {"intervalMs","bucket"},"seq"} (the heartbeat secret is never printed).

@@ -30,7 +30,7 @@ export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly 
            (--audience, and the registry's keys).
            Online (the default) it asks the mesh's registry (over --nats) for its registry keys and what the log
            says of the credential (revoked, its agent suspended, a key rotated away); no registry answering is an
-           error (exit 1) that points at --registry/--offline.
+           error (exit 10) that points at --registry/--offline.
            Offline (--offline, or any --registry) it uses no NATS: the registry keys are the --registry DIDs (a
            membership credential is refused without one) and revocation (with suspension and key rotations) is
            "not checked (offline)".

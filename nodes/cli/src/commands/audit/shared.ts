@@ -82,7 +82,7 @@ export interface LiveStores {
 
 /**
  * Connects and opens the mesh's audit store; a mesh or chain that does not exist is one clear line (exit 1), and so is
- * a history stream whose settings would let history go or whose history is already cut (HISTORY_STREAM_*, exit 1):
+ * a history stream whose settings would let history go or whose history is already cut (HISTORY_STREAM_*, exit 3):
  * nothing is read from it as if it were whole.
  */
 export async function openLive(common: CommonOptions): Promise<LiveStores> {
