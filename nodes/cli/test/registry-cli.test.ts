@@ -57,7 +57,6 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         [["rate", "--as", "bob", "alice", "--conversation", "c-1"], "missing --score"],
         [["rate", "--as", "bob", "alice", "--conversation", "c 1", "--score", "1"], "--conversation"],
         [["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "1", "--factor", "charm"], "--factor must be one of"],
-        [["rate", "--as", "bob", "did:key:nonsense", "--conversation", "c-1", "--score", "1"], "AGENT:"],
         [["agent", "join", "--card", "x.json"], "missing --as NAME"],
         [["agent", "join", "--as", "alice"], "missing --card FILE"],
         [["agent", "join", "--as", "alice", "--card", "x.json", "--heartbeat", "0.01"], "--heartbeat must be at least"],
@@ -84,6 +83,10 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         expect(r.stderr, args.join(" ")).toContain(message);
         expect(r.stderr, args.join(" ")).toContain(`usage: plexus ${args[0]}`);
       }
+      // A malformed DID is invalid input (as an unknown key name is), not a usage error.
+      const badDid = await runHere(["rate", "--as", "bob", "did:key:nonsense", "--conversation", "c-1", "--score", "1", ...off]);
+      expect(badDid.code, badDid.stderr).toBe(exitCodeFor(ErrorCode.InvalidDid));
+      expect(badDid.stderr).toContain("AGENT:");
       const help = await runHere(["--help"]);
       for (const cmd of ["registry start", "agent join", "agents", "discover", "rate", "reputation"]) expect(help.stdout).toContain(`plexus ${cmd}`);
       // And as a process: the exit status itself.
@@ -119,7 +122,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     }
   });
 
-  it("no registry answering: exit 1 with one line saying how to start one", async () => {
+  it("no registry answering: exit 10 (unavailable) with one line saying how to start one", async () => {
     const s = scope();
     const { run, reap } = cli();
     try {
@@ -206,8 +209,9 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(humanRep.stdout).toContain(`did         ${joined.did}`);
       expect(humanRep.stdout).toContain("trust       0.00 (none: no trusted rater has rated it)");
       expect(humanRep.stdout).toMatch(/^reliability\s+\d\.\d\d\s+\d+\s+\d+\.\d\d$/m);
+      // carol has a key but never joined: the registry does not know her.
       const unknown = await run(s.args("reputation", "carol"));
-      expect(unknown.code).toBe(exitCodeFor(ErrorCode.KeyNotFound));
+      expect(unknown.code).toBe(exitCodeFor(ErrorCode.AgentNotFound));
       expect(lines(unknown.stderr)).toHaveLength(1);
 
       // The HTTP API serves the same view.
@@ -262,7 +266,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     }
   });
 
-  it("registry start on an HTTP port in use: exit 1 with one line pointing at --http", async () => {
+  it("registry start on an HTTP port in use: exit 6 (invalid input) with one line pointing at --http", async () => {
     const s = scope();
     const { run, reap } = cli();
     const blocker = await listen("127.0.0.1");
