@@ -27,7 +27,7 @@ const GRPC_STATUS: Readonly<Record<number, string>> = {
   413: "OUT_OF_RANGE",
   422: "FAILED_PRECONDITION",
   429: "RESOURCE_EXHAUSTED",
-  500: "INTERNAL",
+  500: "INTERNAL", // google.rpc.Code INTERNAL (the Plexus code of the same name is ErrorCode.Internal)
   503: "UNAVAILABLE",
   504: "DEADLINE_EXCEEDED",
 };
