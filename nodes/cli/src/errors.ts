@@ -97,6 +97,13 @@ export function reportJsonError(err: unknown, write: (s: string) => void): numbe
   return exitCodeOf(err);
 }
 
+/** Reports an error that escaped the command (uncaught) as the command line asked (--json or not); returns the exit code. */
+export function reportFatal(err: unknown, argv: readonly string[], write: (s: string) => void = (s) => process.stderr.write(s)): number {
+  if (wantsJson(argv)) return reportJsonError(err, write);
+  reportError(err, write);
+  return exitCodeOf(err);
+}
+
 /** Whether a command line asks for --json (read from argv: a usage error can come before the options are parsed). */
 export function wantsJson(argv: readonly string[]): boolean {
   const end = argv.indexOf("--");

@@ -1,6 +1,6 @@
 /** The `plexus` process: runs the command line, sets the exit code, and makes sure the process ends. */
 import { runCli } from "./cli.js";
-import { ExitCode, reportError } from "./errors.js";
+import { ExitCode, reportError, reportFatal } from "./errors.js";
 
 // `plexus listen | head -1`: a closed stdout ends the command quietly.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -9,10 +9,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   process.exit(ExitCode.Failure);
 });
 
-const fatal = (err: unknown) => {
-  reportError(err);
-  process.exit(ExitCode.Failure);
-};
+const fatal = (err: unknown) => process.exit(reportFatal(err, process.argv.slice(2)));
 process.on("uncaughtException", fatal);
 process.on("unhandledRejection", fatal);
 

@@ -17,7 +17,7 @@ import { ERROR_META_KEY } from "@plexus/mcp";
 import { createRegistryApp, startRegistryNode, type RegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { cliWireError, exitCodeOf } from "../src/errors.js";
+import { cliWireError, exitCodeOf, reportFatal } from "../src/errors.js";
 import { cli, cliScopes, lines } from "./cli-process.js";
 
 const CODES = Object.keys(ERROR_SPECS) as ErrorCode[];
@@ -70,6 +70,12 @@ describe("every code, through each transport's mapper", () => {
       const err = new PlexusError(code, "m\nmore");
       expect(exitCodeOf(err), code).toBe(exitCodeFor(code));
       expect(cliWireError(err), code).toEqual(wire(code, "m"));
+      const written: string[] = [];
+      expect(reportFatal(err, ["agents", "--json"], (t) => written.push(t)), code).toBe(exitCodeFor(code));
+      expect(written.map((t) => JSON.parse(t) as unknown), code).toEqual([{ error: wire(code, "m") }]);
+      written.length = 0;
+      expect(reportFatal(err, ["agents"], (t) => written.push(t)), code).toBe(exitCodeFor(code));
+      expect(written, code).toEqual(["plexus: m\n"]);
     }
   });
 });
