@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import { A2A_ERROR_CODE, A2AError, ContentTypeNotSupportedError } from "@a2a-js/sdk/errors";
 import { JsonRpcTransportHandler, validateVersion } from "@a2a-js/sdk/server";
-import { parseJson } from "@plexus/core";
+import { ErrorCode, jsonRpcCodeFor, parseJson } from "@plexus/core";
 import { callContext } from "./context.js";
 import { resolveAgent, type GatewayHttpDeps } from "./deps.js";
 import { jsonRpcErrorObject } from "./errors.js";
@@ -49,7 +49,7 @@ export async function handleJsonRpc(c: Context, deps: GatewayHttpDeps, token: st
     validateVersion(ctx.requestedVersion, found.agent.card, "JSONRPC");
     const thrown = keepingThrown(found.agent.handler);
     const out = await new JsonRpcTransportHandler(thrown.handler).handle(body as Record<string, unknown>, ctx);
-    if (!isStream(out)) return Response.json(remapped(out, thrown.error()));
+    if (!isStream(out)) return Response.json(remapped(out, thrown.error(), deps));
     const first = await out.next();
     return sseResponse(first, {
       iterator: out,
@@ -59,8 +59,14 @@ export async function handleJsonRpc(c: Context, deps: GatewayHttpDeps, token: st
       ...(deps.onError ? { onError: deps.onError } : {}),
     });
   } catch (err) {
+    reportUnexpected(err, deps);
     return rpcError(id, err);
   }
+}
+
+/** What a caller reads as INTERNAL ("internal error") goes to onError, so its text is not lost. */
+function reportUnexpected(err: unknown, deps: GatewayHttpDeps): void {
+  if (!(err instanceof A2AError) && jsonRpcErrorObject(err).code === jsonRpcCodeFor(ErrorCode.Internal)) deps.onError?.(err);
 }
 
 /** The handler, wrapped so that the last error one of its methods threw (or rejected with) can be read back. */
@@ -88,8 +94,9 @@ function keepingThrown<T extends object>(handler: T): { handler: T; error: () =>
 }
 
 /** An error answer the SDK mapped from a non-A2A error is mapped again from that error, keeping its Plexus code. */
-function remapped(out: unknown, thrown: unknown): unknown {
+function remapped(out: unknown, thrown: unknown, deps: GatewayHttpDeps): unknown {
   const answer = out as { error?: unknown } | null;
   if (thrown === undefined || thrown instanceof A2AError || typeof answer !== "object" || answer === null || answer.error === undefined) return out;
+  reportUnexpected(thrown, deps);
   return { ...answer, error: jsonRpcErrorObject(thrown) };
 }

@@ -134,7 +134,7 @@ export async function handleRest(c: Context, deps: GatewayHttpDeps, token: strin
     const taskId = pathId(path, route.pattern);
     return await route.run({ c, handler: found.agent.handler, ctx, abort, deps, taskId });
   } catch (err) {
-    if (restStatus(err) === 500) deps.onError?.(err);
+    if (restStatus(err) >= 500) deps.onError?.(err);
     return restError(err);
   }
 }
