@@ -10,6 +10,7 @@ export type { SealedNodeOptions } from "./node/sealed-node.js";
 export { rotateRegistryKey } from "./node/rotate-registry-key.js";
 export { RegistryQueries } from "./service/queries.js";
 export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";
+export { createRegistryApp } from "./http/index.js";
 export type { RegistryMcpContext, RegistryMcpFactory } from "./http/index.js";
 export { RegistryState, Projector, SNAPSHOT_FILE, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
 export { EvidenceLedger } from "./reputation/index.js";

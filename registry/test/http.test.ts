@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { ErrorCode, errorSpec, httpStatusFor, INTERNAL_MESSAGE, PlexusError } from "@plexus/core";
 import { FACTORS, type AgentView, type Answer, type CredentialStatusQuery, type CredentialStatusView, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation, type TrustAnchorView } from "@plexus/anp";
 import { serveRegistryHttp, type RegistryHttpServer } from "../src/http/index.js";
 import { evidenceSummary, type RegistryQueryApi, type RegistryStatus } from "../src/service/queries-api.js";
@@ -131,13 +131,15 @@ async function get(path: string, init?: RequestInit): Promise<{ status: number; 
 
 const enc = encodeURIComponent;
 
-/** The error body shape, exactly: { error: { code, message } }. */
-function expectError(r: { status: number; body: Record<string, unknown> }, status: number, code: string): string {
+/** The error body shape, exactly: { error: { code, message, retryable, help } }, with the status of the code's spec. */
+function expectError(r: { status: number; body: Record<string, unknown> }, status: number, code: ErrorCode): string {
   expect(r.status).toBe(status);
+  expect(r.status).toBe(httpStatusFor(code));
   expect(Object.keys(r.body)).toEqual(["error"]);
-  const error = r.body["error"] as { code: string; message: string };
-  expect(Object.keys(error).sort()).toEqual(["code", "message"]);
+  const error = r.body["error"] as { code: string; message: string; retryable: boolean; help: string };
+  expect(Object.keys(error).sort()).toEqual(["code", "help", "message", "retryable"]);
   expect(error.code).toBe(code);
+  expect(error.retryable).toBe(errorSpec(code).retryable);
   expect(error.message).not.toBe("");
   return error.message;
 }
@@ -289,19 +291,19 @@ describe("registry HTTP API", () => {
     expect(head.status).toBe(200);
   });
 
-  it("errors from the API: NOT_READY 503, INVALID_ARGUMENT 400, anything else 500 INTERNAL with its message only", async () => {
+  it("errors from the API: each code with its spec's status (NOT_READY 503, INVALID_ARGUMENT 400, TIMEOUT 504), anything else 500 INTERNAL saying nothing more", async () => {
     try {
       api.failWith = new PlexusError(ErrorCode.NotReady, "the registry is still rebuilding its projections");
       expect(expectError(await get("/v1/agents"), 503, "NOT_READY")).toBe("the registry is still rebuilding its projections");
       api.failWith = new PlexusError(ErrorCode.InvalidArgument, "q is too long");
       expectError(await get("/v1/discover?q=x"), 400, "INVALID_ARGUMENT");
       api.failWith = new PlexusError(ErrorCode.Timeout, "took too long");
-      expectError(await get("/v1/agents"), 500, "INTERNAL");
+      expectError(await get("/v1/agents"), 504, "TIMEOUT");
       const boom = new TypeError("cannot read properties of undefined");
       api.failWith = boom;
       const r = await get(`/v1/agents/${enc(ALICE)}/reputation`);
-      expect(expectError(r, 500, "INTERNAL")).toBe("cannot read properties of undefined");
-      expect(JSON.stringify(r.body)).not.toContain("at ");
+      expect(expectError(r, 500, ErrorCode.Internal)).toBe(INTERNAL_MESSAGE);
+      expect(JSON.stringify(r.body)).not.toContain("cannot read");
       expect(internalErrors).toContain(boom);
     } finally {
       api.failWith = undefined;

@@ -159,7 +159,7 @@ describe("agents on a NATS server in operator mode", () => {
   it("a registry node without the mesh's service creds cannot reach a server in operator mode", async () => {
     const plain = await startRegistryNode({ nats: nats.url, mesh: freshMesh(), key: generateKeyPair(), http: false }).catch((e: Error) => e);
     expect(plain).toBeInstanceOf(Error);
-    expect((plain as { code?: string }).code).toBe(ErrorCode.NatsUnavailable);
+    expect((plain as { code?: string }).code).toBe(ErrorCode.RequestRefused);
   });
 });
 

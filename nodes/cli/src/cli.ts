@@ -1,7 +1,7 @@
 /** `plexus COMMAND …`: dispatch through the command table, help, version and the mapping of errors to exit codes. */
 import { COMMANDS } from "./table/commands.js";
 import { parseCommandArgs } from "./common-options.js";
-import { ExitCode, exitCodeOf, reportError, UsageError } from "./errors.js";
+import { ExitCode, exitCodeOf, reportError, reportJsonError, UsageError, wantsJson } from "./errors.js";
 import { createOutput } from "./output.js";
 import { checkArgs, dispatch, findNode, nodeOptions, siblingOption } from "./table/dispatch.js";
 import { generalHelp as renderGeneralHelp, nodeHelp } from "./table/help.js";
@@ -75,6 +75,7 @@ export async function runCli(argv: string[], streams: CliStreams = { out: proces
     const code = await impl.run({ common: parsed.common, values: parsed.values, positionals: parsed.positionals, out });
     return code ?? ExitCode.Ok;
   } catch (err) {
+    if (wantsJson(argv)) return reportJsonError(err, (s) => streams.err.write(s));
     if (err instanceof UsageError) return usageFailure(err, streams);
     reportError(err, (s) => streams.err.write(s));
     return exitCodeOf(err);

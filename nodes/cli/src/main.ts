@@ -5,7 +5,7 @@ import { fastPath } from "./fast-path.js";
 const fast = await fastPath(process.argv.slice(2));
 if (fast !== undefined) process.exit(fast);
 const { runCli } = await import("./cli.js");
-const { ExitCode, reportError } = await import("./errors.js");
+const { ExitCode, reportError, reportFatal } = await import("./errors.js");
 
 // `plexus listen | head -1`: a closed stdout ends the command quietly.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -14,10 +14,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
   process.exit(ExitCode.Failure);
 });
 
-const fatal = (err: unknown) => {
-  reportError(err);
-  process.exit(ExitCode.Failure);
-};
+const fatal = (err: unknown) => process.exit(reportFatal(err, process.argv.slice(2)));
 process.on("uncaughtException", fatal);
 process.on("unhandledRejection", fatal);
 

@@ -42,7 +42,7 @@ export async function resolveRecipient(common: CommonOptions, ref: string, comma
   try {
     return await resolveAgentRef(ref, keyStore(common));
   } catch (err) {
-    if (isPlexusError(err, ErrorCode.InvalidDid)) throw new UsageError(`--to: ${err.message}`, command);
+    if (isPlexusError(err, ErrorCode.InvalidDid)) throw new CliError(`--to: ${err.message}`, { cause: err });
     if (isPlexusError(err, ErrorCode.KeyNotFound)) {
       throw new CliError(`--to ${ref}: not a DID, and no key named "${ref}" in ${common.keys} (pass a did:key:…, or create it with: ${createHint(common, ref)})`, {
         cause: err,

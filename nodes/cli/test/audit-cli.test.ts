@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditStreamNames, meshLogEnd, openJetStreamAuditStore, startSealer } from "@plexus/audit";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { connectBus } from "@plexus/bus";
 import { Agent, generateKeyPair, type KeyPair } from "@plexus/sdk";
 import { rotateRegistryKey } from "@plexus/registry";
@@ -158,7 +159,7 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     }
   });
 
-  it("usage errors exit 2; a mesh without a chain and an unreadable file exit 1 with one line", async () => {
+  it("usage errors exit 2; a mesh without a chain exits 1, an unreadable file 6 (invalid input), with one line", async () => {
     for (const args of [[], ["frob"], ["verify", "--agent", "did:key:x"], ["query", "--since", "yesterday"], ["verify", "--from", "0"], ["query", "--agent", "bob"], ["status", "extra"]]) {
       const r = await run(args);
       expect(r.code, args.join(" ")).toBe(2);
@@ -168,7 +169,7 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     expect(noChain.code).toBe(1);
     expect(noChain.stderr.trim().split("\n")).toEqual([`plexus: mesh "nochain${process.pid}" does not exist on ${nats.url} (no mesh stream)`]);
     const missing = await run(["verify", "--file", join(root, "nope.jsonl")]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
     expect(missing.stderr).toMatch(/^plexus: cannot read export .*nope\.jsonl/);
     const help = await run(["--help"]);
     expect(help.code).toBe(0);

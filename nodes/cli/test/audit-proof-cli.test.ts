@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leafInput, meshLogEnd, openCheckpointNote, openJetStreamAuditStore, startSealer } from "@plexus/audit";
 import { connectBus } from "@plexus/bus";
 import { Agent, checkProof, generateKeyPair, type InclusionProofFile, type KeyPair, type SendResult } from "@plexus/sdk";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { BIN, childEnv, type Result } from "./cli-process.js";
 
@@ -164,7 +165,7 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     expect((await run(["prove", "x", "--position", "1"])).code).toBe(2);
     expect((await run(["check-proof"], false)).code).toBe(2);
     const past = await run(["prove", "--position", String(end + 10)]);
-    expect(past.code).toBe(1);
+    expect(past.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
     expect(past.stderr).toContain("not covered by the newest checkpoint");
     const help = await run(["--help"], false);
     expect(help.stdout).toContain("plexus audit check-proof FILE --signer DID [--mesh NAME | --origin ORIGIN]");

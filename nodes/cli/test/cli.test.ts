@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { openJetStreamAuditStore } from "@plexus/audit";
 import { Agent, generateKeyPair, KeyStore } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
@@ -57,9 +58,9 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(human.stdout).toContain(did);
 
       const again = await run(["keys", "new", "alice", "--keys", s.keys, "--json"]);
-      expect(again.code).toBe(1);
+      expect(again.code).toBe(exitCodeFor(ErrorCode.KeyExists));
       expect(lines(again.stderr)).toHaveLength(1);
-      expect(again.stderr).toContain('a key named "alice" already exists');
+      expect(JSON.parse(again.stderr)).toMatchObject({ error: { code: ErrorCode.KeyExists, message: expect.stringContaining('a key named "alice" already exists'), retryable: false } });
 
       const second = await run(["keys", "new", "bob", "--keys", s.keys, "--json"]);
       expect(JSON.parse(second.stdout)).toMatchObject({ name: "bob" });
@@ -172,7 +173,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(missing.stderr).toMatch(/--body-file .*nowhere\.json: no such file/);
       // Over the mesh's envelope limit (128 KiB): refused with the reason, nothing sent.
       const tooBig = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", "-"), 20_000, "y".repeat(200_000));
-      expect(tooBig.code).toBe(1);
+      expect(tooBig.code).toBe(exitCodeFor(ErrorCode.EnvelopeTooLarge));
       expect(tooBig.stderr.trim().split("\n")).toHaveLength(1);
       expect(tooBig.stderr).toMatch(/too large|bytes/i);
     } finally {
@@ -248,18 +249,18 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     }
   });
 
-  it("an unknown key: exit 1 with one line saying where it looked and how to create it", async () => {
+  it("an unknown key: exit 6 (invalid input) with one line saying where it looked and how to create it", async () => {
     const s = scope();
     const { run, reap } = cli();
     try {
       const r = await run(s.args("listen", "--as", "carol", "--count", "1"));
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(exitCodeFor(ErrorCode.KeyNotFound));
       expect(lines(r.stderr)).toEqual([`plexus: no key named "carol" in ${s.keys} (create it with: plexus keys new carol --keys ${s.keys})`]);
       expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
       // --to takes a DID or a key name: a name that is not there says so.
       await run(["keys", "new", "alice", "--keys", s.keys]);
       const to = await run(s.args("send", "--as", "alice", "--to", "bob", "hi"));
-      expect(to.code).toBe(1);
+      expect(to.code).toBe(exitCodeFor(ErrorCode.KeyNotFound));
       expect(lines(to.stderr)).toHaveLength(1);
       expect(to.stderr).toContain('no key named "bob"');
     } finally {
@@ -286,13 +287,13 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     }
   });
 
-  it("NATS unreachable: exit 1 with one line naming the URL", async () => {
+  it("NATS unreachable: exit 10 (unavailable) with one line naming the URL", async () => {
     const s = scope();
     const { run, reap } = cli();
     try {
       await run(["keys", "new", "alice", "--keys", s.keys]);
       const r = await run(["send", "--as", "alice", "--to", "alice", "hi", "--keys", s.keys, "--nats", "nats://127.0.0.1:1"]);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(exitCodeFor(ErrorCode.NatsUnavailable));
       expect(lines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toMatch(/^plexus: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: /);
     } finally {
@@ -337,9 +338,9 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     const { run, reap } = cli();
     try {
       const missing = await run(s.args("rejected", "--json"));
-      expect(missing.code).toBe(1);
+      expect(missing.code).toBe(exitCodeFor(ErrorCode.MeshNotFound));
       expect(missing.stderr.trim().split("\n")).toHaveLength(1);
-      expect(missing.stderr).toContain(`no mesh "${s.mesh}"`);
+      expect(JSON.parse(missing.stderr)).toMatchObject({ error: { code: ErrorCode.MeshNotFound, message: expect.stringContaining(`no mesh "${s.mesh}"`) } });
 
       // An agent that listens once creates the mesh's stream.
       const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();

@@ -6,12 +6,13 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Defaults } from "@plexus/core";
+import { Defaults, ErrorCode, ExitCode, exitCodeFor } from "@plexus/core";
 import { FACTORS } from "@plexus/anp";
 import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/table/commands.js";
 import type { CommandSpec } from "../src/table/types.js";
-import { DEFAULT_MESH, DEFAULT_NATS_URL } from "../src/table/common-help.js";
+import { DEFAULT_MESH, DEFAULT_NATS_URL, EXIT_CODES_HELP } from "../src/table/common-help.js";
+import { EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED } from "../src/commands/audit/command.js";
 import { dispatch } from "../src/table/dispatch.js";
 import { runHere } from "./cli-process.js";
 
@@ -117,5 +118,17 @@ describe("the command table", () => {
       expect((await runHere(["help", ...path])).stdout).toBe(r.stdout);
     }
     expect((await runHere(["context", "add", "--help"])).stdout).toMatch(/^Usage: plexus context add NAME .*\n\nStores the connection flags/);
+  });
+});
+
+describe("the exit codes the table's texts name (kept light: no import of @plexus/core there)", () => {
+  it("are the error table's: audit's help constants and the general help's list", () => {
+    expect([EXIT_TAMPERED, EXIT_SEALER_STALLED, EXIT_NOT_PINNED]).toEqual([
+      exitCodeFor(ErrorCode.AuditTampered),
+      exitCodeFor(ErrorCode.AuditSealerStalled),
+      exitCodeFor(ErrorCode.ProofNotPinned),
+    ]);
+    const listed = [...EXIT_CODES_HELP.matchAll(/(\d+) [a-z]/g)].map((m) => Number(m[1]));
+    expect(listed).toEqual(Object.values(ExitCode));
   });
 });

@@ -5,6 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, firstJson, json, lines, runHere, type Result, type Running } from "./cli-process.js";
 
@@ -78,7 +79,7 @@ describe("plexus credential", { timeout: 120_000 }, () => {
       expect(bad.stderr).toContain("invalid: credential refused (bad_signature)");
 
       const third = await run(s.args("credential", "present", "--as", "bob", file));
-      expect(third.code).toBe(1);
+      expect(third.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(third.stderr).toContain("refused (credential_invalid)");
       const presented = await run(s.args("credential", "present", "--as", "alice", file, "--json"));
       expect(presented.code, presented.stderr).toBe(0);

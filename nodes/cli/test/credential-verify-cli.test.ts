@@ -9,6 +9,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { connectBus } from "@plexus/bus";
 import { RegistryClient } from "@plexus/anp";
 import { generateKeyPair, KeyStore, keyPairFromSeed } from "@plexus/identity";
@@ -220,12 +221,12 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
     const file = join(s.dir, "cap.jwt");
     await writeFile(file, await joseCapability(issuer, issuer.did, ["translate"]));
     const noRegistry = await runHere(s.args("credential", "verify", file));
-    expect(noRegistry.code).toBe(1);
+    expect(noRegistry.code).toBe(exitCodeFor(ErrorCode.RegistryUnavailable));
     expect(noRegistry.stderr).toContain("no registry node answered");
     expect(noRegistry.stderr).toContain("--registry DID (or use --offline)");
     expect(noRegistry.stdout).toBe("");
     const noNats = await runHere(["credential", "verify", file, "--nats", "nats://127.0.0.1:1", "--keys", s.keys]);
-    expect(noNats.code).toBe(1);
+    expect(noNats.code).toBe(exitCodeFor(ErrorCode.NatsUnavailable));
     expect(noNats.stderr).toContain("cannot reach NATS");
     expect(noNats.stderr).toContain("--offline");
     // A token that is not a JWT is refused before anything connects.

@@ -5,6 +5,7 @@
 import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, json, jsonLines, lines, runHere, type Result } from "./cli-process.js";
 
@@ -47,21 +48,22 @@ describe("plexus keys split / combine", () => {
       expect(json(again)).toMatchObject({ name: "reg", did, stored: false });
 
       const tooFew = await run(s.args("keys", "combine", f1, f2, "--name", "x"));
-      expect(tooFew.code).toBe(1);
+      expect(tooFew.code).toBe(exitCodeFor(ErrorCode.SharesInsufficient));
       expect(tooFew.stderr).toMatch(/2 shares given, but .* needs 3 of its 5 \[SHARES_INSUFFICIENT\]/);
       await run(s.args("keys", "new", "other"));
       const clash = await run(s.args("keys", "combine", f1, f2, f3, "--name", "other"));
-      expect(clash.code).toBe(1);
+      expect(clash.code).toBe(exitCodeFor(ErrorCode.KeyExists));
       expect(clash.stderr).toMatch(/a different key named "other" .* not overwriting it/);
       const dup = await run(s.args("keys", "combine", f1, f1, f2));
       expect(dup.stderr).toContain("[SHARE_DUPLICATE]");
+      expect(dup.code).toBe(exitCodeFor(ErrorCode.ShareDuplicate));
 
       const damaged = join(s.dir, "damaged.json");
       const text = await readFile(f3, "utf8");
       const at = text.indexOf('"share": "') + 20;
       await writeFile(damaged, text.slice(0, at) + (text[at] === "0" ? "1" : "0") + text.slice(at + 1));
       const flipped = await run(s.args("keys", "combine", f1, f2, damaged));
-      expect(flipped.code).toBe(1);
+      expect(flipped.code).toBe(exitCodeFor(ErrorCode.ShareInvalid));
       expect(flipped.stderr).toContain(`share file ${damaged} is not a valid key share: its integrity tag does not match`);
       expect(flipped.stderr).toContain("[SHARE_INVALID]");
     } finally {
@@ -107,7 +109,7 @@ describe("plexus registry start --sealed / registry unseal", () => {
       expect(status).toMatchObject({ sealed: true, did, received: 0 });
 
       const refused = await run(s.args("registry", "unseal", "--url", sealed.http, "--share", f1, "--as", "outsider"));
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(exitCodeFor(ErrorCode.UnsealUnauthorized));
       expect(refused.stderr).toMatch(/unseal refused: .* is not a custodian of this node.*\[UNSEAL_UNAUTHORIZED\]/);
       const one = await run(s.args("registry", "unseal", "--url", sealed.http, "--share", f1, "--as", "c1", "--json"));
       expect(json(one)).toEqual({ sealed: true, did, threshold: 2, received: 1, index: 1 });

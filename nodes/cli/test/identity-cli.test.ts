@@ -5,6 +5,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, firstJson, json, lines, type Result, type Running } from "./cli-process.js";
 
@@ -36,7 +37,7 @@ describe("plexus keys rotate, agent suspend|resume", { timeout: 120_000 }, () =>
       const rep = await run(s.args("reputation", r.to, "--json"));
       expect(rep.code, rep.stderr).toBe(0);
       const gone = await run(s.args("reputation", oldDid));
-      expect(gone.code).toBe(1);
+      expect(gone.code).toBe(exitCodeFor(ErrorCode.AgentNotFound));
       expect(gone.stderr).toContain(`now ${r.to}`);
 
       // Kill switch: needs a reason; signed by the registry's key (always an operator); kept in the log.
@@ -47,7 +48,7 @@ describe("plexus keys rotate, agent suspend|resume", { timeout: 120_000 }, () =>
       expect((await run(s.args("agent", "resume", "alice", "--as", "alice"))).stderr).toContain("refused (suspended)");
       await run(s.args("keys", "new", "mallory"));
       const notOperator = await run(s.args("agent", "resume", "alice", "--as", "mallory"));
-      expect(notOperator.code).toBe(1);
+      expect(notOperator.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(notOperator.stderr).toContain("not_operator");
       expect((await run(s.args("agent", "resume", "alice", "--as", "reg", "--json"))).code).toBe(0);
 

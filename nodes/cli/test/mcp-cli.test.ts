@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { runCli } from "../src/index.js";
 
 let keys: string;
@@ -30,9 +31,9 @@ describe("plexus mcp: refusals before anything starts", () => {
     expect((await plexus(["mcp", "--as", "a", "extra", "--keys", keys])).code).toBe(2);
   });
 
-  it("names the missing key and how to create it (exit 1)", async () => {
+  it("names the missing key and how to create it (exit 6, invalid input)", async () => {
     const r = await plexus(["mcp", "--as", "ghost", "--keys", keys]);
-    expect(r).toMatchObject({ code: 1, stdout: "" });
+    expect(r).toMatchObject({ code: exitCodeFor(ErrorCode.KeyNotFound), stdout: "" });
     expect(r.stderr).toContain(`no key named "ghost" in ${keys}`);
   });
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import { AuthFile, connectBus, ensureMeshStream, historyStreamNames } from "@plexus/bus";
-import { ErrorCode } from "@plexus/core";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { cli, cliScopes, jsonLines, type Running } from "./cli-process.js";
 
 // No shared server: each test runs `plexus up`.
@@ -50,7 +50,7 @@ describe("plexus up in operator mode", () => {
       const args = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", info.nats];
 
       // Without credentials the server refuses the connection.
-      await expect(connectBus({ servers: info.nats, connectTimeoutMs: 2_000 })).rejects.toMatchObject({ code: ErrorCode.NatsUnavailable });
+      await expect(connectBus({ servers: info.nats, connectTimeoutMs: 2_000 })).rejects.toMatchObject({ code: ErrorCode.RequestRefused });
 
       for (const name of ["alice", "bob"]) expect((await run(args("keys", "new", name))).code).toBe(0);
       const sent = await run(args("send", "--as", "alice", "--to", "bob", '{"hello":"operator mode"}', "--json"), 30_000);
@@ -78,11 +78,11 @@ describe("plexus up in operator mode", () => {
       const suspended = await run(args("agent", "suspend", "bob", "--as", "registry", "--reason", "test", "--json"), 30_000);
       expect(suspended.code, suspended.stderr).toBe(0);
       const cut = await run(args("send", "--as", "bob", "--to", "alice", '"still here?"'), 30_000);
-      expect(cut.code).toBe(1);
+      expect(cut.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(cut.stderr).toContain("suspended");
-      // A suspended agent's join says so and exits 1 (not a silent exit).
+      // A suspended agent's join says so and exits 8, refused (not a silent exit).
       const rejoin = await run(args("agent", "join", "--as", "bob", "--card", cardFile), 30_000);
-      expect(rejoin.code, rejoin.stderr).toBe(1);
+      expect(rejoin.code, rejoin.stderr).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(rejoin.stderr).toContain("suspended");
       expect((await run(args("agent", "resume", "bob", "--as", "registry"), 30_000)).code).toBe(0);
       const resumed = await run(args("send", "--as", "bob", "--to", "alice", '"back"'), 30_000);
@@ -97,11 +97,11 @@ describe("plexus up in operator mode", () => {
       expect(rejected.code, rejected.stderr).toBe(0);
       // With --nats-auth off the same command carries no credentials and is refused.
       const off = await run(args("agents", "--nats-auth", "off"));
-      expect(off.code).toBe(1);
+      expect(off.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       // A mesh the auth folder has no account for: said so, with what to do, for operator and agent commands alike.
       for (const cmd of [["agents"], ["send", "--as", "alice", "--to", "bob", "x"]]) {
         const unknown = await run([...cmd, "--keys", s.keys, "--mesh", "nosuchmesh", "--nats", info.nats], 30_000);
-        expect(unknown.code).toBe(1);
+        expect(unknown.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
         expect(unknown.stderr).toContain(`has no account for mesh "nosuchmesh". Create it with: plexus init --mesh nosuchmesh`);
         expect(unknown.stderr).toContain("restart");
       }
@@ -148,7 +148,7 @@ describe("plexus up and its history streams", () => {
         const { config } = await jsm.streams.info(stream);
         await jsm.streams.update(stream, { ...config, max_age: 3_600_000_000_000 });
         const verify = await run([...s.args("audit", "verify"), "--nats", info.nats], 30_000);
-        expect(verify.code, verify.stderr).toBe(1);
+        expect(verify.code, verify.stderr).toBe(exitCodeFor(ErrorCode.HistoryStreamWeakened));
         expect(verify.stderr).toContain("[HISTORY_STREAM_WEAKENED]");
         await jsm.streams.delete(stream);
         await ensureMeshStream(admin, s.mesh);

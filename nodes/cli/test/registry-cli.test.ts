@@ -6,6 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, firstJson, json, lines, runHere, type Result, type Running } from "./cli-process.js";
 
@@ -56,7 +57,6 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         [["rate", "--as", "bob", "alice", "--conversation", "c-1"], "missing --score"],
         [["rate", "--as", "bob", "alice", "--conversation", "c 1", "--score", "1"], "--conversation"],
         [["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "1", "--factor", "charm"], "--factor must be one of"],
-        [["rate", "--as", "bob", "did:key:nonsense", "--conversation", "c-1", "--score", "1"], "AGENT:"],
         [["agent", "join", "--card", "x.json"], "missing --as NAME"],
         [["agent", "join", "--as", "alice"], "missing --card FILE"],
         [["agent", "join", "--as", "alice", "--card", "x.json", "--heartbeat", "0.01"], "--heartbeat must be at least"],
@@ -83,6 +83,10 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         expect(r.stderr, args.join(" ")).toContain(message);
         expect(r.stderr, args.join(" ")).toContain(`usage: plexus ${args[0]}`);
       }
+      // A malformed DID is invalid input (as an unknown key name is), not a usage error.
+      const badDid = await runHere(["rate", "--as", "bob", "did:key:nonsense", "--conversation", "c-1", "--score", "1", ...off]);
+      expect(badDid.code, badDid.stderr).toBe(exitCodeFor(ErrorCode.InvalidDid));
+      expect(badDid.stderr).toContain("AGENT:");
       const help = await runHere(["--help"]);
       for (const cmd of ["registry start", "agent join", "agents", "discover", "rate", "reputation"]) expect(help.stdout).toContain(`plexus ${cmd}`);
       // And as a process: the exit status itself.
@@ -118,13 +122,13 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     }
   });
 
-  it("no registry answering: exit 1 with one line saying how to start one", async () => {
+  it("no registry answering: exit 10 (unavailable) with one line saying how to start one", async () => {
     const s = scope();
     const { run, reap } = cli();
     try {
       for (const args of [["agents"], ["discover", "--capability", "x"], ["reputation", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"]]) {
         const r = await run(s.args(...args));
-        expect(r.code, r.stderr).toBe(1);
+        expect(r.code, r.stderr).toBe(exitCodeFor(ErrorCode.RegistryUnavailable));
         expect(lines(r.stderr)).toEqual([`plexus: no registry node answered on mesh "${s.mesh}" at ${nats.url}; start one with "plexus up" or "plexus registry start"`]);
       }
     } finally {
@@ -185,7 +189,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
 
       // A rating needs a conversation both ways; without one the registry refuses and says why.
       const noConversation = await run(s.args("rate", "--as", "bob", "alice", "--conversation", "never", "--score", "0.9"));
-      expect(noConversation.code).toBe(1);
+      expect(noConversation.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(lines(noConversation.stderr)).toHaveLength(1);
       expect(noConversation.stderr).toContain("no_conversation");
       expect((await run(s.args("rate", "--as", "bob", "bob", "--conversation", "c-1", "--score", "0.9"))).stderr).toContain("self_rating");
@@ -205,8 +209,9 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(humanRep.stdout).toContain(`did         ${joined.did}`);
       expect(humanRep.stdout).toContain("trust       0.00 (none: no trusted rater has rated it)");
       expect(humanRep.stdout).toMatch(/^reliability\s+\d\.\d\d\s+\d+\s+\d+\.\d\d$/m);
+      // carol has a key but never joined: the registry does not know her.
       const unknown = await run(s.args("reputation", "carol"));
-      expect(unknown.code).toBe(1);
+      expect(unknown.code).toBe(exitCodeFor(ErrorCode.AgentNotFound));
       expect(lines(unknown.stderr)).toHaveLength(1);
 
       // The HTTP API serves the same view.
@@ -261,13 +266,13 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     }
   });
 
-  it("registry start on an HTTP port in use: exit 1 with one line pointing at --http", async () => {
+  it("registry start on an HTTP port in use: exit 6 (invalid input) with one line pointing at --http", async () => {
     const s = scope();
     const { run, reap } = cli();
     const blocker = await listen("127.0.0.1");
     try {
       const r = await run(s.args("registry", "start", "--http", `127.0.0.1:${blocker.port}`, "--data", "off"));
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
       expect(lines(r.stderr).at(-1)).toBe(`plexus: HTTP port ${blocker.port} on 127.0.0.1 is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`);
     } finally {
       await new Promise((r) => blocker.server.close(r));
@@ -296,7 +301,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(bareInfo.http).toBeNull();
       expect(bareInfo.registry).toBe(info.registry);
       const none = await run(["agents", "--nats", bareInfo.nats, "--mesh", s.mesh]);
-      expect(none.code).toBe(1);
+      expect(none.code).toBe(exitCodeFor(ErrorCode.RegistryUnavailable));
       expect(none.stderr).toContain("plexus registry start");
       bare.child.kill("SIGINT");
       expect((await bare.exited).code).toBe(0);

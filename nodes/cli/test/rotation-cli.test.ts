@@ -1,11 +1,12 @@
 /**
  * Issue 16 as users run it, as child processes: a refused `keys rotate` leaves no files behind, `--compromised`
- * revokes what the old key issued with the rotation, and `credential revoke` refuses (exit 1, with the reason) to
+ * revokes what the old key issued with the rotation, and `credential revoke` refuses (exit 8, with the reason) to
  * revoke a credential its caller did not issue, while an issuer may revoke one ahead of time by naming its file.
  */
 import { copyFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, firstJson, json } from "./cli-process.js";
 
@@ -33,7 +34,7 @@ describe("plexus keys rotate and credential revoke without loopholes", { timeout
 
       // Refused (mallory never joined): exit 1 with the reason, and no mallory.next key left behind.
       const refused = await run(s.args("keys", "rotate", "mallory"));
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(refused.stderr).toContain("not_joined");
       expect(await keyFiles()).toEqual(initialFiles);
 
@@ -48,19 +49,19 @@ describe("plexus keys rotate and credential revoke without loopholes", { timeout
 
       // Revoking what one did not issue: refused, exit 1, with the reason (by id the registry never saw, or by file).
       const byId = await run(s.args("credential", "revoke", "--as", "bob", bobId));
-      expect(byId.code).toBe(1);
+      expect(byId.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(byId.stderr).toContain("unknown_credential");
       const byFile = await run(s.args("credential", "revoke", "--as", "bob", bobCred));
-      expect(byFile.code).toBe(1);
+      expect(byFile.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(byFile.stderr).toContain("not_issuer");
       const someoneElses = await run(s.args("credential", "revoke", "--as", "bob", aliceCred));
-      expect(someoneElses.code).toBe(1);
+      expect(someoneElses.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(someoneElses.stderr).toContain("not_issuer");
       // The issuer revokes bob's ahead of time by naming the file; bob can then not present it.
       const ahead = await run(s.args("credential", "revoke", "--as", "certifier", bobCred, "--json"));
       expect(ahead.code, ahead.stderr).toBe(0);
       expect(json(ahead)).toMatchObject({ revoked: true });
-      expect((await run(s.args("credential", "present", "--as", "bob", bobCred))).code).toBe(1);
+      expect((await run(s.args("credential", "present", "--as", "bob", bobCred))).code).toBe(exitCodeFor(ErrorCode.RequestRefused));
 
       // The certifier's key leaked: rotated with --compromised, what it issued (alice's attestation) is revoked with it.
       const verified = json<unknown[]>(await run(s.args("discover", "--verified-only", "--json")));
@@ -73,7 +74,7 @@ describe("plexus keys rotate and credential revoke without loopholes", { timeout
       const archived = (await readdir(s.keys)).find((f) => f.startsWith("certifier.rotated-"))!;
       await copyFile(join(s.keys, archived), join(s.keys, "oldcert.json"));
       const again = await run(s.args("keys", "rotate", "oldcert"));
-      expect(again.code).toBe(1);
+      expect(again.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(again.stderr).toContain("rotated");
       expect((await readdir(s.keys)).filter((f) => f.includes(".next"))).toEqual([]);
       expect((await run(s.args("keys", "rotate", "alice", "--registry", "--compromised"))).code).toBe(2);

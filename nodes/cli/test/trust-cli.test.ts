@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { cli, cliScopes, firstJson, json, lines, runHere } from "./cli-process.js";
 
@@ -28,7 +29,6 @@ describe("plexus trust", { timeout: 120_000 }, () => {
       [["trust", "add"], "missing DID"],
       [["trust", "add", "alice", "bob"], 'unexpected argument "bob"'],
       [["trust", "add", "alice", "--role", "root"], "--role must be agent or issuer"],
-      [["trust", "remove", "did:key:nonsense"], "DID:"],
       [["trust", "add", "alice", "--reason", "x".repeat(501)], "--reason must be at most 500 characters"],
       [["trust", "list", "--role", "agent"], "--role applies to trust add and remove"],
       [["trust", "list", "extra"], 'unexpected argument "extra"'],
@@ -39,6 +39,10 @@ describe("plexus trust", { timeout: 120_000 }, () => {
       expect(r.stderr, args.join(" ")).toContain(message);
       expect(r.stderr, args.join(" ")).toContain("usage: plexus trust");
     }
+    // A malformed DID is invalid input (as an unknown key name is), not a usage error.
+    const bad = await runHere(["trust", "remove", "did:key:nonsense", ...off]);
+    expect(bad.code, bad.stderr).toBe(exitCodeFor(ErrorCode.InvalidDid));
+    expect(bad.stderr).toContain("DID:");
     const help = await runHere(["trust", "--help"]);
     expect(help.stdout).toContain("--role agent|issuer");
     expect(help.stdout).toContain("plexus trust remove");
@@ -75,7 +79,7 @@ describe("plexus trust", { timeout: 120_000 }, () => {
       expect(json<{ seq: number }>(again).seq).toBe(answer.seq);
 
       const refused = await run(s.args("trust", "add", "mallory", "--as", "mallory"));
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(lines(refused.stderr)).toHaveLength(1);
       expect(refused.stderr).toContain("not_operator");
 
@@ -91,7 +95,7 @@ describe("plexus trust", { timeout: 120_000 }, () => {
       expect(removed.code, removed.stderr).toBe(0);
       expect(removed.stdout).toContain(`${dids["alice"]} is no longer a trust anchor (agent)`);
       const absent = await run(s.args("trust", "remove", "alice"));
-      expect(absent.code).toBe(1);
+      expect(absent.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(absent.stderr).toContain("not a trust anchor");
       expect(json<AnchorJson[]>(await run(s.args("trust", "list", "--json"))).map((a) => a.did)).toEqual([dids["bob"]]);
 

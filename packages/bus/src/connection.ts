@@ -37,7 +37,7 @@ function serverList(servers: string | string[] | undefined): string[] {
 
 /**
  * Connects to NATS. The connection reconnects forever, so a server restart is a pause, not an error;
- * a server that cannot be reached at first is a clear NATS_UNAVAILABLE error.
+ * a server that cannot be reached at first is a clear NATS_UNAVAILABLE error (REQUEST_REFUSED when it refuses the credentials).
  */
 export async function connectBus(options: BusConnectOptions = {}): Promise<NatsConnection> {
   const servers = serverList(options.servers);
@@ -56,7 +56,9 @@ export async function connectBus(options: BusConnectOptions = {}): Promise<NatsC
       ...(options.inboxPrefix ? { inboxPrefix: options.inboxPrefix } : {}),
     });
   } catch (err) {
-    throw new PlexusError(ErrorCode.NatsUnavailable, `cannot reach NATS at ${servers.join(", ")}: ${(err as Error).message}`, {
+    // Refused credentials are not an outage: retrying the same connection cannot help (ERROR_SPECS: not retryable).
+    const refused = /^(AuthorizationError|UserAuthenticationExpiredError)$/.test((err as Error).name);
+    throw new PlexusError(refused ? ErrorCode.RequestRefused : ErrorCode.NatsUnavailable, `cannot reach NATS at ${servers.join(", ")}: ${(err as Error).message}`, {
       cause: err,
     });
   }

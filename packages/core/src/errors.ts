@@ -1,8 +1,19 @@
 /**
  * Errors with a stable `name` and `code`. Callers branch on `code`, never on message text.
- * The code table is the single list of local error kinds; transports (CLI, HTTP, JSON-RPC) map from it.
+ * The code table is the single list of error kinds; what each means on a transport (exit code, HTTP status, JSON-RPC
+ * code, retryable) is its spec in error-spec.ts, which the compiler holds to one entry per code.
  */
 export const ErrorCode = {
+  /** Anything that is not a PlexusError: a bug or an unexpected failure. Its message is not shown to remote callers. */
+  Internal: "INTERNAL",
+  /** A command that failed for the reason its message gives (the CLI's own failures that name no other code). */
+  Failed: "FAILED",
+  /** Wrong flags or arguments on the command line (the CLI's usage errors). */
+  Usage: "USAGE",
+  /** No such endpoint (HTTP). */
+  NotFound: "NOT_FOUND",
+  /** An endpoint that exists, asked with another HTTP method. */
+  MethodNotAllowed: "METHOD_NOT_ALLOWED",
   InvalidArgument: "INVALID_ARGUMENT",
   InvalidDid: "INVALID_DID",
   KeyNotFound: "KEY_NOT_FOUND",
@@ -25,6 +36,10 @@ export const ErrorCode = {
   AuditStoreFailed: "AUDIT_STORE_FAILED",
   /** A running sealer that makes no progress, or falls further behind the mesh log than it can catch up (details.reason). */
   AuditSealerStalled: "AUDIT_SEALER_STALLED",
+  /** The audit chain does not hold (`audit verify` found a bad position) or a witness saw a rollback or fork. */
+  AuditTampered: "AUDIT_TAMPERED",
+  /** An inclusion or consistency proof that holds, but whose checkpoint signer nobody pinned (`audit check-proof`). */
+  ProofNotPinned: "PROOF_NOT_PINNED",
   MeshNotFound: "MESH_NOT_FOUND",
   RequestRefused: "REQUEST_REFUSED",
   AgentNotFound: "AGENT_NOT_FOUND",

@@ -4,6 +4,10 @@
  * subject names (subjects.ts), limits and defaults, and the one ErrorCode table with PlexusError.
  */
 export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
+export { ERROR_SPECS, ExitCode, errorSpec, exitCodeFor, httpStatusFor, isErrorCode, isRetryable, jsonRpcCodeFor } from "./error-spec.js";
+export type { ErrorSpec } from "./error-spec.js";
+export { INTERNAL_MESSAGE, toWireError, wireError } from "./wire-error.js";
+export type { WireError } from "./wire-error.js";
 export { newId } from "./ids.js";
 export { randomConsumerName, orderedConsumerPrefix } from "./consumer-names.js";
 export { canonicalJson, canonicalBytes } from "./canonical.js";

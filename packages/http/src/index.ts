@@ -4,3 +4,4 @@
  */
 export { listen } from "./listen.js";
 export type { Listen, HttpServer } from "./listen.js";
+export { errorResponse } from "./error-response.js";

@@ -9,7 +9,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, ensureMeshStream, HistoryAnchors, HistoryGuard, type BusCredentials } from "@plexus/bus";
 import { Defaults, meshSubjects, type PlexusError } from "@plexus/core";
-import { listen, type HttpServer, type Listen } from "@plexus/http";
+import { errorResponse, listen, type HttpServer, type Listen } from "@plexus/http";
 import type { KeyPair } from "@plexus/identity";
 import { TaskBridge } from "./bridge.js";
 import { AgentDirectory } from "./directory.js";
@@ -108,7 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<A2AGateway>
 
 /** What every HTTP request gets once the mesh log is refused. */
 function refusedResponse(refusal: PlexusError): Response {
-  return Response.json({ error: { code: refusal.code, message: refusal.message } }, { status: 503 });
+  return errorResponse(refusal);
 }
 
 interface Parts {

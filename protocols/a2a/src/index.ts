@@ -8,3 +8,4 @@ export type { Listen } from "@plexus/http";
 export { readReply } from "./conventions.js";
 export type { ForwardedMessage } from "./conventions.js";
 export { a2aCard, agentUrls } from "./card.js";
+export { PLEXUS_ERROR_DOMAIN, jsonRpcErrorObject, restErrorBody } from "./http/errors.js";

@@ -1,4 +1,4 @@
-import { ErrorCode, parseJson, PlexusError } from "@plexus/core";
+import { ErrorCode, isErrorCode, parseJson, PlexusError } from "@plexus/core";
 
 /**
  * Registry service operations over NATS request/reply, on `plexus-registry.<mesh>.<op>` (outside the mesh
@@ -43,7 +43,7 @@ export function errorReply(err: unknown): ServiceReply<never> {
   if (err instanceof PlexusError) {
     return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
   }
-  return { ok: false, error: { code: "INTERNAL", message: err instanceof Error ? err.message : String(err) } };
+  return { ok: false, error: { code: ErrorCode.Internal, message: err instanceof Error ? err.message : String(err) } };
 }
 
 /** Turns a reply back into its result, or throws the PlexusError it carries. */
@@ -54,6 +54,6 @@ export function unwrapReply<T>(bytes: Uint8Array): T {
     throw new PlexusError(ErrorCode.RegistryUnavailable, "the registry answered with something that is not a registry reply");
   }
   if (reply.ok) return reply.result;
-  const code = (Object.values(ErrorCode) as string[]).includes(reply.error.code) ? (reply.error.code as ErrorCode) : ErrorCode.RegistryUnavailable;
+  const code = isErrorCode(reply.error.code) ? reply.error.code : ErrorCode.RegistryUnavailable;
   throw new PlexusError(code, reply.error.message, reply.error.details ? { details: reply.error.details } : {});
 }

@@ -1,10 +1,13 @@
 /**
  * The MCP endpoint over Streamable HTTP in stateless mode, on Web Standard Request/Response (mounts in hono, or any
  * fetch-style server): each POST gets a new McpServer and transport, answered as JSON; GET and DELETE (SSE streams
- * and sessions) are 405. Host/Origin checks run first (host-guard.ts).
+ * and sessions) are 405. Host/Origin checks run first (host-guard.ts). A request refused before MCP sees it is a
+ * JSON-RPC error with the HTTP status and JSON-RPC code of its ErrorCode's spec (@plexus/core) and the wire error as
+ * `data` (403 REQUEST_REFUSED, 405 METHOD_NOT_ALLOWED, 503 NOT_READY, 500 INTERNAL).
  */
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
+import { ErrorCode, httpStatusFor, jsonRpcCodeFor, wireError } from "@plexus/core";
 import { rebindingRefusal, type ListenAddress } from "./host-guard.js";
 
 export type McpHttpHandler = (request: Request) => Promise<Response>;
@@ -18,12 +21,11 @@ export interface McpHttpOptions {
   onError?: (err: unknown) => void;
 }
 
-const JSONRPC_SERVER_ERROR = -32000;
-const JSONRPC_INTERNAL_ERROR = -32603;
-
-function jsonRpcError(status: number, code: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }), {
-    status,
+/** A refusal before MCP sees the request: the status and JSON-RPC code of `code`'s spec, the wire error as `data`. */
+function jsonRpcError(code: ErrorCode, message: string, headers: Record<string, string> = {}): Response {
+  const error = { code: jsonRpcCodeFor(code), message, data: wireError(code, message) };
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error, id: null }), {
+    status: httpStatusFor(code),
     headers: { "content-type": "application/json", ...headers },
   });
 }
@@ -32,11 +34,11 @@ export function createMcpHttpHandler(options: McpHttpOptions): McpHttpHandler {
   const address = typeof options.address === "function" ? options.address : () => options.address as ListenAddress;
   return async (request) => {
     const listen = address();
-    if (!listen) return jsonRpcError(503, JSONRPC_SERVER_ERROR, "Service unavailable: the server is not listening yet");
+    if (!listen) return jsonRpcError(ErrorCode.NotReady, "Service unavailable: the server is not listening yet");
     const refusal = rebindingRefusal(request.headers, listen);
-    if (refusal !== undefined) return jsonRpcError(403, JSONRPC_SERVER_ERROR, `Forbidden: ${refusal}`);
+    if (refusal !== undefined) return jsonRpcError(ErrorCode.RequestRefused, `Forbidden: ${refusal}`);
     if (request.method !== "POST") {
-      return jsonRpcError(405, JSONRPC_SERVER_ERROR, "Method not allowed: this endpoint is stateless; send JSON-RPC with POST", { allow: "POST" });
+      return jsonRpcError(ErrorCode.MethodNotAllowed, "Method not allowed: this endpoint is stateless; send JSON-RPC with POST", { allow: "POST" });
     }
     let server: McpServer | undefined;
     try {
@@ -46,7 +48,7 @@ export function createMcpHttpHandler(options: McpHttpOptions): McpHttpHandler {
       return await transport.handleRequest(request);
     } catch (err) {
       options.onError?.(err);
-      return jsonRpcError(500, JSONRPC_INTERNAL_ERROR, "Internal server error");
+      return jsonRpcError(ErrorCode.Internal, "Internal server error");
     } finally {
       await server?.close().catch((err: unknown) => options.onError?.(err));
     }

@@ -1,26 +1,29 @@
 /**
  * Tool results: a short text for the model plus structured content, or a tool error (`isError: true`) with one line
- * that names the PlexusError code. Refusals and bad input never become transport errors.
+ * that names the code, and the wire error (`{code, message, retryable, help}`, ERROR_SPECS in @plexus/core) under
+ * `_meta["plexus.dev/error"]` for programs. Not in structuredContent: the SDK's client checks that against the tool's
+ * output schema even on an error. Refusals and bad input never become transport errors.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { isPlexusError } from "@plexus/core";
+import { isPlexusError, toWireError } from "@plexus/core";
+
+/** The `_meta` key of a tool error's wire error. */
+export const ERROR_META_KEY = "plexus.dev/error";
 
 export function success(text: string, structured: Record<string, unknown>): CallToolResult {
   return { content: [{ type: "text", text }], structuredContent: structured };
 }
 
-/** `CODE (reason): message`, on one line, for a PlexusError; `INTERNAL: message` for anything else. */
+/** `CODE (reason): message`, on one line; anything but a PlexusError is INTERNAL, without its text (toWireError). */
 export function reasonOf(err: unknown): string {
-  if (isPlexusError(err)) {
-    const reason = typeof err.details?.["reason"] === "string" ? err.details["reason"] : undefined;
-    const tag = reason !== undefined && !err.message.startsWith(reason) ? `${err.code} (${reason})` : err.code;
-    return oneLine(`${tag}: ${err.message}`);
-  }
-  return oneLine(`INTERNAL: ${err instanceof Error ? err.message : String(err)}`);
+  const wire = toWireError(err);
+  const reason = isPlexusError(err) && typeof err.details?.["reason"] === "string" ? err.details["reason"] : undefined;
+  const tag = reason !== undefined && !wire.message.startsWith(reason) ? `${wire.code} (${reason})` : wire.code;
+  return oneLine(`${tag}: ${wire.message}`);
 }
 
 export function failure(err: unknown): CallToolResult {
-  return { content: [{ type: "text", text: reasonOf(err) }], isError: true };
+  return { content: [{ type: "text", text: reasonOf(err) }], isError: true, _meta: { [ERROR_META_KEY]: toWireError(err) } };
 }
 
 /** Runs a tool body; whatever it throws becomes a tool error. */

@@ -1,32 +1,21 @@
 /**
  * The registry's HTTP API: a read-only JSON view of one node's projections (RegistryQueryApi), on hono.
- * Answers are `{ data, asOf }` (/v1/status and /readyz too; /healthz is `{ status: "ok" }`); errors are `{ error: { code, message } }` with the HTTP status of their code.
+ * Answers are `{ data, asOf }` (/v1/status and /readyz too; /healthz is `{ status: "ok" }`); errors are
+ * `{ error: { code, message, retryable, help } }` with the HTTP status of their code (ERROR_SPECS in @plexus/core).
  */
 import { Hono, type Context } from "hono";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { Answer, DiscoverQuery } from "@plexus/anp";
 import type { RegistryQueryApi } from "../service/queries-api.js";
-import { errorHandler, failure, HttpErrorCode } from "./errors.js";
+import { errorHandler, failure } from "./errors.js";
 import { statusEnvelope } from "./status-envelope.js";
 
 export interface RegistryAppOptions {
-  /** Called with every error answered as 500 INTERNAL (the client sees its message only). */
+  /** Called with every unexpected error (answered 500; a non-PlexusError's text never reaches the client). */
   onError?: (err: unknown) => void;
   /** Serves MCP (Streamable HTTP) at /mcp: every method goes to this handler, which does its own checks. */
   mcp?: (request: Request) => Promise<Response>;
 }
-
-export { HttpErrorCode };
-
-type ErrorStatus = 400 | 404 | 405 | 500 | 503;
-
-/** The PlexusError codes the API answers with their own status; anything else is 500 INTERNAL. */
-const STATUS_OF: Partial<Record<string, ErrorStatus>> = {
-  [ErrorCode.InvalidArgument]: 400,
-  [ErrorCode.InvalidDid]: 400,
-  [ErrorCode.AgentNotFound]: 404,
-  [ErrorCode.NotReady]: 503,
-};
 
 const PATHS = ["/healthz", "/readyz", "/v1/status", "/v1/agents", "/v1/agents/:did", "/v1/agents/:did/reputation", "/v1/discover", "/v1/trust-anchors"] as const;
 const DISCOVER_PARAMS = ["capability", "q", "tag", "min_score", "limit", "include_offline", "verified_only", "verifiedOnly", "issuer"] as const;
@@ -70,11 +59,11 @@ export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOpt
   for (const path of PATHS) {
     app.all(path, (c) => {
       c.header("Allow", "GET, HEAD");
-      return failure(c, 405, HttpErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${c.req.path}; use GET`);
+      return failure(c, ErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${c.req.path}; use GET`);
     });
   }
-  app.notFound((c) => failure(c, 404, HttpErrorCode.NotFound, `no such endpoint: ${c.req.method} ${c.req.path}`));
-  app.onError(errorHandler(STATUS_OF, options.onError));
+  app.notFound((c) => failure(c, ErrorCode.NotFound, `no such endpoint: ${c.req.method} ${c.req.path}`));
+  app.onError(errorHandler(options.onError));
   return app;
 }
 

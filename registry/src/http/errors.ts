@@ -1,24 +1,26 @@
-/** How the registry's HTTP apps answer errors: `{"error": {"code", "message"}}` with a status per PlexusError code. */
+/**
+ * How the registry's HTTP apps answer errors: `{"error": {code, message, retryable, help}}` with the status of the
+ * code's spec in @plexus/core (ERROR_SPECS), the same for the unsealed and the sealed node's API. A PlexusError keeps
+ * its code and message; anything else is 500 INTERNAL saying only "internal error" (onError sees the original).
+ */
 import type { Context, ErrorHandler } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isPlexusError } from "@plexus/core";
+import { httpStatusFor, isPlexusError, toWireError, wireError, type ErrorCode, type WireError } from "@plexus/core";
 
-/** Codes only the HTTP transport produces; every other code comes from @plexus/core's ErrorCode. */
-export const HttpErrorCode = { NotFound: "NOT_FOUND", MethodNotAllowed: "METHOD_NOT_ALLOWED", Internal: "INTERNAL" } as const;
-
-export function failure(c: Context, status: ContentfulStatusCode, code: string, message: string): Response {
-  return c.json({ error: { code, message } }, status);
+function answer(c: Context, error: WireError): Response {
+  return c.json({ error }, httpStatusFor(error.code) as ContentfulStatusCode);
 }
 
-/**
- * A PlexusError whose code has a status answers with it; anything else is 500 INTERNAL (the client sees the message,
- * `onError` sees the error).
- */
-export function errorHandler(statusOf: Partial<Record<string, ContentfulStatusCode>>, onError?: (err: unknown) => void): ErrorHandler {
+/** An error answer for a code, with a message written for the caller (headers set with c.header are kept). */
+export function failure(c: Context, code: ErrorCode, message: string): Response {
+  return answer(c, wireError(code, message));
+}
+
+/** Every thrown value answers with its code's status; unexpected ones (not a PlexusError, or a 500) go to onError too. */
+export function errorHandler(onError?: (err: unknown) => void): ErrorHandler {
   return (err, c) => {
-    const status = isPlexusError(err) ? statusOf[err.code] : undefined;
-    if (isPlexusError(err) && status !== undefined) return failure(c, status, err.code, err.message);
-    onError?.(err);
-    return failure(c, 500, HttpErrorCode.Internal, err instanceof Error ? err.message : String(err));
+    const wire = toWireError(err);
+    if (!isPlexusError(err) || httpStatusFor(wire.code) === 500) onError?.(err);
+    return answer(c, wire);
   };
 }

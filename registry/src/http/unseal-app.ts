@@ -1,13 +1,13 @@
 /**
  * The HTTP API of a sealed registry node: health, status, readiness (always 503), a nonce for the next unseal
  * request, and POST /v1/unseal (one signed share per call). Every other path answers 503 SEALED. Errors are
- * `{ error: { code, message } }` like the unsealed API's, with an HTTP status per code.
+ * `{ error: { code, message, retryable, help } }` like the unsealed API's, with the HTTP status of their code.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ErrorCode, parseJson, PlexusError } from "@plexus/core";
 import type { SealedStatus } from "../node/unseal-session.js";
-import { errorHandler, failure, HttpErrorCode } from "./errors.js";
+import { errorHandler, failure } from "./errors.js";
 import { statusEnvelope } from "./status-envelope.js";
 
 /** What a sealed node offers its HTTP API. */
@@ -22,20 +22,6 @@ export interface UnsealAppOptions {
   onError?: (err: unknown) => void;
 }
 
-type Status = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 500 | 503;
-
-const STATUS_OF: Partial<Record<string, Status>> = {
-  [ErrorCode.InvalidArgument]: 400,
-  [ErrorCode.ShareInvalid]: 400,
-  [ErrorCode.UnsealNonceInvalid]: 401,
-  [ErrorCode.UnsealUnauthorized]: 403,
-  [ErrorCode.ShareDuplicate]: 409,
-  [ErrorCode.ShareSplitMismatch]: 409,
-  [ErrorCode.ShareCommitmentMismatch]: 422,
-  [ErrorCode.Sealed]: 503,
-  [ErrorCode.NotReady]: 503,
-};
-
 const MAX_BODY_BYTES = 64 * 1024;
 const ROUTES = { "/healthz": "GET", "/readyz": "GET", "/v1/status": "GET", "/v1/unseal/nonce": "GET", "/v1/unseal": "POST" } as const;
 
@@ -48,7 +34,7 @@ export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}):
   app.get("/v1/unseal/nonce", (c) => c.json(api.nonce()));
   app.post(
     "/v1/unseal",
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => failure(c, 413, ErrorCode.InvalidArgument, `the unseal request is larger than ${MAX_BODY_BYTES} bytes`) }),
+    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => failure(c, ErrorCode.LimitExceeded, `the unseal request is larger than ${MAX_BODY_BYTES} bytes`) }),
     async (c) => {
       const read = parseJson(await c.req.text());
       if (!read.ok) throw new PlexusError(ErrorCode.InvalidArgument, `the unseal request body is not JSON (${read.reason}: ${read.detail})`);
@@ -59,15 +45,15 @@ export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}):
   for (const [path, method] of Object.entries(ROUTES)) {
     app.all(path, (c) => {
       c.header("Allow", method === "GET" ? "GET, HEAD" : method);
-      return failure(c, 405, HttpErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${c.req.path}; use ${method}`);
+      return failure(c, ErrorCode.MethodNotAllowed, `${c.req.method} is not allowed on ${c.req.path}; use ${method}`);
     });
   }
   app.notFound((c) => {
     const { did, threshold, received } = api.status();
     const need = threshold === null ? "k shares" : `${threshold - received} more share(s) (${received} of ${threshold} held)`;
-    return failure(c, 503, ErrorCode.Sealed, `this registry node is sealed (key ${did}): ${c.req.method} ${c.req.path} is unavailable until ${need} unseal it (plexus registry unseal)`);
+    return failure(c, ErrorCode.Sealed, `this registry node is sealed (key ${did}): ${c.req.method} ${c.req.path} is unavailable until ${need} unseal it (plexus registry unseal)`);
   });
-  app.onError(errorHandler(STATUS_OF, options.onError));
+  app.onError(errorHandler(options.onError));
   return app;
 }
 

@@ -11,7 +11,7 @@ export async function resolveAgent(common: CommonOptions, ref: string, command: 
   try {
     return await resolveAgentRef(ref, keyStore(common));
   } catch (err) {
-    if (isPlexusError(err, ErrorCode.InvalidDid)) throw new UsageError(`${label}: ${err.message}`, command);
+    if (isPlexusError(err, ErrorCode.InvalidDid)) throw new CliError(`${label}: ${err.message}`, { cause: err });
     if (isPlexusError(err, ErrorCode.KeyNotFound)) {
       throw new CliError(`${label} ${ref}: not a DID, and no key named "${ref}" in ${common.keys} (pass a did:key:…, or create it with: ${createHint(common, ref)})`, { cause: err });
     }

@@ -17,3 +17,7 @@ export const COMMON_HELP = `Common options:
                  plexus context); a flag or an environment variable still wins over the context
   --json         machine-readable output: one JSON document per line on stdout
   -h, --help     show this help`;
+
+/** The exit codes, for --help (from @plexus/core ERROR_SPECS; README "Errors" lists every error code with its exit code). */
+export const EXIT_CODES_HELP =
+  "Exit codes: 0 success, 1 failure, 2 usage error, 3 the audit chain or a history stream does not hold, 4 a sealer stalled, 5 a proof holds but its signer is not pinned, 6 invalid input (a bad value, DID or key name), 7 not found, 8 refused, 9 conflict, 10 unavailable (retry).";

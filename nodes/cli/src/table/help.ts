@@ -3,7 +3,7 @@
  * and a subcommand's (its own text, or its part of the parent's text, see subcommand-help.ts).
  */
 import { version } from "../version.js";
-import { COMMON_HELP } from "./common-help.js";
+import { COMMON_HELP, EXIT_CODES_HELP } from "./common-help.js";
 import { subcommandHelp } from "./subcommand-help.js";
 import type { CommandSpec } from "./types.js";
 
@@ -23,7 +23,7 @@ ${COMMON_HELP}
   -v, --version  print the version
 
 Run "plexus COMMAND --help" for a command's options, "plexus COMMAND SUBCOMMAND --help" for a subcommand's.
-Exit codes: 0 success, 2 usage error, 1 failure, 3 "audit verify" found a bad position, 4 it found a running sealer stalled, 5 "audit check-proof" found the proof holds but not pinned (no --signer).
+${EXIT_CODES_HELP} With --json, a failure is one JSON object on stderr.
 Set PLEXUS_DEBUG=1 to see stack traces.`;
 }
 

@@ -1,15 +1,16 @@
 /**
  * What goes wrong at the gateway, answered in A2A's own terms (never an HTTP 500): unknown and unexposed agents on
- * both transports, a task the agent's handler gave up on, the caller named without its secrets, and a gateway that
+ * both transports, an outage with its Plexus code on both, a task the agent's handler gave up on, the caller named without its secrets, and a gateway that
  * restarts while a task is under way.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { TaskState, type Task } from "@a2a-js/sdk";
 import { Client, JsonRpcTransportFactory, RestTransportFactory } from "@a2a-js/sdk/client";
+import { ErrorCode, httpStatusFor, jsonRpcCodeFor } from "@plexus/core";
 import { useTestServer, until } from "@plexus/testing";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
-import { agentUrls } from "@plexus/a2a";
+import { agentUrls, PLEXUS_ERROR_DOMAIN } from "@plexus/a2a";
 import { card, client, kit, request, userMessage } from "./fixtures.js";
 
 const server = useTestServer();
@@ -62,16 +63,20 @@ describe("unknown and unexposed agents", { timeout: 30_000 }, () => {
     }
   });
 
-  it("answers 503 / an internal JSON-RPC error while no registry node answers", async () => {
+  it("answers an outage (no registry node) as REGISTRY_UNAVAILABLE, retryable, on the card URL and both transports", async () => {
     await k.start();
     await k.registry!.stop();
     const base = agentUrls(k.gateway!.url, generateKeyPair().did).base;
+    const outage = expect.objectContaining({ reason: ErrorCode.RegistryUnavailable, domain: PLEXUS_ERROR_DOMAIN, metadata: expect.objectContaining({ retryable: "true" }) });
     const cardRes = await fetch(`${base}.well-known/agent-card.json`);
-    expect(cardRes.status).toBe(503);
-    expect(await cardRes.json()).toMatchObject({ error: { message: expect.stringContaining("registry") } });
+    expect(cardRes.status).toBe(httpStatusFor(ErrorCode.RegistryUnavailable));
+    expect(await cardRes.json()).toMatchObject({ error: { status: "UNAVAILABLE", message: expect.stringContaining("registry"), details: [outage] } });
+    const restRes = await fetch(`${base}rest/tasks/abc`, { headers: { "A2A-Version": "1.0" } });
+    expect(restRes.status).toBe(503);
+    expect(await restRes.json()).toMatchObject({ error: { code: 503, details: [outage] } });
     const rpcRes = await fetch(`${base}jsonrpc`, rpc("GetTask", { id: "x" }));
     expect(rpcRes.status).toBe(200);
-    expect(await rpcRes.json()).toMatchObject({ error: { code: -32603 } });
+    expect(await rpcRes.json()).toMatchObject({ error: { code: jsonRpcCodeFor(ErrorCode.RegistryUnavailable), message: expect.stringContaining("registry"), data: [outage] } });
   });
 
   it("stops serving an agent that left the mesh", async () => {

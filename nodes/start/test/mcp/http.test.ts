@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode, errorSpec, jsonRpcCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
+import { ERROR_META_KEY } from "@plexus/mcp";
 import { startMesh, textOf, type Mesh } from "./fixtures.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -94,6 +96,7 @@ describe("MCP over Streamable HTTP on the registry node (SDK Client)", () => {
     const missing = await withClient((c) => c.callTool({ name: "get_agent", arguments: { did: unknown } }));
     expect(missing.isError).toBe(true);
     expect(textOf(missing)).toMatch(/^AGENT_NOT_FOUND: /);
+    expect(missing._meta?.[ERROR_META_KEY]).toMatchObject({ code: ErrorCode.AgentNotFound, retryable: false, help: errorSpec(ErrorCode.AgentNotFound).help });
   });
 
   it("bad input is a tool error with the reason, never a transport error", async () => {
@@ -144,7 +147,8 @@ describe("MCP over HTTP: DNS-rebinding protection and stateless methods", () => 
     for (const headers of cases) {
       const res = await post(headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
-      expect(res.json).toMatchObject({ jsonrpc: "2.0", error: { code: -32000 }, id: null });
+      const code = jsonRpcCodeFor(ErrorCode.RequestRefused);
+      expect(res.json).toMatchObject({ jsonrpc: "2.0", error: { code, data: { code: ErrorCode.RequestRefused, retryable: false } }, id: null });
     }
   });
 
@@ -153,6 +157,7 @@ describe("MCP over HTTP: DNS-rebinding protection and stateless methods", () => 
       const res = await post({}, "", method);
       expect(res.status).toBe(405);
       expect(res.headers["allow"]).toBe("POST");
+      expect(res.json).toMatchObject({ error: { code: jsonRpcCodeFor(ErrorCode.MethodNotAllowed), data: { code: ErrorCode.MethodNotAllowed } } });
     }
   });
 

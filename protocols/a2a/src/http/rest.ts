@@ -1,33 +1,26 @@
 /**
  * The HTTP+JSON transport on Hono, mirroring @a2a-js/sdk's Express restHandler (which has no framework-free core):
  * the v1.0 routes relative to the agent's `/rest` URL, the SDK's own JSON codecs, errors as A2A's REST error bodies
- * (google.rpc.Status) with the SDK's status mapping. The gateway has no tenants, so no `/{tenant}/…` routes.
+ * (google.rpc.Status): an A2A error with the SDK's status, any other with its Plexus code's (errors.ts). The gateway
+ * has no tenants, so no `/{tenant}/…` routes.
  */
 import type { Context } from "hono";
 import { A2A_CONTENT_TYPE, AgentCard, SendMessageRequest, SendMessageResponse, StreamResponse, Task, type Message } from "@a2a-js/sdk";
-import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError, restStatusFor, toRestErrorBody, UnsupportedOperationError } from "@a2a-js/sdk/errors";
+import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError, UnsupportedOperationError } from "@a2a-js/sdk/errors";
 import { validateVersion, type ServerCallContext } from "@a2a-js/sdk/server";
-import { ErrorCode, isPlexusError, parseJson } from "@plexus/core";
+import { parseJson } from "@plexus/core";
 import type { AgentRequestHandler } from "../request-handler.js";
 import { callContext } from "./context.js";
 import { resolveAgent, type GatewayHttpDeps } from "./deps.js";
+import { restErrorBody, restStatus } from "./errors.js";
 import { sseResponse } from "./sse.js";
 
 const JSON_HEADERS = { "Content-Type": A2A_CONTENT_TYPE };
 
-const OUTAGES = new Set<string>([ErrorCode.RegistryUnavailable, ErrorCode.NatsUnavailable, ErrorCode.Timeout, ErrorCode.PublishFailed]);
-/** NATS client errors that mean the server could not be reached or did not answer in time. */
-const NATS_OUTAGE = /^(TimeoutError|NoRespondersError|ClosedConnectionError|ConnectionError|RequestError)$/;
-
-/** Mesh-side outages are 503 (try again); an A2A error keeps the SDK's status; anything else is a real 500. */
-function statusFor(err: unknown): number {
-  if (isPlexusError(err) && OUTAGES.has(err.code)) return 503;
-  if (err instanceof Error && NATS_OUTAGE.test(err.name)) return 503;
-  return restStatusFor(err);
-}
-
-export function restError(err: unknown, status = statusFor(err)): Response {
-  return Response.json(toRestErrorBody(err, status), { status, headers: JSON_HEADERS });
+/** An A2A error keeps the SDK's status; a Plexus error has its code's (a mesh outage 503: try again); `status` wins. */
+export function restError(err: unknown, status?: number): Response {
+  const s = restStatus(err, status);
+  return Response.json(restErrorBody(err, s), { status: s, headers: JSON_HEADERS });
 }
 
 function ok(body: unknown): Response {
@@ -61,7 +54,7 @@ function stream(iterator: AsyncGenerator<StreamResponse, void, undefined>, abort
       iterator,
       abort,
       toData: (event) => StreamResponse.toJSON(event),
-      toError: (err) => toRestErrorBody(err, statusFor(err)),
+      toError: (err) => restErrorBody(err),
       ...(deps.onError ? { onError: deps.onError } : {}),
     }),
   );
@@ -141,7 +134,7 @@ export async function handleRest(c: Context, deps: GatewayHttpDeps, token: strin
     const taskId = pathId(path, route.pattern);
     return await route.run({ c, handler: found.agent.handler, ctx, abort, deps, taskId });
   } catch (err) {
-    if (statusFor(err) >= 500) deps.onError?.(err);
+    if (restStatus(err) >= 500) deps.onError?.(err);
     return restError(err);
   }
 }

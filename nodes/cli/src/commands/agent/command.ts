@@ -10,7 +10,7 @@ export const command: CommandSpec = {
 description, version, capabilities, tags…), prints the DID and the membership credential's id and expiry, then
 sends heartbeats so the registry sees the agent alive, until Ctrl-C (SIGINT) or SIGTERM, from whoever sends it
 (started through npx, the end of npx's process counts as SIGTERM): then it leaves the registry, closes and exits 0.
-A refused join prints the registry's reason (card_invalid, challenge_expired, …) and exits 1. Once joined,
+A refused join prints the registry's reason (card_invalid, challenge_expired, …) and exits 8. Once joined,
 "plexus: ready: …" is on stderr and --ready-file's file exists; the file is removed once the agent has left.
 
 --json prints one line: the join result {"did","credential","credentialId","expiresAt","registry","heartbeat":

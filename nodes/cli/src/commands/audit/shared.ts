@@ -2,6 +2,7 @@
 import { registrySuccessors, type RotationEvent } from "@plexus/anp";
 import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
 import { checkHistoryStreams, historyStreams, type connectBus } from "@plexus/bus";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import type { CommonOptions, OptionValues } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
@@ -9,7 +10,13 @@ import { connectService } from "../../nats-auth.js";
 
 export const COMMAND = "audit";
 
-export { EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED } from "./command.js";
+/** Exit code of `audit verify` when the chain does not hold. */
+export const EXIT_TAMPERED = exitCodeFor(ErrorCode.AuditTampered);
+/** Exit code of `audit verify` when the chain holds but nothing seals the events after it, or a trusted sealer reports a problem. */
+export const EXIT_SEALER_STALLED = exitCodeFor(ErrorCode.AuditSealerStalled);
+/** Exit code of `audit check-proof` when the proof holds but no --signer pinned who may sign its checkpoint. */
+export const EXIT_NOT_PINNED = exitCodeFor(ErrorCode.ProofNotPinned);
+
 
 const RELATIVE = /^-(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -54,7 +61,7 @@ export interface LiveStores {
 
 /**
  * Connects and opens the mesh's audit store; a mesh or chain that does not exist is one clear line (exit 1), and so is
- * a history stream whose settings would let history go or whose history is already cut (HISTORY_STREAM_*, exit 1):
+ * a history stream whose settings would let history go or whose history is already cut (HISTORY_STREAM_*, exit 3):
  * nothing is read from it as if it were whole.
  */
 export async function openLive(common: CommonOptions): Promise<LiveStores> {

@@ -14,7 +14,7 @@ export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly 
            (--audience, and the registry's keys).
            Online (the default) it asks the mesh's registry (over --nats) for its registry keys and what the log
            says of the credential (revoked, its agent suspended, a key rotated away); no registry answering is an
-           error (exit 1) that points at --registry/--offline.
+           error (exit 10) that points at --registry/--offline.
            Offline (--offline, or any --registry) it uses no NATS: the registry keys are the --registry DIDs (a
            membership credential is refused without one) and revocation (with suspension and key rotations) is
            "not checked (offline)".
@@ -44,11 +44,11 @@ capabilities "attested by ISSUER" in discovery (plexus discover --verified-only)
   issue    sign a credential with ISSUER's key; prints the VC-JWT (or writes it to --out FILE).
            --json: {"id","issuer","subject","capabilities","issuedAt","expiresAt","mesh","jwt"|"file"}
   present  AGENT (the credential's subject, or its issuer) hands the credential in FILE to the registry, which
-           verifies it strictly and records it. A refusal prints the reason (credential_invalid, not_joined…), exit 1.
+           verifies it strictly and records it. A refusal prints the reason (credential_invalid, not_joined…), exit 8.
   revoke   the issuer (or the key it rotated to, or the registry's key) revokes credential ID (urn:uuid:…), or
            the one in FILE; it stops counting at once. One the registry has not seen yet can be revoked ahead of
            time only by naming its FILE (the registry checks who issued it). A refusal (not_issuer,
-           unknown_credential…) prints the reason, exit 1.
+           unknown_credential…) prints the reason, exit 8.
            --json: {"seq","credentialId","issuer","revoked"} (revoked false: it was already)
 ${VERIFY_HELP}
 

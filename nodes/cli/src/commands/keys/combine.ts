@@ -1,6 +1,6 @@
 /** `plexus keys combine SHARE... [--name NAME]`: restore a split key into the key folder. */
 import { readShareFiles, restoreKeyPair } from "@plexus/custody";
-import { isPlexusError } from "@plexus/core";
+import { ErrorCode, isPlexusError } from "@plexus/core";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
 import { checkKeyName, keyStore } from "../../session.js";
@@ -29,7 +29,7 @@ export const combineKey: KeysSubcommand = {
     if (await store.has(name)) {
       const existing = await store.load(name);
       if (existing.did !== keyPair.did) {
-        throw new CliError(`a different key named "${name}" (${existing.did}) is already in ${common.keys}; not overwriting it: choose another --name`);
+        throw new CliError(`a different key named "${name}" (${existing.did}) is already in ${common.keys}; not overwriting it: choose another --name`, { code: ErrorCode.KeyExists });
       }
       stored = false;
       out.info(`plexus: the key "${name}" in ${common.keys} is already this key; left as it is`);

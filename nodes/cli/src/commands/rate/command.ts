@@ -10,7 +10,7 @@ export const command: CommandSpec = {
   usage: "plexus rate --as NAME AGENT --conversation C --score 0..1 [--factor F] [--comment TEXT]",
   help: `Sends NAME's signed rating of AGENT (a did:key, or a key name in the key folder) to the registry. A rating
 counts only if the mesh's log holds a message from NAME to AGENT and one from AGENT to NAME in conversation C;
-otherwise the registry refuses it (no_conversation) and the command exits 1 with the reason. Agents cannot rate
+otherwise the registry refuses it (no_conversation) and the command exits 8 with the reason. Agents cannot rate
 themselves. Prints the rating's position in the mesh log; --json: {"ratee","conversation","score","factor","seq"}.
 
 Options:
