@@ -1,8 +1,8 @@
 /**
  * @plexus/nodes — what runs (layer: nodes, the top). One start function per process, each composing the layers below
  * it: a local mesh (`plexus up`), a registry node with MCP and a sealer next to it (`plexus registry start`), a sealer
- * (`plexus audit seal`), the A2A gateway (`plexus gateway start`). The CLI parses flags and calls these; compose and
- * tests may too. Nothing imports a node except the CLI.
+ * (`plexus audit seal`), the A2A gateway (`plexus gateway start`), a witness of the audit log
+ * (`plexus audit witness`). The CLI parses flags and calls these; compose and tests may too. Nothing imports a node except the CLI.
  */
 export { startLocalMesh } from "./local-mesh.js";
 export type { LocalMesh, LocalMeshOptions } from "./local-mesh.js";
@@ -16,3 +16,5 @@ export { warnOpenModeHistory } from "./provision.js";
 export { portInUsePart } from "./port-in-use.js";
 export type { ListeningPart } from "./port-in-use.js";
 export type { NodeLog } from "./log.js";
+export { cosignatureSubject, startWitnessProcess } from "./witness.js";
+export type { WitnessCheck, WitnessOutcome, WitnessProcess, WitnessProcessOptions } from "./witness.js";
