@@ -74,7 +74,10 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
 
       const readyz = await fetch(`${bInfo.http}/readyz`);
       expect(readyz.status).toBe(200);
-      expect(await readyz.json()).toMatchObject({ id: "b", role: "active", state: "running", head: { size: 2_000 } });
+      // The registry's envelope: the status under data, asOf the position the sealer's chain covers and the time.
+      expect(await readyz.json()).toMatchObject({ data: { id: "b", role: "active", state: "running", head: { size: 2_000 } }, asOf: { seq: 2_000, at: expect.any(Number) } });
+      const v1Status = (await (await fetch(`${bInfo.http}/v1/status`)).json()) as { data: { id: string }; asOf: { seq: number } };
+      expect(v1Status).toMatchObject({ data: { id: "b", head: { size: 2_000 } }, asOf: { seq: 2_000 } });
       // Every position exactly once: the chain stream holds one message per position, 1…2000, nothing deleted.
       expect(await chainState(s.admin, s.mesh)).toEqual({ messages: 2_000, first: 1, last: 2_000 });
       const verify = await run([...s.args("audit", "verify", "--json"), ...s.auth], 30_000);
@@ -116,8 +119,8 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       expect(st).toMatchObject({ stalled: true, head: { size: 10 }, lag: 20 });
       expect(st.sealers[0]).toMatchObject({ id: "solo", role: "active", state: "refused", live: true, problem: { code: expect.stringMatching(/^HISTORY_STREAM_(RECREATED|MISSING)$/) } });
       expect(st.stalledReasons.join("\n")).toMatch(/sealer solo .* is refused: .*HISTORY_STREAM_/);
-      const body = (await (await fetch(`${info.http}/readyz`)).json()) as { state: string; problem?: { code: string } };
-      expect(body).toMatchObject({ state: "refused", problem: { code: expect.stringMatching(/^HISTORY_STREAM_/) } });
+      const body = (await (await fetch(`${info.http}/readyz`)).json()) as { data: { state: string; problem?: { code: string } } };
+      expect(body).toMatchObject({ data: { state: "refused", problem: { code: expect.stringMatching(/^HISTORY_STREAM_/) } }, asOf: { seq: 10 } });
       await sealer.waitFor("plexus: error: audit sealer: history stream", 5_000);
 
       const human = await run([...s.args("audit", "status"), ...s.auth], 30_000);

@@ -22,7 +22,7 @@ export { readSealerPresence, openSealerBucket, signPresence, STALE_MS } from "./
 export type { SealerSighting } from "./node/presence.js";
 export { WriterLease } from "./node/lease.js";
 export { serveSealerHealth } from "./node/health-http.js";
-export type { HealthServer } from "./node/health-http.js";
+export type { HealthServer, SealerStatusEnvelope } from "./node/health-http.js";
 export { signCheckpoint, verifyCheckpoint } from "./sealer/checkpoint.js";
 export { verifyChain } from "./verify/verifier.js";
 export type { VerifyReport } from "./verify/verifier.js";

@@ -179,7 +179,8 @@ Options:
   --data DIR|off      (seal) where the history streams' creation times are kept across restarts (default
                       sealer/<mesh> next to the key folder; off: in memory, so a log replaced while it was down
                       goes unnoticed)
-  --http HOST:PORT|off (seal) serve /healthz, /readyz and /v1/status there (default off; port 0 picks one)
+  --http HOST:PORT|off (seal) serve /healthz, /readyz (200 or 503) and /v1/status there, as {"data":status,
+                      "asOf":{"seq","at"}} (seq: the log position sealed); default off; port 0 picks one
   --id ID             (seal) this sealer's name in status (default <host>-<pid>)
   --origin ORIGIN     (check-proof) the log the proof must be of, for a deployment with its own checkpoint origin
                       (default plexus.mesh/<mesh>)
