@@ -4,6 +4,7 @@
  * 200 kB argument before Plexus sees it). The text is read as UTF-8; the mesh's size limit still applies, with its own
  * clear error, when the message is sent. More than MAX_BODY_BYTES is refused while reading.
  */
+import { ErrorCode } from "@plexus/core";
 import { readFile } from "node:fs/promises";
 import { stringOption, type OptionValues } from "./common-options.js";
 import { CliError, UsageError } from "./errors.js";
@@ -21,9 +22,9 @@ export async function bodyText(values: OptionValues, given: string | undefined, 
   }
   if (file === "-") return readStream(stdin, command);
   const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`--body-file ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+    throw new CliError(`--body-file ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, { cause: err, code: ErrorCode.InvalidArgument });
   });
-  if (bytes.length > MAX_BODY_BYTES) throw new CliError(`--body-file ${file}: larger than ${MAX_BODY_BYTES} bytes`);
+  if (bytes.length > MAX_BODY_BYTES) throw new CliError(`--body-file ${file}: larger than ${MAX_BODY_BYTES} bytes`, { code: ErrorCode.InvalidArgument });
   return bytes.toString("utf8");
 }
 
@@ -33,7 +34,7 @@ async function readStream(stdin: NodeJS.ReadableStream, command: string): Promis
   for await (const chunk of stdin) {
     const b = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
     size += b.length;
-    if (size > MAX_BODY_BYTES) throw new CliError(`--body-file -: standard input is larger than ${MAX_BODY_BYTES} bytes (${command})`);
+    if (size > MAX_BODY_BYTES) throw new CliError(`--body-file -: standard input is larger than ${MAX_BODY_BYTES} bytes (${command})`, { code: ErrorCode.InvalidArgument });
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString("utf8");

@@ -166,7 +166,7 @@ describe("plexus audit", { timeout: 60_000 }, () => {
       expect(r.stderr).toContain("usage: plexus audit status");
     }
     const noChain = await run(["status"], `nochain${process.pid}`);
-    expect(noChain.code).toBe(1);
+    expect(noChain.code).toBe(exitCodeFor(ErrorCode.MeshNotFound));
     expect(noChain.stderr.trim().split("\n")).toEqual([`plexus: mesh "nochain${process.pid}" does not exist on ${nats.url} (no mesh stream)`]);
     const missing = await run(["verify", "--file", join(root, "nope.jsonl")]);
     expect(missing.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));

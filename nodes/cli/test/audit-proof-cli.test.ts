@@ -98,7 +98,7 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     // Another mesh (explicit, or the default one when --mesh is not given) or origin: refused as "origin".
     for (const args of [["--mesh", `${mesh}x`], [], ["--origin", "example.com/log"]]) {
       const wrong = await run(["check-proof", file, "--signer", registry.did, "--json", ...args], false);
-      expect(wrong.code, JSON.stringify(args)).toBe(1);
+      expect(wrong.code, JSON.stringify(args)).toBe(3);
       expect(json(wrong)).toMatchObject({ ok: false, reason: "origin", pinned: true });
     }
     const wrongHuman = await run(["check-proof", file, "--signer", registry.did, "--mesh", `${mesh}x`], false);
@@ -106,13 +106,13 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     expect((await run(["check-proof", file, "--signer", registry.did, "--mesh", mesh, "--origin", "example.com/log"], false)).code).toBe(2);
 
     const other = await run(["check-proof", file, "--signer", generateKeyPair().did, "--mesh", mesh, "--json"], false);
-    expect(other.code).toBe(1);
+    expect(other.code).toBe(3);
     expect(json(other)).toMatchObject({ ok: false, reason: "checkpoint_signature" });
 
     const edited = join(root, "edited.json");
     await writeFile(edited, JSON.stringify({ ...proof, data: Buffer.from(JSON.stringify({ forged: true })).toString("base64") }));
     const bad = await run(["check-proof", edited, "--signer", registry.did, "--mesh", mesh], false);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3); // AUDIT_TAMPERED, as verify
     expect(bad.stdout).toMatch(/^INVALID: inclusion: /);
 
     // Independent check of the same file: Sigstore's RFC 6962 verifier against the note's root.
@@ -156,7 +156,7 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     const c = JSON.parse(await readFile(out, "utf8")) as { hashes: string[] };
     await writeFile(forgedOld, JSON.stringify({ ...c, hashes: c.hashes.map((h, i) => (i === 0 ? Buffer.alloc(32, 1).toString("base64") : h)) }));
     const bad = await run(["check-proof", forgedOld, "--signer", registry.did, "--mesh", mesh, "--json"], false);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3); // AUDIT_TAMPERED, as verify
     expect(json(bad)).toMatchObject({ ok: false, reason: "consistency" });
   });
 

@@ -149,7 +149,7 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     expect(fromFile.code, fromFile.stderr).toBe(0);
     expect(json(fromFile)).toMatchObject({ ok: true, source: "file", witnesses: [{ witness: "alice", ok: true, size: 80 }] });
     const missing = await run(mesh, ["verify", "--witness", join(root, "nowhere")]);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(6); // INVALID_ARGUMENT: the --witness given holds no state
     expect(missing.stderr).toMatch(/--witness .*nowhere: no witness state/);
     // a witness state of this mesh is not one of another mesh: the other mesh's verify refuses it
     const other = await witnessedMesh("alice2");

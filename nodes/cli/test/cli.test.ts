@@ -169,7 +169,7 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(none.code).toBe(2);
       expect(none.stderr).toContain("missing BODY (or --body-file FILE, - for standard input)");
       const missing = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", join(s.keys, "nowhere.json")));
-      expect(missing.code).toBe(1);
+      expect(missing.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
       expect(missing.stderr).toMatch(/--body-file .*nowhere\.json: no such file/);
       // Over the mesh's envelope limit (128 KiB): refused with the reason, nothing sent.
       const tooBig = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", "-"), 20_000, "y".repeat(200_000));

@@ -12,7 +12,8 @@ import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/table/commands.js";
 import type { CommandSpec } from "../src/table/types.js";
 import { DEFAULT_MESH, DEFAULT_NATS_URL, EXIT_CODES_HELP } from "../src/table/common-help.js";
-import { EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED } from "../src/commands/audit/command.js";
+import { EXIT_INVALID_PROOF, EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED } from "../src/commands/audit/command.js";
+import { EXIT_CREDENTIAL_INVALID } from "../src/commands/credential/command.js";
 import { dispatch } from "../src/table/dispatch.js";
 import { runHere } from "./cli-process.js";
 
@@ -123,10 +124,12 @@ describe("the command table", () => {
 
 describe("the exit codes the table's texts name (kept light: no import of @plexus/core there)", () => {
   it("are the error table's: audit's help constants and the general help's list", () => {
-    expect([EXIT_TAMPERED, EXIT_SEALER_STALLED, EXIT_NOT_PINNED]).toEqual([
+    expect([EXIT_TAMPERED, EXIT_SEALER_STALLED, EXIT_NOT_PINNED, EXIT_INVALID_PROOF, EXIT_CREDENTIAL_INVALID]).toEqual([
       exitCodeFor(ErrorCode.AuditTampered),
       exitCodeFor(ErrorCode.AuditSealerStalled),
       exitCodeFor(ErrorCode.ProofNotPinned),
+      exitCodeFor(ErrorCode.AuditTampered),
+      exitCodeFor(ErrorCode.CredentialInvalid),
     ]);
     const listed = [...EXIT_CODES_HELP.matchAll(/(\d+) [a-z]/g)].map((m) => Number(m[1]));
     expect(listed).toEqual(Object.values(ExitCode));

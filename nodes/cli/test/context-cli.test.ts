@@ -89,11 +89,11 @@ describe("plexus context", { timeout: 120_000 }, () => {
     }
     for (const args of [["context", "use", "nosuch"], ["context", "show", "nosuch"], ["context", "rm", "nosuch"], ["keys", "list", "--context", "nosuch"]]) {
       const r = await run(args);
-      expect(r.code, args.join(" ")).toBe(1);
+      expect(r.code, args.join(" ")).toBe(6); // INVALID_ARGUMENT
       expect(r.stderr.trim()).toMatch(/^plexus: no context named "nosuch" in .*contexts\.json \(known: a\)$/);
     }
     const viaEnv = await run(["keys", "list"], { PLEXUS_CONTEXT: "gone" });
-    expect(viaEnv.code).toBe(1);
+    expect(viaEnv.code).toBe(6);
     expect(viaEnv.stderr).toContain('no context named "gone"');
   });
 

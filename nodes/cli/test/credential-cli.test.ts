@@ -75,7 +75,7 @@ describe("plexus credential", { timeout: 120_000 }, () => {
       const tampered = join(s.dir, "tampered.jwt");
       await writeFile(tampered, `${h}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}.${sig}\n`);
       const bad = await run(["credential", "verify", tampered, "--offline", "--mesh", s.mesh]);
-      expect(bad.code).toBe(1);
+      expect(bad.code).toBe(8); // CREDENTIAL_INVALID
       expect(bad.stderr).toContain("invalid: credential refused (bad_signature)");
 
       const third = await run(s.args("credential", "present", "--as", "bob", file));

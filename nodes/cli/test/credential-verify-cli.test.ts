@@ -71,7 +71,7 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       const OFF = ["--offline"];
       const REG = ["--registry", registryKey.did];
       const valid = (checks: Partial<NonNullable<Verdict["checks"]>>) => ({ code: 0, verdict: { ok: true, checks: expect.objectContaining(checks) } });
-      const refused = (reason: string) => ({ code: 1, verdict: { ok: false, reason } });
+      const refused = (reason: string) => ({ code: 8, verdict: { ok: false, reason } });
       const cases: [string, string, string[], { code: number; verdict: object }][] = [
         ["registry's membership, online", membership, [], valid({ issuer: "registry_key", mesh: "match", revocation: "not_revoked" })],
         ["registry's membership, offline with --registry", membership, REG, valid({ issuer: "registry_key", revocation: "not_checked" })],
@@ -111,7 +111,7 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       for (const t of hostile) {
         for (const extra of [[], REG]) {
           const got = await verify(t.jwt, extra);
-          expect({ code: got.code, reason: got.verdict.reason }, `${t.name} ${extra.join(" ")}`).toEqual({ code: 1, reason: t.reason });
+          expect({ code: got.code, reason: got.verdict.reason }, `${t.name} ${extra.join(" ")}`).toEqual({ code: 8, reason: t.reason });
         }
       }
 
@@ -119,7 +119,7 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       const selfFile = join(s.dir, "self.jwt");
       await writeFile(selfFile, selfIssued);
       const untrusted = await run(s.args("credential", "verify", selfFile, "--offline"));
-      expect(untrusted.code).toBe(1);
+      expect(untrusted.code).toBe(exitCodeFor(ErrorCode.CredentialInvalid));
       expect(untrusted.stderr).toContain("issuer_untrusted");
       expect(untrusted.stderr).toContain("--registry DID");
       // An invalid credential is the command's failure, said as an error, not a warning.
@@ -163,10 +163,10 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       const recorded = await verify(joined.credential);
       expect(recorded, recorded.stderr).toMatchObject({ code: 0, verdict: { ok: true, kind: "membership", issuer: oldKey.did, checks: { issuer: "registry_key", revocation: "not_revoked" } } });
       // The retired key signing a new membership (a leaked key) is not a registry key of the mesh any more.
-      expect(await verify(await joseMembership(oldKey, subject.did, s.mesh))).toMatchObject({ code: 1, verdict: { reason: "issuer_untrusted" } });
+      expect(await verify(await joseMembership(oldKey, subject.did, s.mesh))).toMatchObject({ code: 8, verdict: { reason: "issuer_untrusted" } });
       expect(await verify(await joseMembership(newKey, subject.did, s.mesh))).toMatchObject({ code: 0, verdict: { ok: true } });
       // Offline the user says which keys count.
-      expect(await verify(joined.credential, ["--registry", newKey.did])).toMatchObject({ code: 1, verdict: { reason: "issuer_untrusted" } });
+      expect(await verify(joined.credential, ["--registry", newKey.did])).toMatchObject({ code: 8, verdict: { reason: "issuer_untrusted" } });
       expect(await verify(joined.credential, ["--registry", oldKey.did])).toMatchObject({ code: 0, verdict: { ok: true, checks: { revocation: "not_checked" } } });
 
       // A capability credential the registry recorded, then its issuer revoked: refused online, "not checked" offline.
@@ -178,11 +178,11 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       const revocation = await run(s.args("credential", "revoke", "--as", "certifier", "urn:uuid:0c5f6d8e-0000-4000-8000-00000000dead", "--reason", "withdrawn"));
       expect(revocation.code, revocation.stderr).toBe(0);
       expect(await verify(await readFile(revokedFile, "utf8"))).toMatchObject({
-        code: 1,
+        code: 8,
         verdict: { ok: false, reason: "revoked", revocation: expect.objectContaining({ revokedBy: certifier.did, reason: "withdrawn" }) },
       });
       const online = await run(s.args("credential", "verify", revokedFile));
-      expect(online.code).toBe(1);
+      expect(online.code).toBe(exitCodeFor(ErrorCode.CredentialInvalid));
       expect(online.stderr).toMatch(/invalid: credential urn:uuid:\S+dead was revoked by did:key:\S+ at \S+ \("withdrawn"\)/);
       const offline = await run(s.args("credential", "verify", revokedFile, "--offline"));
       expect(offline.code, offline.stderr).toBe(0);
@@ -192,7 +192,7 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       // The kill switch: while alice is suspended her membership credential does not count.
       const suspended = await run(s.args("agent", "suspend", "alice", "--reason", "spamming", "--as", "registry2"));
       expect(suspended.code, suspended.stderr).toBe(0);
-      expect(await verify(joined.credential)).toMatchObject({ code: 1, verdict: { ok: false, reason: "suspended", suspension: { by: newKey.did, reason: "spamming" } } });
+      expect(await verify(joined.credential)).toMatchObject({ code: 8, verdict: { ok: false, reason: "suspended", suspension: { by: newKey.did, reason: "spamming" } } });
       expect((await run(s.args("agent", "resume", "alice", "--as", "registry2"))).code).toBe(0);
       expect(await verify(joined.credential)).toMatchObject({ code: 0, verdict: { ok: true } });
 
@@ -206,8 +206,8 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
       } finally {
         await rc.close();
       }
-      expect(await verify(joined.credential)).toMatchObject({ code: 1, verdict: { ok: false, reason: "rotated_key", message: expect.stringContaining("rotated its key") } });
-      expect(await verify(unrecorded)).toMatchObject({ code: 1, verdict: { ok: false, reason: "rotated_key", message: expect.stringContaining("was rotated away") } });
+      expect(await verify(joined.credential)).toMatchObject({ code: 8, verdict: { ok: false, reason: "rotated_key", message: expect.stringContaining("rotated its key") } });
+      expect(await verify(unrecorded)).toMatchObject({ code: 8, verdict: { ok: false, reason: "rotated_key", message: expect.stringContaining("was rotated away") } });
       // Offline none of this can be seen, and it says so.
       expect(await verify(unrecorded, ["--offline"])).toMatchObject({ code: 0, verdict: { checks: { revocation: "not_checked" } } });
     } finally {
@@ -232,7 +232,7 @@ describe("plexus credential verify", { timeout: 120_000 }, () => {
     // A token that is not a JWT is refused before anything connects.
     await writeFile(file, "not a token");
     const junk = await runHere(["credential", "verify", file, "--nats", "nats://127.0.0.1:1", "--json"]);
-    expect(junk.code).toBe(1);
+    expect(junk.code).toBe(exitCodeFor(ErrorCode.CredentialInvalid));
     expect(JSON.parse(junk.stdout)).toMatchObject({ ok: false, reason: "malformed" });
   });
 });

@@ -104,12 +104,12 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     try {
       await run(["keys", "new", "alice", "--keys", s.keys]);
       const missing = await run(s.args("agent", "join", "--as", "alice", "--card", join(s.dir, "nope.json")));
-      expect(missing.code).toBe(1);
+      expect(missing.code).toBe(6); // INVALID_ARGUMENT
       expect(lines(missing.stderr)).toEqual([`plexus: --card ${join(s.dir, "nope.json")}: no such file`]);
       const notJson = join(s.dir, "bad.json");
       await writeFile(notJson, "{ name: alice");
       const bad = await run(s.args("agent", "join", "--as", "alice", "--card", notJson));
-      expect(bad.code).toBe(1);
+      expect(bad.code).toBe(6);
       expect(lines(bad.stderr)).toHaveLength(1);
       expect(bad.stderr).toContain("is not valid JSON");
       const invalid = await writeCard(s.dir, "invalid", { name: "alice", description: "x", version: "1", capabilities: [] });

@@ -4,6 +4,7 @@
  * $XDG_CONFIG_HOME/plexus, else ~/.config/plexus; written atomically (a temporary file renamed over it), mode 0600,
  * its folder 0700. Which context applies: --context NAME, else $PLEXUS_CONTEXT, else the current one (context use).
  */
+import { ErrorCode } from "@plexus/core";
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -51,7 +52,7 @@ export function readContexts(): ContextFile {
     if (typeof parsed !== "object" || parsed === null || typeof parsed.contexts !== "object" || parsed.contexts === null) throw new Error("no \"contexts\" object");
     return { ...(typeof parsed.current === "string" ? { current: parsed.current } : {}), contexts: parsed.contexts };
   } catch (err) {
-    throw new CliError(`the contexts file ${file} is not valid (${(err as Error).message}); fix or remove it`, { cause: err });
+    throw new CliError(`the contexts file ${file} is not valid (${(err as Error).message}); fix or remove it`, { cause: err, code: ErrorCode.ConfigInvalid });
   }
 }
 
@@ -76,7 +77,7 @@ export function getContext(data: ContextFile, name: string): StoredContext {
   const found = Object.hasOwn(data.contexts, name) ? data.contexts[name] : undefined;
   if (found) return found;
   const known = Object.keys(data.contexts);
-  throw new CliError(`no context named "${name}" in ${contextsFile()} (${known.length ? `known: ${known.join(", ")}` : "none stored yet; add one with: plexus context add NAME --nats URL"})`);
+  throw new CliError(`no context named "${name}" in ${contextsFile()} (${known.length ? `known: ${known.join(", ")}` : "none stored yet; add one with: plexus context add NAME --nats URL"})`, { code: ErrorCode.InvalidArgument });
 }
 
 /** The context that applies to this command line (--context, $PLEXUS_CONTEXT, the current one), if any. */

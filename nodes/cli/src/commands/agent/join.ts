@@ -1,4 +1,5 @@
 /** `plexus agent join|suspend|resume`: join with a card and stay present until Ctrl-C; the operator kill switch. */
+import { ErrorCode } from "@plexus/core";
 import { readFile } from "node:fs/promises";
 import { checkCard, type AgentCard, type JoinResult } from "@plexus/anp";
 import { positionalArgs, requiredOption, secondsOption, type CommandImpl } from "../../common-options.js";
@@ -67,15 +68,15 @@ async function readCard(file: string): Promise<AgentCard> {
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`--card ${file}: ${code === "ENOENT" ? "no such file" : oneLine(err)}`, { cause: err });
+    throw new CliError(`--card ${file}: ${code === "ENOENT" ? "no such file" : oneLine(err)}`, { cause: err, code: ErrorCode.InvalidArgument });
   }
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new CliError(`--card ${file} is not valid JSON: ${oneLine(err)}`, { cause: err });
+    throw new CliError(`--card ${file} is not valid JSON: ${oneLine(err)}`, { cause: err, code: ErrorCode.InvalidArgument });
   }
   const checked = checkCard(value);
-  if (!checked.ok) throw new CliError(`--card ${file} is not a valid agent card: ${checked.detail}`);
+  if (!checked.ok) throw new CliError(`--card ${file} is not a valid agent card: ${checked.detail}`, { code: ErrorCode.InvalidArgument });
   return checked.card;
 }

@@ -3,16 +3,18 @@
  * checkpoint note's signature by a pinned signer, that it is the log of the mesh asked about (--origin, else
  * plexus.mesh/<--mesh>), then the proof. Exit 0 only when it holds AND the signer was pinned; exit 5 (not pinned) when
  * it holds but no --signer was given (anyone can sign a proof of their own: the file then only agrees with itself);
- * 1 invalid, with a stable reason (malformed, checkpoint_signature, origin, ambiguous_subject, inclusion, consistency).
+ * 3 invalid (AUDIT_TAMPERED's exit code, as `audit verify` for a chain that does not hold), with a stable reason
+ * (malformed, checkpoint_signature, origin, ambiguous_subject, inclusion, consistency).
  */
 import { readFile, stat } from "node:fs/promises";
 import { checkProof, defaultOrigin, MAX_PROOF_FILE_BYTES } from "@plexus/audit";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import type { CommandContext } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
 import { COMMAND, EXIT_NOT_PINNED, trustedSigners } from "./shared.js";
 
-export const EXIT_INVALID_PROOF = 1;
+export const EXIT_INVALID_PROOF = exitCodeFor(ErrorCode.AuditTampered);
 
 export async function checkProofAudit({ common, values, out, positionals }: CommandContext & { positionals: string[] }): Promise<number> {
   const file = positionals[0]!;
@@ -23,7 +25,7 @@ export async function checkProofAudit({ common, values, out, positionals }: Comm
     if (size > MAX_PROOF_FILE_BYTES) throw new Error(`it is ${size} bytes; a proof file is at most ${MAX_PROOF_FILE_BYTES}`);
     parsed = JSON.parse(await readFile(file, "utf8"));
   } catch (err) {
-    throw new CliError(`cannot read ${file} as JSON: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${file} as JSON: ${(err as Error).message}`, { cause: err, code: ErrorCode.InvalidArgument });
   }
   const signers = trustedSigners(values);
   const r = checkProof(parsed, signers ? { signers, origin } : { origin });

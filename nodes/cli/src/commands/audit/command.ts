@@ -10,6 +10,8 @@ export const EXIT_TAMPERED = 3;
 export const EXIT_SEALER_STALLED = 4;
 /** Exit code of `audit check-proof` when the proof holds but no --signer pinned who may sign its checkpoint. */
 export const EXIT_NOT_PINNED = 5;
+/** Exit code of `audit check-proof` when the proof does not hold (AUDIT_TAMPERED: the same as a chain that does not). */
+export const EXIT_INVALID_PROOF = EXIT_TAMPERED;
 
 /** The options each subcommand takes. */
 const SUBCOMMAND_OPTIONS: Record<string, readonly string[]> = {
@@ -148,8 +150,8 @@ every N links or T ms by the registry's key (a checkpoint).
   check-proof  check a proof file offline (no NATS): the checkpoint note's signature by --signer, that it is the
            log asked about (--origin, else plexus.mesh/<mesh> of --mesh, $PLEXUS_MESH or "default"), then the
            proof. Exit 0 valid and pinned; ${EXIT_NOT_PINNED} the proof holds but no --signer pinned the checkpoint's key
-           ("NOT PINNED": the file names its own signer, so anyone can make one that holds); 1 invalid with a
-           reason: malformed, checkpoint_signature, origin (a checkpoint of another log), ambiguous_subject (a
+           ("NOT PINNED": the file names its own signer, so anyone can make one that holds); ${EXIT_INVALID_PROOF}
+           invalid (AUDIT_TAMPERED, as verify) with a reason: malformed, checkpoint_signature, origin (a checkpoint of another log), ambiguous_subject (a
            subject with NUL: its leaf reads as another event's), inclusion, consistency. --json: {"ok","kind",
            "pinned","origin","signers","size","root",…} or {"ok":false,"reason","detail","pinned","origin"}
            (reason "not_pinned" with exit ${EXIT_NOT_PINNED}).
@@ -195,9 +197,10 @@ Options:
   --conversation C, --type T, --limit N
 
 Progress of verify and export shows on stderr when it is a terminal, never with --json.
-Exit codes: 0 ok, 1 failure (NATS, no such mesh or chain, unreadable file) and check-proof: invalid proof, 2 usage,
-${EXIT_TAMPERED} verify found a bad position, ${EXIT_SEALER_STALLED} verify found the chain sound but nothing sealing after it (or a sealer stalled),
-${EXIT_NOT_PINNED} check-proof: the proof holds but its signer was not pinned (no --signer).`,
+Exit codes: 0 ok, 1 failure (NATS, no audit chain yet), 2 usage, ${EXIT_TAMPERED} verify found a bad position or
+check-proof an invalid proof, ${EXIT_SEALER_STALLED} verify found the chain sound but nothing sealing after it (or a sealer stalled),
+${EXIT_NOT_PINNED} check-proof: the proof holds but its signer was not pinned (no --signer), 6 a file that cannot be read
+or holds no state or note, 7 no such mesh.`,
   subcommands,
 
 

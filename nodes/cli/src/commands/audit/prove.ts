@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { proveConsistency, proveInclusion, type ProofFile } from "@plexus/audit";
-import { PlexusError } from "@plexus/core";
+import { ErrorCode, PlexusError } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
 import { COMMAND, openLive, trustedSigners } from "./shared.js";
@@ -49,7 +49,7 @@ async function olderCheckpoint(file: string): Promise<string> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, { cause: err, code: ErrorCode.InvalidArgument });
   }
   if (!text.trimStart().startsWith("{")) return text;
   try {
@@ -59,5 +59,5 @@ async function olderCheckpoint(file: string): Promise<string> {
   } catch {
     // fall through
   }
-  throw new CliError(`${file} holds no checkpoint note (give a note, a proof file or a checkpoint record)`);
+  throw new CliError(`${file} holds no checkpoint note (give a note, a proof file or a checkpoint record)`, { code: ErrorCode.InvalidArgument });
 }

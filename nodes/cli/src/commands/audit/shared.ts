@@ -68,7 +68,7 @@ export async function openLive(common: CommonOptions): Promise<LiveStores> {
   const nc = await connectService(common, "plexus audit");
   try {
     const present = await auditPresence(nc, common.mesh);
-    if (!present.log) throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`);
+    if (!present.log) throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`, { code: ErrorCode.MeshNotFound });
     if (!present.chain) throw new CliError(`mesh "${common.mesh}" has no audit chain yet (no sealer has run: start one with plexus audit seal, plexus registry start or plexus up)`);
     const refusal = await checkHistoryStreams(nc, historyStreams(common.mesh));
     if (refusal) throw new CliError(`${refusal.message} [${refusal.code}]`, { cause: refusal });

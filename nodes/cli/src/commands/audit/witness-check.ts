@@ -5,6 +5,7 @@
  * the log's signature by --signer when given, else by the key the witness pinned) and the log (live, or an export
  * file from position 1 with --file) must give its root at its size; at least K of them must hold (default: all given).
  */
+import { ErrorCode } from "@plexus/core";
 import { defaultOrigin, exportHoldsHead, loadWitnessState, logHoldsHead, uncoveredTail, verifyCheckpoint, witnessedCheckpoint, witnessStatePath, type AuditStore, type LogAgainstHead, type VerifyReport } from "@plexus/audit";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { OptionValues } from "../../common-options.js";
@@ -58,9 +59,9 @@ export async function checkWitnesses(mesh: string, files: string[], trusted: str
   for (const given of files) {
     const file = await witnessStatePath(given);
     const state = await loadWitnessState(file).catch((err: Error) => {
-      throw new CliError(`--witness ${given}: ${err.message}`, { cause: err });
+      throw new CliError(`--witness ${given}: ${err.message}`, { cause: err, code: ErrorCode.InvalidArgument });
     });
-    if (!state) throw new CliError(`--witness ${given}: no witness state at ${file}`);
+    if (!state) throw new CliError(`--witness ${given}: no witness state at ${file}`, { code: ErrorCode.InvalidArgument });
     const w = witnessedCheckpoint(state, { ...(trusted ? { logKeys: trusted } : {}), origin: defaultOrigin(mesh) });
     if (!w.ok) {
       verdicts.push({ witness: state.name, file, did: state.did, ok: false, kind: "checkpoint_signature", position: state.size, detail: `witness ${state.name}: ${w.detail}` });

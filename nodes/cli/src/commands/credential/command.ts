@@ -4,6 +4,9 @@ import type { CommandSpec } from "../../table/types.js";
 /** A credential's lifetime unless --ttl says otherwise. */
 export const DEFAULT_TTL = "30d";
 
+/** Exit code of `credential verify` for an invalid credential (CREDENTIAL_INVALID in the error table). */
+export const EXIT_CREDENTIAL_INVALID = 8;
+
 export const VERIFY_USAGE = "plexus credential verify FILE [--registry DID]... [--audience AUD]... [--offline]";
 
 export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly (EdDSA only, no crit header, the kid a key of the issuer among
@@ -18,7 +21,7 @@ export const VERIFY_HELP = `  verify   verifies the credential in FILE strictly 
            Offline (--offline, or any --registry) it uses no NATS: the registry keys are the --registry DIDs (a
            membership credential is refused without one) and revocation (with suspension and key rotations) is
            "not checked (offline)".
-           Exit 0 only if valid; 1 if not, naming the reason (a CredentialRejection such as issuer_untrusted,
+           Exit 0 only if valid; ${EXIT_CREDENTIAL_INVALID} if not (refused: CREDENTIAL_INVALID), naming the reason (a CredentialRejection such as issuer_untrusted,
            wrong_mesh, wrong_audience, crit_unsupported, expired, bad_signature; or, online, "revoked",
            "suspended" (the membership credential of an agent an operator suspended), "rotated_key" (its
            subject's key was rotated away, or its issuer's and the log never recorded it)).

@@ -1,6 +1,6 @@
 /** What the credential subcommands share: reading a VC-JWT file and describing a capability credential. */
 import { readFile, stat } from "node:fs/promises";
-import { isPlexusError } from "@plexus/core";
+import { ErrorCode, isPlexusError } from "@plexus/core";
 import { peekJwtPayload, type CapabilityClaims } from "@plexus/identity";
 import { CliError, UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
@@ -12,7 +12,7 @@ export async function readJwt(file: string): Promise<string> {
   try {
     return (await readFile(file, "utf8")).trim();
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err, code: ErrorCode.InvalidArgument });
   }
 }
 
@@ -34,7 +34,7 @@ export async function credentialRef(ref: string): Promise<{ id: string; jwt?: st
     if (isPlexusError(err)) throw new CliError(`${ref}: not a VC-JWT (${err.message})`, { cause: err });
     throw err;
   }
-  if (typeof id !== "string" || id.length === 0) throw new CliError(`${ref}: the credential names no id (jti)`);
+  if (typeof id !== "string" || id.length === 0) throw new CliError(`${ref}: the credential names no id (jti)`, { code: ErrorCode.CredentialInvalid });
   return { id, jwt };
 }
 

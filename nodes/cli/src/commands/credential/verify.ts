@@ -4,6 +4,7 @@
  * registry keys and says whether the credential was revoked; offline (--offline, or --registry) the user names the
  * registry keys and revocation is reported "not checked (offline)".
  */
+import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { CredentialRejection, credentialRejectionOf, peekJwtPayload, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
 import type { CredentialStatusView } from "@plexus/anp";
 import { positionalArgs, type CommandContext, type OptionValues } from "../../common-options.js";
@@ -39,7 +40,7 @@ interface Refusal {
   suspension?: unknown;
 }
 
-/** Exit 0 when FILE holds a credential valid in the mesh, 1 (naming the reason) when it does not. */
+/** Exit 0 when FILE holds a credential valid in the mesh, CREDENTIAL_INVALID's (8, naming the reason) when it does not. */
 export async function verifyCredentialFile({ common, values, positionals, out }: CommandContext): Promise<number> {
   for (const name of NOT_FOR_VERIFY) if (values[name] !== undefined) throw new UsageError(`--${name} does not apply to credential verify`, COMMAND);
   const [file] = positionalArgs(positionals, ["FILE"], COMMAND) as [string];
@@ -51,7 +52,7 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
   const refuse = (r: Refusal): number => {
     if (out.json) out.data("", { ok: false, ...r });
     else out.error(`${file}: invalid: ${r.message}`);
-    return 1;
+    return exitCodeFor(ErrorCode.CredentialInvalid);
   };
   let checks: VerifyChecks;
   let verified: AnyCredential;

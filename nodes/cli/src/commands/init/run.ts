@@ -1,4 +1,5 @@
 /** `plexus init`: the NATS operator-mode material of a mesh, created once (plexus up does it too on first run). */
+import { ErrorCode } from "@plexus/core";
 import { join } from "node:path";
 import { AuthFile, ensureMeshAuth } from "@plexus/bus";
 import { positionalArgs, type CommandImpl } from "../../common-options.js";
@@ -9,7 +10,7 @@ const COMMAND = "init";
 export const initCommand: CommandImpl = {
   async run({ common, positionals, out }) {
     positionalArgs(positionals, [], COMMAND);
-    if (!common.natsAuth) throw new CliError("--nats-auth off: there is no folder to create the NATS auth in");
+    if (!common.natsAuth) throw new CliError("--nats-auth off: there is no folder to create the NATS auth in", { code: ErrorCode.InvalidArgument });
     const auth = await ensureMeshAuth(common.natsAuth, common.mesh);
     const files = [
       AuthFile.operatorJwt,
