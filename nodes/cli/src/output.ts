@@ -1,7 +1,12 @@
 /**
  * Human vs --json printing. Data goes to stdout (one JSON document per line with --json), progress and info to
- * stderr, so `plexus listen --json | jq` sees only data.
+ * stderr, so `plexus listen --json | jq` sees only data. With --json, the warnings and errors a running command
+ * reports and survives are one JSON object per line on stderr too, in the shape of the failure that ends a command
+ * (errors.ts): `{"error":{"code","message","retryable","help"}}` (code FAILED unless the caller names one) and
+ * `{"warning":{"message"}}`; a reader tells them from the last line by the exit code. Info lines (progress,
+ * "plexus: ready: …") stay text.
  */
+import { ErrorCode, wireError } from "@plexus/core";
 import { deliveryJson, type Delivery } from "@plexus/sdk";
 
 export interface Output {
@@ -10,10 +15,13 @@ export interface Output {
   data(human: string, data: unknown): void;
   /** A line of progress or information on stderr. */
   info(line: string): void;
-  /** A warning on stderr (always shown). */
+  /** A warning on stderr (always shown; --json: `{"warning":{"message"}}`). */
   warn(line: string): void;
-  /** An error a running command reports and survives (always shown), e.g. a node refusing its mesh log. */
-  error(line: string): void;
+  /**
+   * An error a running command reports and survives (always shown), e.g. a node refusing its mesh log
+   * (--json: `{"error":{…}}` with `code`, default FAILED).
+   */
+  error(line: string, code?: ErrorCode): void;
 }
 
 /**
@@ -36,10 +44,10 @@ export function createOutput(json: boolean, streams: { out?: NodeJS.WritableStre
       err.write(`${line}\n`);
     },
     warn(line) {
-      err.write(`plexus: warning: ${line}\n`);
+      err.write(json ? `${JSON.stringify({ warning: { message: line } })}\n` : `plexus: warning: ${line}\n`);
     },
-    error(line) {
-      err.write(`plexus: error: ${line}\n`);
+    error(line, code = ErrorCode.Failed) {
+      err.write(json ? `${JSON.stringify({ error: wireError(code, line) })}\n` : `plexus: error: ${line}\n`);
     },
   };
 }

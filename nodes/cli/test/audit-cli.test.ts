@@ -159,7 +159,7 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     }
   });
 
-  it("usage errors exit 2; a mesh without a chain exits 1, an unreadable file 6 (invalid input), with one line", async () => {
+  it("usage errors exit 2; a mesh that does not exist exits 7 (not found), an unreadable file 6 (invalid input), with one line", async () => {
     for (const args of [[], ["frob"], ["verify", "--agent", "did:key:x"], ["query", "--since", "yesterday"], ["verify", "--from", "0"], ["query", "--agent", "bob"], ["status", "extra"]]) {
       const r = await run(args);
       expect(r.code, args.join(" ")).toBe(2);

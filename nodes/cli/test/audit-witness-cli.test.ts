@@ -20,7 +20,7 @@ import { connectBus, ensureMeshStream, meshStreamConfig } from "@plexus/bus";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { rotateRegistryKey } from "@plexus/registry";
 import { useTestServer } from "@plexus/testing";
-import { BIN, childEnv, cli, jsonLines, type Result } from "./cli-process.js";
+import { BIN, childEnv, cli, jsonLines, stderrJson, type Result } from "./cli-process.js";
 import { coveredNow } from "../src/commands/audit/witness-check.js";
 import { cosignatureVerifier, openNote } from "@plexus/audit";
 
@@ -188,7 +188,8 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     // A witness fed the rewritten log refuses: it no longer shows the checkpoint it cosigned.
     const refused = await run(mesh, ["witness", "--as", "bob", "--dir", dir, "--once", "--json"]);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toMatch(/plexus: error: witness bob refuses/);
+    // --json: the refusal on stderr is one JSON object, with the code of the exit code.
+    expect(stderrJson(refused.stderr)).toEqual([{ error: expect.objectContaining({ code: "AUDIT_TAMPERED", message: expect.stringMatching(/^witness bob refuses the checkpoint/) }) }]);
     expect(json(refused)).toMatchObject({ ok: false, reason: "rollback" });
     // Re-signed with another key: the witness refuses it (bad_signature); a pinned signer and the witness both fail it.
     const attacker = generateKeyPair();

@@ -32,6 +32,11 @@ export function jsonLines(text: string): Record<string, unknown>[] {
   return lines(text).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** The JSON lines of a --json command's stderr (the errors and warnings it survived, the failure that ended it). */
+export function stderrJson(text: string): Record<string, unknown>[] {
+  return jsonLines(lines(text).filter((l) => l.startsWith("{")).join("\n"));
+}
+
 export interface Running {
   child: ChildProcess;
   stdout: () => string;

@@ -5,7 +5,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
 import { AuthFile, connectBus, ensureMeshStream, historyStreamNames } from "@plexus/bus";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
-import { cli, cliScopes, jsonLines, type Running } from "./cli-process.js";
+import { cli, cliScopes, jsonLines, stderrJson, type Running } from "./cli-process.js";
 
 // No shared server: each test runs `plexus up`.
 const { scope } = cliScopes("opcli", () => "nats://127.0.0.1:1");
@@ -56,7 +56,10 @@ describe("plexus up in operator mode", () => {
       const sent = await run(args("send", "--as", "alice", "--to", "bob", '{"hello":"operator mode"}', "--json"), 30_000);
       expect(sent.code, sent.stderr).toBe(0);
       // bob has a key but never joined: said, and the message still waits for him.
-      expect(sent.stderr).toMatch(/plexus: warning: did:key:\S+ has never joined mesh "[^"]+" \(the registry does not know it\): the message waits in its inbox until that agent listens/);
+      // --json: the warning is one JSON object on stderr.
+      expect(stderrJson(sent.stderr)).toContainEqual({
+        warning: { message: expect.stringMatching(/^did:key:\S+ has never joined mesh "[^"]+" \(the registry does not know it\): the message waits in its inbox until that agent listens/) },
+      });
       const done = await run(args("listen", "--as", "bob", "--count", "1", "--timeout", "20", "--json"), 30_000);
       expect(done.code, done.stderr).toBe(0);
       const got = jsonLines(done.stdout);
@@ -165,9 +168,9 @@ describe("plexus up and its history streams", () => {
       const r = await readyz(second.http);
       expect(r.status).toBe(503);
       expect(r.body.refused).toMatchObject({ code: "HISTORY_STREAM_RECREATED" });
-      await again.waitFor("plexus: error: registry: history stream");
-      await again.waitFor("plexus: error: audit sealer: history stream");
-      await again.waitFor("plexus: error: no A2A gateway: history stream");
+      await again.waitFor('"message":"registry: history stream');
+      await again.waitFor('"message":"audit sealer: history stream');
+      await again.waitFor('"message":"no A2A gateway: history stream');
       expect(second.a2a).toBeNull();
       again.child.kill("SIGINT");
       expect((await again.exited).code).toBe(0);

@@ -18,7 +18,7 @@ import { ensureMeshStream } from "@plexus/bus";
 import { meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, firstJson, type Scope } from "./cli-process.js";
+import { cli, cliScopes, firstJson, stderrJson, type Scope } from "./cli-process.js";
 
 const nats = useTestServer({ operator: true });
 const { scope } = cliScopes("seal", () => nats.url);
@@ -121,7 +121,7 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       expect(st.stalledReasons.join("\n")).toMatch(/sealer solo .* is refused: .*HISTORY_STREAM_/);
       const body = (await (await fetch(`${info.http}/readyz`)).json()) as { data: { state: string; problem?: { code: string } } };
       expect(body).toMatchObject({ data: { state: "refused", problem: { code: expect.stringMatching(/^HISTORY_STREAM_/) } }, asOf: { seq: 10 } });
-      await sealer.waitFor("plexus: error: audit sealer: history stream", 5_000);
+      await sealer.waitFor('{"error":{"code":"FAILED","message":"audit sealer: history stream', 5_000); // --json: errors it survives as JSON
 
       const human = await run([...s.args("audit", "status"), ...s.auth], 30_000);
       expect(human.stdout.split("\n")[0]).toMatch(/^STALLED {5}sealer solo .* is refused: /);
@@ -129,7 +129,7 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       const verify = await run([...s.args("audit", "verify", "--json"), ...s.auth], 30_000);
       expect(verify.code, verify.stderr).toBe(4);
       expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, verified: 10, sealers: { stalled: true } });
-      expect(verify.stderr).toContain("plexus: error: SEALER STALLED: sealer solo");
+      expect(stderrJson(verify.stderr)).toContainEqual({ error: expect.objectContaining({ code: "AUDIT_SEALER_STALLED", message: expect.stringMatching(/^SEALER STALLED: sealer solo/) }) });
       sealer.child.kill("SIGINT");
       expect((await sealer.exited).code).toBe(0);
       console.log(`recreated mesh log: /readyz 503 after ${readyzMs} ms, audit status stalled after ${statusMs} ms`);
@@ -165,7 +165,7 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       const verify = await run([...s.args("audit", "verify", "--json", "--stall-after", "1"), ...s.auth], 30_000);
       expect(verify.code, verify.stderr).toBe(4);
       expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, verified: 0, sealers: { stalled: true } });
-      expect(verify.stderr).toMatch(/plexus: error: SEALER STALLED: 10 events wait to be sealed/);
+      expect(stderrJson(verify.stderr)).toContainEqual({ error: expect.objectContaining({ code: "AUDIT_SEALER_STALLED", message: expect.stringMatching(/^SEALER STALLED: 10 events wait to be sealed/) }) });
       // Within the threshold, the same mesh is not stalled: the events are young enough for a sealer to come.
       const patient = await run([...s.args("audit", "verify", "--stall-after", "3600"), ...s.auth], 30_000);
       expect(patient.code, patient.stderr).toBe(0);
@@ -206,7 +206,7 @@ describe("plexus audit seal", { timeout: 120_000 }, () => {
       await publish(s.admin, s.mesh, 0, 12);
       await expect.poll(async () => (await readyz()).status, { timeout: 5_000, interval: 100 }).toBe(503);
       expect((await readyz()).body).toMatchObject({ ready: false, components: { sealer: { state: "refused", problem: { code: expect.stringMatching(/^HISTORY_STREAM_/) } } } });
-      await node.waitFor("plexus: error: audit sealer: history stream", 5_000);
+      await node.waitFor('"message":"audit sealer: history stream', 5_000);
       node.child.kill("SIGINT");
       expect((await node.exited).code).toBe(0);
     } finally {

@@ -5,6 +5,7 @@
  */
 import { checkedRotation, type RotationEvent } from "@plexus/anp";
 import { readExport, verifyChain, verifyStore, type VerifyReport } from "@plexus/audit";
+import { ErrorCode } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
@@ -67,7 +68,7 @@ export async function verifyAudit({ common, values, out }: CommandContext): Prom
     for (const w of witnesses ?? []) out.info(w.ok ? `witness ${w.witness}: the log holds its checkpoint of size ${w.size}` : `witness ${w.witness}: ${w.kind}: ${w.detail}`);
   }
   // Said even with --json (stderr): a stalled sealer means the events after the chain's end are not being sealed.
-  for (const reason of sealers?.stalled ?? []) out.error(`SEALER STALLED: ${reason}`);
+  for (const reason of sealers?.stalled ?? []) out.error(`SEALER STALLED: ${reason}`, ErrorCode.AuditSealerStalled);
   for (const warning of sealers?.warnings ?? []) out.warn(warning);
   if (!report.ok) return EXIT_TAMPERED;
   return sealers && sealers.stalled.length > 0 ? EXIT_SEALER_STALLED : 0;

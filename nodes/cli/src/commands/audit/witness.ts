@@ -7,6 +7,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { defaultOrigin } from "@plexus/audit";
+import { ErrorCode } from "@plexus/core";
 import { KeyStore } from "@plexus/identity";
 import { cosignatureSubject, startWitnessProcess, type WitnessCheck, type WitnessOutcome, type WitnessProcess } from "@plexus/nodes";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
@@ -34,7 +35,9 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
   const live = await openLive(common);
   const signals = once ? undefined : waitForSignal(out);
   try {
-    const running = await startWitnessProcess({ nc: live.nc, store: live.store, mesh, name, key, dir, signers, once, intervalMs, log: out, onCheck: report });
+    // The witness's only error line is its refusal: AUDIT_TAMPERED, as its exit code.
+    const log = { info: out.info, warn: out.warn, error: (line: string) => out.error(line, ErrorCode.AuditTampered) };
+    const running = await startWitnessProcess({ nc: live.nc, store: live.store, mesh, name, key, dir, signers, once, intervalMs, log, onCheck: report });
     const outcome = await untilStopped(running);
     if (outcome.ok) return 0;
     if (out.json) out.data("", { ok: false, witness: name, mesh, reason: outcome.reason, detail: outcome.detail, size: outcome.size, state: running.file });
