@@ -98,7 +98,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     }
   });
 
-  it("agent join: a missing card file, a file that is not JSON, and an invalid card exit 1 with one line", async () => {
+  it("agent join: a missing card file, a file that is not JSON, and an invalid card exit 6 (invalid input) with one line", async () => {
     const s = scope();
     const { run, reap } = cli();
     try {
@@ -114,7 +114,7 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(bad.stderr).toContain("is not valid JSON");
       const invalid = await writeCard(s.dir, "invalid", { name: "alice", description: "x", version: "1", capabilities: [] });
       const refused = await run(s.args("agent", "join", "--as", "alice", "--card", invalid));
-      expect(refused.code).toBe(1);
+      expect(refused.code).toBe(6);
       expect(lines(refused.stderr)).toHaveLength(1);
       expect(refused.stderr).toContain("is not a valid agent card");
     } finally {

@@ -165,7 +165,8 @@ every N links or T ms by the registry's key (a checkpoint).
            plexus-audit.<mesh>.cosig.NAME. A rollback or fork: "plexus: error: …", exit ${EXIT_TAMPERED}, state untouched
            (a witness never moves past a refusal: someone has to look). --once: witness up to the newest checkpoint
            and exit; else polls every --interval ms (default 2000) until Ctrl-C. --json: {"ok","witness","did",
-           "size","root","advanced","state","subject"} or {"ok":false,"reason","detail","size"}.
+           "size","root","advanced","state","subject"} or {"ok":false,"reason","detail","size"}. A DIR holding
+           the state of another witness, mesh or --signer: exit 6 (invalid input).
 
 Options:
   --from N, --to N    verify only these positions (from > 1 starts from the stored hash of position N-1)
