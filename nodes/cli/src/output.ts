@@ -2,7 +2,8 @@
  * Human vs --json printing. Data goes to stdout (one JSON document per line with --json), progress and info to
  * stderr, so `plexus listen --json | jq` sees only data.
  */
-import { deliveryJson, type Delivery } from "@plexus/sdk";
+import type { Delivery } from "@plexus/sdk";
+import { deliveryJson } from "@plexus/sdk/internal";
 
 export interface Output {
   readonly json: boolean;

@@ -13,7 +13,8 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { auditStreamNames, ensureAuditStreams, openSealerBucket, signPresence } from "@plexus/audit";
+import { ensureAuditStreams } from "@plexus/audit";
+import { auditStreamNames, openSealerBucket, signPresence } from "@plexus/audit/internal";
 import { ensureMeshStream } from "@plexus/bus";
 import { meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";

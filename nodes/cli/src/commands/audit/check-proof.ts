@@ -6,7 +6,8 @@
  * 1 invalid, with a stable reason (malformed, checkpoint_signature, origin, ambiguous_subject, inclusion, consistency).
  */
 import { readFile, stat } from "node:fs/promises";
-import { checkProof, defaultOrigin, MAX_PROOF_FILE_BYTES } from "@plexus/audit";
+import { checkProof, defaultOrigin } from "@plexus/audit";
+import { MAX_PROOF_FILE_BYTES } from "@plexus/audit/internal";
 import type { CommandContext } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";

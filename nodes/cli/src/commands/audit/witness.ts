@@ -15,15 +15,14 @@ import { dirname, join, resolve } from "node:path";
 import {
   defaultOrigin,
   loadWitnessState,
-  newestRootedCheckpoint,
   newWitnessState,
-  openCheckpointNote,
   proveConsistency,
   saveWitnessState,
   witnessCheckpoint,
   type WitnessState,
 } from "@plexus/audit";
-import { readRegistryRotations, registrySuccessors } from "@plexus/anp";
+import { newestRootedCheckpoint, openCheckpointNote } from "@plexus/audit/internal";
+import { readRegistryRotations, registrySuccessors } from "@plexus/anp/internal";
 import { meshSubjects } from "@plexus/core";
 import { KeyStore } from "@plexus/identity";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";

@@ -4,7 +4,13 @@
  * registry keys and says whether the credential was revoked; offline (--offline, or --registry) the user names the
  * registry keys and revocation is reported "not checked (offline)".
  */
-import { CredentialRejection, credentialRejectionOf, peekJwtPayload, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
+import {
+  CredentialRejection,
+  credentialRejectionOf,
+  verifyPlexusCredential,
+  type AnyCredential,
+} from "@plexus/identity";
+import { peekJwtPayload } from "@plexus/identity/internal";
 import type { CredentialStatusView } from "@plexus/anp";
 import { positionalArgs, type CommandContext, type OptionValues } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
