@@ -62,9 +62,12 @@ describe("layers", () => {
   });
 
   it("take an `internal` subpath import as its package: allowed when declared and down, refused when upward", () => {
-    const imports = (...specifiers: string[]) => ({ imports: specifiers.map((specifier, i) => ({ file: `src/${i}.ts`, specifier })) });
+    const imports = (...specifiers: string[]) => ({
+      imports: specifiers.map((specifier, i) => ({ file: `src/${i}.ts`, specifier })),
+    });
     const core = ws("@plexus/core", "packages/core");
-    const acp = ws("@plexus/acp", "protocols/acp", ["@plexus/core"], imports("@plexus/core/internal", "@plexus/acp/internal"));
+    const acpImports = imports("@plexus/core/internal", "@plexus/acp/internal");
+    const acp = ws("@plexus/acp", "protocols/acp", ["@plexus/core"], acpImports);
     const registry = ws("@plexus/registry", "registry", ["@plexus/acp"]);
     expect(checkLayers([core, acp, registry])).toEqual([]);
     const bus = ws("@plexus/bus", "packages/bus", ["@plexus/core"], imports("@plexus/acp/internal"));
