@@ -8,7 +8,7 @@
  */
 import { Role, type Message, type Task } from "@a2a-js/sdk";
 import { ClientFactory, ClientFactoryOptions, type Client } from "@a2a-js/sdk/client";
-import { agentUrls } from "@plexus/a2a";
+import { agentUrls } from "@plexus/a2a/internal";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
 import { BenchChild } from "./a2a-child.js";

@@ -16,22 +16,24 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   checkProof,
-  eventLeafHash,
   proveInclusion,
   readMeshLog,
   signCheckpoint,
   type Checkpoint,
-  JetStreamTileStore,
-  MemoryTree,
   openJetStreamAuditStore,
-  proveInclusionFromTiles,
   rootAt,
   startSealer,
   TreeBuilder,
   verifyInclusion,
-  type TileReader,
   type TreeSnapshot,
 } from "@plexus/audit";
+import {
+  eventLeafHash,
+  JetStreamTileStore,
+  MemoryTree,
+  proveInclusionFromTiles,
+  type TileReader,
+} from "@plexus/audit/internal";
 import { ensureMeshStream } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { loadavg } from "node:os";

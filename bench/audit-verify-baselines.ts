@@ -10,7 +10,7 @@
  */
 import { open } from "node:fs/promises";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { meshLogBatches } from "@plexus/audit";
+import { meshLogBatches } from "@plexus/audit/internal";
 
 /** Events read per second: the whole log 1…n through the verifier's batched reader, nothing done with them. */
 export async function readLogBaseline(nc: NatsConnection, mesh: string, n: number, now: () => number): Promise<{ events: number; ms: number }> {

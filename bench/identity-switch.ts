@@ -10,7 +10,8 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { RegistryClient } from "@plexus/anp";
-import { revokedUsers, revokeUser } from "@plexus/bus";
+import { revokeUser } from "@plexus/bus";
+import { revokedUsers } from "@plexus/bus/internal";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { Agent, type AgentCard, type Delivery } from "@plexus/sdk";
 import { latencies } from "./a2a-load.js";

@@ -7,7 +7,8 @@
  * (bootstrap connection → own JWT → reconnect as the agent) against Agent.connect on the open server, alternating.
  */
 import { RegistryClient } from "@plexus/anp";
-import { BOOTSTRAP_INBOX_PREFIX, connectBus, type MeshAuth } from "@plexus/bus";
+import { connectBus, type MeshAuth } from "@plexus/bus";
+import { BOOTSTRAP_INBOX_PREFIX } from "@plexus/bus/internal";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
 import { latencies, load, type LoadFigures } from "./a2a-load.js";

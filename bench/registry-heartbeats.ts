@@ -9,7 +9,7 @@
  */
 import { KvWatchInclude, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { checkBeat, heartbeatSecret, openHeartbeatBucket } from "@plexus/anp";
+import { checkBeat, heartbeatSecret, openHeartbeatBucket } from "@plexus/anp/internal";
 import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { RegistryNode } from "@plexus/registry";

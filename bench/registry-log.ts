@@ -8,7 +8,7 @@
  * leaves), and writes each agent's heartbeat into the bucket so the node sees it alive.
  */
 import { createInbox, type NatsConnection, type Subscription } from "@nats-io/transport-node";
-import { encodeEvent, heartbeatSecret, makeEvent, openHeartbeatBucket, type RegistryEvent } from "@plexus/anp";
+import { encodeEvent, heartbeatSecret, makeEvent, openHeartbeatBucket, type RegistryEvent } from "@plexus/anp/internal";
 import { ensureMeshStream } from "@plexus/bus";
 import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";

@@ -8,7 +8,8 @@
  * keys and `generateKeyPair` costs ~0.5 ms each (50 s for 100,000).
  */
 import { randomBytes } from "node:crypto";
-import { beatKeyFor, encodeEvent, makeBeat, makeEvent, type AgentCard } from "@plexus/anp";
+import type { AgentCard } from "@plexus/anp";
+import { beatKeyFor, encodeEvent, makeBeat, makeEvent } from "@plexus/anp/internal";
 import { agentToken, newId } from "@plexus/core";
 import { didFromPublicKey, generateKeyPair, type KeyPair } from "@plexus/identity";
 

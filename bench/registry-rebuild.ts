@@ -10,10 +10,11 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { decodeEvent } from "@plexus/anp";
+import { decodeEvent } from "@plexus/anp/internal";
 import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
-import { SNAPSHOT_FILE, startRegistryNode, type RegistryNode } from "@plexus/registry";
+import { startRegistryNode, type RegistryNode } from "@plexus/registry";
+import { SNAPSHOT_FILE } from "@plexus/registry/internal";
 import { now, rate, round } from "./lib.js";
 
 const MB = 1024 * 1024;

@@ -9,7 +9,7 @@
  * agents serve many, which gives the reputation model evidence of varying weight.
  */
 import { ENVELOPE_VERSION, MessageType, newId, type UnsignedEnvelope } from "@plexus/core";
-import { attachSignature, signingInput } from "@plexus/identity";
+import { attachSignature, signingInput } from "@plexus/identity/internal";
 import { WORDS, prng, zipf, type SyntheticAgent } from "./registry-population.js";
 import type { LogEntry } from "./registry-log.js";
 

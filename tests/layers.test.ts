@@ -61,6 +61,22 @@ describe("layers", () => {
     expect(checkLayers([sdk, { ...acp, dependencies: ["@plexus/sdk"] }])).toEqual(["package cycle: @plexus/sdk → @plexus/acp → @plexus/sdk"]);
   });
 
+  it("take an `internal` subpath import as its package: allowed when declared and down, refused when upward", () => {
+    const imports = (...specifiers: string[]) => ({
+      imports: specifiers.map((specifier, i) => ({ file: `src/${i}.ts`, specifier })),
+    });
+    const core = ws("@plexus/core", "packages/core");
+    const acpImports = imports("@plexus/core/internal", "@plexus/acp/internal");
+    const acp = ws("@plexus/acp", "protocols/acp", ["@plexus/core"], acpImports);
+    const registry = ws("@plexus/registry", "registry", ["@plexus/acp"]);
+    expect(checkLayers([core, acp, registry])).toEqual([]);
+    const bus = ws("@plexus/bus", "packages/bus", ["@plexus/core"], imports("@plexus/acp/internal"));
+    expect(checkLayers([core, acp, registry, bus])).toEqual([
+      "packages/bus/src/0.ts imports @plexus/acp/internal, not a declared dependency",
+      "@plexus/bus (packages/bus) imports (packages/bus/src/0.ts) @plexus/acp (protocols/acp): a higher layer",
+    ]);
+  });
+
   it("read every kind of import, and not the ones in comments", () => {
     const source = [
       'import { a } from "@plexus/core";',

@@ -12,7 +12,7 @@ export { RegistryQueries } from "./service/queries.js";
 export type { RegistryQueryApi, RegistryStatus } from "./service/queries-api.js";
 export { createRegistryApp } from "./http/index.js";
 export type { RegistryMcpContext, RegistryMcpFactory } from "./http/index.js";
-export { RegistryState, Projector, SNAPSHOT_FILE, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
+export { RegistryState, Projector, TrustAnchorBook, MAX_KEY_ROTATIONS } from "./projection/index.js";
 export { EvidenceLedger } from "./reputation/index.js";
 export { CardIndex, rankDiscovery } from "./discovery/index.js";
 export { LivenessMonitor } from "./liveness/monitor.js";

@@ -7,8 +7,17 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import { generateKeyPair, keyPairFromSeed } from "@plexus/identity";
-import { RegistryOp } from "@plexus/anp";
-import { critTokens, hostileTokens, JOSE_CAPABILITY_TYPE, joseCapability, joseKey, joseSeed, vcPayload, useTestServer } from "@plexus/testing";
+import { RegistryOp } from "@plexus/anp/internal";
+import {
+  critTokens,
+  hostileTokens,
+  joseCapability,
+  joseKey,
+  joseSeed,
+  vcPayload,
+  useTestServer,
+} from "@plexus/testing";
+import { JOSE_CAPABILITY_TYPE } from "@plexus/testing/internal";
 import { rotateRegistryKey } from "../src/index.js";
 import { card, freshMesh, meshKit } from "./fixtures.js";
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { agentToken, canonicalJson, meshSubjects, newId, RejectionReason, type Envelope, type UnsignedEnvelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope, type KeyPair } from "@plexus/identity";
-import { junkRecords } from "@plexus/testing";
+import { junkRecords } from "@plexus/testing/internal";
 import { DEFAULT_PROJECTION_OPTIONS, loadSnapshot, MAX_EDGES, MAX_WAITING_PER_CHANNEL, Projector, RegistryState, saveSnapshot } from "../src/projection/index.js";
 import { computeReputation } from "../src/reputation/index.js";
 import { card } from "./fixtures.js";

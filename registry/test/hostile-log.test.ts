@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
 import { agentToken, Defaults, MessageKind, meshSubjects, newId } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
-import { hostileMessages, junkRecords, until, useTestServer } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
+import { hostileMessages, junkRecords } from "@plexus/testing/internal";
 import { card, freshMesh, meshKit } from "./fixtures.js";
 
 const nats = useTestServer();

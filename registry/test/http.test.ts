@@ -4,8 +4,21 @@
  */
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCode, errorSpec, httpStatusFor, INTERNAL_MESSAGE, PlexusError } from "@plexus/core";
-import { FACTORS, type AgentView, type Answer, type CredentialStatusQuery, type CredentialStatusView, type DiscoverQuery, type DiscoverResult, type Factor, type FactorScore, type Reputation, type TrustAnchorView } from "@plexus/anp";
+import { ErrorCode, errorSpec, httpStatusFor, PlexusError } from "@plexus/core";
+import { INTERNAL_MESSAGE } from "@plexus/core/internal";
+import {
+  FACTORS,
+  type AgentView,
+  type Answer,
+  type CredentialStatusView,
+  type DiscoverQuery,
+  type DiscoverResult,
+  type Factor,
+  type FactorScore,
+  type Reputation,
+  type TrustAnchorView,
+} from "@plexus/anp";
+import type { CredentialStatusQuery } from "@plexus/anp/internal";
 import { serveRegistryHttp, type RegistryHttpServer } from "../src/http/index.js";
 import { evidenceSummary, type RegistryQueryApi, type RegistryStatus } from "../src/service/queries-api.js";
 

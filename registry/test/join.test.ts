@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
-import { RegistryClient, RegistryOp, issueChallenge, signRequest } from "@plexus/anp";
+import { RegistryClient } from "@plexus/anp";
+import { RegistryOp, issueChallenge, signRequest } from "@plexus/anp/internal";
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import { generateKeyPair, publicKeyMultibase, verifyMembershipCredential } from "@plexus/identity";
 import { until, useTestServer } from "@plexus/testing";

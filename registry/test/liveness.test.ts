@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { Heartbeater, openHeartbeatBucket, type Liveness } from "@plexus/anp";
+import type { Liveness } from "@plexus/anp";
+import { Heartbeater, openHeartbeatBucket } from "@plexus/anp/internal";
 import { connect } from "@nats-io/transport-node";
 import { until, useTestServer } from "@plexus/testing";
 import { card, freshMesh, meshKit } from "./fixtures.js";

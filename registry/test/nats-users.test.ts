@@ -1,7 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { RegistryClient } from "@plexus/anp";
-import { BOOTSTRAP_INBOX_PREFIX, connectBus, revokedUsers, unrevokeUser, userClaims, userPublicKeyOfDid } from "@plexus/bus";
+import { connectBus, unrevokeUser, userPublicKeyOfDid } from "@plexus/bus";
+import { BOOTSTRAP_INBOX_PREFIX, revokedUsers, userClaims } from "@plexus/bus/internal";
 import { ErrorCode } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { Agent, type Delivery } from "@plexus/sdk";

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { RegistryClient, RegistryOp, encodeEvent, makeEvent } from "@plexus/anp";
+import { RegistryClient } from "@plexus/anp";
+import { RegistryOp, encodeEvent, makeEvent } from "@plexus/anp/internal";
 import { ErrorCode, agentToken, meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { encodeEvent, makeEvent } from "@plexus/anp";
+import { encodeEvent, makeEvent } from "@plexus/anp/internal";
 import { agentToken, ErrorCode } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { until, useTestServer } from "@plexus/testing";

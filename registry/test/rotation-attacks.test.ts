@@ -5,12 +5,20 @@
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeEvent, makeEvent, makeRotation, signRequest, type Rotation, type SignedRequest } from "@plexus/anp";
+import {
+  encodeEvent,
+  makeEvent,
+  makeRotation,
+  signRequest,
+  type Rotation,
+  type SignedRequest,
+} from "@plexus/anp/internal";
 import { connectBus } from "@plexus/bus";
 import { agentToken, MessageKind, meshSubjects, RejectionReason } from "@plexus/core";
 import { generateKeyPair, issueCapabilityCredential } from "@plexus/identity";
 import type { Delivery } from "@plexus/sdk";
-import { until, useTestServer, validEnvelope } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
+import { validEnvelope } from "@plexus/testing/internal";
 import { MAX_KEY_ROTATIONS } from "../src/index.js";
 import { card, freshMesh, meshKit } from "./fixtures.js";
 

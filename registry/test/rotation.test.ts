@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { makeRotation, signRequest } from "@plexus/anp";
+import { makeRotation, signRequest } from "@plexus/anp/internal";
 import { ErrorCode } from "@plexus/core";
 import { generateKeyPair, issueCapabilityCredential } from "@plexus/identity";
 import { until, useTestServer } from "@plexus/testing";

@@ -13,11 +13,12 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { listRecords } from "@plexus/acp";
+import { listRecords } from "@plexus/acp/internal";
 import { ensureMeshStream } from "@plexus/bus";
 import { agentToken, Defaults, MessageKind, meshSubjects, newId, validateRejectionRecord, type MeshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
-import { hostileMessages, junkRecords, until, useTestServer, validEnvelope, type HostileContext } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
+import { hostileMessages, junkRecords, validEnvelope, type HostileContext } from "@plexus/testing/internal";
 // Test-only: in operator mode topic durables are the registry's to make.
 import { startRegistryNode } from "@plexus/registry";
 import { Agent, listDeadLetters, listRejected, type Delivery } from "@plexus/sdk";

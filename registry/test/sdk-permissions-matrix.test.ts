@@ -10,7 +10,8 @@ import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 // Test-only: topic durables are the registry's to make in operator mode (see consumer-ownership in @plexus/a2a's tests).
 import { startRegistryNode } from "@plexus/registry";
-import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
+import { permissionViolations as violations } from "@plexus/testing/internal";
 import { Agent, type Delivery } from "@plexus/sdk";
 
 const N = 4;

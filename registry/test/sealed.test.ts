@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { decodeEvent, RegistryClient } from "@plexus/anp";
+import { RegistryClient } from "@plexus/anp";
+import { decodeEvent } from "@plexus/anp/internal";
 import { ErrorCode, meshSubjects } from "@plexus/core";
 import { commitmentBinding, computeShareTag, sendUnsealShare, signUnsealRequest, splitSeed, type KeyShare } from "@plexus/custody";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";

@@ -11,7 +11,8 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { AuthFile, connectBus, hasMeshAuth, loadMeshAuth, readServiceCreds, type BusCredentials, type MeshAuth } from "@plexus/bus";
+import { connectBus, loadMeshAuth, type BusCredentials, type MeshAuth } from "@plexus/bus";
+import { AuthFile, hasMeshAuth, readServiceCreds } from "@plexus/bus/internal";
 import type { AgentNatsAuth } from "@plexus/sdk";
 import type { CommonOptions } from "./common-options.js";
 import { CliError } from "./errors.js";

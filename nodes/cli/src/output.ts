@@ -7,7 +7,8 @@
  * "plexus: ready: …") stay text.
  */
 import { ErrorCode, wireError } from "@plexus/core";
-import { deliveryJson, type Delivery } from "@plexus/sdk";
+import type { Delivery } from "@plexus/sdk";
+import { deliveryJson } from "@plexus/sdk/internal";
 
 export interface Output {
   readonly json: boolean;

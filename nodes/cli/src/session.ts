@@ -1,6 +1,7 @@
 /** What the messaging commands share: loading the caller's key, resolving a recipient, connecting, signals. */
 import { Agent, ErrorCode, isPlexusError, KeyStore, type KeyPair } from "@plexus/sdk";
-import { KEY_NAME_PATTERN, resolveAgentRef } from "@plexus/identity";
+import { resolveAgentRef } from "@plexus/identity";
+import { KEY_NAME_PATTERN } from "@plexus/identity/internal";
 import type { CommonOptions } from "./common-options.js";
 import { CliError, oneLine, UsageError } from "./errors.js";
 import type { Output } from "./output.js";

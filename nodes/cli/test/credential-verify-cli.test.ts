@@ -14,7 +14,18 @@ import { connectBus } from "@plexus/bus";
 import { RegistryClient } from "@plexus/anp";
 import { generateKeyPair, KeyStore, keyPairFromSeed } from "@plexus/identity";
 import { rotateRegistryKey } from "@plexus/registry";
-import { hostileTokens, JOSE_MEMBERSHIP_TYPE, joseCapability, joseKey, joseMembership, joseSeed, joseSign, useTestServer, vcPayload, type JoseKey } from "@plexus/testing";
+import {
+  hostileTokens,
+  joseCapability,
+  joseKey,
+  joseMembership,
+  joseSeed,
+  joseSign,
+  useTestServer,
+  vcPayload,
+  type JoseKey,
+} from "@plexus/testing";
+import { JOSE_MEMBERSHIP_TYPE } from "@plexus/testing/internal";
 import { cli, cliScopes, firstJson, runHere, type Scope } from "./cli-process.js";
 
 const nats = useTestServer();

@@ -8,12 +8,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonRpcErrorObject, PLEXUS_ERROR_DOMAIN, restErrorBody, startGateway, type A2AGateway } from "@plexus/a2a";
+import { startGateway, type A2AGateway } from "@plexus/a2a";
+import { jsonRpcErrorObject, PLEXUS_ERROR_DOMAIN, restErrorBody } from "@plexus/a2a/internal";
 import { connectBus } from "@plexus/bus";
 import { ERROR_SPECS, ErrorCode, errorSpec, exitCodeFor, httpStatusFor, jsonRpcCodeFor, PlexusError, type ErrorSpec } from "@plexus/core";
-import { errorResponse } from "@plexus/http";
+import { errorResponse } from "@plexus/http/internal";
 import { generateKeyPair } from "@plexus/identity";
-import { ERROR_META_KEY } from "@plexus/mcp";
+import { ERROR_META_KEY } from "@plexus/mcp/internal";
+import { loadRegistryMcp } from "@plexus/nodes";
 import { createRegistryApp, startRegistryNode, type RegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
@@ -89,7 +91,7 @@ describe("real errors of known codes, on real servers", { timeout: 120_000 }, ()
   let gatewayNc: Awaited<ReturnType<typeof connectBus>>;
 
   beforeAll(async () => {
-    registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: { host: "127.0.0.1", port: 0 }, refreshMs: 0 });
+    registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: { host: "127.0.0.1", port: 0 }, refreshMs: 0, mcp: await loadRegistryMcp() });
     closers.push(() => registry.stop());
     const bob = await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh });
     closers.push(() => bob.close());

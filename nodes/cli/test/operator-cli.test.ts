@@ -3,7 +3,8 @@ import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { describe, expect, it } from "vitest";
-import { AuthFile, connectBus, ensureMeshStream, historyStreamNames } from "@plexus/bus";
+import { connectBus, ensureMeshStream, historyStreamNames } from "@plexus/bus";
+import { AuthFile } from "@plexus/bus/internal";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { cli, cliScopes, jsonLines, stderrJson, type Running } from "./cli-process.js";
 

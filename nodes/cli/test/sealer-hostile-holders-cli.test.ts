@@ -11,7 +11,8 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
-import { auditStreamNames, defaultOrigin, ensureAuditStreams, openSealerBucket, signCheckpoint, startSealerNode } from "@plexus/audit";
+import { defaultOrigin, ensureAuditStreams, signCheckpoint, startSealerNode } from "@plexus/audit";
+import { auditStreamNames, openSealerBucket } from "@plexus/audit/internal";
 import { ensureMeshStream } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";

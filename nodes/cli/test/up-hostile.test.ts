@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { agentInboxPrefix, connectBus, ensureMeshAuth, issueAgentUser, userSeedOf } from "@plexus/bus";
+import { connectBus, ensureMeshAuth, issueAgentUser, userSeedOf } from "@plexus/bus";
+import { agentInboxPrefix } from "@plexus/bus/internal";
 import { agentToken, Defaults, MessageKind, meshSubjects, newId } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
-import { hostileMessages, junkRecords } from "@plexus/testing";
+import { hostileMessages, junkRecords } from "@plexus/testing/internal";
 import { cli, cliScopes, firstJson, json } from "./cli-process.js";
 
 const { scope } = cliScopes("uphostile", () => "nats://127.0.0.1:1");

@@ -12,7 +12,6 @@ export { startSealerProcess } from "./sealer.js";
 export type { SealerProcess, SealerProcessOptions } from "./sealer.js";
 export { startGatewayProcess } from "./gateway.js";
 export type { GatewayProcessOptions } from "./gateway.js";
-export { warnOpenModeHistory } from "./provision.js";
 export { portInUsePart } from "./port-in-use.js";
 export type { ListeningPart } from "./port-in-use.js";
 export type { NodeLog } from "./log.js";

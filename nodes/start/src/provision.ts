@@ -6,8 +6,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ensureAuditStreams } from "@plexus/audit";
-import { openHeartbeatBucket } from "@plexus/anp";
-import { connectBus, ensureMeshStream, historyStreams, weakenedHistoryStreams, type BusCredentials } from "@plexus/bus";
+import { openHeartbeatBucket } from "@plexus/anp/internal";
+import { connectBus, ensureMeshStream, type BusCredentials } from "@plexus/bus";
+import { historyStreams, weakenedHistoryStreams } from "@plexus/bus/internal";
 import { meshSubjects } from "@plexus/core";
 import type { NodeLog } from "./log.js";
 

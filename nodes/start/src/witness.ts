@@ -12,19 +12,18 @@
  */
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { readRegistryRotations, registrySuccessors } from "@plexus/anp";
+import { readRegistryRotations, registrySuccessors } from "@plexus/anp/internal";
 import {
   defaultOrigin,
   loadWitnessState,
-  newestRootedCheckpoint,
   newWitnessState,
-  openCheckpointNote,
   proveConsistency,
   saveWitnessState,
   witnessCheckpoint,
   type AuditStore,
   type WitnessState,
 } from "@plexus/audit";
+import { newestRootedCheckpoint, openCheckpointNote } from "@plexus/audit/internal";
 import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { NodeLog } from "./log.js";

@@ -4,21 +4,15 @@
  * query, the Merkle tree (RFC 9162, C2SP tiles), signed notes and inclusion/consistency proofs, witnesses.
  */
 export type { Checkpoint, AuditStore, LogEvent } from "./types.js";
-export {
-  openJetStreamAuditStore,
-  ensureAuditStreams,
-  auditStreamNames,
-  auditStreamConfigs,
-} from "./store/jetstream-store.js";
+export { openJetStreamAuditStore, ensureAuditStreams } from "./store/jetstream-store.js";
 export { openEventStoreAuditStore } from "./store/eventstore-store.js";
 export { readMeshLog, meshLogEnd } from "./store/mesh-log.js";
-export { meshLogBatches } from "./verify/stream-batches.js";
 export { startSealer } from "./sealer/sealer.js";
 export type { Sealer } from "./sealer/sealer.js";
 export { KeepUpJudge } from "./sealer/keep-up.js";
 export { startSealerNode } from "./node/sealer-node.js";
 export type { SealerNode } from "./node/sealer-node.js";
-export { readSealerPresence, openSealerBucket, signPresence, STALE_MS } from "./node/presence.js";
+export { readSealerPresence, STALE_MS } from "./node/presence.js";
 export type { SealerSighting } from "./node/presence.js";
 export { WriterLease } from "./node/lease.js";
 export { serveSealerHealth } from "./node/health-http.js";
@@ -32,35 +26,28 @@ export { readExport } from "./export/reader.js";
 export { queryAudit, positionAt } from "./query/query.js";
 export type { AuditMatch } from "./query/query.js";
 export { verifyStore, exportStore, queryStore } from "./verify/live.js";
-export { auditStatus, auditPresence } from "./query/status.js";
-// The Merkle tree over the log (RFC 9162), its tiles (C2SP tlog-tiles), checkpoint notes (C2SP signed-note /
-// tlog-checkpoint) and proofs anyone can check offline.
-export { leafInput, eventLeafHash } from "./merkle/hash.js";
+export { auditStatus } from "./query/status.js";
 export { rootAt, inclusionPath, consistencyPath } from "./merkle/tree.js";
 export type { NodeSource } from "./merkle/tree.js";
 export { verifyInclusion, verifyConsistency } from "./merkle/verify.js";
-export { MemoryTree } from "./merkle/memory.js";
 export { TreeBuilder } from "./merkle/tree-builder.js";
 export type { Tile, TreeSnapshot } from "./merkle/tree-builder.js";
-export { proveInclusionFromTiles } from "./merkle/prove.js";
-export type { TileReader } from "./merkle/prove.js";
-export { JetStreamTileStore, tileStreamConfig } from "./store/jetstream-tiles.js";
 export { EventStoreTileStore } from "./store/eventstore-tiles.js";
 export { openNote } from "./note/signed-note.js";
 export type { NoteVerifier } from "./note/signed-note.js";
-export { defaultOrigin, openCheckpointNote } from "./note/checkpoint-note.js";
+export { defaultOrigin } from "./note/checkpoint-note.js";
 export { INCLUSION_FORMAT, CONSISTENCY_FORMAT } from "./proof/format.js";
 export type { InclusionProofFile, ConsistencyProofFile, ProofFile } from "./proof/format.js";
-export { checkProof, MAX_PROOF_FILE_BYTES } from "./proof/check.js";
+export { checkProof } from "./proof/check.js";
 export type { ProofCheck, ProofFailure, CheckProofOptions } from "./proof/check.js";
-export { proveInclusion, proveConsistency, newestRootedCheckpoint } from "./proof/create.js";
+export { proveInclusion, proveConsistency } from "./proof/create.js";
 export { checkpointLookup } from "./store/checkpoint-lookup.js";
 export type { ProofSource } from "./proof/create.js";
 export { cosignNote, cosignatureVerifier } from "./note/cosignature.js";
 // Witnesses: cosign a checkpoint only when consistent with the last one cosigned; their state outside the mesh.
 export { witnessCheckpoint, newWitnessState } from "./witness/witness.js";
 export type { WitnessState } from "./witness/witness.js";
-export { loadWitnessState, saveWitnessState, witnessStatePath } from "./witness/state-file.js";
+export { loadWitnessState, saveWitnessState } from "./witness/state-file.js";
 export { witnessedCheckpoint } from "./witness/witnessed.js";
 export { logHoldsHead, uncoveredTail } from "./witness/against-log.js";
 export { exportHoldsHead } from "./witness/against-export.js";

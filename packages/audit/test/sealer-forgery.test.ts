@@ -14,7 +14,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ensureMeshStream } from "@plexus/bus";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, openSealerBucket, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
+import {
+  auditStatus,
+  ensureAuditStreams,
+  openJetStreamAuditStore,
+  startSealerNode,
+  type AuditStore,
+  type SealerNode,
+} from "../src/index.js";
+import { openSealerBucket } from "../src/internal.js";
 import { signPresence, type SealerPresence } from "../src/node/presence.js";
 import { signLease } from "../src/node/lease.js";
 import { freshMesh } from "./helpers.js";

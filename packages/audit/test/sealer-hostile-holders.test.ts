@@ -25,7 +25,15 @@ import { ensureMeshStream } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { makeLink } from "../src/chain.js";
-import { auditStatus, ensureAuditStreams, openJetStreamAuditStore, openSealerBucket, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
+import {
+  auditStatus,
+  ensureAuditStreams,
+  openJetStreamAuditStore,
+  startSealerNode,
+  type AuditStore,
+  type SealerNode,
+} from "../src/index.js";
+import { openSealerBucket } from "../src/internal.js";
 import { meshLogEnd, readMeshLog } from "../src/store/mesh-log.js";
 import { freshMesh } from "./helpers.js";
 import { publishEvents } from "./sealing.js";

@@ -18,7 +18,16 @@ import { ensureMeshStream } from "@plexus/bus";
 import { ErrorCode, meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { auditStatus, auditStreamNames, ensureAuditStreams, openJetStreamAuditStore, readSealerPresence, startSealerNode, type AuditStore, type SealerNode } from "../src/index.js";
+import {
+  auditStatus,
+  ensureAuditStreams,
+  openJetStreamAuditStore,
+  readSealerPresence,
+  startSealerNode,
+  type AuditStore,
+  type SealerNode,
+} from "../src/index.js";
+import { auditStreamNames } from "../src/internal.js";
 import { KeepUpJudge } from "../src/sealer/keep-up.js";
 import { freshMesh } from "./helpers.js";
 import { chainProblems, delayedStore, publishEvents } from "./sealing.js";

@@ -5,18 +5,15 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fromPublic, fromSeed } from "@nats-io/nkeys";
 import { generateKeyPair, keyPairFromSeed, publicKeyFromDid } from "@plexus/identity";
 import {
-  agentInboxPrefix,
   agentPermissions,
-  AuthFile,
   ensureMeshAuth,
   issueAgentUser,
   loadMeshAuth,
   operatorModeConfig,
-  parseCreds,
-  userClaims,
   userPublicKeyOfDid,
   userSeedOf,
 } from "../src/index.js";
+import { agentInboxPrefix, AuthFile, parseCreds, userClaims } from "../src/internal.js";
 import { bootstrapPermissions } from "../src/auth/permissions.js";
 import { fastNKey } from "../src/auth/fast-nkey.js";
 import { rawSeedOf, userKeyPairOf } from "../src/auth/nkey-codec.js";

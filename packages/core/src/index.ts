@@ -6,10 +6,9 @@
 export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
 export { ERROR_SPECS, ExitCode, errorSpec, exitCodeFor, httpStatusFor, isErrorCode, isRetryable, jsonRpcCodeFor } from "./error-spec.js";
 export type { ErrorSpec } from "./error-spec.js";
-export { INTERNAL_MESSAGE, toWireError, wireError } from "./wire-error.js";
+export { toWireError, wireError } from "./wire-error.js";
 export type { WireError } from "./wire-error.js";
 export { newId } from "./ids.js";
-export { randomConsumerName, orderedConsumerPrefix } from "./consumer-names.js";
 export { canonicalJson, canonicalBytes } from "./canonical.js";
 export {
   MessageKind,

@@ -12,13 +12,13 @@ import {
   errorSpec,
   exitCodeFor,
   httpStatusFor,
-  INTERNAL_MESSAGE,
   isErrorCode,
   isRetryable,
   jsonRpcCodeFor,
   PlexusError,
   toWireError,
 } from "../src/index.js";
+import { INTERNAL_MESSAGE } from "../src/internal.js";
 import { JSON_RPC_CODE_OF_EXIT } from "../src/error-spec.js";
 
 const CODES = Object.values(ErrorCode);

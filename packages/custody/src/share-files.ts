@@ -5,7 +5,8 @@
 import { chmod, mkdir, readFile, unlink } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ErrorCode, PlexusError } from "@plexus/core";
-import { errnoCode, keyPairFromSeed, writeNewPrivateFile } from "@plexus/identity";
+import { keyPairFromSeed } from "@plexus/identity";
+import { errnoCode, writeNewPrivateFile } from "@plexus/identity/internal";
 import { parseShare, serializeShare, type KeyShare } from "./share-format.js";
 import { splitSeed } from "./split.js";
 

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { canonicalJson, ErrorCode, PlexusError } from "@plexus/core";
-import { DID_KEY_PREFIX, KEY_NAME_PATTERN, publicKeyFromDid } from "@plexus/identity";
+import { publicKeyFromDid } from "@plexus/identity";
+import { DID_KEY_PREFIX, KEY_NAME_PATTERN } from "@plexus/identity/internal";
 import { MAX_SHARES, SHARE_DATA_HEX_LENGTH, SHARE_PREFIX_LENGTH, shamirParts } from "./shamir.js";
 
 export const SHARE_TYPE = "plexus-key-share";

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { ErrorCode, PlexusError } from "@plexus/core";
-import { ED25519_SEED_LENGTH, KEY_NAME_PATTERN, keyPairFromSeed, type KeyPair } from "@plexus/identity";
+import { keyPairFromSeed, type KeyPair } from "@plexus/identity";
+import { ED25519_SEED_LENGTH, KEY_NAME_PATTERN } from "@plexus/identity/internal";
 import { MAX_SHARES, shamirCombine, shamirSplit } from "./shamir.js";
 import { checkShare, commitmentBinding, computeShareTag, SHARE_TYPE, SHARE_VERSION, type KeyShare } from "./share-format.js";
 

@@ -4,4 +4,3 @@
  */
 export { listen } from "./listen.js";
 export type { Listen, HttpServer } from "./listen.js";
-export { errorResponse } from "./error-response.js";

@@ -4,7 +4,6 @@
  */
 export { base58Encode, base58Decode } from "./base58.js";
 export {
-  DID_KEY_PREFIX,
   encodeMultibaseKey,
   publicKeyMultibase,
   didFromPublicKey,
@@ -15,33 +14,17 @@ export {
 } from "./did-key.js";
 export { x25519PublicKeyFromEd25519, x25519PrivateKeyFromEd25519Seed, x25519PublicKeyMultibase } from "./x25519.js";
 export { resolveDidDocument } from "./did-document.js";
-export { ED25519_SEED_LENGTH, KeyPair, keyPairFromSeed, generateKeyPair, verifySignature } from "./keypair.js";
-export { KEY_NAME_PATTERN, KeyStore, defaultKeysDir, resolveAgentRef } from "./key-store.js";
-export {
-  signEnvelope,
-  signingInput,
-  attachSignature,
-  WIRE_SIGNATURE_BYTES,
-  verifyEnvelope,
-  verifyEnvelopeAsync,
-  envelopeHash,
-} from "./envelope-signature.js";
-export { CryptoPool, sharedCryptoPool } from "./crypto-pool.js";
-export { ed25519Backend } from "./sodium.js";
+export { KeyPair, keyPairFromSeed, generateKeyPair, verifySignature } from "./keypair.js";
+export { KeyStore, defaultKeysDir, resolveAgentRef } from "./key-store.js";
+export { signEnvelope, verifyEnvelope, envelopeHash } from "./envelope-signature.js";
 export { issueMembershipCredential, verifyMembershipCredential } from "./credentials.js";
-export {
-  CAPABILITY_NAME_PATTERN,
-  issueCapabilityCredential,
-  verifyCapabilityCredential,
-} from "./capability-credential.js";
+export { issueCapabilityCredential, verifyCapabilityCredential } from "./capability-credential.js";
 export type { CapabilityClaims, IssueCapabilityOptions } from "./capability-credential.js";
 export { verifyPlexusCredential } from "./credentials-any.js";
 export type { AnyCredential, PlexusVerifyOptions } from "./credentials-any.js";
 export { CredentialRejection, credentialRejectionOf } from "./vc-errors.js";
 export { verifyVcJwt } from "./vc-verify.js";
 export { signVcJwt } from "./vc-issue.js";
-export { decodeJwt, peekJwtPayload } from "./vc-jwt.js";
+export { decodeJwt } from "./vc-jwt.js";
 export { didKeyResolver } from "./vc-resolver.js";
 export type { Resolvable } from "./vc-resolver.js";
-export { sealTo, openSealed } from "./sealed-box.js";
-export { writeNewPrivateFile, errnoCode } from "./private-file.js";

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ed25519Backend, generateKeyPair, CryptoPool, verifySignature } from "../src/index.js";
+import { generateKeyPair, verifySignature } from "../src/index.js";
+import { ed25519Backend, CryptoPool } from "../src/internal.js";
 
 const msg = new TextEncoder().encode("the signed bytes of an envelope");
 

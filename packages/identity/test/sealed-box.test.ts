@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { generateKeyPair, openSealed, sealTo } from "../src/index.js";
+import { generateKeyPair } from "../src/index.js";
+import { openSealed, sealTo } from "../src/internal.js";
 
 describe("sealed box", () => {
   it("opens only with the recipient's seed, and refuses an altered box", () => {

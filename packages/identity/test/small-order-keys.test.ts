@@ -1,7 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, verify as opensslVerify } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "@plexus/core";
-import { CryptoPool, didFromPublicKey, isDid, publicKeyFromDid, verifySignature } from "../src/index.js";
+import { didFromPublicKey, isDid, publicKeyFromDid, verifySignature } from "../src/index.js";
+import { CryptoPool } from "../src/internal.js";
 import { isSmallOrderKey } from "../src/did-key.js";
 
 /**

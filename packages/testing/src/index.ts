@@ -7,9 +7,6 @@ export type { TestServer } from "./server.js";
 export { useTestServer } from "./vitest.js";
 export type { TestServerHandle } from "./vitest.js";
 export { until } from "./until.js";
-export { hostileMessages, junkRecords, validEnvelope } from "./hostile.js";
-export type { HostileContext } from "./hostile.js";
-export { permissionViolations } from "./violations.js";
 export {
   joseKey,
   joseSeed,
@@ -19,7 +16,5 @@ export {
   vcPayload,
   hostileTokens,
   critTokens,
-  JOSE_MEMBERSHIP_TYPE,
-  JOSE_CAPABILITY_TYPE,
 } from "./jose-tokens.js";
 export type { JoseKey } from "./jose-tokens.js";

@@ -5,16 +5,15 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
-  agentInboxPrefix,
   connectBus,
   ensureMeshAuth,
   issueAgentUser,
   readAdminCreds,
-  pushMeshAccount,
   userSeedOf,
   type MeshAuth,
   type NatsUserGrant,
 } from "@plexus/bus";
+import { agentInboxPrefix, pushMeshAccount } from "@plexus/bus/internal";
 
 /** What the test helpers need of an agent key (an @plexus/identity KeyPair fits). */
 export interface AgentKeyLike {

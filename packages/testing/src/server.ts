@@ -2,7 +2,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureOperator, launchNatsServer, operatorModeConfig } from "@plexus/bus";
+import { launchNatsServer, operatorModeConfig } from "@plexus/bus";
+import { ensureOperator } from "@plexus/bus/internal";
 import type { LaunchOptions, NatsServerProcess } from "@plexus/bus";
 import { operatorAuth, type OperatorAuth } from "./operator.js";
 

@@ -11,7 +11,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { ErrorCode, isPlexusError, type PlexusError } from "@plexus/core";
 import { useTestServer } from "../src/index.js";
-import { ANCHORS_FILE, checkHistoryStreams, ensureMeshStream, HistoryAnchors, HistoryGuard, historyStreamNames } from "@plexus/bus";
+import { checkHistoryStreams, ensureMeshStream, HistoryAnchors, HistoryGuard, historyStreamNames } from "@plexus/bus";
+import { ANCHORS_FILE } from "@plexus/bus/internal";
 
 const nats = useTestServer({ operator: true });
 const open: NatsConnection[] = [];

@@ -2,7 +2,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "../src/index.js";
-import { agentInboxPrefix, connectBus, issueAgentUser, revokedUsers, revokeUser, unrevokeUser, userPublicKeyOfDid, userSeedOf } from "@plexus/bus";
+import { connectBus, issueAgentUser, revokeUser, unrevokeUser, userPublicKeyOfDid, userSeedOf } from "@plexus/bus";
+import { agentInboxPrefix, revokedUsers } from "@plexus/bus/internal";
 
 const nats = useTestServer({ operator: true });
 const open: NatsConnection[] = [];

@@ -14,7 +14,15 @@ import { useTestServer } from "../src/index.js";
 import { createUser, encodeUser, fmtCreds } from "@nats-io/jwt";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { AuthFile, connectBus, ensureMeshAuth, ensureMeshStream, historyStreamNames, pushMeshAccount, historyStreamSettings, parseCreds, readAdminCreds, servicePermissions } from "@plexus/bus";
+import {
+  connectBus,
+  ensureMeshAuth,
+  ensureMeshStream,
+  historyStreamNames,
+  readAdminCreds,
+  servicePermissions,
+} from "@plexus/bus";
+import { AuthFile, pushMeshAccount, historyStreamSettings, parseCreds } from "@plexus/bus/internal";
 
 const nats = useTestServer({ operator: true });
 const open: NatsConnection[] = [];

@@ -3,7 +3,8 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { compareVersions, findNatsServer } from "@plexus/bus";
+import { findNatsServer } from "@plexus/bus";
+import { compareVersions } from "@plexus/bus/internal";
 import { startTestServer, useTestServer } from "../src/index.js";
 import type { TestServer } from "../src/index.js";
 

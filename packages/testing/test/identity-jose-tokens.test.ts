@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Resolver } from "did-resolver";
 import { getResolver } from "key-did-resolver";
 import { verifyCredential as didJwtVcVerify } from "did-jwt-vc";
-import { critTokens, hostileTokens, JOSE_CAPABILITY_TYPE, JOSE_MEMBERSHIP_TYPE, joseKey, joseMembership, joseSign, vcPayload, type JoseKey } from "../src/index.js";
+import { critTokens, hostileTokens, joseKey, joseMembership, joseSign, vcPayload, type JoseKey } from "../src/index.js";
+import { JOSE_CAPABILITY_TYPE, JOSE_MEMBERSHIP_TYPE } from "../src/internal.js";
 import { credentialRejectionOf, CredentialRejection, verifyPlexusCredential, type PlexusVerifyOptions } from "@plexus/identity";
 
 async function rejection(p: Promise<unknown>): Promise<string | undefined> {

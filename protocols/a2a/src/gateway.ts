@@ -9,7 +9,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, ensureMeshStream, HistoryAnchors, HistoryGuard, type BusCredentials } from "@plexus/bus";
 import { Defaults, meshSubjects, type PlexusError } from "@plexus/core";
-import { errorResponse, listen, type HttpServer, type Listen } from "@plexus/http";
+import { listen, type HttpServer, type Listen } from "@plexus/http";
+import { errorResponse } from "@plexus/http/internal";
 import type { KeyPair } from "@plexus/identity";
 import { TaskBridge } from "./bridge.js";
 import { AgentDirectory } from "./directory.js";

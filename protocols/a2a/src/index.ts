@@ -7,5 +7,4 @@ export type { A2AGateway, GatewayOptions } from "./gateway.js";
 export type { Listen } from "@plexus/http";
 export { readReply } from "./conventions.js";
 export type { ForwardedMessage } from "./conventions.js";
-export { a2aCard, agentUrls } from "./card.js";
-export { PLEXUS_ERROR_DOMAIN, jsonRpcErrorObject, restErrorBody } from "./http/errors.js";
+export { a2aCard } from "./card.js";

@@ -4,3 +4,5 @@
  */
 export { artifact, textPart } from "./parts.js";
 export { MeshLink, replyConsumer } from "./mesh-link.js";
+export { agentUrls } from "./card.js";
+export { PLEXUS_ERROR_DOMAIN, jsonRpcErrorObject, restErrorBody } from "./http/errors.js";

@@ -5,7 +5,15 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { consumerNameKey, Reader, ReaderStats, secretName, Subscription, type ConsumerOwner, type Delivery, type DurableSpec } from "@plexus/acp";
+import {
+  consumerNameKey,
+  Reader,
+  Subscription,
+  type ConsumerOwner,
+  type Delivery,
+  type DurableSpec,
+} from "@plexus/acp";
+import { ReaderStats, secretName } from "@plexus/acp/internal";
 import { agentToken, MessageKind, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { Agent, type SendResult, type Subscription as AgentSubscription } from "@plexus/sdk";

@@ -4,7 +4,8 @@
  * the gateway's per-recipient `seq`, so each forwarded message is remembered by (recipient, seq) until it is settled.
  */
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { rangeMembership, seqsToMatch, StreamTap, type Reader } from "@plexus/acp";
+import { StreamTap, type Reader } from "@plexus/acp";
+import { rangeMembership, seqsToMatch } from "@plexus/acp/internal";
 import { agentToken, MessageKind, MessageType, validateReceiptBody, type Envelope, type MeshSubjects } from "@plexus/core";
 
 /** What a receipt said about the forwarded message `id`. */

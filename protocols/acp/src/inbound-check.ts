@@ -9,7 +9,8 @@ import {
   type Envelope,
   type MeshSubjects,
 } from "@plexus/core";
-import { verifyEnvelope, verifyEnvelopeAsync } from "@plexus/identity";
+import { verifyEnvelope } from "@plexus/identity";
+import { verifyEnvelopeAsync } from "@plexus/identity/internal";
 
 export interface InboundInput {
   subject: string;

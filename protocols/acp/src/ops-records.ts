@@ -1,7 +1,14 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
-import { orderedConsumerPrefix, parseJson, type DeadLetterRecord, type MeshSubjects, type RejectionRecord, type Validator } from "@plexus/core";
+import {
+  parseJson,
+  type DeadLetterRecord,
+  type MeshSubjects,
+  type RejectionRecord,
+  type Validator,
+} from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
 
 const encoder = new TextEncoder();
 /** How much of a rejected message a rejection record copies (the whole message stays in the stream). */

@@ -10,14 +10,15 @@ import {
   MessageKind,
   newId,
   parseJson,
-  randomConsumerName,
   PlexusError,
   validateEnvelope,
   type Envelope,
   type MeshSubjects,
   type UnsignedEnvelope,
 } from "@plexus/core";
-import { attachSignature, envelopeHash, signingInput, WIRE_SIGNATURE_BYTES, type KeyPair } from "@plexus/identity";
+import { randomConsumerName } from "@plexus/core/internal";
+import { envelopeHash, type KeyPair } from "@plexus/identity";
+import { attachSignature, signingInput, WIRE_SIGNATURE_BYTES } from "@plexus/identity/internal";
 import { channelKey } from "./channel.js";
 
 /** A head-recovery consumer is removed by the server after this long without a pull. */

@@ -1,7 +1,17 @@
 import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, MessageKind, MessageType, parseJson, randomConsumerName, validateEnvelope, validateReceiptBody, type MeshSubjects, type ReceiptBody } from "@plexus/core";
-import { verifyEnvelopeAsync } from "@plexus/identity";
+import {
+  agentToken,
+  MessageKind,
+  MessageType,
+  parseJson,
+  validateEnvelope,
+  validateReceiptBody,
+  type MeshSubjects,
+  type ReceiptBody,
+} from "@plexus/core";
+import { randomConsumerName } from "@plexus/core/internal";
+import { verifyEnvelopeAsync } from "@plexus/identity/internal";
 import type { InboundResult } from "./inbound-check.js";
 
 /** A seeding consumer is removed by the server after this long without a pull (agents may not delete consumers). */

@@ -1,5 +1,6 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { orderedConsumerPrefix, type MeshSubjects } from "@plexus/core";
+import type { MeshSubjects } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { isRefused, type Accepted, type Reader } from "./reader.js";
 
 export interface StreamTapOptions {

@@ -5,7 +5,8 @@ import { ensureMeshStream } from "@plexus/bus";
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
-import { consumerNameKey, inboxConsumer, secretName, topicConsumer } from "../src/index.js";
+import { consumerNameKey, topicConsumer } from "../src/index.js";
+import { inboxConsumer, secretName } from "../src/internal.js";
 import { ensureConsumer } from "../src/consumers.js";
 
 describe("secret consumer names", () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { agentToken, meshSubjects, newId, type Envelope } from "@plexus/core";
 import { generateKeyPair, signEnvelope } from "@plexus/identity";
-import { checkInbound, rangeMembership, ReceiptTracker, ReplayGuard, seqsToMatch } from "../src/index.js";
+import { checkInbound, ReceiptTracker, ReplayGuard } from "../src/index.js";
+import { rangeMembership, seqsToMatch } from "../src/internal.js";
 import { inRanges, toRanges } from "../src/seq-ranges.js";
 import { MAX_WATCHED } from "../src/receipt-tracker.js";
 

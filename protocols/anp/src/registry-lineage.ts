@@ -1,7 +1,9 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, orderedConsumerPrefix, type MeshSubjects } from "@plexus/core";
-import { openSealed, sealTo, verifySignature, type KeyPair } from "@plexus/identity";
+import { agentToken, type MeshSubjects } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
+import { verifySignature, type KeyPair } from "@plexus/identity";
+import { openSealed, sealTo } from "@plexus/identity/internal";
 import { encodeEvent, makeEvent, parseEvent, type RegistryEvent } from "./events.js";
 import { heartbeatSecret } from "./heartbeat.js";
 import { REGISTRY_ROTATION_NONCE, rotationProofBytes, rotationProofProblem } from "./rotation.js";

@@ -15,7 +15,8 @@
  */
 import { DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { orderedConsumerPrefix, type MeshSubjects } from "@plexus/core";
+import type { MeshSubjects } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { verifySignature } from "@plexus/identity";
 import { parseEvent, type RegistryEvent } from "./events.js";
 import { readRegistryRotations, registrySuccessors } from "./registry-lineage.js";

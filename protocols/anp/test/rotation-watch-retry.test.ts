@@ -10,15 +10,15 @@ import { ensureMeshStream } from "@plexus/bus";
 import { agentToken, meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
+import { RotationWatch } from "../src/index.js";
 import {
   encodeEvent,
   makeEvent,
   makeRotation,
-  RotationWatch,
   signRequest,
   type Rotation,
   type SignedRequest,
-} from "../src/index.js";
+} from "../src/internal.js";
 import { ROTATION_WATCH_RETRY_MS } from "../src/rotation-watch.js";
 
 const nats = useTestServer();

@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
-import { encodeEvent, makeEvent, makeRotation, signRequest, type Rotation, type SignedRequest } from "../src/index.js";
+import {
+  encodeEvent,
+  makeEvent,
+  makeRotation,
+  signRequest,
+  type Rotation,
+  type SignedRequest,
+} from "../src/internal.js";
 import { provenAgentRotation } from "../src/rotation-watch.js";
 
 /**

@@ -1,7 +1,9 @@
 /** The audit verifier over a mesh's JetStream audit store, and whether the mesh has an audit chain at all. */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { auditPresence, openJetStreamAuditStore, verifyStore } from "@plexus/audit";
-import { checkHistoryStreams, historyStreams } from "@plexus/bus";
+import { openJetStreamAuditStore, verifyStore } from "@plexus/audit";
+import { auditPresence } from "@plexus/audit/internal";
+import { checkHistoryStreams } from "@plexus/bus";
+import { historyStreams } from "@plexus/bus/internal";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { AuditRange, McpAudit } from "./backend.js";
 

@@ -13,4 +13,3 @@ export { allowedHosts, isLocalOrigin, rebindingRefusal } from "./host-guard.js";
 export { serveStdio } from "./stdio.js";
 export { agentUri } from "./resources.js";
 export { DID_PATTERN } from "./schemas.js";
-export { ERROR_META_KEY } from "./results.js";

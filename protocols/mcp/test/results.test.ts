@@ -3,8 +3,9 @@
  * wire error of ERROR_SPECS; anything that is not a PlexusError is INTERNAL and its text stays on the server.
  */
 import { describe, expect, it } from "vitest";
-import { ERROR_SPECS, ErrorCode, errorSpec, INTERNAL_MESSAGE, PlexusError } from "@plexus/core";
-import { ERROR_META_KEY } from "../src/index.js";
+import { ERROR_SPECS, ErrorCode, errorSpec, PlexusError } from "@plexus/core";
+import { INTERNAL_MESSAGE } from "@plexus/core/internal";
+import { ERROR_META_KEY } from "../src/internal.js";
 import { failure, guarded } from "../src/results.js";
 
 describe("MCP tool errors", () => {

@@ -6,12 +6,9 @@ import {
   ReceiptBatcher,
   ReceiptTracker,
   Reader,
-  ReaderStats,
   StreamTap,
   Subscription,
   consumerNameKey,
-  inboxConsumer,
-  listRecords,
   managedDurable,
   topicConsumer,
   type ConsumerOwner,
@@ -23,9 +20,11 @@ import {
   type ReceiptStatus,
   type ReaderCounts,
 } from "@plexus/acp";
+import { ReaderStats, inboxConsumer, listRecords } from "@plexus/acp/internal";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
 import type { AgentCard, AnswerOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient, RevokeResult } from "./registry-types.js";
-import { RegistryOp, RotationWatch, type RotationSource } from "@plexus/anp";
+import { RotationWatch, type RotationSource } from "@plexus/anp";
+import { RegistryOp } from "@plexus/anp/internal";
 import { Membership, type JoinOptions } from "./membership.js";
 import {
   agentToken,

@@ -12,7 +12,6 @@ export type { AgentNatsAuth, NatsSessionOptions } from "./nats-session.js";
 export { listRejected, listDeadLetters } from "./ops.js";
 export type { OpsOptions } from "./ops.js";
 export type { Delivery, Handler, Receipt, ReceiptStatus, ReaderCounts, Subscription, Listed, OrderInfo, OrderStatus } from "@plexus/acp";
-export { deliveryJson } from "@plexus/acp";
 export { KeyStore, generateKeyPair, keyPairFromSeed, defaultKeysDir } from "@plexus/identity";
 export { issueCapabilityCredential, verifyCapabilityCredential, verifyPlexusCredential, CredentialRejection } from "@plexus/identity";
 export type { CapabilityClaims, IssueCapabilityOptions, AnyCredential, PlexusVerifyOptions } from "@plexus/identity";

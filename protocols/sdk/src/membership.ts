@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Heartbeater, RegistryClient, openHeartbeatBucket, type AgentCard, type JoinResult } from "@plexus/anp";
+import { RegistryClient, type AgentCard, type JoinResult } from "@plexus/anp";
+import { Heartbeater, openHeartbeatBucket } from "@plexus/anp/internal";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 

@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { RegistryClient } from "@plexus/anp";
-import { BOOTSTRAP_INBOX_PREFIX, connectBus, readBootstrapCreds, userSeedOf, type NatsUserGrant } from "@plexus/bus";
+import { connectBus, userSeedOf, type NatsUserGrant } from "@plexus/bus";
+import { BOOTSTRAP_INBOX_PREFIX, readBootstrapCreds } from "@plexus/bus/internal";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 

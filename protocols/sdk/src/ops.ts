@@ -1,6 +1,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { listRecords, type Listed } from "@plexus/acp";
+import type { Listed } from "@plexus/acp";
+import { listRecords } from "@plexus/acp/internal";
 import { connectBus, type BusCredentials } from "@plexus/bus";
 import { Defaults, ErrorCode, meshSubjects, PlexusError, validateDeadLetterRecord, validateRejectionRecord, type DeadLetterRecord, type RejectionRecord } from "@plexus/core";
 

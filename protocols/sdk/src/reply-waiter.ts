@@ -1,4 +1,5 @@
-import { toDelivery, type Accepted, type Delivery } from "@plexus/acp";
+import type { Accepted, Delivery } from "@plexus/acp";
+import { toDelivery } from "@plexus/acp/internal";
 import { ErrorCode, PlexusError } from "@plexus/core";
 
 interface Pending {

@@ -1,7 +1,7 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { beatKeyFor, checkBeatWith, encodeEvent, makeEvent, MAX_BEAT_SKEW_MS } from "@plexus/anp";
+import { beatKeyFor, checkBeatWith, encodeEvent, makeEvent, MAX_BEAT_SKEW_MS } from "@plexus/anp/internal";
 import { publishDurably } from "@plexus/bus";
 import { agentToken, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";

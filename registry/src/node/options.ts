@@ -1,4 +1,4 @@
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_CHALLENGE_TTL_MS } from "@plexus/anp";
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_CHALLENGE_TTL_MS } from "@plexus/anp/internal";
 import { ErrorCode, PlexusError, assertMeshId } from "@plexus/core";
 import { isDid, type KeyPair } from "@plexus/identity";
 import type { MeshAuth } from "@plexus/bus";

@@ -1,6 +1,11 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { openHeartbeatBucket, readRegistryRotations, registryHeartbeatSecret, registryPredecessors } from "@plexus/anp";
+import {
+  openHeartbeatBucket,
+  readRegistryRotations,
+  registryHeartbeatSecret,
+  registryPredecessors,
+} from "@plexus/anp/internal";
 import { topicNamesKey } from "@plexus/acp";
 import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";

@@ -1,6 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { makeRegistryRotation, readRegistryRotations } from "@plexus/anp";
+import { makeRegistryRotation, readRegistryRotations } from "@plexus/anp/internal";
 import { ensureMeshStream, publishDurably } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";

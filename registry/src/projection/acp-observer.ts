@@ -1,6 +1,7 @@
 import type { DeadLetterRecord, Envelope, ReceiptBody, RejectionRecord, SeqRange } from "@plexus/core";
 import { Defaults, RejectionReason, didOfToken, parseJson } from "@plexus/core";
-import { rangeMembership, seqsToMatch, type InboundResult } from "@plexus/acp";
+import type { InboundResult } from "@plexus/acp";
+import { rangeMembership, seqsToMatch } from "@plexus/acp/internal";
 import type { RegistryState } from "./registry-state.js";
 import type { RecentMessage } from "./recent-messages.js";
 

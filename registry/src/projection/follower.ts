@@ -1,6 +1,8 @@
 import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
-import { ErrorCode, orderedConsumerPrefix, PlexusError } from "@plexus/core";
-import { publicKeyFromDid, sharedCryptoPool, type CryptoPool } from "@plexus/identity";
+import { ErrorCode, PlexusError } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
+import { publicKeyFromDid } from "@plexus/identity";
+import { sharedCryptoPool, type CryptoPool } from "@plexus/identity/internal";
 import { Projector, type Prepared } from "./projector.js";
 
 /** Registry events and messages whose signatures may be in flight at once. */

@@ -1,5 +1,6 @@
-import { parseEvent, type ParsedEvent } from "@plexus/anp";
-import { checkInbound, checkInboundAsync, checkInboundUnsigned, type InboundCheckOptions, type InboundResult } from "@plexus/acp";
+import { parseEvent, type ParsedEvent } from "@plexus/anp/internal";
+import { checkInbound, type InboundCheckOptions, type InboundResult } from "@plexus/acp";
+import { checkInboundAsync, checkInboundUnsigned } from "@plexus/acp/internal";
 import { isPlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { verifySignature } from "@plexus/identity";
 import { AcpObserver } from "./acp-observer.js";

@@ -1,4 +1,5 @@
-import type { AgentCard, Factor, RegistryEvent } from "@plexus/anp";
+import type { AgentCard, Factor } from "@plexus/anp";
+import type { RegistryEvent } from "@plexus/anp/internal";
 import { CardIndex } from "../discovery/index.js";
 import { EvidenceLedger } from "../reputation/index.js";
 import type { AgentRecord } from "../types.js";

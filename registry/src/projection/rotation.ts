@@ -1,4 +1,9 @@
-import { REGISTRY_ROTATION_NONCE, rotationProblem, rotationProofProblem, type RegistryEvent } from "@plexus/anp";
+import {
+  REGISTRY_ROTATION_NONCE,
+  rotationProblem,
+  rotationProofProblem,
+  type RegistryEvent,
+} from "@plexus/anp/internal";
 import { MAX_KEY_ROTATIONS } from "./identity-state.js";
 import type { RegistryState } from "./registry-state.js";
 

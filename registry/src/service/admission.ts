@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { RefusalReason, type JoinResult, type Rating, type AgentCard } from "@plexus/anp";
 import {
-  RefusalReason,
   beatKeyFor,
   checkRequest,
   encodeEvent,
@@ -11,12 +11,9 @@ import {
   issueChallenge,
   makeEvent,
   type EventData,
-  type JoinResult,
-  type Rating,
   type RegistryEventType,
   type SignedRequest,
-  type AgentCard,
-} from "@plexus/anp";
+} from "@plexus/anp/internal";
 import { publishDurably } from "@plexus/bus";
 import { ErrorCode, PlexusError, agentToken, type MeshSubjects } from "@plexus/core";
 import { isDid, issueMembershipCredential, type KeyPair } from "@plexus/identity";

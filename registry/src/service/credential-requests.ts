@@ -13,8 +13,16 @@
  * registry has never seen can be revoked ahead of time by its issuer, who shows it (`credential`, the VC-JWT); it is
  * then refused when presented. Without it the registry cannot tell who issued it (`unknown_credential`).
  */
-import { RefusalReason, type AttestResult, type EventData, type RevokeResult, type SignedRequest } from "@plexus/anp";
-import { credentialRejectionOf, verifyCapabilityCredential, peekJwtPayload, verifyPlexusCredential, type CapabilityClaims, type Resolvable } from "@plexus/identity";
+import { RefusalReason, type AttestResult, type RevokeResult } from "@plexus/anp";
+import type { EventData, SignedRequest } from "@plexus/anp/internal";
+import {
+  credentialRejectionOf,
+  verifyCapabilityCredential,
+  verifyPlexusCredential,
+  type CapabilityClaims,
+  type Resolvable,
+} from "@plexus/identity";
+import { peekJwtPayload } from "@plexus/identity/internal";
 import type { RegistryState } from "../projection/index.js";
 import type { Admission } from "./admission.js";
 

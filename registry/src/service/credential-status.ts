@@ -4,7 +4,8 @@
  * revoked, whether the agent holding it as its membership credential is suspended (which the registry counts as
  * revoked meanwhile), and whether its issuer's key was rotated away.
  */
-import type { CredentialStatusQuery, CredentialStatusView } from "@plexus/anp";
+import type { CredentialStatusView } from "@plexus/anp";
+import type { CredentialStatusQuery } from "@plexus/anp/internal";
 import type { RegistryState } from "../projection/index.js";
 
 export function credentialStatusView(state: RegistryState, query: CredentialStatusQuery): CredentialStatusView {

@@ -1,4 +1,5 @@
-import { RefusalReason, rotationProblem, type RequestBodies, type Rotation, type SignedRequest } from "@plexus/anp";
+import { RefusalReason } from "@plexus/anp";
+import { rotationProblem, type RequestBodies, type Rotation, type SignedRequest } from "@plexus/anp/internal";
 import { isDid } from "@plexus/identity";
 import { MAX_KEY_ROTATIONS, type RegistryState } from "../projection/index.js";
 import type { Admission } from "./admission.js";

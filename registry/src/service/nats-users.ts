@@ -1,4 +1,12 @@
-import { DEFAULT_USER_TTL_MS, issueAgentUser, revokedUsers, revokeUser, unrevokeUser, userPublicKeyOfDid, type MeshAuth, type NatsUserGrant } from "@plexus/bus";
+import {
+  issueAgentUser,
+  revokeUser,
+  unrevokeUser,
+  userPublicKeyOfDid,
+  type MeshAuth,
+  type NatsUserGrant,
+} from "@plexus/bus";
+import { DEFAULT_USER_TTL_MS, revokedUsers } from "@plexus/bus/internal";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { Admission } from "./admission.js";
 

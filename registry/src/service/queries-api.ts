@@ -1,4 +1,13 @@
-import type { AgentView, Answer, CredentialStatusQuery, CredentialStatusView, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
+import type {
+  AgentView,
+  Answer,
+  CredentialStatusView,
+  DiscoverQuery,
+  DiscoverResult,
+  Reputation,
+  TrustAnchorView,
+} from "@plexus/anp";
+import type { CredentialStatusQuery } from "@plexus/anp/internal";
 import type { AgentsQuery } from "./discover-query.js";
 
 /** What one registry node answers; the NATS responder and the HTTP API are two transports of this. */

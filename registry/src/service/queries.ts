@@ -1,4 +1,13 @@
-import type { AgentView, Answer, CredentialStatusQuery, CredentialStatusView, DiscoverQuery, DiscoverResult, Reputation, TrustAnchorView } from "@plexus/anp";
+import type {
+  AgentView,
+  Answer,
+  CredentialStatusView,
+  DiscoverQuery,
+  DiscoverResult,
+  Reputation,
+  TrustAnchorView,
+} from "@plexus/anp";
+import type { CredentialStatusQuery } from "@plexus/anp/internal";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { rankDiscovery, type RankOptions } from "../discovery/index.js";
 import type { LivenessMonitor } from "../liveness/monitor.js";

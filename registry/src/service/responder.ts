@@ -1,5 +1,5 @@
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply, parseCredentialStatusQuery } from "@plexus/anp";
+import { REGISTRY_QUEUE, RegistryOp, encodeReply, errorReply, parseCredentialStatusQuery } from "@plexus/anp/internal";
 import { ErrorCode, parseJson, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";
 import type { CredentialRequests } from "./credential-requests.js";

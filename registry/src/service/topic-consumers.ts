@@ -17,7 +17,7 @@
  */
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { topicDurable, type DurableSpec } from "@plexus/acp";
-import type { TopicDurableGrant, TopicSubscribeBody } from "@plexus/anp";
+import type { TopicDurableGrant, TopicSubscribeBody } from "@plexus/anp/internal";
 import { RefusalReason } from "@plexus/anp";
 import { agentToken, ErrorCode, PlexusError, type MeshSubjects } from "@plexus/core";
 import type { Admission } from "./admission.js";

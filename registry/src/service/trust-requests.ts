@@ -4,7 +4,8 @@
  * node took its anchors from its own flags, so two nodes given different flags scored the mesh differently; in the
  * log, every node at the same position holds the same anchors.
  */
-import { RefusalReason, TRUST_ANCHOR_ROLES, type SignedRequest, type TrustAnchorRole, type TrustResult } from "@plexus/anp";
+import { RefusalReason, TRUST_ANCHOR_ROLES, type TrustAnchorRole, type TrustResult } from "@plexus/anp";
+import type { SignedRequest } from "@plexus/anp/internal";
 import { isDid } from "@plexus/identity";
 import type { RegistryState } from "../projection/index.js";
 import type { Admission } from "./admission.js";

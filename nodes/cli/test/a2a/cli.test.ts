@@ -11,7 +11,7 @@ import { generateKeyPair, KeyStore } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
 import { useTestServer } from "@plexus/testing";
-import { agentUrls } from "@plexus/a2a";
+import { agentUrls } from "@plexus/a2a/internal";
 import { cli } from "../cli-process.js";
 import { card, client, freshMesh, request, scripted } from "./fixtures.js";
 

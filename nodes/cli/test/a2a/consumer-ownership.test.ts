@@ -19,14 +19,16 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, describe, expect, it } from "vitest";
-import { consumerNameKey, inboxConsumer, secretName, topicDurable, topicNamesKey, type Delivery } from "@plexus/acp";
+import { consumerNameKey, topicDurable, topicNamesKey, type Delivery } from "@plexus/acp";
+import { inboxConsumer, secretName } from "@plexus/acp/internal";
 import { RegistryClient } from "@plexus/anp";
 import { openJetStreamAuditStore, startSealer } from "@plexus/audit";
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode } from "@plexus/registry";
 import { Agent } from "@plexus/sdk";
-import { permissionViolations as violations, until, useTestServer } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
+import { permissionViolations as violations } from "@plexus/testing/internal";
 import { MeshLink, replyConsumer } from "@plexus/a2a/internal";
 
 const nats = useTestServer({ operator: true });

@@ -10,7 +10,7 @@ import { ErrorCode, httpStatusFor, jsonRpcCodeFor } from "@plexus/core";
 import { useTestServer, until } from "@plexus/testing";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
-import { agentUrls, PLEXUS_ERROR_DOMAIN } from "@plexus/a2a";
+import { agentUrls, PLEXUS_ERROR_DOMAIN } from "@plexus/a2a/internal";
 import { card, client, kit, request, userMessage } from "./fixtures.js";
 
 const server = useTestServer();

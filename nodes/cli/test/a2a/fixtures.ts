@@ -8,8 +8,7 @@ import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { startRegistryNode, type RegistryNode } from "@plexus/registry";
 import { Agent, type AgentCard, type Delivery } from "@plexus/sdk";
 import { startGateway, type A2AGateway, type ForwardedMessage, type GatewayOptions } from "@plexus/a2a";
-import { agentUrls } from "@plexus/a2a";
-import { textPart } from "@plexus/a2a/internal";
+import { agentUrls, textPart } from "@plexus/a2a/internal";
 
 let meshCounter = 0;
 

@@ -12,7 +12,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, errorSpec, jsonRpcCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
-import { ERROR_META_KEY } from "@plexus/mcp";
+import { ERROR_META_KEY } from "@plexus/mcp/internal";
 import { startMesh, textOf, type Mesh } from "./fixtures.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");

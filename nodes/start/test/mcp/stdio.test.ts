@@ -14,7 +14,8 @@ import fc from "fast-check";
 import { connectBus } from "@plexus/bus";
 import { agentToken, Defaults, MessageKind, meshSubjects, newId } from "@plexus/core";
 import { generateKeyPair, KeyStore } from "@plexus/identity";
-import { hostileMessages, until, useTestServer } from "@plexus/testing";
+import { until, useTestServer } from "@plexus/testing";
+import { hostileMessages } from "@plexus/testing/internal";
 import { MCP_KEY_NAME, startMesh, textOf, type Mesh } from "./fixtures.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");

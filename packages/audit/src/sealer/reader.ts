@@ -6,7 +6,8 @@
  */
 import { jetstream, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ErrorCode, meshSubjects, orderedConsumerPrefix, PlexusError } from "@plexus/core";
+import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { logEvent } from "../store/mesh-log.js";
 import { release } from "../store/stream-range.js";
 import type { ChainHead } from "../types.js";

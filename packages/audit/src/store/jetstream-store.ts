@@ -7,7 +7,8 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { historyStreamNames, historyStreamSettings } from "@plexus/bus";
+import { historyStreamNames } from "@plexus/bus";
+import { historyStreamSettings } from "@plexus/bus/internal";
 import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";

@@ -18,7 +18,7 @@
  */
 import { jetstream, JetStreamApiCodes, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { historyStreamSettings } from "@plexus/bus";
+import { historyStreamSettings } from "@plexus/bus/internal";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { decodeTile, encodeTile } from "../merkle/tiles.js";
 import type { TileStore } from "../merkle/tile-store.js";

@@ -1,5 +1,5 @@
 import type { Consumer, ConsumerMessages, JetStreamClient, JsMsg } from "@nats-io/jetstream";
-import { orderedConsumerPrefix } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
 
 /**
  * Messages a reader asks the server for at once (the client re-pulls at half of it): large, because the verifier reads

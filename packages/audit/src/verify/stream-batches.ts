@@ -9,7 +9,8 @@
  */
 import { jetstream, jetstreamManager, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ErrorCode, meshSubjects, orderedConsumerPrefix, PlexusError } from "@plexus/core";
+import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { auditStreamNames } from "../store/jetstream-store.js";
 import { logEvent } from "../store/mesh-log.js";
 import { READ_BATCH, release } from "../store/stream-range.js";

@@ -7,7 +7,8 @@
  * (malformed, checkpoint_signature, origin, ambiguous_subject, inclusion, consistency).
  */
 import { readFile, stat } from "node:fs/promises";
-import { checkProof, defaultOrigin, MAX_PROOF_FILE_BYTES } from "@plexus/audit";
+import { checkProof, defaultOrigin } from "@plexus/audit";
+import { MAX_PROOF_FILE_BYTES } from "@plexus/audit/internal";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import type { CommandContext } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";

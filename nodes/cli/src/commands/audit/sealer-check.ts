@@ -8,7 +8,7 @@
  * not believed) are warnings.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { readRegistryRotations } from "@plexus/anp";
+import { readRegistryRotations } from "@plexus/anp/internal";
 import { auditStatus, type AuditStore } from "@plexus/audit";
 import { meshSubjects } from "@plexus/core";
 import { secondsOption, type OptionValues } from "../../common-options.js";

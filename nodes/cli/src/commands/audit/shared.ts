@@ -1,7 +1,9 @@
 /** What the `plexus audit` subcommands share: TIME values, trusted signers, the live stores, progress. */
-import { registrySuccessors, type RotationEvent } from "@plexus/anp";
-import { auditPresence, openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
-import { checkHistoryStreams, historyStreams, type connectBus } from "@plexus/bus";
+import { registrySuccessors, type RotationEvent } from "@plexus/anp/internal";
+import { openJetStreamAuditStore, type AuditStore } from "@plexus/audit";
+import { auditPresence } from "@plexus/audit/internal";
+import { checkHistoryStreams, type connectBus } from "@plexus/bus";
+import { historyStreams } from "@plexus/bus/internal";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import type { CommonOptions, OptionValues } from "../../common-options.js";
 import { stringOption } from "../../common-options.js";

@@ -3,7 +3,7 @@
  * [--max-unsealed N] [--stall-after SECONDS]`: exit 0 when the chain holds, 3 when not, 4 when it holds but nothing
  * seals the events after it, or a trusted sealer reports it is stalled (live stores only; see sealer-check.ts).
  */
-import { checkedRotation, type RotationEvent } from "@plexus/anp";
+import { checkedRotation, type RotationEvent } from "@plexus/anp/internal";
 import { readExport, verifyChain, verifyStore, type VerifyReport } from "@plexus/audit";
 import { ErrorCode } from "@plexus/core";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";

@@ -6,7 +6,19 @@
  * file from position 1 with --file) must give its root at its size; at least K of them must hold (default: all given).
  */
 import { ErrorCode } from "@plexus/core";
-import { defaultOrigin, exportHoldsHead, loadWitnessState, logHoldsHead, uncoveredTail, verifyCheckpoint, witnessedCheckpoint, witnessStatePath, type AuditStore, type LogAgainstHead, type VerifyReport } from "@plexus/audit";
+import {
+  defaultOrigin,
+  exportHoldsHead,
+  loadWitnessState,
+  logHoldsHead,
+  uncoveredTail,
+  verifyCheckpoint,
+  witnessedCheckpoint,
+  type AuditStore,
+  type LogAgainstHead,
+  type VerifyReport,
+} from "@plexus/audit";
+import { witnessStatePath } from "@plexus/audit/internal";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { OptionValues } from "../../common-options.js";
 import { intOption } from "../../common-options.js";

@@ -6,7 +6,7 @@
  */
 import type { AsOf, CredentialStatusView } from "@plexus/anp";
 import { ErrorCode, isPlexusError } from "@plexus/core";
-import { peekJwtPayload } from "@plexus/identity";
+import { peekJwtPayload } from "@plexus/identity/internal";
 import type { CommonOptions } from "../../common-options.js";
 import { CliError, oneLine } from "../../errors.js";
 import { COMMAND } from "./common.js";

@@ -1,7 +1,8 @@
 /** What the credential subcommands share: reading a VC-JWT file and describing a capability credential. */
 import { readFile, stat } from "node:fs/promises";
 import { ErrorCode, isPlexusError } from "@plexus/core";
-import { peekJwtPayload, type CapabilityClaims } from "@plexus/identity";
+import type { CapabilityClaims } from "@plexus/identity";
+import { peekJwtPayload } from "@plexus/identity/internal";
 import { CliError, UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 

@@ -1,6 +1,7 @@
 /** `plexus credential issue|present|revoke|verify`: capability credentials (VC-JWTs) from any issuer key. */
 import { writeFile } from "node:fs/promises";
-import { issueCapabilityCredential, CAPABILITY_NAME_PATTERN } from "@plexus/identity";
+import { issueCapabilityCredential } from "@plexus/identity";
+import { CAPABILITY_NAME_PATTERN } from "@plexus/identity/internal";
 import { positionalArgs, requiredOption, stringOption, type CommandContext, type OptionValues } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";

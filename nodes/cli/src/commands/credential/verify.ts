@@ -5,7 +5,8 @@
  * registry keys and revocation is reported "not checked (offline)".
  */
 import { ErrorCode, exitCodeFor } from "@plexus/core";
-import { CredentialRejection, credentialRejectionOf, peekJwtPayload, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
+import { CredentialRejection, credentialRejectionOf, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
+import { peekJwtPayload } from "@plexus/identity/internal";
 import type { CredentialStatusView } from "@plexus/anp";
 import { positionalArgs, type CommandContext, type OptionValues } from "../../common-options.js";
 import { UsageError } from "../../errors.js";

@@ -1,7 +1,8 @@
 /** `plexus init`: the NATS operator-mode material of a mesh, created once (plexus up does it too on first run). */
 import { ErrorCode } from "@plexus/core";
 import { join } from "node:path";
-import { AuthFile, ensureMeshAuth } from "@plexus/bus";
+import { ensureMeshAuth } from "@plexus/bus";
+import { AuthFile } from "@plexus/bus/internal";
 import { positionalArgs, type CommandImpl } from "../../common-options.js";
 import { CliError } from "../../errors.js";
 
