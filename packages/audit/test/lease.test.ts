@@ -11,7 +11,6 @@ import { generateKeyPair } from "@plexus/identity";
 import { useTestServer } from "@plexus/testing";
 import { openSealerBucket, WriterLease } from "../src/index.js";
 import { signLease } from "../src/node/lease.js";
-import { signRecord } from "../src/node/signed-record.js";
 import { freshMesh } from "./helpers.js";
 
 const nats = useTestServer();
