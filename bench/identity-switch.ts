@@ -9,7 +9,7 @@
  *                (a signed card update) by the same agent just before.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
-import { RegistryClient } from "@plexus/anp";
+import type { RegistryClient } from "@plexus/anp";
 import { revokeUser } from "@plexus/bus";
 import { revokedUsers } from "@plexus/bus/internal";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";

@@ -93,7 +93,7 @@ describe("several registry nodes", () => {
     await restarted.stop();
     kit.forget(restarted);
     const text = await readFile(join(dir, SNAPSHOT_FILE), "utf8");
-    await writeFile(join(dir, SNAPSHOT_FILE), text.split("\n").slice(0, -2).join("\n") + "\n");
+    await writeFile(join(dir, SNAPSHOT_FILE), `${text.split("\n").slice(0, -2).join("\n")}\n`);
     const logs: string[] = [];
     const again = await kit.node(mesh, { ...STILL, dataDir: dir, log: (l) => logs.push(l) });
     expect(again.status().rebuild).toMatchObject({ fromSnapshot: false, events: b.state.seq });

@@ -128,7 +128,7 @@ describe("sealed registry node", () => {
       const types: string[] = [];
       for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
         const msg = await jsm.streams.getMessage(meshSubjects(mesh).stream, { seq });
-        if (!msg || !msg.subject.startsWith(`plexus.${mesh}.registry.`)) continue;
+        if (!msg?.subject.startsWith(`plexus.${mesh}.registry.`)) continue;
         types.push(decodeEvent(msg.data, new Set([registry.did])).type); // throws unless signed by the committed key
       }
       expect(types).toContain("AgentJoined");

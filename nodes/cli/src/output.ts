@@ -30,6 +30,7 @@ export interface Output {
  * an ESC sequence in a hostile record could otherwise rewrite the operator's screen. Tab and newline stay.
  */
 export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: this replaces control characters
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
 }
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, firstJson, json, lines, runHere, type Result, type Running } from "./cli-process.js";
+import { cli, cliScopes, firstJson, json, runHere, } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("cred", () => nats.url);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, json, jsonLines, lines, runHere, type Result } from "./cli-process.js";
+import { cli, cliScopes, json, jsonLines, lines, runHere, } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("cus", () => nats.url);

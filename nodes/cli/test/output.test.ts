@@ -11,7 +11,12 @@ import { createOutput } from "../src/output.js";
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
-  const stream = new Writable({ write: (c, _e, done) => (chunks.push(String(c)), done()) });
+  const stream = new Writable({
+    write: (c, _e, done) => {
+      chunks.push(String(c));
+      done();
+    },
+  });
   return { stream, text: () => chunks.join("") };
 }
 

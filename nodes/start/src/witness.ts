@@ -114,7 +114,10 @@ export async function startWitnessProcess(o: WitnessProcessOptions): Promise<Wit
       if (o.once || stopping) return { ok: true };
       await new Promise<void>((r) => {
         const timer = setTimeout(r, o.intervalMs ?? 2_000);
-        wake = () => (clearTimeout(timer), r());
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
       });
       if (stopping) return { ok: true };
     }

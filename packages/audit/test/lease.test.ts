@@ -12,7 +12,6 @@ import { useTestServer } from "@plexus/testing";
 import { WriterLease } from "../src/index.js";
 import { openSealerBucket } from "../src/internal.js";
 import { signLease } from "../src/node/lease.js";
-import { signRecord } from "../src/node/signed-record.js";
 import { freshMesh } from "./helpers.js";
 
 const nats = useTestServer();

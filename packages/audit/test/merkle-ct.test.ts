@@ -48,7 +48,7 @@ describe.skipIf(!ready)(`proofs checked by certificate-transparency's Go verifie
 
   /** The Go verifier's verdict on each request, in order. */
   function ct(requests: object[]): boolean[] {
-    const out = execFileSync(bin, { input: requests.map((r) => JSON.stringify(r)).join("\n") + "\n", encoding: "utf8" });
+    const out = execFileSync(bin, { input: `${requests.map((r) => JSON.stringify(r)).join("\n")}\n`, encoding: "utf8" });
     return out.trim().split("\n").map((l) => l === "ok");
   }
 

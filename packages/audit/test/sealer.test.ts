@@ -191,7 +191,7 @@ describe("checkpoints", () => {
 });
 
 /** Waits until the mesh log has not grown for 300 ms (the last receipts are flushed in batches). */
-async function quiet(mesh: string): Promise<void> {
+async function _quiet(mesh: string): Promise<void> {
   let last = -1;
   for (;;) {
     const end = await meshLogEnd(nc, mesh);

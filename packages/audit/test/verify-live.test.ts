@@ -15,8 +15,6 @@ import { useTestServer } from "@plexus/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventHash, makeLink, GENESIS } from "../src/chain.js";
 import { readExport } from "../src/export/reader.js";
-import type { AuditMatch } from "../src/query/query.js";
-import { auditStatus } from "../src/query/status.js";
 import { signCheckpoint } from "../src/sealer/checkpoint.js";
 import { startSealer } from "../src/sealer/sealer.js";
 import { encodeLink } from "../src/store/codec.js";
@@ -24,7 +22,7 @@ import { auditStreamConfigs, auditStreamNames, openJetStreamAuditStore } from ".
 import { meshLogEnd, readMeshLog } from "../src/store/mesh-log.js";
 import type { AuditStore, ChainLink } from "../src/types.js";
 import { verifyChain, type VerifyReport } from "../src/verify/verifier.js";
-import { exportStore, queryStore, verifyStore } from "../src/verify/live.js";
+import { exportStore, verifyStore } from "../src/verify/live.js";
 import { collect, freshMesh, tempDir } from "./helpers.js";
 import { publishEvents } from "./sealing.js";
 
@@ -79,7 +77,7 @@ async function sealByHand(mesh: string, key: KeyPair = generateKeyPair()): Promi
 const verify = (mesh: string, store: AuditStore, extra: { trustedSigners?: string[] } = {}) => verifyStore({ nc, mesh, store, ...extra });
 
 /** Waits until the mesh log stops growing (late receipts). */
-async function settled(mesh: string): Promise<void> {
+async function _settled(mesh: string): Promise<void> {
   let last = -1;
   for (let end = await meshLogEnd(nc, mesh); end !== last; end = await meshLogEnd(nc, mesh)) {
     last = end;

@@ -47,7 +47,7 @@ function serializeArray(items: unknown[], depth: number): string {
     if (i > 0) out += ",";
     out += serialize(items[i], depth) ?? "null";
   }
-  return out + "]";
+  return `${out}]`;
 }
 
 function serializeObject(obj: Record<string, unknown>, depth: number): string {
@@ -57,10 +57,10 @@ function serializeObject(obj: Record<string, unknown>, depth: number): string {
   for (const key of keys) {
     const text = serialize(obj[key], depth);
     if (text === undefined) continue;
-    out += (first ? "" : ",") + JSON.stringify(key) + ":" + text;
+    out += `${(first ? "" : ",") + JSON.stringify(key)}:${text}`;
     first = false;
   }
-  return out + "}";
+  return `${out}}`;
 }
 
 const encoder = new TextEncoder();

@@ -84,9 +84,9 @@ function scanString(text: string, from: number, maxLength: number): number | Lim
     if (c === QUOTE) break;
     if (c !== BACKSLASH) continue;
     if (text.charCodeAt(i + 1) === 0x75 /* u */) {
-      const escape = surrogateEscapeAt(text, i);
-      if (typeof escape === "string") return { surrogate: escape };
-      i += escape - 1;
+      const unicodeEscape = surrogateEscapeAt(text, i);
+      if (typeof unicodeEscape === "string") return { surrogate: unicodeEscape };
+      i += unicodeEscape - 1;
     } else i++;
   }
   if (i - from > maxLength) return violation("maxStringLength", `a string is longer than ${maxLength}`);

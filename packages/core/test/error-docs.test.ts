@@ -40,7 +40,7 @@ describe('README "Errors"', () => {
 
   it("names every exit code the table uses", () => {
     const section = errorsSection();
-    const classes = /Exit codes by class: ([^]*?)\n\n/.exec(section)?.[1]?.replace(/\s+/g, " ") ?? "";
+    const classes = /Exit codes by class: ([\s\S]*?)\n\n/.exec(section)?.[1]?.replace(/\s+/g, " ") ?? "";
     for (const exit of Object.values(ExitCode)) expect(classes, `exit ${exit}`).toMatch(new RegExp(`(^|[ (])${exit} [a-z]`));
   });
 });

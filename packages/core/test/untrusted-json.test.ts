@@ -50,7 +50,7 @@ describe("parseJson", () => {
 
   it("refuses nesting past the limit before any recursive work: 100,000 deep is limit_exceeded, not a stack overflow", () => {
     for (const [open, close] of [["[", "]"], ['{"a":', "}"]] as const) {
-      const text = open.repeat(100_000) + "1" + close.repeat(100_000);
+      const text = `${open.repeat(100_000)}1${close.repeat(100_000)}`;
       const r = parseJson(text);
       expect(r).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
     }

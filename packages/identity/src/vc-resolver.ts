@@ -45,7 +45,7 @@ export function ed25519KeyOf(vm: VerificationMethod): Uint8Array | undefined {
   if (!ED25519_TYPES.has(vm.type)) return undefined;
   try {
     if (vm.publicKeyBase58 !== undefined) return exact(base58Decode(vm.publicKeyBase58));
-    if (vm.publicKeyMultibase !== undefined && vm.publicKeyMultibase.startsWith("z")) {
+    if (vm.publicKeyMultibase?.startsWith("z")) {
       const bytes = base58Decode(vm.publicKeyMultibase.slice(1));
       const prefixed = bytes.length === ED25519_PUBLIC_KEY_LENGTH + 2 && bytes[0] === ED25519_PUB_MULTICODEC[0] && bytes[1] === ED25519_PUB_MULTICODEC[1];
       return exact(prefixed ? bytes.subarray(2) : bytes);

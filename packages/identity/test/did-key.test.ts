@@ -190,7 +190,7 @@ describe("did:key parsing errors", () => {
   });
 
   it("rejects bad base58 characters", () => {
-    expectCode(() => publicKeyFromDid(good.slice(0, -1) + "0"), ErrorCode.InvalidDid);
+    expectCode(() => publicKeyFromDid(`${good.slice(0, -1)}0`), ErrorCode.InvalidDid);
   });
 
   it("isDid / didKeyId / didFromKeyId validate", () => {

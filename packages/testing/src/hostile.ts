@@ -63,7 +63,7 @@ export function validEnvelope(ctx: HostileContext, body: unknown, extra: Partial
 }
 
 function deepBody(depth: number, kind: "array" | "object"): string {
-  return kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  return kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 }
 
 /** An envelope whose body is replaced by raw JSON text after signing (the signature no longer matters: limits come first). */

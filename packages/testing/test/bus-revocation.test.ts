@@ -11,7 +11,7 @@ afterEach(async () => {
   for (const nc of open.splice(0)) await nc.close().catch(() => undefined);
 });
 
-async function connectWith(mesh: string, jwt: string, seed: Uint8Array, did: string): Promise<NatsConnection> {
+async function connectWith(_mesh: string, jwt: string, seed: Uint8Array, did: string): Promise<NatsConnection> {
   const nc = await connectBus({ servers: nats.url, credentials: { jwt: () => jwt, seed }, inboxPrefix: agentInboxPrefix(did), connectTimeoutMs: 2_000 });
   open.push(nc);
   return nc;

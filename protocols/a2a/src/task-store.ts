@@ -55,7 +55,7 @@ export class KvTaskStore implements TaskStore {
   async load(taskId: string): Promise<TaskRecord | undefined> {
     if (!isTaskId(taskId)) return undefined;
     const entry = await this.#kv.get(`${this.#prefix}.${taskId}`);
-    if (!entry || entry.operation !== "PUT") return undefined;
+    if (entry?.operation !== "PUT") return undefined;
     return decodeRecord(entry.string());
   }
 

@@ -58,7 +58,13 @@ export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, 
   const streamEnd = (await (await jetstreamManager(src.nc, { checkAPI: false })).streams.info(src.subjects.stream)).state.last_seq;
   const receipts: Promise<boolean>[] = [];
   await readStored(src, `plexus.${src.subjects.mesh}.acp.${MessageKind.Receipt}.*.${me}`, { seq: ackFloor + 1 }, streamEnd, (m) => {
-    receipts.push(ownReceipt(src.did, m).then((r) => (r ? (sink.receipt(r.sender, r.body), true) : false)));
+    receipts.push(
+      ownReceipt(src.did, m).then((r) => {
+        if (!r) return false;
+        sink.receipt(r.sender, r.body);
+        return true;
+      }),
+    );
   });
   const anyReceipt = (await Promise.all(receipts)).some(Boolean);
   const inbox = src.subjects.filter(MessageKind.Inbox, me);
@@ -125,6 +131,7 @@ async function readStored(
   filter: string,
   from: { seq: number } | { time: number },
   end: number,
+  // biome-ignore lint/suspicious/noConfusingVoidType: handlers return nothing to go on, "stop" to stop
   onMessage: (m: JsMsg) => void | "stop",
 ): Promise<void> {
   const jsm = await jetstreamManager(src.nc, { checkAPI: false });

@@ -5,7 +5,7 @@ import { checkInboundAsync, unprocessable, type InboundResult } from "./inbound-
 import { rawCopy, storeRecord } from "./ops-records.js";
 import { keptAt } from "./stream-position.js";
 import { ReplayGuard, type OrderInfo } from "./replay-guard.js";
-import { ReaderStats } from "./reader-stats.js";
+import type { ReaderStats } from "./reader-stats.js";
 import { seedReaderMemory } from "./reader-seed.js";
 import { SettledLedger } from "./settled-ledger.js";
 

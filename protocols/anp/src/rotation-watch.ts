@@ -179,7 +179,11 @@ export class RotationWatch implements RotationSource {
     }
     const mesh = this.#o.subjects.mesh;
     let untrusted = false;
-    let rotation = provenAgentRotation(data, mesh, (by) => this.#trusted.has(by) || ((untrusted = true), false));
+    let rotation = provenAgentRotation(data, mesh, (by) => {
+      if (this.#trusted.has(by)) return true;
+      untrusted = true;
+      return false;
+    });
     if (rotation === undefined && untrusted && Date.now() - this.#lineageReadAt >= LINEAGE_REFRESH_MS) {
       // Maybe signed by a successor of a registry key that rotated since: read the lineage again (rate-limited).
       await this.#readLineage().catch((err: unknown) => this.#o.onError?.(err));

@@ -37,7 +37,10 @@ describe("provenAgentRotation", () => {
     const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
     const bytes = rotationEvent(oldKey, newKey);
     const signers: string[] = [];
-    expect(provenAgentRotation(bytes, MESH, (by) => (signers.push(by), false))).toBeUndefined();
+    expect(provenAgentRotation(bytes, MESH, (by) => {
+      signers.push(by);
+      return false;
+    })).toBeUndefined();
     expect(signers).toHaveLength(1);
     expect(provenAgentRotation(bytes, MESH, (by) => by === signers[0])).toMatchObject({ from: oldKey.did, by: signers[0] });
   });

@@ -7,7 +7,7 @@ export function registerPrompts(server: McpServer, options: { canMessage: boolea
     "find_agent",
     {
       title: "Find an agent for a task",
-      description: "Find the best agent of the mesh for a need, check its card and reputation" + (options.canMessage ? ", and ask it" : ""),
+      description: `Find the best agent of the mesh for a need, check its card and reputation${options.canMessage ? ", and ask it" : ""}`,
       argsSchema: { need: z.string().min(1).describe("What you need done, in a few words (such as \"summarise a web page\")") },
     },
     ({ need }) => {

@@ -34,7 +34,10 @@ function fakeInbox(queue: Delivery[]) {
     pump();
     return { stop: async () => undefined } as unknown as Subscription;
   };
-  return { acked, failed, listen, push: (d: Delivery) => (queue.push(d), pump()) };
+  return { acked, failed, listen, push: (d: Delivery) => {
+    queue.push(d);
+    return pump();
+  } };
 }
 
 describe("InboxReader", () => {

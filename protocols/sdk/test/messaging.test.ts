@@ -167,7 +167,8 @@ describe("topics", () => {
     const key = generateKeyPair();
     const sub1 = await agents.make(mesh, { key });
     const first: unknown[] = [];
-    await (await sub1.subscribe("alerts", (d) => void first.push(d.body), { max: 1 }), pub.publish("alerts", "a"));
+    await sub1.subscribe("alerts", (d) => void first.push(d.body), { max: 1 });
+    await pub.publish("alerts", "a");
     await until(() => first.length === 1, 5_000, "first alert");
     await sub1.close();
     await pub.publish("alerts", "b");

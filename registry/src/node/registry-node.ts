@@ -107,7 +107,7 @@ export class RegistryNode {
   }
 
   get ready(): boolean {
-    return !this.#stopped && this.#refusal === undefined && this.#follower !== undefined && this.#follower.caughtUp;
+    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true;
   }
 
   /** Resolves once this node has applied log position `seq`. */

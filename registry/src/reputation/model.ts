@@ -244,5 +244,5 @@ function parseModelOptions(opts: ModelOptions, at: number): ParsedModelOptions {
 }
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return x < 0 ? 0 : Math.min(x , 1);
 }

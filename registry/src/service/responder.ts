@@ -70,7 +70,7 @@ export class Responder {
     }
     try {
       m.respond(reply);
-    } catch (err) {
+    } catch (_err) {
       // A closed connection or an oversized reply must never take the node down.
       this.#o.count("requests.replyFailed");
     }

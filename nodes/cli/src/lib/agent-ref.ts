@@ -2,7 +2,7 @@
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import { resolveAgentRef } from "@plexus/identity";
 import type { CommonOptions, OptionValues } from "../common-options.js";
-import { CliError, UsageError } from "../errors.js";
+import { CliError, } from "../errors.js";
 import { checkKeyName, createHint, keyStore } from "../session.js";
 
 /** AGENT: a did:key as is, or a key name in the key folder. `label` names the argument in messages. */

@@ -21,6 +21,7 @@ export interface ArgSpec {
 /** The part a command's module exports: the code behind one leaf of the table. */
 export interface CommandImpl {
   /** Returns the exit code (default 0). Throws UsageError (exit 2) / CliError / anything else (the exit code of its error code). */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a run() that returns nothing exits 0
   run(ctx: CommandContext): Promise<number | void>;
 }
 

@@ -189,7 +189,7 @@ describe("plexus mcp over stdio, by hand and with the MCP Inspector CLI", () => 
       { jsonrpc: "2.0", method: "notifications/initialized" },
       { jsonrpc: "2.0", id: 2, method: "tools/list" },
     ];
-    child.stdin.write(lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    child.stdin.write(`${lines.map((l) => JSON.stringify(l)).join("\n")}\n`);
     try {
       await until(() => out.includes('"id":2'), 20_000, "the tools/list answer");
       child.stdin.end();

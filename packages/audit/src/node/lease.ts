@@ -130,7 +130,7 @@ export class WriterLease {
   async #contend(force: boolean, lost?: number): Promise<boolean> {
     for (let round = 0; round < ROUNDS; round++) {
       const entry = await this.#o.kv.get(KEY);
-      const verdict: Verdict = !entry || entry.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string(), lost);
+      const verdict: Verdict = entry?.operation !== "PUT" ? { kind: "absent" } : this.#judge(entry.string(), lost);
       if (verdict.kind === "held" && !force) {
         this.#held = false;
         this.#holder = verdict.holder;
@@ -147,7 +147,7 @@ export class WriterLease {
     }
     // Outpaced every round by writes that hold nothing (or forced): this sealer writes without the key.
     const last = await this.#o.kv.get(KEY);
-    const verdict: Verdict = !last || last.operation !== "PUT" ? { kind: "absent" } : this.#judge(last.string(), lost);
+    const verdict: Verdict = last?.operation !== "PUT" ? { kind: "absent" } : this.#judge(last.string(), lost);
     if (verdict.kind === "held" && !force) {
       this.#held = false;
       this.#holder = verdict.holder;

@@ -24,7 +24,7 @@ import { hostname } from "node:os";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { isHistoryRefusal } from "@plexus/bus";
-import { ErrorCode, isPlexusError, PlexusError } from "@plexus/core";
+import { ErrorCode, isPlexusError, type PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { startSealer, type Sealer, type SealerOptions, type SealerProblem } from "../sealer/sealer.js";
 import { openJetStreamAuditStore } from "../store/jetstream-store.js";

@@ -51,6 +51,7 @@ export function isKeyName(name: string): boolean {
 
 function hasControl(s: string): boolean {
   // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: this finds control characters
   return /[\u0000-\u0009\u000b-\u001f]/.test(s);
 }
 

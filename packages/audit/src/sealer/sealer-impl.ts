@@ -4,7 +4,7 @@
  * stall watch (stall-watch.ts) together; holds the confirmed head, the counters and the state, and answers `stats()`,
  * `caughtUp()` and `stop()`. A refused history stream or a failure stops it for good, with its reason in `problem`.
  */
-import { PlexusError } from "@plexus/core";
+import type { PlexusError } from "@plexus/core";
 import type { HistoryGuard } from "@plexus/bus";
 import { meshLogEnd } from "../store/mesh-log.js";
 import type { ChainHead, ChainLink } from "../types.js";

@@ -10,7 +10,7 @@
  */
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { ErrorCode, type PlexusError } from "@plexus/core";
 import { HistoryAnchors } from "./anchors.js";
 import { checkHistoryStream, historyRefusal, weakenedSettings } from "./check.js";
 

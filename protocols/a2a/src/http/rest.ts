@@ -29,7 +29,7 @@ function ok(body: unknown): Response {
 
 async function jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header("content-type");
-  const media = type?.split(";", 1)[0]!.trim().toLowerCase();
+  const media = type === undefined ? undefined : (type.split(";", 1)[0] ?? "").trim().toLowerCase();
   if (type && media !== "application/json" && media !== A2A_CONTENT_TYPE) {
     throw new ContentTypeNotSupportedError(`Unsupported Content-Type "${type}"; expected application/json or ${A2A_CONTENT_TYPE}.`);
   }

@@ -5,5 +5,6 @@ export const COMMAND = "keys";
 
 export interface KeysSubcommand {
   /** `args` are the positionals after the subcommand's name. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a run() that returns nothing exits 0
   run(ctx: CommandContext, args: string[]): Promise<number | void>;
 }
