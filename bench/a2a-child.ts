@@ -27,7 +27,10 @@ export class BenchChild<Ready = Record<string, unknown>> {
   /** Starts `bench/<script>` with `env` added to this process's environment; resolves with its ready line. */
   static async start<Ready>(script: string, label: string, env: Record<string, string>): Promise<BenchChild<Ready>> {
     const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
-    const proc = spawn(process.execPath, ["--import", "tsx", path], { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--import", "tsx", path], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     void (async () => {
       for await (const line of createInterface({ input: proc.stderr! })) log(`a2a: ${label}: ${line}`);
     })();
@@ -74,7 +77,8 @@ async function next(lines: AsyncIterator<string>, proc: ChildProcess, label: str
   try {
     const line = await Promise.race([lines.next(), timeout]);
     if (!line) throw new Error(`${label} (process ${proc.pid}) did not answer within ${ANSWER_MS} ms`);
-    if (line.done) throw new Error(`${label} (process ${proc.pid}) ended (exit code ${proc.exitCode}, signal ${proc.signalCode})`);
+    if (line.done)
+      throw new Error(`${label} (process ${proc.pid}) ended (exit code ${proc.exitCode}, signal ${proc.signalCode})`);
     return JSON.parse(line.value) as unknown;
   } finally {
     clearTimeout(timer);
@@ -82,7 +86,11 @@ async function next(lines: AsyncIterator<string>, proc: ChildProcess, label: str
 }
 
 /** The child side: prints `ready`, then answers each stdin line with `answer(line)` until "stop"; then `close()`. */
-export async function serveCommands(ready: unknown, answer: (command: string) => Promise<unknown>, close: () => Promise<void>): Promise<never> {
+export async function serveCommands(
+  ready: unknown,
+  answer: (command: string) => Promise<unknown>,
+  close: () => Promise<void>,
+): Promise<never> {
   const emit = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
   emit(ready);
   for await (const line of createInterface({ input: process.stdin })) {

@@ -11,7 +11,13 @@ import { childEnv, serveCommands } from "./a2a-child.js";
 const nats = childEnv("BENCH_NATS");
 const mesh = childEnv("BENCH_MESH");
 const registry = await startRegistryNode({ nats, mesh, key: generateKeyPair(), http: false });
-const gateway = await startGateway({ nats, mesh, key: generateKeyPair(), http: { host: "127.0.0.1", port: 0 }, onError: (err) => process.stderr.write(`gateway error: ${String(err)}\n`) });
+const gateway = await startGateway({
+  nats,
+  mesh,
+  key: generateKeyPair(),
+  http: { host: "127.0.0.1", port: 0 },
+  onError: (err) => process.stderr.write(`gateway error: ${String(err)}\n`),
+});
 
 await serveCommands(
   { ready: true, url: gateway.url, did: gateway.did, pid: process.pid },

@@ -31,7 +31,11 @@ export async function load(n: number, concurrency: number, call: (i: number) => 
 
 export function latencies(times: number[]): { p50_ms: number; p99_ms: number; max_ms: number } {
   const sorted = [...times].sort((a, b) => a - b);
-  return { p50_ms: round(percentile(sorted, 50), 2), p99_ms: round(percentile(sorted, 99), 2), max_ms: round(sorted.at(-1) ?? Number.NaN, 2) };
+  return {
+    p50_ms: round(percentile(sorted, 50), 2),
+    p99_ms: round(percentile(sorted, 99), 2),
+    max_ms: round(sorted.at(-1) ?? Number.NaN, 2),
+  };
 }
 
 /** Busy and total CPU time of the host (all cores, all processes: other people's too). */
@@ -54,7 +58,11 @@ export interface CpuFigures {
 }
 
 /** CPU of this process and of `children` (asked with "cpu") while `run` goes, per message of `n`. */
-export async function withCpu<T>(n: number, children: Record<string, BenchChild>, run: () => Promise<T>): Promise<{ result: T; cpu: CpuFigures }> {
+export async function withCpu<T>(
+  n: number,
+  children: Record<string, BenchChild>,
+  run: () => Promise<T>,
+): Promise<{ result: T; cpu: CpuFigures }> {
   const entries = Object.entries(children);
   const childCpu = () => Promise.all(entries.map(([, c]) => c.ask<{ cpu_us: number }>("cpu").then((a) => a.cpu_us)));
   const before = await childCpu();

@@ -17,11 +17,18 @@ const card: AgentCard = {
   name: "bench-echo",
   description: "Says back what it is told (npm run bench -- a2a)",
   version: "1.0.0",
-  capabilities: [{ name: "echo", description: "Says back what it is told", input: { type: "string" }, output: { type: "string" } }],
+  capabilities: [
+    { name: "echo", description: "Says back what it is told", input: { type: "string" }, output: { type: "string" } },
+  ],
   a2a: { expose: true },
 };
 
-const agent = await Agent.connect({ key: generateKeyPair(), nats: childEnv("BENCH_NATS"), mesh: childEnv("BENCH_MESH"), onError: (err) => process.stderr.write(`agent error: ${String(err)}\n`) });
+const agent = await Agent.connect({
+  key: generateKeyPair(),
+  nats: childEnv("BENCH_NATS"),
+  mesh: childEnv("BENCH_MESH"),
+  onError: (err) => process.stderr.write(`agent error: ${String(err)}\n`),
+});
 if (process.env.BENCH_JOIN === "1") await agent.join(card);
 
 /** One-way send-to-handler times per phase, and who waits for a count. */
@@ -62,7 +69,12 @@ async function awaitPhase(phase: string, n: number) {
   const have = phases.get(phase)?.length ?? 0;
   if (have < n) await new Promise<void>((resolve) => waiters.set(phase, { n, resolve }));
   const sorted = [...phases.get(phase)!].sort((a, b) => a - b);
-  return { count: sorted.length, p50_ms: round(percentile(sorted, 50), 2), p99_ms: round(percentile(sorted, 99), 2), max_ms: round(sorted.at(-1)!, 2) };
+  return {
+    count: sorted.length,
+    p50_ms: round(percentile(sorted, 50), 2),
+    p99_ms: round(percentile(sorted, 99), 2),
+    max_ms: round(sorted.at(-1)!, 2),
+  };
 }
 
 await serveCommands(

@@ -33,7 +33,9 @@ const card = (): AgentCard => ({
 
 const executor: AgentExecutor = {
   async execute(ctx, bus) {
-    const said = ctx.userMessage.parts.flatMap((p) => (p.content?.$case === "text" ? [p.content.value] : [])).join("\n");
+    const said = ctx.userMessage.parts
+      .flatMap((p) => (p.content?.$case === "text" ? [p.content.value] : []))
+      .join("\n");
     const reply: Message = {
       messageId: crypto.randomUUID(),
       contextId: ctx.contextId,

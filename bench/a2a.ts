@@ -13,7 +13,8 @@
 import { acpOneway, acpRequest, directA2A, gatewayA2A, withMeshPair, CONCURRENCY, type Sizes } from "./a2a-paths.js";
 import { environment, log, round, startBenchServer, type BenchOptions, type BenchResult } from "./lib.js";
 
-export const description = "direct A2A (SDK client+server) vs the mesh's ACP request/reply and one-way messaging vs A2A through the gateway: msgs/s, p50/p99, sequential and at concurrency 32";
+export const description =
+  "direct A2A (SDK client+server) vs the mesh's ACP request/reply and one-way messaging vs A2A through the gateway: msgs/s, p50/p99, sequential and at concurrency 32";
 
 export const TARGETS = { mesh_vs_direct_a2a_c32: 5 } as const;
 
@@ -22,13 +23,17 @@ const GATEWAY_MESH = "bench-a2a-gw";
 
 function sizes(quick: boolean): Sizes {
   // Full runs are long enough for the JIT to settle on every path (a quick run understates direct A2A the most).
-  return quick ? { warmup: 500, sequential: 200, concurrent: 1_000 } : { warmup: 1_000, sequential: 2_000, concurrent: 10_000 };
+  return quick
+    ? { warmup: 500, sequential: 200, concurrent: 1_000 }
+    : { warmup: 1_000, sequential: 2_000, concurrent: 10_000 };
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const s = sizes(options.quick);
   const server = await startBenchServer();
-  log(`a2a: nats-server ${server.version} at ${server.url}; ${s.sequential} sequential and ${s.concurrent} at concurrency ${CONCURRENCY} per path, ${s.warmup} warm-up${options.quick ? " (quick)" : ""}`);
+  log(
+    `a2a: nats-server ${server.version} at ${server.url}; ${s.sequential} sequential and ${s.concurrent} at concurrency ${CONCURRENCY} per path, ${s.warmup} warm-up${options.quick ? " (quick)" : ""}`,
+  );
   try {
     const direct = await directA2A(s);
     const { requestReply, oneway } = await withMeshPair(server.url, MESH, async (caller, responder) => ({
@@ -60,13 +65,22 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     );
     return {
       bench: "a2a",
-      direct_a2a: { what: "@a2a-js/sdk ClientFactory client (JSON-RPC) -> @a2a-js/sdk Express server in a child process; blocking SendMessage answered with a Message", ...direct },
-      acp_request_reply: { what: "agent.request -> mesh agent in a child process replies with agent.reply; latency from the call until the reply was handed over", ...requestReply },
+      direct_a2a: {
+        what: "@a2a-js/sdk ClientFactory client (JSON-RPC) -> @a2a-js/sdk Express server in a child process; blocking SendMessage answered with a Message",
+        ...direct,
+      },
+      acp_request_reply: {
+        what: "agent.request -> mesh agent in a child process replies with agent.reply; latency from the call until the reply was handed over",
+        ...requestReply,
+      },
       acp_oneway: {
         what: "agent.send (resolves once stored) -> mesh agent in a child process, listening throughout; msgs/s = n / (first send until the receiver handled the n-th); p50/p99 = send call to handler (wall clocks of two processes on one host); send_* = send call to stored",
         ...oneway,
       },
-      gateway: { what: "the same A2A client -> gateway + registry node (one child, as plexus up) -> exposed mesh agent (another child) answering a2a.message with agent.reply({kind: 'message'})", ...gateway },
+      gateway: {
+        what: "the same A2A client -> gateway + registry node (one child, as plexus up) -> exposed mesh agent (another child) answering a2a.message with agent.reply({kind: 'message'})",
+        ...gateway,
+      },
       ...ratios,
       gateway_overhead: overhead,
       targets: TARGETS,

@@ -8,7 +8,17 @@
  *   3. latency: bob listens live while alice sends at a fixed rate; send-to-handler latency percentiles.
  * Throughput is "publish everything, then consume everything": msgs/s = N / (publish time + consume time).
  */
-import { AckPolicy, DeliverPolicy, DiscardPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus } from "@plexus/bus";
 import { Agent, generateKeyPair, type Delivery } from "@plexus/sdk";
@@ -28,7 +38,8 @@ import {
   type BenchResult,
 } from "./lib.js";
 
-export const description = "ACP direct messages (sign, store, verify, ack, receipts) vs plain JetStream publish+consume; send-to-handler latency at a fixed rate";
+export const description =
+  "ACP direct messages (sign, store, verify, ack, receipts) vs plain JetStream publish+consume; send-to-handler latency at a fixed rate";
 
 /** Concurrent publishes/sends in flight during the throughput runs. */
 const WINDOW = 512;
@@ -57,7 +68,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const latencySeconds = options.quick ? 2 : 5;
   const env = environment();
   const server = await startBenchServer();
-  log(`acp: nats-server ${server.version} at ${server.url}; n=${n}, window=${WINDOW}, latency ${latencySeconds} s at ${LATENCY_RATE}/s${options.quick ? " (quick)" : ""}`);
+  log(
+    `acp: nats-server ${server.version} at ${server.url}; n=${n}, window=${WINDOW}, latency ${latencySeconds} s at ${LATENCY_RATE}/s${options.quick ? " (quick)" : ""}`,
+  );
   const connections: NatsConnection[] = [];
   const agents: Agent[] = [];
   try {
@@ -76,11 +89,15 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     connections.push(subNc);
     const raw = await rawRun(pubNc, subNc, n, envelopeBytes);
     const rawMsgs = rate(n, raw.publishMs + raw.consumeMs);
-    log(`acp: raw   publish ${rate(n, raw.publishMs)}/s, consume ${rate(n, raw.consumeMs)}/s => ${rawMsgs} msgs/s end to end`);
+    log(
+      `acp: raw   publish ${rate(n, raw.publishMs)}/s, consume ${rate(n, raw.consumeMs)}/s => ${rawMsgs} msgs/s end to end`,
+    );
 
     const mesh = await meshRun(alice, bob, n);
     const meshMsgs = rate(n, mesh.publishMs + mesh.consumeMs);
-    log(`acp: mesh  send ${rate(n, mesh.publishMs)}/s, consume ${rate(n, mesh.consumeMs)}/s => ${meshMsgs} msgs/s end to end; last receipt ${round(mesh.receiptLagMs, 1)} ms after consumption`);
+    log(
+      `acp: mesh  send ${rate(n, mesh.publishMs)}/s, consume ${rate(n, mesh.consumeMs)}/s => ${meshMsgs} msgs/s end to end; last receipt ${round(mesh.receiptLagMs, 1)} ms after consumption`,
+    );
 
     if (raw.redelivered + mesh.redelivered > 0 || Math.max(raw.maxGapMs, mesh.maxGapMs) > STALL_MS) {
       log(
@@ -90,7 +107,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }
 
     const latency = await latencyRun(alice, bob, latencySeconds * LATENCY_RATE);
-    log(`acp: latency p50 ${round(latency.p50, 2)} ms, p99 ${round(latency.p99, 2)} ms, max ${round(latency.max, 2)} ms over ${latency.count} messages`);
+    log(
+      `acp: latency p50 ${round(latency.p50, 2)} ms, p99 ${round(latency.p99, 2)} ms, max ${round(latency.max, 2)} ms over ${latency.count} messages`,
+    );
 
     const ratio = meshMsgs / rawMsgs;
     const bobStats = bob.stats() as unknown as Record<string, unknown>;
@@ -139,7 +158,12 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
 // ---- raw JetStream baseline ---------------------------------------------------------------------------------------
 
-async function rawRun(pubNc: NatsConnection, subNc: NatsConnection, n: number, payloadBytes: number): Promise<Phase & { redelivered: number; maxGapMs: number }> {
+async function rawRun(
+  pubNc: NatsConnection,
+  subNc: NatsConnection,
+  n: number,
+  payloadBytes: number,
+): Promise<Phase & { redelivered: number; maxGapMs: number }> {
   const jsm = await jetstreamManager(pubNc);
   // The mesh stream's storage settings, without anything Plexus-specific.
   await jsm.streams.add({
@@ -167,7 +191,12 @@ async function rawRun(pubNc: NatsConnection, subNc: NatsConnection, n: number, p
 }
 
 /** Creates a durable pull consumer (explicit acks, the inbox's settings) on one subject and acks `count` messages. */
-async function rawConsume(jsm: JetStreamManager, js: JetStreamClient, token: string, count: number): Promise<{ redelivered: number; maxGapMs: number }> {
+async function rawConsume(
+  jsm: JetStreamManager,
+  js: JetStreamClient,
+  token: string,
+  count: number,
+): Promise<{ redelivered: number; maxGapMs: number }> {
   const name = `${RAW_DURABLE}_${token}`;
   await jsm.consumers.add(RAW_STREAM, {
     durable_name: name,
@@ -203,15 +232,22 @@ async function meshWarmup(alice: Agent, bob: Agent): Promise<number> {
     if (i === WARMUP - 1) lastId = sent.id;
   });
   let size = 0;
-  const sub = await bob.listen((d: Delivery) => {
-    size = Math.max(size, Buffer.byteLength(JSON.stringify(d.envelope)));
-  }, { max: WARMUP });
+  const sub = await bob.listen(
+    (d: Delivery) => {
+      size = Math.max(size, Buffer.byteLength(JSON.stringify(d.envelope)));
+    },
+    { max: WARMUP },
+  );
   await sub.finished;
   await alice.waitForReceipt(lastId, { status: "processed", timeoutMs: 30_000 });
   return size;
 }
 
-async function meshRun(alice: Agent, bob: Agent, n: number): Promise<Phase & { receiptLagMs: number; redelivered: number; maxGapMs: number }> {
+async function meshRun(
+  alice: Agent,
+  bob: Agent,
+  n: number,
+): Promise<Phase & { receiptLagMs: number; redelivered: number; maxGapMs: number }> {
   let lastId = "";
   const redeliveredBefore = bob.stats().redelivered;
   const t0 = now();
@@ -223,16 +259,25 @@ async function meshRun(alice: Agent, bob: Agent, n: number): Promise<Phase & { r
   const t1 = now();
   let got = 0;
   const gap = gapMeter();
-  const sub = await bob.listen(() => {
-    gap.tick();
-    got++;
-  }, { max: n });
+  const sub = await bob.listen(
+    () => {
+      gap.tick();
+      got++;
+    },
+    { max: n },
+  );
   await sub.finished;
   const t2 = now();
   if (got !== n) throw new Error(`bob handled ${got} of ${n} messages`);
   await alice.waitForReceipt(lastId, { status: "processed", timeoutMs: 30_000 });
   const t3 = now();
-  return { publishMs: t1 - t0, consumeMs: t2 - t1, receiptLagMs: t3 - t2, redelivered: bob.stats().redelivered - redeliveredBefore, maxGapMs: gap.max() };
+  return {
+    publishMs: t1 - t0,
+    consumeMs: t2 - t1,
+    receiptLagMs: t3 - t2,
+    redelivered: bob.stats().redelivered - redeliveredBefore,
+    maxGapMs: gap.max(),
+  };
 }
 
 /** The longest pause between consecutive tick() calls (from the first tick on). */

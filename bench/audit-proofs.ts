@@ -43,8 +43,15 @@ const LOG_SIZE = 1_000_000;
 /** The sealer's default: a checkpoint per 1,000 links (a 1M log then has 1,000 of them). */
 const CHECKPOINT_EVERY = 1_000;
 
-export async function auditProofBench(nc: NatsConnection, options: { quick: boolean; n: number }): Promise<Record<string, unknown>> {
-  return { ...(await proofs(nc, options.quick)), ...(await sealerStart(nc, options.quick)), ...(await sealerWithTree(nc, options.n)) };
+export async function auditProofBench(
+  nc: NatsConnection,
+  options: { quick: boolean; n: number },
+): Promise<Record<string, unknown>> {
+  return {
+    ...(await proofs(nc, options.quick)),
+    ...(await sealerStart(nc, options.quick)),
+    ...(await sealerWithTree(nc, options.n)),
+  };
 }
 
 /** Leaf hash of synthetic event i (deterministic, so the baseline can make them again). */
@@ -63,18 +70,24 @@ async function proofs(nc: NatsConnection, quick: boolean): Promise<Record<string
   for (let i = 0; i < size; i++) {
     builder.push(leafOf(mesh, i));
     // A checkpoint every CHECKPOINT_EVERY leaves, as a sealer signs them (the chain head is not what proofs check).
-    if ((i + 1) % CHECKPOINT_EVERY === 0) checkpoints.push(signCheckpoint(key, { size: i + 1, head: "00".repeat(32), at: Date.now() }, { origin, root: builder.root() }));
+    if ((i + 1) % CHECKPOINT_EVERY === 0)
+      checkpoints.push(
+        signCheckpoint(key, { size: i + 1, head: "00".repeat(32), at: Date.now() }, { origin, root: builder.root() }),
+      );
   }
   let snap: TreeSnapshot | undefined = builder.snapshot();
   const buildMs = now() - t0;
   const root = snap.root;
-  log(`audit-proofs: built the tree of ${size.toLocaleString("en-US")} leaves in ${round(buildMs)} ms (${snap.full.length} full tiles)`);
+  log(
+    `audit-proofs: built the tree of ${size.toLocaleString("en-US")} leaves in ${round(buildMs)} ms (${snap.full.length} full tiles)`,
+  );
 
   await ensureMeshStream(nc, mesh);
   await openJetStreamAuditStore({ nc, mesh }); // creates the tile stream
   const tiles = new JetStreamTileStore(nc, await jetstreamManager(nc), mesh);
   const t1 = now();
-  for (let i = 0; i < snap.full.length; i += 256) await tiles.writeTiles({ full: snap.full.slice(i, i + 256), partial: [] });
+  for (let i = 0; i < snap.full.length; i += 256)
+    await tiles.writeTiles({ full: snap.full.slice(i, i + 256), partial: [] });
   await tiles.writeTiles({ full: [], partial: snap.partial });
   log(`audit-proofs: stored the tiles in ${round(now() - t1)} ms`);
   // From here on this process holds no tree: proofs read what they need, as `plexus audit prove` does.
@@ -88,7 +101,8 @@ async function proofs(nc: NatsConnection, quick: boolean): Promise<Record<string
       const t = now();
       const p = await proveInclusionFromTiles(reader, index, size);
       ms.push(now() - t);
-      if (!verifyInclusion(leafOf(mesh, index), index, size, p.path, root)) throw new Error(`the proof of ${index} does not verify`);
+      if (!verifyInclusion(leafOf(mesh, index), index, size, p.path, root))
+        throw new Error(`the proof of ${index} does not verify`);
     }
     return ms.sort((a, b) => a - b);
   };
@@ -96,7 +110,10 @@ async function proofs(nc: NatsConnection, quick: boolean): Promise<Record<string
   const fromStream = await measure(new JetStreamTileStore(nc, await jetstreamManager(nc), mesh));
   const uncached = await measure(new JetStreamTileStore(nc, await jetstreamManager(nc), mesh, { cacheTiles: 0 }));
   // The CPU part alone: every tile the proofs need already held (a second pass over the same positions).
-  const holdAll = new JetStreamTileStore(nc, await jetstreamManager(nc), mesh, { cacheTiles: 10_000, cacheLeafTiles: 10_000 });
+  const holdAll = new JetStreamTileStore(nc, await jetstreamManager(nc), mesh, {
+    cacheTiles: 10_000,
+    cacheLeafTiles: 10_000,
+  });
   await measure(holdAll);
   const cpuOnly = await measure(holdAll);
   // Baseline: no tiles, the tree rebuilt from the 1M leaf hashes for one proof (reading and hashing the events not counted).
@@ -149,16 +166,27 @@ function subjectOf(mesh: string, i: number): string {
 }
 
 /** The synthetic events as real messages of the mesh log, and the signed checkpoints in the checkpoints stream. */
-async function liveLog(nc: NatsConnection, mesh: string, size: number, checkpoints: Checkpoint[]): Promise<{ publishMs: number }> {
+async function liveLog(
+  nc: NatsConnection,
+  mesh: string,
+  size: number,
+  checkpoints: Checkpoint[],
+): Promise<{ publishMs: number }> {
   const js = jetstream(nc);
   const t = now();
   // Event i at position i + 1 (each publish says so: out of order would fail here, not later in a proof).
-  await pipelined(size, 1_024, (i) => js.publish(subjectOf(mesh, i), Buffer.from(`{"i":${i},"note":"an event for the audit tree"}`), { expect: { lastSequence: i } }));
+  await pipelined(size, 1_024, (i) =>
+    js.publish(subjectOf(mesh, i), Buffer.from(`{"i":${i},"note":"an event for the audit tree"}`), {
+      expect: { lastSequence: i },
+    }),
+  );
   const publishMs = round(now() - t);
   const store = await openJetStreamAuditStore({ nc, mesh });
   for (const cp of checkpoints) await js.publish(store.names.checkpointSubject, JSON.stringify(cp)); // in size order, as a sealer writes them
   await store.close();
-  log(`audit-proofs: published the ${size.toLocaleString("en-US")} events in ${publishMs} ms and ${checkpoints.length} checkpoints`);
+  log(
+    `audit-proofs: published the ${size.toLocaleString("en-US")} events in ${publishMs} ms and ${checkpoints.length} checkpoints`,
+  );
   return { publishMs };
 }
 
@@ -166,7 +194,13 @@ async function liveLog(nc: NatsConnection, mesh: string, size: number, checkpoin
  * `proveInclusion` as `plexus audit prove --signer` calls it, timed whole: finding the newest checkpoint, reading the
  * event, the tiles, building the path and checking it against the signed root. Each proof checked outside the timing.
  */
-async function endToEnd(nc: NatsConnection, mesh: string, size: number, signer: string, samples: number): Promise<{ p50: number; p99: number; max: number; samples: number }> {
+async function endToEnd(
+  nc: NatsConnection,
+  mesh: string,
+  size: number,
+  signer: string,
+  samples: number,
+): Promise<{ p50: number; p99: number; max: number; samples: number }> {
   const store = await openJetStreamAuditStore({ nc, mesh });
   const positions = Array.from({ length: samples }, () => 1 + Math.floor(Math.random() * size));
   const ms: number[] = [];
@@ -192,7 +226,9 @@ async function sealerStart(nc: NatsConnection, quick: boolean): Promise<Record<s
   const key = generateKeyPair();
   await ensureMeshStream(nc, mesh);
   const js = jetstream(nc);
-  await pipelined(n, 512, (i) => js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, `{"i":${i},"note":"an event for the audit chain"}`));
+  await pipelined(n, 512, (i) =>
+    js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, `{"i":${i},"note":"an event for the audit chain"}`),
+  );
   const store = await openJetStreamAuditStore({ nc, mesh });
   const first = await startSealer({ nc, mesh, store, key, checkpointEvery: 1e9, checkpointIntervalMs: 3_600_000 });
   await first.caughtUp();
@@ -201,7 +237,14 @@ async function sealerStart(nc: NatsConnection, quick: boolean): Promise<Record<s
   const links = new Map<number, string>();
   for await (const l of store.links(1, n)) links.set(l.n, l.hash);
   const cps: Checkpoint[] = [];
-  for (let size = 4; size < n; size += 4) cps.push(signCheckpoint(key, { size, head: links.get(size)!, at: Date.now() }, { origin: `plexus.mesh/${mesh}`, root: rootAt(tree, size) }));
+  for (let size = 4; size < n; size += 4)
+    cps.push(
+      signCheckpoint(
+        key,
+        { size, head: links.get(size)!, at: Date.now() },
+        { origin: `plexus.mesh/${mesh}`, root: rootAt(tree, size) },
+      ),
+    );
   for (const cp of cps) await js.publish(store.names.checkpointSubject, JSON.stringify(cp));
   await first.stop(); // signs the head: the last checkpoint
   const ms: number[] = [];
@@ -217,8 +260,14 @@ async function sealerStart(nc: NatsConnection, quick: boolean): Promise<Record<s
   await store.close();
   ms.sort((a, b) => a - b);
   const median = round(percentile(ms, 50), 1);
-  log(`audit-proofs: sealer start on a chain of ${n} links with ${cps.length + 1} checkpoints: median ${median} ms, max ${round(ms.at(-1)!, 1)} ms (head ${resumed})`);
-  return { sealer_start_checkpoints: cps.length + 1, sealer_start_median_ms: median, sealer_start_max_ms: round(ms.at(-1)!, 1) };
+  log(
+    `audit-proofs: sealer start on a chain of ${n} links with ${cps.length + 1} checkpoints: median ${median} ms, max ${round(ms.at(-1)!, 1)} ms (head ${resumed})`,
+  );
+  return {
+    sealer_start_checkpoints: cps.length + 1,
+    sealer_start_median_ms: median,
+    sealer_start_max_ms: round(ms.at(-1)!, 1),
+  };
 }
 
 async function sealerWithTree(nc: NatsConnection, n: number): Promise<Record<string, unknown>> {
@@ -226,14 +275,26 @@ async function sealerWithTree(nc: NatsConnection, n: number): Promise<Record<str
   const rates: Record<string, number> = {};
   let meshRate = 0;
   // Alternated, twice each, best of two: the first runs warm the JIT for the later ones.
-  const runs = [["without_tree", false], ["with_tree", true], ["without_tree", false], ["with_tree", true]] as const;
+  const runs = [
+    ["without_tree", false],
+    ["with_tree", true],
+    ["without_tree", false],
+    ["with_tree", true],
+  ] as const;
   for (const [i, [label, merkleTree]] of runs.entries()) {
     const mesh = `bench-tree-${i}`;
     await ensureMeshStream(nc, mesh);
     const js = jetstream(nc);
     const t0 = now();
     for (let i = 0; i < n; i += 512) {
-      await Promise.all(Array.from({ length: Math.min(512, n - i) }, (_, k) => js.publish(`plexus.${mesh}.acp.topic.load.t${(i + k) % 3}`, `{"i":${i + k},"note":"an event for the audit chain"}`)));
+      await Promise.all(
+        Array.from({ length: Math.min(512, n - i) }, (_, k) =>
+          js.publish(
+            `plexus.${mesh}.acp.topic.load.t${(i + k) % 3}`,
+            `{"i":${i + k},"note":"an event for the audit chain"}`,
+          ),
+        ),
+      );
     }
     meshRate = Math.max(meshRate, rate(n, now() - t0));
     const store = await openJetStreamAuditStore({ nc, mesh });

@@ -7,7 +7,8 @@ import { connectBus } from "@plexus/bus";
 import { auditProofBench } from "./audit-proofs.js";
 import { environment, log, startBenchServer, type BenchOptions, type BenchResult } from "./lib.js";
 
-export const description = "audit Merkle tree only: inclusion proofs of a 1M-event log, sealer start with many checkpoints, sealer with/without the tree";
+export const description =
+  "audit Merkle tree only: inclusion proofs of a 1M-event log, sealer start with many checkpoints, sealer with/without the tree";
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const server = await startBenchServer();
@@ -15,7 +16,14 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   try {
     log(`audit-tree: nats-server ${server.version} at ${server.url}`);
     const n = options.quick ? 5_000 : 50_000;
-    return { bench: "audit-tree", ...(await auditProofBench(nc, { quick: options.quick, n })), quick: options.quick, nats_server: server.version, ...environment(), date: new Date().toISOString() };
+    return {
+      bench: "audit-tree",
+      ...(await auditProofBench(nc, { quick: options.quick, n })),
+      quick: options.quick,
+      nats_server: server.version,
+      ...environment(),
+      date: new Date().toISOString(),
+    };
   } finally {
     await nc.close().catch(() => undefined);
     await server.close();

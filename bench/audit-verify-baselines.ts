@@ -13,7 +13,12 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { meshLogBatches } from "@plexus/audit/internal";
 
 /** Events read per second: the whole log 1…n through the verifier's batched reader, nothing done with them. */
-export async function readLogBaseline(nc: NatsConnection, mesh: string, n: number, now: () => number): Promise<{ events: number; ms: number }> {
+export async function readLogBaseline(
+  nc: NatsConnection,
+  mesh: string,
+  n: number,
+  now: () => number,
+): Promise<{ events: number; ms: number }> {
   const t = now();
   const reader = meshLogBatches(nc, mesh, 1, n).batches();
   let events = 0;

@@ -33,9 +33,23 @@ import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
 import { auditProofBench } from "./audit-proofs.js";
 import { parseFileBaseline, readLogBaseline } from "./audit-verify-baselines.js";
-import { environment, log, now, paced, percentile, pipelined, rate, round, startBenchServer, wallNow, type BenchOptions, type BenchResult } from "./lib.js";
+import {
+  environment,
+  log,
+  now,
+  paced,
+  percentile,
+  pipelined,
+  rate,
+  round,
+  startBenchServer,
+  wallNow,
+  type BenchOptions,
+  type BenchResult,
+} from "./lib.js";
 
-export const description = "audit chain: sealer throughput vs the mesh's max rate, sealer lag at 1,000 msg/s, verification speed";
+export const description =
+  "audit chain: sealer throughput vs the mesh's max rate, sealer lag at 1,000 msg/s, verification speed";
 
 const WINDOW = 512;
 const LAG_RATE = 1_000;
@@ -49,7 +63,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const tmp = await mkdtemp(join(tmpdir(), "plexus-bench-audit-"));
   const agents: Agent[] = [];
   try {
-    log(`audit: nats-server ${server.version} at ${server.url}; n=${n}; lag run ${lagSeconds} s at ${LAG_RATE}/s${options.quick ? " (quick)" : ""}`);
+    log(
+      `audit: nats-server ${server.version} at ${server.url}; n=${n}; lag run ${lagSeconds} s at ${LAG_RATE}/s${options.quick ? " (quick)" : ""}`,
+    );
     // 1. The mesh's own maximum rate of stored events.
     const mesh = "bench-audit";
     const alice = await Agent.connect({ key: generateKeyPair(), nats: server.url, mesh });
@@ -88,7 +104,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const verifyRate = rate(report.verified, verifyMs);
     const read = await readLogBaseline(nc, mesh, report.verified, now);
     const readRate = rate(read.events, read.ms);
-    log(`audit: verified ${report.verified} events live at ${verifyRate}/s (target 100,000); baseline, same run: a plain read of the same log at ${readRate}/s (verification ${round(verifyRate / readRate, 2)}× it)`);
+    log(
+      `audit: verified ${report.verified} events live at ${verifyRate}/s (target 100,000); baseline, same run: a plain read of the same log at ${readRate}/s (verification ${round(verifyRate / readRate, 2)}× it)`,
+    );
     const file = join(tmp, "export.jsonl");
     await exportStore({ nc, mesh, store, out: createWriteStream(file) });
     const exportBytes = (await stat(file)).size;
@@ -108,7 +126,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
     // 3. Sealer lag while following live traffic at a fixed rate.
     const lag = await lagRun(server.url, nc, registry, lagSeconds, agents);
-    log(`audit: sealer lag at ${LAG_RATE}/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms over ${lag.samples} events`);
+    log(
+      `audit: sealer lag at ${LAG_RATE}/s: p50 ${lag.p50} ms, p99 ${lag.p99} ms, max ${lag.max} ms over ${lag.samples} events`,
+    );
     const tree = await auditProofBench(nc, { quick: options.quick, n }); // Merkle tree: proofs from tiles, sealer with/without
 
     return {
@@ -151,12 +171,23 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
  * nanoseconds kept), and how long after the sealer's start the first one was stored (server clock against this
  * process's: same machine).
  */
-async function steadyWindow(nc: NatsConnection, mesh: string, size: number, startedAt: number): Promise<{ ms: number; firstAfterMs: number }> {
+async function steadyWindow(
+  nc: NatsConnection,
+  mesh: string,
+  size: number,
+  startedAt: number,
+): Promise<{ ms: number; firstAfterMs: number }> {
   const jsm = await jetstreamManager(nc);
   const stream = auditStreamNames(mesh).chainStream;
-  const [first, last] = await Promise.all([jsm.streams.getMessage(stream, { seq: 1 }), jsm.streams.getMessage(stream, { seq: size })]);
+  const [first, last] = await Promise.all([
+    jsm.streams.getMessage(stream, { seq: 1 }),
+    jsm.streams.getMessage(stream, { seq: size }),
+  ]);
   if (!first || !last) throw new Error(`the chain of ${mesh} lacks link 1 or ${size}`);
-  return { ms: serverMs(last.timestamp) - serverMs(first.timestamp), firstAfterMs: serverMs(first.timestamp) - startedAt };
+  return {
+    ms: serverMs(last.timestamp) - serverMs(first.timestamp),
+    firstAfterMs: serverMs(first.timestamp) - startedAt,
+  };
 }
 
 /** An RFC 3339 server timestamp ("…T19:14:31.073123456Z") as ms since the epoch, keeping the fraction. */
@@ -166,7 +197,13 @@ function serverMs(timestamp: string): number {
   return Date.parse(`${m[1]}${m[3]}`) + Number(`0.${m[2] ?? "0"}`) * 1000;
 }
 
-async function lagRun(url: string, nc: Awaited<ReturnType<typeof connectBus>>, registry: ReturnType<typeof generateKeyPair>, seconds: number, agents: Agent[]) {
+async function lagRun(
+  url: string,
+  nc: Awaited<ReturnType<typeof connectBus>>,
+  registry: ReturnType<typeof generateKeyPair>,
+  seconds: number,
+  agents: Agent[],
+) {
   const mesh = "bench-audit-lag";
   const alice = await Agent.connect({ key: generateKeyPair(), nats: url, mesh });
   agents.push(alice);
@@ -199,6 +236,12 @@ async function lagRun(url: string, nc: Awaited<ReturnType<typeof connectBus>>, r
     if (sealed !== undefined) lags.push(Math.max(0, sealed - at));
   }
   lags.sort((a, b) => a - b);
-  if (lags.length < acked.size) log(`audit: WARNING: ${acked.size - lags.length} links were not seen by the chain subscriber`);
-  return { p50: round(percentile(lags, 50), 2), p99: round(percentile(lags, 99), 2), max: round(lags.at(-1) ?? 0, 2), samples: lags.length };
+  if (lags.length < acked.size)
+    log(`audit: WARNING: ${acked.size - lags.length} links were not seen by the chain subscriber`);
+  return {
+    p50: round(percentile(lags, 50), 2),
+    p99: round(percentile(lags, 99), 2),
+    max: round(lags.at(-1) ?? 0, 2),
+    samples: lags.length,
+  };
 }

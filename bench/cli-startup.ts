@@ -16,7 +16,8 @@ import { fileURLToPath } from "node:url";
 import type { BenchOptions, BenchResult } from "./lib.js";
 import { environment, log, now, percentile, round } from "./lib.js";
 
-export const description = "plexus --version start-up: the build, the build with every command loaded, tsx on the sources; baseline node -e 0";
+export const description =
+  "plexus --version start-up: the build, the build with every command loaded, tsx on the sources; baseline node -e 0";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "nodes", "cli", "bin", "plexus.js");
@@ -27,7 +28,13 @@ const VARIANTS: Record<string, string[]> = {
   "node -e 0": ["-e", "0"],
   bin: [BIN, "--version"],
   "dist-main": [DIST_MAIN, "--version"],
-  "tsx-sources": ["--conditions=@plexus/source", "--import", "tsx", join(ROOT, "nodes", "cli", "src", "main.ts"), "--version"],
+  "tsx-sources": [
+    "--conditions=@plexus/source",
+    "--import",
+    "tsx",
+    join(ROOT, "nodes", "cli", "src", "main.ts"),
+    "--version",
+  ],
 };
 
 /** The environment without NODE_OPTIONS (`npm run bench` sets the source condition there for the other benchmarks). */
@@ -42,7 +49,8 @@ function timeOnce(args: string[]): Promise<number> {
   return new Promise((resolve, reject) =>
     execFile(process.execPath, args, { env: cleanEnv(), timeout: 30_000 }, (err, stdout) => {
       if (err) reject(new Error(`node ${args.join(" ")}: ${err.message}`));
-      else if (args.includes("--version") && !/^plexus \d/.test(stdout)) reject(new Error(`node ${args.join(" ")} printed ${JSON.stringify(stdout)}`));
+      else if (args.includes("--version") && !/^plexus \d/.test(stdout))
+        reject(new Error(`node ${args.join(" ")} printed ${JSON.stringify(stdout)}`));
       else resolve((now() - t0) / 1000);
     }),
   );
@@ -53,7 +61,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const runs = options.quick ? 5 : 20;
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(VARIANTS).map((k) => [k, []]));
   for (const args of Object.values(VARIANTS)) await timeOnce(args); // warm the file cache
-  for (let i = 0; i < runs; i++) for (const [name, args] of Object.entries(VARIANTS)) times[name]!.push(await timeOnce(args));
+  for (let i = 0; i < runs; i++)
+    for (const [name, args] of Object.entries(VARIANTS)) times[name]!.push(await timeOnce(args));
   const figures = Object.fromEntries(
     Object.entries(times).map(([name, t]) => {
       const sorted = [...t].sort((a, b) => a - b);
@@ -61,8 +70,20 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }),
   );
   const base = figures["node -e 0"]!.median_s;
-  for (const [name, f] of Object.entries(figures)) log(`cli-startup: ${name.padEnd(12)} median ${f.median_s.toFixed(3)} s, p90 ${f.p90_s.toFixed(3)} s (${round(f.median_s / base, 1)}× node -e 0)`);
+  for (const [name, f] of Object.entries(figures))
+    log(
+      `cli-startup: ${name.padEnd(12)} median ${f.median_s.toFixed(3)} s, p90 ${f.p90_s.toFixed(3)} s (${round(f.median_s / base, 1)}× node -e 0)`,
+    );
   const bin = figures["bin"]!.median_s;
-  log(`cli-startup: plexus --version ${bin.toFixed(3)} s: ${bin < TARGET_S ? "under" : "OVER"} the ${TARGET_S} s target`);
-  return { bench: "cli-startup", runs, target_s: TARGET_S, within_target: bin < TARGET_S, figures, environment: environment() };
+  log(
+    `cli-startup: plexus --version ${bin.toFixed(3)} s: ${bin < TARGET_S ? "under" : "OVER"} the ${TARGET_S} s target`,
+  );
+  return {
+    bench: "cli-startup",
+    runs,
+    target_s: TARGET_S,
+    within_target: bin < TARGET_S,
+    figures,
+    environment: environment(),
+  };
 }

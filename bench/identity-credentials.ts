@@ -7,7 +7,15 @@
  *   signature  verifySignature (libsodium) on the token's signing input with the issuer's raw key: the floor.
  */
 import { verifyCredential } from "did-jwt-vc";
-import { decodeJwt, didKeyResolver, generateKeyPair, issueCapabilityCredential, publicKeyFromDid, verifyCapabilityCredential, verifySignature } from "@plexus/identity";
+import {
+  decodeJwt,
+  didKeyResolver,
+  generateKeyPair,
+  issueCapabilityCredential,
+  publicKeyFromDid,
+  verifyCapabilityCredential,
+  verifySignature,
+} from "@plexus/identity";
 import { log, now, round } from "./lib.js";
 
 const ISSUERS = 8;
@@ -51,7 +59,12 @@ export async function credentials(quick: boolean): Promise<CredentialFigures> {
   const issuers = Array.from({ length: ISSUERS }, () => generateKeyPair());
   const tokens = await Promise.all(
     Array.from({ length: TOKENS }, (_, i) =>
-      issueCapabilityCredential(issuers[i % ISSUERS]!, { subject: generateKeyPair().did, capabilities: ["translate", "summarise"], ttlMs: 3_600_000, mesh: "bench" }),
+      issueCapabilityCredential(issuers[i % ISSUERS]!, {
+        subject: generateKeyPair().did,
+        capabilities: ["translate", "summarise"],
+        ttlMs: 3_600_000,
+        mesh: "bench",
+      }),
     ),
   );
   const jwts = tokens.map((t) => t.jwt);
@@ -69,7 +82,8 @@ export async function credentials(quick: boolean): Promise<CredentialFigures> {
   };
   const signature = (i: number) => {
     const r = raw[i % TOKENS]!;
-    if (!verifySignature(r.key, r.signingInput, r.signature)) throw new Error("a benchmark token's signature does not verify");
+    if (!verifySignature(r.key, r.signingInput, r.signature))
+      throw new Error("a benchmark token's signature does not verify");
   };
   // Warm-up: JIT, the lazily loaded resolver and libraries.
   await timed(quick ? 200 : 500, 64, strict);

@@ -79,7 +79,10 @@ class Pair {
     }
     const alice = await connect();
     const bob = await connect();
-    closers.unshift(() => alice.close(), () => bob.close());
+    closers.unshift(
+      () => alice.close(),
+      () => bob.close(),
+    );
     const pair = new Pair(alice, bob, closers);
     await bob.listen((d: Delivery) => pair.#onMessage(d));
     return pair;
@@ -127,13 +130,21 @@ function figures(runs: Samples[]): RunFigures {
   const handled = runs.flatMap((r) => r.handled);
   const sent = latencies(runs.flatMap((r) => r.acks));
   const ms = runs.reduce((s, r) => s + r.ms, 0);
-  return { n: handled.length, concurrency: runs[0]!.concurrency, msgs_per_s: rate(handled.length, ms), ...latencies(handled), send_p50_ms: sent.p50_ms, send_p99_ms: sent.p99_ms };
+  return {
+    n: handled.length,
+    concurrency: runs[0]!.concurrency,
+    msgs_per_s: rate(handled.length, ms),
+    ...latencies(handled),
+    send_p50_ms: sent.p50_ms,
+    send_p99_ms: sent.p99_ms,
+  };
 }
 
 export async function messaging(servers: Record<Mode, TestServer>, sizes: MessagingSizes): Promise<MessagingFigures> {
   const pairs = {} as Record<Mode, Pair>;
   try {
-    for (const mode of ["open", "operator"] as const) pairs[mode] = await Pair.open(servers[mode], mode, "identity-msg");
+    for (const mode of ["open", "operator"] as const)
+      pairs[mode] = await Pair.open(servers[mode], mode, "identity-msg");
     let base = 0;
     for (const mode of ["open", "operator"] as const) {
       await pairs[mode].measure(sizes.warmup, MESSAGING_CONCURRENCY, base);
@@ -150,7 +161,9 @@ export async function messaging(servers: Record<Mode, TestServer>, sizes: Messag
         base += sizes.concurrent;
         samples.push({ mode, sequential, c32 });
         const [s, c] = [figures([sequential]), figures([c32])];
-        log(`identity: messaging round ${r + 1} ${mode}: sequential ${s.msgs_per_s}/s p50 ${s.p50_ms} / p99 ${s.p99_ms} ms; c${MESSAGING_CONCURRENCY} ${c.msgs_per_s}/s p50 ${c.p50_ms} / p99 ${c.p99_ms} ms`);
+        log(
+          `identity: messaging round ${r + 1} ${mode}: sequential ${s.msgs_per_s}/s p50 ${s.p50_ms} / p99 ${s.p99_ms} ms; c${MESSAGING_CONCURRENCY} ${c.msgs_per_s}/s p50 ${c.p50_ms} / p99 ${c.p99_ms} ms`,
+        );
         byRound.push({ mode, sequential: s, c32: c });
       }
     }
@@ -162,7 +175,8 @@ export async function messaging(servers: Record<Mode, TestServer>, sizes: Messag
     const operator = of("operator");
     const ratio: Record<string, number> = {};
     for (const run of ["sequential", "c32"] as const) {
-      for (const f of ["msgs_per_s", "p50_ms", "p99_ms"] as const) ratio[`${run}_${f}`] = round(operator[run][f] / open[run][f], 3);
+      for (const f of ["msgs_per_s", "p50_ms", "p99_ms"] as const)
+        ratio[`${run}_${f}`] = round(operator[run][f] / open[run][f], 3);
     }
     return { open, operator, ratio, by_round: byRound };
   } finally {

@@ -28,7 +28,13 @@ export interface Latency {
 const figures = (times: number[]): Latency => ({ n: times.length, ...latencies(times) });
 
 export function card(name: string, version = "1.0.0"): AgentCard {
-  return { name, description: `${name}, a benchmark agent`, version, capabilities: [{ name: "echo", input: { type: "object" }, output: { type: "object" } }], tags: ["bench"] };
+  return {
+    name,
+    description: `${name}, a benchmark agent`,
+    version,
+    capabilities: [{ name: "echo", input: { type: "object" }, output: { type: "object" } }],
+    tags: ["bench"],
+  };
 }
 
 /**
@@ -49,7 +55,9 @@ function revokedAt(nc: NatsConnection, trace: string[] = [], t0 = () => 0): Prom
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)));
+  const expired = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)),
+  );
   try {
     return await Promise.race([p, expired]);
   } finally {
@@ -69,11 +77,24 @@ export interface KillSwitchFigures {
   first_trial_statuses: string[];
 }
 
-export async function killSwitch(op: OperatorMesh & { operator: KeyPair; client: RegistryClient; connectAgent: (key: KeyPair) => Promise<NatsConnection> }, trials: number): Promise<KillSwitchFigures> {
+export async function killSwitch(
+  op: OperatorMesh & {
+    operator: KeyPair;
+    client: RegistryClient;
+    connectAgent: (key: KeyPair) => Promise<NatsConnection>;
+  },
+  trials: number,
+): Promise<KillSwitchFigures> {
   const t = { revoked: [] as number[], closed: [] as number[], reply: [] as number[], baseline: [] as number[] };
   let firstTrace: string[] = [];
   for (let i = 0; i < trials; i++) {
-    const victim = await Agent.connect({ key: generateKeyPair(), nats: op.url, mesh: op.mesh, natsAuth: { bootstrapCreds: op.auth.bootstrapCreds }, onError: () => undefined });
+    const victim = await Agent.connect({
+      key: generateKeyPair(),
+      nats: op.url,
+      mesh: op.mesh,
+      natsAuth: { bootstrapCreds: op.auth.bootstrapCreds },
+      onError: () => undefined,
+    });
     try {
       await victim.join(card(`victim-${i}`));
       const nc = victim.natsSession!.nc;
@@ -136,7 +157,14 @@ async function converse(from: Agent, to: Agent, conversation: string): Promise<v
 }
 
 export async function rotation(op: OperatorMesh & { client: RegistryClient }, n: number): Promise<RotationFigures> {
-  const connect = (key: KeyPair) => Agent.connect({ key, nats: op.url, mesh: op.mesh, natsAuth: { bootstrapCreds: op.auth.bootstrapCreds }, onError: () => undefined });
+  const connect = (key: KeyPair) =>
+    Agent.connect({
+      key,
+      nats: op.url,
+      mesh: op.mesh,
+      natsAuth: { bootstrapCreds: op.auth.bootstrapCreds },
+      onError: () => undefined,
+    });
   const agents: Agent[] = [];
   try {
     const peer = await connect(generateKeyPair());
@@ -171,7 +199,9 @@ export async function rotation(op: OperatorMesh & { client: RegistryClient }, n:
     const rotate = figures(times.rotate);
     const update = figures(times.update);
     const cut = figures(times.cut);
-    log(`identity: rotate p50 ${rotate.p50_ms} / max ${rotate.max_ms} ms (old key's connection revoked after p50 ${cut.p50_ms} / max ${cut.max_ms} ms); update p50 ${update.p50_ms} / max ${update.max_ms} ms`);
+    log(
+      `identity: rotate p50 ${rotate.p50_ms} / max ${rotate.max_ms} ms (old key's connection revoked after p50 ${cut.p50_ms} / max ${cut.max_ms} ms); update p50 ${update.p50_ms} / max ${update.max_ms} ms`,
+    );
     return {
       rotate,
       update,

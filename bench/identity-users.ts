@@ -46,27 +46,46 @@ export interface OperatorMesh {
   auth: MeshAuth;
 }
 
-export async function natsUsers(op: OperatorMesh, open: { url: string; mesh: string }, sizes: UsersSizes): Promise<UsersFigures> {
-  const nc = await connectBus({ servers: op.url, name: "bench-bootstrap", credentials: { creds: op.auth.bootstrapCreds }, inboxPrefix: BOOTSTRAP_INBOX_PREFIX });
+export async function natsUsers(
+  op: OperatorMesh,
+  open: { url: string; mesh: string },
+  sizes: UsersSizes,
+): Promise<UsersFigures> {
+  const nc = await connectBus({
+    servers: op.url,
+    name: "bench-bootstrap",
+    credentials: { creds: op.auth.bootstrapCreds },
+    inboxPrefix: BOOTSTRAP_INBOX_PREFIX,
+  });
   try {
     const client = new RegistryClient(nc, op.mesh, { timeoutMs: 30_000 });
     const keys = (n: number): KeyPair[] => Array.from({ length: n }, () => generateKeyPair());
     const warm = keys(sizes.warmup);
     await load(warm.length, USERS_CONCURRENCY, (i) => client.natsUser(warm[i]!).then(() => undefined));
     const challengeDids = keys(sizes.challengeSequential + sizes.challengeConcurrent).map((k) => k.did);
-    await load(sizes.challengeSequential, USERS_CONCURRENCY, (i) => client.challenge(challengeDids[i]!).then(() => undefined));
+    await load(sizes.challengeSequential, USERS_CONCURRENCY, (i) =>
+      client.challenge(challengeDids[i]!).then(() => undefined),
+    );
     const challenge = {
-      sequential: await load(sizes.challengeSequential, 1, (i) => client.challenge(challengeDids[i]!).then(() => undefined)),
-      c16: await load(sizes.challengeConcurrent, USERS_CONCURRENCY, (i) => client.challenge(challengeDids[sizes.challengeSequential + i]!).then(() => undefined)),
+      sequential: await load(sizes.challengeSequential, 1, (i) =>
+        client.challenge(challengeDids[i]!).then(() => undefined),
+      ),
+      c16: await load(sizes.challengeConcurrent, USERS_CONCURRENCY, (i) =>
+        client.challenge(challengeDids[sizes.challengeSequential + i]!).then(() => undefined),
+      ),
     };
-    log(`identity: challenge sequential ${challenge.sequential.msgs_per_s}/s (p50 ${challenge.sequential.p50_ms} ms), c16 ${challenge.c16.msgs_per_s}/s`);
+    log(
+      `identity: challenge sequential ${challenge.sequential.msgs_per_s}/s (p50 ${challenge.sequential.p50_ms} ms), c16 ${challenge.c16.msgs_per_s}/s`,
+    );
     const seqKeys = keys(sizes.sequential);
     const concKeys = keys(sizes.concurrent);
     const nats_user = {
       sequential: await load(seqKeys.length, 1, (i) => client.natsUser(seqKeys[i]!).then(() => undefined)),
       c16: await load(concKeys.length, USERS_CONCURRENCY, (i) => client.natsUser(concKeys[i]!).then(() => undefined)),
     };
-    log(`identity: natsUser sequential ${nats_user.sequential.msgs_per_s}/s (p50 ${nats_user.sequential.p50_ms} ms), c16 ${nats_user.c16.msgs_per_s}/s`);
+    log(
+      `identity: natsUser sequential ${nats_user.sequential.msgs_per_s}/s (p50 ${nats_user.sequential.p50_ms} ms), c16 ${nats_user.c16.msgs_per_s}/s`,
+    );
     return {
       challenge,
       nats_user,
@@ -82,14 +101,23 @@ export async function natsUsers(op: OperatorMesh, open: { url: string; mesh: str
 }
 
 /** Agent.connect then close, alternating operator mode and open server; connect times only. */
-async function connects(op: OperatorMesh, open: { url: string; mesh: string }, n: number): Promise<UsersFigures["connect"]> {
+async function connects(
+  op: OperatorMesh,
+  open: { url: string; mesh: string },
+  n: number,
+): Promise<UsersFigures["connect"]> {
   const times = { operator: [] as number[], open: [] as number[] };
   const once = async (mode: "operator" | "open") => {
     const key = generateKeyPair();
     const t0 = now();
     const agent =
       mode === "operator"
-        ? await Agent.connect({ key, nats: op.url, mesh: op.mesh, natsAuth: { bootstrapCreds: op.auth.bootstrapCreds } })
+        ? await Agent.connect({
+            key,
+            nats: op.url,
+            mesh: op.mesh,
+            natsAuth: { bootstrapCreds: op.auth.bootstrapCreds },
+          })
         : await Agent.connect({ key, nats: open.url, mesh: open.mesh });
     const ms = now() - t0;
     await agent.close();
@@ -97,10 +125,18 @@ async function connects(op: OperatorMesh, open: { url: string; mesh: string }, n
   };
   for (let i = 0; i < 2; i++) for (const mode of ["operator", "open"] as const) await once(mode);
   for (let i = 0; i < n; i++) {
-    for (const mode of i % 2 === 0 ? (["operator", "open"] as const) : (["open", "operator"] as const)) times[mode].push(await once(mode));
+    for (const mode of i % 2 === 0 ? (["operator", "open"] as const) : (["open", "operator"] as const))
+      times[mode].push(await once(mode));
   }
   const operator = { ...latencies(times.operator), n };
   const openFigures = { ...latencies(times.open), n };
-  log(`identity: Agent.connect operator mode p50 ${operator.p50_ms} ms (max ${operator.max_ms}), open server p50 ${openFigures.p50_ms} ms (max ${openFigures.max_ms})`);
-  return { operator, open: openFigures, p50_x: round(operator.p50_ms / openFigures.p50_ms, 2), p50_added_ms: round(operator.p50_ms - openFigures.p50_ms, 2) };
+  log(
+    `identity: Agent.connect operator mode p50 ${operator.p50_ms} ms (max ${operator.max_ms}), open server p50 ${openFigures.p50_ms} ms (max ${openFigures.max_ms})`,
+  );
+  return {
+    operator,
+    open: openFigures,
+    p50_x: round(operator.p50_ms / openFigures.p50_ms, 2),
+    p50_added_ms: round(operator.p50_ms - openFigures.p50_ms, 2),
+  };
 }

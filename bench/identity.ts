@@ -33,8 +33,32 @@ interface Sizes {
 
 function sizes(quick: boolean): Sizes {
   return quick
-    ? { messaging: { warmup: 1_000, sequential: 300, concurrent: 2_000, rounds: 2 }, users: { warmup: 20, sequential: 50, concurrent: 100, challengeSequential: 500, challengeConcurrent: 2_000, connects: 5 }, killSwitchTrials: 3, rotations: 5 }
-    : { messaging: { warmup: 3_000, sequential: 2_000, concurrent: 10_000, rounds: 4 }, users: { warmup: 50, sequential: 200, concurrent: 400, challengeSequential: 2_000, challengeConcurrent: 10_000, connects: 20 }, killSwitchTrials: 15, rotations: 20 };
+    ? {
+        messaging: { warmup: 1_000, sequential: 300, concurrent: 2_000, rounds: 2 },
+        users: {
+          warmup: 20,
+          sequential: 50,
+          concurrent: 100,
+          challengeSequential: 500,
+          challengeConcurrent: 2_000,
+          connects: 5,
+        },
+        killSwitchTrials: 3,
+        rotations: 5,
+      }
+    : {
+        messaging: { warmup: 3_000, sequential: 2_000, concurrent: 10_000, rounds: 4 },
+        users: {
+          warmup: 50,
+          sequential: 200,
+          concurrent: 400,
+          challengeSequential: 2_000,
+          challengeConcurrent: 10_000,
+          connects: 20,
+        },
+        killSwitchTrials: 15,
+        rotations: 20,
+      };
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -50,7 +74,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     servers.push(open);
     const operatorServer = await startTestServer({ operator: true });
     servers.push(operatorServer);
-    log(`identity: nats-server ${open.version}: open at ${open.url}, operator mode at ${operatorServer.url}${options.quick ? " (quick)" : ""}`);
+    log(
+      `identity: nats-server ${open.version}: open at ${open.url}, operator mode at ${operatorServer.url}${options.quick ? " (quick)" : ""}`,
+    );
 
     const messagingFigures = await messaging({ open, operator: operatorServer }, s.messaging);
 
@@ -71,7 +97,10 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const op = { url: operatorServer.url, mesh: REGISTRY_MESH, auth };
 
     const usersFigures = await natsUsers(op, { url: open.url, mesh: MESSAGING_MESH }, s.users);
-    const killFigures = await killSwitch({ ...op, operator, client, connectAgent: (key) => operatorServer.auth.connectAgent(REGISTRY_MESH, key) }, s.killSwitchTrials);
+    const killFigures = await killSwitch(
+      { ...op, operator, client, connectAgent: (key) => operatorServer.auth.connectAgent(REGISTRY_MESH, key) },
+      s.killSwitchTrials,
+    );
     const rotationFigures = await rotation({ ...op, client }, s.rotations);
 
     return {

@@ -57,7 +57,12 @@ export async function startBenchServer(): Promise<BenchServer> {
 /** The machine a figure was measured on. */
 export function environment(): { node: string; cpu: string; cores: number; platform: string } {
   const list = cpus();
-  return { node: process.version, cpu: list[0]?.model.trim() ?? "unknown", cores: list.length, platform: `${process.platform}-${process.arch}` };
+  return {
+    node: process.version,
+    cpu: list[0]?.model.trim() ?? "unknown",
+    cores: list.length,
+    platform: `${process.platform}-${process.arch}`,
+  };
 }
 
 /** High-resolution monotonic milliseconds. */

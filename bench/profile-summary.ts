@@ -86,7 +86,8 @@ function main(argv: string[]): void {
     byId.set(node.id, node);
     for (const c of node.children ?? []) parent.set(c, node.id);
   }
-  const key = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const key = (n: ProfileNode) =>
+    `${n.callFrame.functionName || "(anonymous)"}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
   const self = new Map<string, number>();
   const selfByModule = new Map<string, number>();
@@ -116,13 +117,21 @@ function main(argv: string[]): void {
   const ms = (v: number) => `${v.toFixed(0).padStart(7)} ms`;
   const out: string[] = [];
   out.push(`profile: ${file}`);
-  out.push(`sampled ${total.toFixed(0)} ms, idle ${idle.toFixed(0)} ms, busy ${busy.toFixed(0)} ms (percentages are of busy time)`);
+  out.push(
+    `sampled ${total.toFixed(0)} ms, idle ${idle.toFixed(0)} ms, busy ${busy.toFixed(0)} ms (percentages are of busy time)`,
+  );
   out.push("", `top ${top} functions by self time:`);
-  for (const [k, v] of [...self].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [k, v] of [...self]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     out.push(`${ms(v)} ${pct(v)}  ${k}`);
   }
   out.push("", "self time by module:");
-  for (const [k, v] of [...selfByModule].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [k, v] of [...selfByModule]
+    .filter(([k]) => k !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     out.push(`${ms(v)} ${pct(v)}  ${k}`);
   }
   out.push("", "inclusive time of focus functions (any frame with that name):");

@@ -41,9 +41,18 @@ class ChildNode {
     this.#lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   }
 
-  static async start(url: string, mesh: string, registry: KeyPair): Promise<{ child: ChildNode; ready: { pid: number; rebuild: { events: number; ms: number } } }> {
+  static async start(
+    url: string,
+    mesh: string,
+    registry: KeyPair,
+  ): Promise<{ child: ChildNode; ready: { pid: number; rebuild: { events: number; ms: number } } }> {
     const script = fileURLToPath(new URL("./registry-node-child.ts", import.meta.url));
-    const env = { ...process.env, BENCH_NATS: url, BENCH_MESH: mesh, BENCH_REGISTRY_SEED: Buffer.from(registry.exportSeed()).toString("hex") };
+    const env = {
+      ...process.env,
+      BENCH_NATS: url,
+      BENCH_MESH: mesh,
+      BENCH_REGISTRY_SEED: Buffer.from(registry.exportSeed()).toString("hex"),
+    };
     const proc = spawn(process.execPath, ["--import", "tsx", script], { env, stdio: ["pipe", "pipe", "pipe"] });
     void (async () => {
       for await (const line of createInterface({ input: proc.stderr! })) log(`registry: cpu child: ${line}`);
@@ -59,7 +68,8 @@ class ChildNode {
 
   async #next(): Promise<unknown> {
     const line = await within(this.#lines.next(), 60_000);
-    if (!line || line.done) throw new Error(`the registry node child ended or did not answer (${this.exited ?? "still running"})`);
+    if (!line || line.done)
+      throw new Error(`the registry node child ended or did not answer (${this.exited ?? "still running"})`);
     return JSON.parse(line.value) as unknown;
   }
 
@@ -89,14 +99,24 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 
 const cpuPercent = (a: Sample, b: Sample) => round(((b.cpu_us - a.cpu_us) / ((b.t - a.t) * 1000)) * 100, 1);
 
-export async function measureCpu(o: { url: string; nc: NatsConnection; writer: LogWriter; registry: KeyPair; seconds: number; warmupSeconds: number; idleSeconds: number }) {
+export async function measureCpu(o: {
+  url: string;
+  nc: NatsConnection;
+  writer: LogWriter;
+  registry: KeyPair;
+  seconds: number;
+  warmupSeconds: number;
+  idleSeconds: number;
+}) {
   const mesh = "bench-registry-cpu";
   const population = new Population({ activeCount: 0, seed: 11 });
   const meshLog = new MeshLog({ mesh, registry: o.registry, population, activeCount: 0 });
   await meshLog.append(o.writer, { joinTo: AGENTS, traffic: 0, extras: 0 }, "cpu log");
   const { child, ready } = await ChildNode.start(o.url, mesh, o.registry);
   try {
-    log(`registry: cpu: child node ${ready.pid} rebuilt ${ready.rebuild.events} events in ${ready.rebuild.ms} ms; ${AGENTS} agents beat every ${INTERVAL_S} s for ${o.warmupSeconds} + ${o.seconds} s`);
+    log(
+      `registry: cpu: child node ${ready.pid} rebuilt ${ready.rebuild.events} events in ${ready.rebuild.ms} ms; ${AGENTS} agents beat every ${INTERVAL_S} s for ${o.warmupSeconds} + ${o.seconds} s`,
+    );
     const kv = await new Kvm(jetstream(o.nc)).open(meshSubjects(mesh).heartbeatBucket);
     const secret = heartbeatSecret(o.registry.exportSeed(), mesh);
     const agents = population.agents.map((a) => ({ did: a.did, token: a.token, key: beatKeyFor(secret, a.did) }));

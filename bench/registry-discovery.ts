@@ -56,7 +56,11 @@ export interface Latencies {
 
 function summarise(samples: number[]): Latencies {
   const s = samples.slice().sort((a, b) => a - b);
-  return { p50_ms: round(percentile(s, 50), 3), p99_ms: round(percentile(s, 99), 3), max_ms: round(s.at(-1) ?? Number.NaN, 3) };
+  return {
+    p50_ms: round(percentile(s, 50), 3),
+    p99_ms: round(percentile(s, 99), 3),
+    max_ms: round(s.at(-1) ?? Number.NaN, 3),
+  };
 }
 
 /** Runs `f` for each item sequentially, timing each call, until the items or `budgetMs` run out. */
@@ -144,11 +148,19 @@ export async function measureDiscovery(node: RegistryNode, counts: DiscoveryCoun
     m.n += 1;
   }
 
-  const inProcess = await timeEach(queries, counts.budget_ms, ({ query }) => (results += node.queries.discover(query).result.length));
-  const byKind = Object.fromEntries(QUERY_KINDS.map((k) => [k, summarise(inProcess.filter((_, i) => queries[i]?.kind === k))]));
+  const inProcess = await timeEach(
+    queries,
+    counts.budget_ms,
+    ({ query }) => (results += node.queries.discover(query).result.length),
+  );
+  const byKind = Object.fromEntries(
+    QUERY_KINDS.map((k) => [k, summarise(inProcess.filter((_, i) => queries[i]?.kind === k))]),
+  );
 
   const capQueries = queries.filter((q) => q.kind === "capability");
-  const naive = await timeEach(capQueries.slice(0, counts.naive_queries), counts.budget_ms, ({ query }) => naiveDiscover(node, query.capability as string));
+  const naive = await timeEach(capQueries.slice(0, counts.naive_queries), counts.budget_ms, ({ query }) =>
+    naiveDiscover(node, query.capability as string),
+  );
   const indexedCap = inProcess.filter((_, i) => queries[i]?.kind === "capability");
 
   const base = node.httpUrl;
@@ -171,7 +183,9 @@ export async function measureDiscovery(node: RegistryNode, counts: DiscoveryCoun
     http_healthz: summarise(healthz),
     http_retried: retried,
     avg_results: round(results / (WARMUP + inProcess.length), 1),
-    avg_candidates_by_kind: Object.fromEntries(Object.entries(matched).map(([k, m]) => [k, Math.round(m.sum / Math.max(1, m.n))])),
+    avg_candidates_by_kind: Object.fromEntries(
+      Object.entries(matched).map(([k, m]) => [k, Math.round(m.sum / Math.max(1, m.n))]),
+    ),
     queries: inProcess.length,
     http_queries: http.length,
     naive_queries: naive.length,

@@ -38,7 +38,11 @@ interface Phase {
 let round = 1;
 
 function beats(s: HeartbeatSetup): LogEntry[] {
-  const make = beatMaker(heartbeatSecret(s.registry.exportSeed(), s.mesh), meshSubjects(s.mesh).heartbeatBucket, s.agents);
+  const make = beatMaker(
+    heartbeatSecret(s.registry.exportSeed(), s.mesh),
+    meshSubjects(s.mesh).heartbeatBucket,
+    s.agents,
+  );
   round += 1;
   const ts = Date.now();
   return Array.from({ length: s.n }, (_, i) => make(i, round * s.n + i, ts));
@@ -58,7 +62,8 @@ async function phase(s: HeartbeatSetup, count: () => number): Promise<Phase> {
     if (c > seen) [seen, seenAt] = [c, now()];
   }
   await writing;
-  if (seen < s.n) log(`registry: WARNING: the reader took ${seen} of ${s.n} beats (the others were superseded before delivery)`);
+  if (seen < s.n)
+    log(`registry: WARNING: the reader took ${seen} of ${s.n} beats (the others were superseded before delivery)`);
   return { publish_per_s: rate(s.n, publishMs), ingested: seen, ingest_per_s: rate(seen, seenAt - t0) };
 }
 

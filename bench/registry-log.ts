@@ -44,7 +44,10 @@ export class LogWriter {
     let wake: (() => void) | undefined;
     const sub: Subscription = this.nc.subscribe(`${prefix}.*`, {
       callback: (_err, m) => {
-        if (m.data.length === 0 || m.data[2] !== PUBACK_MARK) failure ??= new Error(`a publish was refused: ${new TextDecoder().decode(m.data) || m.headers?.description || "no answer"}`);
+        if (m.data.length === 0 || m.data[2] !== PUBACK_MARK)
+          failure ??= new Error(
+            `a publish was refused: ${new TextDecoder().decode(m.data) || m.headers?.description || "no answer"}`,
+          );
         acked += 1;
         if (wake && (failure || sent - acked <= this.#window / 2)) {
           const w = wake;
@@ -55,7 +58,10 @@ export class LogWriter {
     });
     const wait = () =>
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no PubAck for ${this.#stallMs} ms (${acked} of ${sent} acknowledged)`)), this.#stallMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no PubAck for ${this.#stallMs} ms (${acked} of ${sent} acknowledged)`)),
+          this.#stallMs,
+        );
         wake = () => {
           clearTimeout(timer);
           resolve();
@@ -68,7 +74,8 @@ export class LogWriter {
         if (failure) throw failure;
         this.nc.publish(e.subject, e.data, { reply: `${prefix}.${sent}` });
         sent += 1;
-        if (label && sent % 200_000 === 0) log(`registry: ${label}: ${sent} written (${rate(sent, now() - started)}/s)`);
+        if (label && sent % 200_000 === 0)
+          log(`registry: ${label}: ${sent} written (${rate(sent, now() - started)}/s)`);
       }
       while (acked < sent && !failure) await wait();
       if (failure) throw failure;
@@ -151,9 +158,11 @@ export class MeshLog {
     const agents = this.population.agents.slice(0, this.#joined);
     const secret = heartbeatSecret(this.#registry.exportSeed(), this.mesh);
     const beat = beatMaker(secret, meshSubjects(this.mesh).heartbeatBucket, agents);
-    await writer.write((function* () {
-      for (let i = 0; i < agents.length; i++) yield beat(i, 1);
-    })());
+    await writer.write(
+      (function* () {
+        for (let i = 0; i < agents.length; i++) yield beat(i, 1);
+      })(),
+    );
   }
 
   *#entries(plan: StagePlan): Generator<LogEntry> {
@@ -173,7 +182,9 @@ export class MeshLog {
         extras -= events.length;
         yield* events;
       } else if (joins === 0) {
-        throw new Error(`stage cannot continue: ${traffic} messages and ${extras} events left with ${this.#joined} agents joined`);
+        throw new Error(
+          `stage cannot continue: ${traffic} messages and ${extras} events left with ${this.#joined} agents joined`,
+        );
       } else {
         yield this.#join();
       }
@@ -184,14 +195,20 @@ export class MeshLog {
     const i = this.#joined++;
     this.composition.joins += 1;
     if (i < this.#activeCount) this.#traffic.setAgents(this.population.agents.slice(0, i + 1));
-    return joinEvent(this.#registry, this.mesh, this.population.agents[i] as SyntheticAgent, this.population.joinedAt(i, this.#joinedAt));
+    return joinEvent(
+      this.#registry,
+      this.mesh,
+      this.population.agents[i] as SyntheticAgent,
+      this.population.joinedAt(i, this.#joinedAt),
+    );
   }
 
   /** An update (50%), a liveness lapse and recovery (40%) or a leave (10%) of a joined agent that does not talk. */
   *#extra(budget: number): Generator<LogEntry> {
     const r = budget >= 2 ? this.#random() : 0;
     let i = this.#activeCount + Math.floor(this.#random() * (this.#joined - this.#activeCount));
-    while (this.#left.has(i)) i = this.#activeCount + ((i + 1 - this.#activeCount) % (this.#joined - this.#activeCount));
+    while (this.#left.has(i))
+      i = this.#activeCount + ((i + 1 - this.#activeCount) % (this.#joined - this.#activeCount));
     const agent = this.population.agents[i] as SyntheticAgent;
     const at = Date.now();
     if (r < 0.5) {
@@ -209,7 +226,12 @@ export class MeshLog {
     }
   }
 
-  #event<T extends "AgentUpdated" | "LivenessChanged" | "AgentLeft">(type: T, agent: SyntheticAgent, data: RegistryEvent<T>["data"], at: number): LogEntry {
+  #event<T extends "AgentUpdated" | "LivenessChanged" | "AgentLeft">(
+    type: T,
+    agent: SyntheticAgent,
+    data: RegistryEvent<T>["data"],
+    at: number,
+  ): LogEntry {
     const event = makeEvent(this.#registry, type, agent.did, data, at);
     return { subject: `plexus.${this.mesh}.registry.${type}.${agent.token}`, data: encodeEvent(event) };
   }

@@ -29,7 +29,13 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (line === "sample") {
     const { user, system } = process.cpuUsage();
     const status = node.status();
-    emit({ t: performance.now(), cpu_us: user + system, beats: status.counters.heartbeats ?? 0, agents: status.agents, rss: process.memoryUsage.rss() });
+    emit({
+      t: performance.now(),
+      cpu_us: user + system,
+      beats: status.counters.heartbeats ?? 0,
+      agents: status.agents,
+      rss: process.memoryUsage.rss(),
+    });
   } else if (line === "stop") {
     break;
   }

@@ -14,17 +14,83 @@ import { agentToken, newId } from "@plexus/core";
 import { didFromPublicKey, generateKeyPair, type KeyPair } from "@plexus/identity";
 
 export const CAPABILITIES = [
-  "translate", "summarize", "classify", "extract-entities", "sentiment", "transcribe", "text-to-speech", "ocr",
-  "image-caption", "image-generate", "object-detect", "face-blur", "video-summarize", "code-review", "code-generate",
-  "test-generate", "sql-query", "data-clean", "forecast", "anomaly-detect", "recommend", "search", "rank", "crawl",
-  "scrape", "schedule", "email-draft", "calendar", "invoice-parse", "contract-review", "compliance-check", "risk-score",
-  "fraud-detect", "kyc-verify", "geocode", "route-plan", "weather", "price-quote", "inventory", "ship-track",
-  "support-triage", "faq-answer", "chat", "moderate", "pii-redact", "embed", "cluster", "label", "qa-check", "notify",
+  "translate",
+  "summarize",
+  "classify",
+  "extract-entities",
+  "sentiment",
+  "transcribe",
+  "text-to-speech",
+  "ocr",
+  "image-caption",
+  "image-generate",
+  "object-detect",
+  "face-blur",
+  "video-summarize",
+  "code-review",
+  "code-generate",
+  "test-generate",
+  "sql-query",
+  "data-clean",
+  "forecast",
+  "anomaly-detect",
+  "recommend",
+  "search",
+  "rank",
+  "crawl",
+  "scrape",
+  "schedule",
+  "email-draft",
+  "calendar",
+  "invoice-parse",
+  "contract-review",
+  "compliance-check",
+  "risk-score",
+  "fraud-detect",
+  "kyc-verify",
+  "geocode",
+  "route-plan",
+  "weather",
+  "price-quote",
+  "inventory",
+  "ship-track",
+  "support-triage",
+  "faq-answer",
+  "chat",
+  "moderate",
+  "pii-redact",
+  "embed",
+  "cluster",
+  "label",
+  "qa-check",
+  "notify",
 ] as const;
 
 export const TAGS = [
-  "nlp", "vision", "audio", "code", "data", "finance", "legal", "health", "retail", "logistics", "security", "eu", "us",
-  "apac", "gpu", "cpu", "fast", "cheap", "accurate", "beta", "stable", "open-source", "enterprise", "realtime",
+  "nlp",
+  "vision",
+  "audio",
+  "code",
+  "data",
+  "finance",
+  "legal",
+  "health",
+  "retail",
+  "logistics",
+  "security",
+  "eu",
+  "us",
+  "apac",
+  "gpu",
+  "cpu",
+  "fast",
+  "cheap",
+  "accurate",
+  "beta",
+  "stable",
+  "open-source",
+  "enterprise",
+  "realtime",
 ] as const;
 
 /** Description words, most common first (drawn Zipf-weighted, so the first ones appear in thousands of cards). */
@@ -45,7 +111,9 @@ export const WORDS = (
   "experimental stable beta preview certified supported maintained documented open proprietary hosted managed"
 ).split(" ");
 
-const CAPABILITY_TEXT: Record<string, string> = Object.fromEntries(CAPABILITIES.map((c) => [c, `${c.replace(/-/g, " ")} for business workloads`]));
+const CAPABILITY_TEXT: Record<string, string> = Object.fromEntries(
+  CAPABILITIES.map((c) => [c, `${c.replace(/-/g, " ")} for business workloads`]),
+);
 
 /** Mulberry32: a small seeded PRNG, so every run builds the same population and asks the same queries. */
 export function prng(seed: number): () => number {
@@ -151,7 +219,12 @@ export class Population {
 }
 
 /** The AgentJoined event of one agent as the registry appends it: subject and encoded bytes. */
-export function joinEvent(registry: KeyPair, mesh: string, agent: SyntheticAgent, at: number): { subject: string; data: Uint8Array } {
+export function joinEvent(
+  registry: KeyPair,
+  mesh: string,
+  agent: SyntheticAgent,
+  at: number,
+): { subject: string; data: Uint8Array } {
   const credential = { id: `urn:uuid:${newId()}`, issuedAt: at, expiresAt: at + 60 * DAY };
   const event = makeEvent(registry, "AgentJoined", agent.did, { card: agent.card, nonce: newId(), credential }, at);
   return { subject: `plexus.${mesh}.registry.AgentJoined.${agent.token}`, data: encodeEvent(event) };

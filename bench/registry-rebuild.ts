@@ -122,10 +122,14 @@ export async function snapshotRestart(node: RegistryNode, s: NodeSetup, appendTa
   const snapshotMs = now() - t0;
   const blockedMs = Math.round(delay.max / 1e6);
   if (!s.dataDir) throw new Error("a snapshot needs a data folder");
-  const bytes = await stat(join(s.dataDir, SNAPSHOT_FILE)).then((st) => st.size, () => undefined);
+  const bytes = await stat(join(s.dataDir, SNAPSHOT_FILE)).then(
+    (st) => st.size,
+    () => undefined,
+  );
   await node.stop();
   // The node logs why (through `log`); the figures say that it failed rather than stopping the whole run.
-  if (bytes === undefined) return { snapshot_failed: true, snapshot_write_ms: Math.round(snapshotMs), snapshot_loop_blocked_ms: blockedMs };
+  if (bytes === undefined)
+    return { snapshot_failed: true, snapshot_write_ms: Math.round(snapshotMs), snapshot_loop_blocked_ms: blockedMs };
   const tail = await appendTail();
   const t1 = now();
   const restarted = await startNode(s);

@@ -74,7 +74,12 @@ export class TrafficGenerator {
       return this.#receipt(c);
     }
     this.#open.splice(i, 1);
-    return this.#seal(c.to, c.from, "reply", { conversation: c.id, replyTo: c.requestId, type: MessageType.Reply, body: { result: this.#words(8), ms: Math.floor(r() * 2000) } });
+    return this.#seal(c.to, c.from, "reply", {
+      conversation: c.id,
+      replyTo: c.requestId,
+      type: MessageType.Reply,
+      body: { result: this.#words(8), ms: Math.floor(r() * 2000) },
+    });
   }
 
   #request(): LogEntry {
@@ -84,7 +89,11 @@ export class TrafficGenerator {
     let from = agents[Math.floor(r() * agents.length)] as SyntheticAgent;
     if (from === to) from = agents[(agents.indexOf(to) + 1) % agents.length] as SyntheticAgent;
     const id = `conv-${newId()}`;
-    const entry = this.#seal(from, to, "inbox", { conversation: id, type: MessageType.Message, body: { task: "summarize", text: this.#words(16) } });
+    const entry = this.#seal(from, to, "inbox", {
+      conversation: id,
+      type: MessageType.Message,
+      body: { task: "summarize", text: this.#words(16) },
+    });
     const head = this.#heads.get(`${from.token}|inbox|${to.token}`) as ChainHead;
     this.#open.push({ id, from, to, requestId: entry.id, requestSeq: head.seq, step: 1, replies: r() < REPLY_SHARE });
     this.#conversations += 1;
@@ -98,7 +107,9 @@ export class TrafficGenerator {
     const body = {
       delivered: [],
       processed: upTo >= 1 ? [[1, upTo]] : [],
-      failed: failed ? [{ id: c.requestId, seq: c.requestSeq, reason: "handler threw: upstream timeout", attempts: 3 }] : [],
+      failed: failed
+        ? [{ id: c.requestId, seq: c.requestSeq, reason: "handler threw: upstream timeout", attempts: 3 }]
+        : [],
     };
     return this.#seal(c.to, c.from, "receipt", { type: MessageType.Receipt, body });
   }
@@ -107,7 +118,12 @@ export class TrafficGenerator {
     return Array.from({ length: n }, () => WORDS[Math.floor(this.#random() * WORDS.length)]).join(" ");
   }
 
-  #seal(from: SyntheticAgent, to: SyntheticAgent, kind: "inbox" | "reply" | "receipt", fields: { type: string; body: unknown; conversation?: string; replyTo?: string }): LogEntry & { id: string } {
+  #seal(
+    from: SyntheticAgent,
+    to: SyntheticAgent,
+    kind: "inbox" | "reply" | "receipt",
+    fields: { type: string; body: unknown; conversation?: string; replyTo?: string },
+  ): LogEntry & { id: string } {
     const key = `${from.token}|${kind}|${to.token}`;
     const head = this.#heads.get(key) ?? { seq: 0, prev: undefined };
     this.#heads.set(key, head);

@@ -27,9 +27,15 @@ import { LogWriter, MeshLog } from "./registry-log.js";
 import { Population, joinEvent } from "./registry-population.js";
 import { bareRead, decodeCostUs, fullRebuild, snapshotRestart, startNode, type NodeSetup } from "./registry-rebuild.js";
 
-export const description = "registry node: discovery p50/p99 at 10k/100k agents (in-process, HTTP), heartbeats/s, rebuild of 1M events, CPU with 10k live agents";
+export const description =
+  "registry node: discovery p50/p99 at 10k/100k agents (in-process, HTTP), heartbeats/s, rebuild of 1M events, CPU with 10k live agents";
 
-export const TARGETS = { discovery_p99_in_process_ms: 5, discovery_p99_http_ms: 20, heartbeats_per_s: 20_000, rebuild_s: 20 } as const;
+export const TARGETS = {
+  discovery_p99_in_process_ms: 5,
+  discovery_p99_http_ms: 20,
+  heartbeats_per_s: 20_000,
+  rebuild_s: 20,
+} as const;
 
 const MESH = "bench-registry";
 /** Agents whose heartbeats are measured and that the CPU child holds. */
@@ -43,8 +49,22 @@ const HOUR = 3_600_000;
 
 function plan(quick: boolean) {
   return quick
-    ? { sizes: [1_000, 10_000], active: 500, beats: 20_000, rebuildEvents: 50_000, cpu: { seconds: 5, warmupSeconds: 1, idleSeconds: 1 }, queries: { queries: 400, http_queries: 200, naive_queries: 40, budget_ms: 3_000 } }
-    : { sizes: [10_000, 100_000], active: 5_000, beats: 200_000, rebuildEvents: 1_000_000, cpu: { seconds: 30, warmupSeconds: 5, idleSeconds: 5 }, queries: { queries: 2_000, http_queries: 1_000, naive_queries: 200, budget_ms: 30_000 } };
+    ? {
+        sizes: [1_000, 10_000],
+        active: 500,
+        beats: 20_000,
+        rebuildEvents: 50_000,
+        cpu: { seconds: 5, warmupSeconds: 1, idleSeconds: 1 },
+        queries: { queries: 400, http_queries: 200, naive_queries: 40, budget_ms: 3_000 },
+      }
+    : {
+        sizes: [10_000, 100_000],
+        active: 5_000,
+        beats: 200_000,
+        rebuildEvents: 1_000_000,
+        cpu: { seconds: 30, warmupSeconds: 5, idleSeconds: 5 },
+        queries: { queries: 2_000, http_queries: 1_000, naive_queries: 200, budget_ms: 30_000 },
+      };
 }
 
 interface Ctx {
@@ -63,11 +83,24 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const tmp = await mkdtemp(join(tmpdir(), "plexus-bench-registry-"));
   const registry = generateKeyPair();
   const writer = new LogWriter(nc);
-  const meshLog = new MeshLog({ mesh: MESH, registry, population: new Population({ activeCount: p.active }), activeCount: p.active });
-  const setup: NodeSetup = { url: server.url, mesh: MESH, key: registry, heartbeatIntervalMs: HOUR, log: (line) => log(line) };
+  const meshLog = new MeshLog({
+    mesh: MESH,
+    registry,
+    population: new Population({ activeCount: p.active }),
+    activeCount: p.active,
+  });
+  const setup: NodeSetup = {
+    url: server.url,
+    mesh: MESH,
+    key: registry,
+    heartbeatIntervalMs: HOUR,
+    log: (line) => log(line),
+  };
   const ctx: Ctx = { nc, url: server.url, writer, meshLog, setup, plan: p };
   try {
-    log(`registry: nats-server ${server.version} at ${server.url}; sizes ${p.sizes.join(", ")}; rebuild log ${p.rebuildEvents}${options.quick ? " (quick)" : ""}`);
+    log(
+      `registry: nats-server ${server.version} at ${server.url}; sizes ${p.sizes.join(", ")}; rebuild log ${p.rebuildEvents}${options.quick ? " (quick)" : ""}`,
+    );
     const discovery: Record<string, Awaited<ReturnType<typeof discoveryAt>>> = {};
     let live: Awaited<ReturnType<typeof liveAgents>> | undefined;
     for (const size of p.sizes) {
@@ -120,10 +153,18 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 async function grownNode(ctx: Ctx, size: number): Promise<RegistryNode> {
   const t0 = now();
   const joins = size - ctx.meshLog.joined;
-  await ctx.meshLog.append(ctx.writer, { joinTo: size, traffic: joins * TRAFFIC_PER_JOIN, extras: Math.round(joins * EXTRA_SHARE) }, `log to ${size} agents`);
-  log(`registry: log at ${ctx.meshLog.total} events (${ctx.meshLog.present} agents present) after ${round((now() - t0) / 1000, 1)} s`);
+  await ctx.meshLog.append(
+    ctx.writer,
+    { joinTo: size, traffic: joins * TRAFFIC_PER_JOIN, extras: Math.round(joins * EXTRA_SHARE) },
+    `log to ${size} agents`,
+  );
+  log(
+    `registry: log at ${ctx.meshLog.total} events (${ctx.meshLog.present} agents present) after ${round((now() - t0) / 1000, 1)} s`,
+  );
   const node = await startNode(ctx.setup);
-  log(`registry: node rebuilt ${node.status().rebuild.events} events in ${node.status().rebuild.ms} ms; measuring discovery`);
+  log(
+    `registry: node rebuilt ${node.status().rebuild.events} events in ${node.status().rebuild.ms} ms; measuring discovery`,
+  );
   return node;
 }
 
@@ -133,7 +174,12 @@ async function discoveryAt(ctx: Ctx, node: RegistryNode, size: number) {
     `registry: ${size} agents: in-process p50 ${d.in_process.p50_ms} / p99 ${d.in_process.p99_ms} ms (capability queries p99 ${d.in_process_capability.p99_ms}, naive scan ${d.naive_scan_capability.p99_ms}); ` +
       `HTTP p50 ${d.http.p50_ms} / p99 ${d.http.p99_ms} ms (healthz p99 ${d.http_healthz.p99_ms}); reputation table ${d.reputation_table_ms} ms`,
   );
-  return { agents_present: ctx.meshLog.present, log_events: ctx.meshLog.total, rebuild_ms: node.status().rebuild.ms, ...d };
+  return {
+    agents_present: ctx.meshLog.present,
+    log_events: ctx.meshLog.total,
+    rebuild_ms: node.status().rebuild.ms,
+    ...d,
+  };
 }
 
 /** Heartbeat ingestion on the running node (which it then stops, for the bare watcher), then the CPU child. */
@@ -143,10 +189,27 @@ async function liveAgents(ctx: Ctx, node: RegistryNode) {
   const viaNode = await nodeIngestion(hb, node);
   await node.stop();
   const bare = await bareWatcherIngestion(hb);
-  const heartbeats = { agents: agents.length, beats: hb.n, node: viaNode, bare_watcher: bare, check_only_per_s: checkOnly(hb), ratio: round(viaNode.ingest_per_s / bare.ingest_per_s, 2) };
-  log(`registry: heartbeats: node ${viaNode.ingest_per_s}/s vs bare watcher ${bare.ingest_per_s}/s (publish ${viaNode.publish_per_s}/s)`);
-  const cpu = await measureCpu({ url: ctx.url, nc: ctx.nc, writer: ctx.writer, registry: ctx.setup.key, ...ctx.plan.cpu });
-  log(`registry: cpu: ${cpu.cpu_percent}% beating vs ${cpu.idle_cpu_percent}% idle; alive ${cpu.alive_by_status}/${cpu.agents}`);
+  const heartbeats = {
+    agents: agents.length,
+    beats: hb.n,
+    node: viaNode,
+    bare_watcher: bare,
+    check_only_per_s: checkOnly(hb),
+    ratio: round(viaNode.ingest_per_s / bare.ingest_per_s, 2),
+  };
+  log(
+    `registry: heartbeats: node ${viaNode.ingest_per_s}/s vs bare watcher ${bare.ingest_per_s}/s (publish ${viaNode.publish_per_s}/s)`,
+  );
+  const cpu = await measureCpu({
+    url: ctx.url,
+    nc: ctx.nc,
+    writer: ctx.writer,
+    registry: ctx.setup.key,
+    ...ctx.plan.cpu,
+  });
+  log(
+    `registry: cpu: ${cpu.cpu_percent}% beating vs ${cpu.idle_cpu_percent}% idle; alive ${cpu.alive_by_status}/${cpu.agents}`,
+  );
   return { heartbeats, cpu };
 }
 
@@ -157,16 +220,26 @@ async function rebuildSection(ctx: Ctx, setup: NodeSetup) {
   const t0 = now();
   const remaining = Math.max(0, events - meshLog.total);
   const extras = Math.round(remaining * REBUILD_REGISTRY_SHARE);
-  await meshLog.append(writer, { joinTo: meshLog.joined, traffic: remaining - extras, extras, beats: false }, `log to ${events} events`);
+  await meshLog.append(
+    writer,
+    { joinTo: meshLog.joined, traffic: remaining - extras, extras, beats: false },
+    `log to ${events} events`,
+  );
   const writeMs = now() - t0;
   const composition = { ...meshLog.composition };
   const logEvents = meshLog.total;
-  log(`registry: log at ${meshLog.total} events (${JSON.stringify(meshLog.composition)}), written at ${rate(remaining, writeMs)}/s`);
+  log(
+    `registry: log at ${meshLog.total} events (${JSON.stringify(meshLog.composition)}), written at ${rate(remaining, writeMs)}/s`,
+  );
   const bare = await bareRead(nc, meshLog.mesh);
   log(`registry: bare ordered consumer read ${bare.messages} messages at ${rate(bare.messages, bare.ms)}/s`);
   const { node, figures } = await fullRebuild(setup);
-  log(`registry: node rebuilt ${figures.events} events in ${figures.rebuild_ms} ms (${figures.events_per_s}/s); peak RSS ${figures.rss_peak_mb} MB`);
-  const sample = meshLog.population.agents.slice(0, 2_000).map((a) => joinEvent(setup.key, meshLog.mesh, a, Date.now()).data);
+  log(
+    `registry: node rebuilt ${figures.events} events in ${figures.rebuild_ms} ms (${figures.events_per_s}/s); peak RSS ${figures.rss_peak_mb} MB`,
+  );
+  const sample = meshLog.population.agents
+    .slice(0, 2_000)
+    .map((a) => joinEvent(setup.key, meshLog.mesh, a, Date.now()).data);
   const tailEvents = Math.round(events / 100);
   let decodeUs: number;
   let restart: Awaited<ReturnType<typeof snapshotRestart>>;
@@ -175,17 +248,25 @@ async function rebuildSection(ctx: Ctx, setup: NodeSetup) {
     restart = await snapshotRestart(node, setup, async () => {
       const before = meshLog.total;
       const extras = Math.round(tailEvents * REBUILD_REGISTRY_SHARE);
-      await meshLog.append(writer, { joinTo: meshLog.joined, traffic: tailEvents - extras, extras, beats: false }, "tail");
+      await meshLog.append(
+        writer,
+        { joinTo: meshLog.joined, traffic: tailEvents - extras, extras, beats: false },
+        "tail",
+      );
       return meshLog.total - before;
     });
   } finally {
     await node.stop();
   }
-  log(`registry: snapshot ${restart.snapshot_mb} MB in ${restart.snapshot_write_ms} ms; restart replayed ${restart.restart_events_replayed} events in ${restart.restart_rebuild_ms} ms`);
+  log(
+    `registry: snapshot ${restart.snapshot_mb} MB in ${restart.snapshot_write_ms} ms; restart replayed ${restart.restart_events_replayed} events in ${restart.restart_rebuild_ms} ms`,
+  );
   // The same log as a node in operator mode projects it: publishers pinned, so only inbox signatures are checked.
   const pinned = await fullRebuild({ ...setup, dataDir: undefined, pinnedPublishers: true });
   await pinned.node.stop();
-  log(`registry: node rebuilt ${pinned.figures.events} events with pinned publishers (operator mode) in ${pinned.figures.rebuild_ms} ms (${pinned.figures.events_per_s}/s)`);
+  log(
+    `registry: node rebuilt ${pinned.figures.events} events with pinned publishers (operator mode) in ${pinned.figures.rebuild_ms} ms (${pinned.figures.events_per_s}/s)`,
+  );
   return {
     pinned_publishers_rebuild_ms: pinned.figures.rebuild_ms,
     pinned_publishers_events_per_s: pinned.figures.events_per_s,

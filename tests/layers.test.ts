@@ -58,7 +58,9 @@ describe("layers", () => {
     const sdk = ws("@plexus/sdk", "protocols/sdk", ["@plexus/acp"]);
     const acp = ws("@plexus/acp", "protocols/acp");
     expect(checkLayers([sdk, acp, ws("@plexus/a2a", "protocols/a2a", ["@plexus/sdk"])])).toEqual([]);
-    expect(checkLayers([sdk, { ...acp, dependencies: ["@plexus/sdk"] }])).toEqual(["package cycle: @plexus/sdk → @plexus/acp → @plexus/sdk"]);
+    expect(checkLayers([sdk, { ...acp, dependencies: ["@plexus/sdk"] }])).toEqual([
+      "package cycle: @plexus/sdk → @plexus/acp → @plexus/sdk",
+    ]);
   });
 
   it("take an `internal` subpath import as its package: allowed when declared and down, refused when upward", () => {
@@ -87,6 +89,12 @@ describe("layers", () => {
       '/** see `import("@plexus/nodes")` */',
       '// import { x } from "@plexus/cli";',
     ].join("\n");
-    expect(importSpecifiers(source)).toEqual(["@plexus/core", "@plexus/bus", "./c.js", "./side-effect.js", "@plexus/registry"]);
+    expect(importSpecifiers(source)).toEqual([
+      "@plexus/core",
+      "@plexus/bus",
+      "./c.js",
+      "./side-effect.js",
+      "@plexus/registry",
+    ]);
   });
 });

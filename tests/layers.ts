@@ -66,7 +66,8 @@ export function checkLayers(workspaces: readonly Workspace[]): string[] {
 
 function edgeProblems(from: Workspace, to: Workspace, how: string): string[] {
   if (from.dir === CORE) return [`${from.name} ${how} ${to.name}: core depends on nothing of ours`];
-  if (layerOf(to.dir) > layerOf(from.dir)) return [`${from.name} (${from.dir}) ${how} ${to.name} (${to.dir}): a higher layer`];
+  if (layerOf(to.dir) > layerOf(from.dir))
+    return [`${from.name} (${from.dir}) ${how} ${to.name} (${to.dir}): a higher layer`];
   return [];
 }
 
@@ -77,14 +78,18 @@ function importProblems(w: Workspace, byName: ReadonlyMap<string, Workspace>): s
     if (specifier.startsWith(".")) {
       const target = join(dirname(file), specifier);
       const fromRoot = join(w.dir, target).split(sep).join("/");
-      if (target.startsWith("..") && !SHARED_FOLDERS.some((f) => fromRoot.startsWith(f))) problems.push(`${where} imports ${specifier}: outside its package`);
+      if (target.startsWith("..") && !SHARED_FOLDERS.some((f) => fromRoot.startsWith(f)))
+        problems.push(`${where} imports ${specifier}: outside its package`);
       continue;
     }
     if (!ours(specifier)) continue;
     const name = packageOf(specifier);
     if (name === w.name) continue;
     const declared = file.startsWith("src/") ? w.dependencies : [...w.dependencies, ...w.devDependencies];
-    if (!declared.includes(name)) problems.push(`${where} imports ${specifier}, not a declared ${file.startsWith("src/") ? "dependency" : "(dev) dependency"}`);
+    if (!declared.includes(name))
+      problems.push(
+        `${where} imports ${specifier}, not a declared ${file.startsWith("src/") ? "dependency" : "(dev) dependency"}`,
+      );
     const target = byName.get(name);
     if (target) problems.push(...edgeProblems(w, target, `imports (${where})`));
   }
@@ -114,7 +119,8 @@ export function cycles(workspaces: readonly Workspace[]): string[][] {
 export function importSpecifiers(source: string): string[] {
   const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
   const found: string[] = [];
-  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm)) found.push(m[1] as string);
+  for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm))
+    found.push(m[1] as string);
   return found;
 }
 
@@ -134,7 +140,12 @@ export function readWorkspaces(root: string): Workspace[] {
       dir,
       dependencies: Object.keys(pkg.dependencies ?? {}),
       devDependencies: Object.keys(pkg.devDependencies ?? {}),
-      imports: files.flatMap((f) => importSpecifiers(readFileSync(f, "utf8")).map((specifier) => ({ file: relative(base, f).split(sep).join("/"), specifier }))),
+      imports: files.flatMap((f) =>
+        importSpecifiers(readFileSync(f, "utf8")).map((specifier) => ({
+          file: relative(base, f).split(sep).join("/"),
+          specifier,
+        })),
+      ),
     };
   });
 }

@@ -15,7 +15,8 @@ import * as core from "@plexus/core";
 import * as coreSource from "../packages/core/src/index.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const WORKSPACES = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { workspaces: string[] }).workspaces;
+const WORKSPACES = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { workspaces: string[] })
+  .workspaces;
 
 interface Pkg {
   name: string;
@@ -27,14 +28,17 @@ const pkgOf = (ws: string) => JSON.parse(readFileSync(join(ROOT, ws, "package.js
 const names = new Map(WORKSPACES.map((ws) => [pkgOf(ws).name, ws]));
 
 function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
+  );
 }
 
 /** The @plexus packages a workspace's src/ imports (static, re-exports and dynamic), itself excluded. */
 function importedPackages(ws: string, self: string): string[] {
   const found = new Set<string>();
   for (const f of tsFiles(join(ROOT, ws, "src")))
-    for (const m of readFileSync(f, "utf8").matchAll(/(?:from|import\()\s*"(@plexus\/[a-z0-9-]+)/g)) if (m[1] !== self) found.add(m[1]!);
+    for (const m of readFileSync(f, "utf8").matchAll(/(?:from|import\()\s*"(@plexus\/[a-z0-9-]+)/g))
+      if (m[1] !== self) found.add(m[1]!);
   return [...found].sort();
 }
 
@@ -45,7 +49,9 @@ describe.each(WORKSPACES)("%s", (ws) => {
     const entries = Object.entries({ ...pkg.exports, ...pkg.imports });
     expect(entries.length).toBeGreaterThan(0);
     for (const [key, target] of entries) {
-      expect(Object.keys(target as object), `${ws} ${key}`).toEqual(key.startsWith("#") ? ["@plexus/source", "default"] : ["@plexus/source", "types", "default"]);
+      expect(Object.keys(target as object), `${ws} ${key}`).toEqual(
+        key.startsWith("#") ? ["@plexus/source", "default"] : ["@plexus/source", "types", "default"],
+      );
       const t = target as Record<string, string>;
       const stem = /^\.\/src\/(.+)\.ts$/.exec(t["@plexus/source"] ?? "")?.[1];
       expect(stem, `${ws} ${key}: @plexus/source must be ./src/….ts`).toBeDefined();
@@ -57,15 +63,22 @@ describe.each(WORKSPACES)("%s", (ws) => {
 
   it("tsconfig.build.json references, and package.json depends on, the @plexus packages src/ imports", () => {
     const used = importedPackages(ws, pkg.name);
-    const config = JSON.parse(readFileSync(join(ROOT, ws, "tsconfig.build.json"), "utf8")) as { references: { path: string }[] };
+    const config = JSON.parse(readFileSync(join(ROOT, ws, "tsconfig.build.json"), "utf8")) as {
+      references: { path: string }[];
+    };
     const referenced = config.references.map((r) => relative(ROOT, dirname(resolve(ROOT, ws, r.path)))).sort();
     expect(referenced).toEqual(used.map((n) => names.get(n)).sort());
-    expect(used.filter((n) => pkg.dependencies?.[n] === undefined), `${ws}: imported but not in dependencies`).toEqual([]);
+    expect(
+      used.filter((n) => pkg.dependencies?.[n] === undefined),
+      `${ws}: imported but not in dependencies`,
+    ).toEqual([]);
   });
 });
 
 it("the root tsconfig.build.json builds every workspace", () => {
-  const config = JSON.parse(readFileSync(join(ROOT, "tsconfig.build.json"), "utf8")) as { references: { path: string }[] };
+  const config = JSON.parse(readFileSync(join(ROOT, "tsconfig.build.json"), "utf8")) as {
+    references: { path: string }[];
+  };
   expect(config.references.map((r) => dirname(r.path)).sort()).toEqual([...WORKSPACES].sort());
 });
 

@@ -5,7 +5,12 @@ import { PendingRequests, RecentMessages, type RecentMessage } from "../src/proj
 /** The projection's bounded memories: what they keep is a function of what was added, in order (snapshots rely on it). */
 describe("RecentMessages", () => {
   const message = (seq: number, envSeq: number, refused?: string): RecentMessage => ({
-    seq, kind: "inbox", from: "did:a", to: "did:b", solicited: false, ...(refused ? { refused } : { id: `id-${envSeq}`, envSeq }),
+    seq,
+    kind: "inbox",
+    from: "did:a",
+    to: "did:b",
+    solicited: false,
+    ...(refused ? { refused } : { id: `id-${envSeq}`, envSeq }),
   });
 
   it("keeps the last `max` messages in log order, forgets the oldest first, and round-trips through JSON (property)", () => {

@@ -8,7 +8,13 @@ const CERT = "did:key:z6MkCertifier";
 const ACME = "did:key:z6MkAcme";
 const REGISTRY = "did:key:z6MkRegistry";
 
-function attestation(id: string, subject: string, issuer: string, capabilities: string[], expiresAt = 10_000): Attestation {
+function attestation(
+  id: string,
+  subject: string,
+  issuer: string,
+  capabilities: string[],
+  expiresAt = 10_000,
+): Attestation {
   return { id, issuer, subject, capabilities, issuedAt: 0, expiresAt, seq: 1 };
 }
 
@@ -18,7 +24,11 @@ describe("CredentialBook", () => {
     book.attest(attestation("urn:1", OLD, CERT, ["translate"], 5_000));
     book.attest(attestation("urn:1", OTHER, ACME, ["translate"]));
     expect(book.claims(OLD, ["translate", "summarise"], 1_000)).toEqual([
-      { name: "translate", attested: true, attestedBy: [{ issuer: CERT, credentialId: "urn:1", issuedAt: 0, expiresAt: 5_000 }] },
+      {
+        name: "translate",
+        attested: true,
+        attestedBy: [{ issuer: CERT, credentialId: "urn:1", issuedAt: 0, expiresAt: 5_000 }],
+      },
       { name: "summarise", attested: false, attestedBy: [] },
     ]);
     expect(book.attests(OLD, ["translate"], 4_999)).toBe(true);
@@ -29,7 +39,12 @@ describe("CredentialBook", () => {
     expect(book.attests(OLD, ["translate"], 1_000)).toBe(true);
     expect(book.attests(OLD, ["translate"], 1_000, "translate", ACME)).toBe(false);
     expect(book.attest(attestation("urn:1", OTHER, ACME, ["translate"]))).toBe(false);
-    expect(book.find("urn:1").attestations.map((a) => a.issuer).sort()).toEqual([ACME, CERT].sort());
+    expect(
+      book
+        .find("urn:1")
+        .attestations.map((a) => a.issuer)
+        .sort(),
+    ).toEqual([ACME, CERT].sort());
   });
 
   it("moveSubject: attestations and the membership reference follow the agent to its new DID; revocations still apply", () => {
@@ -42,7 +57,11 @@ describe("CredentialBook", () => {
 
     expect(book.all(OLD)).toEqual([]);
     expect(book.attests(OLD, ["translate"], 1_000)).toBe(false);
-    expect(book.claims(NEW, ["translate", "summarise", "review"], 1_000).map((c) => [c.name, c.attestedBy.map((a) => a.issuer)])).toEqual([
+    expect(
+      book
+        .claims(NEW, ["translate", "summarise", "review"], 1_000)
+        .map((c) => [c.name, c.attestedBy.map((a) => a.issuer)]),
+    ).toEqual([
       ["translate", [CERT]],
       ["summarise", [ACME]],
       ["review", [CERT]],
@@ -68,7 +87,9 @@ describe("CredentialBook", () => {
     book.setMembership(OLD, { id: "urn:m", issuer: REGISTRY });
     const copy = CredentialBook.fromJSON(JSON.parse(JSON.stringify(book.toJSON())));
     expect(copy.toJSON()).toEqual(book.toJSON());
-    expect(copy.claims(OLD, ["translate", "summarise"], 1_000)).toEqual(book.claims(OLD, ["translate", "summarise"], 1_000));
+    expect(copy.claims(OLD, ["translate", "summarise"], 1_000)).toEqual(
+      book.claims(OLD, ["translate", "summarise"], 1_000),
+    );
     expect(copy.revocation(ACME, "urn:b")).toMatchObject({ revokedBy: REGISTRY, reason: "withdrawn" });
     expect(copy.size).toEqual({ attestations: 2, revoked: 1 });
   });

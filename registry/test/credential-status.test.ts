@@ -47,10 +47,20 @@ describe("attest with jose-built credentials", () => {
   it("accepts a valid one (also addressed to the registry), refuses crit in every spelling and every hostile variant", async () => {
     const { node, alice } = await member();
     const [certifier, attacker] = await Promise.all([joseKey(), joseKey()]);
-    expect(await alice.presentCredential(await joseCapability(certifier, alice.did, ["translate"]))).toMatchObject({ issuer: certifier.did, subject: alice.did });
-    expect(await alice.presentCredential(await joseCapability(certifier, alice.did, ["translate"], { aud: node.did }))).toMatchObject({ issuer: certifier.did });
+    expect(await alice.presentCredential(await joseCapability(certifier, alice.did, ["translate"]))).toMatchObject({
+      issuer: certifier.did,
+      subject: alice.did,
+    });
+    expect(
+      await alice.presentCredential(await joseCapability(certifier, alice.did, ["translate"], { aud: node.did })),
+    ).toMatchObject({ issuer: certifier.did });
 
-    const payload = vcPayload({ issuer: certifier.did, subject: alice.did, type: JOSE_CAPABILITY_TYPE, claims: { capabilities: ["translate"] } });
+    const payload = vcPayload({
+      issuer: certifier.did,
+      subject: alice.did,
+      type: JOSE_CAPABILITY_TYPE,
+      claims: { capabilities: ["translate"] },
+    });
     const tokens = [...(await critTokens(certifier, payload)), ...(await hostileTokens(certifier, attacker, payload))];
     for (const t of tokens) {
       const r = await refusal(alice.presentCredential(t.jwt));
@@ -69,19 +79,42 @@ describe("credential-status", () => {
     const id = JSON.parse(Buffer.from(jwt.split(".")[1] as string, "base64url").toString()).jti as string;
 
     const before = await alice.registry.credentialStatus(id, certifier.did);
-    expect(before.result).toEqual({ id, issuer: certifier.did, registryKeys: [node.did], retiredRegistryKeys: [], known: false, recordedAs: [], holders: [], revoked: false });
+    expect(before.result).toEqual({
+      id,
+      issuer: certifier.did,
+      registryKeys: [node.did],
+      retiredRegistryKeys: [],
+      known: false,
+      recordedAs: [],
+      holders: [],
+      revoked: false,
+    });
     expect(before.asOf.seq).toBeGreaterThan(0);
 
     await alice.presentCredential(jwt);
-    expect((await alice.registry.credentialStatus(id, certifier.did)).result).toMatchObject({ known: true, recordedAs: ["attestation"], revoked: false });
+    expect((await alice.registry.credentialStatus(id, certifier.did)).result).toMatchObject({
+      known: true,
+      recordedAs: ["attestation"],
+      revoked: false,
+    });
     // Ids are chosen by issuers: the same id from another issuer is another credential.
-    expect((await alice.registry.credentialStatus(id, alice.did)).result).toMatchObject({ known: false, revoked: false });
+    expect((await alice.registry.credentialStatus(id, alice.did)).result).toMatchObject({
+      known: false,
+      revoked: false,
+    });
 
     const membership = (await alice.registry.agent(alice.did)).result.credential.id;
-    expect((await alice.registry.credentialStatus(membership, node.did)).result).toMatchObject({ known: true, recordedAs: ["membership"], revoked: false });
+    expect((await alice.registry.credentialStatus(membership, node.did)).result).toMatchObject({
+      known: true,
+      recordedAs: ["membership"],
+      revoked: false,
+    });
     const revoked = await alice.registry.revoke(kit.registryKey, membership, "misbehaving");
     const after = (await alice.registry.credentialStatus(membership, node.did)).result;
-    expect(after).toMatchObject({ revoked: true, revocation: { revokedBy: node.did, reason: "misbehaving", seq: revoked.seq } });
+    expect(after).toMatchObject({
+      revoked: true,
+      revocation: { revokedBy: node.did, reason: "misbehaving", seq: revoked.seq },
+    });
     expect(after.revocation?.at).toBeGreaterThan(Date.now() - 60_000);
     expect(after.suspended).toBeUndefined();
   });
@@ -91,7 +124,10 @@ describe("credential-status", () => {
     const membership = (await alice.registry.agent(alice.did)).result.credential.id;
     expect((await alice.registry.credentialStatus(membership, node.did)).result.suspended).toBeUndefined();
     const { seq } = await alice.registry.suspend(kit.registryKey, alice.did, "spamming");
-    expect((await alice.registry.credentialStatus(membership, node.did)).result).toMatchObject({ revoked: false, suspended: { agent: alice.did, by: node.did, reason: "spamming", seq } });
+    expect((await alice.registry.credentialStatus(membership, node.did)).result).toMatchObject({
+      revoked: false,
+      suspended: { agent: alice.did, by: node.did, reason: "spamming", seq },
+    });
     await alice.registry.resume(kit.registryKey, alice.did);
     expect((await alice.registry.credentialStatus(membership, node.did)).result.suspended).toBeUndefined();
   });
@@ -109,7 +145,13 @@ describe("credential-status", () => {
       const second = await kit.node(mesh, { key: newKey });
       const status = (await alice.registry.credentialStatus(membership, kit.registryKey.did)).result;
       expect(second.did).toBe(newKey.did);
-      expect(status).toMatchObject({ registryKeys: [newKey.did], retiredRegistryKeys: [{ did: kit.registryKey.did, seq: rotation.seq }], known: true, recordedAs: ["membership"], revoked: false });
+      expect(status).toMatchObject({
+        registryKeys: [newKey.did],
+        retiredRegistryKeys: [{ did: kit.registryKey.did, seq: rotation.seq }],
+        known: true,
+        recordedAs: ["membership"],
+        revoked: false,
+      });
     } finally {
       await nc.close();
     }
@@ -124,22 +166,48 @@ describe("credential-status", () => {
     await Promise.all([alice.join(card("alice")), bob.join(card("bob", ["translate"]))]);
     const membership = (await alice.registry.agent(alice.did)).result.credential.id;
     const presented = await bob.presentCredential(await joseCapability(aliceJose, bob.did, ["translate"]));
-    const unpresented = JSON.parse(Buffer.from((await joseCapability(aliceJose, bob.did, ["translate"])).split(".")[1] as string, "base64url").toString()).jti as string;
+    const unpresented = JSON.parse(
+      Buffer.from(
+        (await joseCapability(aliceJose, bob.did, ["translate"])).split(".")[1] as string,
+        "base64url",
+      ).toString(),
+    ).jti as string;
     expect((await bob.registry.credentialStatus(membership, node.did)).result).toMatchObject({ holders: [alice.did] });
     expect((await bob.registry.credentialStatus(presented.id, alice.did)).result).toMatchObject({ holders: [bob.did] });
     expect((await bob.registry.credentialStatus(presented.id, alice.did)).result.issuerRotatedTo).toBeUndefined();
 
     const newKey = generateKeyPair();
     await bob.registry.rotate(aliceKey, newKey);
-    expect((await bob.registry.credentialStatus(membership, node.did)).result).toMatchObject({ known: true, holders: [newKey.did] });
-    expect((await bob.registry.credentialStatus(presented.id, alice.did)).result).toMatchObject({ known: true, holders: [bob.did], issuerRotatedTo: newKey.did });
-    expect((await bob.registry.credentialStatus(unpresented, alice.did)).result).toMatchObject({ known: false, holders: [], issuerRotatedTo: newKey.did });
+    expect((await bob.registry.credentialStatus(membership, node.did)).result).toMatchObject({
+      known: true,
+      holders: [newKey.did],
+    });
+    expect((await bob.registry.credentialStatus(presented.id, alice.did)).result).toMatchObject({
+      known: true,
+      holders: [bob.did],
+      issuerRotatedTo: newKey.did,
+    });
+    expect((await bob.registry.credentialStatus(unpresented, alice.did)).result).toMatchObject({
+      known: false,
+      holders: [],
+      issuerRotatedTo: newKey.did,
+    });
   });
 
   it("refuses a malformed query with INVALID_ARGUMENT", async () => {
     const { alice } = await member();
-    for (const payload of [{}, { id: "x" }, { id: "", issuer: "did:key:z6Mk" }, { id: "x".repeat(201), issuer: "did:key:z6Mk" }, { id: "x", issuer: "not-a-did" }, { id: "x", issuer: "did:key:z6Mk", more: 1 }]) {
-      expect(await refusal(alice.registry.call(RegistryOp.CredentialStatus, payload)), JSON.stringify(payload)).toMatchObject({ code: ErrorCode.InvalidArgument });
+    for (const payload of [
+      {},
+      { id: "x" },
+      { id: "", issuer: "did:key:z6Mk" },
+      { id: "x".repeat(201), issuer: "did:key:z6Mk" },
+      { id: "x", issuer: "not-a-did" },
+      { id: "x", issuer: "did:key:z6Mk", more: 1 },
+    ]) {
+      expect(
+        await refusal(alice.registry.call(RegistryOp.CredentialStatus, payload)),
+        JSON.stringify(payload),
+      ).toMatchObject({ code: ErrorCode.InvalidArgument });
     }
   });
 });

@@ -25,7 +25,17 @@ function info(c: AgentCard, liveness: Liveness = "alive"): RankedAgentInfo {
 }
 
 /** A world of agents: did → card, liveness, score, newcomer. */
-function world(agents: { did: string; caps?: string[]; text?: string; liveness?: Liveness; score: number; newcomer?: boolean; senior?: number }[]) {
+function world(
+  agents: {
+    did: string;
+    caps?: string[];
+    text?: string;
+    liveness?: Liveness;
+    score: number;
+    newcomer?: boolean;
+    senior?: number;
+  }[],
+) {
   const index = new CardIndex();
   const infos = new Map<string, RankedAgentInfo>();
   const scores: Record<string, { score: number; newcomer: boolean }> = {};
@@ -36,7 +46,8 @@ function world(agents: { did: string; caps?: string[]; text?: string; liveness?:
     scores[a.did] = { score: a.score, newcomer: a.newcomer ?? false };
   }
   const table = fixedTable(scores);
-  const discover = (q: DiscoverQuery, share?: number) => rankDiscovery(q, index, (d) => infos.get(d), table, share === undefined ? {} : { explorationShare: share });
+  const discover = (q: DiscoverQuery, share?: number) =>
+    rankDiscovery(q, index, (d) => infos.get(d), table, share === undefined ? {} : { explorationShare: share });
   return { index, infos, table, discover };
 }
 
@@ -44,7 +55,16 @@ const dids = (rs: DiscoverResult[]) => rs.map((r) => r.did);
 
 describe("tokenize", () => {
   it("lower-cases, splits on anything but letters and digits, drops 1-character words and repeats", () => {
-    expect(tokenize("Translate EN→de, a PDF-to-text tool; x Übersetzung tool")).toEqual(["translate", "en", "de", "pdf", "to", "text", "tool", "übersetzung"]);
+    expect(tokenize("Translate EN→de, a PDF-to-text tool; x Übersetzung tool")).toEqual([
+      "translate",
+      "en",
+      "de",
+      "pdf",
+      "to",
+      "text",
+      "tool",
+      "übersetzung",
+    ]);
   });
 });
 
@@ -131,7 +151,10 @@ describe("CardIndex", () => {
     expect(byDid.get("did:b")).toMatchObject({ score: 0.5, newcomer: true });
     // A card upserted after the scores were cached gets its score too.
     index.upsert("did:e", card("Epsilon", ["translate"]));
-    expect(index.candidates({ capability: "translate" }, table).find((c) => c.did === "did:e")).toMatchObject({ score: 0.5, newcomer: true });
+    expect(index.candidates({ capability: "translate" }, table).find((c) => c.did === "did:e")).toMatchObject({
+      score: 0.5,
+      newcomer: true,
+    });
   });
 });
 
@@ -146,8 +169,20 @@ describe("rankDiscovery", () => {
     const rs = w.discover({ capability: "work" }, 0);
     expect(dids(rs)).toEqual(["did:a", "did:b", "did:d", "did:c"]);
     expect(rs[3]?.rank).toBeCloseTo(0.9 * 0.6, 12);
-    expect(rs[0]).toMatchObject({ name: "did-a", capabilities: ["work"], tags: [], score: 0.8, relevance: 1, newcomer: false, exploration: false });
-    expect(rs[0]).toMatchObject({ liveness: "alive", lastHeartbeat: 1000, credential: { status: "valid", id: "urn:uuid:1", expiresAt: 9e12 } });
+    expect(rs[0]).toMatchObject({
+      name: "did-a",
+      capabilities: ["work"],
+      tags: [],
+      score: 0.8,
+      relevance: 1,
+      newcomer: false,
+      exploration: false,
+    });
+    expect(rs[0]).toMatchObject({
+      liveness: "alive",
+      lastHeartbeat: 1000,
+      credential: { status: "valid", id: "urn:uuid:1", expiresAt: 9e12 },
+    });
     expect(Object.keys(rs[0]?.factors ?? {})).toHaveLength(5);
   });
 
@@ -165,7 +200,9 @@ describe("rankDiscovery", () => {
   });
 
   it("applies the limit: default 20, at most 1000, 0 gives nothing, a negative limit is refused", () => {
-    const w = world(Array.from({ length: 1200 }, (_, i) => ({ did: `did:${String(i).padStart(4, "0")}`, score: (i % 97) / 97 })));
+    const w = world(
+      Array.from({ length: 1200 }, (_, i) => ({ did: `did:${String(i).padStart(4, "0")}`, score: (i % 97) / 97 })),
+    );
     expect(w.discover({})).toHaveLength(20);
     expect(w.discover({ limit: 5000 })).toHaveLength(1000);
     expect(w.discover({ limit: 0 })).toEqual([]);
@@ -197,13 +234,26 @@ describe("rankDiscovery", () => {
     const rs = w.discover({ limit: 10 });
     expect(rs).toHaveLength(10);
     // 9 ranked places: both established agents and the 7 best newcomers, by rank; then 1 exploration slot.
-    expect(dids(rs.slice(0, 9))).toEqual(["did:new:0", "did:new:1", "did:new:2", "did:new:3", "did:new:4", "did:new:5", "did:new:6", "did:est:1", "did:est:2"]);
+    expect(dids(rs.slice(0, 9))).toEqual([
+      "did:new:0",
+      "did:new:1",
+      "did:new:2",
+      "did:new:3",
+      "did:new:4",
+      "did:new:5",
+      "did:new:6",
+      "did:est:1",
+      "did:est:2",
+    ]);
     expect(rs.slice(0, 9).every((r) => !r.exploration)).toBe(true);
     expect(rs[9]).toMatchObject({ did: "did:new:7", exploration: true });
   });
 
   it("shows no newcomers when exploration is off and established agents fill the list", () => {
-    const w = world([...Array.from({ length: 5 }, (_, i) => ({ did: `did:e${i}`, score: 0.5 })), { did: "did:n", score: 1, newcomer: true }]);
+    const w = world([
+      ...Array.from({ length: 5 }, (_, i) => ({ did: `did:e${i}`, score: 0.5 })),
+      { did: "did:n", score: 1, newcomer: true },
+    ]);
     expect(w.discover({ limit: 5 }, 0).some((r) => r.newcomer)).toBe(false);
     // A free place: the newcomer takes it on merit (ranked among the others, no established agent left out).
     const six = w.discover({ limit: 6 }, 0);
@@ -275,7 +325,14 @@ describe("rankDiscovery", () => {
   it("breaks equal ranks by seniority, then DID, exactly as a full sort would (property)", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ score: fc.constantFrom(0.5, 0.5, 0.5, 0.7), senior: fc.integer({ min: 0, max: 5 }), newcomer: fc.boolean() }), { minLength: 1, maxLength: 60 }),
+        fc.array(
+          fc.record({
+            score: fc.constantFrom(0.5, 0.5, 0.5, 0.7),
+            senior: fc.integer({ min: 0, max: 5 }),
+            newcomer: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 60 },
+        ),
         fc.integer({ min: 1, max: 30 }),
         (agents, limit) => {
           const named = agents.map((a, i) => ({ ...a, did: `did:${(i * 7919) % 1000}:${i}` }));
@@ -285,10 +342,20 @@ describe("rankDiscovery", () => {
           const rs = rankDiscovery(query, w.index, (d) => w.infos.get(d), w.table, { explorationShare: 0 });
           // A list without seniorities asks the callback instead, and agrees.
           const list = w.index.candidates(query).map(({ did, relevance }) => ({ did, relevance }));
-          expect(rankDiscovery(query, list, (d) => w.infos.get(d), w.table, { explorationShare: 0, seniority: (d) => seniority.get(d) as number })).toEqual(rs);
-          const order = (list: typeof named) => [...list].sort((a, b) => b.score - a.score || a.senior - b.senior || (a.did < b.did ? -1 : 1));
+          expect(
+            rankDiscovery(query, list, (d) => w.infos.get(d), w.table, {
+              explorationShare: 0,
+              seniority: (d) => seniority.get(d) as number,
+            }),
+          ).toEqual(rs);
+          const order = (list: typeof named) =>
+            [...list].sort((a, b) => b.score - a.score || a.senior - b.senior || (a.did < b.did ? -1 : 1));
           const est = order(named.filter((a) => !a.newcomer));
-          const expected = (est.length >= limit ? est : order([...est, ...order(named.filter((a) => a.newcomer)).slice(0, limit - est.length)])).slice(0, limit);
+          const expected = (
+            est.length >= limit
+              ? est
+              : order([...est, ...order(named.filter((a) => a.newcomer)).slice(0, limit - est.length)])
+          ).slice(0, limit);
           expect(dids(rs)).toEqual(expected.map((a) => a.did));
         },
       ),
@@ -307,7 +374,8 @@ describe("rankDiscovery", () => {
     const ledger = new EvidenceLedger({ halfLifeMs: 3_600_000 });
     const anchors = ["did:anchor:1", "did:anchor:2"];
     for (let i = 0; i < 10; i++) for (const a of anchors) ledger.rate(a, "did:honest", "quality", 0.8, i * 10);
-    for (let i = 0; i < 5; i++) for (let k = 0; k < 5; k++) if (i !== k) ledger.rate(`did:sybil:${i}`, `did:sybil:${k}`, "quality", 1, 100 + i);
+    for (let i = 0; i < 5; i++)
+      for (let k = 0; k < 5; k++) if (i !== k) ledger.rate(`did:sybil:${i}`, `did:sybil:${k}`, "quality", 1, 100 + i);
     const agents = ["did:honest", ...anchors, ...Array.from({ length: 5 }, (_, i) => `did:sybil:${i}`)];
     const table = computeReputation(ledger, agents, new Set(anchors), 200, { halfLifeMs: 3_600_000 });
     const index = new CardIndex();

@@ -3,10 +3,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { agentToken, canonicalJson, meshSubjects, newId, RejectionReason, type Envelope, type UnsignedEnvelope } from "@plexus/core";
+import {
+  agentToken,
+  canonicalJson,
+  meshSubjects,
+  newId,
+  RejectionReason,
+  type Envelope,
+  type UnsignedEnvelope,
+} from "@plexus/core";
 import { generateKeyPair, signEnvelope, type KeyPair } from "@plexus/identity";
 import { junkRecords } from "@plexus/testing/internal";
-import { DEFAULT_PROJECTION_OPTIONS, loadSnapshot, MAX_EDGES, MAX_WAITING_PER_CHANNEL, Projector, RegistryState, saveSnapshot } from "../src/projection/index.js";
+import {
+  DEFAULT_PROJECTION_OPTIONS,
+  loadSnapshot,
+  MAX_EDGES,
+  MAX_WAITING_PER_CHANNEL,
+  Projector,
+  RegistryState,
+  saveSnapshot,
+} from "../src/projection/index.js";
 import { computeReputation } from "../src/reputation/index.js";
 import { card } from "./fixtures.js";
 
@@ -35,8 +51,18 @@ class Log {
     for (const k of keys) {
       const at = this.time;
       this.state.agents.set(k.did, {
-        did: k.did, card: card(k.did.slice(-6)), joinedAt: at, firstJoinedAt: at, firstJoinSeq: 0, updatedAt: at, leftAt: undefined,
-        present: true, liveness: "alive", livenessSince: at, joinSeq: 0, credential: { id: newId(), issuedAt: at, expiresAt: at + 3_600_000 },
+        did: k.did,
+        card: card(k.did.slice(-6)),
+        joinedAt: at,
+        firstJoinedAt: at,
+        firstJoinSeq: 0,
+        updatedAt: at,
+        leftAt: undefined,
+        present: true,
+        liveness: "alive",
+        livenessSince: at,
+        joinSeq: 0,
+        credential: { id: newId(), issuedAt: at, expiresAt: at + 3_600_000 },
       });
     }
   }
@@ -48,10 +74,23 @@ class Log {
   }
 
   /** A message `from` signs (or `signer` signs, for a forgery) published on the subject of `publisher` → `to`. */
-  send(kind: "inbox" | "reply" | "receipt", from: KeyPair, to: KeyPair, fields: Partial<UnsignedEnvelope> = {}, o: { signer?: KeyPair; publisher?: KeyPair } = {}): { seq: number; envelope: Envelope } {
+  send(
+    kind: "inbox" | "reply" | "receipt",
+    from: KeyPair,
+    to: KeyPair,
+    fields: Partial<UnsignedEnvelope> = {},
+    o: { signer?: KeyPair; publisher?: KeyPair } = {},
+  ): { seq: number; envelope: Envelope } {
     const unsigned: UnsignedEnvelope = {
-      v: 1, id: newId(), from: from.did, to: to.did, type: kind === "receipt" ? "acp.receipt" : kind === "reply" ? "acp.reply" : "acp.message",
-      body: { n: this.seq }, ts: this.time + 10, seq: 1, ...fields,
+      v: 1,
+      id: newId(),
+      from: from.did,
+      to: to.did,
+      type: kind === "receipt" ? "acp.receipt" : kind === "reply" ? "acp.reply" : "acp.message",
+      body: { n: this.seq },
+      ts: this.time + 10,
+      seq: 1,
+      ...fields,
     };
     const { envelope } = signEnvelope(unsigned, o.signer ?? from);
     const subject = `plexus.${MESH}.acp.${kind}.${agentToken(to.did)}.${agentToken((o.publisher ?? from).did)}`;
@@ -59,7 +98,10 @@ class Log {
   }
 
   record(kind: "rejected" | "dead", by: KeyPair, record: unknown): void {
-    this.append(kind === "rejected" ? s.rejected(agentToken(by.did)) : s.dead(agentToken(by.did)), new TextEncoder().encode(JSON.stringify(record)));
+    this.append(
+      kind === "rejected" ? s.rejected(agentToken(by.did)) : s.dead(agentToken(by.did)),
+      new TextEncoder().encode(JSON.stringify(record)),
+    );
   }
 
   ledger(): string {
@@ -67,14 +109,28 @@ class Log {
   }
 
   count(prefix: string): number {
-    return Object.entries(this.state.counters).filter(([k]) => k.startsWith(prefix)).reduce((n, [, v]) => n + v, 0);
+    return Object.entries(this.state.counters)
+      .filter(([k]) => k.startsWith(prefix))
+      .reduce((n, [, v]) => n + v, 0);
   }
 }
 
 const [alice, bob, carol] = [generateKeyPair(), generateKeyPair(), generateKeyPair()];
 
 function rejection(reason: string, streamSeq: number, from: string): Record<string, unknown> {
-  return { reason, detail: "x", subject: "plexus.evidence.acp.inbox.x.y", streamSeq, stream: s.stream, size: 10, consumer: "c", at: T0, raw: "{}", from, id: newId() };
+  return {
+    reason,
+    detail: "x",
+    subject: "plexus.evidence.acp.inbox.x.y",
+    streamSeq,
+    stream: s.stream,
+    size: 10,
+    consumer: "c",
+    at: T0,
+    raw: "{}",
+    from,
+    id: newId(),
+  };
 }
 
 describe("evidence the registry checks itself", () => {
@@ -90,13 +146,20 @@ describe("evidence the registry checks itself", () => {
       fc.assert(
         fc.property(
           fc.oneof(
-            fc.record({ reason: fc.constantFrom(...Object.values(RejectionReason)), seq: fc.constantFrom(real.seq, forged.seq, 0, 10_000, -1, 2 ** 53), from: fc.constantFrom(alice.did, bob.did, carol.did, "junk") }).map((r) => rejection(r.reason, r.seq, r.from)),
+            fc
+              .record({
+                reason: fc.constantFrom(...Object.values(RejectionReason)),
+                seq: fc.constantFrom(real.seq, forged.seq, 0, 10_000, -1, 2 ** 53),
+                from: fc.constantFrom(alice.did, bob.did, carol.did, "junk"),
+              })
+              .map((r) => rejection(r.reason, r.seq, r.from)),
             junkRecords().map((bytes) => new TextDecoder().decode(bytes)),
           ),
           fc.constantFrom(alice, bob, carol),
           (record, by) => {
             const counted = log.count("evidence.");
-            if (typeof record === "string") log.append(s.rejected(agentToken(by.did)), new TextEncoder().encode(record));
+            if (typeof record === "string")
+              log.append(s.rejected(agentToken(by.did)), new TextEncoder().encode(record));
             else log.record("rejected", by, record);
             expect(log.ledger()).toBe(before);
             expect(log.count("evidence.")).toBe(counted + 1);
@@ -116,7 +179,10 @@ describe("evidence the registry checks itself", () => {
     log.record("rejected", alice, rejection(RejectionReason.BadSignature, forged.seq, bob.did));
     log.record("rejected", alice, rejection(RejectionReason.BadSignature, passed.seq, bob.did));
     log.record("rejected", carol, rejection(RejectionReason.BadSignature, forged.seq, bob.did));
-    log.record("rejected", alice, { ...rejection(RejectionReason.BadSignature, forged.seq, bob.did), stream: "TOPICS_OTHER" });
+    log.record("rejected", alice, {
+      ...rejection(RejectionReason.BadSignature, forged.seq, bob.did),
+      stream: "TOPICS_OTHER",
+    });
     expect(log.state.counters).toMatchObject({
       "evidence.rejections.confirmed": 1,
       "evidence.refused.rejection.message_passed": 1,
@@ -162,7 +228,8 @@ describe("evidence the registry checks itself", () => {
       const log = new Log(pinned);
       log.members(alice, bob);
       for (let n = 1; n <= 3; n++) log.send("inbox", bob, alice, { seq: n });
-      const receipt = (processed: [number, number][]) => log.send("receipt", alice, bob, { body: { delivered: [], processed, failed: [] } });
+      const receipt = (processed: [number, number][]) =>
+        log.send("receipt", alice, bob, { body: { delivered: [], processed, failed: [] } });
       const started = performance.now();
       receipt([[1, 2 ** 53 - 1]]);
       expect(performance.now() - started).toBeLessThan(1_000);
@@ -178,7 +245,13 @@ describe("evidence the registry checks itself", () => {
         // On an open server the signature is the proof: a receipt carol signs in alice's name counts for nothing.
         // (In operator mode carol cannot publish on alice's subject at all: the server refuses it.)
         log.send("inbox", bob, alice, { seq: 4 });
-        log.send("receipt", alice, bob, { body: { delivered: [], processed: [[4, 4]], failed: [] } }, { signer: carol });
+        log.send(
+          "receipt",
+          alice,
+          bob,
+          { body: { delivered: [], processed: [[4, 4]], failed: [] } },
+          { signer: carol },
+        );
         expect(log.state.counters["evidence.refused.receipt.bad_signature"]).toBe(1);
         expect(rel()).toBe(1);
       }
@@ -191,7 +264,10 @@ describe("evidence the registry checks itself", () => {
     log.send("inbox", alice, bob, { conversation: "asked", seq: 1 });
     for (let n = 1; n <= 5; n++) log.send("inbox", bob, alice, { conversation: "asked", seq: n });
     log.send("receipt", alice, bob, { body: { delivered: [], processed: [[1, 5]], failed: [] } });
-    const honesty = log.state.ledger.toJSON().subjects.find(([d]) => d === bob.did)?.[1].find(([o]) => o === alice.did);
+    const honesty = log.state.ledger
+      .toJSON()
+      .subjects.find(([d]) => d === bob.did)?.[1]
+      .find(([o]) => o === alice.did);
     expect(honesty?.[3]).toEqual([0, 0, 0, 1, 0]); // one honesty sample, not five
   });
 
@@ -200,14 +276,27 @@ describe("evidence the registry checks itself", () => {
       const log = new Log(pinned);
       log.members(alice, bob, carol);
       const m = log.send("inbox", bob, alice, { seq: 1 });
-      const dead = (by: KeyPair, streamSeq: number) => log.record("dead", by, { envelope: m.envelope, reason: "x", attempts: 5, subject: "s", streamSeq, stream: s.stream, consumer: "c", at: T0 });
+      const dead = (by: KeyPair, streamSeq: number) =>
+        log.record("dead", by, {
+          envelope: m.envelope,
+          reason: "x",
+          attempts: 5,
+          subject: "s",
+          streamSeq,
+          stream: s.stream,
+          consumer: "c",
+          at: T0,
+        });
       dead(carol, m.seq); // not carol's message: she cannot smear alice or herself with it
       dead(alice, m.seq);
       dead(alice, m.seq);
       const aboutAlice = log.state.ledger.toJSON().subjects.find(([d]) => d === alice.did)?.[1] ?? [];
       if (pinned) {
         expect(aboutAlice.map(([o, , , counts]) => [o, counts[0]])).toEqual([[bob.did, 1]]);
-        expect(log.state.counters).toMatchObject({ "evidence.refused.dead.unknown_message": 1, "evidence.refused.dead.already_judged": 1 });
+        expect(log.state.counters).toMatchObject({
+          "evidence.refused.dead.unknown_message": 1,
+          "evidence.refused.dead.already_judged": 1,
+        });
       } else {
         expect(aboutAlice).toEqual([]);
         expect(log.state.counters["evidence.refused.dead.publisher_unproven"]).toBe(3);
@@ -224,7 +313,10 @@ describe("evidence the registry checks itself", () => {
     log.members(anchor, mallory, bob);
     const ask = log.send("inbox", anchor, bob, { conversation: "job", seq: 1 });
     log.send("reply", bob, anchor, { conversation: "job", replyTo: ask.envelope.id, seq: 1 });
-    const weight = () => computeReputation(log.state.ledger, [...log.state.agents.keys()], new Set([anchor.did]), log.time, { halfLifeMs: log.state.ledger.halfLifeMs }).get(bob.did).factors.responsiveness.weight;
+    const weight = () =>
+      computeReputation(log.state.ledger, [...log.state.agents.keys()], new Set([anchor.did]), log.time, {
+        halfLifeMs: log.state.ledger.halfLifeMs,
+      }).get(bob.did).factors.responsiveness.weight;
     const before = weight();
     // mallory asks without a conversation; the anchor's handler replies (in a conversation named after the request, as
     // the SDK does); mallory writes again there; the anchor's SDK receipts it. Two hundred times.
@@ -248,7 +340,16 @@ describe("evidence the registry checks itself", () => {
     for (let k = 1; k <= 20; k++) {
       const q = log.send("inbox", mallory, anchor, { seq: k, conversation: `c${k}` });
       const reply = log.send("reply", anchor, mallory, { conversation: `c${k}`, replyTo: q.envelope.id, seq: k });
-      log.record("dead", mallory, { envelope: reply.envelope, reason: "x", attempts: 5, subject: "s", streamSeq: reply.seq, stream: s.stream, consumer: "c", at: T0 });
+      log.record("dead", mallory, {
+        envelope: reply.envelope,
+        reason: "x",
+        attempts: 5,
+        subject: "s",
+        streamSeq: reply.seq,
+        stream: s.stream,
+        consumer: "c",
+        at: T0,
+      });
     }
     expect(log.state.counters["evidence.refused.dead.unknown_message"]).toBe(20);
     expect(log.state.ledger.toJSON().subjects.find(([d]) => d === mallory.did)).toBeUndefined();
@@ -268,8 +369,16 @@ describe("evidence the registry checks itself", () => {
       if (!loaded.state) throw new Error(loaded.reason);
       const restored = new Projector(loaded.state, MESH, []);
       for (let n = 0; n < 2; n++) {
-        const next = log.send("receipt", alice, bob, { seq: 2 + n, body: { delivered: [], processed: [[5, 5]], failed: [] } });
-        restored.apply({ subject: `plexus.${MESH}.acp.receipt.${agentToken(bob.did)}.${agentToken(alice.did)}`, data: new TextEncoder().encode(canonicalJson(next.envelope)), seq: next.seq, time: log.time });
+        const next = log.send("receipt", alice, bob, {
+          seq: 2 + n,
+          body: { delivered: [], processed: [[5, 5]], failed: [] },
+        });
+        restored.apply({
+          subject: `plexus.${MESH}.acp.receipt.${agentToken(bob.did)}.${agentToken(alice.did)}`,
+          data: new TextEncoder().encode(canonicalJson(next.envelope)),
+          seq: next.seq,
+          time: log.time,
+        });
       }
       expect(restored.state.ledger.toJSON()).toEqual(log.state.ledger.toJSON());
       expect(restored.state.counters).toEqual(log.state.counters);
@@ -282,9 +391,18 @@ describe("evidence the registry checks itself", () => {
     const log = new Log(true);
     log.members(alice, bob);
     const ask = log.send("inbox", alice, bob, { conversation: "job", seq: 1 });
-    const junk = log.send("reply", bob, alice, { conversation: "job", replyTo: ask.envelope.id, seq: 1 }, { signer: carol });
+    const junk = log.send(
+      "reply",
+      bob,
+      alice,
+      { conversation: "job", replyTo: ask.envelope.id, seq: 1 },
+      { signer: carol },
+    );
     const good = log.send("reply", bob, alice, { conversation: "job", replyTo: ask.envelope.id, seq: 2 });
-    expect(log.state.conversations.between("job", agentToken(alice.did), agentToken(bob.did))).toEqual({ fromA: ask.seq, fromB: good.seq });
+    expect(log.state.conversations.between("job", agentToken(alice.did), agentToken(bob.did))).toEqual({
+      fromA: ask.seq,
+      fromB: good.seq,
+    });
     expect(log.state.recent.get(junk.seq)?.refused).toBe(RejectionReason.BadSignature);
   });
 

@@ -28,7 +28,14 @@ export function meshKit(url: () => string) {
   return {
     registryKey: generateKeyPair(),
     async node(mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
-      const node = await startRegistryNode({ nats: url(), mesh, key: this.registryKey, http: false, refreshMs: 0, ...options });
+      const node = await startRegistryNode({
+        nats: url(),
+        mesh,
+        key: this.registryKey,
+        http: false,
+        refreshMs: 0,
+        ...options,
+      });
       nodes.push(node);
       return node;
     },
@@ -55,8 +62,20 @@ export function operatorKit(nats: TestServerHandle) {
   const nodes: RegistryNode[] = [];
   const agents: Agent[] = [];
   return {
-    async node(mesh: string, key: KeyPair = generateKeyPair(), options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
-      const n = await startRegistryNode({ nats: nats.url, mesh, key, http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh), ...options });
+    async node(
+      mesh: string,
+      key: KeyPair = generateKeyPair(),
+      options: Partial<RegistryNodeOptions> = {},
+    ): Promise<RegistryNode> {
+      const n = await startRegistryNode({
+        nats: nats.url,
+        mesh,
+        key,
+        http: false,
+        refreshMs: 0,
+        natsAuth: await nats.server.auth.mesh(mesh),
+        ...options,
+      });
       nodes.push(n);
       return n;
     },

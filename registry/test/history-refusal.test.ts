@@ -30,7 +30,10 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function node(mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<{ node: RegistryNode; refused: PlexusError[] }> {
+async function node(
+  mesh: string,
+  options: Partial<RegistryNodeOptions> = {},
+): Promise<{ node: RegistryNode; refused: PlexusError[] }> {
   const refused: PlexusError[] = [];
   const n = await startRegistryNode({
     nats: nats.url,
@@ -52,7 +55,9 @@ async function admin(mesh: string): Promise<NatsConnection> {
   return nc;
 }
 
-async function readyz(n: RegistryNode): Promise<{ status: number; body: { ready: boolean; refused?: { code: string; stream: string; reason: string } } }> {
+async function readyz(
+  n: RegistryNode,
+): Promise<{ status: number; body: { ready: boolean; refused?: { code: string; stream: string; reason: string } } }> {
   const r = await fetch(`${n.httpUrl}/readyz`);
   return { status: r.status, body: ((await r.json()) as { data: never }).data };
 }

@@ -21,7 +21,9 @@ afterEach(() => kit.close());
 const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 
 describe(`a registry node over a hostile log (seed ${seed})`, () => {
-  it("counts and passes every hostile message, keeps answering, and a rebuilt node agrees", { timeout: 90_000 }, async () => {
+  it("counts and passes every hostile message, keeps answering, and a rebuilt node agrees", {
+    timeout: 90_000,
+  }, async () => {
     const mesh = freshMesh();
     const s = meshSubjects(mesh);
     const node = await kit.node(mesh);
@@ -44,18 +46,24 @@ describe(`a registry node over a hostile log (seed ${seed})`, () => {
       ];
       let sent = 0;
       for (const [ctx, subject] of targets) {
-        for (const msg of fc.sample(hostileMessages(ctx as Parameters<typeof hostileMessages>[0]), { numRuns: 25, seed })) {
+        for (const msg of fc.sample(hostileMessages(ctx as Parameters<typeof hostileMessages>[0]), {
+          numRuns: 25,
+          seed,
+        })) {
           await js.publish(subject, msg.data, { msgID: newId() });
           sent++;
         }
       }
       for (const data of fc.sample(junkRecords(), { numRuns: 10, seed })) {
-        for (const subject of [s.rejected(me), s.dead(me), s.registryEvent("AgentLeft", victim)]) await js.publish(subject, data, { msgID: newId() });
+        for (const subject of [s.rejected(me), s.dead(me), s.registryEvent("AgentLeft", victim)])
+          await js.publish(subject, data, { msgID: newId() });
         await nc.request(s.registryService("join"), data, { timeout: 5_000 });
         nc.publish(`$KV.${s.heartbeatBucket}.${me}`, data);
         sent += 3;
       }
-      const last = (await js.publish(s.message(MessageKind.Topic, "news", me), new TextEncoder().encode("{}"), { msgID: newId() })).seq;
+      const last = (
+        await js.publish(s.message(MessageKind.Topic, "news", me), new TextEncoder().encode("{}"), { msgID: newId() })
+      ).seq;
 
       await until(() => node.status().seq >= last, 20_000, "the node follows past the hostile messages");
       // None of it changed who is a member; every hostile registry event was counted as invalid.
@@ -74,7 +82,12 @@ describe(`a registry node over a hostile log (seed ${seed})`, () => {
 
       // A node rebuilt from the same log comes to the same membership.
       const fresh = await kit.node(mesh);
-      expect(fresh.queries.agents().result.map((a) => a.did).sort()).toEqual([alice.did, bob.did].sort());
+      expect(
+        fresh.queries
+          .agents()
+          .result.map((a) => a.did)
+          .sort(),
+      ).toEqual([alice.did, bob.did].sort());
       expect(sent).toBeGreaterThan(0);
     } finally {
       await nc.close();

@@ -28,7 +28,10 @@ const CAROL = "did:key:z6MknGc3ocHs3zdPiJbnaaqDi58NGb4pk1Sp9WxWufuXSdxf";
 const AS_OF = { seq: 42, at: 1_700_000_000_000 };
 
 function factors(value: number): Record<Factor, FactorScore> {
-  return Object.fromEntries(FACTORS.map((f) => [f, { value, evidence: 3, weight: 2.5 }])) as Record<Factor, FactorScore>;
+  return Object.fromEntries(FACTORS.map((f) => [f, { value, evidence: 3, weight: 2.5 }])) as Record<
+    Factor,
+    FactorScore
+  >;
 }
 
 function view(did: string, name: string, capabilities: string[], present = true): AgentView {
@@ -39,7 +42,13 @@ function view(did: string, name: string, capabilities: string[], present = true)
     version: "1.0.0",
     capabilities,
     tags: ["test"],
-    card: { name, description: `${name} does ${capabilities.join(", ")}`, version: "1.0.0", capabilities: capabilities.map((c) => ({ name: c })), tags: ["test"] },
+    card: {
+      name,
+      description: `${name} does ${capabilities.join(", ")}`,
+      version: "1.0.0",
+      capabilities: capabilities.map((c) => ({ name: c })),
+      tags: ["test"],
+    },
     present,
     liveness: present ? "alive" : "gone",
     livenessSince: AS_OF.at,
@@ -55,7 +64,11 @@ class MemoryRegistry implements RegistryQueryApi {
   ready = true;
   failWith: unknown = undefined;
   lastDiscover: DiscoverQuery | undefined;
-  readonly views = [view(ALICE, "alice", ["translate"]), view(BOB, "bob", ["translate", "summarise"]), view(CAROL, "carol", ["summarise"], false)];
+  readonly views = [
+    view(ALICE, "alice", ["translate"]),
+    view(BOB, "bob", ["translate", "summarise"]),
+    view(CAROL, "carol", ["summarise"], false),
+  ];
   readonly scores: Record<string, number> = { [ALICE]: 0.8, [BOB]: 0.6, [CAROL]: 0.5 };
 
   #answer<T>(result: T): Answer<T> {
@@ -65,7 +78,8 @@ class MemoryRegistry implements RegistryQueryApi {
 
   #find(did: string): AgentView {
     const found = this.views.find((v) => v.did === did);
-    if (!found) throw new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} in this registry`, { details: { did } });
+    if (!found)
+      throw new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} in this registry`, { details: { did } });
     return found;
   }
 
@@ -80,11 +94,34 @@ class MemoryRegistry implements RegistryQueryApi {
   discover(query: DiscoverQuery): Answer<DiscoverResult[]> {
     this.lastDiscover = query;
     const found = this.views
-      .filter((v) => (query.includeOffline === true || v.present) && (query.capability === undefined || v.capabilities.includes(query.capability)))
+      .filter(
+        (v) =>
+          (query.includeOffline === true || v.present) &&
+          (query.capability === undefined || v.capabilities.includes(query.capability)),
+      )
       .map((v): DiscoverResult => {
         const score = this.scores[v.did] ?? 0.5;
         const { did, name, description, capabilities, tags, liveness, lastHeartbeat, credential, claims } = v;
-        return { did, name, description, capabilities, tags, score, relevance: 1, rank: score, factors: factors(score), newcomer: false, trust: 1, trustSource: "ratings", unanchored: false, exploration: false, liveness, lastHeartbeat, credential, claims };
+        return {
+          did,
+          name,
+          description,
+          capabilities,
+          tags,
+          score,
+          relevance: 1,
+          rank: score,
+          factors: factors(score),
+          newcomer: false,
+          trust: 1,
+          trustSource: "ratings",
+          unanchored: false,
+          exploration: false,
+          liveness,
+          lastHeartbeat,
+          credential,
+          claims,
+        };
       })
       .filter((r) => r.score >= (query.minScore ?? 0))
       .sort((a, b) => b.rank - a.rank);
@@ -93,7 +130,16 @@ class MemoryRegistry implements RegistryQueryApi {
 
   reputation(did: string): Answer<Reputation> {
     const score = this.scores[this.#find(did).did] ?? 0.5;
-    return this.#answer({ did, score, factors: factors(score), trust: 1, newcomer: false, anchor: false, trustSource: "ratings", unanchored: false });
+    return this.#answer({
+      did,
+      score,
+      factors: factors(score),
+      trust: 1,
+      newcomer: false,
+      anchor: false,
+      trustSource: "ratings",
+      unanchored: false,
+    });
   }
 
   trustAnchors(): Answer<TrustAnchorView[]> {
@@ -105,7 +151,15 @@ class MemoryRegistry implements RegistryQueryApi {
 
   /** Served over NATS only (credential verify); the HTTP API has no route for it. */
   credentialStatus(query: CredentialStatusQuery): Answer<CredentialStatusView> {
-    return this.#answer({ ...query, registryKeys: [BOB], retiredRegistryKeys: [], known: false, recordedAs: [], holders: [], revoked: false });
+    return this.#answer({
+      ...query,
+      registryKeys: [BOB],
+      retiredRegistryKeys: [],
+      known: false,
+      recordedAs: [],
+      holders: [],
+      revoked: false,
+    });
   }
 
   status(): RegistryStatus {
@@ -136,10 +190,17 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function get(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+async function get(
+  path: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${server.url}${path}`, init);
   const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
+  };
 }
 
 const enc = encodeURIComponent;
@@ -178,7 +239,10 @@ describe("registry HTTP API", () => {
     try {
       const notReady = await get("/readyz");
       expect(notReady.status).toBe(503);
-      expect(notReady.body).toMatchObject({ data: { ready: false, mesh: "httptest" }, asOf: { seq: api.status().seq } });
+      expect(notReady.body).toMatchObject({
+        data: { ready: false, mesh: "httptest" },
+        asOf: { seq: api.status().seq },
+      });
       // Liveness is not readiness: healthz still answers.
       expect((await get("/healthz")).status).toBe(200);
     } finally {
@@ -225,8 +289,21 @@ describe("registry HTTP API", () => {
     const r = await get(`/v1/agents/${enc(ALICE)}/reputation`);
     expect(r.status).toBe(200);
     expect(r.body["asOf"]).toEqual(AS_OF);
-    expect(r.body["data"]).toEqual({ did: ALICE, score: 0.8, factors: factors(0.8), trust: 1, newcomer: false, anchor: false, trustSource: "ratings", unanchored: false });
-    expectError(await get(`/v1/agents/${enc("did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")}/reputation`), 404, "AGENT_NOT_FOUND");
+    expect(r.body["data"]).toEqual({
+      did: ALICE,
+      score: 0.8,
+      factors: factors(0.8),
+      trust: 1,
+      newcomer: false,
+      anchor: false,
+      trustSource: "ratings",
+      unanchored: false,
+    });
+    expectError(
+      await get(`/v1/agents/${enc("did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")}/reputation`),
+      404,
+      "AGENT_NOT_FOUND",
+    );
   });
 
   it("GET /v1/trust-anchors: the anchors in log order as {data, asOf}", async () => {
@@ -244,18 +321,30 @@ describe("registry HTTP API", () => {
   });
 
   it("GET /v1/discover: every parameter reaches the query; results best first", async () => {
-    const r = await get("/v1/discover?capability=translate&q=fast%20translation&tag=test&min_score=0.25&limit=5&include_offline=true");
+    const r = await get(
+      "/v1/discover?capability=translate&q=fast%20translation&tag=test&min_score=0.25&limit=5&include_offline=true",
+    );
     expect(r.status).toBe(200);
-    expect(api.lastDiscover).toEqual({ capability: "translate", q: "fast translation", tag: "test", minScore: 0.25, limit: 5, includeOffline: true });
+    expect(api.lastDiscover).toEqual({
+      capability: "translate",
+      q: "fast translation",
+      tag: "test",
+      minScore: 0.25,
+      limit: 5,
+      includeOffline: true,
+    });
     const data = r.body["data"] as DiscoverResult[];
     expect(data.map((d) => d.name)).toEqual(["alice", "bob"]);
-    for (const d of data) expect(Object.keys(d)).toEqual(expect.arrayContaining(["did", "name", "capabilities", "score", "factors", "liveness"]));
+    for (const d of data)
+      expect(Object.keys(d)).toEqual(
+        expect.arrayContaining(["did", "name", "capabilities", "score", "factors", "liveness"]),
+      );
     expect(r.body["asOf"]).toEqual(AS_OF);
 
     const bare = await get("/v1/discover");
     expect(bare.status).toBe(200);
     expect(api.lastDiscover).toEqual({});
-    expect(((await get("/v1/discover?min_score=1&limit=1000&include_offline=false")).status)).toBe(200);
+    expect((await get("/v1/discover?min_score=1&limit=1000&include_offline=false")).status).toBe(200);
     expect(api.lastDiscover).toEqual({ minScore: 1, limit: 1000, includeOffline: false });
     expect(((await get("/v1/discover?min_score=0&limit=1")).body["data"] as unknown[]).length).toBe(1);
   });
@@ -294,7 +383,12 @@ describe("registry HTTP API", () => {
     expectError(await get("/"), 404, "NOT_FOUND");
     expectError(await get("/v1/agents/"), 404, "NOT_FOUND");
     expectError(await get(`/v1/agents/${enc(ALICE)}/other`), 404, "NOT_FOUND");
-    for (const [method, path] of [["POST", "/v1/agents"], ["DELETE", `/v1/agents/${enc(ALICE)}`], ["PUT", "/v1/discover"], ["POST", "/healthz"]] as const) {
+    for (const [method, path] of [
+      ["POST", "/v1/agents"],
+      ["DELETE", `/v1/agents/${enc(ALICE)}`],
+      ["PUT", "/v1/discover"],
+      ["POST", "/healthz"],
+    ] as const) {
       const r = await get(path, { method });
       expectError(r, 405, "METHOD_NOT_ALLOWED");
       expect(r.headers.get("allow")).toBe("GET, HEAD");
@@ -307,7 +401,9 @@ describe("registry HTTP API", () => {
   it("errors from the API: each code with its spec's status (NOT_READY 503, INVALID_ARGUMENT 400, TIMEOUT 504), anything else 500 INTERNAL saying nothing more", async () => {
     try {
       api.failWith = new PlexusError(ErrorCode.NotReady, "the registry is still rebuilding its projections");
-      expect(expectError(await get("/v1/agents"), 503, "NOT_READY")).toBe("the registry is still rebuilding its projections");
+      expect(expectError(await get("/v1/agents"), 503, "NOT_READY")).toBe(
+        "the registry is still rebuilding its projections",
+      );
       api.failWith = new PlexusError(ErrorCode.InvalidArgument, "q is too long");
       expectError(await get("/v1/discover?q=x"), 400, "INVALID_ARGUMENT");
       api.failWith = new PlexusError(ErrorCode.Timeout, "took too long");
@@ -345,8 +441,12 @@ describe("serveRegistryHttp", () => {
   });
 
   it("refuses a bad port before listening", async () => {
-    await expect(serveRegistryHttp(api, { host: "127.0.0.1", port: 70000 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
-    await expect(serveRegistryHttp(api, { host: "127.0.0.1", port: 1.5 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(serveRegistryHttp(api, { host: "127.0.0.1", port: 70000 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    await expect(serveRegistryHttp(api, { host: "127.0.0.1", port: 1.5 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
   });
 
   it("close() stops listening even with a keep-alive connection open, and is idempotent", async () => {

@@ -35,7 +35,13 @@ describe("join", () => {
 
     const { result: agents } = await alice.registry.agents();
     expect(agents.map((a) => a.did)).toEqual([alice.did]);
-    expect(agents[0]).toMatchObject({ name: "alice", liveness: "alive", capabilities: ["translate"], tags: ["lang"], credential: { status: "valid" } });
+    expect(agents[0]).toMatchObject({
+      name: "alice",
+      liveness: "alive",
+      capabilities: ["translate"],
+      tags: ["lang"],
+      credential: { status: "valid" },
+    });
     const { result: found } = await alice.discover({ capability: "translate" });
     expect(found.map((r) => r.did)).toEqual([alice.did]);
     expect(found[0]!.factors.reliability).toMatchObject({ value: 0.5, evidence: 0 });
@@ -55,11 +61,19 @@ describe("join", () => {
     const [left] = (await bob.registry.agents({ all: true })).result;
     expect(left).toMatchObject({ did: bob.did, present: false, liveness: "gone", leftAt: expect.any(Number) });
     expect(left!.livenessSince).toBe(left!.leftAt);
-    expect((await bob.registry.agent(bob.did)).result).toMatchObject({ present: false, liveness: "gone", leftAt: left!.leftAt });
+    expect((await bob.registry.agent(bob.did)).result).toMatchObject({
+      present: false,
+      liveness: "gone",
+      leftAt: left!.leftAt,
+    });
     expect((await bob.discover({ capability: "echo" })).result).toEqual([]);
     await bob.join(card("bob", ["echo"]));
     expect((await bob.registry.agents()).result.map((a) => a.did)).toEqual([bob.did]);
-    expect(node.state.counters).toMatchObject({ "events.AgentJoined": 2, "events.AgentUpdated": 1, "events.AgentLeft": 1 });
+    expect(node.state.counters).toMatchObject({
+      "events.AgentJoined": 2,
+      "events.AgentUpdated": 1,
+      "events.AgentLeft": 1,
+    });
   });
 
   it("renews the membership credential before it expires; tenure counts from the first join", async () => {
@@ -93,7 +107,9 @@ describe("join", () => {
       expect((await client.call<{ did: string }>(RegistryOp.Join, signed)).did).toBe(key.did);
       expect(await refusal(client.call(RegistryOp.Join, signed))).toBe("challenge_replayed");
 
-      const badCard = signRequest(key, "join", mesh, await client.challenge(key.did), { card: { ...card("x"), capabilities: [] } });
+      const badCard = signRequest(key, "join", mesh, await client.challenge(key.did), {
+        card: { ...card("x"), capabilities: [] },
+      });
       expect(await refusal(client.call(RegistryOp.Join, badCard))).toBe("card_invalid");
       const badSchema = signRequest(key, "join", mesh, await client.challenge(key.did), {
         card: card("x", ["echo"], { capabilities: [{ name: "echo", input: { type: 12 } }] }),
@@ -107,20 +123,39 @@ describe("join", () => {
       const stolen = signRequest(other, "join", mesh, await client.challenge(key.did), { card: card("eve") });
       expect(await refusal(client.call(RegistryOp.Join, stolen))).toBe("challenge_invalid");
       // A challenge this registry never issued.
-      const forged = signRequest(other, "join", mesh, issueChallenge(generateKeyPair(), mesh, other.did), { card: card("eve") });
+      const forged = signRequest(other, "join", mesh, issueChallenge(generateKeyPair(), mesh, other.did), {
+        card: card("eve"),
+      });
       expect(await refusal(client.call(RegistryOp.Join, forged))).toBe("challenge_invalid");
 
       const late = await client.challenge(other.did);
       await new Promise((r) => setTimeout(r, 1_100));
-      expect(await refusal(client.call(RegistryOp.Join, signRequest(other, "join", mesh, late, { card: card("late") })))).toBe("challenge_expired");
+      expect(
+        await refusal(client.call(RegistryOp.Join, signRequest(other, "join", mesh, late, { card: card("late") }))),
+      ).toBe("challenge_expired");
 
-      expect(await refusal(client.call(RegistryOp.Join, { op: "join", mesh, did: other.did, publicKey: publicKeyMultibase(other.publicKey) }))).toBe("schema_invalid");
-      await expect(client.call(RegistryOp.Join, "not an object")).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+      expect(
+        await refusal(
+          client.call(RegistryOp.Join, {
+            op: "join",
+            mesh,
+            did: other.did,
+            publicKey: publicKeyMultibase(other.publicKey),
+          }),
+        ),
+      ).toBe("schema_invalid");
+      await expect(client.call(RegistryOp.Join, "not an object")).rejects.toMatchObject({
+        code: ErrorCode.InvalidArgument,
+      });
 
       // Every refusal was counted and kept in the log; the node still answers.
       const { result } = await client.agents();
       expect(result.map((a) => a.did)).toEqual([key.did]);
-      await until(() => node.state.counters["refused.challenge_expired"] === 1, 5_000, "the last refusal in the projection");
+      await until(
+        () => node.state.counters["refused.challenge_expired"] === 1,
+        5_000,
+        "the last refusal in the projection",
+      );
       expect(node.state.counters["refused.bad_signature"]).toBe(1);
       expect(node.state.counters["refused.challenge_replayed"]).toBe(1);
       expect(node.state.counters["refused.card_invalid"]).toBe(2);

@@ -17,7 +17,8 @@ describe("liveness", () => {
     const node = await kit.node(mesh, FAST);
     const agent = await kit.agent(mesh);
     const joined = await agent.join(card("beater"));
-    const liveness = async (): Promise<Liveness | undefined> => (await agent.registry.agents({ all: true })).result.find((a) => a.did === agent.did)?.liveness;
+    const liveness = async (): Promise<Liveness | undefined> =>
+      (await agent.registry.agents({ all: true })).result.find((a) => a.did === agent.did)?.liveness;
 
     // Beating: stays alive well past every threshold.
     await new Promise((r) => setTimeout(r, 1_500));
@@ -33,12 +34,19 @@ describe("liveness", () => {
       const views = (await agent.registry.agents()).result;
       expect(views.find((a) => a.did === agent.did)).toBeUndefined(); // offline and gone are hidden without --all
       expect((await agent.discover({ capability: "echo" })).result).toEqual([]);
-      expect((await agent.discover({ capability: "echo", includeOffline: true })).result.map((r) => r.liveness)).toEqual(["gone"]);
+      expect(
+        (await agent.discover({ capability: "echo", includeOffline: true })).result.map((r) => r.liveness),
+      ).toEqual(["gone"]);
 
       // Beats resume (same heartbeat key, no rejoin): back to alive.
       const nc = await connect({ servers: nats.url });
       try {
-        const beater = new Heartbeater(await openHeartbeatBucket(nc, joined.heartbeat.bucket, false), agent.did, Buffer.from(joined.heartbeat.key, "base64url"), { intervalMs: 100 });
+        const beater = new Heartbeater(
+          await openHeartbeatBucket(nc, joined.heartbeat.bucket, false),
+          agent.did,
+          Buffer.from(joined.heartbeat.key, "base64url"),
+          { intervalMs: 100 },
+        );
         await beater.start();
         await until(async () => (await liveness()) === "alive", 5_000, "alive again");
         beater.stop();
@@ -48,7 +56,8 @@ describe("liveness", () => {
     } finally {
       clearInterval(watch);
     }
-    if (seen.at(-1) !== node.state.agents.get(agent.did)?.liveness) seen.push(node.state.agents.get(agent.did)!.liveness);
+    if (seen.at(-1) !== node.state.agents.get(agent.did)?.liveness)
+      seen.push(node.state.agents.get(agent.did)!.liveness);
     expect(seen).toEqual(["alive", "suspect", "offline", "gone", "alive"]);
     expect(node.state.counters["events.LivenessChanged"]).toBe(4);
     const view = (await agent.registry.agent(agent.did)).result;
@@ -65,9 +74,18 @@ describe("liveness", () => {
     agent.stopHeartbeats();
     const nc = await connect({ servers: nats.url });
     try {
-      const forger = new Heartbeater(await openHeartbeatBucket(nc, joined.heartbeat.bucket, false), agent.did, Buffer.alloc(32, 7), { intervalMs: 100 });
+      const forger = new Heartbeater(
+        await openHeartbeatBucket(nc, joined.heartbeat.bucket, false),
+        agent.did,
+        Buffer.alloc(32, 7),
+        { intervalMs: 100 },
+      );
       await forger.start();
-      await until(() => node.state.agents.get(agent.did)?.liveness === "offline", 5_000, "offline despite forged beats");
+      await until(
+        () => node.state.agents.get(agent.did)?.liveness === "offline",
+        5_000,
+        "offline despite forged beats",
+      );
       forger.stop();
       expect(node.status().counters["heartbeats.refused.bad_mac"]).toBeGreaterThan(0);
     } finally {

@@ -21,14 +21,27 @@ afterEach(async () => {
 });
 
 async function node(mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> {
-  const n = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh), ...options });
+  const n = await startRegistryNode({
+    nats: nats.url,
+    mesh,
+    key: generateKeyPair(),
+    http: false,
+    refreshMs: 0,
+    natsAuth: await nats.server.auth.mesh(mesh),
+    ...options,
+  });
   nodes.push(n);
   return n;
 }
 
 async function agent(mesh: string, key: KeyPair = generateKeyPair(), via: "creds" | "dir" = "creds"): Promise<Agent> {
   const auth = await nats.server.auth.mesh(mesh);
-  const a = await Agent.connect({ key, nats: nats.url, mesh, natsAuth: via === "creds" ? { bootstrapCreds: auth.bootstrapCreds } : { authDir: auth.dir } });
+  const a = await Agent.connect({
+    key,
+    nats: nats.url,
+    mesh,
+    natsAuth: via === "creds" ? { bootstrapCreds: auth.bootstrapCreds } : { authDir: auth.dir },
+  });
   agents.push(a);
   return a;
 }
@@ -98,7 +111,10 @@ describe("agents on a NATS server in operator mode", () => {
     expect(Date.now() - started).toBeLessThan(1_500);
     await closed;
     // Neither a new JWT (the registry refuses) nor a connection with the old one.
-    await expect(agent(mesh, victimKey)).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "suspended" } });
+    await expect(agent(mesh, victimKey)).rejects.toMatchObject({
+      code: ErrorCode.RequestRefused,
+      details: { reason: "suspended" },
+    });
     await a.send(a.did, "the others are fine");
 
     await a.registry.resume(operator, victim.did, "key replaced");
@@ -140,7 +156,11 @@ describe("agents on a NATS server in operator mode", () => {
     const mesh = freshMesh();
     await node(mesh);
     const auth = await nats.server.auth.mesh(mesh);
-    const nc = await connectBus({ servers: nats.url, credentials: { creds: auth.bootstrapCreds }, inboxPrefix: BOOTSTRAP_INBOX_PREFIX });
+    const nc = await connectBus({
+      servers: nats.url,
+      credentials: { creds: auth.bootstrapCreds },
+      inboxPrefix: BOOTSTRAP_INBOX_PREFIX,
+    });
     conns.push(nc);
     const seen = watch(nc);
     const registry = new RegistryClient(nc, mesh, { timeoutMs: 1_000 });
@@ -149,7 +169,11 @@ describe("agents on a NATS server in operator mode", () => {
     await expect(registry.discover({})).rejects.toMatchObject({ code: ErrorCode.RegistryUnavailable });
     nc.publish(`plexus.${mesh}.acp.inbox.x.y`, "spoof");
     nc.subscribe("_INBOX.>");
-    await until(() => seen.filter((s) => /Permissions Violation/.test(s)).length >= 3, 3_000, "three permission violations");
+    await until(
+      () => seen.filter((s) => /Permissions Violation/.test(s)).length >= 3,
+      3_000,
+      "three permission violations",
+    );
     expect(seen.filter((s) => /Permissions Violation/.test(s))).toEqual([
       `error: Permissions Violation for Publish to "plexus-registry.${mesh}.discover"`,
       `error: Permissions Violation for Publish to "plexus.${mesh}.acp.inbox.x.y"`,
@@ -158,7 +182,12 @@ describe("agents on a NATS server in operator mode", () => {
   });
 
   it("a registry node without the mesh's service creds cannot reach a server in operator mode", async () => {
-    const plain = await startRegistryNode({ nats: nats.url, mesh: freshMesh(), key: generateKeyPair(), http: false }).catch((e: Error) => e);
+    const plain = await startRegistryNode({
+      nats: nats.url,
+      mesh: freshMesh(),
+      key: generateKeyPair(),
+      http: false,
+    }).catch((e: Error) => e);
     expect(plain).toBeInstanceOf(Error);
     expect((plain as { code?: string }).code).toBe(ErrorCode.RequestRefused);
   });
@@ -170,7 +199,12 @@ describe("an agent given bootstrap credentials on an open server", () => {
   it("connects plainly: there is no user JWT to get", async () => {
     const auth = await nats.server.auth.mesh(freshMesh());
     const mesh = freshMesh();
-    const a = await Agent.connect({ key: generateKeyPair(), nats: open.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds } });
+    const a = await Agent.connect({
+      key: generateKeyPair(),
+      nats: open.url,
+      mesh,
+      natsAuth: { bootstrapCreds: auth.bootstrapCreds },
+    });
     agents.push(a);
     expect(a.natsSession).toBeUndefined();
     await a.send(a.did, "to myself");

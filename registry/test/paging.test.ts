@@ -25,7 +25,11 @@ describe("listing many agents over NATS", () => {
       const acks = [];
       for (let i = 0; i < 650; i++) {
         const did = generateKeyPair().did;
-        const event = makeEvent(kit.registryKey, "AgentJoined", did, { card: big, nonce: `n${i}`, credential: { id: `urn:uuid:${i}`, issuedAt: now, expiresAt: now + 3_600_000 } });
+        const event = makeEvent(kit.registryKey, "AgentJoined", did, {
+          card: big,
+          nonce: `n${i}`,
+          credential: { id: `urn:uuid:${i}`, issuedAt: now, expiresAt: now + 3_600_000 },
+        });
         acks.push(js.publish(subjects.registryEvent("AgentJoined", agentToken(did)), encodeEvent(event)));
       }
       const last = (await Promise.all(acks)).at(-1)!.seq;
@@ -36,8 +40,13 @@ describe("listing many agents over NATS", () => {
       expect(result).toHaveLength(650);
       expect(new Set(result.map((a) => a.did)).size).toBe(650);
 
-      await expect(client.call(RegistryOp.Agents, { limit: 1_000 })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument, message: expect.stringContaining("payload limit") });
-      await expect(client.call(RegistryOp.Agents, { limit: 0 })).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+      await expect(client.call(RegistryOp.Agents, { limit: 1_000 })).rejects.toMatchObject({
+        code: ErrorCode.InvalidArgument,
+        message: expect.stringContaining("payload limit"),
+      });
+      await expect(client.call(RegistryOp.Agents, { limit: 0 })).rejects.toMatchObject({
+        code: ErrorCode.InvalidArgument,
+      });
       expect((await client.discover({ capability: "echo", limit: 5 })).result).toHaveLength(5);
       expect(node.status().counters["requests.tooLarge"]).toBe(1);
     } finally {

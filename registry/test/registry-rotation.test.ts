@@ -27,7 +27,9 @@ describe("registry key rotation", () => {
     try {
       const rotation = await rotateRegistryKey(nc, mesh, oldKey, newKey);
       expect(rotation).toMatchObject({ from: oldKey.did, to: newKey.did });
-      await expect(rotateRegistryKey(nc, mesh, oldKey, generateKeyPair())).rejects.toMatchObject({ code: ErrorCode.InvalidArgument });
+      await expect(rotateRegistryKey(nc, mesh, oldKey, generateKeyPair())).rejects.toMatchObject({
+        code: ErrorCode.InvalidArgument,
+      });
       // The node still on the old key sees the rotation and stops signing.
       await first.waitFor(rotation.seq);
       await expect(a.updateCard(card("a", ["echo", "more"]))).rejects.toMatchObject({ code: ErrorCode.NotReady });
@@ -46,7 +48,11 @@ describe("registry key rotation", () => {
       // An event signed with the retired key after the rotation does not count.
       const forged = makeEvent(oldKey, "AgentUpdated", b.did, { card: card("b-hijacked") });
       await jetstream(nc).publish(`plexus.${mesh}.registry.AgentUpdated.${agentToken(b.did)}`, encodeEvent(forged));
-      await until(() => (second.state.counters["invalidEvents.UNTRUSTED_REGISTRY"] ?? 0) === 1, 5_000, "forged event counted");
+      await until(
+        () => (second.state.counters["invalidEvents.UNTRUSTED_REGISTRY"] ?? 0) === 1,
+        5_000,
+        "forged event counted",
+      );
       expect(second.state.agents.get(b.did)?.card.name).toBe("b");
 
       // Heartbeat keys handed out by the old key still work with the new one: nobody lapses.

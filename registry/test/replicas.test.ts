@@ -51,7 +51,11 @@ describe("several registry nodes", () => {
     const a = await kit.node(mesh, { ...STILL, dataDir: dir });
     const b = await kit.node(mesh, STILL);
     const agents = await Promise.all(Array.from({ length: 6 }, () => kit.agent(mesh)));
-    await Promise.all(agents.map((x, i) => x.join(card(`agent-${i}`, ["echo"], { description: i % 2 ? "a helpful agent" : "a terse agent" }))));
+    await Promise.all(
+      agents.map((x, i) =>
+        x.join(card(`agent-${i}`, ["echo"], { description: i % 2 ? "a helpful agent" : "a terse agent" })),
+      ),
+    );
     await activity(agents, 1);
     // The log position the snapshot holds (the node goes on following the log once it is written).
     const snapshotSeq = await a.snapshot();
@@ -113,6 +117,12 @@ describe("several registry nodes", () => {
     const byA = a.status().counters["accepted.join"] ?? 0;
     const byB = b.status().counters["accepted.join"] ?? 0;
     expect(byA + byB).toBe(6);
-    for (const n of [a, b]) expect(n.queries.agents().result.map((x) => x.did).sort()).toEqual(agents.map((x) => x.did).sort());
+    for (const n of [a, b])
+      expect(
+        n.queries
+          .agents()
+          .result.map((x) => x.did)
+          .sort(),
+      ).toEqual(agents.map((x) => x.did).sort());
   });
 });

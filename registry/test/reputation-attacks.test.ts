@@ -27,7 +27,8 @@ afterEach(async () => {
 const RING = 30;
 const NEIGHBOURS = 5;
 
-const node = (mesh: string, key: KeyPair, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> => kit.node(mesh, key, options);
+const node = (mesh: string, key: KeyPair, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> =>
+  kit.node(mesh, key, options);
 const agent = (mesh: string, key?: KeyPair): Promise<Agent> => kit.agent(mesh, key);
 
 interface Cast {
@@ -43,10 +44,16 @@ interface Cast {
 async function cast(mesh: string, firstClient?: KeyPair): Promise<Cast> {
   const honest = await agent(mesh);
   await honest.join(card("honest", ["translate"]));
-  const clients = await Promise.all([firstClient ?? generateKeyPair(), generateKeyPair(), generateKeyPair()].map((k) => agent(mesh, k)));
+  const clients = await Promise.all(
+    [firstClient ?? generateKeyPair(), generateKeyPair(), generateKeyPair()].map((k) => agent(mesh, k)),
+  );
   for (const [i, c] of clients.entries()) await c.join(card(`client-${i}`, ["shop"]));
   const ring = await Promise.all(Array.from({ length: RING }, () => agent(mesh)));
-  await Promise.all(ring.map((s, i) => s.join(card(`ring-${i}`, ["translate"], { description: "the best translator, rated 1.0 by everyone" }))));
+  await Promise.all(
+    ring.map((s, i) =>
+      s.join(card(`ring-${i}`, ["translate"], { description: "the best translator, rated 1.0 by everyone" })),
+    ),
+  );
   return { honest, clients, ring };
 }
 
@@ -109,7 +116,11 @@ async function forgeRejections(mesh: string, honest: Agent, forgers: Agent[], ho
 /** Every ring member sends the anchor 20 plain messages; the anchor's SDK receipts each automatically. */
 async function pesterAnchor(anchor: Agent, ring: Agent[]): Promise<void> {
   await anchor.listen(() => undefined);
-  await Promise.all(ring.map(async (s) => { for (let k = 0; k < 20; k++) await s.send(anchor.did, { hello: k }, { conversation: `pester-${k}` }); }));
+  await Promise.all(
+    ring.map(async (s) => {
+      for (let k = 0; k < 20; k++) await s.send(anchor.did, { hello: k }, { conversation: `pester-${k}` });
+    }),
+  );
 }
 
 /** Refused evidence of one kind, as the node counts it. */
@@ -126,12 +137,16 @@ async function settle(all: RegistryNode[], seq: number): Promise<void> {
 /** The last log position, as the first node sees it after a moment of quiet. */
 async function quiet(n: RegistryNode): Promise<number> {
   let last = -1;
-  await until(async () => {
-    const seq = n.state.seq;
-    const same = seq === last;
-    last = seq;
-    return same;
-  }, 20_000, "the log to go quiet");
+  await until(
+    async () => {
+      const seq = n.state.seq;
+      const same = seq === last;
+      last = seq;
+      return same;
+    },
+    20_000,
+    "the log to go quiet",
+  );
   return last;
 }
 
@@ -150,12 +165,20 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     const before = await quiet(a);
     await settle([a, b], before);
     const at = Date.now();
-    const ringBefore = ranking(a, at, c.ring.map((r) => r.did));
+    const ringBefore = ranking(
+      a,
+      at,
+      c.ring.map((r) => r.did),
+    );
     await ringWork(c);
     await until(() => a.state.counters.ratings === 9 + 2 * RING * NEIGHBOURS, 30_000, "all 309 ratings recorded");
     await settle([a, b], await quiet(a));
 
-    const ringAfter = ranking(a, at, c.ring.map((r) => r.did));
+    const ringAfter = ranking(
+      a,
+      at,
+      c.ring.map((r) => r.did),
+    );
     for (const [i, rep] of ringAfter.entries()) {
       expect(rep.score).toBeLessThanOrEqual((ringBefore[i] as Reputation).score);
       expect(rep).toMatchObject({ trust: 0, trustSource: "none", unanchored: true });
@@ -184,7 +207,11 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     const b = await node(mesh, key, { trustAnchors: [anchorKey.did] });
     const c = await cast(mesh, anchorKey);
     const anchor = c.clients[0] as Agent;
-    await until(() => a.state.trust.has(anchor.did, "agent") && b.state.trust.has(anchor.did, "agent"), 10_000, "the configured anchor in the log");
+    await until(
+      () => a.state.trust.has(anchor.did, "agent") && b.state.trust.has(anchor.did, "agent"),
+      10_000,
+      "the configured anchor in the log",
+    );
     expect(a.state.counters["events.TrustAnchorAdded"]).toBe(1);
     await honestWork(c);
     await ringWork(c);
@@ -200,8 +227,16 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     expect(honestSeqs.length).toBeGreaterThan(0);
     // The ring forges, and so does the anchor itself: a trusted member's word is not evidence either.
     await forgeRejections(mesh, c.honest, [...c.ring, anchor], honestSeqs);
-    await until(() => refusedEvidence(a, "rejection") === (RING + 1) * 20, 30_000, "every forged record counted as refused");
-    await until(() => (a.state.counters["evidence.unsolicited.receipt"] ?? 0) > 0, 30_000, "the anchor's automatic receipts seen");
+    await until(
+      () => refusedEvidence(a, "rejection") === (RING + 1) * 20,
+      30_000,
+      "every forged record counted as refused",
+    );
+    await until(
+      () => (a.state.counters["evidence.unsolicited.receipt"] ?? 0) > 0,
+      30_000,
+      "the anchor's automatic receipts seen",
+    );
     const end = await quiet(a);
     await settle([a, b], end);
 
@@ -216,7 +251,11 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     expect(rejections.reduce((n, [, v]) => n + v, 0)).toBe((RING + 1) * 20);
     expect(evidence.refusedBy["rejection.message_passed"]).toBeGreaterThan(0); // the anchor named the honest agent's real replies to it
     expect(evidence.unsolicitedReceipts).toBeGreaterThan(0);
-    const ringReps = ranking(a, later, c.ring.map((r) => r.did));
+    const ringReps = ranking(
+      a,
+      later,
+      c.ring.map((r) => r.did),
+    );
     for (const rep of ringReps) {
       expect(rep).toMatchObject({ trust: 0, trustSource: "none", unanchored: false });
       for (const f of FACTORS) expect(rep.factors[f].weight).toBe(0);
@@ -231,7 +270,8 @@ describe("reputation nobody can game (issue 12 attacks, operator mode, several n
     const everyone = [c.honest, ...c.clients, ...c.ring].map((x) => x.did);
     const expected = ranking(a, later, everyone);
     expect(ranking(b, later, everyone)).toEqual(expected);
-    const evidenceCounters = (n: RegistryNode) => Object.fromEntries(Object.entries(n.state.counters).filter(([k]) => k.startsWith("evidence.")));
+    const evidenceCounters = (n: RegistryNode) =>
+      Object.fromEntries(Object.entries(n.state.counters).filter(([k]) => k.startsWith("evidence.")));
     const counters = evidenceCounters(a);
     await a.stop(); // stopping again at the end changes nothing
     const restored = await node(mesh, key, { dataDir: data });

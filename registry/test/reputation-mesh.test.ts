@@ -14,14 +14,23 @@ describe("reputation from the mesh's own record", () => {
     const [a, b, c] = await Promise.all([kit.agent(mesh), kit.agent(mesh), kit.agent(mesh)]);
     await Promise.all([a.join(card("a")), b.join(card("b")), c.join(card("c"))]);
 
-    await expect(a.rate({ ratee: b.did, conversation: "never-happened", score: 1 })).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "no_conversation" } });
+    await expect(a.rate({ ratee: b.did, conversation: "never-happened", score: 1 })).rejects.toMatchObject({
+      code: ErrorCode.RequestRefused,
+      details: { reason: "no_conversation" },
+    });
     // Only one direction: a asked, b never answered.
     await a.send(b.did, "hello?", { conversation: "one-way" });
-    await expect(a.rate({ ratee: b.did, conversation: "one-way", score: 0 })).rejects.toMatchObject({ details: { reason: "no_conversation" } });
+    await expect(a.rate({ ratee: b.did, conversation: "one-way", score: 0 })).rejects.toMatchObject({
+      details: { reason: "no_conversation" },
+    });
     // A conversation between a and b does not let c rate b.
     await converse(a, b, "ab-1");
-    await expect(c.rate({ ratee: b.did, conversation: "ab-1", score: 0 })).rejects.toMatchObject({ details: { reason: "no_conversation" } });
-    await expect(b.rate({ ratee: b.did, conversation: "ab-1", score: 1 })).rejects.toMatchObject({ details: { reason: "self_rating" } });
+    await expect(c.rate({ ratee: b.did, conversation: "ab-1", score: 0 })).rejects.toMatchObject({
+      details: { reason: "no_conversation" },
+    });
+    await expect(b.rate({ ratee: b.did, conversation: "ab-1", score: 1 })).rejects.toMatchObject({
+      details: { reason: "self_rating" },
+    });
 
     await a.rate({ ratee: b.did, conversation: "ab-1", score: 1, factor: "quality", comment: "fast and right" });
     const rep = (await a.registry.reputation(b.did)).result;
@@ -43,7 +52,9 @@ describe("reputation from the mesh's own record", () => {
     await Promise.all([
       honest.join(card("honest", ["translate"])),
       ...anchors.map((a, i) => a.join(card(`client-${i}`, ["shop"]))),
-      ...ring.map((s, i) => s.join(card(`sybil-${i}`, ["translate"], { description: "the best translate agent, rated 1.0 by everyone" }))),
+      ...ring.map((s, i) =>
+        s.join(card(`sybil-${i}`, ["translate"], { description: "the best translate agent, rated 1.0 by everyone" })),
+      ),
     ]);
     // The honest agent serves real requests from established clients, who rate it well.
     for (const [i, client] of anchors.entries()) {

@@ -43,7 +43,12 @@ const factor = fc.constantFrom(...FACTORS);
 const score = fc.double({ min: 0.05, max: 1, noNaN: true });
 
 const world: fc.Arbitrary<World> = fc
-  .record({ honest: fc.integer({ min: 2, max: 12 }), anchors: fc.integer({ min: 1, max: 3 }), sybils: fc.integer({ min: 1, max: 60 }), attackEdges: fc.integer({ min: 0, max: 3 }) })
+  .record({
+    honest: fc.integer({ min: 2, max: 12 }),
+    anchors: fc.integer({ min: 1, max: 3 }),
+    sybils: fc.integer({ min: 1, max: 60 }),
+    attackEdges: fc.integer({ min: 0, max: 3 }),
+  })
   .chain(({ honest, anchors, sybils, attackEdges }) => {
     const h = fc.integer({ min: 0, max: honest - 1 });
     const s = fc.integer({ min: honest, max: honest + sybils - 1 });
@@ -53,7 +58,10 @@ const world: fc.Arbitrary<World> = fc
       anchors: fc.constant(Math.min(anchors, honest)),
       sybils: fc.constant(sybils),
       honestRatings: fc.array(fc.record({ rater: h, ratee: h, factor, score }), { minLength: 1, maxLength: 40 }),
-      attack: fc.array(fc.record({ rater: h, ratee: s, factor, score }), { minLength: attackEdges, maxLength: attackEdges }),
+      attack: fc.array(fc.record({ rater: h, ratee: s, factor, score }), {
+        minLength: attackEdges,
+        maxLength: attackEdges,
+      }),
       sybilRatings: fc.array(fc.record({ rater: s, ratee: anyone, factor, score }), { maxLength: 200 }),
       volume: fc.integer({ min: 1, max: 40 }),
     });
@@ -63,11 +71,17 @@ function did(i: number): string {
   return `did:agent:${i}`;
 }
 
-function build(w: World, withSybilRatings: boolean): { ledger: EvidenceLedger; agents: string[]; anchors: Set<string> } {
+function build(
+  w: World,
+  withSybilRatings: boolean,
+): { ledger: EvidenceLedger; agents: string[]; anchors: Set<string> } {
   const ledger = new EvidenceLedger(opts);
-  for (const r of [...w.honestRatings, ...w.attack]) if (r.rater !== r.ratee) ledger.rate(did(r.rater), did(r.ratee), r.factor, r.score, AT);
+  for (const r of [...w.honestRatings, ...w.attack])
+    if (r.rater !== r.ratee) ledger.rate(did(r.rater), did(r.ratee), r.factor, r.score, AT);
   if (withSybilRatings) {
-    for (const r of w.sybilRatings) for (let n = 0; n < w.volume; n++) if (r.rater !== r.ratee) ledger.rate(did(r.rater), did(r.ratee), r.factor, r.score, AT);
+    for (const r of w.sybilRatings)
+      for (let n = 0; n < w.volume; n++)
+        if (r.rater !== r.ratee) ledger.rate(did(r.rater), did(r.ratee), r.factor, r.score, AT);
   }
   const agents = Array.from({ length: w.honest + w.sybils }, (_, i) => did(i));
   return { ledger, agents, anchors: new Set(agents.slice(0, w.anchors)) };
@@ -78,10 +92,15 @@ describe("Sybil resistance (property)", () => {
     fc.assert(
       fc.property(world, (w) => {
         const { ledger, agents, anchors } = build(w, true);
-        const { mass } = computeTrust(ledger, agents, anchors, AT, { alpha: ALPHA, tolerance: 1e-13, maxIterations: 500 });
+        const { mass } = computeTrust(ledger, agents, anchors, AT, {
+          alpha: ALPHA,
+          tolerance: 1e-13,
+          maxIterations: 500,
+        });
         // Σ over attack edges of t_i·c_is: c from the honest raters' own ratings (all at one time, so no decay).
         const given = new Map<number, number>();
-        for (const r of [...w.honestRatings, ...w.attack]) if (r.rater !== r.ratee) given.set(r.rater, (given.get(r.rater) ?? 0) + r.score);
+        for (const r of [...w.honestRatings, ...w.attack])
+          if (r.rater !== r.ratee) given.set(r.rater, (given.get(r.rater) ?? 0) + r.score);
         let inflow = 0;
         for (const r of w.attack) inflow += (mass[r.rater] as number) * (r.score / (given.get(r.rater) as number));
         let sybilMass = 0;
@@ -129,7 +148,9 @@ describe("Sybil resistance (property)", () => {
       // The one attack edge: h2 rated a ring member once (and nobody else, so its whole row leads into the ring).
       ledger.rate("did:h2", ring[0] as string, "quality", 1, AT);
       // Each member rates its next 10 neighbours on every factor.
-      for (let i = 0; i < k; i++) for (let j = 1; j <= Math.min(k - 1, 10); j++) for (const f of FACTORS) ledger.rate(ring[i] as string, ring[(i + j) % k] as string, f, 1, AT);
+      for (let i = 0; i < k; i++)
+        for (let j = 1; j <= Math.min(k - 1, 10); j++)
+          for (const f of FACTORS) ledger.rate(ring[i] as string, ring[(i + j) % k] as string, f, 1, AT);
       const table = computeReputation(ledger, [...honest, ...ring], new Set(["did:a"]), AT, opts);
       return ring.reduce((sum, d) => sum + (table.get(d).score - 0.5), 0);
     };
@@ -148,7 +169,8 @@ describe("Sybil resistance (property)", () => {
     for (const h of honest.slice(1)) ledger.rate("did:h0", h, "quality", 1, AT);
     const ring = Array.from({ length: 10 }, (_, i) => `did:ring:${i}`);
     ledger.rate("did:h0", ring[0] as string, "quality", 0.5, AT);
-    for (let n = 0; n < 120; n++) for (const a of ring) for (const b of ring) if (a !== b) ledger.rate(a, b, "quality", 1, AT);
+    for (let n = 0; n < 120; n++)
+      for (const a of ring) for (const b of ring) if (a !== b) ledger.rate(a, b, "quality", 1, AT);
     const agents = ["did:a", ...honest, ...ring];
     const table = computeReputation(ledger, agents, new Set(["did:a"]), AT, opts);
     const { trust } = computeTrust(ledger, agents, new Set(["did:a"]), AT, { alpha: ALPHA });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { FACTORS } from "@plexus/anp";
 import type { Reputation } from "@plexus/anp";
-import { DecayedSumColumns, EvidenceLedger, computeReputation, computeTrust, decayFactor } from "../src/reputation/index.js";
+import {
+  DecayedSumColumns,
+  EvidenceLedger,
+  computeReputation,
+  computeTrust,
+  decayFactor,
+} from "../src/reputation/index.js";
 import type { ModelOptions } from "../src/reputation/index.js";
 
 const HOUR = 3_600_000;
@@ -29,7 +35,8 @@ function sybilRing(ledger: EvidenceLedger, t0: number, size = 50): { ring: strin
   for (let round = 0; round < 10; round++) {
     for (const [i, a] of ring.entries()) {
       for (const b of [ring[(i + 1) % size] as string, ring[(i + 7) % size] as string]) {
-        for (const f of ["responsiveness", "cooperativeness", "reliability"] as const) ledger.observe(a, f, b, 1, (t += 10));
+        for (const f of ["responsiveness", "cooperativeness", "reliability"] as const)
+          ledger.observe(a, f, b, 1, (t += 10));
         for (const f of FACTORS) ledger.rate(b, a, f, 1, (t += 10));
       }
       ledger.observe(a, "reliability", undefined, 1, (t += 10));
@@ -175,13 +182,15 @@ describe("computeReputation", () => {
     const alone = new EvidenceLedger(opts);
     honest(alone, 0);
     let t = end;
-    for (let round = 0; round < 10; round++) for (const a of ring) alone.observe(a, "reliability", undefined, 1, (t += 10 * 17));
+    for (let round = 0; round < 10; round++)
+      for (const a of ring) alone.observe(a, "reliability", undefined, 1, (t += 10 * 17));
     const without = computeReputation(alone, [h, ...anchors, ...ring], new Set(), last, opts);
     for (const did of [h, ...anchors, ...ring]) {
       const rep = table.get(did);
       expect(rep).toMatchObject({ trust: 0, newcomer: true, anchor: false, trustSource: "none", unanchored: true });
       // No agent's evidence carries weight: only the registry's own observations move a score.
-      for (const f of FACTORS.filter((x) => x !== "reliability")) expect(rep.factors[f]).toMatchObject({ value: 0.5, weight: 0 });
+      for (const f of FACTORS.filter((x) => x !== "reliability"))
+        expect(rep.factors[f]).toMatchObject({ value: 0.5, weight: 0 });
       expect(rep.score).toBeCloseTo(without.get(did).score, 12);
     }
     expect(table.get(h).score).toBe(0.5);
@@ -192,9 +201,13 @@ describe("computeReputation", () => {
     const fast: ModelOptions = { halfLifeMs: 1000 };
     const ledger = new EvidenceLedger(fast);
     const { h, anchors, end } = honest(ledger, 0);
-    const scores = [0, 1000, 5000, 20_000, 200_000].map((dt) => computeReputation(ledger, [h, ...anchors], new Set(anchors), end + dt, fast).get(h));
+    const scores = [0, 1000, 5000, 20_000, 200_000].map((dt) =>
+      computeReputation(ledger, [h, ...anchors], new Set(anchors), end + dt, fast).get(h),
+    );
     for (let i = 1; i < scores.length; i++) {
-      expect(Math.abs((scores[i] as Reputation).score - 0.5)).toBeLessThan(Math.abs((scores[i - 1] as Reputation).score - 0.5));
+      expect(Math.abs((scores[i] as Reputation).score - 0.5)).toBeLessThan(
+        Math.abs((scores[i - 1] as Reputation).score - 0.5),
+      );
     }
     const idle = scores[scores.length - 1] as Reputation;
     expect(idle.score).toBeCloseTo(0.5, 6);
@@ -237,7 +250,11 @@ describe("computeReputation", () => {
     ledger.rate("did:a", "did:b", "honesty", 1, 1e15);
     ledger.observe("did:b", "quality", "did:a", 0, -1e15);
     const factorWeights = { reliability: 0, quality: 1, responsiveness: 0, honesty: 1, cooperativeness: 0 };
-    const table = computeReputation(ledger, ["did:a", "did:b"], new Set(["did:a"]), 2e15, { halfLifeMs: 1, priorWeight: 0, factorWeights });
+    const table = computeReputation(ledger, ["did:a", "did:b"], new Set(["did:a"]), 2e15, {
+      halfLifeMs: 1,
+      priorWeight: 0,
+      factorWeights,
+    });
     for (const did of ["did:a", "did:b"]) expectSane(table.get(did));
   });
 

@@ -40,18 +40,34 @@ describe("attacks on the rotation cut-off (open server)", () => {
     const s = meshSubjects(mesh);
     const nc = await connectBus({ servers: nats.url });
     try {
-      const { data } = validEnvelope({ key: bKey, to: c.did, other: a.did, maxEnvelopeBytes: 64 * 1024 }, { stolen: true }, { conversation: "thief" });
+      const { data } = validEnvelope(
+        { key: bKey, to: c.did, other: a.did, maxEnvelopeBytes: 64 * 1024 },
+        { stolen: true },
+        { conversation: "thief" },
+      );
       const h = natsHeaders();
       h.set("Nats-Stream-Source", `${s.stream} 1 > >`);
-      const ack = await jetstream(nc).publish(s.message(MessageKind.Inbox, agentToken(c.did), agentToken(bKey.did)), data, { headers: h });
+      const ack = await jetstream(nc).publish(
+        s.message(MessageKind.Inbox, agentToken(c.did), agentToken(bKey.did)),
+        data,
+        { headers: h },
+      );
       expect(ack.seq).toBeGreaterThan(moved.seq);
 
       const got: Delivery[] = [];
       await c.listen(async (d) => void got.push(d));
       // The registry's own verdict (log order) refuses it...
-      await until(() => (node.state.counters[`evidence.refusedMessages.${RejectionReason.RotatedKey}`] ?? 0) === 1, 5_000, "the registry's verdict");
+      await until(
+        () => (node.state.counters[`evidence.refusedMessages.${RejectionReason.RotatedKey}`] ?? 0) === 1,
+        5_000,
+        "the registry's verdict",
+      );
       // ...and so must c's reader: a rejection record rotated_key, and nothing handed to the handler.
-      await until(async () => got.length > 0 || (await c.rejected()).records.some((r) => r.reason === RejectionReason.RotatedKey), 8_000, "c's verdict");
+      await until(
+        async () => got.length > 0 || (await c.rejected()).records.some((r) => r.reason === RejectionReason.RotatedKey),
+        8_000,
+        "c's verdict",
+      );
       expect(got.map((d) => d.body)).toEqual([]);
     } finally {
       await nc.close();
@@ -71,7 +87,9 @@ describe("attacks on the rotation cut-off (open server)", () => {
     const spy = await connectBus({ servers: nats.url });
     try {
       const captured: SignedRequest<Rotation>[] = [];
-      const sub = spy.subscribe(s.registryService("rotate"), { callback: (_e, m) => void captured.push(m.json<SignedRequest<Rotation>>()) });
+      const sub = spy.subscribe(s.registryService("rotate"), {
+        callback: (_e, m) => void captured.push(m.json<SignedRequest<Rotation>>()),
+      });
       await spy.flush();
       // a's rotation to a key the mesh already knows is refused: a keeps its key, the registry says so.
       await expect(a.registry.rotate(aKey, taken)).rejects.toMatchObject({ details: { reason: "rotation_invalid" } });
@@ -90,7 +108,11 @@ describe("attacks on the rotation cut-off (open server)", () => {
     const sent = await a.send(c.did, { hello: "still me" }, { conversation: "ac" });
     const got: Delivery[] = [];
     await c.listen(async (d) => void got.push(d));
-    await until(async () => got.length > 0 || (await c.rejected()).records.some((r) => r.streamSeq === sent.streamSeq), 8_000, "c's verdict");
+    await until(
+      async () => got.length > 0 || (await c.rejected()).records.some((r) => r.streamSeq === sent.streamSeq),
+      8_000,
+      "c's verdict",
+    );
     expect((await c.rejected()).records.filter((r) => r.streamSeq === sent.streamSeq)).toEqual([]);
     expect(got.map((d) => d.id)).toEqual([sent.id]);
   });
@@ -103,13 +125,24 @@ describe("attacks on the rotation cut-off (open server)", () => {
     const [s1, m, iss] = await Promise.all([kit.agent(mesh), kit.agent(mesh, mallory), kit.agent(mesh, issuer)]);
     await Promise.all([s1.join(card("s1", ["translate"])), m.join(card("m", ["translate"]))]);
     // The issuer's credential for s1 (not presented yet; it leaked, say).
-    const leaked = await issueCapabilityCredential(issuer, { subject: s1.did, capabilities: ["translate"], ttlMs: 3_600_000 });
+    const leaked = await issueCapabilityCredential(issuer, {
+      subject: s1.did,
+      capabilities: ["translate"],
+      ttlMs: 3_600_000,
+    });
     // Mallory, who saw the id, records a credential of her own with that id first.
-    const squat = await issueCapabilityCredential(mallory, { subject: m.did, capabilities: ["translate"], ttlMs: 3_600_000, id: leaked.claims.id });
+    const squat = await issueCapabilityCredential(mallory, {
+      subject: m.did,
+      capabilities: ["translate"],
+      ttlMs: 3_600_000,
+      id: leaked.claims.id,
+    });
     await m.presentCredential(squat.jwt);
 
     // The issuer revokes its own credential ahead of time, showing it: must be accepted.
-    const revoked = await iss.revokeCredential(leaked.claims.id, "leaked", { credential: leaked.jwt }).catch((err: { details?: unknown }) => err.details);
+    const revoked = await iss
+      .revokeCredential(leaked.claims.id, "leaked", { credential: leaked.jwt })
+      .catch((err: { details?: unknown }) => err.details);
     expect(revoked).toMatchObject({ revoked: true, issuer: issuer.did });
     // And s1 can then not present it.
     await expect(s1.presentCredential(leaked.jwt)).rejects.toMatchObject({ details: { reason: "credential_invalid" } });
@@ -121,8 +154,15 @@ describe("attacks on the rotation cut-off (open server)", () => {
     const issuer = generateKeyPair();
     const [s1, iss] = await Promise.all([kit.agent(mesh), kit.agent(mesh, issuer)]);
     await s1.join(card("s1", ["translate"]));
-    const later = await issueCapabilityCredential(issuer, { subject: s1.did, capabilities: ["translate"], ttlMs: 3_600_000, issuedAt: Date.now() + 600_000 });
-    const revoked = await iss.revokeCredential(later.claims.id, "leaked before it starts", { credential: later.jwt }).catch((err: { details?: unknown; message?: string }) => ({ refused: err.details, message: err.message }));
+    const later = await issueCapabilityCredential(issuer, {
+      subject: s1.did,
+      capabilities: ["translate"],
+      ttlMs: 3_600_000,
+      issuedAt: Date.now() + 600_000,
+    });
+    const revoked = await iss
+      .revokeCredential(later.claims.id, "leaked before it starts", { credential: later.jwt })
+      .catch((err: { details?: unknown; message?: string }) => ({ refused: err.details, message: err.message }));
     expect(revoked).toMatchObject({ revoked: true, issuer: issuer.did });
   });
 
@@ -147,7 +187,9 @@ describe("attacks on the rotation cut-off (open server)", () => {
 });
 
 describe("flooding the rotation watch (open server)", () => {
-  it("thousands of forged self-proving rotations neither fill the watch nor hide a real rotation logged after them", { timeout: 60_000 }, async () => {
+  it("thousands of forged self-proving rotations neither fill the watch nor hide a real rotation logged after them", {
+    timeout: 60_000,
+  }, async () => {
     const mesh = freshMesh();
     await kit.node(mesh);
     const s = meshSubjects(mesh);
@@ -163,11 +205,21 @@ describe("flooding the rotation watch (open server)", () => {
         // Each proves itself (the old key signed, the new key proved) but is signed by a key no reader trusts.
         const from = generateKeyPair();
         const request = signRequest(from, "rotate", mesh, "x", makeRotation(from, to, "x")) as SignedRequest<Rotation>;
-        batch.push(js.publish(s.registryEvent("KeyRotated", agentToken(from.did)), encodeEvent(makeEvent(from, "KeyRotated", from.did, { to: to.did, request }))));
+        batch.push(
+          js.publish(
+            s.registryEvent("KeyRotated", agentToken(from.did)),
+            encodeEvent(makeEvent(from, "KeyRotated", from.did, { to: to.did, request })),
+          ),
+        );
         // And a copy of a real-looking event for b, published before b's real rotation, signed by a stranger.
         if (i % 500 === 0) {
           const forged = signRequest(bKey, "rotate", mesh, "x", makeRotation(bKey, to, "x")) as SignedRequest<Rotation>;
-          batch.push(js.publish(s.registryEvent("KeyRotated", agentToken(bKey.did)), encodeEvent(makeEvent(generateKeyPair(), "KeyRotated", bKey.did, { to: to.did, request: forged }))));
+          batch.push(
+            js.publish(
+              s.registryEvent("KeyRotated", agentToken(bKey.did)),
+              encodeEvent(makeEvent(generateKeyPair(), "KeyRotated", bKey.did, { to: to.did, request: forged })),
+            ),
+          );
         }
         if (batch.length >= 500) await Promise.all(batch.splice(0));
       }
@@ -181,8 +233,14 @@ describe("flooding the rotation watch (open server)", () => {
     expect(late.streamSeq).toBeGreaterThan(moved.seq);
     const got: Delivery[] = [];
     await c.listen(async (d) => void got.push(d));
-    await until(async () => (await c.rejected()).records.some((r) => r.streamSeq === late.streamSeq), 30_000, "c's verdict on the late message");
-    expect((await c.rejected()).records.find((r) => r.streamSeq === late.streamSeq)).toMatchObject({ reason: RejectionReason.RotatedKey });
+    await until(
+      async () => (await c.rejected()).records.some((r) => r.streamSeq === late.streamSeq),
+      30_000,
+      "c's verdict on the late message",
+    );
+    expect((await c.rejected()).records.find((r) => r.streamSeq === late.streamSeq)).toMatchObject({
+      reason: RejectionReason.RotatedKey,
+    });
     await until(() => got.length === 1, 10_000, "the message sent before the rotation");
     expect(got[0]!.id).toBe(early.id);
   });
@@ -198,7 +256,11 @@ describe("a retired registry key (rotated away, maybe because it leaked)", () =>
     const issuer = generateKeyPair();
     const [a, b] = await Promise.all([kit.agent(mesh), kit.agent(mesh)]);
     await Promise.all([a.join(card("a", ["translate"])), b.join(card("b", ["translate"]))]);
-    const cred = await issueCapabilityCredential(issuer, { subject: b.did, capabilities: ["translate"], ttlMs: 3_600_000 });
+    const cred = await issueCapabilityCredential(issuer, {
+      subject: b.did,
+      capabilities: ["translate"],
+      ttlMs: 3_600_000,
+    });
     await b.presentCredential(cred.jwt);
     const newKey = generateKeyPair();
     const nc = await connect({ servers: nats.url });
@@ -215,9 +277,18 @@ describe("a retired registry key (rotated away, maybe because it leaked)", () =>
 
     // The thief holding the retired key revokes b's capability credential and b's membership credential.
     const membershipId = second.state.credentials.membership(b.did)!.id;
-    const capability = await a.registry.revoke(oldKey, cred.claims.id, "thief").then((r) => r, (err: { details?: unknown }) => err.details);
-    const membership = await a.registry.revoke(oldKey, membershipId, "thief").then((r) => r, (err: { details?: unknown }) => err.details);
-    expect({ capability, membership }).toMatchObject({ capability: { reason: expect.any(String) }, membership: { reason: expect.any(String) } });
+    const capability = await a.registry.revoke(oldKey, cred.claims.id, "thief").then(
+      (r) => r,
+      (err: { details?: unknown }) => err.details,
+    );
+    const membership = await a.registry.revoke(oldKey, membershipId, "thief").then(
+      (r) => r,
+      (err: { details?: unknown }) => err.details,
+    );
+    expect({ capability, membership }).toMatchObject({
+      capability: { reason: expect.any(String) },
+      membership: { reason: expect.any(String) },
+    });
     expect(second.state.credentials.isRevoked(issuer.did, cred.claims.id)).toBe(false);
   });
 });
@@ -235,14 +306,25 @@ describe("rotation is no way out of a rating", () => {
     const newKey = generateKeyPair();
     await b.registry.rotate(bKey, newKey);
     // a rates the agent (now known as newKey.did) about the conversation it really had with it.
-    const byNew = await a.rate({ ratee: newKey.did, conversation: "job", score: 0, factor: "quality" }).then((r) => r, (err: { details?: unknown }) => err.details);
-    const byOld = await a.rate({ ratee: bKey.did, conversation: "job", score: 0, factor: "quality" }).then((r) => r, (err: { details?: unknown }) => err.details);
-    expect([byNew, byOld].some((r) => typeof (r as { seq?: unknown }).seq === "number"), JSON.stringify({ byNew, byOld })).toBe(true);
+    const byNew = await a.rate({ ratee: newKey.did, conversation: "job", score: 0, factor: "quality" }).then(
+      (r) => r,
+      (err: { details?: unknown }) => err.details,
+    );
+    const byOld = await a.rate({ ratee: bKey.did, conversation: "job", score: 0, factor: "quality" }).then(
+      (r) => r,
+      (err: { details?: unknown }) => err.details,
+    );
+    expect(
+      [byNew, byOld].some((r) => typeof (r as { seq?: unknown }).seq === "number"),
+      JSON.stringify({ byNew, byOld }),
+    ).toBe(true);
   });
 });
 
 describe("long DID chains", () => {
-  it("an identity rotates at most MAX_KEY_ROTATIONS times; suspending it by its first DID cuts off its current key", { timeout: 120_000 }, async () => {
+  it("an identity rotates at most MAX_KEY_ROTATIONS times; suspending it by its first DID cuts off its current key", {
+    timeout: 120_000,
+  }, async () => {
     const mesh = freshMesh();
     const node = await kit.node(mesh);
     const first = generateKeyPair();
@@ -255,7 +337,9 @@ describe("long DID chains", () => {
       key = next;
     }
     expect(node.state.agents.has(key.did)).toBe(true);
-    await expect(a.registry.rotate(key, generateKeyPair())).rejects.toMatchObject({ details: { reason: "rotation_invalid" } });
+    await expect(a.registry.rotate(key, generateKeyPair())).rejects.toMatchObject({
+      details: { reason: "rotation_invalid" },
+    });
     // An operator (the registry's key) suspends the agent by the DID it knew it by.
     const answer = await a.registry.suspend(kit.registryKey, first.did, "abuse");
     expect(answer.agent).toBe(key.did);

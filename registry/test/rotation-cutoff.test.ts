@@ -32,10 +32,18 @@ describe("after a key rotation, nothing new the old key signs counts (open serve
     await Promise.all([a.join(card("a", ["shop"])), b.join(card("b", ["translate"])), c.join(card("c", ["review"]))]);
     await converse(a, b, "ab");
     // Issued by the old key before the rotation and recorded: keeps counting (the rotation is not marked compromised).
-    const before = await issueCapabilityCredential(bKey, { subject: c.did, capabilities: ["review"], ttlMs: 3_600_000 });
+    const before = await issueCapabilityCredential(bKey, {
+      subject: c.did,
+      capabilities: ["review"],
+      ttlMs: 3_600_000,
+    });
     await c.presentCredential(before.jwt);
     // Issued before the rotation but presented after it: the log cannot tell when a key signed, so it is refused too.
-    const unpresented = await issueCapabilityCredential(bKey, { subject: a.did, capabilities: ["shop"], ttlMs: 3_600_000 });
+    const unpresented = await issueCapabilityCredential(bKey, {
+      subject: a.did,
+      capabilities: ["shop"],
+      ttlMs: 3_600_000,
+    });
     const early = await b.send(c.did, { n: "before" }, { conversation: "bc" });
 
     const newKey = generateKeyPair();
@@ -47,7 +55,9 @@ describe("after a key rotation, nothing new the old key signs counts (open serve
     await expect(a.presentCredential(after.jwt)).rejects.toMatchObject({ details: { reason: "rotated_key" } });
     await expect(a.presentCredential(unpresented.jwt)).rejects.toMatchObject({ details: { reason: "rotated_key" } });
     // Its requests (a rating, a revocation) are refused as signed by a rotated key.
-    await expect(b.rate({ ratee: a.did, conversation: "ab", score: 1, factor: "quality" })).rejects.toMatchObject({ details: { reason: "rotated" } });
+    await expect(b.rate({ ratee: a.did, conversation: "ab", score: 1, factor: "quality" })).rejects.toMatchObject({
+      details: { reason: "rotated" },
+    });
     // Discovery: the old key attests nothing new; what it attested before stays.
     const shop = (await a.discover({ capability: "shop" })).result.find((r) => r.did === a.did);
     expect(shop?.claims.find((x) => x.name === "shop")?.attestedBy ?? []).toEqual([]);
@@ -59,20 +69,31 @@ describe("after a key rotation, nothing new the old key signs counts (open serve
     expect(late.streamSeq).toBeGreaterThan(moved.seq);
     const got: Delivery[] = [];
     await c.listen(async (d) => void got.push(d));
-    await until(async () => (await c.rejected()).records.some((r) => r.streamSeq === late.streamSeq), 10_000, "the late message's rejection record");
+    await until(
+      async () => (await c.rejected()).records.some((r) => r.streamSeq === late.streamSeq),
+      10_000,
+      "the late message's rejection record",
+    );
     const record = (await c.rejected()).records.find((r) => r.streamSeq === late.streamSeq)!;
     expect(record).toMatchObject({ reason: RejectionReason.RotatedKey, from: bKey.did });
     expect(record.detail).toContain(newKey.did);
     await until(() => got.length === 1, 5_000, "the message sent before the rotation");
     expect(got.map((d) => d.id)).toEqual([early.id]);
     // The registry's own verdict, in log order, agrees.
-    await until(() => (node.state.counters[`evidence.refusedMessages.${RejectionReason.RotatedKey}`] ?? 0) === 1, 5_000, "the registry's verdict");
+    await until(
+      () => (node.state.counters[`evidence.refusedMessages.${RejectionReason.RotatedKey}`] ?? 0) === 1,
+      5_000,
+      "the registry's verdict",
+    );
     expect(node.state.counters["ignored.attestationByRotatedKey"]).toBeUndefined();
 
     // The key it rotated to may withdraw what the old key issued; the old key may not.
     await expect(b.revokeCredential(before.claims.id)).rejects.toMatchObject({ details: { reason: "rotated" } });
     const b2 = await kit.agent(mesh, newKey);
-    expect(await b2.revokeCredential(before.claims.id, "issued by my old key")).toMatchObject({ revoked: true, issuer: bKey.did });
+    expect(await b2.revokeCredential(before.claims.id, "issued by my old key")).toMatchObject({
+      revoked: true,
+      issuer: bKey.did,
+    });
   });
 
   it("the cut-off holds after a rebuild from the log and from a snapshot", async () => {
@@ -110,17 +131,27 @@ describe("after a key rotation, nothing new the old key signs counts (open serve
     await c.presentCredential(issued[0]!.jwt);
     await a.presentCredential(issued[1]!.jwt);
     // Someone else's credential about c stays.
-    const other = await issueCapabilityCredential(generateKeyPair(), { subject: c.did, capabilities: ["review"], ttlMs: 3_600_000 });
+    const other = await issueCapabilityCredential(generateKeyPair(), {
+      subject: c.did,
+      capabilities: ["review"],
+      ttlMs: 3_600_000,
+    });
     await c.presentCredential(other.jwt);
     const eventsBefore = node.state.counters["events.CredentialRevoked"] ?? 0;
 
     const moved = await a.registry.rotate(bKey, generateKeyPair(), { compromised: true });
     expect(moved.revoked).toBe(2);
     await until(() => node.state.seq >= moved.seq, 5_000, "the rotation applied");
-    for (const { claims } of issued) expect(node.state.credentials.revocation(bKey.did, claims.id)).toMatchObject({ seq: moved.seq, revokedBy: bKey.did });
+    for (const { claims } of issued)
+      expect(node.state.credentials.revocation(bKey.did, claims.id)).toMatchObject({
+        seq: moved.seq,
+        revokedBy: bKey.did,
+      });
     expect(node.state.counters["events.CredentialRevoked"] ?? 0).toBe(eventsBefore); // one event: the rotation
     const review = (await a.discover({ capability: "review" })).result.find((r) => r.did === c.did);
-    expect(review?.claims.find((x) => x.name === "review")?.attestedBy.map((x) => x.issuer)).toEqual([other.claims.issuer]);
+    expect(review?.claims.find((x) => x.name === "review")?.attestedBy.map((x) => x.issuer)).toEqual([
+      other.claims.issuer,
+    ]);
     void b;
   });
 

@@ -17,17 +17,24 @@ afterEach(() => kit.close());
 
 const FAST = { heartbeatIntervalMs: 100, suspectAfterMs: 400, offlineAfterMs: 800, goneAfterMs: 5_000 };
 
-const node = (mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> => kit.node(mesh, generateKeyPair(), options);
+const node = (mesh: string, options: Partial<RegistryNodeOptions> = {}): Promise<RegistryNode> =>
+  kit.node(mesh, generateKeyPair(), options);
 const agent = (mesh: string, key?: KeyPair): Promise<Agent> => kit.agent(mesh, key);
 
 describe("after a key rotation, nothing new the old key signs counts (operator mode)", () => {
-  it("refuses the old key's late credentials and messages, cuts it off, and revokes what it issued when compromised", { timeout: 30_000 }, async () => {
+  it("refuses the old key's late credentials and messages, cuts it off, and revokes what it issued when compromised", {
+    timeout: 30_000,
+  }, async () => {
     const mesh = freshMesh();
     const n = await node(mesh);
     const bKey = generateKeyPair();
     const [a, b, c] = await Promise.all([agent(mesh), agent(mesh, bKey), agent(mesh)]);
     await Promise.all([a.join(card("a", ["shop"])), b.join(card("b")), c.join(card("c", ["review"]))]);
-    const issued = await issueCapabilityCredential(bKey, { subject: c.did, capabilities: ["review"], ttlMs: 3_600_000 });
+    const issued = await issueCapabilityCredential(bKey, {
+      subject: c.did,
+      capabilities: ["review"],
+      ttlMs: 3_600_000,
+    });
     await c.presentCredential(issued.jwt);
     const early = await b.send(c.did, { n: "before" }, { conversation: "bc" });
 
@@ -49,11 +56,22 @@ describe("after a key rotation, nothing new the old key signs counts (operator m
 
     const got: Delivery[] = [];
     await c.listen(async (d) => void got.push(d));
-    await until(async () => (await c.rejected()).records.some((r) => r.streamSeq === late.streamSeq), 10_000, "the late message refused");
-    expect((await c.rejected()).records.find((r) => r.streamSeq === late.streamSeq)).toMatchObject({ reason: RejectionReason.RotatedKey, from: bKey.did });
+    await until(
+      async () => (await c.rejected()).records.some((r) => r.streamSeq === late.streamSeq),
+      10_000,
+      "the late message refused",
+    );
+    expect((await c.rejected()).records.find((r) => r.streamSeq === late.streamSeq)).toMatchObject({
+      reason: RejectionReason.RotatedKey,
+      from: bKey.did,
+    });
     await until(() => got.length === 1, 5_000, "the message sent before the rotation");
     expect(got[0]?.id).toBe(early.id);
-    await until(() => (n.state.counters[`evidence.refusedMessages.${RejectionReason.RotatedKey}`] ?? 0) === 1, 5_000, "the registry's verdict");
+    await until(
+      () => (n.state.counters[`evidence.refusedMessages.${RejectionReason.RotatedKey}`] ?? 0) === 1,
+      5_000,
+      "the registry's verdict",
+    );
   });
 
   it("agent.rotateKey keeps the agent alive and its score unchanged across the switch", async () => {

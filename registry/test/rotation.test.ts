@@ -23,7 +23,11 @@ describe("agent key rotation", () => {
     await c.rate({ ratee: b.did, conversation: "cb", score: 0.8, factor: "honesty" });
     await b.rate({ ratee: c.did, conversation: "bc", score: 0.7, factor: "quality" });
     const issuer = generateKeyPair();
-    const { jwt } = await issueCapabilityCredential(issuer, { subject: b.did, capabilities: ["translate"], ttlMs: 3_600_000 });
+    const { jwt } = await issueCapabilityCredential(issuer, {
+      subject: b.did,
+      capabilities: ["translate"],
+      ttlMs: 3_600_000,
+    });
     await a.registry.attest(bKey, jwt);
     const before = (await a.registry.reputation(b.did)).result;
     const cBefore = (await a.registry.reputation(c.did)).result;
@@ -32,19 +36,28 @@ describe("agent key rotation", () => {
     const newKey = generateKeyPair();
     // A proof by another key than the one named, and a rotation onto a key the mesh knows, are refused.
     const challenge = await a.registry.challenge(bKey.did);
-    const forged = { ...makeRotation(bKey, newKey, challenge), proof: makeRotation(bKey, generateKeyPair(), challenge).proof };
-    await expect(a.registry.call("rotate", signRequest(bKey, "rotate", mesh, challenge, forged))).rejects.toMatchObject({ details: { reason: "rotation_invalid" } });
+    const forged = {
+      ...makeRotation(bKey, newKey, challenge),
+      proof: makeRotation(bKey, generateKeyPair(), challenge).proof,
+    };
+    await expect(a.registry.call("rotate", signRequest(bKey, "rotate", mesh, challenge, forged))).rejects.toMatchObject(
+      { details: { reason: "rotation_invalid" } },
+    );
     const moved = await a.registry.rotate(bKey, newKey);
     expect(moved).toMatchObject({ from: bKey.did, to: newKey.did });
 
     const after = (await a.registry.reputation(newKey.did)).result;
-    for (const f of ["quality", "honesty", "responsiveness", "reliability"] as const) expect(after.factors[f].evidence).toBe(before.factors[f].evidence);
+    for (const f of ["quality", "honesty", "responsiveness", "reliability"] as const)
+      expect(after.factors[f].evidence).toBe(before.factors[f].evidence);
     expect(after.score).toBeCloseTo(before.score, 3);
     expect(after.newcomer).toBe(before.newcomer);
     // What b said about c counts as before: it is now the new key's rating.
     expect((await a.registry.reputation(c.did)).result.factors.quality.evidence).toBe(cBefore.factors.quality.evidence);
 
-    await expect(a.registry.reputation(bKey.did)).rejects.toMatchObject({ code: ErrorCode.AgentNotFound, details: { rotatedTo: newKey.did } });
+    await expect(a.registry.reputation(bKey.did)).rejects.toMatchObject({
+      code: ErrorCode.AgentNotFound,
+      details: { rotatedTo: newKey.did },
+    });
     const view = (await a.registry.agent(newKey.did)).result;
     expect(view).toMatchObject({ name: "b", previousDids: [bKey.did] });
     const found = (await a.registry.discover({ capability: "translate" })).result.map((r) => r.did);
@@ -52,7 +65,9 @@ describe("agent key rotation", () => {
     // The capability credential issued to the old DID still counts for the agent, now under its new key.
     const verified = (await a.registry.discover({ capability: "translate", verifiedOnly: true })).result;
     expect(verified.map((r) => r.did)).toEqual([newKey.did]);
-    expect(verified[0]?.claims.find((c) => c.name === "translate")?.attestedBy.map((x) => x.issuer)).toEqual([issuer.did]);
+    expect(verified[0]?.claims.find((c) => c.name === "translate")?.attestedBy.map((x) => x.issuer)).toEqual([
+      issuer.did,
+    ]);
     // The old key is spent: it cannot update, rejoin or rotate again.
     await expect(a.registry.join(bKey, card("b-again"))).rejects.toMatchObject({ details: { reason: "rotated" } });
     await expect(a.registry.rotate(bKey, generateKeyPair())).rejects.toMatchObject({ details: { reason: "rotated" } });
@@ -79,7 +94,11 @@ describe("agent key rotation", () => {
     await Promise.all([a.join(card("a")), b.join(card("b", ["translate"]))]);
     await converse(a, b, "before");
     // The registry observes the reply from the log, a moment after it is stored.
-    await until(async () => (await a.registry.reputation(b.did)).result.factors.responsiveness.evidence > 0, 5_000, "the reply observed");
+    await until(
+      async () => (await a.registry.reputation(b.did)).result.factors.responsiveness.evidence > 0,
+      5_000,
+      "the reply observed",
+    );
     const evidence = (await a.registry.reputation(b.did)).result.factors.responsiveness.evidence;
     const oldDid = b.did;
     const newKey = generateKeyPair();
@@ -104,7 +123,12 @@ describe("agent key rotation", () => {
     const bKey = generateKeyPair();
     const [a, b] = await Promise.all([kit.agent(mesh, aKey), kit.agent(mesh, bKey)]);
     await Promise.all([a.join(card("a")), b.join(card("b"))]);
-    await expect(a.registry.rotate(aKey, bKey)).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "rotation_invalid" } });
-    await expect(a.registry.rotate(generateKeyPair(), generateKeyPair())).rejects.toMatchObject({ details: { reason: "not_joined" } });
+    await expect(a.registry.rotate(aKey, bKey)).rejects.toMatchObject({
+      code: ErrorCode.RequestRefused,
+      details: { reason: "rotation_invalid" },
+    });
+    await expect(a.registry.rotate(generateKeyPair(), generateKeyPair())).rejects.toMatchObject({
+      details: { reason: "not_joined" },
+    });
   });
 });

@@ -15,7 +15,15 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { listRecords } from "@plexus/acp/internal";
 import { ensureMeshStream } from "@plexus/bus";
-import { agentToken, Defaults, MessageKind, meshSubjects, newId, validateRejectionRecord, type MeshSubjects } from "@plexus/core";
+import {
+  agentToken,
+  Defaults,
+  MessageKind,
+  meshSubjects,
+  newId,
+  validateRejectionRecord,
+  type MeshSubjects,
+} from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { until, useTestServer } from "@plexus/testing";
 import { hostileMessages, junkRecords, validEnvelope, type HostileContext } from "@plexus/testing/internal";
@@ -52,7 +60,14 @@ async function meshWithRegistry(mesh: string): Promise<NatsConnection> {
   const service = await nats.server.auth.connectService(mesh);
   closers.push(() => service.close());
   await ensureMeshStream(service, mesh);
-  const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh) });
+  const registry = await startRegistryNode({
+    nats: nats.url,
+    mesh,
+    key: generateKeyPair(),
+    http: false,
+    refreshMs: 0,
+    natsAuth: await nats.server.auth.mesh(mesh),
+  });
   closers.push(() => registry.stop());
   return service;
 }
@@ -89,7 +104,11 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
     const families: [string, HostileContext, string][] = [
       ["inbox", { ...base, to: victim.key.did }, s.message(MessageKind.Inbox, v, m)],
       ["topic", { ...base, topic: "news" }, s.message(MessageKind.Topic, "news", m)],
-      ["reply", { ...base, to: victim.key.did, type: "acp.reply", replyTo: newId() }, s.message(MessageKind.Reply, v, m)],
+      [
+        "reply",
+        { ...base, to: victim.key.did, type: "acp.reply", replyTo: newId() },
+        s.message(MessageKind.Reply, v, m),
+      ],
       ["receipt", { ...base, to: victim.key.did, type: "acp.receipt" }, s.message(MessageKind.Receipt, v, m)],
     ];
     const js = jetstream(hostile.nc);
@@ -113,7 +132,12 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
     // Replays: an envelope the hostile member really sent, stored again under a new message id.
     const original = validEnvelope({ ...base, to: victim.key.did }, { original: true }, { seq: 1 }).data;
     await inject(js, s.message(MessageKind.Inbox, v, m), original);
-    for (let i = 0; i < 5; i++) expected.set(await inject(js, s.message(MessageKind.Inbox, v, m), original), { family: "inbox", label: "replay", reason: "replay" });
+    for (let i = 0; i < 5; i++)
+      expected.set(await inject(js, s.message(MessageKind.Inbox, v, m), original), {
+        family: "inbox",
+        label: "replay",
+        reason: "replay",
+      });
     // Junk on the hostile member's own record subjects: the listings must survive it.
     const junk: number[] = [];
     for (const data of fc.sample(junkRecords(), { numRuns: 10, seed })) {
@@ -122,7 +146,8 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
     }
     await legit;
 
-    const records = async () => (await listRecords(service, s, s.rejected(v), validateRejectionRecord, { limit: 100_000 })).records;
+    const records = async () =>
+      (await listRecords(service, s, s.rejected(v), validateRejectionRecord, { limit: 100_000 })).records;
     const hostileCount = expected.size;
     await until(async () => (await records()).length >= hostileCount, 30_000, `${hostileCount} rejection records`);
     await until(() => inbox.length === 21 && news.length === 20, 15_000, "legitimate messages delivered");
@@ -132,7 +157,9 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
     expect(got.filter((r) => r.stream !== s.stream)).toEqual([]);
     const wrong = got.flatMap((r) => {
       const e = expected.get(r.streamSeq);
-      return e && e.reason === r.reason ? [] : [`#${r.streamSeq} ${e?.family} ${e?.label}: expected ${e?.reason}, got ${r.reason} (${r.detail})`];
+      return e && e.reason === r.reason
+        ? []
+        : [`#${r.streamSeq} ${e?.family} ${e?.label}: expected ${e?.reason}, got ${r.reason} (${r.detail})`];
     });
     expect(wrong).toEqual([]);
     expect(new Set(got.map((r) => r.streamSeq)).size).toBe(got.length);
@@ -140,7 +167,9 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
 
     // Handlers saw only what was legitimate: the honest member's messages and the replayed envelope's original.
     expect(inbox.filter((d) => d.from === hostile.key.did).map((d) => d.body)).toEqual([{ original: true }]);
-    expect(inbox.filter((d) => d.from === honest.key.did).map((d) => d.body)).toEqual(Array.from({ length: 20 }, (_, i) => ({ legit: i })));
+    expect(inbox.filter((d) => d.from === honest.key.did).map((d) => d.body)).toEqual(
+      Array.from({ length: 20 }, (_, i) => ({ legit: i })),
+    );
     expect(news.map((d) => d.body)).toEqual(Array.from({ length: 20 }, (_, i) => ({ legit: i })));
     expect(inbox.every((d) => !d.redelivered)).toBe(true);
 
@@ -153,7 +182,9 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
 
     // The taps still serve: a request gets its reply, a send its receipt.
     expect((await victim.agent.request(honest.key.did, "after", { type: "ping" })).body).toEqual({ pong: "after" });
-    expect((await victim.agent.send(honest.key.did, "after", { awaitReceipt: true })).receipt?.status).toBe("processed");
+    expect((await victim.agent.send(honest.key.did, "after", { awaitReceipt: true })).receipt?.status).toBe(
+      "processed",
+    );
 
     // The mesh's listings work and show the junk apart, never as records.
     const credentials = { creds: (await nats.server.auth.mesh(mesh)).serviceCreds };
@@ -184,8 +215,16 @@ describe(`a storm of hostile messages (seed ${seed}, ${runs} per reader)`, () =>
     })();
     expect(seen.id).toBe(published.id);
     // The hostile member stores an envelope of its own with that id in the victim's inbox, first.
-    const copy = validEnvelope({ key: hostile.key, to: victim.key.did, other: honest.key.did, maxEnvelopeBytes: Defaults.maxEnvelopeBytes }, "copied id", { id: seen.id });
-    await inject(jetstream(hostile.nc), meshSubjects(mesh).message(MessageKind.Inbox, agentToken(victim.key.did), agentToken(hostile.key.did)), copy.data);
+    const copy = validEnvelope(
+      { key: hostile.key, to: victim.key.did, other: honest.key.did, maxEnvelopeBytes: Defaults.maxEnvelopeBytes },
+      "copied id",
+      { id: seen.id },
+    );
+    await inject(
+      jetstream(hostile.nc),
+      meshSubjects(mesh).message(MessageKind.Inbox, agentToken(victim.key.did), agentToken(hostile.key.did)),
+      copy.data,
+    );
     await until(() => inbox.length === 1, 10_000, "the copy in the inbox");
     // Back on the topic: the real message is delivered, not refused as a replay.
     await victim.agent.subscribe("news", (d) => void news.push(d));

@@ -21,7 +21,6 @@ afterAll(async () => {
   for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-
 interface Member {
   key: KeyPair;
   token: string;
@@ -39,7 +38,14 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     const service = await auth.connectService(mesh);
     closers.push(() => service.close());
     await ensureMeshStream(service, mesh);
-    const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: await auth.mesh(mesh) });
+    const registry = await startRegistryNode({
+      nats: nats.url,
+      mesh,
+      key: generateKeyPair(),
+      http: false,
+      refreshMs: 0,
+      natsAuth: await auth.mesh(mesh),
+    });
     closers.push(() => registry.stop());
 
     const members: Member[] = [];
@@ -56,7 +62,9 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     }
 
     // Legitimate traffic first, so the attacks below have something to steal.
-    for (const a of members) for (const b of members) if (a !== b) await a.agent.send(b.key.did, `${a.token}→${b.token}`, { awaitReceipt: true });
+    for (const a of members)
+      for (const b of members)
+        if (a !== b) await a.agent.send(b.key.did, `${a.token}→${b.token}`, { awaitReceipt: true });
     const [first, second] = members as [Member, Member];
 
     const stolen: Subscription[] = [];
@@ -118,7 +126,11 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
       sub(`plexus.${mesh}.>`);
       sub("$JS.EVENT.ADVISORY.>");
       sub("$JS.API.>");
-      await until(() => expected.every((e) => a.violations.includes(e)), 5_000, `${expected.length} violations for ${a.token}`).catch((err: Error) => {
+      await until(
+        () => expected.every((e) => a.violations.includes(e)),
+        5_000,
+        `${expected.length} violations for ${a.token}`,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}; missing: ${expected.filter((e) => !a.violations.includes(e)).join(", ")}`);
       });
       expectedViolations += expected.length;
@@ -131,10 +143,18 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     ] as const) {
       const own = s.filter(MessageKind.Inbox, a.token);
       const victim = s.filter(MessageKind.Inbox, v.token);
-      for (const config of [{ filter_subject: victim }, { filter_subject: own, filter_subjects: [victim] }, { filter_subjects: [victim] }]) {
+      for (const config of [
+        { filter_subject: victim },
+        { filter_subject: own, filter_subjects: [victim] },
+        { filter_subjects: [victim] },
+      ]) {
         const reply = await a.nc.request(
           `$JS.API.CONSUMER.CREATE.${s.stream}.smuggle_${a.token}.${own}`,
-          JSON.stringify({ stream_name: s.stream, config: { name: `smuggle_${a.token}`, ack_policy: "none", ...config }, action: "create" }),
+          JSON.stringify({
+            stream_name: s.stream,
+            config: { name: `smuggle_${a.token}`, ack_policy: "none", ...config },
+            action: "create",
+          }),
           { timeout: 5_000 },
         );
         const answer = JSON.parse(reply.string()) as { error?: { code: number; err_code: number } };
@@ -143,12 +163,20 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
         expect([10131, 10137], JSON.stringify(answer)).toContain(answer.error?.err_code);
       }
       // Pulling from or acking the victim's inbox durable by its old predictable name reaches nothing.
-      await expect(a.nc.request(`$JS.API.CONSUMER.MSG.NEXT.${s.stream}.inbox_${v.token}`, JSON.stringify({ batch: 10, no_wait: true }), { timeout: 2_000 })).rejects.toThrow();
+      await expect(
+        a.nc.request(
+          `$JS.API.CONSUMER.MSG.NEXT.${s.stream}.inbox_${v.token}`,
+          JSON.stringify({ batch: 10, no_wait: true }),
+          { timeout: 2_000 },
+        ),
+      ).rejects.toThrow();
       a.nc.publish(`$JS.ACK.${s.stream}.inbox_${v.token}.1.1.1.0.0`, "+ACK");
     }
 
     // A second round of real traffic after the attacks: still delivered, acks by the old names changed nothing.
-    for (const a of members) for (const b of members) if (a !== b) await a.agent.send(b.key.did, `again ${a.token}→${b.token}`, { awaitReceipt: true });
+    for (const a of members)
+      for (const b of members)
+        if (a !== b) await a.agent.send(b.key.did, `again ${a.token}→${b.token}`, { awaitReceipt: true });
     // Topics are for everyone: a topic subscription and publishes from the others work, and so does reading one's own
     // dead letters.
     const news: Delivery[] = [];
@@ -171,6 +199,9 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
     expect(total).toBe(expectedViolations);
     expect(expectedViolations).toBe(N * ((N - 1) * 18 + 18));
     // The permissions these users carry are the ones agentPermissions lists.
-    expect(agentPermissions(mesh, first.key.did).sub.allow).toEqual([`_INBOX.${first.token}.>`, `plexus.${mesh}.acp.topic.>`]);
+    expect(agentPermissions(mesh, first.key.did).sub.allow).toEqual([
+      `_INBOX.${first.token}.>`,
+      `plexus.${mesh}.acp.topic.>`,
+    ]);
   }, 60_000);
 });

@@ -8,7 +8,14 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { RegistryClient } from "@plexus/anp";
 import { decodeEvent } from "@plexus/anp/internal";
 import { ErrorCode, meshSubjects } from "@plexus/core";
-import { commitmentBinding, computeShareTag, sendUnsealShare, signUnsealRequest, splitSeed, type KeyShare } from "@plexus/custody";
+import {
+  commitmentBinding,
+  computeShareTag,
+  sendUnsealShare,
+  signUnsealRequest,
+  splitSeed,
+  type KeyShare,
+} from "@plexus/custody";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 import { until, useTestServer } from "@plexus/testing";
 import { startSealedRegistryNode, type SealedNodeOptions, type SealedRegistryNode } from "../src/index.js";
@@ -26,7 +33,10 @@ const registry = generateKeyPair();
 const shares = splitSeed(registry.exportSeed(), { shares: 5, threshold: 3, label: "registry" });
 const custodians = [generateKeyPair(), generateKeyPair(), generateKeyPair(), generateKeyPair()];
 
-async function sealed(mesh: string, sealedOptions: Partial<SealedNodeOptions["sealed"]> = {}): Promise<SealedRegistryNode> {
+async function sealed(
+  mesh: string,
+  sealedOptions: Partial<SealedNodeOptions["sealed"]> = {},
+): Promise<SealedRegistryNode> {
   const node = await startSealedRegistryNode({
     nats: nats.url,
     mesh,
@@ -44,7 +54,11 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: Record<string, any> }> {
-  const res = await fetch(`${url}/v1/unseal`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/v1/unseal`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, any> };
 }
 
@@ -58,7 +72,10 @@ async function signedRequest(url: string, key: KeyPair, share: KeyShare) {
 function forged(share: KeyShare): KeyShare {
   const data = share.share.slice(3);
   const s = { ...share, share: share.share.slice(0, 3) + (data[0] === "0" ? "1" : "0") + data.slice(1) };
-  s.commitment = { did: s.commitment.did, binding: commitmentBinding({ did: s.commitment.did, splitId: s.splitId, threshold: s.threshold, total: s.total }) };
+  s.commitment = {
+    did: s.commitment.did,
+    binding: commitmentBinding({ did: s.commitment.did, splitId: s.splitId, threshold: s.threshold, total: s.total }),
+  };
   return { ...s, tag: computeShareTag(s) };
 }
 
@@ -81,17 +98,25 @@ describe("sealed registry node", () => {
     expect((await getJson(`${url}/healthz`)).status).toBe(200);
     expect(await getJson(`${url}/v1/status`)).toEqual({
       status: 200,
-      body: { data: expect.objectContaining({ sealed: true, did: registry.did, threshold: null, received: 0 }), asOf: { seq: 0, at: expect.any(Number) } },
+      body: {
+        data: expect.objectContaining({ sealed: true, did: registry.did, threshold: null, received: 0 }),
+        asOf: { seq: 0, at: expect.any(Number) },
+      },
     });
     expect((await getJson(`${url}/readyz`)).status).toBe(503);
-    expect(await getJson(`${url}/v1/agents`)).toMatchObject({ status: 503, body: { error: { code: ErrorCode.Sealed } } });
+    expect(await getJson(`${url}/v1/agents`)).toMatchObject({
+      status: 503,
+      body: { error: { code: ErrorCode.Sealed } },
+    });
 
     // Nothing answers registry requests: no join, no challenge, no query.
     const before = await lastSeq(mesh);
     await expect(agent.join(card("early"))).rejects.toMatchObject({ code: ErrorCode.RegistryUnavailable });
     const nc = await connect({ servers: nats.url });
     try {
-      await expect(new RegistryClient(nc, mesh, { timeoutMs: 1_000 }).agents()).rejects.toMatchObject({ code: ErrorCode.RegistryUnavailable });
+      await expect(new RegistryClient(nc, mesh, { timeoutMs: 1_000 }).agents()).rejects.toMatchObject({
+        code: ErrorCode.RegistryUnavailable,
+      });
     } finally {
       await nc.close();
     }
@@ -100,23 +125,56 @@ describe("sealed registry node", () => {
     const outsider = sendUnsealShare({ url, share: shares[0]!, key: generateKeyPair() });
     await expect(outsider).rejects.toMatchObject({ code: ErrorCode.UnsealUnauthorized });
     const first = await signedRequest(url, custodians[0]!, shares[0]!);
-    expect(await post(url, first)).toEqual({ status: 200, body: { sealed: true, did: registry.did, threshold: 3, received: 1, index: 1 } });
-    expect(await post(url, first)).toMatchObject({ status: 401, body: { error: { code: ErrorCode.UnsealNonceInvalid } } });
-    expect(await post(url, await signedRequest(url, custodians[0]!, shares[3]!))).toMatchObject({ status: 409, body: { error: { code: ErrorCode.ShareDuplicate } } });
+    expect(await post(url, first)).toEqual({
+      status: 200,
+      body: { sealed: true, did: registry.did, threshold: 3, received: 1, index: 1 },
+    });
+    expect(await post(url, first)).toMatchObject({
+      status: 401,
+      body: { error: { code: ErrorCode.UnsealNonceInvalid } },
+    });
+    expect(await post(url, await signedRequest(url, custodians[0]!, shares[3]!))).toMatchObject({
+      status: 409,
+      body: { error: { code: ErrorCode.ShareDuplicate } },
+    });
     const tampered = { ...(await signedRequest(url, custodians[1]!, shares[1]!)), share: shares[4]! };
-    expect(await post(url, tampered)).toMatchObject({ status: 403, body: { error: { code: ErrorCode.UnsealUnauthorized } } });
+    expect(await post(url, tampered)).toMatchObject({
+      status: 403,
+      body: { error: { code: ErrorCode.UnsealUnauthorized } },
+    });
     const otherSplit = splitSeed(registry.exportSeed(), { shares: 5, threshold: 3 });
-    await expect(sendUnsealShare({ url, share: otherSplit[1]!, key: custodians[1]! })).rejects.toMatchObject({ code: ErrorCode.ShareSplitMismatch });
-    expect(await sendUnsealShare({ url, share: shares[1]!, key: custodians[1]! })).toMatchObject({ sealed: true, received: 2 });
-    expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({ sealed: true, threshold: 3, total: 5, received: 2, splitId: shares[0]!.splitId });
+    await expect(sendUnsealShare({ url, share: otherSplit[1]!, key: custodians[1]! })).rejects.toMatchObject({
+      code: ErrorCode.ShareSplitMismatch,
+    });
+    expect(await sendUnsealShare({ url, share: shares[1]!, key: custodians[1]! })).toMatchObject({
+      sealed: true,
+      received: 2,
+    });
+    expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({
+      sealed: true,
+      threshold: 3,
+      total: 5,
+      received: 2,
+      splitId: shares[0]!.splitId,
+    });
     expect(await lastSeq(mesh)).toBe(before); // nothing appended while sealed
 
-    expect(await sendUnsealShare({ url, share: shares[4]!, key: custodians[2]! })).toMatchObject({ sealed: false, did: registry.did });
-    const running = await Promise.race([node.unsealed, new Promise<never>((_, r) => setTimeout(() => r(new Error("not unsealed in 15 s")), 15_000))]);
+    expect(await sendUnsealShare({ url, share: shares[4]!, key: custodians[2]! })).toMatchObject({
+      sealed: false,
+      did: registry.did,
+    });
+    const running = await Promise.race([
+      node.unsealed,
+      new Promise<never>((_, r) => setTimeout(() => r(new Error("not unsealed in 15 s")), 15_000)),
+    ]);
     expect(running.did).toBe(registry.did);
     expect(node.sealed).toBe(false);
     expect(node.httpUrl).toBe(url); // the same address, now the normal API
-    await until(async () => (await getJson(`${url}/readyz`).catch(() => ({ status: 0 }))).status === 200, 10_000, "readyz 200 after unseal");
+    await until(
+      async () => (await getJson(`${url}/readyz`).catch(() => ({ status: 0 }))).status === 200,
+      10_000,
+      "readyz 200 after unseal",
+    );
     expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({ registry: registry.did, ready: true });
 
     const joined = await agent.join(card("late"));
@@ -144,12 +202,17 @@ describe("sealed registry node", () => {
     await sendUnsealShare({ url, share: shares[0]!, key: custodians[0]! });
     await sendUnsealShare({ url, share: shares[1]!, key: custodians[1]! });
     const refused = sendUnsealShare({ url, share: forged(shares[2]!), key: custodians[2]! });
-    await expect(refused).rejects.toMatchObject({ code: ErrorCode.ShareCommitmentMismatch, message: expect.stringContaining(registry.did) });
+    await expect(refused).rejects.toMatchObject({
+      code: ErrorCode.ShareCommitmentMismatch,
+      message: expect.stringContaining(registry.did),
+    });
     expect((await getJson(`${url}/v1/status`)).body.data).toMatchObject({ sealed: true, received: 0, threshold: null });
     expect(node.sealed).toBe(true);
     // A share of another key is refused at once.
     const stranger = splitSeed(generateKeyPair().exportSeed(), { shares: 3, threshold: 2 });
-    await expect(sendUnsealShare({ url, share: stranger[0]!, key: custodians[0]! })).rejects.toMatchObject({ code: ErrorCode.ShareCommitmentMismatch });
+    await expect(sendUnsealShare({ url, share: stranger[0]!, key: custodians[0]! })).rejects.toMatchObject({
+      code: ErrorCode.ShareCommitmentMismatch,
+    });
     // The right shares still unseal it.
     for (const [i, c] of [3, 2, 1].entries()) await sendUnsealShare({ url, share: shares[c]!, key: custodians[i]! });
     expect((await node.unsealed).did).toBe(registry.did);
@@ -162,14 +225,21 @@ describe("sealed registry node", () => {
     expect(direct.node?.did).toBe(registry.did);
     await until(() => direct.node!.ready, 5_000, "ready");
 
-    const config = (o: Partial<SealedNodeOptions["sealed"]>) => expect(sealed(freshMesh(), o)).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
+    const config = (o: Partial<SealedNodeOptions["sealed"]>) =>
+      expect(sealed(freshMesh(), o)).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
     await config({ did: undefined });
     await config({ custodians: [] });
     await config({ did: "did:example:123" });
     await config({ custodians: ["not a did"] });
-    await expect(sealed(freshMesh(), { shares: [shares[0]!, shares[1]!, forged(shares[2]!)] })).rejects.toMatchObject({ code: ErrorCode.ShareCommitmentMismatch });
-    await expect(sealed(freshMesh(), { shares: [shares[0]!, shares[0]!] })).rejects.toMatchObject({ code: ErrorCode.ShareDuplicate });
-    await expect(sealed(freshMesh(), { did: generateKeyPair().did, shares: [shares[0]!] })).rejects.toMatchObject({ code: ErrorCode.ShareCommitmentMismatch });
+    await expect(sealed(freshMesh(), { shares: [shares[0]!, shares[1]!, forged(shares[2]!)] })).rejects.toMatchObject({
+      code: ErrorCode.ShareCommitmentMismatch,
+    });
+    await expect(sealed(freshMesh(), { shares: [shares[0]!, shares[0]!] })).rejects.toMatchObject({
+      code: ErrorCode.ShareDuplicate,
+    });
+    await expect(sealed(freshMesh(), { did: generateKeyPair().did, shares: [shares[0]!] })).rejects.toMatchObject({
+      code: ErrorCode.ShareCommitmentMismatch,
+    });
     // Fewer than k files: sealed, with those shares held.
     const partial = await sealed(freshMesh(), { shares: [shares[0]!, shares[1]!] });
     expect(partial.status()).toMatchObject({ sealed: true, received: 2, threshold: 3 });

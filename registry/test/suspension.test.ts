@@ -19,11 +19,16 @@ describe("operator kill switch (registry side)", () => {
     expect((await a.registry.discover({ capability: "echo" })).result).toHaveLength(2);
 
     // Only operators (and the registry's own key) may pull the switch.
-    await expect(a.registry.suspend(generateKeyPair(), victim.did, "no")).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "not_operator" } });
+    await expect(a.registry.suspend(generateKeyPair(), victim.did, "no")).rejects.toMatchObject({
+      code: ErrorCode.RequestRefused,
+      details: { reason: "not_operator" },
+    });
     // A key that never joined can be cut off too (in operator mode it could still get a NATS user); it cannot join then.
     const stranger = generateKeyPair();
     await a.registry.suspend(operator, stranger.did, "spam");
-    await expect(a.registry.join(stranger, card("stranger"))).rejects.toMatchObject({ details: { reason: "suspended" } });
+    await expect(a.registry.join(stranger, card("stranger"))).rejects.toMatchObject({
+      details: { reason: "suspended" },
+    });
 
     const suspended = await a.registry.suspend(operator, victim.did, "leaked key");
     expect(suspended).toMatchObject({ agent: victim.did, suspended: true });
@@ -32,9 +37,15 @@ describe("operator kill switch (registry side)", () => {
     expect(view.suspended).toMatchObject({ by: operator.did, reason: "leaked key" });
     expect(view.credential.status).toBe("revoked");
     expect((await a.registry.agents()).result.map((v) => v.did)).toEqual([a.did]);
-    await expect(a.registry.update(victimKey, card("victim-2"))).rejects.toMatchObject({ details: { reason: "suspended" } });
-    await expect(a.registry.join(victimKey, card("victim-3"))).rejects.toMatchObject({ details: { reason: "suspended" } });
-    await expect(a.registry.rotate(victimKey, generateKeyPair())).rejects.toMatchObject({ details: { reason: "suspended" } });
+    await expect(a.registry.update(victimKey, card("victim-2"))).rejects.toMatchObject({
+      details: { reason: "suspended" },
+    });
+    await expect(a.registry.join(victimKey, card("victim-3"))).rejects.toMatchObject({
+      details: { reason: "suspended" },
+    });
+    await expect(a.registry.rotate(victimKey, generateKeyPair())).rejects.toMatchObject({
+      details: { reason: "suspended" },
+    });
     // Suspending twice answers with the first suspension.
     expect((await a.registry.suspend(operator, victim.did, "again")).seq).toBe(suspended.seq);
 
@@ -44,7 +55,9 @@ describe("operator kill switch (registry side)", () => {
     expect(replayed.state.identity.suspended.get(victim.did)).toMatchObject({ by: operator.did, reason: "leaked key" });
     expect(replayed.queries.discover({ capability: "echo" }).result.map((r) => r.did)).toEqual([a.did]);
 
-    await expect(a.registry.resume(generateKeyPair(), victim.did)).rejects.toMatchObject({ details: { reason: "not_operator" } });
+    await expect(a.registry.resume(generateKeyPair(), victim.did)).rejects.toMatchObject({
+      details: { reason: "not_operator" },
+    });
     await a.registry.resume(operator, victim.did, "key replaced");
     expect((await a.registry.discover({ capability: "echo" })).result).toHaveLength(2);
     await a.registry.update(victimKey, card("victim", ["echo", "more"]));

@@ -21,7 +21,15 @@ afterEach(async () => {
 });
 
 async function node(mesh: string, key = generateKeyPair(), trustedRegistries: string[] = []): Promise<RegistryNode> {
-  const n = await startRegistryNode({ nats: nats.url, mesh, key, trustedRegistries, http: false, refreshMs: 0, natsAuth: await nats.server.auth.mesh(mesh) });
+  const n = await startRegistryNode({
+    nats: nats.url,
+    mesh,
+    key,
+    trustedRegistries,
+    http: false,
+    refreshMs: 0,
+    natsAuth: await nats.server.auth.mesh(mesh),
+  });
   closers.push(() => n.stop());
   return n;
 }
@@ -43,12 +51,22 @@ describe("topic durables made by the registry", () => {
     const jsm = await jetstreamManager(service);
     // The group's durable of the old kind (public name, on the mesh stream): deleted once the new one is made.
     const s = meshSubjects(mesh);
-    await jsm.consumers.add(s.stream, { durable_name: "group_jobs_workers", filter_subject: s.filter(MessageKind.Topic, "jobs"), ack_policy: AckPolicy.Explicit });
-    const first = await members[0]!.client.topicDurable(members[0]!.key, { topic: "jobs", group: "workers", ackWaitMs: 5_000 });
+    await jsm.consumers.add(s.stream, {
+      durable_name: "group_jobs_workers",
+      filter_subject: s.filter(MessageKind.Topic, "jobs"),
+      ack_policy: AckPolicy.Explicit,
+    });
+    const first = await members[0]!.client.topicDurable(members[0]!.key, {
+      topic: "jobs",
+      group: "workers",
+      ackWaitMs: 5_000,
+    });
     expect(first).toMatchObject({ stream: meshSubjects(mesh).topicStream, created: true });
     // Several requests, answered by either node (one queue group): the same name, nothing created again.
     const later = await Promise.all(
-      Array.from({ length: 24 }, (_, i) => 1 + (i % 2)).map((i) => members[i]!.client.topicDurable(members[i]!.key, { topic: "jobs", group: "workers", ackWaitMs: 1_000 })),
+      Array.from({ length: 24 }, (_, i) => 1 + (i % 2)).map((i) =>
+        members[i]!.client.topicDurable(members[i]!.key, { topic: "jobs", group: "workers", ackWaitMs: 1_000 }),
+      ),
     );
     expect(new Set(later.map((g) => g.name))).toEqual(new Set([first.name]));
     expect(later.every((g) => !g.created)).toBe(true);
@@ -69,7 +87,12 @@ describe("topic durables made by the registry", () => {
     const mesh = freshMesh();
     await node(mesh);
     const { key, client } = await clientOf(mesh);
-    for (const body of [{ topic: "a.b" }, { topic: "ok", group: "x>" }, { topic: "ok", filter_subject: "plexus.>" }, { topic: "ok", ackWaitMs: "1" }]) {
+    for (const body of [
+      { topic: "a.b" },
+      { topic: "ok", group: "x>" },
+      { topic: "ok", filter_subject: "plexus.>" },
+      { topic: "ok", ackWaitMs: "1" },
+    ]) {
       const err = (await client.topicDurable(key, body as never).catch((e: unknown) => e)) as PlexusError;
       expect(err.code, JSON.stringify(body)).toBe(ErrorCode.RequestRefused);
       expect(err.details?.["reason"]).toBe("malformed");
@@ -77,16 +100,22 @@ describe("topic durables made by the registry", () => {
     const service = await nats.server.auth.connectService(mesh);
     closers.push(() => service.close());
     const names: string[] = [];
-    for await (const c of (await jetstreamManager(service)).consumers.list(meshSubjects(mesh).topicStream)) names.push(c.name);
+    for await (const c of (await jetstreamManager(service)).consumers.list(meshSubjects(mesh).topicStream))
+      names.push(c.name);
     expect(names).toEqual([]);
   });
 
-  it(`lets one agent own at most ${MAX_TOPIC_DURABLES_PER_AGENT} topic durables; others are not limited by it`, { timeout: 60_000 }, async () => {
+  it(`lets one agent own at most ${MAX_TOPIC_DURABLES_PER_AGENT} topic durables; others are not limited by it`, {
+    timeout: 60_000,
+  }, async () => {
     const mesh = freshMesh();
     await node(mesh);
     const greedy = await clientOf(mesh);
-    for (let i = 0; i < MAX_TOPIC_DURABLES_PER_AGENT; i++) await greedy.client.topicDurable(greedy.key, { topic: `t${i}` });
-    const err = (await greedy.client.topicDurable(greedy.key, { topic: "one-more" }).catch((e: unknown) => e)) as PlexusError;
+    for (let i = 0; i < MAX_TOPIC_DURABLES_PER_AGENT; i++)
+      await greedy.client.topicDurable(greedy.key, { topic: `t${i}` });
+    const err = (await greedy.client
+      .topicDurable(greedy.key, { topic: "one-more" })
+      .catch((e: unknown) => e)) as PlexusError;
     expect(err.code).toBe(ErrorCode.RequestRefused);
     expect(err.details?.["reason"]).toBe("too_many_subscriptions");
     // What it has it keeps asking for (no new durable), and a group someone else made costs it nothing.

@@ -13,8 +13,18 @@ function state(): RegistryState {
 
 function member(s: RegistryState, did: string, present = true): void {
   s.agents.set(did, {
-    did, card: card("a"), joinedAt: T, firstJoinedAt: T, firstJoinSeq: 1, updatedAt: T, leftAt: present ? undefined : T, present,
-    liveness: "alive", livenessSince: T, joinSeq: 1, credential: { id: "urn:uuid:m", issuedAt: T, expiresAt: T + 1e9 },
+    did,
+    card: card("a"),
+    joinedAt: T,
+    firstJoinedAt: T,
+    firstJoinSeq: 1,
+    updatedAt: T,
+    leftAt: present ? undefined : T,
+    present,
+    liveness: "alive",
+    livenessSince: T,
+    joinSeq: 1,
+    credential: { id: "urn:uuid:m", issuedAt: T, expiresAt: T + 1e9 },
   });
 }
 
@@ -49,7 +59,14 @@ describe("trustAnchorSet", () => {
     attest(a as string, "urn:uuid:1", T + 60_000);
     attest(b as string, "urn:uuid:2", T + 60_000);
     attest(c as string, "urn:uuid:3", T + 60_000, generateKeyPair().did);
-    s.credentials.revoke({ credentialId: "urn:uuid:2", issuer: issuer as string, revokedBy: issuer as string, reason: "x", at: T, seq: 4 });
+    s.credentials.revoke({
+      credentialId: "urn:uuid:2",
+      issuer: issuer as string,
+      revokedBy: issuer as string,
+      reason: "x",
+      at: T,
+      seq: 4,
+    });
     expect(trustAnchorSet(s, T)).toEqual(new Set([a]));
     expect(trustAnchorSet(s, T + 60_000)).toEqual(new Set());
     // An issuer that is suspended, or whose key rotated away, anchors nobody any more.

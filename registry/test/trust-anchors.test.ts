@@ -85,8 +85,24 @@ describe("trust anchors in the log", () => {
     const { result, asOf } = await registry.trustAnchors();
     expect(asOf.seq).toBe(node.state.seq);
     expect(result).toEqual([
-      { did: member.did, role: "agent", by: kit.registryKey.did, at: expect.any(Number), seq: first.seq, reason: "founding member", member: true },
-      { did: issuer, role: "issuer", by: operator.did, at: expect.any(Number), seq: second.seq, reason: "the mesh's certifier", member: false },
+      {
+        did: member.did,
+        role: "agent",
+        by: kit.registryKey.did,
+        at: expect.any(Number),
+        seq: first.seq,
+        reason: "founding member",
+        member: true,
+      },
+      {
+        did: issuer,
+        role: "issuer",
+        by: operator.did,
+        at: expect.any(Number),
+        seq: second.seq,
+        reason: "the mesh's certifier",
+        member: false,
+      },
     ]);
     expect([...node.state.trust.agents()]).toEqual([member.did]);
     expect([...node.state.trust.issuers()]).toEqual([issuer]);
@@ -94,9 +110,16 @@ describe("trust anchors in the log", () => {
     // Not an operator: refused as suspend refuses it, and the anchors stay as they were.
     const stranger = generateKeyPair();
     const seqBefore = node.state.seq;
-    await expect(registry.trust(stranger, "add", stranger.did)).rejects.toMatchObject({ code: ErrorCode.RequestRefused, details: { reason: "not_operator" } });
-    await expect(registry.trust(memberKey, "remove", member.did)).rejects.toMatchObject({ details: { reason: "not_operator" } });
-    await expect(registry.suspend(stranger, member.did, "x")).rejects.toMatchObject({ details: { reason: "not_operator" } });
+    await expect(registry.trust(stranger, "add", stranger.did)).rejects.toMatchObject({
+      code: ErrorCode.RequestRefused,
+      details: { reason: "not_operator" },
+    });
+    await expect(registry.trust(memberKey, "remove", member.did)).rejects.toMatchObject({
+      details: { reason: "not_operator" },
+    });
+    await expect(registry.suspend(stranger, member.did, "x")).rejects.toMatchObject({
+      details: { reason: "not_operator" },
+    });
     expect(added(node)).toBe(before);
     expect(node.state.counters["events.TrustAnchorRemoved"] ?? 0).toBe(0);
     expect(node.queries.trustAnchors().result.map((a) => a.did)).toEqual([member.did, issuer]);
@@ -105,15 +128,26 @@ describe("trust anchors in the log", () => {
     expect(node.state.seq).toBeGreaterThanOrEqual(seqBefore + 3);
 
     // Malformed bodies: not a did:key, an unknown role, an absent anchor to remove.
-    await expect(registry.trust(operator, "add", "did:web:example.com")).rejects.toMatchObject({ details: { reason: "malformed" } });
-    await expect(registry.call("trust", await signed(registry, operator, { action: "add", did: issuer, role: "root" }))).rejects.toMatchObject({ details: { reason: "malformed" } });
-    await expect(registry.trust(operator, "remove", issuer, "agent")).rejects.toMatchObject({ details: { reason: "malformed" }, message: expect.stringContaining("not a trust anchor") });
-    await expect(registry.trust(operator, "add", issuer, "agent", "x".repeat(501))).rejects.toMatchObject({ details: { reason: "malformed" } });
+    await expect(registry.trust(operator, "add", "did:web:example.com")).rejects.toMatchObject({
+      details: { reason: "malformed" },
+    });
+    await expect(
+      registry.call("trust", await signed(registry, operator, { action: "add", did: issuer, role: "root" })),
+    ).rejects.toMatchObject({ details: { reason: "malformed" } });
+    await expect(registry.trust(operator, "remove", issuer, "agent")).rejects.toMatchObject({
+      details: { reason: "malformed" },
+      message: expect.stringContaining("not a trust anchor"),
+    });
+    await expect(registry.trust(operator, "add", issuer, "agent", "x".repeat(501))).rejects.toMatchObject({
+      details: { reason: "malformed" },
+    });
 
     const removed = await registry.trust(kit.registryKey, "remove", issuer, "issuer", "retired");
     expect(removed).toMatchObject({ did: issuer, role: "issuer", anchored: false });
     expect((await registry.trustAnchors()).result.map((a) => [a.did, a.role])).toEqual([[member.did, "agent"]]);
-    await expect(registry.trust(operator, "remove", issuer, "issuer")).rejects.toMatchObject({ details: { reason: "malformed" } });
+    await expect(registry.trust(operator, "remove", issuer, "issuer")).rejects.toMatchObject({
+      details: { reason: "malformed" },
+    });
   });
 
   it("two nodes on the mesh list the same anchors; so do one restored from a snapshot and one rebuilt from the log", async () => {
@@ -156,7 +190,10 @@ describe("trust anchors in the log", () => {
     await seed.stop();
     kit.forget(seed);
 
-    const [a, b] = await Promise.all([kit.node(mesh, { trustAnchors: anchors }), kit.node(mesh, { trustAnchors: [...anchors].reverse() })]);
+    const [a, b] = await Promise.all([
+      kit.node(mesh, { trustAnchors: anchors }),
+      kit.node(mesh, { trustAnchors: [...anchors].reverse() }),
+    ]);
     await Promise.all([a.waitFor(b.state.seq), b.waitFor(a.state.seq)]);
     const late = await kit.node(mesh, { trustAnchors: anchors });
     const fresh = await kit.node(mesh);
@@ -176,7 +213,13 @@ describe("trust anchors in the log", () => {
       await n.waitFor(fresh.state.seq);
       expect(n.queries.trustAnchors().result).toEqual([
         expect.objectContaining({ did: anchors[0], role: "agent", reason: "by hand" }),
-        expect.objectContaining({ did: anchors[1], role: "agent", by: kit.registryKey.did, reason: "configured at start (--trust-anchor)", member: false }),
+        expect.objectContaining({
+          did: anchors[1],
+          role: "agent",
+          by: kit.registryKey.did,
+          reason: "configured at start (--trust-anchor)",
+          member: false,
+        }),
       ]);
     }
 
@@ -189,7 +232,9 @@ describe("trust anchors in the log", () => {
   });
 
   it("refuses a configured anchor that is not a did:key before connecting", async () => {
-    await expect(kit.node(freshMesh(), { trustAnchors: ["alice"] })).rejects.toMatchObject({ code: ErrorCode.ConfigInvalid });
+    await expect(kit.node(freshMesh(), { trustAnchors: ["alice"] })).rejects.toMatchObject({
+      code: ErrorCode.ConfigInvalid,
+    });
   });
 
   it("an anchored agent that rotates its key stays an anchor under the new DID", async () => {
@@ -215,17 +260,28 @@ describe("trust anchors in the log", () => {
     await node.waitFor((await client.trust(kit.registryKey, "remove", oldKey.did, "agent")).seq);
     expect([...node.state.trust.agents()]).toEqual([]);
     // An add naming the old key, appended by a node that had not seen the rotation yet, anchors the successor.
-    await node.waitFor((await appendRaw(mesh, oldKey.did, { role: "agent", by: kit.registryKey.did }, "stale-node")).seq);
+    await node.waitFor(
+      (await appendRaw(mesh, oldKey.did, { role: "agent", by: kit.registryKey.did }, "stale-node")).seq,
+    );
     expect([...node.state.trust.agents()]).toEqual([newKey.did]);
   });
 });
 
 /** A TrustAnchorAdded signed by the registry's key, published as another node of the mesh would (message id `msgID`). */
-async function appendRaw(mesh: string, did: string, data: TrustAnchorChange, msgID: string): Promise<{ seq: number; duplicate: boolean }> {
+async function appendRaw(
+  mesh: string,
+  did: string,
+  data: TrustAnchorChange,
+  msgID: string,
+): Promise<{ seq: number; duplicate: boolean }> {
   const nc = await connect({ servers: nats.url });
   try {
     const subject = meshSubjects(mesh).registryEvent("TrustAnchorAdded", agentToken(did));
-    return await jetstream(nc).publish(subject, encodeEvent(makeEvent(kit.registryKey, "TrustAnchorAdded", did, data)), { msgID });
+    return await jetstream(nc).publish(
+      subject,
+      encodeEvent(makeEvent(kit.registryKey, "TrustAnchorAdded", did, data)),
+      { msgID },
+    );
   } finally {
     await nc.close();
   }

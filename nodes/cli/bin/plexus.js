@@ -18,7 +18,9 @@ if (entry.endsWith(".ts")) {
   const { register } = await import("tsx/esm/api");
   register();
 } else if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write(`plexus: not built (${fileURLToPath(entry)} is missing): run \`npm run build\` in the Plexus checkout\n`);
+  process.stderr.write(
+    `plexus: not built (${fileURLToPath(entry)} is missing): run \`npm run build\` in the Plexus checkout\n`,
+  );
   process.exit(1);
 }
 await import(entry);

@@ -13,7 +13,12 @@ import { CliError, UsageError } from "./errors.js";
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /** The body text: `given` (the BODY argument) or the contents of --body-file; exactly one of the two. */
-export async function bodyText(values: OptionValues, given: string | undefined, command: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<string> {
+export async function bodyText(
+  values: OptionValues,
+  given: string | undefined,
+  command: string,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<string> {
   const file = stringOption(values, "body-file", command);
   if (file !== undefined && given !== undefined) throw new UsageError("give BODY or --body-file, not both", command);
   if (file === undefined) {
@@ -22,9 +27,13 @@ export async function bodyText(values: OptionValues, given: string | undefined, 
   }
   if (file === "-") return readStream(stdin, command);
   const bytes = await readFile(file).catch((err: NodeJS.ErrnoException) => {
-    throw new CliError(`--body-file ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, { cause: err, code: ErrorCode.InvalidArgument });
+    throw new CliError(`--body-file ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, {
+      cause: err,
+      code: ErrorCode.InvalidArgument,
+    });
   });
-  if (bytes.length > MAX_BODY_BYTES) throw new CliError(`--body-file ${file}: larger than ${MAX_BODY_BYTES} bytes`, { code: ErrorCode.InvalidArgument });
+  if (bytes.length > MAX_BODY_BYTES)
+    throw new CliError(`--body-file ${file}: larger than ${MAX_BODY_BYTES} bytes`, { code: ErrorCode.InvalidArgument });
   return bytes.toString("utf8");
 }
 
@@ -34,7 +43,10 @@ async function readStream(stdin: NodeJS.ReadableStream, command: string): Promis
   for await (const chunk of stdin) {
     const b = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
     size += b.length;
-    if (size > MAX_BODY_BYTES) throw new CliError(`--body-file -: standard input is larger than ${MAX_BODY_BYTES} bytes (${command})`, { code: ErrorCode.InvalidArgument });
+    if (size > MAX_BODY_BYTES)
+      throw new CliError(`--body-file -: standard input is larger than ${MAX_BODY_BYTES} bytes (${command})`, {
+        code: ErrorCode.InvalidArgument,
+      });
     chunks.push(b);
   }
   return Buffer.concat(chunks).toString("utf8");

@@ -33,7 +33,10 @@ function usageFailure(err: UsageError, streams: CliStreams): number {
 }
 
 /** Runs one command line; returns the exit code. Never throws. */
-export async function runCli(argv: string[], streams: CliStreams = { out: process.stdout, err: process.stderr }): Promise<number> {
+export async function runCli(
+  argv: string[],
+  streams: CliStreams = { out: process.stdout, err: process.stderr },
+): Promise<number> {
   try {
     const [first, ...rest] = argv;
     if (first === undefined) {

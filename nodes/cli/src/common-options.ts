@@ -73,7 +73,8 @@ export function parseCommandArgs(command: string, options: OptionsConfig, argv: 
   };
   const contextFlag = stringOption(values, "context", command);
   const complete = Object.values(flags).every((v) => v !== undefined);
-  const stored = useContext && (contextFlag !== undefined || !complete) ? selectedContext(contextFlag)?.context : undefined;
+  const stored =
+    useContext && (contextFlag !== undefined || !complete) ? selectedContext(contextFlag)?.context : undefined;
 
   const mesh = flags.mesh ?? stored?.mesh ?? Defaults.mesh;
   try {
@@ -137,11 +138,20 @@ export function requiredOption(values: OptionValues, name: string, what: string,
 }
 
 /** A whole number in [min, max]. */
-export function intOption(values: OptionValues, name: string, command: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+export function intOption(
+  values: OptionValues,
+  name: string,
+  command: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   const v = stringOption(values, name, command);
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v.trim()) || Number(v) < min || Number(v) > max) {
-    throw new UsageError(`--${name} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ` ≥ ${min}`}, got "${v}"`, command);
+    throw new UsageError(
+      `--${name} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ` ≥ ${min}`}, got "${v}"`,
+      command,
+    );
   }
   return Number(v);
 }
@@ -163,7 +173,10 @@ export function positionalArgs(positionals: string[], names: string[], command: 
     throw new UsageError(`missing ${names.slice(positionals.length).join(" and ")}`, command);
   }
   if (positionals.length > names.length) {
-    const extra = positionals.slice(names.length).map((p) => JSON.stringify(p)).join(" ");
+    const extra = positionals
+      .slice(names.length)
+      .map((p) => JSON.stringify(p))
+      .join(" ");
     throw new UsageError(`unexpected argument${positionals.length - names.length > 1 ? "s" : ""} ${extra}`, command);
   }
   return positionals;
@@ -185,7 +198,10 @@ const CONVERSATION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export function typeOption(values: OptionValues, command: string): string | undefined {
   const t = stringOption(values, "type", command);
   if (t !== undefined && !TYPE_PATTERN.test(t)) {
-    throw new UsageError(`--type ${JSON.stringify(t)}: use 1-128 of A-Z a-z 0-9 . _ / -, starting with a letter or digit`, command);
+    throw new UsageError(
+      `--type ${JSON.stringify(t)}: use 1-128 of A-Z a-z 0-9 . _ / -, starting with a letter or digit`,
+      command,
+    );
   }
   return t;
 }

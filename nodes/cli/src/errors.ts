@@ -10,7 +10,6 @@ import { ErrorCode, errorSpec, ExitCode, isPlexusError, wireError, type WireErro
 
 export { ExitCode };
 
-
 /** Wrong flags or arguments: exit 2, with the command's usage line. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -95,7 +94,11 @@ export function reportJsonError(err: unknown, write: (s: string) => void): numbe
 }
 
 /** Reports an error that escaped the command (uncaught) as the command line asked (--json or not); returns the exit code. */
-export function reportFatal(err: unknown, argv: readonly string[], write: (s: string) => void = (s) => process.stderr.write(s)): number {
+export function reportFatal(
+  err: unknown,
+  argv: readonly string[],
+  write: (s: string) => void = (s) => process.stderr.write(s),
+): number {
   if (wantsJson(argv)) return reportJsonError(err, write);
   reportError(err, write);
   return exitCodeOf(err);

@@ -5,7 +5,10 @@
  */
 import { version, VERSION_ARGS } from "./version.js";
 
-export async function fastPath(argv: readonly string[], out: NodeJS.WritableStream = process.stdout): Promise<number | undefined> {
+export async function fastPath(
+  argv: readonly string[],
+  out: NodeJS.WritableStream = process.stdout,
+): Promise<number | undefined> {
   if (argv.length !== 1) return undefined;
   const [arg] = argv as [string];
   if (VERSION_ARGS.includes(arg)) {
@@ -13,7 +16,10 @@ export async function fastPath(argv: readonly string[], out: NodeJS.WritableStre
     return 0;
   }
   if (arg === "--help" || arg === "-h" || arg === "help") {
-    const [{ COMMANDS }, { generalHelp }] = await Promise.all([import("./table/commands.js"), import("./table/help.js")]);
+    const [{ COMMANDS }, { generalHelp }] = await Promise.all([
+      import("./table/commands.js"),
+      import("./table/help.js"),
+    ]);
     out.write(`${generalHelp(COMMANDS)}\n`);
     return 0;
   }

@@ -25,7 +25,11 @@ export async function serviceCredentials(common: CommonOptions): Promise<BusCred
 }
 
 /** Connects as the mesh's service user (or without credentials when the folder has none for the mesh). */
-export async function connectService(common: CommonOptions, name: string, servers: string | string[] = common.nats): Promise<NatsConnection> {
+export async function connectService(
+  common: CommonOptions,
+  name: string,
+  servers: string | string[] = common.nats,
+): Promise<NatsConnection> {
   const credentials = await serviceCredentials(common);
   return connectBus({ servers, name, ...(credentials ? { credentials } : {}) }).catch(async (err: unknown) => {
     throw await explainRefusal(common, err);
@@ -38,7 +42,10 @@ export async function connectService(common: CommonOptions, name: string, server
  */
 export async function explainRefusal(common: CommonOptions, err: unknown): Promise<unknown> {
   if (!common.natsAuth || !/authorization violation/i.test((err as Error)?.message ?? "")) return err;
-  const operator = await access(join(common.natsAuth, AuthFile.operatorJwt)).then(() => true, () => false);
+  const operator = await access(join(common.natsAuth, AuthFile.operatorJwt)).then(
+    () => true,
+    () => false,
+  );
   if (!operator || (await hasMeshAuth(common.natsAuth, common.mesh))) return err;
   return new CliError(
     `NATS at ${[common.nats].flat().join(", ")} refused the connection (Authorization Violation): the NATS auth folder ${common.natsAuth} has no account for mesh "${common.mesh}". Create it with: plexus init --mesh ${common.mesh} --nats-auth ${common.natsAuth}; a running server loads a new account only when it restarts (restart plexus up), or check --mesh.`,

@@ -34,7 +34,10 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
 }
 
-export function createOutput(json: boolean, streams: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Output {
+export function createOutput(
+  json: boolean,
+  streams: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {},
+): Output {
   const out = streams.out ?? process.stdout;
   const err = streams.err ?? process.stderr;
   return {
@@ -98,6 +101,11 @@ export function parseBody(text: string): unknown {
 }
 
 /** Messages on record subjects that were not records of their kind: one warning line each, on stderr. */
-export function printInvalid(out: Output, invalid: readonly { position: number; subject: string; detail: string }[], kind: string): void {
-  for (const x of invalid) out.warn(printable(`#${x.position} on ${x.subject} is not one of the ${kind}, skipped: ${x.detail}`));
+export function printInvalid(
+  out: Output,
+  invalid: readonly { position: number; subject: string; detail: string }[],
+  kind: string,
+): void {
+  for (const x of invalid)
+    out.warn(printable(`#${x.position} on ${x.subject} is not one of the ${kind}, skipped: ${x.detail}`));
 }

@@ -27,7 +27,12 @@ export interface ReadyReport {
 }
 
 /** Reads `--ready-file` and removes a stale file at once, so a waiter can only see what this process writes. */
-export async function readyReport(values: OptionValues, command: string, mesh: string, out: Output): Promise<ReadyReport> {
+export async function readyReport(
+  values: OptionValues,
+  command: string,
+  mesh: string,
+  out: Output,
+): Promise<ReadyReport> {
   const given = stringOption(values, "ready-file", command);
   const file = given === undefined || given === "" ? undefined : resolve(given);
   if (file) await remove(file, out);

@@ -34,7 +34,10 @@ export async function receive(o: ReceiveOptions): Promise<number> {
   let lastError: unknown;
   // --timeout bounds the whole run, connecting and subscribing included: nothing waits forever when asked not to.
   const timedOutEarly = (): number => {
-    if (count !== undefined) throw new CliError(`timed out after ${timeoutSeconds} s with 0 of ${count} messages (before the subscription was ready)`);
+    if (count !== undefined)
+      throw new CliError(
+        `timed out after ${timeoutSeconds} s with 0 of ${count} messages (before the subscription was ready)`,
+      );
     return 0;
   };
   try {
@@ -65,7 +68,10 @@ export async function receive(o: ReceiveOptions): Promise<number> {
       void started.then((s) => s.stop()).catch(() => undefined);
       return timedOutEarly();
     }
-    const limits = [count !== undefined ? `${count} message${count === 1 ? "" : "s"}` : "", timeoutSeconds !== undefined ? `${timeoutSeconds} s` : ""].filter(Boolean);
+    const limits = [
+      count !== undefined ? `${count} message${count === 1 ? "" : "s"}` : "",
+      timeoutSeconds !== undefined ? `${timeoutSeconds} s` : "",
+    ].filter(Boolean);
     // From here on nothing sent or published is missed: say so (stderr, and --ready-file).
     await o.ready.ready(
       `listening on the ${o.describe(connected)} in mesh "${o.common.mesh}" (${limits.length ? `stops after ${limits.join(" or ")}; ` : ""}Ctrl-C to stop)`,
@@ -76,7 +82,9 @@ export async function receive(o: ReceiveOptions): Promise<number> {
       throw new CliError(`timed out after ${timeoutSeconds} s with ${received} of ${count} messages`);
     }
     if (why === "finished" && (count === undefined || received < count)) {
-      throw new CliError(`the subscription ended after ${received} message${received === 1 ? "" : "s"}${lastError !== undefined ? `: ${oneLine(lastError)}` : ""}`);
+      throw new CliError(
+        `the subscription ended after ${received} message${received === 1 ? "" : "s"}${lastError !== undefined ? `: ${oneLine(lastError)}` : ""}`,
+      );
     }
     return 0;
   } finally {

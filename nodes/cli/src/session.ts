@@ -19,7 +19,10 @@ export function createHint(common: CommonOptions, name: string): string {
 
 export function checkKeyName(name: string, command: string, flag = "--as"): string {
   if (!KEY_NAME_PATTERN.test(name)) {
-    throw new UsageError(`${flag} ${JSON.stringify(name)} is not a key name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`, command);
+    throw new UsageError(
+      `${flag} ${JSON.stringify(name)} is not a key name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      command,
+    );
   }
   return name;
 }
@@ -31,7 +34,9 @@ export async function loadKey(common: CommonOptions, name: string, command: stri
     return await keyStore(common).load(name);
   } catch (err) {
     if (isPlexusError(err, ErrorCode.KeyNotFound)) {
-      throw new CliError(`no key named "${name}" in ${common.keys} (create it with: ${createHint(common, name)})`, { cause: err });
+      throw new CliError(`no key named "${name}" in ${common.keys} (create it with: ${createHint(common, name)})`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -45,9 +50,12 @@ export async function resolveRecipient(common: CommonOptions, ref: string, comma
   } catch (err) {
     if (isPlexusError(err, ErrorCode.InvalidDid)) throw new CliError(`--to: ${err.message}`, { cause: err });
     if (isPlexusError(err, ErrorCode.KeyNotFound)) {
-      throw new CliError(`--to ${ref}: not a DID, and no key named "${ref}" in ${common.keys} (pass a did:key:…, or create it with: ${createHint(common, ref)})`, {
-        cause: err,
-      });
+      throw new CliError(
+        `--to ${ref}: not a DID, and no key named "${ref}" in ${common.keys} (pass a did:key:…, or create it with: ${createHint(common, ref)})`,
+        {
+          cause: err,
+        },
+      );
     }
     throw err;
   }

@@ -27,10 +27,19 @@ let bob: Agent;
 
 function run(args: string[], meshId = mesh): Promise<Result> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, "audit", ...args, "--mesh", meshId, "--nats", nats.url], { timeout: 20_000, env: childEnv(), encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, "audit", ...args, "--mesh", meshId, "--nats", nats.url],
+      { timeout: 20_000, env: childEnv(), encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,7 +49,10 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "plexus-audit-cli-"));
   mesh = `acli${process.pid}`;
   registry = generateKeyPair();
-  [alice, bob] = [await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }), await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh })];
+  [alice, bob] = [
+    await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }),
+    await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }),
+  ];
   await bob.listen(() => undefined);
   for (let i = 0; i < 4; i++) await alice.send(bob.did, { i }, { conversation: "c-9", awaitReceipt: true });
   await alice.send(bob.did, { other: true }, { conversation: "c-other", awaitReceipt: true });
@@ -52,7 +64,14 @@ beforeAll(async () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const store = await openJetStreamAuditStore({ nc, mesh });
-    const sealer = await startSealer({ nc, mesh, store, key: registry, checkpointEvery: 4, checkpointIntervalMs: 60_000 });
+    const sealer = await startSealer({
+      nc,
+      mesh,
+      store,
+      key: registry,
+      checkpointEvery: 4,
+      checkpointIntervalMs: 60_000,
+    });
     await sealer.caughtUp();
     await sealer.stop();
     end = await meshLogEnd(nc, mesh);
@@ -69,7 +88,13 @@ describe("plexus audit", { timeout: 60_000 }, () => {
   it("status: head, lag, last checkpoint and its signer", async () => {
     const r = await run(["status", "--json"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r)).toMatchObject({ mesh, head: { size: end }, logEnd: end, lag: 0, lastCheckpoint: { size: end, signer: registry.did, valid: true } });
+    expect(json(r)).toMatchObject({
+      mesh,
+      head: { size: end },
+      logEnd: end,
+      lag: 0,
+      lastCheckpoint: { size: end, signer: registry.did, valid: true },
+    });
     const human = await run(["status"]);
     expect(human.stdout).toContain(`sealer lag 0 events`);
     expect(human.stdout).toContain(registry.did);
@@ -78,7 +103,11 @@ describe("plexus audit", { timeout: 60_000 }, () => {
   it("verify: exit 0 with the count and the head; --json one object; --from/--to start from a trusted hash", async () => {
     const human = await run(["verify"]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(new RegExp(`^ok: verified ${end} events of mesh "${mesh}" \\(positions 1–${end}\\); head ${end} [0-9a-f]{64}\\n$`));
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `^ok: verified ${end} events of mesh "${mesh}" \\(positions 1–${end}\\); head ${end} [0-9a-f]{64}\\n$`,
+      ),
+    );
     const r = await run(["verify", "--json", "--signer", registry.did]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(""); // no progress with --json (and stderr is not a terminal)
@@ -99,7 +128,9 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     expect(stdout.code).toBe(0);
     const streamed = jsonLines(stdout.stdout);
     expect(streamed[0]).toMatchObject({ type: "header", format: "plexus-audit/1", mesh, from: 1 });
-    expect(streamed.filter((l) => l["type"] === "event").map((l) => l["n"])).toEqual(Array.from({ length: end }, (_, i) => i + 1));
+    expect(streamed.filter((l) => l["type"] === "event").map((l) => l["n"])).toEqual(
+      Array.from({ length: end }, (_, i) => i + 1),
+    );
     expect(stdout.stderr).toContain(`exported ${end} positions`);
 
     const ok = await run(["verify", "--file", file, "--json"]);
@@ -112,12 +143,26 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     const bad = await run(["verify", "--file", tampered]);
     expect(bad.code).toBe(3);
     expect(bad.stdout).toMatch(/^FAILED at position 3: altered: /);
-    expect(json(await run(["verify", "--file", tampered, "--json"]))).toMatchObject({ ok: false, position: 3, kind: "altered", verified: 2, head: { size: 2 } });
+    expect(json(await run(["verify", "--file", tampered, "--json"]))).toMatchObject({
+      ok: false,
+      position: 3,
+      kind: "altered",
+      verified: 2,
+      head: { size: 2 },
+    });
   });
 
   it("export --since/--until: a range that verifies alone", async () => {
     const file = join(root, "range.jsonl");
-    const r = await run(["export", "--since", "-1h", "--until", new Date(Date.now() + 60_000).toISOString(), "--out", file]);
+    const r = await run([
+      "export",
+      "--since",
+      "-1h",
+      "--until",
+      new Date(Date.now() + 60_000).toISOString(),
+      "--out",
+      file,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`exported ${end} positions (1–${end})`);
     const none = join(root, "none.jsonl");
@@ -130,7 +175,14 @@ describe("plexus audit", { timeout: 60_000 }, () => {
     expect(r.code, r.stderr).toBe(0);
     const matches = jsonLines(r.stdout);
     expect(matches).toHaveLength(4);
-    for (const m of matches) expect(m).toMatchObject({ kind: "envelope", type: "acp.message", conversation: "c-9", envelope: { from: alice.did, to: bob.did }, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    for (const m of matches)
+      expect(m).toMatchObject({
+        kind: "envelope",
+        type: "acp.message",
+        conversation: "c-9",
+        envelope: { from: alice.did, to: bob.did },
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
     const limited = await run(["query", "--agent", alice.did, "--limit", "2", "--since", "-1h"]);
     expect(limited.stdout.trim().split("\n")).toHaveLength(2);
     expect(limited.stdout).toMatch(/^#\d+ {2}\S+ {2}envelope {2}/);
@@ -161,14 +213,24 @@ describe("plexus audit", { timeout: 60_000 }, () => {
   });
 
   it("usage errors exit 2; a mesh that does not exist exits 7 (not found), an unreadable file 6 (invalid input), with one line", async () => {
-    for (const args of [[], ["frob"], ["verify", "--agent", "did:key:x"], ["query", "--since", "yesterday"], ["verify", "--from", "0"], ["query", "--agent", "bob"], ["status", "extra"]]) {
+    for (const args of [
+      [],
+      ["frob"],
+      ["verify", "--agent", "did:key:x"],
+      ["query", "--since", "yesterday"],
+      ["verify", "--from", "0"],
+      ["query", "--agent", "bob"],
+      ["status", "extra"],
+    ]) {
       const r = await run(args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("usage: plexus audit status");
     }
     const noChain = await run(["status"], `nochain${process.pid}`);
     expect(noChain.code).toBe(exitCodeFor(ErrorCode.MeshNotFound));
-    expect(noChain.stderr.trim().split("\n")).toEqual([`plexus: mesh "nochain${process.pid}" does not exist on ${nats.url} (no mesh stream)`]);
+    expect(noChain.stderr.trim().split("\n")).toEqual([
+      `plexus: mesh "nochain${process.pid}" does not exist on ${nats.url} (no mesh stream)`,
+    ]);
     const missing = await run(["verify", "--file", join(root, "nope.jsonl")]);
     expect(missing.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
     expect(missing.stderr).toMatch(/^plexus: cannot read export .*nope\.jsonl/);
@@ -180,7 +242,10 @@ describe("plexus audit", { timeout: 60_000 }, () => {
   it("verify --signer OLD follows a registry key rotation recorded in the log, live and in an export", async () => {
     const rmesh = `${mesh}rot`;
     const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
-    const [a, b] = [await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh: rmesh }), await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh: rmesh })];
+    const [a, b] = [
+      await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh: rmesh }),
+      await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh: rmesh }),
+    ];
     const nc = await connectBus({ servers: nats.url });
     try {
       await b.listen(() => undefined);
@@ -192,7 +257,14 @@ describe("plexus audit", { timeout: 60_000 }, () => {
         }
       };
       const seal = async (key: KeyPair) => {
-        const sealer = await startSealer({ nc, mesh: rmesh, store: await openJetStreamAuditStore({ nc, mesh: rmesh }), key, checkpointEvery: 4, checkpointIntervalMs: 60_000 });
+        const sealer = await startSealer({
+          nc,
+          mesh: rmesh,
+          store: await openJetStreamAuditStore({ nc, mesh: rmesh }),
+          key,
+          checkpointEvery: 4,
+          checkpointIntervalMs: 60_000,
+        });
         await sealer.caughtUp();
         await sealer.stop();
       };

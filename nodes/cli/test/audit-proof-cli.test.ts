@@ -14,7 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { meshLogEnd, openJetStreamAuditStore, startSealer } from "@plexus/audit";
 import { leafInput, openCheckpointNote } from "@plexus/audit/internal";
 import { connectBus } from "@plexus/bus";
-import { Agent, checkProof, generateKeyPair, type InclusionProofFile, type KeyPair, type SendResult } from "@plexus/sdk";
+import {
+  Agent,
+  checkProof,
+  generateKeyPair,
+  type InclusionProofFile,
+  type KeyPair,
+  type SendResult,
+} from "@plexus/sdk";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
 import { BIN, childEnv, type Result } from "./cli-process.js";
@@ -32,10 +39,19 @@ const sent: SendResult[] = [];
 function run(args: string[], withServer = true): Promise<Result> {
   const server = withServer ? ["--mesh", mesh, "--nats", nats.url] : [];
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, "audit", ...args, ...server], { timeout: 20_000, env: childEnv(), encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, "audit", ...args, ...server],
+      { timeout: 20_000, env: childEnv(), encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -45,19 +61,30 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), "plexus-audit-proof-"));
   mesh = `aproof${process.pid}`;
   registry = generateKeyPair();
-  [alice, bob] = [await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }), await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh })];
+  [alice, bob] = [
+    await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }),
+    await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh }),
+  ];
   await bob.listen(() => undefined);
   const nc = await connectBus({ servers: nats.url });
   try {
     // Sealed in two rounds, so there is an older checkpoint to prove consistency from.
     for (const round of [0, 1]) {
-      for (let i = 0; i < 3; i++) sent.push(await alice.send(bob.did, { round, i }, { conversation: "c-1", awaitReceipt: true }));
+      for (let i = 0; i < 3; i++)
+        sent.push(await alice.send(bob.did, { round, i }, { conversation: "c-1", awaitReceipt: true }));
       for (let last = -1, now = await meshLogEnd(nc, mesh); now !== last; now = await meshLogEnd(nc, mesh)) {
         last = now;
         await new Promise((r) => setTimeout(r, 200));
       }
       const store = await openJetStreamAuditStore({ nc, mesh });
-      const sealer = await startSealer({ nc, mesh, store, key: registry, checkpointEvery: 1_000, checkpointIntervalMs: 60_000 });
+      const sealer = await startSealer({
+        nc,
+        mesh,
+        store,
+        key: registry,
+        checkpointEvery: 1_000,
+        checkpointIntervalMs: 60_000,
+      });
       await sealer.caughtUp();
       await sealer.stop();
     }
@@ -78,12 +105,24 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     const made = await run(["prove", msg.id, "--out", file]);
     expect(made.code, made.stderr).toBe(0);
     const proof = JSON.parse(await readFile(file, "utf8")) as InclusionProofFile;
-    expect(proof).toMatchObject({ format: "plexus-audit-inclusion/1", position: msg.streamSeq, size: end, signer: registry.did });
+    expect(proof).toMatchObject({
+      format: "plexus-audit-inclusion/1",
+      position: msg.streamSeq,
+      size: end,
+      signer: registry.did,
+    });
     expect(JSON.parse(Buffer.from(proof.data, "base64").toString("utf8"))).toMatchObject({ id: msg.id });
 
     const ok = await run(["check-proof", file, "--signer", registry.did, "--mesh", mesh, "--json"], false);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(json(ok)).toMatchObject({ ok: true, kind: "inclusion", pinned: true, position: msg.streamSeq, size: end, origin: `plexus.mesh/${mesh}` });
+    expect(json(ok)).toMatchObject({
+      ok: true,
+      kind: "inclusion",
+      pinned: true,
+      position: msg.streamSeq,
+      size: end,
+      origin: `plexus.mesh/${mesh}`,
+    });
     const human = await run(["check-proof", file, "--signer", registry.did, "--origin", `plexus.mesh/${mesh}`], false);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain(`valid: position ${msg.streamSeq} is in the log plexus.mesh/${mesh}`);
@@ -94,7 +133,13 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     expect(unpinned.stdout).toMatch(/^NOT PINNED: position \d+ is in the log plexus.mesh\//);
     const unpinnedJson = await run(["check-proof", file, "--mesh", mesh, "--json"], false);
     expect(unpinnedJson.code).toBe(5);
-    expect(json(unpinnedJson)).toMatchObject({ ok: false, reason: "not_pinned", pinned: false, origin: `plexus.mesh/${mesh}`, signers: [registry.did] });
+    expect(json(unpinnedJson)).toMatchObject({
+      ok: false,
+      reason: "not_pinned",
+      pinned: false,
+      origin: `plexus.mesh/${mesh}`,
+      signers: [registry.did],
+    });
 
     // Another mesh (explicit, or the default one when --mesh is not given) or origin: refused as "origin".
     for (const args of [["--mesh", `${mesh}x`], [], ["--origin", "example.com/log"]]) {
@@ -103,15 +148,23 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
       expect(json(wrong)).toMatchObject({ ok: false, reason: "origin", pinned: true });
     }
     const wrongHuman = await run(["check-proof", file, "--signer", registry.did, "--mesh", `${mesh}x`], false);
-    expect(wrongHuman.stdout).toContain(`INVALID: origin: the checkpoint is for plexus.mesh/${mesh}, not plexus.mesh/${mesh}x (checking a proof of another mesh: pass its --mesh NAME`);
-    expect((await run(["check-proof", file, "--signer", registry.did, "--mesh", mesh, "--origin", "example.com/log"], false)).code).toBe(2);
+    expect(wrongHuman.stdout).toContain(
+      `INVALID: origin: the checkpoint is for plexus.mesh/${mesh}, not plexus.mesh/${mesh}x (checking a proof of another mesh: pass its --mesh NAME`,
+    );
+    expect(
+      (await run(["check-proof", file, "--signer", registry.did, "--mesh", mesh, "--origin", "example.com/log"], false))
+        .code,
+    ).toBe(2);
 
     const other = await run(["check-proof", file, "--signer", generateKeyPair().did, "--mesh", mesh, "--json"], false);
     expect(other.code).toBe(3);
     expect(json(other)).toMatchObject({ ok: false, reason: "checkpoint_signature" });
 
     const edited = join(root, "edited.json");
-    await writeFile(edited, JSON.stringify({ ...proof, data: Buffer.from(JSON.stringify({ forged: true })).toString("base64") }));
+    await writeFile(
+      edited,
+      JSON.stringify({ ...proof, data: Buffer.from(JSON.stringify({ forged: true })).toString("base64") }),
+    );
     const bad = await run(["check-proof", edited, "--signer", registry.did, "--mesh", mesh], false);
     expect(bad.code).toBe(3); // AUDIT_TAMPERED, as verify
     expect(bad.stdout).toMatch(/^INVALID: inclusion: /);
@@ -121,7 +174,10 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     if (!note.ok) throw new Error(note.detail);
     expect(() =>
       verifyMerkleInclusion(
-        { canonicalizedBody: Buffer.from(leafInput(proof.subject, Buffer.from(proof.data, "base64"))), inclusionProof: { logIndex: String(proof.index), hashes: proof.hashes.map((h) => Buffer.from(h, "base64")) } } as never,
+        {
+          canonicalizedBody: Buffer.from(leafInput(proof.subject, Buffer.from(proof.data, "base64"))),
+          inclusionProof: { logIndex: String(proof.index), hashes: proof.hashes.map((h) => Buffer.from(h, "base64")) },
+        } as never,
         { logSize: BigInt(note.head.size), logHash: Buffer.from(note.head.root) } as never,
       ),
     ).not.toThrow();
@@ -155,7 +211,10 @@ describe("plexus audit prove / check-proof", { timeout: 60_000 }, () => {
     expect(json(r)).toMatchObject({ ok: true, kind: "consistency", size: end });
     const forgedOld = join(root, "forged.json");
     const c = JSON.parse(await readFile(out, "utf8")) as { hashes: string[] };
-    await writeFile(forgedOld, JSON.stringify({ ...c, hashes: c.hashes.map((h, i) => (i === 0 ? Buffer.alloc(32, 1).toString("base64") : h)) }));
+    await writeFile(
+      forgedOld,
+      JSON.stringify({ ...c, hashes: c.hashes.map((h, i) => (i === 0 ? Buffer.alloc(32, 1).toString("base64") : h)) }),
+    );
     const bad = await run(["check-proof", forgedOld, "--signer", registry.did, "--mesh", mesh, "--json"], false);
     expect(bad.code).toBe(3); // AUDIT_TAMPERED, as verify
     expect(json(bad)).toMatchObject({ ok: false, reason: "consistency" });

@@ -34,10 +34,19 @@ let meshes = 0;
 
 function run(mesh: string, args: string[]): Promise<Result> {
   return new Promise((done) => {
-    execFile(process.execPath, [BIN, "audit", ...args, "--mesh", mesh, "--nats", nats.url, "--keys", join(root, "keys")], { timeout: 30_000, env: childEnv(), encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, "audit", ...args, "--mesh", mesh, "--nats", nats.url, "--keys", join(root, "keys")],
+      { timeout: 30_000, env: childEnv(), encoding: "utf8" },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === "number"
+            ? (err as { code: number }).code
+            : null
+          : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -45,7 +54,8 @@ const json = (r: Result) => JSON.parse(r.stdout) as Record<string, unknown>;
 
 async function publish(mesh: string, from: number, count: number): Promise<void> {
   const js = jetstream(nc);
-  for (let i = from; i < from + count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
+  for (let i = from; i < from + count; i++)
+    await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
 }
 
 async function seal(mesh: string, key: KeyPair): Promise<void> {
@@ -69,7 +79,10 @@ async function recreate(config: Partial<StreamConfig> & { name: string }): Promi
   const jsm = await jetstreamManager(nc);
   for (let attempt = 0; attempt < 20; attempt++) {
     await jsm.streams.delete(config.name).catch(() => undefined);
-    const exists = await jsm.streams.info(config.name).then(() => true, () => false);
+    const exists = await jsm.streams.info(config.name).then(
+      () => true,
+      () => false,
+    );
     if (exists) continue;
     const info = await jsm.streams.add(config);
     if (info.state.last_seq === 0 && (await jsm.streams.info(config.name)).state.last_seq === 0) return;
@@ -117,7 +130,12 @@ async function witnessedMesh(name: string): Promise<{ mesh: string; dir: string 
   await seal(mesh, registry);
   const second = await run(mesh, ["witness", "--as", name, "--dir", dir, "--once", "--json"]);
   expect(second.code, second.stderr).toBe(0);
-  expect(json(second)).toMatchObject({ ok: true, size: 80, advanced: true, subject: `plexus-audit.${mesh}.cosig.${name}` });
+  expect(json(second)).toMatchObject({
+    ok: true,
+    size: 80,
+    advanced: true,
+    subject: `plexus-audit.${mesh}.cosig.${name}`,
+  });
   return { mesh, dir };
 }
 
@@ -134,7 +152,12 @@ afterAll(async () => {
 describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => {
   it("cosigns consistent checkpoints into its own folder (0600), and says so again without advancing", async () => {
     const { mesh, dir } = await witnessedMesh("alice");
-    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as { size: number; name: string; note: string; logKeys: string[] };
+    const state = JSON.parse(await readFile(join(dir, "state.json"), "utf8")) as {
+      size: number;
+      name: string;
+      note: string;
+      logKeys: string[];
+    };
     expect(state).toMatchObject({ size: 80, name: "alice", logKeys: [registry.did] });
     expect(state.note).toContain("\u2014 alice ");
     expect((await stat(join(dir, "state.json"))).mode & 0o777).toBe(0o600);
@@ -146,9 +169,22 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     // An export of the log, checked without NATS against the same folder.
     const exported = join(root, `${mesh}.jsonl`);
     expect((await run(mesh, ["export", "--out", exported])).code).toBe(0);
-    const fromFile = await run(mesh, ["verify", "--file", exported, "--witness", dir, "--signer", registry.did, "--json"]);
+    const fromFile = await run(mesh, [
+      "verify",
+      "--file",
+      exported,
+      "--witness",
+      dir,
+      "--signer",
+      registry.did,
+      "--json",
+    ]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
-    expect(json(fromFile)).toMatchObject({ ok: true, source: "file", witnesses: [{ witness: "alice", ok: true, size: 80 }] });
+    expect(json(fromFile)).toMatchObject({
+      ok: true,
+      source: "file",
+      witnesses: [{ witness: "alice", ok: true, size: 80 }],
+    });
     const missing = await run(mesh, ["verify", "--witness", join(root, "nowhere")]);
     expect(missing.code).toBe(6); // INVALID_ARGUMENT: the --witness given holds no state
     expect(missing.stderr).toMatch(/--witness .*nowhere: no witness state/);
@@ -170,14 +206,24 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     expect(json(blind)).toMatchObject({ ok: true, head: { size: 80 } });
     const witnessed = await run(mesh, ["verify", "--witness", dir, "--json"]);
     expect(witnessed.code).toBe(3);
-    expect(json(witnessed)).toMatchObject({ ok: false, kind: "fork", position: 80, witnesses: [{ witness: "bob", ok: false, kind: "fork" }] });
+    expect(json(witnessed)).toMatchObject({
+      ok: false,
+      kind: "fork",
+      position: 80,
+      witnesses: [{ witness: "bob", ok: false, kind: "fork" }],
+    });
     // The same rewritten log as an export file (a copy handed to an auditor): the witness's folder fails it too.
     const exported = join(root, `${mesh}-rewritten.jsonl`);
     expect((await run(mesh, ["export", "--out", exported])).code).toBe(0);
     expect((await run(mesh, ["verify", "--file", exported])).code).toBe(0);
     const fileWitnessed = await run(mesh, ["verify", "--file", exported, "--witness", dir, "--json"]);
     expect(fileWitnessed.code).toBe(3);
-    expect(json(fileWitnessed)).toMatchObject({ ok: false, kind: "fork", position: 80, witnesses: [{ witness: "bob", ok: false, kind: "fork" }] });
+    expect(json(fileWitnessed)).toMatchObject({
+      ok: false,
+      kind: "fork",
+      position: 80,
+      witnesses: [{ witness: "bob", ok: false, kind: "fork" }],
+    });
     const human = await run(mesh, ["verify", "--witness", join(dir, "state.json")]);
     expect(human.code).toBe(3);
     expect(human.stdout).toMatch(/FAILED at position 80: fork: .*witness bob/);
@@ -190,7 +236,14 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     const refused = await run(mesh, ["witness", "--as", "bob", "--dir", dir, "--once", "--json"]);
     expect(refused.code).toBe(3);
     // --json: the refusal on stderr is one JSON object, with the code of the exit code.
-    expect(stderrJson(refused.stderr)).toEqual([{ error: expect.objectContaining({ code: "AUDIT_TAMPERED", message: expect.stringMatching(/^witness bob refuses the checkpoint/) }) }]);
+    expect(stderrJson(refused.stderr)).toEqual([
+      {
+        error: expect.objectContaining({
+          code: "AUDIT_TAMPERED",
+          message: expect.stringMatching(/^witness bob refuses the checkpoint/),
+        }),
+      },
+    ]);
     expect(json(refused)).toMatchObject({ ok: false, reason: "rollback" });
     // Re-signed with another key: the witness refuses it (bad_signature); a pinned signer and the witness both fail it.
     const attacker = generateKeyPair();
@@ -200,7 +253,10 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     const resigned = await run(mesh, ["witness", "--as", "bob", "--dir", dir, "--once", "--json"]);
     expect(resigned.code).toBe(3);
     expect(json(resigned)).toMatchObject({ ok: false, reason: "bad_signature", size: 80 });
-    expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({ ok: false, kind: "checkpoint_signature" });
+    expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({
+      ok: false,
+      kind: "checkpoint_signature",
+    });
     expect(json(await run(mesh, ["verify", "--witness", dir, "--json"]))).toMatchObject({ ok: false, kind: "fork" });
   });
 
@@ -224,7 +280,11 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     // truncated to 50, checkpoints gone
     await rewrite(mesh, events.slice(0, 50), generateKeyPair());
     expect((await run(mesh, ["verify"])).code).toBe(0);
-    expect(json(await run(mesh, ["verify", "--witness", dir, "--json"]))).toMatchObject({ ok: false, kind: "rollback", position: 51 });
+    expect(json(await run(mesh, ["verify", "--witness", dir, "--json"]))).toMatchObject({
+      ok: false,
+      kind: "rollback",
+      position: 51,
+    });
   });
 
   it("a fork re-signed by the registry key: the witness refuses it (fork) and keeps its state; a quorum of two with one forked witness fails", async () => {
@@ -242,7 +302,9 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     expect(JSON.parse(await readFile(join(dir, "state.json"), "utf8"))).toMatchObject({ size: 80 });
     // a second witness that only ever saw the forked history holds; with both and quorum 2 the verify fails
     const eveDir = join(root, "eve", mesh);
-    expect((await run(mesh, ["witness", "--as", "eve", "--dir", eveDir, "--signer", registry.did, "--once"])).code).toBe(0);
+    expect(
+      (await run(mesh, ["witness", "--as", "eve", "--dir", eveDir, "--signer", registry.did, "--once"])).code,
+    ).toBe(0);
     expect((await run(mesh, ["verify", "--witness", eveDir, "--signer", registry.did])).code).toBe(0);
     const quorum2 = await run(mesh, ["verify", "--witness", dir, "--witness", eveDir, "--quorum", "2", "--json"]);
     expect(quorum2.code).toBe(3);
@@ -257,7 +319,23 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     const notes: string[] = [];
     const sub = nc.subscribe(`plexus-audit.${mesh}.cosig.frank`, { callback: (_e, m) => void notes.push(m.string()) });
     try {
-      const w = procs.start(["audit", "witness", "--as", "frank", "--dir", dir, "--interval", "200", "--json", "--mesh", mesh, "--nats", nats.url, "--keys", join(root, "keys")]);
+      const w = procs.start([
+        "audit",
+        "witness",
+        "--as",
+        "frank",
+        "--dir",
+        dir,
+        "--interval",
+        "200",
+        "--json",
+        "--mesh",
+        mesh,
+        "--nats",
+        nats.url,
+        "--keys",
+        join(root, "keys"),
+      ]);
       await publish(mesh, 80, 15);
       await seal(mesh, registry);
       await w.waitFor('"size":95', 15_000, "stdout");
@@ -298,7 +376,10 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     } finally {
       await after.close();
     }
-    expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({ ok: false, kind: "checkpoint_mismatch" });
+    expect(json(await run(mesh, ["verify", "--signer", registry.did, "--json"]))).toMatchObject({
+      ok: false,
+      kind: "checkpoint_mismatch",
+    });
   });
 
   it("follows a registry key rotation recorded in the log; a checkpoint by a key the log does not name is passed over", async () => {
@@ -308,7 +389,9 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     await ensureMeshStream(nc, mesh);
     await publish(mesh, 0, 10);
     await seal(mesh, oldKey);
-    expect((await run(mesh, ["witness", "--as", "grace", "--dir", dir, "--signer", oldKey.did, "--once"])).code).toBe(0);
+    expect((await run(mesh, ["witness", "--as", "grace", "--dir", dir, "--signer", oldKey.did, "--once"])).code).toBe(
+      0,
+    );
     // A checkpoint by a key the log names nowhere: not one to witness (passed over, the state stays).
     await publish(mesh, 10, 5);
     await seal(mesh, stranger);
@@ -328,7 +411,11 @@ describe("plexus audit witness / verify --witness", { timeout: 120_000 }, () => 
     // verify follows the rotation too; the stranger's checkpoint is what it reports, the witness itself holds.
     const verified = await run(mesh, ["verify", "--witness", dir, "--signer", oldKey.did, "--json"]);
     expect(verified.code, verified.stderr).toBe(3);
-    expect(json(verified)).toMatchObject({ ok: false, kind: "checkpoint_signature", witnesses: [{ witness: "grace", ok: true, size: 21 }] });
+    expect(json(verified)).toMatchObject({
+      ok: false,
+      kind: "checkpoint_signature",
+      witnesses: [{ witness: "grace", ok: true, size: 21 }],
+    });
     expect(String(json(verified)["detail"])).toContain(stranger.did);
   });
 

@@ -34,14 +34,18 @@ function runBuilt(bin: string, args: string[]): Promise<Result> {
 
 describe("bin/plexus.js", () => {
   it("runs the build: a command works from dist/ (the key file it writes is readable back)", async () => {
-    if (!existsSync(join(CLI, "dist", "main.js"))) throw new Error("nodes/cli/dist/main.js is missing: run `npm run build` first (npm test does)");
+    if (!existsSync(join(CLI, "dist", "main.js")))
+      throw new Error("nodes/cli/dist/main.js is missing: run `npm run build` first (npm test does)");
     const keys = join(temp, "keys");
     const made = await runBuilt(BIN, ["keys", "new", "alice", "--keys", keys, "--json"]);
     expect(made.code).toBe(0);
     const shown = await runBuilt(BIN, ["keys", "show", "alice", "--keys", keys, "--json"]);
     expect(shown.code).toBe(0);
     expect(JSON.parse(shown.stdout)).toMatchObject({ did: (JSON.parse(made.stdout) as { did: string }).did });
-    expect(await runBuilt(BIN, ["--version"])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^plexus \d+\.\d+\.\d+\n$/) });
+    expect(await runBuilt(BIN, ["--version"])).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^plexus \d+\.\d+\.\d+\n$/),
+    });
   });
 
   it("without a build: exits 1 and says to run npm run build", async () => {
@@ -53,6 +57,8 @@ describe("bin/plexus.js", () => {
     const r = await runBuilt(join(copy, "bin", "plexus.js"), ["keys", "list"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^plexus: not built \(.*dist\/main\.js is missing\): run `npm run build` in the Plexus checkout\n$/);
+    expect(r.stderr).toMatch(
+      /^plexus: not built \(.*dist\/main\.js is missing\): run `npm run build` in the Plexus checkout\n$/,
+    );
   });
 });

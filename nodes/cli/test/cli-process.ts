@@ -34,7 +34,11 @@ export function jsonLines(text: string): Record<string, unknown>[] {
 
 /** The JSON lines of a --json command's stderr (the errors and warnings it survived, the failure that ended it). */
 export function stderrJson(text: string): Record<string, unknown>[] {
-  return jsonLines(lines(text).filter((l) => l.startsWith("{")).join("\n"));
+  return jsonLines(
+    lines(text)
+      .filter((l) => l.startsWith("{"))
+      .join("\n"),
+  );
 }
 
 export interface Running {
@@ -53,11 +57,20 @@ export function cli() {
   /** Runs the CLI to completion. */
   const run = (args: string[], timeoutMs = 20_000, input?: string): Promise<Result> =>
     new Promise((resolveRun) => {
-      const child = execFile(process.execPath, [BIN, ...args], { timeout: timeoutMs, env: childEnv(), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        children.delete(child);
-        const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
-        resolveRun({ code, stdout, stderr });
-      });
+      const child = execFile(
+        process.execPath,
+        [BIN, ...args],
+        { timeout: timeoutMs, env: childEnv(), encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          children.delete(child);
+          const code = err
+            ? typeof (err as { code?: unknown }).code === "number"
+              ? (err as { code: number }).code
+              : null
+            : 0;
+          resolveRun({ code, stdout, stderr });
+        },
+      );
       // `input`: what the command reads on its standard input.
       if (input !== undefined) child.stdin?.end(input);
       children.add(child);
@@ -80,7 +93,8 @@ export function cli() {
     const waitFor = async (text: string, timeoutMs = 15_000, stream: "stdout" | "stderr" = "stderr") => {
       const end = Date.now() + timeoutMs;
       while (!(stream === "stderr" ? err : out).includes(text)) {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`plexus exited before printing ${JSON.stringify(text)}: ${err}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`plexus exited before printing ${JSON.stringify(text)}: ${err}`);
         if (Date.now() > end) throw new Error(`timed out waiting for ${JSON.stringify(text)}; stderr so far: ${err}`);
         await new Promise((r) => setTimeout(r, 25));
       }
@@ -91,7 +105,9 @@ export function cli() {
   /** Kills every child still running (SIGKILL) and waits until they are gone. */
   const reap = async (): Promise<void> => {
     const left = [...children];
-    const gone = left.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r))));
+    const gone = left.map((c) =>
+      c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("close", r)),
+    );
     for (const c of left) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     await Promise.all(gone);
     children.clear();

@@ -60,12 +60,21 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const again = await run(["keys", "new", "alice", "--keys", s.keys, "--json"]);
       expect(again.code).toBe(exitCodeFor(ErrorCode.KeyExists));
       expect(lines(again.stderr)).toHaveLength(1);
-      expect(JSON.parse(again.stderr)).toMatchObject({ error: { code: ErrorCode.KeyExists, message: expect.stringContaining('a key named "alice" already exists'), retryable: false } });
+      expect(JSON.parse(again.stderr)).toMatchObject({
+        error: {
+          code: ErrorCode.KeyExists,
+          message: expect.stringContaining('a key named "alice" already exists'),
+          retryable: false,
+        },
+      });
 
       const second = await run(["keys", "new", "bob", "--keys", s.keys, "--json"]);
       expect(JSON.parse(second.stdout)).toMatchObject({ name: "bob" });
       const list = await run(["keys", "list", "--keys", s.keys, "--json"]);
-      expect((JSON.parse(list.stdout) as { keys: { name: string }[] }).keys.map((k) => k.name)).toEqual(["alice", "bob"]);
+      expect((JSON.parse(list.stdout) as { keys: { name: string }[] }).keys.map((k) => k.name)).toEqual([
+        "alice",
+        "bob",
+      ]);
     } finally {
       await reap();
     }
@@ -79,7 +88,21 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();
       const aliceDid = (await new KeyStore(s.keys).load("alice")).did;
 
-      const sent = await run(s.args("send", "--as", "alice", "--to", bobDid, '{"hello":"bob","n":[1,2]}', "--type", "greeting", "--conversation", "c-1", "--json"));
+      const sent = await run(
+        s.args(
+          "send",
+          "--as",
+          "alice",
+          "--to",
+          bobDid,
+          '{"hello":"bob","n":[1,2]}',
+          "--type",
+          "greeting",
+          "--conversation",
+          "c-1",
+          "--json",
+        ),
+      );
       expect(sent.code, sent.stderr).toBe(0);
       const receipt = JSON.parse(sent.stdout) as { id: string; streamSeq: number };
       expect(receipt.streamSeq).toBeGreaterThan(0);
@@ -92,7 +115,15 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(got.code, got.stderr).toBe(0);
       const msgs = jsonLines(got.stdout);
       expect(msgs).toHaveLength(2);
-      expect(msgs[0]).toMatchObject({ id: receipt.id, from: aliceDid, to: bobDid, type: "greeting", conversation: "c-1", body: { hello: "bob", n: [1, 2] }, redelivered: false });
+      expect(msgs[0]).toMatchObject({
+        id: receipt.id,
+        from: aliceDid,
+        to: bobDid,
+        type: "greeting",
+        conversation: "c-1",
+        body: { hello: "bob", n: [1, 2] },
+        redelivered: false,
+      });
       expect(typeof msgs[0]!["ts"]).toBe("number");
       expect(msgs[1]).toMatchObject({ body: "just text", type: "acp.message", conversation: null });
 
@@ -110,11 +141,15 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     try {
       await run(["keys", "new", "alice", "--keys", s.keys]);
       await run(["keys", "new", "bob", "--keys", s.keys]);
-      expect((await run(s.args("send", "--as", "alice", "--to", "bob", '{"a":1}', "--type", "task.request"))).code).toBe(0);
+      expect(
+        (await run(s.args("send", "--as", "alice", "--to", "bob", '{"a":1}', "--type", "task.request"))).code,
+      ).toBe(0);
       const got = await run(s.args("listen", "--as", "bob", "--count", "1"));
       expect(got.code, got.stderr).toBe(0);
       expect(lines(got.stdout)).toHaveLength(1);
-      expect(got.stdout).toMatch(/^\d{4}-\d\d-\d\dT\S+\s+from did:key:z6Mk\S+…\S+\s+type task\.request\s+conv -\s+\{"a":1\}\n$/);
+      expect(got.stdout).toMatch(
+        /^\d{4}-\d\d-\d\dT\S+\s+from did:key:z6Mk\S+…\S+\s+type task\.request\s+conv -\s+\{"a":1\}\n$/,
+      );
     } finally {
       await reap();
     }
@@ -149,7 +184,11 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       await run(["keys", "new", "alice", "--keys", s.keys]);
       const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();
       const big = { text: "x".repeat(100_000), n: 1 };
-      const viaStdin = await run(s.args("send", "--as", "alice", "--to", bobDid, "--body-file", "-"), 20_000, JSON.stringify(big));
+      const viaStdin = await run(
+        s.args("send", "--as", "alice", "--to", bobDid, "--body-file", "-"),
+        20_000,
+        JSON.stringify(big),
+      );
       expect(viaStdin.code, viaStdin.stderr).toBe(0);
       const file = join(s.keys, "..", "body.json");
       await writeFile(file, JSON.stringify({ ...big, n: 2 }));
@@ -168,11 +207,17 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const none = await run(s.args("send", "--as", "alice", "--to", "bob"));
       expect(none.code).toBe(2);
       expect(none.stderr).toContain("missing BODY (or --body-file FILE, - for standard input)");
-      const missing = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", join(s.keys, "nowhere.json")));
+      const missing = await run(
+        s.args("send", "--as", "alice", "--to", "bob", "--body-file", join(s.keys, "nowhere.json")),
+      );
       expect(missing.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
       expect(missing.stderr).toMatch(/--body-file .*nowhere\.json: no such file/);
       // Over the mesh's envelope limit (128 KiB): refused with the reason, nothing sent.
-      const tooBig = await run(s.args("send", "--as", "alice", "--to", "bob", "--body-file", "-"), 20_000, "y".repeat(200_000));
+      const tooBig = await run(
+        s.args("send", "--as", "alice", "--to", "bob", "--body-file", "-"),
+        20_000,
+        "y".repeat(200_000),
+      );
       expect(tooBig.code).toBe(exitCodeFor(ErrorCode.EnvelopeTooLarge));
       expect(tooBig.stderr.trim().split("\n")).toHaveLength(1);
       expect(tooBig.stderr).toMatch(/too large|bytes/i);
@@ -212,19 +257,33 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     try {
       await run(["keys", "new", "alice", "--keys", s.keys]);
       await run(["keys", "new", "bob", "--keys", s.keys]);
-      bob = await Agent.connect({ key: await new KeyStore(s.keys).load("bob"), nats: nats.url, mesh: s.mesh, maxAttempts: 1 });
+      bob = await Agent.connect({
+        key: await new KeyStore(s.keys).load("bob"),
+        nats: nats.url,
+        mesh: s.mesh,
+        maxAttempts: 1,
+      });
       await bob.listen(() => {
         throw new Error("cannot summarise that");
       });
       const sent = await run(s.args("send", "--as", "alice", "--to", "bob", "x", "--await-receipt"));
       expect(sent.code).toBe(1);
-      expect(lines(sent.stderr).at(-1)).toMatch(/^plexus: message [0-9A-Z]{26} failed at did:key:\S+ after 1 attempt: cannot summarise that$/);
+      expect(lines(sent.stderr).at(-1)).toMatch(
+        /^plexus: message [0-9A-Z]{26} failed at did:key:\S+ after 1 attempt: cannot summarise that$/,
+      );
       // The operator finds it among the dead letters, whole.
       const dead = await run(s.args("dead-letters", "--json"));
       expect(dead.code, dead.stderr).toBe(0);
-      const report = JSON.parse(dead.stdout) as { total: number; records: { reason: string; attempts: number; envelope: { body: unknown } }[] };
+      const report = JSON.parse(dead.stdout) as {
+        total: number;
+        records: { reason: string; attempts: number; envelope: { body: unknown } }[];
+      };
       expect(report.total).toBe(1);
-      expect(report.records[0]).toMatchObject({ reason: "cannot summarise that", attempts: 1, envelope: { body: "x" } });
+      expect(report.records[0]).toMatchObject({
+        reason: "cannot summarise that",
+        attempts: 1,
+        envelope: { body: "x" },
+      });
       expect((await run(s.args("dead-letters"))).stdout).toContain("after 1 attempts: cannot summarise that");
     } finally {
       await bob?.close();
@@ -255,7 +314,9 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     try {
       const r = await run(s.args("listen", "--as", "carol", "--count", "1"));
       expect(r.code).toBe(exitCodeFor(ErrorCode.KeyNotFound));
-      expect(lines(r.stderr)).toEqual([`plexus: no key named "carol" in ${s.keys} (create it with: plexus keys new carol --keys ${s.keys})`]);
+      expect(lines(r.stderr)).toEqual([
+        `plexus: no key named "carol" in ${s.keys} (create it with: plexus keys new carol --keys ${s.keys})`,
+      ]);
       expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
       // --to takes a DID or a key name: a name that is not there says so.
       await run(["keys", "new", "alice", "--keys", s.keys]);
@@ -292,7 +353,18 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     const { run, reap } = cli();
     try {
       await run(["keys", "new", "alice", "--keys", s.keys]);
-      const r = await run(["send", "--as", "alice", "--to", "alice", "hi", "--keys", s.keys, "--nats", "nats://127.0.0.1:1"]);
+      const r = await run([
+        "send",
+        "--as",
+        "alice",
+        "--to",
+        "alice",
+        "hi",
+        "--keys",
+        s.keys,
+        "--nats",
+        "nats://127.0.0.1:1",
+      ]);
       expect(r.code).toBe(exitCodeFor(ErrorCode.NatsUnavailable));
       expect(lines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toMatch(/^plexus: cannot reach NATS at nats:\/\/127\.0\.0\.1:1: /);
@@ -306,7 +378,8 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     try {
       const all = await run(["--help"]);
       expect(all.code).toBe(0);
-      for (const cmd of ["up", "keys", "send", "listen", "publish", "subscribe", "rejected"]) expect(all.stdout).toContain(`plexus ${cmd}`);
+      for (const cmd of ["up", "keys", "send", "listen", "publish", "subscribe", "rejected"])
+        expect(all.stdout).toContain(`plexus ${cmd}`);
       const one = await run(["subscribe", "--help"]);
       expect(one.code).toBe(0);
       expect(one.stdout).toContain("Usage: plexus subscribe --as NAME TOPIC");
@@ -340,7 +413,9 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const missing = await run(s.args("rejected", "--json"));
       expect(missing.code).toBe(exitCodeFor(ErrorCode.MeshNotFound));
       expect(missing.stderr.trim().split("\n")).toHaveLength(1);
-      expect(JSON.parse(missing.stderr)).toMatchObject({ error: { code: ErrorCode.MeshNotFound, message: expect.stringContaining(`no mesh "${s.mesh}"`) } });
+      expect(JSON.parse(missing.stderr)).toMatchObject({
+        error: { code: ErrorCode.MeshNotFound, message: expect.stringContaining(`no mesh "${s.mesh}"`) },
+      });
 
       // An agent that listens once creates the mesh's stream.
       const bobDid = (await run(["keys", "new", "bob", "--keys", s.keys])).stdout.trim();
@@ -353,7 +428,9 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       const token = bobDid.slice("did:key:".length);
       const nc = await connectBus({ servers: nats.url });
       try {
-        await nc.request(`plexus.${s.mesh}.acp.inbox.${token}.${token}`, new TextEncoder().encode("not json {"), { timeout: 5_000 });
+        await nc.request(`plexus.${s.mesh}.acp.inbox.${token}.${token}`, new TextEncoder().encode("not json {"), {
+          timeout: 5_000,
+        });
       } finally {
         await nc.close();
       }
@@ -362,7 +439,11 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(listened.stdout).toBe("");
 
       const after = await run(s.args("rejected", "--json"));
-      const report = JSON.parse(after.stdout) as { total: number; byReason: Record<string, number>; records: { reason: string; consumer: string }[] };
+      const report = JSON.parse(after.stdout) as {
+        total: number;
+        byReason: Record<string, number>;
+        records: { reason: string; consumer: string }[];
+      };
       expect(report.total).toBe(1);
       expect(report.byReason).toEqual({ malformed_json: 1 });
       expect(report.records[0]).toMatchObject({ reason: "malformed_json", consumer: bobDid });
@@ -382,10 +463,37 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
     try {
       // --no-auth: an open server, which this test's raw clients reach without credentials (operator-cli.test.ts has
       // up in its default operator mode).
-      const up = start(["up", "--no-auth", "--data", data, "--nats-port", String(port), "--mesh", s.mesh, "--keys", s.keys, "--http", "127.0.0.1:0", "--json"]);
+      const up = start([
+        "up",
+        "--no-auth",
+        "--data",
+        data,
+        "--nats-port",
+        String(port),
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--http",
+        "127.0.0.1:0",
+        "--json",
+      ]);
       await up.waitFor("\n", 20_000, "stdout");
-      const info = JSON.parse(up.stdout()) as { nats: string; mesh: string; stream: string; data: string; pid: number; registry: string; http: string };
-      expect(info).toMatchObject({ nats: `nats://127.0.0.1:${port}`, mesh: s.mesh, stream: `PLEXUS_${s.mesh.toUpperCase()}`, data });
+      const info = JSON.parse(up.stdout()) as {
+        nats: string;
+        mesh: string;
+        stream: string;
+        data: string;
+        pid: number;
+        registry: string;
+        http: string;
+      };
+      expect(info).toMatchObject({
+        nats: `nats://127.0.0.1:${port}`,
+        mesh: s.mesh,
+        stream: `PLEXUS_${s.mesh.toUpperCase()}`,
+        data,
+      });
       serverPid = info.pid;
       expect(alive(serverPid)).toBe(true);
       expect((await stat(data)).isDirectory()).toBe(true);
@@ -394,7 +502,10 @@ describe("plexus CLI", { timeout: 60_000 }, () => {
       expect(info.registry).toBe((await new KeyStore(s.keys).load("registry")).did);
       const ready = await fetch(`${info.http}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ data: { registry: info.registry, mesh: s.mesh, ready: true }, asOf: { seq: expect.any(Number), at: expect.any(Number) } });
+      expect(await ready.json()).toMatchObject({
+        data: { registry: info.registry, mesh: s.mesh, ready: true },
+        asOf: { seq: expect.any(Number), at: expect.any(Number) },
+      });
 
       // What an agent sends is sealed into the audit chain by the sealer `up` runs.
       const nc = await connectBus({ servers: info.nats });

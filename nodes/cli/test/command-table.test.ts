@@ -12,7 +12,12 @@ import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../src/table/commands.js";
 import type { CommandSpec } from "../src/table/types.js";
 import { DEFAULT_MESH, DEFAULT_NATS_URL, EXIT_CODES_HELP } from "../src/table/common-help.js";
-import { EXIT_INVALID_PROOF, EXIT_NOT_PINNED, EXIT_SEALER_STALLED, EXIT_TAMPERED } from "../src/commands/audit/command.js";
+import {
+  EXIT_INVALID_PROOF,
+  EXIT_NOT_PINNED,
+  EXIT_SEALER_STALLED,
+  EXIT_TAMPERED,
+} from "../src/commands/audit/command.js";
 import { EXIT_CREDENTIAL_INVALID } from "../src/commands/credential/command.js";
 import { dispatch } from "../src/table/dispatch.js";
 import { runHere } from "./cli-process.js";
@@ -65,7 +70,12 @@ describe("the command table", () => {
     }
     for (const c of COMMANDS) {
       const folder = c.name === "__complete" ? "completion" : c.name;
-      expect(readFileSync(join(SRC, "commands", folder, c.name === "__complete" ? "complete-command.ts" : "command.ts"), "utf8")).toContain("export const command: CommandSpec");
+      expect(
+        readFileSync(
+          join(SRC, "commands", folder, c.name === "__complete" ? "complete-command.ts" : "command.ts"),
+          "utf8",
+        ),
+      ).toContain("export const command: CommandSpec");
     }
   });
 
@@ -118,7 +128,9 @@ describe("the command table", () => {
       expect(r.stdout).toContain("Common options:");
       expect((await runHere(["help", ...path])).stdout).toBe(r.stdout);
     }
-    expect((await runHere(["context", "add", "--help"])).stdout).toMatch(/^Usage: plexus context add NAME .*\n\nStores the connection flags/);
+    expect((await runHere(["context", "add", "--help"])).stdout).toMatch(
+      /^Usage: plexus context add NAME .*\n\nStores the connection flags/,
+    );
   });
 });
 

@@ -38,7 +38,8 @@ beforeAll(() => {
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, "plexus"), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
   chmodSync(join(bin, "plexus"), 0o755);
-  for (const name of ["staging", "prod"]) execFileSync(process.execPath, [BIN, "context", "add", name, "--mesh", name], { env });
+  for (const name of ["staging", "prod"])
+    execFileSync(process.execPath, [BIN, "context", "add", name, "--mesh", name], { env });
 });
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -57,10 +58,13 @@ describe("plexus completion", { timeout: 120_000 }, () => {
       [["plexus", ""], (o) => expect(o).toEqual(COMMANDS.filter((c) => !c.hidden).map((c) => c.name))],
       [["plexus", "keys", ""], (o) => expect(o).toEqual(["new", "show", "list", "split", "combine", "rotate"])],
       [["plexus", "keys", "split", "--th"], (o) => expect(o).toEqual(["--threshold"])],
-      [["plexus", "keys", "new", "--"], (o) => {
+      [
+        ["plexus", "keys", "new", "--"],
+        (o) => {
           expect(o).toEqual(expect.arrayContaining(["--keys", "--context", "--json", "--help"]));
           expect(o).not.toContain("--threshold");
-        }],
+        },
+      ],
       [["plexus", "audit", "--signer", "x", "ver"], (o) => expect(o).toEqual(["verify"])],
       [["plexus", "audit", "verify", "--wit"], (o) => expect(o).toEqual(["--witness"])],
       [["plexus", "context", "use", ""], (o) => expect(o).toEqual(["prod", "staging"])],
@@ -70,9 +74,17 @@ describe("plexus completion", { timeout: 120_000 }, () => {
       [["plexus", "completion", ""], (o) => expect(o).toEqual(["bash", "zsh"])],
     ];
     // One child bash for all the cases: the script is generated once.
-    const r = await shell("bash", `source <(plexus completion bash); ${cases.map(([words]) => bashCase(words)).join("; ")}`);
+    const r = await shell(
+      "bash",
+      `source <(plexus completion bash); ${cases.map(([words]) => bashCase(words)).join("; ")}`,
+    );
     expect(r.code, r.stderr).toBe(0);
-    const answers = r.stdout.split("|\n").map((a) => a.trim().split(/\s+/).filter((w) => w !== ""));
+    const answers = r.stdout.split("|\n").map((a) =>
+      a
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== ""),
+    );
     cases.forEach(([words, check], i) => {
       try {
         check(answers[i] ?? []);
@@ -92,25 +104,45 @@ describe("plexus completion", { timeout: 120_000 }, () => {
   });
 
   // Skipped, with this reason, where zsh is not installed.
-  it.skipIf(!hasZsh)("zsh (when zsh is installed): the script parses, and offers subcommands with their summaries, options and context names", async () => {
-    const syntax = await shell("zsh", "plexus completion zsh > $PLEXUS_CONFIG_HOME/_plexus.zsh && zsh -n $PLEXUS_CONFIG_HOME/_plexus.zsh && echo ok");
-    expect(syntax.stdout.trim(), syntax.stderr).toBe("ok");
-    // compinit's functions stubbed to print what they are given: _describe the "name:summary" pairs, compadd the words.
-    const stubs = `compdef() { :; }; _files() { print -r -- FILES; }; compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }; _describe() { print -rl -- "\${(@P)4}"; }`;
-    const complete = (words: string[]) =>
-      `words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${words.length}; _plexus; print -r -- '|'`;
-    const r = await shell(
-      "zsh",
-      `${stubs}; source <(plexus completion zsh); ${[["plexus", "ke"], ["plexus", "context", "show", ""], ["plexus", "keys", "split", "--th"], ["plexus", "audit", "check-proof", ""], ["plexus", "trust", ""]].map(complete).join("; ")}`,
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const [top, contexts, option, file, trust] = r.stdout.split("|\n").map((a) => a.trim().split("\n"));
-    // _describe reads "name:description"; a colon inside the description is escaped.
-    expect(top).toContain(`keys:${COMMANDS.find((c) => c.name === "keys")?.summary.replace(/:/g, "\\:")}`);
-    expect(top).toContain("context:stored connection settings (NATS URL, mesh, key folder, auth folder)\\: add, use, ls, show, rm");
-    expect(contexts).toEqual(["prod", "staging"]);
-    expect(option).toContain("--threshold");
-    expect(file).toEqual(["FILES"]);
-    expect(trust).toEqual(["add:make DID a trust anchor", "remove:stop DID being a trust anchor", "list:list the trust anchors"]);
-  });
+  it.skipIf(!hasZsh)(
+    "zsh (when zsh is installed): the script parses, and offers subcommands with their summaries, options and context names",
+    async () => {
+      const syntax = await shell(
+        "zsh",
+        "plexus completion zsh > $PLEXUS_CONFIG_HOME/_plexus.zsh && zsh -n $PLEXUS_CONFIG_HOME/_plexus.zsh && echo ok",
+      );
+      expect(syntax.stdout.trim(), syntax.stderr).toBe("ok");
+      // compinit's functions stubbed to print what they are given: _describe the "name:summary" pairs, compadd the words.
+      const stubs = `compdef() { :; }; _files() { print -r -- FILES; }; compadd() { [[ $1 == -- ]] && shift; print -rl -- "$@"; }; _describe() { print -rl -- "\${(@P)4}"; }`;
+      const complete = (words: string[]) =>
+        `words=(${words.map((w) => `'${w}'`).join(" ")}); CURRENT=${words.length}; _plexus; print -r -- '|'`;
+      const r = await shell(
+        "zsh",
+        `${stubs}; source <(plexus completion zsh); ${[
+          ["plexus", "ke"],
+          ["plexus", "context", "show", ""],
+          ["plexus", "keys", "split", "--th"],
+          ["plexus", "audit", "check-proof", ""],
+          ["plexus", "trust", ""],
+        ]
+          .map(complete)
+          .join("; ")}`,
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const [top, contexts, option, file, trust] = r.stdout.split("|\n").map((a) => a.trim().split("\n"));
+      // _describe reads "name:description"; a colon inside the description is escaped.
+      expect(top).toContain(`keys:${COMMANDS.find((c) => c.name === "keys")?.summary.replace(/:/g, "\\:")}`);
+      expect(top).toContain(
+        "context:stored connection settings (NATS URL, mesh, key folder, auth folder)\\: add, use, ls, show, rm",
+      );
+      expect(contexts).toEqual(["prod", "staging"]);
+      expect(option).toContain("--threshold");
+      expect(file).toEqual(["FILES"]);
+      expect(trust).toEqual([
+        "add:make DID a trust anchor",
+        "remove:stop DID being a trust anchor",
+        "list:list the trust anchors",
+      ]);
+    },
+  );
 });

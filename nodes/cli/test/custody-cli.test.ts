@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, json, jsonLines, lines, runHere, } from "./cli-process.js";
+import { cli, cliScopes, json, jsonLines, lines, runHere } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("cus", () => nats.url);
@@ -20,7 +20,9 @@ describe("plexus keys split / combine", () => {
       const { did } = json<{ did: string }>(await run(s.args("keys", "new", "reg", "--json")));
       const seed = (JSON.parse(await readFile(join(s.keys, "reg.json"), "utf8")) as { seed: string }).seed;
       const out = join(s.dir, "shares");
-      const split = await run(s.args("keys", "split", "reg", "--shares", "5", "--threshold", "3", "--out", out, "--json"));
+      const split = await run(
+        s.args("keys", "split", "reg", "--shares", "5", "--threshold", "3", "--out", out, "--json"),
+      );
       expect(split.code).toBe(0);
       const written = json<{ did: string; threshold: number; shares: number; files: string[] }>(split);
       expect(written).toMatchObject({ did, threshold: 3, shares: 5 });
@@ -64,7 +66,9 @@ describe("plexus keys split / combine", () => {
       await writeFile(damaged, text.slice(0, at) + (text[at] === "0" ? "1" : "0") + text.slice(at + 1));
       const flipped = await run(s.args("keys", "combine", f1, f2, damaged));
       expect(flipped.code).toBe(exitCodeFor(ErrorCode.ShareInvalid));
-      expect(flipped.stderr).toContain(`share file ${damaged} is not a valid key share: its integrity tag does not match`);
+      expect(flipped.stderr).toContain(
+        `share file ${damaged} is not a valid key share: its integrity tag does not match`,
+      );
       expect(flipped.stderr).toContain("[SHARE_INVALID]");
     } finally {
       await reap();
@@ -78,13 +82,25 @@ describe("plexus keys split / combine", () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(pattern);
     };
-    await usage(["keys", "split", "reg", "--shares", "3", "--threshold", "4", "--out", s.dir], /threshold \(4\) must not exceed the number of shares \(3\)/);
-    await usage(["keys", "split", "reg", "--shares", "3", "--threshold", "1", "--out", s.dir], /--threshold must be a whole number from 2 to 255/);
-    await usage(["keys", "split", "reg", "--shares", "256", "--threshold", "2", "--out", s.dir], /--shares must be a whole number from 2 to 255/);
+    await usage(
+      ["keys", "split", "reg", "--shares", "3", "--threshold", "4", "--out", s.dir],
+      /threshold \(4\) must not exceed the number of shares \(3\)/,
+    );
+    await usage(
+      ["keys", "split", "reg", "--shares", "3", "--threshold", "1", "--out", s.dir],
+      /--threshold must be a whole number from 2 to 255/,
+    );
+    await usage(
+      ["keys", "split", "reg", "--shares", "256", "--threshold", "2", "--out", s.dir],
+      /--shares must be a whole number from 2 to 255/,
+    );
     await usage(["keys", "split", "reg", "--shares", "3", "--threshold", "2"], /missing --out/);
     await usage(["keys", "new", "x", "--threshold", "2"], /--threshold is not an option of "plexus keys new"/);
     await usage(["keys", "combine"], /missing SHARE/);
-    await usage(["registry", "start", "--custodian", "did:key:z6Mk"], /--custodian is only for plexus registry start --sealed/);
+    await usage(
+      ["registry", "start", "--custodian", "did:key:z6Mk"],
+      /--custodian is only for plexus registry start --sealed/,
+    );
     await usage(["registry", "start", "--sealed"], /--sealed needs the key the shares restore/);
     await usage(["registry", "unseal", "--as", "c1"], /missing --share FILE/);
   });
@@ -97,15 +113,53 @@ describe("plexus registry start --sealed / registry unseal", () => {
     try {
       const { did } = json<{ did: string }>(await run(s.args("keys", "new", "registry", "--json")));
       for (const c of ["c1", "c2", "outsider"]) expect((await run(s.args("keys", "new", c))).code).toBe(0);
-      const split = json<{ files: string[] }>(await run(s.args("keys", "split", "registry", "--shares", "3", "--threshold", "2", "--out", join(s.dir, "sh"), "--json")));
+      const split = json<{ files: string[] }>(
+        await run(
+          s.args(
+            "keys",
+            "split",
+            "registry",
+            "--shares",
+            "3",
+            "--threshold",
+            "2",
+            "--out",
+            join(s.dir, "sh"),
+            "--json",
+          ),
+        ),
+      );
       await rm(join(s.keys, "registry.json")); // from here on the key exists only as shares
       const [f1, f2] = split.files as [string, string];
 
-      const node = start(s.args("registry", "start", "--sealed", "--registry-did", did, "--custodian", "c1", "--custodian", "c2", "--http", "127.0.0.1:0", "--data", "off", "--json"));
+      const node = start(
+        s.args(
+          "registry",
+          "start",
+          "--sealed",
+          "--registry-did",
+          did,
+          "--custodian",
+          "c1",
+          "--custodian",
+          "c2",
+          "--http",
+          "127.0.0.1:0",
+          "--data",
+          "off",
+          "--json",
+        ),
+      );
       await node.waitFor("\n", 20_000, "stdout");
-      const sealed = jsonLines(node.stdout())[0] as { registry: string; http: string; sealed: boolean; threshold: number | null };
+      const sealed = jsonLines(node.stdout())[0] as {
+        registry: string;
+        http: string;
+        sealed: boolean;
+        threshold: number | null;
+      };
       expect(sealed).toMatchObject({ registry: did, sealed: true, threshold: null });
-      const status = ((await (await fetch(`${sealed.http}/v1/status`)).json()) as { data: Record<string, unknown> }).data;
+      const status = ((await (await fetch(`${sealed.http}/v1/status`)).json()) as { data: Record<string, unknown> })
+        .data;
       expect(status).toMatchObject({ sealed: true, did, received: 0 });
 
       const refused = await run(s.args("registry", "unseal", "--url", sealed.http, "--share", f1, "--as", "outsider"));

@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGateway, type A2AGateway } from "@plexus/a2a";
 import { jsonRpcErrorObject, PLEXUS_ERROR_DOMAIN, restErrorBody } from "@plexus/a2a/internal";
 import { connectBus } from "@plexus/bus";
-import { ERROR_SPECS, ErrorCode, errorSpec, exitCodeFor, httpStatusFor, jsonRpcCodeFor, PlexusError, type ErrorSpec } from "@plexus/core";
+import {
+  ERROR_SPECS,
+  ErrorCode,
+  errorSpec,
+  exitCodeFor,
+  httpStatusFor,
+  jsonRpcCodeFor,
+  PlexusError,
+  type ErrorSpec,
+} from "@plexus/core";
 import { errorResponse } from "@plexus/http/internal";
 import { generateKeyPair } from "@plexus/identity";
 import { ERROR_META_KEY } from "@plexus/mcp/internal";
@@ -34,7 +43,11 @@ function wire(code: ErrorCode, message: string = expect.any(String) as unknown a
 
 /** The ErrorInfo the gateway sends for `code`. */
 function info(code: ErrorCode) {
-  return expect.objectContaining({ reason: code, domain: PLEXUS_ERROR_DOMAIN, metadata: expect.objectContaining({ retryable: String(errorSpec(code).retryable) }) });
+  return expect.objectContaining({
+    reason: code,
+    domain: PLEXUS_ERROR_DOMAIN,
+    metadata: expect.objectContaining({ retryable: String(errorSpec(code).retryable) }),
+  });
 }
 
 describe("every code, through each transport's mapper", () => {
@@ -62,7 +75,9 @@ describe("every code, through each transport's mapper", () => {
   it("gateway REST and JSON-RPC: the code's status and JSON-RPC code, the code as an ErrorInfo", () => {
     for (const code of CODES) {
       const err = new PlexusError(code, "m");
-      expect(restErrorBody(err), code).toMatchObject({ error: { code: httpStatusFor(code), message: "m", details: [info(code)] } });
+      expect(restErrorBody(err), code).toMatchObject({
+        error: { code: httpStatusFor(code), message: "m", details: [info(code)] },
+      });
       expect(jsonRpcErrorObject(err), code).toEqual({ code: jsonRpcCodeFor(code), message: "m", data: [info(code)] });
     }
   });
@@ -73,10 +88,19 @@ describe("every code, through each transport's mapper", () => {
       expect(exitCodeOf(err), code).toBe(exitCodeFor(code));
       expect(cliWireError(err), code).toEqual(wire(code, "m"));
       const written: string[] = [];
-      expect(reportFatal(err, ["agents", "--json"], (t) => written.push(t)), code).toBe(exitCodeFor(code));
-      expect(written.map((t) => JSON.parse(t) as unknown), code).toEqual([{ error: wire(code, "m") }]);
+      expect(
+        reportFatal(err, ["agents", "--json"], (t) => written.push(t)),
+        code,
+      ).toBe(exitCodeFor(code));
+      expect(
+        written.map((t) => JSON.parse(t) as unknown),
+        code,
+      ).toEqual([{ error: wire(code, "m") }]);
       written.length = 0;
-      expect(reportFatal(err, ["agents"], (t) => written.push(t)), code).toBe(exitCodeFor(code));
+      expect(
+        reportFatal(err, ["agents"], (t) => written.push(t)),
+        code,
+      ).toBe(exitCodeFor(code));
       expect(written, code).toEqual(["plexus: m\n"]);
     }
   });
@@ -91,14 +115,34 @@ describe("real errors of known codes, on real servers", { timeout: 120_000 }, ()
   let gatewayNc: Awaited<ReturnType<typeof connectBus>>;
 
   beforeAll(async () => {
-    registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: { host: "127.0.0.1", port: 0 }, refreshMs: 0, mcp: await loadRegistryMcp() });
+    registry = await startRegistryNode({
+      nats: nats.url,
+      mesh,
+      key: generateKeyPair(),
+      http: { host: "127.0.0.1", port: 0 },
+      refreshMs: 0,
+      mcp: await loadRegistryMcp(),
+    });
     closers.push(() => registry.stop());
     const bob = await Agent.connect({ key: generateKeyPair(), nats: nats.url, mesh });
     closers.push(() => bob.close());
-    await bob.join({ name: "bob", description: "a test agent", version: "1.0.0", capabilities: [{ name: "echo" }], tags: ["test"], a2a: { expose: true } });
+    await bob.join({
+      name: "bob",
+      description: "a test agent",
+      version: "1.0.0",
+      capabilities: [{ name: "echo" }],
+      tags: ["test"],
+      a2a: { expose: true },
+    });
     gatewayNc = await connectBus({ servers: nats.url, name: "error-walk gateway" });
     closers.push(() => gatewayNc.close());
-    gateway = await startGateway({ nats: gatewayNc, mesh, key: generateKeyPair(), http: { host: "127.0.0.1", port: 0 }, directoryCacheMs: 600_000 });
+    gateway = await startGateway({
+      nats: gatewayNc,
+      mesh,
+      key: generateKeyPair(),
+      http: { host: "127.0.0.1", port: 0 },
+      directoryCacheMs: 600_000,
+    });
     closers.push(() => gateway.stop());
     bobBase = `${gateway.url}/agents/${bob.did.slice("did:key:".length)}/`;
   }, 60_000);
@@ -115,7 +159,10 @@ describe("real errors of known codes, on real servers", { timeout: 120_000 }, ()
         { args: s.args("send", "--as", "nokey", "--to", "alice", "hi"), code: ErrorCode.KeyNotFound },
         { args: s.args("send", "--as", "alice", "--to", "did:key:zNotADid", "hi"), code: ErrorCode.InvalidDid },
         { args: s.args("send", "--as", "alice", "--bogus"), code: ErrorCode.Usage },
-        { args: s.args("reputation", generateKeyPair().did).map((a) => (a === s.mesh ? mesh : a)), code: ErrorCode.AgentNotFound },
+        {
+          args: s.args("reputation", generateKeyPair().did).map((a) => (a === s.mesh ? mesh : a)),
+          code: ErrorCode.AgentNotFound,
+        },
         { args: [...s.args("agents"), "--nats", "nats://127.0.0.1:1"], code: ErrorCode.NatsUnavailable },
       ];
       for (const c of cases) {
@@ -157,9 +204,19 @@ describe("real errors of known codes, on real servers", { timeout: 120_000 }, ()
     } finally {
       await client.close();
     }
-    const res = await fetch(`${registry.httpUrl}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", origin: "http://evil.example.com" }, body: "{}" });
+    const res = await fetch(`${registry.httpUrl}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        origin: "http://evil.example.com",
+      },
+      body: "{}",
+    });
     expect(res.status).toBe(httpStatusFor(ErrorCode.RequestRefused));
-    expect(await res.json()).toMatchObject({ error: { code: jsonRpcCodeFor(ErrorCode.RequestRefused), data: wire(ErrorCode.RequestRefused) } });
+    expect(await res.json()).toMatchObject({
+      error: { code: jsonRpcCodeFor(ErrorCode.RequestRefused), data: wire(ErrorCode.RequestRefused) },
+    });
   });
 
   it("gateway REST and JSON-RPC: an outage is the same code, retryable, on both; so is a NATS failure inside the SDK's handler", async () => {

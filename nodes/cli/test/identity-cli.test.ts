@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, firstJson, json, } from "./cli-process.js";
+import { cli, cliScopes, firstJson, json } from "./cli-process.js";
 
 const nats = useTestServer();
 const { scope } = cliScopes("idn", () => nats.url);
@@ -18,10 +18,20 @@ describe("plexus keys rotate, agent suspend|resume", { timeout: 120_000 }, () =>
     const { run, start, reap } = cli();
     try {
       for (const name of ["reg", "alice"]) expect((await run(s.args("keys", "new", name))).code).toBe(0);
-      let registry = start(s.args("registry", "start", "--registry-key", "reg", "--http", "off", "--data", "off", "--json"));
+      let registry = start(
+        s.args("registry", "start", "--registry-key", "reg", "--http", "off", "--data", "off", "--json"),
+      );
       const node = await firstJson<{ registry: string }>(registry);
       const cardFile = join(s.dir, "alice.card.json");
-      await writeFile(cardFile, JSON.stringify({ name: "alice", description: "translates", version: "1.0.0", capabilities: [{ name: "translate" }] }));
+      await writeFile(
+        cardFile,
+        JSON.stringify({
+          name: "alice",
+          description: "translates",
+          version: "1.0.0",
+          capabilities: [{ name: "translate" }],
+        }),
+      );
       const alice = start(s.args("agent", "join", "--as", "alice", "--card", cardFile, "--json"));
       const oldDid = (await firstJson<{ did: string }>(alice)).did;
       alice.child.kill("SIGINT");
@@ -42,9 +52,16 @@ describe("plexus keys rotate, agent suspend|resume", { timeout: 120_000 }, () =>
 
       // Kill switch: needs a reason; signed by the registry's key (always an operator); kept in the log.
       expect((await run(s.args("agent", "suspend", "alice"))).code).toBe(2);
-      const suspended = await run(s.args("agent", "suspend", "alice", "--as", "reg", "--reason", "leaked laptop", "--json"));
+      const suspended = await run(
+        s.args("agent", "suspend", "alice", "--as", "reg", "--reason", "leaked laptop", "--json"),
+      );
       expect(suspended.code, suspended.stderr).toBe(0);
-      expect(json(suspended)).toMatchObject({ agent: r.to, suspended: true, by: node.registry, reason: "leaked laptop" });
+      expect(json(suspended)).toMatchObject({
+        agent: r.to,
+        suspended: true,
+        by: node.registry,
+        reason: "leaked laptop",
+      });
       expect((await run(s.args("agent", "resume", "alice", "--as", "alice"))).stderr).toContain("refused (suspended)");
       await run(s.args("keys", "new", "mallory"));
       const notOperator = await run(s.args("agent", "resume", "alice", "--as", "mallory"));
@@ -54,19 +71,33 @@ describe("plexus keys rotate, agent suspend|resume", { timeout: 120_000 }, () =>
 
       // Registry rotation, split again into 3 shares (any 2 restore it); the key file holds the new key.
       const shares = join(s.dir, "shares");
-      const reg = await run(s.args("keys", "rotate", "reg", "--registry", "--shares", "3", "--threshold", "2", "--out", shares, "--json"));
+      const reg = await run(
+        s.args("keys", "rotate", "reg", "--registry", "--shares", "3", "--threshold", "2", "--out", shares, "--json"),
+      );
       expect(reg.code, reg.stderr).toBe(0);
       const regRotated = json<{ from: string; to: string; shares: string[] }>(reg);
       expect(regRotated.from).toBe(node.registry);
       expect(regRotated.shares).toHaveLength(3);
       registry.child.kill("SIGTERM");
       await registry.exited;
-      registry = start(s.args("registry", "start", "--registry-key", "reg", "--http", "off", "--data", "off", "--json"));
+      registry = start(
+        s.args("registry", "start", "--registry-key", "reg", "--http", "off", "--data", "off", "--json"),
+      );
       expect((await firstJson<{ registry: string }>(registry)).registry).toBe(regRotated.to);
       // The new node trusts the log its predecessor wrote: alice (under her new key) is still known.
       const view = await run(s.args("reputation", "alice", "--json"));
       expect(view.code, view.stderr).toBe(0);
-      const restored = await run(s.args("keys", "combine", regRotated.shares[0] as string, regRotated.shares[2] as string, "--name", "reg-copy", "--json"));
+      const restored = await run(
+        s.args(
+          "keys",
+          "combine",
+          regRotated.shares[0] as string,
+          regRotated.shares[2] as string,
+          "--name",
+          "reg-copy",
+          "--json",
+        ),
+      );
       expect(json<{ did: string }>(restored).did).toBe(regRotated.to);
       registry.child.kill("SIGTERM");
       expect((await registry.exited).code).toBe(0);

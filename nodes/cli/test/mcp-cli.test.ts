@@ -18,10 +18,13 @@ afterAll(async () => {
 async function plexus(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
-  const sink = (add: (s: string) => void) => new Writable({ write: (chunk: Buffer | string, _e, done) => {
-  add(String(chunk));
-  done();
-} });
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      write: (chunk: Buffer | string, _e, done) => {
+        add(String(chunk));
+        done();
+      },
+    });
   const code = await runCli(args, { out: sink((t) => (stdout += t)), err: sink((t) => (stderr += t)) });
   return { code, stdout, stderr };
 }

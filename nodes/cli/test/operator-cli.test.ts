@@ -30,7 +30,9 @@ describe("plexus init", () => {
       expect((await readdir(info.auth)).sort()).toEqual(info.files.map((f) => f.slice(info.auth.length + 1)).sort());
       for (const f of info.files) expect((await stat(f)).mode & 0o777, f).toBe(0o600);
       expect(info.files).toContain(join(info.auth, `${s.mesh}.admin.creds`));
-      const again = JSON.parse((await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--json"])).stdout) as { account: string };
+      const again = JSON.parse((await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--json"])).stdout) as {
+        account: string;
+      };
       expect(again.account).toBe(info.account);
       expect((await run(["init", "--nats-auth", "off", "--mesh", s.mesh])).code).toBe(6); // INVALID_ARGUMENT: no folder to create it in
     } finally {
@@ -45,21 +47,44 @@ describe("plexus up in operator mode", () => {
     const s = scope();
     const { run, start, reap } = cli();
     try {
-      const up = start(["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--no-gateway", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const up = start([
+        "up",
+        "--data",
+        join(s.dir, "data"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--no-gateway",
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--json",
+      ]);
       const info = await firstJson<{ nats: string; auth: string | null; registry: string }>(up);
       expect(info.auth).toBe(join(s.dir, "nats"));
       const args = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", info.nats];
 
       // Without credentials the server refuses the connection.
-      await expect(connectBus({ servers: info.nats, connectTimeoutMs: 2_000 })).rejects.toMatchObject({ code: ErrorCode.RequestRefused });
+      await expect(connectBus({ servers: info.nats, connectTimeoutMs: 2_000 })).rejects.toMatchObject({
+        code: ErrorCode.RequestRefused,
+      });
 
       for (const name of ["alice", "bob"]) expect((await run(args("keys", "new", name))).code).toBe(0);
-      const sent = await run(args("send", "--as", "alice", "--to", "bob", '{"hello":"operator mode"}', "--json"), 30_000);
+      const sent = await run(
+        args("send", "--as", "alice", "--to", "bob", '{"hello":"operator mode"}', "--json"),
+        30_000,
+      );
       expect(sent.code, sent.stderr).toBe(0);
       // bob has a key but never joined: said, and the message still waits for him.
       // --json: the warning is one JSON object on stderr.
       expect(stderrJson(sent.stderr)).toContainEqual({
-        warning: { message: expect.stringMatching(/^did:key:\S+ has never joined mesh "[^"]+" \(the registry does not know it\): the message waits in its inbox until that agent listens/) },
+        warning: {
+          message: expect.stringMatching(
+            /^did:key:\S+ has never joined mesh "[^"]+" \(the registry does not know it\): the message waits in its inbox until that agent listens/,
+          ),
+        },
       });
       const done = await run(args("listen", "--as", "bob", "--count", "1", "--timeout", "20", "--json"), 30_000);
       expect(done.code, done.stderr).toBe(0);
@@ -70,7 +95,10 @@ describe("plexus up in operator mode", () => {
       // Rotation and the kill switch over the agents' own NATS users: the rotation request travels on the old key's
       // connection, which the registry cuts only after answering.
       const cardFile = join(s.dir, "alice.card.json");
-      await writeFile(cardFile, JSON.stringify({ name: "alice", description: "greets", version: "1.0.0", capabilities: [{ name: "greet" }] }));
+      await writeFile(
+        cardFile,
+        JSON.stringify({ name: "alice", description: "greets", version: "1.0.0", capabilities: [{ name: "greet" }] }),
+      );
       const alice = start(args("agent", "join", "--as", "alice", "--card", cardFile, "--json"));
       const oldDid = (await firstJson<{ did: string }>(alice)).did;
       alice.child.kill("SIGINT");
@@ -79,7 +107,10 @@ describe("plexus up in operator mode", () => {
       expect(rotated.code, rotated.stderr).toBe(0);
       expect(JSON.parse(rotated.stdout)).toMatchObject({ from: oldDid, to: expect.stringMatching(/^did:key:/) });
       expect((await run(args("send", "--as", "alice", "--to", "bob", '"from my new key"'), 30_000)).code).toBe(0);
-      const suspended = await run(args("agent", "suspend", "bob", "--as", "registry", "--reason", "test", "--json"), 30_000);
+      const suspended = await run(
+        args("agent", "suspend", "bob", "--as", "registry", "--reason", "test", "--json"),
+        30_000,
+      );
       expect(suspended.code, suspended.stderr).toBe(0);
       const cut = await run(args("send", "--as", "bob", "--to", "alice", '"still here?"'), 30_000);
       expect(cut.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
@@ -106,7 +137,9 @@ describe("plexus up in operator mode", () => {
       for (const cmd of [["agents"], ["send", "--as", "alice", "--to", "bob", "x"]]) {
         const unknown = await run([...cmd, "--keys", s.keys, "--mesh", "nosuchmesh", "--nats", info.nats], 30_000);
         expect(unknown.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
-        expect(unknown.stderr).toContain(`has no account for mesh "nosuchmesh". Create it with: plexus init --mesh nosuchmesh`);
+        expect(unknown.stderr).toContain(
+          `has no account for mesh "nosuchmesh". Create it with: plexus init --mesh nosuchmesh`,
+        );
         expect(unknown.stderr).toContain("restart");
       }
 
@@ -114,7 +147,21 @@ describe("plexus up in operator mode", () => {
       expect((await up.exited).code).toBe(0);
 
       // A restart on the same data and auth folders: same accounts, the mesh's history kept.
-      const again = start(["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--no-gateway", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const again = start([
+        "up",
+        "--data",
+        join(s.dir, "data"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--no-gateway",
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--json",
+      ]);
       const second = await firstJson<{ nats: string }>(again);
       const args2 = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", second.nats];
       expect((await run(args2("send", "--as", "bob", "--to", "alice", '"after restart"'), 30_000)).code).toBe(0);
@@ -134,10 +181,28 @@ describe("plexus up and its history streams", () => {
   it("runs its nodes on the service user; a stream weakened fails audit verify, one recreated makes the restarted nodes refuse it loudly", async () => {
     const s = scope();
     const { run, start, reap } = cli();
-    const upArgs = ["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"];
+    const upArgs = [
+      "up",
+      "--data",
+      join(s.dir, "data"),
+      "--nats-port",
+      "0",
+      "--http",
+      "127.0.0.1:0",
+      "--gateway-http",
+      "127.0.0.1:0",
+      "--mesh",
+      s.mesh,
+      "--keys",
+      s.keys,
+      "--json",
+    ];
     const readyz = async (http: string) => {
       const r = await fetch(`${http}/readyz`);
-      return { status: r.status, body: ((await r.json()) as { data: { refused?: { code: string; reason: string } } }).data };
+      return {
+        status: r.status,
+        body: ((await r.json()) as { data: { refused?: { code: string; reason: string } } }).data,
+      };
     };
     try {
       const up = start(upArgs);
@@ -145,7 +210,10 @@ describe("plexus up and its history streams", () => {
       expect(info.a2a).not.toBeNull();
       await expect.poll(async () => (await readyz(info.http)).status, { timeout: 20_000 }).toBe(200);
       // The test plays the operator with the admin creds plexus init wrote.
-      const admin = await connectBus({ servers: info.nats, credentials: { creds: await readFile(join(info.auth, AuthFile.adminCreds(s.mesh))) } });
+      const admin = await connectBus({
+        servers: info.nats,
+        credentials: { creds: await readFile(join(info.auth, AuthFile.adminCreds(s.mesh))) },
+      });
       try {
         const jsm = await jetstreamManager(admin);
         const stream = historyStreamNames(s.mesh).mesh;

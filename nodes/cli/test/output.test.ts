@@ -52,8 +52,22 @@ describe("Output", () => {
     expect(info).toBe("plexus: ready: x");
     expect(rest.map((l) => JSON.parse(l))).toEqual([
       { warning: { message: 'did:key:z6Mk has never joined mesh "m"' } },
-      { error: { code: ErrorCode.Failed, message: "audit sealer: history stream gone", retryable: false, help: errorSpec(ErrorCode.Failed).help } },
-      { error: { code: ErrorCode.AuditSealerStalled, message: "SEALER STALLED: nothing seals", retryable: false, help: errorSpec(ErrorCode.AuditSealerStalled).help } },
+      {
+        error: {
+          code: ErrorCode.Failed,
+          message: "audit sealer: history stream gone",
+          retryable: false,
+          help: errorSpec(ErrorCode.Failed).help,
+        },
+      },
+      {
+        error: {
+          code: ErrorCode.AuditSealerStalled,
+          message: "SEALER STALLED: nothing seals",
+          retryable: false,
+          help: errorSpec(ErrorCode.AuditSealerStalled).help,
+        },
+      },
     ]);
   });
 });

@@ -42,7 +42,11 @@ function lineOf(script: string, command: string): number {
   const found = script
     .split("\n")
     .map((text, i) => ({ text: text.trim(), line: i + 1 }))
-    .filter((l) => l.text.startsWith(command) && (l.text.length === command.length || /[\s;&|]/.test(l.text[command.length] as string)));
+    .filter(
+      (l) =>
+        l.text.startsWith(command) &&
+        (l.text.length === command.length || /[\s;&|]/.test(l.text[command.length] as string)),
+    );
   if (found.length !== 1) throw new Error(`${found.length} lines of the tour start with ${JSON.stringify(command)}`);
   return (found[0] as { line: number }).line;
 }
@@ -95,7 +99,8 @@ function portFree(port: number): Promise<boolean> {
 }
 
 const shortDid = (did: string) => `did:key:${did.slice(8, 16)}…${did.slice(-4)}`;
-const gitStatus = () => execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: ROOT, encoding: "utf8" });
+const gitStatus = () =>
+  execFileSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: ROOT, encoding: "utf8" });
 
 interface UpInfo {
   nats: string;
@@ -129,10 +134,25 @@ describe("the README tour", { timeout: 900_000 }, () => {
     let up: Running | undefined;
     try {
       // What `npm start` runs, with that user's default folders (under HOME) and free ports.
-      up = start(["up", "--data", join(plexus, "data"), "--keys", join(plexus, "keys"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--json"]);
+      up = start([
+        "up",
+        "--data",
+        join(plexus, "data"),
+        "--keys",
+        join(plexus, "keys"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--gateway-http",
+        "127.0.0.1:0",
+        "--json",
+      ]);
       const info = await firstJson<UpInfo>(up);
       expect(info.auth).toBe(join(plexus, "nats"));
-      await expect.poll(async () => (await fetch(`${info.http}/readyz`)).status, { timeout: 60_000, interval: 250 }).toBe(200);
+      await expect
+        .poll(async () => (await fetch(`${info.http}/readyz`)).status, { timeout: 60_000, interval: 250 })
+        .toBe(200);
       const operator = ["--nats", info.nats, "--keys", join(plexus, "keys"), "--nats-auth", info.auth];
 
       const dids: string[] = [];
@@ -173,19 +193,25 @@ describe("the README tour", { timeout: 900_000 }, () => {
         const [aliceDid, bobDid] = [alice as string, bob as string];
         dids.push(aliceDid, bobDid);
         // Keys go to the tour's own folder, not to the checkout or ~/.plexus/keys.
-        const tourDir = /created key "alice" in (\S+)\/keys\/alice\.json/.exec(at("npx plexus keys new alice"))?.[1] as string;
+        const tourDir = /created key "alice" in (\S+)\/keys\/alice\.json/.exec(
+          at("npx plexus keys new alice"),
+        )?.[1] as string;
         expect(tourDir, log).toBeDefined();
         expect(relative(ROOT, tourDir).startsWith("..")).toBe(true);
         expect(relative(plexus, tourDir).startsWith("..")).toBe(true);
 
         expect(at(`npx plexus send --as alice --to "$BOB"`)).toMatch(/stream position \d+/);
-        expect(at("npx plexus listen --as bob --count 1")).toMatch(/type task\.request .*\{"task":"summarise","url":"https:\/\/example\.com"\}/);
-        expect(at('npx plexus send --as alice --to bob "hello" --await-receipt')).toMatch(new RegExp(`processed by ${shortDid(bobDid)}`));
+        expect(at("npx plexus listen --as bob --count 1")).toMatch(
+          /type task\.request .*\{"task":"summarise","url":"https:\/\/example\.com"\}/,
+        );
+        expect(at('npx plexus send --as alice --to bob "hello" --await-receipt')).toMatch(
+          new RegExp(`processed by ${shortDid(bobDid)}`),
+        );
         // The subscriber, ready before the first publish, prints both messages (whenever its lines reach the log).
         const news = log
           .split("\n")
           .filter((l) => l.startsWith("{") && l.includes('"topic":"news"'))
-          .map((l) => (JSON.parse(l) as { body: unknown; from: string }));
+          .map((l) => JSON.parse(l) as { body: unknown; from: string });
         expect(news.map((m) => m.body)).toEqual([{ headline: "plexus is up" }, "second"]);
         expect(news.every((m) => m.from === aliceDid)).toBe(true);
         expect(at("npx plexus rejected")).toMatch(/rejected/);
@@ -193,11 +219,15 @@ describe("the README tour", { timeout: 900_000 }, () => {
         const present = at("npx plexus agents ");
         expect(present).toMatch(new RegExp(`${shortDid(aliceDid)}\\s+alice\\s+alive`));
         expect(present).toMatch(new RegExp(`${shortDid(bobDid)}\\s+bob\\s+alive`));
-        const discovered = JSON.parse(at("npx plexus discover --capability summarise --json").trim()) as { did: string }[];
+        const discovered = JSON.parse(at("npx plexus discover --capability summarise --json").trim()) as {
+          did: string;
+        }[];
         expect(discovered.map((d) => d.did)).toEqual(expect.arrayContaining([aliceDid, bobDid]));
         const viaHttp = JSON.parse(at("curl -s").trim()) as { data: { did: string }[]; asOf: { seq: number } };
         expect(viaHttp.data.map((d) => d.did)).toEqual(expect.arrayContaining([bobDid]));
-        expect(at("npx plexus rate --as alice bob")).toMatch(new RegExp(`rated ${shortDid(bobDid)} 0\\.9 in conversation c1`));
+        expect(at("npx plexus rate --as alice bob")).toMatch(
+          new RegExp(`rated ${shortDid(bobDid)} 0\\.9 in conversation c1`),
+        );
         expect(at("npx plexus reputation bob")).toMatch(new RegExp(`^did\\s+${bobDid}\\n(.*\\n)*score\\s+\\d`, "m"));
         // Stopped by `kill $(jobs -p)` (their npx wrappers): both left before the tour went on.
         const stopping = at("kill $(jobs -p)") + at('stopped "$TOUR/bob.ready"');
@@ -214,10 +244,17 @@ describe("the README tour", { timeout: 900_000 }, () => {
         // Nothing left: no file, no process, no agent.
         expect(gitStatus()).toBe(git);
         expect(await files(home, [".plexus/data"])).toEqual(homeFiles);
-        expect(await stat(tourDir).then(() => true, () => false), `the tour left ${tourDir}`).toBe(false);
+        expect(
+          await stat(tourDir).then(
+            () => true,
+            () => false,
+          ),
+          `the tour left ${tourDir}`,
+        ).toBe(false);
         await expect.poll(() => processesWith(marker), { timeout: 10_000, interval: 200 }).toEqual([]);
         const agents = json<{ did: string; present: boolean }[]>(await run(["agents", "--all", "--json", ...operator]));
-        for (const did of [aliceDid, bobDid]) expect(agents.find((a) => a.did === did)).toMatchObject({ present: false });
+        for (const did of [aliceDid, bobDid])
+          expect(agents.find((a) => a.did === did)).toMatchObject({ present: false });
       }
       // The second run made its own keys: it did not lean on the first.
       expect(new Set(dids).size).toBe(4);
@@ -225,7 +262,8 @@ describe("the README tour", { timeout: 900_000 }, () => {
       up.child.kill("SIGTERM");
       const stopped = await up.exited;
       expect(stopped.code, stopped.stderr).toBe(0);
-      for (const url of [info.nats, info.http, info.a2a]) expect(await portFree(Number(new URL(url).port)), url).toBe(true);
+      for (const url of [info.nats, info.http, info.a2a])
+        expect(await portFree(Number(new URL(url).port)), url).toBe(true);
     } finally {
       // A failed run still stops up cleanly (SIGKILL, reap's, would leave its nats-server behind).
       if (up && up.child.exitCode === null && up.child.signalCode === null) {

@@ -20,7 +20,11 @@ import { BIN, childEnv, cli, cliScopes, firstJson, json, jsonLines, type Running
 const nats = useTestServer();
 const { scope } = cliScopes("rdy", () => nats.url);
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** Waits until `file` holds this command's ready report; fails at once if the command exited first. */
 async function readyFile(p: Running, file: string): Promise<Record<string, unknown>> {
@@ -52,7 +56,15 @@ interface AgentJson {
 
 async function card(s: Scope, name: string): Promise<string> {
   const file = join(s.dir, `${name}.card.json`);
-  await writeFile(file, JSON.stringify({ name, description: `${name} summarises web pages`, version: "1.0.0", capabilities: [{ name: "summarise" }] }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      name,
+      description: `${name} summarises web pages`,
+      version: "1.0.0",
+      capabilities: [{ name: "summarise" }],
+    }),
+  );
   return file;
 }
 
@@ -67,9 +79,29 @@ describe("ready reports and signals of background receivers", { timeout: 240_000
         // A new subscriber name each round: its durable does not exist yet, the case that raced.
         const name = `sub${i}`;
         const file = join(s.dir, `${name}.ready`);
-        const sub = start(s.args("subscribe", "--as", name, `news${i}`, "--count", "1", "--timeout", "30", "--json", "--ready-file", file));
+        const sub = start(
+          s.args(
+            "subscribe",
+            "--as",
+            name,
+            `news${i}`,
+            "--count",
+            "1",
+            "--timeout",
+            "30",
+            "--json",
+            "--ready-file",
+            file,
+          ),
+        );
         const ready = await readyFile(sub, file);
-        expect(ready).toMatchObject({ ready: true, command: "subscribe", pid: sub.child.pid, mesh: s.mesh, topic: `news${i}` });
+        expect(ready).toMatchObject({
+          ready: true,
+          command: "subscribe",
+          pid: sub.child.pid,
+          mesh: s.mesh,
+          topic: `news${i}`,
+        });
         expect(sub.stderr()).toMatch(/^plexus: ready: listening on the topic "news\d"/m);
         const published = await run(s.args("publish", "--as", "alice", `news${i}`, JSON.stringify({ round: i })));
         expect(published.code, published.stderr).toBe(0);
@@ -95,7 +127,12 @@ describe("ready reports and signals of background receivers", { timeout: 240_000
         const listener = start(s.args("listen", "--as", "bob", "--json", "--ready-file", file));
         // The stale file is removed before anything connects, then written again once ready.
         const ready = await readyFile(listener, file);
-        expect(ready).toMatchObject({ ready: true, command: "listen", pid: listener.child.pid, did: expect.stringMatching(/^did:key:z6Mk/) });
+        expect(ready).toMatchObject({
+          ready: true,
+          command: "listen",
+          pid: listener.child.pid,
+          did: expect.stringMatching(/^did:key:z6Mk/),
+        });
         const sent = await run(s.args("send", "--as", "alice", "--to", "bob", `"${signal}"`));
         expect(sent.code, sent.stderr).toBe(0);
         await listener.waitFor("\n", 20_000, "stdout");
@@ -121,7 +158,10 @@ describe("ready reports and signals of background receivers", { timeout: 240_000
       const agents = async () => json<AgentJson[]>(await run(s.args("agents", "--all", "--json")));
 
       // Sent straight to the CLI's process: SIGTERM (kill, a service manager) and SIGINT (Ctrl-C, kill -INT).
-      for (const [name, signal] of [["alice", "SIGTERM"], ["bob", "SIGINT"]] as const) {
+      for (const [name, signal] of [
+        ["alice", "SIGTERM"],
+        ["bob", "SIGINT"],
+      ] as const) {
         const file = join(s.dir, `${name}.ready`);
         const agent = start(s.args("agent", "join", "--as", name, "--card", await card(s, name), "--ready-file", file));
         const ready = await readyFile(agent, file);
@@ -167,7 +207,9 @@ describe("ready reports and signals of background receivers", { timeout: 240_000
     try {
       await keys(s, "bob");
       const file = join(s.dir, "quiet.ready");
-      const short = await run(s.args("subscribe", "--as", "bob", "quiet", "--count", "1", "--timeout", "1", "--ready-file", file));
+      const short = await run(
+        s.args("subscribe", "--as", "bob", "quiet", "--count", "1", "--timeout", "1", "--ready-file", file),
+      );
       expect(short.code).toBe(1);
       expect(short.stderr).toContain("timed out after 1 s with 0 of 1 messages");
       // Long enough to get ready on a busy machine (--timeout counts from the start, connecting included).

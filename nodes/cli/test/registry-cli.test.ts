@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { useTestServer } from "@plexus/testing";
-import { cli, cliScopes, firstJson, json, lines, runHere, } from "./cli-process.js";
+import { cli, cliScopes, firstJson, json, lines, runHere } from "./cli-process.js";
 
 const nats = useTestServer();
 
@@ -49,14 +49,23 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     const off = ["--nats", "nats://127.0.0.1:1"];
     try {
       const cases: [string[], string][] = [
-        [["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "2"], "--score must be a number from 0 to 1"],
-        [["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "-0.5"], "--score must be a number from 0 to 1"],
+        [
+          ["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "2"],
+          "--score must be a number from 0 to 1",
+        ],
+        [
+          ["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "-0.5"],
+          "--score must be a number from 0 to 1",
+        ],
         [["rate", "alice", "--conversation", "c-1", "--score", "0.5"], "missing --as NAME"],
         [["rate", "--as", "bob", "--conversation", "c-1", "--score", "0.5"], "missing AGENT"],
         [["rate", "--as", "bob", "alice", "--score", "0.5"], "missing --conversation"],
         [["rate", "--as", "bob", "alice", "--conversation", "c-1"], "missing --score"],
         [["rate", "--as", "bob", "alice", "--conversation", "c 1", "--score", "1"], "--conversation"],
-        [["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "1", "--factor", "charm"], "--factor must be one of"],
+        [
+          ["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "1", "--factor", "charm"],
+          "--factor must be one of",
+        ],
         [["agent", "join", "--card", "x.json"], "missing --as NAME"],
         [["agent", "join", "--as", "alice"], "missing --card FILE"],
         [["agent", "join", "--as", "alice", "--card", "x.json", "--heartbeat", "0.01"], "--heartbeat must be at least"],
@@ -84,13 +93,27 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         expect(r.stderr, args.join(" ")).toContain(`usage: plexus ${args[0]}`);
       }
       // A malformed DID is invalid input (as an unknown key name is), not a usage error.
-      const badDid = await runHere(["rate", "--as", "bob", "did:key:nonsense", "--conversation", "c-1", "--score", "1", ...off]);
+      const badDid = await runHere([
+        "rate",
+        "--as",
+        "bob",
+        "did:key:nonsense",
+        "--conversation",
+        "c-1",
+        "--score",
+        "1",
+        ...off,
+      ]);
       expect(badDid.code, badDid.stderr).toBe(exitCodeFor(ErrorCode.InvalidDid));
       expect(badDid.stderr).toContain("AGENT:");
       const help = await runHere(["--help"]);
-      for (const cmd of ["registry start", "agent join", "agents", "discover", "rate", "reputation"]) expect(help.stdout).toContain(`plexus ${cmd}`);
+      for (const cmd of ["registry start", "agent join", "agents", "discover", "rate", "reputation"])
+        expect(help.stdout).toContain(`plexus ${cmd}`);
       // And as a process: the exit status itself.
-      const [score, join] = await Promise.all([run(["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "2", ...off]), run(["agent", "join", "--card", "x.json", ...off])]);
+      const [score, join] = await Promise.all([
+        run(["rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "2", ...off]),
+        run(["agent", "join", "--card", "x.json", ...off]),
+      ]);
       expect([score.code, join.code]).toEqual([2, 2]);
       expect(score.stderr).toContain("--score must be a number from 0 to 1");
     } finally {
@@ -112,7 +135,12 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(bad.code).toBe(6);
       expect(lines(bad.stderr)).toHaveLength(1);
       expect(bad.stderr).toContain("is not valid JSON");
-      const invalid = await writeCard(s.dir, "invalid", { name: "alice", description: "x", version: "1", capabilities: [] });
+      const invalid = await writeCard(s.dir, "invalid", {
+        name: "alice",
+        description: "x",
+        version: "1",
+        capabilities: [],
+      });
       const refused = await run(s.args("agent", "join", "--as", "alice", "--card", invalid));
       expect(refused.code).toBe(6);
       expect(lines(refused.stderr)).toHaveLength(1);
@@ -126,10 +154,16 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     const s = scope();
     const { run, reap } = cli();
     try {
-      for (const args of [["agents"], ["discover", "--capability", "x"], ["reputation", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"]]) {
+      for (const args of [
+        ["agents"],
+        ["discover", "--capability", "x"],
+        ["reputation", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"],
+      ]) {
         const r = await run(s.args(...args));
         expect(r.code, r.stderr).toBe(exitCodeFor(ErrorCode.RegistryUnavailable));
-        expect(lines(r.stderr)).toEqual([`plexus: no registry node answered on mesh "${s.mesh}" at ${nats.url}; start one with "plexus up" or "plexus registry start"`]);
+        expect(lines(r.stderr)).toEqual([
+          `plexus: no registry node answered on mesh "${s.mesh}" at ${nats.url}; start one with "plexus up" or "plexus registry start"`,
+        ]);
       }
     } finally {
       await reap();
@@ -140,22 +174,53 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     const s = scope();
     const { run, start, reap } = cli();
     try {
-      for (const name of ["alice", "bob", "carol"]) expect((await run(["keys", "new", name, "--keys", s.keys])).code).toBe(0);
-      const registry = start(s.args("registry", "start", "--http", "127.0.0.1:0", "--data", join(s.dir, "snapshots"), "--json"));
-      const node = await firstJson<{ registry: string; mesh: string; http: string; subjects: Record<string, string> }>(registry);
+      for (const name of ["alice", "bob", "carol"])
+        expect((await run(["keys", "new", name, "--keys", s.keys])).code).toBe(0);
+      const registry = start(
+        s.args("registry", "start", "--http", "127.0.0.1:0", "--data", join(s.dir, "snapshots"), "--json"),
+      );
+      const node = await firstJson<{ registry: string; mesh: string; http: string; subjects: Record<string, string> }>(
+        registry,
+      );
       expect(node).toMatchObject({ mesh: s.mesh, subjects: { service: `plexus-registry.${s.mesh}.>` } });
       expect(node.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(node.http).not.toBe("http://127.0.0.1:0");
       expect(node.registry).toMatch(/^did:key:z6Mk/);
       expect((await fetch(`${node.http}/readyz`)).status).toBe(200);
 
-      const aliceCard = await writeCard(s.dir, "alice", { name: "alice", description: "translates text between languages", version: "1.0.0", capabilities: [{ name: "translate" }], tags: ["nlp"] });
-      const bobCard = await writeCard(s.dir, "bob", { name: "bob", description: "summarises documents", version: "0.2.0", capabilities: [{ name: "summarise" }, { name: "translate" }] });
-      const alice = start(s.args("agent", "join", "--as", "alice", "--card", aliceCard, "--heartbeat", "0.5", "--json"));
+      const aliceCard = await writeCard(s.dir, "alice", {
+        name: "alice",
+        description: "translates text between languages",
+        version: "1.0.0",
+        capabilities: [{ name: "translate" }],
+        tags: ["nlp"],
+      });
+      const bobCard = await writeCard(s.dir, "bob", {
+        name: "bob",
+        description: "summarises documents",
+        version: "0.2.0",
+        capabilities: [{ name: "summarise" }, { name: "translate" }],
+      });
+      const alice = start(
+        s.args("agent", "join", "--as", "alice", "--card", aliceCard, "--heartbeat", "0.5", "--json"),
+      );
       const bob = start(s.args("agent", "join", "--as", "bob", "--card", bobCard));
-      const joined = await firstJson<Record<string, unknown> & { did: string; heartbeat: Record<string, unknown> }>(alice);
-      expect(joined).toMatchObject({ registry: node.registry, heartbeat: { intervalMs: expect.any(Number), bucket: expect.any(String) } });
-      expect(Object.keys(joined).sort()).toEqual(["credential", "credentialId", "did", "expiresAt", "heartbeat", "registry", "seq"]);
+      const joined = await firstJson<Record<string, unknown> & { did: string; heartbeat: Record<string, unknown> }>(
+        alice,
+      );
+      expect(joined).toMatchObject({
+        registry: node.registry,
+        heartbeat: { intervalMs: expect.any(Number), bucket: expect.any(String) },
+      });
+      expect(Object.keys(joined).sort()).toEqual([
+        "credential",
+        "credentialId",
+        "did",
+        "expiresAt",
+        "heartbeat",
+        "registry",
+        "seq",
+      ]);
       expect(joined.heartbeat).not.toHaveProperty("key");
       await bob.waitFor("Ctrl-C to leave");
       // Human output: the DID, then the credential's id and expiry.
@@ -166,7 +231,11 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(agents.code, agents.stderr).toBe(0);
       const listed = json<AgentJson[]>(agents);
       expect(listed.map((a) => a.name).sort()).toEqual(["alice", "bob"]);
-      expect(listed.find((a) => a.name === "alice")).toMatchObject({ did: joined.did, liveness: "alive", capabilities: ["translate"] });
+      expect(listed.find((a) => a.name === "alice")).toMatchObject({
+        did: joined.did,
+        liveness: "alive",
+        capabilities: ["translate"],
+      });
       const human = await run(s.args("agents"));
       expect(lines(human.stdout)[0]).toMatch(/^DID\s+NAME\s+LIVENESS\s+CAPABILITIES$/);
       expect(human.stdout).toMatch(/did:key:z6Mk\S+…\S+\s+bob\s+alive\s+summarise,translate/);
@@ -176,9 +245,14 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       const results = json<DiscoverJson[]>(found);
       expect(lines(found.stdout)).toHaveLength(1);
       expect(results.map((r) => r.name).sort()).toEqual(["alice", "bob"]);
-      for (const r of results) expect(Object.keys(r)).toEqual(expect.arrayContaining(["did", "name", "capabilities", "score", "factors", "liveness"]));
+      for (const r of results)
+        expect(Object.keys(r)).toEqual(
+          expect.arrayContaining(["did", "name", "capabilities", "score", "factors", "liveness"]),
+        );
       expect(results.map((r) => r.rank)).toEqual([...results.map((r) => r.rank)].sort((a, b) => b - a));
-      const onlyBob = json<DiscoverJson[]>(await run(s.args("discover", "--json", "--capability", "summarise", "--limit", "5")));
+      const onlyBob = json<DiscoverJson[]>(
+        await run(s.args("discover", "--json", "--capability", "summarise", "--limit", "5")),
+      );
       expect(onlyBob.map((r) => r.did)).toEqual([bobDid]);
       expect(json<DiscoverJson[]>(await run(s.args("discover", "--json", "--capability", "juggle")))).toEqual([]);
       const humanFound = await run(s.args("discover", "--query", "documents"));
@@ -188,22 +262,66 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(humanFound.stdout).toContain("plexus trust add");
 
       // A rating needs a conversation both ways; without one the registry refuses and says why.
-      const noConversation = await run(s.args("rate", "--as", "bob", "alice", "--conversation", "never", "--score", "0.9"));
+      const noConversation = await run(
+        s.args("rate", "--as", "bob", "alice", "--conversation", "never", "--score", "0.9"),
+      );
       expect(noConversation.code).toBe(exitCodeFor(ErrorCode.RequestRefused));
       expect(lines(noConversation.stderr)).toHaveLength(1);
       expect(noConversation.stderr).toContain("no_conversation");
-      expect((await run(s.args("rate", "--as", "bob", "bob", "--conversation", "c-1", "--score", "0.9"))).stderr).toContain("self_rating");
-      expect((await run(s.args("send", "--as", "bob", "--to", "alice", '{"task":"translate"}', "--conversation", "c-1"))).code).toBe(0);
-      expect((await run(s.args("send", "--as", "alice", "--to", "bob", '{"done":true}', "--conversation", "c-1"))).code).toBe(0);
+      expect(
+        (await run(s.args("rate", "--as", "bob", "bob", "--conversation", "c-1", "--score", "0.9"))).stderr,
+      ).toContain("self_rating");
+      expect(
+        (await run(s.args("send", "--as", "bob", "--to", "alice", '{"task":"translate"}', "--conversation", "c-1")))
+          .code,
+      ).toBe(0);
+      expect(
+        (await run(s.args("send", "--as", "alice", "--to", "bob", '{"done":true}', "--conversation", "c-1"))).code,
+      ).toBe(0);
       // The registry applies the log up to its end before it checks the conversation: no wait needed.
-      const rated = await run(s.args("rate", "--as", "bob", "alice", "--conversation", "c-1", "--score", "0.9", "--factor", "reliability", "--comment", "quick", "--json"));
+      const rated = await run(
+        s.args(
+          "rate",
+          "--as",
+          "bob",
+          "alice",
+          "--conversation",
+          "c-1",
+          "--score",
+          "0.9",
+          "--factor",
+          "reliability",
+          "--comment",
+          "quick",
+          "--json",
+        ),
+      );
       expect(rated.code, rated.stderr).toBe(0);
-      expect(json<Record<string, unknown>>(rated)).toMatchObject({ ratee: joined.did, conversation: "c-1", score: 0.9, factor: "reliability", seq: expect.any(Number) });
+      expect(json<Record<string, unknown>>(rated)).toMatchObject({
+        ratee: joined.did,
+        conversation: "c-1",
+        score: 0.9,
+        factor: "reliability",
+        seq: expect.any(Number),
+      });
 
       const reputation = await run(s.args("reputation", "alice", "--json"));
       expect(reputation.code, reputation.stderr).toBe(0);
-      const rep = json<{ did: string; score: number; factors: Record<string, { evidence: number }>; trust: number; newcomer: boolean }>(reputation);
-      expect(rep).toMatchObject({ did: joined.did, score: expect.any(Number), trust: 0, newcomer: true, trustSource: "none", unanchored: true });
+      const rep = json<{
+        did: string;
+        score: number;
+        factors: Record<string, { evidence: number }>;
+        trust: number;
+        newcomer: boolean;
+      }>(reputation);
+      expect(rep).toMatchObject({
+        did: joined.did,
+        score: expect.any(Number),
+        trust: 0,
+        newcomer: true,
+        trustSource: "none",
+        unanchored: true,
+      });
       expect(rep.factors["reliability"]?.evidence).toBeGreaterThanOrEqual(1);
       const humanRep = await run(s.args("reputation", joined.did));
       expect(humanRep.stdout).toContain(`did         ${joined.did}`);
@@ -245,13 +363,31 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       const data = join(s.dir, "snapshots");
       const first = start(s.args("registry", "start", "--http", "127.0.0.1:0", "--data", data, "--json"));
       const before = await firstJson<{ http: string }>(first);
-      const cards = await Promise.all(["alice", "bob"].map((n) => writeCard(s.dir, n, { name: n, description: `${n} the agent`, version: "1.0.0", capabilities: [{ name: "echo" }] })));
-      const joins = ["alice", "bob"].map((n, i) => start(s.args("agent", "join", "--as", n, "--card", cards[i]!, "--heartbeat", "0.2")));
+      const cards = await Promise.all(
+        ["alice", "bob"].map((n) =>
+          writeCard(s.dir, n, {
+            name: n,
+            description: `${n} the agent`,
+            version: "1.0.0",
+            capabilities: [{ name: "echo" }],
+          }),
+        ),
+      );
+      const joins = ["alice", "bob"].map((n, i) =>
+        start(s.args("agent", "join", "--as", n, "--card", cards[i]!, "--heartbeat", "0.2")),
+      );
       for (const j of joins) await j.waitFor("Ctrl-C to leave");
       const ask = async (http: string) => {
-        const agents = (await (await fetch(`${http}/v1/agents`)).json()) as { data: { did: string; liveness: string; credential: unknown }[] };
-        const found = (await (await fetch(`${http}/v1/discover?capability=echo`)).json()) as { data: { did: string; score: number }[] };
-        return { agents: agents.data.map((a) => [a.did, a.liveness, a.credential]), found: found.data.map((r) => [r.did, r.score]) };
+        const agents = (await (await fetch(`${http}/v1/agents`)).json()) as {
+          data: { did: string; liveness: string; credential: unknown }[];
+        };
+        const found = (await (await fetch(`${http}/v1/discover?capability=echo`)).json()) as {
+          data: { did: string; score: number }[];
+        };
+        return {
+          agents: agents.data.map((a) => [a.did, a.liveness, a.credential]),
+          found: found.data.map((r) => [r.did, r.score]),
+        };
       };
       const answer = await ask(before.http);
       expect(answer.agents).toHaveLength(2);
@@ -273,7 +409,9 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     try {
       const r = await run(s.args("registry", "start", "--http", `127.0.0.1:${blocker.port}`, "--data", "off"));
       expect(r.code).toBe(exitCodeFor(ErrorCode.InvalidArgument));
-      expect(lines(r.stderr).at(-1)).toBe(`plexus: HTTP port ${blocker.port} on 127.0.0.1 is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`);
+      expect(lines(r.stderr).at(-1)).toBe(
+        `plexus: HTTP port ${blocker.port} on 127.0.0.1 is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`,
+      );
     } finally {
       await new Promise((r) => blocker.server.close(r));
       await reap();
@@ -285,10 +423,26 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
     const { run, start, reap } = cli();
     try {
       // --no-auth: an open server (operator-cli.test.ts has up in its default operator mode).
-      const up = start(["up", "--no-auth", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const up = start([
+        "up",
+        "--no-auth",
+        "--data",
+        join(s.dir, "data"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--json",
+      ]);
       const info = await firstJson<{ nats: string; registry: string; http: string }>(up);
       expect(info.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const status = ((await (await fetch(`${info.http}/v1/status`)).json()) as { data: { registry: string; mesh: string } }).data;
+      const status = (
+        (await (await fetch(`${info.http}/v1/status`)).json()) as { data: { registry: string; mesh: string } }
+      ).data;
       expect(status).toMatchObject({ registry: info.registry, mesh: s.mesh });
       const agents = await run(["agents", "--json", "--nats", info.nats, "--mesh", s.mesh]);
       expect(agents.code, agents.stderr).toBe(0);
@@ -296,7 +450,20 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       up.child.kill("SIGINT");
       expect((await up.exited).code).toBe(0);
 
-      const bare = start(["up", "--no-auth", "--data", join(s.dir, "data2"), "--nats-port", "0", "--no-registry", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const bare = start([
+        "up",
+        "--no-auth",
+        "--data",
+        join(s.dir, "data2"),
+        "--nats-port",
+        "0",
+        "--no-registry",
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--json",
+      ]);
       const bareInfo = await firstJson<{ nats: string; registry: string; http: string | null }>(bare);
       expect(bareInfo.http).toBeNull();
       expect(bareInfo.registry).toBe(info.registry);

@@ -18,18 +18,28 @@ describe("plexus keys rotate and credential revoke without loopholes", { timeout
     const s = scope();
     const { run, start, reap } = cli();
     try {
-      for (const name of ["alice", "certifier", "bob", "mallory"]) expect((await run(s.args("keys", "new", name))).code).toBe(0);
+      for (const name of ["alice", "certifier", "bob", "mallory"])
+        expect((await run(s.args("keys", "new", name))).code).toBe(0);
       const registry = start(s.args("registry", "start", "--http", "off", "--data", "off", "--json"));
       await firstJson(registry);
       const cardFile = join(s.dir, "card.json");
-      await writeFile(cardFile, JSON.stringify({ name: "agent", description: "does things", version: "1.0.0", capabilities: [{ name: "translate" }] }));
+      await writeFile(
+        cardFile,
+        JSON.stringify({
+          name: "agent",
+          description: "does things",
+          version: "1.0.0",
+          capabilities: [{ name: "translate" }],
+        }),
+      );
       // alice and bob stay members (credentials are about members); the certifier joins once and leaves.
       const members = ["alice", "bob"].map((name) => start(s.args("agent", "join", "--as", name, "--card", cardFile)));
       const certifier = start(s.args("agent", "join", "--as", "certifier", "--card", cardFile));
       await Promise.all([...members, certifier].map((p) => p.waitFor("Ctrl-C to leave")));
       certifier.child.kill("SIGINT");
       expect((await certifier.exited).code).toBe(0);
-      const keyFiles = async (): Promise<string[]> => (await readdir(s.keys)).filter((f) => !f.includes(".rotated-")).sort();
+      const keyFiles = async (): Promise<string[]> =>
+        (await readdir(s.keys)).filter((f) => !f.includes(".rotated-")).sort();
       const initialFiles = await keyFiles();
 
       // Refused (mallory never joined): exit 1 with the reason, and no mallory.next key left behind.
@@ -41,8 +51,39 @@ describe("plexus keys rotate and credential revoke without loopholes", { timeout
       // The certifier attests alice, and issues bob a credential nobody presented yet.
       const aliceCred = join(s.dir, "alice.jwt");
       const bobCred = join(s.dir, "bob.jwt");
-      expect((await run(s.args("credential", "issue", "--as", "certifier", "--subject", "alice", "--capability", "translate", "--out", aliceCred))).code).toBe(0);
-      const bobIssued = await run(s.args("credential", "issue", "--as", "certifier", "--subject", "bob", "--capability", "translate", "--out", bobCred, "--json"));
+      expect(
+        (
+          await run(
+            s.args(
+              "credential",
+              "issue",
+              "--as",
+              "certifier",
+              "--subject",
+              "alice",
+              "--capability",
+              "translate",
+              "--out",
+              aliceCred,
+            ),
+          )
+        ).code,
+      ).toBe(0);
+      const bobIssued = await run(
+        s.args(
+          "credential",
+          "issue",
+          "--as",
+          "certifier",
+          "--subject",
+          "bob",
+          "--capability",
+          "translate",
+          "--out",
+          bobCred,
+          "--json",
+        ),
+      );
       expect(bobIssued.code, bobIssued.stderr).toBe(0);
       const bobId = json<{ id: string }>(bobIssued).id;
       expect((await run(s.args("credential", "present", "--as", "alice", aliceCred))).code).toBe(0);
@@ -61,7 +102,9 @@ describe("plexus keys rotate and credential revoke without loopholes", { timeout
       const ahead = await run(s.args("credential", "revoke", "--as", "certifier", bobCred, "--json"));
       expect(ahead.code, ahead.stderr).toBe(0);
       expect(json(ahead)).toMatchObject({ revoked: true });
-      expect((await run(s.args("credential", "present", "--as", "bob", bobCred))).code).toBe(exitCodeFor(ErrorCode.RequestRefused));
+      expect((await run(s.args("credential", "present", "--as", "bob", bobCred))).code).toBe(
+        exitCodeFor(ErrorCode.RequestRefused),
+      );
 
       // The certifier's key leaked: rotated with --compromised, what it issued (alice's attestation) is revoked with it.
       const verified = json<unknown[]>(await run(s.args("discover", "--verified-only", "--json")));

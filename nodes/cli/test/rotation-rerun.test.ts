@@ -60,7 +60,10 @@ describe("keys rotate run again after an interrupted run", { timeout: 180_000 },
       const registry = start(s.args("registry", "start", "--http", "off", "--data", "off", "--json"));
       await firstJson(registry);
       const cardFile = join(s.dir, "card.json");
-      await (await import("node:fs/promises")).writeFile(cardFile, JSON.stringify({ name: "alice", description: "x", version: "1.0.0", capabilities: [{ name: "greet" }] }));
+      await (await import("node:fs/promises")).writeFile(
+        cardFile,
+        JSON.stringify({ name: "alice", description: "x", version: "1.0.0", capabilities: [{ name: "greet" }] }),
+      );
       const alice = start(s.args("agent", "join", "--as", "alice", "--card", cardFile));
       await alice.waitFor("Ctrl-C to leave");
       alice.child.kill("SIGINT");
@@ -81,12 +84,29 @@ describe("keys rotate run again after an interrupted run", { timeout: 180_000 },
     const s = op.scope();
     const { run, start, reap } = cli();
     try {
-      const up = start(["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--no-gateway", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const up = start([
+        "up",
+        "--data",
+        join(s.dir, "data"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--no-gateway",
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--json",
+      ]);
       const info = await firstJson<{ nats: string }>(up);
       const args = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", info.nats];
       expect((await run(args("keys", "new", "alice"))).code).toBe(0);
       const cardFile = join(s.dir, "alice.card.json");
-      await (await import("node:fs/promises")).writeFile(cardFile, JSON.stringify({ name: "alice", description: "greets", version: "1.0.0", capabilities: [{ name: "greet" }] }));
+      await (await import("node:fs/promises")).writeFile(
+        cardFile,
+        JSON.stringify({ name: "alice", description: "greets", version: "1.0.0", capabilities: [{ name: "greet" }] }),
+      );
       const alice = start(args("agent", "join", "--as", "alice", "--card", cardFile, "--json"));
       await firstJson(alice);
       alice.child.kill("SIGINT");

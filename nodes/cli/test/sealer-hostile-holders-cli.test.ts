@@ -43,7 +43,8 @@ async function service(mesh: string): Promise<NatsConnection> {
 
 async function publish(nc: NatsConnection, mesh: string, from: number, count: number): Promise<void> {
   const js = jetstream(nc);
-  for (let i = from; i < from + count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
+  for (let i = from; i < from + count; i++)
+    await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
 }
 
 describe("sealers against hostile holders of the service credentials (CLI)", { timeout: 120_000 }, () => {
@@ -56,7 +57,10 @@ describe("sealers against hostile holders of the service credentials (CLI)", { t
       const human = await run([...s.args("audit", "status"), ...s.auth], 30_000);
       const asJson = await run([...s.args("audit", "status", "--json"), ...s.auth], 30_000);
       console.log("C1 stderr:", human.stderr.trim(), "|", asJson.stderr.trim());
-      expect({ code: human.code, stderr: human.stderr }).toMatchObject({ code: 0, stderr: expect.not.stringMatching(/TypeError|Cannot read/) });
+      expect({ code: human.code, stderr: human.stderr }).toMatchObject({
+        code: 0,
+        stderr: expect.not.stringMatching(/TypeError|Cannot read/),
+      });
       expect(human.stdout).toMatch(/junk.*not believed/);
       expect(asJson.code).toBe(0);
     } finally {
@@ -67,7 +71,13 @@ describe("sealers against hostile holders of the service credentials (CLI)", { t
   it("C2: one republished genuine old checkpoint must not make `audit verify --signer` exit 4 on a healthy mesh", async () => {
     const s = await operatorScope();
     const key = generateKeyPair();
-    const node = await startSealerNode({ nc: await service(s.mesh), mesh: s.mesh, key, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    const node = await startSealerNode({
+      nc: await service(s.mesh),
+      mesh: s.mesh,
+      key,
+      id: "healthy",
+      sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 },
+    });
     closers.push(() => node.stop());
     const names = auditStreamNames(s.mesh);
     const jsm = await jetstreamManager(s.admin);
@@ -76,7 +86,8 @@ describe("sealers against hostile holders of the service credentials (CLI)", { t
       const out: { size: number; data: Uint8Array }[] = [];
       for (let seq = 1; seq <= last; seq++) {
         const m = await jsm.streams.getMessage(names.checkpointStream, { seq });
-        if (m) out.push({ size: (JSON.parse(new TextDecoder().decode(m.data)) as { size: number }).size, data: m.data });
+        if (m)
+          out.push({ size: (JSON.parse(new TextDecoder().decode(m.data)) as { size: number }).size, data: m.data });
       }
       return out;
     };
@@ -88,7 +99,8 @@ describe("sealers against hostile holders of the service credentials (CLI)", { t
 
     const { run, reap } = cli();
     try {
-      const verify = () => run([...s.args("audit", "verify", "--signer", key.did, "--stall-after", "1"), ...s.auth], 30_000);
+      const verify = () =>
+        run([...s.args("audit", "verify", "--signer", key.did, "--stall-after", "1"), ...s.auth], 30_000);
       const before = await verify();
       expect(before.code).toBe(0); // healthy
 
@@ -108,19 +120,33 @@ describe("sealers against hostile holders of the service credentials (CLI)", { t
   it("C3: one self-signed checkpoint by the forger must not stop a pinned witness", async () => {
     const s = await operatorScope();
     const key = generateKeyPair();
-    const node = await startSealerNode({ nc: await service(s.mesh), mesh: s.mesh, key, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    const node = await startSealerNode({
+      nc: await service(s.mesh),
+      mesh: s.mesh,
+      key,
+      id: "healthy",
+      sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 },
+    });
     closers.push(() => node.stop());
     await publish(s.admin, s.mesh, 0, 5);
     await expect.poll(() => node.status().head.size, { timeout: 10_000 }).toBe(5);
     await new Promise((r) => setTimeout(r, 500));
     const { run, reap } = cli();
     try {
-      const witness = () => run([...s.args("audit", "witness", "--as", "w1", "--once", "--signer", key.did), ...s.auth], 30_000);
+      const witness = () =>
+        run([...s.args("audit", "witness", "--as", "w1", "--once", "--signer", key.did), ...s.auth], 30_000);
       expect((await witness()).code).toBe(0);
 
       // The forger's checkpoint: its own key, a valid note for the mesh's origin, a size no genuine one will reach.
-      const forged = signCheckpoint(generateKeyPair(), { size: 1_000_000_000, head: "0".repeat(64), at: Date.now() }, { origin: defaultOrigin(s.mesh), root: new Uint8Array(32) });
-      await jetstream(await service(s.mesh)).publish(auditStreamNames(s.mesh).checkpointSubject, new TextEncoder().encode(JSON.stringify(forged)));
+      const forged = signCheckpoint(
+        generateKeyPair(),
+        { size: 1_000_000_000, head: "0".repeat(64), at: Date.now() },
+        { origin: defaultOrigin(s.mesh), root: new Uint8Array(32) },
+      );
+      await jetstream(await service(s.mesh)).publish(
+        auditStreamNames(s.mesh).checkpointSubject,
+        new TextEncoder().encode(JSON.stringify(forged)),
+      );
 
       // The mesh goes on, healthy: more events, sealed and signed by the registry key.
       await publish(s.admin, s.mesh, 5, 5);

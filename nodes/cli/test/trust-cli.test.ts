@@ -60,22 +60,57 @@ describe("plexus trust", { timeout: 120_000 }, () => {
         expect(made.code, made.stderr).toBe(0);
         dids[name] = json<{ did: string }>(made).did;
       }
-      const registry = start(s.args("registry", "start", "--http", "off", "--data", "off", "--operator", "ops", "--trust-anchor", "alice", "--json"));
+      const registry = start(
+        s.args(
+          "registry",
+          "start",
+          "--http",
+          "off",
+          "--data",
+          "off",
+          "--operator",
+          "ops",
+          "--trust-anchor",
+          "alice",
+          "--json",
+        ),
+      );
       const node = await firstJson<{ registry: string }>(registry);
       await registry.waitFor("Ctrl-C to stop");
 
       const configured = await run(s.args("trust", "list", "--json"));
       expect(configured.code, configured.stderr).toBe(0);
       expect(json<AnchorJson[]>(configured)).toEqual([
-        { did: dids["alice"], role: "agent", by: node.registry, at: expect.any(Number), seq: expect.any(Number), reason: "configured at start (--trust-anchor)", member: false },
+        {
+          did: dids["alice"],
+          role: "agent",
+          by: node.registry,
+          at: expect.any(Number),
+          seq: expect.any(Number),
+          reason: "configured at start (--trust-anchor)",
+          member: false,
+        },
       ]);
 
-      const added = await run(s.args("trust", "add", "bob", "--role", "issuer", "--reason", "our certifier", "--as", "ops", "--json"));
+      const added = await run(
+        s.args("trust", "add", "bob", "--role", "issuer", "--reason", "our certifier", "--as", "ops", "--json"),
+      );
       expect(added.code, added.stderr).toBe(0);
-      const answer = json<{ did: string; role: string; anchored: boolean; seq: number; by: string; reason: string }>(added);
-      expect(answer).toEqual({ did: dids["bob"], role: "issuer", anchored: true, seq: expect.any(Number), by: dids["ops"], reason: "our certifier" });
+      const answer = json<{ did: string; role: string; anchored: boolean; seq: number; by: string; reason: string }>(
+        added,
+      );
+      expect(answer).toEqual({
+        did: dids["bob"],
+        role: "issuer",
+        anchored: true,
+        seq: expect.any(Number),
+        by: dids["ops"],
+        reason: "our certifier",
+      });
       // Again: nothing new in the log, the same position.
-      const again = await run(s.args("trust", "add", dids["bob"] as string, "--role", "issuer", "--as", "ops", "--json"));
+      const again = await run(
+        s.args("trust", "add", dids["bob"] as string, "--role", "issuer", "--as", "ops", "--json"),
+      );
       expect(json<{ seq: number }>(again).seq).toBe(answer.seq);
 
       const refused = await run(s.args("trust", "add", "mallory", "--as", "mallory"));
@@ -87,8 +122,12 @@ describe("plexus trust", { timeout: 120_000 }, () => {
       expect(human.code, human.stderr).toBe(0);
       const shown = lines(human.stdout);
       expect(shown).toHaveLength(2);
-      expect(shown[0]).toMatch(new RegExp(`^${dids["alice"]}\\s+agent\\s+not a member\\s+added \\S+Z by did:key:\\S+: configured at start`));
-      expect(shown[1]).toMatch(new RegExp(`^${dids["bob"]}\\s+issuer\\s+not a member\\s+added \\S+Z by did:key:\\S+: our certifier$`));
+      expect(shown[0]).toMatch(
+        new RegExp(`^${dids["alice"]}\\s+agent\\s+not a member\\s+added \\S+Z by did:key:\\S+: configured at start`),
+      );
+      expect(shown[1]).toMatch(
+        new RegExp(`^${dids["bob"]}\\s+issuer\\s+not a member\\s+added \\S+Z by did:key:\\S+: our certifier$`),
+      );
 
       // The registry's own key is an operator too (the default --as).
       const removed = await run(s.args("trust", "remove", "alice", "--reason", "left the project"));
@@ -102,9 +141,26 @@ describe("plexus trust", { timeout: 120_000 }, () => {
       registry.child.kill("SIGTERM");
       expect((await registry.exited).code).toBe(0);
       // Restarted with the flag still given, the node adds alice again: the flag is what the operator asks for at start.
-      const restarted = start(s.args("registry", "start", "--http", "off", "--data", "off", "--operator", "ops", "--trust-anchor", "alice", "--json"));
+      const restarted = start(
+        s.args(
+          "registry",
+          "start",
+          "--http",
+          "off",
+          "--data",
+          "off",
+          "--operator",
+          "ops",
+          "--trust-anchor",
+          "alice",
+          "--json",
+        ),
+      );
       await restarted.waitFor("Ctrl-C to stop");
-      expect(json<AnchorJson[]>(await run(s.args("trust", "list", "--json"))).map((a) => a.did)).toEqual([dids["bob"], dids["alice"]]);
+      expect(json<AnchorJson[]>(await run(s.args("trust", "list", "--json"))).map((a) => a.did)).toEqual([
+        dids["bob"],
+        dids["alice"],
+      ]);
       restarted.child.kill("SIGTERM");
       expect((await restarted.exited).code).toBe(0);
     } finally {
@@ -118,7 +174,23 @@ describe("plexus trust", { timeout: 120_000 }, () => {
     try {
       const made = await run(["keys", "new", "alice", "--keys", s.keys, "--json"]);
       const alice = json<{ did: string }>(made).did;
-      const up = start(["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--no-gateway", "--trust-anchor", "alice", "--mesh", s.mesh, "--keys", s.keys, "--json"]);
+      const up = start([
+        "up",
+        "--data",
+        join(s.dir, "data"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--no-gateway",
+        "--trust-anchor",
+        "alice",
+        "--mesh",
+        s.mesh,
+        "--keys",
+        s.keys,
+        "--json",
+      ]);
       const info = await firstJson<{ nats: string; http: string; registry: string }>(up);
       const args = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", info.nats];
       const http = (await (await fetch(`${info.http}/v1/trust-anchors`)).json()) as { data: AnchorJson[] };

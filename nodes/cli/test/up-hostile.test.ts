@@ -32,7 +32,22 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
   it("stays up through hostile messages at the gateway, the registry and the record subjects, and restarts on that data", async () => {
     const s = scope();
     const { run, start, reap } = cli();
-    const upArgs = ["up", "--data", join(s.dir, "data"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", s.mesh, "--keys", s.keys, "--json"];
+    const upArgs = [
+      "up",
+      "--data",
+      join(s.dir, "data"),
+      "--nats-port",
+      "0",
+      "--http",
+      "127.0.0.1:0",
+      "--gateway-http",
+      "127.0.0.1:0",
+      "--mesh",
+      s.mesh,
+      "--keys",
+      s.keys,
+      "--json",
+    ];
     try {
       let up = start(upArgs);
       const info = await firstJson<UpInfo>(up);
@@ -42,7 +57,11 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
       const key = generateKeyPair();
       const auth = await ensureMeshAuth(info.auth, s.mesh);
       const grant = await issueAgentUser({ mesh: s.mesh, did: key.did, accountKey: auth.accountKey });
-      const nc = await connectBus({ servers: info.nats, credentials: { jwt: () => grant.jwt, seed: userSeedOf(key.exportSeed()) }, inboxPrefix: agentInboxPrefix(key.did) });
+      const nc = await connectBus({
+        servers: info.nats,
+        credentials: { jwt: () => grant.jwt, seed: userSeedOf(key.exportSeed()) },
+        inboxPrefix: agentInboxPrefix(key.did),
+      });
       const js = jetstream(nc);
       const me = agentToken(key.did);
       const gw = agentToken(info.gateway);
@@ -50,7 +69,10 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
       let sent = 0;
       for (const [ctx, subject] of [
         [{ ...base, to: info.gateway }, subjects.message(MessageKind.Inbox, gw, me)],
-        [{ ...base, to: info.gateway, type: "acp.reply", replyTo: newId() }, subjects.message(MessageKind.Reply, gw, me)],
+        [
+          { ...base, to: info.gateway, type: "acp.reply", replyTo: newId() },
+          subjects.message(MessageKind.Reply, gw, me),
+        ],
         [{ ...base, to: info.gateway, type: "acp.receipt" }, subjects.message(MessageKind.Receipt, gw, me)],
       ] as const) {
         for (const msg of fc.sample(hostileMessages(ctx), { numRuns: 30, seed })) {
@@ -65,7 +87,9 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
       // Registry requests: deep, wide and malformed payloads on every operation the member may call.
       for (const op of ["challenge", "join", "discover", "rate", "agents", "status"]) {
         for (const msg of fc.sample(hostileMessages({ ...base, to: info.gateway }), { numRuns: 5, seed })) {
-          const answer = await nc.request(subjects.registryService(op), msg.data, { timeout: 5_000 }).catch((err: Error) => err);
+          const answer = await nc
+            .request(subjects.registryService(op), msg.data, { timeout: 5_000 })
+            .catch((err: Error) => err);
           expect(answer, `registry ${op} answers ${msg.label}`).not.toBeInstanceOf(Error);
         }
       }
@@ -74,7 +98,10 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
       const opArgs = (...a: string[]) => [...a, "--keys", s.keys, "--mesh", s.mesh, "--nats", info.nats, "--json"];
       // The gateway kept a record of every one of them, and the listings work over the junk.
       await expect
-        .poll(async () => json<{ total: number }>(await run(opArgs("rejected", "--limit", "1000"))).total, { timeout: 30_000, interval: 500 })
+        .poll(async () => json<{ total: number }>(await run(opArgs("rejected", "--limit", "1000"))).total, {
+          timeout: 30_000,
+          interval: 500,
+        })
         .toBeGreaterThanOrEqual(sent);
       const rejected = await run(opArgs("rejected", "--limit", "1000"));
       expect(rejected.code, rejected.stderr).toBe(0);
@@ -94,7 +121,10 @@ describe(`plexus up with a hostile member (seed ${seed})`, () => {
       up = start(upArgs);
       const again = await firstJson<UpInfo>(up);
       expect((await fetch(`${again.http}/v1/status`)).status).toBe(200);
-      const verified = await run(opArgs("audit", "verify").map((a) => (a === info.nats ? again.nats : a)), 60_000);
+      const verified = await run(
+        opArgs("audit", "verify").map((a) => (a === info.nats ? again.nats : a)),
+        60_000,
+      );
       expect(verified.code, verified.stderr).toBe(0);
       expect(up.child.exitCode).toBeNull();
       up.child.kill("SIGINT");

@@ -38,7 +38,23 @@ describe("a CLI started through npm/npx", { timeout: 60_000 }, () => {
 const child = spawn(process.execPath, process.argv.slice(2), { stdio: ["ignore", "inherit", "inherit"] });
 setInterval(() => undefined, 1000);`,
     );
-    const args = [BIN, "up", "--no-auth", "--data", join(dir, "data"), "--nats-port", "0", "--http", "off", "--no-gateway", "--no-registry", "--no-sealer", "--keys", join(dir, "keys"), "--json"];
+    const args = [
+      BIN,
+      "up",
+      "--no-auth",
+      "--data",
+      join(dir, "data"),
+      "--nats-port",
+      "0",
+      "--http",
+      "off",
+      "--no-gateway",
+      "--no-registry",
+      "--no-sealer",
+      "--keys",
+      join(dir, "keys"),
+      "--json",
+    ];
     const w = spawn(process.execPath, [wrapper, ...args], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";

@@ -9,7 +9,6 @@ import type { KeyPair } from "@plexus/identity";
 import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
 
-
 export interface GatewayProcessOptions {
   nats: string | string[];
   mesh: string;

@@ -7,7 +7,15 @@ import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { SealerNode } from "@plexus/audit";
 import type { A2AGateway } from "@plexus/a2a";
-import { connectBus, isHistoryRefusal, launchNatsServer, operatorModeConfig, readAdminCreds, type MeshAuth, type NatsServerProcess } from "@plexus/bus";
+import {
+  connectBus,
+  isHistoryRefusal,
+  launchNatsServer,
+  operatorModeConfig,
+  readAdminCreds,
+  type MeshAuth,
+  type NatsServerProcess,
+} from "@plexus/bus";
 import type { KeyPair } from "@plexus/identity";
 import type { RegistryNode } from "@plexus/registry";
 import { startGatewayProcess } from "./gateway.js";
@@ -30,12 +38,16 @@ export interface LocalMeshOptions {
   auth?: MeshAuth | undefined;
   /** The key the sealer's checkpoints are signed with (the registry key); undefined: no sealer. */
   sealer?: { key: KeyPair } | undefined;
-  registry?: { key: KeyPair; http: { host: string; port: number } | false; trustAnchors?: string[] | undefined } | undefined;
+  registry?:
+    | { key: KeyPair; http: { host: string; port: number } | false; trustAnchors?: string[] | undefined }
+    | undefined;
   /**
    * The A2A gateway. A refused mesh log is said at error and the mesh runs without it; with `skipIfPortInUse` a taken
    * port is a warning and no gateway (`hint` is appended: how to choose another), otherwise an error.
    */
-  gateway?: { key: KeyPair; http: { host: string; port: number }; skipIfPortInUse?: { hint: string } | undefined } | undefined;
+  gateway?:
+    | { key: KeyPair; http: { host: string; port: number }; skipIfPortInUse?: { hint: string } | undefined }
+    | undefined;
   /** Settles when the caller starts shutting down: from then on nats-server exiting is expected (a terminal's Ctrl-C). */
   shutdown?: Promise<unknown>;
   log: NodeLog;
@@ -98,14 +110,24 @@ class Parts implements LocalMesh {
       if (exit.expected || this.#stopping) return;
       // A terminal's Ctrl-C reaches nats-server too (same process group): give the caller's own SIGINT a moment to count.
       setTimeout(() => {
-        if (!shuttingDown && !this.#stopping) this.#crashed(`nats-server exited unexpectedly (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`);
+        if (!shuttingDown && !this.#stopping)
+          this.#crashed(
+            `nats-server exited unexpectedly (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`,
+          );
       }, 250);
     });
     const admin = o.auth ? await readAdminCreds(o.auth.dir, o.mesh) : undefined;
     this.stream = await provisionMesh(this.url, o.mesh, admin ? { creds: admin } : undefined, o.log);
     const service = o.auth ? { creds: o.auth.serviceCreds } : undefined;
     this.#nc = await connectBus({ servers: this.url, name: "plexus up", ...(service ? { credentials: service } : {}) });
-    if (o.sealer) this.sealer = await startMeshSealer({ nc: this.#nc, mesh: o.mesh, key: o.sealer.key, historyDir: join(o.dataDir, "sealer", o.mesh), log: o.log });
+    if (o.sealer)
+      this.sealer = await startMeshSealer({
+        nc: this.#nc,
+        mesh: o.mesh,
+        key: o.sealer.key,
+        historyDir: join(o.dataDir, "sealer", o.mesh),
+        log: o.log,
+      });
     if (o.registry) this.registry = await this.#startRegistry(o, o.registry);
     if (o.gateway) this.gateway = await this.#startGateway(o, o.gateway, service);
     return this;
@@ -115,17 +137,43 @@ class Parts implements LocalMesh {
     const sealer = this.sealer;
     // The registry's /readyz answers for the sealer too: 503 with its reason when it is stalled, refused or failed.
     const components = sealer ? { components: { sealer: () => sealer.status() } } : {};
-    const tuning = { ...(o.auth ? { natsAuth: o.auth } : {}), ...(r.trustAnchors ? { trustAnchors: r.trustAnchors } : {}), ...components };
-    return startRegistry({ nats: this.url, mesh: o.mesh, key: r.key, http: r.http, dataDir: join(o.dataDir, "registry", o.mesh), log: o.log, tuning });
+    const tuning = {
+      ...(o.auth ? { natsAuth: o.auth } : {}),
+      ...(r.trustAnchors ? { trustAnchors: r.trustAnchors } : {}),
+      ...components,
+    };
+    return startRegistry({
+      nats: this.url,
+      mesh: o.mesh,
+      key: r.key,
+      http: r.http,
+      dataDir: join(o.dataDir, "registry", o.mesh),
+      log: o.log,
+      tuning,
+    });
   }
 
-  async #startGateway(o: LocalMeshOptions, g: NonNullable<LocalMeshOptions["gateway"]>, credentials: { creds: Uint8Array } | undefined): Promise<A2AGateway | undefined> {
+  async #startGateway(
+    o: LocalMeshOptions,
+    g: NonNullable<LocalMeshOptions["gateway"]>,
+    credentials: { creds: Uint8Array } | undefined,
+  ): Promise<A2AGateway | undefined> {
     const historyDir = join(o.dataDir, "gateway", o.mesh);
     try {
-      return await startGatewayProcess({ nats: this.url, mesh: o.mesh, key: g.key, http: g.http, credentials, historyDir, log: o.log });
+      return await startGatewayProcess({
+        nats: this.url,
+        mesh: o.mesh,
+        key: g.key,
+        http: g.http,
+        credentials,
+        historyDir,
+        log: o.log,
+      });
     } catch (err) {
       if (g.skipIfPortInUse && portInUsePart(err) === "gateway-http") {
-        o.log.warn(`no A2A gateway: port ${g.http.port} on ${g.http.host} is already in use (another gateway or plexus up?)${g.skipIfPortInUse.hint}`);
+        o.log.warn(
+          `no A2A gateway: port ${g.http.port} on ${g.http.host} is already in use (another gateway or plexus up?)${g.skipIfPortInUse.hint}`,
+        );
         return undefined;
       }
       // A refused mesh log is said loudly; the mesh stays up so the registry's /readyz can say why too.

@@ -10,4 +10,3 @@ export interface NodeLog {
   /** Something wrong the process survives and keeps saying (a refused mesh log, a sealer that cannot seal). */
   error(line: string): void;
 }
-

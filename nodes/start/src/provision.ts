@@ -13,8 +13,17 @@ import { meshSubjects } from "@plexus/core";
 import type { NodeLog } from "./log.js";
 
 /** Provisions the mesh on the server at `url`; returns the mesh stream's name. */
-export async function provisionMesh(url: string, mesh: string, admin: BusCredentials | undefined, log: NodeLog): Promise<string> {
-  const nc = await connectBus({ servers: url, name: "plexus up (provisioning)", ...(admin ? { credentials: admin } : {}) });
+export async function provisionMesh(
+  url: string,
+  mesh: string,
+  admin: BusCredentials | undefined,
+  log: NodeLog,
+): Promise<string> {
+  const nc = await connectBus({
+    servers: url,
+    name: "plexus up (provisioning)",
+    ...(admin ? { credentials: admin } : {}),
+  });
   try {
     // Settings that would let history go are put back, and said: whatever was already lost stays visible to the nodes.
     for (const weak of await weakenedHistoryStreams(nc, historyStreams(mesh))) {
@@ -35,5 +44,7 @@ export async function provisionMesh(url: string, mesh: string, admin: BusCredent
  */
 export function warnOpenModeHistory(dataDir: string, mesh: string, log: NodeLog): void {
   if (!existsSync(join(dataDir, "jetstream", "$G", "streams", meshSubjects(mesh).stream))) return;
-  log.warn(`${dataDir} holds mesh "${mesh}" history written without NATS auth; in operator mode the mesh has its own account and starts empty (run with --no-auth to keep using that history)`);
+  log.warn(
+    `${dataDir} holds mesh "${mesh}" history written without NATS auth; in operator mode the mesh has its own account and starts empty (run with --no-auth to keep using that history)`,
+  );
 }

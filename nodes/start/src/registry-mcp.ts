@@ -15,7 +15,10 @@ export const registryMcp: RegistryMcpFactory = (o) => {
       address,
       server: async () => {
         const verifier = await audit();
-        return createPlexusMcpServer(createQueriesBackend({ mesh: o.mesh, queries: o.queries, ...(verifier ? { audit: verifier } : {}) }), info);
+        return createPlexusMcpServer(
+          createQueriesBackend({ mesh: o.mesh, queries: o.queries, ...(verifier ? { audit: verifier } : {}) }),
+          info,
+        );
       },
       ...(o.onError ? { onError: o.onError } : {}),
     });

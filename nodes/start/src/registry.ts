@@ -13,7 +13,6 @@ import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
 import { startMeshSealer } from "./sealer.js";
 
-
 /** The /mcp handler factory to give a registry node (RegistryNodeOptions.mcp), loaded on demand with the MCP SDK. */
 export async function loadRegistryMcp(): Promise<RegistryMcpFactory> {
   return (await import("./registry-mcp.js")).registryMcp;
@@ -46,7 +45,8 @@ export async function startRegistry(o: RegistryOptions): Promise<RegistryNode> {
     http: o.http,
     log: (line) => o.log.info(`plexus: ${line}`),
     // Loud: the node stays up only to say why it is not ready (/readyz 503).
-    onRefused: (refusal) => o.log.error(`registry: ${refusal.message} [${refusal.code}]; not ready, not following the log`),
+    onRefused: (refusal) =>
+      o.log.error(`registry: ${refusal.message} [${refusal.code}]; not ready, not following the log`),
   };
   if (o.dataDir !== undefined) options.dataDir = o.dataDir;
   return startRegistryNode(options).catch((err: unknown) => Promise.reject(namePart(err, "registry-http")));
@@ -78,11 +78,19 @@ export async function startRegistryProcess(o: RegistryProcessOptions): Promise<R
   try {
     if (o.sealer !== false) {
       const { credentials, historyDir } = o.sealer ?? { historyDir: undefined };
-      nc = await connectBus({ servers: o.nats, name: "plexus registry (sealer)", ...(credentials ? { credentials } : {}) });
+      nc = await connectBus({
+        servers: o.nats,
+        name: "plexus registry (sealer)",
+        ...(credentials ? { credentials } : {}),
+      });
       sealer = await startMeshSealer({ nc, mesh: o.mesh, key: o.key, historyDir, log: o.log }).catch((err: unknown) => {
         const reason = (err as Error).message;
         o.log.error(`audit sealer: could not start: ${reason}; not sealing here`);
-        failure = { ready: false, state: "failed", problem: { code: (err as { code?: string }).code ?? "AUDIT_STORE_FAILED", reason, since: Date.now() } };
+        failure = {
+          ready: false,
+          state: "failed",
+          problem: { code: (err as { code?: string }).code ?? "AUDIT_STORE_FAILED", reason, since: Date.now() },
+        };
         return undefined;
       });
     }

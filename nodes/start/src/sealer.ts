@@ -35,7 +35,8 @@ export async function startMeshSealer(o: MeshSealerOptions): Promise<SealerNode>
     key: o.key,
     ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
     ...(o.id !== undefined ? { id: o.id } : {}),
-    log: (level, line) => (level === "error" ? o.log.error(`audit sealer: ${line}`) : o.log.info(`plexus: audit sealer: ${line}`)),
+    log: (level, line) =>
+      level === "error" ? o.log.error(`audit sealer: ${line}`) : o.log.info(`plexus: audit sealer: ${line}`),
   });
 }
 
@@ -57,12 +58,20 @@ export interface SealerProcess {
 
 /** One sealer process: connects, seals or stands by, and serves its health. A taken --http port names "sealer-http". */
 export async function startSealerProcess(o: SealerProcessOptions): Promise<SealerProcess> {
-  const nc = await connectBus({ servers: o.nats, name: "plexus audit seal", ...(o.credentials ? { credentials: o.credentials } : {}) });
+  const nc = await connectBus({
+    servers: o.nats,
+    name: "plexus audit seal",
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+  });
   let node: SealerNode | undefined;
   try {
     node = await startMeshSealer({ ...o, nc });
     const running = node;
-    const health = o.http ? await serveSealerHealth(() => running.status(), o.http).catch((err: unknown) => Promise.reject(namePart(err, "sealer-http"))) : undefined;
+    const health = o.http
+      ? await serveSealerHealth(() => running.status(), o.http).catch((err: unknown) =>
+          Promise.reject(namePart(err, "sealer-http")),
+        )
+      : undefined;
     return {
       node: running,
       health,

@@ -74,7 +74,9 @@ export interface WitnessProcess {
   stop(): Promise<WitnessOutcome>;
 }
 
-type Round = { ok: true; size: number; advanced: boolean; none?: boolean } | { ok: false; reason: string; detail: string };
+type Round =
+  | { ok: true; size: number; advanced: boolean; none?: boolean }
+  | { ok: false; reason: string; detail: string };
 
 /**
  * Checks the state in `dir` belongs to this witness and mesh (and pins one of `signers`, when given), then runs.
@@ -85,10 +87,16 @@ export async function startWitnessProcess(o: WitnessProcessOptions): Promise<Wit
   const origin = defaultOrigin(o.mesh);
   let state = await loadWitnessState(file);
   if (state && (state.did !== o.key.did || state.origin !== origin)) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `${file} belongs to the witness ${state.did} of ${state.origin}, not ${o.key.did} of ${origin}`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `${file} belongs to the witness ${state.did} of ${state.origin}, not ${o.key.did} of ${origin}`,
+    );
   }
   if (state && o.signers && !o.signers.some((d) => state!.logKeys.includes(d))) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `${file} pins the log key ${state.logKeys.join(", ")}, not --signer ${o.signers.join(", ")}`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `${file} pins the log key ${state.logKeys.join(", ")}, not --signer ${o.signers.join(", ")}`,
+    );
   }
   let stopping = false;
   let wake: () => void = () => undefined;
@@ -129,7 +137,9 @@ export async function startWitnessProcess(o: WitnessProcessOptions): Promise<Wit
     const lineage = [...registrySuccessors(state.logKeys, await readRegistryRotations(o.nc, meshSubjects(o.mesh)))];
     const added = lineage.filter((k) => !state!.logKeys.includes(k));
     if (added.length === 0) return;
-    o.log.info(`witness ${o.name}: the registry key was rotated to ${added.join(", ")} (RegistryKeyRotated in the log): trusted from now on`);
+    o.log.info(
+      `witness ${o.name}: the registry key was rotated to ${added.join(", ")} (RegistryKeyRotated in the log): trusted from now on`,
+    );
     state = { ...state, logKeys: [...state.logKeys, ...added] };
   }
 
@@ -141,7 +151,10 @@ export async function startWitnessProcess(o: WitnessProcessOptions): Promise<Wit
     if (!cp) return noCheckpoint();
     if (!state) {
       const logKeys = o.signers ?? [cp.signer];
-      if (!o.signers) o.log.warn(`no --signer: trusting the log key that signed the newest checkpoint, ${cp.signer} (pinned in ${file} from now on)`);
+      if (!o.signers)
+        o.log.warn(
+          `no --signer: trusting the log key that signed the newest checkpoint, ${cp.signer} (pinned in ${file} from now on)`,
+        );
       state = newWitnessState({ name: o.name, did: o.key.did, origin, logKeys });
     }
     const { note, proof } = await toNewest(state, cp.note);
@@ -160,8 +173,17 @@ export async function startWitnessProcess(o: WitnessProcessOptions): Promise<Wit
     if (!state || state.size === 0) return { ok: true, size: 0, advanced: false, none: true };
     // Only checkpoints by other keys (the log re-signed), or none at all (the log no longer shows what it vouched for).
     const other = await newestRootedCheckpoint(o.store, undefined, origin);
-    if (other) return { ok: false, reason: "bad_signature", detail: `the newest checkpoint (size ${other.size}) is signed by ${other.signer}, not by the pinned log key, and none by it is left` };
-    return { ok: false, reason: "rollback", detail: `the mesh has no checkpoint, but this witness cosigned one of size ${state.size}` };
+    if (other)
+      return {
+        ok: false,
+        reason: "bad_signature",
+        detail: `the newest checkpoint (size ${other.size}) is signed by ${other.signer}, not by the pinned log key, and none by it is left`,
+      };
+    return {
+      ok: false,
+      reason: "rollback",
+      detail: `the mesh has no checkpoint, but this witness cosigned one of size ${state.size}`,
+    };
   }
 
   /** The note to witness and the consistency proof to it from the last cosigned one (empty: none to be had). */

@@ -9,7 +9,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { auditStatus, exportStore, meshLogEnd, openJetStreamAuditStore, queryStore, readExport, startSealer, verifyChain, verifyStore, type AuditMatch } from "@plexus/audit";
+import {
+  auditStatus,
+  exportStore,
+  meshLogEnd,
+  openJetStreamAuditStore,
+  queryStore,
+  readExport,
+  startSealer,
+  verifyChain,
+  verifyStore,
+  type AuditMatch,
+} from "@plexus/audit";
 import { connectBus } from "@plexus/bus";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent, type Delivery } from "@plexus/sdk";
@@ -24,7 +35,12 @@ beforeAll(async () => {
   nc = await connectBus({ servers: nats.url });
 });
 afterEach(async () => {
-  await Promise.allSettled(cleanups.splice(0).reverse().map((c) => c()));
+  await Promise.allSettled(
+    cleanups
+      .splice(0)
+      .reverse()
+      .map((c) => c()),
+  );
 });
 afterAll(async () => {
   await nc?.close();
@@ -86,7 +102,8 @@ describe("SDK traffic, sealed", { timeout: 30_000 }, () => {
     const key = generateKeyPair();
     const [alice, bob] = [await agent(mesh), await agent(mesh)];
     await bob.listen(() => undefined);
-    for (let i = 0; i < 6; i++) await alice.send(bob.did, { i }, { conversation: i < 3 ? "conv-1" : "conv-2", awaitReceipt: true });
+    for (let i = 0; i < 6; i++)
+      await alice.send(bob.did, { i }, { conversation: i < 3 ? "conv-1" : "conv-2", awaitReceipt: true });
     await alice.publish("news", { hello: 1 });
     await settled(mesh);
     const store = await openJetStreamAuditStore({ nc, mesh });
@@ -97,7 +114,12 @@ describe("SDK traffic, sealed", { timeout: 30_000 }, () => {
     const report = await verifyStore({ nc, mesh, store, trustedSigners: [key.did] });
     expect(report).toMatchObject({ ok: true, verified: end, head: await store.head() });
     expect(report.checkpoints.checked).toBeGreaterThanOrEqual(1);
-    expect(await auditStatus({ nc, mesh, store })).toMatchObject({ head: { size: end }, logEnd: end, lag: 0, lastCheckpoint: { size: end, signer: key.did, valid: true } });
+    expect(await auditStatus({ nc, mesh, store })).toMatchObject({
+      head: { size: end },
+      logEnd: end,
+      lag: 0,
+      lastCheckpoint: { size: end, signer: key.did, valid: true },
+    });
 
     const dir = await mkdtemp(join(tmpdir(), "plexus-sdk-audit-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
@@ -106,12 +128,20 @@ describe("SDK traffic, sealed", { timeout: 30_000 }, () => {
     expect(await exportStore({ nc, mesh, store, out })).toMatchObject({ from: 1, to: end, count: end });
     out.end();
     await finished(out);
-    expect(await verifyChain({ ...(await readExport(path)), trustedSigners: [key.did] })).toMatchObject({ ok: true, verified: end, head: report.head });
+    expect(await verifyChain({ ...(await readExport(path)), trustedSigners: [key.did] })).toMatchObject({
+      ok: true,
+      verified: end,
+      head: report.head,
+    });
 
-    const found: AuditMatch[] = await collect(await queryStore({ nc, mesh, store, agent: bob.did, conversation: "conv-1" }));
+    const found: AuditMatch[] = await collect(
+      await queryStore({ nc, mesh, store, agent: bob.did, conversation: "conv-1" }),
+    );
     // 3 messages to bob, and bob's receipts for them (receipts carry the conversation they answer).
     expect(found.filter((m) => m.envelope?.from === alice.did)).toHaveLength(3);
     for (const m of found) expect(m.hash).toBe((await store.link(m.n))?.hash);
-    expect(await collect(await queryStore({ nc, mesh, store, agent: bob.did, type: "acp.message", limit: 2 }))).toHaveLength(2);
+    expect(
+      await collect(await queryStore({ nc, mesh, store, agent: bob.did, type: "acp.message", limit: 2 })),
+    ).toHaveLength(2);
   });
 });

@@ -16,10 +16,17 @@ afterEach(async () => {
 
 function recorder(): NodeLog & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (l) => void lines.push(`info ${l}`), warn: (l) => void lines.push(`warn ${l}`), error: (l) => void lines.push(`error ${l}`) };
+  return {
+    lines,
+    info: (l) => void lines.push(`info ${l}`),
+    warn: (l) => void lines.push(`warn ${l}`),
+    error: (l) => void lines.push(`error ${l}`),
+  };
 }
 
-async function start(extra: Partial<LocalMeshOptions> = {}): Promise<{ mesh: LocalMesh; log: ReturnType<typeof recorder> }> {
+async function start(
+  extra: Partial<LocalMeshOptions> = {},
+): Promise<{ mesh: LocalMesh; log: ReturnType<typeof recorder> }> {
   const dataDir = await mkdtemp(join(tmpdir(), "plexus-local-mesh-"));
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const key = generateKeyPair();
@@ -76,7 +83,11 @@ describe("startLocalMesh", { timeout: 60_000 }, () => {
       (err: unknown) => err,
     );
     expect(portInUsePart(refused)).toBe("gateway-http");
-    const { mesh: skipped, log } = await start({ registry: undefined, sealer: undefined, gateway: { ...gatewayTaken, skipIfPortInUse: { hint: "; try another" } } });
+    const { mesh: skipped, log } = await start({
+      registry: undefined,
+      sealer: undefined,
+      gateway: { ...gatewayTaken, skipIfPortInUse: { hint: "; try another" } },
+    });
     expect(skipped.gateway).toBeUndefined();
     expect(log.lines.some((l) => l.startsWith("warn no A2A gateway: port") && l.endsWith("; try another"))).toBe(true);
   });

@@ -27,18 +27,37 @@ let published = 0;
 
 async function publishAndSeal(count: number): Promise<void> {
   const js = jetstream(nc);
-  for (let i = 0; i < count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t${published++ % 3}`, new TextEncoder().encode(`{"i":${published}}`));
+  for (let i = 0; i < count; i++)
+    await js.publish(
+      `plexus.${mesh}.acp.topic.load.t${published++ % 3}`,
+      new TextEncoder().encode(`{"i":${published}}`),
+    );
   const own = await openJetStreamAuditStore({ nc, mesh });
-  const sealer = await startSealer({ nc, mesh, store: own, key: registry, checkpointEvery: 1_000, checkpointIntervalMs: 60_000 });
+  const sealer = await startSealer({
+    nc,
+    mesh,
+    store: own,
+    key: registry,
+    checkpointEvery: 1_000,
+    checkpointIntervalMs: 60_000,
+  });
   await sealer.caughtUp();
   await sealer.stop();
   await own.close();
 }
 
-function collect(): { lines: string[]; checks: WitnessCheck[]; options: Pick<WitnessProcessOptions, "log" | "onCheck"> } {
+function collect(): {
+  lines: string[];
+  checks: WitnessCheck[];
+  options: Pick<WitnessProcessOptions, "log" | "onCheck">;
+} {
   const lines: string[] = [];
   const checks: WitnessCheck[] = [];
-  const log = { info: (l: string) => lines.push(`info ${l}`), warn: (l: string) => lines.push(`warn ${l}`), error: (l: string) => lines.push(`error ${l}`) };
+  const log = {
+    info: (l: string) => lines.push(`info ${l}`),
+    warn: (l: string) => lines.push(`warn ${l}`),
+    error: (l: string) => lines.push(`error ${l}`),
+  };
   return { lines, checks, options: { log, onCheck: (c) => checks.push(c) } };
 }
 
@@ -62,18 +81,50 @@ describe("startWitnessProcess", () => {
 
   it("once: one round, reported through onCheck, the state saved; without signers it warns and pins the signer", async () => {
     const c = collect();
-    const running = await startWitnessProcess({ nc, store, mesh, name: "alice", key, dir: dir(), once: true, ...c.options });
+    const running = await startWitnessProcess({
+      nc,
+      store,
+      mesh,
+      name: "alice",
+      key,
+      dir: dir(),
+      once: true,
+      ...c.options,
+    });
     expect(await running.done).toEqual({ ok: true });
     expect(c.checks.map((k) => [k.size, k.advanced, k.none])).toEqual([[20, true, false]]);
-    expect(c.lines).toEqual([expect.stringMatching(/^warn no --signer: trusting the log key .*\(pinned in .*state\.json/)]);
-    expect(JSON.parse(await readFile(running.file, "utf8"))).toMatchObject({ size: 20, did: key.did, logKeys: [registry.did] });
+    expect(c.lines).toEqual([
+      expect.stringMatching(/^warn no --signer: trusting the log key .*\(pinned in .*state\.json/),
+    ]);
+    expect(JSON.parse(await readFile(running.file, "utf8"))).toMatchObject({
+      size: 20,
+      did: key.did,
+      logKeys: [registry.did],
+    });
   });
 
   it("a state of another witness is INVALID_ARGUMENT before any round", async () => {
     const c = collect();
-    const err = await startWitnessProcess({ nc, store, mesh, name: "alice", key: generateKeyPair(), dir: dir(), ...c.options }).catch((e: unknown) => e);
+    const err = await startWitnessProcess({
+      nc,
+      store,
+      mesh,
+      name: "alice",
+      key: generateKeyPair(),
+      dir: dir(),
+      ...c.options,
+    }).catch((e: unknown) => e);
     expect(isPlexusError(err, ErrorCode.InvalidArgument), String(err)).toBe(true);
-    const pinned = await startWitnessProcess({ nc, store, mesh, name: "alice", key, dir: dir(), signers: [generateKeyPair().did], ...c.options }).catch((e: unknown) => e);
+    const pinned = await startWitnessProcess({
+      nc,
+      store,
+      mesh,
+      name: "alice",
+      key,
+      dir: dir(),
+      signers: [generateKeyPair().did],
+      ...c.options,
+    }).catch((e: unknown) => e);
     expect(isPlexusError(pinned, ErrorCode.InvalidArgument), String(pinned)).toBe(true);
     expect(c.checks).toEqual([]);
   });
@@ -86,7 +137,17 @@ describe("startWitnessProcess", () => {
         if (k.advanced) resolve();
       };
     });
-    const running = await startWitnessProcess({ nc, store, mesh, name: "alice", key, dir: dir(), signers: [registry.did], intervalMs: 50, ...c.options });
+    const running = await startWitnessProcess({
+      nc,
+      store,
+      mesh,
+      name: "alice",
+      key,
+      dir: dir(),
+      signers: [registry.did],
+      intervalMs: 50,
+      ...c.options,
+    });
     await publishAndSeal(5);
     await advanced;
     expect(await running.stop()).toEqual({ ok: true });

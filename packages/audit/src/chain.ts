@@ -15,7 +15,11 @@ export function eventHash(subject: string, data: Uint8Array): string {
 export function linkHash(prev: string, n: number, event: string): string {
   const position = Buffer.alloc(8);
   position.writeBigUInt64BE(BigInt(n));
-  return createHash("sha256").update(Buffer.from(prev, "hex")).update(position).update(Buffer.from(event, "hex")).digest("hex");
+  return createHash("sha256")
+    .update(Buffer.from(prev, "hex"))
+    .update(position)
+    .update(Buffer.from(event, "hex"))
+    .digest("hex");
 }
 
 /** The link that seals `event` on top of a chain whose head is `prev`. */

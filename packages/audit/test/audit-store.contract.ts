@@ -20,7 +20,12 @@ export function sampleLinks(count: number): ChainLink[] {
   const links: ChainLink[] = [];
   let prev = GENESIS;
   for (let n = 1; n <= count; n++) {
-    const link = makeLink(prev, { n, subject: `plexus.m.acp.inbox.a.b${n % 3}`, data: new TextEncoder().encode(`{"n":${n}}`), storedAt: 1_700_000_000_000 + n });
+    const link = makeLink(prev, {
+      n,
+      subject: `plexus.m.acp.inbox.a.b${n % 3}`,
+      data: new TextEncoder().encode(`{"n":${n}}`),
+      storedAt: 1_700_000_000_000 + n,
+    });
     links.push(link);
     prev = link.hash;
   }
@@ -74,7 +79,11 @@ export function auditStoreContract(name: string, setup: () => Promise<ContractSu
         await appendAll(store, links.slice(0, 3));
         const rival = { ...links[1]!, hash: "f".repeat(64) };
         expect(await store.append(rival, 1)).toEqual({ ok: false, conflict: true, size: 3 });
-        expect(await store.append({ ...links[0]!, hash: "e".repeat(64) }, 0)).toEqual({ ok: false, conflict: true, size: 3 });
+        expect(await store.append({ ...links[0]!, hash: "e".repeat(64) }, 0)).toEqual({
+          ok: false,
+          conflict: true,
+          size: 3,
+        });
         expect(await store.head()).toEqual({ size: 3, hash: links[2]!.hash });
         expect(await collect(store.links(1))).toEqual(links.slice(0, 3));
         expect(await store.append(links[3]!, 3)).toEqual({ ok: true, size: 4 });

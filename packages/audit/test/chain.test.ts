@@ -5,13 +5,23 @@ import { eventHash, GENESIS, linkHash, makeLink } from "../src/chain.js";
 describe("chain hashing", () => {
   it("follows h_n = H(h_{n-1} ‖ n ‖ H(subject ‖ 0 ‖ payload)) with SHA-256", () => {
     const data = new TextEncoder().encode('{"hello":1}');
-    const e = createHash("sha256").update(Buffer.concat([Buffer.from("plexus.m.acp.inbox.a.b"), Buffer.from([0]), data])).digest("hex");
+    const e = createHash("sha256")
+      .update(Buffer.concat([Buffer.from("plexus.m.acp.inbox.a.b"), Buffer.from([0]), data]))
+      .digest("hex");
     expect(eventHash("plexus.m.acp.inbox.a.b", data)).toBe(e);
     const n = Buffer.alloc(8);
     n.writeBigUInt64BE(1n);
-    const h1 = createHash("sha256").update(Buffer.concat([Buffer.alloc(32), n, Buffer.from(e, "hex")])).digest("hex");
+    const h1 = createHash("sha256")
+      .update(Buffer.concat([Buffer.alloc(32), n, Buffer.from(e, "hex")]))
+      .digest("hex");
     expect(linkHash(GENESIS, 1, e)).toBe(h1);
-    expect(makeLink(GENESIS, { n: 1, subject: "plexus.m.acp.inbox.a.b", data, storedAt: 5 })).toEqual({ n: 1, event: e, hash: h1, subject: "plexus.m.acp.inbox.a.b", storedAt: 5 });
+    expect(makeLink(GENESIS, { n: 1, subject: "plexus.m.acp.inbox.a.b", data, storedAt: 5 })).toEqual({
+      n: 1,
+      event: e,
+      hash: h1,
+      subject: "plexus.m.acp.inbox.a.b",
+      storedAt: 5,
+    });
   });
 
   it("binds position, order and subject", () => {

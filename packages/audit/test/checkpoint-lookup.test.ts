@@ -30,11 +30,18 @@ const other = generateKeyPair();
 const MAX_SIZE = 60;
 
 function signed(by: KeyPair, size: number, at: number): Checkpoint {
-  return signCheckpoint(by, { size, head: "ab".repeat(32), at }, { origin: "plexus.mesh/lookup", root: new Uint8Array(32).fill(size % 251) });
+  return signCheckpoint(
+    by,
+    { size, head: "ab".repeat(32), at },
+    { origin: "plexus.mesh/lookup", root: new Uint8Array(32).fill(size % 251) },
+  );
 }
 
 /** Two genuine checkpoints per size (two sealers signing the same head), made once: signing is the slow part. */
-const genuine = Array.from({ length: MAX_SIZE + 1 }, (_, size) => [signed(key, size, 1_000 + size), signed(key, size, 2_000 + size)]);
+const genuine = Array.from({ length: MAX_SIZE + 1 }, (_, size) => [
+  signed(key, size, 1_000 + size),
+  signed(key, size, 2_000 + size),
+]);
 const forgeries: Checkpoint[] = [
   ...Array.from({ length: 8 }, (_, i) => signed(other, i * 9, 5)), // another key
   ...Array.from({ length: 8 }, (_, i) => ({ ...genuine[i * 7]![0]!, size: i * 7 + 1 })), // a size the signature does not cover
@@ -64,7 +71,10 @@ function memoryStore(list: readonly Checkpoint[]): AuditStore & CheckpointIndex 
 /** What each lookup must answer, from the genuine checkpoints in stored order. */
 function expected(trusted: readonly Checkpoint[]) {
   return {
-    newest: trusted.reduce<Checkpoint | undefined>((best, cp) => (!best || cp.size >= best.size ? cp : best), undefined),
+    newest: trusted.reduce<Checkpoint | undefined>(
+      (best, cp) => (!best || cp.size >= best.size ? cp : best),
+      undefined,
+    ),
     oldestAtLeast: (n: number) => trusted.find((cp) => cp.size >= n),
     hasSize: (n: number) => trusted.some((cp) => cp.size === n),
   };
@@ -83,7 +93,10 @@ async function checkAll(lookup: CheckpointLookup, trusted: readonly Checkpoint[]
 
 /** Sorted sizes, each a genuine checkpoint (either of the two signed for that size). */
 const genuineRun = fc
-  .array(fc.tuple(fc.integer({ min: 0, max: MAX_SIZE }), fc.integer({ min: 0, max: 1 })), { minLength: 0, maxLength: 40 })
+  .array(fc.tuple(fc.integer({ min: 0, max: MAX_SIZE }), fc.integer({ min: 0, max: 1 })), {
+    minLength: 0,
+    maxLength: 40,
+  })
   .map((picks) => picks.sort((a, b) => a[0] - b[0]).map(([size, which]) => genuine[size]![which]!));
 
 /** `items` inserted into `list` at the given relative places. */
@@ -95,7 +108,10 @@ function insertAll(list: Checkpoint[], items: readonly { at: number; cp: Checkpo
 
 describe("checkpoint lookup by binary search (in memory)", () => {
   it("answers as the definition over the genuine checkpoints, stepping over forged ones without a scan", async () => {
-    const forged = fc.array(fc.record({ at: fc.double({ min: 0, max: 0.999, noNaN: true }), cp: fc.constantFrom(...forgeries) }), { maxLength: 12 });
+    const forged = fc.array(
+      fc.record({ at: fc.double({ min: 0, max: 0.999, noNaN: true }), cp: fc.constantFrom(...forgeries) }),
+      { maxLength: 12 },
+    );
     await fc.assert(
       fc.asyncProperty(genuineRun, forged, async (trusted, junk) => {
         const lookup = checkpointLookup(memoryStore(insertAll(trusted, junk)), { trusted: [key.did], rooted: true });
@@ -108,13 +124,18 @@ describe("checkpoint lookup by binary search (in memory)", () => {
 
   it("an older genuine checkpoint stored again later is found or met: the answer is still the definition's", async () => {
     await fc.assert(
-      fc.asyncProperty(genuineRun.filter((l) => l.length >= 2), fc.nat(), fc.nat(), async (trusted, pick, where) => {
-        const i = pick % (trusted.length - 1);
-        const j = i + 1 + (where % (trusted.length - i)); // after the original
-        const stored = [...trusted.slice(0, j), trusted[i]!, ...trusted.slice(j)];
-        const lookup = checkpointLookup(memoryStore(stored), { trusted: [key.did], rooted: true });
-        await checkAll(lookup, stored);
-      }),
+      fc.asyncProperty(
+        genuineRun.filter((l) => l.length >= 2),
+        fc.nat(),
+        fc.nat(),
+        async (trusted, pick, where) => {
+          const i = pick % (trusted.length - 1);
+          const j = i + 1 + (where % (trusted.length - i)); // after the original
+          const stored = [...trusted.slice(0, j), trusted[i]!, ...trusted.slice(j)];
+          const lookup = checkpointLookup(memoryStore(stored), { trusted: [key.did], rooted: true });
+          await checkAll(lookup, stored);
+        },
+      ),
       { numRuns: 100 },
     );
   }, 120_000);
@@ -134,7 +155,11 @@ describe("checkpoint lookup by binary search (in memory)", () => {
   it("a flood of forged checkpoints after the newest costs a scan, not a wrong answer", async () => {
     const trusted = [genuine[1]![0]!, genuine[4]![0]!, genuine[8]![0]!];
     const reasons: string[] = [];
-    const lookup = checkpointLookup(memoryStore([...trusted, ...Array.from({ length: 300 }, (_, i) => signed(other, 50 + (i % 9), i))]), { trusted: [key.did], rooted: true }, { onFallback: (r) => reasons.push(r) });
+    const lookup = checkpointLookup(
+      memoryStore([...trusted, ...Array.from({ length: 300 }, (_, i) => signed(other, 50 + (i % 9), i))]),
+      { trusted: [key.did], rooted: true },
+      { onFallback: (r) => reasons.push(r) },
+    );
     expect(await lookup.newest()).toEqual(trusted[2]);
     expect(lookup.stats.scans).toBe(1);
     expect(reasons[0]).toMatch(/more than \d+ checkpoint messages read/);
@@ -166,7 +191,8 @@ describe("checkpoint lookup on a JetStream checkpoints stream", () => {
     for (let size = 0; size <= MAX_SIZE; size += 2) {
       await store.appendCheckpoint(genuine[size]![0]!);
       trusted.push(genuine[size]![0]!);
-      if (size % 10 === 0) await js.publish(store.names.checkpointSubject, JSON.stringify(signed(other, size + 100, 1)));
+      if (size % 10 === 0)
+        await js.publish(store.names.checkpointSubject, JSON.stringify(signed(other, size + 100, 1)));
       if (size % 14 === 0) await js.publish(store.names.checkpointSubject, "not json");
     }
     const lookup = checkpointLookup(store, { trusted: [key.did], rooted: true });
@@ -194,7 +220,16 @@ describe("checkpoint lookup on a JetStream checkpoints stream", () => {
     const cps = await collect(store.checkpoints());
     const js = jetstream(nc);
     // Someone with the service credentials: a checkpoint of another key claiming more, and an old genuine one again.
-    await js.publish(store.names.checkpointSubject, JSON.stringify(signCheckpoint(other, { size: 1_000, head: "00".repeat(32), at: Date.now() }, { origin: `plexus.mesh/${mesh}`, root: new Uint8Array(32) })));
+    await js.publish(
+      store.names.checkpointSubject,
+      JSON.stringify(
+        signCheckpoint(
+          other,
+          { size: 1_000, head: "00".repeat(32), at: Date.now() },
+          { origin: `plexus.mesh/${mesh}`, root: new Uint8Array(32) },
+        ),
+      ),
+    );
     await js.publish(store.names.checkpointSubject, JSON.stringify(cps[0]));
     const proof = await proveInclusion({ nc, mesh, store, position: 300, signers: [key.did] });
     expect(proof.size).toBe(300);

@@ -6,7 +6,14 @@ import { createPublicKey } from "node:crypto";
 import { generateKeyPair } from "@plexus/identity";
 import { describe, expect, it } from "vitest";
 import { LogCheckpoint, verifyCheckpoint as sigstoreVerifyCheckpoint } from "@sigstore/verify/dist/tlog/checkpoint.js";
-import { checkpointBody, defaultOrigin, noteSigners, openCheckpointNote, parseCheckpointBody, signCheckpointNote } from "../src/note/checkpoint-note.js";
+import {
+  checkpointBody,
+  defaultOrigin,
+  noteSigners,
+  openCheckpointNote,
+  parseCheckpointBody,
+  signCheckpointNote,
+} from "../src/note/checkpoint-note.js";
 import { ed25519NoteSignature } from "../src/note/ed25519.js";
 import { formatNote, noteKeyId, openNote, parseNote } from "../src/note/signed-note.js";
 
@@ -21,7 +28,13 @@ function sigstoreOpens(note: string, pub: Uint8Array, name: string): { size: big
   keyId.writeUInt32BE(noteKeyId(name, 1, pub));
   try {
     const entry = { inclusionProof: { checkpoint: { envelope: note } } };
-    const tlogs = [{ logID: keyId, baseURL: `https://${name}`, publicKey: createPublicKey({ key: spki, format: "der", type: "spki" }) }];
+    const tlogs = [
+      {
+        logID: keyId,
+        baseURL: `https://${name}`,
+        publicKey: createPublicKey({ key: spki, format: "der", type: "spki" }),
+      },
+    ];
     const cp = sigstoreVerifyCheckpoint(entry as never, tlogs as never);
     return { size: cp.logSize, root: cp.logHash };
   } catch (err) {
@@ -48,12 +61,26 @@ describe("checkpoint notes", () => {
     expect(opened).toMatchObject({ ok: true, head: { origin: "plexus.mesh/demo", size: 1234 }, signers: [key.did] });
     expect(openCheckpointNote(note, [other.did])).toMatchObject({ ok: false, reason: "no_known_signature" });
     expect(openCheckpointNote(note, [key.did], "plexus.mesh/prod")).toMatchObject({ ok: false, reason: "origin" });
-    expect(openCheckpointNote(note.replace("\n1234\n", "\n1235\n"), [key.did])).toMatchObject({ ok: false, reason: "bad_signature" });
-    expect(openCheckpointNote(note.replace("\n1234\n", "\n01234\n"), [key.did])).toMatchObject({ ok: false, reason: "malformed" });
+    expect(openCheckpointNote(note.replace("\n1234\n", "\n1235\n"), [key.did])).toMatchObject({
+      ok: false,
+      reason: "bad_signature",
+    });
+    expect(openCheckpointNote(note.replace("\n1234\n", "\n01234\n"), [key.did])).toMatchObject({
+      ok: false,
+      reason: "malformed",
+    });
     expect(openCheckpointNote(note.replace("\n\n", "\n"), [key.did])).toMatchObject({ ok: false, reason: "malformed" });
-    expect(openCheckpointNote("plexus.mesh/demo\n1\nAAAA\n\n\u2014 x AAAAAAA=\n", [key.did])).toMatchObject({ ok: false, reason: "malformed" });
+    expect(openCheckpointNote("plexus.mesh/demo\n1\nAAAA\n\n\u2014 x AAAAAAA=\n", [key.did])).toMatchObject({
+      ok: false,
+      reason: "malformed",
+    });
     expect(openCheckpointNote(note, ["not-a-did"])).toMatchObject({ ok: false, reason: "no_known_signature" });
-    expect(noteSigners(note)).toEqual([{ name: "plexus.mesh/demo", keyId: noteKeyId("plexus.mesh/demo", 1, key.publicKey).toString(16).padStart(8, "0") }]);
+    expect(noteSigners(note)).toEqual([
+      {
+        name: "plexus.mesh/demo",
+        keyId: noteKeyId("plexus.mesh/demo", 1, key.publicKey).toString(16).padStart(8, "0"),
+      },
+    ]);
   });
 
   it("ignores unknown keys' signatures and rejects a note where a known key's signature fails", () => {
@@ -62,7 +89,10 @@ describe("checkpoint notes", () => {
     const stranger = ed25519NoteSignature(other, "witness.example/w1", text);
     const both = formatNote({ text, signatures: [stranger, mine] });
     expect(openCheckpointNote(both, [key.did])).toMatchObject({ ok: true, signers: [key.did] });
-    const forged = formatNote({ text, signatures: [{ ...mine, sig: ed25519NoteSignature(other, head.origin, text).sig }] });
+    const forged = formatNote({
+      text,
+      signatures: [{ ...mine, sig: ed25519NoteSignature(other, head.origin, text).sig }],
+    });
     expect(openCheckpointNote(forged, [key.did])).toMatchObject({ ok: false, reason: "bad_signature" });
     expect(parseNote(both)).toMatchObject({ ok: true });
     expect(openNote(both, [])).toMatchObject({ ok: false, reason: "no_known_signature" });
@@ -97,7 +127,10 @@ describe("cosignatures (C2SP tlog-cosignature, type 0x04): the note design takes
     expect(sig.readUInt32BE(0)).toBe(noteKeyId("witness.example/w1", 4, witness.publicKey));
     expect(sig.readBigUInt64BE(4)).toBe(1_700_000_000n);
     const times: number[] = [];
-    const opened = openNote(note, [ed25519NoteVerifier(head.origin, key.did), cosignatureVerifier("witness.example/w1", witness.did, times)]);
+    const opened = openNote(note, [
+      ed25519NoteVerifier(head.origin, key.did),
+      cosignatureVerifier("witness.example/w1", witness.did, times),
+    ]);
     expect(opened).toMatchObject({ ok: true });
     expect(opened.ok && opened.verified.map((v) => v.name)).toEqual([head.origin, "witness.example/w1"]);
     expect(times).toEqual([1_700_000_000]);
@@ -107,9 +140,19 @@ describe("cosignatures (C2SP tlog-cosignature, type 0x04): the note design takes
     expect(sigstoreOpens(note, key.publicKey, head.origin)).toEqual({ size: 1234n, root: Buffer.from(root) });
     // A cosignature made over another body, under the witness's name and key ID: the whole note is rejected.
     const text = checkpointBody(head);
-    const wrong = formatNote({ text, signatures: [cosignatureSignature(witness, "witness.example/w1", checkpointBody({ ...head, size: 1 }), 5)] });
-    expect(openNote(wrong, [cosignatureVerifier("witness.example/w1", witness.did)])).toMatchObject({ ok: false, reason: "bad_signature" });
+    const wrong = formatNote({
+      text,
+      signatures: [cosignatureSignature(witness, "witness.example/w1", checkpointBody({ ...head, size: 1 }), 5)],
+    });
+    expect(openNote(wrong, [cosignatureVerifier("witness.example/w1", witness.did)])).toMatchObject({
+      ok: false,
+      reason: "bad_signature",
+    });
     // An Ed25519 (type 0x01) key ID is not a cosigner's: the line is ignored, not checked as a cosignature.
-    expect(openNote(signCheckpointNote(witness, { ...head, origin: "witness.example/w1" }), [cosignatureVerifier("witness.example/w1", witness.did)])).toMatchObject({ ok: false, reason: "no_known_signature" });
+    expect(
+      openNote(signCheckpointNote(witness, { ...head, origin: "witness.example/w1" }), [
+        cosignatureVerifier("witness.example/w1", witness.did),
+      ]),
+    ).toMatchObject({ ok: false, reason: "no_known_signature" });
   });
 });

@@ -6,24 +6,31 @@
 import { EventStoreDBClient } from "@eventstore/db-client";
 import { describe, expect, it } from "vitest";
 import { isTileMissing } from "../src/merkle/tile-store.js";
-import { EventStoreAuditStore, eventStoreStreamNames, openEventStoreAuditStore } from "../src/store/eventstore-store.js";
+import {
+  EventStoreAuditStore,
+  eventStoreStreamNames,
+  openEventStoreAuditStore,
+} from "../src/store/eventstore-store.js";
 import { eventStoreTileStreams } from "../src/store/eventstore-tiles.js";
 import { auditStoreContract } from "./audit-store.contract.js";
 
 const url = process.env.EVENTSTORE_URL;
 
-describe.skipIf(!url)("EventStoreDB contract (skipped: set EVENTSTORE_URL to an EventStoreDB/KurrentDB server; none can run on these machines)", () => {
-  auditStoreContract("EventStoreDB", async () => {
-    // Stream names are per mesh: a fresh mesh id per test is a fresh, empty chain on a shared server.
-    const mesh = `es${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    const store = await openEventStoreAuditStore({ url: url!, mesh });
-    return {
-      store,
-      reopen: () => openEventStoreAuditStore({ url: url!, mesh }),
-      cleanup: () => store.close(),
-    };
-  });
-});
+describe.skipIf(!url)(
+  "EventStoreDB contract (skipped: set EVENTSTORE_URL to an EventStoreDB/KurrentDB server; none can run on these machines)",
+  () => {
+    auditStoreContract("EventStoreDB", async () => {
+      // Stream names are per mesh: a fresh mesh id per test is a fresh, empty chain on a shared server.
+      const mesh = `es${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      const store = await openEventStoreAuditStore({ url: url!, mesh });
+      return {
+        store,
+        reopen: () => openEventStoreAuditStore({ url: url!, mesh }),
+        cleanup: () => store.close(),
+      };
+    });
+  },
+);
 
 describe("EventStoreDB backend without a server", () => {
   /** A URL no server answers at (a port just freed). */
@@ -61,7 +68,9 @@ describe("EventStoreDB backend without a server", () => {
       expect(read).toMatchObject({ name: "PlexusError", code: "AUDIT_STORE_FAILED" });
       expect(isTileMissing(read)).toBe(false);
       expect((read as Error).message).toMatch(/UNAVAILABLE|ECONNREFUSED/);
-      const write = await store.tiles.writeTiles({ full: [], partial: [{ level: 0, index: 0, hashes: [new Uint8Array(32)] }] }).catch((e: unknown) => e);
+      const write = await store.tiles
+        .writeTiles({ full: [], partial: [{ level: 0, index: 0, hashes: [new Uint8Array(32)] }] })
+        .catch((e: unknown) => e);
       expect(write).toMatchObject({ name: "PlexusError", code: "AUDIT_STORE_FAILED" });
     } finally {
       await store.close();

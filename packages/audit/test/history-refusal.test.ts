@@ -29,11 +29,21 @@ async function conn(kind: "service" | "admin", mesh: string): Promise<NatsConnec
   return nc;
 }
 
-async function seal(mesh: string, options: { historyDir?: string; historyCheckMs?: number } = {}): Promise<{ sealer: Sealer; errors: unknown[] }> {
+async function seal(
+  mesh: string,
+  options: { historyDir?: string; historyCheckMs?: number } = {},
+): Promise<{ sealer: Sealer; errors: unknown[] }> {
   const nc = await conn("service", mesh);
   const store = await openJetStreamAuditStore({ nc, mesh });
   const errors: unknown[] = [];
-  const sealer = await startSealer({ nc, mesh, store, key: generateKeyPair(), onError: (e) => errors.push(e), ...options });
+  const sealer = await startSealer({
+    nc,
+    mesh,
+    store,
+    key: generateKeyPair(),
+    onError: (e) => errors.push(e),
+    ...options,
+  });
   closers.push(() => sealer.stop());
   return { sealer, errors };
 }
@@ -64,7 +74,10 @@ describe("a sealer and the history streams", () => {
     await (await jetstreamManager(admin)).streams.delete(chain);
     await ensureAuditStreams(admin, mesh);
     const { sealer, errors } = await seal(mesh, { historyDir: dir.path });
-    expect(sealer.stats()).toMatchObject({ state: "refused", refusal: { code: ErrorCode.HistoryStreamRecreated, stream: chain } });
+    expect(sealer.stats()).toMatchObject({
+      state: "refused",
+      refusal: { code: ErrorCode.HistoryStreamRecreated, stream: chain },
+    });
     expect(codes(errors)).toEqual([ErrorCode.HistoryStreamRecreated]);
     await expect(sealer.caughtUp()).rejects.toMatchObject({ code: ErrorCode.HistoryStreamRecreated });
     // Nothing was sealed into the new chain.
@@ -77,7 +90,10 @@ describe("a sealer and the history streams", () => {
     await ensureMeshStream(admin, mesh);
     await update(admin, meshSubjects(mesh).stream, { max_age: 3_600_000_000_000 });
     const { sealer, errors } = await seal(mesh);
-    expect(sealer.stats()).toMatchObject({ state: "refused", refusal: { code: ErrorCode.HistoryStreamWeakened, reason: "max_age is 3600s" } });
+    expect(sealer.stats()).toMatchObject({
+      state: "refused",
+      refusal: { code: ErrorCode.HistoryStreamWeakened, reason: "max_age is 3600s" },
+    });
     expect(codes(errors)).toEqual([ErrorCode.HistoryStreamWeakened]);
   });
 

@@ -47,7 +47,13 @@ describe("JetStream audit streams", () => {
       [names.checkpointStream, names.checkpointSubject],
     ] as const) {
       const { config } = await jsm.streams.info(stream);
-      expect(config).toMatchObject({ subjects: [subject], deny_delete: true, deny_purge: true, storage: "file", retention: "limits" });
+      expect(config).toMatchObject({
+        subjects: [subject],
+        deny_delete: true,
+        deny_purge: true,
+        storage: "file",
+        retention: "limits",
+      });
       expect(subject.startsWith(`plexus.${mesh}.`)).toBe(false);
     }
     // Opening again is idempotent.

@@ -91,7 +91,11 @@ describe("the writer lease against forged values", () => {
     id: fc.constantFrom("a", "b", "ghost"),
     pick: fc.nat(),
   });
-  const round = fc.record({ step: fc.integer({ min: 0, max: 1_000 }), before: fc.array(forgery, { maxLength: 2 }), order: fc.boolean() });
+  const round = fc.record({
+    step: fc.integer({ min: 0, max: 1_000 }),
+    before: fc.array(forgery, { maxLength: 2 }),
+    order: fc.boolean(),
+  });
 
   it("keeps a genuine writer within the ttl, whatever is written to the key", async () => {
     const ttlMs = 3_000;
@@ -109,7 +113,13 @@ describe("the writer lease against forged values", () => {
           for (const f of r.before) {
             const value =
               f.kind === "unsigned"
-                ? JSON.stringify({ type: "plexus.sealer-lease", mesh: MESH, id: f.id, at: c.now() + 1_000_000, prev: 0 })
+                ? JSON.stringify({
+                    type: "plexus.sealer-lease",
+                    mesh: MESH,
+                    id: f.id,
+                    at: c.now() + 1_000_000,
+                    prev: 0,
+                  })
                 : f.kind === "foreign"
                   ? signLease(forger, { mesh: MESH, id: f.id, at: c.now() + 1_000_000, prev: 0 })
                   : f.kind === "ghost"
@@ -125,7 +135,10 @@ describe("the writer lease against forged values", () => {
           const entry = await kv.get("lease");
           if (entry?.operation === "PUT") genuine.push(entry.string());
           // Values nobody trusts never leave the mesh without a writer (two writers converge to one; never to none).
-          if (r.before.every((f) => f.kind === "unsigned" || f.kind === "foreign" || f.kind === "delete") && wasHeld.some(Boolean)) {
+          if (
+            r.before.every((f) => f.kind === "unsigned" || f.kind === "foreign" || f.kind === "delete") &&
+            wasHeld.some(Boolean)
+          ) {
             expect(first.held || second.held).toBe(true);
           }
           if (a.held || b.held) lastHeld = c.now();
@@ -141,7 +154,9 @@ describe("the writer lease against forged values", () => {
     const c = clock();
     const a = new WriterLease({ kv, mesh: MESH, key, id: "a", ttlMs: 5_000, now: c.now });
     // Captured a second apart; replayed one every 2.5 s (each replay is a newer value than the last).
-    const captured = Array.from({ length: 40 }, (_, i) => signLease(key, { mesh: MESH, id: "ghost", at: 9_000 + i * 1_000, prev: i + 1 }));
+    const captured = Array.from({ length: 40 }, (_, i) =>
+      signLease(key, { mesh: MESH, id: "ghost", at: 9_000 + i * 1_000, prev: i + 1 }),
+    );
     let standing = 0;
     for (const value of captured) {
       await kv.put("lease", value);
@@ -152,7 +167,7 @@ describe("the writer lease against forged values", () => {
     expect(a.held).toBe(true);
     expect(a.forgery).toMatch(/ghost has not renewed the lease/);
     // Falling behind by 1.5 s a replay, the ghost is stale once 5 s behind: the fifth replay.
-    expect(standing).toBeLessThanOrEqual(5_000 / 1.5 * 2_500 + 2_500);
+    expect(standing).toBeLessThanOrEqual((5_000 / 1.5) * 2_500 + 2_500);
   });
 
   it("says why it did not believe the key's value; a value by another trusted key (the registry key's successor) holds", async () => {
@@ -161,7 +176,10 @@ describe("the writer lease against forged values", () => {
     await kv.put("lease", signLease(forger, { mesh: MESH, id: "z", at: Date.now(), prev: 0 }));
     expect(await a.beat()).toBe(true);
     expect(a.forgery).toMatch(/signed by did:key:.*not a trusted registry key/);
-    await kv.put("lease", JSON.stringify({ type: "plexus.sealer-lease", mesh: MESH, id: "z", at: Date.now(), prev: 0 }));
+    await kv.put(
+      "lease",
+      JSON.stringify({ type: "plexus.sealer-lease", mesh: MESH, id: "z", at: Date.now(), prev: 0 }),
+    );
     expect(await a.beat()).toBe(true);
     expect(a.forgery).toMatch(/not signed/);
     expect(await a.beat()).toBe(true);

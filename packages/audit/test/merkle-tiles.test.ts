@@ -33,7 +33,8 @@ function reader(full: Map<string, Uint8Array[]>, partial: Tile[]): TileReader & 
     reads: 0,
     async readTile(level, index, width) {
       this.reads++;
-      const hashes = full.get(`${level}/${index}`) ?? partial.find((t) => t.level === level && t.index === index)?.hashes;
+      const hashes =
+        full.get(`${level}/${index}`) ?? partial.find((t) => t.level === level && t.index === index)?.hashes;
       if (!hashes || hashes.length < width) throw new Error(`no tile ${level}/${index}`);
       return hashes;
     },
@@ -59,27 +60,34 @@ describe("TreeBuilder and tiles", () => {
     const l1 = BIG.full.get("1/0")!;
     expect(l1).toHaveLength(TILE_WIDTH);
     expect(hex(l1[77]!)).toBe(hex(WHOLE.node(8, 77)));
-    expect(BIG.partial.map((t) => [t.level, t.index, t.hashes.length])).toEqual(edgeTiles(N).map((t) => [t.level, t.index, t.width]));
+    expect(BIG.partial.map((t) => [t.level, t.index, t.hashes.length])).toEqual(
+      edgeTiles(N).map((t) => [t.level, t.index, t.width]),
+    );
     expect(decodeTile(encodeTile(l0))!.map(hex)).toEqual(l0.map(hex));
     expect(decodeTile(new Uint8Array(33))).toBeUndefined();
   });
 
   it("builds the same proofs from tiles as from the whole tree, reading a handful of tiles", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.constant(N), fc.integer({ min: 1, max: 5000 }), fc.constantFrom(65_535, 65_536, 65_537)), fc.nat(), fc.nat(), async (size, i, j) => {
-        const tiles = size === N ? BIG : build(size);
-        const r = reader(tiles.full, tiles.partial);
-        const index = i % size;
-        const inc = await proveInclusionFromTiles(r, index, size);
-        expect(inc.path.map(hex)).toEqual(inclusionPath(WHOLE, index, size).map(hex));
-        expect(hex(inc.root)).toBe(hex(rootAt(WHOLE, size)));
-        expect(verifyInclusion(LEAVES[index]!, index, size, inc.path, inc.root)).toBe(true);
-        expect(r.reads).toBeLessThanOrEqual(8);
-        const m = 1 + (j % size);
-        const con = await proveConsistencyFromTiles(r, m, size);
-        expect(con.proof.map(hex)).toEqual(consistencyPath(WHOLE, m, size).map(hex));
-        expect(hex(con.firstRoot)).toBe(hex(rootAt(WHOLE, m)));
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.constant(N), fc.integer({ min: 1, max: 5000 }), fc.constantFrom(65_535, 65_536, 65_537)),
+        fc.nat(),
+        fc.nat(),
+        async (size, i, j) => {
+          const tiles = size === N ? BIG : build(size);
+          const r = reader(tiles.full, tiles.partial);
+          const index = i % size;
+          const inc = await proveInclusionFromTiles(r, index, size);
+          expect(inc.path.map(hex)).toEqual(inclusionPath(WHOLE, index, size).map(hex));
+          expect(hex(inc.root)).toBe(hex(rootAt(WHOLE, size)));
+          expect(verifyInclusion(LEAVES[index]!, index, size, inc.path, inc.root)).toBe(true);
+          expect(r.reads).toBeLessThanOrEqual(8);
+          const m = 1 + (j % size);
+          const con = await proveConsistencyFromTiles(r, m, size);
+          expect(con.proof.map(hex)).toEqual(consistencyPath(WHOLE, m, size).map(hex));
+          expect(hex(con.firstRoot)).toBe(hex(rootAt(WHOLE, m)));
+        },
+      ),
       { numRuns: 60 },
     );
   }, 60_000);

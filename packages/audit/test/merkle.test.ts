@@ -13,15 +13,24 @@ import { MemoryTree } from "../src/merkle/memory.js";
 import { consistencyPath, inclusionPath, isPowerOfTwo, rootAt } from "../src/merkle/tree.js";
 import { verifyConsistency, verifyInclusion } from "../src/merkle/verify.js";
 
-const inputs = (n: number) => Array.from({ length: n }, (_, i) => leafInput(`plexus.m.t.${i % 7}`, Buffer.from(`payload ${i}`)));
+const inputs = (n: number) =>
+  Array.from({ length: n }, (_, i) => leafInput(`plexus.m.t.${i % 7}`, Buffer.from(`payload ${i}`)));
 
 /** MTH(D[n]) exactly as RFC 9162 §2.1.1 defines it, recursively over the inputs. */
 function mth(d: Uint8Array[]): Uint8Array {
   if (d.length === 0) return createHash("sha256").digest();
-  if (d.length === 1) return createHash("sha256").update(Buffer.from([0])).update(d[0]!).digest();
+  if (d.length === 1)
+    return createHash("sha256")
+      .update(Buffer.from([0]))
+      .update(d[0]!)
+      .digest();
   let k = 1;
   while (k * 2 < d.length) k *= 2;
-  return createHash("sha256").update(Buffer.from([1])).update(mth(d.slice(0, k))).update(mth(d.slice(k))).digest();
+  return createHash("sha256")
+    .update(Buffer.from([1]))
+    .update(mth(d.slice(0, k)))
+    .update(mth(d.slice(k)))
+    .digest();
 }
 
 // Built once: a tree of 3000 leaves answers for every size up to 3000 (its complete nodes are those of each prefix).
@@ -39,12 +48,24 @@ function flip(hashes: Uint8Array[], which: number, byte: number): Uint8Array[] {
   });
 }
 
-function sigstoreAccepts(input: Uint8Array, index: number, size: number, path: Uint8Array[], rootHash: Uint8Array): boolean {
+function sigstoreAccepts(
+  input: Uint8Array,
+  index: number,
+  size: number,
+  path: Uint8Array[],
+  rootHash: Uint8Array,
+): boolean {
   try {
     // Only the fields its Merkle check reads (the Rekor entry type has more).
-    const entry = { canonicalizedBody: Buffer.from(input), inclusionProof: { logIndex: String(index), hashes: path.map((h) => Buffer.from(h)) } };
+    const entry = {
+      canonicalizedBody: Buffer.from(input),
+      inclusionProof: { logIndex: String(index), hashes: path.map((h) => Buffer.from(h)) },
+    };
     const checkpoint = { logSize: BigInt(size), logHash: Buffer.from(rootHash) };
-    verifyMerkleInclusion(entry as unknown as Parameters<typeof verifyMerkleInclusion>[0], checkpoint as unknown as Parameters<typeof verifyMerkleInclusion>[1]);
+    verifyMerkleInclusion(
+      entry as unknown as Parameters<typeof verifyMerkleInclusion>[0],
+      checkpoint as unknown as Parameters<typeof verifyMerkleInclusion>[1],
+    );
     return true;
   } catch {
     return false;
@@ -64,7 +85,9 @@ describe("isPowerOfTwo", () => {
 
 describe("Merkle tree hashing", () => {
   it("computes the RFC 9162 root for every size up to 70 and some larger ones", () => {
-    expect(Buffer.from(rootAt(TREE, 0)).toString("hex")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    expect(Buffer.from(rootAt(TREE, 0)).toString("hex")).toBe(
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    );
     expect(rootAt(TREE, 0)).toEqual(EMPTY_ROOT);
     for (const n of [...Array.from({ length: 70 }, (_, i) => i + 1), 255, 256, 257, 1000, 2999]) {
       expect(Buffer.from(root(n)).toString("hex"), `size ${n}`).toBe(Buffer.from(mth(ALL.slice(0, n))).toString("hex"));
@@ -73,8 +96,11 @@ describe("Merkle tree hashing", () => {
 
   it("matches the RFC 6962 test vector of the empty leaf and a two-leaf tree", () => {
     // Leaf hash of the empty input (RFC 6962 reference tests): SHA-256(0x00).
-    expect(Buffer.from(leafHash(new Uint8Array())).toString("hex")).toBe("6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
-    const a = leafHash(Buffer.from([0])), b = leafHash(Buffer.from([0x10]));
+    expect(Buffer.from(leafHash(new Uint8Array())).toString("hex")).toBe(
+      "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    );
+    const a = leafHash(Buffer.from([0])),
+      b = leafHash(Buffer.from([0x10]));
     expect(rootAt(new MemoryTree([a, b]), 2)).toEqual(nodeHash(a, b));
   });
 });
@@ -121,20 +147,27 @@ describe("inclusion proofs", () => {
 describe("consistency proofs", () => {
   it("verify for random size pairs; any flipped byte or other size fails", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.nat(), fc.nat(), (a, b, which, byte) => {
-        const [m, n] = a <= b ? [a, b] : [b, a];
-        const proof = consistencyPath(TREE, m, n);
-        expect(verifyConsistency(m, n, proof, root(m), root(n))).toBe(true);
-        if (m === n) return;
-        expect(proof.length).toBeGreaterThan(0);
-        expect(verifyConsistency(m, n, flip(proof, which % proof.length, byte), root(m), root(n))).toBe(false);
-        expect(verifyConsistency(m, n, proof, flip([root(m)], 0, byte)[0]!, root(n))).toBe(false);
-        expect(verifyConsistency(m, n, proof, root(m), flip([root(n)], 0, byte)[0]!)).toBe(false);
-        if (n < 3000) expect(verifyConsistency(m, n + 1, proof, root(m), root(n + 1))).toBe(false);
-        if (m > 1 && !samePath(m - 1, n, proof)) expect(verifyConsistency(m - 1, n, proof, root(m - 1), root(n))).toBe(false);
-        expect(verifyConsistency(m, n, proof.slice(0, -1), root(m), root(n))).toBe(false);
-        expect(verifyConsistency(m, n, [...proof, root(m)], root(m), root(n))).toBe(false);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.nat(),
+        fc.nat(),
+        (a, b, which, byte) => {
+          const [m, n] = a <= b ? [a, b] : [b, a];
+          const proof = consistencyPath(TREE, m, n);
+          expect(verifyConsistency(m, n, proof, root(m), root(n))).toBe(true);
+          if (m === n) return;
+          expect(proof.length).toBeGreaterThan(0);
+          expect(verifyConsistency(m, n, flip(proof, which % proof.length, byte), root(m), root(n))).toBe(false);
+          expect(verifyConsistency(m, n, proof, flip([root(m)], 0, byte)[0]!, root(n))).toBe(false);
+          expect(verifyConsistency(m, n, proof, root(m), flip([root(n)], 0, byte)[0]!)).toBe(false);
+          if (n < 3000) expect(verifyConsistency(m, n + 1, proof, root(m), root(n + 1))).toBe(false);
+          if (m > 1 && !samePath(m - 1, n, proof))
+            expect(verifyConsistency(m - 1, n, proof, root(m - 1), root(n))).toBe(false);
+          expect(verifyConsistency(m, n, proof.slice(0, -1), root(m), root(n))).toBe(false);
+          expect(verifyConsistency(m, n, [...proof, root(m)], root(m), root(n))).toBe(false);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -165,8 +198,12 @@ describe("LeafHasher", () => {
     const h = new LeafHasher();
     fc.assert(
       fc.property(fc.string(), fc.uint8Array({ maxLength: 9000 }), (subject, data) => {
-        expect(Buffer.from(h.hash(subject, data)).toString("hex")).toBe(Buffer.from(eventLeafHash(subject, data)).toString("hex"));
-        expect(Buffer.from(h.hash(subject, data.subarray(0, 3))).toString("hex")).toBe(Buffer.from(eventLeafHash(subject, data.subarray(0, 3))).toString("hex"));
+        expect(Buffer.from(h.hash(subject, data)).toString("hex")).toBe(
+          Buffer.from(eventLeafHash(subject, data)).toString("hex"),
+        );
+        expect(Buffer.from(h.hash(subject, data.subarray(0, 3))).toString("hex")).toBe(
+          Buffer.from(eventLeafHash(subject, data.subarray(0, 3))).toString("hex"),
+        );
       }),
       { numRuns: 300 },
     );

@@ -11,12 +11,23 @@ import { MemoryTree } from "../src/merkle/memory.js";
 import { consistencyPath, inclusionPath, rootAt } from "../src/merkle/tree.js";
 import { defaultOrigin, signCheckpointNote } from "../src/note/checkpoint-note.js";
 import { ambiguousSubject, checkProof } from "../src/proof/check.js";
-import { CONSISTENCY_FORMAT, INCLUSION_FORMAT, type ConsistencyProofFile, type InclusionProofFile } from "../src/proof/format.js";
+import {
+  CONSISTENCY_FORMAT,
+  INCLUSION_FORMAT,
+  type ConsistencyProofFile,
+  type InclusionProofFile,
+} from "../src/proof/format.js";
 
 type Event = { subject: string; data: Uint8Array };
 const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
 
-function inclusion(key: KeyPair, mesh: string, events: Event[], position: number, origin = defaultOrigin(mesh)): InclusionProofFile {
+function inclusion(
+  key: KeyPair,
+  mesh: string,
+  events: Event[],
+  position: number,
+  origin = defaultOrigin(mesh),
+): InclusionProofFile {
   const tree = new MemoryTree(events.map((e) => eventLeafHash(e.subject, e.data)));
   const e = events[position - 1]!;
   return {
@@ -47,29 +58,67 @@ function consistency(key: KeyPair, mesh: string, events: Event[], m: number): Co
   };
 }
 
-const log = (n: number, mesh = "m"): Event[] => Array.from({ length: n }, (_, i) => ({ subject: `plexus.${mesh}.acp.topic.t.${i % 3}`, data: Buffer.from(`{"i":${i}}`) }));
+const log = (n: number, mesh = "m"): Event[] =>
+  Array.from({ length: n }, (_, i) => ({
+    subject: `plexus.${mesh}.acp.topic.t.${i % 3}`,
+    data: Buffer.from(`{"i":${i}}`),
+  }));
 const key = generateKeyPair();
 
 describe("checkProof: pinned signer and origin", () => {
   it("says whether the signer and the origin were pinned; another key or another mesh's log fails", () => {
     const events = log(9);
     const file = inclusion(key, "m", events, 4);
-    expect(checkProof(file, { signers: [key.did], origin: defaultOrigin("m") })).toMatchObject({ ok: true, pinned: true, origin: "plexus.mesh/m", originPinned: true, position: 4 });
-    expect(checkProof(file)).toMatchObject({ ok: true, pinned: false, originPinned: false, origin: "plexus.mesh/m", signers: [key.did] });
-    expect(checkProof(file, { signers: [generateKeyPair().did] })).toMatchObject({ ok: false, reason: "checkpoint_signature" });
+    expect(checkProof(file, { signers: [key.did], origin: defaultOrigin("m") })).toMatchObject({
+      ok: true,
+      pinned: true,
+      origin: "plexus.mesh/m",
+      originPinned: true,
+      position: 4,
+    });
+    expect(checkProof(file)).toMatchObject({
+      ok: true,
+      pinned: false,
+      originPinned: false,
+      origin: "plexus.mesh/m",
+      signers: [key.did],
+    });
+    expect(checkProof(file, { signers: [generateKeyPair().did] })).toMatchObject({
+      ok: false,
+      reason: "checkpoint_signature",
+    });
     // A real checkpoint of mesh "other", signed by the same registry key, is not a proof about mesh "m".
     const other = inclusion(key, "other", log(9, "other"), 4);
-    expect(checkProof(other, { signers: [key.did], origin: defaultOrigin("m") })).toMatchObject({ ok: false, reason: "origin" });
-    expect(checkProof(other, { signers: [key.did], origin: defaultOrigin("other") })).toMatchObject({ ok: true, pinned: true });
+    expect(checkProof(other, { signers: [key.did], origin: defaultOrigin("m") })).toMatchObject({
+      ok: false,
+      reason: "origin",
+    });
+    expect(checkProof(other, { signers: [key.did], origin: defaultOrigin("other") })).toMatchObject({
+      ok: true,
+      pinned: true,
+    });
     // The file's `mesh` field is not signed: naming "m" there does not make the checkpoint one of m's.
-    expect(checkProof({ ...other, mesh: "m" }, { signers: [key.did], origin: defaultOrigin("m") })).toMatchObject({ ok: false, reason: "origin" });
+    expect(checkProof({ ...other, mesh: "m" }, { signers: [key.did], origin: defaultOrigin("m") })).toMatchObject({
+      ok: false,
+      reason: "origin",
+    });
   });
 
   it("consistency proofs: both checkpoints must be of the required log", () => {
     const events = log(20);
     const file = consistency(key, "m", events, 7);
-    expect(checkProof(file, { signers: [key.did], origin: "plexus.mesh/m" })).toMatchObject({ ok: true, kind: "consistency", pinned: true, originPinned: true, fromSize: 7, size: 20 });
-    expect(checkProof(file, { signers: [key.did], origin: "plexus.mesh/n" })).toMatchObject({ ok: false, reason: "origin" });
+    expect(checkProof(file, { signers: [key.did], origin: "plexus.mesh/m" })).toMatchObject({
+      ok: true,
+      kind: "consistency",
+      pinned: true,
+      originPinned: true,
+      fromSize: 7,
+      size: 20,
+    });
+    expect(checkProof(file, { signers: [key.did], origin: "plexus.mesh/n" })).toMatchObject({
+      ok: false,
+      reason: "origin",
+    });
     const mixed = { ...file, from: consistency(key, "n", events, 7).from };
     expect(checkProof(mixed, { signers: [key.did] })).toMatchObject({ ok: false, reason: "origin" });
   });
@@ -82,9 +131,17 @@ describe("checkProof: the event's leaf is read one way only", () => {
     expect(leafHash(leafInput(real.subject, real.data))).toEqual(leafHash(leafInput(reread.subject, reread.data)));
     const events = [...log(4), real, ...log(3)];
     const file = inclusion(key, "m", events, 5);
-    expect(checkProof(file, { signers: [key.did], origin: "plexus.mesh/m" })).toMatchObject({ ok: false, reason: "ambiguous_subject" });
+    expect(checkProof(file, { signers: [key.did], origin: "plexus.mesh/m" })).toMatchObject({
+      ok: false,
+      reason: "ambiguous_subject",
+    });
     // The one reading left: the subject is the bytes before the first NUL.
-    expect(checkProof({ ...file, subject: reread.subject, data: b64(reread.data) }, { signers: [key.did], origin: "plexus.mesh/m" })).toMatchObject({ ok: true });
+    expect(
+      checkProof(
+        { ...file, subject: reread.subject, data: b64(reread.data) },
+        { signers: [key.did], origin: "plexus.mesh/m" },
+      ),
+    ).toMatchObject({ ok: true });
   });
 
   it("a lone surrogate is refused (UTF-8 encodes it as U+FFFD, like another subject)", () => {
@@ -93,11 +150,17 @@ describe("checkProof: the event's leaf is read one way only", () => {
     const events = [{ subject: "plexus.m.\uFFFD", data: Buffer.from("x") }];
     const file = inclusion(key, "m", events, 1);
     expect(checkProof(file, { signers: [key.did] })).toMatchObject({ ok: true });
-    expect(checkProof({ ...file, subject: "plexus.m.\uD800" }, { signers: [key.did] })).toMatchObject({ ok: false, reason: "ambiguous_subject" });
+    expect(checkProof({ ...file, subject: "plexus.m.\uD800" }, { signers: [key.did] })).toMatchObject({
+      ok: false,
+      reason: "ambiguous_subject",
+    });
   });
 
   it("property: no two accepted (subject, payload) claims share a leaf input, and every NUL-free subject is accepted", () => {
-    const claim = fc.record({ subject: fc.string({ unit: fc.constantFrom("a", ".", "\u0000", "é", "\uD800") , maxLength: 6 }), data: fc.uint8Array({ maxLength: 6 }).map((d) => Buffer.from(d.map((x) => x % 3))) });
+    const claim = fc.record({
+      subject: fc.string({ unit: fc.constantFrom("a", ".", "\u0000", "é", "\uD800"), maxLength: 6 }),
+      data: fc.uint8Array({ maxLength: 6 }).map((d) => Buffer.from(d.map((x) => x % 3))),
+    });
     fc.assert(
       fc.property(claim, claim, (x, y) => {
         const accepted = (c: Event) => ambiguousSubject(c.subject) === undefined;

@@ -52,10 +52,22 @@ async function provision(mesh: string): Promise<NatsConnection> {
 
 type Line = { level: "info" | "error"; line: string };
 
-async function sealer(mesh: string, id: string, extra: { store?: AuditStore; takeoverAfterMs?: number } = {}): Promise<{ node: SealerNode; lines: Line[] }> {
+async function sealer(
+  mesh: string,
+  id: string,
+  extra: { store?: AuditStore; takeoverAfterMs?: number } = {},
+): Promise<{ node: SealerNode; lines: Line[] }> {
   const nc = await conn("service", mesh);
   const lines: Line[] = [];
-  const node = await startSealerNode({ nc, mesh, key: registryKey, id, leaseTtlMs: 2_000, log: (level, line) => lines.push({ level, line }), ...extra });
+  const node = await startSealerNode({
+    nc,
+    mesh,
+    key: registryKey,
+    id,
+    leaseTtlMs: 2_000,
+    log: (level, line) => lines.push({ level, line }),
+    ...extra,
+  });
   closers.push(() => node.stop());
   return { node, lines };
 }
@@ -63,7 +75,20 @@ async function sealer(mesh: string, id: string, extra: { store?: AuditStore; tak
 /** A presence record that says all is well: active, running, nothing waiting. */
 function allWell(key: KeyPair, mesh: string, id: string, size: number): SealerPresence {
   const now = Date.now();
-  return signPresence(key, { id, mesh, host: "elsewhere", pid: 1, role: "active", state: "running", head: { size, hash: "0".repeat(64) }, logEnd: size, lag: 0, sealed: size, startedAt: now, at: now });
+  return signPresence(key, {
+    id,
+    mesh,
+    host: "elsewhere",
+    pid: 1,
+    role: "active",
+    state: "running",
+    head: { size, hash: "0".repeat(64) },
+    logEnd: size,
+    lag: 0,
+    sealed: size,
+    startedAt: now,
+    at: now,
+  });
 }
 
 /** Writes `write()` every `everyMs` until the returned stop is called. */
@@ -97,14 +122,24 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
       await publishEvents(admin, mesh, 200);
       await expect.poll(() => node.status().head.size, { timeout: 15_000 }).toBe(200);
       expect(node.status()).toMatchObject({ role: "active", state: "running" });
-      expect(lines.some((l) => l.level === "error" && /writer lease is not to be believed \(the lease names "ghost" but is signed by did:key:\S+, not a trusted registry key/.test(l.line))).toBe(true);
+      expect(
+        lines.some(
+          (l) =>
+            l.level === "error" &&
+            /writer lease is not to be believed \(the lease names "ghost" but is signed by did:key:\S+, not a trusted registry key/.test(
+              l.line,
+            ),
+        ),
+      ).toBe(true);
 
       const store = await openJetStreamAuditStore({ nc: admin, mesh });
       closers.push(() => store.close());
       const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]) });
       expect(status.stalled).toBe(false);
       expect(status.sealers.find((s) => s.id === "ghost")).toMatchObject({ valid: true, trusted: false, live: true });
-      expect(status.warnings.join("\n")).toMatch(/sealer record ghost: signed by did:key:\S+, not a key you trust; not believed/);
+      expect(status.warnings.join("\n")).toMatch(
+        /sealer record ghost: signed by did:key:\S+, not a key you trust; not believed/,
+      );
       expect(await chainProblems(admin, mesh, store)).toEqual([]);
     } finally {
       await stopForging();
@@ -129,7 +164,14 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
     await publishEvents(admin, mesh, 50);
     await expect.poll(() => standby.status().head.size, { timeout: 15_000 }).toBe(50);
     expect(standby.status()).toMatchObject({ role: "active", state: "running" });
-    expect(lines.some((l) => l.level === "error" && /^stuck holds the writer lease but the chain is not sealed: no progress: \d+ events wait/.test(l.line) && l.line.endsWith("standby takes over"))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.level === "error" &&
+          /^stuck holds the writer lease but the chain is not sealed: no progress: \d+ events wait/.test(l.line) &&
+          l.line.endsWith("standby takes over"),
+      ),
+    ).toBe(true);
     // The old writer learns at its next renewal that the lease moved, and stands by.
     await expect.poll(() => stuck.status().role, { timeout: 5_000 }).toBe("standby");
     open();
@@ -154,14 +196,23 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
       await publishEvents(admin, mesh, 20);
       const store = await openJetStreamAuditStore({ nc: admin, mesh });
       closers.push(() => store.close());
-      const status = () => auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 500, settleMs: 300 });
+      const status = () =>
+        auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 500, settleMs: 300 });
       // Before the threshold: events wait, no stall yet (and the record is believed, for what it says about itself).
-      const early = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 60_000 });
+      const early = await auditStatus({
+        nc: admin,
+        mesh,
+        store,
+        trusted: new Set([registryKey.did]),
+        stallAfterMs: 60_000,
+      });
       expect(early).toMatchObject({ stalled: false, lag: 20 });
       await new Promise((r) => setTimeout(r, 600));
       const late = await status();
       expect(late).toMatchObject({ stalled: true, lag: 20, head: { size: 0 } });
-      expect(late.stalledReasons.join("\n")).toMatch(/^20 events wait to be sealed, the oldest for \d+ s, and the chain's head stays at 0: nothing seals the mesh/m);
+      expect(late.stalledReasons.join("\n")).toMatch(
+        /^20 events wait to be sealed, the oldest for \d+ s, and the chain's head stays at 0: nothing seals the mesh/m,
+      );
       expect(late.sealers.find((s) => s.id === "ghost")).toMatchObject({ trusted: true, live: true, state: "running" });
       // Unpinned, the same.
       expect((await auditStatus({ nc: admin, mesh, store, stallAfterMs: 500, settleMs: 300 })).stalled).toBe(true);
@@ -180,16 +231,31 @@ describe("sealers against forged lease and presence records", { timeout: 60_000 
     await expect.poll(() => genuine.status().head.size, { timeout: 10_000 }).toBe(10);
     await genuine.stop();
     // The forger runs a sealer of its own: the links are right (anyone can compute them), the checkpoints its key's.
-    const forged = await startSealerNode({ nc: await conn("service", mesh), mesh, key: forgerKey, id: "imitation", sealer: tuning });
+    const forged = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: forgerKey,
+      id: "imitation",
+      sealer: tuning,
+    });
     closers.push(() => forged.stop());
     await publishEvents(admin, mesh, 10);
     await expect.poll(() => forged.status().head.size, { timeout: 10_000 }).toBe(20);
     const store = await openJetStreamAuditStore({ nc: admin, mesh });
     closers.push(() => store.close());
     await new Promise((r) => setTimeout(r, 700));
-    const pinned = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    const pinned = await auditStatus({
+      nc: admin,
+      mesh,
+      store,
+      trusted: new Set([registryKey.did]),
+      stallAfterMs: 300,
+      settleMs: 100,
+    });
     expect(pinned).toMatchObject({ stalled: true, lag: 0, head: { size: 20 } });
-    expect(pinned.stalledReasons.join("\n")).toMatch(/^10 links past the newest checkpoint \(at 10, signed \d+ s ago by did:key:\S+\) go unsigned: nothing holding the registry key signs the chain/m);
+    expect(pinned.stalledReasons.join("\n")).toMatch(
+      /^10 links past the newest checkpoint \(at 10, signed \d+ s ago by did:key:\S+\) go unsigned: nothing holding the registry key signs the chain/m,
+    );
     // Unpinned, the imitation's own checkpoints are taken: what pinning the registry key is for.
     expect((await auditStatus({ nc: admin, mesh, store, stallAfterMs: 300, settleMs: 100 })).stalled).toBe(false);
   });

@@ -114,7 +114,15 @@ describe("sealers against hostile holders of the service credentials", { timeout
 
     // The genuine writer, on a connection of its own (closing it is the writer's host dying).
     const writerNc = await nats.server.auth.connectService(mesh);
-    const writer = await startSealerNode({ nc: writerNc, mesh, key: registryKey, id: "writer", beatMs: 100, leaseTtlMs: 1_000, sealer: tuning });
+    const writer = await startSealerNode({
+      nc: writerNc,
+      mesh,
+      key: registryKey,
+      id: "writer",
+      beatMs: 100,
+      leaseTtlMs: 1_000,
+      sealer: tuning,
+    });
     closers.push(() => writer.stop());
     expect(writer.status().role).toBe("active");
 
@@ -137,7 +145,8 @@ describe("sealers against hostile holders of the service credentials", { timeout
     await writerNc.close();
     const store = await openJetStreamAuditStore({ nc: admin, mesh });
     closers.push(() => store.close());
-    const checkpointsBefore = (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
+    const checkpointsBefore = (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream)))
+      .state.messages;
 
     // 1. The captured lease history, replayed at the pace it was written.
     closers.push(replayAtPace(kv, captured));
@@ -150,7 +159,16 @@ describe("sealers against hostile holders of the service credentials", { timeout
     closers.push(stopLinks);
 
     // The standby starts after the writer died (or had been standing by all along: the same).
-    const standby: SealerNode = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "standby", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    const standby: SealerNode = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "standby",
+      beatMs: 200,
+      leaseTtlMs: 1_000,
+      takeoverAfterMs: 1_500,
+      sealer: tuning,
+    });
     closers.push(() => standby.stop());
     expect(standby.status()).toMatchObject({ role: "standby", writer: "writer" });
 
@@ -161,10 +179,21 @@ describe("sealers against hostile holders of the service credentials", { timeout
     await stopEvents();
 
     const after = await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream));
-    const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 1_000, settleMs: 200 });
+    const status = await auditStatus({
+      nc: admin,
+      mesh,
+      store,
+      trusted: new Set([registryKey.did]),
+      stallAfterMs: 1_000,
+      settleMs: 200,
+    });
     // What the attack achieved, for the record: the head follows the log, nothing signed since the writer died,
     // the standby stands by and says it is ready.
-    const seen = { standby: { role: standby.status().role, ready: standby.status().ready }, lag: status.lag, newCheckpoints: after.state.messages - checkpointsBefore };
+    const seen = {
+      standby: { role: standby.status().role, ready: standby.status().ready },
+      lag: status.lag,
+      newCheckpoints: after.state.messages - checkpointsBefore,
+    };
     console.log("R1 observed:", JSON.stringify(seen), "status:", status.stalledReasons);
 
     // The property: a standby takes over from a writer that does not seal (the writer has been dead for 7 s; takeover
@@ -176,7 +205,13 @@ describe("sealers against hostile holders of the service credentials", { timeout
   it("R2: a genuine old checkpoint republished once: a healthy, fully signed, quiet mesh must not be reported STALLED", async () => {
     const mesh = freshMesh("rv2");
     const admin = await provision(mesh);
-    const node = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    const node = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "healthy",
+      sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 },
+    });
     closers.push(() => node.stop());
     const store = await openJetStreamAuditStore({ nc: admin, mesh });
     closers.push(() => store.close());
@@ -204,7 +239,14 @@ describe("sealers against hostile holders of the service credentials", { timeout
     // The mesh is healthy: a running sealer, nothing waiting, and a checkpoint by the registry key at the head.
     expect(node.status()).toMatchObject({ state: "running", ready: true, head: { size: 10 }, lag: 0 });
     expect(Math.max(...(await sizes()))).toBe(10);
-    const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    const status = await auditStatus({
+      nc: admin,
+      mesh,
+      store,
+      trusted: new Set([registryKey.did]),
+      stallAfterMs: 300,
+      settleMs: 100,
+    });
     expect(status.stalledReasons).toEqual([]);
     expect(status.stalled).toBe(false);
   });
@@ -226,16 +268,30 @@ describe("sealers against hostile holders of the service credentials", { timeout
       close: async () => undefined,
       [Symbol.asyncDispose]: async () => undefined,
     };
-    const flaky = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "flaky", store: broken });
+    const flaky = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "flaky",
+      store: broken,
+    });
     expect(flaky.status()).toMatchObject({ state: "failed", ready: false });
     const forger = await conn("service", mesh);
     const kv = await openSealerBucket(forger, mesh);
-    await expect.poll(async () => JSON.parse((await kv.get("sealer.flaky"))?.string() ?? "{}").state, { timeout: 5_000 }).toBe("failed");
+    await expect
+      .poll(async () => JSON.parse((await kv.get("sealer.flaky"))?.string() ?? "{}").state, { timeout: 5_000 })
+      .toBe("failed");
     const captured = (await kv.get("sealer.flaky"))!.string();
     await flaky.stop();
 
     // Now a healthy sealer seals everything; the forger keeps the old record alive (it only copies bytes).
-    const node = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "healthy", sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 } });
+    const node = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "healthy",
+      sealer: { checkpointEvery: 1, checkpointIntervalMs: 100 },
+    });
     closers.push(() => node.stop());
     await publishEvents(admin, mesh, 10);
     await expect.poll(() => node.status().head.size, { timeout: 10_000 }).toBe(10);
@@ -246,7 +302,14 @@ describe("sealers against hostile holders of the service credentials", { timeout
     expect(node.status()).toMatchObject({ state: "running", ready: true, lag: 0 });
     const store = await openJetStreamAuditStore({ nc: admin, mesh });
     closers.push(() => store.close());
-    const status = await auditStatus({ nc: admin, mesh, store, trusted: new Set([registryKey.did]), stallAfterMs: 300, settleMs: 100 });
+    const status = await auditStatus({
+      nc: admin,
+      mesh,
+      store,
+      trusted: new Set([registryKey.did]),
+      stallAfterMs: 300,
+      settleMs: 100,
+    });
     console.log("R3 observed:", status.stalledReasons);
     expect(status.stalledReasons).toEqual([]);
     expect(status.stalled).toBe(false);
@@ -260,7 +323,15 @@ describe("sealers against hostile holders of the service credentials", { timeout
     const kv = await openSealerBucket(forger, mesh);
 
     // Yesterday: sealer "old" wrote; the forger recorded its renewals. Then it was restarted (a new pid, a new id).
-    const old = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "old", beatMs: 100, leaseTtlMs: 1_000, sealer: tuning });
+    const old = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "old",
+      beatMs: 100,
+      leaseTtlMs: 1_000,
+      sealer: tuning,
+    });
     const captured: { value: string; t: number }[] = [];
     const watch = await kv.watch({ key: "lease" });
     const watching = (async () => {
@@ -272,16 +343,35 @@ describe("sealers against hostile holders of the service credentials", { timeout
     await old.stop();
 
     // Today: a healthy writer and a standby.
-    const writer = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "writer", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    const writer = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "writer",
+      beatMs: 200,
+      leaseTtlMs: 1_000,
+      takeoverAfterMs: 1_500,
+      sealer: tuning,
+    });
     closers.push(() => writer.stop());
-    const standby = await startSealerNode({ nc: await conn("service", mesh), mesh, key: registryKey, id: "standby", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    const standby = await startSealerNode({
+      nc: await conn("service", mesh),
+      mesh,
+      key: registryKey,
+      id: "standby",
+      beatMs: 200,
+      leaseTtlMs: 1_000,
+      takeoverAfterMs: 1_500,
+      sealer: tuning,
+    });
     closers.push(() => standby.stop());
     await publishEvents(admin, mesh, 10);
     await expect.poll(() => writer.status().head.size, { timeout: 10_000 }).toBe(10);
     expect(writer.status()).toMatchObject({ role: "active", state: "running" });
     const store = await openJetStreamAuditStore({ nc: admin, mesh });
     closers.push(() => store.close());
-    const checkpoints = async () => (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
+    const checkpoints = async () =>
+      (await jetstreamManager(admin).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
 
     // The attack: the recorded history at its pace, and correct links for every new event.
     closers.push(replayAtPace(kv, captured));
@@ -314,12 +404,37 @@ describe("sealers against hostile holders of the service credentials", { timeout
     const adminB = await provision(meshB);
     const tuning = { checkpointEvery: 5, checkpointIntervalMs: 200 };
     // Mesh A: its own writer, signing with the same registry key (the default key of the operator's key folder).
-    const a = await startSealerNode({ nc: await conn("service", meshA), mesh: meshA, key: registryKey, id: "a-writer", beatMs: 200, sealer: tuning });
+    const a = await startSealerNode({
+      nc: await conn("service", meshA),
+      mesh: meshA,
+      key: registryKey,
+      id: "a-writer",
+      beatMs: 200,
+      sealer: tuning,
+    });
     closers.push(() => a.stop());
     // Mesh B: a healthy writer and a standby.
-    const writer = await startSealerNode({ nc: await conn("service", meshB), mesh: meshB, key: registryKey, id: "writer", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    const writer = await startSealerNode({
+      nc: await conn("service", meshB),
+      mesh: meshB,
+      key: registryKey,
+      id: "writer",
+      beatMs: 200,
+      leaseTtlMs: 1_000,
+      takeoverAfterMs: 1_500,
+      sealer: tuning,
+    });
     closers.push(() => writer.stop());
-    const standby = await startSealerNode({ nc: await conn("service", meshB), mesh: meshB, key: registryKey, id: "standby", beatMs: 200, leaseTtlMs: 1_000, takeoverAfterMs: 1_500, sealer: tuning });
+    const standby = await startSealerNode({
+      nc: await conn("service", meshB),
+      mesh: meshB,
+      key: registryKey,
+      id: "standby",
+      beatMs: 200,
+      leaseTtlMs: 1_000,
+      takeoverAfterMs: 1_500,
+      sealer: tuning,
+    });
     closers.push(() => standby.stop());
     await publishEvents(adminB, meshB, 10);
     await expect.poll(() => writer.status().head.size, { timeout: 10_000 }).toBe(10);
@@ -344,7 +459,8 @@ describe("sealers against hostile holders of the service credentials", { timeout
     await sleep(1_500);
     const store = await openJetStreamAuditStore({ nc: adminB, mesh: meshB });
     closers.push(() => store.close());
-    const checkpoints = async () => (await jetstreamManager(adminB).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
+    const checkpoints = async () =>
+      (await jetstreamManager(adminB).then((j) => j.streams.info(store.names.checkpointStream))).state.messages;
     const before = await checkpoints();
     const stopEvents = loop(() => publishEvents(adminB, meshB, 3), 250);
     closers.push(stopEvents);
@@ -366,7 +482,13 @@ describe("sealers against hostile holders of the service credentials", { timeout
     const meshB = freshMesh("rv5b");
     const adminA = await provision(meshA);
     const adminB = await provision(meshB);
-    const a = await startSealerNode({ nc: await conn("service", meshA), mesh: meshA, key: registryKey, id: "a-writer", sealer: { checkpointEvery: 5, checkpointIntervalMs: 200 } });
+    const a = await startSealerNode({
+      nc: await conn("service", meshA),
+      mesh: meshA,
+      key: registryKey,
+      id: "a-writer",
+      sealer: { checkpointEvery: 5, checkpointIntervalMs: 200 },
+    });
     closers.push(() => a.stop());
     const stopA = loop(() => publishEvents(adminA, meshA, 50), 500); // mesh A is busy: fresh checkpoints, sizes ahead of B
     closers.push(stopA);
@@ -381,7 +503,9 @@ describe("sealers against hostile holders of the service credentials", { timeout
     closers.push(() => forgerStore.close());
     const jsmA = await jetstreamManager(forgerA);
     const stopCopy = loop(async () => {
-      const m = await jsmA.streams.getMessage(storeA.names.checkpointStream, { last_by_subj: storeA.names.checkpointSubject });
+      const m = await jsmA.streams.getMessage(storeA.names.checkpointStream, {
+        last_by_subj: storeA.names.checkpointSubject,
+      });
       if (m) await jetstream(forgerB).publish(forgerStore.names.checkpointSubject, m.data);
     }, 500);
     closers.push(stopCopy);
@@ -394,8 +518,24 @@ describe("sealers against hostile holders of the service credentials", { timeout
     const store = await openJetStreamAuditStore({ nc: adminB, mesh: meshB });
     closers.push(() => store.close());
     // stallAfterMs 1 s: anything unsigned by the registry key on B for 2 s is a stall; B has never had one.
-    const status = await auditStatus({ nc: adminB, mesh: meshB, store, trusted: new Set([registryKey.did]), stallAfterMs: 1_000, settleMs: 200 });
-    console.log("R5 observed:", JSON.stringify({ stalled: status.stalled, reasons: status.stalledReasons, lag: status.lag, head: status.head.size, lastCheckpoint: status.lastCheckpoint?.size }));
+    const status = await auditStatus({
+      nc: adminB,
+      mesh: meshB,
+      store,
+      trusted: new Set([registryKey.did]),
+      stallAfterMs: 1_000,
+      settleMs: 200,
+    });
+    console.log(
+      "R5 observed:",
+      JSON.stringify({
+        stalled: status.stalled,
+        reasons: status.stalledReasons,
+        lag: status.lag,
+        head: status.head.size,
+        lastCheckpoint: status.lastCheckpoint?.size,
+      }),
+    );
     expect(status.stalled).toBe(true);
   });
 });

@@ -48,7 +48,11 @@ type Line = { level: "info" | "error"; line: string };
 /** Every sealer of a mesh signs with the registry's key. */
 const registryKey = generateKeyPair();
 
-async function node(mesh: string, id: string, extra: { store?: AuditStore; keepUp?: { stuckMs: number }; takeoverAfterMs?: number } = {}): Promise<{ node: SealerNode; lines: Line[] }> {
+async function node(
+  mesh: string,
+  id: string,
+  extra: { store?: AuditStore; keepUp?: { stuckMs: number }; takeoverAfterMs?: number } = {},
+): Promise<{ node: SealerNode; lines: Line[] }> {
   const nc = await conn("service", mesh);
   const lines: Line[] = [];
   const n = await startSealerNode({
@@ -76,7 +80,8 @@ async function provision(mesh: string): Promise<NatsConnection> {
 /** `count` events one after the other (so a second run publishes the same events in the same order). */
 async function publishInOrder(nc: NatsConnection, mesh: string, from: number, count: number): Promise<void> {
   const js = jetstream(nc);
-  for (let i = from; i < from + count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
+  for (let i = from; i < from + count; i++)
+    await js.publish(`plexus.${mesh}.acp.topic.load.t${i % 3}`, new TextEncoder().encode(`{"i":${i}}`));
 }
 
 describe("a sealer node", { timeout: 60_000 }, () => {
@@ -100,12 +105,26 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     const store = await openJetStreamAuditStore({ nc: reader, mesh });
     closers.push(() => store.close());
     // Within 5 s of the last publish (the issue's bound); how fast it really is, is measured, not asserted (~2 s here).
-    await expect.poll(async () => (await auditStatus({ nc: reader, mesh, store })).stalled, { timeout: 5_000, interval: 200 }).toBe(true);
+    await expect
+      .poll(async () => (await auditStatus({ nc: reader, mesh, store })).stalled, { timeout: 5_000, interval: 200 })
+      .toBe(true);
     const status = await auditStatus({ nc: reader, mesh, store });
     expect(status.stalledReasons.join("\n")).toMatch(/HISTORY_STREAM_(RECREATED|MISSING)/);
-    expect(status.sealers[0]).toMatchObject({ id: "one", role: "active", state: "refused", live: true, valid: true, problem: { code: expect.stringMatching(/^HISTORY_STREAM_(RECREATED|MISSING)$/) } });
+    expect(status.sealers[0]).toMatchObject({
+      id: "one",
+      role: "active",
+      state: "refused",
+      live: true,
+      valid: true,
+      problem: { code: expect.stringMatching(/^HISTORY_STREAM_(RECREATED|MISSING)$/) },
+    });
     expect(sealer.status()).toMatchObject({ state: "refused", ready: false });
-    expect(lines.filter((l) => l.level === "error").map((l) => l.line).join("\n")).toMatch(/history stream .* refused/);
+    expect(
+      lines
+        .filter((l) => l.level === "error")
+        .map((l) => l.line)
+        .join("\n"),
+    ).toMatch(/history stream .* refused/);
     // Nothing sealed over the replaced log, and the lag says what waits.
     expect(status.head.size).toBe(10);
     expect(status.lag).toBe(20);
@@ -113,10 +132,19 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     // not take over (it would seal over the replaced log), and is not ready either, naming the writer's refusal.
     const { node: standby, lines: standbyLines } = await node(mesh, "two", { takeoverAfterMs: 1_000 });
     await expect.poll(() => standby.status().ready, { timeout: 6_000 }).toBe(false);
-    expect(standby.status()).toMatchObject({ role: "standby", writer: "one", problem: { reason: expect.stringMatching(/^one holds the writer lease and reports refused: .*not sealing over it/) } });
+    expect(standby.status()).toMatchObject({
+      role: "standby",
+      writer: "one",
+      problem: {
+        reason: expect.stringMatching(/^one holds the writer lease and reports refused: .*not sealing over it/),
+      },
+    });
     expect(standbyLines.some((l) => l.level === "error" && l.line.includes("reports refused"))).toBe(true);
     expect((await store.head()).size).toBe(10);
-    expect((await readSealerPresence(reader, mesh)).find((x) => x.id === "one")).toMatchObject({ state: "refused", live: true });
+    expect((await readSealerPresence(reader, mesh)).find((x) => x.id === "one")).toMatchObject({
+      state: "refused",
+      live: true,
+    });
   });
 
   it("sees the audit chain's settings weakened under it (max_age set): refused, HISTORY_STREAM_WEAKENED with the setting in auditStatus within 5 s", async () => {
@@ -132,8 +160,14 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     const reader = await conn("service", mesh);
     const store = await openJetStreamAuditStore({ nc: reader, mesh });
     closers.push(() => store.close());
-    await expect.poll(async () => (await auditStatus({ nc: reader, mesh, store })).stalled, { timeout: 5_000, interval: 200 }).toBe(true);
-    expect((await auditStatus({ nc: reader, mesh, store })).sealers[0]).toMatchObject({ id: "w", state: "refused", problem: { code: ErrorCode.HistoryStreamWeakened, reason: "max_age is 3600s" } });
+    await expect
+      .poll(async () => (await auditStatus({ nc: reader, mesh, store })).stalled, { timeout: 5_000, interval: 200 })
+      .toBe(true);
+    expect((await auditStatus({ nc: reader, mesh, store })).sealers[0]).toMatchObject({
+      id: "w",
+      state: "refused",
+      problem: { code: ErrorCode.HistoryStreamWeakened, reason: "max_age is 3600s" },
+    });
     expect(lines.some((l) => l.level === "error" && l.line.includes("HISTORY_STREAM_WEAKENED"))).toBe(true);
   });
 
@@ -148,7 +182,9 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     await expect.poll(() => writer.status().head.size, { timeout: 10_000 }).toBe(300);
     expect(standby.sealer()).toBeUndefined();
     const sightings = await readSealerPresence(admin, mesh);
-    expect(sightings.map((s) => `${s.id}:${s.role}`).sort()).toEqual([`${writer.id}:active`, `${standby.id}:standby`].sort());
+    expect(sightings.map((s) => `${s.id}:${s.role}`).sort()).toEqual(
+      [`${writer.id}:active`, `${standby.id}:standby`].sort(),
+    );
 
     await writer.stop();
     await publishEvents(admin, mesh, 200);
@@ -175,9 +211,14 @@ describe("a sealer node", { timeout: 60_000 }, () => {
     gate = new Promise<void>((r) => (release = r));
     await publishEvents(admin, mesh, 5);
     await expect.poll(() => sealer.status().state, { timeout: 6_000 }).toBe("stalled");
-    expect(sealer.status()).toMatchObject({ ready: false, problem: { code: ErrorCode.AuditSealerStalled, reason: expect.stringMatching(/^no progress: 5 events wait/) } });
+    expect(sealer.status()).toMatchObject({
+      ready: false,
+      problem: { code: ErrorCode.AuditSealerStalled, reason: expect.stringMatching(/^no progress: 5 events wait/) },
+    });
     expect(lines.some((l) => l.level === "error" && l.line.includes("AUDIT_SEALER_STALLED"))).toBe(true);
-    await expect.poll(async () => (await readSealerPresence(admin, mesh))[0]?.state, { timeout: 3_000 }).toBe("stalled");
+    await expect
+      .poll(async () => (await readSealerPresence(admin, mesh))[0]?.state, { timeout: 3_000 })
+      .toBe("stalled");
     release();
     gate = undefined;
     await expect.poll(() => sealer.status().state, { timeout: 6_000 }).toBe("running");
@@ -215,11 +256,18 @@ describe("a sealer that cannot keep up", { timeout: 60_000 }, () => {
     await expect.poll(() => sealer.status().state, { timeout: 15_000, interval: 100 }).toBe("stalled");
     await flood;
     const s = sealer.status();
-    expect(s.problem).toMatchObject({ code: ErrorCode.AuditSealerStalled, reason: expect.stringMatching(/^cannot keep up: \d+ events behind the mesh log \(at least 200\)/) });
+    expect(s.problem).toMatchObject({
+      code: ErrorCode.AuditSealerStalled,
+      reason: expect.stringMatching(/^cannot keep up: \d+ events behind the mesh log \(at least 200\)/),
+    });
     expect(s.head.size).toBeGreaterThan(0);
     expect(lines.some((l) => l.level === "error" && l.line.includes("cannot keep up"))).toBe(true);
     const [record] = await readSealerPresence(admin, mesh);
-    expect(record).toMatchObject({ id: "slow", state: "stalled", problem: { reason: expect.stringMatching(/^cannot keep up/) } });
+    expect(record).toMatchObject({
+      id: "slow",
+      state: "stalled",
+      problem: { reason: expect.stringMatching(/^cannot keep up/) },
+    });
   });
 });
 
@@ -231,8 +279,12 @@ describe("the keep-up rule", () => {
     expect(j.sample(10_999, 5, 9)).toBeUndefined();
     expect(j.sample(11_000, 5, 9)).toMatchObject({ kind: "stuck", lag: 4 });
     // One move is not recovery; moving every second for 5 s is.
-    expect(j.sample(12_000, 6, 20)).toMatchObject({ kind: "stuck", reason: expect.stringMatching(/^no steady progress/) });
-    for (let t = 13_000, head = 7; t < 17_000; t += 1_000, head++) expect(j.sample(t, head, 20)).toMatchObject({ kind: "stuck" });
+    expect(j.sample(12_000, 6, 20)).toMatchObject({
+      kind: "stuck",
+      reason: expect.stringMatching(/^no steady progress/),
+    });
+    for (let t = 13_000, head = 7; t < 17_000; t += 1_000, head++)
+      expect(j.sample(t, head, 20)).toMatchObject({ kind: "stuck" });
     expect(j.sample(17_000, 11, 20)).toBeUndefined();
     // Nothing waiting is never stuck, however long the head stays; and it clears a stall at once.
     expect(j.sample(60_000, 20, 20)).toBeUndefined();
@@ -265,8 +317,12 @@ describe("the keep-up rule", () => {
     let head = 0;
     expect(j.sample(0, head, 1_500)).toBeUndefined();
     // The head moves, but the log grows faster: the lag grows.
-    for (let t = 1_000; t < 30_000; t += 1_000) expect(j.sample(t, (head += 100), head + 1_500 + t / 100)).toBeUndefined();
-    expect(j.sample(30_000, (head += 100), head + 1_900)).toMatchObject({ kind: "behind", reason: expect.stringMatching(/^cannot keep up: 1900 events behind/) });
+    for (let t = 1_000; t < 30_000; t += 1_000)
+      expect(j.sample(t, (head += 100), head + 1_500 + t / 100)).toBeUndefined();
+    expect(j.sample(30_000, (head += 100), head + 1_900)).toMatchObject({
+      kind: "behind",
+      reason: expect.stringMatching(/^cannot keep up: 1900 events behind/),
+    });
     // Catching up: under maxLag, cleared.
     expect(j.sample(31_000, head + 1_500, head + 1_900)).toBeUndefined();
     // Over maxLag again but coming down: the window restarts at each lower lag, so it is not behind.

@@ -22,7 +22,12 @@ beforeAll(async () => {
   nc = await connectBus({ servers: nats.url });
 });
 afterEach(async () => {
-  await Promise.allSettled(cleanups.splice(0).reverse().map((c) => c()));
+  await Promise.allSettled(
+    cleanups
+      .splice(0)
+      .reverse()
+      .map((c) => c()),
+  );
 });
 afterAll(async () => {
   await nc?.close();
@@ -35,7 +40,10 @@ async function connection(): Promise<NatsConnection> {
   return c;
 }
 
-async function sealer(mesh: string, extra: Partial<SealerOptions> = {}): Promise<{ sealer: Sealer; store: AuditStore; errors: unknown[] }> {
+async function sealer(
+  mesh: string,
+  extra: Partial<SealerOptions> = {},
+): Promise<{ sealer: Sealer; store: AuditStore; errors: unknown[] }> {
   const c = extra.nc ?? (await connection());
   const store = extra.store ?? (await openJetStreamAuditStore({ nc: c, mesh }));
   const errors: unknown[] = [];
@@ -84,7 +92,9 @@ describe("sealer", () => {
     expect(await chainProblems(nc, mesh, second.store)).toEqual([]);
   });
 
-  it("a sealer killed mid-stream (SIGKILL) is resumed by another one where the chain ends", { timeout: 30_000 }, async () => {
+  it("a sealer killed mid-stream (SIGKILL) is resumed by another one where the chain ends", {
+    timeout: 30_000,
+  }, async () => {
     const mesh = freshMesh();
     await ensureMeshStream(nc, mesh);
     await publishEvents(nc, mesh, 20_000, 512);
@@ -121,7 +131,11 @@ describe("sealer", () => {
       backend: real.backend,
       head: () => real.head(),
       append: async (link: ChainLink, expected: number) => {
-        if (link.n === 10) await rogue.append(makeLink((await rogue.head()).hash, { n: 10, subject: "x", data: new Uint8Array([1]), storedAt: 0 }), 9);
+        if (link.n === 10)
+          await rogue.append(
+            makeLink((await rogue.head()).hash, { n: 10, subject: "x", data: new Uint8Array([1]), storedAt: 0 }),
+            9,
+          );
         return real.append(link, expected);
       },
       links: (from, to) => real.links(from, to),
@@ -146,7 +160,10 @@ describe("sealer", () => {
     const events = await collect(readMeshLog(nc, mesh, 1));
     await store.append(makeLink((await store.head()).hash, events[0]!), 0);
     await store.append(makeLink((await store.head()).hash, { ...events[1]!, data: new Uint8Array([0]) }), 1);
-    await expect(startSealer({ nc, mesh, store, key: generateKeyPair() })).rejects.toMatchObject({ code: "AUDIT_FORK", details: { position: 2 } });
+    await expect(startSealer({ nc, mesh, store, key: generateKeyPair() })).rejects.toMatchObject({
+      code: "AUDIT_FORK",
+      details: { position: 2 },
+    });
   });
 });
 
@@ -156,9 +173,18 @@ describe("checkpoints", () => {
     await ensureMeshStream(nc, mesh);
     await publishEvents(nc, mesh, 350);
     const key = generateKeyPair();
-    const { sealer: s, store } = await sealer(mesh, { key, checkpointEvery: 100, checkpointIntervalMs: 100, pipeline: 50 });
+    const { sealer: s, store } = await sealer(mesh, {
+      key,
+      checkpointEvery: 100,
+      checkpointIntervalMs: 100,
+      pipeline: 50,
+    });
     await s.caughtUp();
-    await until(async () => (await collect(store.checkpoints())).some((cp) => cp.size === 350), 5_000, "a checkpoint of the head");
+    await until(
+      async () => (await collect(store.checkpoints())).some((cp) => cp.size === 350),
+      5_000,
+      "a checkpoint of the head",
+    );
     const cps = await collect(store.checkpoints());
     expect(cps.length).toBeGreaterThanOrEqual(2);
     for (const cp of cps) {

@@ -12,7 +12,11 @@ export async function publishEvents(nc: NatsConnection, mesh: string, count: num
   const encoder = new TextEncoder();
   for (let i = 0; i < count; i += width) {
     const n = Math.min(width, count - i);
-    await Promise.all(Array.from({ length: n }, (_, k) => js.publish(`plexus.${mesh}.acp.topic.load.t${(i + k) % 3}`, encoder.encode(`{"i":${i + k}}`))));
+    await Promise.all(
+      Array.from({ length: n }, (_, k) =>
+        js.publish(`plexus.${mesh}.acp.topic.load.t${(i + k) % 3}`, encoder.encode(`{"i":${i + k}}`)),
+      ),
+    );
   }
 }
 
@@ -20,10 +24,16 @@ export async function publishEvents(nc: NatsConnection, mesh: string, count: num
  * `count` events, one after another, where event i has the subject and payload of event i mod `period`: the same
  * event hash every `period` positions (a replayed message, a repeated heartbeat).
  */
-export async function publishRepeatingEvents(nc: NatsConnection, mesh: string, count: number, period: number): Promise<void> {
+export async function publishRepeatingEvents(
+  nc: NatsConnection,
+  mesh: string,
+  count: number,
+  period: number,
+): Promise<void> {
   const js = jetstream(nc);
   const encoder = new TextEncoder();
-  for (let i = 0; i < count; i++) await js.publish(`plexus.${mesh}.acp.topic.load.t0`, encoder.encode(`{"i":${i % period}}`));
+  for (let i = 0; i < count; i++)
+    await js.publish(`plexus.${mesh}.acp.topic.load.t0`, encoder.encode(`{"i":${i % period}}`));
 }
 
 /**
@@ -45,7 +55,13 @@ export async function chainProblems(nc: NatsConnection, mesh: string, store: Aud
       problems.push(`no link for event ${event.n}`);
       break;
     }
-    if (got.n !== want.n || got.hash !== want.hash || got.event !== want.event || got.subject !== want.subject || got.storedAt !== want.storedAt) {
+    if (
+      got.n !== want.n ||
+      got.hash !== want.hash ||
+      got.event !== want.event ||
+      got.subject !== want.subject ||
+      got.storedAt !== want.storedAt
+    ) {
       problems.push(`link ${event.n}: stored ${JSON.stringify(got)}, recomputed ${JSON.stringify(want)}`);
       if (problems.length > 5) break;
     }
@@ -58,7 +74,10 @@ export async function chainProblems(nc: NatsConnection, mesh: string, store: Aud
 }
 
 /** The real store with each append waiting for `before()` first (a slow or stopped disk or server), and no batch appends. */
-export function delayedStore(real: Awaited<ReturnType<typeof openJetStreamAuditStore>>, before: () => Promise<unknown> | undefined): AuditStore & { names: typeof real.names } {
+export function delayedStore(
+  real: Awaited<ReturnType<typeof openJetStreamAuditStore>>,
+  before: () => Promise<unknown> | undefined,
+): AuditStore & { names: typeof real.names } {
   return {
     backend: real.backend,
     names: real.names,

@@ -7,7 +7,9 @@ import { readStreamRange } from "../src/store/stream-range.js";
 const nats = useTestServer();
 
 describe("readStreamRange", () => {
-  it("ends when the stream's last messages were deleted (a tampered log), instead of waiting for them", { timeout: 20_000 }, async () => {
+  it("ends when the stream's last messages were deleted (a tampered log), instead of waiting for them", {
+    timeout: 20_000,
+  }, async () => {
     const nc = await connect({ servers: nats.url });
     try {
       const jsm = await jetstreamManager(nc);

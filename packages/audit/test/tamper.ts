@@ -19,7 +19,11 @@ export type Slot = { subject: string; data: Uint8Array } | null;
  * Deletes `stream` when it exists and creates it again from `config` with `slots` at sequences 1, 2, …. A stream
  * with empty slots is created deletable (that is how an attacker gets gaps); otherwise with `config` as given.
  */
-export async function writeStream(nc: NatsConnection, config: Partial<StreamConfig> & { name: string }, slots: Slot[]): Promise<void> {
+export async function writeStream(
+  nc: NatsConnection,
+  config: Partial<StreamConfig> & { name: string },
+  slots: Slot[],
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const gaps = slots.some((s) => s === null);
   // A stream recreated right after its deletion has been seen to come back with the old messages (the server's
@@ -40,7 +44,8 @@ export async function writeStream(nc: NatsConnection, config: Partial<StreamConf
     await Promise.all(batch.map((s) => js.publish((s ?? filler)!.subject, (s ?? filler)!.data)));
   }
   const { state } = await jsm.streams.info(config.name);
-  if (state.last_seq !== slots.length) throw new Error(`${config.name} was written with ${state.last_seq} messages, not ${slots.length}`);
+  if (state.last_seq !== slots.length)
+    throw new Error(`${config.name} was written with ${state.last_seq} messages, not ${slots.length}`);
   for (const [i, s] of slots.entries()) if (s === null) await jsm.streams.deleteMessage(config.name, i + 1);
 }
 
@@ -78,8 +83,16 @@ export async function writeMesh(
   const names = auditStreamNames(mesh);
   const [chain, checkpoints] = auditStreamConfigs(mesh);
   await writeStream(nc, meshStreamConfig(mesh), content.events);
-  await writeStream(nc, chain, content.links.map((l) => (l ? { subject: names.chainSubject, data: encodeLink(l) } : null)));
-  await writeStream(nc, checkpoints, content.checkpoints.map((cp) => ({ subject: names.checkpointSubject, data: encodeCheckpoint(cp) })));
+  await writeStream(
+    nc,
+    chain,
+    content.links.map((l) => (l ? { subject: names.chainSubject, data: encodeLink(l) } : null)),
+  );
+  await writeStream(
+    nc,
+    checkpoints,
+    content.checkpoints.map((cp) => ({ subject: names.checkpointSubject, data: encodeCheckpoint(cp) })),
+  );
 }
 
 /** The mesh stream's name, for tests that delete and recreate only the log. */

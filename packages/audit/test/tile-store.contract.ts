@@ -23,13 +23,16 @@ const N = TILE_WIDTH * TILE_WIDTH + 300;
 const CHECKPOINTS = [1, 255, 256, 257, 1000, 65_535, 65_536, N];
 
 const hex = (h: Uint8Array) => Buffer.from(h).toString("hex");
-const hashes = (label: string, count: number) => Array.from({ length: count }, (_, i) => new Uint8Array(createHash("sha256").update(`${label}/${i}`).digest()));
+const hashes = (label: string, count: number) =>
+  Array.from({ length: count }, (_, i) => new Uint8Array(createHash("sha256").update(`${label}/${i}`).digest()));
 
 /** The leaves and the whole tree, made once (a few hundred ms) and only when a store with tiles asks. */
 let whole: { leaves: Uint8Array[]; tree: MemoryTree } | undefined;
 function wholeTree(): { leaves: Uint8Array[]; tree: MemoryTree } {
   if (!whole) {
-    const leaves = Array.from({ length: N }, (_, i) => leafHash(leafInput("plexus.m.acp.inbox.a.b", Buffer.from(`{"n":${i + 1}}`))));
+    const leaves = Array.from({ length: N }, (_, i) =>
+      leafHash(leafInput("plexus.m.acp.inbox.a.b", Buffer.from(`{"n":${i + 1}}`))),
+    );
     whole = { leaves, tree: new MemoryTree(leaves) };
   }
   return whole;
@@ -50,7 +53,11 @@ async function sealTiles(tiles: TileStore): Promise<Tile[]> {
 }
 
 async function missing(read: Promise<unknown>, level: number, index: number, width: number): Promise<void> {
-  await expect(read).rejects.toMatchObject({ name: "PlexusError", code: "AUDIT_STORE_FAILED", details: { reason: "tile_missing", level, index, width } });
+  await expect(read).rejects.toMatchObject({
+    name: "PlexusError",
+    code: "AUDIT_STORE_FAILED",
+    details: { reason: "tile_missing", level, index, width },
+  });
 }
 
 export function tileStoreContract(setup: () => Promise<ContractSubject>): void {
@@ -101,7 +108,13 @@ export function tileStoreContract(setup: () => Promise<ContractSubject>): void {
       "a level's partial tile is replaced, and read back only for its own index and width",
       withTiles(async (tiles, s) => {
         const edge = hashes("edge", 40);
-        await tiles.writeTiles({ full: [], partial: [{ level: 0, index: 3, hashes: edge.slice(0, 10) }, { level: 1, index: 0, hashes: edge.slice(0, 7) }] });
+        await tiles.writeTiles({
+          full: [],
+          partial: [
+            { level: 0, index: 3, hashes: edge.slice(0, 10) },
+            { level: 1, index: 0, hashes: edge.slice(0, 7) },
+          ],
+        });
         expect((await tiles.readTile(0, 3, 10)).map(hex)).toEqual(edge.slice(0, 10).map(hex));
         expect((await tiles.readTile(0, 3, 4)).slice(0, 4).map(hex)).toEqual(edge.slice(0, 4).map(hex));
         expect((await tiles.readTile(1, 0, 7)).map(hex)).toEqual(edge.slice(0, 7).map(hex));
@@ -134,27 +147,39 @@ export function tileStoreContract(setup: () => Promise<ContractSubject>): void {
         const full = await sealTiles(tiles);
         expect(full.map((t) => `${t.level}/${t.index}`)).toContain("1/0");
         await fc.assert(
-          fc.asyncProperty(fc.oneof(fc.constant(N), fc.constantFrom(...CHECKPOINTS), fc.integer({ min: 1, max: N })), fc.nat(), fc.nat(), async (size, i, j) => {
-            const index = i % size;
-            const inc = await proveInclusionFromTiles(tiles, index, size);
-            expect(inc.path.map(hex)).toEqual(inclusionPath(tree, index, size).map(hex));
-            expect(hex(inc.root)).toBe(hex(rootAt(tree, size)));
-            const m = 1 + (j % size);
-            const con = await proveConsistencyFromTiles(tiles, m, size);
-            expect(con.proof.map(hex)).toEqual(consistencyPath(tree, m, size).map(hex));
-            expect(hex(con.firstRoot)).toBe(hex(rootAt(tree, m)));
-          }),
+          fc.asyncProperty(
+            fc.oneof(fc.constant(N), fc.constantFrom(...CHECKPOINTS), fc.integer({ min: 1, max: N })),
+            fc.nat(),
+            fc.nat(),
+            async (size, i, j) => {
+              const index = i % size;
+              const inc = await proveInclusionFromTiles(tiles, index, size);
+              expect(inc.path.map(hex)).toEqual(inclusionPath(tree, index, size).map(hex));
+              expect(hex(inc.root)).toBe(hex(rootAt(tree, size)));
+              const m = 1 + (j % size);
+              const con = await proveConsistencyFromTiles(tiles, m, size);
+              expect(con.proof.map(hex)).toEqual(consistencyPath(tree, m, size).map(hex));
+              expect(hex(con.firstRoot)).toBe(hex(rootAt(tree, m)));
+            },
+          ),
           { numRuns: 40 },
         );
 
         await reopened(s, async (again) => {
-          for (const t of full) expect((await again.readTile(t.level, t.index, TILE_WIDTH)).map(hex), `tile ${t.level}/${t.index}`).toEqual(t.hashes.map(hex));
+          for (const t of full)
+            expect((await again.readTile(t.level, t.index, TILE_WIDTH)).map(hex), `tile ${t.level}/${t.index}`).toEqual(
+              t.hashes.map(hex),
+            );
           for (const e of edgeTiles(N)) {
             const read = await again.readTile(e.level, e.index, e.width);
-            expect(read.slice(0, e.width).map(hex), `edge tile ${e.level}/${e.index}`).toEqual(nodesOf(tree, e.level, e.index, e.width));
+            expect(read.slice(0, e.width).map(hex), `edge tile ${e.level}/${e.index}`).toEqual(
+              nodesOf(tree, e.level, e.index, e.width),
+            );
           }
           const index = N - 1;
-          expect((await proveInclusionFromTiles(again, index, N)).path.map(hex)).toEqual(inclusionPath(tree, index, N).map(hex));
+          expect((await proveInclusionFromTiles(again, index, N)).path.map(hex)).toEqual(
+            inclusionPath(tree, index, N).map(hex),
+          );
         });
       }),
       120_000,

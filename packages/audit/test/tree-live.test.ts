@@ -67,8 +67,14 @@ function sigstoreAccepts(file: InclusionProofFile): boolean {
   const opened = openCheckpointNote(file.checkpoint, [file.signer]);
   if (!opened.ok) return false;
   try {
-    const entry = { canonicalizedBody: Buffer.from(leafInput(file.subject, Buffer.from(file.data, "base64"))), inclusionProof: { logIndex: String(file.index), hashes: file.hashes.map((h) => Buffer.from(h, "base64")) } };
-    verifyMerkleInclusion(entry as never, { logSize: BigInt(opened.head.size), logHash: Buffer.from(opened.head.root) } as never);
+    const entry = {
+      canonicalizedBody: Buffer.from(leafInput(file.subject, Buffer.from(file.data, "base64"))),
+      inclusionProof: { logIndex: String(file.index), hashes: file.hashes.map((h) => Buffer.from(h, "base64")) },
+    };
+    verifyMerkleInclusion(
+      entry as never,
+      { logSize: BigInt(opened.head.size), logHash: Buffer.from(opened.head.root) } as never,
+    );
     return true;
   } catch {
     return false;
@@ -99,9 +105,14 @@ describe("the audit Merkle tree, live", () => {
     const newest = await newestRootedCheckpoint(store);
     expect(newest?.size).toBe(1_300);
     expect(newest?.root).toBe(Buffer.from(rootAt(tree, 1_300)).toString("hex"));
-    expect(openCheckpointNote(newest!.note, [key.did], `plexus.mesh/${mesh}`)).toMatchObject({ ok: true, head: { size: 1_300 } });
+    expect(openCheckpointNote(newest!.note, [key.did], `plexus.mesh/${mesh}`)).toMatchObject({
+      ok: true,
+      head: { size: 1_300 },
+    });
     const tile = await store.tiles.readTile(0, 3, 256);
-    expect(tile.map((h) => Buffer.from(h).toString("hex"))).toEqual(Array.from({ length: 256 }, (_, i) => Buffer.from(tree.node(0, 768 + i)).toString("hex")));
+    expect(tile.map((h) => Buffer.from(h).toString("hex"))).toEqual(
+      Array.from({ length: 256 }, (_, i) => Buffer.from(tree.node(0, 768 + i)).toString("hex")),
+    );
     const report = await verifyStore({ nc, mesh, store, trustedSigners: [key.did] });
     expect(report).toMatchObject({ ok: true, verified: 1_300 });
     expect(report.checkpoints.roots).toBe(report.checkpoints.checked);
@@ -113,20 +124,37 @@ describe("the audit Merkle tree, live", () => {
       const position = 1 + Math.floor(Math.random() * 1_300);
       const file = await proveInclusion({ nc, mesh, store, position });
       expect(file).toMatchObject({ position, index: position - 1, size: 1_300, signer: key.did });
-      expect(checkProof(JSON.parse(JSON.stringify(file)), { signers: [key.did] })).toMatchObject({ ok: true, kind: "inclusion", pinned: true, position, size: 1_300 });
+      expect(checkProof(JSON.parse(JSON.stringify(file)), { signers: [key.did] })).toMatchObject({
+        ok: true,
+        kind: "inclusion",
+        pinned: true,
+        position,
+        size: 1_300,
+      });
       expect(sigstoreAccepts(file)).toBe(true);
-      const altered = { ...file, data: Buffer.from(`${Buffer.from(file.data, "base64").toString()} `).toString("base64") };
+      const altered = {
+        ...file,
+        data: Buffer.from(`${Buffer.from(file.data, "base64").toString()} `).toString("base64"),
+      };
       expect(checkProof(altered, { signers: [key.did] })).toMatchObject({ ok: false, reason: "inclusion" });
       expect(sigstoreAccepts(altered)).toBe(false);
       const moved = { ...file, position: (position % 1_300) + 1, index: position % 1_300 };
       expect(checkProof(moved, { signers: [key.did] })).toMatchObject({ ok: false, reason: "inclusion" });
     }
     const file = await proveInclusion({ nc, mesh, store, position: 7 });
-    expect(checkProof(file, { signers: [generateKeyPair().did] })).toMatchObject({ ok: false, reason: "checkpoint_signature" });
+    expect(checkProof(file, { signers: [generateKeyPair().did] })).toMatchObject({
+      ok: false,
+      reason: "checkpoint_signature",
+    });
     expect(checkProof(file)).toMatchObject({ ok: true, pinned: false, signers: [key.did] });
-    expect(checkProof({ ...file, hashes: file.hashes.slice(1) }, { signers: [key.did] })).toMatchObject({ ok: false, reason: "inclusion" });
+    expect(checkProof({ ...file, hashes: file.hashes.slice(1) }, { signers: [key.did] })).toMatchObject({
+      ok: false,
+      reason: "inclusion",
+    });
     expect(checkProof({ format: "x" })).toMatchObject({ ok: false, reason: "malformed" });
-    await expect(proveInclusion({ nc, mesh, store, position: 1_301 })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(proveInclusion({ nc, mesh, store, position: 1_301 })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
   });
 
   it("proves an older checkpoint consistent with the newest; a checkpoint of another history is not", async () => {
@@ -134,14 +162,26 @@ describe("the audit Merkle tree, live", () => {
     expect(cps.length).toBeGreaterThanOrEqual(2);
     for (const old of [cps[0]!, cps[1]!, cps[cps.length - 1]!]) {
       const file = await proveConsistency({ nc, mesh, store, from: old.note! });
-      expect(checkProof(file, { signers: [key.did] })).toMatchObject({ ok: true, kind: "consistency", fromSize: old.size, size: 1_300 });
+      expect(checkProof(file, { signers: [key.did] })).toMatchObject({
+        ok: true,
+        kind: "consistency",
+        fromSize: old.size,
+        size: 1_300,
+      });
     }
     // The same key signing another tree of size 500 (a rewritten history): no consistency proof leads from it.
-    const forged = signCheckpointNote(key, { origin: `plexus.mesh/${mesh}`, size: 500, root: new Uint8Array(32).fill(7) });
+    const forged = signCheckpointNote(key, {
+      origin: `plexus.mesh/${mesh}`,
+      size: 500,
+      root: new Uint8Array(32).fill(7),
+    });
     const file = await proveConsistency({ nc, mesh, store, from: forged });
     expect(checkProof(file, { signers: [key.did] })).toMatchObject({ ok: false, reason: "consistency" });
     const real = await proveConsistency({ nc, mesh, store, from: cps[0]!.note! });
-    expect(checkProof({ ...real, from: forged }, { signers: [key.did] })).toMatchObject({ ok: false, reason: "consistency" });
+    expect(checkProof({ ...real, from: forged }, { signers: [key.did] })).toMatchObject({
+      ok: false,
+      reason: "consistency",
+    });
   });
 
   it("an export carries the roots and notes, and verifying the file recomputes the tree", async () => {
@@ -184,7 +224,10 @@ describe("the audit Merkle tree, live", () => {
     const { tree } = await logTree(mesh);
     const newest = await newestRootedCheckpoint(store);
     expect(newest).toMatchObject({ size: 1_633, root: Buffer.from(rootAt(tree, 1_633)).toString("hex") });
-    expect(await verifyStore({ nc, mesh, store, trustedSigners: [key.did] })).toMatchObject({ ok: true, verified: 1_633 });
+    expect(await verifyStore({ nc, mesh, store, trustedSigners: [key.did] })).toMatchObject({
+      ok: true,
+      verified: 1_633,
+    });
   });
 
   it("verify names a checkpoint whose signed root is not the log's tree, and a note signed by another key", async () => {
@@ -195,8 +238,18 @@ describe("the audit Merkle tree, live", () => {
     await seal(m, key, s, 10);
     const head = await s.head();
     // Validly signed (JSON and note) by the trusted key, over the right chain head, with another root.
-    await s.appendCheckpoint(signCheckpoint(key, { size: head.size, head: head.hash, at: Date.now() }, { origin: `plexus.mesh/${m}`, root: new Uint8Array(32) }));
-    expect(await verifyStore({ nc, mesh: m, store: s, trustedSigners: [key.did] })).toMatchObject({ ok: false, kind: "checkpoint_mismatch", position: 40 });
+    await s.appendCheckpoint(
+      signCheckpoint(
+        key,
+        { size: head.size, head: head.hash, at: Date.now() },
+        { origin: `plexus.mesh/${m}`, root: new Uint8Array(32) },
+      ),
+    );
+    expect(await verifyStore({ nc, mesh: m, store: s, trustedSigners: [key.did] })).toMatchObject({
+      ok: false,
+      kind: "checkpoint_mismatch",
+      position: 40,
+    });
 
     const m2 = freshMesh("treebad");
     await ensureMeshStream(nc, m2);
@@ -206,9 +259,17 @@ describe("the audit Merkle tree, live", () => {
     const cp = (await collect(s2.checkpoints()))[0]!;
     const other = generateKeyPair();
     const { tree } = await logTree(m2);
-    const swapped = { ...cp, size: 20, head: (await s2.head()).hash, note: signCheckpointNote(other, { origin: `plexus.mesh/${m2}`, size: 20, root: rootAt(tree, 20) }) };
+    const swapped = {
+      ...cp,
+      size: 20,
+      head: (await s2.head()).hash,
+      note: signCheckpointNote(other, { origin: `plexus.mesh/${m2}`, size: 20, root: rootAt(tree, 20) }),
+    };
     await jetstream(nc).publish(s2.names.checkpointSubject, JSON.stringify(swapped));
-    expect(await verifyStore({ nc, mesh: m2, store: s2, trustedSigners: [key.did] })).toMatchObject({ ok: false, kind: "checkpoint_signature" });
+    expect(await verifyStore({ nc, mesh: m2, store: s2, trustedSigners: [key.did] })).toMatchObject({
+      ok: false,
+      kind: "checkpoint_signature",
+    });
   });
 });
 
@@ -222,12 +283,18 @@ describe("tiles that disagree with the sealer's own checkpoint", () => {
     await seal(m, key, s, 1_000);
     expect((await TreeKeeper.open(nc, m, s, 300, key.did)).resumedBy).toBe("tiles");
     // Someone with publish rights replaces the level-0 partial tile (tile 1, 44 hashes) with garbage.
-    await s.tiles.writeTiles({ full: [], partial: [{ level: 0, index: 1, hashes: Array.from({ length: 44 }, () => new Uint8Array(32).fill(9)) }] });
+    await s.tiles.writeTiles({
+      full: [],
+      partial: [{ level: 0, index: 1, hashes: Array.from({ length: 44 }, () => new Uint8Array(32).fill(9)) }],
+    });
     const fresh = await openJetStreamAuditStore({ nc, mesh: m }); // no cached tiles
     expect((await TreeKeeper.open(nc, m, fresh, 300, key.did)).resumedBy).toBe("replay");
     await publishEvents(nc, m, 20);
     await seal(m, key, fresh, 1_000);
-    expect(await verifyStore({ nc, mesh: m, store: fresh, trustedSigners: [key.did] })).toMatchObject({ ok: true, verified: 320 });
+    expect(await verifyStore({ nc, mesh: m, store: fresh, trustedSigners: [key.did] })).toMatchObject({
+      ok: true,
+      verified: 320,
+    });
   });
 });
 
@@ -241,7 +308,14 @@ describe("tiles and checkpoints written by someone holding the service credentia
     await seal(m, key, s, 100); // checkpoints at 100, 200, 300
     // The head moves on without a checkpoint at it (a sealer killed before signing): 310 links, newest checkpoint 300.
     await publishEvents(nc, m, 10);
-    const crashed = await startSealer({ nc, mesh: m, store: s, key, checkpointEvery: 1_000_000, checkpointIntervalMs: 3_600_000 });
+    const crashed = await startSealer({
+      nc,
+      mesh: m,
+      store: s,
+      key,
+      checkpointEvery: 1_000_000,
+      checkpointIntervalMs: 3_600_000,
+    });
     await crashed.caughtUp();
     // (no stop(): stop() would sign the head)
     const { tree, events } = await logTree(m);
@@ -268,7 +342,11 @@ describe("tiles and checkpoints written by someone holding the service credentia
     const intruder = generateKeyPair();
     const root = new Uint8Array(32).fill(7);
     const head = { origin: `plexus.mesh/${m}`, size: 1_000_000, root };
-    await s.appendCheckpoint({ ...signCheckpoint(intruder, { size: 1_000_000, head: "0".repeat(64), at: Date.now() }), root: Buffer.from(root).toString("hex"), note: signCheckpointNote(intruder, head) });
+    await s.appendCheckpoint({
+      ...signCheckpoint(intruder, { size: 1_000_000, head: "0".repeat(64), at: Date.now() }),
+      root: Buffer.from(root).toString("hex"),
+      note: signCheckpointNote(intruder, head),
+    });
     expect((await newestRootedCheckpoint(s))?.signer).toBe(intruder.did);
     const proof = await proveInclusion({ nc, mesh: m, store: s, position: 10, signers: [key.did] });
     expect(proof).toMatchObject({ signer: key.did, size: 50 });
@@ -285,8 +363,17 @@ describe("verify without roots", () => {
     await publishEvents(nc, m, 30);
     await seal(m, key, s, 10);
     const head = await s.head();
-    await s.appendCheckpoint(signCheckpoint(key, { size: head.size, head: head.hash, at: Date.now() }, { origin: `plexus.mesh/${m}`, root: new Uint8Array(32) }));
-    expect(await verifyStore({ nc, mesh: m, store: s, checkRoots: false })).toMatchObject({ ok: true, checkpoints: { roots: 0 } });
+    await s.appendCheckpoint(
+      signCheckpoint(
+        key,
+        { size: head.size, head: head.hash, at: Date.now() },
+        { origin: `plexus.mesh/${m}`, root: new Uint8Array(32) },
+      ),
+    );
+    expect(await verifyStore({ nc, mesh: m, store: s, checkRoots: false })).toMatchObject({
+      ok: true,
+      checkpoints: { roots: 0 },
+    });
     expect(await verifyStore({ nc, mesh: m, store: s })).toMatchObject({ ok: false, kind: "checkpoint_mismatch" });
   });
 });

@@ -20,7 +20,19 @@ export const DID_B = `did:key:${TOKEN_B}`;
 export function envelopeBytes(i: number, extra: Record<string, unknown> = {}): Uint8Array {
   const from = i % 2 === 0 ? DID_A : DID_B;
   const to = i % 2 === 0 ? DID_B : DID_A;
-  const env = { v: 1, id: `01J${String(i).padStart(23, "0")}`, from, to, conversation: `c-${i % 5}`, type: i % 3 === 0 ? "acp.receipt" : "acp.message", body: { i }, ts: 1_700_000_000_000 + i, seq: i, sig: "x".repeat(86), ...extra };
+  const env = {
+    v: 1,
+    id: `01J${String(i).padStart(23, "0")}`,
+    from,
+    to,
+    conversation: `c-${i % 5}`,
+    type: i % 3 === 0 ? "acp.receipt" : "acp.message",
+    body: { i },
+    ts: 1_700_000_000_000 + i,
+    seq: i,
+    sig: "x".repeat(86),
+    ...extra,
+  };
   return new TextEncoder().encode(JSON.stringify(env));
 }
 

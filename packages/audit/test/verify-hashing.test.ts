@@ -14,12 +14,17 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
 describe("verifier hashing", () => {
   it("LeafHasher.latin1: the leaves of eventLeafHash, as latin1 strings, one event after another", () => {
-    const event = fc.record({ subject: fc.oneof(fc.constant("plexus.m.a"), fc.string({ maxLength: 20 })), data: fc.uint8Array({ maxLength: 9_000 }) });
+    const event = fc.record({
+      subject: fc.oneof(fc.constant("plexus.m.a"), fc.string({ maxLength: 20 })),
+      data: fc.uint8Array({ maxLength: 9_000 }),
+    });
     fc.assert(
       fc.property(fc.array(event, { maxLength: 30 }), (events) => {
         const leaves = new LeafHasher();
         for (const e of events) {
-          expect(leaves.latin1(e.subject, e.data)).toBe(Buffer.from(eventLeafHash(e.subject, e.data)).toString("latin1"));
+          expect(leaves.latin1(e.subject, e.data)).toBe(
+            Buffer.from(eventLeafHash(e.subject, e.data)).toString("latin1"),
+          );
           expect(hex(leaves.hash(e.subject, e.data))).toBe(hex(eventLeafHash(e.subject, e.data)));
         }
       }),

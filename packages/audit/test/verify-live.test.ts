@@ -33,7 +33,12 @@ beforeAll(async () => {
   nc = await connectBus({ servers: nats.url });
 });
 afterEach(async () => {
-  await Promise.allSettled(cleanups.splice(0).reverse().map((c) => c()));
+  await Promise.allSettled(
+    cleanups
+      .splice(0)
+      .reverse()
+      .map((c) => c()),
+  );
 });
 afterAll(async () => {
   await nc?.close();
@@ -74,7 +79,8 @@ async function sealByHand(mesh: string, key: KeyPair = generateKeyPair()): Promi
   return store;
 }
 
-const verify = (mesh: string, store: AuditStore, extra: { trustedSigners?: string[] } = {}) => verifyStore({ nc, mesh, store, ...extra });
+const verify = (mesh: string, store: AuditStore, extra: { trustedSigners?: string[] } = {}) =>
+  verifyStore({ nc, mesh, store, ...extra });
 
 /** Waits until the mesh log stops growing (late receipts). */
 async function _settled(mesh: string): Promise<void> {
@@ -98,7 +104,8 @@ async function permissiveMesh(events: number): Promise<string> {
   const mesh = freshMesh("v");
   const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ ...meshStreamConfig(mesh), deny_delete: false, deny_purge: false });
-  for (const config of auditStreamConfigs(mesh)) await jsm.streams.add({ ...config, deny_delete: false, deny_purge: false });
+  for (const config of auditStreamConfigs(mesh))
+    await jsm.streams.add({ ...config, deny_delete: false, deny_purge: false });
   await publishEvents(nc, mesh, events);
   return mesh;
 }
@@ -125,7 +132,9 @@ describe("verify on the live stores", { timeout: 30_000 }, () => {
     expect(fast).toMatchObject({ ok: true, verified: 26 });
     // A bogus link past the last checkpoint is compared, not skipped.
     await publishEvents(nc, mesh, 1);
-    expect(await store.append({ ...makeLink(prev, { n: 27, subject: "x", data: new Uint8Array(), storedAt: 0 }) }, 26)).toMatchObject({ ok: true });
+    expect(
+      await store.append({ ...makeLink(prev, { n: 27, subject: "x", data: new Uint8Array(), storedAt: 0 }) }, 26),
+    ).toMatchObject({ ok: true });
     expect(fault(await verify(mesh, store))).toEqual({ position: 27, kind: "altered" });
     // An event deleted from a log a privileged client made deletable: the fast path declines, the full walk names it.
     const permissive = freshMesh("v");
@@ -161,7 +170,10 @@ describe("verify on the live stores", { timeout: 30_000 }, () => {
     await publishEvents(nc, forked, 1);
     const [ninth] = await collect(readMeshLog(nc, forked, 9, 9));
     const e = eventHash(ninth!.subject, ninth!.data);
-    await js.publish(auditStreamNames(forked).chainSubject, encodeLink({ n: 9, event: e, hash: "ab".repeat(32), subject: ninth!.subject, storedAt: ninth!.storedAt }));
+    await js.publish(
+      auditStreamNames(forked).chainSubject,
+      encodeLink({ n: 9, event: e, hash: "ab".repeat(32), subject: ninth!.subject, storedAt: ninth!.storedAt }),
+    );
     expect(fault(await verify(forked, s2))).toEqual({ position: 9, kind: "forked" });
   });
 
@@ -208,14 +220,20 @@ describe("verify on the live stores", { timeout: 30_000 }, () => {
     const js = jetstream(nc);
     const store = await openJetStreamAuditStore({ nc, mesh });
     const order = [0, 1, 2, 3, 5, 4, 6, 7, 8, 9];
-    for (const [i, j] of order.entries()) await js.publish(auditStreamNames(mesh).chainSubject, encodeLink(links[j]!), { expect: { lastSequence: i } });
+    for (const [i, j] of order.entries())
+      await js.publish(auditStreamNames(mesh).chainSubject, encodeLink(links[j]!), { expect: { lastSequence: i } });
     expect(fault(await verify(mesh, store))).toEqual({ position: 5, kind: "reordered" });
 
     const sealed = await meshWith(6);
     const registry = generateKeyPair();
     const s = await sealNow(sealed, registry);
-    await s.appendCheckpoint(signCheckpoint(generateKeyPair(), { size: 3, head: (await s.link(3))!.hash, at: Date.now() }));
+    await s.appendCheckpoint(
+      signCheckpoint(generateKeyPair(), { size: 3, head: (await s.link(3))!.hash, at: Date.now() }),
+    );
     expect(fault(await verify(sealed, s))).toBe("ok");
-    expect(fault(await verify(sealed, s, { trustedSigners: [registry.did] }))).toEqual({ position: 3, kind: "checkpoint_signature" });
+    expect(fault(await verify(sealed, s, { trustedSigners: [registry.did] }))).toEqual({
+      position: 3,
+      kind: "checkpoint_signature",
+    });
   });
 });

@@ -56,7 +56,9 @@ interface Sealed {
   checkpoints: Checkpoint[];
 }
 
-async function sealedMesh(publish: (mesh: string) => Promise<void> = (mesh) => publishEvents(nc, mesh, N)): Promise<Sealed> {
+async function sealedMesh(
+  publish: (mesh: string) => Promise<void> = (mesh) => publishEvents(nc, mesh, N),
+): Promise<Sealed> {
   const mesh = freshMesh("t");
   await ensureMeshStream(nc, mesh);
   await publish(mesh);
@@ -70,8 +72,17 @@ async function sealedMesh(publish: (mesh: string) => Promise<void> = (mesh) => p
   }
   // The sealer signs per batch (here: the head); checkpoints every 5 links too, by the same key, give the
   // tamperings of the middle a checkpoint to contradict.
-  for (const link of await collect(store.links(1))) if (link.n % 5 === 0) await store.appendCheckpoint(signCheckpoint(key, { size: link.n, head: link.hash, at: Date.now() }));
-  return { mesh, key, store, events: await collect(readMeshLog(nc, mesh, 1)), links: await collect(store.links(1)), checkpoints: await collect(store.checkpoints()) };
+  for (const link of await collect(store.links(1)))
+    if (link.n % 5 === 0)
+      await store.appendCheckpoint(signCheckpoint(key, { size: link.n, head: link.hash, at: Date.now() }));
+  return {
+    mesh,
+    key,
+    store,
+    events: await collect(readMeshLog(nc, mesh, 1)),
+    links: await collect(store.links(1)),
+    checkpoints: await collect(store.checkpoints()),
+  };
 }
 
 /** The three verdicts on the stores as they are now: fast path, full comparison, export file. */
@@ -145,10 +156,18 @@ function plant(s: Sealed, x: Tampering): Planted {
       return { ...same, expected: { position: x.k, kind: x.k === N ? "truncated" : "missing" } };
     case "insertEvent": {
       const forged: Slot = { subject: s.events[x.k - 1]!.subject, data: forgedData(-x.k) };
-      return { ...same, events: [...events.slice(0, x.k - 1), forged, ...events.slice(x.k - 1)], expected: { position: x.k, kind: "inserted" } };
+      return {
+        ...same,
+        events: [...events.slice(0, x.k - 1), forged, ...events.slice(x.k - 1)],
+        expected: { position: x.k, kind: "inserted" },
+      };
     }
     case "insertLink":
-      return { ...same, links: [...links.slice(0, x.k - 1), s.links[x.m - 1]!, ...links.slice(x.k - 1)], expected: { position: x.k, kind: "inserted" } };
+      return {
+        ...same,
+        links: [...links.slice(0, x.k - 1), s.links[x.m - 1]!, ...links.slice(x.k - 1)],
+        expected: { position: x.k, kind: "inserted" },
+      };
     case "swapEvents":
       return { ...same, events: move(events, x.k - 1, x.k), expected: { position: x.k, kind: "reordered" } };
     case "swapLinks":
@@ -208,7 +227,12 @@ const tamperings: fc.Arbitrary<Tampering> = fc.oneof(
 const repeatTamperings: fc.Arbitrary<Tampering> = tamperings.filter((x) => !(x.t === "moveEvent" && x.d % 5 === 0));
 
 /** Property: each tampering drawn (and each example) planted in `s`'s streams gets its expected verdict, three ways. */
-async function eachNamed(s: Sealed, drawn: fc.Arbitrary<Tampering>, numRuns: number, fixed: Tampering[]): Promise<void> {
+async function eachNamed(
+  s: Sealed,
+  drawn: fc.Arbitrary<Tampering>,
+  numRuns: number,
+  fixed: Tampering[],
+): Promise<void> {
   await fc.assert(
     fc.asyncProperty(drawn, async (x) => {
       const p = plant(s, x);

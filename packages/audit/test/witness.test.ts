@@ -38,7 +38,13 @@ function fresh(): WitnessState {
 
 /** Witnesses size `size` of `t` from `state`, with the right proof. */
 function step(state: WitnessState, t: MemoryTree, size: number) {
-  return witnessCheckpoint(state, note(t, size), state.size > 0 && state.size <= size ? consistencyPath(t, state.size, size) : [], witnessKey, 1_700_000_000);
+  return witnessCheckpoint(
+    state,
+    note(t, size),
+    state.size > 0 && state.size <= size ? consistencyPath(t, state.size, size) : [],
+    witnessKey,
+    1_700_000_000,
+  );
 }
 
 describe("witnessCheckpoint", () => {
@@ -66,9 +72,16 @@ describe("witnessCheckpoint", () => {
     expect(step(s, t, 59)).toMatchObject({ ok: false, reason: "rollback" });
     const forked = treeOf(100, "x");
     expect(step(s, forked, 60)).toMatchObject({ ok: false, reason: "fork" });
-    expect(witnessCheckpoint(s, note(forked, 80), consistencyPath(forked, 60, 80), witnessKey, 1)).toMatchObject({ ok: false, reason: "fork" });
-    expect(witnessCheckpoint(s, note(t, 80, generateKeyPair()), consistencyPath(t, 60, 80), witnessKey, 1)).toMatchObject({ ok: false, reason: "bad_signature" });
-    expect(witnessCheckpoint(s, note(t, 80, logKey, defaultOrigin("other")), consistencyPath(t, 60, 80), witnessKey, 1)).toMatchObject({ ok: false, reason: "wrong_origin" });
+    expect(witnessCheckpoint(s, note(forked, 80), consistencyPath(forked, 60, 80), witnessKey, 1)).toMatchObject({
+      ok: false,
+      reason: "fork",
+    });
+    expect(
+      witnessCheckpoint(s, note(t, 80, generateKeyPair()), consistencyPath(t, 60, 80), witnessKey, 1),
+    ).toMatchObject({ ok: false, reason: "bad_signature" });
+    expect(
+      witnessCheckpoint(s, note(t, 80, logKey, defaultOrigin("other")), consistencyPath(t, 60, 80), witnessKey, 1),
+    ).toMatchObject({ ok: false, reason: "wrong_origin" });
     expect(witnessCheckpoint(s, "not a note", [], witnessKey, 1)).toMatchObject({ ok: false, reason: "bad_signature" });
     // a wrong (empty) proof for a larger size is a fork, never a cosignature
     expect(witnessCheckpoint(s, note(t, 80), [], witnessKey, 1)).toMatchObject({ ok: false, reason: "fork" });
@@ -77,38 +90,49 @@ describe("witnessCheckpoint", () => {
   it("a witnessed checkpoint whose cosignature or log signature does not verify is refused by the reader", () => {
     const t = treeOf(10);
     const s = (step(fresh(), t, 10) as { state: WitnessState }).state;
-    expect(witnessedCheckpoint(s, { logKeys: [generateKeyPair().did] })).toMatchObject({ ok: false, reason: "checkpoint_signature" });
-    expect(witnessedCheckpoint({ ...s, did: generateKeyPair().did })).toMatchObject({ ok: false, reason: "cosignature" });
+    expect(witnessedCheckpoint(s, { logKeys: [generateKeyPair().did] })).toMatchObject({
+      ok: false,
+      reason: "checkpoint_signature",
+    });
+    expect(witnessedCheckpoint({ ...s, did: generateKeyPair().did })).toMatchObject({
+      ok: false,
+      reason: "cosignature",
+    });
     expect(witnessedCheckpoint({ ...s, size: 9 })).toMatchObject({ ok: false, reason: "cosignature" });
     expect(witnessedCheckpoint(fresh())).toMatchObject({ ok: false, reason: "no_checkpoint" });
   });
 
   it("property: on random growth it always cosigns; any rollback or fork is refused", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 8 }), fc.nat(), fc.nat(), (growth, back, forkAt) => {
-        const total = growth.reduce((a, b) => a + b, 0) + 1;
-        const t = treeOf(total);
-        let state = fresh();
-        let size = 0;
-        for (const g of [1, ...growth]) {
-          size += g;
-          const r = step(state, t, size);
-          if (!r.ok) return false;
-          state = r.state;
-        }
-        // rollback: any smaller size of the same honest log
-        if (size > 1 && step(state, t, back % (size - 1) + 1).ok) return false;
-        // fork: a log that differs at some position < size, at this size or larger
-        const at = forkAt % size;
-        const f = new MemoryTree();
-        for (let i = 0; i < total + 3; i++) f.push(leafHash(Buffer.from(i === at ? "forged" : `event ${i}`)));
-        for (const n of [size, size + 3]) {
-          const proof = consistencyPath(f, state.size, n);
-          const r = witnessCheckpoint(state, note(f, n), proof, witnessKey, 1);
-          if (r.ok || r.reason !== "fork") return false;
-        }
-        return true;
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 40 }), { minLength: 1, maxLength: 8 }),
+        fc.nat(),
+        fc.nat(),
+        (growth, back, forkAt) => {
+          const total = growth.reduce((a, b) => a + b, 0) + 1;
+          const t = treeOf(total);
+          let state = fresh();
+          let size = 0;
+          for (const g of [1, ...growth]) {
+            size += g;
+            const r = step(state, t, size);
+            if (!r.ok) return false;
+            state = r.state;
+          }
+          // rollback: any smaller size of the same honest log
+          if (size > 1 && step(state, t, (back % (size - 1)) + 1).ok) return false;
+          // fork: a log that differs at some position < size, at this size or larger
+          const at = forkAt % size;
+          const f = new MemoryTree();
+          for (let i = 0; i < total + 3; i++) f.push(leafHash(Buffer.from(i === at ? "forged" : `event ${i}`)));
+          for (const n of [size, size + 3]) {
+            const proof = consistencyPath(f, state.size, n);
+            const r = witnessCheckpoint(state, note(f, n), proof, witnessKey, 1);
+            if (r.ok || r.reason !== "fork") return false;
+          }
+          return true;
+        },
+      ),
       { numRuns: 150 },
     );
   });

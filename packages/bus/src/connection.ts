@@ -58,8 +58,12 @@ export async function connectBus(options: BusConnectOptions = {}): Promise<NatsC
   } catch (err) {
     // Refused credentials are not an outage: retrying the same connection cannot help (ERROR_SPECS: not retryable).
     const refused = /^(AuthorizationError|UserAuthenticationExpiredError)$/.test((err as Error).name);
-    throw new PlexusError(refused ? ErrorCode.RequestRefused : ErrorCode.NatsUnavailable, `cannot reach NATS at ${servers.join(", ")}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new PlexusError(
+      refused ? ErrorCode.RequestRefused : ErrorCode.NatsUnavailable,
+      `cannot reach NATS at ${servers.join(", ")}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

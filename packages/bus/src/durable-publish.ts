@@ -11,7 +11,12 @@ export interface DurablePublishOptions {
   attemptTimeoutMs?: number;
 }
 
-const PERMANENT = new Set(["JetStreamApiError", "PermissionViolationError", "InvalidArgumentError", "InvalidSubjectError"]);
+const PERMANENT = new Set([
+  "JetStreamApiError",
+  "PermissionViolationError",
+  "InvalidArgumentError",
+  "InvalidSubjectError",
+]);
 
 function isPermanent(err: unknown): boolean {
   const name = (err as { name?: string }).name ?? "";
@@ -37,10 +42,16 @@ export async function publishDurably(
   let pause = 50;
   for (;;) {
     try {
-      return await js.publish(subject, data, { msgID: options.msgID, timeout: options.attemptTimeoutMs ?? 5_000, retries: 1 });
+      return await js.publish(subject, data, {
+        msgID: options.msgID,
+        timeout: options.attemptTimeoutMs ?? 5_000,
+        retries: 1,
+      });
     } catch (err) {
       if (nc.isClosed() || isPermanent(err) || Date.now() + pause > deadline) {
-        throw new PlexusError(ErrorCode.PublishFailed, `publish to ${subject} failed: ${(err as Error).message}`, { cause: err });
+        throw new PlexusError(ErrorCode.PublishFailed, `publish to ${subject} failed: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       await sleep(pause);
       pause = Math.min(pause * 2, 1_000);

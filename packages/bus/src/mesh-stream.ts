@@ -41,7 +41,10 @@ export function historyStreamSettings(replicas = 1): Partial<StreamConfig> {
   };
 }
 
-export function meshStreamConfig(mesh: string, options: MeshStreamOptions = {}): Partial<StreamConfig> & { name: string; subjects: string[] } {
+export function meshStreamConfig(
+  mesh: string,
+  options: MeshStreamOptions = {},
+): Partial<StreamConfig> & { name: string; subjects: string[] } {
   const subjects = meshSubjects(mesh);
   return {
     name: subjects.stream,
@@ -57,7 +60,11 @@ export function meshStreamConfig(mesh: string, options: MeshStreamOptions = {}):
  * Creates the mesh stream when it is missing. With `update`, an existing stream is brought to the current
  * settings (what `plexus up` does); agents only create. Idempotent.
  */
-export async function ensureMeshStream(nc: NatsConnection, mesh: string, options: MeshStreamOptions & { update?: boolean } = {}): Promise<string> {
+export async function ensureMeshStream(
+  nc: NatsConnection,
+  mesh: string,
+  options: MeshStreamOptions & { update?: boolean } = {},
+): Promise<string> {
   const jsm = await jetstreamManager(nc);
   const config = meshStreamConfig(mesh, options);
   try {

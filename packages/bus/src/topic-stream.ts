@@ -20,12 +20,17 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { MessageKind, meshSubjects } from "@plexus/core";
 import type { MeshStreamOptions } from "./mesh-stream.js";
 
-export function topicStreamConfig(mesh: string, options: MeshStreamOptions = {}): Partial<StreamConfig> & { name: string } {
+export function topicStreamConfig(
+  mesh: string,
+  options: MeshStreamOptions = {},
+): Partial<StreamConfig> & { name: string } {
   const s = meshSubjects(mesh);
   return {
     name: s.topicStream,
     description: `Plexus mesh "${mesh}": topic messages for the registry-made topic durables`,
-    sources: [{ name: s.stream, filter_subject: s.kindAll(MessageKind.Topic), opt_start_time: new Date().toISOString() }],
+    sources: [
+      { name: s.stream, filter_subject: s.kindAll(MessageKind.Topic), opt_start_time: new Date().toISOString() },
+    ],
     storage: StorageType.File,
     retention: RetentionPolicy.Interest,
     discard: DiscardPolicy.Old,
@@ -34,7 +39,11 @@ export function topicStreamConfig(mesh: string, options: MeshStreamOptions = {})
 }
 
 /** Creates the topic stream when it is missing (the mesh stream must exist). Idempotent. */
-export async function ensureTopicStream(nc: NatsConnection, mesh: string, options: MeshStreamOptions = {}): Promise<string> {
+export async function ensureTopicStream(
+  nc: NatsConnection,
+  mesh: string,
+  options: MeshStreamOptions = {},
+): Promise<string> {
   const jsm = await jetstreamManager(nc);
   const config = topicStreamConfig(mesh, options);
   try {

@@ -40,7 +40,9 @@ describe("an agent's NATS user key is its own Ed25519 key", () => {
 
   it("a fixed seed gives a fixed user key (RFC 8032 test vector 1)", () => {
     const key = keyPairFromSeed(Buffer.from("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", "hex"));
-    expect(Buffer.from(publicKeyFromDid(key.did)).toString("hex")).toBe("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    expect(Buffer.from(publicKeyFromDid(key.did)).toString("hex")).toBe(
+      "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    );
     expect(userPublicKeyOfDid(key.did)).toBe(userKeyPairOf(key.exportSeed()).getPublicKey());
   });
 
@@ -159,7 +161,9 @@ describe("the auth folder", () => {
     expect(grant.inboxPrefix).toBe(agentInboxPrefix(key.did));
     expect(claims.nats.pub).toEqual(agentPermissions("m1", key.did).pub);
     expect(claims.nats.sub).toEqual(agentPermissions("m1", key.did).sub);
-    await expect(issueAgentUser({ mesh: "m1", did: key.did, accountKey: auth.accountKey, ttlMs: 10 })).rejects.toThrow(/at least 1 s/);
+    await expect(issueAgentUser({ mesh: "m1", did: key.did, accountKey: auth.accountKey, ttlMs: 10 })).rejects.toThrow(
+      /at least 1 s/,
+    );
   });
 });
 

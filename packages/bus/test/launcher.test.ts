@@ -80,7 +80,10 @@ describe("findNatsServer", () => {
 
 describe("launchNatsServer", () => {
   it("fails with NATS_SERVER_FAILED and the server's output on a bad config", async () => {
-    const err = await launchNatsServer({ storeDir: join(await tempDir(), "s"), extraConfig: "this is { not valid" }).catch((e: unknown) => e);
+    const err = await launchNatsServer({
+      storeDir: join(await tempDir(), "s"),
+      extraConfig: "this is { not valid",
+    }).catch((e: unknown) => e);
     expect(isPlexusError(err, ErrorCode.NatsServerFailed)).toBe(true);
     expect((err as Error).message).toMatch(/last server output/);
   });

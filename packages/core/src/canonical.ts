@@ -31,10 +31,13 @@ function serialize(value: unknown, depth: number): string | undefined {
     case "object":
       if (value === null) return "null";
       if (depth >= MAX_CANONICAL_DEPTH) {
-        throw new PlexusError(ErrorCode.LimitExceeded, `nested deeper than ${MAX_CANONICAL_DEPTH}`, { details: { limit: "maxDepth" } });
+        throw new PlexusError(ErrorCode.LimitExceeded, `nested deeper than ${MAX_CANONICAL_DEPTH}`, {
+          details: { limit: "maxDepth" },
+        });
       }
       if (Array.isArray(value)) return serializeArray(value, depth + 1);
-      if (typeof (value as { toJSON?: unknown }).toJSON === "function") return serialize((value as { toJSON(): unknown }).toJSON(), depth + 1);
+      if (typeof (value as { toJSON?: unknown }).toJSON === "function")
+        return serialize((value as { toJSON(): unknown }).toJSON(), depth + 1);
       return serializeObject(value as Record<string, unknown>, depth + 1);
     default:
       return undefined;

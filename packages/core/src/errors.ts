@@ -95,7 +95,12 @@ export class PlexusError extends Error {
   }
 
   toJSON(): { name: string; code: ErrorCode; message: string; details?: Record<string, unknown> } {
-    return { name: this.name, code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.details ? { details: this.details } : {}),
+    };
   }
 }
 

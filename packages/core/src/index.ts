@@ -4,7 +4,16 @@
  * subject names (subjects.ts), limits and defaults, and the one ErrorCode table with PlexusError.
  */
 export { ErrorCode, PlexusError, isPlexusError } from "./errors.js";
-export { ERROR_SPECS, ExitCode, errorSpec, exitCodeFor, httpStatusFor, isErrorCode, isRetryable, jsonRpcCodeFor } from "./error-spec.js";
+export {
+  ERROR_SPECS,
+  ExitCode,
+  errorSpec,
+  exitCodeFor,
+  httpStatusFor,
+  isErrorCode,
+  isRetryable,
+  jsonRpcCodeFor,
+} from "./error-spec.js";
 export type { ErrorSpec } from "./error-spec.js";
 export { toWireError, wireError } from "./wire-error.js";
 export type { WireError } from "./wire-error.js";

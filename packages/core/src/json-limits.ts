@@ -50,7 +50,10 @@ function violation(limit: keyof JsonLimits, detail: string): LimitViolation {
  * Scans JSON text for limit violations and lone surrogate escapes without recursion. It does not validate the syntax
  * (JSON.parse does, after): on malformed text it stops early or returns undefined, never throws.
  */
-export function scanJsonText(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): LimitViolation | { surrogate: string } | undefined {
+export function scanJsonText(
+  text: string,
+  limits: JsonLimits = DEFAULT_JSON_LIMITS,
+): LimitViolation | { surrogate: string } | undefined {
   // counts[d] = separators seen at depth d (items - 1); kinds[d] = object or array; empty containers are fine.
   const counts: number[] = [];
   const kinds: boolean[] = [];
@@ -69,8 +72,10 @@ export function scanJsonText(text: string, limits: JsonLimits = DEFAULT_JSON_LIM
       depth = Math.max(0, depth - 1);
     } else if (c === COMMA && depth > 0) {
       const n = ++counts[depth]!;
-      if (kinds[depth] && n >= limits.maxKeys) return violation("maxKeys", `an object has more than ${limits.maxKeys} members`);
-      if (!kinds[depth] && n >= limits.maxArrayLength) return violation("maxArrayLength", `an array has more than ${limits.maxArrayLength} items`);
+      if (kinds[depth] && n >= limits.maxKeys)
+        return violation("maxKeys", `an object has more than ${limits.maxKeys} members`);
+      if (!kinds[depth] && n >= limits.maxArrayLength)
+        return violation("maxArrayLength", `an array has more than ${limits.maxArrayLength} items`);
     }
   }
   return undefined;
@@ -122,17 +127,26 @@ export function checkValueLimits(value: unknown, limits: JsonLimits = DEFAULT_JS
     const broken = checkOne(v, depth, limits);
     if (broken) throw new PlexusError(ErrorCode.LimitExceeded, broken.detail, { details: { limit: broken.limit } });
     if (typeof v !== "object" || v === null) continue;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" || typeof child === "string") stack.push([child, depth + 1]);
+    for (const child of Array.isArray(v) ? v : Object.values(v))
+      if (typeof child === "object" || typeof child === "string") stack.push([child, depth + 1]);
   }
 }
 
 function checkOne(v: unknown, depth: number, limits: JsonLimits): LimitViolation | undefined {
-  if (typeof v === "string") return v.length > limits.maxStringLength ? violation("maxStringLength", `a string is longer than ${limits.maxStringLength}`) : undefined;
+  if (typeof v === "string")
+    return v.length > limits.maxStringLength
+      ? violation("maxStringLength", `a string is longer than ${limits.maxStringLength}`)
+      : undefined;
   if (typeof v !== "object" || v === null) return undefined;
   if (depth > limits.maxDepth) return violation("maxDepth", `nested deeper than ${limits.maxDepth}`);
-  if (Array.isArray(v)) return v.length > limits.maxArrayLength ? violation("maxArrayLength", `an array has more than ${limits.maxArrayLength} items`) : undefined;
+  if (Array.isArray(v))
+    return v.length > limits.maxArrayLength
+      ? violation("maxArrayLength", `an array has more than ${limits.maxArrayLength} items`)
+      : undefined;
   const keys = Object.keys(v);
   if (keys.length > limits.maxKeys) return violation("maxKeys", `an object has more than ${limits.maxKeys} members`);
   const long = keys.find((k) => k.length > limits.maxStringLength);
-  return long === undefined ? undefined : violation("maxStringLength", `a string is longer than ${limits.maxStringLength}`);
+  return long === undefined
+    ? undefined
+    : violation("maxStringLength", `a string is longer than ${limits.maxStringLength}`);
 }

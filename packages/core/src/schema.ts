@@ -36,7 +36,10 @@ function describeErrors(errors: ErrorObject[] | null | undefined): string {
   if (!errors || errors.length === 0) return "invalid";
   return errors
     .slice(0, 3)
-    .map((e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`)
+    .map(
+      (e) =>
+        `${e.instancePath || "/"} ${e.message ?? "is invalid"}${e.params && "additionalProperty" in e.params ? ` (${String(e.params.additionalProperty)})` : ""}`,
+    )
     .join("; ");
 }
 

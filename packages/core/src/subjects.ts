@@ -37,7 +37,10 @@ const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function assertMeshId(mesh: string): string {
   if (!MESH_PATTERN.test(mesh)) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `invalid mesh id "${mesh}": use 1-32 of a-z 0-9 _ -, starting with a letter or digit`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `invalid mesh id "${mesh}": use 1-32 of a-z 0-9 _ -, starting with a letter or digit`,
+    );
   }
   return mesh;
 }

@@ -49,7 +49,10 @@ export function parseJson(data: Uint8Array | string, options: ParseJsonOptions =
 }
 
 /** `parseJson` for a JSON object: anything else (an array, a number, null) is refused as malformed. */
-export function parseJsonObject(data: Uint8Array | string, options: ParseJsonOptions = {}): { ok: true; value: Record<string, unknown> } | Extract<ParsedJson, { ok: false }> {
+export function parseJsonObject(
+  data: Uint8Array | string,
+  options: ParseJsonOptions = {},
+): { ok: true; value: Record<string, unknown> } | Extract<ParsedJson, { ok: false }> {
   const parsed = parseJson(data, options);
   if (!parsed.ok) return parsed;
   if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) {

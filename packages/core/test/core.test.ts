@@ -32,7 +32,9 @@ describe("ids", () => {
 
 describe("canonical JSON (RFC 8785)", () => {
   it("sorts keys and normalises numbers", () => {
-    expect(canonicalJson({ b: 1, a: [true, null, 1e21, 0.5], c: "é" })).toBe('{"a":[true,null,1e+21,0.5],"b":1,"c":"é"}');
+    expect(canonicalJson({ b: 1, a: [true, null, 1e21, 0.5], c: "é" })).toBe(
+      '{"a":[true,null,1e+21,0.5],"b":1,"c":"é"}',
+    );
   });
   it("refuses values without a JSON form", () => {
     expect(() => canonicalJson(undefined)).toThrow(PlexusError);
@@ -69,7 +71,17 @@ describe("subjects", () => {
 });
 
 describe("envelope schema", () => {
-  const base = { v: 1, id: newId(), from: DID, to: DID2, type: "acp.message", body: { x: 1 }, ts: Date.now(), seq: 1, sig: "A".repeat(86) };
+  const base = {
+    v: 1,
+    id: newId(),
+    from: DID,
+    to: DID2,
+    type: "acp.message",
+    body: { x: 1 },
+    ts: Date.now(),
+    seq: 1,
+    sig: "A".repeat(86),
+  };
   it("accepts a well-formed envelope", () => {
     expect(validateEnvelope(base)).toBe(true);
   });
@@ -89,24 +101,47 @@ describe("envelope schema", () => {
 });
 
 describe("registry schemas: trust anchors", () => {
-  const event = (type: string, data: Record<string, unknown>) => ({ v: 1, id: newId(), type, agent: DID, at: Date.now(), by: DID2, data, sig: "A".repeat(86) });
+  const event = (type: string, data: Record<string, unknown>) => ({
+    v: 1,
+    id: newId(),
+    type,
+    agent: DID,
+    at: Date.now(),
+    by: DID2,
+    data,
+    sig: "A".repeat(86),
+  });
   it("accepts TrustAnchorAdded / TrustAnchorRemoved with a role, who asked, and optionally a reason and the request", () => {
     expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2 }))).toBe(true);
-    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "issuer", by: DID2, reason: "our CA", request: { op: "trust" } }))).toBe(true);
+    expect(
+      validateRegistryEvent(
+        event("TrustAnchorAdded", { role: "issuer", by: DID2, reason: "our CA", request: { op: "trust" } }),
+      ),
+    ).toBe(true);
     expect(validateRegistryEvent(event("TrustAnchorRemoved", { role: "agent", by: DID2, reason: "" }))).toBe(true);
   });
   it("refuses an unknown role, a missing or non-DID `by`, a reason over 500 characters and unknown fields", () => {
     expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "root", by: DID2 }))).toBe(false);
     expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent" }))).toBe(false);
     expect(validateRegistryEvent(event("TrustAnchorRemoved", { role: "agent", by: "alice" }))).toBe(false);
-    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2, reason: "x".repeat(501) }))).toBe(false);
+    expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2, reason: "x".repeat(501) }))).toBe(
+      false,
+    );
     expect(validateRegistryEvent(event("TrustAnchorAdded", { role: "agent", by: DID2, weight: 2 }))).toBe(false);
     expect(validateRegistryEvent.explain()).toMatch(/weight/);
     // Other event types keep their free-form data.
     expect(validateRegistryEvent(event("AgentLeft", { reason: "leave" }))).toBe(true);
   });
   it("knows the trust request op", () => {
-    const request = { op: "trust", mesh: "m", did: DID, publicKey: "z6Mk", challenge: "c", body: { action: "add", did: DID2 }, sig: "s" };
+    const request = {
+      op: "trust",
+      mesh: "m",
+      did: DID,
+      publicKey: "z6Mk",
+      challenge: "c",
+      body: { action: "add", did: DID2 },
+      sig: "s",
+    };
     expect(validateRegistryRequest(request)).toBe(true);
     expect(validateRegistryRequest({ ...request, op: "anchor" })).toBe(false);
   });

@@ -24,7 +24,10 @@ function rows(section: string): Map<string, string[]> {
     const m = /^\| `([A-Z_]+)` \|(.*)\|$/.exec(line);
     if (!m) continue;
     expect(out.has(m[1]!), `${m[1]} is listed once`).toBe(false);
-    out.set(m[1]!, m[2]!.split("|").map((c) => c.trim()));
+    out.set(
+      m[1]!,
+      m[2]!.split("|").map((c) => c.trim()),
+    );
   }
   return out;
 }
@@ -34,13 +37,20 @@ describe('README "Errors"', () => {
     const listed = rows(errorsSection());
     expect([...listed.keys()].sort()).toEqual(Object.values(ErrorCode).sort());
     for (const [code, spec] of Object.entries(ERROR_SPECS)) {
-      expect(listed.get(code), code).toEqual([String(spec.exitCode), String(spec.httpStatus), String(spec.jsonRpcCode), spec.retryable ? "yes" : "no", spec.help]);
+      expect(listed.get(code), code).toEqual([
+        String(spec.exitCode),
+        String(spec.httpStatus),
+        String(spec.jsonRpcCode),
+        spec.retryable ? "yes" : "no",
+        spec.help,
+      ]);
     }
   });
 
   it("names every exit code the table uses", () => {
     const section = errorsSection();
     const classes = /Exit codes by class: ([\s\S]*?)\n\n/.exec(section)?.[1]?.replace(/\s+/g, " ") ?? "";
-    for (const exit of Object.values(ExitCode)) expect(classes, `exit ${exit}`).toMatch(new RegExp(`(^|[ (])${exit} [a-z]`));
+    for (const exit of Object.values(ExitCode))
+      expect(classes, `exit ${exit}`).toMatch(new RegExp(`(^|[ (])${exit} [a-z]`));
   });
 });

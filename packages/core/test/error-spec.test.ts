@@ -52,18 +52,24 @@ describe("ERROR_SPECS", () => {
   });
 
   it("keeps INTERNAL, USAGE, NOT_FOUND and METHOD_NOT_ALLOWED in the table", () => {
-    for (const code of ["INTERNAL", "USAGE", "NOT_FOUND", "METHOD_NOT_ALLOWED"]) expect(isErrorCode(code), code).toBe(true);
+    for (const code of ["INTERNAL", "USAGE", "NOT_FOUND", "METHOD_NOT_ALLOWED"])
+      expect(isErrorCode(code), code).toBe(true);
     expect(isErrorCode("NO_SUCH_CODE")).toBe(false);
     expect(isErrorCode(42)).toBe(false);
   });
 
   it("gives each class one exit code and one JSON-RPC code, one-to-one", () => {
-    for (const code of CODES) expect(jsonRpcCodeFor(code), code).toBe(JSON_RPC_CODE_OF_EXIT[exitCodeFor(code) as Exclude<ExitCode, 0>]);
+    for (const code of CODES)
+      expect(jsonRpcCodeFor(code), code).toBe(JSON_RPC_CODE_OF_EXIT[exitCodeFor(code) as Exclude<ExitCode, 0>]);
     const rpc = Object.values(JSON_RPC_CODE_OF_EXIT);
     expect(new Set(rpc).size).toBe(rpc.length);
     const exits = Object.values(ExitCode);
     expect(new Set(exits).size).toBe(exits.length);
-    for (const exit of exits.filter((e) => e !== ExitCode.Ok)) expect(CODES.some((c) => exitCodeFor(c) === exit), `exit ${exit} is used`).toBe(true);
+    for (const exit of exits.filter((e) => e !== ExitCode.Ok))
+      expect(
+        CODES.some((c) => exitCodeFor(c) === exit),
+        `exit ${exit} is used`,
+      ).toBe(true);
   });
 
   it("retryable exactly for the unavailable class, whose statuses say try again", () => {
@@ -112,7 +118,12 @@ describe("toWireError", () => {
     fc.assert(
       fc.property(thrown, (err) => {
         const wire = toWireError(err);
-        expect(wire).toEqual({ code: ErrorCode.Internal, message: INTERNAL_MESSAGE, retryable: false, help: errorSpec(ErrorCode.Internal).help });
+        expect(wire).toEqual({
+          code: ErrorCode.Internal,
+          message: INTERNAL_MESSAGE,
+          retryable: false,
+          help: errorSpec(ErrorCode.Internal).help,
+        });
       }),
     );
   });

@@ -49,13 +49,19 @@ describe("parseJson", () => {
   });
 
   it("refuses nesting past the limit before any recursive work: 100,000 deep is limit_exceeded, not a stack overflow", () => {
-    for (const [open, close] of [["[", "]"], ['{"a":', "}"]] as const) {
+    for (const [open, close] of [
+      ["[", "]"],
+      ['{"a":', "}"],
+    ] as const) {
       const text = `${open.repeat(100_000)}1${close.repeat(100_000)}`;
       const r = parseJson(text);
       expect(r).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
     }
     expect(parseJson(nested(DEFAULT_JSON_LIMITS.maxDepth)).ok).toBe(true);
-    expect(parseJson(nested(DEFAULT_JSON_LIMITS.maxDepth + 1))).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
+    expect(parseJson(nested(DEFAULT_JSON_LIMITS.maxDepth + 1))).toMatchObject({
+      ok: false,
+      reason: JsonRefusal.LimitExceeded,
+    });
   });
 
   it("agrees with checkValueLimits on every value: a sender is refused exactly what a reader refuses", () => {
@@ -96,17 +102,27 @@ describe("parseJson", () => {
       ["raw NUL in a string", Uint8Array.from([0x22, 0x00, 0x22])],
       ["truncated multi-byte", Uint8Array.from([0x22, 0xe2, 0x82])],
     ];
-    for (const [name, data] of refused) expect(parseJson(data), name).toMatchObject({ ok: false, reason: JsonRefusal.MalformedJson });
+    for (const [name, data] of refused)
+      expect(parseJson(data), name).toMatchObject({ ok: false, reason: JsonRefusal.MalformedJson });
     expect(parseJson('{"a":"\\ud83d\\ude00","nul":"\\u0000"}').ok).toBe(true);
   });
 
   it("counts members, items and string length", () => {
     expect(parseJson('{"a":1,"b":2,"c":3}', { limits: small }).ok).toBe(true);
-    expect(parseJson('{"a":1,"b":2,"c":3,"d":4}', { limits: small })).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
+    expect(parseJson('{"a":1,"b":2,"c":3,"d":4}', { limits: small })).toMatchObject({
+      ok: false,
+      reason: JsonRefusal.LimitExceeded,
+    });
     expect(parseJson("[1,2,3,4]", { limits: small })).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
     expect(parseJson('["12345678"]', { limits: small }).ok).toBe(true);
-    expect(parseJson('["123456789"]', { limits: small })).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
-    expect(parseJson('{"123456789":1}', { limits: small })).toMatchObject({ ok: false, reason: JsonRefusal.LimitExceeded });
+    expect(parseJson('["123456789"]', { limits: small })).toMatchObject({
+      ok: false,
+      reason: JsonRefusal.LimitExceeded,
+    });
+    expect(parseJson('{"123456789":1}', { limits: small })).toMatchObject({
+      ok: false,
+      reason: JsonRefusal.LimitExceeded,
+    });
     expect(parseJson("[1,2]", { maxBytes: 4 })).toMatchObject({ ok: false, reason: JsonRefusal.Oversized });
   });
 });

@@ -18,7 +18,8 @@ export const SHARE_DATA_HEX_LENGTH = (Math.ceil((1 + 256) / PAD_BITS) * PAD_BITS
 
 function configured(): typeof secrets {
   const config = secrets.getConfig();
-  if (config.bits !== SHAMIR_BITS || config.typeCSPRNG !== "nodeCryptoRandomBytes") secrets.init(SHAMIR_BITS, "nodeCryptoRandomBytes");
+  if (config.bits !== SHAMIR_BITS || config.typeCSPRNG !== "nodeCryptoRandomBytes")
+    secrets.init(SHAMIR_BITS, "nodeCryptoRandomBytes");
   return secrets;
 }
 

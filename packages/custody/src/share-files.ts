@@ -54,14 +54,23 @@ export async function writeShareFiles(seed: Uint8Array, o: WriteShareFilesOption
     await Promise.all(files.map((f) => unlink(f).catch(() => undefined)));
     throw err;
   }
-  return { did: keyPairFromSeed(seed).did, splitId: shares[0]!.splitId, threshold: o.threshold, total: o.shares, files };
+  return {
+    did: keyPairFromSeed(seed).did,
+    splitId: shares[0]!.splitId,
+    threshold: o.threshold,
+    total: o.shares,
+    files,
+  };
 }
 
 async function writePrivate(file: string, text: string): Promise<void> {
   try {
     await writeNewPrivateFile(file, text);
   } catch (err) {
-    if (errnoCode(err) === "EEXIST") throw new PlexusError(ErrorCode.InvalidArgument, `${file} already exists; not overwriting a share file`, { details: { file } });
+    if (errnoCode(err) === "EEXIST")
+      throw new PlexusError(ErrorCode.InvalidArgument, `${file} already exists; not overwriting a share file`, {
+        details: { file },
+      });
     throw err;
   }
 }
@@ -72,8 +81,16 @@ export async function readShareFile(file: string): Promise<KeyShare> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    const why = errnoCode(err) === "ENOENT" ? "no such file" : errnoCode(err) === "EISDIR" ? "it is a folder" : (errnoCode(err) ?? "unreadable");
-    throw new PlexusError(ErrorCode.InvalidArgument, `cannot read share file ${file}: ${why}`, { cause: err, details: { file } });
+    const why =
+      errnoCode(err) === "ENOENT"
+        ? "no such file"
+        : errnoCode(err) === "EISDIR"
+          ? "it is a folder"
+          : (errnoCode(err) ?? "unreadable");
+    throw new PlexusError(ErrorCode.InvalidArgument, `cannot read share file ${file}: ${why}`, {
+      cause: err,
+      details: { file },
+    });
   }
   return parseShare(text, `share file ${file}`);
 }

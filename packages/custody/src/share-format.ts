@@ -47,7 +47,19 @@ export interface KeyShare {
   tag: string;
 }
 
-const FIELDS = ["type", "version", "splitId", "label", "index", "threshold", "total", "commitment", "share", "created", "tag"];
+const FIELDS = [
+  "type",
+  "version",
+  "splitId",
+  "label",
+  "index",
+  "threshold",
+  "total",
+  "commitment",
+  "share",
+  "created",
+  "tag",
+];
 
 function sha256(domain: string, text: string): string {
   return createHash("sha256").update(domain).update(text).digest("base64url");
@@ -55,7 +67,10 @@ function sha256(domain: string, text: string): string {
 
 /** The commitment's binding: the key's DID tied to the split's id, k and n. */
 export function commitmentBinding(o: { did: string; splitId: string; threshold: number; total: number }): string {
-  return sha256(BINDING_DOMAIN, canonicalJson({ did: o.did, splitId: o.splitId, threshold: o.threshold, total: o.total }));
+  return sha256(
+    BINDING_DOMAIN,
+    canonicalJson({ did: o.did, splitId: o.splitId, threshold: o.threshold, total: o.total }),
+  );
 }
 
 /** The integrity tag of a share: a hash over all its fields but `tag`. */
@@ -83,44 +98,61 @@ export function parseShare(text: string, source = "share"): KeyShare {
 
 /** Checks a parsed share document (from a file or an HTTP body): structure, commitment binding, integrity tag. */
 export function checkShare(value: unknown, source = "share"): KeyShare {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw corrupt(source, "it is not a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw corrupt(source, "it is not a JSON object");
   const r = value as Record<string, unknown>;
   if (r["type"] !== SHARE_TYPE) throw corrupt(source, `"type" is not "${SHARE_TYPE}" (not a Plexus key share)`);
-  if (r["version"] !== SHARE_VERSION) throw corrupt(source, `unsupported version ${JSON.stringify(r["version"])} (expected ${SHARE_VERSION})`);
+  if (r["version"] !== SHARE_VERSION)
+    throw corrupt(source, `unsupported version ${JSON.stringify(r["version"])} (expected ${SHARE_VERSION})`);
   const extra = Object.keys(r).filter((k) => !FIELDS.includes(k));
-  if (extra.length > 0) throw corrupt(source, `unknown field${extra.length > 1 ? "s" : ""} ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}`);
-  if (typeof r["splitId"] !== "string" || !SPLIT_ID.test(r["splitId"])) throw corrupt(source, `"splitId" is not a 16-byte base64url id`);
-  if (r["label"] !== undefined && (typeof r["label"] !== "string" || !KEY_NAME_PATTERN.test(r["label"]))) throw corrupt(source, `"label" is not a key name`);
+  if (extra.length > 0)
+    throw corrupt(
+      source,
+      `unknown field${extra.length > 1 ? "s" : ""} ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}`,
+    );
+  if (typeof r["splitId"] !== "string" || !SPLIT_ID.test(r["splitId"]))
+    throw corrupt(source, `"splitId" is not a 16-byte base64url id`);
+  if (r["label"] !== undefined && (typeof r["label"] !== "string" || !KEY_NAME_PATTERN.test(r["label"])))
+    throw corrupt(source, `"label" is not a key name`);
   const total = whole(r["total"], 2, MAX_SHARES, "total", source);
   const threshold = whole(r["threshold"], 2, total, "threshold", source);
   const index = whole(r["index"], 1, total, "index", source);
   const commitment = checkCommitment(r["commitment"], source);
   const share = r["share"];
   const parts = typeof share === "string" ? shamirParts(share) : undefined;
-  if (!parts || (share as string).length !== SHARE_PREFIX_LENGTH + SHARE_DATA_HEX_LENGTH) throw corrupt(source, `"share" is not a share of a 32-byte key`);
-  if (parts.index !== index) throw corrupt(source, `"index" ${index} does not match the share's own index ${parts.index}`);
-  if (typeof r["created"] !== "string" || Number.isNaN(Date.parse(r["created"]))) throw corrupt(source, `"created" is not a time`);
-  if (typeof r["tag"] !== "string" || !BASE64URL_SHA256.test(r["tag"])) throw corrupt(source, `"tag" is not a base64url SHA-256`);
+  if (!parts || (share as string).length !== SHARE_PREFIX_LENGTH + SHARE_DATA_HEX_LENGTH)
+    throw corrupt(source, `"share" is not a share of a 32-byte key`);
+  if (parts.index !== index)
+    throw corrupt(source, `"index" ${index} does not match the share's own index ${parts.index}`);
+  if (typeof r["created"] !== "string" || Number.isNaN(Date.parse(r["created"])))
+    throw corrupt(source, `"created" is not a time`);
+  if (typeof r["tag"] !== "string" || !BASE64URL_SHA256.test(r["tag"]))
+    throw corrupt(source, `"tag" is not a base64url SHA-256`);
   const parsed = value as KeyShare;
   if (commitmentBinding({ did: commitment.did, splitId: parsed.splitId, threshold, total }) !== commitment.binding) {
     throw corrupt(source, "its commitment does not bind its split id, threshold and total (edited or damaged)");
   }
-  if (computeShareTag(parsed) !== parsed.tag) throw corrupt(source, "its integrity tag does not match its content (a flipped bit or an edit)");
+  if (computeShareTag(parsed) !== parsed.tag)
+    throw corrupt(source, "its integrity tag does not match its content (a flipped bit or an edit)");
   return parsed;
 }
 
 function checkCommitment(value: unknown, source: string): ShareCommitment {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw corrupt(source, `"commitment" is not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw corrupt(source, `"commitment" is not an object`);
   const c = value as Record<string, unknown>;
-  if (Object.keys(c).some((k) => k !== "did" && k !== "binding")) throw corrupt(source, `"commitment" has unknown fields`);
+  if (Object.keys(c).some((k) => k !== "did" && k !== "binding"))
+    throw corrupt(source, `"commitment" has unknown fields`);
   const did = c["did"];
-  if (typeof did !== "string" || !did.startsWith(DID_KEY_PREFIX)) throw corrupt(source, `"commitment.did" is not a did:key`);
+  if (typeof did !== "string" || !did.startsWith(DID_KEY_PREFIX))
+    throw corrupt(source, `"commitment.did" is not a did:key`);
   try {
     publicKeyFromDid(did);
   } catch {
     throw corrupt(source, `"commitment.did" is not a valid Ed25519 did:key`);
   }
-  if (typeof c["binding"] !== "string" || !BASE64URL_SHA256.test(c["binding"])) throw corrupt(source, `"commitment.binding" is not a base64url SHA-256`);
+  if (typeof c["binding"] !== "string" || !BASE64URL_SHA256.test(c["binding"]))
+    throw corrupt(source, `"commitment.binding" is not a base64url SHA-256`);
   return { did, binding: c["binding"] };
 }
 

@@ -8,7 +8,14 @@ import { ErrorCode, PlexusError } from "@plexus/core";
 import { keyPairFromSeed, type KeyPair } from "@plexus/identity";
 import { ED25519_SEED_LENGTH, KEY_NAME_PATTERN } from "@plexus/identity/internal";
 import { MAX_SHARES, shamirCombine, shamirSplit } from "./shamir.js";
-import { checkShare, commitmentBinding, computeShareTag, SHARE_TYPE, SHARE_VERSION, type KeyShare } from "./share-format.js";
+import {
+  checkShare,
+  commitmentBinding,
+  computeShareTag,
+  SHARE_TYPE,
+  SHARE_VERSION,
+  type KeyShare,
+} from "./share-format.js";
 
 export interface SplitOptions {
   /** n: how many shares to make (2..255). */
@@ -40,11 +47,14 @@ export interface SplitInfo {
 export function checkSplitOptions(o: SplitOptions): void {
   const { shares: n, threshold: k } = o;
   const bad = (why: string) => new PlexusError(ErrorCode.SplitInvalid, why, { details: { shares: n, threshold: k } });
-  if (!Number.isInteger(n) || !Number.isInteger(k)) throw bad(`the number of shares and the threshold must be whole numbers, got ${n} and ${k}`);
+  if (!Number.isInteger(n) || !Number.isInteger(k))
+    throw bad(`the number of shares and the threshold must be whole numbers, got ${n} and ${k}`);
   if (k < 2) throw bad(`the threshold must be at least 2, got ${k} (with 1, every share alone would be the key)`);
   if (n > MAX_SHARES) throw bad(`at most ${MAX_SHARES} shares can be made (Shamir over GF(256)), got ${n}`);
-  if (k > n) throw bad(`the threshold (${k}) must not exceed the number of shares (${n}): the key could never be restored`);
-  if (o.label !== undefined && !KEY_NAME_PATTERN.test(o.label)) throw bad(`label ${JSON.stringify(o.label.slice(0, 80))} is not a key name`);
+  if (k > n)
+    throw bad(`the threshold (${k}) must not exceed the number of shares (${n}): the key could never be restored`);
+  if (o.label !== undefined && !KEY_NAME_PATTERN.test(o.label))
+    throw bad(`label ${JSON.stringify(o.label.slice(0, 80))} is not a key name`);
 }
 
 /** Splits a 32-byte Ed25519 seed into `shares` shares, any `threshold` of which restore it. */
@@ -91,24 +101,42 @@ export function checkShareSet(shares: readonly KeyShare[]): SplitInfo {
         { details: { splitIds: [first.splitId, s.splitId] } },
       );
     }
-    if (s.commitment.did !== first.commitment.did || s.threshold !== first.threshold || s.total !== first.total || s.label !== first.label) {
-      throw new PlexusError(ErrorCode.ShareSplitMismatch, `shares of split ${s.splitId} disagree on its key, threshold, total or label (edited shares)`, {
-        details: { splitId: s.splitId },
-      });
+    if (
+      s.commitment.did !== first.commitment.did ||
+      s.threshold !== first.threshold ||
+      s.total !== first.total ||
+      s.label !== first.label
+    ) {
+      throw new PlexusError(
+        ErrorCode.ShareSplitMismatch,
+        `shares of split ${s.splitId} disagree on its key, threshold, total or label (edited shares)`,
+        {
+          details: { splitId: s.splitId },
+        },
+      );
     }
   }
   const seen = new Map<number, string>();
   const data = new Set<string>();
   for (const s of shares) {
     if (seen.has(s.index) || data.has(s.share)) {
-      throw new PlexusError(ErrorCode.ShareDuplicate, `share #${s.index} of split ${s.splitId} is given twice; give ${first.threshold} different shares`, {
-        details: { index: s.index, splitId: s.splitId },
-      });
+      throw new PlexusError(
+        ErrorCode.ShareDuplicate,
+        `share #${s.index} of split ${s.splitId} is given twice; give ${first.threshold} different shares`,
+        {
+          details: { index: s.index, splitId: s.splitId },
+        },
+      );
     }
     seen.set(s.index, s.share);
     data.add(s.share);
   }
-  const info: SplitInfo = { splitId: first.splitId, did: first.commitment.did, threshold: first.threshold, total: first.total };
+  const info: SplitInfo = {
+    splitId: first.splitId,
+    did: first.commitment.did,
+    threshold: first.threshold,
+    total: first.total,
+  };
   if (first.label !== undefined) info.label = first.label;
   return info;
 }

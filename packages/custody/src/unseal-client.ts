@@ -35,12 +35,21 @@ export async function sendUnsealShare(o: SendUnsealOptions): Promise<UnsealProgr
   const signal = AbortSignal.timeout(o.timeoutMs ?? 10_000);
   const nonce = await call<{ nonce: string; did: string }>(`${base}/v1/unseal/nonce`, { signal });
   if (nonce.did !== o.share.commitment.did) {
-    throw new PlexusError(ErrorCode.ShareCommitmentMismatch, `the node at ${base} is sealed for ${nonce.did}, but this share is of ${o.share.commitment.did}`, {
-      details: { node: nonce.did, share: o.share.commitment.did },
-    });
+    throw new PlexusError(
+      ErrorCode.ShareCommitmentMismatch,
+      `the node at ${base} is sealed for ${nonce.did}, but this share is of ${o.share.commitment.did}`,
+      {
+        details: { node: nonce.did, share: o.share.commitment.did },
+      },
+    );
   }
   const body = signUnsealRequest(o.key, { node: nonce.did, nonce: nonce.nonce, share: o.share });
-  return call<UnsealProgress>(`${base}/v1/unseal`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal });
+  return call<UnsealProgress>(`${base}/v1/unseal`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
 }
 
 async function call<T>(url: string, init: RequestInit): Promise<T> {
@@ -48,21 +57,30 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
   try {
     res = await fetch(url, init);
   } catch (err) {
-    throw new PlexusError(ErrorCode.RegistryUnavailable, `cannot reach ${url}: ${(err as Error).message}`, { cause: err, details: { url } });
+    throw new PlexusError(ErrorCode.RegistryUnavailable, `cannot reach ${url}: ${(err as Error).message}`, {
+      cause: err,
+      details: { url },
+    });
   }
   const text = await res.text();
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new PlexusError(ErrorCode.RegistryUnavailable, `${url} answered ${res.status} with something that is not JSON (not a sealed Plexus registry node?)`, {
-      details: { url, status: res.status },
-    });
+    throw new PlexusError(
+      ErrorCode.RegistryUnavailable,
+      `${url} answered ${res.status} with something that is not JSON (not a sealed Plexus registry node?)`,
+      {
+        details: { url, status: res.status },
+      },
+    );
   }
   if (res.ok) return json as T;
   const error = (json as { error?: { code?: unknown; message?: unknown } }).error;
   const code = typeof error?.code === "string" ? error.code : "UNKNOWN";
   const message = typeof error?.message === "string" ? error.message : `HTTP ${res.status}`;
   const known = KNOWN_CODES.has(code) ? (code as ErrorCode) : ErrorCode.RequestRefused;
-  throw new PlexusError(known, KNOWN_CODES.has(code) ? message : `${message} (${code})`, { details: { url, status: res.status, code } });
+  throw new PlexusError(known, KNOWN_CODES.has(code) ? message : `${message} (${code})`, {
+    details: { url, status: res.status, code },
+  });
 }

@@ -24,13 +24,24 @@ export interface UnsealRequest {
 
 /** What a custodian signs: the node's committed DID, the nonce, the custodian's DID and the share (canonical JSON). */
 export function unsealSigningInput(o: { node: string; nonce: string; custodian: string; share: KeyShare }): Uint8Array {
-  return canonicalBytes({ domain: UNSEAL_REQUEST_DOMAIN, node: o.node, nonce: o.nonce, custodian: o.custodian, share: o.share });
+  return canonicalBytes({
+    domain: UNSEAL_REQUEST_DOMAIN,
+    node: o.node,
+    nonce: o.nonce,
+    custodian: o.custodian,
+    share: o.share,
+  });
 }
 
 /** Signs an unseal request for the node committed to `node` (the registry's DID) with the custodian's key. */
 export function signUnsealRequest(key: KeyPair, o: { node: string; nonce: string; share: KeyShare }): UnsealRequest {
   const unsigned = { node: o.node, nonce: o.nonce, custodian: key.did, share: o.share };
-  return { custodian: key.did, nonce: o.nonce, share: o.share, signature: key.signBase64url(unsealSigningInput(unsigned)) };
+  return {
+    custodian: key.did,
+    nonce: o.nonce,
+    share: o.share,
+    signature: key.signBase64url(unsealSigningInput(unsigned)),
+  };
 }
 
 /**
@@ -38,20 +49,30 @@ export function signUnsealRequest(key: KeyPair, o: { node: string; nonce: string
  * it names over `node` (UNSEAL_UNAUTHORIZED). Whether the custodian and the nonce are acceptable is the node's call.
  */
 export function verifyUnsealRequest(body: unknown, node: string): UnsealRequest {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw invalid("the unseal request must be a JSON object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw invalid("the unseal request must be a JSON object");
   const r = body as Record<string, unknown>;
   const extra = Object.keys(r).filter((k) => !["custodian", "nonce", "share", "signature"].includes(k));
-  if (extra.length > 0) throw invalid(`unknown field${extra.length > 1 ? "s" : ""} in the unseal request: ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}`);
+  if (extra.length > 0)
+    throw invalid(
+      `unknown field${extra.length > 1 ? "s" : ""} in the unseal request: ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(", ")}`,
+    );
   const { custodian, nonce, signature } = r;
   if (typeof custodian !== "string" || !isDid(custodian)) throw invalid(`"custodian" must be the custodian's did:key`);
-  if (typeof nonce !== "string" || !NONCE.test(nonce)) throw invalid(`"nonce" must be a nonce from GET /v1/unseal/nonce`);
-  if (typeof signature !== "string" || !SIGNATURE.test(signature)) throw invalid(`"signature" must be a base64url Ed25519 signature`);
+  if (typeof nonce !== "string" || !NONCE.test(nonce))
+    throw invalid(`"nonce" must be a nonce from GET /v1/unseal/nonce`);
+  if (typeof signature !== "string" || !SIGNATURE.test(signature))
+    throw invalid(`"signature" must be a base64url Ed25519 signature`);
   const share = checkShare(r["share"], "the share in the unseal request");
   const data = unsealSigningInput({ node, nonce, custodian, share });
   if (!verifySignature(custodian, data, Buffer.from(signature, "base64url"))) {
-    throw new PlexusError(ErrorCode.UnsealUnauthorized, `the unseal request's signature is not ${custodian}'s over this node (${node}), this nonce and this share`, {
-      details: { custodian },
-    });
+    throw new PlexusError(
+      ErrorCode.UnsealUnauthorized,
+      `the unseal request's signature is not ${custodian}'s over this node (${node}), this nonce and this share`,
+      {
+        details: { custodian },
+      },
+    );
   }
   return { custodian, nonce, share, signature };
 }

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
-import { readShareFile, readShareFiles, restoreKeyPair, signUnsealRequest, verifyUnsealRequest, writeShareFiles } from "../src/index.js";
+import {
+  readShareFile,
+  readShareFiles,
+  restoreKeyPair,
+  signUnsealRequest,
+  verifyUnsealRequest,
+  writeShareFiles,
+} from "../src/index.js";
 
 let root = "";
 beforeAll(async () => {
@@ -39,10 +46,16 @@ describe("share files", () => {
   });
 
   it("names the file when it is missing or damaged, without quoting its content", async () => {
-    await expect(readShareFile(join(root, "nope.json"))).rejects.toMatchObject({ code: ErrorCode.InvalidArgument, message: expect.stringContaining("no such file") });
+    await expect(readShareFile(join(root, "nope.json"))).rejects.toMatchObject({
+      code: ErrorCode.InvalidArgument,
+      message: expect.stringContaining("no such file"),
+    });
     const bad = join(root, "bad.json");
     await writeFile(bad, '{"type":"plexus-key-share","version":1,"share":"80');
-    await expect(readShareFile(bad)).rejects.toMatchObject({ code: ErrorCode.ShareInvalid, message: `share file ${bad} is not a valid key share: it is not valid JSON` });
+    await expect(readShareFile(bad)).rejects.toMatchObject({
+      code: ErrorCode.ShareInvalid,
+      message: `share file ${bad} is not a valid key share: it is not valid JSON`,
+    });
   });
 });
 
@@ -51,16 +64,31 @@ describe("unseal requests", () => {
     const registry = generateKeyPair();
     const custodian = generateKeyPair();
     const dir = join(root, "u");
-    const { files } = await writeShareFiles(registry.exportSeed(), { shares: 3, threshold: 2, outDir: dir, name: "reg" });
+    const { files } = await writeShareFiles(registry.exportSeed(), {
+      shares: 3,
+      threshold: 2,
+      outDir: dir,
+      name: "reg",
+    });
     const [one, two] = await readShareFiles(files.slice(0, 2));
     const request = signUnsealRequest(custodian, { node: registry.did, nonce: "n".repeat(43), share: one! });
-    expect(verifyUnsealRequest(JSON.parse(JSON.stringify(request)), registry.did)).toMatchObject({ custodian: custodian.did, share: { index: 1 } });
-    const unauthorized = (body: unknown, node = registry.did) => expect(() => verifyUnsealRequest(body, node)).toThrow(expect.objectContaining({ code: ErrorCode.UnsealUnauthorized }));
+    expect(verifyUnsealRequest(JSON.parse(JSON.stringify(request)), registry.did)).toMatchObject({
+      custodian: custodian.did,
+      share: { index: 1 },
+    });
+    const unauthorized = (body: unknown, node = registry.did) =>
+      expect(() => verifyUnsealRequest(body, node)).toThrow(
+        expect.objectContaining({ code: ErrorCode.UnsealUnauthorized }),
+      );
     unauthorized(request, generateKeyPair().did); // meant for another node
     unauthorized({ ...request, nonce: "m".repeat(43) }); // another nonce
     unauthorized({ ...request, share: two }); // another share
     unauthorized({ ...request, custodian: generateKeyPair().did }); // claims to be someone else
-    expect(() => verifyUnsealRequest({ ...request, extra: 1 }, registry.did)).toThrow(expect.objectContaining({ code: ErrorCode.InvalidArgument }));
-    expect(() => verifyUnsealRequest({ ...request, share: { ...one, index: 2 } }, registry.did)).toThrow(expect.objectContaining({ code: ErrorCode.ShareInvalid }));
+    expect(() => verifyUnsealRequest({ ...request, extra: 1 }, registry.did)).toThrow(
+      expect.objectContaining({ code: ErrorCode.InvalidArgument }),
+    );
+    expect(() => verifyUnsealRequest({ ...request, share: { ...one, index: 2 } }, registry.did)).toThrow(
+      expect.objectContaining({ code: ErrorCode.ShareInvalid }),
+    );
   });
 });

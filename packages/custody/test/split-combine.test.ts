@@ -40,7 +40,10 @@ function errorOf(fn: () => unknown): PlexusError {
 /** A share changed on purpose and given a fresh (valid) tag and binding, as a forger would. */
 function forged(share: KeyShare, change: Partial<KeyShare>): KeyShare {
   const s = { ...share, ...change };
-  s.commitment = { did: s.commitment.did, binding: commitmentBinding({ did: s.commitment.did, splitId: s.splitId, threshold: s.threshold, total: s.total }) };
+  s.commitment = {
+    did: s.commitment.did,
+    binding: commitmentBinding({ did: s.commitment.did, splitId: s.splitId, threshold: s.threshold, total: s.total }),
+  };
   return { ...s, tag: computeShareTag(s) };
 }
 
@@ -53,7 +56,8 @@ describe("split and combine", () => {
     expect(shares).toHaveLength(5);
     expect(new Set(shares.map((s) => s.splitId)).size).toBe(1);
     expect(shares.map((s) => s.index)).toEqual([1, 2, 3, 4, 5]);
-    for (const s of shares) expect(s).toMatchObject({ threshold: 3, total: 5, label: "registry", commitment: { did: key.did } });
+    for (const s of shares)
+      expect(s).toMatchObject({ threshold: 3, total: 5, label: "registry", commitment: { did: key.did } });
     // No share carries the seed in the clear.
     const text = shares.map(serializeShare).join("");
     expect(text).not.toContain(Buffer.from(seed).toString("hex"));
@@ -105,8 +109,12 @@ describe("split and combine", () => {
     );
     const flippedCreated = { ...s, created: s.created.replace(/.$/, "Y") };
     expect(codeOf(() => parseShare(JSON.stringify(flippedCreated)))).toBe(ErrorCode.ShareInvalid);
-    expect(errorOf(() => parseShare(JSON.stringify({ ...s, threshold: 2 }))).message).toMatch(/commitment does not bind/);
-    expect(errorOf(() => parseShare(JSON.stringify({ ...s, index: 3 }))).message).toMatch(/"index" 3 does not match the share's own index 2/);
+    expect(errorOf(() => parseShare(JSON.stringify({ ...s, threshold: 2 }))).message).toMatch(
+      /commitment does not bind/,
+    );
+    expect(errorOf(() => parseShare(JSON.stringify({ ...s, index: 3 }))).message).toMatch(
+      /"index" 3 does not match the share's own index 2/,
+    );
     expect(errorOf(() => parseShare("{not json")).message).toMatch(/not valid JSON/);
     // Unparsable or damaged shares are refused before any combining.
     expect(codeOf(() => combineShares([shares[0]!, flippedData, shares[2]!]))).toBe(ErrorCode.ShareInvalid);
@@ -127,7 +135,9 @@ describe("split and combine", () => {
 
   it("refuses duplicate shares: the same share twice, or two shares with the same index", () => {
     expect(codeOf(() => combineShares([shares[0]!, shares[0]!, shares[1]!]))).toBe(ErrorCode.ShareDuplicate);
-    expect(errorOf(() => combineShares([shares[0]!, shares[1]!, shares[1]!])).message).toMatch(/share #2 of split .* is given twice/);
+    expect(errorOf(() => combineShares([shares[0]!, shares[1]!, shares[1]!])).message).toMatch(
+      /share #2 of split .* is given twice/,
+    );
     const sameIndex = forged(shares[3]!, { share: `802${shares[3]!.share.slice(3)}`, index: 2 });
     expect(codeOf(() => combineShares([shares[0]!, shares[1]!, sameIndex]))).toBe(ErrorCode.ShareDuplicate);
   });
@@ -149,7 +159,9 @@ describe("split and combine", () => {
   it("refuses k < 2, k > n, n > 255; accepts the bounds", () => {
     expect(errorOf(() => splitSeed(seed, { shares: 3, threshold: 1 })).message).toMatch(/at least 2, got 1/);
     expect(codeOf(() => splitSeed(seed, { shares: 3, threshold: 0 }))).toBe(ErrorCode.SplitInvalid);
-    expect(errorOf(() => splitSeed(seed, { shares: 3, threshold: 4 })).message).toMatch(/threshold \(4\) must not exceed the number of shares \(3\)/);
+    expect(errorOf(() => splitSeed(seed, { shares: 3, threshold: 4 })).message).toMatch(
+      /threshold \(4\) must not exceed the number of shares \(3\)/,
+    );
     expect(errorOf(() => splitSeed(seed, { shares: 256, threshold: 3 })).message).toMatch(/at most 255 shares/);
     expect(codeOf(() => splitSeed(seed, { shares: 2.5, threshold: 2 }))).toBe(ErrorCode.SplitInvalid);
     expect(codeOf(() => splitSeed(seed.subarray(1), { shares: 3, threshold: 2 }))).toBe(ErrorCode.InvalidArgument);

@@ -33,11 +33,18 @@ export interface ListenOptions {
 
 const FORCE_CLOSE_AFTER_MS = 1_000;
 
-export function listen(fetch: (request: Request) => Response | Promise<Response>, where: Listen, options: ListenOptions = {}): Promise<HttpServer> {
+export function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  where: Listen,
+  options: ListenOptions = {},
+): Promise<HttpServer> {
   const { host, port } = where;
-  if (host.trim() === "") return Promise.reject(new PlexusError(ErrorCode.InvalidArgument, "the HTTP host must not be empty"));
+  if (host.trim() === "")
+    return Promise.reject(new PlexusError(ErrorCode.InvalidArgument, "the HTTP host must not be empty"));
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    return Promise.reject(new PlexusError(ErrorCode.InvalidArgument, `the HTTP port must be a whole number from 0 to 65535, got ${port}`));
+    return Promise.reject(
+      new PlexusError(ErrorCode.InvalidArgument, `the HTTP port must be a whole number from 0 to 65535, got ${port}`),
+    );
   }
   return new Promise((resolve, reject) => {
     const onListenError = (err: NodeJS.ErrnoException) => reject(listenError(err, host, port));
@@ -55,12 +62,22 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Pl
   const where = `${host}:${port}`;
   const details = { host, port, errno: err.code };
   if (err.code === "EADDRINUSE") {
-    return new PlexusError(ErrorCode.InvalidArgument, `cannot serve HTTP on ${where}: the port is already in use`, { cause: err, details: { ...details, portInUse: true } });
+    return new PlexusError(ErrorCode.InvalidArgument, `cannot serve HTTP on ${where}: the port is already in use`, {
+      cause: err,
+      details: { ...details, portInUse: true },
+    });
   }
   if (err.code === "EADDRNOTAVAIL" || err.code === "EACCES" || err.code === "ENOTFOUND") {
-    return new PlexusError(ErrorCode.InvalidArgument, `cannot serve HTTP on ${where}: ${err.code === "EACCES" ? "permission denied" : "no such local address"}`, { cause: err, details });
+    return new PlexusError(
+      ErrorCode.InvalidArgument,
+      `cannot serve HTTP on ${where}: ${err.code === "EACCES" ? "permission denied" : "no such local address"}`,
+      { cause: err, details },
+    );
   }
-  return new PlexusError(ErrorCode.InvalidArgument, `cannot serve HTTP on ${where}: ${err.message}`, { cause: err, details });
+  return new PlexusError(ErrorCode.InvalidArgument, `cannot serve HTTP on ${where}: ${err.message}`, {
+    cause: err,
+    details,
+  });
 }
 
 function handle(server: Server, host: string, port: number): HttpServer {
@@ -78,5 +95,10 @@ function handle(server: Server, host: string, port: number): HttpServer {
     });
     return closing;
   };
-  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, close, [Symbol.asyncDispose]: close };
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

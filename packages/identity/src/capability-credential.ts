@@ -43,13 +43,18 @@ function checkCapabilities(capabilities: unknown, fail: (message: string) => nev
   if (!Array.isArray(capabilities) || capabilities.length === 0 || capabilities.length > MAX_CREDENTIAL_CAPABILITIES) {
     fail(`capabilities must be a list of 1 to ${MAX_CREDENTIAL_CAPABILITIES} names`);
   }
-  for (const c of capabilities) if (typeof c !== "string" || !CAPABILITY_NAME_PATTERN.test(c)) fail(`capability ${JSON.stringify(c)} is not a capability name (${CAPABILITY_NAME_PATTERN.source})`);
+  for (const c of capabilities)
+    if (typeof c !== "string" || !CAPABILITY_NAME_PATTERN.test(c))
+      fail(`capability ${JSON.stringify(c)} is not a capability name (${CAPABILITY_NAME_PATTERN.source})`);
   if (new Set(capabilities).size !== capabilities.length) fail("a capability is named twice");
   return [...(capabilities as string[])];
 }
 
 /** Issues a capability credential signed by `issuer`; returns the VC-JWT and its claims. */
-export async function issueCapabilityCredential(issuer: KeyPair, options: IssueCapabilityOptions): Promise<{ jwt: string; claims: CapabilityClaims }> {
+export async function issueCapabilityCredential(
+  issuer: KeyPair,
+  options: IssueCapabilityOptions,
+): Promise<{ jwt: string; claims: CapabilityClaims }> {
   const invalid = (message: string): never => {
     throw new PlexusError(ErrorCode.InvalidArgument, message);
   };
@@ -67,7 +72,14 @@ export async function issueCapabilityCredential(issuer: KeyPair, options: IssueC
     ...(options.id !== undefined ? { id: options.id } : {}),
     ...(options.audience !== undefined ? { audience: options.audience } : {}),
   });
-  const claims: CapabilityClaims = { id, issuer: issuer.did, subject: options.subject, capabilities, issuedAt: Math.floor(issuedAt / 1000) * 1000, expiresAt: Math.floor(expiresAt / 1000) * 1000 };
+  const claims: CapabilityClaims = {
+    id,
+    issuer: issuer.did,
+    subject: options.subject,
+    capabilities,
+    issuedAt: Math.floor(issuedAt / 1000) * 1000,
+    expiresAt: Math.floor(expiresAt / 1000) * 1000,
+  };
   if (options.mesh !== undefined) claims.mesh = options.mesh;
   return { jwt, claims };
 }
@@ -78,7 +90,10 @@ export type CapabilityVerifyOptions = Omit<VerifyVcOptions, "type" | "checkSubje
  * Verifies a capability credential strictly (see verifyVcJwt) and, when `options.mesh` is given, that it is not bound
  * to another mesh. Throws PlexusError CREDENTIAL_INVALID with `details.reason`.
  */
-export async function verifyCapabilityCredential(jwt: string, options: CapabilityVerifyOptions = {}): Promise<CapabilityClaims> {
+export async function verifyCapabilityCredential(
+  jwt: string,
+  options: CapabilityVerifyOptions = {},
+): Promise<CapabilityClaims> {
   const { mesh: expectedMesh, ...rest } = options;
   const malformed = (message: string): never => {
     throw credentialError(CredentialRejection.Malformed, message);
@@ -88,11 +103,22 @@ export async function verifyCapabilityCredential(jwt: string, options: Capabilit
     const mesh = subject["mesh"];
     if (mesh !== undefined && typeof mesh !== "string") malformed("mesh must be a string");
     if (expectedMesh !== undefined && mesh !== undefined && mesh !== expectedMesh) {
-      throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${String(mesh)}", not "${expectedMesh}"`);
+      throw credentialError(
+        CredentialRejection.WrongMesh,
+        `the credential is for mesh "${String(mesh)}", not "${expectedMesh}"`,
+      );
     }
   };
   const v = await verifyVcJwt(jwt, { ...rest, type: CAPABILITY_CREDENTIAL_TYPE, checkSubject });
   const capabilities = checkCapabilities(v.credentialSubject["capabilities"], malformed);
   const mesh = v.credentialSubject["mesh"];
-  return { id: v.id, issuer: v.issuer, subject: v.subject, capabilities, ...(mesh !== undefined ? { mesh: mesh as string } : {}), issuedAt: v.issuedAt, expiresAt: v.expiresAt };
+  return {
+    id: v.id,
+    issuer: v.issuer,
+    subject: v.subject,
+    capabilities,
+    ...(mesh !== undefined ? { mesh: mesh as string } : {}),
+    issuedAt: v.issuedAt,
+    expiresAt: v.expiresAt,
+  };
 }

@@ -1,5 +1,10 @@
 /** Verifying a Plexus credential of either kind (membership or capability), for tools that take whatever they are given. */
-import { CAPABILITY_CREDENTIAL_TYPE, verifyCapabilityCredential, type CapabilityClaims, type CapabilityVerifyOptions } from "./capability-credential.js";
+import {
+  CAPABILITY_CREDENTIAL_TYPE,
+  verifyCapabilityCredential,
+  type CapabilityClaims,
+  type CapabilityVerifyOptions,
+} from "./capability-credential.js";
 import { MEMBERSHIP_CREDENTIAL_TYPE, verifyMembershipCredential, type MembershipClaims } from "./credentials.js";
 import { CredentialRejection, credentialError } from "./vc-errors.js";
 import { decodeJwt, stringList } from "./vc-jwt.js";
@@ -36,5 +41,8 @@ export async function verifyPlexusCredential(jwt: string, options: PlexusVerifyO
     const claims = await verifyCapabilityCredential(jwt, rest);
     return { kind: "capability", issuer: claims.issuer, claims };
   }
-  throw credentialError(CredentialRejection.WrongType, `not a Plexus credential (type ${types.join(", ") || "missing"})`);
+  throw credentialError(
+    CredentialRejection.WrongType,
+    `not a Plexus credential (type ${types.join(", ") || "missing"})`,
+  );
 }

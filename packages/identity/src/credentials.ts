@@ -41,11 +41,20 @@ export type MembershipVerifyOptions = Omit<VerifyVcOptions, "type" | "issuers" |
  * though its issuer is, naturally, not a registry of this one); returns its claims. Throws PlexusError
  * CREDENTIAL_INVALID with `details.reason`.
  */
-export async function verifyMembershipCredential(jwt: string, issuers: ReadonlySet<string>, options: MembershipVerifyOptions = {}): Promise<MembershipClaims> {
+export async function verifyMembershipCredential(
+  jwt: string,
+  issuers: ReadonlySet<string>,
+  options: MembershipVerifyOptions = {},
+): Promise<MembershipClaims> {
   const { mesh: expectedMesh, ...rest } = options;
   const checkSubject = ({ mesh, name }: Record<string, unknown>): void => {
-    if (typeof mesh !== "string" || typeof name !== "string") throw credentialError(CredentialRejection.Malformed, "a membership credential names a mesh and a name");
-    if (expectedMesh !== undefined && mesh !== expectedMesh) throw credentialError(CredentialRejection.WrongMesh, `the credential is for mesh "${mesh}", not "${expectedMesh}"`);
+    if (typeof mesh !== "string" || typeof name !== "string")
+      throw credentialError(CredentialRejection.Malformed, "a membership credential names a mesh and a name");
+    if (expectedMesh !== undefined && mesh !== expectedMesh)
+      throw credentialError(
+        CredentialRejection.WrongMesh,
+        `the credential is for mesh "${mesh}", not "${expectedMesh}"`,
+      );
   };
   const v = await verifyVcJwt(jwt, { ...rest, type: MEMBERSHIP_CREDENTIAL_TYPE, issuers, checkSubject });
   // checkSubject saw these very values.

@@ -146,7 +146,10 @@ export class CryptoPool {
 
   #inline(b: Batch): void {
     b.entries.forEach((e, i) => {
-      const result = b.op === "verify" ? verifySignature(e.parts[0]!, e.parts[2]!, e.parts[1]!) : this.#signers.get(e.key)!.signInline(e.parts[0]!);
+      const result =
+        b.op === "verify"
+          ? verifySignature(e.parts[0]!, e.parts[2]!, e.parts[1]!)
+          : this.#signers.get(e.key)!.signInline(e.parts[0]!);
       b.resolvers[i]!(result);
     });
   }

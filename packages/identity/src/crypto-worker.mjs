@@ -57,7 +57,13 @@ function verifyBatch(bytes, count) {
   let at = 0;
   for (let i = 0; i < count; i++) {
     const len = bytes.readUInt32LE(at + 96);
-    results[i] = check(bytes.subarray(at, at + 32), bytes.subarray(at + 100, at + 100 + len), bytes.subarray(at + 32, at + 96)) ? 1 : 0;
+    results[i] = check(
+      bytes.subarray(at, at + 32),
+      bytes.subarray(at + 100, at + 100 + len),
+      bytes.subarray(at + 32, at + 96),
+    )
+      ? 1
+      : 0;
     at += 100 + len;
   }
   return results;

@@ -97,7 +97,11 @@ function decodeKeyId(id: string, did: string): Uint8Array {
     );
   }
   const key = bytes.slice(2);
-  if (isSmallOrderKey(key)) throw invalidDid(`invalid did:key ${echo(did)}: the key is a point of small order, which no private key belongs to`, did);
+  if (isSmallOrderKey(key))
+    throw invalidDid(
+      `invalid did:key ${echo(did)}: the key is a point of small order, which no private key belongs to`,
+      did,
+    );
   return key;
 }
 

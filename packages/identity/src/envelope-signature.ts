@@ -33,7 +33,11 @@ export const WIRE_SIGNATURE_BYTES = 95;
  * The envelope with its signature, and its wire form: the signed canonical bytes with `"sig"` appended as the last
  * member. No second serialisation; any JSON parser reads it, and a reader recomputes the canonical form anyway.
  */
-export function attachSignature(unsigned: UnsignedEnvelope, bytes: Uint8Array, sig: string): { envelope: Envelope; wire: Uint8Array } {
+export function attachSignature(
+  unsigned: UnsignedEnvelope,
+  bytes: Uint8Array,
+  sig: string,
+): { envelope: Envelope; wire: Uint8Array } {
   const tail = Buffer.from(`,"sig":"${sig}"}`);
   const wire = Buffer.allocUnsafe(bytes.length - 1 + tail.length);
   wire.set(bytes.subarray(0, bytes.length - 1), 0);
@@ -74,7 +78,11 @@ function publicKeyOf(did: string): Uint8Array | null {
  * `verifyEnvelope` with the signature checked off the caller's thread, in batches (CryptoPool): what a reader uses,
  * so its event loop stays free for acks and handlers.
  */
-export async function verifyEnvelopeAsync(envelope: Envelope, pool: CryptoPool = sharedCryptoPool(), withHash = true): Promise<{ ok: boolean; hash: string }> {
+export async function verifyEnvelopeAsync(
+  envelope: Envelope,
+  pool: CryptoPool = sharedCryptoPool(),
+  withHash = true,
+): Promise<{ ok: boolean; hash: string }> {
   const bytes = signedBytes(envelope);
   // An observer that chains nothing (the registry) skips the SHA-256: "" then.
   const hash = withHash ? hashOf(bytes) : "";

@@ -2,7 +2,13 @@
  * Ed25519 key pairs on node:crypto. The 32-byte seed lives in a private field and leaves only through `exportSeed()`:
  * it never appears in JSON.stringify, util.inspect / console.log, String() or error messages.
  */
-import { createPrivateKey, createPublicKey, randomBytes, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
+import {
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+} from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { PlexusError, ErrorCode } from "@plexus/core";
 import { didFromPublicKey, isSmallOrderKey, publicKeyFromDid } from "./did-key.js";
@@ -130,7 +136,11 @@ export const PUBLIC_KEY_CACHE_SIZE = 10_000;
 const publicKeyCache = new Map<string, KeyObject>();
 
 function cachePublicKey(cacheKey: string, pub: Uint8Array): KeyObject {
-  return remember(publicKeyCache, cacheKey, createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: "der", type: "spki" }));
+  return remember(
+    publicKeyCache,
+    cacheKey,
+    createPublicKey({ key: Buffer.concat([SPKI_PREFIX, pub]), format: "der", type: "spki" }),
+  );
 }
 
 const rawKeyCache = new Map<string, Uint8Array>();

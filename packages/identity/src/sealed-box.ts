@@ -1,4 +1,14 @@
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, randomBytes, type KeyObject } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from "node:crypto";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { publicKeyFromDid } from "./did-key.js";
 import { keyPairFromSeed } from "./keypair.js";
@@ -12,12 +22,20 @@ import { x25519PrivateKeyFromEd25519Seed, x25519PublicKeyFromEd25519 } from "./x
 const INFO = Buffer.from("plexus sealed box v1");
 
 function x25519Public(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
+  return createPublicKey({
+    key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") },
+    format: "jwk",
+  });
 }
 
 function x25519Private(scalar: Uint8Array, pub: Uint8Array): KeyObject {
   return createPrivateKey({
-    key: { kty: "OKP", crv: "X25519", d: Buffer.from(scalar).toString("base64url"), x: Buffer.from(pub).toString("base64url") },
+    key: {
+      kty: "OKP",
+      crv: "X25519",
+      d: Buffer.from(scalar).toString("base64url"),
+      x: Buffer.from(pub).toString("base64url"),
+    },
     format: "jwk",
   });
 }
@@ -30,7 +48,11 @@ export function sealTo(recipientDid: string, plaintext: Uint8Array): string {
   const recipient = x25519PublicKeyFromEd25519(publicKeyFromDid(recipientDid));
   const eph = generateKeyPairSync("x25519");
   const ephPub = Buffer.from(eph.publicKey.export({ format: "jwk" }).x as string, "base64url");
-  const aesKey = key(diffieHellman({ privateKey: eph.privateKey, publicKey: x25519Public(recipient) }), ephPub, recipient);
+  const aesKey = key(
+    diffieHellman({ privateKey: eph.privateKey, publicKey: x25519Public(recipient) }),
+    ephPub,
+    recipient,
+  );
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", aesKey, iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
@@ -52,7 +74,9 @@ export function openSealed(seed: Uint8Array, sealed: string): Uint8Array {
     decipher.setAuthTag(tag);
     return new Uint8Array(Buffer.concat([decipher.update(bytes.subarray(44, bytes.length - 16)), decipher.final()]));
   } catch (err) {
-    throw new PlexusError(ErrorCode.SignatureInvalid, "the sealed box was not sealed to this key, or was altered", { cause: err });
+    throw new PlexusError(ErrorCode.SignatureInvalid, "the sealed box was not sealed to this key, or was altered", {
+      cause: err,
+    });
   } finally {
     scalar.fill(0);
   }

@@ -37,7 +37,11 @@ export function newCredentialId(): string {
 }
 
 function issuerOf(key: KeyPair): Issuer {
-  return { did: key.did, alg: "EdDSA", signer: async (data) => key.signBase64url(typeof data === "string" ? new TextEncoder().encode(data) : data) };
+  return {
+    did: key.did,
+    alg: "EdDSA",
+    signer: async (data) => key.signBase64url(typeof data === "string" ? new TextEncoder().encode(data) : data),
+  };
 }
 
 /** Signs a VC-JWT of `fields.type` about `fields.subject`; returns the compact JWT and its id. */

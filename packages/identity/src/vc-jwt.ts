@@ -51,7 +51,8 @@ function jsonObject(segment: string, what: string): Record<string, unknown> {
   const read = parseJson(Buffer.from(segment, "base64url"));
   if (!read.ok) malformed(`the ${what} is not base64url JSON (${read.reason}: ${read.detail})`);
   const value = read.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) malformed(`the ${what} is not a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    malformed(`the ${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -66,8 +67,14 @@ export function decodeJwt(jwt: unknown): DecodedJwt {
   if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s)) malformed("a segment is not base64url");
   const header = jsonObject(h, "header") as JwtHeader;
   const payload = jsonObject(p, "payload") as JwtPayload;
-  if (payload.vc !== undefined && (typeof payload.vc !== "object" || payload.vc === null || Array.isArray(payload.vc))) malformed("the vc claim is not an object");
-  return { header, payload, signingInput: new TextEncoder().encode(`${h}.${p}`), signature: Buffer.from(s, "base64url") };
+  if (payload.vc !== undefined && (typeof payload.vc !== "object" || payload.vc === null || Array.isArray(payload.vc)))
+    malformed("the vc claim is not an object");
+  return {
+    header,
+    payload,
+    signingInput: new TextEncoder().encode(`${h}.${p}`),
+    signature: Buffer.from(s, "base64url"),
+  };
 }
 
 /** Reads the payload of a VC-JWT without verifying anything (for display: never trust what this returns). */

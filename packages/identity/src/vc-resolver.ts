@@ -18,7 +18,12 @@ export function didKeyResolver(): Promise<Resolvable> {
   return defaultResolver;
 }
 
-const ED25519_TYPES = new Set(["Ed25519VerificationKey2018", "Ed25519VerificationKey2020", "JsonWebKey2020", "Multikey"]);
+const ED25519_TYPES = new Set([
+  "Ed25519VerificationKey2018",
+  "Ed25519VerificationKey2020",
+  "JsonWebKey2020",
+  "Multikey",
+]);
 
 /** Absolute form of a (possibly relative, `#…`) DID URL of `did`'s document. */
 export function absoluteId(id: string, did: string): string {
@@ -27,12 +32,14 @@ export function absoluteId(id: string, did: string): string {
 
 /** The verification method `id` of the document, wherever it is declared (verificationMethod, or embedded in a relationship). */
 export function findVerificationMethod(doc: DIDDocument, id: string): VerificationMethod | undefined {
-  const embedded = (["assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation"] as const).flatMap((rel) =>
-    (doc[rel] ?? []).filter((m): m is VerificationMethod => typeof m === "object" && m !== null),
-  );
-  return [...(doc.verificationMethod ?? []), ...((doc as { publicKey?: VerificationMethod[] }).publicKey ?? []), ...embedded].find(
-    (m) => absoluteId(m.id, doc.id) === id,
-  );
+  const embedded = (
+    ["assertionMethod", "authentication", "capabilityInvocation", "capabilityDelegation"] as const
+  ).flatMap((rel) => (doc[rel] ?? []).filter((m): m is VerificationMethod => typeof m === "object" && m !== null));
+  return [
+    ...(doc.verificationMethod ?? []),
+    ...((doc as { publicKey?: VerificationMethod[] }).publicKey ?? []),
+    ...embedded,
+  ].find((m) => absoluteId(m.id, doc.id) === id);
 }
 
 /** True when the document lists verification method `id` among its assertion methods (by reference or embedded). */
@@ -47,11 +54,15 @@ export function ed25519KeyOf(vm: VerificationMethod): Uint8Array | undefined {
     if (vm.publicKeyBase58 !== undefined) return exact(base58Decode(vm.publicKeyBase58));
     if (vm.publicKeyMultibase?.startsWith("z")) {
       const bytes = base58Decode(vm.publicKeyMultibase.slice(1));
-      const prefixed = bytes.length === ED25519_PUBLIC_KEY_LENGTH + 2 && bytes[0] === ED25519_PUB_MULTICODEC[0] && bytes[1] === ED25519_PUB_MULTICODEC[1];
+      const prefixed =
+        bytes.length === ED25519_PUBLIC_KEY_LENGTH + 2 &&
+        bytes[0] === ED25519_PUB_MULTICODEC[0] &&
+        bytes[1] === ED25519_PUB_MULTICODEC[1];
       return exact(prefixed ? bytes.subarray(2) : bytes);
     }
     const jwk = vm.publicKeyJwk;
-    if (jwk !== undefined && jwk.kty === "OKP" && jwk.crv === "Ed25519" && typeof jwk.x === "string") return exact(Buffer.from(jwk.x, "base64url"));
+    if (jwk !== undefined && jwk.kty === "OKP" && jwk.crv === "Ed25519" && typeof jwk.x === "string")
+      return exact(Buffer.from(jwk.x, "base64url"));
   } catch {
     return undefined;
   }

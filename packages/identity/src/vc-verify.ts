@@ -67,15 +67,25 @@ export interface VerifiedVc {
 export async function verifyVcJwt(jwt: string, options: VerifyVcOptions): Promise<VerifiedVc> {
   const { header, payload, signingInput, signature } = decodeJwt(jwt);
   // First: a critical extension may change what the rest of the header or the signature means (RFC 7797's b64).
-  if (Object.hasOwn(header, "crit")) throw credentialError(R.CritUnsupported, `the header marks ${JSON.stringify(header.crit).slice(0, 200)} critical; Plexus understands no JWS extension`);
-  if (header.alg !== "EdDSA") throw credentialError(R.AlgNotAllowed, `alg ${JSON.stringify(header.alg ?? null)} is not allowed; only EdDSA`);
-  if (typeof header.kid !== "string" || header.kid.length === 0) throw credentialError(R.KidMissing, "the header has no kid naming the signing key");
+  if (Object.hasOwn(header, "crit"))
+    throw credentialError(
+      R.CritUnsupported,
+      `the header marks ${JSON.stringify(header.crit).slice(0, 200)} critical; Plexus understands no JWS extension`,
+    );
+  if (header.alg !== "EdDSA")
+    throw credentialError(R.AlgNotAllowed, `alg ${JSON.stringify(header.alg ?? null)} is not allowed; only EdDSA`);
+  if (typeof header.kid !== "string" || header.kid.length === 0)
+    throw credentialError(R.KidMissing, "the header has no kid naming the signing key");
   const claims = readClaims(payload, options.type);
   const kid = absoluteId(header.kid, claims.issuer);
-  if (kid.split("#")[0] !== claims.issuer) throw credentialError(R.KidNotIssuer, `kid ${kid} is not a key of the issuer ${claims.issuer}`);
+  if (kid.split("#")[0] !== claims.issuer)
+    throw credentialError(R.KidNotIssuer, `kid ${kid} is not a key of the issuer ${claims.issuer}`);
   options.checkSubject?.(claims.credentialSubject);
   if (options.issuers && !options.issuers.has(claims.issuer)) {
-    const why = options.issuers.size === 0 ? "this verifier was given no issuer to accept" : "it is not one this verifier accepts";
+    const why =
+      options.issuers.size === 0
+        ? "this verifier was given no issuer to accept"
+        : "it is not one this verifier accepts";
     throw credentialError(R.IssuerUntrusted, `issuer ${claims.issuer}: ${why}`);
   }
   const audience = checkAudience(payload, options);
@@ -92,44 +102,75 @@ type Claims = Pick<VerifiedVc, "id" | "issuer" | "subject" | "types" | "credenti
 function readClaims(payload: JwtPayload, type: string): Claims {
   const vc = payload.vc;
   if (vc === undefined) throw credentialError(R.Malformed, "the payload has no vc claim");
-  if (typeof payload.iss !== "string" || !payload.iss.startsWith("did:")) throw credentialError(R.Malformed, "iss must be the issuer's DID");
+  if (typeof payload.iss !== "string" || !payload.iss.startsWith("did:"))
+    throw credentialError(R.Malformed, "iss must be the issuer's DID");
   const vcIssuer = typeof vc.issuer === "object" && vc.issuer !== null ? (vc.issuer as { id?: unknown }).id : vc.issuer;
-  if (vcIssuer !== undefined && vcIssuer !== payload.iss) throw credentialError(R.IssuerMismatch, `iss ${payload.iss} is not the credential's issuer ${String(vcIssuer)}`);
-  if (!stringList(vc["@context"] ?? [], "@context").includes(VC_CONTEXT_V1)) throw credentialError(R.Malformed, `@context must include ${VC_CONTEXT_V1}`);
+  if (vcIssuer !== undefined && vcIssuer !== payload.iss)
+    throw credentialError(R.IssuerMismatch, `iss ${payload.iss} is not the credential's issuer ${String(vcIssuer)}`);
+  if (!stringList(vc["@context"] ?? [], "@context").includes(VC_CONTEXT_V1))
+    throw credentialError(R.Malformed, `@context must include ${VC_CONTEXT_V1}`);
   const types = stringList(vc.type ?? [], "type");
-  if (!types.includes(VC_BASE_TYPE) || !types.includes(type)) throw credentialError(R.WrongType, `a ${type} was expected, this is ${types.join(", ") || "untyped"}`);
+  if (!types.includes(VC_BASE_TYPE) || !types.includes(type))
+    throw credentialError(R.WrongType, `a ${type} was expected, this is ${types.join(", ") || "untyped"}`);
   const subjectClaim = vc.credentialSubject;
-  if (typeof subjectClaim !== "object" || subjectClaim === null || Array.isArray(subjectClaim)) throw credentialError(R.Malformed, "credentialSubject must be an object");
+  if (typeof subjectClaim !== "object" || subjectClaim === null || Array.isArray(subjectClaim))
+    throw credentialError(R.Malformed, "credentialSubject must be an object");
   const subject = payload.sub ?? (subjectClaim as { id?: unknown }).id;
-  if (typeof subject !== "string" || subject.length === 0 || subject.length > 200) throw credentialError(R.Malformed, "the credential names no subject (sub)");
+  if (typeof subject !== "string" || subject.length === 0 || subject.length > 200)
+    throw credentialError(R.Malformed, "the credential names no subject (sub)");
   const innerId = (subjectClaim as { id?: unknown }).id;
-  if (innerId !== undefined && innerId !== subject) throw credentialError(R.Malformed, "sub and credentialSubject.id differ");
+  if (innerId !== undefined && innerId !== subject)
+    throw credentialError(R.Malformed, "sub and credentialSubject.id differ");
   const id = payload.jti ?? vc["id"];
-  if (typeof id !== "string" || id.length === 0 || id.length > 200) throw credentialError(R.Malformed, "the credential has no id (jti)");
+  if (typeof id !== "string" || id.length === 0 || id.length > 200)
+    throw credentialError(R.Malformed, "the credential has no id (jti)");
   const exp = numericDate(payload.exp, "exp");
   if (exp === undefined) throw credentialError(R.Malformed, "the credential has no expiry (exp)");
   const start = numericDate(payload.nbf, "nbf") ?? numericDate(payload.iat, "iat") ?? 0;
-  return { id, issuer: payload.iss, subject, types, credentialSubject: { ...(subjectClaim as Record<string, unknown>), id: subject }, issuedAt: start * 1000, expiresAt: exp * 1000 };
+  return {
+    id,
+    issuer: payload.iss,
+    subject,
+    types,
+    credentialSubject: { ...(subjectClaim as Record<string, unknown>), id: subject },
+    issuedAt: start * 1000,
+    expiresAt: exp * 1000,
+  };
 }
 
 function checkAudience(payload: JwtPayload, options: VerifyVcOptions): string[] {
-  const ours = options.audience === undefined ? [] : typeof options.audience === "string" ? [options.audience] : [...options.audience];
+  const ours =
+    options.audience === undefined
+      ? []
+      : typeof options.audience === "string"
+        ? [options.audience]
+        : [...options.audience];
   if (payload.aud === undefined) {
-    if (options.requireAudience) throw credentialError(R.AudienceMissing, `the token names no audience; this verifier requires one of ${ours.join(", ") || "(none configured)"}`);
+    if (options.requireAudience)
+      throw credentialError(
+        R.AudienceMissing,
+        `the token names no audience; this verifier requires one of ${ours.join(", ") || "(none configured)"}`,
+      );
     return [];
   }
   const aud = stringList(payload.aud, "aud");
   const matched = aud.filter((a) => ours.includes(a));
-  if (matched.length === 0) throw credentialError(R.WrongAudience, `the token is for ${aud.join(", ")}, not for ${ours.join(", ") || "this verifier"}`);
+  if (matched.length === 0)
+    throw credentialError(
+      R.WrongAudience,
+      `the token is for ${aud.join(", ")}, not for ${ours.join(", ") || "this verifier"}`,
+    );
   return matched;
 }
 
 function checkTimes(claims: Claims, iat: number | undefined, options: VerifyVcOptions): { now: number; skew: number } {
   const now = options.now ?? Date.now();
   const skew = options.skewMs ?? DEFAULT_VC_SKEW_MS;
-  if (claims.expiresAt <= now - skew) throw credentialError(R.Expired, `expired at ${new Date(claims.expiresAt).toISOString()}`);
+  if (claims.expiresAt <= now - skew)
+    throw credentialError(R.Expired, `expired at ${new Date(claims.expiresAt).toISOString()}`);
   const notBefore = Math.max(claims.issuedAt, (iat ?? 0) * 1000);
-  if (notBefore > now + skew) throw credentialError(R.NotYetValid, `not valid before ${new Date(notBefore).toISOString()}`);
+  if (notBefore > now + skew)
+    throw credentialError(R.NotYetValid, `not valid before ${new Date(notBefore).toISOString()}`);
   return { now, skew };
 }
 
@@ -148,13 +189,21 @@ async function resolveDocument(resolver: Resolvable, did: string): Promise<DIDDo
 function checkKey(doc: DIDDocument, kid: string, signingInput: Uint8Array, signature: Uint8Array): void {
   const vm = findVerificationMethod(doc, kid);
   if (!vm) throw credentialError(R.KidUnknown, `kid ${kid} is not a verification method of ${doc.id}`);
-  if (!isAssertionMethod(doc, kid)) throw credentialError(R.NotAssertionMethod, `${kid} is not among the assertion methods of ${doc.id}`);
+  if (!isAssertionMethod(doc, kid))
+    throw credentialError(R.NotAssertionMethod, `${kid} is not among the assertion methods of ${doc.id}`);
   const key = ed25519KeyOf(vm);
   if (!key) throw credentialError(R.KeyUnsupported, `${kid} is a ${vm.type}, not an Ed25519 key`);
-  if (!verifySignature(key, signingInput, signature)) throw credentialError(R.BadSignature, `the signature does not verify with ${kid}`);
+  if (!verifySignature(key, signingInput, signature))
+    throw credentialError(R.BadSignature, `the signature does not verify with ${kid}`);
 }
 
-async function secondOpinion(jwt: string, resolver: Resolvable, audience: string | undefined, now: number, skew: number): Promise<void> {
+async function secondOpinion(
+  jwt: string,
+  resolver: Resolvable,
+  audience: string | undefined,
+  now: number,
+  skew: number,
+): Promise<void> {
   const { verifyCredential } = await didJwtVc();
   try {
     await verifyCredential(jwt, resolver, {

@@ -24,7 +24,9 @@ async function checkPool(pool: CryptoPool): Promise<void> {
   const viaPool = await Promise.all([alice, bob, alice].map((k) => k.signAsync(msg, pool)));
   expect(viaPool).toEqual([alice, bob, alice].map((k) => Buffer.from(k.sign(msg)).toString("base64url")));
   // A batch larger than one worker message, mixed good and bad, answers each in place.
-  const many = await Promise.all(Array.from({ length: 1500 }, (_, i) => pool.verify(alice.publicKey, msg, i % 7 === 0 ? flipped : good)));
+  const many = await Promise.all(
+    Array.from({ length: 1500 }, (_, i) => pool.verify(alice.publicKey, msg, i % 7 === 0 ? flipped : good)),
+  );
   expect(many.every((ok, i) => ok === (i % 7 !== 0))).toBe(true);
 }
 
@@ -73,8 +75,12 @@ describe("the shared pool in a process of its own", () => {
       process.stdout.write(String(sig.length > 0));`;
     // The child runs the sources as the tests do (NODE_OPTIONS carries the "@plexus/source" condition).
     const result = await new Promise<{ code: number | null; out: string; killed: boolean }>((resolve) =>
-      execFile(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { timeout: 30_000, encoding: "utf8" }, (err, out) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out, killed: err?.killed === true }),
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "--input-type=module", "-e", script],
+        { timeout: 30_000, encoding: "utf8" },
+        (err, out) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, out, killed: err?.killed === true }),
       ),
     );
     expect(result).toEqual({ code: 0, out: "true", killed: false });

@@ -152,7 +152,9 @@ describe("did:key vectors (w3c-ccg ed25519-x25519)", () => {
 
       it("DID document", () => {
         const jwkVector = v.didDocument.verificationMethod[0]?.type === "JsonWebKey2020";
-        const doc = jwkVector ? resolveDidDocument(did, { publicKeyFormat: "JsonWebKey2020" }) : resolveDidDocument(did);
+        const doc = jwkVector
+          ? resolveDidDocument(did, { publicKeyFormat: "JsonWebKey2020" })
+          : resolveDidDocument(did);
         expect(doc).toEqual(v.didDocument);
       });
     });
@@ -175,7 +177,10 @@ describe("did:key parsing errors", () => {
     const x = (vectors[good] as Vector).keyAgreementKeyPair.id.slice(1);
     const err = expectCode(() => publicKeyFromDid(`did:key:${x}`), ErrorCode.InvalidDid);
     expect(err.message).toMatch(/multicodec/);
-    expectCode(() => publicKeyFromDid(`did:key:z${base58Encode(Uint8Array.of(0x12, 0x20, ...new Uint8Array(32)))}`), ErrorCode.InvalidDid);
+    expectCode(
+      () => publicKeyFromDid(`did:key:z${base58Encode(Uint8Array.of(0x12, 0x20, ...new Uint8Array(32)))}`),
+      ErrorCode.InvalidDid,
+    );
   });
 
   it("rejects truncated and overlong keys", () => {
@@ -185,7 +190,10 @@ describe("did:key parsing errors", () => {
     expect(err.message).toMatch(/32 bytes, got 28/);
     expectCode(() => publicKeyFromDid(good.slice(0, -3)), ErrorCode.InvalidDid); // truncated text
     expectCode(() => publicKeyFromDid(`did:key:z${base58Encode(Uint8Array.of(0xed))}`), ErrorCode.InvalidDid);
-    expectCode(() => publicKeyFromDid(`did:key:z${base58Encode(Uint8Array.of(0xed, 0x01, ...new Uint8Array(33)))}`), ErrorCode.InvalidDid);
+    expectCode(
+      () => publicKeyFromDid(`did:key:z${base58Encode(Uint8Array.of(0xed, 0x01, ...new Uint8Array(33)))}`),
+      ErrorCode.InvalidDid,
+    );
     expectCode(() => publicKeyFromDid("did:key:z"), ErrorCode.InvalidDid);
   });
 

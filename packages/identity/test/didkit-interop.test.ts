@@ -43,7 +43,14 @@ function tamper(jwt: string, change: (payload: Record<string, any>) => void): st
 
   it("a membership credential verifies with no errors; a tampered one fails", async () => {
     const now = Date.now();
-    const jwt = await issueMembershipCredential(registry, { id: newCredentialId(), subject: agent.did, mesh: "interop", name: "alice", issuedAt: now, expiresAt: now + 3_600_000 });
+    const jwt = await issueMembershipCredential(registry, {
+      id: newCredentialId(),
+      subject: agent.did,
+      mesh: "interop",
+      name: "alice",
+      issuedAt: now,
+      expiresAt: now + 3_600_000,
+    });
     const ok = await didkitVerify(jwt);
     expect(ok.errors).toEqual([]);
     expect(ok.checks).toContain("JWS");
@@ -52,13 +59,22 @@ function tamper(jwt: string, change: (payload: Record<string, any>) => void): st
   });
 
   it("a capability credential verifies with no errors; a tampered one and one signed by another key fail", async () => {
-    const { jwt } = await issueCapabilityCredential(issuer, { subject: agent.did, capabilities: ["translate", "summarise"], ttlMs: 3_600_000, mesh: "interop" });
+    const { jwt } = await issueCapabilityCredential(issuer, {
+      subject: agent.did,
+      capabilities: ["translate", "summarise"],
+      ttlMs: 3_600_000,
+      mesh: "interop",
+    });
     const ok = await didkitVerify(jwt);
     expect(ok.errors).toEqual([]);
     expect(ok.checks).toContain("JWS");
     const bad = await didkitVerify(tamper(jwt, (p) => p.vc.credentialSubject.capabilities.push("admin")));
     expect(bad.errors.length).toBeGreaterThan(0);
-    const { jwt: other } = await issueCapabilityCredential(generateKeyPair(), { subject: agent.did, capabilities: ["translate"], ttlMs: 3_600_000 });
+    const { jwt: other } = await issueCapabilityCredential(generateKeyPair(), {
+      subject: agent.did,
+      capabilities: ["translate"],
+      ttlMs: 3_600_000,
+    });
     const [h, p] = jwt.split(".");
     const swapped = await didkitVerify(`${h}.${p}.${other.split(".")[2]}`);
     expect(swapped.errors.length).toBeGreaterThan(0);

@@ -130,7 +130,11 @@ describe("KeyStore", () => {
     const store = new KeyStore(dir);
     const kp = await store.create("alice");
     const seed = kp.exportSeed();
-    const forms = [Buffer.from(seed).toString("hex"), Buffer.from(seed).toString("base64url"), Buffer.from(seed).toString("base64")];
+    const forms = [
+      Buffer.from(seed).toString("hex"),
+      Buffer.from(seed).toString("base64url"),
+      Buffer.from(seed).toString("base64"),
+    ];
     for (const shown of [JSON.stringify(kp), inspect(kp), String(kp), inspect(store), JSON.stringify(store)]) {
       for (const secret of forms) expect(shown).not.toContain(secret);
     }

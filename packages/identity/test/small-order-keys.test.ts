@@ -16,7 +16,11 @@ const L = 2n ** 252n + 27742317777372353535851937790883648493n;
 /** A signature (R = P, S = a) that OpenSSL accepts for ANY message under the identity point as public key. */
 function forgeryForIdentityPoint(): { identity: Buffer; sig: Buffer } {
   const sk = randomBytes(32);
-  const priv = createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), sk]), format: "der", type: "pkcs8" });
+  const priv = createPrivateKey({
+    key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), sk]),
+    format: "der",
+    type: "pkcs8",
+  });
   const P = createPublicKey(priv).export({ format: "der", type: "spki" }).subarray(12);
   const h = createHash("sha512").update(sk).digest();
   h[0] = (h[0] as number) & 248;
@@ -37,7 +41,11 @@ function forgeryForIdentityPoint(): { identity: Buffer; sig: Buffer } {
 describe("Ed25519 keys of small order", () => {
   it("are accepted by OpenSSL for any message (the hole), and refused by verifySignature and the crypto pool whatever the backend", async () => {
     const { identity, sig } = forgeryForIdentityPoint();
-    const spki = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), identity]), format: "der", type: "spki" });
+    const spki = createPublicKey({
+      key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), identity]),
+      format: "der",
+      type: "spki",
+    });
     const messages = ["anything", "a rating request", "an envelope"].map((m) => Buffer.from(m));
     // The hole this guards against is real on this machine's OpenSSL:
     expect(messages.map((m) => opensslVerify(null, m, spki, sig))).toEqual([true, true, true]);
@@ -75,7 +83,13 @@ describe("Ed25519 keys of small order", () => {
       }
     }
     // An ordinary key is untouched.
-    const ordinary = createPublicKey(createPrivateKey({ key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), randomBytes(32)]), format: "der", type: "pkcs8" }))
+    const ordinary = createPublicKey(
+      createPrivateKey({
+        key: Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), randomBytes(32)]),
+        format: "der",
+        type: "pkcs8",
+      }),
+    )
       .export({ format: "der", type: "spki" })
       .subarray(12);
     expect(isSmallOrderKey(ordinary)).toBe(false);

@@ -51,13 +51,22 @@ export function operatorAuth(authDir: string, url: () => string): OperatorAuth {
     return auth;
   };
   const agentUser = async (name: string, did: string, ttlMs?: number) =>
-    issueAgentUser({ mesh: name, did, accountKey: (await mesh(name)).accountKey, ...(ttlMs !== undefined ? { ttlMs } : {}) });
+    issueAgentUser({
+      mesh: name,
+      did,
+      accountKey: (await mesh(name)).accountKey,
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
+    });
   return {
     authDir,
     mesh,
     agentUser,
     async connectService(name) {
-      return connectBus({ servers: url(), name: `test-service-${name}`, credentials: { creds: (await mesh(name)).serviceCreds } });
+      return connectBus({
+        servers: url(),
+        name: `test-service-${name}`,
+        credentials: { creds: (await mesh(name)).serviceCreds },
+      });
     },
     async connectAdmin(name) {
       await mesh(name);

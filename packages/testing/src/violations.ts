@@ -9,7 +9,8 @@ export function permissionViolations(nc: NatsConnection): string[] {
   const seen: string[] = [];
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === "error" && s.error instanceof PermissionViolationError) seen.push(`${s.error.operation} ${s.error.subject}`);
+      if (s.type === "error" && s.error instanceof PermissionViolationError)
+        seen.push(`${s.error.operation} ${s.error.subject}`);
     }
   })();
   return seen;

@@ -20,7 +20,8 @@ export function useTestServer(opts: TestServerOptions = {}): TestServerHandle {
   }, 30_000);
   return {
     get server(): TestServer {
-      if (!server) throw new Error("useTestServer(): the server is only available inside tests and hooks after beforeAll");
+      if (!server)
+        throw new Error("useTestServer(): the server is only available inside tests and hooks after beforeAll");
       return server;
     },
     get url(): string {

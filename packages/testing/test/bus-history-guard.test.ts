@@ -22,7 +22,10 @@ afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
-async function setup(mesh: string, messages = 3): Promise<{ admin: NatsConnection; service: NatsConnection; stream: string }> {
+async function setup(
+  mesh: string,
+  messages = 3,
+): Promise<{ admin: NatsConnection; service: NatsConnection; stream: string }> {
   const admin = await nats.server.auth.connectAdmin(mesh);
   const service = await nats.server.auth.connectService(mesh);
   open.push(admin, service);
@@ -52,7 +55,9 @@ describe("the history guard", () => {
     const dir = await mkdtemp(join(tmpdir(), "plexus-anchors-"));
     dirs.push(dir);
     expect(await checkHistoryStreams(service, [stream], new HistoryAnchors(dir))).toBeUndefined();
-    const saved = JSON.parse(await readFile(join(dir, ANCHORS_FILE), "utf8")) as { streams: Record<string, { created: string }> };
+    const saved = JSON.parse(await readFile(join(dir, ANCHORS_FILE), "utf8")) as {
+      streams: Record<string, { created: string }>;
+    };
     const info = await (await jetstreamManager(service)).streams.info(stream);
     expect(saved.streams[stream]?.created).toBe(info.created);
     expect(await checkHistoryStreams(service, [stream], new HistoryAnchors(dir))).toBeUndefined();
@@ -71,7 +76,10 @@ describe("the history guard", () => {
     const { admin, service, stream } = await setup("guard2b");
     const jsm = await jetstreamManager(admin);
     await jsm.streams.add({ name: "GUARD2B_ELSEWHERE", subjects: ["elsewhere.guard2b.>"] });
-    await adminUpdate(admin, stream, { sources: [{ name: "GUARD2B_ELSEWHERE" }], republish: { src: ">", dest: "copy.guard2b.>" } });
+    await adminUpdate(admin, stream, {
+      sources: [{ name: "GUARD2B_ELSEWHERE" }],
+      republish: { src: ">", dest: "copy.guard2b.>" },
+    });
     const refusal = await checkHistoryStreams(service, [stream]);
     expect(codeOf(refusal)).toBe(ErrorCode.HistoryStreamWeakened);
     expect(refusal?.message).toMatch(/it sources GUARD2B_ELSEWHERE, it republishes its messages/);
@@ -109,7 +117,12 @@ describe("the history guard", () => {
   it("checks again after a reconnect and reports a stream replaced meanwhile, once; the refusal stays", async () => {
     const { admin, service, stream } = await setup("guard6");
     const refused: PlexusError[] = [];
-    const guard = new HistoryGuard({ nc: service, streams: [stream], intervalMs: 0, onRefused: (r) => refused.push(r) });
+    const guard = new HistoryGuard({
+      nc: service,
+      streams: [stream],
+      intervalMs: 0,
+      onRefused: (r) => refused.push(r),
+    });
     expect(await guard.start()).toBeUndefined();
     await recreate(admin, "guard6");
     // Still connected, no interval: nothing checked yet.
@@ -125,7 +138,12 @@ describe("the history guard", () => {
   it("checks again every intervalMs", async () => {
     const { admin, service, stream } = await setup("guard7");
     const refused: PlexusError[] = [];
-    const guard = new HistoryGuard({ nc: service, streams: [stream], intervalMs: 100, onRefused: (r) => refused.push(r) });
+    const guard = new HistoryGuard({
+      nc: service,
+      streams: [stream],
+      intervalMs: 100,
+      onRefused: (r) => refused.push(r),
+    });
     expect(await guard.start()).toBeUndefined();
     await adminUpdate(admin, stream, { max_msgs: 1 });
     await expect.poll(() => refused.map((r) => r.code), { timeout: 10_000 }).toEqual([ErrorCode.HistoryStreamWeakened]);

@@ -12,7 +12,12 @@ afterEach(async () => {
 });
 
 async function connectWith(_mesh: string, jwt: string, seed: Uint8Array, did: string): Promise<NatsConnection> {
-  const nc = await connectBus({ servers: nats.url, credentials: { jwt: () => jwt, seed }, inboxPrefix: agentInboxPrefix(did), connectTimeoutMs: 2_000 });
+  const nc = await connectBus({
+    servers: nats.url,
+    credentials: { jwt: () => jwt, seed },
+    inboxPrefix: agentInboxPrefix(did),
+    connectTimeoutMs: 2_000,
+  });
   open.push(nc);
   return nc;
 }
@@ -31,7 +36,8 @@ describe("revoking an agent's NATS user", () => {
     const closedAt = nc.closed().then(() => Date.now());
     const statuses: string[] = [];
     void (async () => {
-      for await (const s of nc.status()) statuses.push(s.type === "error" ? `error ${(s.error as Error).message}` : s.type);
+      for await (const s of nc.status())
+        statuses.push(s.type === "error" ? `error ${(s.error as Error).message}` : s.type);
     })();
     const started = Date.now();
     await revokeUser({ auth, servers: nats.url, did: key.did });
@@ -62,8 +68,16 @@ describe("revoking an agent's NATS user", () => {
   it("refuses an expired user JWT at connect", async () => {
     const auth = await nats.server.auth.mesh("revoke2");
     const key = generateKeyPair();
-    const expired = await issueAgentUser({ mesh: "revoke2", did: key.did, accountKey: auth.accountKey, ttlMs: 1_000, now: Date.now() - 10_000 });
-    await expect(connectWith("revoke2", expired.jwt, userSeedOf(key.exportSeed()), key.did)).rejects.toThrow(/Authorization/i);
+    const expired = await issueAgentUser({
+      mesh: "revoke2",
+      did: key.did,
+      accountKey: auth.accountKey,
+      ttlMs: 1_000,
+      now: Date.now() - 10_000,
+    });
+    await expect(connectWith("revoke2", expired.jwt, userSeedOf(key.exportSeed()), key.did)).rejects.toThrow(
+      /Authorization/i,
+    );
     // The same agent with a valid JWT connects.
     const valid = await issueAgentUser({ mesh: "revoke2", did: key.did, accountKey: auth.accountKey });
     await (await connectWith("revoke2", valid.jwt, userSeedOf(key.exportSeed()), key.did)).flush();
@@ -74,6 +88,8 @@ describe("revoking an agent's NATS user", () => {
     const victim = generateKeyPair();
     const thief = generateKeyPair();
     const grant = await issueAgentUser({ mesh: "revoke3", did: victim.did, accountKey: auth.accountKey });
-    await expect(connectWith("revoke3", grant.jwt, userSeedOf(thief.exportSeed()), victim.did)).rejects.toThrow(/Authorization/i);
+    await expect(connectWith("revoke3", grant.jwt, userSeedOf(thief.exportSeed()), victim.did)).rejects.toThrow(
+      /Authorization/i,
+    );
   });
 });

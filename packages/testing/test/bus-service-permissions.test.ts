@@ -42,8 +42,16 @@ async function provision(mesh: string, count: number): Promise<string[]> {
   await ensureMeshStream(admin, mesh);
   const names = historyStreamNames(mesh);
   const jsm = await jetstreamManager(admin);
-  await jsm.streams.add({ ...historyStreamSettings(), name: names.auditChain, subjects: [`plexus-audit.${mesh}.chain`] });
-  await jsm.streams.add({ ...historyStreamSettings(), name: names.auditCheckpoints, subjects: [`plexus-audit.${mesh}.checkpoint`] });
+  await jsm.streams.add({
+    ...historyStreamSettings(),
+    name: names.auditChain,
+    subjects: [`plexus-audit.${mesh}.chain`],
+  });
+  await jsm.streams.add({
+    ...historyStreamSettings(),
+    name: names.auditCheckpoints,
+    subjects: [`plexus-audit.${mesh}.checkpoint`],
+  });
   const js = (await import("@nats-io/jetstream")).jetstream(admin);
   for (let i = 0; i < count; i++) {
     await js.publish(`plexus.${mesh}.ops.rejected.x`, `m${i}`);
@@ -71,7 +79,12 @@ async function update(jsm: JetStreamManager, stream: string, change: Partial<Str
 describe("the service user's permissions", () => {
   it("allow the mesh's streams and buckets to be created by name, and deny every stream-changing verb", () => {
     const p = servicePermissions("m1");
-    expect(p.pub.deny).toEqual(["$JS.API.STREAM.UPDATE.>", "$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>"]);
+    expect(p.pub.deny).toEqual([
+      "$JS.API.STREAM.UPDATE.>",
+      "$JS.API.STREAM.DELETE.>",
+      "$JS.API.STREAM.PURGE.>",
+      "$JS.API.STREAM.MSG.DELETE.>",
+    ]);
     const creates = p.pub.allow.filter((s) => s.startsWith("$JS.API.STREAM.CREATE."));
     expect(creates).toEqual([
       "$JS.API.STREAM.CREATE.PLEXUS_M1",
@@ -84,7 +97,9 @@ describe("the service user's permissions", () => {
       "$JS.API.STREAM.CREATE.KV_PLEXUS_M1_SEALERS",
     ]);
     expect(p.pub.allow).toContain("$KV.PLEXUS_M1_SEALERS.>");
-    expect(p.pub.allow.some((s) => /STREAM\.(UPDATE|DELETE|PURGE|MSG\.DELETE|SNAPSHOT|RESTORE)|^>$|^\$JS\.API\.>$/.test(s))).toBe(false);
+    expect(
+      p.pub.allow.some((s) => /STREAM\.(UPDATE|DELETE|PURGE|MSG\.DELETE|SNAPSHOT|RESTORE)|^>$|^\$JS\.API\.>$/.test(s)),
+    ).toBe(false);
   });
 
   it("are in the service creds of a new auth folder; the admin creds carry none", async () => {
@@ -108,7 +123,10 @@ describe("history streams against the service user", () => {
       for (const [name, attack] of Object.entries(ATTACKS)) {
         const outcome = await attack(jsm, stream).then(
           () => "accepted",
-          (err: unknown) => (err instanceof PermissionViolationError || (err as Error).message.includes("Permissions Violation") ? "refused" : `failed: ${(err as Error).message}`),
+          (err: unknown) =>
+            err instanceof PermissionViolationError || (err as Error).message.includes("Permissions Violation")
+              ? "refused"
+              : `failed: ${(err as Error).message}`,
         );
         expect(outcome, `${name} on ${stream}`).toBe("refused");
         refused.push(`${name} ${stream}`);
@@ -146,7 +164,8 @@ describe("history streams against the service user", () => {
       if (name === "STREAM.DELETE") continue;
       outcomes[name] = await attack(jsm, log).then(
         () => "accepted",
-        (err: unknown) => (err instanceof PermissionViolationError ? "refused" : `stream settings: ${(err as Error).message}`),
+        (err: unknown) =>
+          err instanceof PermissionViolationError ? "refused" : `stream settings: ${(err as Error).message}`,
       );
     }
     // Limits are accepted (that is how max_msgs dropped history in the finding). deny_delete and deny_purge protect
@@ -154,7 +173,8 @@ describe("history streams against the service user", () => {
     expect(outcomes).toEqual({
       "STREAM.UPDATE max_msgs": "accepted",
       "STREAM.UPDATE max_age": "accepted",
-      "STREAM.UPDATE deny_delete false": "stream settings: stream configuration update can not cancel deny message deletes",
+      "STREAM.UPDATE deny_delete false":
+        "stream settings: stream configuration update can not cancel deny message deletes",
       "STREAM.PURGE": expect.stringMatching(/^stream settings: /),
       "STREAM.MSG.DELETE": expect.stringMatching(/^stream settings: /),
     });
@@ -185,7 +205,9 @@ describe("an auth folder made before the admin/service split", () => {
     expect(service.nats.pub).toEqual(servicePermissions(mesh).pub);
     // Once a server has the account JWT (plexus up preloads it; here it is pushed), the old creds no longer connect.
     await pushMeshAccount({ auth: upgraded, servers: nats.url });
-    await expect(connectBus({ servers: nats.url, credentials: { creds: oldCreds }, connectTimeoutMs: 2_000 })).rejects.toThrow(/revoked|authorization/i);
+    await expect(
+      connectBus({ servers: nats.url, credentials: { creds: oldCreds }, connectTimeoutMs: 2_000 }),
+    ).rejects.toThrow(/revoked|authorization/i);
     await track(connectBus({ servers: nats.url, credentials: { creds: upgraded.serviceCreds } }));
     // A third run changes nothing.
     const again = await ensureMeshAuth(dir, mesh);

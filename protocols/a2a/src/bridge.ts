@@ -4,7 +4,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { Message as MessageCodec, TaskState, type Message, type Task } from "@a2a-js/sdk";
-import { RequestMalformedError, TaskNotCancelableError, TaskNotFoundError, UnsupportedOperationError } from "@a2a-js/sdk/errors";
+import {
+  RequestMalformedError,
+  TaskNotCancelableError,
+  TaskNotFoundError,
+  UnsupportedOperationError,
+} from "@a2a-js/sdk/errors";
 import type { Delivery } from "@plexus/acp";
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import { A2AMessageType, readReply, type CallerInfo, type CancelNotice, type ForwardedMessage } from "./conventions.js";
@@ -13,11 +18,25 @@ import type { ReceiptOutcome } from "./receipt-watch.js";
 import type { TaskBook } from "./task-book.js";
 import { TaskFeed } from "./task-feed.js";
 import { isSettled, isTaskId, isTerminal, stateOf, type TaskRecord } from "./task-record.js";
-import { addUserMessage, applyReply, cancel, fail, markDelivered, markSent, markUndeliverable, newRecord } from "./transitions.js";
+import {
+  addUserMessage,
+  applyReply,
+  cancel,
+  fail,
+  markDelivered,
+  markSent,
+  markUndeliverable,
+  newRecord,
+} from "./transitions.js";
 
 /** What the bridge needs of the mesh (MeshLink). */
 export interface MeshSender {
-  send(to: string, body: unknown, options: { type: string; conversation: string; replyTo?: string }, onReceipt?: (outcome: ReceiptOutcome) => void): Promise<{ id: string }>;
+  send(
+    to: string,
+    body: unknown,
+    options: { type: string; conversation: string; replyTo?: string },
+    onReceipt?: (outcome: ReceiptOutcome) => void,
+  ): Promise<{ id: string }>;
 }
 
 export interface TaskBridgeOptions {
@@ -67,24 +86,40 @@ export class TaskBridge {
   async #continue(agent: string, m: Message): Promise<{ record: TaskRecord; userMessage: Message }> {
     const known = await this.find(agent, m.taskId);
     if (m.contextId && m.contextId !== known.task.contextId) {
-      throw new RequestMalformedError(`contextId mismatch: the message names context "${m.contextId}", task ${m.taskId} belongs to "${known.task.contextId}"`);
+      throw new RequestMalformedError(
+        `contextId mismatch: the message names context "${m.contextId}", task ${m.taskId} belongs to "${known.task.contextId}"`,
+      );
     }
     const userMessage = { ...m, contextId: known.task.contextId };
-    const updated = await this.#book.update(m.taskId, (r) => (isTerminal(r.task) ? undefined : addUserMessage(r, userMessage, this.#now())));
-    if (!updated?.change) throw new UnsupportedOperationError(`Task ${m.taskId} is in a terminal state and cannot be modified.`);
+    const updated = await this.#book.update(m.taskId, (r) =>
+      isTerminal(r.task) ? undefined : addUserMessage(r, userMessage, this.#now()),
+    );
+    if (!updated?.change)
+      throw new UnsupportedOperationError(`Task ${m.taskId} is in a terminal state and cannot be modified.`);
     return { record: updated.record, userMessage };
   }
 
   async #forward(record: TaskRecord, m: Message, caller: CallerInfo): Promise<void> {
     const { id: taskId, contextId } = record.task;
-    const body: ForwardedMessage = { a2a: { taskId, contextId, messageId: m.messageId }, caller, text: textOf(m.parts), message: MessageCodec.toJSON(m) };
-    const options = { type: A2AMessageType.Message, conversation: taskId, ...(record.lastReply ? { replyTo: record.lastReply } : {}) };
+    const body: ForwardedMessage = {
+      a2a: { taskId, contextId, messageId: m.messageId },
+      caller,
+      text: textOf(m.parts),
+      message: MessageCodec.toJSON(m),
+    };
+    const options = {
+      type: A2AMessageType.Message,
+      conversation: taskId,
+      ...(record.lastReply ? { replyTo: record.lastReply } : {}),
+    };
     let sent: { id: string };
     try {
       sent = await this.#mesh.send(record.agent, body, options, (outcome) => this.#onReceipt(taskId, outcome));
     } catch (err) {
       const tooLarge = isPlexusError(err, ErrorCode.EnvelopeTooLarge);
-      const why = tooLarge ? "The message is too large for one mesh envelope." : "The gateway could not store the message on the mesh.";
+      const why = tooLarge
+        ? "The message is too large for one mesh envelope."
+        : "The gateway could not store the message on the mesh.";
       await this.#book.update(taskId, (r) => fail(r, why, this.#now())).catch(this.#onError);
       throw tooLarge ? new RequestMalformedError({ message: `${why} ${(err as Error).message}`, cause: err }) : err;
     }
@@ -93,7 +128,10 @@ export class TaskBridge {
 
   #onReceipt(taskId: string, outcome: ReceiptOutcome): void {
     const now = this.#now();
-    const change = (r: TaskRecord) => (outcome.status === "failed" ? markUndeliverable(r, outcome.id, outcome.reason, now) : markDelivered(r, outcome.id, now));
+    const change = (r: TaskRecord) =>
+      outcome.status === "failed"
+        ? markUndeliverable(r, outcome.id, outcome.reason, now)
+        : markDelivered(r, outcome.id, now);
     this.#book.update(taskId, change).catch(this.#onError);
   }
 
@@ -113,12 +151,26 @@ export class TaskBridge {
   async cancel(agent: string, taskId: string, caller: CallerInfo): Promise<Task> {
     const record = await this.find(agent, taskId);
     if (stateOf(record.task) === TaskState.TASK_STATE_CANCELED) return record.task;
-    if (isTerminal(record.task)) throw new TaskNotCancelableError(`Task ${taskId} is already ${TaskState[stateOf(record.task)]} and cannot be canceled.`);
-    const notice: CancelNotice = { a2a: { taskId, contextId: record.task.contextId }, caller, reason: "canceled by the A2A caller" };
-    await this.#mesh.send(record.agent, notice, { type: A2AMessageType.Cancel, conversation: taskId, ...(record.lastReply ? { replyTo: record.lastReply } : {}) });
+    if (isTerminal(record.task))
+      throw new TaskNotCancelableError(
+        `Task ${taskId} is already ${TaskState[stateOf(record.task)]} and cannot be canceled.`,
+      );
+    const notice: CancelNotice = {
+      a2a: { taskId, contextId: record.task.contextId },
+      caller,
+      reason: "canceled by the A2A caller",
+    };
+    await this.#mesh.send(record.agent, notice, {
+      type: A2AMessageType.Cancel,
+      conversation: taskId,
+      ...(record.lastReply ? { replyTo: record.lastReply } : {}),
+    });
     const updated = await this.#book.update(taskId, (r) => cancel(r, this.#now()));
     const task = updated?.record.task ?? record.task;
-    if (stateOf(task) !== TaskState.TASK_STATE_CANCELED) throw new TaskNotCancelableError(`Task ${taskId} ended (${TaskState[stateOf(task)]}) before it could be canceled.`);
+    if (stateOf(task) !== TaskState.TASK_STATE_CANCELED)
+      throw new TaskNotCancelableError(
+        `Task ${taskId} ended (${TaskState[stateOf(task)]}) before it could be canceled.`,
+      );
     return task;
   }
 
@@ -140,6 +192,8 @@ export class TaskBridge {
     const taskId = d.conversation;
     if (taskId === undefined || !isTaskId(taskId)) return;
     const now = this.#now();
-    await this.#book.update(taskId, (r) => (r.agent === d.from ? applyReply(r, d.id, readReply(d.body), now) : undefined));
+    await this.#book.update(taskId, (r) =>
+      r.agent === d.from ? applyReply(r, d.id, readReply(d.body), now) : undefined,
+    );
   };
 }

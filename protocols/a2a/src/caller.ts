@@ -44,7 +44,11 @@ function authOf(headers: Headers): CallerInfo["auth"] {
   return undefined;
 }
 
-export function describeCaller(transport: CallerInfo["transport"], headers: Headers, address: string | undefined): CallerInfo {
+export function describeCaller(
+  transport: CallerInfo["transport"],
+  headers: Headers,
+  address: string | undefined,
+): CallerInfo {
   const caller: CallerInfo = { transport };
   const fields: [keyof CallerInfo, string | undefined][] = [
     ["address", clip(address)],

@@ -49,8 +49,15 @@ export interface CardContext {
 }
 
 export function a2aCard(view: AgentView, ctx: CardContext): AgentCard {
-  const schemas = Object.fromEntries(view.card.capabilities.map((c) => [c.name, { input: c.input ?? null, output: c.output ?? null }]));
-  const iface = (url: string, protocolBinding: string) => ({ url, protocolBinding, tenant: "", protocolVersion: A2A_PROTOCOL_VERSION });
+  const schemas = Object.fromEntries(
+    view.card.capabilities.map((c) => [c.name, { input: c.input ?? null, output: c.output ?? null }]),
+  );
+  const iface = (url: string, protocolBinding: string) => ({
+    url,
+    protocolBinding,
+    tenant: "",
+    protocolVersion: A2A_PROTOCOL_VERSION,
+  });
   return {
     name: view.name,
     description: view.description,
@@ -64,7 +71,8 @@ export function a2aCard(view: AgentView, ctx: CardContext): AgentCard {
       extensions: [
         {
           uri: PLEXUS_CARD_EXTENSION,
-          description: "A mesh agent served by a Plexus A2A gateway: its DID, its mesh, the gateway's DID, and each skill's input/output JSON Schema",
+          description:
+            "A mesh agent served by a Plexus A2A gateway: its DID, its mesh, the gateway's DID, and each skill's input/output JSON Schema",
           required: false,
           params: { did: view.did, mesh: ctx.mesh, gateway: ctx.gateway, schemas },
         },

@@ -113,11 +113,26 @@ function artifactsOf(o: Record<string, unknown>): ArtifactDraft[] {
  */
 export function readReply(body: unknown): ReplyUpdate {
   const structured = isRecord(body) && (typeof body["state"] === "string" || body["kind"] === "message");
-  if (!structured) return { state: TaskState.TASK_STATE_COMPLETED, parts: body === undefined || body === null ? [] : [typeof body === "string" ? textPart(body) : dataPart(body)], artifacts: [], asMessage: false };
-  const update: ReplyUpdate = { state: TaskState.TASK_STATE_COMPLETED, parts: partsOf(body), artifacts: artifactsOf(body), asMessage: body["kind"] === "message" };
+  if (!structured)
+    return {
+      state: TaskState.TASK_STATE_COMPLETED,
+      parts: body === undefined || body === null ? [] : [typeof body === "string" ? textPart(body) : dataPart(body)],
+      artifacts: [],
+      asMessage: false,
+    };
+  const update: ReplyUpdate = {
+    state: TaskState.TASK_STATE_COMPLETED,
+    parts: partsOf(body),
+    artifacts: artifactsOf(body),
+    asMessage: body["kind"] === "message",
+  };
   const state = body["state"];
   if (typeof state !== "string") return update;
   const known = (REPLY_STATES as Record<string, TaskState>)[state];
   if (known !== undefined) return { ...update, state: known };
-  return { ...update, state: TaskState.TASK_STATE_FAILED, problem: `the agent answered with an unknown state ${JSON.stringify(state.slice(0, 40))}` };
+  return {
+    ...update,
+    state: TaskState.TASK_STATE_FAILED,
+    problem: `the agent answered with an unknown state ${JSON.stringify(state.slice(0, 40))}`,
+  };
 }

@@ -6,7 +6,9 @@
 import type { AgentView } from "@plexus/anp";
 import { agentToken, didOfToken, ErrorCode, isPlexusError } from "@plexus/core";
 
-export type Lookup = { ok: true; view: AgentView } | { ok: false; reason: "agent_not_found" | "agent_not_exposed"; message: string };
+export type Lookup =
+  | { ok: true; view: AgentView }
+  | { ok: false; reason: "agent_not_found" | "agent_not_exposed"; message: string };
 
 /** What the directory needs of the registry (the SDK's RegistryClient). */
 export interface RegistryLookups {
@@ -57,7 +59,12 @@ export class AgentDirectory {
     try {
       const { result: view } = await this.#registry.agent(did);
       if (!view.present) return { ok: false, reason: "agent_not_exposed", message: `agent ${did} left the mesh` };
-      if (!isExposed(view)) return { ok: false, reason: "agent_not_exposed", message: `agent ${did} does not opt in to A2A (its card has no "a2a": {"expose": true})` };
+      if (!isExposed(view))
+        return {
+          ok: false,
+          reason: "agent_not_exposed",
+          message: `agent ${did} does not opt in to A2A (its card has no "a2a": {"expose": true})`,
+        };
       return { ok: true, view };
     } catch (err) {
       if (isPlexusError(err, ErrorCode.AgentNotFound)) return unknown;

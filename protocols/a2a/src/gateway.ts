@@ -68,7 +68,13 @@ export async function startGateway(options: GatewayOptions): Promise<A2AGateway>
   const onError = options.onError ?? (() => undefined);
   const given = typeof options.nats === "object" && !Array.isArray(options.nats) ? options.nats : undefined;
   const credentials = options.credentials ? { credentials: options.credentials } : {};
-  const nc = given ?? (await connectBus({ servers: options.nats as string | string[], name: `plexus-a2a-gateway ${options.key.did}`, ...credentials }));
+  const nc =
+    given ??
+    (await connectBus({
+      servers: options.nats as string | string[],
+      name: `plexus-a2a-gateway ${options.key.did}`,
+      ...credentials,
+    }));
   let link: MeshLink | undefined;
   const guard = new HistoryGuard({
     nc,
@@ -81,14 +87,25 @@ export async function startGateway(options: GatewayOptions): Promise<A2AGateway>
     await ensureMeshStream(nc, mesh);
     const refusal = await guard.start();
     if (refusal) throw refusal;
-    const store = options.taskStore ?? (await KvTaskStore.open({ nc, mesh, gateway: options.key.did, retentionMs: options.taskRetentionMs ?? 30 * DAY_MS }));
+    const store =
+      options.taskStore ??
+      (await KvTaskStore.open({
+        nc,
+        mesh,
+        gateway: options.key.did,
+        retentionMs: options.taskRetentionMs ?? 30 * DAY_MS,
+      }));
     const book = new TaskBook(store);
     const bridge = new TaskBridge({ book, mesh: { send: (...args) => link!.send(...args) }, onError });
     link = await MeshLink.open({ nc, mesh, key: options.key, onAgentMessage: bridge.onAgentMessage, onError });
     let server: HttpServer | undefined;
     const app = createGatewayApp({
       directory: new AgentDirectory(link.agent.registry, { cacheMs: options.directoryCacheMs ?? 5_000 }),
-      handler: { bridge, blockingTimeoutMs: options.blockingTimeoutMs ?? 60_000, streamMaxMs: options.streamMaxMs ?? 3_600_000 },
+      handler: {
+        bridge,
+        blockingTimeoutMs: options.blockingTimeoutMs ?? 60_000,
+        streamMaxMs: options.streamMaxMs ?? 3_600_000,
+      },
       gateway: link.did,
       mesh,
       publicUrl: () => options.publicUrl ?? server?.url ?? "",
@@ -96,9 +113,13 @@ export async function startGateway(options: GatewayOptions): Promise<A2AGateway>
     });
     // The server hands app.fetch more than the request (its bindings carry the caller's address): pass it all on.
     const fetch = app.fetch as (request: Request, ...rest: unknown[]) => Response | Promise<Response>;
-    const serve = (request: Request, ...rest: unknown[]) => (guard.refusal ? refusedResponse(guard.refusal) : fetch(request, ...rest));
+    const serve = (request: Request, ...rest: unknown[]) =>
+      guard.refusal ? refusedResponse(guard.refusal) : fetch(request, ...rest);
     server = await listen(serve, options.http ?? DEFAULT_GATEWAY_HTTP, { onError });
-    return running({ did: link.did, mesh, url: options.publicUrl ?? server.url }, { server, book, link, guard, nc: given ? undefined : nc });
+    return running(
+      { did: link.did, mesh, url: options.publicUrl ?? server.url },
+      { server, book, link, guard, nc: given ? undefined : nc },
+    );
   } catch (err) {
     guard.stop();
     await link?.close().catch(() => undefined);

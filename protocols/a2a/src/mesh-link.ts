@@ -79,13 +79,31 @@ export class MeshLink {
       const js = jetstream(o.nc);
       const jsm = await jetstreamManager(o.nc);
       // The agent's own view of key rotations (stopped with the agent).
-      const reader = new Reader({ nc: o.nc, js, subjects, did: o.key.did, stats: new ReaderStats(), rotations: agent.rotations, onError });
+      const reader = new Reader({
+        nc: o.nc,
+        js,
+        subjects,
+        did: o.key.did,
+        stats: new ReaderStats(),
+        rotations: agent.rotations,
+        onError,
+      });
       const receipts = await new ReceiptWatch({ js, jsm, subjects, reader, did: o.key.did, onError }).start();
       started.push(receipts);
       const seed = o.key.exportSeed();
       const spec = replyConsumer(subjects, { did: o.key.did, nameKey: consumerNameKey(seed, o.mesh) });
       seed.fill(0);
-      const replies = await new Subscription({ nc: o.nc, js, jsm, subjects, reader, spec, handler: o.onAgentMessage, ackWaitMs: ACK_WAIT_MS, onError }).start();
+      const replies = await new Subscription({
+        nc: o.nc,
+        js,
+        jsm,
+        subjects,
+        reader,
+        spec,
+        handler: o.onAgentMessage,
+        ackWaitMs: ACK_WAIT_MS,
+        onError,
+      }).start();
       started.push(replies);
       const inbox = await agent.listen(o.onAgentMessage);
       return new MeshLink({ agent, replies, receipts, inbox });
@@ -104,7 +122,12 @@ export class MeshLink {
    * A signed direct message to an agent's durable inbox; resolves once stored. `onReceipt` hears when the agent took
    * it, and if its handler gave up on it.
    */
-  async send(to: string, body: unknown, options: { type: string; conversation: string; replyTo?: string }, onReceipt?: (outcome: ReceiptOutcome) => void): Promise<SendResult> {
+  async send(
+    to: string,
+    body: unknown,
+    options: { type: string; conversation: string; replyTo?: string },
+    onReceipt?: (outcome: ReceiptOutcome) => void,
+  ): Promise<SendResult> {
     const sent = await this.agent.send(to, body, options);
     if (onReceipt) this.#p.receipts.expect(to, sent.seq, { id: sent.id, onReceipt });
     return sent;

@@ -52,11 +52,22 @@ export function message(init: MessageInit): Message {
   };
 }
 
-export function agentMessage(parts: Part[], contextId: string, taskId: string, metadata?: Record<string, unknown>): Message {
+export function agentMessage(
+  parts: Part[],
+  contextId: string,
+  taskId: string,
+  metadata?: Record<string, unknown>,
+): Message {
   return message({ role: Role.ROLE_AGENT, parts, contextId, taskId, ...(metadata ? { metadata } : {}) });
 }
 
-export function artifact(init: { artifactId: string; parts: Part[]; name?: string; description?: string; metadata?: Record<string, unknown> }): Artifact {
+export function artifact(init: {
+  artifactId: string;
+  parts: Part[];
+  name?: string;
+  description?: string;
+  metadata?: Record<string, unknown>;
+}): Artifact {
   return {
     artifactId: init.artifactId,
     name: init.name ?? "",

@@ -6,7 +6,14 @@
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { StreamTap, type Reader } from "@plexus/acp";
 import { rangeMembership, seqsToMatch } from "@plexus/acp/internal";
-import { agentToken, MessageKind, MessageType, validateReceiptBody, type Envelope, type MeshSubjects } from "@plexus/core";
+import {
+  agentToken,
+  MessageKind,
+  MessageType,
+  validateReceiptBody,
+  type Envelope,
+  type MeshSubjects,
+} from "@plexus/core";
 
 /** What a receipt said about the forwarded message `id`. */
 export type ReceiptOutcome = { id: string; status: "taken" } | { id: string; status: "failed"; reason: string };
@@ -22,14 +29,20 @@ export interface Expected {
 /** Forwarded messages remembered at once; past this the oldest unsettled one is forgotten (its task just skips "working"). */
 const MAX_EXPECTED = 100_000;
 
-
 export class ReceiptWatch {
   /** Unsettled forwarded messages, by recipient and seq. */
   readonly #expected = new Map<string, Map<number, Expected>>();
   #size = 0;
   readonly #tap: StreamTap;
 
-  constructor(o: { js: JetStreamClient; jsm: JetStreamManager; subjects: MeshSubjects; reader: Reader; did: string; onError?: (err: unknown) => void }) {
+  constructor(o: {
+    js: JetStreamClient;
+    jsm: JetStreamManager;
+    subjects: MeshSubjects;
+    reader: Reader;
+    did: string;
+    onError?: (err: unknown) => void;
+  }) {
     this.#tap = new StreamTap({
       js: o.js,
       jsm: o.jsm,

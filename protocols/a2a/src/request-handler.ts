@@ -3,8 +3,20 @@
  * HTTP+JSON) call this; it never sees HTTP. What the transport knows about the caller and the connection arrives in
  * the ServerCallContext's state.
  */
-import { Role, type AgentCard, type Message, type StreamResponse, type Task, type TaskPushNotificationConfig } from "@a2a-js/sdk";
-import { ExtendedAgentCardNotConfiguredError, PushNotificationNotSupportedError, RequestMalformedError, UnsupportedOperationError } from "@a2a-js/sdk/errors";
+import {
+  Role,
+  type AgentCard,
+  type Message,
+  type StreamResponse,
+  type Task,
+  type TaskPushNotificationConfig,
+} from "@a2a-js/sdk";
+import {
+  ExtendedAgentCardNotConfiguredError,
+  PushNotificationNotSupportedError,
+  RequestMalformedError,
+  UnsupportedOperationError,
+} from "@a2a-js/sdk/errors";
 import type { A2ARequestHandler, ServerCallContext } from "@a2a-js/sdk/server";
 import type {
   CancelTaskRequest,
@@ -73,7 +85,10 @@ export class AgentRequestHandler implements A2ARequestHandler {
     }
   }
 
-  async *sendMessageStream(params: SendMessageRequest, ctx: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+  async *sendMessageStream(
+    params: SendMessageRequest,
+    ctx: ServerCallContext,
+  ): AsyncGenerator<StreamResponse, void, undefined> {
     const { record, feed } = await this.#o.bridge.submit(this.#did, requireMessage(params), callerOf(ctx));
     try {
       yield { payload: { $case: "task", value: withHistory(record.task, params.configuration?.historyLength) } };
@@ -92,11 +107,15 @@ export class AgentRequestHandler implements A2ARequestHandler {
     return withHistory(await this.#o.bridge.cancel(this.#did, params.id, callerOf(ctx)), undefined);
   }
 
-  async *resubscribe(params: SubscribeToTaskRequest, ctx: ServerCallContext): AsyncGenerator<StreamResponse, void, undefined> {
+  async *resubscribe(
+    params: SubscribeToTaskRequest,
+    ctx: ServerCallContext,
+  ): AsyncGenerator<StreamResponse, void, undefined> {
     const feed = this.#o.bridge.feed(params.id);
     try {
       const record = await this.#o.bridge.find(this.#did, params.id);
-      if (isTerminal(record.task)) throw new UnsupportedOperationError(`Task ${params.id} is in a terminal state and cannot be subscribed to.`);
+      if (isTerminal(record.task))
+        throw new UnsupportedOperationError(`Task ${params.id} is in a terminal state and cannot be subscribed to.`);
       yield { payload: { $case: "task", value: withHistory(record.task, undefined) } };
       yield* feed.events(this.#signal(ctx));
     } finally {
@@ -105,7 +124,9 @@ export class AgentRequestHandler implements A2ARequestHandler {
   }
 
   async listTasks(): Promise<ListTasksResponse> {
-    throw new UnsupportedOperationError("ListTasks is not offered: the gateway does not authenticate callers, so a list would show every caller's tasks.");
+    throw new UnsupportedOperationError(
+      "ListTasks is not offered: the gateway does not authenticate callers, so a list would show every caller's tasks.",
+    );
   }
 
   async createTaskPushNotificationConfig(): Promise<TaskPushNotificationConfig> {

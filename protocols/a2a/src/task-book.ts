@@ -53,7 +53,10 @@ export class TaskBook {
    * Runs `change` on the task's record, after every earlier change of that task. What changed (a Change, not
    * undefined) is saved, then watchers hear of its events. Resolves with the record (undefined: no such task).
    */
-  update(taskId: string, change: (r: TaskRecord) => Change | undefined): Promise<{ record: TaskRecord; change: Change | undefined } | undefined> {
+  update(
+    taskId: string,
+    change: (r: TaskRecord) => Change | undefined,
+  ): Promise<{ record: TaskRecord; change: Change | undefined } | undefined> {
     const run = async () => {
       const record = await this.get(taskId);
       if (!record) return undefined;
@@ -112,7 +115,12 @@ export class TaskBook {
   #notify(record: TaskRecord, change: Change): void {
     const set = this.#watchers.get(record.task.id);
     if (!set) return;
-    const told: TaskChange = { task: record.task, state: stateOf(record.task), events: change.events, ...(change.answer ? { answer: change.answer } : {}) };
+    const told: TaskChange = {
+      task: record.task,
+      state: stateOf(record.task),
+      events: change.events,
+      ...(change.answer ? { answer: change.answer } : {}),
+    };
     for (const w of [...set]) w(told);
   }
 

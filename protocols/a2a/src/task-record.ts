@@ -24,7 +24,10 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set([
   TaskState.TASK_STATE_REJECTED,
 ]);
 
-const INTERRUPTED_STATES: ReadonlySet<TaskState> = new Set([TaskState.TASK_STATE_INPUT_REQUIRED, TaskState.TASK_STATE_AUTH_REQUIRED]);
+const INTERRUPTED_STATES: ReadonlySet<TaskState> = new Set([
+  TaskState.TASK_STATE_INPUT_REQUIRED,
+  TaskState.TASK_STATE_AUTH_REQUIRED,
+]);
 
 export function stateOf(task: Task): TaskState {
   return task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED;
@@ -49,7 +52,16 @@ export function isTaskId(id: string): boolean {
 const VERSION = 1;
 
 export function encodeRecord(r: TaskRecord): string {
-  return JSON.stringify({ v: VERSION, agent: r.agent, task: TaskCodec.toJSON(r.task), lastSent: r.lastSent ?? null, lastReply: r.lastReply ?? null, applied: r.applied, answer: r.answer ? MessageCodec.toJSON(r.answer) : null, createdAt: r.createdAt });
+  return JSON.stringify({
+    v: VERSION,
+    agent: r.agent,
+    task: TaskCodec.toJSON(r.task),
+    lastSent: r.lastSent ?? null,
+    lastReply: r.lastReply ?? null,
+    applied: r.applied,
+    answer: r.answer ? MessageCodec.toJSON(r.answer) : null,
+    createdAt: r.createdAt,
+  });
 }
 
 /**
@@ -68,7 +80,9 @@ export function encodeFitting(r: TaskRecord, maxBytes: number): string {
 export function decodeRecord(text: string): TaskRecord {
   const o = JSON.parse(text) as Record<string, unknown>;
   if (o["v"] !== VERSION || typeof o["agent"] !== "string" || typeof o["task"] !== "object") {
-    throw new PlexusError(ErrorCode.InvalidArgument, "not an A2A task record of this version", { details: { v: o["v"] ?? null } });
+    throw new PlexusError(ErrorCode.InvalidArgument, "not an A2A task record of this version", {
+      details: { v: o["v"] ?? null },
+    });
   }
   return {
     agent: o["agent"],

@@ -44,11 +44,15 @@ export class KvTaskStore implements TaskStore {
     const kvm = new Kvm(jetstream(o.nc));
     const name = taskBucketName(o.mesh);
     // create() is idempotent for the same settings; a bucket made with other settings (retention) is used as it is.
-    const kv = await kvm.create(name, { history: 1, ttl: o.retentionMs, description: "A2A tasks of the mesh's gateways" }).catch(async (err: unknown) => {
-      const info = await jetstreamManager(o.nc).then((jsm) => jsm.streams.info(`KV_${name}`)).catch(() => undefined);
-      if (!info) throw err;
-      return kvm.open(name);
-    });
+    const kv = await kvm
+      .create(name, { history: 1, ttl: o.retentionMs, description: "A2A tasks of the mesh's gateways" })
+      .catch(async (err: unknown) => {
+        const info = await jetstreamManager(o.nc)
+          .then((jsm) => jsm.streams.info(`KV_${name}`))
+          .catch(() => undefined);
+        if (!info) throw err;
+        return kvm.open(name);
+      });
     return new KvTaskStore(kv, o.gateway);
   }
 

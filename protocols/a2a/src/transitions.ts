@@ -18,11 +18,28 @@ export const MAX_HISTORY = 200;
 const MAX_APPLIED = 256;
 
 function statusEvent(task: Task): StreamResponse {
-  return { payload: { $case: "statusUpdate", value: { taskId: task.id, contextId: task.contextId, status: task.status, metadata: undefined } } };
+  return {
+    payload: {
+      $case: "statusUpdate",
+      value: { taskId: task.id, contextId: task.contextId, status: task.status, metadata: undefined },
+    },
+  };
 }
 
 function artifactEvent(task: Task, a: Artifact): StreamResponse {
-  return { payload: { $case: "artifactUpdate", value: { taskId: task.id, contextId: task.contextId, artifact: a, append: false, lastChunk: true, metadata: undefined } } };
+  return {
+    payload: {
+      $case: "artifactUpdate",
+      value: {
+        taskId: task.id,
+        contextId: task.contextId,
+        artifact: a,
+        append: false,
+        lastChunk: true,
+        metadata: undefined,
+      },
+    },
+  };
 }
 
 function pushHistory(task: Task, m: Message): void {
@@ -38,7 +55,14 @@ function setStatus(task: Task, state: TaskState, message: Message | undefined, n
 
 /** A new task for the caller's first message: submitted, waiting in the agent's inbox. */
 export function newRecord(agent: string, ids: A2AIds, userMessage: Message, now: number): TaskRecord {
-  const task: Task = { id: ids.taskId, contextId: ids.contextId, status: undefined, artifacts: [], history: [], metadata: { plexusAgent: agent, plexusConversation: ids.taskId } };
+  const task: Task = {
+    id: ids.taskId,
+    contextId: ids.contextId,
+    status: undefined,
+    artifacts: [],
+    history: [],
+    metadata: { plexusAgent: agent, plexusConversation: ids.taskId },
+  };
   pushHistory(task, userMessage);
   setStatus(task, TaskState.TASK_STATE_SUBMITTED, undefined, now);
   return { agent, task, lastSent: undefined, lastReply: undefined, applied: [], answer: undefined, createdAt: now };
@@ -87,7 +111,12 @@ export function applyReply(r: TaskRecord, replyId: string, update: ReplyUpdate, 
   r.lastReply = replyId;
   const task = r.task;
   const events: StreamResponse[] = update.artifacts.map((draft, i) => {
-    const a = artifact({ artifactId: draft.artifactId ?? `${replyId}-${i}`, parts: draft.parts, ...(draft.name ? { name: draft.name } : {}), ...(draft.description ? { description: draft.description } : {}) });
+    const a = artifact({
+      artifactId: draft.artifactId ?? `${replyId}-${i}`,
+      parts: draft.parts,
+      ...(draft.name ? { name: draft.name } : {}),
+      ...(draft.description ? { description: draft.description } : {}),
+    });
     const at = task.artifacts.findIndex((x) => x.artifactId === a.artifactId);
     if (at >= 0) task.artifacts[at] = a;
     else task.artifacts.push(a);
@@ -113,5 +142,9 @@ export function cancel(r: TaskRecord, now: number): Change | undefined {
 /** A copy of the task with `historyLength` applied: undefined keeps all, 0 none, N the last N. */
 export function withHistory(task: Task, historyLength: number | undefined): Task {
   if (historyLength === undefined) return { ...task, history: [...task.history], artifacts: [...task.artifacts] };
-  return { ...task, history: historyLength === 0 ? [] : task.history.slice(-historyLength), artifacts: [...task.artifacts] };
+  return {
+    ...task,
+    history: historyLength === 0 ? [] : task.history.slice(-historyLength),
+    artifacts: [...task.artifacts],
+  };
 }

@@ -1,5 +1,11 @@
 import { createHmac } from "node:crypto";
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
 import { agentToken, assertName, assertTopic, MessageKind, type MeshSubjects } from "@plexus/core";
 
 const NANOS = 1_000_000;
@@ -75,7 +81,11 @@ export function inboxConsumer(subjects: MeshSubjects, owner: ConsumerOwner, tuni
   return {
     name,
     legacyName: `inbox_${me}`,
-    config: { ...base(subjects.filter(MessageKind.Inbox, me), tuning), durable_name: name, deliver_policy: DeliverPolicy.All },
+    config: {
+      ...base(subjects.filter(MessageKind.Inbox, me), tuning),
+      durable_name: name,
+      deliver_policy: DeliverPolicy.All,
+    },
   };
 }
 
@@ -116,7 +126,12 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, spec
     if (!notFound(err)) throw err;
     const legacy = await legacyConsumer(jsm, stream, spec);
     const floor = legacy?.ack_floor.stream_seq ?? 0;
-    await jsm.consumers.add(stream, floor > 0 ? { ...spec.config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 } : spec.config);
+    await jsm.consumers.add(
+      stream,
+      floor > 0
+        ? { ...spec.config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 }
+        : spec.config,
+    );
     if (legacy) await jsm.consumers.delete(stream, legacy.name).catch(() => undefined);
   }
 }
@@ -130,7 +145,11 @@ function notFound(err: unknown): boolean {
  * legacy one's ack floor, so nothing it had acknowledged comes again and nothing it had not is lost. A consumer of
  * that name with another filter is not the agent's (someone squatting the name) and is ignored.
  */
-async function legacyConsumer(jsm: JetStreamManager, stream: string, spec: DurableSpec): Promise<ConsumerInfo | undefined> {
+async function legacyConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  spec: DurableSpec,
+): Promise<ConsumerInfo | undefined> {
   if (!spec.legacyName) return undefined;
   try {
     const info = await jsm.consumers.info(stream, spec.legacyName);

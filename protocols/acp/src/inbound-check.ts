@@ -91,7 +91,8 @@ export function unprocessable(err: unknown): Rejected {
 }
 
 function signed(pre: Prechecked & { ok: true }, verdict: { ok: boolean; hash: string }): InboundResult {
-  if (!verdict.ok) return reject(RejectionReason.BadSignature, "the signature does not verify with the key of from", pre.claimed);
+  if (!verdict.ok)
+    return reject(RejectionReason.BadSignature, "the signature does not verify with the key of from", pre.claimed);
   return { ok: true, envelope: pre.envelope, hash: verdict.hash, kind: pre.kind };
 }
 
@@ -125,7 +126,8 @@ function subjectMismatch(envelope: Envelope, subject: string, options: InboundCh
   }
   if (parsed.target !== options.me) return "the subject is not addressed to this reader";
   if (envelope.to !== didOfToken(parsed.target)) return "to does not match the subject's recipient";
-  if (parsed.kind === MessageKind.Receipt && envelope.type !== MessageType.Receipt) return `a receipt subject carries type ${envelope.type}`;
+  if (parsed.kind === MessageKind.Receipt && envelope.type !== MessageType.Receipt)
+    return `a receipt subject carries type ${envelope.type}`;
   if (parsed.kind === MessageKind.Reply && envelope.replyTo === undefined) return "a reply has no replyTo";
   return undefined;
 }

@@ -54,10 +54,15 @@ export interface Listed<T> {
 }
 
 /** A record read back, or why it is not one. Never throws. */
-function readRecord<T>(data: Uint8Array, validate: Validator<T>): { ok: true; record: T } | { ok: false; detail: string } {
+function readRecord<T>(
+  data: Uint8Array,
+  validate: Validator<T>,
+): { ok: true; record: T } | { ok: false; detail: string } {
   const parsed = parseJson(data);
   if (!parsed.ok) return { ok: false, detail: `${parsed.reason}: ${parsed.detail}` };
-  return validate(parsed.value) ? { ok: true, record: parsed.value } : { ok: false, detail: `schema_invalid: ${validate.explain()}` };
+  return validate(parsed.value)
+    ? { ok: true, record: parsed.value }
+    : { ok: false, detail: `schema_invalid: ${validate.explain()}` };
 }
 
 /**
@@ -78,7 +83,11 @@ export async function listRecords<T>(
   const invalid: InvalidRecord[] = [];
   if (total === 0) return { records, total, invalid };
   const limit = options.limit ?? 100;
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, {
+    filter_subjects: filter,
+    deliver_policy: DeliverPolicy.All,
+    name_prefix: orderedConsumerPrefix(),
+  });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {

@@ -1,4 +1,10 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
 import {
@@ -81,7 +87,12 @@ export class Outbox {
    * Signs an envelope for `kind` to `target` (a DID, or a topic name for topics) and stores it. `onSealed` sees the
    * signed envelope before it is published.
    */
-  async send(kind: MessageKind, target: string, fields: OutgoingFields, onSealed?: (envelope: Envelope) => void): Promise<Sent> {
+  async send(
+    kind: MessageKind,
+    target: string,
+    fields: OutgoingFields,
+    onSealed?: (envelope: Envelope) => void,
+  ): Promise<Sent> {
     const targetToken = kind === MessageKind.Topic ? target : agentToken(target);
     const subject = this.#o.subjects.message(kind, targetToken, this.#me);
     const { envelope, wire } = await this.#seal(kind, target, subject, fields);
@@ -120,7 +131,9 @@ export class Outbox {
     const size = bytes.length + WIRE_SIGNATURE_BYTES;
     const limit = this.#o.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes;
     if (size > limit) {
-      throw new PlexusError(ErrorCode.EnvelopeTooLarge, `envelope is ${size} bytes; the limit is ${limit}`, { details: { size, limit } });
+      throw new PlexusError(ErrorCode.EnvelopeTooLarge, `envelope is ${size} bytes; the limit is ${limit}`, {
+        details: { size, limit },
+      });
     }
     head.seq = unsigned.seq;
     head.prev = hash;
@@ -160,7 +173,10 @@ export class Outbox {
     // Only this agent may publish here in operator mode; on an open server anyone may, so it is checked all the same.
     const read = parseJson(last.data);
     if (!read.ok || !validateEnvelope(read.value)) {
-      throw new PlexusError(ErrorCode.EnvelopeInvalid, `the last message stored on ${subject} (position ${last.seq}) is not an envelope: its channel cannot continue`);
+      throw new PlexusError(
+        ErrorCode.EnvelopeInvalid,
+        `the last message stored on ${subject} (position ${last.seq}) is not an envelope: its channel cannot continue`,
+      );
     }
     return { seq: read.value.seq, prev: envelopeHash(read.value) };
   }

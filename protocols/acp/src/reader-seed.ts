@@ -1,4 +1,11 @@
-import { AckPolicy, DeliverPolicy, jetstreamManager, type ConsumerInfo, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  jetstreamManager,
+  type ConsumerInfo,
+  type JetStreamClient,
+  type JsMsg,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   agentToken,
@@ -51,21 +58,33 @@ export interface SeedSink {
  * Only what verifies is remembered (receipts signed by this reader's own key, envelopes passing every inbound check):
  * forged bytes in the stream can make the reader neither skip nor refuse a genuine message. Never throws on bad bytes.
  */
-export async function seedReaderMemory(src: SeedSource, consumer: ConsumerInfo, windowMs: number, sink: SeedSink): Promise<void> {
+export async function seedReaderMemory(
+  src: SeedSource,
+  consumer: ConsumerInfo,
+  windowMs: number,
+  sink: SeedSink,
+): Promise<void> {
   const ackFloor = consumer.ack_floor.stream_seq;
   const lastDelivered = consumer.delivered.stream_seq;
   const me = agentToken(src.did);
-  const streamEnd = (await (await jetstreamManager(src.nc, { checkAPI: false })).streams.info(src.subjects.stream)).state.last_seq;
+  const streamEnd = (await (await jetstreamManager(src.nc, { checkAPI: false })).streams.info(src.subjects.stream))
+    .state.last_seq;
   const receipts: Promise<boolean>[] = [];
-  await readStored(src, `plexus.${src.subjects.mesh}.acp.${MessageKind.Receipt}.*.${me}`, { seq: ackFloor + 1 }, streamEnd, (m) => {
-    receipts.push(
-      ownReceipt(src.did, m).then((r) => {
-        if (!r) return false;
-        sink.receipt(r.sender, r.body);
-        return true;
-      }),
-    );
-  });
+  await readStored(
+    src,
+    `plexus.${src.subjects.mesh}.acp.${MessageKind.Receipt}.*.${me}`,
+    { seq: ackFloor + 1 },
+    streamEnd,
+    (m) => {
+      receipts.push(
+        ownReceipt(src.did, m).then((r) => {
+          if (!r) return false;
+          sink.receipt(r.sender, r.body);
+          return true;
+        }),
+      );
+    },
+  );
   const anyReceipt = (await Promise.all(receipts)).some(Boolean);
   const inbox = src.subjects.filter(MessageKind.Inbox, me);
   const now = Date.now();
@@ -149,7 +168,9 @@ async function readStored(
     num_replicas: 1,
   });
   if (created.num_pending === 0) return;
-  const messages = await (await src.js.consumers.get(src.subjects.stream, created.name)).consume({ max_messages: 1024 });
+  const messages = await (await src.js.consumers.get(src.subjects.stream, created.name)).consume({
+    max_messages: 1024,
+  });
   try {
     for await (const m of messages) {
       if (m.seq > end) break;

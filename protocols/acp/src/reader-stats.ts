@@ -18,7 +18,10 @@ export class ReaderStats {
   #handlerErrors = 0;
   #deadLettered = 0;
   #settled = 0;
-  readonly #rejected = Object.fromEntries(Object.values(RejectionReason).map((r) => [r, 0])) as Record<RejectionReason, number>;
+  readonly #rejected = Object.fromEntries(Object.values(RejectionReason).map((r) => [r, 0])) as Record<
+    RejectionReason,
+    number
+  >;
 
   accepted(redelivered: boolean): void {
     this.#accepted++;

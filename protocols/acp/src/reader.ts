@@ -1,6 +1,14 @@
 import type { ConsumerInfo, JetStreamClient, JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { agentToken, Defaults, MessageKind, RejectionReason, type Envelope, type MeshSubjects, type ReceiptBody } from "@plexus/core";
+import {
+  agentToken,
+  Defaults,
+  MessageKind,
+  RejectionReason,
+  type Envelope,
+  type MeshSubjects,
+  type ReceiptBody,
+} from "@plexus/core";
 import { checkInboundAsync, unprocessable, type InboundResult } from "./inbound-check.js";
 import { rawCopy, storeRecord } from "./ops-records.js";
 import { keptAt } from "./stream-position.js";
@@ -106,7 +114,12 @@ export class Reader {
     try {
       return checkInboundAsync(
         { subject: m.subject, data: m.data, storedAt: storedAt(m) },
-        { subjects: this.#o.subjects, me: this.#me, maxEnvelopeBytes: this.#o.maxEnvelopeBytes, maxClockSkewMs: this.#o.maxClockSkewMs },
+        {
+          subjects: this.#o.subjects,
+          me: this.#me,
+          maxEnvelopeBytes: this.#o.maxEnvelopeBytes,
+          maxClockSkewMs: this.#o.maxClockSkewMs,
+        },
       ).catch(unprocessable);
     } catch (err) {
       return Promise.resolve(unprocessable(err));
@@ -128,15 +141,23 @@ export class Reader {
   }
 
   async #admit(m: JsMsg, result: InboundResult): Promise<Accepted | Refused> {
-    if (!result.ok) return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
+    if (!result.ok)
+      return { refused: true, kept: await this.#reject(m, result.reason, result.detail, result.from, result.id) };
     const rotated = this.#o.rotations?.rotatedBefore(result.envelope.from, keptAt(m, this.#o.subjects).seq);
     if (rotated) {
       const detail = `the sender's key was rotated to ${rotated.to} at log position ${rotated.seq}, before this message: nothing it signs counts any more`;
-      return { refused: true, kept: await this.#reject(m, RejectionReason.RotatedKey, detail, result.envelope.from, result.envelope.id) };
+      return {
+        refused: true,
+        kept: await this.#reject(m, RejectionReason.RotatedKey, detail, result.envelope.from, result.envelope.id),
+      };
     }
     const channel = this.#o.subjects.parse(m.subject)!;
     const verdict = this.#guard.check(result.envelope, result.hash, position(m), `${channel.kind}:${channel.target}`);
-    if (verdict.replay) return { refused: true, kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id) };
+    if (verdict.replay)
+      return {
+        refused: true,
+        kept: await this.#reject(m, "replay", verdict.detail, result.envelope.from, result.envelope.id),
+      };
     const settled = result.kind === MessageKind.Inbox ? this.#settled(m, result.envelope, verdict.known) : undefined;
     if (settled === "settled") {
       this.#o.stats.settled();
@@ -149,7 +170,14 @@ export class Reader {
     const attempt = m.info.deliveryCount;
     const redelivered = attempt > 1 || verdict.redelivery || settled === "delivered";
     this.#o.stats.accepted(redelivered);
-    return { envelope: result.envelope, kind: result.kind, streamSeq: m.seq, redelivered, attempt, order: verdict.order };
+    return {
+      envelope: result.envelope,
+      kind: result.kind,
+      streamSeq: m.seq,
+      redelivered,
+      attempt,
+      order: verdict.order,
+    };
   }
 
   /**
@@ -197,10 +225,17 @@ export class Reader {
 
   #seedOnce(consumer: ConsumerInfo): Promise<void> {
     this.#seededFloor = Math.min(this.#seededFloor, consumer.ack_floor.stream_seq);
-    const src = { nc: this.#o.nc, js: this.#o.js, subjects: this.#o.subjects, did: this.#o.did, verify: (m: JsMsg) => this.verify(m) };
+    const src = {
+      nc: this.#o.nc,
+      js: this.#o.js,
+      subjects: this.#o.subjects,
+      did: this.#o.did,
+      verify: (m: JsMsg) => this.verify(m),
+    };
     return seedReaderMemory(src, consumer, this.#guard.windowMs, {
       receipt: (sender, body) => this.#ledger.note(sender, body),
-      envelope: (r, m, handled) => this.#guard.remember(r.envelope, r.hash, position(m), `${MessageKind.Inbox}:${this.#me}`, handled),
+      envelope: (r, m, handled) =>
+        this.#guard.remember(r.envelope, r.hash, position(m), `${MessageKind.Inbox}:${this.#me}`, handled),
       settled: (sender, seq) => {
         const status = this.#ledger.status(sender, seq);
         return status === "processed" || status === "failed";
@@ -248,7 +283,13 @@ export class Reader {
       ...(id ? { id } : {}),
     };
     try {
-      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.rejected(this.#me), `rej-${kept.stream}-${kept.seq}-${this.#me}`, record);
+      await storeRecord(
+        this.#o.nc,
+        this.#o.js,
+        this.#o.subjects.rejected(this.#me),
+        `rej-${kept.stream}-${kept.seq}-${this.#me}`,
+        record,
+      );
     } catch (err) {
       this.#o.onError?.(err);
       return false;

@@ -56,7 +56,9 @@ export class ReceiptBatcher {
     let e = this.#pending.get(sender);
     if (!e) {
       let settle!: (err?: unknown) => void;
-      const stored = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+      const stored = new Promise<void>(
+        (resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))),
+      );
       stored.catch(() => undefined);
       e = { delivered: new Set(), processed: new Set(), failed: [], stored, settle };
       this.#pending.set(sender, e);

@@ -1,4 +1,11 @@
-import { ErrorCode, MessageType, PlexusError, validateReceiptBody, type Envelope, type ReceiptBody } from "@plexus/core";
+import {
+  ErrorCode,
+  MessageType,
+  PlexusError,
+  validateReceiptBody,
+  type Envelope,
+  type ReceiptBody,
+} from "@plexus/core";
 import { rangeMembership, seqsToMatch } from "./seq-ranges.js";
 
 export type ReceiptStatus = "delivered" | "processed" | "failed";
@@ -69,12 +76,19 @@ export class ReceiptTracker {
 
   wait(id: string, want: ReceiptStatus, timeoutMs: number): Promise<Receipt> {
     const w = this.#byId.get(id);
-    if (!w) return Promise.reject(new PlexusError(ErrorCode.InvalidArgument, `message ${id} was not sent by this agent since it started`));
+    if (!w)
+      return Promise.reject(
+        new PlexusError(ErrorCode.InvalidArgument, `message ${id} was not sent by this agent since it started`),
+      );
     if (w.latest && RANK[w.latest.status] >= RANK[want]) return Promise.resolve(w.latest);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         w.waiters = w.waiters.filter((x) => x.resolve !== done);
-        reject(new PlexusError(ErrorCode.Timeout, `no ${want} receipt for ${id} from ${w.to} within ${timeoutMs} ms`, { details: { id, to: w.to, latest: w.latest?.status ?? null } }));
+        reject(
+          new PlexusError(ErrorCode.Timeout, `no ${want} receipt for ${id} from ${w.to} within ${timeoutMs} ms`, {
+            details: { id, to: w.to, latest: w.latest?.status ?? null },
+          }),
+        );
       }, timeoutMs);
       const done = (r: Receipt) => {
         clearTimeout(timer);
@@ -93,7 +107,8 @@ export class ReceiptTracker {
     if (envelope.type !== MessageType.Receipt || !validateReceiptBody(envelope.body)) return false;
     const body: ReceiptBody = envelope.body;
     const base = { by: envelope.from, receiptId: envelope.id, at: envelope.ts };
-    for (const f of body.failed) this.#update(envelope.from, f.seq, { ...base, status: "failed", reason: f.reason, attempts: f.attempts });
+    for (const f of body.failed)
+      this.#update(envelope.from, f.seq, { ...base, status: "failed", reason: f.reason, attempts: f.attempts });
     const processed = rangeMembership(body.processed);
     const delivered = rangeMembership(body.delivered);
     for (const seq of seqsToMatch([body.processed, body.delivered], this.#byTo.get(envelope.from))) {
@@ -109,7 +124,7 @@ export class ReceiptTracker {
     if (w.latest && RANK[w.latest.status] > RANK[r.status]) return;
     w.latest = { ...r, id: w.id };
     const still: Watched["waiters"] = [];
-    for (const x of w.waiters) (RANK[r.status] >= RANK[x.want] ? x.resolve(w.latest) : still.push(x));
+    for (const x of w.waiters) RANK[r.status] >= RANK[x.want] ? x.resolve(w.latest) : still.push(x);
     w.waiters = still;
     if (RANK[r.status] === 2) this.#retire(w);
   }

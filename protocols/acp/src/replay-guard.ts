@@ -11,8 +11,7 @@ export interface OrderInfo {
 
 export type ReplayVerdict =
   /** `known`: this envelope was known at this stream position before (handed over, or remembered from the stream). */
-  | { replay: false; redelivery: boolean; known: boolean; order: OrderInfo }
-  | { replay: true; detail: string };
+  { replay: false; redelivery: boolean; known: boolean; order: OrderInfo } | { replay: true; detail: string };
 
 /**
  * Where an envelope was stored: a stream position, named with its stream when a reader reads more than one (topic
@@ -58,7 +57,13 @@ export class ReplayGuard {
     return this.#windowMs;
   }
 
-  check(envelope: Envelope, hash: string, streamSeq: Position, channel: string, now: number = Date.now()): ReplayVerdict {
+  check(
+    envelope: Envelope,
+    hash: string,
+    streamSeq: Position,
+    channel: string,
+    now: number = Date.now(),
+  ): ReplayVerdict {
     this.#sweep(now);
     const id = `${envelope.from}|${envelope.id}`;
     const seen = this.#seen.get(id);
@@ -69,7 +74,10 @@ export class ReplayGuard {
     const seqs = this.#seqs(key);
     const sameSeq = seqs.get(envelope.seq);
     if (sameSeq && sameSeq.streamSeq !== streamSeq) {
-      return { replay: true, detail: `seq ${envelope.seq} of this sender's channel was already stored at stream position ${sameSeq.streamSeq}` };
+      return {
+        replay: true,
+        detail: `seq ${envelope.seq} of this sender's channel was already stored at stream position ${sameSeq.streamSeq}`,
+      };
     }
     const handedBefore = seen?.handed === true;
     if (seen) seen.handed = true;
@@ -83,7 +91,14 @@ export class ReplayGuard {
    * Remembers an envelope found in the stream at start (verified, not handed over): a later copy at another position
    * is a replay. `handled`: it is behind the consumer's ack floor, so it also sets its channel's head.
    */
-  remember(envelope: Envelope, hash: string, streamSeq: Position, channel: string, handled: boolean, now: number = Date.now()): void {
+  remember(
+    envelope: Envelope,
+    hash: string,
+    streamSeq: Position,
+    channel: string,
+    handled: boolean,
+    now: number = Date.now(),
+  ): void {
     const id = `${envelope.from}|${envelope.id}`;
     if (!this.#seen.has(id)) this.#seen.set(id, { streamSeq, at: now, handed: false });
     const key = `${envelope.from}|${channel}`;

@@ -44,10 +44,14 @@ export function rangeMembership(ranges: readonly SeqRange[]): (seq: number) => b
  * The seqs worth matching a receipt's ranges against: the seqs its ranges name when they are fewer than the messages
  * still waiting on its signer, else those waiting messages. Either way the work is at most the smaller of the two.
  */
-export function seqsToMatch(ranges: readonly (readonly SeqRange[])[], waiting: ReadonlyMap<number, unknown> | undefined): number[] {
+export function seqsToMatch(
+  ranges: readonly (readonly SeqRange[])[],
+  waiting: ReadonlyMap<number, unknown> | undefined,
+): number[] {
   if (!waiting || waiting.size === 0) return [];
   let width = 0;
-  for (const list of ranges) for (const [a, b] of list) if (b >= a && (width += b - a + 1) > waiting.size) return [...waiting.keys()];
+  for (const list of ranges)
+    for (const [a, b] of list) if (b >= a && (width += b - a + 1) > waiting.size) return [...waiting.keys()];
   const out: number[] = [];
   for (const list of ranges) for (const [a, b] of list) for (let s = a; s <= b; s++) if (waiting.has(s)) out.push(s);
   return out;

@@ -23,7 +23,8 @@ export function keptAt(m: JsMsg, subjects: Pick<MeshSubjects, "stream" | "topicS
   if (source) {
     const [stream, seq] = source.split(" ");
     const n = Number(seq);
-    if (stream?.split(":")[0] === subjects.stream && Number.isSafeInteger(n) && n > 0) return { stream: subjects.stream, seq: n };
+    if (stream?.split(":")[0] === subjects.stream && Number.isSafeInteger(n) && n > 0)
+      return { stream: subjects.stream, seq: n };
   }
   return { stream: m.info.stream, seq: m.seq };
 }

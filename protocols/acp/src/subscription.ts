@@ -102,7 +102,10 @@ export class Subscription {
     }
     // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
     // it is not redelivered meanwhile.
-    this.#keepAlive = setInterval(() => this.#held.forEach((m) => m.working()), Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2));
+    this.#keepAlive = setInterval(
+      () => this.#held.forEach((m) => m.working()),
+      Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2),
+    );
     this.#done = this.#run(consumer)
       .then(() => this.#settleReceiptAcks())
       .finally(() => {
@@ -256,7 +259,13 @@ export class Subscription {
       at: Date.now(),
     };
     try {
-      await storeRecord(this.#o.nc, this.#o.js, this.#o.subjects.dead(me), `dead-${m.seq}-${this.#o.spec.name}`, record);
+      await storeRecord(
+        this.#o.nc,
+        this.#o.js,
+        this.#o.subjects.dead(me),
+        `dead-${m.seq}-${this.#o.spec.name}`,
+        record,
+      );
     } catch (storeErr) {
       // Not stored: leave the message for redelivery rather than lose it.
       this.#o.onError?.(storeErr);
@@ -265,7 +274,12 @@ export class Subscription {
     }
     this.#o.reader.stats.deadLettered();
     if (accepted.kind === MessageKind.Inbox) {
-      this.#o.receipts?.failed(envelope.from, { id: envelope.id, seq: envelope.seq, reason, attempts: accepted.attempt });
+      this.#o.receipts?.failed(envelope.from, {
+        id: envelope.id,
+        seq: envelope.seq,
+        reason,
+        attempts: accepted.attempt,
+      });
     }
     m.term("dead-lettered");
     this.#handled++;

@@ -40,8 +40,13 @@ export interface TopicDurableRequest {
 export function topicDurable(subjects: MeshSubjects, namesKey: Uint8Array, r: TopicDurableRequest): DurableSpec {
   assertTopic(r.topic);
   const name =
-    r.group === undefined ? `t_${secretName(namesKey, `solo/${r.did}/${r.topic}`)}` : `g_${secretName(namesKey, `group/${r.topic}/${assertName("group", r.group)}`)}`;
-  const ackWait = Math.min(TOPIC_ACK_WAIT.max, Math.max(TOPIC_ACK_WAIT.min, Math.round(r.ackWaitMs ?? TOPIC_ACK_WAIT.default)));
+    r.group === undefined
+      ? `t_${secretName(namesKey, `solo/${r.did}/${r.topic}`)}`
+      : `g_${secretName(namesKey, `group/${r.topic}/${assertName("group", r.group)}`)}`;
+  const ackWait = Math.min(
+    TOPIC_ACK_WAIT.max,
+    Math.max(TOPIC_ACK_WAIT.min, Math.round(r.ackWaitMs ?? TOPIC_ACK_WAIT.default)),
+  );
   return {
     name,
     stream: subjects.topicStream,

@@ -22,8 +22,12 @@ describe("secret consumer names", () => {
     expect(spec.name).not.toContain(agentToken(a.did));
     expect(spec.legacyName).toBe(`inbox_${agentToken(a.did)}`);
     expect(spec.config.filter_subject).toBe(s.filter(MessageKind.Inbox, agentToken(a.did)));
-    expect(inboxConsumer(s, { did: b.did, nameKey: consumerNameKey(b.exportSeed(), "names") }).name).not.toBe(spec.name);
-    expect(inboxConsumer(meshSubjects("other"), { did: a.did, nameKey: consumerNameKey(a.exportSeed(), "other") }).name).not.toBe(spec.name);
+    expect(inboxConsumer(s, { did: b.did, nameKey: consumerNameKey(b.exportSeed(), "names") }).name).not.toBe(
+      spec.name,
+    );
+    expect(
+      inboxConsumer(meshSubjects("other"), { did: a.did, nameKey: consumerNameKey(a.exportSeed(), "other") }).name,
+    ).not.toBe(spec.name);
     expect(topicConsumer(s, owner, "news", undefined).name).toMatch(/^topic_news_[a-z2-7]{26}$/);
     expect(topicConsumer(s, owner, "news", undefined).name).not.toBe(topicConsumer(s, owner, "sports", undefined).name);
     // Queue groups share one durable, named by topic and group.
@@ -47,7 +51,12 @@ describe("taking over a legacy inbox durable", () => {
       const me = agentToken(key.did);
       const spec = inboxConsumer(s, { did: key.did, nameKey: consumerNameKey(key.exportSeed(), mesh) });
       // An agent of the previous version: its inbox durable under the predictable name, 3 of 5 messages acked.
-      await jsm.consumers.add(s.stream, { durable_name: spec.legacyName!, filter_subject: spec.config.filter_subject!, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All });
+      await jsm.consumers.add(s.stream, {
+        durable_name: spec.legacyName!,
+        filter_subject: spec.config.filter_subject!,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+      });
       for (let i = 1; i <= 5; i++) await js.publish(s.message(MessageKind.Inbox, me, me), `m${i}`);
       const legacy = await js.consumers.get(s.stream, spec.legacyName!);
       const batch = await legacy.fetch({ max_messages: 3, expires: 2_000 });
@@ -62,10 +71,16 @@ describe("taking over a legacy inbox durable", () => {
       // A consumer squatting an agent's legacy name with another filter is not taken over (nor deleted).
       const other = generateKeyPair();
       const otherSpec = inboxConsumer(s, { did: other.did, nameKey: consumerNameKey(other.exportSeed(), mesh) });
-      await jsm.consumers.add(s.stream, { durable_name: otherSpec.legacyName!, filter_subject: s.filter(MessageKind.Inbox, me), ack_policy: AckPolicy.Explicit });
+      await jsm.consumers.add(s.stream, {
+        durable_name: otherSpec.legacyName!,
+        filter_subject: s.filter(MessageKind.Inbox, me),
+        ack_policy: AckPolicy.Explicit,
+      });
       await js.publish(s.message(MessageKind.Inbox, agentToken(other.did), me), "for other");
       await ensureConsumer(jsm, s.stream, otherSpec);
-      expect((await jsm.consumers.info(s.stream, otherSpec.legacyName!)).config.filter_subject).toBe(s.filter(MessageKind.Inbox, me));
+      expect((await jsm.consumers.info(s.stream, otherSpec.legacyName!)).config.filter_subject).toBe(
+        s.filter(MessageKind.Inbox, me),
+      );
       const own = await js.consumers.get(s.stream, otherSpec.name);
       const got: string[] = [];
       for await (const m of await own.fetch({ max_messages: 5, expires: 1_000 })) got.push(m.string());

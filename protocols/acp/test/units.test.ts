@@ -12,31 +12,74 @@ const bob = generateKeyPair();
 const encoder = new TextEncoder();
 
 function signed(seq: number, extra: Partial<Envelope> = {}): { envelope: Envelope; hash: string } {
-  return signEnvelope({ v: 1, id: newId(), from: alice.did, to: bob.did, type: "t", body: seq, ts: Date.now(), seq, ...extra }, alice);
+  return signEnvelope(
+    { v: 1, id: newId(), from: alice.did, to: bob.did, type: "t", body: seq, ts: Date.now(), seq, ...extra },
+    alice,
+  );
 }
 
 describe("seq ranges", () => {
   it("merge consecutive numbers and ignore duplicates", () => {
-    expect(toRanges([5, 1, 2, 3, 3, 7, 8])).toEqual([[1, 3], [5, 5], [7, 8]]);
-    expect(inRanges([[1, 3], [7, 8]], 8)).toBe(true);
-    expect(inRanges([[1, 3], [7, 8]], 5)).toBe(false);
+    expect(toRanges([5, 1, 2, 3, 3, 7, 8])).toEqual([
+      [1, 3],
+      [5, 5],
+      [7, 8],
+    ]);
+    expect(
+      inRanges(
+        [
+          [1, 3],
+          [7, 8],
+        ],
+        8,
+      ),
+    ).toBe(true);
+    expect(
+      inRanges(
+        [
+          [1, 3],
+          [7, 8],
+        ],
+        5,
+      ),
+    ).toBe(false);
   });
 });
 
 describe("matching hostile receipt ranges", () => {
   it("costs at most the smaller of what the ranges name and what is waiting, whatever widths they claim", () => {
-    const waiting = new Map([[3, 1], [7, 1], [1e15, 1]]);
+    const waiting = new Map([
+      [3, 1],
+      [7, 1],
+      [1e15, 1],
+    ]);
     expect(seqsToMatch([[[1, 2 ** 53]]], waiting).sort((a, b) => a - b)).toEqual([3, 7, 1e15]);
     expect(seqsToMatch([[[3, 4]], [[7, 7]]], waiting)).toEqual([3, 7]);
     expect(seqsToMatch([[[1, 2 ** 53]]], new Map())).toEqual([]);
-    const member = rangeMembership([[10, 20], [1, 2 ** 53], [5, 6]]);
+    const member = rangeMembership([
+      [10, 20],
+      [1, 2 ** 53],
+      [5, 6],
+    ]);
     expect([member(0), member(1), member(2 ** 53), member(2 ** 53 + 2)]).toEqual([false, true, true, false]);
   });
 
   it("a receipt claiming [1, 2^53] settles only what was sent, at once", () => {
     const t = new ReceiptTracker();
     t.expect("m1", bob.did, 1);
-    const receipt = signEnvelope({ v: 1, id: newId(), from: bob.did, to: alice.did, type: "acp.receipt", body: { delivered: [], processed: [[1, 2 ** 53]], failed: [] }, ts: Date.now(), seq: 1 }, bob);
+    const receipt = signEnvelope(
+      {
+        v: 1,
+        id: newId(),
+        from: bob.did,
+        to: alice.did,
+        type: "acp.receipt",
+        body: { delivered: [], processed: [[1, 2 ** 53]], failed: [] },
+        ts: Date.now(),
+        seq: 1,
+      },
+      bob,
+    );
     expect(t.apply(receipt.envelope)).toBe(true);
     expect(t.latest("m1")?.status).toBe("processed");
     expect(t.watching).toBe(0);
@@ -52,7 +95,11 @@ describe("replay guard", () => {
     const e3 = signed(3);
     const e5 = signed(5, { prev: "y".repeat(43) });
     expect(g.check(e1.envelope, e1.hash, 10, "c")).toMatchObject({ replay: false, order: { status: "first-seen" } });
-    expect(g.check(e2.envelope, e2.hash, 11, "c")).toMatchObject({ replay: false, redelivery: false, order: { status: "in-order" } });
+    expect(g.check(e2.envelope, e2.hash, 11, "c")).toMatchObject({
+      replay: false,
+      redelivery: false,
+      order: { status: "in-order" },
+    });
     expect(g.check(e4.envelope, e4.hash, 12, "c")).toMatchObject({ order: { status: "gap", expected: 3 } });
     expect(g.check(e3.envelope, e3.hash, 13, "c")).toMatchObject({ order: { status: "reordered" } });
     expect(g.check(e5.envelope, e5.hash, 14, "c")).toMatchObject({ order: { status: "chain-broken" } });
@@ -71,16 +118,26 @@ describe("replay guard", () => {
     expect(g.check(e1.envelope, e1.hash, 30, "c")).toMatchObject({ replay: true });
     expect(g.check(resigned.envelope, resigned.hash, 31, "c")).toMatchObject({ replay: true });
     // The head was set from the handled one, so the next is in order.
-    expect(g.check(e2.envelope, e2.hash, 11, "c")).toMatchObject({ replay: false, known: true, order: { status: "in-order" } });
+    expect(g.check(e2.envelope, e2.hash, 11, "c")).toMatchObject({
+      replay: false,
+      known: true,
+      order: { status: "in-order" },
+    });
   });
 
   it("keeps ids per sender and positions per stream: another member reusing an id makes no replay of the real envelope", () => {
     const g = new ReplayGuard();
     const real = signed(1);
     // Mallory copies the id of alice's envelope (seen on a topic) into one of her own, stored first.
-    const copy = signEnvelope({ ...real.envelope, from: bob.did, to: alice.did, sig: undefined } as unknown as Envelope, bob);
+    const copy = signEnvelope(
+      { ...real.envelope, from: bob.did, to: alice.did, sig: undefined } as unknown as Envelope,
+      bob,
+    );
     expect(g.check(copy.envelope, copy.hash, "PLEXUS_X:7", "inbox:a")).toMatchObject({ replay: false });
-    expect(g.check(real.envelope, real.hash, "TOPICS_PLEXUS_X:7", "topic:news")).toMatchObject({ replay: false, redelivery: false });
+    expect(g.check(real.envelope, real.hash, "TOPICS_PLEXUS_X:7", "topic:news")).toMatchObject({
+      replay: false,
+      redelivery: false,
+    });
     // The same position of another stream is another message: a second copy there is a replay, not a redelivery.
     expect(g.check(real.envelope, real.hash, "PLEXUS_X:7", "topic:news")).toMatchObject({ replay: true });
   });
@@ -97,7 +154,10 @@ describe("inbound checks", () => {
   const me = agentToken(bob.did);
   const subject = subjects.message("inbox", me, agentToken(alice.did));
   const check = (data: string | Uint8Array, on = subject, storedAt = Date.now()) =>
-    checkInbound({ subject: on, data: typeof data === "string" ? encoder.encode(data) : data, storedAt }, { subjects, me });
+    checkInbound(
+      { subject: on, data: typeof data === "string" ? encoder.encode(data) : data, storedAt },
+      { subjects, me },
+    );
 
   it("accept a good envelope and give its hash", () => {
     const e = signed(1);
@@ -112,8 +172,12 @@ describe("inbound checks", () => {
     const { sig: _s, ...unsigned } = e;
     expect(check(JSON.stringify(unsigned))).toMatchObject({ ok: false, reason: "unsigned", from: alice.did });
     expect(check(JSON.stringify({ ...e, body: 2 }))).toMatchObject({ ok: false, reason: "bad_signature" });
-    expect(check(JSON.stringify(e), subjects.message("inbox", agentToken(alice.did), agentToken(alice.did)))).toMatchObject({ reason: "subject_mismatch" });
-    expect(check(JSON.stringify(e), subjects.message("inbox", me, agentToken(bob.did)))).toMatchObject({ reason: "subject_mismatch" });
+    expect(
+      check(JSON.stringify(e), subjects.message("inbox", agentToken(alice.did), agentToken(alice.did))),
+    ).toMatchObject({ reason: "subject_mismatch" });
+    expect(check(JSON.stringify(e), subjects.message("inbox", me, agentToken(bob.did)))).toMatchObject({
+      reason: "subject_mismatch",
+    });
     expect(check(JSON.stringify(e), subject, Date.now() + 10 * 60_000)).toMatchObject({ reason: "stale" });
     expect(check(JSON.stringify({ ...e, body: "z".repeat(200_000) }))).toMatchObject({ reason: "oversized" });
   });
@@ -125,7 +189,9 @@ describe("receipt tracker", () => {
     t.expect("A", bob.did, 1);
     t.expect("B", bob.did, 2);
     t.expect("C", bob.did, 3);
-    const receipt = (body: unknown) => signEnvelope({ v: 1, id: newId(), from: bob.did, to: alice.did, type: "acp.receipt", body, ts: 1, seq: 1 }, bob).envelope;
+    const receipt = (body: unknown) =>
+      signEnvelope({ v: 1, id: newId(), from: bob.did, to: alice.did, type: "acp.receipt", body, ts: 1, seq: 1 }, bob)
+        .envelope;
     expect(t.apply(receipt({ delivered: [[1, 3]], processed: [[1, 2]], failed: [] }))).toBe(true);
     expect(t.latest("A")?.status).toBe("processed");
     expect(t.latest("C")?.status).toBe("delivered");

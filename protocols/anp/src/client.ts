@@ -3,11 +3,31 @@ import type { NatsUserGrant } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { AgentCard } from "./card.js";
-import { signRequest, type Rating, type RequestBodies, type RequestOp, type TopicDurableGrant, type TopicSubscribeBody, type TrustAnchorRole, type TrustBody } from "./request.js";
+import {
+  signRequest,
+  type Rating,
+  type RequestBodies,
+  type RequestOp,
+  type TopicDurableGrant,
+  type TopicSubscribeBody,
+  type TrustAnchorRole,
+  type TrustBody,
+} from "./request.js";
 import { makeRotation } from "./rotation.js";
 import type { CredentialStatusView } from "./credential-status.js";
 import { RegistryOp, unwrapReply } from "./service-wire.js";
-import type { AgentView, AsOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Reputation, RevokeResult, TrustAnchorView, TrustResult } from "./views.js";
+import type {
+  AgentView,
+  AsOf,
+  AttestResult,
+  DiscoverQuery,
+  DiscoverResult,
+  JoinResult,
+  Reputation,
+  RevokeResult,
+  TrustAnchorView,
+  TrustResult,
+} from "./views.js";
 
 /** Agents per request when listing (a page of full agent views stays well under NATS's 1 MB payload limit). */
 export const AGENTS_PAGE_SIZE = 200;
@@ -43,10 +63,16 @@ export class RegistryClient {
   async call<T>(op: RegistryOp, payload: unknown): Promise<T> {
     let reply;
     try {
-      reply = await this.#nc.request(this.subjects.registryService(op), JSON.stringify(payload ?? {}), { timeout: this.#timeoutMs });
+      reply = await this.#nc.request(this.subjects.registryService(op), JSON.stringify(payload ?? {}), {
+        timeout: this.#timeoutMs,
+      });
     } catch (err) {
       const code = (err as { code?: string; name?: string }).name === "TimeoutError" ? "timeout" : "no responders";
-      throw new PlexusError(ErrorCode.RegistryUnavailable, `no registry node answered ${op} on mesh "${this.subjects.mesh}" (${code}); is one running?`, { cause: err });
+      throw new PlexusError(
+        ErrorCode.RegistryUnavailable,
+        `no registry node answered ${op} on mesh "${this.subjects.mesh}" (${code}); is one running?`,
+        { cause: err },
+      );
     }
     return unwrapReply<T>(reply.data);
   }
@@ -97,7 +123,11 @@ export class RegistryClient {
 
   /** Revokes a credential `key` issued (or, with the registry's key, any credential). */
   revoke(key: KeyPair, credentialId: string, reason?: string, credential?: string): Promise<RevokeResult> {
-    return this.#signed("revoke", key, { credentialId, ...(reason !== undefined ? { reason } : {}), ...(credential !== undefined ? { credential } : {}) });
+    return this.#signed("revoke", key, {
+      credentialId,
+      ...(reason !== undefined ? { reason } : {}),
+      ...(credential !== undefined ? { credential } : {}),
+    });
   }
 
   /** Operator kill switch: cuts `agent` off (needs an operator key of the registry). */
@@ -113,8 +143,19 @@ export class RegistryClient {
    * Adds or removes a trust anchor (EigenTrust's pre-trusted peers), recorded in the log so every node agrees. Needs
    * an operator key of the registry, as suspend does. `role` defaults to "agent".
    */
-  trust(operator: KeyPair, action: TrustBody["action"], did: string, role?: TrustAnchorRole, reason?: string): Promise<TrustResult> {
-    return this.#signed("trust", operator, { action, did, ...(role !== undefined ? { role } : {}), ...(reason !== undefined ? { reason } : {}) });
+  trust(
+    operator: KeyPair,
+    action: TrustBody["action"],
+    did: string,
+    role?: TrustAnchorRole,
+    reason?: string,
+  ): Promise<TrustResult> {
+    return this.#signed("trust", operator, {
+      action,
+      did,
+      ...(role !== undefined ? { role } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
   }
 
   /** The mesh's trust anchors, in log order. */
@@ -126,17 +167,34 @@ export class RegistryClient {
    * Moves the identity of `oldKey` (its record, card, reputation, credentials) to `newKey`. Both keys sign. With
    * `compromised`, every credential the old key issued that the log holds is revoked in the same event.
    */
-  async rotate(oldKey: KeyPair, newKey: KeyPair, options: { compromised?: boolean } = {}): Promise<{ from: string; to: string; seq: number; revoked?: number }> {
+  async rotate(
+    oldKey: KeyPair,
+    newKey: KeyPair,
+    options: { compromised?: boolean } = {},
+  ): Promise<{ from: string; to: string; seq: number; revoked?: number }> {
     const challenge = await this.challenge(oldKey.did);
-    return this.call("rotate", signRequest(oldKey, "rotate", this.subjects.mesh, challenge, makeRotation(oldKey, newKey, challenge, options)));
+    return this.call(
+      "rotate",
+      signRequest(oldKey, "rotate", this.subjects.mesh, challenge, makeRotation(oldKey, newKey, challenge, options)),
+    );
   }
 
   /** Every present agent (with `all`, offline and gone ones too), fetched a page at a time. */
   async agents(options: { all?: boolean } = {}): Promise<Answer<AgentView[]>> {
-    const first = await this.call<Answer<AgentView[]>>(RegistryOp.Agents, { ...options, offset: 0, limit: AGENTS_PAGE_SIZE });
+    const first = await this.call<Answer<AgentView[]>>(RegistryOp.Agents, {
+      ...options,
+      offset: 0,
+      limit: AGENTS_PAGE_SIZE,
+    });
     const result = [...first.result];
     for (let page = first.result; page.length === AGENTS_PAGE_SIZE; ) {
-      page = (await this.call<Answer<AgentView[]>>(RegistryOp.Agents, { ...options, offset: result.length, limit: AGENTS_PAGE_SIZE })).result;
+      page = (
+        await this.call<Answer<AgentView[]>>(RegistryOp.Agents, {
+          ...options,
+          offset: result.length,
+          limit: AGENTS_PAGE_SIZE,
+        })
+      ).result;
       result.push(...page);
     }
     return { result, asOf: first.asOf };

@@ -60,12 +60,22 @@ export interface CredentialStatusView {
 export function parseCredentialStatusQuery(payload: Record<string, unknown>): CredentialStatusQuery {
   const { id, issuer } = payload;
   const extra = Object.keys(payload).filter((k) => k !== "id" && k !== "issuer");
-  if (extra.length > 0) throw new PlexusError(ErrorCode.InvalidArgument, `a credential-status request is { id, issuer }; unexpected ${extra.join(", ")}`);
+  if (extra.length > 0)
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `a credential-status request is { id, issuer }; unexpected ${extra.join(", ")}`,
+    );
   if (typeof id !== "string" || id.length === 0 || id.length > MAX_CREDENTIAL_ID_LENGTH) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `"id" must be the credential's id (1-${MAX_CREDENTIAL_ID_LENGTH} characters)`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `"id" must be the credential's id (1-${MAX_CREDENTIAL_ID_LENGTH} characters)`,
+    );
   }
   if (typeof issuer !== "string" || !issuer.startsWith("did:") || issuer.length > MAX_ISSUER_DID_LENGTH) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `"issuer" must be the issuer's DID (up to ${MAX_ISSUER_DID_LENGTH} characters)`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `"issuer" must be the issuer's DID (up to ${MAX_ISSUER_DID_LENGTH} characters)`,
+    );
   }
   return { id, issuer };
 }

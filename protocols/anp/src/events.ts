@@ -46,7 +46,14 @@ export interface EventData {
   };
   RequestRefused: { op: string; reason: string; detail: string; claimedDid?: string };
   /** A capability credential (VC-JWT by any issuer DID) about `agent`, verified by the registry before appending. */
-  CredentialAttested: { credential: string; id: string; issuer: string; capabilities: string[]; issuedAt: number; expiresAt: number };
+  CredentialAttested: {
+    credential: string;
+    id: string;
+    issuer: string;
+    capabilities: string[];
+    issuedAt: number;
+    expiresAt: number;
+  };
   /** A credential stops counting from here on: revoked by its issuer, or by the registry (membership, suspension). */
   CredentialRevoked: { credentialId: string; issuer: string; revokedBy: string; reason: string };
   /** The kill switch: `by` is the operator DID that asked (its signed request kept whole). */
@@ -92,7 +99,13 @@ export interface RegistryEvent<T extends RegistryEventType = RegistryEventType> 
 
 const encoder = new TextEncoder();
 
-export function makeEvent<T extends RegistryEventType>(registry: KeyPair, type: T, agent: string, data: EventData[T], at = Date.now()): RegistryEvent<T> {
+export function makeEvent<T extends RegistryEventType>(
+  registry: KeyPair,
+  type: T,
+  agent: string,
+  data: EventData[T],
+  at = Date.now(),
+): RegistryEvent<T> {
   return signDocument(registry, { v: 1 as const, id: newId(), type, agent, at, by: registry.did, data });
 }
 
@@ -116,14 +129,23 @@ export interface ParsedEvent {
  */
 export function parseEvent(bytes: Uint8Array, trusted: ReadonlySet<string> | undefined): ParsedEvent {
   const read = parseJson(bytes);
-  if (!read.ok) throw new PlexusError(ErrorCode.EnvelopeInvalid, `registry event refused (${read.reason}): ${read.detail}`, { details: { reason: read.reason } });
+  if (!read.ok)
+    throw new PlexusError(ErrorCode.EnvelopeInvalid, `registry event refused (${read.reason}): ${read.detail}`, {
+      details: { reason: read.reason },
+    });
   const value = read.value;
   if (!validateRegistryEvent(value)) {
-    throw new PlexusError(ErrorCode.EnvelopeInvalid, `registry event fails its schema: ${validateRegistryEvent.explain()}`);
+    throw new PlexusError(
+      ErrorCode.EnvelopeInvalid,
+      `registry event fails its schema: ${validateRegistryEvent.explain()}`,
+    );
   }
   const event = value as RegistryEvent;
   if (trusted !== undefined && !trusted.has(event.by)) {
-    throw new PlexusError(ErrorCode.SignatureInvalid, `registry event signed by ${event.by}, which is not a trusted registry`);
+    throw new PlexusError(
+      ErrorCode.SignatureInvalid,
+      `registry event signed by ${event.by}, which is not a trusted registry`,
+    );
   }
   const { sig, ...unsigned } = event;
   return { event, signed: canonicalBytes(unsigned), signature: Buffer.from(sig, "base64url") };

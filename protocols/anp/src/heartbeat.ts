@@ -39,19 +39,39 @@ export function makeBeat(key: Uint8Array, did: string, seq: number, ts = Date.no
   return { did, seq, ts, mac: mac(key, did, seq, ts).toString("base64url") };
 }
 
-export type BeatCheck = { ok: true; beat: Beat } | { ok: false; reason: "malformed" | "bad_mac" | "stale"; detail: string };
+export type BeatCheck =
+  | { ok: true; beat: Beat }
+  | { ok: false; reason: "malformed" | "bad_mac" | "stale"; detail: string };
 
 /** Checks a beat read from the bucket; `storedAt` is the server's timestamp of the KV entry. */
-export function checkBeat(secret: Uint8Array, bytes: Uint8Array, storedAt: number, maxSkewMs = MAX_BEAT_SKEW_MS): BeatCheck {
+export function checkBeat(
+  secret: Uint8Array,
+  bytes: Uint8Array,
+  storedAt: number,
+  maxSkewMs = MAX_BEAT_SKEW_MS,
+): BeatCheck {
   return checkBeatWith((did) => beatKeyFor(secret, did), bytes, storedAt, maxSkewMs);
 }
 
 /** checkBeat with the per-agent key from `keyOf` (a registry caches the keys it derived: one HMAC per beat less). */
-export function checkBeatWith(keyOf: (did: string) => Uint8Array, bytes: Uint8Array, storedAt: number, maxSkewMs = MAX_BEAT_SKEW_MS): BeatCheck {
+export function checkBeatWith(
+  keyOf: (did: string) => Uint8Array,
+  bytes: Uint8Array,
+  storedAt: number,
+  maxSkewMs = MAX_BEAT_SKEW_MS,
+): BeatCheck {
   const read = parseJson(bytes, { maxBytes: MAX_BEAT_BYTES });
-  if (!read.ok) return { ok: false, reason: "malformed", detail: `the beat is refused (${read.reason}): ${read.detail}` };
+  if (!read.ok)
+    return { ok: false, reason: "malformed", detail: `the beat is refused (${read.reason}): ${read.detail}` };
   const beat = read.value as Beat | null;
-  if (typeof beat !== "object" || beat === null || typeof beat.did !== "string" || !Number.isSafeInteger(beat.seq) || !Number.isSafeInteger(beat.ts) || typeof beat.mac !== "string") {
+  if (
+    typeof beat !== "object" ||
+    beat === null ||
+    typeof beat.did !== "string" ||
+    !Number.isSafeInteger(beat.seq) ||
+    !Number.isSafeInteger(beat.ts) ||
+    typeof beat.mac !== "string"
+  ) {
     return { ok: false, reason: "malformed", detail: "the beat needs did, seq, ts and mac" };
   }
   const expected = mac(keyOf(beat.did), beat.did, beat.seq, beat.ts);
@@ -60,7 +80,11 @@ export function checkBeatWith(keyOf: (did: string) => Uint8Array, bytes: Uint8Ar
     return { ok: false, reason: "bad_mac", detail: "the beat is not authenticated by this agent's heartbeat key" };
   }
   if (Math.abs(storedAt - beat.ts) > maxSkewMs) {
-    return { ok: false, reason: "stale", detail: `the beat's time is ${Math.round((storedAt - beat.ts) / 1000)} s away from when it was stored` };
+    return {
+      ok: false,
+      reason: "stale",
+      detail: `the beat's time is ${Math.round((storedAt - beat.ts) / 1000)} s away from when it was stored`,
+    };
   }
   return { ok: true, beat };
 }

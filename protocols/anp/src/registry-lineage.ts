@@ -23,7 +23,11 @@ export async function readRegistryRotations(nc: NatsConnection, subjects: MeshSu
   const events: RotationEvent[] = [];
   if (total === 0) return events;
   // One filter, as a string: the create request names it in its subject, where an agent's permissions pin it.
-  const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
+  const consumer = await jetstream(nc).consumers.get(subjects.stream, {
+    filter_subjects: filter,
+    deliver_policy: DeliverPolicy.All,
+    name_prefix: orderedConsumerPrefix(),
+  });
   const messages = await consumer.consume();
   try {
     for await (const m of messages) {
@@ -42,7 +46,8 @@ export function checkedRotation(bytes: Uint8Array): RotationEvent | undefined {
   try {
     const parsed = parseEvent(bytes, undefined);
     const e = parsed.event as RotationEvent;
-    if (e.type !== "RegistryKeyRotated" || e.agent !== e.by || !verifySignature(e.by, parsed.signed, parsed.signature)) return undefined;
+    if (e.type !== "RegistryKeyRotated" || e.agent !== e.by || !verifySignature(e.by, parsed.signed, parsed.signature))
+      return undefined;
     return rotationProofProblem(e.by, e.data.to, e.data.proof, REGISTRY_ROTATION_NONCE) === undefined ? e : undefined;
   } catch {
     return undefined;
@@ -53,7 +58,8 @@ export function checkedRotation(bytes: Uint8Array): RotationEvent | undefined {
 export function registryPredecessors(did: string, rotations: readonly RotationEvent[]): string[] {
   const byTo = new Map(rotations.map((e) => [e.data.to, e]));
   const chain: string[] = [];
-  for (let e = byTo.get(did); e !== undefined && !chain.includes(e.by) && e.by !== did; e = byTo.get(e.by)) chain.push(e.by);
+  for (let e = byTo.get(did); e !== undefined && !chain.includes(e.by) && e.by !== did; e = byTo.get(e.by))
+    chain.push(e.by);
   return chain;
 }
 
@@ -75,9 +81,22 @@ export function registryHeartbeatSecret(key: KeyPair, mesh: string, rotations: r
  * The RegistryKeyRotated event for moving a registry from `oldKey` to `newKey`: signed by the old key, with the new
  * key's proof and the mesh's heartbeat secret sealed to the new key (agents' heartbeat keys stay valid).
  */
-export function makeRegistryRotation(oldKey: KeyPair, newKey: KeyPair, mesh: string, rotations: readonly RotationEvent[]): { subject: string; data: Uint8Array; event: RotationEvent } {
+export function makeRegistryRotation(
+  oldKey: KeyPair,
+  newKey: KeyPair,
+  mesh: string,
+  rotations: readonly RotationEvent[],
+): { subject: string; data: Uint8Array; event: RotationEvent } {
   const secret = registryHeartbeatSecret(oldKey, mesh, rotations);
   const proof = newKey.signBase64url(rotationProofBytes(oldKey.did, newKey.did, REGISTRY_ROTATION_NONCE));
-  const event = makeEvent(oldKey, "RegistryKeyRotated", oldKey.did, { to: newKey.did, proof, heartbeatSecret: sealTo(newKey.did, secret) });
-  return { subject: `plexus.${mesh}.registry.RegistryKeyRotated.${agentToken(oldKey.did)}`, data: encodeEvent(event), event };
+  const event = makeEvent(oldKey, "RegistryKeyRotated", oldKey.did, {
+    to: newKey.did,
+    proof,
+    heartbeatSecret: sealTo(newKey.did, secret),
+  });
+  return {
+    subject: `plexus.${mesh}.registry.RegistryKeyRotated.${agentToken(oldKey.did)}`,
+    data: encodeEvent(event),
+    event,
+  };
 }

@@ -34,7 +34,19 @@ export const RefusalReason = {
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 
-export type RequestOp = "join" | "update" | "leave" | "rate" | "attest" | "revoke" | "suspend" | "resume" | "rotate" | "connect" | "subscribe" | "trust";
+export type RequestOp =
+  | "join"
+  | "update"
+  | "leave"
+  | "rate"
+  | "attest"
+  | "revoke"
+  | "suspend"
+  | "resume"
+  | "rotate"
+  | "connect"
+  | "subscribe"
+  | "trust";
 
 /**
  * What a trust anchor pre-trusts (EigenTrust's pre-trusted peers): `agent`, the DID itself; `issuer`, the agents
@@ -119,7 +131,13 @@ export interface SignedRequest<B = unknown> {
   sig: string;
 }
 
-export function signRequest<O extends RequestOp>(key: KeyPair, op: O, mesh: string, challenge: string, body: RequestBodies[O]): SignedRequest<RequestBodies[O]> {
+export function signRequest<O extends RequestOp>(
+  key: KeyPair,
+  op: O,
+  mesh: string,
+  challenge: string,
+  body: RequestBodies[O],
+): SignedRequest<RequestBodies[O]> {
   return signDocument(key, { op, mesh, did: key.did, publicKey: publicKeyMultibase(key.publicKey), challenge, body });
 }
 
@@ -132,8 +150,14 @@ export type RequestCheck =
  * the did:key of the presented public key, the signature, the challenge (issued by this registry, to this DID, for
  * this mesh, not expired), and the body of the operation (card or rating schema).
  */
-export function checkRequest(value: unknown, mesh: string, registryDids: ReadonlySet<string>, now = Date.now()): RequestCheck {
-  if (!validateRegistryRequest(value)) return { ok: false, reason: RefusalReason.SchemaInvalid, detail: validateRegistryRequest.explain() };
+export function checkRequest(
+  value: unknown,
+  mesh: string,
+  registryDids: ReadonlySet<string>,
+  now = Date.now(),
+): RequestCheck {
+  if (!validateRegistryRequest(value))
+    return { ok: false, reason: RefusalReason.SchemaInvalid, detail: validateRegistryRequest.explain() };
   const request = value as SignedRequest;
   const claimedDid = request.did;
   let keyDid: string;
@@ -143,26 +167,59 @@ export function checkRequest(value: unknown, mesh: string, registryDids: Readonl
     if (prefixed.length !== 34 || prefixed[0] !== 0xed || prefixed[1] !== 0x01) throw new Error("not an Ed25519 key");
     keyDid = didFromPublicKey(prefixed.subarray(2));
   } catch {
-    return { ok: false, reason: RefusalReason.Malformed, detail: "publicKey is not a multibase Ed25519 public key", claimedDid };
+    return {
+      ok: false,
+      reason: RefusalReason.Malformed,
+      detail: "publicKey is not a multibase Ed25519 public key",
+      claimedDid,
+    };
   }
   if (keyDid !== request.did) {
-    return { ok: false, reason: RefusalReason.DidKeyMismatch, detail: `the DID is not the did:key of the presented key (${keyDid})`, claimedDid };
+    return {
+      ok: false,
+      reason: RefusalReason.DidKeyMismatch,
+      detail: `the DID is not the did:key of the presented key (${keyDid})`,
+      claimedDid,
+    };
   }
   if (!verifyDocument(request.did, request)) {
-    return { ok: false, reason: RefusalReason.BadSignature, detail: "the request is not signed by the DID's key", claimedDid };
+    return {
+      ok: false,
+      reason: RefusalReason.BadSignature,
+      detail: "the request is not signed by the DID's key",
+      claimedDid,
+    };
   }
-  if (request.mesh !== mesh) return { ok: false, reason: RefusalReason.Malformed, detail: `the request is for mesh "${request.mesh}", this is "${mesh}"`, claimedDid };
+  if (request.mesh !== mesh)
+    return {
+      ok: false,
+      reason: RefusalReason.Malformed,
+      detail: `the request is for mesh "${request.mesh}", this is "${mesh}"`,
+      claimedDid,
+    };
   const challenge = checkChallenge(registryDids, request.challenge, mesh, request.did, now);
   if (!challenge.ok) return { ok: false, reason: challenge.reason, detail: challenge.detail, claimedDid };
   const body = request.body as Record<string, unknown>;
   if (request.op === "join" || request.op === "update") {
     const card = checkCard(body.card);
     if (!card.ok || Object.keys(body).length !== 1) {
-      return { ok: false, reason: RefusalReason.CardInvalid, detail: card.ok ? "the body holds more than the card" : `the agent card is invalid: ${card.detail}`, claimedDid };
+      return {
+        ok: false,
+        reason: RefusalReason.CardInvalid,
+        detail: card.ok ? "the body holds more than the card" : `the agent card is invalid: ${card.detail}`,
+        claimedDid,
+      };
     }
   } else if (request.op === "rate") {
-    if (!validateRating(body)) return { ok: false, reason: RefusalReason.RatingInvalid, detail: `the rating is invalid: ${validateRating.explain()}`, claimedDid };
-    if ((body as unknown as Rating).ratee === request.did) return { ok: false, reason: RefusalReason.SelfRating, detail: "an agent cannot rate itself", claimedDid };
+    if (!validateRating(body))
+      return {
+        ok: false,
+        reason: RefusalReason.RatingInvalid,
+        detail: `the rating is invalid: ${validateRating.explain()}`,
+        claimedDid,
+      };
+    if ((body as unknown as Rating).ratee === request.did)
+      return { ok: false, reason: RefusalReason.SelfRating, detail: "an agent cannot rate itself", claimedDid };
   } else if (request.op === "subscribe") {
     const problem = subscribeBodyProblem(body);
     if (problem !== undefined) return { ok: false, reason: RefusalReason.Malformed, detail: problem, claimedDid };
@@ -174,7 +231,8 @@ export function checkRequest(value: unknown, mesh: string, registryDids: Readonl
 function subscribeBodyProblem(body: Record<string, unknown>): string | undefined {
   const extra = Object.keys(body).filter((k) => k !== "topic" && k !== "group" && k !== "ackWaitMs");
   if (extra.length > 0) return `the subscribe body holds unknown fields: ${extra.slice(0, 5).join(", ")}`;
-  if (body.ackWaitMs !== undefined && !(typeof body.ackWaitMs === "number" && Number.isFinite(body.ackWaitMs))) return "ackWaitMs must be a number";
+  if (body.ackWaitMs !== undefined && !(typeof body.ackWaitMs === "number" && Number.isFinite(body.ackWaitMs)))
+    return "ackWaitMs must be a number";
   try {
     assertTopic(typeof body.topic === "string" ? body.topic : "");
     if (body.group !== undefined) assertName("group", typeof body.group === "string" ? body.group : "");

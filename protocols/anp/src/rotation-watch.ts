@@ -56,15 +56,23 @@ const LINEAGE_REFRESH_MS = 2_000;
  * signature, so forgeries cost a reader no verification) that holds the request the old key signed with the new key's
  * proof; otherwise undefined.
  */
-export function provenAgentRotation(bytes: Uint8Array, mesh: string, accepts: (by: string) => boolean = () => true): { from: string; to: string; by: string } | undefined {
+export function provenAgentRotation(
+  bytes: Uint8Array,
+  mesh: string,
+  accepts: (by: string) => boolean = () => true,
+): { from: string; to: string; by: string } | undefined {
   try {
     const parsed = parseEvent(bytes, undefined);
     const e = parsed.event as RegistryEvent<"KeyRotated">;
-    if (e.type !== "KeyRotated" || !accepts(e.by) || !verifySignature(e.by, parsed.signed, parsed.signature)) return undefined;
+    if (e.type !== "KeyRotated" || !accepts(e.by) || !verifySignature(e.by, parsed.signed, parsed.signature))
+      return undefined;
     const { to, request } = e.data;
-    if (request.op !== "rotate" || request.mesh !== mesh || request.did !== e.agent || request.body.newDid !== to) return undefined;
+    if (request.op !== "rotate" || request.mesh !== mesh || request.did !== e.agent || request.body.newDid !== to)
+      return undefined;
     if (!verifyDocument(request.did, request)) return undefined;
-    return rotationProblem(request.did, request.body, request.challenge) === undefined ? { from: request.did, to, by: e.by } : undefined;
+    return rotationProblem(request.did, request.body, request.challenge) === undefined
+      ? { from: request.did, to, by: e.by }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -134,7 +142,11 @@ export class RotationWatch implements RotationSource {
     const logged = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
     if (this.#stopped) return;
     // One filter, as a string: the create request names it in its subject, where an agent's permissions pin it.
-    const consumer = await js.consumers.get(subjects.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All, name_prefix: orderedConsumerPrefix() });
+    const consumer = await js.consumers.get(subjects.stream, {
+      filter_subjects: filter,
+      deliver_policy: DeliverPolicy.All,
+      name_prefix: orderedConsumerPrefix(),
+    });
     const messages = await consumer.consume({ max_messages: 256 });
     this.#messages = messages;
     if (this.#stopped) {
@@ -152,7 +164,10 @@ export class RotationWatch implements RotationSource {
   async #readLineage(): Promise<void> {
     this.#lineageReadAt = Date.now();
     const base = await this.#o.registries();
-    this.#trusted = registrySuccessors([...this.#trusted, ...base], await readRegistryRotations(this.#o.nc, this.#o.subjects));
+    this.#trusted = registrySuccessors(
+      [...this.#trusted, ...base],
+      await readRegistryRotations(this.#o.nc, this.#o.subjects),
+    );
   }
 
   async #follow(messages: ConsumerMessages, caughtUp: () => void): Promise<void> {
@@ -162,7 +177,8 @@ export class RotationWatch implements RotationSource {
         if (m.info.pending === 0) caughtUp();
       }
       // The iterator ended without stop(): follow again from the start at the next ready().
-      if (!this.#stopped) this.#failed(new Error("the rotation watch's consumer ended; it restarts at the next message"));
+      if (!this.#stopped)
+        this.#failed(new Error("the rotation watch's consumer ended; it restarts at the next message"));
     } catch (err) {
       if (!this.#stopped) this.#failed(err);
     } finally {

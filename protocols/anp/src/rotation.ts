@@ -12,7 +12,12 @@ export function rotationProofBytes(from: string, to: string, nonce: string): Uin
   return canonicalBytes({ type: "plexus.key-rotation", from, to, nonce });
 }
 
-export function makeRotation(oldKey: KeyPair, newKey: KeyPair, nonce: string, options: { compromised?: boolean } = {}): Rotation {
+export function makeRotation(
+  oldKey: KeyPair,
+  newKey: KeyPair,
+  nonce: string,
+  options: { compromised?: boolean } = {},
+): Rotation {
   return {
     newDid: newKey.did,
     newPublicKey: publicKeyMultibase(newKey.publicKey),
@@ -27,7 +32,8 @@ export function rotationProblem(from: string, body: Rotation, nonce: string): st
   let keyDid: string;
   try {
     const prefixed = base58Decode(body.newPublicKey.slice(1));
-    if (!body.newPublicKey.startsWith("z") || prefixed.length !== 34 || prefixed[0] !== 0xed || prefixed[1] !== 0x01) return "newPublicKey is not a multibase Ed25519 key";
+    if (!body.newPublicKey.startsWith("z") || prefixed.length !== 34 || prefixed[0] !== 0xed || prefixed[1] !== 0x01)
+      return "newPublicKey is not a multibase Ed25519 key";
     keyDid = didFromPublicKey(prefixed.subarray(2));
   } catch {
     return "newPublicKey is not a multibase Ed25519 key";
@@ -44,7 +50,8 @@ export function rotationProofProblem(from: string, to: string, proof: string, no
   if (to === from) return "the new key is the old key";
   const bytes = Buffer.from(proof, "base64url");
   try {
-    if (bytes.length !== 64 || !verifySignature(to, rotationProofBytes(from, to, nonce), bytes)) return "the proof is not the new key's signature over the rotation";
+    if (bytes.length !== 64 || !verifySignature(to, rotationProofBytes(from, to, nonce), bytes))
+      return "the proof is not the new key's signature over the rotation";
   } catch {
     return "the new DID is not a did:key";
   }

@@ -31,7 +31,9 @@ export type RegistryOp = (typeof RegistryOp)[keyof typeof RegistryOp];
 
 export const REGISTRY_QUEUE = "plexus-registry";
 
-export type ServiceReply<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
+export type ServiceReply<T> =
+  | { ok: true; result: T }
+  | { ok: false; error: { code: string; message: string; details?: Record<string, unknown> } };
 
 const encoder = new TextEncoder();
 
@@ -41,7 +43,10 @@ export function encodeReply<T>(reply: ServiceReply<T>): Uint8Array {
 
 export function errorReply(err: unknown): ServiceReply<never> {
   if (err instanceof PlexusError) {
-    return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+    return {
+      ok: false,
+      error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+    };
   }
   return { ok: false, error: { code: ErrorCode.Internal, message: err instanceof Error ? err.message : String(err) } };
 }
@@ -51,7 +56,10 @@ export function unwrapReply<T>(bytes: Uint8Array): T {
   const read = parseJson(bytes);
   const reply = read.ok ? (read.value as ServiceReply<T> | null) : null;
   if (typeof reply !== "object" || reply === null || (!reply.ok && typeof reply.error !== "object")) {
-    throw new PlexusError(ErrorCode.RegistryUnavailable, "the registry answered with something that is not a registry reply");
+    throw new PlexusError(
+      ErrorCode.RegistryUnavailable,
+      "the registry answered with something that is not a registry reply",
+    );
   }
   if (reply.ok) return reply.result;
   const code = isErrorCode(reply.error.code) ? reply.error.code : ErrorCode.RegistryUnavailable;

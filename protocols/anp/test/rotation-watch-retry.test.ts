@@ -33,9 +33,18 @@ describe("RotationWatch after a transient failure", () => {
       const js = jetstream(nc);
       const oldKey = generateKeyPair();
       const newKey = generateKeyPair();
-      const request = signRequest(oldKey, "rotate", mesh, "c", makeRotation(oldKey, newKey, "c")) as SignedRequest<Rotation>;
+      const request = signRequest(
+        oldKey,
+        "rotate",
+        mesh,
+        "c",
+        makeRotation(oldKey, newKey, "c"),
+      ) as SignedRequest<Rotation>;
       const registry = generateKeyPair();
-      const ack = await js.publish(s.registryEvent("KeyRotated", agentToken(oldKey.did)), encodeEvent(makeEvent(registry, "KeyRotated", oldKey.did, { to: newKey.did, request })));
+      const ack = await js.publish(
+        s.registryEvent("KeyRotated", agentToken(oldKey.did)),
+        encodeEvent(makeEvent(registry, "KeyRotated", oldKey.did, { to: newKey.did, request })),
+      );
 
       const real = await jetstreamManager(nc);
       let failures = 1;
@@ -57,7 +66,14 @@ describe("RotationWatch after a transient failure", () => {
         },
       }) as JetStreamManager;
       const errors: unknown[] = [];
-      const watch = new RotationWatch({ nc, js, jsm: flaky, subjects: s, registries: async () => [registry.did], onError: (e) => void errors.push(e) });
+      const watch = new RotationWatch({
+        nc,
+        js,
+        jsm: flaky,
+        subjects: s,
+        registries: async () => [registry.did],
+        onError: (e) => void errors.push(e),
+      });
       try {
         await watch.ready();
         expect(errors).toHaveLength(1);

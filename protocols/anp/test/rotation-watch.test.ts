@@ -18,31 +18,51 @@ import { provenAgentRotation } from "../src/rotation-watch.js";
  */
 const MESH = "watch";
 
-function rotationEvent(oldKey: KeyPair, newKey: KeyPair, options: { signer?: KeyPair; mesh?: string; to?: string; agent?: string } = {}): Uint8Array {
+function rotationEvent(
+  oldKey: KeyPair,
+  newKey: KeyPair,
+  options: { signer?: KeyPair; mesh?: string; to?: string; agent?: string } = {},
+): Uint8Array {
   const challenge = "challenge-from-the-registry";
   const body = makeRotation(oldKey, newKey, challenge);
-  const signed = signRequest(options.signer ?? oldKey, "rotate", options.mesh ?? MESH, challenge, body) as SignedRequest<Rotation>;
+  const signed = signRequest(
+    options.signer ?? oldKey,
+    "rotate",
+    options.mesh ?? MESH,
+    challenge,
+    body,
+  ) as SignedRequest<Rotation>;
   // A request signed by another key but naming the old DID: what a forger would publish.
   const request = options.signer ? { ...signed, did: oldKey.did } : signed;
-  return encodeEvent(makeEvent(generateKeyPair(), "KeyRotated", options.agent ?? oldKey.did, { to: options.to ?? newKey.did, request }));
+  return encodeEvent(
+    makeEvent(generateKeyPair(), "KeyRotated", options.agent ?? oldKey.did, { to: options.to ?? newKey.did, request }),
+  );
 }
 
 describe("provenAgentRotation", () => {
   it("takes a rotation the old key signed and the new key proved, whoever signed the event", () => {
     const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
-    expect(provenAgentRotation(rotationEvent(oldKey, newKey), MESH)).toMatchObject({ from: oldKey.did, to: newKey.did });
+    expect(provenAgentRotation(rotationEvent(oldKey, newKey), MESH)).toMatchObject({
+      from: oldKey.did,
+      to: newKey.did,
+    });
   });
 
   it("takes it only from an event signer the reader accepts (its registry), asked before any signature is checked", () => {
     const [oldKey, newKey] = [generateKeyPair(), generateKeyPair()];
     const bytes = rotationEvent(oldKey, newKey);
     const signers: string[] = [];
-    expect(provenAgentRotation(bytes, MESH, (by) => {
-      signers.push(by);
-      return false;
-    })).toBeUndefined();
+    expect(
+      provenAgentRotation(bytes, MESH, (by) => {
+        signers.push(by);
+        return false;
+      }),
+    ).toBeUndefined();
     expect(signers).toHaveLength(1);
-    expect(provenAgentRotation(bytes, MESH, (by) => by === signers[0])).toMatchObject({ from: oldKey.did, by: signers[0] });
+    expect(provenAgentRotation(bytes, MESH, (by) => by === signers[0])).toMatchObject({
+      from: oldKey.did,
+      by: signers[0],
+    });
   });
 
   it("ignores forgeries: another signer, another mesh, another target, another agent", () => {

@@ -33,7 +33,13 @@ export function jetStreamAudit(o: JetStreamAuditOptions): McpAudit {
       if (refusal) throw refusal;
       const store = await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh });
       try {
-        return await verifyStore({ nc: o.nc, mesh: o.mesh, store, ...range, ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}) });
+        return await verifyStore({
+          nc: o.nc,
+          mesh: o.mesh,
+          store,
+          ...range,
+          ...(o.trustedSigners ? { trustedSigners: o.trustedSigners } : {}),
+        });
       } finally {
         await store.close();
       }
@@ -45,7 +51,9 @@ export function jetStreamAudit(o: JetStreamAuditOptions): McpAudit {
  * `jetStreamAudit` once the mesh has a chain, else undefined; remembers a found chain, and looks again at most every
  * `recheckMs` while there is none (for servers created per request).
  */
-export function auditWhenPresent(o: JetStreamAuditOptions & { recheckMs?: number }): () => Promise<McpAudit | undefined> {
+export function auditWhenPresent(
+  o: JetStreamAuditOptions & { recheckMs?: number },
+): () => Promise<McpAudit | undefined> {
   const audit = jetStreamAudit(o);
   let found = false;
   let checkedAt = -Infinity;

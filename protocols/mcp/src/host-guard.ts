@@ -19,7 +19,13 @@ function hostPort(host: string, port: number): string {
 
 /** The Host header values a server listening on `address` accepts. */
 export function allowedHosts(address: ListenAddress): string[] {
-  return [...new Set([hostPort(address.host, address.port), hostPort("localhost", address.port), hostPort("127.0.0.1", address.port)])];
+  return [
+    ...new Set([
+      hostPort(address.host, address.port),
+      hostPort("localhost", address.port),
+      hostPort("127.0.0.1", address.port),
+    ]),
+  ];
 }
 
 export function isLocalOrigin(origin: string): boolean {
@@ -33,6 +39,7 @@ export function rebindingRefusal(headers: Headers, address: ListenAddress): stri
     return `Host ${host === null ? "(missing)" : JSON.stringify(host)} is not this server (use ${allowedHosts(address).join(", ")})`;
   }
   const origin = headers.get("origin");
-  if (origin !== null && !isLocalOrigin(origin)) return `Origin ${JSON.stringify(origin)} is not a local page (http(s)://localhost or 127.0.0.1)`;
+  if (origin !== null && !isLocalOrigin(origin))
+    return `Origin ${JSON.stringify(origin)} is not a local page (http(s)://localhost or 127.0.0.1)`;
   return undefined;
 }

@@ -38,12 +38,19 @@ export function createMcpHttpHandler(options: McpHttpOptions): McpHttpHandler {
     const refusal = rebindingRefusal(request.headers, listen);
     if (refusal !== undefined) return jsonRpcError(ErrorCode.RequestRefused, `Forbidden: ${refusal}`);
     if (request.method !== "POST") {
-      return jsonRpcError(ErrorCode.MethodNotAllowed, "Method not allowed: this endpoint is stateless; send JSON-RPC with POST", { allow: "POST" });
+      return jsonRpcError(
+        ErrorCode.MethodNotAllowed,
+        "Method not allowed: this endpoint is stateless; send JSON-RPC with POST",
+        { allow: "POST" },
+      );
     }
     let server: McpServer | undefined;
     try {
       server = await options.server();
-      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      const transport = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: undefined,
+        enableJsonResponse: true,
+      });
       await server.connect(transport);
       return await transport.handleRequest(request);
     } catch (err) {

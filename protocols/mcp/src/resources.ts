@@ -32,13 +32,19 @@ export function registerAgentResources(server: McpServer, registry: McpRegistry)
   server.registerResource(
     "agent-card",
     template,
-    { title: "Agent card", description: "The signed agent card an agent of the mesh joined with (JSON, schemas/agent-card.json)", mimeType: "application/json" },
+    {
+      title: "Agent card",
+      description: "The signed agent card an agent of the mesh joined with (JSON, schemas/agent-card.json)",
+      mimeType: "application/json",
+    },
     async (uri, variables) => {
       const raw = variables["did"];
       const did = decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? "") : (raw ?? ""));
       try {
         const { result } = await registry.agent(did);
-        return { contents: [{ uri: uri.toString(), mimeType: "application/json", text: JSON.stringify(result.card, null, 2) }] };
+        return {
+          contents: [{ uri: uri.toString(), mimeType: "application/json", text: JSON.stringify(result.card, null, 2) }],
+        };
       } catch (err) {
         if (isPlexusError(err) && NOT_FOUND.has(err.code)) {
           throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${reasonOf(err)}`, { uri: uri.toString() });

@@ -23,7 +23,11 @@ export function reasonOf(err: unknown): string {
 }
 
 export function failure(err: unknown): CallToolResult {
-  return { content: [{ type: "text", text: reasonOf(err) }], isError: true, _meta: { [ERROR_META_KEY]: toWireError(err) } };
+  return {
+    content: [{ type: "text", text: reasonOf(err) }],
+    isError: true,
+    _meta: { [ERROR_META_KEY]: toWireError(err) },
+  };
 }
 
 /** Runs a tool body; whatever it throws becomes a tool error. */

@@ -7,7 +7,19 @@ import type { Delivery, Handler, Subscription } from "@plexus/sdk";
 import { InboxReader } from "../src/index.js";
 
 function delivery(n: number): Delivery {
-  return { id: `m${n}`, from: "did:key:z6Mkfrom", to: "did:key:z6Mkto", topic: undefined, type: "message", conversation: "c", replyTo: undefined, body: { n }, ts: n, seq: n, redelivered: false } as unknown as Delivery;
+  return {
+    id: `m${n}`,
+    from: "did:key:z6Mkfrom",
+    to: "did:key:z6Mkto",
+    topic: undefined,
+    type: "message",
+    conversation: "c",
+    replyTo: undefined,
+    body: { n },
+    ts: n,
+    seq: n,
+    redelivered: false,
+  } as unknown as Delivery;
 }
 
 /** Feeds `queue` to the handler one at a time; records acks and failures. */
@@ -34,10 +46,15 @@ function fakeInbox(queue: Delivery[]) {
     pump();
     return { stop: async () => undefined } as unknown as Subscription;
   };
-  return { acked, failed, listen, push: (d: Delivery) => {
-    queue.push(d);
-    return pump();
-  } };
+  return {
+    acked,
+    failed,
+    listen,
+    push: (d: Delivery) => {
+      queue.push(d);
+      return pump();
+    },
+  };
 }
 
 describe("InboxReader", () => {

@@ -14,7 +14,12 @@ describe("MCP tool errors", () => {
       const result = failure(new PlexusError(code, "went wrong", { details: { reason: "why" } }));
       expect(result.isError, code).toBe(true);
       expect(result.content, code).toEqual([{ type: "text", text: `${code} (why): went wrong` }]);
-      expect(result._meta?.[ERROR_META_KEY], code).toEqual({ code, message: "went wrong", retryable: errorSpec(code).retryable, help: errorSpec(code).help });
+      expect(result._meta?.[ERROR_META_KEY], code).toEqual({
+        code,
+        message: "went wrong",
+        retryable: errorSpec(code).retryable,
+        help: errorSpec(code).help,
+      });
     }
   });
 
@@ -23,7 +28,11 @@ describe("MCP tool errors", () => {
       throw new TypeError("cannot read /srv/plexus/secret");
     });
     expect(result.content).toEqual([{ type: "text", text: `${ErrorCode.Internal}: ${INTERNAL_MESSAGE}` }]);
-    expect(result._meta?.[ERROR_META_KEY]).toMatchObject({ code: ErrorCode.Internal, message: INTERNAL_MESSAGE, retryable: false });
+    expect(result._meta?.[ERROR_META_KEY]).toMatchObject({
+      code: ErrorCode.Internal,
+      message: INTERNAL_MESSAGE,
+      retryable: false,
+    });
     expect(JSON.stringify(result)).not.toContain("secret");
   });
 });

@@ -24,7 +24,16 @@ export const A2AOutboundType = {
 } as const;
 
 /** What to say: text, or an object with text, data and/or parts (A2A v1.0 JSON form), and the ids to continue. */
-export type A2AOutgoing = string | { text?: string; data?: unknown; parts?: Record<string, unknown>[]; contextId?: string; taskId?: string; metadata?: Record<string, unknown> };
+export type A2AOutgoing =
+  | string
+  | {
+      text?: string;
+      data?: unknown;
+      parts?: Record<string, unknown>[];
+      contextId?: string;
+      taskId?: string;
+      metadata?: Record<string, unknown>;
+    };
 
 export interface A2ASendOptions {
   /** The mesh conversation the exchange is recorded in (default: a new one). */
@@ -85,7 +94,8 @@ export class A2AOutbound {
   async send(url: string, message: A2AOutgoing, options: A2ASendOptions = {}): Promise<A2AExchange> {
     const [sdk] = await this.#load();
     const conversation = options.conversation ?? newId();
-    const record = (type: string, body: unknown) => this.#recorder.publish(A2A_OUTBOUND_TOPIC, body, { type, conversation });
+    const record = (type: string, body: unknown) =>
+      this.#recorder.publish(A2A_OUTBOUND_TOPIC, body, { type, conversation });
     const outgoing = this.#message(sdk, message);
     let client: Client;
     try {
@@ -95,11 +105,19 @@ export class A2AOutbound {
       throw refused(url, err);
     }
     const card = await client.getAgentCard();
-    const request = await record(A2AOutboundType.Request, { url, agent: card.name, transport: client.transport.protocolName, message: sdk.Message.toJSON(outgoing) });
+    const request = await record(A2AOutboundType.Request, {
+      url,
+      agent: card.name,
+      transport: client.transport.protocolName,
+      message: sdk.Message.toJSON(outgoing),
+    });
     let result: Message | Task;
     try {
       const params = { tenant: "", message: outgoing, configuration: undefined, metadata: undefined };
-      result = await client.sendMessage(params, { ...(options.signal ? { signal: options.signal } : {}), ...(options.headers ? { serviceParameters: options.headers } : {}) });
+      result = await client.sendMessage(params, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.headers ? { serviceParameters: options.headers } : {}),
+      });
     } catch (err) {
       await record(A2AOutboundType.Error, { url, error: describe(err) });
       throw refused(url, err);
@@ -108,8 +126,18 @@ export class A2AOutbound {
     const response = await record(A2AOutboundType.Response, { url, result: answer });
     const recorded = { request: request.id, response: response.id };
     if (!isTask(result)) return { conversation, url, result, text: textOf(result.parts).join("\n"), recorded };
-    const text = [...textOf(result.status?.message?.parts ?? []), ...result.artifacts.flatMap((a) => textOf(a.parts))].join("\n");
-    return { conversation, url, result, text, state: sdk.taskStateToJSON(result.status?.state ?? sdk.TaskState.TASK_STATE_UNSPECIFIED), recorded };
+    const text = [
+      ...textOf(result.status?.message?.parts ?? []),
+      ...result.artifacts.flatMap((a) => textOf(a.parts)),
+    ].join("\n");
+    return {
+      conversation,
+      url,
+      result,
+      text,
+      state: sdk.taskStateToJSON(result.status?.state ?? sdk.TaskState.TASK_STATE_UNSPECIFIED),
+      recorded,
+    };
   }
 
   #message(sdk: Sdk, m: A2AOutgoing): Message {
@@ -117,7 +145,8 @@ export class A2AOutbound {
     const parts: Part[] = (o.parts ?? []).map((p) => sdk.Part.fromJSON(p));
     if (o.text !== undefined) parts.push(sdk.Part.fromJSON({ text: o.text }));
     if (o.data !== undefined) parts.push(sdk.Part.fromJSON({ data: o.data, mediaType: "application/json" }));
-    if (parts.length === 0) throw new PlexusError(ErrorCode.InvalidArgument, "an A2A message needs text, data or parts");
+    if (parts.length === 0)
+      throw new PlexusError(ErrorCode.InvalidArgument, "an A2A message needs text, data or parts");
     return {
       messageId: randomUUID(),
       contextId: o.contextId ?? "",
@@ -141,7 +170,9 @@ export class A2AOutbound {
           clientConfig: { polling: options.blocking === false },
         });
         const factory = new c.ClientFactory(factoryOptions);
-        return /\.json(\?.*)?$/.test(url) ? factory.createFromUrl(url, "") : factory.createFromUrl(url.endsWith("/") ? url : `${url}/`);
+        return /\.json(\?.*)?$/.test(url)
+          ? factory.createFromUrl(url, "")
+          : factory.createFromUrl(url.endsWith("/") ? url : `${url}/`);
       });
       this.#clients.set(key, client);
       client.catch(() => this.#clients.delete(key));
@@ -166,5 +197,8 @@ function describe(err: unknown): { name: string; message: string; reason?: strin
 
 function refused(url: string, err: unknown): PlexusError {
   const d = describe(err);
-  return new PlexusError(ErrorCode.RequestRefused, `A2A call to ${url} failed: ${d.message}`, { cause: err, details: { url, reason: d.reason ?? "unreachable", error: d.name } });
+  return new PlexusError(ErrorCode.RequestRefused, `A2A call to ${url} failed: ${d.message}`, {
+    cause: err,
+    details: { url, reason: d.reason ?? "unreachable", error: d.name },
+  });
 }

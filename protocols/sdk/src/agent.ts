@@ -22,7 +22,17 @@ import {
 } from "@plexus/acp";
 import { ReaderStats, inboxConsumer, listRecords } from "@plexus/acp/internal";
 import { connectBus, ensureMeshStream } from "@plexus/bus";
-import type { AgentCard, AnswerOf, AttestResult, DiscoverQuery, DiscoverResult, JoinResult, Rating, RegistryClient, RevokeResult } from "./registry-types.js";
+import type {
+  AgentCard,
+  AnswerOf,
+  AttestResult,
+  DiscoverQuery,
+  DiscoverResult,
+  JoinResult,
+  Rating,
+  RegistryClient,
+  RevokeResult,
+} from "./registry-types.js";
 import { RotationWatch, type RotationSource } from "@plexus/anp";
 import { RegistryOp } from "@plexus/anp/internal";
 import { Membership, type JoinOptions } from "./membership.js";
@@ -118,7 +128,13 @@ export class Agent implements AsyncDisposable {
   #membership: Membership | undefined;
   #a2a: A2AOutbound | undefined;
 
-  private constructor(o: ResolvedAgentOptions, nc: NatsConnection, owns: boolean, jsm: JetStreamManager, session: NatsSession | undefined) {
+  private constructor(
+    o: ResolvedAgentOptions,
+    nc: NatsConnection,
+    owns: boolean,
+    jsm: JetStreamManager,
+    session: NatsSession | undefined,
+  ) {
     this.#o = o;
     this.did = o.key.did;
     this.mesh = o.mesh;
@@ -132,11 +148,35 @@ export class Agent implements AsyncDisposable {
     this.#jsm = jsm;
     this.#subjects = meshSubjects(o.mesh);
     const common = { nc, js: this.#js, subjects: this.#subjects, onError: o.onError };
-    this.#rotations = new RotationWatch({ nc, js: this.#js, jsm, subjects: this.#subjects, registries: () => this.#trustedRegistries(), onError: o.onError });
-    this.#reader = new Reader({ ...common, did: this.did, stats: this.#stats, maxEnvelopeBytes: o.maxEnvelopeBytes, maxClockSkewMs: o.maxClockSkewMs, rotations: this.#rotations });
-    this.#outbox = new Outbox({ ...common, key: o.key, maxEnvelopeBytes: o.maxEnvelopeBytes, publishTimeoutMs: o.publishTimeoutMs });
+    this.#rotations = new RotationWatch({
+      nc,
+      js: this.#js,
+      jsm,
+      subjects: this.#subjects,
+      registries: () => this.#trustedRegistries(),
+      onError: o.onError,
+    });
+    this.#reader = new Reader({
+      ...common,
+      did: this.did,
+      stats: this.#stats,
+      maxEnvelopeBytes: o.maxEnvelopeBytes,
+      maxClockSkewMs: o.maxClockSkewMs,
+      rotations: this.#rotations,
+    });
+    this.#outbox = new Outbox({
+      ...common,
+      key: o.key,
+      maxEnvelopeBytes: o.maxEnvelopeBytes,
+      publishTimeoutMs: o.publishTimeoutMs,
+    });
     const reader = this.#reader;
-    this.#receipts = new ReceiptBatcher({ outbox: this.#outbox, flushMs: o.receiptFlushMs, onError: o.onError, onStored: (to, body) => reader.noteReceipt(to, body) });
+    this.#receipts = new ReceiptBatcher({
+      outbox: this.#outbox,
+      flushMs: o.receiptFlushMs,
+      onError: o.onError,
+      onStored: (to, body) => reader.noteReceipt(to, body),
+    });
   }
 
   /**
@@ -146,10 +186,19 @@ export class Agent implements AsyncDisposable {
    */
   static async connect(options: AgentOptions): Promise<Agent> {
     const o = resolveAgentOptions(options);
-    const given = typeof o.nats === "object" && o.nats !== null && !Array.isArray(o.nats) ? (o.nats as NatsConnection) : undefined;
+    const given =
+      typeof o.nats === "object" && o.nats !== null && !Array.isArray(o.nats) ? (o.nats as NatsConnection) : undefined;
     const servers = o.nats as string | string[] | undefined;
     const session =
-      given || !o.natsAuth ? undefined : await NatsSession.open({ servers, mesh: o.mesh, key: o.key, auth: o.natsAuth, ...(o.onError ? { onError: o.onError } : {}) });
+      given || !o.natsAuth
+        ? undefined
+        : await NatsSession.open({
+            servers,
+            mesh: o.mesh,
+            key: o.key,
+            auth: o.natsAuth,
+            ...(o.onError ? { onError: o.onError } : {}),
+          });
     const nc = given ?? session?.nc ?? (await connectBus({ servers, name: `plexus-agent ${o.key.did}` }));
     try {
       const jsm = await jetstreamManager(nc);
@@ -202,7 +251,13 @@ export class Agent implements AsyncDisposable {
       ...(options.replyTo !== undefined ? { replyTo: options.replyTo } : {}),
     };
     const sent = await this.#signed(MessageKind.Inbox, to, fields, (e) => this.#tracker.expect(e.id, to, e.seq));
-    const result: SendResult = { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
+    const result: SendResult = {
+      id: sent.id,
+      seq: sent.seq,
+      streamSeq: sent.streamSeq,
+      duplicate: sent.duplicate,
+      conversation: options.conversation,
+    };
     if (options.awaitReceipt) {
       const want = options.awaitReceipt === true ? "processed" : options.awaitReceipt;
       result.receipt = await this.waitForReceipt(sent.id, { status: want, timeoutMs: options.receiptTimeoutMs });
@@ -216,7 +271,11 @@ export class Agent implements AsyncDisposable {
   }
 
   /** Publishes to a topic: every subscription gets it; within a group, one member does. */
-  async publish(topic: string, body: unknown, options: { type?: string; conversation?: string } = {}): Promise<SendResult> {
+  async publish(
+    topic: string,
+    body: unknown,
+    options: { type?: string; conversation?: string } = {},
+  ): Promise<SendResult> {
     this.#open();
     assertTopic(topic);
     if (!this.#claimed) await this.#claimKey();
@@ -225,12 +284,23 @@ export class Agent implements AsyncDisposable {
       type: options.type ?? MessageType.Message,
       ...(options.conversation !== undefined ? { conversation: options.conversation } : {}),
     });
-    return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation: options.conversation };
+    return {
+      id: sent.id,
+      seq: sent.seq,
+      streamSeq: sent.streamSeq,
+      duplicate: sent.duplicate,
+      conversation: options.conversation,
+    };
   }
 
   /** Handles this agent's inbox, including what arrived while it was away. */
   listen(handler: Handler, options: ListenOptions = {}): Promise<Subscription> {
-    return this.#subscribe(inboxConsumer(this.#subjects, this.#owner, { ackWaitMs: this.#o.ackWaitMs }), handler, options, true);
+    return this.#subscribe(
+      inboxConsumer(this.#subjects, this.#owner, { ackWaitMs: this.#o.ackWaitMs }),
+      handler,
+      options,
+      true,
+    );
   }
 
   /**
@@ -261,7 +331,11 @@ export class Agent implements AsyncDisposable {
     const conversation = options.conversation ?? newId();
     const timeoutMs = options.timeoutMs ?? 10_000;
     const sent = await this.send(to, body, { type: options.type ?? MessageType.Message, conversation });
-    return this.#replies.wait(sent.id, timeoutMs, () => `no reply from ${to} within ${timeoutMs} ms (conversation ${conversation})`);
+    return this.#replies.wait(
+      sent.id,
+      timeoutMs,
+      () => `no reply from ${to} within ${timeoutMs} ms (conversation ${conversation})`,
+    );
   }
 
   /** Answers a message: the reply goes to its sender, in its conversation, naming it in `replyTo`. */
@@ -269,7 +343,12 @@ export class Agent implements AsyncDisposable {
     this.#open();
     if (!this.#claimed) await this.#claimKey();
     const conversation = to.conversation ?? to.id;
-    const sent = await this.#signed(MessageKind.Reply, to.from, { body, type: options.type ?? MessageType.Reply, conversation, replyTo: to.id });
+    const sent = await this.#signed(MessageKind.Reply, to.from, {
+      body,
+      type: options.type ?? MessageType.Reply,
+      conversation,
+      replyTo: to.id,
+    });
     return { id: sent.id, seq: sent.seq, streamSeq: sent.streamSeq, duplicate: sent.duplicate, conversation };
   }
 
@@ -284,7 +363,13 @@ export class Agent implements AsyncDisposable {
 
   /** Dead letters kept for this agent: messages its handlers failed on every attempt. */
   deadLetters(options: { limit?: number } = {}): Promise<Listed<DeadLetterRecord>> {
-    return listRecords(this.#nc, this.#subjects, this.#subjects.dead(agentToken(this.did)), validateDeadLetterRecord, options);
+    return listRecords(
+      this.#nc,
+      this.#subjects,
+      this.#subjects.dead(agentToken(this.did)),
+      validateDeadLetterRecord,
+      options,
+    );
   }
 
   #member(): Membership {
@@ -315,7 +400,10 @@ export class Agent implements AsyncDisposable {
   async rotateKey(newKey: KeyPair, joinOptions: JoinOptions = {}): Promise<Agent> {
     this.#open();
     if (typeof this.#o.nats === "object" && this.#o.nats !== null && !Array.isArray(this.#o.nats)) {
-      throw new PlexusError(ErrorCode.InvalidArgument, "rotateKey needs an agent with a connection of its own (connected with a server URL)");
+      throw new PlexusError(
+        ErrorCode.InvalidArgument,
+        "rotateKey needs an agent with a connection of its own (connected with a server URL)",
+      );
     }
     const card = this.#membership?.card;
     await this.registry.rotate(this.#o.key, newKey);
@@ -371,7 +459,11 @@ export class Agent implements AsyncDisposable {
    * not seen yet is revoked ahead of time only with `options.credential`, the VC-JWT itself, which shows who issued it
    * (refused as unknown_credential otherwise).
    */
-  revokeCredential(credentialId: string, reason?: string, options: { credential?: string } = {}): Promise<RevokeResult> {
+  revokeCredential(
+    credentialId: string,
+    reason?: string,
+    options: { credential?: string } = {},
+  ): Promise<RevokeResult> {
     return this.registry.revoke(this.#o.key, credentialId, reason, options.credential);
   }
 
@@ -416,7 +508,10 @@ export class Agent implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#claim?.then((c) => c.release(), () => undefined);
+    await this.#claim?.then(
+      (c) => c.release(),
+      () => undefined,
+    );
     this.#membership?.stop();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     await this.#receipts.close();
@@ -432,7 +527,12 @@ export class Agent implements AsyncDisposable {
     await this.close();
   }
 
-  async #subscribe(spec: DurableSpec, handler: Handler, options: ListenOptions, direct: boolean): Promise<Subscription> {
+  async #subscribe(
+    spec: DurableSpec,
+    handler: Handler,
+    options: ListenOptions,
+    direct: boolean,
+  ): Promise<Subscription> {
     this.#open();
     // Its inbox: it signs receipts, on channels of its own.
     if (direct && !this.#claimed) await this.#claimKey();
@@ -488,6 +588,10 @@ async function requireMeshStream(jsm: JetStreamManager, mesh: string): Promise<v
     await jsm.streams.info(stream);
   } catch (err) {
     if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
-    throw new PlexusError(ErrorCode.MeshNotFound, `no mesh "${mesh}" on this NATS (stream ${stream} does not exist): a registry node creates it (plexus up)`, { cause: err });
+    throw new PlexusError(
+      ErrorCode.MeshNotFound,
+      `no mesh "${mesh}" on this NATS (stream ${stream} does not exist): a registry node creates it (plexus up)`,
+      { cause: err },
+    );
   }
 }

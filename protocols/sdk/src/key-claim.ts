@@ -48,7 +48,15 @@ interface ClaimMessage extends Instance {
 }
 
 function signedBytes(did: string, mesh: string, m: Omit<ClaimMessage, "sig">): Uint8Array {
-  return canonicalBytes({ domain: "plexus.key-claim", did, mesh, instance: m.instance, startedAt: m.startedAt, phase: m.phase, at: m.at });
+  return canonicalBytes({
+    domain: "plexus.key-claim",
+    did,
+    mesh,
+    instance: m.instance,
+    startedAt: m.startedAt,
+    phase: m.phase,
+    at: m.at,
+  });
 }
 
 function encode(key: KeyPair, mesh: string, me: Instance, phase: Phase): Uint8Array {
@@ -60,7 +68,13 @@ function encode(key: KeyPair, mesh: string, me: Instance, phase: Phase): Uint8Ar
 function parse(did: string, mesh: string, data: Uint8Array): (Instance & { phase: Phase }) | undefined {
   const read = parseJson(data, { maxBytes: 1_024 });
   const v = read.ok ? (read.value as Partial<ClaimMessage> | null) : undefined;
-  if (typeof v?.instance !== "string" || typeof v.startedAt !== "number" || typeof v.at !== "number" || typeof v.sig !== "string") return undefined;
+  if (
+    typeof v?.instance !== "string" ||
+    typeof v.startedAt !== "number" ||
+    typeof v.at !== "number" ||
+    typeof v.sig !== "string"
+  )
+    return undefined;
   if (v.phase !== "probe" && v.phase !== "announce" && v.phase !== "answer") return undefined;
   if (Math.abs(Date.now() - v.at) > FRESH_MS) return undefined;
   const m = { instance: v.instance, startedAt: v.startedAt, phase: v.phase, at: v.at };
@@ -111,7 +125,12 @@ export class KeyClaim {
    * Claims `did` on `mesh` for this process, or throws KEY_IN_USE. `onLost` is called (once) when a process that
    * started at the same time wins the claim after all.
    */
-  static async take(nc: NatsConnection, key: KeyPair, mesh: string, onLost: (err: PlexusError) => void): Promise<KeyClaim> {
+  static async take(
+    nc: NatsConnection,
+    key: KeyPair,
+    mesh: string,
+    onLost: (err: PlexusError) => void,
+  ): Promise<KeyClaim> {
     const claim = new KeyClaim(nc, key, mesh, onLost);
     await claim.#probe();
     const rtt = await claim.#hold();
@@ -128,16 +147,23 @@ export class KeyClaim {
   async #probe(): Promise<void> {
     let answer: Instance | undefined;
     try {
-      const reply = await this.#nc.request(this.#subject, encode(this.#key, this.#mesh, this.#me, "probe"), { timeout: PROBE_TIMEOUT_MS });
+      const reply = await this.#nc.request(this.#subject, encode(this.#key, this.#mesh, this.#me, "probe"), {
+        timeout: PROBE_TIMEOUT_MS,
+      });
       answer = parse(this.#did, this.#mesh, reply.data);
     } catch (err) {
       if ((err as { isNoResponders?: () => boolean }).isNoResponders?.()) return;
-      if ((err as { name?: string }).name === "TimeoutError") throw keyInUse(this.#did, this.#mesh, "a process holds the key but did not answer");
+      if ((err as { name?: string }).name === "TimeoutError")
+        throw keyInUse(this.#did, this.#mesh, "a process holds the key but did not answer");
       throw err;
     }
     // Only an answer signed by this key means it is in use; anything else on this subject is someone else's noise.
     if (!answer) return;
-    throw keyInUse(this.#did, this.#mesh, `instance ${answer.instance}, running since ${new Date(answer.startedAt).toISOString()}`);
+    throw keyInUse(
+      this.#did,
+      this.#mesh,
+      `instance ${answer.instance}, running since ${new Date(answer.startedAt).toISOString()}`,
+    );
   }
 
   /**
@@ -176,7 +202,8 @@ export class KeyClaim {
   }
 
   #announce(reply: string): void {
-    if (!this.#released) this.#nc.publish(this.#subject, encode(this.#key, this.#mesh, this.#me, "announce"), { reply });
+    if (!this.#released)
+      this.#nc.publish(this.#subject, encode(this.#key, this.#mesh, this.#me, "announce"), { reply });
   }
 
   async #watchReconnects(reply: string): Promise<void> {
@@ -196,7 +223,11 @@ export class KeyClaim {
   #met(other: Instance): void {
     if (this.#released || outranks(this.#me, other)) return;
     void this.release();
-    this.#lost = keyInUse(this.#did, this.#mesh, `instance ${other.instance} started at ${new Date(other.startedAt).toISOString()}, before this one`);
+    this.#lost = keyInUse(
+      this.#did,
+      this.#mesh,
+      `instance ${other.instance} started at ${new Date(other.startedAt).toISOString()}, before this one`,
+    );
     if (this.#taken) this.#onLost(this.#lost);
   }
 

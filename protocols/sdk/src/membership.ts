@@ -65,14 +65,17 @@ export class Membership {
    */
   #scheduleRenewal(options: JoinOptions, result: JoinResult, delayMs = (result.expiresAt - Date.now()) * 0.8): void {
     if (this.#renewal) clearTimeout(this.#renewal);
-    this.#renewal = setTimeout(() => {
-      const card = this.#card;
-      if (!card || !this.#joined) return;
-      this.join(card, options).catch((err) => {
-        this.#onError?.(err);
-        if (this.#joined) this.#scheduleRenewal(options, result, 60_000);
-      });
-    }, Math.max(1_000, Math.min(delayMs, 2 ** 31 - 1)));
+    this.#renewal = setTimeout(
+      () => {
+        const card = this.#card;
+        if (!card || !this.#joined) return;
+        this.join(card, options).catch((err) => {
+          this.#onError?.(err);
+          if (this.#joined) this.#scheduleRenewal(options, result, 60_000);
+        });
+      },
+      Math.max(1_000, Math.min(delayMs, 2 ** 31 - 1)),
+    );
     this.#renewal.unref();
   }
 

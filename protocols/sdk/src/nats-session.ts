@@ -88,13 +88,22 @@ export class NatsSession {
   #schedule(delayMs = (this.#grant.expiresAt - Date.now()) * (this.#o.renewAt ?? 0.8)): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#closed) return;
-    this.#timer = setTimeout(() => {
-      this.renew().catch((err) => {
-        this.#o.onError?.(new PlexusError(ErrorCode.RegistryUnavailable, `renewing the NATS user JWT failed: ${(err as Error).message}`, { cause: err }));
-        const left = this.#grant.expiresAt - Date.now();
-        this.#schedule(Math.max(500, Math.min(RETRY_MS, left / 4)));
-      });
-    }, Math.max(200, Math.min(delayMs, 2 ** 31 - 1)));
+    this.#timer = setTimeout(
+      () => {
+        this.renew().catch((err) => {
+          this.#o.onError?.(
+            new PlexusError(
+              ErrorCode.RegistryUnavailable,
+              `renewing the NATS user JWT failed: ${(err as Error).message}`,
+              { cause: err },
+            ),
+          );
+          const left = this.#grant.expiresAt - Date.now();
+          this.#schedule(Math.max(500, Math.min(RETRY_MS, left / 4)));
+        });
+      },
+      Math.max(200, Math.min(delayMs, 2 ** 31 - 1)),
+    );
     this.#timer.unref();
   }
 
@@ -109,7 +118,10 @@ async function bootstrapCreds(o: NatsSessionOptions): Promise<Uint8Array | strin
   if ("bootstrapCreds" in o.auth) return o.auth.bootstrapCreds;
   const creds = await readBootstrapCreds(o.auth.authDir, o.mesh);
   if (!creds) {
-    throw new PlexusError(ErrorCode.ConfigInvalid, `no bootstrap credentials for mesh "${o.mesh}" in ${o.auth.authDir} (create them with \`plexus init --mesh ${o.mesh}\`)`);
+    throw new PlexusError(
+      ErrorCode.ConfigInvalid,
+      `no bootstrap credentials for mesh "${o.mesh}" in ${o.auth.authDir} (create them with \`plexus init --mesh ${o.mesh}\`)`,
+    );
   }
   return creds;
 }

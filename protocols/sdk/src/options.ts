@@ -32,7 +32,8 @@ export interface AgentOptions {
   onError?: (err: unknown) => void;
 }
 
-export type ResolvedAgentOptions = Required<Omit<AgentOptions, "nats" | "natsAuth" | "onError">> & Pick<AgentOptions, "nats" | "natsAuth" | "onError">;
+export type ResolvedAgentOptions = Required<Omit<AgentOptions, "nats" | "natsAuth" | "onError">> &
+  Pick<AgentOptions, "nats" | "natsAuth" | "onError">;
 
 /** Fills in defaults without touching the caller's object. */
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {

@@ -30,9 +30,11 @@ const PER_ROUND = Math.ceil(MESSAGES / ROUNDS);
 /** Runs `count` async jobs with at most `width` in flight. */
 async function pipelined(count: number, width: number, job: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) await job(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await job(next++);
+    }),
+  );
 }
 
 interface StoredReceipt {
@@ -50,9 +52,14 @@ async function storedReceipts(server: TestServer, mesh: string, alice: string, b
     const total = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
     const out: StoredReceipt[] = [];
     if (total === 0) return out;
-    const messages = await (await jetstream(nc).consumers.get(s.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All })).consume();
+    const messages = await (
+      await jetstream(nc).consumers.get(s.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All })
+    ).consume();
     for await (const m of messages) {
-      out.push({ position: m.seq, body: (JSON.parse(new TextDecoder().decode(m.data)) as Envelope).body as ReceiptBody });
+      out.push({
+        position: m.seq,
+        body: (JSON.parse(new TextDecoder().decode(m.data)) as Envelope).body as ReceiptBody,
+      });
       if (m.info.pending === 0) break;
     }
     messages.stop();
@@ -71,7 +78,9 @@ async function rejections(server: TestServer, mesh: string, bob: string): Promis
     const info = await (await jetstreamManager(nc)).streams.info(s.stream, { subjects_filter: filter });
     if (Object.keys(info.state.subjects ?? {}).length === 0) return [];
     const out: [string, string][] = [];
-    const messages = await (await jetstream(nc).consumers.get(s.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All })).consume();
+    const messages = await (
+      await jetstream(nc).consumers.get(s.stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.All })
+    ).consume();
     for await (const m of messages) {
       const r = JSON.parse(new TextDecoder().decode(m.data)) as { reason: string; id?: string };
       out.push([r.reason, r.id ?? ""]);
@@ -136,10 +145,14 @@ async function crashRounds(syncInterval: "always" | undefined): Promise<void> {
     expect(failed).toEqual([]);
     expect(seqOf.size).toBe(PER_ROUND * ROUNDS);
     const handled = () => new Set(lines().map((l) => l.split(" ")[0]));
-    await until(() => {
-      const h = handled();
-      return [...seqOf.keys()].every((id) => h.has(id));
-    }, 120_000, "every acknowledged message handled");
+    await until(
+      () => {
+        const h = handled();
+        return [...seqOf.keys()].every((id) => h.has(id));
+      },
+      120_000,
+      "every acknowledged message handled",
+    );
     child.kill("SIGKILL");
     await new Promise((r) => child!.once("exit", r));
     child = undefined;
@@ -159,7 +172,8 @@ async function crashRounds(syncInterval: "always" | undefined): Promise<void> {
       for (const line of at.slice(1)) {
         const round = roundOf(line);
         const sameProcess = roundOf(at[0]!) === round;
-        if (sameProcess || processedBy(seqOf.get(id)!, positionAtStart[round - 1]!)) violations.push(`${id} (line ${line}, round ${round})`);
+        if (sameProcess || processedBy(seqOf.get(id)!, positionAtStart[round - 1]!))
+          violations.push(`${id} (line ${line}, round ${round})`);
         else unreported++;
       }
     }
@@ -180,11 +194,15 @@ async function crashRounds(syncInterval: "always" | undefined): Promise<void> {
 }
 
 describe("crash rounds: nats-server and a receiver SIGKILLed together", () => {
-  it(`default fsync: ${ROUNDS} rounds over ${PER_ROUND * ROUNDS} messages, none lost, none with a stored receipt handed over as new`, { timeout: 600_000 }, async () => {
+  it(`default fsync: ${ROUNDS} rounds over ${PER_ROUND * ROUNDS} messages, none lost, none with a stored receipt handed over as new`, {
+    timeout: 600_000,
+  }, async () => {
     await crashRounds(undefined);
   });
 
-  it(`sync_interval always: ${ROUNDS} rounds over ${PER_ROUND * ROUNDS} messages, none lost, none with a stored receipt handed over as new`, { timeout: 600_000 }, async () => {
+  it(`sync_interval always: ${ROUNDS} rounds over ${PER_ROUND * ROUNDS} messages, none lost, none with a stored receipt handed over as new`, {
+    timeout: 600_000,
+  }, async () => {
     await crashRounds("always");
   });
 });

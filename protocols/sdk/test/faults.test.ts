@@ -20,7 +20,9 @@ async function pipelined(count: number, width: number, job: (i: number) => Promi
 }
 
 describe("faults", () => {
-  it("SIGKILL of the nats-server during 10,000 sends: every resolved send is delivered, none twice as new", { timeout: 120_000 }, async () => {
+  it("SIGKILL of the nats-server during 10,000 sends: every resolved send is delivered, none twice as new", {
+    timeout: 120_000,
+  }, async () => {
     const mesh = freshMesh();
     const alice = await agents.make(mesh, { publishTimeoutMs: 60_000 });
     const bob = await agents.make(mesh);
@@ -55,7 +57,9 @@ describe("faults", () => {
     expect(deliveries).toBeGreaterThanOrEqual(10_000);
   });
 
-  it("SIGKILL of a listening agent process mid-stream: the rest arrive when it comes back", { timeout: 120_000 }, async () => {
+  it("SIGKILL of a listening agent process mid-stream: the rest arrive when it comes back", {
+    timeout: 120_000,
+  }, async () => {
     const mesh = freshMesh();
     const key = generateKeyPair();
     const listener = listenerProcess({ key, url: nats.url, mesh });
@@ -75,7 +79,11 @@ describe("faults", () => {
       await sending;
       expect(before.size).toBeLessThan(2_000);
       child = await start();
-      await until(() => new Set(lines().map((l) => l.split(" ")[0])).size >= 2_000, 60_000, "every message after the restart");
+      await until(
+        () => new Set(lines().map((l) => l.split(" ")[0])).size >= 2_000,
+        60_000,
+        "every message after the restart",
+      );
       const seen = lines().map((l) => l.split(" ") as [string, string]);
       expect(new Set(seen.map(([id]) => id))).toEqual(new Set(ids));
       const freshCounts = new Map<string, number>();

@@ -25,7 +25,11 @@ async function connect(key: KeyPair, mesh: string, onError?: (err: unknown) => v
   return a;
 }
 
-const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe("one key, one process", () => {
   it("a second agent on a running key is refused with KEY_IN_USE before it signs anything; after the first closes it works", async () => {
@@ -54,7 +58,13 @@ describe("one key, one process", () => {
     try {
       const subject = `_INBOX.${agentToken(key.did)}.plexus-key.${mesh}`;
       // Someone answers every probe on the key's claim subject with an unsigned "I hold it since 1970".
-      const liar = raw.subscribe(subject, { callback: (_e, m) => void (m.reply && m.respond(JSON.stringify({ instance: "liar", startedAt: 0, phase: "answer", at: Date.now(), sig: "x" }))) });
+      const liar = raw.subscribe(subject, {
+        callback: (_e, m) =>
+          void (
+            m.reply &&
+            m.respond(JSON.stringify({ instance: "liar", startedAt: 0, phase: "answer", at: Date.now(), sig: "x" }))
+          ),
+      });
       await raw.flush();
       const errors: unknown[] = [];
       const agent = await connect(key, mesh, (e) => errors.push(e));
@@ -62,7 +72,16 @@ describe("one key, one process", () => {
       liar.unsubscribe();
       // An announcement signed by another key, and one that has no signature: the running agent stays.
       const other = generateKeyPair();
-      raw.publish(subject, JSON.stringify({ instance: "older", startedAt: 0, phase: "announce", at: Date.now(), sig: other.signBase64url(new Uint8Array(8)) }));
+      raw.publish(
+        subject,
+        JSON.stringify({
+          instance: "older",
+          startedAt: 0,
+          phase: "announce",
+          at: Date.now(),
+          sig: other.signBase64url(new Uint8Array(8)),
+        }),
+      );
       raw.publish(subject, JSON.stringify({ instance: "older", startedAt: 0, phase: "announce", at: Date.now() }));
       await raw.flush();
       await new Promise((r) => setTimeout(r, 200));
@@ -73,7 +92,9 @@ describe("one key, one process", () => {
     }
   });
 
-  it("two agents starting with one key at the same moment: exactly one keeps running", { timeout: 30_000 }, async () => {
+  it("two agents starting with one key at the same moment: exactly one keeps running", {
+    timeout: 30_000,
+  }, async () => {
     let bothSigned = 0;
     for (let round = 0; round < 10; round++) {
       const mesh = freshMesh();

@@ -31,14 +31,22 @@ export function listenerProcess(o: { key: KeyPair; url: string; mesh: string }):
   };
   return {
     async start() {
-      const child = spawn(process.execPath, ["--import", "tsx", fixture], { env, stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, ["--import", "tsx", fixture], {
+        env,
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once("data", () => resolve());
         child.once("exit", (code) => reject(new Error(`listener exited early (${code})`)));
       });
       return child;
     },
-    lines: () => (existsSync(out) ? readFileSync(out, "utf8").split("\n").filter((l) => l.length > 0) : []),
+    lines: () =>
+      existsSync(out)
+        ? readFileSync(out, "utf8")
+            .split("\n")
+            .filter((l) => l.length > 0)
+        : [],
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -20,7 +20,16 @@ describe("direct messages", () => {
     const sub = await bob.listen((d) => void got.push(d), { max: 1 });
     await sub.finished;
     expect(got).toHaveLength(1);
-    expect(got[0]).toMatchObject({ id: sent.id, from: alice.did, to: bob.did, type: "greeting", conversation: "c-1", body: { hello: "bob" }, redelivered: false, attempt: 1 });
+    expect(got[0]).toMatchObject({
+      id: sent.id,
+      from: alice.did,
+      to: bob.did,
+      type: "greeting",
+      conversation: "c-1",
+      body: { hello: "bob" },
+      redelivered: false,
+      attempt: 1,
+    });
   });
 
   it("keep per-channel order: seq counts up and each envelope names the previous one", async () => {
@@ -125,7 +134,9 @@ describe("redelivery and dead letters", () => {
 });
 
 describe("slow handlers", () => {
-  it("a handler that outlives the ack wait, and the messages queued behind it, are not redelivered meanwhile", { timeout: 20_000 }, async () => {
+  it("a handler that outlives the ack wait, and the messages queued behind it, are not redelivered meanwhile", {
+    timeout: 20_000,
+  }, async () => {
     const mesh = freshMesh();
     const alice = await agents.make(mesh);
     const bob = await agents.make(mesh, { ackWaitMs: 1_000 });
@@ -138,7 +149,11 @@ describe("slow handlers", () => {
     await until(() => seen.length >= 3, 10_000, "three messages");
     await new Promise((r) => setTimeout(r, 1_500));
     await sub.stop();
-    expect(seen).toEqual([[0, 1], [1, 1], [2, 1]]);
+    expect(seen).toEqual([
+      [0, 1],
+      [1, 1],
+      [2, 1],
+    ]);
   });
 });
 
@@ -154,7 +169,11 @@ describe("topics", () => {
     await g2!.subscribe("news", (d) => void got.g2.push(d.body), { group: "workers" });
     const n = 40;
     for (let i = 0; i < n; i++) await pub.publish("news", i);
-    await until(() => got.s1.length === n && got.s2.length === n && got.g1.length + got.g2.length === n, 10_000, "all topic messages");
+    await until(
+      () => got.s1.length === n && got.s2.length === n && got.g1.length + got.g2.length === n,
+      10_000,
+      "all topic messages",
+    );
     expect(got.s1).toEqual([...Array(n).keys()]);
     expect(got.s2).toEqual([...Array(n).keys()]);
     expect([...got.g1, ...got.g2].sort((a, b) => (a as number) - (b as number))).toEqual([...Array(n).keys()]);

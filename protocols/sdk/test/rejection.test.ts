@@ -68,7 +68,10 @@ describe("rejection, never a crash", () => {
     const s = await setup();
     const { type: _t, ...noType } = envelopeFrom(s.mallory, s.bob.did, 1);
     await inject(s.mesh, s.bob.did, agentToken(s.mallory.did), JSON.stringify({ ...noType, sig: "A".repeat(86) }));
-    const extra = signEnvelope({ ...envelopeFrom(s.mallory, s.bob.did, 2), ...({ admin: true } as object) }, s.mallory).envelope;
+    const extra = signEnvelope(
+      { ...envelopeFrom(s.mallory, s.bob.did, 2), ...({ admin: true } as object) },
+      s.mallory,
+    ).envelope;
     await inject(s.mesh, s.bob.did, agentToken(s.mallory.did), JSON.stringify(extra));
     await expectRejected(s, "schema_invalid", 2);
   });
@@ -93,7 +96,10 @@ describe("rejection, never a crash", () => {
     const alice = generateKeyPair();
     const forged = signEnvelope(envelopeFrom(alice, s.bob.did, 1), s.mallory).envelope;
     await inject(s.mesh, s.bob.did, agentToken(alice.did), JSON.stringify(forged));
-    const tampered: Envelope = { ...signEnvelope(envelopeFrom(s.mallory, s.bob.did, 2), s.mallory).envelope, body: { n: 999 } };
+    const tampered: Envelope = {
+      ...signEnvelope(envelopeFrom(s.mallory, s.bob.did, 2), s.mallory).envelope,
+      body: { n: 999 },
+    };
     await inject(s.mesh, s.bob.did, agentToken(s.mallory.did), JSON.stringify(tampered));
     await expectRejected(s, "bad_signature", 2);
   });
@@ -122,7 +128,10 @@ describe("rejection, never a crash", () => {
 
   it("a stale envelope (signed long ago, stored now)", async () => {
     const s = await setup();
-    const old = signEnvelope(envelopeFrom(s.mallory, s.bob.did, 1, { ts: Date.now() - 10 * 60_000 }), s.mallory).envelope;
+    const old = signEnvelope(
+      envelopeFrom(s.mallory, s.bob.did, 1, { ts: Date.now() - 10 * 60_000 }),
+      s.mallory,
+    ).envelope;
     await inject(s.mesh, s.bob.did, agentToken(s.mallory.did), JSON.stringify(old));
     await expectRejected(s, "stale");
   });

@@ -54,7 +54,9 @@ async function publishRaw(subject: string, envelope: Envelope, msgID: string): P
 }
 
 describe("a receiver's memory across restarts", () => {
-  it("messages a stored receipt reports processed are not handed over again when the server forgot the consumer", { timeout: 60_000 }, async () => {
+  it("messages a stored receipt reports processed are not handed over again when the server forgot the consumer", {
+    timeout: 60_000,
+  }, async () => {
     const mesh = freshMesh();
     const aliceKey = generateKeyPair();
     const bobKey = generateKeyPair();
@@ -86,7 +88,9 @@ describe("a receiver's memory across restarts", () => {
     expect((await bob.rejected()).total).toBe(0);
   });
 
-  it("nats-server restarting on its own with the consumer's state lost: what an earlier process handled is not handed over again", { timeout: 90_000 }, async () => {
+  it("nats-server restarting on its own with the consumer's state lost: what an earlier process handled is not handed over again", {
+    timeout: 90_000,
+  }, async () => {
     const mesh = freshMesh();
     const bobKey = generateKeyPair();
     const alice = await agent(mesh, generateKeyPair());
@@ -107,12 +111,18 @@ describe("a receiver's memory across restarts", () => {
     // The server dies alone and comes back without the consumer's state: the durable starts over from the beginning.
     await nats.server.kill();
     const stream = meshSubjects(mesh).stream;
-    const states = readdirSync(nats.server.storeDir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes(`${stream}${sep}obs${sep}`) && f.endsWith("o.dat"));
+    const states = readdirSync(nats.server.storeDir, { recursive: true, encoding: "utf8" }).filter(
+      (f) => f.includes(`${stream}${sep}obs${sep}`) && f.endsWith("o.dat"),
+    );
     expect(states.length).toBeGreaterThan(0);
     for (const f of states) rmSync(join(nats.server.storeDir, f));
     await nats.server.restart();
     let after: { id: string } | undefined;
-    await until(async () => (after = await alice.send(bobKey.did, { after: true }).catch(() => undefined)) !== undefined, 30_000, "a send after the restart");
+    await until(
+      async () => (after = await alice.send(bobKey.did, { after: true }).catch(() => undefined)) !== undefined,
+      30_000,
+      "a send after the restart",
+    );
     await until(() => got.length >= 1, 30_000, "the message sent after the restart");
     await alice.waitForReceipt(after!.id);
     await new Promise((r) => setTimeout(r, 500));
@@ -121,13 +131,18 @@ describe("a receiver's memory across restarts", () => {
     expect(bob.stats().settled).toBe(40);
   });
 
-  it("a message a stored receipt reports delivered (its handler had started) comes back marked redelivered", { timeout: 60_000 }, async () => {
+  it("a message a stored receipt reports delivered (its handler had started) comes back marked redelivered", {
+    timeout: 60_000,
+  }, async () => {
     const mesh = freshMesh();
     const s = meshSubjects(mesh);
     const aliceKey = generateKeyPair();
     const bobKey = generateKeyPair();
     const alice = await agent(mesh, aliceKey);
-    const sent = [await alice.send(bobKey.did, "started before the crash"), await alice.send(bobKey.did, "never started")];
+    const sent = [
+      await alice.send(bobKey.did, "started before the crash"),
+      await alice.send(bobKey.did, "never started"),
+    ];
     // What bob's previous process stored before it died: a receipt saying its handler was running on the first.
     const receipt = signEnvelope(
       {
@@ -142,7 +157,11 @@ describe("a receiver's memory across restarts", () => {
       },
       bobKey,
     );
-    await publishRaw(s.message("receipt", agentToken(aliceKey.did), agentToken(bobKey.did)), receipt.envelope, receipt.envelope.id);
+    await publishRaw(
+      s.message("receipt", agentToken(aliceKey.did), agentToken(bobKey.did)),
+      receipt.envelope,
+      receipt.envelope.id,
+    );
 
     const bob = await agent(mesh, bobKey);
     const got = await handle(bob, 2);
@@ -152,7 +171,9 @@ describe("a receiver's memory across restarts", () => {
     ]);
   });
 
-  it("a replay of a stored envelope under a new message id after a receiver restart is refused as a replay, with a record", { timeout: 60_000 }, async () => {
+  it("a replay of a stored envelope under a new message id after a receiver restart is refused as a replay, with a record", {
+    timeout: 60_000,
+  }, async () => {
     const mesh = freshMesh();
     const s = meshSubjects(mesh);
     const aliceKey = generateKeyPair();
@@ -160,7 +181,20 @@ describe("a receiver's memory across restarts", () => {
     const subject = s.message("inbox", agentToken(bobKey.did), agentToken(aliceKey.did));
     let bob = await agent(mesh, bobKey);
     const sign = (seq: number, prev?: string) =>
-      signEnvelope({ v: 1, id: newId(), from: aliceKey.did, to: bobKey.did, type: "message", body: { seq }, ts: Date.now(), seq, ...(prev ? { prev } : {}) }, aliceKey);
+      signEnvelope(
+        {
+          v: 1,
+          id: newId(),
+          from: aliceKey.did,
+          to: bobKey.did,
+          type: "message",
+          body: { seq },
+          ts: Date.now(),
+          seq,
+          ...(prev ? { prev } : {}),
+        },
+        aliceKey,
+      );
     const first = sign(1);
     const second = sign(2, first.hash);
     await publishRaw(subject, first.envelope, first.envelope.id);

@@ -26,7 +26,13 @@ export interface Candidate {
  * Receives one candidate: its DID, relevance, score and newcomer flag from the reputation table, and its seniority as
  * given to upsert (smaller is more senior: the tie-break of equal ranks).
  */
-export type CandidateVisitor = (did: string, relevance: number, score: number, newcomer: boolean, senior: number) => void;
+export type CandidateVisitor = (
+  did: string,
+  relevance: number,
+  score: number,
+  newcomer: boolean,
+  senior: number,
+) => void;
 
 interface IndexedCard {
   did: string;
@@ -65,7 +71,14 @@ function indexCard(did: string, card: AgentCard, senior: number): IndexedCard {
   const parts = [card.name, card.description, ...(card.tags ?? [])];
   for (const cap of card.capabilities) parts.push(cap.name, cap.description ?? "");
   const capabilities = [...new Set(card.capabilities.map((c) => c.name))];
-  return { did, senior, card, capabilities, tags: [...new Set(card.tags ?? [])], tokens: new Set(tokenize(parts.join(" "))) };
+  return {
+    did,
+    senior,
+    card,
+    capabilities,
+    tags: [...new Set(card.tags ?? [])],
+    tokens: new Set(tokenize(parts.join(" "))),
+  };
 }
 
 /**
@@ -112,7 +125,9 @@ export class CardIndex {
     this.#slotOf.set(did, slot);
     for (const c of doc.capabilities) addTo(this.#byCapability, c, slot, newPostings);
     for (const t of doc.tags) addTo(this.#byTag, t, slot, newPostings);
-    for (const w of doc.tokens) if (addTo(this.#byToken, w, slot, newPostings) && w.length >= PREFIX) addTo(this.#byPrefix, w.slice(0, PREFIX), w, newWordSet);
+    for (const w of doc.tokens)
+      if (addTo(this.#byToken, w, slot, newPostings) && w.length >= PREFIX)
+        addTo(this.#byPrefix, w.slice(0, PREFIX), w, newWordSet);
     if (this.#scores !== undefined) this.#scoreSlot(this.#scores, slot, did);
   }
 
@@ -125,7 +140,8 @@ export class CardIndex {
     this.#free.push(slot);
     for (const c of doc.capabilities) removeFrom(this.#byCapability, c, slot);
     for (const t of doc.tags) removeFrom(this.#byTag, t, slot);
-    for (const w of doc.tokens) if (removeFrom(this.#byToken, w, slot) && w.length >= PREFIX) removeFrom(this.#byPrefix, w.slice(0, PREFIX), w);
+    for (const w of doc.tokens)
+      if (removeFrom(this.#byToken, w, slot) && w.length >= PREFIX) removeFrom(this.#byPrefix, w.slice(0, PREFIX), w);
     return true;
   }
 
@@ -135,7 +151,11 @@ export class CardIndex {
    */
   useReputation(table: ReputationTable): void {
     if (this.#scores?.table === table) return;
-    const scores: SlotScores = { table, score: new Float64Array(this.#docs.length), newcomer: new Uint8Array(this.#docs.length) };
+    const scores: SlotScores = {
+      table,
+      score: new Float64Array(this.#docs.length),
+      newcomer: new Uint8Array(this.#docs.length),
+    };
     this.#docs.forEach((doc, slot) => doc !== undefined && this.#scoreSlot(scores, slot, doc.did));
     this.#scores = scores;
   }
@@ -147,8 +167,14 @@ export class CardIndex {
    */
   candidates(query: CandidateQuery, reputation?: ReputationTable): Candidate[] {
     const out: Candidate[] = [];
-    if (reputation === undefined) this.#visit(query, (slot, relevance) => void out.push({ did: this.#didAt(slot), relevance }));
-    else this.forEachCandidate(query, reputation, (did, relevance, score, newcomer, senior) => void out.push({ did, relevance, score, newcomer, senior }));
+    if (reputation === undefined)
+      this.#visit(query, (slot, relevance) => void out.push({ did: this.#didAt(slot), relevance }));
+    else
+      this.forEachCandidate(
+        query,
+        reputation,
+        (did, relevance, score, newcomer, senior) => void out.push({ did, relevance, score, newcomer, senior }),
+      );
     return out;
   }
 
@@ -164,7 +190,10 @@ export class CardIndex {
 
   #visit(query: CandidateQuery, emit: (slot: number, relevance: number) => void): void {
     const filters: Postings[] = [];
-    for (const [map, key] of [[this.#byCapability, query.capability], [this.#byTag, query.tag]] as const) {
+    for (const [map, key] of [
+      [this.#byCapability, query.capability],
+      [this.#byTag, query.tag],
+    ] as const) {
       if (key === undefined) continue;
       const set = map.get(key);
       if (set === undefined) return;
@@ -209,7 +238,8 @@ export class CardIndex {
     return tokenize(q).map((word) => {
       const words = this.#byToken.has(word) ? [word] : [];
       if (word.length >= PREFIX) {
-        for (const w of this.#byPrefix.get(word.slice(0, PREFIX)) ?? []) if (w !== word && w.startsWith(word)) words.push(w);
+        for (const w of this.#byPrefix.get(word.slice(0, PREFIX)) ?? [])
+          if (w !== word && w.startsWith(word)) words.push(w);
       }
       const postings = words.reduce((s, w) => s + this.documentFrequency(w), 0);
       // The df of a word several indexed words start with is approximated by the sum of theirs (capped at N).
@@ -219,7 +249,13 @@ export class CardIndex {
   }
 
   /** Few filtered agents: check each one's words. Sums add up in query order, as in #merge. */
-  #scan(base: Postings, other: Postings | undefined, terms: readonly Term[], total: number, emit: (slot: number, relevance: number) => void): void {
+  #scan(
+    base: Postings,
+    other: Postings | undefined,
+    terms: readonly Term[],
+    total: number,
+    emit: (slot: number, relevance: number) => void,
+  ): void {
     for (const slot of base.list()) {
       const tokens = this.#docs[slot]?.tokens;
       if (tokens === undefined || (other !== undefined && !other.has(slot))) continue;
@@ -235,7 +271,13 @@ export class CardIndex {
   }
 
   /** Walks the postings of each query word, in query order. */
-  #merge(terms: readonly Term[], base: Postings | undefined, other: Postings | undefined, total: number, emit: (slot: number, relevance: number) => void): void {
+  #merge(
+    terms: readonly Term[],
+    base: Postings | undefined,
+    other: Postings | undefined,
+    total: number,
+    emit: (slot: number, relevance: number) => void,
+  ): void {
     const text = this.#text;
     text.begin(this.#docs.length);
     terms.forEach((t, ti) => {
@@ -244,7 +286,8 @@ export class CardIndex {
         if (postings === undefined) continue;
         for (let k = 0; k < postings.length; k++) {
           const slot = postings[k] as number;
-          if ((base === undefined || base.has(slot)) && (other === undefined || other.has(slot))) text.add(slot, ti, t.idf);
+          if ((base === undefined || base.has(slot)) && (other === undefined || other.has(slot)))
+            text.add(slot, ti, t.idf);
         }
       }
     });

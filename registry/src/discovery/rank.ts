@@ -1,5 +1,12 @@
 import { ErrorCode, PlexusError } from "@plexus/core";
-import type { AgentCard, CapabilityClaim, CredentialStatus, DiscoverQuery, DiscoverResult, Liveness } from "@plexus/anp";
+import type {
+  AgentCard,
+  CapabilityClaim,
+  CredentialStatus,
+  DiscoverQuery,
+  DiscoverResult,
+  Liveness,
+} from "@plexus/anp";
 import type { ReputationTable } from "../reputation/index.js";
 import { CardIndex } from "./card-index.js";
 import type { Candidate, CandidateVisitor } from "./card-index.js";
@@ -33,7 +40,12 @@ export interface RankOptions {
   seniority?: Seniority;
 }
 
-export const DEFAULT_LIVENESS_WEIGHT: Readonly<Record<Liveness, number>> = Object.freeze({ alive: 1, suspect: 0.6, offline: 0.2, gone: 0.05 });
+export const DEFAULT_LIVENESS_WEIGHT: Readonly<Record<Liveness, number>> = Object.freeze({
+  alive: 1,
+  suspect: 0.6,
+  offline: 0.2,
+  gone: 0.05,
+});
 export const DEFAULT_DISCOVER_LIMIT = 20;
 export const MAX_DISCOVER_LIMIT = 1000;
 
@@ -82,14 +94,23 @@ export function rankDiscovery(
     if (!heap.mayAccept(relevance * score * maxWeight, senior, did)) return;
     const info = lookup(did);
     if (info === undefined || !listed(info.liveness)) return;
-    heap.offer({ did, senior, relevance, score, rank: relevance * score * (weights[info.liveness] ?? 0), newcomer, info });
+    heap.offer({
+      did,
+      senior,
+      relevance,
+      score,
+      rank: relevance * score * (weights[info.liveness] ?? 0),
+      newcomer,
+      info,
+    });
     // Once the protected places are taken by established agents, only the best `slots` newcomers can be listed.
     if (!newcomer && established.size === protectedPlaces) newcomers.shrink(slots);
   };
   if (candidates instanceof CardIndex) candidates.forEachCandidate(query, reputation, consider);
   else {
     for (const c of candidates) {
-      const b = c.score !== undefined && c.newcomer !== undefined ? (c as Required<Candidate>) : reputation.brief(c.did);
+      const b =
+        c.score !== undefined && c.newcomer !== undefined ? (c as Required<Candidate>) : reputation.brief(c.did);
       consider(c.did, c.relevance, b.score, b.newcomer, c.senior ?? seniority(c.did));
     }
   }
@@ -136,13 +157,15 @@ function toResult(e: Entry, exploration: boolean, reputation: ReputationTable): 
 
 function parseLimit(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_DISCOVER_LIMIT;
-  if (!Number.isFinite(limit) || limit < 0) throw new PlexusError(ErrorCode.InvalidArgument, `limit must be a number ≥ 0, not ${limit}`);
+  if (!Number.isFinite(limit) || limit < 0)
+    throw new PlexusError(ErrorCode.InvalidArgument, `limit must be a number ≥ 0, not ${limit}`);
   return Math.min(MAX_DISCOVER_LIMIT, Math.floor(limit));
 }
 
 /** ceil(limit·share), at least 1 when limit ≥ 1 and share > 0, at most limit. */
 export function explorationSlots(limit: number, share: number): number {
-  if (!(share >= 0 && share <= 1)) throw new PlexusError(ErrorCode.InvalidArgument, `explorationShare must be in [0,1], not ${share}`);
+  if (!(share >= 0 && share <= 1))
+    throw new PlexusError(ErrorCode.InvalidArgument, `explorationShare must be in [0,1], not ${share}`);
   if (limit < 1 || share === 0) return 0;
   // The epsilon keeps 30 × 0.1 = 3.0000000000000004 at 3.
   return Math.min(limit, Math.max(1, Math.ceil(limit * share - 1e-9)));

@@ -17,8 +17,27 @@ export interface RegistryAppOptions {
   mcp?: (request: Request) => Promise<Response>;
 }
 
-const PATHS = ["/healthz", "/readyz", "/v1/status", "/v1/agents", "/v1/agents/:did", "/v1/agents/:did/reputation", "/v1/discover", "/v1/trust-anchors"] as const;
-const DISCOVER_PARAMS = ["capability", "q", "tag", "min_score", "limit", "include_offline", "verified_only", "verifiedOnly", "issuer"] as const;
+const PATHS = [
+  "/healthz",
+  "/readyz",
+  "/v1/status",
+  "/v1/agents",
+  "/v1/agents/:did",
+  "/v1/agents/:did/reputation",
+  "/v1/discover",
+  "/v1/trust-anchors",
+] as const;
+const DISCOVER_PARAMS = [
+  "capability",
+  "q",
+  "tag",
+  "min_score",
+  "limit",
+  "include_offline",
+  "verified_only",
+  "verifiedOnly",
+  "issuer",
+] as const;
 /** W3C DID syntax, loosely: did:<method>:<method-specific id>. */
 const DID_PATTERN = /^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$/;
 const MAX_LIMIT = 1000;
@@ -71,7 +90,6 @@ function answer<T>(c: Context, a: Answer<T>): Response {
   return c.json({ data: a.result, asOf: a.asOf });
 }
 
-
 function invalid(message: string): PlexusError {
   return new PlexusError(ErrorCode.InvalidArgument, message);
 }
@@ -82,7 +100,9 @@ function params(c: Context, allowed: readonly string[]): Record<string, string> 
   const unknown = Object.keys(given).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
     const takes = allowed.length > 0 ? `it takes ${allowed.join(", ")}` : "it takes none";
-    throw invalid(`unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for ${c.req.path}; ${takes}`);
+    throw invalid(
+      `unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} for ${c.req.path}; ${takes}`,
+    );
   }
   const out: Record<string, string> = {};
   for (const [name, values] of Object.entries(given)) {
@@ -94,7 +114,8 @@ function params(c: Context, allowed: readonly string[]): Record<string, string> 
 
 function didParam(c: Context): string {
   const did = c.req.param("did") ?? "";
-  if (!DID_PATTERN.test(did)) throw invalid(`${JSON.stringify(did)} is not a DID (expected did:<method>:<id>, URL-encoded)`);
+  if (!DID_PATTERN.test(did))
+    throw invalid(`${JSON.stringify(did)} is not a DID (expected did:<method>:<id>, URL-encoded)`);
   return did;
 }
 
@@ -131,12 +152,14 @@ function discoverQuery(p: Record<string, string>): DiscoverQuery {
   }
   const minScore = p["min_score"];
   if (minScore !== undefined) {
-    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(minScore) || Number(minScore) > 1) throw invalid(`min_score must be a number from 0 to 1, got ${JSON.stringify(minScore)}`);
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(minScore) || Number(minScore) > 1)
+      throw invalid(`min_score must be a number from 0 to 1, got ${JSON.stringify(minScore)}`);
     query.minScore = Number(minScore);
   }
   const limit = p["limit"];
   if (limit !== undefined) {
-    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) throw invalid(`limit must be a whole number from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
+    if (!/^\d{1,4}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT)
+      throw invalid(`limit must be a whole number from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
     query.limit = Number(limit);
   }
   return query;

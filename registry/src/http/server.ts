@@ -30,7 +30,9 @@ export type RegistryMcpFactory = (node: RegistryMcpContext) => NonNullable<Regis
 
 export function serveRegistryHttp(api: RegistryQueryApi, options: RegistryHttpOptions): Promise<RegistryHttpServer> {
   let mcp: ((request: Request) => Promise<Response>) | undefined;
-  const mcpRoute = options.mcp ? { mcp: (request: Request) => (mcp ? mcp(request) : Promise.resolve(new Response(null, { status: 503 }))) } : {};
+  const mcpRoute = options.mcp
+    ? { mcp: (request: Request) => (mcp ? mcp(request) : Promise.resolve(new Response(null, { status: 503 }))) }
+    : {};
   const app = createRegistryApp(api, { ...(options.onError ? { onError: options.onError } : {}), ...mcpRoute });
   return listen(app.fetch, options, {
     ...(options.onError ? { onError: options.onError } : {}),

@@ -23,7 +23,13 @@ export interface UnsealAppOptions {
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
-const ROUTES = { "/healthz": "GET", "/readyz": "GET", "/v1/status": "GET", "/v1/unseal/nonce": "GET", "/v1/unseal": "POST" } as const;
+const ROUTES = {
+  "/healthz": "GET",
+  "/readyz": "GET",
+  "/v1/status": "GET",
+  "/v1/unseal/nonce": "GET",
+  "/v1/unseal": "POST",
+} as const;
 
 export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}): Hono {
   const app = new Hono();
@@ -34,10 +40,17 @@ export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}):
   app.get("/v1/unseal/nonce", (c) => c.json(api.nonce()));
   app.post(
     "/v1/unseal",
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => failure(c, ErrorCode.LimitExceeded, `the unseal request is larger than ${MAX_BODY_BYTES} bytes`) }),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => failure(c, ErrorCode.LimitExceeded, `the unseal request is larger than ${MAX_BODY_BYTES} bytes`),
+    }),
     async (c) => {
       const read = parseJson(await c.req.text());
-      if (!read.ok) throw new PlexusError(ErrorCode.InvalidArgument, `the unseal request body is not JSON (${read.reason}: ${read.detail})`);
+      if (!read.ok)
+        throw new PlexusError(
+          ErrorCode.InvalidArgument,
+          `the unseal request body is not JSON (${read.reason}: ${read.detail})`,
+        );
       const body = read.value;
       return c.json(api.unseal(body));
     },
@@ -50,10 +63,14 @@ export function createUnsealApp(api: SealedApi, options: UnsealAppOptions = {}):
   }
   app.notFound((c) => {
     const { did, threshold, received } = api.status();
-    const need = threshold === null ? "k shares" : `${threshold - received} more share(s) (${received} of ${threshold} held)`;
-    return failure(c, ErrorCode.Sealed, `this registry node is sealed (key ${did}): ${c.req.method} ${c.req.path} is unavailable until ${need} unseal it (plexus registry unseal)`);
+    const need =
+      threshold === null ? "k shares" : `${threshold - received} more share(s) (${received} of ${threshold} held)`;
+    return failure(
+      c,
+      ErrorCode.Sealed,
+      `this registry node is sealed (key ${did}): ${c.req.method} ${c.req.path} is unavailable until ${need} unseal it (plexus registry unseal)`,
+    );
   });
   app.onError(errorHandler(options.onError));
   return app;
 }
-

@@ -49,7 +49,7 @@ export class LivenessMonitor {
     }
     return key;
   };
-  #watch: AsyncIterable<KvWatchEntry> & { stop(): void } | undefined;
+  #watch: (AsyncIterable<KvWatchEntry> & { stop(): void }) | undefined;
   #watching: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #beats = 0;
@@ -100,14 +100,20 @@ export class LivenessMonitor {
   /** Takes one entry of the bucket (exposed for the benchmark, which measures ingestion). */
   ingest(entry: Pick<KvWatchEntry, "operation" | "value" | "created" | "revision">): void {
     if (entry.operation !== "PUT") return;
-    const checked = checkBeatWith(this.#keyOf, entry.value, entry.created.getTime(), this.#o.maxBeatSkewMs ?? MAX_BEAT_SKEW_MS);
+    const checked = checkBeatWith(
+      this.#keyOf,
+      entry.value,
+      entry.created.getTime(),
+      this.#o.maxBeatSkewMs ?? MAX_BEAT_SKEW_MS,
+    );
     if (!checked.ok) {
       this.#o.count(`heartbeats.refused.${checked.reason}`);
       return;
     }
     const at = entry.created.getTime();
     const previous = this.#last.get(checked.beat.did);
-    if (!previous || previous.revision < entry.revision) this.#last.set(checked.beat.did, { at, revision: entry.revision });
+    if (!previous || previous.revision < entry.revision)
+      this.#last.set(checked.beat.did, { at, revision: entry.revision });
     this.#beats += 1;
   }
 
@@ -124,8 +130,20 @@ export class LivenessMonitor {
       const msgID = `live-${agentToken(record.did)}-${expected}-${since}`;
       if (this.#inflight.has(msgID)) continue;
       this.#inflight.add(msgID);
-      const event = makeEvent(this.#o.key, "LivenessChanged", record.did, { from: record.liveness, to: expected, lastHeartbeat: since }, now);
-      publishDurably(this.#o.nc, this.#o.js, this.#o.subjects.registryEvent("LivenessChanged", agentToken(record.did)), encodeEvent(event), { msgID, timeoutMs: 10_000 })
+      const event = makeEvent(
+        this.#o.key,
+        "LivenessChanged",
+        record.did,
+        { from: record.liveness, to: expected, lastHeartbeat: since },
+        now,
+      );
+      publishDurably(
+        this.#o.nc,
+        this.#o.js,
+        this.#o.subjects.registryEvent("LivenessChanged", agentToken(record.did)),
+        encodeEvent(event),
+        { msgID, timeoutMs: 10_000 },
+      )
         .then(() => this.#o.count(`liveness.${expected}`))
         .catch((err) => this.#o.onError?.(err))
         .finally(() => setTimeout(() => this.#inflight.delete(msgID), 5_000).unref());

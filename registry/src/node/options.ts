@@ -98,7 +98,11 @@ export interface ResolvedOptions {
 
 function positive(name: string, v: number | undefined, fallback: number, allowZero = false): number {
   if (v === undefined) return fallback;
-  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new PlexusError(ErrorCode.ConfigInvalid, `${name} must be a ${allowZero ? "non-negative" : "positive"} number of ms, got ${v}`);
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0))
+    throw new PlexusError(
+      ErrorCode.ConfigInvalid,
+      `${name} must be a ${allowZero ? "non-negative" : "positive"} number of ms, got ${v}`,
+    );
   return v;
 }
 
@@ -112,9 +116,11 @@ export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
     goneAfterMs: positive("goneAfterMs", o.goneAfterMs, d.goneAfterMs),
   });
   const notDid = (o.trustAnchors ?? []).find((did) => !isDid(did));
-  if (notDid !== undefined) throw new PlexusError(ErrorCode.ConfigInvalid, `trustAnchors must be did:key DIDs, got ${JSON.stringify(notDid)}`);
+  if (notDid !== undefined)
+    throw new PlexusError(ErrorCode.ConfigInvalid, `trustAnchors must be did:key DIDs, got ${JSON.stringify(notDid)}`);
   const share = o.explorationShare ?? 0.1;
-  if (!(share >= 0 && share <= 0.5)) throw new PlexusError(ErrorCode.ConfigInvalid, `explorationShare must be within 0..0.5, got ${share}`);
+  if (!(share >= 0 && share <= 0.5))
+    throw new PlexusError(ErrorCode.ConfigInvalid, `explorationShare must be within 0..0.5, got ${share}`);
   return {
     heartbeatIntervalMs,
     thresholds,

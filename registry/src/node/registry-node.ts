@@ -11,7 +11,16 @@ import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, Histor
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
-import { LogFollower, Projector, RegistryState, loadSnapshot, saveSnapshot, snapshotStream, type ProjectionOptions, type StreamIdentity } from "../projection/index.js";
+import {
+  LogFollower,
+  Projector,
+  RegistryState,
+  loadSnapshot,
+  saveSnapshot,
+  snapshotStream,
+  type ProjectionOptions,
+  type StreamIdentity,
+} from "../projection/index.js";
 import { Admission } from "../service/admission.js";
 import { IdentityRequests } from "../service/identity-requests.js";
 import { NatsUsers } from "../service/nats-users.js";
@@ -61,7 +70,12 @@ export class RegistryNode {
   #guard: HistoryGuard | undefined;
   #refusal: PlexusError | undefined;
 
-  private constructor(options: RegistryNodeOptions, resolved: ResolvedOptions, nc: NatsConnection, jsm: JetStreamManager) {
+  private constructor(
+    options: RegistryNodeOptions,
+    resolved: ResolvedOptions,
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+  ) {
     this.#o = options;
     this.#r = resolved;
     this.#nc = nc;
@@ -116,7 +130,8 @@ export class RegistryNode {
   }
 
   #followerOrThrow(): LogFollower {
-    if (!this.#follower) throw new PlexusError(ErrorCode.NotReady, "the registry node has not started following the log");
+    if (!this.#follower)
+      throw new PlexusError(ErrorCode.NotReady, "the registry node has not started following the log");
     return this.#follower;
   }
 
@@ -132,7 +147,12 @@ export class RegistryNode {
   #projectionOptions(): ProjectionOptions {
     const r = this.#r;
     // In operator mode the server pins each agent's publish subjects to it (see ProjectionOptions.pinnedPublishers).
-    return { halfLifeMs: r.halfLifeMs, replyWindowMs: r.replyWindowMs, responsivenessRefMs: 1_000, pinnedPublishers: this.#o.pinnedPublishers ?? this.#o.natsAuth !== undefined };
+    return {
+      halfLifeMs: r.halfLifeMs,
+      replyWindowMs: r.replyWindowMs,
+      responsivenessRefMs: 1_000,
+      pinnedPublishers: this.#o.pinnedPublishers ?? this.#o.natsAuth !== undefined,
+    };
   }
 
   async #start(): Promise<void> {
@@ -143,7 +163,8 @@ export class RegistryNode {
     const anchors = new HistoryAnchors(o.dataDir);
     // A snapshot from before anchors existed records the creation time of the stream it was taken from.
     const snapshotOf = o.dataDir ? await snapshotStream(o.dataDir) : undefined;
-    if (snapshotOf?.stream === this.subjects.stream) await anchors.seed(snapshotOf.stream, snapshotOf.created, "(the snapshot's stream)");
+    if (snapshotOf?.stream === this.subjects.stream)
+      await anchors.seed(snapshotOf.stream, snapshotOf.created, "(the snapshot's stream)");
     this.#guard = new HistoryGuard({
       nc: this.#nc,
       streams: [this.subjects.stream],
@@ -161,7 +182,12 @@ export class RegistryNode {
     }
     const kv = await openHeartbeatBucket(this.#nc, this.subjects.heartbeatBucket, true);
     const info = await this.#jsm.streams.info(this.subjects.stream);
-    this.#identity = { mesh: o.mesh, stream: this.subjects.stream, created: info.created, lastSeq: info.state.last_seq };
+    this.#identity = {
+      mesh: o.mesh,
+      stream: this.subjects.stream,
+      created: info.created,
+      lastSeq: info.state.last_seq,
+    };
     const projection = this.#projectionOptions();
     this.#state = new RegistryState(projection);
     if (o.dataDir) {
@@ -225,11 +251,20 @@ export class RegistryNode {
       credentialTtlMs: r.credentialTtlMs,
       challengeTtlMs: r.challengeTtlMs,
       count: this.#count,
-      ...(o.natsAuth && this.#nc.info?.auth_required === true ? { natsUser: (did: string) => natsUsers.issue(did) } : {}),
+      ...(o.natsAuth && this.#nc.info?.auth_required === true
+        ? { natsUser: (did: string) => natsUsers.issue(did) }
+        : {}),
     });
     // Given auth but an open server (no auth required): there are no NATS users to issue or revoke.
     const natsAuth = this.#nc.info?.auth_required === true ? o.natsAuth : undefined;
-    natsUsers = new NatsUsers({ admission, mesh: o.mesh, auth: natsAuth, servers: o.nats, ttlMs: r.natsUserTtlMs, count: this.#count });
+    natsUsers = new NatsUsers({
+      admission,
+      mesh: o.mesh,
+      auth: natsAuth,
+      servers: o.nats,
+      ttlMs: r.natsUserTtlMs,
+      count: this.#count,
+    });
     this.#natsUsers = natsUsers;
     const operators = new Set([this.did, ...(o.operators ?? [])]);
     const identity = new IdentityRequests({
@@ -244,10 +279,22 @@ export class RegistryNode {
     });
     if (natsUsers.enabled) {
       const ids = this.#state.identity;
-      const fixed = await natsUsers.reconcile([...ids.suspended.keys(), ...ids.rotatedTo.keys()], this.#state.agents.keys());
-      if (fixed.revoked + fixed.restored > 0) this.#log(`registry: NATS users brought in line with the log: ${fixed.revoked} revoked, ${fixed.restored} restored`);
+      const fixed = await natsUsers.reconcile(
+        [...ids.suspended.keys(), ...ids.rotatedTo.keys()],
+        this.#state.agents.keys(),
+      );
+      if (fixed.revoked + fixed.restored > 0)
+        this.#log(
+          `registry: NATS users brought in line with the log: ${fixed.revoked} revoked, ${fixed.restored} restored`,
+        );
     }
-    const credentials = new CredentialRequests({ admission, state: () => this.#state, mesh: o.mesh, registries: trusted, audience: [this.did] });
+    const credentials = new CredentialRequests({
+      admission,
+      state: () => this.#state,
+      mesh: o.mesh,
+      registries: trusted,
+      audience: [this.did],
+    });
     const trust = new TrustRequests({ admission, state: () => this.#state, operators, registry: this.did });
     await this.#configureAnchors(trust);
     // Operator mode: topic durables are made here, on the topic stream, where agents may only read (see topic-consumers.ts).
@@ -259,7 +306,19 @@ export class RegistryNode {
       namesKey: natsAuth ? topicNamesKey(natsAuth.accountKey.getSeed(), o.mesh) : undefined,
       count: this.#count,
     });
-    this.#responder = new Responder({ nc: this.#nc, subjects: this.subjects, admission, identity, credentials, natsUsers, topics, trust, queries: this.queries, ready: () => this.ready, count: this.#count });
+    this.#responder = new Responder({
+      nc: this.#nc,
+      subjects: this.subjects,
+      admission,
+      identity,
+      credentials,
+      natsUsers,
+      topics,
+      trust,
+      queries: this.queries,
+      ready: () => this.ready,
+      count: this.#count,
+    });
     this.#responder.start();
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).
@@ -363,7 +422,9 @@ export class RegistryNode {
     return {
       mesh: this.mesh,
       registry: this.did,
-      registryKeys: [...this.#state.identity.registryKeys].filter((did) => !this.#state.identity.isRetiredRegistry(did)),
+      registryKeys: [...this.#state.identity.registryKeys].filter(
+        (did) => !this.#state.identity.isRetiredRegistry(did),
+      ),
       ready: this.ready && componentsReady,
       connected: !this.#nc.isClosed(),
       seq: this.#state.seq,

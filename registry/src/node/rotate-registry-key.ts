@@ -17,17 +17,29 @@ export interface RegistryRotation {
  * running on it refuse to sign); restart (or unseal) the nodes with the new key. Agents keep their heartbeat keys.
  * Rotating again to the same successor changes nothing and answers `seq` 0.
  */
-export async function rotateRegistryKey(nc: NatsConnection, mesh: string, oldKey: KeyPair, newKey: KeyPair): Promise<RegistryRotation> {
+export async function rotateRegistryKey(
+  nc: NatsConnection,
+  mesh: string,
+  oldKey: KeyPair,
+  newKey: KeyPair,
+): Promise<RegistryRotation> {
   const subjects = meshSubjects(mesh);
   await ensureMeshStream(nc, mesh);
   const rotations = await readRegistryRotations(nc, subjects);
   // Done already (a run whose answer was lost): the same rotation again is a no-op, so the caller can finish its files.
-  if (rotations.some((e) => e.by === oldKey.did && e.data.to === newKey.did)) return { from: oldKey.did, to: newKey.did, seq: 0 };
+  if (rotations.some((e) => e.by === oldKey.did && e.data.to === newKey.did))
+    return { from: oldKey.did, to: newKey.did, seq: 0 };
   if (rotations.some((e) => e.by === oldKey.did)) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `registry key ${oldKey.did} was already rotated on mesh "${mesh}"`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `registry key ${oldKey.did} was already rotated on mesh "${mesh}"`,
+    );
   }
   if (rotations.some((e) => e.by === newKey.did || e.data.to === newKey.did)) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `the new key ${newKey.did} already appears in this mesh's registry lineage; use a fresh key`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `the new key ${newKey.did} already appears in this mesh's registry lineage; use a fresh key`,
+    );
   }
   const { subject, data, event } = makeRegistryRotation(oldKey, newKey, mesh, rotations);
   const ack = await publishDurably(nc, jetstream(nc), subject, data, { msgID: event.id });

@@ -47,7 +47,11 @@ export class SealedRegistryNode {
     this.did = did;
     this.mesh = o.mesh;
     this.#listen = o.http === undefined ? { ...DEFAULT_REGISTRY_HTTP } : o.http;
-    this.#session = new UnsealSession({ did, custodians: o.sealed.custodians ?? [], ...(o.sealed.nonceTtlMs ? { nonceTtlMs: o.sealed.nonceTtlMs } : {}) });
+    this.#session = new UnsealSession({
+      did,
+      custodians: o.sealed.custodians ?? [],
+      ...(o.sealed.nonceTtlMs ? { nonceTtlMs: o.sealed.nonceTtlMs } : {}),
+    });
     let resolve!: (node: RegistryNode) => void;
     this.unsealed = new Promise((r) => (resolve = r));
     this.#resolve = resolve;
@@ -57,7 +61,8 @@ export class SealedRegistryNode {
     resolveOptions(o as unknown as RegistryNodeOptions); // bad options fail now, not at unseal time (the key is not read)
     const given = o.sealed.shares ?? [];
     const did = o.sealed.did ?? given[0]?.commitment.did;
-    if (did === undefined) throw config("a sealed node needs the DID its shares restore (sealed.did) or at least one share");
+    if (did === undefined)
+      throw config("a sealed node needs the DID its shares restore (sealed.did) or at least one share");
     if (!isDid(did)) throw config(`sealed.did ${shown(did)} is not a did:key`);
     const bad = (o.sealed.custodians ?? []).find((c) => !isDid(c));
     if (bad !== undefined) throw config(`custodian ${shown(bad)} is not a did:key`);
@@ -68,10 +73,14 @@ export class SealedRegistryNode {
       await node.#startUnsealed(key, node.#listen);
       return node;
     }
-    if (node.#session.custodians === 0) throw config("a sealed node with fewer than k shares needs custodians, or it could never be unsealed");
-    if (node.#listen === false) throw config("a sealed node with fewer than k shares needs HTTP, where custodians unseal it");
+    if (node.#session.custodians === 0)
+      throw config("a sealed node with fewer than k shares needs custodians, or it could never be unsealed");
+    if (node.#listen === false)
+      throw config("a sealed node with fewer than k shares needs HTTP, where custodians unseal it");
     await node.#serveSealed(node.#listen);
-    node.#log(`registry: SEALED (key ${did}); waiting for shares at ${node.httpUrl}/v1/unseal from ${node.#session.custodians} custodian(s)`);
+    node.#log(
+      `registry: SEALED (key ${did}); waiting for shares at ${node.httpUrl}/v1/unseal from ${node.#session.custodians} custodian(s)`,
+    );
     return node;
   }
 
@@ -110,10 +119,19 @@ export class SealedRegistryNode {
   }
 
   #unseal(body: unknown): ReturnType<Parameters<typeof createUnsealApp>[0]["unseal"]> {
-    if (this.#phase !== "sealed") throw new PlexusError(ErrorCode.NotReady, "the node is already unsealing with the shares it was given");
+    if (this.#phase !== "sealed")
+      throw new PlexusError(ErrorCode.NotReady, "the node is already unsealing with the shares it was given");
     const taken = this.#session.accept(body);
-    this.#log(`registry: unseal: share #${taken.index} accepted (${taken.keyPair ? taken.threshold : taken.received} of ${taken.threshold})`);
-    const answer = { sealed: !taken.keyPair, did: this.did, threshold: taken.threshold, received: taken.keyPair ? 0 : taken.received, index: taken.index };
+    this.#log(
+      `registry: unseal: share #${taken.index} accepted (${taken.keyPair ? taken.threshold : taken.received} of ${taken.threshold})`,
+    );
+    const answer = {
+      sealed: !taken.keyPair,
+      did: this.did,
+      threshold: taken.threshold,
+      received: taken.keyPair ? 0 : taken.received,
+      index: taken.index,
+    };
     const key = taken.keyPair;
     if (key) {
       this.#phase = "unsealing";
@@ -140,9 +158,14 @@ export class SealedRegistryNode {
       this.#resolve(node);
     } catch (err) {
       if (!fromHttp || this.#stopped()) throw err;
-      this.#log(`registry: starting unsealed failed (${(err as Error).message}); sealed again, the shares must be given again`);
+      this.#log(
+        `registry: starting unsealed failed (${(err as Error).message}); sealed again, the shares must be given again`,
+      );
       this.#phase = "sealed";
-      if (http) await this.#serveSealed(http).catch((e: unknown) => this.#log(`registry: cannot serve the unseal API again: ${(e as Error).message}`));
+      if (http)
+        await this.#serveSealed(http).catch((e: unknown) =>
+          this.#log(`registry: cannot serve the unseal API again: ${(e as Error).message}`),
+        );
     }
   }
 

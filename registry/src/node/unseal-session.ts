@@ -92,20 +92,32 @@ export class UnsealSession {
     if (typeof nonce === "string") this.#nonces.delete(nonce);
     const request = verifyUnsealRequest(body, this.did);
     if (!this.#custodians.has(request.custodian)) {
-      throw new PlexusError(ErrorCode.UnsealUnauthorized, `${request.custodian} is not a custodian of this node; only its --custodian DIDs may unseal it`, {
-        details: { custodian: request.custodian },
-      });
+      throw new PlexusError(
+        ErrorCode.UnsealUnauthorized,
+        `${request.custodian} is not a custodian of this node; only its --custodian DIDs may unseal it`,
+        {
+          details: { custodian: request.custodian },
+        },
+      );
     }
     if (expiresAt === undefined || expiresAt <= now) {
-      throw new PlexusError(ErrorCode.UnsealNonceInvalid, "the nonce is unknown, expired or already used (a replayed request?); get a fresh one from GET /v1/unseal/nonce", {
-        details: { custodian: request.custodian },
-      });
+      throw new PlexusError(
+        ErrorCode.UnsealNonceInvalid,
+        "the nonce is unknown, expired or already used (a replayed request?); get a fresh one from GET /v1/unseal/nonce",
+        {
+          details: { custodian: request.custodian },
+        },
+      );
     }
     const earlier = this.#held.find((h) => h.from === request.custodian);
     if (earlier) {
-      throw new PlexusError(ErrorCode.ShareDuplicate, `custodian ${request.custodian} already gave share #${earlier.share.index}; each custodian gives one share`, {
-        details: { custodian: request.custodian, index: earlier.share.index },
-      });
+      throw new PlexusError(
+        ErrorCode.ShareDuplicate,
+        `custodian ${request.custodian} already gave share #${earlier.share.index}; each custodian gives one share`,
+        {
+          details: { custodian: request.custodian, index: earlier.share.index },
+        },
+      );
     }
     return this.add(request.share, request.custodian);
   }
@@ -113,16 +125,24 @@ export class UnsealSession {
   /** Takes a share (from a file, or an accepted request). Throws without keeping it when it does not fit the set. */
   add(share: KeyShare, from?: string): ShareTaken {
     if (share.commitment.did !== this.did) {
-      throw new PlexusError(ErrorCode.ShareCommitmentMismatch, `share #${share.index} is a share of ${share.commitment.did}, but this node is sealed for ${this.did}`, {
-        details: { did: share.commitment.did, expected: this.did },
-      });
+      throw new PlexusError(
+        ErrorCode.ShareCommitmentMismatch,
+        `share #${share.index} is a share of ${share.commitment.did}, but this node is sealed for ${this.did}`,
+        {
+          details: { did: share.commitment.did, expected: this.did },
+        },
+      );
     }
     const shares = [...this.#held.map((h) => h.share), share];
     try {
       checkShareSet(shares);
     } catch (err) {
       if (err instanceof PlexusError && err.code === ErrorCode.ShareSplitMismatch) {
-        throw new PlexusError(err.code, `${err.message}; this node holds ${this.#held.length} share(s) of split ${this.#held[0]?.share.splitId} (restart it to start over)`, { cause: err });
+        throw new PlexusError(
+          err.code,
+          `${err.message}; this node holds ${this.#held.length} share(s) of split ${this.#held[0]?.share.splitId} (restart it to start over)`,
+          { cause: err },
+        );
       }
       throw err;
     }

@@ -6,17 +6,25 @@ import type { RegistryState } from "./registry-state.js";
 import type { RecentMessage } from "./recent-messages.js";
 
 /** Verdicts that say the publisher misbehaved (as opposed to, say, an oversized or stale message). */
-const DISHONEST: ReadonlySet<string> = new Set([RejectionReason.BadSignature, RejectionReason.Replay, RejectionReason.SubjectMismatch]);
+const DISHONEST: ReadonlySet<string> = new Set([
+  RejectionReason.BadSignature,
+  RejectionReason.Replay,
+  RejectionReason.SubjectMismatch,
+]);
 
 /** A JSON object read under the mesh's limits, or undefined: what the log holds was written by anyone. */
 function parse<T>(data: Uint8Array): T | undefined {
   const read = parseJson(data, { maxBytes: Defaults.maxEnvelopeBytes * 2 });
-  return read.ok && typeof read.value === "object" && read.value !== null && !Array.isArray(read.value) ? (read.value as T) : undefined;
+  return read.ok && typeof read.value === "object" && read.value !== null && !Array.isArray(read.value)
+    ? (read.value as T)
+    : undefined;
 }
 
 function ranges(value: unknown): SeqRange[] {
   if (!Array.isArray(value)) return [];
-  return value.filter((r): r is SeqRange => Array.isArray(r) && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && r[1] >= r[0]);
+  return value.filter(
+    (r): r is SeqRange => Array.isArray(r) && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && r[1] >= r[0],
+  );
 }
 
 /**
@@ -52,7 +60,14 @@ export class AcpObserver {
   }
 
   /** A direct message (`inbox` or `reply`) from → to (agent tokens), with the registry's verdict on it. */
-  direct(kind: "inbox" | "reply", fromToken: string, toToken: string, verdict: InboundResult, seq: number, time: number): void {
+  direct(
+    kind: "inbox" | "reply",
+    fromToken: string,
+    toToken: string,
+    verdict: InboundResult,
+    seq: number,
+    time: number,
+  ): void {
     const s = this.#state;
     const from = didOfToken(fromToken);
     const to = didOfToken(toToken);
@@ -66,7 +81,14 @@ export class AcpObserver {
           ? RejectionReason.RotatedKey
           : undefined;
     const solicited = env !== undefined && kind === "inbox" && this.#asked(env, toToken, fromToken, seq);
-    s.recent.add({ seq, kind, from, to, ...(refused !== undefined ? { refused } : { id: env?.id, envSeq: env?.seq }), solicited });
+    s.recent.add({
+      seq,
+      kind,
+      from,
+      to,
+      ...(refused !== undefined ? { refused } : { id: env?.id, envSeq: env?.seq }),
+      solicited,
+    });
     if (refused !== undefined || env === undefined) return this.#misbehaved(refused ?? "unprocessable", from, to, time);
     if (typeof env.conversation === "string") s.conversations.record(env.conversation, fromToken, toToken, seq, kind);
     if (!s.isAgent(from) || !s.isAgent(to)) return;
@@ -94,11 +116,18 @@ export class AcpObserver {
     if (!body || typeof body !== "object") return this.#refuse("receipt", "no_body");
     const waiting = s.recent.awaiting(sender, reader);
     const processed = rangeMembership(ranges(body.processed));
-    const failedSeqs = new Set(Array.isArray(body.failed) ? body.failed.map((f) => (typeof f === "object" && f !== null ? f.seq : undefined)) : []);
+    const failedSeqs = new Set(
+      Array.isArray(body.failed)
+        ? body.failed.map((f) => (typeof f === "object" && f !== null ? f.seq : undefined))
+        : [],
+    );
     let ok = 0;
     let failed = 0;
     let solicited = 0;
-    const named = seqsToMatch([ranges(body.processed), [...failedSeqs].filter(Number.isSafeInteger).map((n) => [n, n] as SeqRange)], waiting);
+    const named = seqsToMatch(
+      [ranges(body.processed), [...failedSeqs].filter(Number.isSafeInteger).map((n) => [n, n] as SeqRange)],
+      waiting,
+    );
     for (const envSeq of named) {
       const m = s.recent.get(waiting?.get(envSeq) ?? -1);
       if (!m) continue;
@@ -121,7 +150,8 @@ export class AcpObserver {
   rejected(byToken: string, data: Uint8Array): void {
     const s = this.#state;
     const record = parse<RejectionRecord>(data);
-    if (!record || typeof record.reason !== "string" || !Number.isSafeInteger(record.streamSeq)) return this.#refuse("rejection", "malformed");
+    if (!record || typeof record.reason !== "string" || !Number.isSafeInteger(record.streamSeq))
+      return this.#refuse("rejection", "malformed");
     if (!DISHONEST.has(record.reason)) return void s.count("evidence.rejections.informational");
     const m = this.#named(record.stream, record.streamSeq, didOfToken(byToken));
     if (!m) return this.#refuse("rejection", "unknown_message");
@@ -170,7 +200,9 @@ export class AcpObserver {
     if (typeof env.conversation !== "string") return false;
     const conversations = this.#state.conversations;
     const asked = conversations.first(env.conversation, toToken, fromToken, true);
-    return asked !== undefined && asked < seq && conversations.first(env.conversation, fromToken, toToken) === undefined;
+    return (
+      asked !== undefined && asked < seq && conversations.first(env.conversation, fromToken, toToken) === undefined
+    );
   }
 
   /** A message that failed a check: evidence about its publisher when it was dishonest and the publisher is proven. */

@@ -152,7 +152,9 @@ export class CredentialBook {
   attests(subject: string, declared: readonly string[], at: number, capability?: string, issuer?: string): boolean {
     if (!this.#bySubject.has(subject)) return false;
     const wanted = capability === undefined ? declared : declared.includes(capability) ? [capability] : [];
-    return this.live(subject, at).some((a) => (issuer === undefined || a.issuer === issuer) && wanted.some((c) => a.capabilities.includes(c)));
+    return this.live(subject, at).some(
+      (a) => (issuer === undefined || a.issuer === issuer) && wanted.some((c) => a.capabilities.includes(c)),
+    );
   }
 
   /**

@@ -60,13 +60,23 @@ export class LogFollower {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.#o.js.consumers.get(this.#o.stream, { opt_start_seq: this.seq + 1, name_prefix: orderedConsumerPrefix() });
+    const consumer = await this.#o.js.consumers.get(this.#o.stream, {
+      opt_start_seq: this.seq + 1,
+      name_prefix: orderedConsumerPrefix(),
+    });
     this.#messages = await consumer.consume({ max_messages: FOLLOW_BATCH });
     const messages = this.#messages;
     this.#done = (async () => {
       try {
         for await (const m of messages) {
-          this.#push(this.#o.projector.prepare({ subject: m.subject, data: m.data, seq: m.seq, time: Math.floor(Number(m.info.timestampNanos) / 1_000_000) }));
+          this.#push(
+            this.#o.projector.prepare({
+              subject: m.subject,
+              data: m.data,
+              seq: m.seq,
+              time: Math.floor(Number(m.info.timestampNanos) / 1_000_000),
+            }),
+          );
           if (this.#verifying >= MAX_VERIFYING) await new Promise<void>((r) => (this.#roomWaiter = r));
           if (this.#paused) await this.#paused;
         }
@@ -168,7 +178,12 @@ export class LogFollower {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w.resolve !== done);
-        reject(new PlexusError(ErrorCode.Timeout, `the registry did not apply log position ${seq} within ${timeoutMs} ms (at ${this.seq})`));
+        reject(
+          new PlexusError(
+            ErrorCode.Timeout,
+            `the registry did not apply log position ${seq} within ${timeoutMs} ms (at ${this.seq})`,
+          ),
+        );
       }, timeoutMs);
       const done = (): void => {
         clearTimeout(timer);

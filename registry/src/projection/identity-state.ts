@@ -98,7 +98,12 @@ export class IdentityState {
   /** `did` and the DIDs it rotated from, newest first. */
   lineage(did: string): string[] {
     const chain = [did];
-    for (let d = this.rotatedFrom.get(did); d !== undefined && chain.length <= MAX_KEY_ROTATIONS; d = this.rotatedFrom.get(d)) chain.push(d);
+    for (
+      let d = this.rotatedFrom.get(did);
+      d !== undefined && chain.length <= MAX_KEY_ROTATIONS;
+      d = this.rotatedFrom.get(d)
+    )
+      chain.push(d);
     return chain;
   }
 

@@ -56,7 +56,13 @@ export class Projector {
     if (!m.subject.startsWith(this.#registryPrefix)) {
       const inbound = this.#inbound(m);
       if (inbound && this.state.options.pinnedPublishers && inbound.kind === "receipt") {
-        return { m, parsed: undefined, error: undefined, inbound, verdict: checkInboundUnsigned(inbound.input, inbound.options) };
+        return {
+          m,
+          parsed: undefined,
+          error: undefined,
+          inbound,
+          verdict: checkInboundUnsigned(inbound.input, inbound.options),
+        };
       }
       return { m, parsed: undefined, error: undefined, inbound };
     }
@@ -69,15 +75,27 @@ export class Projector {
 
   /** The registry's verdict on a prepared direct message or receipt, every reader check included, off this thread. */
   static checkInbound(p: Prepared): Promise<InboundResult> {
-    return p.inbound ? checkInboundAsync(p.inbound.input, p.inbound.options) : Promise.reject(new Error("not a message to check"));
+    return p.inbound
+      ? checkInboundAsync(p.inbound.input, p.inbound.options)
+      : Promise.reject(new Error("not a message to check"));
   }
 
   /** The reader checks a direct message or receipt gets, as its addressee would make them; undefined for anything else. */
   #inbound(m: LogMessage): Prepared["inbound"] {
     const parts = m.subject.slice(this.#prefix.length).split(".");
     const [area, kind, target] = parts;
-    if (area !== "acp" || parts.length !== 4 || target === undefined || (kind !== "inbox" && kind !== "reply" && kind !== "receipt")) return undefined;
-    return { kind, input: { subject: m.subject, data: m.data, storedAt: m.time }, options: { subjects: this.#subjects, me: target, hash: false } };
+    if (
+      area !== "acp" ||
+      parts.length !== 4 ||
+      target === undefined ||
+      (kind !== "inbox" && kind !== "reply" && kind !== "receipt")
+    )
+      return undefined;
+    return {
+      kind,
+      input: { subject: m.subject, data: m.data, storedAt: m.time },
+      options: { subjects: this.#subjects, me: target, hash: false },
+    };
   }
 
   /** Applies a prepared message, in stream order; `signatureOk` is the verdict on a registry event's signature. */
@@ -132,7 +150,11 @@ export interface Prepared {
   /** Why a registry event was refused (a PlexusError code), when it was. */
   error: string | undefined;
   /** For a direct message or receipt: the checks its addressee makes, and (set before commit) their verdict. */
-  inbound?: { kind: "inbox" | "reply" | "receipt"; input: { subject: string; data: Uint8Array; storedAt: number }; options: InboundCheckOptions };
+  inbound?: {
+    kind: "inbox" | "reply" | "receipt";
+    input: { subject: string; data: Uint8Array; storedAt: number };
+    options: InboundCheckOptions;
+  };
   /** Set by `prepare` when no signature needs checking, else by the caller before commit. */
   verdict?: InboundResult;
 }

@@ -77,7 +77,11 @@ export class RegistryState {
    * The messages a rating of `ratee` by `rater` in `conversation` rests on: one each way between them, under their
    * current keys or any key they rotated from (a rotation is no way out of a rating), with the DIDs that spoke.
    */
-  conversationBetween(conversation: string, rater: string, ratee: string): { rater: string; ratee: string; fromA: number; fromB: number } | undefined {
+  conversationBetween(
+    conversation: string,
+    rater: string,
+    ratee: string,
+  ): { rater: string; ratee: string; fromA: number; fromB: number } | undefined {
     for (const a of this.identity.lineage(rater)) {
       for (const b of this.identity.lineage(ratee)) {
         const seen = this.conversations.between(conversation, token(a), token(b));
@@ -203,7 +207,8 @@ export class RegistryState {
       this.count("ignored.attestationByRotatedKey");
       return;
     }
-    if (!this.credentials.attest({ id, issuer, subject: event.agent, capabilities, issuedAt, expiresAt, seq })) this.count("ignored.attestationOfRevoked");
+    if (!this.credentials.attest({ id, issuer, subject: event.agent, capabilities, issuedAt, expiresAt, seq }))
+      this.count("ignored.attestationOfRevoked");
   }
 
   #revoked(event: RegistryEvent<"CredentialRevoked">, seq: number): void {
@@ -230,7 +235,8 @@ export class RegistryState {
   #anchorAdded(event: RegistryEvent<"TrustAnchorAdded">, seq: number): void {
     const { role, by, reason } = event.data;
     // Several nodes configured with the same anchor may each append it: the first one counts.
-    if (!this.trust.add({ did: this.#anchorDid(event), role, by, at: event.at, seq, ...(reason ? { reason } : {}) })) this.count("ignored.addOfExistingAnchor");
+    if (!this.trust.add({ did: this.#anchorDid(event), role, by, at: event.at, seq, ...(reason ? { reason } : {}) }))
+      this.count("ignored.addOfExistingAnchor");
   }
 
   #anchorRemoved(event: RegistryEvent<"TrustAnchorRemoved">, seq: number): void {

@@ -43,17 +43,29 @@ export function applyKeyRotated(state: RegistryState, event: RegistryEvent<"KeyR
   const compromised = request.body.compromised === true;
   state.identity.rotate(from, { to, seq, at: event.at, compromised });
   if (compromised) {
-    const revoked = state.credentials.revokeIssuedBy(from, { revokedBy: from, reason: `the issuer's key was compromised (rotated to ${to})`, at: event.at, seq });
+    const revoked = state.credentials.revokeIssuedBy(from, {
+      revokedBy: from,
+      reason: `the issuer's key was compromised (rotated to ${to})`,
+      at: event.at,
+      seq,
+    });
     state.count("revocations.compromisedKey", revoked);
   }
   state.count("rotations");
 }
 
 /** Applies a registry key rotation (already checked to be signed by a trusted, unretired registry key). */
-export function applyRegistryKeyRotated(state: RegistryState, event: RegistryEvent<"RegistryKeyRotated">, seq: number): void {
+export function applyRegistryKeyRotated(
+  state: RegistryState,
+  event: RegistryEvent<"RegistryKeyRotated">,
+  seq: number,
+): void {
   const from = event.by;
   const { to, proof } = event.data;
-  const problem = event.agent !== from ? "the event is not about its signer" : rotationProofProblem(from, to, proof, REGISTRY_ROTATION_NONCE);
+  const problem =
+    event.agent !== from
+      ? "the event is not about its signer"
+      : rotationProofProblem(from, to, proof, REGISTRY_ROTATION_NONCE);
   if (problem !== undefined) {
     state.count("ignored.registryRotation");
     return;

@@ -177,7 +177,8 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
           break;
         case "agent":
           s.agents.set(line[1].did, line[1]);
-          if (line[1].present && !s.identity.suspended.has(line[1].did)) s.cards.upsert(line[1].did, line[1].card, line[1].firstJoinSeq);
+          if (line[1].present && !s.identity.suspended.has(line[1].did))
+            s.cards.upsert(line[1].did, line[1].card, line[1].firstJoinSeq);
           break;
         case "nonce":
           s.nonces.set(line[1], line[2]);
@@ -198,14 +199,18 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
           evidence.push([line[1], line[2]]);
           break;
         case "end": {
-          if (line[1] !== records) return { state: undefined, reason: `snapshot holds ${records} records, its end says ${line[1]}` };
+          if (line[1] !== records)
+            return { state: undefined, reason: `snapshot holds ${records} records, its end says ${line[1]}` };
           s.seq = header.seq;
           s.clock = header.clock;
           s.counters = header.counters;
           s.conversations = ConversationIndex.fromJSON(conversations);
           s.pending = PendingRequests.fromJSON(pending);
           s.recent = RecentMessages.fromJSON(recent);
-          s.ledger = EvidenceLedger.fromJSON({ format: LEDGER_SNAPSHOT_FORMAT, halfLifeMs: header.halfLifeMs, subjects: evidence }, { halfLifeMs: options.halfLifeMs });
+          s.ledger = EvidenceLedger.fromJSON(
+            { format: LEDGER_SNAPSHOT_FORMAT, halfLifeMs: header.halfLifeMs, subjects: evidence },
+            { halfLifeMs: options.halfLifeMs },
+          );
           return { state: s, seq: header.seq };
         }
         default:
@@ -216,7 +221,10 @@ export async function loadSnapshot(dir: string, options: ProjectionOptions, id: 
     return { state: undefined, reason: header ? "snapshot is cut short (no end record)" : "snapshot is empty" };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { state: undefined, reason: code === "ENOENT" ? "no snapshot yet" : `snapshot unreadable (${code ?? (err as Error).message})` };
+    return {
+      state: undefined,
+      reason: code === "ENOENT" ? "no snapshot yet" : `snapshot unreadable (${code ?? (err as Error).message})`,
+    };
   } finally {
     lines.close();
     input.destroy();
@@ -233,7 +241,9 @@ export async function snapshotStream(dir: string): Promise<{ stream: string; cre
   try {
     for await (const text of lines) {
       const header = JSON.parse(text) as Partial<Header>;
-      return typeof header.stream === "string" && typeof header.streamCreated === "string" ? { stream: header.stream, created: header.streamCreated } : undefined;
+      return typeof header.stream === "string" && typeof header.streamCreated === "string"
+        ? { stream: header.stream, created: header.streamCreated }
+        : undefined;
     }
     return undefined;
   } catch {
@@ -245,13 +255,17 @@ export async function snapshotStream(dir: string): Promise<{ stream: string; cre
 }
 
 function refuse(header: Header, options: ProjectionOptions, id: StreamIdentity): string | undefined {
-  if (header.version !== SNAPSHOT_VERSION) return `snapshot version ${String(header.version)} is not ${SNAPSHOT_VERSION}`;
+  if (header.version !== SNAPSHOT_VERSION)
+    return `snapshot version ${String(header.version)} is not ${SNAPSHOT_VERSION}`;
   if (header.mesh !== id.mesh || header.stream !== id.stream || header.streamCreated !== id.created) {
     return "snapshot belongs to another stream (recreated or another mesh)";
   }
   if (header.seq > id.lastSeq) return `snapshot is at ${header.seq}, beyond the stream's end ${id.lastSeq}`;
-  if (header.halfLifeMs !== options.halfLifeMs) return `snapshot was taken with halfLifeMs ${header.halfLifeMs}, this node uses ${options.halfLifeMs}`;
-  if (header.replyWindowMs !== options.replyWindowMs) return `snapshot was taken with replyWindowMs ${String(header.replyWindowMs)}, this node uses ${options.replyWindowMs}`;
-  if (header.pinnedPublishers !== options.pinnedPublishers) return `snapshot was taken with pinnedPublishers ${String(header.pinnedPublishers)}, this node uses ${options.pinnedPublishers}`;
+  if (header.halfLifeMs !== options.halfLifeMs)
+    return `snapshot was taken with halfLifeMs ${header.halfLifeMs}, this node uses ${options.halfLifeMs}`;
+  if (header.replyWindowMs !== options.replyWindowMs)
+    return `snapshot was taken with replyWindowMs ${String(header.replyWindowMs)}, this node uses ${options.replyWindowMs}`;
+  if (header.pinnedPublishers !== options.pinnedPublishers)
+    return `snapshot was taken with pinnedPublishers ${String(header.pinnedPublishers)}, this node uses ${options.pinnedPublishers}`;
   return undefined;
 }

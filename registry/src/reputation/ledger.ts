@@ -72,7 +72,8 @@ export class EvidenceLedger {
   readonly #order: number[] = [];
 
   constructor(opts: LedgerOptions) {
-    if (!(Number.isFinite(opts.halfLifeMs) && opts.halfLifeMs > 0)) throw invalid(`halfLifeMs must be a positive number, not ${opts.halfLifeMs}`);
+    if (!(Number.isFinite(opts.halfLifeMs) && opts.halfLifeMs > 0))
+      throw invalid(`halfLifeMs must be a positive number, not ${opts.halfLifeMs}`);
     this.#sums = new DecayedSumColumns(PAIR_WIDTH, opts.halfLifeMs);
   }
 
@@ -162,12 +163,19 @@ export class EvidenceLedger {
   static fromJSON(s: LedgerSnapshot, opts: LedgerOptions): EvidenceLedger {
     const ledger = new EvidenceLedger(opts);
     if (s.format !== LEDGER_SNAPSHOT_FORMAT) throw invalid(`not a ${LEDGER_SNAPSHOT_FORMAT} snapshot`);
-    if (s.halfLifeMs !== ledger.halfLifeMs) throw invalid(`the snapshot was taken with halfLifeMs ${s.halfLifeMs}, not ${ledger.halfLifeMs}`);
+    if (s.halfLifeMs !== ledger.halfLifeMs)
+      throw invalid(`the snapshot was taken with halfLifeMs ${s.halfLifeMs}, not ${ledger.halfLifeMs}`);
     for (const [subject, pairs] of s.subjects) {
-      if (typeof subject !== "string" || subject === REGISTRY_OBSERVER) throw invalid("a snapshot subject is not a DID");
+      if (typeof subject !== "string" || subject === REGISTRY_OBSERVER)
+        throw invalid("a snapshot subject is not a DID");
       const sid = ledger.#intern(subject);
       for (const [other, ref, sums, counts] of pairs) {
-        if (!Number.isFinite(ref) || sums.length !== PAIR_WIDTH || counts.length !== F || ![...sums, ...counts].every(isSaneNumber)) {
+        if (
+          !Number.isFinite(ref) ||
+          sums.length !== PAIR_WIDTH ||
+          counts.length !== F ||
+          ![...sums, ...counts].every(isSaneNumber)
+        ) {
           throw invalid(`malformed evidence about ${subject} from "${other}"`);
         }
         const p = ledger.#newPair(sid, ledger.#intern(other), ref, sums);
@@ -202,7 +210,12 @@ export class EvidenceLedger {
 
   #pair(subject: number, other: number, at: number): number {
     const s = this.#about[subject];
-    const found = s === undefined ? undefined : s.byOther !== undefined ? s.byOther.get(other) : s.pairs.find((p) => this.#other[p] === other);
+    const found =
+      s === undefined
+        ? undefined
+        : s.byOther !== undefined
+          ? s.byOther.get(other)
+          : s.pairs.find((p) => this.#other[p] === other);
     return found ?? this.#newPair(subject, other, at);
   }
 

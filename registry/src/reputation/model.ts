@@ -90,14 +90,25 @@ export function computeReputation(
 ): ReputationTable {
   const o = parseModelOptions(opts, at);
   if (opts.halfLifeMs !== ledger.halfLifeMs) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `halfLifeMs ${opts.halfLifeMs} differs from the ledger's ${ledger.halfLifeMs}`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `halfLifeMs ${opts.halfLifeMs} differs from the ledger's ${ledger.halfLifeMs}`,
+    );
   }
   const space = new AgentSpace(ledger, agents);
-  const { trust, decay, samples, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, { alpha: o.alpha, pairBudget: o.pairBudget });
+  const { trust, decay, samples, volume, anchor, unanchored } = computeTrust(ledger, space, anchors, at, {
+    alpha: o.alpha,
+    pairBudget: o.pairBudget,
+  });
   const n = space.agents.length;
   const source = new Float64Array(n);
-  for (let i = 0; i < n; i++) source[i] = (trust[i] as number) * Math.min(1, o.sourceBudget / Math.max(volume[i] as number, Number.MIN_VALUE));
-  const cols: Columns = { value: new Float64Array(n * F), evidence: new Float64Array(n * F), weight: new Float64Array(n * F) };
+  for (let i = 0; i < n; i++)
+    source[i] = (trust[i] as number) * Math.min(1, o.sourceBudget / Math.max(volume[i] as number, Number.MIN_VALUE));
+  const cols: Columns = {
+    value: new Float64Array(n * F),
+    evidence: new Float64Array(n * F),
+    weight: new Float64Array(n * F),
+  };
   const briefs = new Array<ReputationBrief>(n);
   const sums = new Accumulator(ledger.view());
   let cursor = 0;
@@ -108,7 +119,13 @@ export function computeReputation(
       const pairSamples = samples[cursor++] as number;
       const other = sums.view.other[p] as number;
       if (other === REGISTRY_ID) sums.add(p, o.observerWeight, false, d);
-      else sums.add(p, weightOf(space.agentOfId(other), j, source) * (pairSamples > o.pairBudget ? o.pairBudget / pairSamples : 1), true, d);
+      else
+        sums.add(
+          p,
+          weightOf(space.agentOfId(other), j, source) * (pairSamples > o.pairBudget ? o.pairBudget / pairSamples : 1),
+          true,
+          d,
+        );
     }
     const score = sums.writeInto(cols, j, o.priorWeight, o.factorWeights);
     briefs[j] = { score, newcomer: sums.trusted < o.newcomerThreshold, trust: trust[j] as number };
@@ -183,7 +200,14 @@ class ComputedTable implements ReputationTable {
   readonly #cols: Columns;
   readonly #anchor: Uint8Array;
 
-  constructor(at: number, space: AgentSpace, briefs: readonly ReputationBrief[], cols: Columns, anchor: Uint8Array, unanchored: boolean) {
+  constructor(
+    at: number,
+    space: AgentSpace,
+    briefs: readonly ReputationBrief[],
+    cols: Columns,
+    anchor: Uint8Array,
+    unanchored: boolean,
+  ) {
     this.at = at;
     this.#space = space;
     this.#briefs = briefs;
@@ -203,11 +227,24 @@ class ComputedTable implements ReputationTable {
     const factors = {} as Record<Factor, FactorScore>;
     for (let f = 0; f < F; f++) {
       const k = i * F + f;
-      factors[FACTORS[f] as Factor] = { value: this.#cols.value[k] as number, evidence: this.#cols.evidence[k] as number, weight: this.#cols.weight[k] as number };
+      factors[FACTORS[f] as Factor] = {
+        value: this.#cols.value[k] as number,
+        evidence: this.#cols.evidence[k] as number,
+        weight: this.#cols.weight[k] as number,
+      };
     }
     const anchor = this.#anchor[i] === 1;
     const trustSource: TrustSource = anchor ? "anchor" : b.trust > 0 ? "ratings" : "none";
-    return { did, score: b.score, factors, trust: b.trust, newcomer: b.newcomer, anchor, trustSource, unanchored: this.unanchored };
+    return {
+      did,
+      score: b.score,
+      factors,
+      trust: b.trust,
+      newcomer: b.newcomer,
+      anchor,
+      trustSource,
+      unanchored: this.unanchored,
+    };
   }
 }
 
@@ -231,18 +268,33 @@ function parseModelOptions(opts: ModelOptions, at: number): ParsedModelOptions {
   const factorWeights = FACTORS.map((f) => weights[f]);
   const sourceBudget = opts.sourceBudget ?? 50;
   const pairBudget = opts.pairBudget ?? 10;
-  for (const [name, v] of [["sourceBudget", sourceBudget], ["pairBudget", pairBudget]] as const) {
+  for (const [name, v] of [
+    ["sourceBudget", sourceBudget],
+    ["pairBudget", pairBudget],
+  ] as const) {
     if (!(Number.isFinite(v) && v > 0)) throw bad(`${name} must be a finite number > 0, not ${v}`);
   }
-  for (const [name, v] of [["priorWeight", priorWeight], ["observerWeight", observerWeight], ["newcomerThreshold", newcomerThreshold]] as const) {
+  for (const [name, v] of [
+    ["priorWeight", priorWeight],
+    ["observerWeight", observerWeight],
+    ["newcomerThreshold", newcomerThreshold],
+  ] as const) {
     if (!(Number.isFinite(v) && v >= 0)) throw bad(`${name} must be a finite number ≥ 0, not ${v}`);
   }
   if (!factorWeights.every((w) => Number.isFinite(w) && w >= 0) || !(factorWeights.reduce((a, b) => a + b, 0) > 0)) {
     throw bad("factorWeights must be finite, ≥ 0 and not all 0");
   }
-  return { priorWeight, observerWeight, newcomerThreshold, factorWeights, alpha: opts.alpha ?? 0.15, sourceBudget, pairBudget };
+  return {
+    priorWeight,
+    observerWeight,
+    newcomerThreshold,
+    factorWeights,
+    alpha: opts.alpha ?? 0.15,
+    sourceBudget,
+    pairBudget,
+  };
 }
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : Math.min(x , 1);
+  return x < 0 ? 0 : Math.min(x, 1);
 }

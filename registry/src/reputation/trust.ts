@@ -126,7 +126,17 @@ export function computeTrust(
   }
   const mass = Float64Array.from(t);
   scaleToMax(t);
-  return { space, trust: t, mass, iterations, unanchored, anchor, volume: graph.volume, decay: graph.decay, samples: graph.samples };
+  return {
+    space,
+    trust: t,
+    mass,
+    iterations,
+    unanchored,
+    anchor,
+    volume: graph.volume,
+    decay: graph.decay,
+    samples: graph.samples,
+  };
 }
 
 function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
@@ -135,7 +145,8 @@ function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
   if (!(pairBudget > 0)) throw new PlexusError(ErrorCode.InvalidArgument, `pairBudget must be > 0, not ${pairBudget}`);
   const tolerance = opts.tolerance ?? 1e-9;
   const maxIterations = opts.maxIterations ?? 50;
-  if (!(alpha > 0 && alpha <= 1)) throw new PlexusError(ErrorCode.InvalidArgument, `alpha must be in (0,1], not ${alpha}`);
+  if (!(alpha > 0 && alpha <= 1))
+    throw new PlexusError(ErrorCode.InvalidArgument, `alpha must be in (0,1], not ${alpha}`);
   if (!(tolerance >= 0)) throw new PlexusError(ErrorCode.InvalidArgument, `tolerance must be ≥ 0, not ${tolerance}`);
   if (!(Number.isInteger(maxIterations) && maxIterations >= 1)) {
     throw new PlexusError(ErrorCode.InvalidArgument, `maxIterations must be a positive integer, not ${maxIterations}`);
@@ -143,7 +154,10 @@ function parseTrustOptions(opts: TrustOptions): Required<TrustOptions> {
   return { alpha, tolerance, maxIterations, pairBudget };
 }
 
-function preTrust(space: AgentSpace, anchors: ReadonlySet<string>): { p: Float64Array; anchor: Uint8Array; unanchored: boolean } {
+function preTrust(
+  space: AgentSpace,
+  anchors: ReadonlySet<string>,
+): { p: Float64Array; anchor: Uint8Array; unanchored: boolean } {
   const n = space.agents.length;
   const p = new Float64Array(n);
   const anchor = new Uint8Array(n);
@@ -196,7 +210,15 @@ function buildGraph(ledger: EvidenceLedger, space: AgentSpace, at: number, pairB
   for (let e = 0; e < edges; e++) weight[e] = (weight[e] as number) / (rowSum[from[e] as number] as number);
   const dangling: number[] = [];
   for (let i = 0; i < n; i++) if (!((rowSum[i] as number) > 0)) dangling.push(i);
-  return { start, from, weight, dangling: Int32Array.from(dangling), decay: decay.subarray(0, pairs), samples: pairSamples.subarray(0, pairs), volume };
+  return {
+    start,
+    from,
+    weight,
+    dangling: Int32Array.from(dangling),
+    decay: decay.subarray(0, pairs),
+    samples: pairSamples.subarray(0, pairs),
+    volume,
+  };
 }
 
 /** One power-iteration step into `next`; returns the L1 change. */
@@ -207,7 +229,8 @@ function step(g: Graph, t: Float64Array, next: Float64Array, p: Float64Array, al
   for (let j = 0; j < t.length; j++) {
     let acc = 0;
     const end = g.start[j + 1] as number;
-    for (let e = g.start[j] as number; e < end; e++) acc += (g.weight[e] as number) * (t[g.from[e] as number] as number);
+    for (let e = g.start[j] as number; e < end; e++)
+      acc += (g.weight[e] as number) * (t[g.from[e] as number] as number);
     const pj = p[j] as number;
     const v = (1 - alpha) * (acc + danglingMass * pj) + alpha * pj;
     next[j] = v;

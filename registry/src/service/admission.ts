@@ -67,7 +67,12 @@ export class Admission {
     const o = this.#o;
     const issuedAt = Date.now();
     const credential = { id: `urn:uuid:${randomUUID()}`, issuedAt, expiresAt: issuedAt + o.credentialTtlMs };
-    const jwt = await issueMembershipCredential(o.key, { ...credential, subject: request.did, mesh: o.subjects.mesh, name: card.name });
+    const jwt = await issueMembershipCredential(o.key, {
+      ...credential,
+      subject: request.did,
+      mesh: o.subjects.mesh,
+      name: card.name,
+    });
     const seq = await this.append("AgentJoined", request, nonce, { card, nonce, credential });
     return {
       did: request.did,
@@ -75,16 +80,24 @@ export class Admission {
       credentialId: credential.id,
       expiresAt: credential.expiresAt,
       registry: o.key.did,
-      heartbeat: { key: beatKeyFor(o.heartbeatSecret, request.did).toString("base64url"), intervalMs: o.heartbeatIntervalMs, bucket: o.subjects.heartbeatBucket },
+      heartbeat: {
+        key: beatKeyFor(o.heartbeatSecret, request.did).toString("base64url"),
+        intervalMs: o.heartbeatIntervalMs,
+        bucket: o.subjects.heartbeatBucket,
+      },
       seq,
-      ...(o.natsUser ? await o.natsUser(request.did).then((u) => ({ natsJwt: u.jwt, natsJwtExpiresAt: u.expiresAt })) : {}),
+      ...(o.natsUser
+        ? await o.natsUser(request.did).then((u) => ({ natsJwt: u.jwt, natsJwtExpiresAt: u.expiresAt }))
+        : {}),
     };
   }
 
   async update(payload: unknown): Promise<{ seq: number }> {
     const { request, nonce } = await this.check("update", payload);
     await this.requirePresent(request);
-    return { seq: await this.append("AgentUpdated", request, nonce, { card: (request.body as { card: AgentCard }).card }) };
+    return {
+      seq: await this.append("AgentUpdated", request, nonce, { card: (request.body as { card: AgentCard }).card }),
+    };
   }
 
   async leave(payload: unknown): Promise<{ seq: number }> {
@@ -102,14 +115,27 @@ export class Admission {
     const end = (await this.#o.jsm.streams.info(this.#o.subjects.stream)).state.last_seq;
     await this.#o.follower().waitFor(end);
     const state = this.#o.state();
-    if (!state.agents.has(request.did)) await this.refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
-    if (!state.agents.has(rating.ratee)) await this.refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
+    if (!state.agents.has(request.did))
+      await this.refuse(request, RefusalReason.NotJoined, "the rater never joined this mesh");
+    if (!state.agents.has(rating.ratee))
+      await this.refuse(request, RefusalReason.NotJoined, "the rated agent never joined this mesh");
     const between = state.conversationBetween(rating.conversation, request.did, rating.ratee);
     const problem = between
-      ? await verifyConversationEvidence(this.#o.jsm, this.#o.subjects, rating.conversation, between.rater, between.ratee, between)
+      ? await verifyConversationEvidence(
+          this.#o.jsm,
+          this.#o.subjects,
+          rating.conversation,
+          between.rater,
+          between.ratee,
+          between,
+        )
       : `the log holds no messages both ways between rater and ratee in conversation "${rating.conversation}"`;
-    if (problem !== undefined || !between) return this.refuse(request, RefusalReason.NoConversation, problem ?? "no conversation");
-    const data: EventData["RatingRecorded"] = { request: request as SignedRequest<Rating>, evidence: { fromRater: between.fromA, fromRatee: between.fromB } };
+    if (problem !== undefined || !between)
+      return this.refuse(request, RefusalReason.NoConversation, problem ?? "no conversation");
+    const data: EventData["RatingRecorded"] = {
+      request: request as SignedRequest<Rating>,
+      evidence: { fromRater: between.fromA, fromRatee: between.fromB },
+    };
     return { seq: await this.append("RatingRecorded", request, nonce, data, rating.ratee) };
   }
 
@@ -125,26 +151,47 @@ export class Admission {
       throw refused(checked.reason, checked.detail);
     }
     const { request } = checked;
-    if (o.state().nonces.has(checked.nonce)) return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
+    if (o.state().nonces.has(checked.nonce))
+      return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
     const identity = o.state().identity;
     const successor = identity.rotatedTo.get(request.did);
-    if (successor !== undefined) return this.refuse(request, RefusalReason.Rotated, `this key was rotated to ${identity.current(request.did)}; sign with the new key`);
+    if (successor !== undefined)
+      return this.refuse(
+        request,
+        RefusalReason.Rotated,
+        `this key was rotated to ${identity.current(request.did)}; sign with the new key`,
+      );
     // A registry key rotated away (maybe because it leaked) asks for nothing more either: revocations, suspensions…
-    if (identity.isRetiredRegistry(request.did)) return this.refuse(request, RefusalReason.Rotated, "this registry key was rotated away; sign with its successor");
-    if (identity.suspended.has(request.did) && op !== "leave") return this.refuse(request, RefusalReason.Suspended, "this agent is suspended by an operator of the mesh");
+    if (identity.isRetiredRegistry(request.did))
+      return this.refuse(request, RefusalReason.Rotated, "this registry key was rotated away; sign with its successor");
+    if (identity.suspended.has(request.did) && op !== "leave")
+      return this.refuse(request, RefusalReason.Suspended, "this agent is suspended by an operator of the mesh");
     return checked;
   }
 
   async requirePresent(request: SignedRequest): Promise<void> {
-    if (!this.#o.state().agents.get(request.did)?.present) await this.refuse(request, RefusalReason.NotJoined, "the agent is not a member of this mesh");
+    if (!this.#o.state().agents.get(request.did)?.present)
+      await this.refuse(request, RefusalReason.NotJoined, "the agent is not a member of this mesh");
   }
 
   /** Appends a registry event for an accepted request (deduplicated by op and nonce) and waits until it is applied. */
-  async append<T extends RegistryEventType>(type: T, request: SignedRequest, nonce: string, data: EventData[T], agent = request.did): Promise<number> {
+  async append<T extends RegistryEventType>(
+    type: T,
+    request: SignedRequest,
+    nonce: string,
+    data: EventData[T],
+    agent = request.did,
+  ): Promise<number> {
     const o = this.#o;
     this.#assertUnretired();
     const event = makeEvent(o.key, type, agent, data);
-    const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID: `${request.op}-${nonce}` });
+    const ack = await publishDurably(
+      o.nc,
+      o.js,
+      o.subjects.registryEvent(type, agentToken(agent)),
+      encodeEvent(event),
+      { msgID: `${request.op}-${nonce}` },
+    );
     if (ack.duplicate) return this.refuse(request, RefusalReason.ChallengeReplayed, "this challenge was already used");
     await o.follower().waitFor(ack.seq);
     o.count(`accepted.${request.op}`);
@@ -155,11 +202,22 @@ export class Admission {
    * Appends an event the registry makes on its own (no request), deduplicated by `msgID` within JetStream's window,
    * and waits until it (or the earlier one with that id) is applied.
    */
-  async record<T extends RegistryEventType>(type: T, agent: string, data: EventData[T], msgID: string): Promise<{ seq: number; duplicate: boolean }> {
+  async record<T extends RegistryEventType>(
+    type: T,
+    agent: string,
+    data: EventData[T],
+    msgID: string,
+  ): Promise<{ seq: number; duplicate: boolean }> {
     const o = this.#o;
     this.#assertUnretired();
     const event = makeEvent(o.key, type, agent, data);
-    const ack = await publishDurably(o.nc, o.js, o.subjects.registryEvent(type, agentToken(agent)), encodeEvent(event), { msgID });
+    const ack = await publishDurably(
+      o.nc,
+      o.js,
+      o.subjects.registryEvent(type, agentToken(agent)),
+      encodeEvent(event),
+      { msgID },
+    );
     await o.follower().waitFor(ack.seq);
     return { seq: ack.seq, duplicate: ack.duplicate };
   }
@@ -167,7 +225,10 @@ export class Admission {
   #assertUnretired(): void {
     const o = this.#o;
     if (o.state().identity.isRetiredRegistry(o.key.did)) {
-      throw new PlexusError(ErrorCode.NotReady, "this registry node's key was rotated: restart it with the new key (its events no longer count)");
+      throw new PlexusError(
+        ErrorCode.NotReady,
+        "this registry node's key was rotated: restart it with the new key (its events no longer count)",
+      );
     }
   }
 
@@ -189,8 +250,19 @@ export class Admission {
       return;
     }
     const agent = isDid(claimedDid) ? claimedDid : o.key.did;
-    const event = makeEvent(o.key, "RequestRefused", agent, { op, reason, detail, ...(claimedDid !== undefined ? { claimedDid: claimedDid.slice(0, 200) } : {}) });
-    await publishDurably(o.nc, o.js, o.subjects.registryEvent("RequestRefused", agentToken(agent)), encodeEvent(event), { msgID: event.id, timeoutMs: 5_000 }).catch(() => {
+    const event = makeEvent(o.key, "RequestRefused", agent, {
+      op,
+      reason,
+      detail,
+      ...(claimedDid !== undefined ? { claimedDid: claimedDid.slice(0, 200) } : {}),
+    });
+    await publishDurably(
+      o.nc,
+      o.js,
+      o.subjects.registryEvent("RequestRefused", agentToken(agent)),
+      encodeEvent(event),
+      { msgID: event.id, timeoutMs: 5_000 },
+    ).catch(() => {
       o.count("refusalNotRecorded");
     });
   }

@@ -26,7 +26,8 @@ export async function verifyConversationEvidence(
     const env = read.value;
     if (!validateEnvelope(env)) return `log position ${seq} is not a valid envelope`;
     const e = env as Envelope;
-    if (e.from !== from || e.to !== to || e.conversation !== conversation) return `log position ${seq} is not a message ${from} → ${to} in the conversation`;
+    if (e.from !== from || e.to !== to || e.conversation !== conversation)
+      return `log position ${seq} is not a message ${from} → ${to} in the conversation`;
     if (!verifyEnvelope(e).ok) return `the message at log position ${seq} has a bad signature`;
   }
   return undefined;

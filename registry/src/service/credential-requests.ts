@@ -56,17 +56,42 @@ export class CredentialRequests {
     }
     const claims = await this.#verify(request, body["credential"]);
     if (request.did !== claims.subject && request.did !== claims.issuer) {
-      return admission.refuse(request, RefusalReason.CredentialInvalid, `presented by ${request.did}, who is neither its subject nor its issuer`);
+      return admission.refuse(
+        request,
+        RefusalReason.CredentialInvalid,
+        `presented by ${request.did}, who is neither its subject nor its issuer`,
+      );
     }
     const state = this.#o.state();
     const rotation = state.identity.rotations.get(claims.issuer);
     if (rotation) {
-      return admission.refuse(request, RefusalReason.RotatedKey, `the issuer's key ${claims.issuer} was rotated away (to ${state.identity.current(claims.issuer)}, log position ${rotation.seq}): nothing it signs counts any more`);
+      return admission.refuse(
+        request,
+        RefusalReason.RotatedKey,
+        `the issuer's key ${claims.issuer} was rotated away (to ${state.identity.current(claims.issuer)}, log position ${rotation.seq}): nothing it signs counts any more`,
+      );
     }
-    if (!state.agents.get(claims.subject)?.present) return admission.refuse(request, RefusalReason.NotJoined, `the subject ${claims.subject} is not a member of this mesh`);
-    if (state.credentials.isRevoked(claims.issuer, claims.id)) return admission.refuse(request, RefusalReason.CredentialInvalid, `credential ${claims.id} was revoked by its issuer`);
+    if (!state.agents.get(claims.subject)?.present)
+      return admission.refuse(
+        request,
+        RefusalReason.NotJoined,
+        `the subject ${claims.subject} is not a member of this mesh`,
+      );
+    if (state.credentials.isRevoked(claims.issuer, claims.id))
+      return admission.refuse(
+        request,
+        RefusalReason.CredentialInvalid,
+        `credential ${claims.id} was revoked by its issuer`,
+      );
     const { id, issuer, capabilities, issuedAt, expiresAt } = claims;
-    const data: EventData["CredentialAttested"] = { credential: body["credential"], id, issuer, capabilities, issuedAt, expiresAt };
+    const data: EventData["CredentialAttested"] = {
+      credential: body["credential"],
+      id,
+      issuer,
+      capabilities,
+      issuedAt,
+      expiresAt,
+    };
     const seq = await admission.append("CredentialAttested", request, nonce, data, claims.subject);
     return { seq, id, issuer, subject: claims.subject, capabilities, issuedAt, expiresAt };
   }
@@ -75,7 +100,9 @@ export class CredentialRequests {
     const { admission } = this.#o;
     const { request, nonce } = await admission.check("revoke", payload);
     const { credentialId, reason, credential } = request.body as Record<string, unknown>;
-    const extra = Object.keys(request.body as object).filter((k) => k !== "credentialId" && k !== "reason" && k !== "credential");
+    const extra = Object.keys(request.body as object).filter(
+      (k) => k !== "credentialId" && k !== "reason" && k !== "credential",
+    );
     if (
       typeof credentialId !== "string" ||
       credentialId.length === 0 ||
@@ -84,39 +111,70 @@ export class CredentialRequests {
       (credential !== undefined && typeof credential !== "string") ||
       extra.length > 0
     ) {
-      return admission.refuse(request, RefusalReason.Malformed, `a revoke request's body is { credentialId (1-200 characters), reason? (up to ${MAX_REASON}), credential? (the VC-JWT) }`);
+      return admission.refuse(
+        request,
+        RefusalReason.Malformed,
+        `a revoke request's body is { credentialId (1-200 characters), reason? (up to ${MAX_REASON}), credential? (the VC-JWT) }`,
+      );
     }
     const target = await this.#revocationTarget(request, credentialId, credential as string | undefined);
     const book = this.#o.state().credentials;
     const earlier = book.revocation(target.issuer, credentialId);
     if (earlier) return { seq: earlier.seq, credentialId, issuer: target.issuer, revoked: false };
-    const data: EventData["CredentialRevoked"] = { credentialId, issuer: target.issuer, revokedBy: request.did, reason: (reason as string | undefined) ?? "" };
+    const data: EventData["CredentialRevoked"] = {
+      credentialId,
+      issuer: target.issuer,
+      revokedBy: request.did,
+      reason: (reason as string | undefined) ?? "",
+    };
     const seq = await admission.append("CredentialRevoked", request, nonce, data, target.subject);
     return { seq, credentialId, issuer: target.issuer, revoked: true };
   }
 
   /** Whose credential the requester may revoke under this id, or the refusal saying why it may not. */
-  async #revocationTarget(request: SignedRequest, credentialId: string, jwt: string | undefined): Promise<{ issuer: string; subject: string }> {
+  async #revocationTarget(
+    request: SignedRequest,
+    credentialId: string,
+    jwt: string | undefined,
+  ): Promise<{ issuer: string; subject: string }> {
     const { admission } = this.#o;
     const state = this.#o.state();
     // A registry key of the mesh, not one rotated away (a retired key may be a thief's).
     const registry = this.#o.registries.has(request.did) && !state.identity.isRetiredRegistry(request.did);
     // The issuer itself, or the key it rotated to (so a leaked key's credentials can be withdrawn after the rotation).
-    const issuedBy = (issuer: string): boolean => issuer === request.did || state.identity.current(issuer) === request.did;
+    const issuedBy = (issuer: string): boolean =>
+      issuer === request.did || state.identity.current(issuer) === request.did;
     if (jwt !== undefined) {
       // Shown: revocations are keyed by issuer and id, so whatever others recorded under this id does not matter.
       const shown = await this.#shown(request, jwt);
-      if (shown.id !== credentialId) return admission.refuse(request, RefusalReason.Malformed, `the credential shown is ${shown.id}, not ${credentialId}`);
-      if (!issuedBy(shown.issuer) && !registry) return admission.refuse(request, RefusalReason.NotIssuer, `credential ${credentialId} was issued by ${shown.issuer}; ${request.did} may not revoke it`);
+      if (shown.id !== credentialId)
+        return admission.refuse(
+          request,
+          RefusalReason.Malformed,
+          `the credential shown is ${shown.id}, not ${credentialId}`,
+        );
+      if (!issuedBy(shown.issuer) && !registry)
+        return admission.refuse(
+          request,
+          RefusalReason.NotIssuer,
+          `credential ${credentialId} was issued by ${shown.issuer}; ${request.did} may not revoke it`,
+        );
       return { issuer: shown.issuer, subject: shown.subject };
     }
     const found = state.credentials.find(credentialId);
-    const holders = [...found.attestations.map((a) => ({ issuer: a.issuer, subject: a.subject })), ...found.memberships.map((m) => ({ issuer: m.ref.issuer, subject: m.did }))];
+    const holders = [
+      ...found.attestations.map((a) => ({ issuer: a.issuer, subject: a.subject })),
+      ...found.memberships.map((m) => ({ issuer: m.ref.issuer, subject: m.did })),
+    ];
     const own = holders.find((h) => issuedBy(h.issuer));
     if (own) return own;
     if (holders.length > 0) {
       if (registry) return holders[0]!;
-      return admission.refuse(request, RefusalReason.NotIssuer, `only the issuer of ${credentialId} (${holders[0]!.issuer}) or the registry may revoke it; ${request.did} is neither`);
+      return admission.refuse(
+        request,
+        RefusalReason.NotIssuer,
+        `only the issuer of ${credentialId} (${holders[0]!.issuer}) or the registry may revoke it; ${request.did} is neither`,
+      );
     }
     return admission.refuse(
       request,
@@ -135,9 +193,16 @@ export class CredentialRequests {
       const payload = peekJwtPayload(jwt);
       const aud = payload.aud;
       const audience = typeof aud === "string" || Array.isArray(aud) ? (aud as string[]) : undefined;
-      const start = [payload.nbf, payload.iat].find((t): t is number => typeof t === "number" && Number.isSafeInteger(t));
+      const start = [payload.nbf, payload.iat].find(
+        (t): t is number => typeof t === "number" && Number.isSafeInteger(t),
+      );
       const now = start !== undefined ? start * 1000 : undefined;
-      const v = await verifyPlexusCredential(jwt, { registries, ...(resolver ? { resolver } : {}), ...(audience ? { audience } : {}), ...(now !== undefined ? { now } : {}) });
+      const v = await verifyPlexusCredential(jwt, {
+        registries,
+        ...(resolver ? { resolver } : {}),
+        ...(audience ? { audience } : {}),
+        ...(now !== undefined ? { now } : {}),
+      });
       return { id: v.claims.id, issuer: v.issuer, subject: v.claims.subject };
     } catch (err) {
       if (credentialRejectionOf(err) === undefined) throw err;

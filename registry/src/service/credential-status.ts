@@ -35,6 +35,16 @@ export function credentialStatusView(state: RegistryState, query: CredentialStat
     ...(identity.rotatedTo.has(issuer) ? { issuerRotatedTo: identity.current(issuer) } : {}),
     revoked: r !== undefined,
     ...(r ? { revocation: { revokedBy: r.revokedBy, reason: r.reason, at: r.at, seq: r.seq } } : {}),
-    ...(holder && suspension ? { suspended: { agent: holder.did, by: suspension.by, at: suspension.at, reason: suspension.reason, seq: suspension.seq } } : {}),
+    ...(holder && suspension
+      ? {
+          suspended: {
+            agent: holder.did,
+            by: suspension.by,
+            at: suspension.at,
+            reason: suspension.reason,
+            seq: suspension.seq,
+          },
+        }
+      : {}),
   };
 }

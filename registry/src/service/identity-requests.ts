@@ -65,7 +65,8 @@ export class IdentityRequests {
     const { admission } = this.#o;
     const { request, nonce } = await admission.check("resume", payload);
     const { agent, reason } = await this.#target(request, request.body as RequestBodies["resume"]);
-    if (!this.#o.state().identity.suspended.has(agent)) return admission.refuse(request, RefusalReason.Malformed, `${agent} is not suspended`);
+    if (!this.#o.state().identity.suspended.has(agent))
+      return admission.refuse(request, RefusalReason.Malformed, `${agent} is not suspended`);
     const seq = await admission.append("AgentResumed", request, nonce, { by: request.did, reason, request }, agent);
     await this.#o.onResumed?.(agent);
     return { agent, suspended: false, seq };
@@ -76,33 +77,66 @@ export class IdentityRequests {
     const { request, nonce } = await admission.check("rotate", payload);
     const body = request.body as Rotation;
     const state = this.#o.state();
-    if (!state.agents.has(request.did)) return admission.refuse(request, RefusalReason.NotJoined, "only an agent this mesh knows can rotate its key");
+    if (!state.agents.has(request.did))
+      return admission.refuse(request, RefusalReason.NotJoined, "only an agent this mesh knows can rotate its key");
     if (typeof body.newDid !== "string" || typeof body.newPublicKey !== "string" || typeof body.proof !== "string") {
-      return admission.refuse(request, RefusalReason.RotationInvalid, "the body needs newDid, newPublicKey and proof (strings)");
+      return admission.refuse(
+        request,
+        RefusalReason.RotationInvalid,
+        "the body needs newDid, newPublicKey and proof (strings)",
+      );
     }
     const problem = rotationProblem(request.did, body, request.challenge);
     if (problem !== undefined) return admission.refuse(request, RefusalReason.RotationInvalid, problem);
-    if (state.agents.has(body.newDid) || state.identity.rotatedTo.has(body.newDid) || state.ledger.idOf(body.newDid) !== undefined) {
-      return admission.refuse(request, RefusalReason.RotationInvalid, "the new key is already known to this mesh; rotate to a fresh key");
+    if (
+      state.agents.has(body.newDid) ||
+      state.identity.rotatedTo.has(body.newDid) ||
+      state.ledger.idOf(body.newDid) !== undefined
+    ) {
+      return admission.refuse(
+        request,
+        RefusalReason.RotationInvalid,
+        "the new key is already known to this mesh; rotate to a fresh key",
+      );
     }
     if (state.identity.lineage(request.did).length > MAX_KEY_ROTATIONS) {
-      return admission.refuse(request, RefusalReason.RotationInvalid, `this identity rotated its key ${MAX_KEY_ROTATIONS} times already, the most one may; join as a new agent`);
+      return admission.refuse(
+        request,
+        RefusalReason.RotationInvalid,
+        `this identity rotated its key ${MAX_KEY_ROTATIONS} times already, the most one may; join as a new agent`,
+      );
     }
     const revoked = body.compromised === true ? state.credentials.unrevokedIssuedBy(request.did).length : undefined;
-    const seq = await admission.append("KeyRotated", request, nonce, { to: body.newDid, request: request as SignedRequest<Rotation> });
+    const seq = await admission.append("KeyRotated", request, nonce, {
+      to: body.newDid,
+      request: request as SignedRequest<Rotation>,
+    });
     // The old key's NATS user is cut off once this answer is on its way: the request may have come over that very
     // connection. (A node that stops in between repairs it at its next start: NatsUsers.reconcile.)
     const cut = this.#o.onRotated;
-    if (cut) setTimeout(() => void cut(request.did).catch((err: unknown) => this.#o.onError?.(err)), ROTATION_CUTOFF_DELAY_MS).unref();
+    if (cut)
+      setTimeout(
+        () => void cut(request.did).catch((err: unknown) => this.#o.onError?.(err)),
+        ROTATION_CUTOFF_DELAY_MS,
+      ).unref();
     return { from: request.did, to: body.newDid, seq, ...(revoked !== undefined ? { revoked } : {}) };
   }
 
-  async #target(request: SignedRequest, body: { agent?: unknown; reason?: unknown }): Promise<{ agent: string; reason: string }> {
+  async #target(
+    request: SignedRequest,
+    body: { agent?: unknown; reason?: unknown },
+  ): Promise<{ agent: string; reason: string }> {
     const { admission } = this.#o;
-    if (!this.#o.operators.has(request.did)) return admission.refuse(request, RefusalReason.NotOperator, `${request.did} is not an operator of this registry`);
-    if (!isDid(body.agent)) return admission.refuse(request, RefusalReason.Malformed, "the body needs agent (a did:key)");
+    if (!this.#o.operators.has(request.did))
+      return admission.refuse(request, RefusalReason.NotOperator, `${request.did} is not an operator of this registry`);
+    if (!isDid(body.agent))
+      return admission.refuse(request, RefusalReason.Malformed, "the body needs agent (a did:key)");
     if (body.reason !== undefined && (typeof body.reason !== "string" || body.reason.length > MAX_REASON)) {
-      return admission.refuse(request, RefusalReason.Malformed, `reason must be a string of at most ${MAX_REASON} characters`);
+      return admission.refuse(
+        request,
+        RefusalReason.Malformed,
+        `reason must be a string of at most ${MAX_REASON} characters`,
+      );
     }
     // Any key may be cut off, joined or not: in operator mode a key that never joined can still get a NATS user.
     return { agent: this.#o.state().identity.current(body.agent), reason: (body.reason as string | undefined) ?? "" };

@@ -49,7 +49,12 @@ export class NatsUsers {
 
   /** A user JWT for `did`, without a request (a join result carries one). */
   issue(did: string, auth: MeshAuth = this.#require()): Promise<NatsUserGrant> {
-    return issueAgentUser({ mesh: this.#o.mesh, did, accountKey: auth.accountKey, ttlMs: this.#o.ttlMs ?? DEFAULT_USER_TTL_MS });
+    return issueAgentUser({
+      mesh: this.#o.mesh,
+      did,
+      accountKey: auth.accountKey,
+      ttlMs: this.#o.ttlMs ?? DEFAULT_USER_TTL_MS,
+    });
   }
 
   /** Revokes every user JWT of the agent and disconnects it at once (no-op without NATS auth). */
@@ -87,7 +92,10 @@ export class NatsUsers {
 
   #require(): MeshAuth {
     if (!this.#o.auth) {
-      throw new PlexusError(ErrorCode.ConfigInvalid, `this registry node issues no NATS users: mesh "${this.#o.mesh}" runs without NATS auth here`);
+      throw new PlexusError(
+        ErrorCode.ConfigInvalid,
+        `this registry node issues no NATS users: mesh "${this.#o.mesh}" runs without NATS auth here`,
+      );
     }
     return this.#o.auth;
   }

@@ -69,12 +69,20 @@ export interface EvidenceSummary {
 }
 
 export function evidenceSummary(counters: Readonly<Record<string, number>>): EvidenceSummary {
-  const summary: EvidenceSummary = { refused: 0, refusedBy: {}, refusedMessages: {}, confirmedRejections: 0, unattributed: 0, unsolicitedReceipts: 0 };
+  const summary: EvidenceSummary = {
+    refused: 0,
+    refusedBy: {},
+    refusedMessages: {},
+    confirmedRejections: 0,
+    unattributed: 0,
+    unsolicitedReceipts: 0,
+  };
   for (const [name, n] of Object.entries(counters)) {
     if (name.startsWith("evidence.refused.")) {
       summary.refused += n;
       summary.refusedBy[name.slice("evidence.refused.".length)] = n;
-    } else if (name.startsWith("evidence.refusedMessages.")) summary.refusedMessages[name.slice("evidence.refusedMessages.".length)] = n;
+    } else if (name.startsWith("evidence.refusedMessages."))
+      summary.refusedMessages[name.slice("evidence.refusedMessages.".length)] = n;
   }
   summary.confirmedRejections = counters["evidence.rejections.confirmed"] ?? 0;
   summary.unattributed = counters["evidence.unattributed"] ?? 0;

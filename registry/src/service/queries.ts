@@ -91,7 +91,11 @@ export class RegistryQueries implements RegistryQueryApi {
     for (const r of state.agents.values()) {
       if (result.length >= limit) break;
       // Without `all`: present agents that beat. With it: every agent that ever joined, those that left included.
-      if (!options.all && (!r.present || r.liveness === "offline" || r.liveness === "gone" || state.identity.suspended.has(r.did))) continue;
+      if (
+        !options.all &&
+        (!r.present || r.liveness === "offline" || r.liveness === "gone" || state.identity.suspended.has(r.did))
+      )
+        continue;
       if (skipped++ < offset) continue;
       result.push(this.#view(r, at));
     }
@@ -188,14 +192,25 @@ export class RegistryQueries implements RegistryQueryApi {
     const identity = this.#deps.state().identity;
     const s = identity.suspended.get(did);
     const previous: string[] = [];
-    for (let d = identity.rotatedFrom.get(did); d !== undefined && previous.length < 100; d = identity.rotatedFrom.get(d)) previous.unshift(d);
-    return { ...(s ? { suspended: { by: s.by, at: s.at, reason: s.reason } } : {}), ...(previous.length > 0 ? { previousDids: previous } : {}) };
+    for (
+      let d = identity.rotatedFrom.get(did);
+      d !== undefined && previous.length < 100;
+      d = identity.rotatedFrom.get(d)
+    )
+      previous.unshift(d);
+    return {
+      ...(s ? { suspended: { by: s.by, at: s.at, reason: s.reason } } : {}),
+      ...(previous.length > 0 ? { previousDids: previous } : {}),
+    };
   }
 }
 
 /** AGENT_NOT_FOUND, saying where a rotated key's agent went. */
 function notFound(state: RegistryState, did: string): PlexusError {
   const to = state.identity.rotatedTo.has(did) ? state.identity.current(did) : undefined;
-  if (to !== undefined) return new PlexusError(ErrorCode.AgentNotFound, `${did} rotated its key: the agent is now ${to}`, { details: { rotatedTo: to } });
+  if (to !== undefined)
+    return new PlexusError(ErrorCode.AgentNotFound, `${did} rotated its key: the agent is now ${to}`, {
+      details: { rotatedTo: to },
+    });
   return new PlexusError(ErrorCode.AgentNotFound, `no agent ${did} ever joined this mesh`);
 }

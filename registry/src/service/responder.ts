@@ -65,7 +65,12 @@ export class Responder {
     if (reply.length > max) {
       this.#o.count("requests.tooLarge");
       reply = encodeReply(
-        errorReply(new PlexusError(ErrorCode.InvalidArgument, `the answer (${reply.length} bytes) exceeds the NATS payload limit (${max}); ask for fewer results (limit/offset)`)),
+        errorReply(
+          new PlexusError(
+            ErrorCode.InvalidArgument,
+            `the answer (${reply.length} bytes) exceeds the NATS payload limit (${max}); ask for fewer results (limit/offset)`,
+          ),
+        ),
       );
     }
     try {
@@ -136,14 +141,19 @@ export class Responder {
 function parsePayload(data: Uint8Array): Record<string, unknown> {
   if (data.length === 0) return {};
   const read = parseJson(data);
-  if (!read.ok) throw new PlexusError(ErrorCode.InvalidArgument, `the request is refused (${read.reason}): ${read.detail}`, { details: { reason: read.reason } });
+  if (!read.ok)
+    throw new PlexusError(ErrorCode.InvalidArgument, `the request is refused (${read.reason}): ${read.detail}`, {
+      details: { reason: read.reason },
+    });
   const value = read.value;
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new PlexusError(ErrorCode.InvalidArgument, "the request must be a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new PlexusError(ErrorCode.InvalidArgument, "the request must be a JSON object");
   return value as Record<string, unknown>;
 }
 
 function requireString(payload: Record<string, unknown>, field: string): string {
   const v = payload[field];
-  if (typeof v !== "string" || v.length === 0) throw new PlexusError(ErrorCode.InvalidArgument, `the request needs "${field}"`);
+  if (typeof v !== "string" || v.length === 0)
+    throw new PlexusError(ErrorCode.InvalidArgument, `the request needs "${field}"`);
   return v;
 }

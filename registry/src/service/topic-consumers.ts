@@ -45,19 +45,36 @@ export class TopicConsumers {
   async subscribe(payload: unknown): Promise<TopicDurableGrant> {
     const namesKey = this.#o.namesKey;
     if (!namesKey) {
-      throw new PlexusError(ErrorCode.ConfigInvalid, `this registry node makes no topic durables: mesh "${this.#o.subjects.mesh}" runs without NATS auth here (agents create their own)`);
+      throw new PlexusError(
+        ErrorCode.ConfigInvalid,
+        `this registry node makes no topic durables: mesh "${this.#o.subjects.mesh}" runs without NATS auth here (agents create their own)`,
+      );
     }
     const { request } = await this.#o.admission.check("subscribe", payload);
     const body = request.body as TopicSubscribeBody;
-    const spec = topicDurable(this.#o.subjects, namesKey, { did: request.did, topic: body.topic, ...(body.group !== undefined ? { group: body.group } : {}), ...(body.ackWaitMs !== undefined ? { ackWaitMs: body.ackWaitMs } : {}) });
+    const spec = topicDurable(this.#o.subjects, namesKey, {
+      did: request.did,
+      topic: body.topic,
+      ...(body.group !== undefined ? { group: body.group } : {}),
+      ...(body.ackWaitMs !== undefined ? { ackWaitMs: body.ackWaitMs } : {}),
+    });
     const stream = spec.stream ?? this.#o.subjects.topicStream;
     const owner = agentToken(request.did);
-    const created = await this.#createIfMissing(stream, { ...spec, config: { ...spec.config, metadata: { [OWNER]: owner } } }, async () => {
-      if ((await this.#owned(stream, owner)) >= MAX_TOPIC_DURABLES_PER_AGENT) {
-        await this.#o.admission.refuse(request, RefusalReason.TooManySubscriptions, `an agent may have at most ${MAX_TOPIC_DURABLES_PER_AGENT} topic durables`);
-      }
-    });
-    if (created && body.group !== undefined) await this.#dropLegacyGroup(spec.config.filter_subject, `group_${body.topic}_${body.group}`);
+    const created = await this.#createIfMissing(
+      stream,
+      { ...spec, config: { ...spec.config, metadata: { [OWNER]: owner } } },
+      async () => {
+        if ((await this.#owned(stream, owner)) >= MAX_TOPIC_DURABLES_PER_AGENT) {
+          await this.#o.admission.refuse(
+            request,
+            RefusalReason.TooManySubscriptions,
+            `an agent may have at most ${MAX_TOPIC_DURABLES_PER_AGENT} topic durables`,
+          );
+        }
+      },
+    );
+    if (created && body.group !== undefined)
+      await this.#dropLegacyGroup(spec.config.filter_subject, `group_${body.topic}_${body.group}`);
     this.#o.count(created ? "accepted.subscribe.created" : "accepted.subscribe");
     return { stream, name: spec.name, created };
   }

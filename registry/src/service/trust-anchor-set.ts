@@ -19,7 +19,8 @@ export function trustAnchorSet(state: RegistryState, at: number): Set<string> {
   for (const did of state.identity.registryKeys) if (!state.identity.isRetiredRegistry(did)) add(did);
   for (const did of state.trust.agents()) add(did);
   const issuers = new Set<string>();
-  for (const did of state.trust.issuers()) if (!state.identity.suspended.has(did) && !state.identity.rotatedTo.has(did)) issuers.add(did);
+  for (const did of state.trust.issuers())
+    if (!state.identity.suspended.has(did) && !state.identity.rotatedTo.has(did)) issuers.add(did);
   if (issuers.size > 0) {
     for (const r of state.agents.values()) {
       if (!anchors.has(r.did) && state.credentials.live(r.did, at).some((a) => issuers.has(a.issuer))) add(r.did);

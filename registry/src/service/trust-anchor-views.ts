@@ -6,7 +6,15 @@ export function trustAnchorViews(state: RegistryState): TrustAnchorView[] {
   const views: TrustAnchorView[] = [];
   for (const e of state.trust.entries()) {
     const member = state.agents.get(e.did)?.present === true;
-    views.push({ did: e.did, role: e.role, by: e.by, at: e.at, seq: e.seq, ...(e.reason ? { reason: e.reason } : {}), member });
+    views.push({
+      did: e.did,
+      role: e.role,
+      by: e.by,
+      at: e.at,
+      seq: e.seq,
+      ...(e.reason ? { reason: e.reason } : {}),
+      member,
+    });
   }
   return views;
 }

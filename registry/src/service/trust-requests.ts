@@ -51,7 +51,8 @@ export class TrustRequests {
       // Two operators adding the same anchor at once on two nodes: the first in the log counts, and both say so.
       return { did, role, anchored: true, seq: this.#o.state().trust.get(did, role)?.seq ?? seq };
     }
-    if (!book.has(did, role)) return admission.refuse(request, RefusalReason.Malformed, `${did} is not a trust anchor (role ${role})`);
+    if (!book.has(did, role))
+      return admission.refuse(request, RefusalReason.Malformed, `${did} is not a trust anchor (role ${role})`);
     return { did, role, anchored: false, seq: await admission.append("TrustAnchorRemoved", request, nonce, data, did) };
   }
 
@@ -79,14 +80,20 @@ export class TrustRequests {
   /** The body of a trust request, checked; refused (and recorded) otherwise. Operators first, as suspend does. */
   async #change(request: SignedRequest): Promise<TrustChange> {
     const refuse = (detail: string) => this.#o.admission.refuse(request, RefusalReason.Malformed, detail);
-    if (!this.#o.operators.has(request.did)) return this.#o.admission.refuse(request, RefusalReason.NotOperator, `${request.did} is not an operator of this registry`);
+    if (!this.#o.operators.has(request.did))
+      return this.#o.admission.refuse(
+        request,
+        RefusalReason.NotOperator,
+        `${request.did} is not an operator of this registry`,
+      );
     const body = request.body as Record<string, unknown>;
     const extra = Object.keys(body).filter((k) => !BODY_FIELDS.has(k));
     if (extra.length > 0) return refuse(`the trust body holds unknown fields: ${extra.slice(0, 5).join(", ")}`);
     if (body.action !== "add" && body.action !== "remove") return refuse('the body needs action ("add" or "remove")');
     if (!isDid(body.did)) return refuse("the body needs did (a did:key)");
     const role = body.role ?? "agent";
-    if (!(TRUST_ANCHOR_ROLES as readonly unknown[]).includes(role)) return refuse(`role must be one of ${TRUST_ANCHOR_ROLES.join(", ")}`);
+    if (!(TRUST_ANCHOR_ROLES as readonly unknown[]).includes(role))
+      return refuse(`role must be one of ${TRUST_ANCHOR_ROLES.join(", ")}`);
     if (body.reason !== undefined && (typeof body.reason !== "string" || body.reason.length > MAX_REASON)) {
       return refuse(`reason must be a string of at most ${MAX_REASON} characters`);
     }

@@ -49,10 +49,19 @@ export function readContexts(): ContextFile {
   }
   try {
     const parsed = JSON.parse(text) as Partial<ContextFile>;
-    if (typeof parsed !== "object" || parsed === null || typeof parsed.contexts !== "object" || parsed.contexts === null) throw new Error("no \"contexts\" object");
+    if (
+      typeof parsed !== "object" ||
+      parsed === null ||
+      typeof parsed.contexts !== "object" ||
+      parsed.contexts === null
+    )
+      throw new Error('no "contexts" object');
     return { ...(typeof parsed.current === "string" ? { current: parsed.current } : {}), contexts: parsed.contexts };
   } catch (err) {
-    throw new CliError(`the contexts file ${file} is not valid (${(err as Error).message}); fix or remove it`, { cause: err, code: ErrorCode.ConfigInvalid });
+    throw new CliError(`the contexts file ${file} is not valid (${(err as Error).message}); fix or remove it`, {
+      cause: err,
+      code: ErrorCode.ConfigInvalid,
+    });
   }
 }
 
@@ -77,7 +86,10 @@ export function getContext(data: ContextFile, name: string): StoredContext {
   const found = Object.hasOwn(data.contexts, name) ? data.contexts[name] : undefined;
   if (found) return found;
   const known = Object.keys(data.contexts);
-  throw new CliError(`no context named "${name}" in ${contextsFile()} (${known.length ? `known: ${known.join(", ")}` : "none stored yet; add one with: plexus context add NAME --nats URL"})`, { code: ErrorCode.InvalidArgument });
+  throw new CliError(
+    `no context named "${name}" in ${contextsFile()} (${known.length ? `known: ${known.join(", ")}` : "none stored yet; add one with: plexus context add NAME --nats URL"})`,
+    { code: ErrorCode.InvalidArgument },
+  );
 }
 
 /** The context that applies to this command line (--context, $PLEXUS_CONTEXT, the current one), if any. */

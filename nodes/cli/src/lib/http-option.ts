@@ -13,6 +13,7 @@ export function httpOption(values: OptionValues, command: string): HttpListen {
   if (v === undefined) return { ...DEFAULT_HTTP };
   if (v === "off") return false;
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v);
-  if (!m || Number(m[2]) > 65535) throw new UsageError(`--http must be HOST:PORT (such as 127.0.0.1:7420) or off, got ${JSON.stringify(v)}`, command);
+  if (!m || Number(m[2]) > 65535)
+    throw new UsageError(`--http must be HOST:PORT (such as 127.0.0.1:7420) or off, got ${JSON.stringify(v)}`, command);
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(m[2]) };
 }

@@ -7,8 +7,17 @@ import { DEFAULT_REGISTRY_KEY } from "./defaults.js";
 export { DEFAULT_REGISTRY_KEY };
 
 /** --registry-key NAME from the key folder, created when missing (the registry's and the audit sealer's identity). */
-export async function registryKey(common: CommonOptions, values: OptionValues, command: string, info: (line: string) => void): Promise<KeyPair> {
-  const name = checkKeyName(stringOption(values, "registry-key", command) ?? DEFAULT_REGISTRY_KEY, command, "--registry-key");
+export async function registryKey(
+  common: CommonOptions,
+  values: OptionValues,
+  command: string,
+  info: (line: string) => void,
+): Promise<KeyPair> {
+  const name = checkKeyName(
+    stringOption(values, "registry-key", command) ?? DEFAULT_REGISTRY_KEY,
+    command,
+    "--registry-key",
+  );
   const store = new KeyStore(common.keys);
   if (await store.has(name)) return store.load(name);
   const key = await store.create(name);

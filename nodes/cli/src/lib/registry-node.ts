@@ -5,7 +5,10 @@ import type { RegistryNode } from "@plexus/registry";
 import type { CommonOptions } from "../common-options.js";
 
 /** What a node serves, for people (stdout lines) and for scripts (one JSON object). */
-export function describeNode(node: RegistryNode, extra: Record<string, unknown> = {}): { human: string; json: Record<string, unknown> } {
+export function describeNode(
+  node: RegistryNode,
+  extra: Record<string, unknown> = {},
+): { human: string; json: Record<string, unknown> } {
   const s = meshSubjects(node.mesh);
   const subjects = { service: s.registryServiceAll, events: s.registryEventsAll, heartbeats: s.heartbeatBucket };
   return {

@@ -6,13 +6,20 @@ import { CliError } from "../errors.js";
 import { connectService } from "../nats-auth.js";
 
 /** Connects to NATS, asks the registry, closes; no node answering is one line saying how to start one. */
-export async function withRegistry<T>(common: CommonOptions, command: string, ask: (client: RegistryClient) => Promise<T>): Promise<T> {
+export async function withRegistry<T>(
+  common: CommonOptions,
+  command: string,
+  ask: (client: RegistryClient) => Promise<T>,
+): Promise<T> {
   const nc = await connectService(common, `plexus ${command}`);
   try {
     return await ask(new RegistryClient(nc, common.mesh));
   } catch (err) {
     if (isPlexusError(err, ErrorCode.RegistryUnavailable)) {
-      throw new CliError(`no registry node answered on mesh "${common.mesh}" at ${common.nats}; start one with "plexus up" or "plexus registry start"`, { cause: err });
+      throw new CliError(
+        `no registry node answered on mesh "${common.mesh}" at ${common.nats}; start one with "plexus up" or "plexus registry start"`,
+        { cause: err },
+      );
     }
     throw err;
   } finally {

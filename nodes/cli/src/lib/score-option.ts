@@ -7,6 +7,7 @@ export function scoreOption(values: OptionValues, name: string, command: string)
   const v = stringOption(values, name, command);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v.trim()) || n > 1) throw new UsageError(`--${name} must be a number from 0 to 1, got "${v}"`, command);
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v.trim()) || n > 1)
+    throw new UsageError(`--${name} must be a number from 0 to 1, got "${v}"`, command);
   return n;
 }

@@ -30,12 +30,21 @@ export function optionValueKinds(commands: readonly CommandSpec[]): Record<strin
 }
 
 const flags = (o: OptionsConfig) => Object.keys(o).map((k) => `--${k}`);
-const stringFlags = (o: OptionsConfig) => Object.entries(o).filter(([, v]) => v.type === "string").map(([k]) => `--${k}`);
+const stringFlags = (o: OptionsConfig) =>
+  Object.entries(o)
+    .filter(([, v]) => v.type === "string")
+    .map(([k]) => `--${k}`);
 
 export function completionData(commands: readonly CommandSpec[]): PathData[] {
   const visible = (list: readonly CommandSpec[]) => list.filter((c) => !c.hidden);
   const out: PathData[] = [
-    { path: "", subcommands: visible(commands).map((c) => ({ name: c.name, summary: c.summary })), options: ["--help", "--version"], valued: [], arg: "none" },
+    {
+      path: "",
+      subcommands: visible(commands).map((c) => ({ name: c.name, summary: c.summary })),
+      options: ["--help", "--version"],
+      valued: [],
+      arg: "none",
+    },
   ];
   const walk = (node: CommandSpec, ancestors: CommandSpec[]) => {
     const chain = [...ancestors, node];

@@ -88,10 +88,20 @@ export function dispatch(top: CommandSpec, argv: readonly string[]): Dispatched 
 export function checkArgs(node: CommandSpec, positionals: readonly string[], command: string): void {
   if (!node.args) return;
   const required = node.args.filter((a) => !a.optional);
-  if (positionals.length < required.length) throw new UsageError(`missing ${required.slice(positionals.length).map((a) => a.name).join(" and ")}`, command);
+  if (positionals.length < required.length)
+    throw new UsageError(
+      `missing ${required
+        .slice(positionals.length)
+        .map((a) => a.name)
+        .join(" and ")}`,
+      command,
+    );
   if (positionals.length > node.args.length) {
     const extra = positionals.slice(node.args.length);
-    throw new UsageError(`unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((p) => JSON.stringify(p)).join(" ")}`, command);
+    throw new UsageError(
+      `unexpected argument${extra.length > 1 ? "s" : ""} ${extra.map((p) => JSON.stringify(p)).join(" ")}`,
+      command,
+    );
   }
 }
 
@@ -105,7 +115,8 @@ export function siblingOption(path: readonly CommandSpec[], argv: readonly strin
     if (a === "--") break;
     const name = /^--([^=]+)/.exec(a)?.[1];
     if (name === undefined || name in own) continue;
-    if (parent.subcommands.some((s) => s !== node && s.options && name in s.options)) return `--${name} is not an option of "plexus ${path.map((n) => n.name).join(" ")}"`;
+    if (parent.subcommands.some((s) => s !== node && s.options && name in s.options))
+      return `--${name} is not an option of "plexus ${path.map((n) => n.name).join(" ")}"`;
   }
   return undefined;
 }

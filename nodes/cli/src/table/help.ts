@@ -34,7 +34,12 @@ export function nodeHelp(path: readonly CommandSpec[]): string {
   if (node.help !== undefined) return `Usage: ${node.usage}\n\n${node.help}\n\n${COMMON_HELP}`;
   const part = parent ? subcommandHelp(parent, node.name) : undefined;
   if (part !== undefined) return `${part}\n\n${COMMON_HELP}`;
-  const more = parent ? `(plexus ${path.slice(0, -1).map((n) => n.name).join(" ")} --help: every subcommand and option)\n\n` : "";
+  const more = parent
+    ? `(plexus ${path
+        .slice(0, -1)
+        .map((n) => n.name)
+        .join(" ")} --help: every subcommand and option)\n\n`
+    : "";
   return `Usage: ${node.usage}\n\n${node.summary}\n\n${optionList(path)}${more}${COMMON_HELP}`;
 }
 

@@ -16,7 +16,10 @@ export function subcommandHelp(def: CommandSpec, sub: string): string | undefine
   if (usage.length === 0) return undefined;
   const lines = def.help.split("\n");
   const item = new RegExp(`^\\s+(plexus ${def.name} )?${sub}(\\s|$)`);
-  const section = block(lines, lines.findIndex((l) => item.test(l)));
+  const section = block(
+    lines,
+    lines.findIndex((l) => item.test(l)),
+  );
   const options: string[] = [];
   lines.forEach((l, i) => {
     const note = /^\s+-{1,2}[a-z][^(]*\(([^)]*)\)/.exec(l)?.[1];
@@ -36,6 +39,7 @@ function block(lines: readonly string[], start: number): string[] {
   if (start < 0) return [];
   const indent = (l: string) => /^\s*/.exec(l)![0].length;
   const out = [lines[start]!];
-  for (let i = start + 1; i < lines.length && lines[i]!.trim() !== "" && indent(lines[i]!) > indent(lines[start]!); i++) out.push(lines[i]!);
+  for (let i = start + 1; i < lines.length && lines[i]!.trim() !== "" && indent(lines[i]!) > indent(lines[start]!); i++)
+    out.push(lines[i]!);
   return out;
 }

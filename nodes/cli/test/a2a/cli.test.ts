@@ -37,14 +37,34 @@ async function exposedAgent(url: string, mesh: string): Promise<Agent> {
 }
 
 describe.sequential("plexus gateway start / up", () => {
-  it("gateway start: creates its key, prints its DID and URL, serves the mesh's agents over A2A; SIGINT stops it", { timeout: 60_000 }, async () => {
+  it("gateway start: creates its key, prints its DID and URL, serves the mesh's agents over A2A; SIGINT stops it", {
+    timeout: 60_000,
+  }, async () => {
     const mesh = freshMesh();
     const keys = join(root, "k1");
-    const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0 });
+    const registry = await startRegistryNode({
+      nats: nats.url,
+      mesh,
+      key: generateKeyPair(),
+      http: false,
+      refreshMs: 0,
+    });
     const { start, reap } = cli();
     let agent: Agent | undefined;
     try {
-      const gw = start(["gateway", "start", "--nats", nats.url, "--mesh", mesh, "--keys", keys, "--http", "127.0.0.1:0", "--json"]);
+      const gw = start([
+        "gateway",
+        "start",
+        "--nats",
+        nats.url,
+        "--mesh",
+        mesh,
+        "--keys",
+        keys,
+        "--http",
+        "127.0.0.1:0",
+        "--json",
+      ]);
       await gw.waitFor("\n", 20_000, "stdout");
       const info = firstLine(gw.stdout()) as { gateway: string; url: string; mesh: string };
       expect(info.gateway).toBe((await new KeyStore(keys).load("gateway")).did);
@@ -73,21 +93,53 @@ describe.sequential("plexus gateway start / up", () => {
     let agent: Agent | undefined;
     try {
       // --no-auth: an open server, which this test's agent reaches without credentials.
-      const up = start(["up", "--no-auth", "--data", join(root, "d2"), "--nats-port", "0", "--http", "127.0.0.1:0", "--gateway-http", "127.0.0.1:0", "--mesh", mesh, "--keys", keys, "--json"]);
+      const up = start([
+        "up",
+        "--no-auth",
+        "--data",
+        join(root, "d2"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--gateway-http",
+        "127.0.0.1:0",
+        "--mesh",
+        mesh,
+        "--keys",
+        keys,
+        "--json",
+      ]);
       await up.waitFor("\n", 30_000, "stdout");
       const info = firstLine(up.stdout()) as { nats: string; gateway: string; a2a: string };
       expect(info.gateway).toBe((await new KeyStore(keys).load("gateway")).did);
       agent = await exposedAgent(info.nats, mesh);
       const listed = (await (await fetch(`${info.a2a}/agents`)).json()) as { agents: { did: string }[] };
       expect(listed.agents.map((a) => a.did)).toEqual([agent.did]);
-      const task = (await (await client(agentUrls(info.a2a, agent.did).base, "HTTP+JSON")).sendMessage(request("echo via up"))) as Task;
+      const task = (await (
+        await client(agentUrls(info.a2a, agent.did).base, "HTTP+JSON")
+      ).sendMessage(request("echo via up"))) as Task;
       expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
       await agent.close();
       agent = undefined;
       up.child.kill("SIGINT");
       expect((await up.exited).code).toBe(0);
 
-      const bare = start(["up", "--data", join(root, "d3"), "--nats-port", "0", "--http", "127.0.0.1:0", "--no-gateway", "--mesh", mesh, "--keys", keys, "--json"]);
+      const bare = start([
+        "up",
+        "--data",
+        join(root, "d3"),
+        "--nats-port",
+        "0",
+        "--http",
+        "127.0.0.1:0",
+        "--no-gateway",
+        "--mesh",
+        mesh,
+        "--keys",
+        keys,
+        "--json",
+      ]);
       await bare.waitFor("\n", 30_000, "stdout");
       expect(firstLine(bare.stdout())).toMatchObject({ gateway: null, a2a: null });
       bare.child.kill("SIGINT");

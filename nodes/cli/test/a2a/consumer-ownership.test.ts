@@ -37,7 +37,6 @@ afterAll(async () => {
   for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-
 type ApiAnswer = { error?: { code: number; err_code?: number; description?: string } } & Record<string, unknown>;
 
 /** A JetStream API request the permissions allow: the server's JSON answer. */
@@ -54,7 +53,11 @@ function updates(stream: string, name: string, filter: string, movedTo: string, 
     { label: "inactive_threshold 1 s", filter, config: { ...base, inactive_threshold: 1_000_000_000 } },
     { label: "max_deliver 1, ack_wait 1 s", filter, config: { ...base, max_deliver: 1, ack_wait: 1_000_000_000 } },
     { label: "moved filter", filter: movedTo, config: { ...base, filter_subject: movedTo } },
-  ].map((u) => ({ ...u, subject: `$JS.API.CONSUMER.CREATE.${stream}.${name}.${u.filter}`, body: { stream_name: stream, config: u.config, action: "update" } }));
+  ].map((u) => ({
+    ...u,
+    subject: `$JS.API.CONSUMER.CREATE.${stream}.${name}.${u.filter}`,
+    body: { stream_name: stream, config: u.config, action: "update" },
+  }));
 }
 
 interface Target {
@@ -76,7 +79,14 @@ describe("every consumer has one owner (operator mode)", () => {
     const mesh = `own${process.pid}`;
     const s = meshSubjects(mesh);
     const auth = await nats.server.auth.mesh(mesh);
-    const registry = await startRegistryNode({ nats: nats.url, mesh, key: generateKeyPair(), http: false, refreshMs: 0, natsAuth: auth });
+    const registry = await startRegistryNode({
+      nats: nats.url,
+      mesh,
+      key: generateKeyPair(),
+      http: false,
+      refreshMs: 0,
+      natsAuth: auth,
+    });
     closers.push(() => registry.stop());
     const service = await nats.server.auth.connectService(mesh);
     closers.push(() => service.close());
@@ -88,11 +98,19 @@ describe("every consumer has one owner (operator mode)", () => {
     const agent = async (name: string): Promise<Agent> => {
       const key = generateKeyPair();
       keys.set(name, key);
-      const a = await Agent.connect({ key, nats: nats.url, mesh, natsAuth: { bootstrapCreds: auth.bootstrapCreds }, ...(name === "carol" ? { ackWaitMs: 1_000 } : {}) });
+      const a = await Agent.connect({
+        key,
+        nats: nats.url,
+        mesh,
+        natsAuth: { bootstrapCreds: auth.bootstrapCreds },
+        ...(name === "carol" ? { ackWaitMs: 1_000 } : {}),
+      });
       closers.push(() => a.close());
       return a;
     };
-    const [alice, bob, carol, mallory, pub, echo] = await Promise.all(["alice", "bob", "carol", "mallory", "pub", "echo"].map(agent)) as [Agent, Agent, Agent, Agent, Agent, Agent];
+    const [alice, bob, carol, mallory, pub, echo] = (await Promise.all(
+      ["alice", "bob", "carol", "mallory", "pub", "echo"].map(agent),
+    )) as [Agent, Agent, Agent, Agent, Agent, Agent];
     const mnc = mallory.natsSession!.nc;
     const seen = violations(mnc);
     const nameKeyOf = (who: string) => consumerNameKey(keys.get(who)!.exportSeed(), mesh);
@@ -110,11 +128,21 @@ describe("every consumer has one owner (operator mode)", () => {
     await echo.listen(async (d) => void (await echo.reply(d, { echo: d.body })));
     const gatewayKey = generateKeyPair();
     const gatewayGot: Delivery[] = [];
-    const link = await MeshLink.open({ nc: service, mesh, key: gatewayKey, onAgentMessage: async (d) => void gatewayGot.push(d) });
+    const link = await MeshLink.open({
+      nc: service,
+      mesh,
+      key: gatewayKey,
+      onAgentMessage: async (d) => void gatewayGot.push(d),
+    });
     closers.push(() => link.close());
     const gt = agentToken(gatewayKey.did);
     // The sealer follows the whole log with an ordered consumer (as do the registry node and the agents' taps).
-    const sealer = await startSealer({ nc: service, mesh, store: await openJetStreamAuditStore({ nc: service, mesh }), key: generateKeyPair() });
+    const sealer = await startSealer({
+      nc: service,
+      mesh,
+      store: await openJetStreamAuditStore({ nc: service, mesh }),
+      key: generateKeyPair(),
+    });
     closers.push(() => sealer.stop());
 
     // What Mallory learns by asking: the group's durable (it may join any group), its own solo durable for "news".
@@ -143,7 +171,11 @@ describe("every consumer has one owner (operator mode)", () => {
         name: carolSolo,
         filter: s.filter(MessageKind.Topic, "news"),
         deliver: "new",
-        guessable: [`topic_news_${agentToken(carol.did)}`, `topic_news_${secretName(mine, "topic/news")}`, `t_${secretName(mine, `solo/${carol.did}/news`)}`],
+        guessable: [
+          `topic_news_${agentToken(carol.did)}`,
+          `topic_news_${secretName(mine, "topic/news")}`,
+          `t_${secretName(mine, `solo/${carol.did}/news`)}`,
+        ],
         attackerKnowsName: true,
       },
       {
@@ -177,16 +209,26 @@ describe("every consumer has one owner (operator mode)", () => {
       const names = t.attackerKnowsName ? [t.name, ...t.guessable] : t.guessable;
       for (const name of names) {
         // CREATE without a filter, the legacy durable create, DELETE, PAUSE, leader step-down: never an agent's.
-        refused(`$JS.API.CONSUMER.CREATE.${t.stream}.${name}`, { stream_name: t.stream, config: { durable_name: name, ack_policy: "explicit" } });
-        refused(`$JS.API.CONSUMER.DURABLE.CREATE.${t.stream}.${name}`, { stream_name: t.stream, config: { durable_name: name, ack_policy: "explicit" } });
+        refused(`$JS.API.CONSUMER.CREATE.${t.stream}.${name}`, {
+          stream_name: t.stream,
+          config: { durable_name: name, ack_policy: "explicit" },
+        });
+        refused(`$JS.API.CONSUMER.DURABLE.CREATE.${t.stream}.${name}`, {
+          stream_name: t.stream,
+          config: { durable_name: name, ack_policy: "explicit" },
+        });
         refused(`$JS.API.CONSUMER.DELETE.${t.stream}.${name}`);
-        refused(`$JS.API.CONSUMER.PAUSE.${t.stream}.${name}`, { pause_until: new Date(Date.now() + 3_600_000).toISOString() });
+        refused(`$JS.API.CONSUMER.PAUSE.${t.stream}.${name}`, {
+          pause_until: new Date(Date.now() + 3_600_000).toISOString(),
+        });
         refused(`$JS.API.CONSUMER.LEADER.STEPDOWN.${t.stream}.${name}`);
         // UPDATE through CREATE on the consumer's own filter: headers_only, inactive_threshold, … (finding 2a).
-        for (const u of updates(t.stream, name, t.filter, ownFilter, t.deliver).filter((x) => x.filter === t.filter)) refused(u.subject, u.body);
+        for (const u of updates(t.stream, name, t.filter, ownFilter, t.deliver).filter((x) => x.filter === t.filter))
+          refused(u.subject, u.body);
         if (t.stream === s.topicStream) {
           // …and with the filter moved to one the attacker may read on the mesh stream: no create on the topic stream.
-          for (const u of updates(t.stream, name, t.filter, ownFilter, t.deliver).filter((x) => x.filter !== t.filter)) refused(u.subject, u.body);
+          for (const u of updates(t.stream, name, t.filter, ownFilter, t.deliver).filter((x) => x.filter !== t.filter))
+            refused(u.subject, u.body);
         }
       }
     }
@@ -195,9 +237,11 @@ describe("every consumer has one owner (operator mode)", () => {
       refused(`$JS.API.CONSUMER.LIST.${stream}`);
       refused(`$JS.API.CONSUMER.NAMES.${stream}`);
     }
-    await until(() => expected.every((e) => seen.includes(e)), 10_000, `${expected.length} refusals`).catch((err: Error) => {
-      throw new Error(`${err.message}; not refused: ${expected.filter((e) => !seen.includes(e)).join(", ")}`);
-    });
+    await until(() => expected.every((e) => seen.includes(e)), 10_000, `${expected.length} refusals`).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}; not refused: ${expected.filter((e) => !seen.includes(e)).join(", ")}`);
+      },
+    );
 
     // On the mesh stream an agent may create on its own filters, so an update by a predictable name is answered by the
     // server: there is no such consumer (the real ones have secret names).
@@ -216,7 +260,11 @@ describe("every consumer has one owner (operator mode)", () => {
       for (const name of t.guessable) {
         const info = await api(mnc, `$JS.API.CONSUMER.INFO.${t.stream}.${name}`);
         expect(info.error?.code, `${t.kind} INFO ${name}`).toBe(404);
-        await expect(mnc.request(`$JS.API.CONSUMER.MSG.NEXT.${t.stream}.${name}`, JSON.stringify({ batch: 10, no_wait: true }), { timeout: 2_000 })).rejects.toThrow();
+        await expect(
+          mnc.request(`$JS.API.CONSUMER.MSG.NEXT.${t.stream}.${name}`, JSON.stringify({ batch: 10, no_wait: true }), {
+            timeout: 2_000,
+          }),
+        ).rejects.toThrow();
         mnc.publish(`$JS.ACK.${t.stream}.${name}.1.1.1.0.0`, "+ACK");
       }
     }
@@ -259,12 +307,22 @@ describe("every consumer has one owner (operator mode)", () => {
     const sent: string[] = [];
     for (let i = 0; i < 10; i++) sent.push((await link.send(echo.did, i, { type: "ping", conversation: `c${i}` })).id);
     for (const name of targets[3]!.guessable) {
-      await mnc.request(`$JS.API.CONSUMER.MSG.NEXT.${s.stream}.${name}`, JSON.stringify({ batch: 10, no_wait: true }), { timeout: 1_000 }).catch(() => undefined);
+      await mnc
+        .request(`$JS.API.CONSUMER.MSG.NEXT.${s.stream}.${name}`, JSON.stringify({ batch: 10, no_wait: true }), {
+          timeout: 1_000,
+        })
+        .catch(() => undefined);
       for (let seq = 1; seq < 200; seq++) mnc.publish(`$JS.ACK.${s.stream}.${name}.1.${seq}.${seq}.0.0`, "+ACK");
     }
-    await until(() => gatewayGot.filter((d) => d.replyTo !== undefined).length === 10, 15_000, "10 replies at the gateway");
+    await until(
+      () => gatewayGot.filter((d) => d.replyTo !== undefined).length === 10,
+      15_000,
+      "10 replies at the gateway",
+    );
     expect(gatewayGot.map((d) => d.replyTo).sort()).toEqual([...sent].sort());
-    expect(gatewayGot.map((d) => d.body)).toEqual(expect.arrayContaining([...Array(10).keys()].map((i) => ({ echo: i }))));
+    expect(gatewayGot.map((d) => d.body)).toEqual(
+      expect.arrayContaining([...Array(10).keys()].map((i) => ({ echo: i }))),
+    );
 
     // No consumer the system created has a name another agent could compute: every name on both streams is one of the
     // secret forms (130 bits derived from a key, or random).
@@ -274,7 +332,11 @@ describe("every consumer has one owner (operator mode)", () => {
     expect(all.filter((n) => !secretForm.test(n))).toEqual([]);
     // Every kind was there to be checked: agents' inboxes, the gateway's replies, solo and group topic durables, the
     // outbox's head readers, ordered consumers (taps, registry follower, sealer).
-    for (const kind of ["inbox_", "a2a_replies_", "t_", "g_", "head_", "oc_"]) expect(all.some((n) => n.startsWith(kind)), kind).toBe(true);
+    for (const kind of ["inbox_", "a2a_replies_", "t_", "g_", "head_", "oc_"])
+      expect(
+        all.some((n) => n.startsWith(kind)),
+        kind,
+      ).toBe(true);
     expect(all.filter((n) => n.startsWith("oc_")).length).toBeGreaterThanOrEqual(3);
     // Nothing the owners did was refused.
     for (const a of [alice, bob, carol, pub, echo]) expect((await a.rejected()).total).toBe(0);

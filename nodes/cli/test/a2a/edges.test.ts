@@ -26,7 +26,11 @@ async function clientAt(base: string, transport: "JSONRPC" | "HTTP+JSON", cardFr
 }
 
 function rpc(method: string, params: unknown, headers: Record<string, string> = {}): RequestInit {
-  return { method: "POST", headers: { "content-type": "application/json", "A2A-Version": "1.0", ...headers }, body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }) };
+  return {
+    method: "POST",
+    headers: { "content-type": "application/json", "A2A-Version": "1.0", ...headers },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }),
+  };
 }
 
 describe("unknown and unexposed agents", { timeout: 30_000 }, () => {
@@ -46,19 +50,37 @@ describe("unknown and unexposed agents", { timeout: 30_000 }, () => {
     ] as const) {
       const cardRes = await fetch(`${base}.well-known/agent-card.json`);
       expect(cardRes.status).toBe(404);
-      expect(await cardRes.json()).toMatchObject({ error: { status: expect.any(String), details: [expect.objectContaining({ reason: "UNSUPPORTED_OPERATION", metadata: expect.objectContaining({ reason }) })] } });
+      expect(await cardRes.json()).toMatchObject({
+        error: {
+          status: expect.any(String),
+          details: [
+            expect.objectContaining({ reason: "UNSUPPORTED_OPERATION", metadata: expect.objectContaining({ reason }) }),
+          ],
+        },
+      });
 
-      const rpcRes = await fetch(`${base}jsonrpc`, rpc("SendMessage", { message: { messageId: "m1", role: "ROLE_USER", parts: [{ text: "hi" }] } }));
+      const rpcRes = await fetch(
+        `${base}jsonrpc`,
+        rpc("SendMessage", { message: { messageId: "m1", role: "ROLE_USER", parts: [{ text: "hi" }] } }),
+      );
       expect(rpcRes.status).toBe(200);
-      expect(await rpcRes.json()).toMatchObject({ jsonrpc: "2.0", id: 7, error: { code: -32004, data: [expect.objectContaining({ metadata: expect.objectContaining({ reason }) })] } });
+      expect(await rpcRes.json()).toMatchObject({
+        jsonrpc: "2.0",
+        id: 7,
+        error: { code: -32004, data: [expect.objectContaining({ metadata: expect.objectContaining({ reason }) })] },
+      });
 
       const restRes = await fetch(`${base}rest/tasks/abc`, { headers: { "A2A-Version": "1.0" } });
       expect(restRes.status).toBe(404);
-      expect(await restRes.json()).toMatchObject({ error: { details: [expect.objectContaining({ metadata: expect.objectContaining({ reason }) })] } });
+      expect(await restRes.json()).toMatchObject({
+        error: { details: [expect.objectContaining({ metadata: expect.objectContaining({ reason }) })] },
+      });
 
       for (const transport of ["JSONRPC", "HTTP+JSON"] as const) {
         const c = await clientAt(base, transport, known);
-        await expect(c.sendMessage(request("echo hi"))).rejects.toMatchObject({ name: expect.stringContaining("UnsupportedOperationError") });
+        await expect(c.sendMessage(request("echo hi"))).rejects.toMatchObject({
+          name: expect.stringContaining("UnsupportedOperationError"),
+        });
       }
     }
   });
@@ -67,16 +89,28 @@ describe("unknown and unexposed agents", { timeout: 30_000 }, () => {
     await k.start();
     await k.registry!.stop();
     const base = agentUrls(k.gateway!.url, generateKeyPair().did).base;
-    const outage = expect.objectContaining({ reason: ErrorCode.RegistryUnavailable, domain: PLEXUS_ERROR_DOMAIN, metadata: expect.objectContaining({ retryable: "true" }) });
+    const outage = expect.objectContaining({
+      reason: ErrorCode.RegistryUnavailable,
+      domain: PLEXUS_ERROR_DOMAIN,
+      metadata: expect.objectContaining({ retryable: "true" }),
+    });
     const cardRes = await fetch(`${base}.well-known/agent-card.json`);
     expect(cardRes.status).toBe(httpStatusFor(ErrorCode.RegistryUnavailable));
-    expect(await cardRes.json()).toMatchObject({ error: { status: "UNAVAILABLE", message: expect.stringContaining("registry"), details: [outage] } });
+    expect(await cardRes.json()).toMatchObject({
+      error: { status: "UNAVAILABLE", message: expect.stringContaining("registry"), details: [outage] },
+    });
     const restRes = await fetch(`${base}rest/tasks/abc`, { headers: { "A2A-Version": "1.0" } });
     expect(restRes.status).toBe(503);
     expect(await restRes.json()).toMatchObject({ error: { code: 503, details: [outage] } });
     const rpcRes = await fetch(`${base}jsonrpc`, rpc("GetTask", { id: "x" }));
     expect(rpcRes.status).toBe(200);
-    expect(await rpcRes.json()).toMatchObject({ error: { code: jsonRpcCodeFor(ErrorCode.RegistryUnavailable), message: expect.stringContaining("registry"), data: [outage] } });
+    expect(await rpcRes.json()).toMatchObject({
+      error: {
+        code: jsonRpcCodeFor(ErrorCode.RegistryUnavailable),
+        message: expect.stringContaining("registry"),
+        data: [outage],
+      },
+    });
   });
 
   it("stops serving an agent that left the mesh", async () => {
@@ -84,7 +118,11 @@ describe("unknown and unexposed agents", { timeout: 30_000 }, () => {
     const bob = await k.agent("bob");
     expect((await fetch(`${bob.base}.well-known/agent-card.json`)).status).toBe(200);
     await bob.agent.leave();
-    await until(async () => (await fetch(`${bob.base}.well-known/agent-card.json`)).status === 404, 5_000, "the card to go");
+    await until(
+      async () => (await fetch(`${bob.base}.well-known/agent-card.json`)).status === 404,
+      5_000,
+      "the card to go",
+    );
   });
 
   it("lists the agents it serves", async () => {
@@ -94,7 +132,9 @@ describe("unknown and unexposed agents", { timeout: 30_000 }, () => {
     const res = await fetch(`${k.gateway!.url}/agents`);
     const body = (await res.json()) as { gateway: string; agents: { did: string; url: string; card: string }[] };
     expect(body.gateway).toBe(k.gateway!.did);
-    expect(body.agents).toEqual([expect.objectContaining({ did: bob.key.did, url: bob.base, card: `${bob.base}.well-known/agent-card.json` })]);
+    expect(body.agents).toEqual([
+      expect.objectContaining({ did: bob.key.did, url: bob.base, card: `${bob.base}.well-known/agent-card.json` }),
+    ]);
   });
 });
 
@@ -102,9 +142,17 @@ describe("protocol edges", { timeout: 30_000 }, () => {
   it("refuses a call without the A2A-Version 1.0 header, malformed JSON and unsupported operations in A2A terms", async () => {
     await k.start();
     const bob = await k.agent("bob");
-    const noVersion = await fetch(`${bob.base}jsonrpc`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "x" } }) });
+    const noVersion = await fetch(`${bob.base}jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "GetTask", params: { id: "x" } }),
+    });
     expect(await noVersion.json()).toMatchObject({ error: { code: -32009 } });
-    const garbage = await fetch(`${bob.base}jsonrpc`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    const garbage = await fetch(`${bob.base}jsonrpc`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
+    });
     expect(garbage.status).toBe(200);
     expect(await garbage.json()).toMatchObject({ error: { code: -32700 } });
     const list = await fetch(`${bob.base}jsonrpc`, rpc("ListTasks", {}));
@@ -113,7 +161,11 @@ describe("protocol edges", { timeout: 30_000 }, () => {
     expect(push.status).toBe(400);
     const badRoute = await fetch(`${bob.base}rest/nothing-here`, { headers: { "A2A-Version": "1.0" } });
     expect(badRoute.status).toBe(404);
-    const restNoMessage = await fetch(`${bob.base}rest/message:send`, { method: "POST", headers: { "content-type": "application/json", "A2A-Version": "1.0" }, body: "{}" });
+    const restNoMessage = await fetch(`${bob.base}rest/message:send`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "A2A-Version": "1.0" },
+      body: "{}",
+    });
     expect(restNoMessage.status).toBe(400);
   });
 
@@ -121,8 +173,14 @@ describe("protocol edges", { timeout: 30_000 }, () => {
     await k.start();
     const bob = await k.agent("bob");
     const c = await client(bob.base, "JSONRPC");
-    await expect(c.sendMessage(request("x".repeat(200_000)))).rejects.toMatchObject({ name: expect.stringContaining("RequestMalformedError") });
-    const huge = await fetch(`${bob.base}rest/message:send`, { method: "POST", headers: { "content-type": "application/json", "A2A-Version": "1.0" }, body: JSON.stringify({ pad: "y".repeat(1_100_000) }) });
+    await expect(c.sendMessage(request("x".repeat(200_000)))).rejects.toMatchObject({
+      name: expect.stringContaining("RequestMalformedError"),
+    });
+    const huge = await fetch(`${bob.base}rest/message:send`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "A2A-Version": "1.0" },
+      body: JSON.stringify({ pad: "y".repeat(1_100_000) }),
+    });
     expect(huge.status).toBe(413);
   });
 
@@ -140,10 +198,25 @@ describe("protocol edges", { timeout: 30_000 }, () => {
     const bob = await k.agent("bob");
     const claims = Buffer.from(JSON.stringify({ sub: "alice@example.com", secret: "s3cr3t" })).toString("base64url");
     const jwt = `eyJhbGciOiJIUzI1NiJ9.${claims}.c2lnbmF0dXJl`;
-    const res = await fetch(`${bob.base}jsonrpc`, rpc("SendMessage", { message: { messageId: "m-auth", role: "ROLE_USER", parts: [{ text: "echo hi" }] } }, { authorization: `Bearer ${jwt}`, "user-agent": "test-agent/1.0", "x-forwarded-for": "203.0.113.9" }));
+    const res = await fetch(
+      `${bob.base}jsonrpc`,
+      rpc(
+        "SendMessage",
+        { message: { messageId: "m-auth", role: "ROLE_USER", parts: [{ text: "echo hi" }] } },
+        { authorization: `Bearer ${jwt}`, "user-agent": "test-agent/1.0", "x-forwarded-for": "203.0.113.9" },
+      ),
+    );
     expect(await res.json()).toMatchObject({ result: { task: { status: { state: "TASK_STATE_COMPLETED" } } } });
     const forwarded = bob.seen[0]!;
-    expect(forwarded.body).toMatchObject({ caller: { transport: "JSONRPC", address: "127.0.0.1", userAgent: "test-agent/1.0", forwardedFor: "203.0.113.9", auth: { scheme: "Bearer", subject: "alice@example.com" } } });
+    expect(forwarded.body).toMatchObject({
+      caller: {
+        transport: "JSONRPC",
+        address: "127.0.0.1",
+        userAgent: "test-agent/1.0",
+        forwardedFor: "203.0.113.9",
+        auth: { scheme: "Bearer", subject: "alice@example.com" },
+      },
+    });
     expect(JSON.stringify(forwarded.body)).not.toContain(jwt.split(".")[2]);
     expect(JSON.stringify(forwarded.body)).not.toContain("s3cr3t");
   });
@@ -162,7 +235,10 @@ describe("the task follows the mesh", { timeout: 30_000 }, () => {
       const c = await client(agentUrls(k.gateway!.url, key.did).base, "JSONRPC");
       const task = (await c.sendMessage(request("anything"))) as Task;
       expect(task.status?.state).toBe(TaskState.TASK_STATE_FAILED);
-      expect(task.status?.message?.parts[0]?.content).toMatchObject({ $case: "text", value: expect.stringContaining("boom") });
+      expect(task.status?.message?.parts[0]?.content).toMatchObject({
+        $case: "text",
+        value: expect.stringContaining("boom"),
+      });
     } finally {
       await agent.close();
     }
@@ -184,7 +260,11 @@ describe("the task follows the mesh", { timeout: 30_000 }, () => {
     const second = await k.startGateway();
     expect(second.did).toBe(first.did);
     const c = await client(agentUrls(second.url, carol.key.did).base, "HTTP+JSON");
-    await until(async () => (await c.getTask({ tenant: "", id: task.id })).status?.state === TaskState.TASK_STATE_COMPLETED, 10_000, "the task to complete");
+    await until(
+      async () => (await c.getTask({ tenant: "", id: task.id })).status?.state === TaskState.TASK_STATE_COMPLETED,
+      10_000,
+      "the task to complete",
+    );
     const done = await c.getTask({ tenant: "", id: task.id });
     expect(done.history.map((m) => m.parts[0]?.content)).toEqual([
       { $case: "text", value: "echo still here" },
@@ -196,9 +276,13 @@ describe("the task follows the mesh", { timeout: 30_000 }, () => {
     await k.start();
     const bob = await k.agent("bob");
     const c = await client(bob.base, "JSONRPC");
-    const tasks = (await Promise.all(Array.from({ length: 32 }, (_, i) => c.sendMessage(request(`echo n${i}`))))) as Task[];
+    const tasks = (await Promise.all(
+      Array.from({ length: 32 }, (_, i) => c.sendMessage(request(`echo n${i}`))),
+    )) as Task[];
     expect(tasks.map((t) => t.status?.state)).toEqual(Array(32).fill(TaskState.TASK_STATE_COMPLETED));
-    expect(tasks.map((t) => t.status?.message?.parts[0]?.content)).toEqual(Array.from({ length: 32 }, (_, i) => ({ $case: "text", value: `n${i}` })));
+    expect(tasks.map((t) => t.status?.message?.parts[0]?.content)).toEqual(
+      Array.from({ length: 32 }, (_, i) => ({ $case: "text", value: `n${i}` })),
+    );
     expect(new Set(bob.seen.map((d) => d.conversation)).size).toBe(32);
   });
 
@@ -207,7 +291,12 @@ describe("the task follows the mesh", { timeout: 30_000 }, () => {
     const bob = await k.agent("bob");
     const c = await client(bob.base, "JSONRPC");
     const started = Date.now();
-    const task = (await c.sendMessage({ tenant: "", message: userMessage("hang"), configuration: undefined, metadata: undefined })) as Task;
+    const task = (await c.sendMessage({
+      tenant: "",
+      message: userMessage("hang"),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     expect(Date.now() - started).toBeLessThan(5_000);
     expect([TaskState.TASK_STATE_SUBMITTED, TaskState.TASK_STATE_WORKING]).toContain(task.status?.state);
   });

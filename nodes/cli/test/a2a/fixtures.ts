@@ -22,7 +22,10 @@ export function card(name: string, expose: boolean | null = true): AgentCard {
     name,
     description: `${name}, a test agent that answers A2A callers`,
     version: "1.0.0",
-    capabilities: [{ name: "echo", description: "Says back what it is told", input: { type: "string" }, output: { type: "string" } }, { name: "work" }],
+    capabilities: [
+      { name: "echo", description: "Says back what it is told", input: { type: "string" }, output: { type: "string" } },
+      { name: "work" },
+    ],
     tags: ["test"],
     ...(expose === null ? {} : { a2a: { expose } }),
   };
@@ -61,7 +64,17 @@ export async function scripted(agent: Agent, d: Delivery, seen: Delivery[]): Pro
 }
 
 export function userMessage(text: string, extra: Partial<Message> = {}): Message {
-  return { messageId: crypto.randomUUID(), contextId: "", taskId: "", role: Role.ROLE_USER, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [], ...extra };
+  return {
+    messageId: crypto.randomUUID(),
+    contextId: "",
+    taskId: "",
+    role: Role.ROLE_USER,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+    ...extra,
+  };
 }
 
 /** A SendMessageRequest for the SDK's client. */
@@ -72,7 +85,10 @@ export function request(text: string, extra: Partial<Message> = {}) {
 export type Transport = "JSONRPC" | "HTTP+JSON";
 
 export function client(base: string, transport: Transport, polling = false): Promise<Client> {
-  const options = ClientFactoryOptions.createFrom(ClientFactoryOptions.default, { preferredTransports: [transport], clientConfig: { polling } });
+  const options = ClientFactoryOptions.createFrom(ClientFactoryOptions.default, {
+    preferredTransports: [transport],
+    clientConfig: { polling },
+  });
   return new ClientFactory(options).createFromUrl(base);
 }
 
@@ -93,19 +109,35 @@ export function kit(url: () => string) {
     gatewayKey: generateKeyPair(),
     async start(options: Partial<GatewayOptions> = {}): Promise<A2AGateway> {
       this.mesh = freshMesh();
-      const registry = await startRegistryNode({ nats: url(), mesh: this.mesh, key: generateKeyPair(), http: false, refreshMs: 0 });
+      const registry = await startRegistryNode({
+        nats: url(),
+        mesh: this.mesh,
+        key: generateKeyPair(),
+        http: false,
+        refreshMs: 0,
+      });
       closers.push(() => registry.stop());
       this.registry = registry;
       return this.startGateway(options);
     },
     async startGateway(options: Partial<GatewayOptions> = {}): Promise<A2AGateway> {
-      const gateway = await startGateway({ nats: url(), mesh: this.mesh, key: this.gatewayKey, http: { host: "127.0.0.1", port: 0 }, blockingTimeoutMs: 10_000, ...options });
+      const gateway = await startGateway({
+        nats: url(),
+        mesh: this.mesh,
+        key: this.gatewayKey,
+        http: { host: "127.0.0.1", port: 0 },
+        blockingTimeoutMs: 10_000,
+        ...options,
+      });
       closers.push(() => gateway.stop());
       this.gateway = gateway;
       return gateway;
     },
     /** An agent that joins with its card and follows the script (unless `listen` is false). */
-    async agent(name: string, o: { expose?: boolean | null; key?: KeyPair; listen?: boolean } = {}): Promise<TestAgent> {
+    async agent(
+      name: string,
+      o: { expose?: boolean | null; key?: KeyPair; listen?: boolean } = {},
+    ): Promise<TestAgent> {
       const key = o.key ?? generateKeyPair();
       const agent = await Agent.connect({ key, nats: url(), mesh: this.mesh });
       closers.push(() => agent.close());

@@ -69,7 +69,11 @@ describe.each<Transport>(["JSONRPC", "HTTP+JSON"])("A2A gateway over %s", { time
     expect(d.type).toBe("a2a.message");
     expect(d.from).toBe(k.gateway!.did);
     expect(d.conversation).toBe(task.id);
-    expect(d.body).toMatchObject({ a2a: { taskId: task.id, contextId: task.contextId }, caller: { transport, address: "127.0.0.1" }, text: "echo hi there" });
+    expect(d.body).toMatchObject({
+      a2a: { taskId: task.id, contextId: task.contextId },
+      caller: { transport, address: "127.0.0.1" },
+      text: "echo hi there",
+    });
   });
 
   it("streams the conversation's messages as they arrive, in order, ending with the terminal state", async () => {
@@ -146,7 +150,9 @@ describe.each<Transport>(["JSONRPC", "HTTP+JSON"])("A2A gateway over %s", { time
     expect(notice.from).toBe(k.gateway!.did);
     expect(notice.body).toMatchObject({ a2a: { taskId: task.id }, caller: { transport } });
     // Canceling again answers the canceled task; a finished task cannot be canceled.
-    expect((await c.cancelTask({ tenant: "", id: task.id, metadata: {} })).status?.state).toBe(TaskState.TASK_STATE_CANCELED);
+    expect((await c.cancelTask({ tenant: "", id: task.id, metadata: {} })).status?.state).toBe(
+      TaskState.TASK_STATE_CANCELED,
+    );
     const done = (await client(bob.base, transport).then((b) => b.sendMessage(request("echo x")))) as Task;
     await expect(c.cancelTask({ tenant: "", id: done.id, metadata: {} })).rejects.toThrow(/cannot be canceled/);
   });
@@ -155,7 +161,9 @@ describe.each<Transport>(["JSONRPC", "HTTP+JSON"])("A2A gateway over %s", { time
     await k.start();
     const bob = await k.agent("bob");
     const c = await client(bob.base, transport);
-    await expect(c.getTask({ tenant: "", id: "no-such-task" })).rejects.toMatchObject({ name: expect.stringContaining("TaskNotFoundError") });
+    await expect(c.getTask({ tenant: "", id: "no-such-task" })).rejects.toMatchObject({
+      name: expect.stringContaining("TaskNotFoundError"),
+    });
   });
 
   it("keeps an offline agent's task submitted, and completes it when the agent comes back", async () => {
@@ -169,7 +177,11 @@ describe.each<Transport>(["JSONRPC", "HTTP+JSON"])("A2A gateway over %s", { time
     await new Promise((r) => setTimeout(r, 300));
     expect((await c.getTask({ tenant: "", id: task.id })).status?.state).toBe(TaskState.TASK_STATE_SUBMITTED);
     await k.revive(carol.key);
-    await until(async () => (await c.getTask({ tenant: "", id: task.id })).status?.state === TaskState.TASK_STATE_COMPLETED, 10_000, "the task to complete");
+    await until(
+      async () => (await c.getTask({ tenant: "", id: task.id })).status?.state === TaskState.TASK_STATE_COMPLETED,
+      10_000,
+      "the task to complete",
+    );
     const events = await watching;
     expect(stateOf(events[0]!)).toBe(TaskState.TASK_STATE_SUBMITTED);
     expect(stateOf(events.at(-1)!)).toBe(TaskState.TASK_STATE_COMPLETED);

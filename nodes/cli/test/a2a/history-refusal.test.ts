@@ -47,7 +47,10 @@ describe("the A2A gateway and its mesh log", () => {
     const jsm = await jetstreamManager(a);
     const { config } = await jsm.streams.info(meshSubjects(mesh).stream);
     await jsm.streams.update(config.name, { ...config, max_msgs_per_subject: 10 });
-    await expect(gateway(mesh, [])).rejects.toMatchObject({ code: ErrorCode.HistoryStreamWeakened, details: { reason: "max_msgs_per_subject is 10" } });
+    await expect(gateway(mesh, [])).rejects.toMatchObject({
+      code: ErrorCode.HistoryStreamWeakened,
+      details: { reason: "max_msgs_per_subject is 10" },
+    });
   });
 
   it("running with the service creds, sees its log recreated: reports it and answers 503 with the code", async () => {

@@ -41,13 +41,37 @@ function outsideAgent(base: () => string, seenAuth: string[]) {
   });
   const executor: AgentExecutor = {
     async execute(ctx, bus) {
-      const said = ctx.userMessage.parts.flatMap((p) => (p.content?.$case === "text" ? [p.content.value] : [])).join(" ");
-      const reply = (text: string): Message => ({ messageId: crypto.randomUUID(), contextId: ctx.contextId, taskId: "", role: Role.ROLE_AGENT, parts: [textPart(text)], metadata: undefined, extensions: [], referenceTaskIds: [] });
+      const said = ctx.userMessage.parts
+        .flatMap((p) => (p.content?.$case === "text" ? [p.content.value] : []))
+        .join(" ");
+      const reply = (text: string): Message => ({
+        messageId: crypto.randomUUID(),
+        contextId: ctx.contextId,
+        taskId: "",
+        role: Role.ROLE_AGENT,
+        parts: [textPart(text)],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
+      });
       if (!said.startsWith("task")) {
         bus.publish(AgentEvent.message(reply(`echo: ${said}`)));
       } else {
-        const status = { state: TaskState.TASK_STATE_COMPLETED, message: { ...reply("finished"), taskId: ctx.taskId }, timestamp: new Date().toISOString() };
-        bus.publish(AgentEvent.task({ id: ctx.taskId, contextId: ctx.contextId, status, artifacts: [artifact({ artifactId: "a1", parts: [textPart("the result")] })], history: [ctx.userMessage], metadata: undefined }));
+        const status = {
+          state: TaskState.TASK_STATE_COMPLETED,
+          message: { ...reply("finished"), taskId: ctx.taskId },
+          timestamp: new Date().toISOString(),
+        };
+        bus.publish(
+          AgentEvent.task({
+            id: ctx.taskId,
+            contextId: ctx.contextId,
+            status,
+            artifacts: [artifact({ artifactId: "a1", parts: [textPart("the result")] })],
+            history: [ctx.userMessage],
+            metadata: undefined,
+          }),
+        );
       }
       bus.finished();
     },
@@ -70,7 +94,9 @@ async function outboundLog(url: string, mesh: string, did: string): Promise<Enve
   const nc = await connect({ servers: url });
   try {
     const subjects = meshSubjects(mesh);
-    const consumer = await jetstream(nc).consumers.get(subjects.stream, { filter_subjects: [subjects.message(MessageKind.Topic, A2A_OUTBOUND_TOPIC, agentToken(did))] });
+    const consumer = await jetstream(nc).consumers.get(subjects.stream, {
+      filter_subjects: [subjects.message(MessageKind.Topic, A2A_OUTBOUND_TOPIC, agentToken(did))],
+    });
     const out: Envelope[] = [];
     for await (const m of await consumer.fetch({ max_messages: 100, expires: 1_000 })) {
       out.push(m.json<Envelope>());
@@ -98,44 +124,64 @@ describe("agent.a2a.send: calling an outside A2A agent from the mesh", { timeout
     await new Promise((r) => http.close(r));
   });
 
-  it.each(["JSONRPC", "HTTP+JSON"] as const)("sends a message over %s, gets the answer, and records both in the mesh log", async (transport) => {
-    const mesh = freshMesh();
-    const agent = await Agent.connect({ key: generateKeyPair(), nats: server.url, mesh });
-    try {
-      const exchange = await agent.a2a.send(base, "hello outside", { transport, headers: { authorization: "Bearer not-for-the-log" } });
-      expect(exchange.text).toBe("echo: hello outside");
-      expect("messageId" in exchange.result).toBe(true);
-      expect(seenAuth.at(-1)).toBe("Bearer not-for-the-log");
+  it.each(["JSONRPC", "HTTP+JSON"] as const)(
+    "sends a message over %s, gets the answer, and records both in the mesh log",
+    async (transport) => {
+      const mesh = freshMesh();
+      const agent = await Agent.connect({ key: generateKeyPair(), nats: server.url, mesh });
+      try {
+        const exchange = await agent.a2a.send(base, "hello outside", {
+          transport,
+          headers: { authorization: "Bearer not-for-the-log" },
+        });
+        expect(exchange.text).toBe("echo: hello outside");
+        expect("messageId" in exchange.result).toBe(true);
+        expect(seenAuth.at(-1)).toBe("Bearer not-for-the-log");
 
-      const log = await outboundLog(server.url, mesh, agent.did);
-      expect(log.map((e) => [e.type, e.id])).toEqual([
-        ["a2a.outbound.request", exchange.recorded.request],
-        ["a2a.outbound.response", exchange.recorded.response],
-      ]);
-      for (const e of log) {
-        expect(e.from).toBe(agent.did);
-        expect(e.conversation).toBe(exchange.conversation);
-        expect(verifyEnvelope(e).ok).toBe(true);
+        const log = await outboundLog(server.url, mesh, agent.did);
+        expect(log.map((e) => [e.type, e.id])).toEqual([
+          ["a2a.outbound.request", exchange.recorded.request],
+          ["a2a.outbound.response", exchange.recorded.response],
+        ]);
+        for (const e of log) {
+          expect(e.from).toBe(agent.did);
+          expect(e.conversation).toBe(exchange.conversation);
+          expect(verifyEnvelope(e).ok).toBe(true);
+        }
+        expect(log[0]!.body).toMatchObject({
+          url: base,
+          agent: "outside",
+          transport,
+          message: { role: "ROLE_USER", parts: [{ text: "hello outside" }] },
+        });
+        expect(log[1]!.body).toMatchObject({
+          url: base,
+          result: { message: { role: "ROLE_AGENT", parts: [{ text: "echo: hello outside" }] } },
+        });
+        expect(JSON.stringify(log)).not.toContain("not-for-the-log");
+      } finally {
+        await agent.close();
       }
-      expect(log[0]!.body).toMatchObject({ url: base, agent: "outside", transport, message: { role: "ROLE_USER", parts: [{ text: "hello outside" }] } });
-      expect(log[1]!.body).toMatchObject({ url: base, result: { message: { role: "ROLE_AGENT", parts: [{ text: "echo: hello outside" }] } } });
-      expect(JSON.stringify(log)).not.toContain("not-for-the-log");
-    } finally {
-      await agent.close();
-    }
-  });
+    },
+  );
 
   it("gets a task back, with its state and artifacts, in the conversation the caller names", async () => {
     const mesh = freshMesh();
     const agent = await Agent.connect({ key: generateKeyPair(), nats: server.url, mesh });
     try {
-      const exchange = await agent.a2a.send(`${base}/.well-known/agent-card.json`, { text: "task please" }, { conversation: "outbound-1" });
+      const exchange = await agent.a2a.send(
+        `${base}/.well-known/agent-card.json`,
+        { text: "task please" },
+        { conversation: "outbound-1" },
+      );
       expect(exchange.state).toBe("TASK_STATE_COMPLETED");
       expect((exchange.result as Task).artifacts[0]?.artifactId).toBe("a1");
       expect(exchange.text).toBe("finished\nthe result");
       const log = await outboundLog(server.url, mesh, agent.did);
       expect(log.map((e) => e.conversation)).toEqual(["outbound-1", "outbound-1"]);
-      expect(log[1]!.body).toMatchObject({ result: { task: { status: { state: "TASK_STATE_COMPLETED" }, artifacts: [{ artifactId: "a1" }] } } });
+      expect(log[1]!.body).toMatchObject({
+        result: { task: { status: { state: "TASK_STATE_COMPLETED" }, artifacts: [{ artifactId: "a1" }] } },
+      });
     } finally {
       await agent.close();
     }

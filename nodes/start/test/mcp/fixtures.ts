@@ -22,7 +22,12 @@ export function card(name: string, capabilities: string[], description = `${name
     name,
     description,
     version: "1.0.0",
-    capabilities: capabilities.map((c) => ({ name: c, description: `${c} things`, input: { type: "object" }, output: { type: "object" } })),
+    capabilities: capabilities.map((c) => ({
+      name: c,
+      description: `${c} things`,
+      input: { type: "object" },
+      output: { type: "object" },
+    })),
     tags: ["test"],
   };
 }
@@ -54,7 +59,14 @@ export async function startMesh(nats: string, options: { http: boolean; sealer: 
     for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
-    const node = await startRegistryNode({ nats, mesh, key: registryKey, mcp: await loadRegistryMcp(), http: options.http ? { host: "127.0.0.1", port: 0 } : false, refreshMs: 0 });
+    const node = await startRegistryNode({
+      nats,
+      mesh,
+      key: registryKey,
+      mcp: await loadRegistryMcp(),
+      http: options.http ? { host: "127.0.0.1", port: 0 } : false,
+      refreshMs: 0,
+    });
     closers.push(() => node.stop());
     if (options.sealer) {
       const nc = await connectBus({ servers: nats, name: "mcp-test sealer" });
@@ -82,7 +94,19 @@ export async function startMesh(nats: string, options: { http: boolean; sealer: 
     const mcpKey = await new KeyStore(keysDir).create(MCP_KEY_NAME);
     const mcpJoined = await connect(mcpKey);
     await mcpJoined.join(card("mcpuser", ["chat"], "The MCP client's identity"));
-    return { mesh, nats, keysDir, node, helper, mcpDid: mcpKey.did, mcpKey, replies, received, agent: () => connect(), close };
+    return {
+      mesh,
+      nats,
+      keysDir,
+      node,
+      helper,
+      mcpDid: mcpKey.did,
+      mcpKey,
+      replies,
+      received,
+      agent: () => connect(),
+      close,
+    };
   } catch (err) {
     await close();
     throw err;

@@ -42,10 +42,18 @@ async function withClient<T>(use: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-function run(command: string, args: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(command, args, { cwd: ROOT, timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : null) : 0;
+      const code = err
+        ? typeof (err as { code?: unknown }).code === "number"
+          ? (err as { code: number }).code
+          : null
+        : 0;
       done({ code, stdout, stderr });
     });
   });
@@ -59,13 +67,30 @@ const initialize = JSON.stringify({
 });
 
 /** A raw request through node:http (fetch may not set Host); resolves with the status, headers and JSON body. */
-function post(headers: Record<string, string>, body = initialize, method = "POST"): Promise<{ status: number; headers: IncomingHttpHeaders; json: unknown }> {
+function post(
+  headers: Record<string, string>,
+  body = initialize,
+  method = "POST",
+): Promise<{ status: number; headers: IncomingHttpHeaders; json: unknown }> {
   return new Promise((done, fail) => {
-    const req = request(url, { method, headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8").on("data", (c: string) => (text += c));
-      res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, json: text ? (JSON.parse(text) as unknown) : undefined }));
-    });
+    const req = request(
+      url,
+      {
+        method,
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (c: string) => (text += c));
+        res.on("end", () =>
+          done({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            json: text ? (JSON.parse(text) as unknown) : undefined,
+          }),
+        );
+      },
+    );
     req.on("error", fail);
     req.end(method === "POST" ? body : undefined);
   });
@@ -80,23 +105,35 @@ describe("MCP over Streamable HTTP on the registry node (SDK Client)", () => {
   it("discover_agents finds the helper by capability, ranked, as structured content and a short text", async () => {
     const result = await withClient((c) => c.callTool({ name: "discover_agents", arguments: { capability: "echo" } }));
     expect(result.isError).toBeFalsy();
-    const { agents, asOf } = result.structuredContent as { agents: { did: string; name: string; liveness: string }[]; asOf: { seq: number } };
+    const { agents, asOf } = result.structuredContent as {
+      agents: { did: string; name: string; liveness: string }[];
+      asOf: { seq: number };
+    };
     expect(agents.map((a) => a.did)).toEqual([m.helper.did]);
     expect(agents[0]).toMatchObject({ name: "helper", liveness: "alive" });
     expect(asOf.seq).toBeGreaterThan(0);
     expect(textOf(result)).toContain(m.helper.did);
-    const none = await withClient((c) => c.callTool({ name: "discover_agents", arguments: { capability: "teleport" } }));
+    const none = await withClient((c) =>
+      c.callTool({ name: "discover_agents", arguments: { capability: "teleport" } }),
+    );
     expect(none.structuredContent).toMatchObject({ agents: [] });
   });
 
   it("get_agent answers the card and reputation; an unknown DID is a tool error naming AGENT_NOT_FOUND", async () => {
     const found = await withClient((c) => c.callTool({ name: "get_agent", arguments: { did: m.helper.did } }));
-    expect(found.structuredContent).toMatchObject({ agent: { did: m.helper.did, card: { name: "helper" } }, reputation: { did: m.helper.did } });
+    expect(found.structuredContent).toMatchObject({
+      agent: { did: m.helper.did, card: { name: "helper" } },
+      reputation: { did: m.helper.did },
+    });
     const unknown = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
     const missing = await withClient((c) => c.callTool({ name: "get_agent", arguments: { did: unknown } }));
     expect(missing.isError).toBe(true);
     expect(textOf(missing)).toMatch(/^AGENT_NOT_FOUND: /);
-    expect(missing._meta?.[ERROR_META_KEY]).toMatchObject({ code: ErrorCode.AgentNotFound, retryable: false, help: errorSpec(ErrorCode.AgentNotFound).help });
+    expect(missing._meta?.[ERROR_META_KEY]).toMatchObject({
+      code: ErrorCode.AgentNotFound,
+      retryable: false,
+      help: errorSpec(ErrorCode.AgentNotFound).help,
+    });
   });
 
   it("bad input is a tool error with the reason, never a transport error", async () => {
@@ -124,31 +161,54 @@ describe("MCP over Streamable HTTP on the registry node (SDK Client)", () => {
       card: await c.readResource({ uri: `plexus://agents/${m.helper.did}` }),
     }));
     expect(templates.map((t) => t.uriTemplate)).toEqual(["plexus://agents/{did}"]);
-    expect(resources.map((r) => r.uri).sort()).toEqual([`plexus://agents/${m.helper.did}`, `plexus://agents/${m.mcpDid}`].sort());
+    expect(resources.map((r) => r.uri).sort()).toEqual(
+      [`plexus://agents/${m.helper.did}`, `plexus://agents/${m.mcpDid}`].sort(),
+    );
     const content = card.contents[0] as { mimeType?: string; text?: string };
     expect(content.mimeType).toBe("application/json");
     expect(JSON.parse(content.text ?? "{}")).toMatchObject({ name: "helper", capabilities: [{ name: "echo" }] });
-    const unknown = withClient((c) => c.readResource({ uri: "plexus://agents/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK" }));
+    const unknown = withClient((c) =>
+      c.readResource({ uri: "plexus://agents/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK" }),
+    );
     await expect(unknown).rejects.toMatchObject({ code: -32002 });
   });
 });
 
 describe("MCP over HTTP: DNS-rebinding protection and stateless methods", () => {
   it("accepts Host 127.0.0.1:PORT and localhost:PORT, with and without a local Origin", async () => {
-    for (const headers of <Record<string, string>[]>[{}, { host: `localhost:${port}` }, { origin: "http://localhost:6274" }, { origin: `http://127.0.0.1:${port}` }, { origin: "https://localhost" }]) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { host: `localhost:${port}` },
+      { origin: "http://localhost:6274" },
+      { origin: `http://127.0.0.1:${port}` },
+      { origin: "https://localhost" },
+    ]) {
       const res = await post(headers);
       expect(res.status, JSON.stringify(headers)).toBe(200);
-      expect((res.json as { result?: { serverInfo?: { name: string } } }).result?.serverInfo?.name).toBe("plexus-registry");
+      expect((res.json as { result?: { serverInfo?: { name: string } } }).result?.serverInfo?.name).toBe(
+        "plexus-registry",
+      );
     }
   });
 
   it("refuses a foreign Host, another port, or a foreign Origin with 403", async () => {
-    const cases: Record<string, string>[] = [{ host: "evil.example.com" }, { host: `evil.example.com:${port}` }, { host: `127.0.0.1:${port + 1}` }, { origin: "http://evil.example.com" }, { origin: `http://localhost.evil.example.com:${port}` }, { origin: "null" }];
+    const cases: Record<string, string>[] = [
+      { host: "evil.example.com" },
+      { host: `evil.example.com:${port}` },
+      { host: `127.0.0.1:${port + 1}` },
+      { origin: "http://evil.example.com" },
+      { origin: `http://localhost.evil.example.com:${port}` },
+      { origin: "null" },
+    ];
     for (const headers of cases) {
       const res = await post(headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       const code = jsonRpcCodeFor(ErrorCode.RequestRefused);
-      expect(res.json).toMatchObject({ jsonrpc: "2.0", error: { code, data: { code: ErrorCode.RequestRefused, retryable: false } }, id: null });
+      expect(res.json).toMatchObject({
+        jsonrpc: "2.0",
+        error: { code, data: { code: ErrorCode.RequestRefused, retryable: false } },
+        id: null,
+      });
     }
   });
 
@@ -157,7 +217,9 @@ describe("MCP over HTTP: DNS-rebinding protection and stateless methods", () => 
       const res = await post({}, "", method);
       expect(res.status).toBe(405);
       expect(res.headers["allow"]).toBe("POST");
-      expect(res.json).toMatchObject({ error: { code: jsonRpcCodeFor(ErrorCode.MethodNotAllowed), data: { code: ErrorCode.MethodNotAllowed } } });
+      expect(res.json).toMatchObject({
+        error: { code: jsonRpcCodeFor(ErrorCode.MethodNotAllowed), data: { code: ErrorCode.MethodNotAllowed } },
+      });
     }
   });
 
@@ -173,13 +235,27 @@ describe("MCP Inspector CLI (@modelcontextprotocol/inspector 1.0.3) over HTTP", 
   it("lists the tools", async () => {
     const r = await inspector("--method", "tools/list");
     expect(r.code, r.stderr).toBe(0);
-    const { tools } = JSON.parse(r.stdout) as { tools: { name: string; inputSchema: { properties: Record<string, unknown> } }[] };
+    const { tools } = JSON.parse(r.stdout) as {
+      tools: { name: string; inputSchema: { properties: Record<string, unknown> } }[];
+    };
     expect(tools.map((t) => t.name).sort()).toEqual(["discover_agents", "get_agent", "verify_audit"]);
-    expect(tools.find((t) => t.name === "get_agent")?.inputSchema.properties["did"]).toMatchObject({ type: "string", pattern: expect.stringContaining("did:key:z6Mk") });
+    expect(tools.find((t) => t.name === "get_agent")?.inputSchema.properties["did"]).toMatchObject({
+      type: "string",
+      pattern: expect.stringContaining("did:key:z6Mk"),
+    });
   });
 
   it("calls discover_agents and get_agent", async () => {
-    const found = await inspector("--method", "tools/call", "--tool-name", "discover_agents", "--tool-arg", "capability=echo", "--tool-arg", "limit=5");
+    const found = await inspector(
+      "--method",
+      "tools/call",
+      "--tool-name",
+      "discover_agents",
+      "--tool-arg",
+      "capability=echo",
+      "--tool-arg",
+      "limit=5",
+    );
     expect(found.code, found.stderr).toBe(0);
     const result = JSON.parse(found.stdout) as { isError?: boolean; structuredContent: { agents: { did: string }[] } };
     expect(result.isError).toBeFalsy();
@@ -192,12 +268,23 @@ describe("MCP Inspector CLI (@modelcontextprotocol/inspector 1.0.3) over HTTP", 
 });
 
 describe("MCP conformance suite (@modelcontextprotocol/conformance 0.1.13), the scenarios that fit any server", () => {
-  const scenarios = ["server-initialize", "ping", "tools-list", "logging-set-level", "resources-list", "prompts-list", "dns-rebinding-protection"];
+  const scenarios = [
+    "server-initialize",
+    "ping",
+    "tools-list",
+    "logging-set-level",
+    "resources-list",
+    "prompts-list",
+    "dns-rebinding-protection",
+  ];
   it.each(scenarios)("%s passes", async (scenario) => {
     const r = await run(BIN("conformance"), ["server", "--url", url, "--scenario", scenario, "--verbose"]);
     const checks = verboseChecks(r.stdout);
     expect(checks.length, r.stdout + r.stderr).toBeGreaterThan(0);
-    expect(checks.filter((c) => c.status !== "SUCCESS"), r.stdout).toEqual([]);
+    expect(
+      checks.filter((c) => c.status !== "SUCCESS"),
+      r.stdout,
+    ).toEqual([]);
     expect(r.stdout).toMatch(/Passed: (\d+)\/\1, 0 failed/);
     expect(r.code).toBe(0);
   });

@@ -35,11 +35,28 @@ function env(): Record<string, string> {
   return out;
 }
 
-const mcpArgs = (as: string = MCP_KEY_NAME) => [PLEXUS, "mcp", "--as", as, "--keys", m.keysDir, "--mesh", m.mesh, "--nats", nats.url];
+const mcpArgs = (as: string = MCP_KEY_NAME) => [
+  PLEXUS,
+  "mcp",
+  "--as",
+  as,
+  "--keys",
+  m.keysDir,
+  "--mesh",
+  m.mesh,
+  "--nats",
+  nats.url,
+];
 
 beforeAll(async () => {
   m = await startMesh(nats.url, { http: false, sealer: true });
-  const transport = new StdioClientTransport({ command: process.execPath, args: mcpArgs(), env: env(), cwd: ROOT, stderr: "pipe" });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: mcpArgs(),
+    env: env(),
+    cwd: ROOT,
+    stderr: "pipe",
+  });
   transport.stderr?.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
   transport.onerror = (err) => transportErrors.push(err);
   client = new Client({ name: "plexus-test", version: "1.0.0" });
@@ -55,10 +72,19 @@ const call = (name: string, args: Record<string, unknown> = {}) => client.callTo
 describe("plexus mcp over stdio (SDK Client)", () => {
   it("starts, logs to stderr only, and lists every tool: the identity's messaging tools and verify_audit", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["discover_agents", "get_agent", "rate_agent", "read_inbox", "send_message", "verify_audit"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "discover_agents",
+      "get_agent",
+      "rate_agent",
+      "read_inbox",
+      "send_message",
+      "verify_audit",
+    ]);
     const send = tools.find((t) => t.name === "send_message");
     expect(send?.inputSchema.required).toEqual(["to", "body"]);
-    expect(tools.find((t) => t.name === "rate_agent")?.inputSchema.properties?.["factor"]).toMatchObject({ enum: ["reliability", "quality", "responsiveness", "honesty", "cooperativeness"] });
+    expect(tools.find((t) => t.name === "rate_agent")?.inputSchema.properties?.["factor"]).toMatchObject({
+      enum: ["reliability", "quality", "responsiveness", "honesty", "cooperativeness"],
+    });
     expect(stderr).toContain(`MCP server on stdio as ${m.mcpDid}`);
     expect(transportErrors).toEqual([]);
   });
@@ -67,15 +93,28 @@ describe("plexus mcp over stdio (SDK Client)", () => {
     const found = await call("discover_agents", { query: "echoes" });
     expect((found.structuredContent as { agents: { did: string }[] }).agents.map((a) => a.did)).toContain(m.helper.did);
     const agent = await call("get_agent", { did: m.helper.did });
-    expect(agent.structuredContent).toMatchObject({ agent: { name: "helper", capabilities: ["echo"] }, reputation: { did: m.helper.did } });
+    expect(agent.structuredContent).toMatchObject({
+      agent: { name: "helper", capabilities: ["echo"] },
+      reputation: { did: m.helper.did },
+    });
   });
 
   let conversation: string;
 
   it("send_message with await_reply sends as the identity and returns the listening agent's reply", async () => {
-    const result = await call("send_message", { to: m.helper.did, body: { task: "echo", n: 1 }, type: "task.request", await_reply: true, timeout_seconds: 20 });
+    const result = await call("send_message", {
+      to: m.helper.did,
+      body: { task: "echo", n: 1 },
+      type: "task.request",
+      await_reply: true,
+      timeout_seconds: 20,
+    });
     expect(result.isError, textOf(result)).toBeFalsy();
-    const out = result.structuredContent as { id: string; conversation: string; reply: { from: string; body: unknown; replyTo: string } };
+    const out = result.structuredContent as {
+      id: string;
+      conversation: string;
+      reply: { from: string; body: unknown; replyTo: string };
+    };
     expect(out.reply).toMatchObject({ from: m.helper.did, body: { echo: { task: "echo", n: 1 } }, replyTo: out.id });
     const got = m.received.find((d) => d.id === out.id);
     expect(got).toMatchObject({ from: m.mcpDid, type: "task.request", conversation: out.conversation });
@@ -142,9 +181,21 @@ describe("plexus mcp over stdio (SDK Client)", () => {
     const refused = await call("rate_agent", { did: m.helper.did, conversation: "never-talked", score: 0.9 });
     expect(refused.isError).toBe(true);
     expect(textOf(refused)).toMatch(/^REQUEST_REFUSED \(no_conversation\): /);
-    const rated = await call("rate_agent", { did: m.helper.did, conversation, score: 0.9, factor: "quality", comment: "quick" });
+    const rated = await call("rate_agent", {
+      did: m.helper.did,
+      conversation,
+      score: 0.9,
+      factor: "quality",
+      comment: "quick",
+    });
     expect(rated.isError, textOf(rated)).toBeFalsy();
-    expect(rated.structuredContent).toMatchObject({ ratee: m.helper.did, conversation, score: 0.9, factor: "quality", seq: expect.any(Number) });
+    expect(rated.structuredContent).toMatchObject({
+      ratee: m.helper.did,
+      conversation,
+      score: 0.9,
+      factor: "quality",
+      seq: expect.any(Number),
+    });
     const badFactor = await call("rate_agent", { did: m.helper.did, conversation, score: 0.9, factor: "speed" });
     expect(badFactor.isError).toBe(true);
   });
@@ -185,7 +236,12 @@ describe("plexus mcp over stdio, by hand and with the MCP Inspector CLI", () => 
     child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
     const exited = new Promise<number | null>((r) => child.on("close", r));
     const lines = [
-      { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } },
+      {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+      },
       { jsonrpc: "2.0", method: "notifications/initialized" },
       { jsonrpc: "2.0", id: 2, method: "tools/list" },
     ];
@@ -197,7 +253,10 @@ describe("plexus mcp over stdio, by hand and with the MCP Inspector CLI", () => 
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
-    const messages = out.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { jsonrpc: string; id?: number });
+    const messages = out
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l) as { jsonrpc: string; id?: number });
     expect(messages.every((x) => x.jsonrpc === "2.0")).toBe(true);
     expect(messages.map((x) => x.id)).toEqual([1, 2]);
     expect(err).toContain("MCP server on stdio");
@@ -206,15 +265,33 @@ describe("plexus mcp over stdio, by hand and with the MCP Inspector CLI", () => 
   it("the Inspector lists the tools and calls discover_agents, given the command to start", async () => {
     const inspector = (...args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-        execFile(INSPECTOR, ["--cli", process.execPath, ...mcpArgs(OTHER), ...args], { cwd: ROOT, timeout: 30_000, encoding: "utf8", env: env() }, (e, stdout, stderr) => {
-          done({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr });
-        });
+        execFile(
+          INSPECTOR,
+          ["--cli", process.execPath, ...mcpArgs(OTHER), ...args],
+          { cwd: ROOT, timeout: 30_000, encoding: "utf8", env: env() },
+          (e, stdout, stderr) => {
+            done({ code: e ? ((e as { code?: number }).code ?? null) : 0, stdout, stderr });
+          },
+        );
       });
     const list = await inspector("--method", "tools/list");
     expect(list.code, list.stderr).toBe(0);
-    expect((JSON.parse(list.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain("send_message");
-    const found = await inspector("--method", "tools/call", "--tool-name", "discover_agents", "--tool-arg", "capability=echo");
+    expect((JSON.parse(list.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain(
+      "send_message",
+    );
+    const found = await inspector(
+      "--method",
+      "tools/call",
+      "--tool-name",
+      "discover_agents",
+      "--tool-arg",
+      "capability=echo",
+    );
     expect(found.code, found.stderr).toBe(0);
-    expect((JSON.parse(found.stdout) as { structuredContent: { agents: { did: string }[] } }).structuredContent.agents.map((a) => a.did)).toEqual([m.helper.did]);
+    expect(
+      (JSON.parse(found.stdout) as { structuredContent: { agents: { did: string }[] } }).structuredContent.agents.map(
+        (a) => a.did,
+      ),
+    ).toEqual([m.helper.did]);
   }, 60_000);
 });

@@ -12,7 +12,11 @@ const certifier = generateKeyPair();
 
 beforeAll(async () => {
   m = await startMesh(nats.url, { http: true, sealer: false });
-  const { jwt } = await issueCapabilityCredential(certifier, { subject: m.helper.did, capabilities: ["echo"], ttlMs: 3_600_000 });
+  const { jwt } = await issueCapabilityCredential(certifier, {
+    subject: m.helper.did,
+    capabilities: ["echo"],
+    ttlMs: 3_600_000,
+  });
   await m.helper.presentCredential(jwt);
 }, 60_000);
 afterAll(async () => {
@@ -29,7 +33,9 @@ async function discover(args: Record<string, unknown>) {
   }
 }
 
-type Agents = { agents: { did: string; claims: { name: string; attested: boolean; attestedBy: { issuer: string }[] }[] }[] };
+type Agents = {
+  agents: { did: string; claims: { name: string; attested: boolean; attestedBy: { issuer: string }[] }[] }[];
+};
 
 describe("discover_agents verified_only", () => {
   it("keeps agents whose capability is attested, says by whom, and filters by issuer", async () => {
@@ -39,10 +45,14 @@ describe("discover_agents verified_only", () => {
     expect(verified.isError).toBeFalsy();
     const { agents } = verified.structuredContent as Agents;
     expect(agents.map((a) => a.did)).toEqual([m.helper.did]);
-    expect(agents[0]?.claims).toEqual([{ name: "echo", attested: true, attestedBy: [expect.objectContaining({ issuer: certifier.did })] }]);
+    expect(agents[0]?.claims).toEqual([
+      { name: "echo", attested: true, attestedBy: [expect.objectContaining({ issuer: certifier.did })] },
+    ]);
     expect(textOf(verified)).toContain(`echo (attested by ${certifier.did})`);
     expect(textOf(await discover({}))).toContain("chat (self-declared)");
-    expect((await discover({ issuer: certifier.did })).structuredContent).toMatchObject({ agents: [{ did: m.helper.did }] });
+    expect((await discover({ issuer: certifier.did })).structuredContent).toMatchObject({
+      agents: [{ did: m.helper.did }],
+    });
     expect((await discover({ issuer: generateKeyPair().did })).structuredContent).toMatchObject({ agents: [] });
   });
 });

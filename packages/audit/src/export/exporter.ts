@@ -66,7 +66,12 @@ export async function exportAudit(options: ExportOptions): Promise<ExportSummary
   }
 }
 
-async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events: Cursor<LogEvent>, writer: LineWriter) {
+async function writePositions(
+  o: ExportOptions,
+  links: Cursor<ChainLink>,
+  events: Cursor<LogEvent>,
+  writer: LineWriter,
+) {
   const since = o.since ?? Number.NEGATIVE_INFINITY;
   const until = o.until ?? Number.POSITIVE_INFINITY;
   let prevHash = o.prevHash ?? GENESIS;
@@ -79,7 +84,10 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
     const link = links.peek(0);
     if (!link) break;
     if (first && link.n > 1 && o.prevHash === undefined) {
-      throw new PlexusError(ErrorCode.InvalidArgument, `the links start at ${link.n}: pass the stored hash of position ${link.n - 1} as prevHash`);
+      throw new PlexusError(
+        ErrorCode.InvalidArgument,
+        `the links start at ${link.n}: pass the stored hash of position ${link.n - 1} as prevHash`,
+      );
     }
     // Events without a link (a fault the verifier will name) go out on a line of their own; one in the range before
     // the first link of the range starts the export (a chain missing its first link exports from the event).
@@ -116,7 +124,11 @@ async function writePositions(o: ExportOptions, links: Cursor<ChainLink>, events
 }
 
 /** The event at position n, if the log has it; events before n are handed to `lone`. */
-async function eventAt(events: Cursor<LogEvent>, n: number, lone: (e: LogEvent) => Promise<void>): Promise<LogEvent | undefined> {
+async function eventAt(
+  events: Cursor<LogEvent>,
+  n: number,
+  lone: (e: LogEvent) => Promise<void>,
+): Promise<LogEvent | undefined> {
   for (;;) {
     if (events.needs(0)) await events.fill();
     const e = events.peek(0);
@@ -142,7 +154,11 @@ function header(o: ExportOptions, from: number, prevHash: string): ExportHeader 
 }
 
 /** Checkpoints with low ≤ size ≤ high, by size. */
-async function inRange(source: Checkpoint[] | AsyncIterable<Checkpoint>, low: number, high: number): Promise<Checkpoint[]> {
+async function inRange(
+  source: Checkpoint[] | AsyncIterable<Checkpoint>,
+  low: number,
+  high: number,
+): Promise<Checkpoint[]> {
   const all: Checkpoint[] = [];
   for await (const cp of source) if (cp.size >= low && cp.size <= high) all.push(cp);
   return all.sort((a, b) => a.size - b.size);

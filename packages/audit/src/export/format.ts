@@ -63,7 +63,14 @@ export function eventLine(n: number, event: LogEvent | undefined, link: ChainLin
 }
 
 export function checkpointLine(cp: Checkpoint): string {
-  const line: CheckpointLine = { type: "checkpoint", size: cp.size, head: cp.head, at: cp.at, signer: cp.signer, sig: cp.sig };
+  const line: CheckpointLine = {
+    type: "checkpoint",
+    size: cp.size,
+    head: cp.head,
+    at: cp.at,
+    signer: cp.signer,
+    sig: cp.sig,
+  };
   if (cp.root !== undefined) line.root = cp.root;
   if (cp.note !== undefined) line.note = cp.note;
   return JSON.stringify(line);
@@ -88,7 +95,8 @@ export function parseLine(text: string): ParsedLine {
   if (v["type"] === "checkpoint") return { kind: "checkpoint", checkpoint: checkpointOf(v) };
   if (v["type"] === "header") return { kind: "header" };
   const { n, subject, storedAt, data, event, hash } = v;
-  if (v["type"] !== "event" || !Number.isSafeInteger(n) || typeof subject !== "string" || typeof storedAt !== "number") return { kind: "unreadable" };
+  if (v["type"] !== "event" || !Number.isSafeInteger(n) || typeof subject !== "string" || typeof storedAt !== "number")
+    return { kind: "unreadable" };
   const position = n as number;
   const out: { kind: "position"; event?: LogEvent; link?: ChainLink } = { kind: "position" };
   if (typeof data === "string") out.event = { n: position, subject, storedAt, data: Buffer.from(data, "base64") };
@@ -99,7 +107,13 @@ export function parseLine(text: string): ParsedLine {
 function checkpointOf(v: Record<string, unknown>): Checkpoint {
   const str = (k: string) => (typeof v[k] === "string" ? (v[k] as string) : "");
   const num = (k: string) => (typeof v[k] === "number" ? (v[k] as number) : Number.NaN);
-  const cp: Checkpoint = { size: num("size"), head: str("head"), at: num("at"), signer: str("signer"), sig: str("sig") };
+  const cp: Checkpoint = {
+    size: num("size"),
+    head: str("head"),
+    at: num("at"),
+    signer: str("signer"),
+    sig: str("sig"),
+  };
   // The Merkle root and its checkpoint note (any present field is kept, as a string, so a wrong one is refused).
   if (v["root"] !== undefined) cp.root = typeof v["root"] === "string" ? v["root"] : JSON.stringify(v["root"]);
   if (v["note"] !== undefined) cp.note = typeof v["note"] === "string" ? v["note"] : JSON.stringify(v["note"]);

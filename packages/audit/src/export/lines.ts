@@ -112,7 +112,8 @@ export async function grepLines(path: string, needle: string, hit: (text: string
         const start = buf.lastIndexOf(NEWLINE, i) + 1;
         let end = buf.indexOf(NEWLINE, i);
         if (end < 0) end = buf.length;
-        if (probe.length === pattern.length || buf.subarray(start, end).indexOf(pattern) >= 0) hit(buf.toString("utf8", start, end));
+        if (probe.length === pattern.length || buf.subarray(start, end).indexOf(pattern) >= 0)
+          hit(buf.toString("utf8", start, end));
         i = buf.indexOf(probe, end);
       }
     }

@@ -22,7 +22,8 @@ class Side<T> implements AsyncIterable<T> {
   }
 
   #take(): void {
-    if (this.open || this.#pump.started) throw new Error(`an export's ${this.#name} can only be read once, together with the other side from the start`);
+    if (this.open || this.#pump.started)
+      throw new Error(`an export's ${this.#name} can only be read once, together with the other side from the start`);
     this.open = true;
   }
 
@@ -111,7 +112,9 @@ export class ExportPump {
     this.#reader ??= new ChunkReader(this.#path);
     const buf = await this.#reader.next().catch((err: unknown) => {
       this.finished = true;
-      throw new PlexusError(ErrorCode.InvalidArgument, `cannot read export ${this.#path}: ${(err as Error).message}`, { cause: err });
+      throw new PlexusError(ErrorCode.InvalidArgument, `cannot read export ${this.#path}: ${(err as Error).message}`, {
+        cause: err,
+      });
     });
     if (buf === undefined) {
       this.finished = true;
@@ -132,7 +135,10 @@ export class ExportPump {
         return;
       case "checkpoint":
         if (!this.#checkpointLines.has(text)) {
-          throw new PlexusError(ErrorCode.InvalidArgument, `line ${this.#line} of ${this.#path} is a checkpoint written so that a search for "checkpoint" misses it: a crafted file`);
+          throw new PlexusError(
+            ErrorCode.InvalidArgument,
+            `line ${this.#line} of ${this.#path} is a checkpoint written so that a search for "checkpoint" misses it: a crafted file`,
+          );
         }
         return;
       case "header":

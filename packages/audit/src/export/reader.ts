@@ -41,7 +41,9 @@ export async function readExport(path: string): Promise<ExportSource> {
 
 async function readHeader(path: string): Promise<ExportHeader> {
   const file = await open(path, "r").catch((err: unknown) => {
-    throw new PlexusError(ErrorCode.InvalidArgument, `cannot read export ${path}: ${(err as Error).message}`, { cause: err });
+    throw new PlexusError(ErrorCode.InvalidArgument, `cannot read export ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
   });
   try {
     const buf = Buffer.alloc(64 * 1024);
@@ -54,7 +56,8 @@ async function readHeader(path: string): Promise<ExportHeader> {
 }
 
 function parseHeader(text: string, path: string): ExportHeader {
-  const bad = (why: string) => new PlexusError(ErrorCode.InvalidArgument, `${path} is not a ${EXPORT_FORMAT} export: ${why}`);
+  const bad = (why: string) =>
+    new PlexusError(ErrorCode.InvalidArgument, `${path} is not a ${EXPORT_FORMAT} export: ${why}`);
   let v: Partial<ExportHeader>;
   try {
     v = JSON.parse(text) as Partial<ExportHeader>;
@@ -63,8 +66,8 @@ function parseHeader(text: string, path: string): ExportHeader {
   }
   if (v?.type !== "header") throw bad("its first line is not a header");
   if (v.format !== EXPORT_FORMAT) throw bad(`its format is ${JSON.stringify(v.format)}`);
-  if (!Number.isSafeInteger(v.from) || (v.from as number) < 1) throw bad("the header has no valid \"from\" position");
+  if (!Number.isSafeInteger(v.from) || (v.from as number) < 1) throw bad('the header has no valid "from" position');
   if (v.from === 1) return { ...(v as ExportHeader), prevHash: GENESIS };
-  if (!isHash(v.prevHash)) throw bad("the header has no valid \"prevHash\"");
+  if (!isHash(v.prevHash)) throw bad('the header has no valid "prevHash"');
   return v as ExportHeader;
 }

@@ -7,7 +7,8 @@
 import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
 
-type OneShot = ((algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer) & ((algorithm: string, data: Uint8Array, outputEncoding: "latin1") => string);
+type OneShot = ((algorithm: string, data: Uint8Array, outputEncoding: "buffer") => Buffer) &
+  ((algorithm: string, data: Uint8Array, outputEncoding: "latin1") => string);
 /** crypto.hash (Node ≥ 20.12): one call per digest, about twice as fast as a Hash object for short inputs. */
 const oneShot = (crypto as unknown as { hash?: OneShot }).hash;
 /** 0x01 ‖ left ‖ right, reused (hashing is synchronous). */
@@ -63,7 +64,8 @@ export class LeafHasher {
   #input(subject: string, data: Uint8Array): Buffer {
     if (subject !== this.#subject || this.#buf.length < this.#prefix + data.length) {
       const prefix = Buffer.byteLength(subject, "utf8") + 2;
-      if (this.#buf.length < prefix + data.length) this.#buf = Buffer.alloc(Math.max(2 * this.#buf.length, prefix + data.length));
+      if (this.#buf.length < prefix + data.length)
+        this.#buf = Buffer.alloc(Math.max(2 * this.#buf.length, prefix + data.length));
       this.#buf[0] = 0;
       this.#buf.write(subject, 1, "utf8");
       this.#buf[prefix - 1] = 0;

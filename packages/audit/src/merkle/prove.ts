@@ -20,13 +20,21 @@ async function loadNodes(reader: TileReader, build: (s: NodeSource) => unknown):
 }
 
 /** The inclusion proof of leaf `index` in the tree of `size` leaves, and that tree's root. */
-export async function proveInclusionFromTiles(reader: TileReader, index: number, size: number): Promise<{ path: Uint8Array[]; root: Uint8Array }> {
+export async function proveInclusionFromTiles(
+  reader: TileReader,
+  index: number,
+  size: number,
+): Promise<{ path: Uint8Array[]; root: Uint8Array }> {
   const build = (s: NodeSource) => ({ path: inclusionPath(s, index, size), root: rootAt(s, size) });
   return build(await loadNodes(reader, build));
 }
 
 /** The consistency proof from the tree of `m` leaves to the tree of `n`, and both roots. */
-export async function proveConsistencyFromTiles(reader: TileReader, m: number, n: number): Promise<{ proof: Uint8Array[]; firstRoot: Uint8Array; root: Uint8Array }> {
+export async function proveConsistencyFromTiles(
+  reader: TileReader,
+  m: number,
+  n: number,
+): Promise<{ proof: Uint8Array[]; firstRoot: Uint8Array; root: Uint8Array }> {
   const build = (s: NodeSource) => ({ proof: consistencyPath(s, m, n), firstRoot: rootAt(s, m), root: rootAt(s, n) });
   return build(await loadNodes(reader, build));
 }

@@ -18,9 +18,13 @@ export interface TileStore extends TileReader {
 
 /** A tile the store does not hold (or holds with fewer hashes than asked): AUDIT_STORE_FAILED, reason tile_missing. */
 export function tileMissing(level: number, index: number, width: number): PlexusError {
-  return new PlexusError(ErrorCode.AuditStoreFailed, `the audit tree tile ${level}/${index} (${width} hashes) is not stored`, {
-    details: { reason: "tile_missing", level, index, width },
-  });
+  return new PlexusError(
+    ErrorCode.AuditStoreFailed,
+    `the audit tree tile ${level}/${index} (${width} hashes) is not stored`,
+    {
+      details: { reason: "tile_missing", level, index, width },
+    },
+  );
 }
 
 export function isTileMissing(err: unknown): boolean {

@@ -97,14 +97,18 @@ export class TileNodes implements NodeSource {
     const t = tileOf(height, index);
     const hashes = this.#tiles.get(`${t.level}/${t.index}`);
     if (!hashes || hashes.length < t.width) {
-      throw new RangeError(`tile ${t.level}/${t.index} with ${t.width} hashes is needed for node ${height}/${index}, ${hashes?.length ?? 0} held`);
+      throw new RangeError(
+        `tile ${t.level}/${t.index} with ${t.width} hashes is needed for node ${height}/${index}, ${hashes?.length ?? 0} held`,
+      );
     }
     const local = height - t.level * TILE_HEIGHT;
     const span = 2 ** local;
     const i = (t.width - span) / span;
     // A full level-0 tile is one proof's alone (a random position's): its nodes are not kept (they would outlive the
     // proof for nothing, and cost the garbage collector); upper and right-edge tiles are every proof's.
-    return t.level === 0 && hashes.length === TILE_WIDTH ? perfectRoot(hashes.slice(i * span, (i + 1) * span)) : inside(hashes, local, i);
+    return t.level === 0 && hashes.length === TILE_WIDTH
+      ? perfectRoot(hashes.slice(i * span, (i + 1) * span))
+      : inside(hashes, local, i);
   }
 }
 

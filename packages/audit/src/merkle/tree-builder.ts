@@ -38,7 +38,8 @@ export class TreeBuilder {
     b.#size = size;
     for (const want of edgeTiles(size)) {
       const tile = edge.find((t) => t.level === want.level && t.index === want.index);
-      if (!tile || tile.hashes.length < want.width) throw new RangeError(`the edge tile ${want.level}/${want.index} (${want.width} hashes) is missing`);
+      if (!tile || tile.hashes.length < want.width)
+        throw new RangeError(`the edge tile ${want.level}/${want.index} (${want.width} hashes) is missing`);
       b.#edges[want.level] = tile.hashes.slice(0, want.width);
     }
     for (let l = 0; l < b.#edges.length; l++) b.#edges[l] ??= [];
@@ -71,7 +72,11 @@ export class TreeBuilder {
 
   /** The edge as partial tiles. */
   partialTiles(): Tile[] {
-    return edgeTiles(this.#size).map((t) => ({ level: t.level, index: t.index, hashes: this.#edges[t.level]!.slice() }));
+    return edgeTiles(this.#size).map((t) => ({
+      level: t.level,
+      index: t.index,
+      hashes: this.#edges[t.level]!.slice(),
+    }));
   }
 
   /** Size, root, the full tiles completed since the last call (handed over), and the edge. */

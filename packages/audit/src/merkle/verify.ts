@@ -13,7 +13,13 @@ function wellFormed(hashes: readonly Uint8Array[]): boolean {
 }
 
 /** True when `path` proves that the leaf with hash `leaf` is at `index` in the tree of `size` leaves with `root`. */
-export function verifyInclusion(leaf: Uint8Array, index: number, size: number, path: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array,
+  index: number,
+  size: number,
+  path: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
   if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0 || index >= size) return false;
   if (!wellFormed(path) || !wellFormed([leaf, root])) return false;
   let fn = index;
@@ -43,7 +49,13 @@ export function verifyInclusion(leaf: Uint8Array, index: number, size: number, p
  * with root `secondRoot`. For first = second the proof must be empty and the roots equal; first = 0 is consistent
  * with anything (an empty proof).
  */
-export function verifyConsistency(first: number, second: number, proof: readonly Uint8Array[], firstRoot: Uint8Array, secondRoot: Uint8Array): boolean {
+export function verifyConsistency(
+  first: number,
+  second: number,
+  proof: readonly Uint8Array[],
+  firstRoot: Uint8Array,
+  secondRoot: Uint8Array,
+): boolean {
   if (!Number.isSafeInteger(first) || !Number.isSafeInteger(second) || first < 0 || first > second) return false;
   if (!wellFormed(proof) || !wellFormed([firstRoot, secondRoot])) return false;
   if (first === second) return proof.length === 0 && equalHashes(firstRoot, secondRoot);

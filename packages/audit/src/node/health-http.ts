@@ -28,14 +28,18 @@ export interface HealthServer {
   close(): Promise<void>;
 }
 
-export async function serveSealerHealth(status: () => SealerNodeStatus, listen: { host: string; port: number }): Promise<HealthServer> {
+export async function serveSealerHealth(
+  status: () => SealerNodeStatus,
+  listen: { host: string; port: number },
+): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const send = (code: number, body: unknown) => {
       res.writeHead(code, { "content-type": "application/json" });
       res.end(req.method === "HEAD" ? undefined : JSON.stringify(body));
     };
-    if (req.method !== "GET" && req.method !== "HEAD") return send(405, { error: { code: "method_not_allowed", message: `${req.method} is not allowed; use GET` } });
+    if (req.method !== "GET" && req.method !== "HEAD")
+      return send(405, { error: { code: "method_not_allowed", message: `${req.method} is not allowed; use GET` } });
     if (path === "/healthz") return send(200, { status: "ok" });
     if (path === "/readyz") {
       const s = status();
@@ -48,7 +52,10 @@ export async function serveSealerHealth(status: () => SealerNodeStatus, listen: 
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(
         err.code === "EADDRINUSE"
-          ? new PlexusError(ErrorCode.InvalidArgument, `${listen.host}:${listen.port} is already in use`, { details: { portInUse: true }, cause: err })
+          ? new PlexusError(ErrorCode.InvalidArgument, `${listen.host}:${listen.port} is already in use`, {
+              details: { portInUse: true },
+              cause: err,
+            })
           : err,
       ),
     );

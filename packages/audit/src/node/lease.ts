@@ -138,7 +138,10 @@ export class WriterLease {
         return false;
       }
       try {
-        this.#mine = this.#written = verdict.kind === "absent" ? await this.#o.kv.create(KEY, this.#value(0)) : await this.#o.kv.update(KEY, this.#value(entry!.revision), entry!.revision);
+        this.#mine = this.#written =
+          verdict.kind === "absent"
+            ? await this.#o.kv.create(KEY, this.#value(0))
+            : await this.#o.kv.update(KEY, this.#value(entry!.revision), entry!.revision);
         return this.#take(verdict.kind === "void" ? verdict.why : undefined);
       } catch (err) {
         if (!isWrongRevision(err)) throw err;
@@ -153,7 +156,9 @@ export class WriterLease {
       this.#holder = verdict.holder;
       return false;
     }
-    return this.#take(verdict.kind === "void" ? `${verdict.why}; the key is rewritten faster than it can be taken back` : undefined);
+    return this.#take(
+      verdict.kind === "void" ? `${verdict.why}; the key is rewritten faster than it can be taken back` : undefined,
+    );
   }
 
   #take(forgery: string | undefined): true {
@@ -175,16 +180,32 @@ export class WriterLease {
       return { kind: "void", why: "the lease key holds something that is not a lease" };
     }
     const value = v as Partial<LeaseValue> & { signer?: unknown };
-    if (value?.type !== LEASE_TYPE || typeof value.id !== "string" || typeof value.at !== "number" || typeof value.prev !== "number" || typeof value.mesh !== "string") {
+    if (
+      value?.type !== LEASE_TYPE ||
+      typeof value.id !== "string" ||
+      typeof value.at !== "number" ||
+      typeof value.prev !== "number" ||
+      typeof value.mesh !== "string"
+    ) {
       return { kind: "void", why: "the lease key holds something that is not a lease" };
     }
     if (!trustedRecord(v, this.#trusted)) {
-      return { kind: "void", why: `the lease names ${JSON.stringify(value.id.slice(0, 64))} but is ${typeof value.signer === "string" && value.signer.startsWith("did:") ? `signed by ${value.signer.slice(0, 80)}, not a trusted registry key` : "not signed"}` };
+      return {
+        kind: "void",
+        why: `the lease names ${JSON.stringify(value.id.slice(0, 64))} but is ${typeof value.signer === "string" && value.signer.startsWith("did:") ? `signed by ${value.signer.slice(0, 80)}, not a trusted registry key` : "not signed"}`,
+      };
     }
-    if (value.mesh !== this.#o.mesh) return { kind: "void", why: `the lease is a value of mesh ${JSON.stringify(value.mesh.slice(0, 64))}, copied here` };
+    if (value.mesh !== this.#o.mesh)
+      return {
+        kind: "void",
+        why: `the lease is a value of mesh ${JSON.stringify(value.mesh.slice(0, 64))}, copied here`,
+      };
     if (value.id === this.#o.id) return { kind: "ours" };
     if (lost !== undefined && value.prev !== lost) {
-      return { kind: "void", why: `the value naming ${JSON.stringify(value.id.slice(0, 64))} did not replace this sealer's last renewal (a copy of an older value)` };
+      return {
+        kind: "void",
+        why: `the value naming ${JSON.stringify(value.id.slice(0, 64))} did not replace this sealer's last renewal (a copy of an older value)`,
+      };
     }
     const now = this.#now();
     let seen = this.#seen.get(value.id);
@@ -192,7 +213,8 @@ export class WriterLease {
     else if (value.at > seen.at) seen.at = value.at;
     // How far the holder's renewals have fallen behind this sealer's clock since the first sighting.
     const behind = now - seen.now0 - (seen.at - seen.at0);
-    if (behind >= this.#o.ttlMs) return { kind: "void", why: `${value.id} has not renewed the lease for ${Math.round(behind / 1000)} s` };
+    if (behind >= this.#o.ttlMs)
+      return { kind: "void", why: `${value.id} has not renewed the lease for ${Math.round(behind / 1000)} s` };
     return { kind: "held", holder: value.id };
   }
 
@@ -216,5 +238,8 @@ export class WriterLease {
 /** The server refused a compare-and-set: the key is not at the revision given (or exists, for a create). */
 function isWrongRevision(err: unknown): boolean {
   const text = `${(err as Error)?.message ?? ""} ${(err as { api_error?: { description?: string } })?.api_error?.description ?? ""}`;
-  return /wrong last sequence|key exists|10071/i.test(text) || (err as { api_error?: { err_code?: number } })?.api_error?.err_code === 10071;
+  return (
+    /wrong last sequence|key exists|10071/i.test(text) ||
+    (err as { api_error?: { err_code?: number } })?.api_error?.err_code === 10071
+  );
 }

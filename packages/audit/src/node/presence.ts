@@ -87,7 +87,12 @@ export interface SealerSighting extends SealerPresence {
 
 /** Opens (creating it when missing: the service user may, by name) the mesh's sealers bucket. */
 export function openSealerBucket(nc: NatsConnection, mesh: string): Promise<KV> {
-  return new Kvm(jetstream(nc)).create(sealerBucket(mesh), { history: 1, ttl: BUCKET_TTL_MS, maxValueSize: MAX_VALUE_BYTES, max_bytes: MAX_BUCKET_BYTES });
+  return new Kvm(jetstream(nc)).create(sealerBucket(mesh), {
+    history: 1,
+    ttl: BUCKET_TTL_MS,
+    maxValueSize: MAX_VALUE_BYTES,
+    max_bytes: MAX_BUCKET_BYTES,
+  });
 }
 
 /** A sealer id as a KV key token: letters, digits, '-', '_' (anything else becomes '_'). */
@@ -111,7 +116,11 @@ export async function publishPresence(kv: KV, p: SealerPresence): Promise<void> 
  * The sealer records of the mesh (at most MAX_RECORDS), newest first; none when the bucket does not exist (no sealer
  * ever ran). `trusted`: the keys whose records count (default: any whose signature holds).
  */
-export async function readSealerPresence(nc: NatsConnection, mesh: string, o: { trusted?: TrustedSigners; now?: number } = {}): Promise<SealerSighting[]> {
+export async function readSealerPresence(
+  nc: NatsConnection,
+  mesh: string,
+  o: { trusted?: TrustedSigners; now?: number } = {},
+): Promise<SealerSighting[]> {
   const now = o.now ?? Date.now();
   const jsm = await jetstreamManager(nc);
   const exists = await jsm.streams.info(`KV_${sealerBucket(mesh)}`).then(
@@ -135,7 +144,14 @@ export async function readSealerPresence(nc: NatsConnection, mesh: string, o: { 
     const live = ageMs <= STALE_MS;
     if (!isPresence(p)) {
       const id = typeof (p as { id?: unknown })?.id === "string" ? (p as { id: string }).id : "?";
-      found.push({ ...blankPresence(id, mesh), valid: false, trusted: false, doubt: "not a sealer presence record", ageMs, live });
+      found.push({
+        ...blankPresence(id, mesh),
+        valid: false,
+        trusted: false,
+        doubt: "not a sealer presence record",
+        ageMs,
+        live,
+      });
       continue;
     }
     const valid = verifyPresence(p);
@@ -158,16 +174,43 @@ function isPresence(p: unknown): p is SealerPresence {
   const v = p as Partial<SealerPresence> | undefined;
   const head = v?.head as Partial<ChainHead> | undefined;
   return (
-    typeof v === "object" && v !== null &&
-    ["id", "mesh", "host", "signer", "role", "state", "sig"].every((k) => typeof (v as Record<string, unknown>)[k] === "string") &&
-    ["pid", "logEnd", "lag", "sealed", "startedAt", "at"].every((k) => typeof (v as Record<string, unknown>)[k] === "number") &&
-    typeof head === "object" && head !== null && typeof head.size === "number" && typeof head.hash === "string" &&
-    (v.problem === undefined || (typeof v.problem === "object" && v.problem !== null && typeof v.problem.reason === "string" && typeof v.problem.code === "string"))
+    typeof v === "object" &&
+    v !== null &&
+    ["id", "mesh", "host", "signer", "role", "state", "sig"].every(
+      (k) => typeof (v as Record<string, unknown>)[k] === "string",
+    ) &&
+    ["pid", "logEnd", "lag", "sealed", "startedAt", "at"].every(
+      (k) => typeof (v as Record<string, unknown>)[k] === "number",
+    ) &&
+    typeof head === "object" &&
+    head !== null &&
+    typeof head.size === "number" &&
+    typeof head.hash === "string" &&
+    (v.problem === undefined ||
+      (typeof v.problem === "object" &&
+        v.problem !== null &&
+        typeof v.problem.reason === "string" &&
+        typeof v.problem.code === "string"))
   );
 }
 
 function blankPresence(id: string, mesh: string): SealerPresence {
-  return { id, mesh, host: "?", pid: 0, signer: "", role: "standby", state: "standby", head: { size: 0, hash: "" }, logEnd: 0, lag: 0, sealed: 0, startedAt: 0, at: 0, sig: "" };
+  return {
+    id,
+    mesh,
+    host: "?",
+    pid: 0,
+    signer: "",
+    role: "standby",
+    state: "standby",
+    head: { size: 0, hash: "" },
+    logEnd: 0,
+    lag: 0,
+    sealed: 0,
+    startedAt: 0,
+    at: 0,
+    sig: "",
+  };
 }
 
 /**
@@ -190,7 +233,8 @@ async function lastValues(nc: NatsConnection, mesh: string): Promise<{ text: str
   try {
     for await (const m of messages) {
       const op = m.headers?.get("KV-Operation");
-      if (op !== "DEL" && op !== "PURGE") out.push({ text: m.string(), created: Math.floor(Number(m.info.timestampNanos) / 1_000_000) });
+      if (op !== "DEL" && op !== "PURGE")
+        out.push({ text: m.string(), created: Math.floor(Number(m.info.timestampNanos) / 1_000_000) });
       if (m.info.pending === 0) break;
     }
   } finally {

@@ -31,7 +31,16 @@ import { openJetStreamAuditStore } from "../store/jetstream-store.js";
 import { meshLogEnd } from "../store/mesh-log.js";
 import type { AuditStore, ChainHead } from "../types.js";
 import { WriterLease } from "./lease.js";
-import { openSealerBucket, publishPresence, readSealerPresence, sealerId, signPresence, type PresenceState, type SealerRole, type SealerSighting } from "./presence.js";
+import {
+  openSealerBucket,
+  publishPresence,
+  readSealerPresence,
+  sealerId,
+  signPresence,
+  type PresenceState,
+  type SealerRole,
+  type SealerSighting,
+} from "./presence.js";
 import { DEFAULT_TAKEOVER_MS, WriterWatch } from "./writer-watch.js";
 import { signingProgress } from "../query/sealing-progress.js";
 import { DEFAULT_CHECKPOINT_INTERVAL_MS } from "../sealer/schedule.js";
@@ -59,7 +68,10 @@ export interface SealerNodeOptions {
   /** Lines for people: "error" for everything that means the mesh is not being sealed as it should. */
   log?: (level: "info" | "error", line: string) => void;
   /** Sealer tuning passed through. */
-  sealer?: Pick<SealerOptions, "checkpointEvery" | "checkpointIntervalMs" | "pipeline" | "historyCheckMs" | "watchMs" | "keepUp">;
+  sealer?: Pick<
+    SealerOptions,
+    "checkpointEvery" | "checkpointIntervalMs" | "pipeline" | "historyCheckMs" | "watchMs" | "keepUp"
+  >;
 }
 
 export interface SealerNodeStatus {
@@ -136,9 +148,19 @@ class SealerNodeImpl implements SealerNode {
     this.#kv = kv;
     this.#beatMs = o.beatMs ?? 1_000;
     this.#trusted = new Set([o.key.did, ...(o.trusted ?? [])]);
-    this.#lease = new WriterLease({ kv, mesh: o.mesh, id: this.id, key: o.key, trusted: this.#trusted, ttlMs: o.leaseTtlMs ?? 5_000 });
+    this.#lease = new WriterLease({
+      kv,
+      mesh: o.mesh,
+      id: this.id,
+      key: o.key,
+      trusted: this.#trusted,
+      ttlMs: o.leaseTtlMs ?? 5_000,
+    });
     this.#watch = new WriterWatch(o.takeoverAfterMs !== undefined ? { stuckMs: o.takeoverAfterMs } : {});
-    this.#unsignedAfterMs = Math.max(o.takeoverAfterMs ?? DEFAULT_TAKEOVER_MS, 3 * (o.sealer?.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS));
+    this.#unsignedAfterMs = Math.max(
+      o.takeoverAfterMs ?? DEFAULT_TAKEOVER_MS,
+      3 * (o.sealer?.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS),
+    );
   }
 
   sealer(): Sealer | undefined {
@@ -146,12 +168,30 @@ class SealerNodeImpl implements SealerNode {
   }
 
   status(): SealerNodeStatus {
-    const base = { id: this.id, mesh: this.#o.mesh, host: hostname(), pid: process.pid, signer: this.#o.key.did, startedAt: this.#startedAt };
+    const base = {
+      id: this.id,
+      mesh: this.#o.mesh,
+      host: hostname(),
+      pid: process.pid,
+      signer: this.#o.key.did,
+      startedAt: this.#startedAt,
+    };
     const writer = this.#lease.holder;
     const w = writer !== undefined ? { writer } : {};
     if (this.#sealer) {
       const s = this.#sealer.stats();
-      return { ...base, ...w, role: "active", state: s.state, ready: s.state === "running", head: s.head, logEnd: s.head.size + s.lagEvents, lag: s.lagEvents, sealed: s.sealed, ...(s.problem ? { problem: s.problem } : {}) };
+      return {
+        ...base,
+        ...w,
+        role: "active",
+        state: s.state,
+        ready: s.state === "running",
+        head: s.head,
+        logEnd: s.head.size + s.lagEvents,
+        lag: s.lagEvents,
+        sealed: s.sealed,
+        ...(s.problem ? { problem: s.problem } : {}),
+      };
     }
     const { head, logEnd } = this.#standby;
     const common = { head, logEnd, lag: Math.max(0, logEnd - head.size), sealed: 0 };
@@ -161,7 +201,16 @@ class SealerNodeImpl implements SealerNode {
     }
     if (this.#stopped) return { ...base, ...w, ...common, role: "standby", state: "stopped", ready: false };
     if (this.#lease.held) return { ...base, ...w, ...common, role: "active", state: "starting", ready: false };
-    if (this.#watchProblem) return { ...base, ...w, ...common, role: "standby", state: "standby", ready: false, problem: { ...this.#watchProblem } };
+    if (this.#watchProblem)
+      return {
+        ...base,
+        ...w,
+        ...common,
+        role: "standby",
+        state: "standby",
+        ready: false,
+        problem: { ...this.#watchProblem },
+      };
     return { ...base, ...w, ...common, role: "standby", state: "standby", ready: true };
   }
 
@@ -214,7 +263,14 @@ class SealerNodeImpl implements SealerNode {
     const { head, logEnd } = this.#standby;
     const holder = this.#lease.holder;
     // Each read has a deadline: a read the server never finishes must not stop the judgment (and so a takeover).
-    const verdict = await this.#watch.verdict(Date.now(), head, logEnd, holder, () => withinBeat(this.#writerRecord(holder), this.#beatMs), () => withinBeat(this.#unsignedTail(head), this.#beatMs));
+    const verdict = await this.#watch.verdict(
+      Date.now(),
+      head,
+      logEnd,
+      holder,
+      () => withinBeat(this.#writerRecord(holder), this.#beatMs),
+      () => withinBeat(this.#unsignedTail(head), this.#beatMs),
+    );
     if (verdict.kind === "sealing") {
       if (this.#watchProblem) this.#log("info", `the chain moves again; ${this.id} stands by`);
       this.#watchProblem = undefined;
@@ -222,7 +278,11 @@ class SealerNodeImpl implements SealerNode {
     }
     if (verdict.kind === "refused") {
       if (this.#watchProblem?.reason !== verdict.reason) this.#log("error", verdict.reason);
-      this.#watchProblem = { code: ErrorCode.AuditSealerStalled, reason: verdict.reason, since: this.#watchProblem?.since ?? Date.now() };
+      this.#watchProblem = {
+        code: ErrorCode.AuditSealerStalled,
+        reason: verdict.reason,
+        since: this.#watchProblem?.since ?? Date.now(),
+      };
       return;
     }
     this.#log("error", `${verdict.reason}; ${this.id} takes over`);
@@ -231,7 +291,10 @@ class SealerNodeImpl implements SealerNode {
     try {
       await this.#lease.seize();
     } catch (err) {
-      this.#log("info", `the writer lease could not be written (${(err as Error).message}); ${this.id} seals without it`);
+      this.#log(
+        "info",
+        `the writer lease could not be written (${(err as Error).message}); ${this.id} seals without it`,
+      );
     }
     await this.#startSealing();
   }
@@ -245,7 +308,9 @@ class SealerNodeImpl implements SealerNode {
 
   async #writerRecord(holder: string | undefined): Promise<SealerSighting | undefined> {
     if (holder === undefined) return undefined;
-    return (await readSealerPresence(this.#o.nc, this.#o.mesh, { trusted: this.#trusted })).find((s) => s.id === holder);
+    return (await readSealerPresence(this.#o.nc, this.#o.mesh, { trusted: this.#trusted })).find(
+      (s) => s.id === holder,
+    );
   }
 
   async #startSealing(): Promise<void> {
@@ -265,15 +330,24 @@ class SealerNodeImpl implements SealerNode {
       });
       this.#startProblem = undefined;
       const s = this.#sealer.stats();
-      if (s.state === "running") this.#log("info", `${this.id} holds the writer lease and seals; the chain's head is at ${s.head.size}`);
+      if (s.state === "running")
+        this.#log("info", `${this.id} holds the writer lease and seals; the chain's head is at ${s.head.size}`);
     } catch (err) {
       const final = isPlexusError(err, ErrorCode.AuditFork);
       const reason = (err as Error).message;
       // Said once per distinct reason: a start retried every beat for the same cause does not flood the log.
       if (this.#startProblem?.reason !== reason) {
-        this.#log("error", `${this.id} could not start sealing: ${reason}${final ? "; not sealing (a fork: restart after repair)" : "; trying again every beat"}`);
+        this.#log(
+          "error",
+          `${this.id} could not start sealing: ${reason}${final ? "; not sealing (a fork: restart after repair)" : "; trying again every beat"}`,
+        );
       }
-      this.#startProblem = { code: (err as PlexusError).code ?? ErrorCode.AuditStoreFailed, reason, since: this.#startProblem?.since ?? Date.now(), final };
+      this.#startProblem = {
+        code: (err as PlexusError).code ?? ErrorCode.AuditStoreFailed,
+        reason,
+        since: this.#startProblem?.since ?? Date.now(),
+        final,
+      };
     } finally {
       this.#starting = false;
     }
@@ -281,8 +355,14 @@ class SealerNodeImpl implements SealerNode {
 
   #onSealerError(err: unknown): void {
     const e = err as PlexusError;
-    const loud = isHistoryRefusal(err) || isPlexusError(err, ErrorCode.AuditFork) || isPlexusError(err, ErrorCode.AuditSealerStalled);
-    const tail = isHistoryRefusal(err) || isPlexusError(err, ErrorCode.AuditFork) ? "; not sealing: repair the streams and restart" : "";
+    const loud =
+      isHistoryRefusal(err) ||
+      isPlexusError(err, ErrorCode.AuditFork) ||
+      isPlexusError(err, ErrorCode.AuditSealerStalled);
+    const tail =
+      isHistoryRefusal(err) || isPlexusError(err, ErrorCode.AuditFork)
+        ? "; not sealing: repair the streams and restart"
+        : "";
     this.#log(loud ? "error" : "info", `${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ""}${tail}`);
   }
 
@@ -303,7 +383,8 @@ class SealerNodeImpl implements SealerNode {
       if (this.#presenceFailed) this.#log("info", `${this.id}: presence record written again`);
       this.#presenceFailed = false;
     } catch (err) {
-      if (!this.#presenceFailed) this.#log("info", `${this.id} could not write its presence record (${(err as Error).message})`);
+      if (!this.#presenceFailed)
+        this.#log("info", `${this.id} could not write its presence record (${(err as Error).message})`);
       this.#presenceFailed = true;
     }
   }
@@ -327,7 +408,9 @@ class SealerNodeImpl implements SealerNode {
     const last = s?.stats();
     this.#sealer = undefined;
     if (last) this.#standby = { head: last.head, logEnd: last.head.size + last.lagEvents };
-    await this.#publishStopped(last?.state !== undefined && last.state !== "stopped" && last.state !== "running" ? last : undefined);
+    await this.#publishStopped(
+      last?.state !== undefined && last.state !== "stopped" && last.state !== "running" ? last : undefined,
+    );
     await this.#lease.release();
     if (this.#ownStore) await this.#store.close().catch(() => undefined);
   }
@@ -338,7 +421,10 @@ class SealerNodeImpl implements SealerNode {
     const state: PresenceState = failed ? failed.state : "stopped";
     const problem = failed?.problem ?? fields.problem;
     const { problem: _p, ...rest } = fields;
-    await publishPresence(this.#kv, signPresence(this.#o.key, { ...rest, state, ...(problem ? { problem } : {}), at: Date.now() })).catch(() => undefined);
+    await publishPresence(
+      this.#kv,
+      signPresence(this.#o.key, { ...rest, state, ...(problem ? { problem } : {}), at: Date.now() }),
+    ).catch(() => undefined);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

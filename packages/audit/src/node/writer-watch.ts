@@ -18,7 +18,10 @@ import type { SealerSighting } from "./presence.js";
 /** Default: a writer that leaves events unsealed this long is replaced (ms). */
 export const DEFAULT_TAKEOVER_MS = 15_000;
 
-export type WriterVerdict = { kind: "sealing" } | { kind: "stuck"; reason: string } | { kind: "refused"; reason: string };
+export type WriterVerdict =
+  | { kind: "sealing" }
+  | { kind: "stuck"; reason: string }
+  | { kind: "refused"; reason: string };
 
 export class WriterWatch {
   readonly #stuckMs: number;
@@ -49,12 +52,24 @@ export class WriterWatch {
     unsigned: () => Promise<string | undefined> = async () => undefined,
   ): Promise<WriterVerdict> {
     const stall = this.#judge.sample(now, head.size, logEnd);
-    const why = stall?.kind === "stuck" ? `the chain is not sealed: ${stall.reason}` : await unsigned().then((u) => u && `the chain goes unsigned: ${u}`, () => undefined);
+    const why =
+      stall?.kind === "stuck"
+        ? `the chain is not sealed: ${stall.reason}`
+        : await unsigned().then(
+            (u) => u && `the chain goes unsigned: ${u}`,
+            () => undefined,
+          );
     if (!why) return { kind: "sealing" };
     const writer = await readWriter().catch(() => undefined);
     if (writer?.trusted && writer.live && (writer.state === "refused" || writer.state === "failed")) {
-      return { kind: "refused", reason: `${holder ?? writer.id} holds the writer lease and reports ${writer.state}: ${writer.problem?.reason ?? "no reason given"}; not sealing over it (${why})` };
+      return {
+        kind: "refused",
+        reason: `${holder ?? writer.id} holds the writer lease and reports ${writer.state}: ${writer.problem?.reason ?? "no reason given"}; not sealing over it (${why})`,
+      };
     }
-    return { kind: "stuck", reason: `${holder === undefined ? "nothing holds the writer lease" : `${holder} holds the writer lease`} but ${why}` };
+    return {
+      kind: "stuck",
+      reason: `${holder === undefined ? "nothing holds the writer lease" : `${holder} holds the writer lease`} but ${why}`,
+    };
   }
 }

@@ -57,8 +57,10 @@ export function openCheckpointNote(note: string, signers: readonly string[], ori
   const parsed = parseNote(note);
   if (!parsed.ok) return { ok: false, reason: "malformed", detail: parsed.reason };
   const head = parseCheckpointBody(parsed.note.text);
-  if (!head) return { ok: false, reason: "malformed", detail: "the note is not a checkpoint (origin, size, base64 root)" };
-  if (origin !== undefined && head.origin !== origin) return { ok: false, reason: "origin", detail: `the checkpoint is for ${head.origin}, not ${origin}` };
+  if (!head)
+    return { ok: false, reason: "malformed", detail: "the note is not a checkpoint (origin, size, base64 root)" };
+  if (origin !== undefined && head.origin !== origin)
+    return { ok: false, reason: "origin", detail: `the checkpoint is for ${head.origin}, not ${origin}` };
   const verifiers: (NoteVerifier & { did: string })[] = [];
   for (const did of signers) {
     try {
@@ -69,11 +71,17 @@ export function openCheckpointNote(note: string, signers: readonly string[], ori
   }
   const opened = openNote(parsed.note, verifiers);
   if (!opened.ok) return opened;
-  return { ok: true, head: { origin: head.origin, size: head.size, root: head.root }, signers: opened.verified.map((v) => (v as NoteVerifier & { did: string }).did) };
+  return {
+    ok: true,
+    head: { origin: head.origin, size: head.size, root: head.root },
+    signers: opened.verified.map((v) => (v as NoteVerifier & { did: string }).did),
+  };
 }
 
 /** The signature lines' key names and IDs, for saying who signed a note when no signer is pinned. */
 export function noteSigners(note: string): { name: string; keyId: string }[] {
   const parsed = parseNote(note);
-  return parsed.ok ? parsed.note.signatures.map((s) => ({ name: s.name, keyId: s.keyId.toString(16).padStart(8, "0") })) : [];
+  return parsed.ok
+    ? parsed.note.signatures.map((s) => ({ name: s.name, keyId: s.keyId.toString(16).padStart(8, "0") }))
+    : [];
 }

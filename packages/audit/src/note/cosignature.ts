@@ -30,7 +30,10 @@ export function cosignatureSignature(key: KeyPair, name: string, text: string, t
 export function cosignNote(note: string, key: KeyPair, name: string, time: number): string {
   const parsed = parseNote(note);
   if (!parsed.ok) throw new RangeError(`not a signed note: ${parsed.reason}`);
-  return formatNote({ text: parsed.note.text, signatures: [...parsed.note.signatures, cosignatureSignature(key, name, parsed.note.text, time)] });
+  return formatNote({
+    text: parsed.note.text,
+    signatures: [...parsed.note.signatures, cosignatureSignature(key, name, parsed.note.text, time)],
+  });
 }
 
 /** A verifier for the witness `name` with the did:key `did`; `timestamps` collects the times of verified cosignatures. */

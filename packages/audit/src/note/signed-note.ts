@@ -41,7 +41,12 @@ export interface NoteVerifier {
 
 /** SHA-256(key name ‖ 0x0A ‖ signature type ‖ public key)[:4], big-endian. */
 export function noteKeyId(name: string, type: number, publicKey: Uint8Array): number {
-  return createHash("sha256").update(name, "utf8").update(Buffer.from([0x0a, type])).update(publicKey).digest().readUInt32BE(0);
+  return createHash("sha256")
+    .update(name, "utf8")
+    .update(Buffer.from([0x0a, type]))
+    .update(publicKey)
+    .digest()
+    .readUInt32BE(0);
 }
 
 /** Key names: non-empty, no Unicode spaces, no "+". */
@@ -71,19 +76,24 @@ export type ParseResult = { ok: true; note: SignedNote } | { ok: false; reason: 
 /** Parses a signed note; `reason` says what is malformed. */
 export function parseNote(input: string): ParseResult {
   if (typeof input !== "string") return { ok: false, reason: "not a string" };
-  if (Buffer.byteLength(input, "utf8") > MAX_NOTE_BYTES) return { ok: false, reason: `larger than ${MAX_NOTE_BYTES} bytes` };
-  if (hasControl(input) || input.includes("\uFFFD")) return { ok: false, reason: "control characters or invalid UTF-8" };
+  if (Buffer.byteLength(input, "utf8") > MAX_NOTE_BYTES)
+    return { ok: false, reason: `larger than ${MAX_NOTE_BYTES} bytes` };
+  if (hasControl(input) || input.includes("\uFFFD"))
+    return { ok: false, reason: "control characters or invalid UTF-8" };
   const split = input.lastIndexOf("\n\n");
-  if (split < 0 || !input.endsWith("\n")) return { ok: false, reason: "no blank line before the signatures, or no final newline" };
+  if (split < 0 || !input.endsWith("\n"))
+    return { ok: false, reason: "no blank line before the signatures, or no final newline" };
   const text = input.slice(0, split + 1);
   const lines = input.slice(split + 2, -1).split("\n");
   if (lines.length > MAX_NOTE_SIGNATURES) return { ok: false, reason: `more than ${MAX_NOTE_SIGNATURES} signatures` };
   const signatures: NoteSignature[] = [];
   for (const line of lines) {
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/]+={0,2})$/u.exec(line);
-    if (!m || !isKeyName(m[1]!)) return { ok: false, reason: `malformed signature line ${JSON.stringify(line.slice(0, 80))}` };
+    if (!m || !isKeyName(m[1]!))
+      return { ok: false, reason: `malformed signature line ${JSON.stringify(line.slice(0, 80))}` };
     const bytes = Buffer.from(m[2]!, "base64");
-    if (bytes.length < 5 || bytes.toString("base64") !== m[2]) return { ok: false, reason: "malformed signature encoding" };
+    if (bytes.length < 5 || bytes.toString("base64") !== m[2])
+      return { ok: false, reason: "malformed signature encoding" };
     signatures.push({ name: m[1]!, keyId: bytes.readUInt32BE(0), sig: bytes.subarray(4) });
   }
   return { ok: true, note: { text, signatures } };
@@ -108,7 +118,8 @@ export function openNote(input: string | SignedNote, verifiers: readonly NoteVer
   for (const sig of note.signatures) {
     const v = verifiers.find((k) => k.name === sig.name && k.keyId === sig.keyId);
     if (!v) continue;
-    if (!v.verify(note.text, sig.sig)) return { ok: false, reason: "bad_signature", detail: `the signature of ${sig.name} does not verify` };
+    if (!v.verify(note.text, sig.sig))
+      return { ok: false, reason: "bad_signature", detail: `the signature of ${sig.name} does not verify` };
     if (!verified.includes(v)) verified.push(v);
   }
   if (verified.length === 0) return { ok: false, reason: "no_known_signature", detail: "no signature by a known key" };

@@ -71,8 +71,13 @@ export function checkProof(file: unknown, options: CheckProofOptions = {}): Proo
   if (!isObj(file) || typeof file["format"] !== "string") return fail("malformed", "not a proof file");
   const f = file as unknown as ProofFile;
   // A proof of a log of up to 2^53 events has at most 2·53 hashes: anything longer is refused before any decoding.
-  if (Array.isArray(f.hashes) && f.hashes.length > MAX_PROOF_HASHES) return fail("malformed", `more than ${MAX_PROOF_HASHES} proof hashes`);
-  if (typeof f.signer !== "string" || !Array.isArray(f.hashes) || !f.hashes.every((h) => typeof h === "string" && B64.test(h))) {
+  if (Array.isArray(f.hashes) && f.hashes.length > MAX_PROOF_HASHES)
+    return fail("malformed", `more than ${MAX_PROOF_HASHES} proof hashes`);
+  if (
+    typeof f.signer !== "string" ||
+    !Array.isArray(f.hashes) ||
+    !f.hashes.every((h) => typeof h === "string" && B64.test(h))
+  ) {
     return fail("malformed", "signer or hashes missing or not base64");
   }
   const pinned = options.signers !== undefined && options.signers.length > 0;
@@ -87,33 +92,67 @@ export function checkProof(file: unknown, options: CheckProofOptions = {}): Proo
     const the = which === "" ? "the checkpoint" : `the ${which} checkpoint`;
     if (r.reason === "malformed") return fail("malformed", `${the}: ${r.detail}`);
     if (r.reason === "origin") return fail("origin", r.detail.replace(/^the checkpoint/, the));
-    return fail("checkpoint_signature", `${the} is not signed by ${pinned ? "a pinned signer" : f.signer}: ${r.detail}`);
+    return fail(
+      "checkpoint_signature",
+      `${the} is not signed by ${pinned ? "a pinned signer" : f.signer}: ${r.detail}`,
+    );
   };
   if (f.format === INCLUSION_FORMAT) {
     const cp = open(f.checkpoint, "");
     if ("ok" in cp) return cp;
     if (!Number.isSafeInteger(f.position) || f.position < 1 || f.index !== f.position - 1 || f.size !== cp.head.size) {
-      return fail("malformed", `position ${f.position} / index ${f.index} / size ${f.size} do not fit the checkpoint of size ${cp.head.size}`);
+      return fail(
+        "malformed",
+        `position ${f.position} / index ${f.index} / size ${f.size} do not fit the checkpoint of size ${cp.head.size}`,
+      );
     }
-    if (typeof f.subject !== "string" || typeof f.data !== "string" || !B64.test(f.data)) return fail("malformed", "the event's subject or payload is missing");
+    if (typeof f.subject !== "string" || typeof f.data !== "string" || !B64.test(f.data))
+      return fail("malformed", "the event's subject or payload is missing");
     const ambiguous = ambiguousSubject(f.subject);
     if (ambiguous) return fail("ambiguous_subject", ambiguous);
     const leaf = leafHash(leafInput(f.subject, Buffer.from(f.data, "base64")));
     if (!verifyInclusion(leaf, f.index, cp.head.size, hashes, cp.head.root)) {
-      return fail("inclusion", `the event at position ${f.position} is not proven in the tree of ${cp.head.size} with root ${hex(cp.head.root)}`);
+      return fail(
+        "inclusion",
+        `the event at position ${f.position} is not proven in the tree of ${cp.head.size} with root ${hex(cp.head.root)}`,
+      );
     }
-    return { ok: true, kind: "inclusion", pinned, signers: cp.signers, origin: cp.head.origin, originPinned, size: cp.head.size, root: hex(cp.head.root), position: f.position };
+    return {
+      ok: true,
+      kind: "inclusion",
+      pinned,
+      signers: cp.signers,
+      origin: cp.head.origin,
+      originPinned,
+      size: cp.head.size,
+      root: hex(cp.head.root),
+      position: f.position,
+    };
   }
   if (f.format === CONSISTENCY_FORMAT) {
     const old = open(f.from, "older");
     if ("ok" in old) return old;
     const now = open(f.to, "newer");
     if ("ok" in now) return now;
-    if (old.head.origin !== now.head.origin) return fail("origin", `the checkpoints are of two logs: ${old.head.origin} and ${now.head.origin}`);
+    if (old.head.origin !== now.head.origin)
+      return fail("origin", `the checkpoints are of two logs: ${old.head.origin} and ${now.head.origin}`);
     if (!verifyConsistency(old.head.size, now.head.size, hashes, old.head.root, now.head.root)) {
-      return fail("consistency", `the tree of ${old.head.size} (root ${hex(old.head.root)}) is not proven a prefix of the tree of ${now.head.size} (root ${hex(now.head.root)})`);
+      return fail(
+        "consistency",
+        `the tree of ${old.head.size} (root ${hex(old.head.root)}) is not proven a prefix of the tree of ${now.head.size} (root ${hex(now.head.root)})`,
+      );
     }
-    return { ok: true, kind: "consistency", pinned, signers: now.signers, origin: now.head.origin, originPinned, size: now.head.size, root: hex(now.head.root), fromSize: old.head.size };
+    return {
+      ok: true,
+      kind: "consistency",
+      pinned,
+      signers: now.signers,
+      origin: now.head.origin,
+      originPinned,
+      size: now.head.size,
+      root: hex(now.head.root),
+      fromSize: old.head.size,
+    };
   }
   return fail("malformed", `unknown proof format ${JSON.stringify(file["format"])}`);
 }
@@ -124,8 +163,10 @@ export function checkProof(file: unknown, options: CheckProofOptions = {}): Proo
  * encodes it as U+FFFD, like the string holding U+FFFD). No mesh subject has either.
  */
 export function ambiguousSubject(subject: string): string | undefined {
-  if (subject.includes("\0")) return "the event's subject contains NUL: its leaf input (subject ‖ 0x00 ‖ payload) reads as another subject and payload";
-  if (Buffer.from(subject, "utf8").toString("utf8") !== subject) return "the event's subject is not well-formed Unicode (a lone surrogate): its UTF-8 bytes are another subject's";
+  if (subject.includes("\0"))
+    return "the event's subject contains NUL: its leaf input (subject ‖ 0x00 ‖ payload) reads as another subject and payload";
+  if (Buffer.from(subject, "utf8").toString("utf8") !== subject)
+    return "the event's subject is not well-formed Unicode (a lone surrogate): its UTF-8 bytes are another subject's";
   return undefined;
 }
 

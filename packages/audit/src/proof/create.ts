@@ -38,13 +38,21 @@ type RootedCheckpoint = Checkpoint & { root: string; note: string };
  * The newest (largest) checkpoint with a Merkle root, its signature and note verified; undefined when there is none.
  * One or two reads on JetStream (store/checkpoint-lookup.ts), a walk over them all on other backends.
  */
-export async function newestRootedCheckpoint(store: AuditStore, trusted?: readonly string[], origin?: string): Promise<RootedCheckpoint | undefined> {
+export async function newestRootedCheckpoint(
+  store: AuditStore,
+  trusted?: readonly string[],
+  origin?: string,
+): Promise<RootedCheckpoint | undefined> {
   return (await rootedLookup(store, trusted, origin).newest()) as RootedCheckpoint | undefined;
 }
 
 /** `origin`: only checkpoints of that log (a checkpoint of another mesh signed by the same key, copied here, is not). */
 function rootedLookup(store: AuditStore, trusted?: readonly string[], origin?: string): CheckpointLookup {
-  return checkpointLookup(store, { rooted: true, ...(trusted !== undefined ? { trusted } : {}), ...(origin !== undefined ? { origin } : {}) });
+  return checkpointLookup(store, {
+    rooted: true,
+    ...(trusted !== undefined ? { trusted } : {}),
+    ...(origin !== undefined ? { origin } : {}),
+  });
 }
 
 /**
@@ -52,14 +60,25 @@ function rootedLookup(store: AuditStore, trusted?: readonly string[], origin?: s
  * rotated since signed the older ones). The stored checkpoint of the note's size names it in a few reads; only a note
  * it does not open falls back to every signer in the store (a walk over them all).
  */
-async function olderNoteSigners(store: AuditStore, note: string, newest: RootedCheckpoint, trusted?: readonly string[]): Promise<string[]> {
+async function olderNoteSigners(
+  store: AuditStore,
+  note: string,
+  newest: RootedCheckpoint,
+  trusted?: readonly string[],
+): Promise<string[]> {
   const size = noteSize(note);
   const atSize = size === undefined ? undefined : await rootedLookup(store, trusted).atSize(size);
   const near = [...new Set([newest.signer, ...(atSize ? [atSize.signer] : [])])];
   if (openCheckpointNote(note, near).ok) return near;
   const signers = new Set<string>(near);
   for await (const cp of store.checkpoints()) {
-    if (signers.has(cp.signer) || cp.root === undefined || (trusted !== undefined && !trusted.includes(cp.signer)) || !checkpointNoteHolds(cp)) continue;
+    if (
+      signers.has(cp.signer) ||
+      cp.root === undefined ||
+      (trusted !== undefined && !trusted.includes(cp.signer)) ||
+      !checkpointNoteHolds(cp)
+    )
+      continue;
     signers.add(cp.signer);
   }
   return [...signers];
@@ -72,26 +91,50 @@ function noteSize(note: string): number | undefined {
 }
 
 /** The inclusion proof of the event at `position` (or of the envelope with id `id`) against the newest checkpoint. */
-export async function proveInclusion(source: ProofSource & ({ position: number } | { id: string })): Promise<InclusionProofFile> {
+export async function proveInclusion(
+  source: ProofSource & ({ position: number } | { id: string }),
+): Promise<InclusionProofFile> {
   // A position asked for is read while the checkpoint is looked up (the read of one past the log finds nothing), and so
   // is its level-0 tile, which every proof of it needs: one round of reads in parallel instead of three in a row.
-  const asked = "position" in source && Number.isSafeInteger(source.position) && source.position >= 1 ? source.position : undefined;
+  const asked =
+    "position" in source && Number.isSafeInteger(source.position) && source.position >= 1 ? source.position : undefined;
   const early = asked !== undefined ? readEvent(source, asked) : undefined;
   early?.catch(() => undefined); // awaited below, unless the checkpoint look-up fails first
-  const leafTile = asked !== undefined ? source.store.tiles?.readTile(0, Math.floor((asked - 1) / TILE_WIDTH), ((asked - 1) % TILE_WIDTH) + 1).catch(() => undefined) : undefined;
+  const leafTile =
+    asked !== undefined
+      ? source.store.tiles
+          ?.readTile(0, Math.floor((asked - 1) / TILE_WIDTH), ((asked - 1) % TILE_WIDTH) + 1)
+          .catch(() => undefined)
+      : undefined;
   const cp = await requireCheckpoint(source.store, source.signers, defaultOrigin(source.mesh));
   const position = "position" in source ? source.position : await positionOfId(source, source.id, cp.size);
   if (!Number.isSafeInteger(position) || position < 1 || position > cp.size) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `position ${position} is not covered by the newest checkpoint (size ${cp.size})`, { details: { reason: "not_covered", size: cp.size } });
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `position ${position} is not covered by the newest checkpoint (size ${cp.size})`,
+      { details: { reason: "not_covered", size: cp.size } },
+    );
   }
   const event = await (early ?? readEvent(source, position));
-  if (!event) throw new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log has no event at ${position}`, { details: { reason: "missing", position } });
+  if (!event)
+    throw new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log has no event at ${position}`, {
+      details: { reason: "missing", position },
+    });
   let hashes: Uint8Array[] | undefined;
   if (source.store.tiles) {
     await leafTile; // in the tile store's cache now (or missing: the proof below reads what it needs itself)
     try {
       const p = await proveInclusionFromTiles(source.store.tiles, position - 1, cp.size);
-      if (verifyInclusion(eventLeafHash(event.subject, event.data), position - 1, cp.size, p.path, Buffer.from(cp.root, "hex"))) hashes = p.path;
+      if (
+        verifyInclusion(
+          eventLeafHash(event.subject, event.data),
+          position - 1,
+          cp.size,
+          p.path,
+          Buffer.from(cp.root, "hex"),
+        )
+      )
+        hashes = p.path;
     } catch {
       // missing tiles: replay below
     }
@@ -131,11 +174,25 @@ export async function proveConsistency(source: ProofSource & { from: string }): 
   // The older note may be signed by a key the registry has rotated away from since: any key that signed a checkpoint here.
   const old = openCheckpointNote(source.from, await olderNoteSigners(source.store, source.from, cp, source.signers));
   const parsed = old.ok ? old.head : undefined;
-  if (!parsed) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is not a checkpoint note signed by a key that signed this log's checkpoints: ${old.ok ? "" : old.detail}`, { details: { reason: "checkpoint_signature" } });
+  if (!parsed)
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `the older checkpoint is not a checkpoint note signed by a key that signed this log's checkpoints: ${old.ok ? "" : old.detail}`,
+      { details: { reason: "checkpoint_signature" } },
+    );
   if (parsed.origin !== (openCheckpointNote(cp.note, [cp.signer]) as { head?: { origin: string } }).head?.origin) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint is for the log ${parsed.origin}, not this one`, { details: { reason: "origin" } });
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `the older checkpoint is for the log ${parsed.origin}, not this one`,
+      { details: { reason: "origin" } },
+    );
   }
-  if (parsed.size > cp.size) throw new PlexusError(ErrorCode.InvalidArgument, `the older checkpoint (size ${parsed.size}) is larger than the newest (size ${cp.size})`, { details: { reason: "not_older" } });
+  if (parsed.size > cp.size)
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `the older checkpoint (size ${parsed.size}) is larger than the newest (size ${cp.size})`,
+      { details: { reason: "not_older" } },
+    );
   let hashes: Uint8Array[] | undefined;
   if (source.store.tiles) {
     try {
@@ -156,14 +213,22 @@ export async function proveConsistency(source: ProofSource & { from: string }): 
   };
 }
 
-async function requireCheckpoint(store: AuditStore, trusted: readonly string[] | undefined, origin: string): Promise<RootedCheckpoint> {
+async function requireCheckpoint(
+  store: AuditStore,
+  trusted: readonly string[] | undefined,
+  origin: string,
+): Promise<RootedCheckpoint> {
   const cp = await newestRootedCheckpoint(store, trusted, origin);
   if (!cp) throw noCheckpoint();
   return cp;
 }
 
 function noCheckpoint(): PlexusError {
-  return new PlexusError(ErrorCode.AuditStoreFailed, "no checkpoint with a Merkle root yet (a sealer signs one every N links or T ms)", { details: { reason: "no_checkpoint" } });
+  return new PlexusError(
+    ErrorCode.AuditStoreFailed,
+    "no checkpoint with a Merkle root yet (a sealer signs one every N links or T ms)",
+    { details: { reason: "no_checkpoint" } },
+  );
 }
 
 /** The tree of the mesh log's first `cp.size` events, which must give the signed root. */
@@ -172,9 +237,13 @@ async function replay(source: ProofSource, cp: RootedCheckpoint): Promise<Memory
   for await (const e of readMeshLog(source.nc, source.mesh, 1, cp.size)) tree.push(eventLeafHash(e.subject, e.data));
   const root = tree.size === cp.size ? Buffer.from(rootAt(tree, cp.size)).toString("hex") : "";
   if (root !== cp.root) {
-    throw new PlexusError(ErrorCode.AuditFork, `the mesh log's first ${cp.size} events do not give the root the checkpoint signed (${cp.root.slice(0, 12)}…)`, {
-      details: { reason: "root_mismatch", size: cp.size, signed: cp.root, recomputed: root },
-    });
+    throw new PlexusError(
+      ErrorCode.AuditFork,
+      `the mesh log's first ${cp.size} events do not give the root the checkpoint signed (${cp.root.slice(0, 12)}…)`,
+      {
+        details: { reason: "root_mismatch", size: cp.size, signed: cp.root, recomputed: root },
+      },
+    );
   }
   return tree;
 }
@@ -191,5 +260,9 @@ async function positionOfId(source: ProofSource, id: string, end: number): Promi
       // not JSON
     }
   }
-  throw new PlexusError(ErrorCode.InvalidArgument, `no event with id ${JSON.stringify(id)} in the first ${end} positions`, { details: { reason: "not_found" } });
+  throw new PlexusError(
+    ErrorCode.InvalidArgument,
+    `no event with id ${JSON.stringify(id)} in the first ${end} positions`,
+    { details: { reason: "not_found" } },
+  );
 }

@@ -20,7 +20,6 @@ export interface Facts {
 
 type Obj = Record<string, unknown>;
 
-
 function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -30,7 +29,13 @@ function str(v: unknown): string | undefined {
 }
 
 export function isEnvelope(v: unknown): v is Envelope {
-  return isObj(v) && typeof v["id"] === "string" && typeof v["from"] === "string" && typeof v["type"] === "string" && typeof v["sig"] === "string";
+  return (
+    isObj(v) &&
+    typeof v["id"] === "string" &&
+    typeof v["from"] === "string" &&
+    typeof v["type"] === "string" &&
+    typeof v["sig"] === "string"
+  );
 }
 
 function envelopeFacts(env: Envelope): Pick<Facts, "agents" | "conversation" | "type"> {
@@ -68,17 +73,35 @@ export function factsOf(data: Uint8Array): Facts {
   if (isEnvelope(v["envelope"]) && consumer !== undefined && typeof v["reason"] === "string") {
     const env = v["envelope"];
     const facts = envelopeFacts(env);
-    return { kind: "dead_letter", record: v as unknown as DeadLetterRecord, envelope: env, ...facts, agents: [...facts.agents, consumer] };
+    return {
+      kind: "dead_letter",
+      record: v as unknown as DeadLetterRecord,
+      envelope: env,
+      ...facts,
+      agents: [...facts.agents, consumer],
+    };
   }
   if (typeof v["reason"] === "string" && typeof v["streamSeq"] === "number" && consumer !== undefined) {
     const env = refusedEnvelope(v);
     const from = str(v["from"]);
     const facts = env ? envelopeFacts(env) : { agents: [] };
     const agents = [...facts.agents, ...(from ? [from] : []), ...subjectAgents(str(v["subject"])), consumer];
-    return { kind: "rejected", record: v as unknown as RejectionRecord, ...(env ? { envelope: env } : {}), ...facts, agents };
+    return {
+      kind: "rejected",
+      record: v as unknown as RejectionRecord,
+      ...(env ? { envelope: env } : {}),
+      ...facts,
+      agents,
+    };
   }
   const agents = ["agent", "did", "from", "to"].map((k) => str(v[k])).filter((s): s is string => s !== undefined);
   const type = str(v["type"]);
   const conversation = str(v["conversation"]);
-  return { kind: "other", agents, payload: v, ...(type !== undefined ? { type } : {}), ...(conversation !== undefined ? { conversation } : {}) };
+  return {
+    kind: "other",
+    agents,
+    payload: v,
+    ...(type !== undefined ? { type } : {}),
+    ...(conversation !== undefined ? { conversation } : {}),
+  };
 }

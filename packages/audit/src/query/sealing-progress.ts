@@ -58,8 +58,17 @@ export async function sealingProgress(o: SealingProgressOptions): Promise<Sealin
   await new Promise((r) => setTimeout(r, o.settleMs ?? DEFAULT_SETTLE_MS));
   const again = await o.store.head();
   const waited = `${count(lag, "event")} wait to be sealed, the oldest for ${Math.round(oldestWaitingMs / 1000)} s`;
-  if (again.size > o.head.size) return { lag, oldestWaitingMs, catchingUp: `${waited}; the chain's head moves (${o.head.size} → ${again.size}): a sealer is catching up` };
-  return { lag, oldestWaitingMs, stalled: `${waited}, and the chain's head stays at ${o.head.size}: nothing seals the mesh (whatever the sealers' records say)` };
+  if (again.size > o.head.size)
+    return {
+      lag,
+      oldestWaitingMs,
+      catchingUp: `${waited}; the chain's head moves (${o.head.size} → ${again.size}): a sealer is catching up`,
+    };
+  return {
+    lag,
+    oldestWaitingMs,
+    stalled: `${waited}, and the chain's head stays at ${o.head.size}: nothing seals the mesh (whatever the sealers' records say)`,
+  };
 }
 
 /**
@@ -67,7 +76,13 @@ export async function sealingProgress(o: SealingProgressOptions): Promise<Sealin
  * chain (query/trusted-checkpoint.ts); without one, `firstEventAt` (when the event of link 1 was written to the log)
  * dates the wait.
  */
-export function signingProgress(head: ChainHead, newest: Checkpoint | undefined, now: number, unsignedAfterMs = 2 * DEFAULT_STALL_AFTER_MS, firstEventAt?: number): string | undefined {
+export function signingProgress(
+  head: ChainHead,
+  newest: Checkpoint | undefined,
+  now: number,
+  unsignedAfterMs = 2 * DEFAULT_STALL_AFTER_MS,
+  firstEventAt?: number,
+): string | undefined {
   if (head.size <= (newest?.size ?? 0)) return undefined;
   if (!newest) {
     if (firstEventAt === undefined || now - firstEventAt < unsignedAfterMs) return undefined;

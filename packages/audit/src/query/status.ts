@@ -52,12 +52,26 @@ export interface AuditStatusOptions {
 }
 
 export async function auditStatus(o: AuditStatusOptions): Promise<AuditStatus> {
-  const [head, logEnd, last, sealers] = await Promise.all([o.store.head(), meshLogEnd(o.nc, o.mesh), lastCheckpoint(o.nc, o.store), readSealerPresence(o.nc, o.mesh, { trusted: o.trusted })]);
+  const [head, logEnd, last, sealers] = await Promise.all([
+    o.store.head(),
+    meshLogEnd(o.nc, o.mesh),
+    lastCheckpoint(o.nc, o.store),
+    readSealerPresence(o.nc, o.mesh, { trusted: o.trusted }),
+  ]);
   const lag = Math.max(0, logEnd - head.size);
   const progress = await sealingProgress({ ...o, head, logEnd });
-  const signed = await newestTrustedCheckpoint(o.store, { mesh: o.mesh, ...(o.trusted ? { trusted: [...o.trusted] } : {}) });
+  const signed = await newestTrustedCheckpoint(o.store, {
+    mesh: o.mesh,
+    ...(o.trusted ? { trusted: [...o.trusted] } : {}),
+  });
   const firstEventAt = !signed && head.size > 0 ? (await o.store.link(1))?.storedAt : undefined;
-  const unsigned = signingProgress(head, signed, Date.now(), 2 * (o.stallAfterMs ?? DEFAULT_STALL_AFTER_MS), firstEventAt);
+  const unsigned = signingProgress(
+    head,
+    signed,
+    Date.now(),
+    2 * (o.stallAfterMs ?? DEFAULT_STALL_AFTER_MS),
+    firstEventAt,
+  );
   const judged = judgeSealing(sealers, { ...progress, ...(unsigned ? { unsigned } : {}) });
   return {
     mesh: o.mesh,
@@ -78,8 +92,14 @@ export async function auditStatus(o: AuditStatusOptions): Promise<AuditStatus> {
  * Whether the mesh is sealed as it should be, in words: `stalled` (the chain shows nothing seals; a trusted live sealer
  * reports a problem) and `warnings` (the rest worth saying). Both empty: all is well.
  */
-export function judgeSealing(sealers: readonly SealerSighting[], progress: SealingProgress & { unsigned?: string }): { stalled: string[]; warnings: string[] } {
-  const stalled = troubledSealers(sealers).map((s) => `sealer ${s.id} (${s.host}, pid ${s.pid}) is ${s.state}: ${s.problem ? `${s.problem.reason} [${s.problem.code}]` : "no reason given"}`);
+export function judgeSealing(
+  sealers: readonly SealerSighting[],
+  progress: SealingProgress & { unsigned?: string },
+): { stalled: string[]; warnings: string[] } {
+  const stalled = troubledSealers(sealers).map(
+    (s) =>
+      `sealer ${s.id} (${s.host}, pid ${s.pid}) is ${s.state}: ${s.problem ? `${s.problem.reason} [${s.problem.code}]` : "no reason given"}`,
+  );
   if (progress.stalled) stalled.push(progress.stalled);
   if (progress.unsigned) stalled.push(progress.unsigned);
   const warnings: string[] = [];
@@ -89,9 +109,14 @@ export function judgeSealing(sealers: readonly SealerSighting[], progress: Seali
   }
   if (progress.catchingUp) warnings.push(progress.catchingUp);
   const believed = sealers.filter((s) => s.live && s.trusted && s.role === "active");
-  for (const s of believed.filter((x) => x.state === "starting")) warnings.push(`sealer ${s.id} holds the writer lease and is starting (it reads the chain and the tree back before it seals)`);
+  for (const s of believed.filter((x) => x.state === "starting"))
+    warnings.push(
+      `sealer ${s.id} holds the writer lease and is starting (it reads the chain and the tree back before it seals)`,
+    );
   if (progress.lag > 0 && !progress.stalled && !believed.some((s) => s.state === "running")) {
-    warnings.push(`${progress.lag} events wait to be sealed and no sealer is seen writing (run plexus audit seal, plexus up or plexus registry start)`);
+    warnings.push(
+      `${progress.lag} events wait to be sealed and no sealer is seen writing (run plexus audit seal, plexus up or plexus registry start)`,
+    );
   }
   return { stalled, warnings };
 }
@@ -100,7 +125,9 @@ export function judgeSealing(sealers: readonly SealerSighting[], progress: Seali
 async function lastCheckpoint(nc: NatsConnection, store: AuditStore): Promise<Checkpoint | undefined> {
   if (store instanceof JetStreamAuditStore) {
     const jsm = await jetstreamManager(nc);
-    const m = await jsm.streams.getMessage(store.names.checkpointStream, { last_by_subj: store.names.checkpointSubject });
+    const m = await jsm.streams.getMessage(store.names.checkpointStream, {
+      last_by_subj: store.names.checkpointSubject,
+    });
     return m ? decodeCheckpoint(m.data) : undefined;
   }
   let last: Checkpoint | undefined;
@@ -119,6 +146,9 @@ export async function auditPresence(nc: NatsConnection, mesh: string): Promise<{
         throw err;
       },
     );
-  const [log, chain] = await Promise.all([exists(meshSubjects(mesh).stream), exists(auditStreamNames(mesh).chainStream)]);
+  const [log, chain] = await Promise.all([
+    exists(meshSubjects(mesh).stream),
+    exists(auditStreamNames(mesh).chainStream),
+  ]);
   return { log, chain };
 }

@@ -11,7 +11,10 @@ import { defaultOrigin } from "../note/checkpoint-note.js";
 import { acceptsCheckpoint, checkpointLookup } from "../store/checkpoint-lookup.js";
 import type { AuditStore, Checkpoint } from "../types.js";
 
-export async function newestTrustedCheckpoint(store: AuditStore, o: { mesh: string; trusted?: readonly string[] }): Promise<Checkpoint | undefined> {
+export async function newestTrustedCheckpoint(
+  store: AuditStore,
+  o: { mesh: string; trusted?: readonly string[] },
+): Promise<Checkpoint | undefined> {
   const origin = defaultOrigin(o.mesh);
   const filter = { ...(o.trusted ? { trusted: o.trusted } : {}), origin };
   const newest = await checkpointLookup(store, filter).newest();

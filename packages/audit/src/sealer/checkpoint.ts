@@ -24,7 +24,11 @@ export function checkpointSigningBytes(cp: UnsignedCheckpoint & { signer: string
 }
 
 /** Signs a checkpoint; with `tree`, also its root as a checkpoint note for the log named `tree.origin`. */
-export function signCheckpoint(key: KeyPair, cp: UnsignedCheckpoint, tree?: { origin: string; root: Uint8Array }): Checkpoint {
+export function signCheckpoint(
+  key: KeyPair,
+  cp: UnsignedCheckpoint,
+  tree?: { origin: string; root: Uint8Array },
+): Checkpoint {
   const unsigned = { size: cp.size, head: cp.head, at: cp.at, signer: key.did };
   const sig = Buffer.from(key.sign(checkpointSigningBytes(unsigned))).toString("base64url");
   if (!tree) return { ...unsigned, sig };
@@ -35,7 +39,8 @@ export function signCheckpoint(key: KeyPair, cp: UnsignedCheckpoint, tree?: { or
 /** True when `cp.sig` is `cp.signer`'s signature over the checkpoint. Says nothing about whether the signer is trusted. */
 export function verifyCheckpoint(cp: Checkpoint): boolean {
   if (typeof cp?.sig !== "string" || typeof cp.signer !== "string") return false;
-  if (!Number.isSafeInteger(cp.size) || cp.size < 0 || typeof cp.head !== "string" || !Number.isFinite(cp.at)) return false;
+  if (!Number.isSafeInteger(cp.size) || cp.size < 0 || typeof cp.head !== "string" || !Number.isFinite(cp.at))
+    return false;
   const sig = Buffer.from(cp.sig, "base64url");
   if (!verifySignature(cp.signer, checkpointSigningBytes(cp), sig)) return false;
   return cp.root === undefined && cp.note === undefined ? true : checkpointNoteHolds(cp);

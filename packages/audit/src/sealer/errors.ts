@@ -2,7 +2,9 @@
 import { ErrorCode, PlexusError } from "@plexus/core";
 
 export function forkError(position: number, what: string, details: Record<string, unknown> = {}): PlexusError {
-  return new PlexusError(ErrorCode.AuditFork, `audit chain fork at position ${position}: ${what}`, { details: { position, ...details } });
+  return new PlexusError(ErrorCode.AuditFork, `audit chain fork at position ${position}: ${what}`, {
+    details: { position, ...details },
+  });
 }
 
 export function closedError(): PlexusError {

@@ -23,6 +23,9 @@ export function sealerHistoryGuard(options: SealerOptions, onRefused: (refusal: 
 /** The mesh log, and the audit streams when the store keeps the chain in JetStream. */
 function guardedStreams(o: SealerOptions): string[] {
   const names = (o.store as { names?: { chainStream?: string; checkpointStream?: string } }).names;
-  const audit = o.store.backend === "jetstream" && names?.chainStream && names.checkpointStream ? [names.chainStream, names.checkpointStream] : [];
+  const audit =
+    o.store.backend === "jetstream" && names?.chainStream && names.checkpointStream
+      ? [names.chainStream, names.checkpointStream]
+      : [];
   return [meshSubjects(o.mesh).stream, ...audit];
 }

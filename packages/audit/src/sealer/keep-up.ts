@@ -63,17 +63,27 @@ export class KeepUpJudge {
     const still = now - this.#head.at;
     if (lag > 0 && still >= this.#stuckMs) {
       this.#stuck = {};
-      return { kind: "stuck", lag, reason: `no progress: ${lag} events wait and the chain's head has stayed at ${headSize} for ${Math.round(still / 1000)} s` };
+      return {
+        kind: "stuck",
+        lag,
+        reason: `no progress: ${lag} events wait and the chain's head has stayed at ${headSize} for ${Math.round(still / 1000)} s`,
+      };
     }
     const steady = this.#stuckMs / 2;
     if (this.#stuck && lag === 0) this.#stuck = undefined;
     else if (this.#stuck) {
       const r = this.#stuck.recovering;
-      if (moved) this.#stuck.recovering = r && now - r.lastMove < steady ? { since: r.since, lastMove: now } : { since: now, lastMove: now };
+      if (moved)
+        this.#stuck.recovering =
+          r && now - r.lastMove < steady ? { since: r.since, lastMove: now } : { since: now, lastMove: now };
       const rec = this.#stuck.recovering;
       if (rec && now - rec.since >= steady && now - rec.lastMove < steady) this.#stuck = undefined;
       else {
-        return { kind: "stuck", lag, reason: `no steady progress: ${lag} events wait; the chain's head moved to ${headSize} after standing still, and has not kept moving for ${Math.round(steady / 1000)} s yet` };
+        return {
+          kind: "stuck",
+          lag,
+          reason: `no steady progress: ${lag} events wait; the chain's head moved to ${headSize} after standing still, and has not kept moving for ${Math.round(steady / 1000)} s yet`,
+        };
       }
     }
     if (this.#window && now - this.#window.at >= this.#behindMs) {

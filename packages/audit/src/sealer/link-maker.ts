@@ -50,7 +50,8 @@ export class LinkMaker {
       return link;
     }
     const data = event.data;
-    if (event.subject !== this.#subject || this.#event.length < this.#subjectBytes + data.length) this.#setSubject(event.subject, data.length);
+    if (event.subject !== this.#subject || this.#event.length < this.#subjectBytes + data.length)
+      this.#setSubject(event.subject, data.length);
     this.#event.set(data, this.#subjectBytes);
     const end = this.#subjectBytes + data.length;
     const e = oneShot("sha256", this.#event.subarray(1, end), "hex");
@@ -63,7 +64,9 @@ export class LinkMaker {
     link.write(hash, 0, "hex");
     this.#prev = hash;
     this.#prevInLink = true;
-    return leaf ? { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt, leaf } : { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt };
+    return leaf
+      ? { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt, leaf }
+      : { n: event.n, event: e, hash, subject: event.subject, storedAt: event.storedAt };
   }
 
   #setPrev(prev: string): void {
@@ -74,7 +77,8 @@ export class LinkMaker {
 
   #setSubject(subject: string, payload: number): void {
     const bytes = Buffer.byteLength(subject, "utf8") + 2;
-    if (this.#event.length < bytes + payload) this.#event = Buffer.alloc(Math.max(2 * this.#event.length, bytes + payload));
+    if (this.#event.length < bytes + payload)
+      this.#event = Buffer.alloc(Math.max(2 * this.#event.length, bytes + payload));
     this.#event[0] = 0;
     this.#event.write(subject, 1, "utf8");
     this.#event[bytes - 1] = 0;

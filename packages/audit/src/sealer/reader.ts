@@ -54,7 +54,10 @@ export class LogReader {
     let pause = 100;
     while (host.running()) {
       try {
-        const consumer = await js.consumers.get(stream, { opt_start_seq: this.#next, name_prefix: orderedConsumerPrefix() });
+        const consumer = await js.consumers.get(stream, {
+          opt_start_seq: this.#next,
+          name_prefix: orderedConsumerPrefix(),
+        });
         const messages = await consumer.consume({ max_messages: SEAL_READ_BATCH });
         this.#reading = { consumer, messages };
         if (!host.running()) break;
@@ -62,7 +65,11 @@ export class LogReader {
           const event = logEvent(m);
           if (event.n !== this.#next) {
             // Sequences of the mesh stream never skip or restart unless the stream itself was deleted and recreated.
-            host.fail(new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log jumped from ${this.#next - 1} to ${event.n}`, { details: { position: this.#next } }));
+            host.fail(
+              new PlexusError(ErrorCode.AuditStoreFailed, `the mesh log jumped from ${this.#next - 1} to ${event.n}`, {
+                details: { position: this.#next },
+              }),
+            );
             break;
           }
           host.raiseLogEnd(event.n + m.info.pending);

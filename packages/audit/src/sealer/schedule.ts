@@ -77,7 +77,9 @@ export class CheckpointSchedule {
           await tree.storeTiles(snapshot).catch((err) => this.#o.onError(err));
           if (snapshot.size === head.size && this.#o.origin) root = { origin: this.#o.origin, root: snapshot.root };
         }
-        await this.#o.store.appendCheckpoint(signCheckpoint(this.#o.key, { size: head.size, head: head.hash, at: Date.now() }, root));
+        await this.#o.store.appendCheckpoint(
+          signCheckpoint(this.#o.key, { size: head.size, head: head.hash, at: Date.now() }, root),
+        );
         this.#o.onStored();
       } catch (err) {
         this.#signedSize = before;

@@ -27,7 +27,12 @@ const READ_AHEAD = 2;
 
 export class SealerImpl implements Sealer {
   readonly #o: SealerOptions;
-  readonly #stats: Omit<SealerStats, "head" | "lagEvents" | "state"> = { sealed: 0, verified: 0, conflicts: 0, checkpoints: 0 };
+  readonly #stats: Omit<SealerStats, "head" | "lagEvents" | "state"> = {
+    sealed: 0,
+    verified: 0,
+    conflicts: 0,
+    checkpoints: 0,
+  };
   readonly #checkpoints: CheckpointSchedule;
   /** Computed links not yet confirmed, in position order. */
   readonly #pending: ChainLink[] = [];
@@ -60,7 +65,16 @@ export class SealerImpl implements Sealer {
     const fail = (err: unknown) => this.#fail(err);
     const raiseLogEnd = (end: number) => void (this.#logEnd = Math.max(this.#logEnd, end));
     this.#reader = new LogReader(
-      { nc: o.nc, mesh: o.mesh, pending: this.#pending, running, raiseLogEnd, wakeWriter: () => this.#writer.wake(), fail, report },
+      {
+        nc: o.nc,
+        mesh: o.mesh,
+        pending: this.#pending,
+        running,
+        raiseLogEnd,
+        wakeWriter: () => this.#writer.wake(),
+        fail,
+        report,
+      },
       head,
       pipeline * READ_AHEAD,
       tree.resumedBy !== "off",
@@ -112,7 +126,13 @@ export class SealerImpl implements Sealer {
   stats(): SealerStats {
     const head = { ...this.#confirmed };
     const refusal = this.#refusal;
-    const problem = sealerProblem({ state: this.#state, stall: this.#watch.stall, refusal, failure: this.#failure, failedAt: this.#failedAt });
+    const problem = sealerProblem({
+      state: this.#state,
+      stall: this.#watch.stall,
+      refusal,
+      failure: this.#failure,
+      failedAt: this.#failedAt,
+    });
     return {
       ...this.#stats,
       head,

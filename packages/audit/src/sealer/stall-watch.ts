@@ -68,7 +68,11 @@ export class StallWatch {
     const stall = this.#judge.sample(Date.now(), host.confirmedSize(), host.logEnd());
     if (stall && !this.stall) {
       this.stall = { code: ErrorCode.AuditSealerStalled, reason: stall.reason, since: Date.now() };
-      host.report(new PlexusError(ErrorCode.AuditSealerStalled, `the sealer is stalled: ${stall.reason}`, { details: { kind: stall.kind, reason: stall.reason, lag: stall.lag } }));
+      host.report(
+        new PlexusError(ErrorCode.AuditSealerStalled, `the sealer is stalled: ${stall.reason}`, {
+          details: { kind: stall.kind, reason: stall.reason, lag: stall.lag },
+        }),
+      );
     } else if (stall && this.stall) {
       this.stall.reason = stall.reason;
     } else if (!stall && this.stall) {

@@ -29,7 +29,10 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
     return sealer;
   }
   await checkHeadAgainstLog(options, head);
-  const tree = options.merkleTree === false ? TreeKeeper.off(options.store) : await TreeKeeper.open(options.nc, options.mesh, options.store, head.size, options.key.did);
+  const tree =
+    options.merkleTree === false
+      ? TreeKeeper.off(options.store)
+      : await TreeKeeper.open(options.nc, options.mesh, options.store, head.size, options.key.did);
   sealer = new SealerImpl(options, head, guard, tree);
   sealer.start();
   const late = await guard.start();
@@ -40,8 +43,14 @@ export async function startSealer(options: SealerOptions): Promise<Sealer> {
 async function checkHeadAgainstLog(o: SealerOptions, head: ChainHead): Promise<void> {
   if (head.size === 0) return;
   const jsm = await jetstreamManager(o.nc);
-  const [link, event] = await Promise.all([o.store.link(head.size), jsm.streams.getMessage(meshSubjects(o.mesh).stream, { seq: head.size })]);
+  const [link, event] = await Promise.all([
+    o.store.link(head.size),
+    jsm.streams.getMessage(meshSubjects(o.mesh).stream, { seq: head.size }),
+  ]);
   if (!event || !link || link.hash !== head.hash || link.event !== eventHash(event.subject, event.data)) {
-    throw forkError(head.size, "the chain's head does not seal the mesh event at its position", { stored: link?.hash, logHasEvent: !!event });
+    throw forkError(head.size, "the chain's head does not seal the mesh event at its position", {
+      stored: link?.hash,
+      logHasEvent: !!event,
+    });
   }
 }

@@ -36,11 +36,23 @@ export class TreeKeeper {
    * The tree over positions 1…size (the chain's confirmed head). `signer`: this sealer's DID; a rooted checkpoint it
    * signed at `size` must agree with the tiles' root.
    */
-  static async open(nc: NatsConnection, mesh: string, store: AuditStore, size: number, signer?: string): Promise<TreeKeeper> {
+  static async open(
+    nc: NatsConnection,
+    mesh: string,
+    store: AuditStore,
+    size: number,
+    signer?: string,
+  ): Promise<TreeKeeper> {
     if (size === 0) return new TreeKeeper(new TreeBuilder(), store, "empty");
     if (store.tiles) {
       try {
-        const edge = await Promise.all(edgeTiles(size).map(async (t) => ({ level: t.level, index: t.index, hashes: await store.tiles!.readTile(t.level, t.index, t.width) })));
+        const edge = await Promise.all(
+          edgeTiles(size).map(async (t) => ({
+            level: t.level,
+            index: t.index,
+            hashes: await store.tiles!.readTile(t.level, t.index, t.width),
+          })),
+        );
         const tree = TreeBuilder.resume(size, edge);
         if (await signedByItself(store, size, signer, tree.root())) return new TreeKeeper(tree, store, "tiles");
       } catch (err) {
@@ -73,7 +85,10 @@ export class TreeKeeper {
     if (this.resumedBy === "off") return;
     for (let i = 0; i < count; i++) {
       const link = batch[i]!;
-      if (link.n !== this.#tree.size + 1 || !link.leaf) throw new RangeError(`the tree has ${this.#tree.size} leaves; link ${link.n} cannot follow${link.leaf ? "" : " (no leaf hash)"}`);
+      if (link.n !== this.#tree.size + 1 || !link.leaf)
+        throw new RangeError(
+          `the tree has ${this.#tree.size} leaves; link ${link.n} cannot follow${link.leaf ? "" : " (no leaf hash)"}`,
+        );
       this.#tree.push(link.leaf);
     }
   }
@@ -98,7 +113,12 @@ export class TreeKeeper {
  * True when `signer` signed a rooted checkpoint at `size` whose root is `root`: only then are the tiles believed. A few
  * reads on JetStream (the sealer that stopped signed its head: the newest checkpoint), a walk on other backends.
  */
-async function signedByItself(store: AuditStore, size: number, signer: string | undefined, root: Uint8Array): Promise<boolean> {
+async function signedByItself(
+  store: AuditStore,
+  size: number,
+  signer: string | undefined,
+  root: Uint8Array,
+): Promise<boolean> {
   if (!signer) return false;
   const cp = await checkpointLookup(store, { trusted: [signer], rooted: true }).atSize(size);
   return cp !== undefined && cp.root === Buffer.from(root).toString("hex");

@@ -55,7 +55,10 @@ export class ChainWriter {
         continue;
       }
       try {
-        const settled = host.pending[0]!.n <= this.#known ? await this.#verify(host.pending.slice(0, host.pipeline)) : await this.#append();
+        const settled =
+          host.pending[0]!.n <= this.#known
+            ? await this.#verify(host.pending.slice(0, host.pipeline))
+            : await this.#append();
         if (settled) pause = 50;
         else {
           await sleep(pause);
@@ -122,7 +125,9 @@ export class ChainWriter {
   /** One chunk of appends, each link at its own position; settles when each has its answer. */
   #appendAll(batch: ChainLink[]): Promise<PromiseSettledResult<AppendResult>[]> {
     const store = this.#host.store;
-    return hasAppendAll(store) ? store.appendAll(batch) : Promise.allSettled(batch.map((link) => store.append(link, link.n - 1)));
+    return hasAppendAll(store)
+      ? store.appendAll(batch)
+      : Promise.allSettled(batch.map((link) => store.append(link, link.n - 1)));
   }
 
   /** Compares links of this batch that the chain already holds with what is stored. */

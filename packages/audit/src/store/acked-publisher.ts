@@ -97,7 +97,10 @@ export class AckedPublisher {
         const token = this.#next++;
         this.#waiting.set(token, { batch, index: i, deadline });
         try {
-          this.#nc.publish(subject, item.data, { reply: `${prefix}.${token}`, headers: new ExpectedSequenceHeaders(item.expectLastSequence) });
+          this.#nc.publish(subject, item.data, {
+            reply: `${prefix}.${token}`,
+            headers: new ExpectedSequenceHeaders(item.expectLastSequence),
+          });
         } catch (err) {
           this.#waiting.delete(token);
           settle(batch, i, err as Error);
@@ -117,7 +120,9 @@ export class AckedPublisher {
   #start(): string {
     if (this.#prefix) return this.#prefix;
     const prefix = createInbox();
-    this.#sub = this.#nc.subscribe(`${prefix}.*`, { callback: (err, msg) => (err ? this.#failAll(err) : this.#answer(msg)) });
+    this.#sub = this.#nc.subscribe(`${prefix}.*`, {
+      callback: (err, msg) => (err ? this.#failAll(err) : this.#answer(msg)),
+    });
     this.#sweep = setInterval(() => this.#expire(), Math.min(1_000, this.#timeoutMs));
     this.#sweep.unref();
     this.#prefix = prefix;
@@ -165,13 +170,20 @@ const PLAIN_ACK = /^\{"stream":"[^"\\]*" ?, ?"seq" ?: ?(\d{1,15}) ?\}$/;
 
 /** The stream's answer to one publish. */
 function parseAck(msg: Msg): PublishOutcome {
-  if (msg.data.length === 0 && msg.headers?.code === 503) return new Error(`no JetStream stream answers on this subject (503)`);
+  if (msg.data.length === 0 && msg.headers?.code === 503)
+    return new Error(`no JetStream stream answers on this subject (503)`);
   try {
     const text = msg.string();
     const plain = PLAIN_ACK.exec(text);
     if (plain) return { ok: true, seq: Number(plain[1]) };
     const v = JSON.parse(text) as { seq?: number; error?: { code?: number; err_code?: number; description?: string } };
-    if (v.error) return { ok: false, code: v.error.code ?? 0, errCode: v.error.err_code ?? 0, description: v.error.description ?? "" };
+    if (v.error)
+      return {
+        ok: false,
+        code: v.error.code ?? 0,
+        errCode: v.error.err_code ?? 0,
+        description: v.error.description ?? "",
+      };
     if (typeof v.seq === "number") return { ok: true, seq: v.seq };
     return new Error("invalid JetStream publish ack");
   } catch (err) {

@@ -76,13 +76,22 @@ export function acceptsCheckpoint(filter: CheckpointFilter): (cp: Checkpoint | u
     if (!cp || !Number.isSafeInteger(cp.size) || cp.size < 0) return false;
     if (filter.trusted !== undefined && !filter.trusted.includes(cp.signer)) return false;
     if (filter.rooted && (cp.root === undefined || cp.note === undefined)) return false;
-    if (filter.origin !== undefined && cp.note !== undefined && !openCheckpointNote(cp.note, [cp.signer], filter.origin).ok) return false;
+    if (
+      filter.origin !== undefined &&
+      cp.note !== undefined &&
+      !openCheckpointNote(cp.note, [cp.signer], filter.origin).ok
+    )
+      return false;
     return verifiedBefore(cp);
   };
 }
 
 /** Lookups over `store`'s checkpoints for what `filter` trusts. */
-export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {}, options: CheckpointLookupOptions = {}): CheckpointLookup {
+export function checkpointLookup(
+  store: AuditStore,
+  filter: CheckpointFilter = {},
+  options: CheckpointLookupOptions = {},
+): CheckpointLookup {
   const accepts = acceptsCheckpoint(filter);
   const stats = { reads: 0, scans: 0, reasons: [] as string[] };
   // What each sequence holds, judged once for all the lookups of this object (a stored message never changes).
@@ -99,7 +108,10 @@ export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {
     // The one before the last is read with it when the last is where it was at this store's previous lookup (a hint
     // of which message to read, never of what it holds): the order check then costs no round trip of its own.
     const hint = lastSeen.get(store);
-    const [last, before] = await Promise.all([store.lastCheckpoint(), hint !== undefined && hint > 1 && !judged.has(hint - 1) ? store.checkpointAt(hint - 1) : undefined]);
+    const [last, before] = await Promise.all([
+      store.lastCheckpoint(),
+      hint !== undefined && hint > 1 && !judged.has(hint - 1) ? store.checkpointAt(hint - 1) : undefined,
+    ]);
     const end = last?.seq ?? 0;
     if (last) lastSeen.set(store, end);
     if (before !== undefined && end === hint) judged.set(end - 1, accepts(before) ? before : null);
@@ -117,8 +129,16 @@ export function checkpointLookup(store: AuditStore, filter: CheckpointFilter = {
   };
   return {
     stats,
-    newest: () => searched((s) => s.newest().then((t) => t?.cp), () => scan.newest()),
-    oldestAtLeast: (size) => searched((s) => s.oldestAtLeast(size), () => scan.first((cp) => cp.size >= size)),
+    newest: () =>
+      searched(
+        (s) => s.newest().then((t) => t?.cp),
+        () => scan.newest(),
+      ),
+    oldestAtLeast: (size) =>
+      searched(
+        (s) => s.oldestAtLeast(size),
+        () => scan.first((cp) => cp.size >= size),
+      ),
     atSize: (size) =>
       searched(
         async (s) => {
@@ -194,7 +214,10 @@ class Search {
   async #at(seq: number): Promise<Checkpoint | null> {
     let trusted = this.#judged.get(seq);
     if (trusted === undefined) {
-      if (++this.reads > this.#budget) throw new Inconsistent(`more than ${this.#budget} checkpoint messages read (many that are not trusted checkpoints)`);
+      if (++this.reads > this.#budget)
+        throw new Inconsistent(
+          `more than ${this.#budget} checkpoint messages read (many that are not trusted checkpoints)`,
+        );
       const cp = await this.#index.checkpointAt(seq);
       trusted = this.#accepts(cp) ? cp : null;
       this.#judged.set(seq, trusted);
@@ -225,7 +248,9 @@ class Search {
   async #checkBefore(found: Found): Promise<Found | undefined> {
     const before = await this.#atOrBefore(found.seq - 1);
     if (before && before.cp.size > found.cp.size) {
-      throw new Inconsistent(`the checkpoint at sequence ${found.seq} (size ${found.cp.size}) follows a larger one (size ${before.cp.size} at sequence ${before.seq})`);
+      throw new Inconsistent(
+        `the checkpoint at sequence ${found.seq} (size ${found.cp.size}) follows a larger one (size ${before.cp.size} at sequence ${before.seq})`,
+      );
     }
     return before;
   }
@@ -259,7 +284,10 @@ class Search {
     }
     // In order, the trusted checkpoint before the answer is smaller than `size`: one that is not was skipped.
     const before = await this.#checkBefore(answer);
-    if (before && before.cp.size >= size) throw new Inconsistent(`the search for size ≥ ${size} skipped the checkpoint at sequence ${before.seq} (size ${before.cp.size})`);
+    if (before && before.cp.size >= size)
+      throw new Inconsistent(
+        `the search for size ≥ ${size} skipped the checkpoint at sequence ${before.seq} (size ${before.cp.size})`,
+      );
     return answer.cp;
   }
 
@@ -269,7 +297,10 @@ class Search {
     for (const seq of [...this.#seen.keys()].sort((a, b) => a - b)) {
       const cp = this.#seen.get(seq);
       if (!cp) continue;
-      if (prev && prev.cp.size > cp.size) throw new Inconsistent(`the checkpoint at sequence ${seq} (size ${cp.size}) follows a larger one (size ${prev.cp.size} at sequence ${prev.seq})`);
+      if (prev && prev.cp.size > cp.size)
+        throw new Inconsistent(
+          `the checkpoint at sequence ${seq} (size ${cp.size}) follows a larger one (size ${prev.cp.size} at sequence ${prev.seq})`,
+        );
       prev = { seq, cp };
     }
   }
@@ -295,7 +326,8 @@ class Scan {
   }
 
   async first(wanted: (cp: Checkpoint) => boolean): Promise<Checkpoint | undefined> {
-    for await (const cp of this.#store.checkpoints()) if (Number.isSafeInteger(cp.size) && wanted(cp) && this.#accepts(cp)) return cp;
+    for await (const cp of this.#store.checkpoints())
+      if (Number.isSafeInteger(cp.size) && wanted(cp) && this.#accepts(cp)) return cp;
     return undefined;
   }
 }

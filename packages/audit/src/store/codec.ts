@@ -8,7 +8,13 @@ import type { ChainLink, Checkpoint } from "../types.js";
 
 const encoder = new TextEncoder();
 
-export function linkRecord(link: ChainLink): { n: number; event: string; hash: string; subject: string; storedAt: number } {
+export function linkRecord(link: ChainLink): {
+  n: number;
+  event: string;
+  hash: string;
+  subject: string;
+  storedAt: number;
+} {
   return { n: link.n, event: link.event, hash: link.hash, subject: link.subject, storedAt: link.storedAt };
 }
 
@@ -63,7 +69,15 @@ export function decodeLink(data: Uint8Array | unknown, position: number): ChainL
   return { n: position, event: "", hash: "", subject: "", storedAt: 0 };
 }
 
-export function checkpointRecord(cp: Checkpoint): { size: number; head: string; at: number; signer: string; sig: string; root?: string; note?: string } {
+export function checkpointRecord(cp: Checkpoint): {
+  size: number;
+  head: string;
+  at: number;
+  signer: string;
+  sig: string;
+  root?: string;
+  note?: string;
+} {
   return {
     size: cp.size,
     head: cp.head,

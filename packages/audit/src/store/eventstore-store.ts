@@ -96,14 +96,22 @@ export class EventStoreAuditStore implements AuditStore {
     }
     const expectedRevision = expectedSize === 0 ? NO_STREAM : BigInt(expectedSize - 1);
     try {
-      const result = await this.#client.appendToStream<LinkEvent>(this.streams.chain, jsonEvent<LinkEvent>({ type: "ChainLink", data: linkRecord(link) }), {
-        expectedRevision,
-      });
+      const result = await this.#client.appendToStream<LinkEvent>(
+        this.streams.chain,
+        jsonEvent<LinkEvent>({ type: "ChainLink", data: linkRecord(link) }),
+        {
+          expectedRevision,
+        },
+      );
       return { ok: true, size: Number(result.nextExpectedRevision) + 1 };
     } catch (err) {
       if (err instanceof WrongExpectedVersionError) {
         const actual = err.actualVersion;
-        return { ok: false, conflict: true, size: typeof actual === "bigint" ? Number(actual) + 1 : (await this.head()).size };
+        return {
+          ok: false,
+          conflict: true,
+          size: typeof actual === "bigint" ? Number(actual) + 1 : (await this.head()).size,
+        };
       }
       throw esError(`append of link ${link.n} failed`, err);
     }
@@ -113,14 +121,22 @@ export class EventStoreAuditStore implements AuditStore {
     const start = Math.max(1, from);
     if (to !== undefined && to < start) return;
     const maxCount = to === undefined ? undefined : to - start + 1;
-    for await (const { link } of this.#readLinks({ direction: FORWARDS, fromRevision: BigInt(start - 1), ...(maxCount ? { maxCount } : {}) })) {
+    for await (const { link } of this.#readLinks({
+      direction: FORWARDS,
+      fromRevision: BigInt(start - 1),
+      ...(maxCount ? { maxCount } : {}),
+    })) {
       yield link;
     }
   }
 
   async link(n: number): Promise<ChainLink | undefined> {
     if (!Number.isSafeInteger(n) || n < 1) return undefined;
-    for await (const { link, position } of this.#readLinks({ direction: FORWARDS, fromRevision: BigInt(n - 1), maxCount: 1 })) {
+    for await (const { link, position } of this.#readLinks({
+      direction: FORWARDS,
+      fromRevision: BigInt(n - 1),
+      maxCount: 1,
+    })) {
       return position === n ? link : undefined;
     }
     return undefined;
@@ -129,7 +145,10 @@ export class EventStoreAuditStore implements AuditStore {
   async appendCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.#open();
     try {
-      await this.#client.appendToStream<CheckpointEvent>(this.streams.checkpoints, jsonEvent<CheckpointEvent>({ type: "Checkpoint", data: checkpointRecord(checkpoint) }));
+      await this.#client.appendToStream<CheckpointEvent>(
+        this.streams.checkpoints,
+        jsonEvent<CheckpointEvent>({ type: "Checkpoint", data: checkpointRecord(checkpoint) }),
+      );
     } catch (err) {
       throw esError(`storing the checkpoint at ${checkpoint.size} failed`, err);
     }
@@ -138,7 +157,9 @@ export class EventStoreAuditStore implements AuditStore {
   async *checkpoints(): AsyncIterable<Checkpoint> {
     this.#open();
     try {
-      for await (const resolved of this.#client.readStream<CheckpointEvent>(this.streams.checkpoints, { direction: FORWARDS })) {
+      for await (const resolved of this.#client.readStream<CheckpointEvent>(this.streams.checkpoints, {
+        direction: FORWARDS,
+      })) {
         if (resolved.event) yield decodeCheckpoint(resolved.event.data);
       }
     } catch (err) {

@@ -17,7 +17,11 @@ export const ADMIN_ONLY = { acl: { deleteRoles: ["$admins"], metaWriteRoles: ["$
  * writers may race to set it: the loser's write is refused once the winner's ACL keeps metadata writes for `$admins`,
  * and that is fine when the stream has an ACL now.
  */
-export async function protectStream(client: EventStoreDBClient, stream: string, metadata: StreamMetadata = ADMIN_ONLY): Promise<void> {
+export async function protectStream(
+  client: EventStoreDBClient,
+  stream: string,
+  metadata: StreamMetadata = ADMIN_ONLY,
+): Promise<void> {
   const current = await client.getStreamMetadata(stream);
   if (current.metadata?.acl) return;
   try {
@@ -30,5 +34,7 @@ export async function protectStream(client: EventStoreDBClient, stream: string, 
 /** A client error as AUDIT_STORE_FAILED naming what failed (a PlexusError passes as it is). */
 export function esError(message: string, cause: unknown): PlexusError {
   if (cause instanceof PlexusError) return cause;
-  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, {
+    cause,
+  });
 }

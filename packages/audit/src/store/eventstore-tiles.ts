@@ -93,9 +93,14 @@ export class EventStoreTileStore implements TileStore {
         try {
           // Checked every time: a full tile stream is written to once (and again only on a retry).
           await protectStream(this.#client, stream, ADMIN_ONLY);
-          await this.#client.appendToStream<FullTileEvent>(stream, binaryEvent<FullTileEvent>({ type: "Tile", data: encodeTile(t.hashes) }), { expectedRevision: NO_STREAM });
+          await this.#client.appendToStream<FullTileEvent>(
+            stream,
+            binaryEvent<FullTileEvent>({ type: "Tile", data: encodeTile(t.hashes) }),
+            { expectedRevision: NO_STREAM },
+          );
         } catch (err) {
-          if (!(err instanceof WrongExpectedVersionError)) throw esError(`storing tile ${t.level}/${t.index} failed`, err);
+          if (!(err instanceof WrongExpectedVersionError))
+            throw esError(`storing tile ${t.level}/${t.index} failed`, err);
         }
       }),
     );
@@ -104,7 +109,14 @@ export class EventStoreTileStore implements TileStore {
         const stream = this.streams.partial(t.level);
         try {
           await this.#protectPartial(stream);
-          await this.#client.appendToStream<PartialTileEvent>(stream, binaryEvent<PartialTileEvent>({ type: "PartialTile", data: encodeTile(t.hashes), metadata: { index: t.index } }));
+          await this.#client.appendToStream<PartialTileEvent>(
+            stream,
+            binaryEvent<PartialTileEvent>({
+              type: "PartialTile",
+              data: encodeTile(t.hashes),
+              metadata: { index: t.index },
+            }),
+          );
         } catch (err) {
           throw esError(`storing the partial tile ${t.level}/${t.index} failed`, err);
         }
@@ -116,11 +128,21 @@ export class EventStoreTileStore implements TileStore {
     this.#assertOpen();
     return this.#cache.read(level, index, width, async () => {
       // The full tile first (most are); the level's partial tile only when it is not there.
-      const full = await this.#one(this.streams.full(level, index), { direction: FORWARDS, fromRevision: START, maxCount: 1 });
+      const full = await this.#one(this.streams.full(level, index), {
+        direction: FORWARDS,
+        fromRevision: START,
+        maxCount: 1,
+      });
       const hashes = full?.type === "Tile" ? decodeTile(full.data) : undefined;
       if (hashes && hashes.length >= width) return hashes;
-      const partial = await this.#one(this.streams.partial(level), { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
-      return partial?.type === "PartialTile" && partialIndex(partial.metadata) === index ? decodeTile(partial.data) : undefined;
+      const partial = await this.#one(this.streams.partial(level), {
+        direction: BACKWARDS,
+        fromRevision: END,
+        maxCount: 1,
+      });
+      return partial?.type === "PartialTile" && partialIndex(partial.metadata) === index
+        ? decodeTile(partial.data)
+        : undefined;
     });
   }
 
@@ -132,7 +154,10 @@ export class EventStoreTileStore implements TileStore {
   }
 
   /** The one binary event a read gives; undefined when the stream is absent, deleted or empty, or the event is JSON. */
-  async #one(stream: string, options: ReadStreamOptions): Promise<{ type: string; data: Uint8Array; metadata: unknown } | undefined> {
+  async #one(
+    stream: string,
+    options: ReadStreamOptions,
+  ): Promise<{ type: string; data: Uint8Array; metadata: unknown } | undefined> {
     try {
       for await (const resolved of this.#client.readStream<BinaryEventType>(stream, options)) {
         const event = resolved.event;

@@ -69,8 +69,18 @@ export function auditStreamConfigs(mesh: string, replicas = 1): [StreamConfigInp
   const names = auditStreamNames(mesh);
   const common = historyStreamSettings(replicas);
   return [
-    { ...common, name: names.chainStream, subjects: [names.chainSubject], description: `Plexus mesh "${mesh}": audit hash chain` },
-    { ...common, name: names.checkpointStream, subjects: [names.checkpointSubject], description: `Plexus mesh "${mesh}": signed audit checkpoints` },
+    {
+      ...common,
+      name: names.chainStream,
+      subjects: [names.chainSubject],
+      description: `Plexus mesh "${mesh}": audit hash chain`,
+    },
+    {
+      ...common,
+      name: names.checkpointStream,
+      subjects: [names.checkpointSubject],
+      description: `Plexus mesh "${mesh}": signed audit checkpoints`,
+    },
   ];
 }
 
@@ -80,14 +90,19 @@ type StreamConfigInput = Partial<StreamConfig> & { name: string; subjects: strin
  * Creates the audit streams of a mesh when missing. With `update`, existing ones are brought to the current settings:
  * what provisioning does with the admin user (`plexus up`); the service user may only create.
  */
-export async function ensureAuditStreams(nc: NatsConnection, mesh: string, options: { replicas?: number; update?: boolean } = {}): Promise<JetStreamManager> {
+export async function ensureAuditStreams(
+  nc: NatsConnection,
+  mesh: string,
+  options: { replicas?: number; update?: boolean } = {},
+): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
   for (const config of auditStreamConfigs(mesh, options.replicas ?? 1)) {
     try {
       await jsm.streams.info(config.name);
       if (options.update) await jsm.streams.update(config.name, config);
     } catch (err) {
-      if ((err as { name?: string }).name !== "StreamNotFoundError") throw storeError(`cannot open audit stream ${config.name}`, err);
+      if ((err as { name?: string }).name !== "StreamNotFoundError")
+        throw storeError(`cannot open audit stream ${config.name}`, err);
       await jsm.streams.add(config);
     }
   }
@@ -154,7 +169,8 @@ export class JetStreamAuditStore implements AuditStore, CheckpointIndex {
       return links.map(() => ({ status: "rejected", reason }));
     }
     const items = new Array<PublishItem>(links.length);
-    for (let i = 0; i < links.length; i++) items[i] = { data: encodeLink(links[i]!), expectLastSequence: links[i]!.n - 1 };
+    for (let i = 0; i < links.length; i++)
+      items[i] = { data: encodeLink(links[i]!), expectLastSequence: links[i]!.n - 1 };
     const outcomes = await this.#appends.publishAll(this.names.chainSubject, items);
     const results = new Array<PromiseSettledResult<AppendResult>>(links.length);
     // Conflicts whose ack does not name the real size share one look-up (made after all the acks, like each append's).
@@ -177,14 +193,22 @@ export class JetStreamAuditStore implements AuditStore, CheckpointIndex {
     return results;
   }
 
-  async #appendResult(link: ChainLink, ack: PublishAck, head: () => Promise<ChainHead> = () => this.head()): Promise<AppendResult> {
+  async #appendResult(
+    link: ChainLink,
+    ack: PublishAck,
+    head: () => Promise<ChainHead> = () => this.head(),
+  ): Promise<AppendResult> {
     if (ack.ok) return { ok: true, size: ack.seq };
     if (ack.errCode === JetStreamApiCodes.StreamWrongLastSequence) {
       return { ok: false, conflict: true, size: actualSize(ack.description) ?? (await head()).size };
     }
-    throw new PlexusError(ErrorCode.AuditStoreFailed, `append of link ${link.n} refused: ${ack.description} (${ack.errCode})`, {
-      details: { errCode: ack.errCode },
-    });
+    throw new PlexusError(
+      ErrorCode.AuditStoreFailed,
+      `append of link ${link.n} refused: ${ack.description} (${ack.errCode})`,
+      {
+        details: { errCode: ack.errCode },
+      },
+    );
   }
 
   async *links(from: number, to?: number): AsyncIterable<ChainLink> {
@@ -224,7 +248,9 @@ export class JetStreamAuditStore implements AuditStore, CheckpointIndex {
   /** The last checkpoint message (one read; checkpoint-lookup.ts). */
   async lastCheckpoint(): Promise<{ seq: number; checkpoint: Checkpoint } | undefined> {
     this.#open();
-    const m = await this.#jsm.streams.getMessage(this.names.checkpointStream, { last_by_subj: this.names.checkpointSubject });
+    const m = await this.#jsm.streams.getMessage(this.names.checkpointStream, {
+      last_by_subj: this.names.checkpointSubject,
+    });
     return m ? { seq: m.seq, checkpoint: decodeCheckpoint(m.data) } : undefined;
   }
 
@@ -262,5 +288,7 @@ function actualSize(description: string): number | undefined {
 
 function storeError(message: string, cause: unknown): PlexusError {
   if (cause instanceof PlexusError) return cause;
-  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, {
+    cause,
+  });
 }

@@ -16,7 +16,14 @@
  * ones (tile-cache.ts): a full tile never changes, and a partial tile only grows, so a remembered one with at least the
  * hashes asked for is still right. A proof then mostly reads its one level-0 tile.
  */
-import { jetstream, JetStreamApiCodes, jetstreamManager, type JetStreamClient, type JetStreamManager, type StreamConfig } from "@nats-io/jetstream";
+import {
+  jetstream,
+  JetStreamApiCodes,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { historyStreamSettings } from "@plexus/bus/internal";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
@@ -32,7 +39,10 @@ export function tileStreamNames(mesh: string): { stream: string; prefix: string 
   return { stream: `${meshSubjects(mesh).stream}_AUDIT_TILES`, prefix: `plexus-audit.${mesh}.tile` };
 }
 
-export function tileStreamConfig(mesh: string, replicas = 1): Partial<StreamConfig> & { name: string; subjects: string[] } {
+export function tileStreamConfig(
+  mesh: string,
+  replicas = 1,
+): Partial<StreamConfig> & { name: string; subjects: string[] } {
   const names = tileStreamNames(mesh);
   return {
     ...historyStreamSettings(replicas),
@@ -44,14 +54,19 @@ export function tileStreamConfig(mesh: string, replicas = 1): Partial<StreamConf
 }
 
 /** Creates the tile stream when missing (with `update`, brings an existing one to the current settings). */
-export async function ensureTileStream(nc: NatsConnection, mesh: string, options: { replicas?: number; update?: boolean } = {}): Promise<void> {
+export async function ensureTileStream(
+  nc: NatsConnection,
+  mesh: string,
+  options: { replicas?: number; update?: boolean } = {},
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = tileStreamConfig(mesh, options.replicas ?? 1);
   try {
     await jsm.streams.info(config.name);
     if (options.update) await jsm.streams.update(config.name, config);
   } catch (err) {
-    if ((err as { name?: string }).name !== "StreamNotFoundError") throw new PlexusError(ErrorCode.AuditStoreFailed, `cannot open ${config.name}`, { cause: err });
+    if ((err as { name?: string }).name !== "StreamNotFoundError")
+      throw new PlexusError(ErrorCode.AuditStoreFailed, `cannot open ${config.name}`, { cause: err });
     await jsm.streams.add(config);
   }
 }
@@ -64,7 +79,12 @@ export class JetStreamTileStore implements TileStore {
   readonly #cache: TileCache;
 
   /** `cacheTiles`: upper and partial tiles kept (default 64); `cacheLeafTiles`: full level-0 ones (default 8, at most `cacheTiles`). */
-  constructor(nc: NatsConnection, jsm: JetStreamManager, mesh: string, options: { timeoutMs?: number; cacheTiles?: number; cacheLeafTiles?: number } = {}) {
+  constructor(
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+    mesh: string,
+    options: { timeoutMs?: number; cacheTiles?: number; cacheLeafTiles?: number } = {},
+  ) {
     this.#names = tileStreamNames(mesh);
     this.#js = jetstream(nc);
     this.#jsm = jsm;
@@ -77,9 +97,13 @@ export class JetStreamTileStore implements TileStore {
     await Promise.all(
       tiles.full.map(async (t) => {
         try {
-          await this.#js.publish(`${this.#names.prefix}.${t.level}.${t.index}`, encodeTile(t.hashes), { expect: { lastSubjectSequence: 0 }, timeout: this.#timeout });
+          await this.#js.publish(`${this.#names.prefix}.${t.level}.${t.index}`, encodeTile(t.hashes), {
+            expect: { lastSubjectSequence: 0 },
+            timeout: this.#timeout,
+          });
         } catch (err) {
-          if ((err as { code?: number }).code !== JetStreamApiCodes.StreamWrongLastSequence) throw storeError(`storing tile ${t.level}/${t.index} failed`, err);
+          if ((err as { code?: number }).code !== JetStreamApiCodes.StreamWrongLastSequence)
+            throw storeError(`storing tile ${t.level}/${t.index} failed`, err);
         }
       }),
     );
@@ -88,7 +112,10 @@ export class JetStreamTileStore implements TileStore {
         const h = natsHeaders();
         h.set(TILE_HEADER, String(t.index));
         try {
-          await this.#js.publish(`${this.#names.prefix}.${t.level}.p`, encodeTile(t.hashes), { headers: h, timeout: this.#timeout });
+          await this.#js.publish(`${this.#names.prefix}.${t.level}.p`, encodeTile(t.hashes), {
+            headers: h,
+            timeout: this.#timeout,
+          });
         } catch (err) {
           throw storeError(`storing the partial tile ${t.level}/${t.index} failed`, err);
         }
@@ -117,5 +144,7 @@ export class JetStreamTileStore implements TileStore {
 }
 
 function storeError(message: string, cause: unknown): PlexusError {
-  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+  return new PlexusError(ErrorCode.AuditStoreFailed, `${message}: ${(cause as Error)?.message ?? String(cause)}`, {
+    cause,
+  });
 }

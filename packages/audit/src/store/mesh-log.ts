@@ -18,7 +18,12 @@ export async function meshLogEnd(nc: NatsConnection, mesh: string): Promise<numb
  * Events `from`…`to` of the mesh log, in order. Without `to` (or with a `to` beyond it) the read stops at the end of
  * the log as of the call; events stored later are not waited for.
  */
-export async function* readMeshLog(nc: NatsConnection, mesh: string, from: number, to?: number): AsyncGenerator<LogEvent> {
+export async function* readMeshLog(
+  nc: NatsConnection,
+  mesh: string,
+  from: number,
+  to?: number,
+): AsyncGenerator<LogEvent> {
   const end = await meshLogEnd(nc, mesh);
   const last = to === undefined ? end : Math.min(to, end);
   for await (const m of readStreamRange(jetstream(nc), meshSubjects(mesh).stream, Math.max(1, from), last)) {
@@ -32,5 +37,10 @@ export async function* readMeshLog(nc: NatsConnection, mesh: string, from: numbe
  */
 export function logEvent(m: JsMsg): LogEvent {
   const info = m.info;
-  return { n: info.streamSequence, subject: m.subject, data: m.data, storedAt: Math.floor(Number(info.timestampNanos) / 1_000_000) };
+  return {
+    n: info.streamSequence,
+    subject: m.subject,
+    data: m.data,
+    storedAt: Math.floor(Number(info.timestampNanos) / 1_000_000),
+  };
 }

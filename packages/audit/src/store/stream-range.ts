@@ -13,9 +13,17 @@ export const READ_BATCH = 8_192;
  * stream's last_seq as of the call, or less); the read also ends when nothing is pending, so a stream whose last
  * messages were deleted (a tampered log: the services cannot delete) does not keep it waiting.
  */
-export async function* readStreamRange(js: JetStreamClient, stream: string, from: number, to: number): AsyncGenerator<JsMsg> {
+export async function* readStreamRange(
+  js: JetStreamClient,
+  stream: string,
+  from: number,
+  to: number,
+): AsyncGenerator<JsMsg> {
   if (to < from) return;
-  const consumer = await js.consumers.get(stream, { opt_start_seq: Math.max(1, from), name_prefix: orderedConsumerPrefix() });
+  const consumer = await js.consumers.get(stream, {
+    opt_start_seq: Math.max(1, from),
+    name_prefix: orderedConsumerPrefix(),
+  });
   const messages = await consumer.consume({ max_messages: Math.min(READ_BATCH, to - from + 1) });
   try {
     for await (const m of messages) {

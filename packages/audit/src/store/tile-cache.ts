@@ -34,7 +34,12 @@ export class TileCache {
   }
 
   /** At least `width` hashes of tile `index` of `level`: remembered, or from `load` (undefined: not stored). */
-  async read(level: number, index: number, width: number, load: () => Promise<Uint8Array[] | undefined>): Promise<Uint8Array[]> {
+  async read(
+    level: number,
+    index: number,
+    width: number,
+    load: () => Promise<Uint8Array[] | undefined>,
+  ): Promise<Uint8Array[]> {
     const key = `${level}/${index}`;
     const cached = this.#leafTiles.get(key) ?? this.#tiles.get(key);
     if (cached && cached.length >= width) return cached;

@@ -31,7 +31,9 @@ export class CheckpointPlan {
 
   /** Keeps those with from-1 ≤ size ≤ to (the ones this range can check), sorted by size. */
   constructor(all: Checkpoint[], from: number, to: number | undefined, trustedSigners: string[] | undefined) {
-    this.#list = all.filter((cp) => cp.size >= from - 1 && (to === undefined || cp.size <= to)).sort((a, b) => a.size - b.size);
+    this.#list = all
+      .filter((cp) => cp.size >= from - 1 && (to === undefined || cp.size <= to))
+      .sort((a, b) => a.size - b.size);
     this.#trusted = trustedSigners ? new Set(trustedSigners) : undefined;
     this.#malformed = all.find((cp) => !Number.isSafeInteger(cp.size) || cp.size < 0);
   }
@@ -51,18 +53,27 @@ export class CheckpointPlan {
     if (this.#malformed) {
       const cp = this.#malformed;
       this.#malformed = undefined;
-      return { kind: "checkpoint_signature", detail: `a checkpoint has no valid size (${JSON.stringify(cp.size)}; ${describe(cp)})` };
+      return {
+        kind: "checkpoint_signature",
+        detail: `a checkpoint has no valid size (${JSON.stringify(cp.size)}; ${describe(cp)})`,
+      };
     }
     for (let cp = this.#list[this.#next]; cp !== undefined && cp.size <= size; cp = this.#list[++this.#next]) {
       const bad = this.#signatureFault(cp);
       if (bad) return bad;
       if (cp.head !== head) {
-        return { kind: "checkpoint_mismatch", detail: `the checkpoint at ${cp.size} (${describe(cp)}) says the head is ${short(cp.head)}, the chain recomputes ${short(head)}` };
+        return {
+          kind: "checkpoint_mismatch",
+          detail: `the checkpoint at ${cp.size} (${describe(cp)}) says the head is ${short(cp.head)}, the chain recomputes ${short(head)}`,
+        };
       }
       if (cp.root !== undefined && root) {
         const tree = Buffer.from(root()).toString("hex");
         if (cp.root !== tree) {
-          return { kind: "checkpoint_mismatch", detail: `the checkpoint at ${cp.size} (${describe(cp)}) says the Merkle root is ${short(cp.root)}, the log recomputes ${short(tree)}` };
+          return {
+            kind: "checkpoint_mismatch",
+            detail: `the checkpoint at ${cp.size} (${describe(cp)}) says the Merkle root is ${short(cp.root)}, the log recomputes ${short(tree)}`,
+          };
         }
         this.summary.roots++;
       }
@@ -78,7 +89,13 @@ export class CheckpointPlan {
     const rest = this.#list.slice(this.#next).filter((cp) => cp.size > end);
     const valid = rest.find((cp) => this.#signatureFault(cp) === undefined);
     if (valid) {
-      return { position: end + 1, finding: { kind: "truncated", detail: `the chain ends at ${end}, but the checkpoint ${describe(valid)} covers ${valid.size} links` } };
+      return {
+        position: end + 1,
+        finding: {
+          kind: "truncated",
+          detail: `the chain ends at ${end}, but the checkpoint ${describe(valid)} covers ${valid.size} links`,
+        },
+      };
     }
     const first = rest[0];
     const fault = first && this.#signatureFault(first);
@@ -86,9 +103,16 @@ export class CheckpointPlan {
   }
 
   #signatureFault(cp: Checkpoint): Finding<CheckpointFaultKind> | undefined {
-    if (!verifyCheckpoint(cp)) return { kind: "checkpoint_signature", detail: `the checkpoint at ${cp.size} (${describe(cp)}) has an invalid signature` };
+    if (!verifyCheckpoint(cp))
+      return {
+        kind: "checkpoint_signature",
+        detail: `the checkpoint at ${cp.size} (${describe(cp)}) has an invalid signature`,
+      };
     if (this.#trusted && !this.#trusted.has(cp.signer)) {
-      return { kind: "checkpoint_signature", detail: `the checkpoint at ${cp.size} is signed by ${cp.signer}, which is not a trusted signer` };
+      return {
+        kind: "checkpoint_signature",
+        detail: `the checkpoint at ${cp.size} is signed by ${cp.signer}, which is not a trusted signer`,
+      };
     }
     return undefined;
   }

@@ -51,14 +51,17 @@ function ahead<T>(c: Cursor<T>, window: number, match: (t: T) => boolean): numbe
 /** Position k is absent or out of order in one of the two sequences. */
 function sequenceFault(w: Walk, link: ChainLink, event: LogEvent | undefined): Finding | undefined {
   const { k } = w;
-  if (link.n < k) return { kind: "inserted", detail: `an extra link claiming position ${link.n} comes after position ${k - 1}` };
-  if (event && event.n < k) return { kind: "inserted", detail: `an extra event claiming position ${event.n} comes after position ${k - 1}` };
+  if (link.n < k)
+    return { kind: "inserted", detail: `an extra link claiming position ${link.n} comes after position ${k - 1}` };
+  if (event && event.n < k)
+    return { kind: "inserted", detail: `an extra event claiming position ${event.n} comes after position ${k - 1}` };
   if (link.n > k) {
     const j = ahead(w.links, w.window, (l) => l.n === k);
     if (j > 0) return { kind: "reordered", detail: `link ${k} comes after link ${link.n}` };
     return { kind: "missing", detail: `link ${k} is missing: the chain goes on with position ${link.n}` };
   }
-  if (event === undefined) return { kind: "missing", detail: `link ${k} seals an event the log does not have (the log ends at ${k - 1})` };
+  if (event === undefined)
+    return { kind: "missing", detail: `link ${k} seals an event the log does not have (the log ends at ${k - 1})` };
   if (event.n > k) {
     const j = ahead(w.events, w.window, (e) => e.n === k);
     if (j > 0) return { kind: "reordered", detail: `event ${k} comes after event ${event.n}` };
@@ -76,9 +79,15 @@ function displaced(w: Walk, link: ChainLink): Finding | undefined {
     if (!ej || !lj) return undefined;
     if (!h.seals(prev, k, ej, lj)) continue;
     if (h.follows(lj.hash, k + 1, link.event, link.hash)) {
-      return { kind: "reordered", detail: `the event sealed at position ${k} was moved ${j} place${j > 1 ? "s" : ""} later, and the one sealed at ${k + 1} put in its place` };
+      return {
+        kind: "reordered",
+        detail: `the event sealed at position ${k} was moved ${j} place${j > 1 ? "s" : ""} later, and the one sealed at ${k + 1} put in its place`,
+      };
     }
-    return { kind: "inserted", detail: `${j} extra event${j > 1 ? "s" : ""} sit${j > 1 ? "" : "s"} before the one sealed at position ${k}` };
+    return {
+      kind: "inserted",
+      detail: `${j} extra event${j > 1 ? "s" : ""} sit${j > 1 ? "" : "s"} before the one sealed at position ${k}`,
+    };
   }
   return undefined;
 }
@@ -91,9 +100,16 @@ function displaced(w: Walk, link: ChainLink): Finding | undefined {
 function laterEvent(w: Walk, link: ChainLink, sealedAt: number): Finding {
   const { k } = w;
   const back = link.event === "" ? -1 : movedLater(w, link.event, sealedAt - k);
-  if (back > 0) return { kind: "reordered", detail: `the event at position ${k} is the one sealed at position ${sealedAt}; the one sealed at ${k} comes ${back} place${back > 1 ? "s" : ""} later` };
+  if (back > 0)
+    return {
+      kind: "reordered",
+      detail: `the event at position ${k} is the one sealed at position ${sealedAt}; the one sealed at ${k} comes ${back} place${back > 1 ? "s" : ""} later`,
+    };
   const gone = sealedAt - k > 1 ? `the events sealed at ${k}–${sealedAt - 1} are` : `the event sealed at ${k} is`;
-  return { kind: "missing", detail: `${gone} gone from the log: at position ${k} it goes on with the event sealed at ${sealedAt}` };
+  return {
+    kind: "missing",
+    detail: `${gone} gone from the log: at position ${k} it goes on with the event sealed at ${sealedAt}`,
+  };
 }
 
 /**
@@ -128,14 +144,25 @@ function hashFault(w: Walk, link: ChainLink, event: LogEvent): Finding {
   }
   const nextLink = w.links.peek(1);
   if (nextLink && h.seals(prev, k, event, nextLink)) {
-    return { kind: "inserted", detail: `an extra link sits at position ${k}; the link that seals event ${k} comes after it` };
+    return {
+      kind: "inserted",
+      detail: `an extra link sits at position ${k}; the link that seals event ${k} comes after it`,
+    };
   }
   if (e !== link.event) {
-    if (link.event === "" && link.hash === "") return { kind: "altered", detail: `the link stored at position ${k} is unreadable` };
-    if (h.follows(prev, k, e, link.hash)) return { kind: "altered", detail: `link ${k}'s event hash was changed (its chain hash still seals the event)` };
-    return { kind: "altered", detail: `event ${k} (${event.subject}) hashes to ${short(e)}, but its link sealed ${short(link.event)}` };
+    if (link.event === "" && link.hash === "")
+      return { kind: "altered", detail: `the link stored at position ${k} is unreadable` };
+    if (h.follows(prev, k, e, link.hash))
+      return { kind: "altered", detail: `link ${k}'s event hash was changed (its chain hash still seals the event)` };
+    return {
+      kind: "altered",
+      detail: `event ${k} (${event.subject}) hashes to ${short(e)}, but its link sealed ${short(link.event)}`,
+    };
   }
-  return { kind: "forked", detail: `link ${k}'s hash ${short(link.hash)} does not follow from link ${k - 1} (expected ${short(h.link(prev, k, e))})` };
+  return {
+    kind: "forked",
+    detail: `link ${k}'s hash ${short(link.hash)} does not follow from link ${k - 1} (expected ${short(h.link(prev, k, e))})`,
+  };
 }
 
 export function classify(w: Walk): Finding {

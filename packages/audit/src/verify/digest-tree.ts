@@ -52,7 +52,8 @@ export class DigestTree {
   }
 
   #parent(left: string, right: string): string {
-    if (!oneShot) return Buffer.from(nodeHash(Buffer.from(left, "latin1"), Buffer.from(right, "latin1"))).toString("latin1");
+    if (!oneShot)
+      return Buffer.from(nodeHash(Buffer.from(left, "latin1"), Buffer.from(right, "latin1"))).toString("latin1");
     this.#input.write(left, 1, "latin1");
     this.#input.write(right, 33, "latin1");
     return oneShot("sha256", this.#input, "latin1");

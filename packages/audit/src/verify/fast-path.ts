@@ -22,7 +22,12 @@ import { chainBatches, meshLogBatches } from "./stream-batches.js";
  * The chain stream holds exactly positions 1…size, nothing deleted, the log has every one of them, and the stream is
  * older than every checkpoint.
  */
-export async function intactChainSize(nc: NatsConnection, mesh: string, store: AuditStore, checkpoints: readonly Checkpoint[]): Promise<number | undefined> {
+export async function intactChainSize(
+  nc: NatsConnection,
+  mesh: string,
+  store: AuditStore,
+  checkpoints: readonly Checkpoint[],
+): Promise<number | undefined> {
   if (!(store instanceof JetStreamAuditStore)) return undefined;
   const jsm = await jetstreamManager(nc);
   const { state, created } = await jsm.streams.info(auditStreamNames(mesh).chainStream);
@@ -39,7 +44,12 @@ export async function intactChainSize(nc: NatsConnection, mesh: string, store: A
  * events of the log from 1 to size, and the stored links after `covered` only (verifyChain's `recomputedThrough`
  * recomputes the rest). Both read in batches.
  */
-export function checkpointWalk(nc: NatsConnection, mesh: string, covered: number, size: number): { events: BatchedSource<LogEvent>; links: BatchedSource<ChainLink> } {
+export function checkpointWalk(
+  nc: NatsConnection,
+  mesh: string,
+  covered: number,
+  size: number,
+): { events: BatchedSource<LogEvent>; links: BatchedSource<ChainLink> } {
   return { events: meshLogBatches(nc, mesh, 1, size), links: chainBatches(nc, mesh, covered + 1, size) };
 }
 

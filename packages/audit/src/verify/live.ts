@@ -103,7 +103,10 @@ export async function verifyStore(o: VerifyStoreOptions): Promise<VerifyReport> 
   });
 }
 
-async function verifyByCheckpoints(o: VerifyStoreOptions, checkpoints: Checkpoint[]): Promise<VerifyReport | undefined> {
+async function verifyByCheckpoints(
+  o: VerifyStoreOptions,
+  checkpoints: Checkpoint[],
+): Promise<VerifyReport | undefined> {
   const size = await intactChainSize(o.nc, o.mesh, o.store, checkpoints);
   const covered = largestCheckpoint(checkpoints);
   if (size === undefined || covered === 0 || covered > size) return undefined;
@@ -148,7 +151,9 @@ export async function exportStore(o: ExportStoreOptions): Promise<ExportSummary>
 }
 
 /** Queries the mesh log as it is now (sealed and not yet sealed events), with link hashes where sealed. */
-export async function queryStore(o: LiveSource & Omit<QueryOptions, "events" | "links">): Promise<AsyncGenerator<AuditMatch>> {
+export async function queryStore(
+  o: LiveSource & Omit<QueryOptions, "events" | "links">,
+): Promise<AsyncGenerator<AuditMatch>> {
   const start = o.since !== undefined ? await positionAt(o.store, o.since) : 1;
   const { nc, mesh, store, ...filters } = o;
   return queryAudit({ ...filters, events: readMeshLog(nc, mesh, start), links: store.links(start) });

@@ -33,13 +33,20 @@ export function chainBatches(nc: NatsConnection, mesh: string, from: number, to?
   return streamBatches(nc, auditStreamNames(mesh).chainStream, from, to, (m) => decodeStoredLink(m.data, m.seq));
 }
 
-function streamBatches<T>(nc: NatsConnection, stream: string, from: number, to: number | undefined, decode: (m: JsMsg) => T): StreamBatches<T> {
+function streamBatches<T>(
+  nc: NatsConnection,
+  stream: string,
+  from: number,
+  to: number | undefined,
+  decode: (m: JsMsg) => T,
+): StreamBatches<T> {
   const reader = new BatchReader(nc, stream, Math.max(1, from), to, decode);
   let taken = false;
   return {
     ready: reader.ready,
     batches: () => {
-      if (taken) throw new PlexusError(ErrorCode.InvalidArgument, `a batched read of ${stream} can only be iterated once`);
+      if (taken)
+        throw new PlexusError(ErrorCode.InvalidArgument, `a batched read of ${stream} can only be iterated once`);
       taken = true;
       return reader;
     },
@@ -60,19 +67,29 @@ class BatchReader<T> implements AsyncIterator<T[]> {
   constructor(nc: NatsConnection, stream: string, from: number, to: number | undefined, decode: (m: JsMsg) => T) {
     this.#decode = decode;
     this.ready = this.#start(nc, stream, from, to).catch((err: unknown) => {
-      this.#error = err instanceof PlexusError ? err : new PlexusError(ErrorCode.AuditStoreFailed, `cannot read ${stream}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+      this.#error =
+        err instanceof PlexusError
+          ? err
+          : new PlexusError(
+              ErrorCode.AuditStoreFailed,
+              `cannot read ${stream}: ${(err as Error)?.message ?? String(err)}`,
+              { cause: err },
+            );
       this.#signal();
     });
   }
 
   async #start(nc: NatsConnection, stream: string, from: number, to: number | undefined): Promise<void> {
-    const { state } = (await (await jetstreamManager(nc)).streams.info(stream));
+    const { state } = await (await jetstreamManager(nc)).streams.info(stream);
     const last = to === undefined ? state.last_seq : Math.min(to, state.last_seq);
     if (last < from || state.messages === 0 || state.first_seq > last) {
       this.#complete = true;
       return;
     }
-    const consumer = await jetstream(nc).consumers.get(stream, { opt_start_seq: from, name_prefix: orderedConsumerPrefix() });
+    const consumer = await jetstream(nc).consumers.get(stream, {
+      opt_start_seq: from,
+      name_prefix: orderedConsumerPrefix(),
+    });
     const messages = await consumer.consume({
       max_messages: Math.min(READ_BATCH, last - from + 1),
       callback: (m) => {
@@ -86,7 +103,11 @@ class BatchReader<T> implements AsyncIterator<T[]> {
     this.#stop = () => release(consumer, messages);
     void messages.closed().then((err) => {
       if (this.#complete || this.#closed) return;
-      this.#error = new PlexusError(ErrorCode.AuditStoreFailed, `the read of ${stream} stopped before sequence ${last}${err ? `: ${err.message}` : ""}`, err ? { cause: err } : {});
+      this.#error = new PlexusError(
+        ErrorCode.AuditStoreFailed,
+        `the read of ${stream} stopped before sequence ${last}${err ? `: ${err.message}` : ""}`,
+        err ? { cause: err } : {},
+      );
       this.#signal();
     });
     if (this.#closed) await this.#release();

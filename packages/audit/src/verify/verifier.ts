@@ -72,8 +72,10 @@ const PROGRESS_EVERY = 16_384;
 export async function verifyChain(options: VerifyOptions): Promise<VerifyReport> {
   const from = options.from ?? 1;
   const to = options.to;
-  if (!Number.isSafeInteger(from) || from < 1) throw new PlexusError(ErrorCode.InvalidArgument, `from must be a position ≥ 1, got ${from}`);
-  if (to !== undefined && (!Number.isSafeInteger(to) || to < from - 1)) throw new PlexusError(ErrorCode.InvalidArgument, `to must be a position ≥ from - 1, got ${to}`);
+  if (!Number.isSafeInteger(from) || from < 1)
+    throw new PlexusError(ErrorCode.InvalidArgument, `from must be a position ≥ 1, got ${from}`);
+  if (to !== undefined && (!Number.isSafeInteger(to) || to < from - 1))
+    throw new PlexusError(ErrorCode.InvalidArgument, `to must be a position ≥ from - 1, got ${to}`);
   const checkpoints = await collect(options.checkpoints ?? []);
   // Both cursors start their sources now: sources sharing one reader (an export file) see both consumers from the start.
   const links = new Cursor(options.links);
@@ -81,11 +83,24 @@ export async function verifyChain(options: VerifyOptions): Promise<VerifyReport>
   try {
     const recomputed = options.recomputedThrough ?? 0;
     if (recomputed > 0 && (from !== 1 || !checkpoints.some((cp) => cp.size >= recomputed))) {
-      throw new PlexusError(ErrorCode.InvalidArgument, `recomputedThrough needs from = 1 and a checkpoint of size ≥ ${recomputed}`);
+      throw new PlexusError(
+        ErrorCode.InvalidArgument,
+        `recomputedThrough needs from = 1 and a checkpoint of size ≥ ${recomputed}`,
+      );
     }
     const start = await startHash(from, options.prevHash, links, events, recomputed);
     const plan = new CheckpointPlan(checkpoints, from, to, options.trustedSigners);
-    return await walk({ from, to, start, plan, links, events, recomputed, onProgress: options.onProgress, checkRoots: options.checkRoots !== false });
+    return await walk({
+      from,
+      to,
+      start,
+      plan,
+      links,
+      events,
+      recomputed,
+      onProgress: options.onProgress,
+      checkRoots: options.checkRoots !== false,
+    });
   } finally {
     await Promise.allSettled([links.close(), events.close()]);
   }
@@ -142,7 +157,11 @@ async function walk(s: WalkState): Promise<VerifyReport> {
 
     if (k <= s.recomputed) {
       if (event === undefined || event.n !== k) {
-        return fail(k, event !== undefined && event.n < k ? "inserted" : "missing", `event ${k} is not where the log should have it (position ${event?.n ?? "none"} instead)`);
+        return fail(
+          k,
+          event !== undefined && event.n < k ? "inserted" : "missing",
+          `event ${k} is not where the log should have it (position ${event?.n ?? "none"} instead)`,
+        );
       }
       h = maker.next(event).hash;
     } else {
@@ -178,7 +197,13 @@ async function walk(s: WalkState): Promise<VerifyReport> {
 }
 
 /** h_{from-1}: GENESIS, the given prevHash, or link from-1's stored hash. Skips items before the range. */
-async function startHash(from: number, prevHash: string | undefined, links: Cursor<ChainLink>, events: Cursor<LogEvent>, recomputed: number): Promise<string> {
+async function startHash(
+  from: number,
+  prevHash: string | undefined,
+  links: Cursor<ChainLink>,
+  events: Cursor<LogEvent>,
+  recomputed: number,
+): Promise<string> {
   await Promise.all([links.fill(), events.fill()]);
   while (skippable(events.peek(0), from)) {
     events.advance();
@@ -191,12 +216,19 @@ async function startHash(from: number, prevHash: string | undefined, links: Curs
   }
   if (from === 1) return GENESIS;
   if (prevHash !== undefined) {
-    if (!isHash(prevHash)) throw new PlexusError(ErrorCode.InvalidArgument, `the start hash for position ${from - 1} is not a SHA-256 hex digest`);
+    if (!isHash(prevHash))
+      throw new PlexusError(
+        ErrorCode.InvalidArgument,
+        `the start hash for position ${from - 1} is not a SHA-256 hex digest`,
+      );
     return prevHash;
   }
   const before = links.peek(0);
   if (before?.n !== from - 1 || !isHash(before.hash)) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `verifying from ${from} needs link ${from - 1} (the links given start at ${before?.n ?? "nothing"})`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `verifying from ${from} needs link ${from - 1} (the links given start at ${before?.n ?? "nothing"})`,
+    );
   }
   links.advance();
   return before.hash;

@@ -11,7 +11,10 @@ import { eventsHoldHead, type LogAgainstHead } from "./against-log.js";
 export async function exportHoldsHead(path: string, head: { size: number; root: Uint8Array }): Promise<LogAgainstHead> {
   const src = await readExport(path);
   if (src.from !== 1) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `${path} starts at position ${src.from}: a witness's checkpoint covers positions from 1, so only a full export can be held to it`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `${path} starts at position ${src.from}: a witness's checkpoint covers positions from 1, so only a full export can be held to it`,
+    );
   }
   // Only the events are read (the links side stays closed, so the pass does not queue them).
   return eventsHoldHead(src.events, Number.MAX_SAFE_INTEGER, head);

@@ -20,7 +20,11 @@ export type WitnessFaultKind = "rollback" | "fork" | "checkpoint_missing";
 export type LogAgainstHead = { ok: true } | { ok: false; kind: "rollback" | "fork"; position: number; detail: string };
 
 /** Whether the first `head.size` events of the mesh log give `head.root` (rebuilt from the raw log, no tiles trusted). */
-export async function logHoldsHead(nc: NatsConnection, mesh: string, head: { size: number; root: Uint8Array }): Promise<LogAgainstHead> {
+export async function logHoldsHead(
+  nc: NatsConnection,
+  mesh: string,
+  head: { size: number; root: Uint8Array },
+): Promise<LogAgainstHead> {
   return eventsHoldHead(readMeshLog(nc, mesh, 1, head.size), await meshLogEnd(nc, mesh), head);
 }
 
@@ -28,23 +32,48 @@ export async function logHoldsHead(nc: NatsConnection, mesh: string, head: { siz
  * Whether `events` (positions 1… in order, of a log `end` events long: the live log, or an export file from position
  * 1) give `head.root` at `head.size`. Reads no further than `head.size`.
  */
-export async function eventsHoldHead(events: AsyncIterable<LogEvent>, end: number, head: { size: number; root: Uint8Array }): Promise<LogAgainstHead> {
+export async function eventsHoldHead(
+  events: AsyncIterable<LogEvent>,
+  end: number,
+  head: { size: number; root: Uint8Array },
+): Promise<LogAgainstHead> {
   if (end < head.size) {
-    return { ok: false, kind: "rollback", position: end + 1, detail: `the log has ${end} events, fewer than the ${head.size} of the witnessed checkpoint` };
+    return {
+      ok: false,
+      kind: "rollback",
+      position: end + 1,
+      detail: `the log has ${end} events, fewer than the ${head.size} of the witnessed checkpoint`,
+    };
   }
   const tree = new TreeBuilder();
   let expected = 1;
   for await (const e of events) {
     if (e.n > head.size) break;
-    if (e.n !== expected) return { ok: false, kind: "rollback", position: expected, detail: `position ${expected} of the witnessed checkpoint is missing from the log` };
+    if (e.n !== expected)
+      return {
+        ok: false,
+        kind: "rollback",
+        position: expected,
+        detail: `position ${expected} of the witnessed checkpoint is missing from the log`,
+      };
     tree.push(eventLeafHash(e.subject, e.data));
     if (expected++ === head.size) break;
   }
   if (tree.size < head.size) {
-    return { ok: false, kind: "rollback", position: tree.size + 1, detail: `the log has ${tree.size} readable events, fewer than the ${head.size} of the witnessed checkpoint` };
+    return {
+      ok: false,
+      kind: "rollback",
+      position: tree.size + 1,
+      detail: `the log has ${tree.size} readable events, fewer than the ${head.size} of the witnessed checkpoint`,
+    };
   }
   if (!equalHashes(tree.root(), head.root)) {
-    return { ok: false, kind: "fork", position: head.size, detail: `the log's first ${head.size} events do not give the root the witness cosigned: history was rewritten` };
+    return {
+      ok: false,
+      kind: "fork",
+      position: head.size,
+      detail: `the log's first ${head.size} events do not give the root the witness cosigned: history was rewritten`,
+    };
   }
   return { ok: true };
 }
@@ -53,7 +82,11 @@ export async function eventsHoldHead(events: AsyncIterable<LogEvent>, end: numbe
  * `checkpoint_missing` when the newest checkpoint by a pinned key (`covered`, 0 for none) leaves more than
  * `maxUnsealed` events of a log of `end` events uncovered; undefined when it is covered.
  */
-export function uncoveredTail(covered: number, end: number, maxUnsealed: number): { kind: "checkpoint_missing"; position: number; detail: string } | undefined {
+export function uncoveredTail(
+  covered: number,
+  end: number,
+  maxUnsealed: number,
+): { kind: "checkpoint_missing"; position: number; detail: string } | undefined {
   if (end - covered <= maxUnsealed) return undefined;
   return {
     kind: "checkpoint_missing",

@@ -35,10 +35,18 @@ export async function loadWitnessState(file: string): Promise<WitnessState | und
   }
   const s = v as Partial<WitnessState>;
   if (s?.format !== WITNESS_STATE_FORMAT) throw invalid(file, `not a ${WITNESS_STATE_FORMAT} file`);
-  if (typeof s.name !== "string" || typeof s.did !== "string" || typeof s.origin !== "string" || !Array.isArray(s.logKeys) || !Number.isSafeInteger(s.size) || (s.size as number) < 0) {
+  if (
+    typeof s.name !== "string" ||
+    typeof s.did !== "string" ||
+    typeof s.origin !== "string" ||
+    !Array.isArray(s.logKeys) ||
+    !Number.isSafeInteger(s.size) ||
+    (s.size as number) < 0
+  ) {
     throw invalid(file, "missing or malformed name, did, origin, logKeys or size");
   }
-  if ((s.size as number) > 0 && (typeof s.root !== "string" || typeof s.note !== "string")) throw invalid(file, "a size without root and note");
+  if ((s.size as number) > 0 && (typeof s.root !== "string" || typeof s.note !== "string"))
+    throw invalid(file, "a size without root and note");
   return s as WitnessState;
 }
 
@@ -61,5 +69,7 @@ export async function saveWitnessState(file: string, state: WitnessState, dir: s
 }
 
 function invalid(file: string, why: string): PlexusError {
-  return new PlexusError(ErrorCode.InvalidArgument, `${file} is not a witness state: ${why}`, { details: { reason: "witness_state", file } });
+  return new PlexusError(ErrorCode.InvalidArgument, `${file} is not a witness state: ${why}`, {
+    details: { reason: "witness_state", file },
+  });
 }

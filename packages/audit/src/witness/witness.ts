@@ -45,8 +45,20 @@ export type WitnessResult =
   | { ok: false; reason: WitnessRefusal; detail: string };
 
 /** A witness that has cosigned nothing yet for the log `origin` signed by `logKeys`. */
-export function newWitnessState(opts: { name: string; did: string; origin: string; logKeys: readonly string[] }): WitnessState {
-  return { format: WITNESS_STATE_FORMAT, name: opts.name, did: opts.did, origin: opts.origin, logKeys: [...opts.logKeys], size: 0 };
+export function newWitnessState(opts: {
+  name: string;
+  did: string;
+  origin: string;
+  logKeys: readonly string[];
+}): WitnessState {
+  return {
+    format: WITNESS_STATE_FORMAT,
+    name: opts.name,
+    did: opts.did,
+    origin: opts.origin,
+    logKeys: [...opts.logKeys],
+    size: 0,
+  };
 }
 
 /**
@@ -54,26 +66,62 @@ export function newWitnessState(opts: { name: string; did: string; origin: strin
  * note's: on success, the note with this witness's cosignature added and the new state; else a refusal. `key` is the
  * witness's key (its did must be the state's), `time` POSIX seconds.
  */
-export function witnessCheckpoint(state: WitnessState, note: string, proof: readonly Uint8Array[], key: KeyPair, time: number): WitnessResult {
+export function witnessCheckpoint(
+  state: WitnessState,
+  note: string,
+  proof: readonly Uint8Array[],
+  key: KeyPair,
+  time: number,
+): WitnessResult {
   if (key.did !== state.did) throw new RangeError(`the witness key ${key.did} is not the state's (${state.did})`);
   const unpinned = openCheckpointNote(note, []);
-  if (unpinned.ok === false && unpinned.reason === "malformed") return { ok: false, reason: "bad_signature", detail: `not a checkpoint note: ${unpinned.detail}` };
+  if (unpinned.ok === false && unpinned.reason === "malformed")
+    return { ok: false, reason: "bad_signature", detail: `not a checkpoint note: ${unpinned.detail}` };
   const opened = openCheckpointNote(note, state.logKeys, state.origin);
   if (!opened.ok) {
     if (opened.reason === "origin") return { ok: false, reason: "wrong_origin", detail: opened.detail };
-    return { ok: false, reason: "bad_signature", detail: `the checkpoint is not signed by the pinned log key: ${opened.detail}` };
+    return {
+      ok: false,
+      reason: "bad_signature",
+      detail: `the checkpoint is not signed by the pinned log key: ${opened.detail}`,
+    };
   }
   const head = opened.head;
   const last = state.root === undefined ? undefined : new Uint8Array(Buffer.from(state.root, "base64"));
   if (head.size < state.size) {
-    return { ok: false, reason: "rollback", detail: `the checkpoint has ${head.size} entries, fewer than the ${state.size} this witness cosigned` };
+    return {
+      ok: false,
+      reason: "rollback",
+      detail: `the checkpoint has ${head.size} entries, fewer than the ${state.size} this witness cosigned`,
+    };
   }
   if (last && head.size === state.size) {
-    if (!equalHashes(head.root, last)) return { ok: false, reason: "fork", detail: `the checkpoint of size ${head.size} has another root than the one this witness cosigned` };
+    if (!equalHashes(head.root, last))
+      return {
+        ok: false,
+        reason: "fork",
+        detail: `the checkpoint of size ${head.size} has another root than the one this witness cosigned`,
+      };
   } else if (last && !verifyConsistency(state.size, head.size, proof, last, head.root)) {
-    return { ok: false, reason: "fork", detail: `the checkpoint of size ${head.size} is not consistent with the one of size ${state.size} this witness cosigned` };
+    return {
+      ok: false,
+      reason: "fork",
+      detail: `the checkpoint of size ${head.size} is not consistent with the one of size ${state.size} this witness cosigned`,
+    };
   }
   const cosigned = cosignNote(note, key, state.name, time);
-  const next: WitnessState = { ...state, size: head.size, root: Buffer.from(head.root).toString("base64"), note: cosigned, time: Math.floor(time) };
-  return { ok: true, note: cosigned, state: next, size: head.size, advanced: head.size > state.size || last === undefined };
+  const next: WitnessState = {
+    ...state,
+    size: head.size,
+    root: Buffer.from(head.root).toString("base64"),
+    note: cosigned,
+    time: Math.floor(time),
+  };
+  return {
+    ok: true,
+    note: cosigned,
+    state: next,
+    size: head.size,
+    advanced: head.size > state.size || last === undefined,
+  };
 }

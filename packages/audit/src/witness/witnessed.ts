@@ -16,10 +16,15 @@ export type WitnessedCheckpoint =
  * The head the witness in `state` cosigned. `logKeys`: the log keys to require (else the state's own pinned keys);
  * `origin`: the log it must be for.
  */
-export function witnessedCheckpoint(state: WitnessState, opts: { logKeys?: readonly string[]; origin?: string } = {}): WitnessedCheckpoint {
-  if (state.size === 0 || state.note === undefined) return { ok: false, reason: "no_checkpoint", detail: `the witness ${state.name} has cosigned no checkpoint yet` };
+export function witnessedCheckpoint(
+  state: WitnessState,
+  opts: { logKeys?: readonly string[]; origin?: string } = {},
+): WitnessedCheckpoint {
+  if (state.size === 0 || state.note === undefined)
+    return { ok: false, reason: "no_checkpoint", detail: `the witness ${state.name} has cosigned no checkpoint yet` };
   const parsed = parseNote(state.note);
-  if (!parsed.ok) return { ok: false, reason: "cosignature", detail: `the witnessed note is malformed: ${parsed.reason}` };
+  if (!parsed.ok)
+    return { ok: false, reason: "cosignature", detail: `the witnessed note is malformed: ${parsed.reason}` };
   const times: number[] = [];
   let cosigner;
   try {
@@ -28,9 +33,19 @@ export function witnessedCheckpoint(state: WitnessState, opts: { logKeys?: reado
     return { ok: false, reason: "cosignature", detail: `the witness key ${state.did} is not a did:key` };
   }
   const co = openNote(parsed.note, [cosigner]);
-  if (!co.ok) return { ok: false, reason: "cosignature", detail: `no valid cosignature by the witness ${state.name} (${state.did}): ${co.detail}` };
+  if (!co.ok)
+    return {
+      ok: false,
+      reason: "cosignature",
+      detail: `no valid cosignature by the witness ${state.name} (${state.did}): ${co.detail}`,
+    };
   const log = openCheckpointNote(state.note, opts.logKeys ?? state.logKeys, opts.origin);
-  if (!log.ok) return { ok: false, reason: log.reason === "origin" ? "origin" : "checkpoint_signature", detail: `the witnessed checkpoint: ${log.detail}` };
+  if (!log.ok)
+    return {
+      ok: false,
+      reason: log.reason === "origin" ? "origin" : "checkpoint_signature",
+      detail: `the witnessed checkpoint: ${log.detail}`,
+    };
   if (log.head.size !== state.size || Buffer.from(log.head.root).toString("base64") !== state.root) {
     return { ok: false, reason: "cosignature", detail: "the state's size and root are not the cosigned note's" };
   }

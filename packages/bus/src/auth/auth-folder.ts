@@ -13,7 +13,15 @@
  */
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds } from "@nats-io/jwt";
+import {
+  createAccount,
+  createOperator,
+  createUser,
+  encodeAccount,
+  encodeOperator,
+  encodeUser,
+  fmtCreds,
+} from "@nats-io/jwt";
 import { fastNKey } from "./fast-nkey.js";
 import type { KeyPair as NKeyPair } from "@nats-io/nkeys";
 import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
@@ -35,7 +43,16 @@ export const MESH_ACCOUNT_LIMITS = {
   streams: -1,
   consumer: -1,
 } as const;
-const SYSTEM_ACCOUNT_LIMITS = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 } as const;
+const SYSTEM_ACCOUNT_LIMITS = {
+  subs: -1,
+  data: -1,
+  payload: -1,
+  imports: -1,
+  exports: -1,
+  wildcards: true,
+  conn: -1,
+  leaf: -1,
+} as const;
 
 export const AuthFile = {
   operatorJwt: "operator.jwt",
@@ -84,7 +101,11 @@ async function readText(dir: string, name: string): Promise<string | undefined> 
 async function requireText(dir: string, name: string): Promise<string> {
   const text = await readText(dir, name);
   if (text === undefined) {
-    throw new PlexusError(ErrorCode.ConfigInvalid, `${join(dir, name)} is missing: create the NATS auth folder with \`plexus init\``, { details: { dir, file: name } });
+    throw new PlexusError(
+      ErrorCode.ConfigInvalid,
+      `${join(dir, name)} is missing: create the NATS auth folder with \`plexus init\``,
+      { details: { dir, file: name } },
+    );
   }
   return text;
 }
@@ -105,7 +126,10 @@ export async function ensureOperator(dir: string): Promise<void> {
   const signing = createOperator();
   const system = createAccount();
   const systemUser = createUser();
-  const operatorJwt = await encodeOperator("plexus", operator, { system_account: system.getPublicKey(), signing_keys: [signing.getPublicKey()] });
+  const operatorJwt = await encodeOperator("plexus", operator, {
+    system_account: system.getPublicKey(),
+    signing_keys: [signing.getPublicKey()],
+  });
   const systemJwt = await encodeAccount("SYS", system, { limits: SYSTEM_ACCOUNT_LIMITS }, { signer: signing });
   const systemUserJwt = await encodeUser("sys", systemUser, system);
   const dec = new TextDecoder();
@@ -137,7 +161,10 @@ async function ensureMeshAccount(dir: string, mesh: string): Promise<void> {
  * and re-issues a service user whose permissions are not the current ones, revoking the old key in the account JWT
  * first (should writing the new creds fail, the next run finds the old ones outdated and retries).
  */
-export async function ensureMeshUsers(dir: string, mesh: string): Promise<{ adminCreated: boolean; serviceReplaced: string | undefined }> {
+export async function ensureMeshUsers(
+  dir: string,
+  mesh: string,
+): Promise<{ adminCreated: boolean; serviceReplaced: string | undefined }> {
   const seed = await requireText(dir, AuthFile.accountSeed(mesh));
   const account = fastNKey(enc.encode(seed));
   let adminCreated = false;
@@ -148,7 +175,11 @@ export async function ensureMeshUsers(dir: string, mesh: string): Promise<{ admi
   const outdated = outdatedServiceUser(mesh, await requireText(dir, AuthFile.serviceCreds(mesh)));
   if (outdated === undefined) return { adminCreated, serviceReplaced: undefined };
   const signer = fastNKey(enc.encode(await requireText(dir, AuthFile.operatorSigningSeed)));
-  await writeAuthFile(dir, AuthFile.accountJwt(mesh), await withRevokedUser(await requireText(dir, AuthFile.accountJwt(mesh)), outdated, signer));
+  await writeAuthFile(
+    dir,
+    AuthFile.accountJwt(mesh),
+    await withRevokedUser(await requireText(dir, AuthFile.accountJwt(mesh)), outdated, signer),
+  );
   await writeAuthFile(dir, AuthFile.serviceCreds(mesh), await issueServiceCreds(mesh, account));
   return { adminCreated, serviceReplaced: outdated };
 }

@@ -38,13 +38,17 @@ export function outdatedServiceUser(mesh: string, creds: string): string | undef
 }
 
 function samePermissions(user: Partial<User>, expected: SubjectPermissions): boolean {
-  const norm = (p: { allow?: string[]; deny?: string[] } | undefined) => JSON.stringify([[...(p?.allow ?? [])].sort(), [...(p?.deny ?? [])].sort()]);
+  const norm = (p: { allow?: string[]; deny?: string[] } | undefined) =>
+    JSON.stringify([[...(p?.allow ?? [])].sort(), [...(p?.deny ?? [])].sort()]);
   return norm(user.pub) === norm(expected.pub) && norm(user.sub) === norm(expected.sub);
 }
 
 /** The account JWT with `userKey` revoked for good, re-signed by the operator's signing key. */
 export async function withRevokedUser(accountJwt: string, userKey: string, signer: NKeyPair): Promise<string> {
   const claims = decode<Account>(accountJwt);
-  const revocations = { ...((claims.nats.revocations ?? {}) as Record<string, number>), [userKey]: Math.floor(REVOKED_FOR_GOOD_MS / 1000) };
+  const revocations = {
+    ...((claims.nats.revocations ?? {}) as Record<string, number>),
+    [userKey]: Math.floor(REVOKED_FOR_GOOD_MS / 1000),
+  };
   return encodeAccount(claims.name, claims.sub, { ...claims.nats, revocations }, { signer });
 }

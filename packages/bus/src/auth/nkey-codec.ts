@@ -49,7 +49,10 @@ function withChecksum(prefix: number[], key: Uint8Array): string {
 
 function requireKeyBytes(what: string, key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length !== 32) {
-    throw new PlexusError(ErrorCode.InvalidArgument, `${what} must be 32 bytes, got ${key instanceof Uint8Array ? key.length : typeof key}`);
+    throw new PlexusError(
+      ErrorCode.InvalidArgument,
+      `${what} must be 32 bytes, got ${key instanceof Uint8Array ? key.length : typeof key}`,
+    );
   }
 }
 
@@ -73,9 +76,11 @@ function unbase32(text: string): Uint8Array {
 /** The raw 32-byte Ed25519 seed inside an encoded nkey seed ("S…"), its checksum checked. Secret. */
 export function rawSeedOf(encodedSeed: Uint8Array): Uint8Array {
   const raw = unbase32(new TextDecoder().decode(encodedSeed).trim());
-  if (raw.length !== 36 || ((raw[0] as number) & 0xf8) !== PREFIX_SEED) throw new PlexusError(ErrorCode.InvalidArgument, "not an nkey seed");
+  if (raw.length !== 36 || ((raw[0] as number) & 0xf8) !== PREFIX_SEED)
+    throw new PlexusError(ErrorCode.InvalidArgument, "not an nkey seed");
   const crc = crc16(raw.subarray(0, 34));
-  if (raw[34] !== (crc & 0xff) || raw[35] !== crc >> 8) throw new PlexusError(ErrorCode.InvalidArgument, "nkey seed checksum mismatch");
+  if (raw[34] !== (crc & 0xff) || raw[35] !== crc >> 8)
+    throw new PlexusError(ErrorCode.InvalidArgument, "nkey seed checksum mismatch");
   return raw.slice(2, 34);
 }
 

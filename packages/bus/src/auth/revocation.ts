@@ -44,7 +44,11 @@ export function unrevokeUser(o: AccountUpdateOptions & { did: string }): Promise
 
 /** The user keys revoked in the account JWT the server holds now, with their times (s). */
 export async function revokedUsers(o: AccountUpdateOptions): Promise<Record<string, number>> {
-  return withSystem(o, async (nc) => (decode<Account>(await currentAccountJwt(nc, o.auth)).nats.revocations ?? {}) as Record<string, number>);
+  return withSystem(
+    o,
+    async (nc) =>
+      (decode<Account>(await currentAccountJwt(nc, o.auth)).nats.revocations ?? {}) as Record<string, number>,
+  );
 }
 
 /** Pushes the folder's account JWT of the mesh to the servers (a mesh created after the server started). */
@@ -54,17 +58,27 @@ export async function pushMeshAccount(o: AccountUpdateOptions): Promise<void> {
   await withSystem(o, (nc) => pushJwt(nc, o.auth, jwt));
 }
 
-function updateAccount(o: AccountUpdateOptions, change: (revocations: Record<string, number>) => Record<string, number>): Promise<void> {
+function updateAccount(
+  o: AccountUpdateOptions,
+  change: (revocations: Record<string, number>) => Record<string, number>,
+): Promise<void> {
   const previous = queues.get(o.auth.account) ?? Promise.resolve();
   const run = previous.then(
     () => withSystem(o, (nc) => pushChange(nc, o.auth, change)),
     () => withSystem(o, (nc) => pushChange(nc, o.auth, change)),
   );
-  queues.set(o.auth.account, run.catch(() => undefined));
+  queues.set(
+    o.auth.account,
+    run.catch(() => undefined),
+  );
   return run;
 }
 
-async function pushChange(nc: NatsConnection, auth: MeshAuth, change: (r: Record<string, number>) => Record<string, number>): Promise<void> {
+async function pushChange(
+  nc: NatsConnection,
+  auth: MeshAuth,
+  change: (r: Record<string, number>) => Record<string, number>,
+): Promise<void> {
   const claims = decode<Account>(await currentAccountJwt(nc, auth));
   const { revocations, ...rest } = claims.nats;
   const next = change((revocations ?? {}) as Record<string, number>);
@@ -76,14 +90,20 @@ async function pushChange(nc: NatsConnection, auth: MeshAuth, change: (r: Record
 }
 
 async function pushJwt(nc: NatsConnection, auth: MeshAuth, jwt: string): Promise<void> {
-  const reply = JSON.parse(decoder.decode((await nc.request("$SYS.REQ.CLAIMS.UPDATE", jwt, { timeout: 5_000 })).data)) as {
+  const reply = JSON.parse(
+    decoder.decode((await nc.request("$SYS.REQ.CLAIMS.UPDATE", jwt, { timeout: 5_000 })).data),
+  ) as {
     data?: { code?: number };
     error?: { code?: number; description?: string };
   };
   if (reply.error || reply.data?.code !== 200) {
-    throw new PlexusError(ErrorCode.NatsUnavailable, `the server refused the account update: ${reply.error?.description ?? JSON.stringify(reply)}`, {
-      details: { account: auth.account },
-    });
+    throw new PlexusError(
+      ErrorCode.NatsUnavailable,
+      `the server refused the account update: ${reply.error?.description ?? JSON.stringify(reply)}`,
+      {
+        details: { account: auth.account },
+      },
+    );
   }
 }
 
@@ -97,13 +117,21 @@ async function currentAccountJwt(nc: NatsConnection, auth: MeshAuth): Promise<st
     // fall back to the folder
   }
   const jwt = await readAuthText(auth.dir, AuthFile.accountJwt(auth.mesh));
-  if (!jwt) throw new PlexusError(ErrorCode.ConfigInvalid, `no account JWT for mesh "${auth.mesh}" on the server or in ${auth.dir}`);
+  if (!jwt)
+    throw new PlexusError(
+      ErrorCode.ConfigInvalid,
+      `no account JWT for mesh "${auth.mesh}" on the server or in ${auth.dir}`,
+    );
   return jwt;
 }
 
 async function withSystem<T>(o: AccountUpdateOptions, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
   if (o.system) return fn(o.system);
-  const nc = await connectBus({ servers: o.servers, name: "plexus-account-update", credentials: { creds: o.auth.systemCreds } });
+  const nc = await connectBus({
+    servers: o.servers,
+    name: "plexus-account-update",
+    credentials: { creds: o.auth.systemCreds },
+  });
   try {
     return await fn(nc);
   } finally {

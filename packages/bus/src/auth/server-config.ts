@@ -17,7 +17,9 @@ export async function operatorModeConfig(authDir: string, resolverDir: string): 
   const operator = await readAuthText(authDir, AuthFile.operatorJwt);
   const system = await readAuthText(authDir, AuthFile.systemJwt);
   if (operator === undefined || system === undefined) {
-    throw new PlexusError(ErrorCode.ConfigInvalid, `${authDir} holds no operator: create it with \`plexus init\``, { details: { dir: authDir } });
+    throw new PlexusError(ErrorCode.ConfigInvalid, `${authDir} holds no operator: create it with \`plexus init\``, {
+      details: { dir: authDir },
+    });
   }
   const accounts = [system];
   for (const name of (await readdir(authDir)).sort()) {

@@ -37,7 +37,12 @@ export function sealerBucket(mesh: string): string {
 }
 
 /** The stream-changing JetStream calls no service may make, on any stream of the mesh. */
-export const SERVICE_DENIED_STREAM_VERBS = ["STREAM.UPDATE", "STREAM.DELETE", "STREAM.PURGE", "STREAM.MSG.DELETE"] as const;
+export const SERVICE_DENIED_STREAM_VERBS = [
+  "STREAM.UPDATE",
+  "STREAM.DELETE",
+  "STREAM.PURGE",
+  "STREAM.MSG.DELETE",
+] as const;
 
 /** The KV buckets of a mesh (heartbeats, A2A tasks, sealers). */
 export function meshBuckets(mesh: string): string[] {
@@ -49,7 +54,12 @@ export function servicePermissions(mesh: string): SubjectPermissions {
   const buckets = meshBuckets(mesh);
   // The topic stream (registry-made topic durables, topic-stream.ts) is a copy, not history, but is created the same way.
   // The audit tree's tile stream (@plexus/audit jetstream-tiles.ts `tileStreamNames`: the two must agree) is derived data.
-  const creatable = [...historyStreams(mesh), `${s.stream}_AUDIT_TILES`, s.topicStream, ...buckets.map((b) => `KV_${b}`)];
+  const creatable = [
+    ...historyStreams(mesh),
+    `${s.stream}_AUDIT_TILES`,
+    s.topicStream,
+    ...buckets.map((b) => `KV_${b}`),
+  ];
   return {
     pub: {
       allow: [

@@ -31,9 +31,16 @@ export interface IssueUserOptions {
 /** Issues an agent's user JWT. */
 export async function issueAgentUser(o: IssueUserOptions): Promise<NatsUserGrant> {
   const ttlMs = o.ttlMs ?? DEFAULT_USER_TTL_MS;
-  if (!(Number.isFinite(ttlMs) && ttlMs >= 1_000)) throw new PlexusError(ErrorCode.InvalidArgument, `a user JWT lifetime must be at least 1 s, got ${ttlMs} ms`);
+  if (!(Number.isFinite(ttlMs) && ttlMs >= 1_000))
+    throw new PlexusError(ErrorCode.InvalidArgument, `a user JWT lifetime must be at least 1 s, got ${ttlMs} ms`);
   const exp = Math.floor(((o.now ?? Date.now()) + ttlMs) / 1000);
-  const jwt = await encodeUser(o.did, userPublicKeyOfDid(o.did), o.accountKey, { ...agentPermissions(o.mesh, o.did) }, { exp });
+  const jwt = await encodeUser(
+    o.did,
+    userPublicKeyOfDid(o.did),
+    o.accountKey,
+    { ...agentPermissions(o.mesh, o.did) },
+    { exp },
+  );
   return { jwt, expiresAt: exp * 1000, inboxPrefix: agentInboxPrefix(o.did) };
 }
 

@@ -30,8 +30,15 @@ export function isHistoryRefusal(err: unknown): err is PlexusError {
 }
 
 /** The refusal of one stream: a PlexusError with a HISTORY_STREAM_* code and `details.stream` / `details.reason`. */
-export function historyRefusal(code: ErrorCode, stream: string, reason: string, details: Record<string, unknown> = {}): PlexusError {
-  return new PlexusError(code, `history stream ${stream} refused: ${reason}`, { details: { stream, reason, ...details } });
+export function historyRefusal(
+  code: ErrorCode,
+  stream: string,
+  reason: string,
+  details: Record<string, unknown> = {},
+): PlexusError {
+  return new PlexusError(code, `history stream ${stream} refused: ${reason}`, {
+    details: { stream, reason, ...details },
+  });
 }
 
 /** The settings of `info` that would let history be lost, in words; empty when there are none. */
@@ -62,8 +69,10 @@ export function weakenedSettings(info: StreamInfo): string[] {
 export function lostHistory(info: StreamInfo): string | undefined {
   const s = info.state;
   if (s.last_seq === 0) return undefined;
-  if (s.first_seq > 1) return `its first message is sequence ${s.first_seq}: ${s.first_seq - 1} earlier messages are gone`;
-  if (s.messages !== s.last_seq) return `it holds ${s.messages} messages of ${s.last_seq} stored (${s.num_deleted ?? s.last_seq - s.messages} deleted)`;
+  if (s.first_seq > 1)
+    return `its first message is sequence ${s.first_seq}: ${s.first_seq - 1} earlier messages are gone`;
+  if (s.messages !== s.last_seq)
+    return `it holds ${s.messages} messages of ${s.last_seq} stored (${s.num_deleted ?? s.last_seq - s.messages} deleted)`;
   return undefined;
 }
 
@@ -71,8 +80,14 @@ export function lostHistory(info: StreamInfo): string | undefined {
 export function checkHistoryStream(info: StreamInfo): PlexusError | undefined {
   const name = info.config.name;
   const weak = weakenedSettings(info);
-  if (weak.length > 0) return historyRefusal(ErrorCode.HistoryStreamWeakened, name, weak.join(", "), { settings: weak });
+  if (weak.length > 0)
+    return historyRefusal(ErrorCode.HistoryStreamWeakened, name, weak.join(", "), { settings: weak });
   const lost = lostHistory(info);
-  if (lost) return historyRefusal(ErrorCode.HistoryStreamTruncated, name, lost, { firstSeq: info.state.first_seq, lastSeq: info.state.last_seq, messages: info.state.messages });
+  if (lost)
+    return historyRefusal(ErrorCode.HistoryStreamTruncated, name, lost, {
+      firstSeq: info.state.first_seq,
+      lastSeq: info.state.last_seq,
+      messages: info.state.messages,
+    });
   return undefined;
 }

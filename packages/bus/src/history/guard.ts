@@ -126,7 +126,8 @@ export class HistoryGuard {
     try {
       info = await jsm.streams.info(stream);
     } catch (err) {
-      if ((err as { name?: string }).name === "StreamNotFoundError") return historyRefusal(ErrorCode.HistoryStreamMissing, stream, "the stream does not exist");
+      if ((err as { name?: string }).name === "StreamNotFoundError")
+        return historyRefusal(ErrorCode.HistoryStreamMissing, stream, "the stream does not exist");
       throw err;
     }
     const bad = checkHistoryStream(info);
@@ -144,13 +145,20 @@ export class HistoryGuard {
 }
 
 /** Checks `streams` once (a one-shot command): the first refusal, or undefined. Throws only when the server fails. */
-export async function checkHistoryStreams(nc: NatsConnection, streams: readonly string[], anchors?: HistoryAnchors): Promise<PlexusError | undefined> {
+export async function checkHistoryStreams(
+  nc: NatsConnection,
+  streams: readonly string[],
+  anchors?: HistoryAnchors,
+): Promise<PlexusError | undefined> {
   const guard = new HistoryGuard({ nc, streams, ...(anchors ? { anchors } : {}), intervalMs: 0 });
   return guard.check();
 }
 
 /** The streams among `streams` whose settings would let history go, with those settings (missing ones are skipped). */
-export async function weakenedHistoryStreams(nc: NatsConnection, streams: readonly string[]): Promise<{ stream: string; settings: string[] }[]> {
+export async function weakenedHistoryStreams(
+  nc: NatsConnection,
+  streams: readonly string[],
+): Promise<{ stream: string; settings: string[] }[]> {
   const jsm = await jetstreamManager(nc, { checkAPI: false });
   const found: { stream: string; settings: string[] }[] = [];
   for (const stream of streams) {

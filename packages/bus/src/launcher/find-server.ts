@@ -95,10 +95,14 @@ export async function findNatsServer(opts: FindNatsServerOptions = {}): Promise<
     try {
       return { path: fromEnv, version: await readNatsServerVersion(fromEnv) };
     } catch (cause) {
-      throw new PlexusError(ErrorCode.NatsServerNotFound, `PLEXUS_NATS_SERVER=${fromEnv} did not report a version; ${INSTALL_HINT}`, {
-        cause,
-        details: { path: fromEnv },
-      });
+      throw new PlexusError(
+        ErrorCode.NatsServerNotFound,
+        `PLEXUS_NATS_SERVER=${fromEnv} did not report a version; ${INSTALL_HINT}`,
+        {
+          cause,
+          details: { path: fromEnv },
+        },
+      );
     }
   }
 
@@ -116,5 +120,7 @@ export async function findNatsServer(opts: FindNatsServerOptions = {}): Promise<
     fallback ??= { path, version };
   }
   if (fallback) return fallback;
-  throw new PlexusError(ErrorCode.NatsServerNotFound, `nats-server was not found; ${INSTALL_HINT}`, { details: { tried } });
+  throw new PlexusError(ErrorCode.NatsServerNotFound, `nats-server was not found; ${INSTALL_HINT}`, {
+    details: { tried },
+  });
 }

@@ -277,7 +277,10 @@ class NatsServer implements NatsServerProcess {
       port ??= await readPortsFile(run.scratchDir, run.pid);
       if (port !== undefined) {
         try {
-          const info = await probeInfo(this.host === "0.0.0.0" ? "127.0.0.1" : this.host === "::" ? "::1" : this.host, port);
+          const info = await probeInfo(
+            this.host === "0.0.0.0" ? "127.0.0.1" : this.host === "::" ? "::1" : this.host,
+            port,
+          );
           if (info.jetstream === true) return port;
           lastError = new Error("server is up but JetStream is not enabled yet");
         } catch (err) {
@@ -286,7 +289,9 @@ class NatsServer implements NatsServerProcess {
       }
       await sleep(port === undefined ? 25 : 100);
     }
-    throw new Error(`nats-server was not ready within ${STARTUP_TIMEOUT_MS / 1000} s${lastError ? ` (${String(lastError)})` : ""}`);
+    throw new Error(
+      `nats-server was not ready within ${STARTUP_TIMEOUT_MS / 1000} s${lastError ? ` (${String(lastError)})` : ""}`,
+    );
   }
 
   async #startupError(err: unknown, run: Running): Promise<PlexusError> {
@@ -299,13 +304,25 @@ class NatsServer implements NatsServerProcess {
         // no log written
       }
     }
-    const output = lines.filter((l) => l.trim() !== "").slice(-20).join("\n");
+    const output = lines
+      .filter((l) => l.trim() !== "")
+      .slice(-20)
+      .join("\n");
     const portInUse = /address already in use/i.test(output);
     const reason = err instanceof Error ? err.message : String(err);
     return new PlexusError(
       ErrorCode.NatsServerFailed,
       `nats-server (${this.serverPath}) failed to start: ${reason}${output ? `\n--- last server output ---\n${output}` : ""}`,
-      { cause: err, details: { serverPath: this.serverPath, storeDir: this.storeDir, exitCode: exit.code, signal: exit.signal, portInUse } },
+      {
+        cause: err,
+        details: {
+          serverPath: this.serverPath,
+          storeDir: this.storeDir,
+          exitCode: exit.code,
+          signal: exit.signal,
+          portInUse,
+        },
+      },
     );
   }
 
@@ -317,7 +334,8 @@ class NatsServer implements NatsServerProcess {
     }
     run.expected = true;
     run.child.kill(signal);
-    const escalate = signal === "SIGTERM" ? setTimeout(() => run.exited || run.child.kill("SIGKILL"), STOP_GRACE_MS) : undefined;
+    const escalate =
+      signal === "SIGTERM" ? setTimeout(() => run.exited || run.child.kill("SIGKILL"), STOP_GRACE_MS) : undefined;
     try {
       await run.closed;
     } finally {

@@ -27,7 +27,18 @@ export function createGatewayApp(deps: GatewayHttpDeps): Hono {
     try {
       const views = await deps.directory.exposed();
       const publicUrl = deps.publicUrl();
-      return c.json({ gateway: deps.gateway, mesh: deps.mesh, agents: views.map((v) => ({ did: v.did, name: v.name, description: v.description, liveness: v.liveness, url: agentUrls(publicUrl, v.did).base, card: agentUrls(publicUrl, v.did).card })) });
+      return c.json({
+        gateway: deps.gateway,
+        mesh: deps.mesh,
+        agents: views.map((v) => ({
+          did: v.did,
+          name: v.name,
+          description: v.description,
+          liveness: v.liveness,
+          url: agentUrls(publicUrl, v.did).base,
+          card: agentUrls(publicUrl, v.did).card,
+        })),
+      });
     } catch (err) {
       return restError(err);
     }
@@ -45,7 +56,11 @@ export function createGatewayApp(deps: GatewayHttpDeps): Hono {
 
   app.use(
     "/agents/*",
-    bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => restError(new RequestMalformedError(`the request body is larger than ${MAX_BODY_BYTES} bytes`), 413) }),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () =>
+        restError(new RequestMalformedError(`the request body is larger than ${MAX_BODY_BYTES} bytes`), 413),
+    }),
   );
 
   app.post(`${AGENT}/jsonrpc`, (c) => handleJsonRpc(c, deps, c.req.param("token")));
@@ -57,7 +72,14 @@ export function createGatewayApp(deps: GatewayHttpDeps): Hono {
     return handleRest(c, deps, token, path);
   });
 
-  app.notFound((c) => restError(new UnsupportedOperationError(`Nothing is served at ${c.req.method} ${c.req.path}; agents are under /agents/<agent token>/`), 404));
+  app.notFound((c) =>
+    restError(
+      new UnsupportedOperationError(
+        `Nothing is served at ${c.req.method} ${c.req.path}; agents are under /agents/<agent token>/`,
+      ),
+      404,
+    ),
+  );
 
   app.onError((err) => {
     deps.onError?.(err);

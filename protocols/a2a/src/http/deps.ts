@@ -27,8 +27,23 @@ export type Resolved = { ok: true; agent: ServedAgent } | { ok: false; error: A2
 /** The agent a URL names; an unknown or unexposed one is an A2A UnsupportedOperation error naming the reason. */
 export async function resolveAgent(deps: GatewayHttpDeps, token: string): Promise<Resolved> {
   const found = await deps.directory.lookup(token);
-  if (!found.ok) return { ok: false, error: new UnsupportedOperationError({ message: found.message, metadata: { reason: found.reason, agent: `did:key:${token}`.slice(0, 80) } }) };
+  if (!found.ok)
+    return {
+      ok: false,
+      error: new UnsupportedOperationError({
+        message: found.message,
+        metadata: { reason: found.reason, agent: `did:key:${token}`.slice(0, 80) },
+      }),
+    };
   const publicUrl = deps.publicUrl();
-  const card = a2aCard(found.view, { urls: agentUrls(publicUrl, found.view.did), mesh: deps.mesh, gateway: deps.gateway, publicUrl });
-  return { ok: true, agent: { did: found.view.did, card, handler: new AgentRequestHandler(found.view.did, card, deps.handler) } };
+  const card = a2aCard(found.view, {
+    urls: agentUrls(publicUrl, found.view.did),
+    mesh: deps.mesh,
+    gateway: deps.gateway,
+    publicUrl,
+  });
+  return {
+    ok: true,
+    agent: { did: found.view.did, card, handler: new AgentRequestHandler(found.view.did, card, deps.handler) },
+  };
 }

@@ -8,7 +8,15 @@
  * on JSON-RPC, and both say REGISTRY_UNAVAILABLE (say) and retryable "true".
  */
 import { A2AError, ERROR_INFO_TYPE, restStatusFor, toJsonRpcError, toRestErrorBody } from "@a2a-js/sdk/errors";
-import { ErrorCode, httpStatusFor, isPlexusError, jsonRpcCodeFor, toWireError, wireError, type WireError } from "@plexus/core";
+import {
+  ErrorCode,
+  httpStatusFor,
+  isPlexusError,
+  jsonRpcCodeFor,
+  toWireError,
+  wireError,
+  type WireError,
+} from "@plexus/core";
 
 /** ErrorInfo.domain of the Plexus codes. */
 export const PLEXUS_ERROR_DOMAIN = "plexus.dev";
@@ -56,7 +64,14 @@ export function restStatus(err: unknown, given?: number): number {
 export function restErrorBody(err: unknown, status = restStatus(err)): unknown {
   if (err instanceof A2AError) return toRestErrorBody(err, status);
   const wire = plexusWireError(err);
-  return { error: { code: status, status: GRPC_STATUS[status] ?? "UNKNOWN", message: wire.message, details: [errorInfo(wire)] } };
+  return {
+    error: {
+      code: status,
+      status: GRPC_STATUS[status] ?? "UNKNOWN",
+      message: wire.message,
+      details: [errorInfo(wire)],
+    },
+  };
 }
 
 /** The JSON-RPC error object. */

@@ -34,11 +34,19 @@ function isStream(x: unknown): x is AsyncGenerator<unknown, void, undefined> {
 export async function handleJsonRpc(c: Context, deps: GatewayHttpDeps, token: string): Promise<Response> {
   const type = c.req.header("content-type");
   if (type && type.split(";", 1)[0]!.trim().toLowerCase() !== "application/json") {
-    return rpcError(null, new ContentTypeNotSupportedError(`Unsupported Content-Type "${type}"; expected application/json.`));
+    return rpcError(
+      null,
+      new ContentTypeNotSupportedError(`Unsupported Content-Type "${type}"; expected application/json.`),
+    );
   }
   // Under the mesh's JSON limits: a body nested thousands deep is a parse error here, not a stack overflow later.
   const read = parseJson(await c.req.text());
-  if (!read.ok) return Response.json({ jsonrpc: "2.0", id: null, error: { code: A2A_ERROR_CODE.PARSE_ERROR, message: `Invalid JSON payload (${read.reason}): ${read.detail}` } });
+  if (!read.ok)
+    return Response.json({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: A2A_ERROR_CODE.PARSE_ERROR, message: `Invalid JSON payload (${read.reason}): ${read.detail}` },
+    });
   const body = read.value;
   const id = idOf(body);
   const abort = new AbortController();
@@ -66,7 +74,8 @@ export async function handleJsonRpc(c: Context, deps: GatewayHttpDeps, token: st
 
 /** What a caller reads as INTERNAL ("internal error") goes to onError, so its text is not lost. */
 function reportUnexpected(err: unknown, deps: GatewayHttpDeps): void {
-  if (!(err instanceof A2AError) && jsonRpcErrorObject(err).code === jsonRpcCodeFor(ErrorCode.Internal)) deps.onError?.(err);
+  if (!(err instanceof A2AError) && jsonRpcErrorObject(err).code === jsonRpcCodeFor(ErrorCode.Internal))
+    deps.onError?.(err);
 }
 
 /** The handler, wrapped so that the last error one of its methods threw (or rejected with) can be read back. */
@@ -96,7 +105,14 @@ function keepingThrown<T extends object>(handler: T): { handler: T; error: () =>
 /** An error answer the SDK mapped from a non-A2A error is mapped again from that error, keeping its Plexus code. */
 function remapped(out: unknown, thrown: unknown, deps: GatewayHttpDeps): unknown {
   const answer = out as { error?: unknown } | null;
-  if (thrown === undefined || thrown instanceof A2AError || typeof answer !== "object" || answer === null || answer.error === undefined) return out;
+  if (
+    thrown === undefined ||
+    thrown instanceof A2AError ||
+    typeof answer !== "object" ||
+    answer === null ||
+    answer.error === undefined
+  )
+    return out;
   reportUnexpected(thrown, deps);
   return { ...answer, error: jsonRpcErrorObject(thrown) };
 }

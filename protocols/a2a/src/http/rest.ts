@@ -5,8 +5,21 @@
  * has no tenants, so no `/{tenant}/…` routes.
  */
 import type { Context } from "hono";
-import { A2A_CONTENT_TYPE, AgentCard, SendMessageRequest, SendMessageResponse, StreamResponse, Task, type Message } from "@a2a-js/sdk";
-import { ContentTypeNotSupportedError, PushNotificationNotSupportedError, RequestMalformedError, UnsupportedOperationError } from "@a2a-js/sdk/errors";
+import {
+  A2A_CONTENT_TYPE,
+  AgentCard,
+  SendMessageRequest,
+  SendMessageResponse,
+  StreamResponse,
+  Task,
+  type Message,
+} from "@a2a-js/sdk";
+import {
+  ContentTypeNotSupportedError,
+  PushNotificationNotSupportedError,
+  RequestMalformedError,
+  UnsupportedOperationError,
+} from "@a2a-js/sdk/errors";
 import { validateVersion, type ServerCallContext } from "@a2a-js/sdk/server";
 import { parseJson } from "@plexus/core";
 import type { AgentRequestHandler } from "../request-handler.js";
@@ -31,7 +44,9 @@ async function jsonBody(c: Context): Promise<unknown> {
   const type = c.req.header("content-type");
   const media = type === undefined ? undefined : (type.split(";", 1)[0] ?? "").trim().toLowerCase();
   if (type && media !== "application/json" && media !== A2A_CONTENT_TYPE) {
-    throw new ContentTypeNotSupportedError(`Unsupported Content-Type "${type}"; expected application/json or ${A2A_CONTENT_TYPE}.`);
+    throw new ContentTypeNotSupportedError(
+      `Unsupported Content-Type "${type}"; expected application/json or ${A2A_CONTENT_TYPE}.`,
+    );
   }
   const text = await c.req.text();
   if (text.trim() === "") return {};
@@ -48,7 +63,11 @@ function historyLength(c: Context): number | undefined {
   return n;
 }
 
-function stream(iterator: AsyncGenerator<StreamResponse, void, undefined>, abort: AbortController, deps: GatewayHttpDeps): Promise<Response> {
+function stream(
+  iterator: AsyncGenerator<StreamResponse, void, undefined>,
+  abort: AbortController,
+  deps: GatewayHttpDeps,
+): Promise<Response> {
   return iterator.next().then((first) =>
     sseResponse(first, {
       iterator,
@@ -77,7 +96,10 @@ const ROUTES: Route[] = [
     pattern: /^\/message:send$/,
     async run({ c, handler, ctx }) {
       const result = await handler.sendMessage(SendMessageRequest.fromJSON(await jsonBody(c)), ctx);
-      const payload = "messageId" in result ? { $case: "message" as const, value: result as Message } : { $case: "task" as const, value: result };
+      const payload =
+        "messageId" in result
+          ? { $case: "message" as const, value: result as Message }
+          : { $case: "task" as const, value: result };
       return ok(SendMessageResponse.toJSON({ payload }));
     },
   },
@@ -91,24 +113,38 @@ const ROUTES: Route[] = [
   {
     methods: ["GET", "POST"],
     pattern: /^\/tasks\/([^/:]+):subscribe$/,
-    run: ({ handler, ctx, abort, deps, taskId }) => stream(handler.resubscribe({ tenant: "", id: taskId }, ctx), abort, deps),
+    run: ({ handler, ctx, abort, deps, taskId }) =>
+      stream(handler.resubscribe({ tenant: "", id: taskId }, ctx), abort, deps),
   },
   {
     methods: ["POST"],
     pattern: /^\/tasks\/([^/:]+):cancel$/,
-    run: async ({ handler, ctx, taskId }) => ok(Task.toJSON(await handler.cancelTask({ tenant: "", id: taskId, metadata: {} }, ctx))),
+    run: async ({ handler, ctx, taskId }) =>
+      ok(Task.toJSON(await handler.cancelTask({ tenant: "", id: taskId, metadata: {} }, ctx))),
   },
   {
     methods: ["GET"],
     pattern: /^\/tasks\/([^/:]+)$/,
     run: async ({ c, handler, taskId }) => {
       const length = historyLength(c);
-      return ok(Task.toJSON(await handler.getTask({ tenant: "", id: taskId, ...(length !== undefined ? { historyLength: length } : {}) })));
+      return ok(
+        Task.toJSON(
+          await handler.getTask({ tenant: "", id: taskId, ...(length !== undefined ? { historyLength: length } : {}) }),
+        ),
+      );
     },
   },
   { methods: ["GET"], pattern: /^\/tasks$/, run: async ({ handler }) => ok(await handler.listTasks()) },
-  { methods: ["GET", "POST", "DELETE"], pattern: /^\/tasks\/([^/:]+)\/pushNotificationConfigs(\/[^/]+)?$/, run: async () => restError(new PushNotificationNotSupportedError()) },
-  { methods: ["GET"], pattern: /^\/extendedAgentCard$/, run: async ({ handler }) => ok(AgentCard.toJSON(await handler.getAuthenticatedExtendedAgentCard())) },
+  {
+    methods: ["GET", "POST", "DELETE"],
+    pattern: /^\/tasks\/([^/:]+)\/pushNotificationConfigs(\/[^/]+)?$/,
+    run: async () => restError(new PushNotificationNotSupportedError()),
+  },
+  {
+    methods: ["GET"],
+    pattern: /^\/extendedAgentCard$/,
+    run: async ({ handler }) => ok(AgentCard.toJSON(await handler.getAuthenticatedExtendedAgentCard())),
+  },
 ];
 
 function pathId(path: string, pattern: RegExp): string {
@@ -124,7 +160,8 @@ function pathId(path: string, pattern: RegExp): string {
 export async function handleRest(c: Context, deps: GatewayHttpDeps, token: string, path: string): Promise<Response> {
   const route = ROUTES.find((r) => r.pattern.test(path));
   if (!route) return restError(new UnsupportedOperationError(`No HTTP+JSON operation at ${path || "/"}`), 404);
-  if (!route.methods.includes(c.req.method)) return restError(new UnsupportedOperationError(`${c.req.method} is not allowed on ${path}`), 405);
+  if (!route.methods.includes(c.req.method))
+    return restError(new UnsupportedOperationError(`${c.req.method} is not allowed on ${path}`), 405);
   const abort = new AbortController();
   try {
     const found = await resolveAgent(deps, token);

@@ -15,7 +15,11 @@ export interface SseSource<T> {
 }
 
 /** `first` is the iterator's first result, awaited by the caller before it chose to answer with a stream. */
-export function sseResponse<T>(first: IteratorResult<T, void>, s: SseSource<T>, headers: Record<string, string> = {}): Response {
+export function sseResponse<T>(
+  first: IteratorResult<T, void>,
+  s: SseSource<T>,
+  headers: Record<string, string> = {},
+): Response {
   const encoder = new TextEncoder();
   let finished = first.done === true;
   const stream = new ReadableStream<Uint8Array>({

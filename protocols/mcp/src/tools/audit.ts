@@ -23,7 +23,10 @@ export function registerAuditTool(server: McpServer, audit: McpAudit, mesh: stri
         if (from !== undefined && to !== undefined && to < from) {
           throw new PlexusError(ErrorCode.InvalidArgument, `to (${to}) comes before from (${from})`);
         }
-        const report = await audit.verify({ ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
+        const report = await audit.verify({
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+        });
         return success(reportText(report), reportJson(report));
       }),
   );

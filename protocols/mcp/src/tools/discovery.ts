@@ -5,7 +5,16 @@ import type { McpRegistry } from "../backend.js";
 import { guarded, success } from "../results.js";
 import { discoverInput, discoverOutput, getAgentInput, getAgentOutput } from "../schemas.js";
 
-type DiscoverArgs = { capability?: string; query?: string; tag?: string; min_score?: number; include_offline?: boolean; limit?: number; verified_only?: boolean; issuer?: string };
+type DiscoverArgs = {
+  capability?: string;
+  query?: string;
+  tag?: string;
+  min_score?: number;
+  include_offline?: boolean;
+  limit?: number;
+  verified_only?: boolean;
+  issuer?: string;
+};
 
 export function registerDiscoveryTools(server: McpServer, registry: McpRegistry): void {
   server.registerTool(
@@ -31,7 +40,8 @@ export function registerDiscoveryTools(server: McpServer, registry: McpRegistry)
     "get_agent",
     {
       title: "Get an agent",
-      description: "An agent's card (name, description, capabilities with their input/output JSON Schemas, tags), liveness, membership credential status and reputation (score, five factors, trust).",
+      description:
+        "An agent's card (name, description, capabilities with their input/output JSON Schemas, tags), liveness, membership credential status and reputation (score, five factors, trust).",
       inputSchema: getAgentInput,
       outputSchema: getAgentOutput,
       annotations: { readOnlyHint: true, openWorldHint: false },
@@ -63,7 +73,8 @@ function discoverQuery(args: DiscoverArgs): DiscoverQuery {
 function discoverText(results: readonly DiscoverResult[]): string {
   if (results.length === 0) return "No agent matches.";
   const lines = results.map(
-    (r, i) => `${i + 1}. ${r.name} ${r.did}: ${r.liveness}, score ${r.score.toFixed(2)}${r.newcomer ? " (newcomer)" : ""}, capabilities: ${capabilitiesText(r) || "none"}`,
+    (r, i) =>
+      `${i + 1}. ${r.name} ${r.did}: ${r.liveness}, score ${r.score.toFixed(2)}${r.newcomer ? " (newcomer)" : ""}, capabilities: ${capabilitiesText(r) || "none"}`,
   );
   return `${results.length} agent${results.length === 1 ? "" : "s"}, best first:\n${lines.join("\n")}`;
 }
@@ -71,5 +82,10 @@ function discoverText(results: readonly DiscoverResult[]): string {
 /** `translate (attested by did:key:…), summarise (self-declared)`. */
 function capabilitiesText(r: DiscoverResult): string {
   if (!r.claims) return r.capabilities.join(", ");
-  return r.claims.map((c) => `${c.name} (${c.attested ? `attested by ${[...new Set(c.attestedBy.map((a) => a.issuer))].join(", ")}` : "self-declared"})`).join(", ");
+  return r.claims
+    .map(
+      (c) =>
+        `${c.name} (${c.attested ? `attested by ${[...new Set(c.attestedBy.map((a) => a.issuer))].join(", ")}` : "self-declared"})`,
+    )
+    .join(", ");
 }

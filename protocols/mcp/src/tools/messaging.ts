@@ -51,7 +51,10 @@ export function registerMessagingTools(server: McpServer, identity: McpIdentity)
     },
     (args) =>
       guarded(async () => {
-        const messages = await identity.readInbox({ max: args.max ?? DEFAULT_INBOX_MAX, waitMs: (args.wait_seconds ?? 0) * 1000 });
+        const messages = await identity.readInbox({
+          max: args.max ?? DEFAULT_INBOX_MAX,
+          waitMs: (args.wait_seconds ?? 0) * 1000,
+        });
         return success(inboxText(messages), { messages });
       }),
   );
@@ -91,6 +94,9 @@ function preview(body: unknown): string {
 
 function inboxText(messages: readonly McpMessage[]): string {
   if (messages.length === 0) return "No message in the inbox.";
-  const lines = messages.map((m) => `- from ${m.from}, type ${m.type}, conversation ${m.conversation ?? "none"}${m.redelivered ? " (redelivered)" : ""}: ${preview(m.body)}`);
+  const lines = messages.map(
+    (m) =>
+      `- from ${m.from}, type ${m.type}, conversation ${m.conversation ?? "none"}${m.redelivered ? " (redelivered)" : ""}: ${preview(m.body)}`,
+  );
   return `${messages.length} message${messages.length === 1 ? "" : "s"}:\n${lines.join("\n")}`;
 }

@@ -5,7 +5,8 @@ import { READY_FILE_HELP, READY_FILE_OPTION } from "../../table/ready-file-optio
 export const command: CommandSpec = {
   name: "agent",
   summary: "join the registry with an agent card (join); cut an agent off or restore it (suspend, resume)",
-  usage: "plexus agent join --as NAME --card FILE [--heartbeat SECONDS] [--ready-file PATH] | plexus agent suspend|resume AGENT [--reason TEXT] [--as OPERATOR]",
+  usage:
+    "plexus agent join --as NAME --card FILE [--heartbeat SECONDS] [--ready-file PATH] | plexus agent suspend|resume AGENT [--reason TEXT] [--as OPERATOR]",
   help: `Joins the mesh's registry as NAME with the agent card in FILE (JSON, schemas/agent-card.json: name,
 description, version, capabilities, tags…), prints the DID and the membership credential's id and expiry, then
 sends heartbeats so the registry sees the agent alive, until Ctrl-C (SIGINT) or SIGTERM, from whoever sends it

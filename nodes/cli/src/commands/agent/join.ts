@@ -18,7 +18,8 @@ export const agentCommand: CommandImpl = {
     const as = requiredOption(values, "as", "NAME", COMMAND);
     const cardFile = requiredOption(values, "card", "FILE", COMMAND);
     const heartbeat = secondsOption(values, "heartbeat", COMMAND);
-    if (heartbeat !== undefined && heartbeat < MIN_HEARTBEAT_S) throw new UsageError(`--heartbeat must be at least ${MIN_HEARTBEAT_S} seconds, got ${heartbeat}`, COMMAND);
+    if (heartbeat !== undefined && heartbeat < MIN_HEARTBEAT_S)
+      throw new UsageError(`--heartbeat must be at least ${MIN_HEARTBEAT_S} seconds, got ${heartbeat}`, COMMAND);
     positionalArgs(rest, [], COMMAND);
 
     const card = await readCard(cardFile);
@@ -33,11 +34,17 @@ export const agentCommand: CommandImpl = {
       } catch (err) {
         throw refusal(err, `${as}'s join`);
       }
-      out.data(`${joined.did}\ncredential ${joined.credentialId}, expires ${new Date(joined.expiresAt).toISOString()}`, joinJson(joined));
-      await ready.ready(`${as} joined mesh "${common.mesh}" (registry ${joined.registry}); heartbeat every ${heartbeat ?? joined.heartbeat.intervalMs / 1000} s. Ctrl-C to leave.`, {
-        did: joined.did,
-        registry: joined.registry,
-      });
+      out.data(
+        `${joined.did}\ncredential ${joined.credentialId}, expires ${new Date(joined.expiresAt).toISOString()}`,
+        joinJson(joined),
+      );
+      await ready.ready(
+        `${as} joined mesh "${common.mesh}" (registry ${joined.registry}); heartbeat every ${heartbeat ?? joined.heartbeat.intervalMs / 1000} s. Ctrl-C to leave.`,
+        {
+          did: joined.did,
+          registry: joined.registry,
+        },
+      );
       const signal = await signals.signal;
       out.info(`plexus: ${signal}: leaving the registry…`);
       try {
@@ -58,7 +65,15 @@ export const agentCommand: CommandImpl = {
 /** The join result without the heartbeat secret: listed field by field, so a field added later is not printed by accident. */
 function joinJson(j: JoinResult): Record<string, unknown> {
   const { did, credential, credentialId, expiresAt, registry, seq } = j;
-  return { did, credential, credentialId, expiresAt, registry, heartbeat: { intervalMs: j.heartbeat.intervalMs, bucket: j.heartbeat.bucket }, seq };
+  return {
+    did,
+    credential,
+    credentialId,
+    expiresAt,
+    registry,
+    heartbeat: { intervalMs: j.heartbeat.intervalMs, bucket: j.heartbeat.bucket },
+    seq,
+  };
 }
 
 /** The card file, parsed and checked against the schema before anything connects. */
@@ -68,15 +83,24 @@ async function readCard(file: string): Promise<AgentCard> {
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CliError(`--card ${file}: ${code === "ENOENT" ? "no such file" : oneLine(err)}`, { cause: err, code: ErrorCode.InvalidArgument });
+    throw new CliError(`--card ${file}: ${code === "ENOENT" ? "no such file" : oneLine(err)}`, {
+      cause: err,
+      code: ErrorCode.InvalidArgument,
+    });
   }
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    throw new CliError(`--card ${file} is not valid JSON: ${oneLine(err)}`, { cause: err, code: ErrorCode.InvalidArgument });
+    throw new CliError(`--card ${file} is not valid JSON: ${oneLine(err)}`, {
+      cause: err,
+      code: ErrorCode.InvalidArgument,
+    });
   }
   const checked = checkCard(value);
-  if (!checked.ok) throw new CliError(`--card ${file} is not a valid agent card: ${checked.detail}`, { code: ErrorCode.InvalidArgument });
+  if (!checked.ok)
+    throw new CliError(`--card ${file} is not a valid agent card: ${checked.detail}`, {
+      code: ErrorCode.InvalidArgument,
+    });
   return checked.card;
 }

@@ -13,7 +13,11 @@ export const agentsCommand: CommandImpl = {
     const all = values["all"] === true;
     const { result } = await withRegistry(common, COMMAND, (registry) => registry.agents({ all }));
     if (out.json) out.data("", result);
-    else if (result.length === 0) out.data(`no agents in mesh "${common.mesh}"${all ? "" : " (--all includes offline and gone ones, and those that left)"}`, undefined);
+    else if (result.length === 0)
+      out.data(
+        `no agents in mesh "${common.mesh}"${all ? "" : " (--all includes offline and gone ones, and those that left)"}`,
+        undefined,
+      );
     else out.data(agentTable(result), undefined);
   },
 };

@@ -17,21 +17,31 @@ import { COMMAND, EXIT_NOT_PINNED, trustedSigners } from "./shared.js";
 
 export const EXIT_INVALID_PROOF = exitCodeFor(ErrorCode.AuditTampered);
 
-export async function checkProofAudit({ common, values, out, positionals }: CommandContext & { positionals: string[] }): Promise<number> {
+export async function checkProofAudit({
+  common,
+  values,
+  out,
+  positionals,
+}: CommandContext & { positionals: string[] }): Promise<number> {
   const file = positionals[0]!;
   const origin = requiredOrigin(common.mesh, values);
   let parsed: unknown;
   try {
     const size = (await stat(file)).size;
-    if (size > MAX_PROOF_FILE_BYTES) throw new Error(`it is ${size} bytes; a proof file is at most ${MAX_PROOF_FILE_BYTES}`);
+    if (size > MAX_PROOF_FILE_BYTES)
+      throw new Error(`it is ${size} bytes; a proof file is at most ${MAX_PROOF_FILE_BYTES}`);
     parsed = JSON.parse(await readFile(file, "utf8"));
   } catch (err) {
-    throw new CliError(`cannot read ${file} as JSON: ${(err as Error).message}`, { cause: err, code: ErrorCode.InvalidArgument });
+    throw new CliError(`cannot read ${file} as JSON: ${(err as Error).message}`, {
+      cause: err,
+      code: ErrorCode.InvalidArgument,
+    });
   }
   const signers = trustedSigners(values);
   const r = checkProof(parsed, signers ? { signers, origin } : { origin });
   if (!r.ok) {
-    const hint = r.reason === "origin" ? ` (checking a proof of another mesh: pass its --mesh NAME or --origin ORIGIN)` : "";
+    const hint =
+      r.reason === "origin" ? ` (checking a proof of another mesh: pass its --mesh NAME or --origin ORIGIN)` : "";
     out.data(`INVALID: ${r.reason}: ${r.detail}${hint}`, { ...r, pinned: signers !== undefined, origin, file });
     return EXIT_INVALID_PROOF;
   }
@@ -41,7 +51,13 @@ export async function checkProofAudit({ common, values, out, positionals }: Comm
       : `the log ${r.origin} at ${r.fromSize!.toLocaleString("en-US")} events is a prefix of it at ${r.size.toLocaleString("en-US")} (root ${r.root})`;
   if (!r.pinned) {
     const detail = `the proof holds, but its checkpoint is signed by ${r.signers.join(", ")}, the key the file itself names: nobody pinned it`;
-    out.data(`NOT PINNED: ${what}; ${detail} (pass --signer DID with your registry's key)`, { ...r, ok: false, reason: "not_pinned", detail, file });
+    out.data(`NOT PINNED: ${what}; ${detail} (pass --signer DID with your registry's key)`, {
+      ...r,
+      ok: false,
+      reason: "not_pinned",
+      detail,
+      file,
+    });
     return EXIT_NOT_PINNED;
   }
   out.data(`valid: ${what}; checkpoint signed by ${r.signers.join(", ")} (pinned)`, { ...r, file });
@@ -52,9 +68,13 @@ export async function checkProofAudit({ common, values, out, positionals }: Comm
 function requiredOrigin(mesh: string, values: CommandContext["values"]): string {
   const origin = stringOption(values, "origin", COMMAND);
   if (origin === undefined) return defaultOrigin(mesh);
-  if (origin.trim() === "" || /[\n\r]/.test(origin)) throw new UsageError(`--origin ${JSON.stringify(origin)} is not a log origin (one non-empty line)`, COMMAND);
+  if (origin.trim() === "" || /[\n\r]/.test(origin))
+    throw new UsageError(`--origin ${JSON.stringify(origin)} is not a log origin (one non-empty line)`, COMMAND);
   if (values["mesh"] !== undefined && origin !== defaultOrigin(mesh)) {
-    throw new UsageError(`--origin ${origin} and --mesh ${mesh} (origin ${defaultOrigin(mesh)}) name two logs: give one`, COMMAND);
+    throw new UsageError(
+      `--origin ${origin} and --mesh ${mesh} (origin ${defaultOrigin(mesh)}) name two logs: give one`,
+      COMMAND,
+    );
   }
   return origin;
 }

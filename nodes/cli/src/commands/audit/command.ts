@@ -65,25 +65,57 @@ const USAGE = `plexus audit status [--signer DID] [--stall-after SECONDS]
 
 type Run = CommandImpl["run"];
 const LEAVES: { name: string; summary: string; load: () => Promise<Run>; args?: CommandSpec["args"] }[] = [
-  { name: "status", summary: "head, sealer lag, last checkpoint and the sealers that run", load: () => import("./status.js").then((m) => m.statusAudit) },
-  { name: "verify", summary: "recompute the chain from the raw log and check every checkpoint", load: () => import("./verify.js").then((m) => m.verifyAudit) },
-  { name: "export", summary: "the sealed log as JSON Lines", load: () => import("./export.js").then((m) => m.exportAuditCommand) },
-  { name: "query", summary: "envelopes with their position and link hash", load: () => import("./query.js").then((m) => m.queryAuditCommand) },
-  { name: "seal", summary: "run a sealer for the mesh until Ctrl-C", load: () => import("./seal.js").then((m) => m.sealAudit) },
+  {
+    name: "status",
+    summary: "head, sealer lag, last checkpoint and the sealers that run",
+    load: () => import("./status.js").then((m) => m.statusAudit),
+  },
+  {
+    name: "verify",
+    summary: "recompute the chain from the raw log and check every checkpoint",
+    load: () => import("./verify.js").then((m) => m.verifyAudit),
+  },
+  {
+    name: "export",
+    summary: "the sealed log as JSON Lines",
+    load: () => import("./export.js").then((m) => m.exportAuditCommand),
+  },
+  {
+    name: "query",
+    summary: "envelopes with their position and link hash",
+    load: () => import("./query.js").then((m) => m.queryAuditCommand),
+  },
+  {
+    name: "seal",
+    summary: "run a sealer for the mesh until Ctrl-C",
+    load: () => import("./seal.js").then((m) => m.sealAudit),
+  },
   {
     name: "prove",
     summary: "an inclusion or consistency proof against the newest checkpoint",
     load: () => import("./prove.js").then((m) => m.proveAudit),
     args: [{ name: "ID", optional: true }],
   },
-  { name: "check-proof", summary: "check a proof file offline", load: () => import("./check-proof.js").then((m) => m.checkProofAudit), args: [{ name: "FILE", complete: "file" }] },
-  { name: "witness", summary: "cosign consistent checkpoints as a witness", load: () => import("./witness.js").then((m) => m.witnessAudit) },
+  {
+    name: "check-proof",
+    summary: "check a proof file offline",
+    load: () => import("./check-proof.js").then((m) => m.checkProofAudit),
+    args: [{ name: "FILE", complete: "file" }],
+  },
+  {
+    name: "witness",
+    summary: "cosign consistent checkpoints as a witness",
+    load: () => import("./witness.js").then((m) => m.witnessAudit),
+  },
 ];
 
 const subcommands: CommandSpec[] = LEAVES.map(({ name, summary, load, args }) => ({
   name,
   summary,
-  usage: USAGE.split("\n").map((l) => l.trim()).find((l) => l.startsWith(`plexus audit ${name} `)) ?? `plexus audit ${name}`,
+  usage:
+    USAGE.split("\n")
+      .map((l) => l.trim())
+      .find((l) => l.startsWith(`plexus audit ${name} `)) ?? `plexus audit ${name}`,
   options: Object.fromEntries((SUBCOMMAND_OPTIONS[name] ?? []).map((o) => [o, OPTIONS[o] as OptionsConfig[string]])),
   args: args ?? [],
   optionValues: { file: "file", out: "file", witness: "file", dir: "file", data: "file", "from-checkpoint": "file" },
@@ -203,6 +235,4 @@ check-proof an invalid proof, ${EXIT_SEALER_STALLED} verify found the chain soun
 ${EXIT_NOT_PINNED} check-proof: the proof holds but its signer was not pinned (no --signer), 6 a file that cannot be read
 or holds no state or note, 7 no such mesh.`,
   subcommands,
-
-
 };

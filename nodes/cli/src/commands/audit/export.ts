@@ -10,19 +10,34 @@ import { COMMAND, count, openLive, progress, timeOption } from "./shared.js";
 export async function exportAuditCommand({ common, values, out }: CommandContext): Promise<number> {
   const since = timeOption(values, "since");
   const until = timeOption(values, "until");
-  if (since !== undefined && until !== undefined && until < since) throw new UsageError("--until comes before --since", COMMAND);
+  if (since !== undefined && until !== undefined && until < since)
+    throw new UsageError("--until comes before --since", COMMAND);
   const file = stringOption(values, "out", COMMAND);
   if (file === "") throw new UsageError("--out needs a file name", COMMAND);
 
   const live = await openLive(common);
   const target = file !== undefined ? createWriteStream(file) : process.stdout;
-  const failed = new Promise<never>((_, reject) => target.once("error", (err) => reject(new CliError(`cannot write ${file ?? "to stdout"}: ${err.message}`, { cause: err }))));
+  const failed = new Promise<never>((_, reject) =>
+    target.once("error", (err) =>
+      reject(new CliError(`cannot write ${file ?? "to stdout"}: ${err.message}`, { cause: err })),
+    ),
+  );
   failed.catch(() => undefined);
   const bar = progress(out.json, "exporting…");
   let summary: ExportSummary;
   try {
     const opts = { ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) };
-    summary = await Promise.race([exportStore({ nc: live.nc, mesh: common.mesh, store: live.store, out: target as Writable, ...opts, onProgress: (n) => bar.update(n) }), failed]);
+    summary = await Promise.race([
+      exportStore({
+        nc: live.nc,
+        mesh: common.mesh,
+        store: live.store,
+        out: target as Writable,
+        ...opts,
+        onProgress: (n) => bar.update(n),
+      }),
+      failed,
+    ]);
     if (file !== undefined) {
       target.end();
       await Promise.race([finished(target), failed]);

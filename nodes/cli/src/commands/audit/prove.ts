@@ -10,13 +10,19 @@ import { intOption, stringOption, type CommandContext } from "../../common-optio
 import { CliError, UsageError } from "../../errors.js";
 import { COMMAND, openLive, trustedSigners } from "./shared.js";
 
-export async function proveAudit({ common, values, out, positionals }: CommandContext & { positionals: string[] }): Promise<number> {
+export async function proveAudit({
+  common,
+  values,
+  out,
+  positionals,
+}: CommandContext & { positionals: string[] }): Promise<number> {
   const position = intOption(values, "position", COMMAND, 1);
   const fromFile = stringOption(values, "from-checkpoint", COMMAND);
   const outFile = stringOption(values, "out", COMMAND);
   const id = positionals[0];
   const asked = [id !== undefined, position !== undefined, fromFile !== undefined].filter(Boolean).length;
-  if (asked !== 1) throw new UsageError("give exactly one of: an envelope ID, --position N, --from-checkpoint FILE", COMMAND);
+  if (asked !== 1)
+    throw new UsageError("give exactly one of: an envelope ID, --position N, --from-checkpoint FILE", COMMAND);
   const older = fromFile !== undefined ? await olderCheckpoint(fromFile) : undefined;
   const live = await openLive(common);
   let proof: ProofFile;
@@ -35,7 +41,9 @@ export async function proveAudit({ common, values, out, positionals }: CommandCo
   const text = `${JSON.stringify(proof, null, 2)}\n`;
   if (outFile !== undefined) {
     await writeFile(outFile, text);
-    const what = proof.format.includes("inclusion") ? `inclusion of position ${(proof as { position: number }).position}` : "consistency";
+    const what = proof.format.includes("inclusion")
+      ? `inclusion of position ${(proof as { position: number }).position}`
+      : "consistency";
     out.data(`wrote the ${what} proof to ${outFile}`, { ok: true, out: outFile, format: proof.format });
   } else {
     process.stdout.write(text);
@@ -49,7 +57,10 @@ async function olderCheckpoint(file: string): Promise<string> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, { cause: err, code: ErrorCode.InvalidArgument });
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+      code: ErrorCode.InvalidArgument,
+    });
   }
   if (!text.trimStart().startsWith("{")) return text;
   try {
@@ -59,5 +70,7 @@ async function olderCheckpoint(file: string): Promise<string> {
   } catch {
     // fall through
   }
-  throw new CliError(`${file} holds no checkpoint note (give a note, a proof file or a checkpoint record)`, { code: ErrorCode.InvalidArgument });
+  throw new CliError(`${file} holds no checkpoint note (give a note, a proof file or a checkpoint record)`, {
+    code: ErrorCode.InvalidArgument,
+  });
 }

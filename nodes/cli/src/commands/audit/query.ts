@@ -7,7 +7,8 @@ import { COMMAND, count, openLive, timeOption } from "./shared.js";
 
 export async function queryAuditCommand({ common, values, out }: CommandContext): Promise<number> {
   const agent = stringOption(values, "agent", COMMAND);
-  if (agent !== undefined && !agent.startsWith("did:")) throw new UsageError(`--agent ${JSON.stringify(agent)} is not a DID`, COMMAND);
+  if (agent !== undefined && !agent.startsWith("did:"))
+    throw new UsageError(`--agent ${JSON.stringify(agent)} is not a DID`, COMMAND);
   const conversation = conversationOption(values, COMMAND);
   const type = typeOption(values, COMMAND);
   const since = timeOption(values, "since");
@@ -40,7 +41,8 @@ function matchLine(m: AuditMatch): string {
   const env = m.envelope;
   const parts = [`#${m.n}`, new Date(m.storedAt).toISOString(), m.kind];
   if (m.type !== undefined) parts.push(m.type);
-  if (env) parts.push(`${shortDid(env.from)} → ${env.to !== undefined ? shortDid(env.to) : `topic ${env.topic ?? "?"}`}`);
+  if (env)
+    parts.push(`${shortDid(env.from)} → ${env.to !== undefined ? shortDid(env.to) : `topic ${env.topic ?? "?"}`}`);
   if (m.conversation !== undefined) parts.push(`conv ${m.conversation}`);
   if (m.record && "reason" in m.record) parts.push(`reason ${m.record.reason}`);
   parts.push(m.hash !== undefined ? `sealed ${m.hash.slice(0, 16)}…` : "not sealed yet");

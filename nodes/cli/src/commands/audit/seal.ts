@@ -25,23 +25,43 @@ export async function sealAudit({ common, values, out }: CommandContext): Promis
   const dataDir = data === "off" ? undefined : resolve(data ?? defaultSealerDataDir(common));
   const http = values["http"] === undefined ? false : httpOption(values, COMMAND);
   const id = stringOption(values, "id", COMMAND);
-  if (id !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new UsageError(`--id ${JSON.stringify(id)}: use 1 to 128 letters, digits, '-' or '_'`, COMMAND);
+  if (id !== undefined && !/^[A-Za-z0-9_-]{1,128}$/.test(id))
+    throw new UsageError(`--id ${JSON.stringify(id)}: use 1 to 128 letters, digits, '-' or '_'`, COMMAND);
   const key = await registryKey(common, values, COMMAND, out.info);
 
   const signals = waitForSignal(out);
   let running: SealerProcess | undefined;
   try {
     const credentials = await serviceCredentials(common);
-    running = await startSealerProcess({ nats: common.nats, credentials, mesh: common.mesh, key, historyDir: dataDir, http, log: out, ...(id !== undefined ? { id } : {}) }).catch(
-      async (err: unknown) => {
-        if (http && portInUsePart(err) === "sealer-http") throw new CliError(`--http: port ${http.port} on ${http.host} is already in use`, { cause: err });
-        throw await explainRefusal(common, err);
-      },
-    );
+    running = await startSealerProcess({
+      nats: common.nats,
+      credentials,
+      mesh: common.mesh,
+      key,
+      historyDir: dataDir,
+      http,
+      log: out,
+      ...(id !== undefined ? { id } : {}),
+    }).catch(async (err: unknown) => {
+      if (http && portInUsePart(err) === "sealer-http")
+        throw new CliError(`--http: port ${http.port} on ${http.host} is already in use`, { cause: err });
+      throw await explainRefusal(common, err);
+    });
     const { node, health } = running;
     const s = node.status();
-    out.data(describeSealer(node), { sealer: s.id, mesh: common.mesh, nats: common.nats, signer: s.signer, role: s.role, state: s.state, http: health?.url ?? null, data: dataDir ?? null });
-    out.info(`plexus: audit sealer ${s.id} up for mesh "${common.mesh}" on ${common.nats}${health ? `, /readyz on ${health.url}` : ""}. Ctrl-C to stop.`);
+    out.data(describeSealer(node), {
+      sealer: s.id,
+      mesh: common.mesh,
+      nats: common.nats,
+      signer: s.signer,
+      role: s.role,
+      state: s.state,
+      http: health?.url ?? null,
+      data: dataDir ?? null,
+    });
+    out.info(
+      `plexus: audit sealer ${s.id} up for mesh "${common.mesh}" on ${common.nats}${health ? `, /readyz on ${health.url}` : ""}. Ctrl-C to stop.`,
+    );
     const signal = await signals.signal;
     out.info(`plexus: ${signal}: stopping the audit sealer…`);
     const stopping = running;

@@ -28,8 +28,19 @@ export interface SealerCheckOptions {
   stallAfterMs?: number;
 }
 
-export async function checkSealers(nc: NatsConnection, mesh: string, store: AuditStore, o: SealerCheckOptions = {}): Promise<SealerCheck> {
-  const s = await auditStatus({ nc, mesh, store, ...(o.trusted ? { trusted: new Set(o.trusted) } : {}), ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}) });
+export async function checkSealers(
+  nc: NatsConnection,
+  mesh: string,
+  store: AuditStore,
+  o: SealerCheckOptions = {},
+): Promise<SealerCheck> {
+  const s = await auditStatus({
+    nc,
+    mesh,
+    store,
+    ...(o.trusted ? { trusted: new Set(o.trusted) } : {}),
+    ...(o.stallAfterMs !== undefined ? { stallAfterMs: o.stallAfterMs } : {}),
+  });
   return { stalled: s.stalledReasons.map(printable), warnings: s.warnings.map(printable) };
 }
 
@@ -40,6 +51,10 @@ export function stallAfterOption(values: OptionValues): number | undefined {
 }
 
 /** The pinned signers and the keys the log says they were rotated to. */
-export async function trustedWithRotations(nc: NatsConnection, mesh: string, signers: string[] | undefined): Promise<string[] | undefined> {
+export async function trustedWithRotations(
+  nc: NatsConnection,
+  mesh: string,
+  signers: string[] | undefined,
+): Promise<string[] | undefined> {
   return signers && followRotations(signers, await readRegistryRotations(nc, meshSubjects(mesh)));
 }

@@ -19,7 +19,6 @@ export const EXIT_SEALER_STALLED = exitCodeFor(ErrorCode.AuditSealerStalled);
 /** Exit code of `audit check-proof` when the proof holds but no --signer pinned who may sign its checkpoint. */
 export const EXIT_NOT_PINNED = exitCodeFor(ErrorCode.ProofNotPinned);
 
-
 const RELATIVE = /^-(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
 const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -29,7 +28,11 @@ export function parseTime(text: string, flag: string, now = Date.now()): number 
   const rel = RELATIVE.exec(text.trim());
   if (rel) return now - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS];
   const t = ISO.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN;
-  if (Number.isNaN(t)) throw new UsageError(`--${flag} ${JSON.stringify(text)}: use ISO 8601 (2026-11-22T10:00:00Z) or a time ago like -15m, -2h, -1d`, COMMAND);
+  if (Number.isNaN(t))
+    throw new UsageError(
+      `--${flag} ${JSON.stringify(text)}: use ISO 8601 (2026-11-22T10:00:00Z) or a time ago like -15m, -2h, -1d`,
+      COMMAND,
+    );
   return t;
 }
 
@@ -46,10 +49,15 @@ export function followRotations(signers: string[], rotations: RotationEvent[]): 
 
 export function trustedSigners(values: OptionValues): string[] | undefined {
   const raw = values["signer"];
-  const given = raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === "string");
+  const given =
+    raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === "string");
   const env = process.env["PLEXUS_AUDIT_SIGNERS"];
-  const list = (given.length > 0 ? given : env !== undefined && env.trim() !== "" ? [env] : []).flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== "");
-  for (const did of list) if (!did.startsWith("did:")) throw new UsageError(`--signer ${JSON.stringify(did)} is not a DID`, COMMAND);
+  const list = (given.length > 0 ? given : env !== undefined && env.trim() !== "" ? [env] : [])
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const did of list)
+    if (!did.startsWith("did:")) throw new UsageError(`--signer ${JSON.stringify(did)} is not a DID`, COMMAND);
   return list.length > 0 ? list : undefined;
 }
 
@@ -70,8 +78,14 @@ export async function openLive(common: CommonOptions): Promise<LiveStores> {
   const nc = await connectService(common, "plexus audit");
   try {
     const present = await auditPresence(nc, common.mesh);
-    if (!present.log) throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`, { code: ErrorCode.MeshNotFound });
-    if (!present.chain) throw new CliError(`mesh "${common.mesh}" has no audit chain yet (no sealer has run: start one with plexus audit seal, plexus registry start or plexus up)`);
+    if (!present.log)
+      throw new CliError(`mesh "${common.mesh}" does not exist on ${common.nats} (no mesh stream)`, {
+        code: ErrorCode.MeshNotFound,
+      });
+    if (!present.chain)
+      throw new CliError(
+        `mesh "${common.mesh}" has no audit chain yet (no sealer has run: start one with plexus audit seal, plexus registry start or plexus up)`,
+      );
     const refusal = await checkHistoryStreams(nc, historyStreams(common.mesh));
     if (refusal) throw new CliError(`${refusal.message} [${refusal.code}]`, { cause: refusal });
     const store = await openJetStreamAuditStore({ nc, mesh: common.mesh });

@@ -47,11 +47,18 @@ export interface WitnessOptions {
 
 export function witnessOptions(values: OptionValues): WitnessOptions {
   const raw = values["witness"];
-  const files = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === "string");
+  const files = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).filter(
+    (v): v is string => typeof v === "string",
+  );
   const quorum = intOption(values, "quorum", COMMAND, 1);
   if (quorum !== undefined && files.length === 0) throw new UsageError("--quorum needs --witness", COMMAND);
-  if (quorum !== undefined && quorum > files.length) throw new UsageError(`--quorum ${quorum} is more than the ${files.length} --witness given`, COMMAND);
-  return { files, quorum: quorum ?? files.length, maxUnsealed: intOption(values, "max-unsealed", COMMAND, 0) ?? DEFAULT_MAX_UNSEALED };
+  if (quorum !== undefined && quorum > files.length)
+    throw new UsageError(`--quorum ${quorum} is more than the ${files.length} --witness given`, COMMAND);
+  return {
+    files,
+    quorum: quorum ?? files.length,
+    maxUnsealed: intOption(values, "max-unsealed", COMMAND, 0) ?? DEFAULT_MAX_UNSEALED,
+  };
 }
 
 /** What a witnessed head is held against: the live log, or an export file from position 1. */
@@ -66,23 +73,48 @@ export function exportFile(path: string): HeadCheck {
 }
 
 /** Each witness's verdict on the log of `mesh`, as `holds` reads it. */
-export async function checkWitnesses(mesh: string, files: string[], trusted: string[] | undefined, holds: HeadCheck): Promise<WitnessVerdict[]> {
+export async function checkWitnesses(
+  mesh: string,
+  files: string[],
+  trusted: string[] | undefined,
+  holds: HeadCheck,
+): Promise<WitnessVerdict[]> {
   const verdicts: WitnessVerdict[] = [];
   for (const given of files) {
     const file = await witnessStatePath(given);
     const state = await loadWitnessState(file).catch((err: Error) => {
       throw new CliError(`--witness ${given}: ${err.message}`, { cause: err, code: ErrorCode.InvalidArgument });
     });
-    if (!state) throw new CliError(`--witness ${given}: no witness state at ${file}`, { code: ErrorCode.InvalidArgument });
+    if (!state)
+      throw new CliError(`--witness ${given}: no witness state at ${file}`, { code: ErrorCode.InvalidArgument });
     const w = witnessedCheckpoint(state, { ...(trusted ? { logKeys: trusted } : {}), origin: defaultOrigin(mesh) });
     if (!w.ok) {
-      verdicts.push({ witness: state.name, file, did: state.did, ok: false, kind: "checkpoint_signature", position: state.size, detail: `witness ${state.name}: ${w.detail}` });
+      verdicts.push({
+        witness: state.name,
+        file,
+        did: state.did,
+        ok: false,
+        kind: "checkpoint_signature",
+        position: state.size,
+        detail: `witness ${state.name}: ${w.detail}`,
+      });
       continue;
     }
     const held = await holds(w.head);
-    verdicts.push(held.ok
-      ? { witness: state.name, file, did: state.did, size: w.head.size, ok: true }
-      : { witness: state.name, file, did: state.did, size: w.head.size, ok: false, kind: held.kind, position: held.position, detail: `witness ${state.name} (size ${w.head.size}): ${held.detail}` });
+    verdicts.push(
+      held.ok
+        ? { witness: state.name, file, did: state.did, size: w.head.size, ok: true }
+        : {
+            witness: state.name,
+            file,
+            did: state.did,
+            size: w.head.size,
+            ok: false,
+            kind: held.kind,
+            position: held.position,
+            detail: `witness ${state.name} (size ${w.head.size}): ${held.detail}`,
+          },
+    );
   }
   return verdicts;
 }
@@ -93,7 +125,13 @@ export function applyWitnesses(report: VerifyReport, verdicts: WitnessVerdict[],
   if (holding >= quorum || !report.ok) return report;
   const first = verdicts.find((v) => !v.ok)!;
   const detail = `${holding} of ${verdicts.length} witnesses hold, ${quorum} required; ${first.detail}`;
-  return { ...report, ok: false, position: first.position ?? 0, kind: first.kind as Extract<VerifyReport, { ok: false }>["kind"], detail };
+  return {
+    ...report,
+    ok: false,
+    position: first.position ?? 0,
+    kind: first.kind as Extract<VerifyReport, { ok: false }>["kind"],
+    detail,
+  };
 }
 
 /**
@@ -101,10 +139,15 @@ export function applyWitnesses(report: VerifyReport, verdicts: WitnessVerdict[],
  * `later` (live stores) gives the size covered by checkpoints signed while the walk ran (it read the checkpoints
  * first, then the links up to the end of a chain a sealer kept extending): asked only when the first answer is a gap.
  */
-export async function applyCoverage(report: VerifyReport, maxUnsealed: number, later?: (headSize: number) => Promise<number>): Promise<VerifyReport> {
+export async function applyCoverage(
+  report: VerifyReport,
+  maxUnsealed: number,
+  later?: (headSize: number) => Promise<number>,
+): Promise<VerifyReport> {
   if (!report.ok) return report;
   let covered = report.checkpoints.last?.size ?? 0;
-  if (uncoveredTail(covered, report.head.size, maxUnsealed) && later) covered = Math.max(covered, await later(report.head.size));
+  if (uncoveredTail(covered, report.head.size, maxUnsealed) && later)
+    covered = Math.max(covered, await later(report.head.size));
   const gap = uncoveredTail(covered, report.head.size, maxUnsealed);
   return gap ? { ...report, ok: false, ...gap } : report;
 }

@@ -9,7 +9,13 @@ import { dirname, join, resolve } from "node:path";
 import { defaultOrigin } from "@plexus/audit";
 import { ErrorCode } from "@plexus/core";
 import { KeyStore } from "@plexus/identity";
-import { cosignatureSubject, startWitnessProcess, type WitnessCheck, type WitnessOutcome, type WitnessProcess } from "@plexus/nodes";
+import {
+  cosignatureSubject,
+  startWitnessProcess,
+  type WitnessCheck,
+  type WitnessOutcome,
+  type WitnessProcess,
+} from "@plexus/nodes";
 import { intOption, stringOption, type CommandContext } from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { checkKeyName, waitForSignal } from "../../session.js";
@@ -22,7 +28,8 @@ export function defaultWitnessDir(keys: string, name: string, mesh: string): str
 
 export async function witnessAudit({ common, values, out }: CommandContext): Promise<number> {
   const asFlag = stringOption(values, "as", COMMAND);
-  if (asFlag === undefined) throw new UsageError("audit witness needs --as NAME (the witness's key in --keys, created if missing)", COMMAND);
+  if (asFlag === undefined)
+    throw new UsageError("audit witness needs --as NAME (the witness's key in --keys, created if missing)", COMMAND);
   const name = checkKeyName(asFlag, COMMAND, "--as");
   const dir = resolve(stringOption(values, "dir", COMMAND) ?? defaultWitnessDir(common.keys, name, common.mesh));
   const once = values["once"] === true;
@@ -37,10 +44,31 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
   try {
     // The witness's only error line is its refusal: AUDIT_TAMPERED, as its exit code.
     const log = { info: out.info, warn: out.warn, error: (line: string) => out.error(line, ErrorCode.AuditTampered) };
-    const running = await startWitnessProcess({ nc: live.nc, store: live.store, mesh, name, key, dir, signers, once, intervalMs, log, onCheck: report });
+    const running = await startWitnessProcess({
+      nc: live.nc,
+      store: live.store,
+      mesh,
+      name,
+      key,
+      dir,
+      signers,
+      once,
+      intervalMs,
+      log,
+      onCheck: report,
+    });
     const outcome = await untilStopped(running);
     if (outcome.ok) return 0;
-    if (out.json) out.data("", { ok: false, witness: name, mesh, reason: outcome.reason, detail: outcome.detail, size: outcome.size, state: running.file });
+    if (out.json)
+      out.data("", {
+        ok: false,
+        witness: name,
+        mesh,
+        reason: outcome.reason,
+        detail: outcome.detail,
+        size: outcome.size,
+        state: running.file,
+      });
     return EXIT_TAMPERED;
   } finally {
     signals?.dispose();
@@ -58,11 +86,21 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
   function report(c: WitnessCheck): void {
     const file = join(dir, "state.json");
     if (c.none) {
-      if (once) out.data(`no checkpoint with a Merkle root on mesh "${mesh}" yet: nothing to witness`, { ok: true, witness: name, mesh, size: c.state?.size ?? 0, advanced: false, state: file });
+      if (once)
+        out.data(`no checkpoint with a Merkle root on mesh "${mesh}" yet: nothing to witness`, {
+          ok: true,
+          witness: name,
+          mesh,
+          size: c.state?.size ?? 0,
+          advanced: false,
+          state: file,
+        });
       return;
     }
     if (!once && !c.advanced) return;
-    const what = c.advanced ? `cosigned the checkpoint of size ${c.size}` : `the newest checkpoint (size ${c.size}) is the one already cosigned`;
+    const what = c.advanced
+      ? `cosigned the checkpoint of size ${c.size}`
+      : `the newest checkpoint (size ${c.size}) is the one already cosigned`;
     out.data(`witness ${name}: ${what} of mesh "${mesh}"; state in ${file}`, {
       ok: true,
       witness: name,
@@ -77,4 +115,3 @@ export async function witnessAudit({ common, values, out }: CommandContext): Pro
     });
   }
 }
-

@@ -27,7 +27,19 @@ their options complete with TAB, and the names of stored contexts (plexus contex
   zsh    add to ~/.zshrc, after compinit:   source <(plexus completion zsh)`,
   contextFree: true,
   subcommands: [
-    { name: "bash", summary: "the bash completion script", usage: "plexus completion bash", args: [], load: script("bash") },
-    { name: "zsh", summary: "the zsh completion script", usage: "plexus completion zsh", args: [], load: script("zsh") },
+    {
+      name: "bash",
+      summary: "the bash completion script",
+      usage: "plexus completion bash",
+      args: [],
+      load: script("bash"),
+    },
+    {
+      name: "zsh",
+      summary: "the zsh completion script",
+      usage: "plexus completion zsh",
+      args: [],
+      load: script("zsh"),
+    },
   ],
 };

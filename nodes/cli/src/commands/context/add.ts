@@ -12,13 +12,20 @@ export const addContext: CommandImpl = {
     const context = storedFlags(values);
     const data = readContexts();
     if (Object.hasOwn(data.contexts, name) && values["force"] !== true) {
-      throw new CliError(`a context named "${name}" exists already in ${contextsFile()} (replace it with --force, or remove it with: plexus context rm ${name})`);
+      throw new CliError(
+        `a context named "${name}" exists already in ${contextsFile()} (replace it with --force, or remove it with: plexus context rm ${name})`,
+      );
     }
     data.contexts[name] = context;
     if (values["use"] === true) data.current = name;
     writeContexts(data);
     const current = data.current === name;
-    out.data(`stored context "${name}"${current ? " (current)" : ""} in ${contextsFile()}`, { name, context, current, file: contextsFile() });
+    out.data(`stored context "${name}"${current ? " (current)" : ""} in ${contextsFile()}`, {
+      name,
+      context,
+      current,
+      file: contextsFile(),
+    });
   },
 };
 

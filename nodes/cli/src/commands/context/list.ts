@@ -16,7 +16,13 @@ export const listContexts: CommandImpl = {
       out.info(`plexus: no contexts in ${contextsFile()} (add one with: plexus context add NAME --nats URL)`);
       return;
     }
-    const rows = contexts.map((c) => [c.current ? "*" : " ", c.name, c.nats ?? "-", c.mesh !== undefined ? `mesh ${c.mesh}` : "-", c.keys !== undefined ? `keys ${c.keys}` : "-"]);
+    const rows = contexts.map((c) => [
+      c.current ? "*" : " ",
+      c.name,
+      c.nats ?? "-",
+      c.mesh !== undefined ? `mesh ${c.mesh}` : "-",
+      c.keys !== undefined ? `keys ${c.keys}` : "-",
+    ]);
     out.data(columns(rows), undefined);
   },
 };

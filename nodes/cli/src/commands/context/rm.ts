@@ -11,6 +11,10 @@ export const removeContext: CommandImpl = {
     const wasCurrent = data.current === name;
     if (wasCurrent) delete data.current;
     writeContexts(data);
-    out.data(`removed context "${name}"${wasCurrent ? " (it was current: no context is current now)" : ""}`, { removed: name, current: data.current ?? null, file: contextsFile() });
+    out.data(`removed context "${name}"${wasCurrent ? " (it was current: no context is current now)" : ""}`, {
+      removed: name,
+      current: data.current ?? null,
+      file: contextsFile(),
+    });
   },
 };

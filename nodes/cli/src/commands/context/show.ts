@@ -10,7 +10,10 @@ export const showContext: CommandImpl = {
   async run({ positionals, out }) {
     const data = readContexts();
     const name = positionals[0] ?? data.current;
-    if (name === undefined) throw new CliError("no context is current: name one (plexus context show NAME), or choose one with: plexus context use NAME");
+    if (name === undefined)
+      throw new CliError(
+        "no context is current: name one (plexus context show NAME), or choose one with: plexus context use NAME",
+      );
     const stored = getContext(data, name);
     const effective = effectiveSettings(stored);
     const current = name === data.current;
@@ -29,5 +32,10 @@ export const showContext: CommandImpl = {
 /** The context's settings with the defaults filled in (the environment variables left out: they are per shell). */
 function effectiveSettings(c: StoredContext): { nats: string; mesh: string; keys: string; natsAuth: string } {
   const keys = c.keys ?? defaultKeysDir();
-  return { nats: c.nats ?? Defaults.natsUrl, mesh: c.mesh ?? Defaults.mesh, keys, natsAuth: c.natsAuth ?? join(dirname(resolve(keys)), "nats") };
+  return {
+    nats: c.nats ?? Defaults.natsUrl,
+    mesh: c.mesh ?? Defaults.mesh,
+    keys,
+    natsAuth: c.natsAuth ?? join(dirname(resolve(keys)), "nats"),
+  };
 }

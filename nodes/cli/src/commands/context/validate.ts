@@ -6,7 +6,10 @@ export const COMMAND = "context";
 
 export function checkContextName(name: string): string {
   if (!CONTEXT_NAME_PATTERN.test(name)) {
-    throw new UsageError(`${JSON.stringify(name)} is not a context name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`, COMMAND);
+    throw new UsageError(
+      `${JSON.stringify(name)} is not a context name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+      COMMAND,
+    );
   }
   return name;
 }
@@ -24,7 +27,10 @@ export function checkNatsUrls(value: string): string {
       url = undefined;
     }
     if (!url || !SCHEMES.includes(url.protocol) || url.hostname === "") {
-      throw new UsageError(`--nats ${JSON.stringify(part)} is not a NATS URL: use nats://HOST:PORT (or tls://, ws://, wss://), several comma-separated`, COMMAND);
+      throw new UsageError(
+        `--nats ${JSON.stringify(part)} is not a NATS URL: use nats://HOST:PORT (or tls://, ws://, wss://), several comma-separated`,
+        COMMAND,
+      );
     }
   }
   return parts.join(",");

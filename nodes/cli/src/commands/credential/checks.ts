@@ -42,15 +42,26 @@ export function offlineChecks(registries: readonly string[], audiences: readonly
  * Asks the mesh's registry. A retired registry key still vouches for the membership credentials the log recorded it
  * handing out (agents keep them until they expire), never for one the log does not know: that key may have leaked.
  */
-export async function onlineChecks(common: CommonOptions, jwt: string, audiences: readonly string[]): Promise<VerifyChecks> {
+export async function onlineChecks(
+  common: CommonOptions,
+  jwt: string,
+  audiences: readonly string[],
+): Promise<VerifyChecks> {
   const claimed = claimedIdentity(jwt);
   if (claimed === undefined) return { online: true, registries: new Set(), audiences: [...audiences] };
   let answer;
   try {
     answer = await withRegistry(common, COMMAND, (registry) => registry.credentialStatus(claimed.id, claimed.issuer));
   } catch (err) {
-    if (isPlexusError(err, ErrorCode.NatsUnavailable) || isPlexusError(err, ErrorCode.NotReady) || (err instanceof CliError && isPlexusError(err.cause, ErrorCode.RegistryUnavailable))) {
-      throw new CliError(`cannot check the credential with the registry: ${oneLine(err)}; to verify without it, name the mesh's registry key with --registry DID (or use --offline)`, { cause: err });
+    if (
+      isPlexusError(err, ErrorCode.NatsUnavailable) ||
+      isPlexusError(err, ErrorCode.NotReady) ||
+      (err instanceof CliError && isPlexusError(err.cause, ErrorCode.RegistryUnavailable))
+    ) {
+      throw new CliError(
+        `cannot check the credential with the registry: ${oneLine(err)}; to verify without it, name the mesh's registry key with --registry DID (or use --offline)`,
+        { cause: err },
+      );
     }
     throw err;
   }
@@ -58,5 +69,11 @@ export async function onlineChecks(common: CommonOptions, jwt: string, audiences
   const registries = new Set(status.registryKeys);
   const retired = status.retiredRegistryKeys.some((r) => r.did === status.issuer);
   if (retired && status.recordedAs.includes("membership")) registries.add(status.issuer);
-  return { online: true, registries, audiences: [...new Set([...audiences, ...status.registryKeys])], status, asOf: answer.asOf };
+  return {
+    online: true,
+    registries,
+    audiences: [...new Set([...audiences, ...status.registryKeys])],
+    status,
+    asOf: answer.asOf,
+  };
 }

@@ -80,7 +80,8 @@ ${VERIFY_OPTION_HELP}`,
     {
       name: "issue",
       summary: "issue a capability credential (VC-JWT)",
-      usage: "plexus credential issue --as ISSUER --subject AGENT --capability NAME... [--ttl 30d] [--bind-mesh] [--out FILE]",
+      usage:
+        "plexus credential issue --as ISSUER --subject AGENT --capability NAME... [--ttl 30d] [--bind-mesh] [--out FILE]",
       load: () => import("./run.js").then((m) => ({ run: m.issue })),
     },
     {

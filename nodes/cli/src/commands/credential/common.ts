@@ -13,7 +13,10 @@ export async function readJwt(file: string): Promise<string> {
   try {
     return (await readFile(file, "utf8")).trim();
   } catch (err) {
-    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err, code: ErrorCode.InvalidArgument });
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+      code: ErrorCode.InvalidArgument,
+    });
   }
 }
 
@@ -22,9 +25,16 @@ export async function readJwt(file: string): Promise<string> {
  * the token comes along (a revocation ahead of time shows it, so the registry can check who issued it).
  */
 export async function credentialRef(ref: string): Promise<{ id: string; jwt?: string }> {
-  const isFile = await stat(ref).then((s) => s.isFile(), () => false);
+  const isFile = await stat(ref).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!isFile) {
-    if (ref.length === 0 || ref.length > 200) throw new UsageError(`ID|FILE: "${ref.slice(0, 40)}" is neither a file nor a credential id (1-200 characters)`, COMMAND);
+    if (ref.length === 0 || ref.length > 200)
+      throw new UsageError(
+        `ID|FILE: "${ref.slice(0, 40)}" is neither a file nor a credential id (1-200 characters)`,
+        COMMAND,
+      );
     return { id: ref };
   }
   const jwt = await readJwt(ref);
@@ -35,12 +45,21 @@ export async function credentialRef(ref: string): Promise<{ id: string; jwt?: st
     if (isPlexusError(err)) throw new CliError(`${ref}: not a VC-JWT (${err.message})`, { cause: err });
     throw err;
   }
-  if (typeof id !== "string" || id.length === 0) throw new CliError(`${ref}: the credential names no id (jti)`, { code: ErrorCode.CredentialInvalid });
+  if (typeof id !== "string" || id.length === 0)
+    throw new CliError(`${ref}: the credential names no id (jti)`, { code: ErrorCode.CredentialInvalid });
   return { id, jwt };
 }
 
 export function claimsJson(c: CapabilityClaims): Record<string, unknown> {
-  return { id: c.id, issuer: c.issuer, subject: c.subject, capabilities: c.capabilities, issuedAt: c.issuedAt, expiresAt: c.expiresAt, mesh: c.mesh ?? null };
+  return {
+    id: c.id,
+    issuer: c.issuer,
+    subject: c.subject,
+    capabilities: c.capabilities,
+    issuedAt: c.issuedAt,
+    expiresAt: c.expiresAt,
+    mesh: c.mesh ?? null,
+  };
 }
 
 export function describe(c: CapabilityClaims): string {

@@ -5,7 +5,12 @@
  * registry keys and revocation is reported "not checked (offline)".
  */
 import { ErrorCode, exitCodeFor } from "@plexus/core";
-import { CredentialRejection, credentialRejectionOf, verifyPlexusCredential, type AnyCredential } from "@plexus/identity";
+import {
+  CredentialRejection,
+  credentialRejectionOf,
+  verifyPlexusCredential,
+  type AnyCredential,
+} from "@plexus/identity";
 import { peekJwtPayload } from "@plexus/identity/internal";
 import type { CredentialStatusView } from "@plexus/anp";
 import { positionalArgs, type CommandContext, type OptionValues } from "../../common-options.js";
@@ -22,7 +27,6 @@ export const SUSPENDED = "suspended";
 /** Its subject's or its issuer's key was rotated away (the registry's reason for what such a key signs). */
 export const ROTATED_KEY = "rotated_key";
 
-
 /** Options of the other credential subcommands. */
 const NOT_FOR_VERIFY = ["as", "subject", "capability", "ttl", "bind-mesh", "out", "reason"];
 
@@ -30,7 +34,9 @@ function listOption(values: OptionValues, name: string): string[] {
   const v = values[name];
   if (v === undefined) return [];
   const list = (Array.isArray(v) ? v : [v]).map(String);
-  for (const item of list) if (item.trim() === "" || item.length > 500) throw new UsageError(`--${name} needs a value of 1 to 500 characters`, COMMAND);
+  for (const item of list)
+    if (item.trim() === "" || item.length > 500)
+      throw new UsageError(`--${name} needs a value of 1 to 500 characters`, COMMAND);
   return list;
 }
 
@@ -43,10 +49,13 @@ interface Refusal {
 
 /** Exit 0 when FILE holds a credential valid in the mesh, CREDENTIAL_INVALID's (8, naming the reason) when it does not. */
 export async function verifyCredentialFile({ common, values, positionals, out }: CommandContext): Promise<number> {
-  for (const name of NOT_FOR_VERIFY) if (values[name] !== undefined) throw new UsageError(`--${name} does not apply to credential verify`, COMMAND);
+  for (const name of NOT_FOR_VERIFY)
+    if (values[name] !== undefined) throw new UsageError(`--${name} does not apply to credential verify`, COMMAND);
   const [file] = positionalArgs(positionals, ["FILE"], COMMAND) as [string];
   const audiences = listOption(values, "audience");
-  const registries = await Promise.all(listOption(values, "registry").map((ref) => resolveAgent(common, ref, COMMAND, "--registry")));
+  const registries = await Promise.all(
+    listOption(values, "registry").map((ref) => resolveAgent(common, ref, COMMAND, "--registry")),
+  );
   const offline = values["offline"] === true || registries.length > 0;
   const jwt = await readJwt(file);
 
@@ -60,7 +69,11 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
   try {
     peekJwtPayload(jwt); // a token that is not even a JWT is refused before anything connects
     checks = offline ? offlineChecks(registries, audiences) : await onlineChecks(common, jwt, audiences);
-    verified = await verifyPlexusCredential(jwt, { registries: checks.registries, audience: checks.audiences, mesh: common.mesh });
+    verified = await verifyPlexusCredential(jwt, {
+      registries: checks.registries,
+      audience: checks.audiences,
+      mesh: common.mesh,
+    });
   } catch (err) {
     const reason = credentialRejectionOf(err);
     if (reason === undefined) throw err;
@@ -70,7 +83,11 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
   if (status?.revoked && status.revocation) {
     const r = status.revocation;
     const why = r.reason ? ` (${JSON.stringify(r.reason)})` : "";
-    return refuse({ reason: REVOKED, message: `credential ${verified.claims.id} was revoked by ${r.revokedBy} at ${iso(r.at)}${why}, log position ${r.seq}`, revocation: r });
+    return refuse({
+      reason: REVOKED,
+      message: `credential ${verified.claims.id} was revoked by ${r.revokedBy} at ${iso(r.at)}${why}, log position ${r.seq}`,
+      revocation: r,
+    });
   }
   if (status?.suspended) {
     const p = status.suspended;
@@ -82,7 +99,8 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
   if (rotated) return refuse({ reason: ROTATED_KEY, message: `credential ${verified.claims.id}: ${rotated}` });
   // Verified: the token names no audience, or (string or list) at least one accepted.
   const aud = peekJwtPayload(jwt).aud as string | string[] | undefined;
-  const matched = aud === undefined ? [] : (typeof aud === "string" ? [aud] : aud).filter((a) => checks.audiences.includes(a));
+  const matched =
+    aud === undefined ? [] : (typeof aud === "string" ? [aud] : aud).filter((a) => checks.audiences.includes(a));
   const result = {
     issuer: verified.kind === "membership" ? "registry_key" : "not_required",
     mesh: verified.kind === "membership" || verified.claims.mesh !== undefined ? "match" : "unbound",
@@ -90,7 +108,15 @@ export async function verifyCredentialFile({ common, values, positionals, out }:
     revocation: checks.online ? "not_revoked" : "not_checked",
   } as const;
   const claims = verified.kind === "capability" ? claimsJson(verified.claims) : verified.claims;
-  out.data(human(verified, result, checks, common.mesh, matched), { ok: true, kind: verified.kind, issuer: verified.issuer, claims, online: checks.online, checks: result, ...(checks.asOf ? { asOf: checks.asOf } : {}) });
+  out.data(human(verified, result, checks, common.mesh, matched), {
+    ok: true,
+    kind: verified.kind,
+    issuer: verified.issuer,
+    claims,
+    online: checks.online,
+    checks: result,
+    ...(checks.asOf ? { asOf: checks.asOf } : {}),
+  });
   return 0;
 }
 
@@ -120,7 +146,13 @@ function explain(reason: string, message: string, offline: boolean, mesh: string
   return message;
 }
 
-function human(v: AnyCredential, checks: Record<"issuer" | "mesh" | "audience" | "revocation", string>, context: VerifyChecks, mesh: string, audiences: string[]): string {
+function human(
+  v: AnyCredential,
+  checks: Record<"issuer" | "mesh" | "audience" | "revocation", string>,
+  context: VerifyChecks,
+  mesh: string,
+  audiences: string[],
+): string {
   const head =
     v.kind === "capability"
       ? `valid: ${describe(v.claims)}`

@@ -7,7 +7,12 @@ export const deadLettersCommand: CommandImpl = {
   async run({ common, values, positionals, out }) {
     const limit = intOption(values, "limit", "dead-letters", 0) ?? 100;
     positionalArgs(positionals, [], "dead-letters");
-    const listed = await listDeadLetters({ nats: common.nats, mesh: common.mesh, credentials: await serviceCredentials(common), limit });
+    const listed = await listDeadLetters({
+      nats: common.nats,
+      mesh: common.mesh,
+      credentials: await serviceCredentials(common),
+      limit,
+    });
     if (out.json) {
       out.data("", { total: listed.total, records: listed.records, invalid: listed.invalid });
       return;

@@ -4,7 +4,8 @@ import type { CommandSpec } from "../../table/types.js";
 export const command: CommandSpec = {
   name: "discover",
   summary: "find agents by capability, text or tag, best first",
-  usage: "plexus discover [--capability C] [--query TEXT] [--tag T] [--min-score X] [--include-offline] [--verified-only] [--issuer DID] [--limit N]",
+  usage:
+    "plexus discover [--capability C] [--query TEXT] [--tag T] [--min-score X] [--include-offline] [--verified-only] [--issuer DID] [--limit N]",
   help: `Asks the registry for the agents that match, best first: ranked by relevance to the query, reputation score
 and liveness. Offline and gone agents are left out unless --include-offline. Each capability shows whether it is
 only self-declared (the agent's card says so) or attested by a live capability credential, and by whom.

@@ -22,7 +22,11 @@ export const discoverCommand: CommandImpl = {
 
 function discoverQuery(values: OptionValues): DiscoverQuery {
   const query: DiscoverQuery = {};
-  for (const [flag, field] of [["capability", "capability"], ["query", "q"], ["tag", "tag"]] as const) {
+  for (const [flag, field] of [
+    ["capability", "capability"],
+    ["query", "q"],
+    ["tag", "tag"],
+  ] as const) {
     const v = stringOption(values, flag, COMMAND);
     if (v !== undefined && v.trim() === "") throw new UsageError(`--${flag} must not be empty`, COMMAND);
     if (v !== undefined) query[field] = v;
@@ -34,7 +38,8 @@ function discoverQuery(values: OptionValues): DiscoverQuery {
   if (values["include-offline"] === true) query.includeOffline = true;
   if (values["verified-only"] === true) query.verifiedOnly = true;
   const issuer = stringOption(values, "issuer", COMMAND);
-  if (issuer !== undefined && !/^did:[a-z0-9]+:\S+$/.test(issuer)) throw new UsageError(`--issuer must be a DID (did:key:…), got ${JSON.stringify(issuer)}`, COMMAND);
+  if (issuer !== undefined && !/^did:[a-z0-9]+:\S+$/.test(issuer))
+    throw new UsageError(`--issuer must be a DID (did:key:…), got ${JSON.stringify(issuer)}`, COMMAND);
   if (issuer !== undefined) query.issuer = issuer;
   return query;
 }
@@ -74,6 +79,12 @@ function evidenceCell(factors: DiscoverResult["factors"]): string {
 
 /** `translate (attested by did:key:z6Mk…abcd), summarise (self-declared)`. */
 function capabilityCells(r: DiscoverResult): string {
-  const claims: CapabilityClaim[] = r.claims ?? r.capabilities.map((name) => ({ name, attested: false, attestedBy: [] }));
-  return claims.map((c) => `${c.name} (${c.attested ? `attested by ${[...new Set(c.attestedBy.map((a) => shortDid(a.issuer)))].join(", ")}` : "self-declared"})`).join(", ");
+  const claims: CapabilityClaim[] =
+    r.claims ?? r.capabilities.map((name) => ({ name, attested: false, attestedBy: [] }));
+  return claims
+    .map(
+      (c) =>
+        `${c.name} (${c.attested ? `attested by ${[...new Set(c.attestedBy.map((a) => shortDid(a.issuer)))].join(", ")}` : "self-declared"})`,
+    )
+    .join(", ");
 }

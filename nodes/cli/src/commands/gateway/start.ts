@@ -4,7 +4,13 @@
  */
 import type { A2AGateway } from "@plexus/a2a";
 import { KeyStore, type KeyPair } from "@plexus/identity";
-import { positionalArgs, stringOption, type CommandImpl, type CommonOptions, type OptionValues } from "../../common-options.js";
+import {
+  positionalArgs,
+  stringOption,
+  type CommandImpl,
+  type CommonOptions,
+  type OptionValues,
+} from "../../common-options.js";
 import { CliError, UsageError } from "../../errors.js";
 import { checkKeyName, waitForSignal } from "../../session.js";
 import { portInUsePart, startGatewayProcess } from "@plexus/nodes";
@@ -17,20 +23,37 @@ export { DEFAULT_GATEWAY_KEY, DEFAULT_GATEWAY_LISTEN };
 export type GatewayListen = { host: string; port: number };
 
 /** HOST:PORT (IPv6 as [::1]:PORT; port 0 picks a free one); `off` only where `allowOff`. */
-export function listenOption(values: OptionValues, flag: string, command: string, allowOff: boolean): GatewayListen | false {
+export function listenOption(
+  values: OptionValues,
+  flag: string,
+  command: string,
+  allowOff: boolean,
+): GatewayListen | false {
   const v = stringOption(values, flag, command);
   if (v === undefined) return { ...DEFAULT_GATEWAY_LISTEN };
   if (v === "off" && allowOff) return false;
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(v);
   if (!m || Number(m[2]) > 65535) {
-    throw new UsageError(`--${flag} must be HOST:PORT (such as 127.0.0.1:7430)${allowOff ? " or off" : ""}, got ${JSON.stringify(v)}`, command);
+    throw new UsageError(
+      `--${flag} must be HOST:PORT (such as 127.0.0.1:7430)${allowOff ? " or off" : ""}, got ${JSON.stringify(v)}`,
+      command,
+    );
   }
   return { host: (m[1] as string).replace(/^\[(.*)\]$/, "$1"), port: Number(m[2]) };
 }
 
 /** --gateway-key NAME from the key folder, created when missing (the gateway's identity on the mesh). */
-export async function gatewayKey(common: CommonOptions, values: OptionValues, command: string, info: (line: string) => void): Promise<KeyPair> {
-  const name = checkKeyName(stringOption(values, "gateway-key", command) ?? DEFAULT_GATEWAY_KEY, command, "--gateway-key");
+export async function gatewayKey(
+  common: CommonOptions,
+  values: OptionValues,
+  command: string,
+  info: (line: string) => void,
+): Promise<KeyPair> {
+  const name = checkKeyName(
+    stringOption(values, "gateway-key", command) ?? DEFAULT_GATEWAY_KEY,
+    command,
+    "--gateway-key",
+  );
   const store = new KeyStore(common.keys);
   if (await store.has(name)) return store.load(name);
   const key = await store.create(name);
@@ -40,7 +63,11 @@ export async function gatewayKey(common: CommonOptions, values: OptionValues, co
 
 export function describeGateway(gw: A2AGateway): { human: string; json: Record<string, unknown> } {
   return {
-    human: [`gateway   ${gw.did}`, `mesh      ${gw.mesh}`, `a2a       ${gw.url}/agents/<agent token>/  (list: ${gw.url}/agents)`].join("\n"),
+    human: [
+      `gateway   ${gw.did}`,
+      `mesh      ${gw.mesh}`,
+      `a2a       ${gw.url}/agents/<agent token>/  (list: ${gw.url}/agents)`,
+    ].join("\n"),
     json: { gateway: gw.did, mesh: gw.mesh, url: gw.url, agents: `${gw.url}/agents` },
   };
 }
@@ -50,15 +77,27 @@ export const gatewayCommand: CommandImpl = {
     positionalArgs(positionals, [], COMMAND);
     const http = listenOption(values, "http", COMMAND, false) as GatewayListen;
     const publicUrl = stringOption(values, "public-url", COMMAND);
-    if (publicUrl !== undefined && !/^https?:\/\/\S+$/.test(publicUrl)) throw new UsageError(`--public-url must be an http(s) URL, got ${JSON.stringify(publicUrl)}`, COMMAND);
+    if (publicUrl !== undefined && !/^https?:\/\/\S+$/.test(publicUrl))
+      throw new UsageError(`--public-url must be an http(s) URL, got ${JSON.stringify(publicUrl)}`, COMMAND);
     const key = await gatewayKey(common, values, COMMAND, out.info);
 
     const signals = waitForSignal(out);
     let gw: A2AGateway | undefined;
     try {
-      gw = await startGatewayProcess({ nats: common.nats, mesh: common.mesh, key, http, publicUrl, credentials: await serviceCredentials(common), log: out }).catch((err: unknown) => {
+      gw = await startGatewayProcess({
+        nats: common.nats,
+        mesh: common.mesh,
+        key,
+        http,
+        publicUrl,
+        credentials: await serviceCredentials(common),
+        log: out,
+      }).catch((err: unknown) => {
         if (portInUsePart(err) !== "gateway-http") throw err;
-        throw new CliError(`HTTP port ${http.port} on ${http.host} is already in use (another gateway or plexus up?); choose another with --http HOST:PORT`, { cause: err });
+        throw new CliError(
+          `HTTP port ${http.port} on ${http.host} is already in use (another gateway or plexus up?); choose another with --http HOST:PORT`,
+          { cause: err },
+        );
       });
       const shown = describeGateway(gw);
       out.data(shown.human, { ...shown.json, nats: common.nats });

@@ -16,7 +16,10 @@ export const newKey: KeysSubcommand = {
       did = (await store.create(name)).did;
     } catch (err) {
       if (isPlexusError(err, ErrorCode.KeyExists)) {
-        throw new CliError(`a key named "${name}" already exists in ${common.keys} (see it with: plexus keys show ${name})`, { cause: err });
+        throw new CliError(
+          `a key named "${name}" already exists in ${common.keys} (see it with: plexus keys show ${name})`,
+          { cause: err },
+        );
       }
       throw err;
     }
@@ -32,12 +35,15 @@ export const showKey: KeysSubcommand = {
     const key = await loadKey(common, name, COMMAND);
     const multibase = publicKeyMultibase(key.publicKey);
     const file = keyStore(common).pathOf(name);
-    out.data(`name       ${name}\ndid        ${key.did}\npublicKey  ${multibase}  (Ed25519, multibase base58btc)\nfile       ${file}`, {
-      name,
-      did: key.did,
-      publicKeyMultibase: multibase,
-      file,
-    });
+    out.data(
+      `name       ${name}\ndid        ${key.did}\npublicKey  ${multibase}  (Ed25519, multibase base58btc)\nfile       ${file}`,
+      {
+        name,
+        did: key.did,
+        publicKeyMultibase: multibase,
+        file,
+      },
+    );
   },
 };
 

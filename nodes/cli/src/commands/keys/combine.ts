@@ -8,7 +8,8 @@ import { COMMAND, type KeysSubcommand } from "./shared.js";
 
 export const combineKey: KeysSubcommand = {
   async run({ common, values, out }, args) {
-    if (args.length === 0) throw new UsageError("missing SHARE (give the share files, at least the threshold of them)", COMMAND);
+    if (args.length === 0)
+      throw new UsageError("missing SHARE (give the share files, at least the threshold of them)", COMMAND);
     const nameFlag = stringOption(values, "name", COMMAND);
     if (nameFlag !== undefined) checkKeyName(nameFlag, COMMAND, "--name");
 
@@ -16,7 +17,8 @@ export const combineKey: KeysSubcommand = {
     try {
       restored = restoreKeyPair(await readShareFiles(args));
     } catch (err) {
-      if (isPlexusError(err)) throw new CliError(`cannot restore the key: ${err.message} [${err.code}]`, { cause: err });
+      if (isPlexusError(err))
+        throw new CliError(`cannot restore the key: ${err.message} [${err.code}]`, { cause: err });
       throw err;
     }
     const { keyPair, splitId } = restored;
@@ -29,7 +31,10 @@ export const combineKey: KeysSubcommand = {
     if (await store.has(name)) {
       const existing = await store.load(name);
       if (existing.did !== keyPair.did) {
-        throw new CliError(`a different key named "${name}" (${existing.did}) is already in ${common.keys}; not overwriting it: choose another --name`, { code: ErrorCode.KeyExists });
+        throw new CliError(
+          `a different key named "${name}" (${existing.did}) is already in ${common.keys}; not overwriting it: choose another --name`,
+          { code: ErrorCode.KeyExists },
+        );
       }
       stored = false;
       out.info(`plexus: the key "${name}" in ${common.keys} is already this key; left as it is`);

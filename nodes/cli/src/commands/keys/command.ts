@@ -55,7 +55,8 @@ const subcommands: CommandSpec[] = [
   {
     name: "rotate",
     summary: "move an identity (or the registry) to a new key",
-    usage: "plexus keys rotate NAME [--compromised] | keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]",
+    usage:
+      "plexus keys rotate NAME [--compromised] | keys rotate NAME --registry [--from-shares SHARE,...] [--shares N --threshold K --out DIR]",
     options: {
       registry: { type: "boolean" },
       compromised: { type: "boolean" },

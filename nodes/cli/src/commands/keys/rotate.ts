@@ -33,10 +33,19 @@ export const rotateKey: KeysSubcommand = {
     const registry = values["registry"] === true;
     const fromShares = stringOption(values, "from-shares", COMMAND);
     const split = splitOptions(ctx);
-    if (!registry && (fromShares !== undefined || split)) throw new UsageError("--from-shares and --shares/--threshold/--out go with --registry", COMMAND);
+    if (!registry && (fromShares !== undefined || split))
+      throw new UsageError("--from-shares and --shares/--threshold/--out go with --registry", COMMAND);
     const compromised = values["compromised"] === true;
-    if (registry && compromised) throw new UsageError("--compromised is for an agent's key; a registry key's rotation already stops its later events counting", COMMAND);
-    if (fromShares !== undefined && !split) throw new UsageError("--from-shares needs --shares N --threshold K --out DIR: the new key is kept only as shares", COMMAND);
+    if (registry && compromised)
+      throw new UsageError(
+        "--compromised is for an agent's key; a registry key's rotation already stops its later events counting",
+        COMMAND,
+      );
+    if (fromShares !== undefined && !split)
+      throw new UsageError(
+        "--from-shares needs --shares N --threshold K --out DIR: the new key is kept only as shares",
+        COMMAND,
+      );
 
     const oldKey = fromShares !== undefined ? await keyFromShares(fromShares) : await loadKey(common, name, COMMAND);
     const store = keyStore(common);
@@ -44,10 +53,13 @@ export const rotateKey: KeysSubcommand = {
     // The new key is stored once connected, before anything is signed, so an interrupted rotation can be finished by
     // running the command again.
     let newKey: KeyPair | undefined;
-    const obtainNewKey = async (): Promise<KeyPair> => (newKey = (await store.has(next)) ? await store.load(next) : await storeNew(store, next));
+    const obtainNewKey = async (): Promise<KeyPair> =>
+      (newKey = (await store.has(next)) ? await store.load(next) : await storeNew(store, next));
     let rotated: Rotated;
     try {
-      rotated = registry ? await rotateRegistry(ctx, oldKey, obtainNewKey) : await rotateAgent(ctx, oldKey, obtainNewKey, compromised);
+      rotated = registry
+        ? await rotateRegistry(ctx, oldKey, obtainNewKey)
+        : await rotateAgent(ctx, oldKey, obtainNewKey, compromised);
     } catch (err) {
       // Refused: the mesh never took the new key, so nothing is left behind. Any other failure (no answer, an unclear
       // refusal) keeps it: the rotation may have been stored, and running the command again finishes it.
@@ -55,7 +67,8 @@ export const rotateKey: KeysSubcommand = {
         await rm(store.pathOf(next), { force: true });
         throw err.error;
       }
-      if (newKey !== undefined && err instanceof Error) err.message += ` (the new key is kept in ${store.pathOf(next)}: run the command again to finish)`;
+      if (newKey !== undefined && err instanceof Error)
+        err.message += ` (the new key is kept in ${store.pathOf(next)}: run the command again to finish)`;
       throw err;
     }
     let archived: string | null = null;
@@ -76,8 +89,13 @@ export const rotateKey: KeysSubcommand = {
       // Custody by shares: the new key exists only as the new shares.
       await rm(store.pathOf(next));
     }
-    out.info(`plexus: ${registry ? "registry key" : "key"} "${name}" rotated: ${rotated.from} → ${rotated.to} (log position ${rotated.seq})`);
-    if (rotated.revoked !== undefined) out.info(`plexus: the old key was marked compromised: ${rotated.revoked} credential(s) it issued revoked with the rotation`);
+    out.info(
+      `plexus: ${registry ? "registry key" : "key"} "${name}" rotated: ${rotated.from} → ${rotated.to} (log position ${rotated.seq})`,
+    );
+    if (rotated.revoked !== undefined)
+      out.info(
+        `plexus: the old key was marked compromised: ${rotated.revoked} credential(s) it issued revoked with the rotation`,
+      );
     if (archived) out.info(`plexus: the old key is kept in ${archived}`);
     if (shares) out.info(`plexus: the new key is split into ${shares.length} shares: ${shares.join(", ")}`);
     out.data(rotated.to, { name, ...rotated, archived, shares });
@@ -89,7 +107,8 @@ function splitOptions({ values }: CommandContext): { shares: number; threshold: 
   const threshold = intOption(values, "threshold", COMMAND, 2, 255);
   const outDir = stringOption(values, "out", COMMAND);
   if (shares === undefined && threshold === undefined && outDir === undefined) return undefined;
-  if (shares === undefined || threshold === undefined || outDir === undefined) throw new UsageError("splitting the new key needs --shares N, --threshold K and --out DIR", COMMAND);
+  if (shares === undefined || threshold === undefined || outDir === undefined)
+    throw new UsageError("splitting the new key needs --shares N, --threshold K and --out DIR", COMMAND);
   if (threshold > shares) throw new UsageError(`--threshold ${threshold} is more than --shares ${shares}`, COMMAND);
   return { shares, threshold, outDir };
 }
@@ -102,9 +121,17 @@ async function storeNew(store: ReturnType<typeof keyStore>, name: string): Promi
 
 async function keyFromShares(list: string): Promise<KeyPair> {
   try {
-    return restoreKeyPair(await readShareFiles(list.split(",").map((s) => s.trim()).filter((s) => s !== ""))).keyPair;
+    return restoreKeyPair(
+      await readShareFiles(
+        list
+          .split(",")
+          .map((s) => s.trim())
+          .filter((s) => s !== ""),
+      ),
+    ).keyPair;
   } catch (err) {
-    if (isPlexusError(err)) throw new CliError(`cannot restore the old key from --from-shares: ${err.message} [${err.code}]`, { cause: err });
+    if (isPlexusError(err))
+      throw new CliError(`cannot restore the old key from --from-shares: ${err.message} [${err.code}]`, { cause: err });
     throw err;
   }
 }
@@ -117,9 +144,22 @@ class Refused extends Error {
 }
 
 /** Refusals that say the registry did not take this rotation (whatever the new key): its file can go. */
-const DEFINITIVE = new Set(["not_joined", "rotation_invalid", "suspended", "bad_signature", "did_key_mismatch", "malformed", "schema_invalid"]);
+const DEFINITIVE = new Set([
+  "not_joined",
+  "rotation_invalid",
+  "suspended",
+  "bad_signature",
+  "did_key_mismatch",
+  "malformed",
+  "schema_invalid",
+]);
 
-async function rotateAgent(ctx: CommandContext, oldKey: KeyPair, obtainNewKey: () => Promise<KeyPair>, compromised: boolean): Promise<Rotated> {
+async function rotateAgent(
+  ctx: CommandContext,
+  oldKey: KeyPair,
+  obtainNewKey: () => Promise<KeyPair>,
+  compromised: boolean,
+): Promise<Rotated> {
   const { common, out } = ctx;
   const what = `the rotation of ${oldKey.did}`;
   let newKey: KeyPair | undefined;
@@ -164,7 +204,11 @@ async function isSuccessor({ common, out }: CommandContext, oldKey: KeyPair, new
   }
 }
 
-async function rotateRegistry({ common }: CommandContext, oldKey: KeyPair, obtainNewKey: () => Promise<KeyPair>): Promise<Rotated> {
+async function rotateRegistry(
+  { common }: CommandContext,
+  oldKey: KeyPair,
+  obtainNewKey: () => Promise<KeyPair>,
+): Promise<Rotated> {
   const nc = await connectService(common, `plexus ${COMMAND} rotate`);
   try {
     return await rotateRegistryKey(nc, common.mesh, oldKey, await obtainNewKey());

@@ -12,7 +12,8 @@ export const splitKey: KeysSubcommand = {
     const shares = intOption(values, "shares", COMMAND, 2, 255);
     const threshold = intOption(values, "threshold", COMMAND, 2, 255);
     if (shares === undefined) throw new UsageError("missing --shares N (how many share files to write)", COMMAND);
-    if (threshold === undefined) throw new UsageError("missing --threshold K (how many shares restore the key)", COMMAND);
+    if (threshold === undefined)
+      throw new UsageError("missing --threshold K (how many shares restore the key)", COMMAND);
     const outDir = requiredOption(values, "out", "DIR (the folder for the share files)", COMMAND);
     validated(COMMAND, () => checkSplitOptions({ shares, threshold }));
 
@@ -24,8 +25,11 @@ export const splitKey: KeysSubcommand = {
     } finally {
       seed.fill(0);
     }
-    out.info(`plexus: split key "${name}" (${written.did}) into ${shares} shares, any ${threshold} restore it (split ${written.splitId})`);
-    if (out.json) out.data("", { name, did: written.did, splitId: written.splitId, threshold, shares, files: written.files });
+    out.info(
+      `plexus: split key "${name}" (${written.did}) into ${shares} shares, any ${threshold} restore it (split ${written.splitId})`,
+    );
+    if (out.json)
+      out.data("", { name, did: written.did, splitId: written.splitId, threshold, shares, files: written.files });
     else for (const file of written.files) out.data(file, file);
     out.info(
       `plexus: give each share to a different custodian. The key file is still in ${common.keys}; remove it if the key should exist only as shares (restore it with: plexus keys combine SHARE...)`,

@@ -20,12 +20,16 @@ export const mcpCommand: CommandImpl = {
     try {
       const agent = await connectAgent(common, key, out);
       try {
-        const audit = (await mcp.auditChainExists(nc, common.mesh)) ? mcp.jetStreamAudit({ nc, mesh: common.mesh }) : undefined;
+        const audit = (await mcp.auditChainExists(nc, common.mesh))
+          ? mcp.jetStreamAudit({ nc, mesh: common.mesh })
+          : undefined;
         const backend = await mcp.createAgentBackend({ agent, ...(audit ? { audit } : {}) });
         try {
           const server = mcp.createPlexusMcpServer(backend);
           const session = await mcp.serveStdio(server, { onError: (err) => out.warn(`mcp: ${oneLine(err)}`) });
-          out.info(`plexus: MCP server on stdio as ${agent.did} in mesh "${common.mesh}"${audit ? "" : " (verify_audit is off: the mesh has no audit chain yet)"}`);
+          out.info(
+            `plexus: MCP server on stdio as ${agent.did} in mesh "${common.mesh}"${audit ? "" : " (verify_audit is off: the mesh has no audit chain yet)"}`,
+          );
           const why = await Promise.race([session.closed.then(() => "closed" as const), signals.signal]);
           if (why !== "closed") out.info(`plexus: ${why}: stopping the MCP server`);
           await session.close();

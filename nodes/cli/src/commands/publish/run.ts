@@ -1,5 +1,12 @@
 import { assertTopic } from "@plexus/core";
-import { conversationOption, positionalArgs, requiredOption, typeOption, validated, type CommandImpl } from "../../common-options.js";
+import {
+  conversationOption,
+  positionalArgs,
+  requiredOption,
+  typeOption,
+  validated,
+  type CommandImpl,
+} from "../../common-options.js";
 import { bodyText } from "../../body-input.js";
 import { parseBody } from "../../output.js";
 import { connectAgent, loadKey } from "../../session.js";
@@ -10,7 +17,11 @@ export const publishCommand: CommandImpl = {
     const as = requiredOption(values, "as", "NAME", cmd);
     const type = typeOption(values, cmd);
     const conversation = conversationOption(values, cmd);
-    const [topic, given] = positionalArgs(positionals, positionals.length <= 1 ? ["TOPIC"] : ["TOPIC", "BODY"], cmd) as [string, string?];
+    const [topic, given] = positionalArgs(
+      positionals,
+      positionals.length <= 1 ? ["TOPIC"] : ["TOPIC", "BODY"],
+      cmd,
+    ) as [string, string?];
     validated(cmd, () => assertTopic(topic));
     const body = await bodyText(values, given, cmd);
 

@@ -1,6 +1,12 @@
 /** `plexus rate`: rate another agent's part in a conversation both took part in. */
 import { FACTORS, type Factor, type Rating } from "@plexus/anp";
-import { conversationOption, positionalArgs, requiredOption, stringOption, type CommandImpl } from "../../common-options.js";
+import {
+  conversationOption,
+  positionalArgs,
+  requiredOption,
+  stringOption,
+  type CommandImpl,
+} from "../../common-options.js";
 import { UsageError } from "../../errors.js";
 import { shortDid } from "../../output.js";
 import { loadKey } from "../../session.js";
@@ -23,12 +29,19 @@ export const rateCommand: CommandImpl = {
       throw new UsageError(`--factor must be one of ${FACTORS.join(", ")}, got ${JSON.stringify(factor)}`, COMMAND);
     }
     const comment = stringOption(values, "comment", COMMAND);
-    if (comment !== undefined && comment.length > MAX_COMMENT) throw new UsageError(`--comment is longer than ${MAX_COMMENT} characters`, COMMAND);
+    if (comment !== undefined && comment.length > MAX_COMMENT)
+      throw new UsageError(`--comment is longer than ${MAX_COMMENT} characters`, COMMAND);
     const [agentRef] = positionalArgs(positionals, ["AGENT"], COMMAND) as [string];
 
     const ratee = await resolveAgent(common, agentRef, COMMAND);
     const key = await loadKey(common, as, COMMAND);
-    const rating: Rating = { ratee, conversation, score, ...(factor !== undefined ? { factor: factor as Factor } : {}), ...(comment !== undefined ? { comment } : {}) };
+    const rating: Rating = {
+      ratee,
+      conversation,
+      score,
+      ...(factor !== undefined ? { factor: factor as Factor } : {}),
+      ...(comment !== undefined ? { comment } : {}),
+    };
     const { seq } = await withRegistry(common, COMMAND, async (registry) => {
       try {
         return await registry.rate(key, rating);
@@ -36,12 +49,15 @@ export const rateCommand: CommandImpl = {
         throw refusal(err, `${as}'s rating`);
       }
     });
-    out.data(`rated ${shortDid(ratee)} ${score}${factor !== undefined ? ` for ${factor}` : ""} in conversation ${conversation} (log position ${seq})`, {
-      ratee,
-      conversation,
-      score,
-      factor: factor ?? null,
-      seq,
-    });
+    out.data(
+      `rated ${shortDid(ratee)} ${score}${factor !== undefined ? ` for ${factor}` : ""} in conversation ${conversation} (log position ${seq})`,
+      {
+        ratee,
+        conversation,
+        score,
+        factor: factor ?? null,
+        seq,
+      },
+    );
   },
 };

@@ -59,7 +59,8 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
     {
       name: "start",
       summary: "run a registry node until Ctrl-C (--sealed: start sealed, unsealed by K key shares)",
-      usage: "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [tuning options] | --sealed …",
+      usage:
+        "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [tuning options] | --sealed …",
       options: {
         http: { type: "string" },
         "registry-key": { type: "string" },
@@ -89,7 +90,10 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
       usage: "plexus registry unseal --share FILE --as KEYNAME [--url URL]",
       options: { url: { type: "string" }, share: { type: "string" }, as: { type: "string" } },
       optionValues: { share: "file" },
-      load: () => import("./sealed.js").then((m) => ({ run: ({ common, values, positionals, out }) => m.runUnseal(common, values, positionals, out) })),
+      load: () =>
+        import("./sealed.js").then((m) => ({
+          run: ({ common, values, positionals, out }) => m.runUnseal(common, values, positionals, out),
+        })),
     },
   ],
 };

@@ -1,7 +1,14 @@
 /** `plexus registry start`: a registry node (and, unless --no-sealer, an audit sealer) until Ctrl-C or SIGTERM. */
 import { join, resolve } from "node:path";
 import type { RegistryNodeOptions } from "@plexus/registry";
-import { positionalArgs, secondsOption, stringOption, type CommandImpl, type CommonOptions, type OptionValues } from "../../common-options.js";
+import {
+  positionalArgs,
+  secondsOption,
+  stringOption,
+  type CommandImpl,
+  type CommonOptions,
+  type OptionValues,
+} from "../../common-options.js";
 import { waitForSignal } from "../../session.js";
 import { checkSealedFlags, startSealed } from "./sealed.js";
 import { explainRefusal, registryNatsAuth, serviceCredentials } from "../../nats-auth.js";
@@ -21,7 +28,8 @@ export const registryCommand: CommandImpl = {
     const data = stringOption(values, "data", COMMAND);
     const dataDir = data === "off" ? undefined : resolve(data ?? defaultRegistryDataDir(common));
     const tuning = await tuningOptions(common, values);
-    if (values["sealed"] === true) return startSealed({ common, values, out, http, dataDir, tuning: { ...tuning, mcp: await loadRegistryMcp() } });
+    if (values["sealed"] === true)
+      return startSealed({ common, values, out, http, dataDir, tuning: { ...tuning, mcp: await loadRegistryMcp() } });
     const key = await registryKey(common, values, COMMAND, out.info);
     const sealing = values["no-sealer"] !== true;
 
@@ -29,17 +37,39 @@ export const registryCommand: CommandImpl = {
     let running: RegistryProcess | undefined;
     try {
       const credentials = sealing ? await serviceCredentials(common) : undefined;
-      const sealer = sealing ? { credentials, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer") } : false;
-      running = await startRegistryProcess({ nats: common.nats, mesh: common.mesh, key, http, dataDir, tuning, sealer, log: out }).catch(async (err: unknown) => {
+      const sealer = sealing
+        ? { credentials, historyDir: dataDir === undefined ? undefined : join(dataDir, "sealer") }
+        : false;
+      running = await startRegistryProcess({
+        nats: common.nats,
+        mesh: common.mesh,
+        key,
+        http,
+        dataDir,
+        tuning,
+        sealer,
+        log: out,
+      }).catch(async (err: unknown) => {
         if (http && portInUsePart(err) === "registry-http") {
-          throw new CliError(`HTTP port ${http.port} on ${http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`, { cause: err });
+          throw new CliError(
+            `HTTP port ${http.port} on ${http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`,
+            { cause: err },
+          );
         }
         throw await explainRefusal(common, err);
       });
       const { node, sealer: sealerNode } = running;
       const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null, sealer: sealerNode?.id ?? null });
-      out.data(shown.human + (sealerNode ? `\nsealer    ${sealerNode.id} (${sealerNode.status().role === "active" ? "writing" : "standing by"})` : "\nsealer    off"), shown.json);
-      out.info(`plexus: registry node up for mesh "${common.mesh}" on ${common.nats}${dataDir ? `, snapshots in ${dataDir}` : ""}. Ctrl-C to stop.`);
+      out.data(
+        shown.human +
+          (sealerNode
+            ? `\nsealer    ${sealerNode.id} (${sealerNode.status().role === "active" ? "writing" : "standing by"})`
+            : "\nsealer    off"),
+        shown.json,
+      );
+      out.info(
+        `plexus: registry node up for mesh "${common.mesh}" on ${common.nats}${dataDir ? `, snapshots in ${dataDir}` : ""}. Ctrl-C to stop.`,
+      );
       const signal = await signals.signal;
       out.info(`plexus: ${signal}: stopping the registry node${sealerNode ? " and the sealer" : ""}…`);
       const stopping = running;
@@ -67,7 +97,10 @@ const TUNING_SECONDS = {
 /** The tuning flags of `registry start` as node options (seconds → ms; anchors resolved through the key folder). */
 async function tuningOptions(common: CommonOptions, values: OptionValues): Promise<Partial<RegistryNodeOptions>> {
   const tuning: Partial<RegistryNodeOptions> = {};
-  for (const [flag, option] of Object.entries(TUNING_SECONDS) as [keyof typeof TUNING_SECONDS, (typeof TUNING_SECONDS)[keyof typeof TUNING_SECONDS]][]) {
+  for (const [flag, option] of Object.entries(TUNING_SECONDS) as [
+    keyof typeof TUNING_SECONDS,
+    (typeof TUNING_SECONDS)[keyof typeof TUNING_SECONDS],
+  ][]) {
     const seconds = secondsOption(values, flag, COMMAND);
     if (seconds !== undefined) tuning[option] = Math.round(seconds * 1000);
   }
@@ -81,7 +114,9 @@ async function tuningOptions(common: CommonOptions, values: OptionValues): Promi
   if (natsAuth) tuning.natsAuth = natsAuth;
   const registries = values["trust-registry"];
   if (Array.isArray(registries)) {
-    tuning.trustedRegistries = await Promise.all(registries.map((r) => resolveAgent(common, String(r), COMMAND, "--trust-registry")));
+    tuning.trustedRegistries = await Promise.all(
+      registries.map((r) => resolveAgent(common, String(r), COMMAND, "--trust-registry")),
+    );
   }
   return tuning;
 }

@@ -11,14 +11,25 @@ export const rejectedCommand: CommandImpl = {
     const limit = intOption(values, "limit", "rejected", 0) ?? 100;
     positionalArgs(positionals, [], "rejected");
 
-    const listed = await listRejected({ nats: common.nats, mesh: common.mesh, credentials: await serviceCredentials(common), limit: Math.max(limit, COUNT_CAP) });
+    const listed = await listRejected({
+      nats: common.nats,
+      mesh: common.mesh,
+      credentials: await serviceCredentials(common),
+      limit: Math.max(limit, COUNT_CAP),
+    });
     const byReason: Record<string, number> = {};
     for (const r of listed.records) byReason[r.reason] = (byReason[r.reason] ?? 0) + 1;
     const records = limit === 0 ? [] : listed.records.slice(-limit);
     const counted = listed.records.length;
 
     if (out.json) {
-      out.data("", { total: listed.total, byReason, ...(counted < listed.total ? { counted } : {}), records, invalid: listed.invalid });
+      out.data("", {
+        total: listed.total,
+        byReason,
+        ...(counted < listed.total ? { counted } : {}),
+        records,
+        invalid: listed.invalid,
+      });
       return;
     }
     printInvalid(out, listed.invalid, "rejection records");

@@ -34,13 +34,21 @@ export const sendCommand: CommandImpl = {
         ...(type !== undefined ? { type } : {}),
         ...(conversation !== undefined ? { conversation } : {}),
       });
-      out.info(`plexus: stored for ${shortDid(to)} in mesh "${common.mesh}"${awaitReceipt ? "; waiting for the processed receipt…" : ""}`);
+      out.info(
+        `plexus: stored for ${shortDid(to)} in mesh "${common.mesh}"${awaitReceipt ? "; waiting for the processed receipt…" : ""}`,
+      );
       await warnIfUnknown(agent, to, common.mesh, out);
       result = sent;
       if (awaitReceipt) {
         // Printing the id before the wait lets a caller see what was sent even if the wait fails.
         if (!out.json) out.data(`${sent.id}  stream position ${sent.streamSeq}`, undefined);
-        result = { ...sent, receipt: await agent.waitForReceipt(sent.id, { status: "processed", timeoutMs: (receiptTimeout ?? 30) * 1000 }) };
+        result = {
+          ...sent,
+          receipt: await agent.waitForReceipt(sent.id, {
+            status: "processed",
+            timeoutMs: (receiptTimeout ?? 30) * 1000,
+          }),
+        };
       }
     } finally {
       await agent.close();
@@ -57,11 +65,18 @@ export const sendCommand: CommandImpl = {
     };
     const r = result.receipt;
     if (!awaitReceipt) out.data(`${result.id}  stream position ${result.streamSeq}`, json);
-    else if (r) out.data(`${r.status} by ${shortDid(r.by)} at ${new Date(r.at).toISOString()}${r.reason !== undefined ? `: ${r.reason}` : ""}`, json);
+    else if (r)
+      out.data(
+        `${r.status} by ${shortDid(r.by)} at ${new Date(r.at).toISOString()}${r.reason !== undefined ? `: ${r.reason}` : ""}`,
+        json,
+      );
     if (r?.status === "failed") {
-      throw new CliError(`message ${result.id} failed at ${r.by}${r.attempts !== undefined ? ` after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}` : ""}: ${r.reason ?? "no reason given"}`, {
-        exitCode: ExitCode.Failure,
-      });
+      throw new CliError(
+        `message ${result.id} failed at ${r.by}${r.attempts !== undefined ? ` after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"}` : ""}: ${r.reason ?? "no reason given"}`,
+        {
+          exitCode: ExitCode.Failure,
+        },
+      );
     }
     return ExitCode.Ok;
   },
@@ -76,5 +91,8 @@ async function warnIfUnknown(agent: Agent, to: string, mesh: string, out: Output
     () => false,
     (err: unknown) => isPlexusError(err, ErrorCode.AgentNotFound) && !(err as PlexusError).details?.["rotatedTo"],
   );
-  if (unknown) out.warn(`${to} has never joined mesh "${mesh}" (the registry does not know it): the message waits in its inbox until that agent listens`);
+  if (unknown)
+    out.warn(
+      `${to} has never joined mesh "${mesh}" (the registry does not know it): the message waits in its inbox until that agent listens`,
+    );
 }

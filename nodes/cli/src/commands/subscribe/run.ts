@@ -1,5 +1,13 @@
 import { assertName, assertTopic } from "@plexus/core";
-import { intOption, positionalArgs, requiredOption, secondsOption, stringOption, validated, type CommandImpl } from "../../common-options.js";
+import {
+  intOption,
+  positionalArgs,
+  requiredOption,
+  secondsOption,
+  stringOption,
+  validated,
+  type CommandImpl,
+} from "../../common-options.js";
 import { receive } from "../../receive.js";
 import { readyReport } from "../../ready-report.js";
 import { loadKey } from "../../session.js";
@@ -17,7 +25,11 @@ export const subscribeCommand: CommandImpl = {
       common,
       out,
       key: () => loadKey(common, as, "subscribe"),
-      start: (agent, handler, max) => agent.subscribe(topic, handler, { ...(group !== undefined ? { group } : {}), ...(max !== undefined ? { max } : {}) }),
+      start: (agent, handler, max) =>
+        agent.subscribe(topic, handler, {
+          ...(group !== undefined ? { group } : {}),
+          ...(max !== undefined ? { max } : {}),
+        }),
       describe: () => `topic "${topic}"${group !== undefined ? ` (group "${group}")` : ""}`,
       count,
       timeoutSeconds,

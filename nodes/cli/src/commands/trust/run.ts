@@ -16,12 +16,15 @@ import { refusal, withRegistry } from "../../lib/registry-request.js";
 const COMMAND = "trust";
 const CHANGE_OPTIONS = ["as", "role", "reason"] as const;
 
-
-export async function change(action: "add" | "remove", { common, values, positionals, out }: CommandContext): Promise<number> {
+export async function change(
+  action: "add" | "remove",
+  { common, values, positionals, out }: CommandContext,
+): Promise<number> {
   const [ref] = positionalArgs(positionals, ["DID"], COMMAND) as [string];
   const role = roleOption(stringOption(values, "role", COMMAND));
   const reason = stringOption(values, "reason", COMMAND);
-  if (reason !== undefined && reason.length > 500) throw new UsageError("--reason must be at most 500 characters", COMMAND);
+  if (reason !== undefined && reason.length > 500)
+    throw new UsageError("--reason must be at most 500 characters", COMMAND);
   const did = await resolveAgent(common, ref, COMMAND, "DID");
   const operator = await loadKey(common, stringOption(values, "as", COMMAND) ?? DEFAULT_OPERATOR_KEY, COMMAND);
   const agent = await connectAgent(common, operator, out);
@@ -29,8 +32,14 @@ export async function change(action: "add" | "remove", { common, values, positio
     const answer = await agent.registry.trust(operator, action, did, role, reason).catch((err: unknown) => {
       throw refusal(err, `trust ${action} of ${did}`);
     });
-    const done = answer.anchored ? `${answer.did} is a trust anchor (${answer.role})` : `${answer.did} is no longer a trust anchor (${answer.role})`;
-    out.data(`${done}; log position ${answer.seq}, by ${operator.did}`, { ...answer, by: operator.did, ...(reason !== undefined ? { reason } : {}) });
+    const done = answer.anchored
+      ? `${answer.did} is a trust anchor (${answer.role})`
+      : `${answer.did} is no longer a trust anchor (${answer.role})`;
+    out.data(`${done}; log position ${answer.seq}, by ${operator.did}`, {
+      ...answer,
+      by: operator.did,
+      ...(reason !== undefined ? { reason } : {}),
+    });
     return 0;
   } finally {
     await agent.close();
@@ -43,13 +52,15 @@ export async function list({ common, values, positionals, out }: CommandContext)
   if (given.length > 0) throw new UsageError(`--${given[0]} applies to trust add and remove, not list`, COMMAND);
   const { result } = await withRegistry(common, COMMAND, (registry) => registry.trustAnchors());
   if (out.json) out.data("", result);
-  else if (result.length === 0) out.data(`no trust anchors in mesh "${common.mesh}" (add one with: plexus trust add DID)`, undefined);
+  else if (result.length === 0)
+    out.data(`no trust anchors in mesh "${common.mesh}" (add one with: plexus trust add DID)`, undefined);
   else out.data(anchorLines(result), undefined);
   return 0;
 }
 
 function roleOption(value: string | undefined): TrustAnchorRole | undefined {
-  if (value === undefined || (TRUST_ANCHOR_ROLES as readonly string[]).includes(value)) return value as TrustAnchorRole | undefined;
+  if (value === undefined || (TRUST_ANCHOR_ROLES as readonly string[]).includes(value))
+    return value as TrustAnchorRole | undefined;
   throw new UsageError(`--role must be ${TRUST_ANCHOR_ROLES.join(" or ")}, got ${JSON.stringify(value)}`, COMMAND);
 }
 

@@ -35,7 +35,8 @@ export const upCommand: CommandImpl = {
     const registering = values["no-registry"] !== true;
     const http = httpOption(values, "up");
     const trustAnchors = await trustAnchorOption(common, values, "up");
-    if (trustAnchors && !registering) throw new UsageError("--trust-anchor needs the registry node (drop --no-registry)", "up");
+    if (trustAnchors && !registering)
+      throw new UsageError("--trust-anchor needs the registry node (drop --no-registry)", "up");
     const key = sealing || registering ? await registryKey(common, values, "up", out.info) : undefined;
     const gatewayHttp = values["no-gateway"] === true ? false : listenOption(values, "gateway-http", "up", true);
     const gwKey = gatewayHttp ? await gatewayKey(common, values, "up", out.info) : undefined;
@@ -50,7 +51,14 @@ export const upCommand: CommandImpl = {
     try {
       // On the default address a taken gateway port is a warning (up runs without a gateway); on one asked for, an error.
       const hint = "; choose another with --gateway-http HOST:PORT";
-      const gateway = gwKey && gatewayHttp ? { key: gwKey, http: gatewayHttp, skipIfPortInUse: values["gateway-http"] === undefined ? { hint } : undefined } : undefined;
+      const gateway =
+        gwKey && gatewayHttp
+          ? {
+              key: gwKey,
+              http: gatewayHttp,
+              skipIfPortInUse: values["gateway-http"] === undefined ? { hint } : undefined,
+            }
+          : undefined;
       mesh = await startLocalMesh({
         mesh: common.mesh,
         dataDir,
@@ -64,7 +72,8 @@ export const upCommand: CommandImpl = {
         shutdown: signals.signal,
         log: out,
       }).catch((err: unknown) => {
-        if (signalled && portInUsePart(err) !== "registry-http" && portInUsePart(err) !== "gateway-http") return undefined;
+        if (signalled && portInUsePart(err) !== "registry-http" && portInUsePart(err) !== "gateway-http")
+          return undefined;
         throw upError(err, { port, host, http, gatewayHttp });
       });
       if (!mesh) return 0;
@@ -92,9 +101,14 @@ export const upCommand: CommandImpl = {
         sealer: sealer?.id ?? null,
       });
 
-      const why = await Promise.race([signals.signal.then((s) => ({ signal: s })), mesh.crashed.then((reason) => ({ reason }))]);
+      const why = await Promise.race([
+        signals.signal.then((s) => ({ signal: s })),
+        mesh.crashed.then((reason) => ({ reason })),
+      ]);
       if ("reason" in why) throw new CliError(why.reason);
-      out.info(`plexus: ${why.signal}: stopping${gw ? " the A2A gateway," : ""}${registry ? " the registry node," : ""}${sealer ? " the sealer and" : ""} nats-server…`);
+      out.info(
+        `plexus: ${why.signal}: stopping${gw ? " the A2A gateway," : ""}${registry ? " the registry node," : ""}${sealer ? " the sealer and" : ""} nats-server…`,
+      );
       const stopping = mesh;
       mesh = undefined;
       await stopping.stop();
@@ -108,22 +122,44 @@ export const upCommand: CommandImpl = {
 };
 
 /** A failure to start, as the line for people: a taken port names the flag that moves it. */
-function upError(err: unknown, { port, host, http, gatewayHttp }: { port: number; host: string; http: HttpListen; gatewayHttp: GatewayListen | false }): unknown {
+function upError(
+  err: unknown,
+  {
+    port,
+    host,
+    http,
+    gatewayHttp,
+  }: { port: number; host: string; http: HttpListen; gatewayHttp: GatewayListen | false },
+): unknown {
   const part = portInUsePart(err);
   if (part === "nats") {
-    return new CliError(`port ${port} on ${host} is already in use (another nats-server or plexus up?); choose another with --nats-port N`, { cause: err });
+    return new CliError(
+      `port ${port} on ${host} is already in use (another nats-server or plexus up?); choose another with --nats-port N`,
+      { cause: err },
+    );
   }
   if (part === "registry-http" && http) {
-    return new CliError(`HTTP port ${http.port} on ${http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`, { cause: err });
+    return new CliError(
+      `HTTP port ${http.port} on ${http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`,
+      { cause: err },
+    );
   }
   if (part === "gateway-http" && gatewayHttp) {
-    return new CliError(`HTTP port ${gatewayHttp.port} on ${gatewayHttp.host} is already in use (another gateway or plexus up?); choose another with --gateway-http HOST:PORT`, { cause: err });
+    return new CliError(
+      `HTTP port ${gatewayHttp.port} on ${gatewayHttp.host} is already in use (another gateway or plexus up?); choose another with --gateway-http HOST:PORT`,
+      { cause: err },
+    );
   }
   if (isPlexusError(err, ErrorCode.NatsServerFailed)) {
     // The launcher's message carries the server's last output on the following lines: keep its most telling line.
     const lines = err.message.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("---"));
-    const fatal = lines.slice(1).reverse().find((l) => /\[(FTL|ERR)\]/.test(l));
-    return new CliError(`${oneLine(err)}${fatal ? ` (${fatal.replace(/^.*\[(FTL|ERR)\]\s*/, "")})` : ""}`, { cause: err });
+    const fatal = lines
+      .slice(1)
+      .reverse()
+      .find((l) => /\[(FTL|ERR)\]/.test(l));
+    return new CliError(`${oneLine(err)}${fatal ? ` (${fatal.replace(/^.*\[(FTL|ERR)\]\s*/, "")})` : ""}`, {
+      cause: err,
+    });
   }
   return err;
 }
