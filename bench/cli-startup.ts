@@ -1,9 +1,8 @@
 /**
  * How long `plexus --version` takes, start to exit, against `node -e 0` (a bare node start) measured in the same run:
- *   bin            nodes/cli/bin/plexus.js --version on the build: what a user runs (answers before any command
- *                  module loads)
- *   dist-main      node nodes/cli/dist/main.js --version: the built CLI with every command module loaded (what each
- *                  other command pays before it starts its own work)
+ *   bin            nodes/cli/bin/plexus.js --version on the build: what a user runs
+ *   dist-main      node nodes/cli/dist/main.js --version: the built CLI without the bin in front (both answer from
+ *                  src/fast-path.ts, before any command module loads)
  *   tsx-sources    node --import tsx nodes/cli/src/main.ts --version (sources under --conditions=@plexus/source):
  *                  how every command started before the build existed
  * Runs are interleaved so that a busy moment hits every variant alike; figures are medians and p90s in seconds.
