@@ -4,7 +4,7 @@
  * `plexus __complete contexts`, so the stored contexts of the test's own config folder show up.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,6 +92,24 @@ describe("plexus completion", { timeout: 120_000 }, () => {
         throw new Error(`completing ${JSON.stringify(words)}: ${(err as Error).message}`);
       }
     });
+  });
+
+  it("a hand-edited context name is never run by bash's compgen: only names context add accepts are offered", async () => {
+    const file = join(config, "contexts.json");
+    const saved = readFileSync(file, "utf8");
+    const marker = join(root, "ran");
+    const data = JSON.parse(saved) as { contexts: Record<string, unknown> };
+    data.contexts[`$(touch ${marker})`] = { mesh: "x" };
+    data.contexts[`\`touch ${marker}\``] = { mesh: "x" };
+    writeFileSync(file, JSON.stringify(data));
+    try {
+      const r = await shell("bash", `source <(plexus completion bash); ${bashCase(["plexus", "context", "use", ""])}`);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toBe("prod staging\n|");
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      writeFileSync(file, saved);
+    }
   });
 
   it("__complete is hidden from help and completion; a wrong shell is a usage error", async () => {
