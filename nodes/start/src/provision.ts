@@ -12,7 +12,7 @@ import { ensureAuditStreams } from "@plexus/audit";
 import { openHeartbeatBucket } from "@plexus/anp/internal";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, ensureMeshStream, readMeshSettings, setMeshReplicas, type BusCredentials } from "@plexus/bus";
-import { historyStreams, weakenedHistoryStreams } from "@plexus/bus/internal";
+import { assertPlaceable, historyStreams, weakenedHistoryStreams, whilePlacing } from "@plexus/bus/internal";
 import { meshSubjects } from "@plexus/core";
 import type { NodeLog } from "./log.js";
 
@@ -62,11 +62,20 @@ export async function provisionOn(
     log.warn(`history stream ${weak.stream} had ${weak.settings.join(", ")}: restoring its settings`);
   }
   const replicas = options.replicas ?? (await readMeshSettings(nc, mesh)).replicas;
-  const stream = await ensureMeshStream(nc, mesh, { update: true, replicas });
-  await ensureAuditStreams(nc, mesh, { update: true, replicas });
-  await openHeartbeatBucket(nc, meshSubjects(mesh).heartbeatBucket, true, replicas);
-  const changed = await setMeshReplicas(nc, mesh, replicas);
-  return { stream, replicas, changed };
+  assertPlaceable(nc, replicas);
+  // Existing streams first (the mesh stream leads: a count the cluster cannot keep is refused before anything changed),
+  // then the settings and what provisioning creates.
+  // Every step is idempotent: repeated while a cluster that just started has not placed all its servers yet.
+  return whilePlacing(
+    async () => {
+      const changed = await setMeshReplicas(nc, mesh, replicas);
+      const stream = await ensureMeshStream(nc, mesh, { update: true, replicas });
+      await ensureAuditStreams(nc, mesh, { update: true, replicas });
+      await openHeartbeatBucket(nc, meshSubjects(mesh).heartbeatBucket, true, replicas);
+      return { stream, replicas, changed };
+    },
+    { replicas, servers: nc.info?.connect_urls?.length },
+  );
 }
 
 /**

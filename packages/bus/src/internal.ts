@@ -6,10 +6,12 @@
  */
 export { historyStreamSettings } from "./mesh-stream.js";
 export {
+  assertPlaceable,
   assertReplicas,
   meshSettingsOf,
   replicasError,
   replicasFor,
+  whilePlacing,
   withMeshSettings,
 } from "./mesh-settings.js";
 export { meshStreamNames } from "./auth/service-permissions.js";

@@ -33,8 +33,19 @@ export async function setMeshReplicas(
       throw replicasError(err, name, replicas);
     });
     changed.push({ name, from, to: replicas });
+    await leaderElected(jsm, name);
   }
   return changed;
+}
+
+/** Resolves once the stream answers with a leader (up to `waitMs`, default 30 s; then the caller's next step says why). */
+export async function leaderElected(jsm: JetStreamManager, name: string, waitMs = 30_000): Promise<void> {
+  const until = Date.now() + waitMs;
+  while (Date.now() < until) {
+    const info = await jsm.streams.info(name).catch(() => undefined);
+    if (info && (info.cluster?.leader || !info.cluster)) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 async function infoOrNone(jsm: JetStreamManager, name: string): Promise<StreamInfo | undefined> {

@@ -80,6 +80,46 @@ export async function replicasFor(
 
 /** JetStream's answers when a stream cannot have the replicas asked: insufficient resources, no peers, no cluster. */
 const TOO_FEW_SERVERS = new Set([10023, 10005, 10074]);
+/** "no suitable peers for placement": also what a cluster answers while its servers are still joining the meta group. */
+const NO_PEERS_YET = 10005;
+
+/**
+ * Refuses a replica count above 1 on a server that is not part of a cluster (its INFO names no cluster): nats-server
+ * 2.10 refuses to create such a stream, but accepts the update of an existing one to it and then keeps one copy.
+ */
+export function assertPlaceable(nc: NatsConnection, replicas: number): void {
+  const info = nc.info;
+  if (replicas <= 1 || !info || info.cluster) return;
+  throw new PlexusError(
+    ErrorCode.ReplicasUnavailable,
+    `cannot keep ${replicas} replicas: NATS server ${info.server_name} is not part of a JetStream cluster (it keeps 1)`,
+    { details: { replicas } },
+  );
+}
+
+/**
+ * Runs an idempotent step that places `replicas` copies, again while JetStream answers "no suitable peers for
+ * placement" for up to `waitMs` (default 10 s): a cluster that just started answers so until every server has joined.
+ * `servers`: how many servers the cluster has, when known (the connection's INFO lists their client URLs): no retry
+ * when there are fewer than `replicas`, as no wait can help.
+ */
+export async function whilePlacing<T>(
+  step: () => Promise<T>,
+  o: { replicas: number; servers?: number | undefined; waitMs?: number },
+): Promise<T> {
+  const until = Date.now() + (o.waitMs ?? 10_000);
+  for (;;) {
+    try {
+      return await step();
+    } catch (err) {
+      const cause = (err as { cause?: unknown }).cause;
+      const placing = cause instanceof JetStreamApiError && cause.code === NO_PEERS_YET;
+      const mayJoin = o.servers === undefined || o.servers >= o.replicas;
+      if (!placing || !mayJoin || Date.now() >= until) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
 
 /**
  * JetStream's refusal of a replica count, as REPLICAS_UNAVAILABLE saying so (the server says only "insufficient

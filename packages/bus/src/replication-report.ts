@@ -64,14 +64,16 @@ export async function replicationReport(
 export function streamReplication(info: StreamInfo): StreamReplication {
   const replicas = Math.max(1, info.config.num_replicas || 1);
   const cluster = info.cluster;
-  if (!cluster?.replicas && replicas === 1) return { name: info.config.name, replicas, current: 1, ...leaderOf(info) };
-  const peers = (cluster?.replicas ?? []).map((r) => ({
+  // A single server holds one copy whatever the configuration says (2.10 accepts num_replicas > 1 in an update there).
+  if (!cluster?.leader && !cluster?.replicas) return { name: info.config.name, replicas, current: cluster ? 0 : 1 };
+  if (!cluster.replicas && replicas === 1) return { name: info.config.name, replicas, current: 1, ...leaderOf(info) };
+  const peers = (cluster.replicas ?? []).map((r) => ({
     name: r.name,
     current: r.current,
     ...(r.lag !== undefined ? { lag: r.lag } : {}),
     ...(r.offline ? { offline: true } : {}),
   }));
-  const current = cluster?.leader ? 1 + peers.filter((p) => p.current && !p.offline).length : 0;
+  const current = cluster.leader ? 1 + peers.filter((p) => p.current && !p.offline).length : 0;
   return { name: info.config.name, replicas, current, ...leaderOf(info), peers };
 }
 

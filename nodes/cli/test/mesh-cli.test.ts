@@ -1,0 +1,175 @@
+/**
+ * `plexus mesh create --replicas N` and `plexus mesh status` on a real 3-server JetStream cluster in operator mode (the
+ * CLI as a child process; the registry node, its sealer and the A2A gateway in this process, as the service user):
+ * - after `mesh create --replicas 3`, every stream of the mesh's account (listed from the account, so a stream or
+ *   bucket someone adds later is caught too) keeps 3 replicas: those provisioning made and those the nodes made after;
+ * - a mesh provisioned with 1, with its nodes running, is brought to 3 by `mesh create --replicas 3`;
+ * - more replicas than servers is REPLICAS_UNAVAILABLE (exit 6) and changes nothing;
+ * - the registry's /v1/status and the sealer's status carry the replication they read at start.
+ */
+import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { meshStreamNames } from "@plexus/bus/internal";
+import { ErrorCode, exitCodeFor } from "@plexus/core";
+import { generateKeyPair } from "@plexus/identity";
+import { startGatewayProcess, startRegistryProcess, type NodeLog } from "@plexus/nodes";
+import { startTestCluster, until, type TestCluster } from "@plexus/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cli, stderrJson } from "./cli-process.js";
+
+let cluster: TestCluster;
+beforeAll(async () => {
+  cluster = await startTestCluster({ servers: 3, operator: true });
+  await cluster.waitForQuorum();
+}, 120_000);
+afterAll(() => cluster?.cleanup(), 60_000);
+
+const mesh = (name: string) => `${name}${process.pid}`;
+const args = (m: string, ...a: string[]) => [
+  ...a,
+  "--nats",
+  cluster.url,
+  "--nats-auth",
+  cluster.auth.authDir,
+  "--mesh",
+  m,
+];
+
+function collect(): NodeLog & { lines: string[] } {
+  const lines: string[] = [];
+  return { lines, info: (l) => lines.push(l), warn: (l) => lines.push(l), error: (l) => lines.push(l) };
+}
+
+/** Every stream of the mesh's account (operator mode: the mesh's account holds nothing else). */
+async function accountStreams(nc: NatsConnection): Promise<StreamInfo[]> {
+  const jsm = await jetstreamManager(nc);
+  const out: StreamInfo[] = [];
+  for await (const info of jsm.streams.list()) out.push(info);
+  return out;
+}
+
+/** A registry node with its sealer and the gateway, as `plexus registry start` and `plexus gateway start` run them. */
+async function startNodes(m: string, log: NodeLog) {
+  const auth = await cluster.auth.mesh(m);
+  const credentials = { creds: auth.serviceCreds };
+  const registry = await startRegistryProcess({
+    nats: cluster.urls,
+    mesh: m,
+    key: generateKeyPair(),
+    http: { host: "127.0.0.1", port: 0 },
+    dataDir: undefined,
+    tuning: { natsAuth: auth },
+    sealer: { credentials, historyDir: undefined },
+    log,
+  });
+  const gateway = await startGatewayProcess({
+    nats: cluster.urls,
+    mesh: m,
+    key: generateKeyPair(),
+    http: { host: "127.0.0.1", port: 0 },
+    credentials,
+    log,
+  });
+  return {
+    registry,
+    async stop() {
+      await gateway.stop();
+      await registry.stop();
+    },
+  };
+}
+
+interface Created {
+  replicas: number;
+  changed: { name: string; from: number; to: number }[];
+  replication: { asked: number; streams: { name: string; replicas: number }[] };
+}
+
+describe("plexus mesh on a 3-server cluster", { timeout: 240_000 }, () => {
+  it("mesh create --replicas 3: every stream and bucket of the mesh, made by provisioning or by a node after it, keeps 3", async () => {
+    const m = mesh("rthree");
+    await cluster.auth.mesh(m);
+    const { run, reap } = cli();
+    const log = collect();
+    let nodes: Awaited<ReturnType<typeof startNodes>> | undefined;
+    const admin = await cluster.auth.connectAdmin(m);
+    try {
+      const created = await run(args(m, "mesh", "create", "--replicas", "3", "--json"), 60_000);
+      expect(created.code, created.stderr).toBe(0);
+      expect((JSON.parse(created.stdout) as Created).replicas).toBe(3);
+      nodes = await startNodes(m, log);
+      const streams = await accountStreams(admin);
+      // Every stream Plexus makes for a mesh is there (the test is not vacuous), and nothing in the account is below 3.
+      expect(streams.map((s) => s.config.name).sort()).toEqual([...meshStreamNames(m)].sort());
+      for (const s of streams) expect(`${s.config.name} R${s.config.num_replicas}`).toBe(`${s.config.name} R3`);
+      // The nodes report what they read at start.
+      const status = (await (await fetch(`${nodes.registry.node.httpUrl}/v1/status`)).json()) as {
+        data: { replication: { asked: number; streams: { name: string; replicas: number }[]; warnings: string[] } };
+      };
+      expect(status.data.replication.asked).toBe(3);
+      expect(status.data.replication.streams.every((s) => s.replicas === 3)).toBe(true);
+      expect(status.data.replication.warnings.filter((w) => w.includes("replicas the mesh asks for"))).toEqual([]);
+      expect(nodes.registry.sealer?.status().replication?.asked).toBe(3);
+      expect(log.lines.filter((l) => l.includes("replicas the mesh asks for"))).toEqual([]);
+    } finally {
+      await nodes?.stop();
+      await admin.close();
+      await reap();
+    }
+  });
+
+  it("a mesh provisioned with 1 and running is brought to 3; status shows every copy current; 5 on 3 servers is refused", async () => {
+    const m = mesh("rone");
+    await cluster.auth.mesh(m);
+    const { run, reap } = cli();
+    const log = collect();
+    let nodes: Awaited<ReturnType<typeof startNodes>> | undefined;
+    const admin = await cluster.auth.connectAdmin(m);
+    try {
+      expect((await run(args(m, "mesh", "create", "--replicas", "1", "--json"), 60_000)).code).toBe(0);
+      nodes = await startNodes(m, log);
+      const before = await accountStreams(admin);
+      expect(before.map((s) => s.config.num_replicas)).toEqual(before.map(() => 1));
+
+      const raised = await run(args(m, "mesh", "create", "--replicas", "3", "--json"), 120_000);
+      expect(raised.code, raised.stderr).toBe(0);
+      const done = JSON.parse(raised.stdout) as Created;
+      // The nodes' streams and buckets (topic stream, sealers, A2A tasks) were updated, not only provisioning's.
+      expect(done.changed.map((c) => c.name).sort()).toEqual([...meshStreamNames(m)].sort());
+      for (const s of await accountStreams(admin))
+        expect(`${s.config.name} R${s.config.num_replicas}`).toBe(`${s.config.name} R3`);
+
+      // Status: asked 3, and once JetStream has copied the data, every copy of every stream current, no warning.
+      let report:
+        | { asked: number; source: string; streams: { replicas: number; current: number }[]; warnings: string[] }
+        | undefined;
+      await until(
+        async () => {
+          const r = await run(args(m, "mesh", "status", "--json"), 30_000);
+          report = JSON.parse(r.stdout) as NonNullable<typeof report>;
+          return report.warnings.length === 0;
+        },
+        60_000,
+        "every replica current",
+      );
+      expect(report?.asked).toBe(3);
+      expect(report?.source).toBe("metadata");
+      expect(report?.streams.length).toBe(meshStreamNames(m).length);
+      expect(report?.streams.every((s) => s.replicas === 3 && s.current === 3)).toBe(true);
+
+      // Five replicas on three servers: a clear error with its exit code, and nothing changed.
+      const five = await run(args(m, "mesh", "create", "--replicas", "5", "--json"), 60_000);
+      expect(five.code).toBe(exitCodeFor(ErrorCode.ReplicasUnavailable));
+      const error = stderrJson(five.stderr).find((l) => l["error"]) as { error: { code: string; message: string } };
+      expect(error.error.code).toBe(ErrorCode.ReplicasUnavailable);
+      expect(error.error.message).toMatch(/cannot keep 5 replicas of PLEXUS_.*fewer servers/);
+      const after = JSON.parse((await run(args(m, "mesh", "status", "--json"), 30_000)).stdout) as typeof report;
+      expect(after?.asked).toBe(3);
+      expect(after?.streams.every((s) => s.replicas === 3)).toBe(true);
+    } finally {
+      await nodes?.stop();
+      await admin.close();
+      await reap();
+    }
+  });
+});
