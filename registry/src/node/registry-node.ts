@@ -342,6 +342,7 @@ export class RegistryNode {
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).
     await this.#nc.flush();
+    await this.#replication.refresh(); // the streams and bucket made since the first read
     await this.#serveHttp();
     if (o.dataDir) {
       this.#snapshotTimer = setInterval(() => void this.snapshot(), r.snapshotIntervalMs);
