@@ -2,7 +2,8 @@
  * `plexus mesh create --replicas N` and `plexus mesh status` on a real 3-server JetStream cluster in operator mode (the
  * CLI as a child process; the registry node, its sealer and the A2A gateway in this process, as the service user):
  * - after `mesh create --replicas 3`, every stream of the mesh's account (listed from the account, so a stream or
- *   bucket someone adds later is caught too) keeps 3 replicas: those provisioning made and those the nodes made after;
+ *   bucket someone adds later is caught too) keeps 3 replicas: those provisioning made and those the nodes and an
+ *   agent (join, heartbeats, a group topic, a direct message) made after;
  * - a mesh provisioned with 1, with its nodes running, is brought to 3 by `mesh create --replicas 3`;
  * - more replicas than servers is REPLICAS_UNAVAILABLE (exit 6) and changes nothing;
  * - the registry's /v1/status and the sealer's status carry the replication they read at start.
@@ -12,6 +13,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { meshStreamNames } from "@plexus/bus/internal";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
+import { Agent } from "@plexus/sdk";
 import { startGatewayProcess, startRegistryProcess, type NodeLog } from "@plexus/nodes";
 import { startTestCluster, until, type TestCluster } from "@plexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,12 +94,34 @@ describe("plexus mesh on a 3-server cluster", { timeout: 240_000 }, () => {
     const { run, reap } = cli();
     const log = collect();
     let nodes: Awaited<ReturnType<typeof startNodes>> | undefined;
+    let agent: Agent | undefined;
     const admin = await cluster.auth.connectAdmin(m);
     try {
       const created = await run(args(m, "mesh", "create", "--replicas", "3", "--json"), 60_000);
       expect(created.code, created.stderr).toBe(0);
       expect((JSON.parse(created.stdout) as Created).replicas).toBe(3);
       nodes = await startNodes(m, log);
+      // An agent does what agents do (join, heartbeats, a group topic's registry-made durable, a direct message).
+      const auth = await cluster.auth.mesh(m);
+      const key = generateKeyPair();
+      agent = await Agent.connect({
+        key,
+        nats: cluster.urls,
+        mesh: m,
+        natsAuth: { bootstrapCreds: auth.bootstrapCreds },
+      });
+      await agent.join({
+        name: "replicated",
+        description: "a test agent",
+        version: "1.0.0",
+        capabilities: [{ name: "echo", input: { type: "object" }, output: { type: "object" } }],
+        tags: [],
+      });
+      const got: unknown[] = [];
+      await agent.subscribe("news", async (d) => void got.push(d.body), { group: "readers" });
+      await agent.publish("news", { n: 1 });
+      await agent.send(key.did, { hello: true });
+      await until(() => got.length === 1, 30_000, "the topic message");
       const streams = await accountStreams(admin);
       // Every stream Plexus makes for a mesh is there (the test is not vacuous), and nothing in the account is below 3.
       expect(streams.map((s) => s.config.name).sort()).toEqual([...meshStreamNames(m)].sort());
@@ -112,6 +136,7 @@ describe("plexus mesh on a 3-server cluster", { timeout: 240_000 }, () => {
       expect(nodes.registry.sealer?.status().replication?.asked).toBe(3);
       expect(log.lines.filter((l) => l.includes("replicas the mesh asks for"))).toEqual([]);
     } finally {
+      await agent?.close();
       await nodes?.stop();
       await admin.close();
       await reap();
