@@ -16,6 +16,9 @@ import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
 import { startGatewayProcess, startRegistryProcess, type NodeLog } from "@plexus/nodes";
 import { startTestCluster, until, type TestCluster } from "@plexus/testing";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, stderrJson } from "./cli-process.js";
 
@@ -195,6 +198,71 @@ describe("plexus mesh on a 3-server cluster", { timeout: 240_000 }, () => {
       await nodes?.stop();
       await admin.close();
       await reap();
+    }
+  });
+});
+
+describe("plexus mesh and up --replicas on one server", { timeout: 120_000 }, () => {
+  it("up --replicas 2 is refused (REPLICAS_UNAVAILABLE, exit 6); mesh status of no mesh is MESH_NOT_FOUND; the human form", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "plexus-mesh-cli-"));
+    const { run, start, reap } = cli();
+    try {
+      const up = await run(
+        [
+          "up",
+          "--replicas",
+          "2",
+          "--data",
+          join(dir, "data"),
+          "--nats-port",
+          "0",
+          "--nats-auth",
+          join(dir, "auth"),
+          "--no-registry",
+          "--no-sealer",
+          "--no-gateway",
+          "--mesh",
+          "solo",
+          "--json",
+        ],
+        60_000,
+      );
+      expect(up.code, up.stderr).toBe(exitCodeFor(ErrorCode.ReplicasUnavailable));
+      const refused = stderrJson(up.stderr).find((l) => l["error"]) as { error: { code: string; message: string } };
+      expect(refused.error.code).toBe(ErrorCode.ReplicasUnavailable);
+      expect(refused.error.message).toMatch(/not part of a JetStream cluster/);
+
+      // One server running (open, as up --no-auth runs it): mesh status before and after mesh create.
+      const server = start([
+        "up",
+        "--no-auth",
+        "--data",
+        join(dir, "open"),
+        "--nats-port",
+        "0",
+        "--no-registry",
+        "--no-sealer",
+        "--no-gateway",
+        "--mesh",
+        "solo",
+        "--json",
+      ]);
+      await server.waitFor("\n", 30_000, "stdout");
+      const url = (JSON.parse(server.stdout().split("\n")[0] as string) as { nats: string }).nats;
+      const common = ["--nats", url, "--nats-auth", "off", "--mesh", "other"];
+      const missing = await run(["mesh", "status", ...common, "--json"]);
+      expect(missing.code).toBe(exitCodeFor(ErrorCode.MeshNotFound));
+      expect((await run(["mesh", "create", ...common])).code).toBe(0);
+      const human = await run(["mesh", "status", ...common]);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toMatch(/^replicas {2}1 asked \(the mesh's settings\)$/m);
+      expect(human.stdout).toMatch(/^ {2}PLEXUS_OTHER +1 configured, 1 current, leader \S+$/m);
+      expect(human.stdout).not.toMatch(/^warning/m);
+      server.child.kill("SIGTERM"); // up stops its nats-server on SIGTERM (a SIGKILL would leave it running)
+      expect((await server.exited).code).toBe(0);
+    } finally {
+      await reap();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
