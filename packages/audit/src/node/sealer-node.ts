@@ -114,10 +114,18 @@ export async function startSealerNode(o: SealerNodeOptions): Promise<SealerNode>
     log: (level, line) => o.log?.("info", level === "warn" ? `warning: ${line}` : line),
   });
   const replicas = replication.current()?.asked;
-  const store =
-    o.store ??
-    (await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh, ...(replicas !== undefined ? { replicas } : {}) }));
-  const kv = await openSealerBucket(o.nc, o.mesh, replicas);
+  let store: AuditStore | undefined;
+  let kv: KV;
+  try {
+    store =
+      o.store ??
+      (await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh, ...(replicas !== undefined ? { replicas } : {}) }));
+    kv = await openSealerBucket(o.nc, o.mesh, replicas);
+  } catch (err) {
+    replication.stop();
+    if (ownStore) await store?.close().catch(() => undefined);
+    throw err;
+  }
   const node = new SealerNodeImpl(o, store, kv, ownStore, replication);
   await node.beat();
   node.schedule();
