@@ -10,6 +10,7 @@
  */
 import { jetstreamManager, type StreamInfo } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { watchReplication } from "@plexus/bus";
 import { meshStreamNames } from "@plexus/bus/internal";
 import { ErrorCode, exitCodeFor } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
@@ -197,6 +198,59 @@ describe("plexus mesh on a 3-server cluster", { timeout: 240_000 }, () => {
     } finally {
       await nodes?.stop();
       await admin.close();
+      await reap();
+    }
+  });
+});
+
+describe("replication while a server is down", { timeout: 180_000 }, () => {
+  it("mesh status and a node's watch say which copies are not current, and that they are again after the restart", async () => {
+    const m = mesh("rdown");
+    await cluster.auth.mesh(m);
+    const { run, reap } = cli();
+    const nc = await cluster.auth.connectService(m);
+    const lines: string[] = [];
+    try {
+      expect((await run(args(m, "mesh", "create", "--replicas", "3", "--json"), 60_000)).code).toBe(0);
+      const status = async () => {
+        const r = await run(args(m, "mesh", "status", "--json"), 30_000);
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as { streams: { name: string; current: number }[]; warnings: string[] };
+      };
+      await until(async () => (await status()).warnings.length === 0, 60_000, "every copy current");
+      const watch = await watchReplication({
+        nc,
+        mesh: m,
+        intervalMs: 0,
+        log: (level, l) => lines.push(`${level} ${l}`),
+      });
+      try {
+        const down = cluster.servers.findIndex((s) => !cluster.url.startsWith(s.url));
+        await cluster.servers[down]!.kill();
+        let seen: Awaited<ReturnType<typeof status>> | undefined;
+        await until(
+          async () => {
+            seen = await status();
+            return seen.streams.every((s) => s.current < 3);
+          },
+          90_000,
+          "every stream with a copy not current",
+        );
+        expect(seen?.warnings.length).toBe(seen?.streams.length);
+        await watch.refresh();
+        expect(lines.filter((l) => l.startsWith("warn replication: stream ")).length).toBe(seen?.streams.length);
+
+        await cluster.servers[down]!.restart();
+        await until(async () => (await status()).warnings.length === 0, 90_000, "every copy current again");
+        await until(async () => (await watch.refresh())?.warnings.length === 0, 30_000, "the watch sees it too");
+        // Every stream's warning was taken back (a stream may have passed through more than one, a leader election).
+        for (const s of seen?.streams ?? [])
+          expect(lines.some((l) => l.startsWith(`info replication: resolved: stream ${s.name} `))).toBe(true);
+      } finally {
+        watch.stop();
+      }
+    } finally {
+      await nc.close();
       await reap();
     }
   });

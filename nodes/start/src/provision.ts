@@ -74,7 +74,7 @@ export async function provisionOn(
       await openHeartbeatBucket(nc, meshSubjects(mesh).heartbeatBucket, true, replicas);
       return { stream, replicas, changed };
     },
-    { replicas, servers: nc.info?.connect_urls?.length },
+    { replicas, servers: nc.info?.connect_urls?.length, onWait: (why) => log.info(`plexus: ${why}`) },
   );
 }
 

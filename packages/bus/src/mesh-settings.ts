@@ -99,15 +99,17 @@ export function assertPlaceable(nc: NatsConnection, replicas: number): void {
 
 /**
  * Runs an idempotent step that places `replicas` copies, again while JetStream answers "no suitable peers for
- * placement" for up to `waitMs` (default 10 s): a cluster that just started answers so until every server has joined.
+ * placement" for up to `waitMs` (default 30 s; `onWait` hears it once): a cluster that just started answers so until
+ * its meta leader has heard from every server (measured on loopback: more than 10 s after /healthz said ok).
  * `servers`: how many servers the cluster has, when known (the connection's INFO lists their client URLs): no retry
  * when there are fewer than `replicas`, as no wait can help.
  */
 export async function whilePlacing<T>(
   step: () => Promise<T>,
-  o: { replicas: number; servers?: number | undefined; waitMs?: number },
+  o: { replicas: number; servers?: number | undefined; waitMs?: number; onWait?: (why: string) => void },
 ): Promise<T> {
-  const until = Date.now() + (o.waitMs ?? 10_000);
+  const until = Date.now() + (o.waitMs ?? 30_000);
+  let waiting = false;
   for (;;) {
     try {
       return await step();
@@ -116,6 +118,8 @@ export async function whilePlacing<T>(
       const placing = cause instanceof JetStreamApiError && cause.code === NO_PEERS_YET;
       const mayJoin = o.servers === undefined || o.servers >= o.replicas;
       if (!placing || !mayJoin || Date.now() >= until) throw err;
+      if (!waiting) o.onWait?.(`waiting for the cluster to place ${o.replicas} replicas (${(cause as Error).message})`);
+      waiting = true;
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -40,8 +40,11 @@ export interface ReplicationReport {
   mesh: string;
   /** Replicas the mesh's settings ask for every stream. */
   asked: number;
-  /** Where `asked` came from (the mesh stream's metadata, its num_replicas, or no mesh stream). */
-  source: MeshSettings["source"];
+  /**
+   * Where `asked` came from: the mesh stream's metadata, its num_replicas, no mesh stream ("default"), or a mesh
+   * stream that did not answer ("unavailable": `asked` is then the most any stream of the mesh is configured with).
+   */
+  source: MeshSettings["source"] | "unavailable";
   streams: StreamReplication[];
   /** One line per stream below what the mesh asks (configured or current), and per stream without a leader. */
   warnings: string[];
@@ -55,10 +58,13 @@ export async function replicationReport(
   const jsm = "streams" in nc ? nc : await jetstreamManager(nc);
   const infos = await Promise.all(meshStreamNames(mesh).map((name) => infoOrNone(jsm, name)));
   const found = infos.filter((i) => i !== undefined);
-  const meshInfo = found.find((i): i is StreamInfo => !("error" in i) && i.config.name === meshSubjects(mesh).stream);
-  const settings = meshSettingsOf(meshInfo);
   const streams = found.map((i) => ("error" in i ? i : streamReplication(i)));
-  return { mesh, asked: settings.replicas, source: settings.source, streams, warnings: warnings(streams, settings) };
+  const meshEntry = found.find((i) => ("error" in i ? i.name : i.config.name) === meshSubjects(mesh).stream);
+  const settings: Pick<ReplicationReport, "asked" | "source"> =
+    meshEntry && "error" in meshEntry
+      ? { asked: Math.max(1, ...streams.map((s) => s.replicas)), source: "unavailable" }
+      : (({ replicas, source }) => ({ asked: replicas, source }))(meshSettingsOf(meshEntry));
+  return { mesh, ...settings, streams, warnings: warnings(streams, settings.asked) };
 }
 
 export function streamReplication(info: StreamInfo): StreamReplication {
@@ -81,12 +87,12 @@ function leaderOf(info: StreamInfo): { leader?: string } {
   return info.cluster?.leader ? { leader: info.cluster.leader } : {};
 }
 
-function warnings(streams: readonly StreamReplication[], settings: MeshSettings): string[] {
+function warnings(streams: readonly StreamReplication[], asked: number): string[] {
   const out: string[] = [];
   for (const s of streams) {
     if (s.error !== undefined) out.push(`stream ${s.name} did not answer: ${s.error}`);
-    else if (s.replicas < settings.replicas)
-      out.push(`stream ${s.name} keeps ${s.replicas} of the ${settings.replicas} replicas the mesh asks for`);
+    else if (s.replicas < asked)
+      out.push(`stream ${s.name} keeps ${s.replicas} of the ${asked} replicas the mesh asks for`);
     else if (s.current === 0) out.push(`stream ${s.name} has no leader`);
     else if (s.current < s.replicas) out.push(`stream ${s.name} has ${s.current} of ${s.replicas} replicas current`);
   }

@@ -37,7 +37,8 @@ configured with, how many copies are current (the leader and the replicas it see
 its leader and each replica's lag, and a warning line for each one below what the mesh asks. Connects as the
 mesh's service user. A mesh without a mesh stream fails with MESH_NOT_FOUND. --json: {"mesh","asked","source",
 "streams":[{"name","replicas","current","leader","peers":[{"name","current","lag","offline"}]}],"warnings"}
-(source: where asked came from: "metadata" of the mesh stream, its num_replicas when it has none ("stream")).`,
+(source: where asked came from: "metadata" of the mesh stream, its num_replicas when it has none ("stream"), or
+"unavailable" when the mesh stream did not answer: asked is then the most any stream keeps).`,
     args: [],
     load: () => import("./run.js").then((m) => m.meshStatus),
   },

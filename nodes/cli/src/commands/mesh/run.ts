@@ -72,7 +72,12 @@ async function connectAdmin(common: CommonOptions): Promise<NatsConnection> {
 }
 
 function reportLines(r: ReplicationReport): string[] {
-  const from = { metadata: "the mesh's settings", stream: "the mesh stream (no settings written)", default: "default" };
+  const from = {
+    metadata: "the mesh's settings",
+    stream: "the mesh stream (no settings written)",
+    default: "default",
+    unavailable: "the mesh stream did not answer: the most any stream keeps",
+  };
   const width = Math.max(0, ...r.streams.map((s) => s.name.length));
   return [
     `replicas  ${r.asked} asked (${from[r.source]})`,
