@@ -7,15 +7,8 @@ import {
   registryPredecessors,
 } from "@plexus/anp/internal";
 import { topicNamesKey } from "@plexus/acp";
-import {
-  connectBus,
-  ensureMeshStream,
-  ensureTopicStream,
-  HistoryAnchors,
-  HistoryGuard,
-  watchReplication,
-  type ReplicationWatch,
-} from "@plexus/bus";
+import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
+import { watchReplication, type ReplicationWatch } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
