@@ -8,9 +8,9 @@ import {
 } from "@plexus/anp/internal";
 import { topicNamesKey } from "@plexus/acp";
 import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
-import { watchReplication, type ReplicationWatch } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
+import { watchReplication, type ReplicationWatch } from "@plexus/bus";
 import { LivenessMonitor } from "../liveness/monitor.js";
 import {
   LogFollower,
