@@ -120,8 +120,17 @@ export class RegistryNode {
     return this.#state;
   }
 
+  /** Following the log it trusts, caught up with it as it stood at start, and not more than the allowed lag behind. */
   get ready(): boolean {
-    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true;
+    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true && !this.#lagging();
+  }
+
+  /** More than `maxLagEvents` or `maxLagSeconds` behind the log's end (0: no limit). */
+  #lagging(): boolean {
+    const lag = this.#follower?.lag();
+    if (!lag) return false;
+    const { maxLagEvents, maxLagSeconds } = this.#r;
+    return (maxLagEvents > 0 && lag.events > maxLagEvents) || (maxLagSeconds > 0 && lag.seconds > maxLagSeconds);
   }
 
   /** Resolves once this node has applied log position `seq`. */
@@ -213,6 +222,10 @@ export class RegistryNode {
       projector: this.#projector,
       startEnd: info.state.last_seq,
       onError: (err) => this.#log(`registry: following the log failed: ${(err as Error).message}`),
+      jsm: this.#jsm,
+      checkMs: r.followerCheckMs,
+      stallMs: r.followerStallMs,
+      log: (line) => this.#log(line),
     });
     this.#follower = follower;
     await follower.start();
@@ -232,6 +245,7 @@ export class RegistryNode {
       state: () => this.#state,
       count: this.#count,
       onError: (err) => this.#log(`registry: liveness: ${(err as Error).message}`),
+      log: (line) => this.#log(line),
     });
     await this.#monitor.start(Math.max(50, Math.min(1_000, Math.floor(r.thresholds.suspectAfterMs / 5))));
 
@@ -433,6 +447,7 @@ export class RegistryNode {
       evidence: evidenceSummary(this.#state.counters),
       startedAt: this.#startedAt,
       rebuild: { ...this.#rebuild },
+      ...(this.#follower ? { lag: this.#follower.lag() } : {}),
       ...(this.#refusal ? { refused: refusalOf(this.#refusal) } : {}),
       ...(components ? { components } : {}),
     };
