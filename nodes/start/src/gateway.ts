@@ -4,7 +4,8 @@
  * command that imports this package, and most never run a gateway.
  */
 import type { A2AGateway } from "@plexus/a2a";
-import { isHistoryRefusal, type BusCredentials } from "@plexus/bus";
+import { isHistoryRefusal, waitForJetStreamAt, type BusCredentials } from "@plexus/bus";
+import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
@@ -22,10 +23,22 @@ export interface GatewayProcessOptions {
   /** Where the gateway remembers the mesh log's creation time (see @plexus/bus HistoryAnchors); memory without one. */
   historyDir?: string | undefined;
   log: NodeLog;
+  /** Stops a start still waiting for JetStream (the start then rejects with CLOSED). */
+  signal?: AbortSignal;
 }
 
-/** Starts the gateway. A taken port is an error naming "gateway-http" (port-in-use.ts). */
+/**
+ * Starts the gateway, once JetStream answers (a cluster without quorum: it waits, saying so). A taken port is an error
+ * naming "gateway-http" (port-in-use.ts).
+ */
 export async function startGatewayProcess(o: GatewayProcessOptions): Promise<A2AGateway> {
+  await waitForJetStreamAt(o.nats, {
+    credentials: o.credentials,
+    name: "plexus gateway (waiting for JetStream)",
+    streams: [meshSubjects(o.mesh).stream],
+    log: (line) => o.log.info(`plexus: ${line}`),
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   const { startGateway } = await import("@plexus/a2a");
   return startGateway({
     nats: o.nats,

@@ -9,6 +9,7 @@
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { ErrorCode, PlexusError } from "@plexus/core";
+import { connectBus, type BusCredentials } from "./connection.js";
 import { isJetStreamUnavailable, jetStreamError, unavailableReason } from "./jetstream-errors.js";
 
 export interface WaitForJetStreamOptions {
@@ -69,5 +70,25 @@ export async function waitForJetStream(nc: NatsConnection, o: WaitForJetStreamOp
       await sleep(delay, o.signal);
       delay = Math.min(delay * 2, o.maxRetryMs ?? 5_000);
     }
+  }
+}
+
+/**
+ * The same wait on a connection of its own, closed afterwards: for a process that connects elsewhere (the A2A gateway
+ * opens its connection inside its start).
+ */
+export async function waitForJetStreamAt(
+  servers: string | string[],
+  o: WaitForJetStreamOptions & { credentials?: BusCredentials | undefined; name?: string },
+): Promise<void> {
+  const nc = await connectBus({
+    servers,
+    name: o.name ?? "plexus (waiting for JetStream)",
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+  });
+  try {
+    await waitForJetStream(nc, o);
+  } finally {
+    await nc.close().catch(() => undefined);
   }
 }

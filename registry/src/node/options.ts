@@ -92,6 +92,11 @@ export interface RegistryNodeOptions {
    */
   followerCheckMs?: number;
   followerStallMs?: number;
+  /**
+   * Stops a start that is still waiting for JetStream (a cluster without quorum: the node waits, saying so in `log`,
+   * and starts once JetStream answers); the start then rejects with CLOSED.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ResolvedOptions {

@@ -7,7 +7,14 @@ import {
   registryPredecessors,
 } from "@plexus/anp/internal";
 import { topicNamesKey } from "@plexus/acp";
-import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
+import {
+  connectBus,
+  ensureMeshStream,
+  ensureTopicStream,
+  HistoryAnchors,
+  HistoryGuard,
+  waitForJetStream,
+} from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { LivenessMonitor } from "../liveness/monitor.js";
@@ -100,6 +107,13 @@ export class RegistryNode {
     const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}`, ...credentials });
     let node: RegistryNode | undefined;
     try {
+      // Started before the cluster has a quorum (or while the mesh stream has no leader): wait, saying so, then start.
+      const subjects = meshSubjects(options.mesh);
+      await waitForJetStream(nc, {
+        streams: [subjects.stream, `KV_${subjects.heartbeatBucket}`],
+        ...(options.log ? { log: (line: string) => options.log?.(line) } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
       await node.#start();
       return node;
