@@ -147,6 +147,14 @@ export class RegistryNode {
     return (maxLagEvents > 0 && lag.events > maxLagEvents) || (maxLagSeconds > 0 && lag.seconds > maxLagSeconds);
   }
 
+  /**
+   * Holds the state still (nothing more is read or applied; queries answer from the state as it stands) until the
+   * returned function is called: what a snapshot does, and how a test makes a node fall behind the log on purpose.
+   */
+  pauseFollowing(): () => void {
+    return this.#followerOrThrow().pause();
+  }
+
   /** Resolves once this node has applied log position `seq`. */
   waitFor(seq: number, timeoutMs?: number): Promise<void> {
     return this.#followerOrThrow().waitFor(seq, timeoutMs);
