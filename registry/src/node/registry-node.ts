@@ -130,6 +130,11 @@ export class RegistryNode {
     return this.#natsUsers;
   }
 
+  /** The liveness monitor (heartbeats read, whether it can read them now, its watch's restarts), once started. */
+  get monitor(): LivenessMonitor | undefined {
+    return this.#monitor;
+  }
+
   get state(): RegistryState {
     return this.#state;
   }
