@@ -8,7 +8,7 @@
 import { mkdir } from "node:fs/promises";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { serveSealerHealth, startSealerNode, type HealthServer, type SealerNode } from "@plexus/audit";
-import { connectBus, waitForJetStream, type BusCredentials } from "@plexus/bus";
+import { connectBus, startWithJetStream, type BusCredentials } from "@plexus/bus";
 import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { NodeLog } from "./log.js";
@@ -35,19 +35,20 @@ export interface MeshSealerOptions {
  */
 export async function startMeshSealer(o: MeshSealerOptions): Promise<SealerNode> {
   if (o.historyDir !== undefined) await mkdir(o.historyDir, { recursive: true });
-  await waitForJetStream(o.nc, {
+  const start = () =>
+    startSealerNode({
+      nc: o.nc,
+      mesh: o.mesh,
+      key: o.key,
+      ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
+      ...(o.id !== undefined ? { id: o.id } : {}),
+      log: (level, line) =>
+        level === "error" ? o.log.error(`audit sealer: ${line}`) : o.log.info(`plexus: audit sealer: ${line}`),
+    });
+  return startWithJetStream(o.nc, start, {
     streams: [meshSubjects(o.mesh).stream],
     log: (line) => o.log.info(`plexus: audit sealer: ${line}`),
     ...(o.signal ? { signal: o.signal } : {}),
-  });
-  return startSealerNode({
-    nc: o.nc,
-    mesh: o.mesh,
-    key: o.key,
-    ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
-    ...(o.id !== undefined ? { id: o.id } : {}),
-    log: (level, line) =>
-      level === "error" ? o.log.error(`audit sealer: ${line}`) : o.log.info(`plexus: audit sealer: ${line}`),
   });
 }
 

@@ -7,7 +7,7 @@ export type { BusCredentials } from "./connection.js";
 export { ensureMeshStream, meshStreamConfig } from "./mesh-stream.js";
 export { ensureTopicStream, topicStreamConfig } from "./topic-stream.js";
 export { publishDurably } from "./durable-publish.js";
-export { waitForJetStream, waitForJetStreamAt } from "./jetstream-wait.js";
+export { waitForJetStream, waitForJetStreamAt, startWithJetStream } from "./jetstream-wait.js";
 export type { WaitForJetStreamOptions } from "./jetstream-wait.js";
 export { jetStreamError, isJetStreamUnavailable } from "./jetstream-errors.js";
 export { findNatsServer, launchNatsServer } from "./launcher/index.js";

@@ -5,6 +5,10 @@
  * the node creates it); while the answer is "unavailable" (no meta leader, no leader for the stream, no responders,
  * no answer in time) it says so in one line and tries again, 1 s after the first failure, doubling to 5 s. Anything
  * else is permanent (a refused permission, JetStream off for the account) and thrown: the node exits with it.
+ *
+ * A meta leader that has just lost its quorum still answers reads for up to ~10 s before it steps down, so a start can
+ * pass the wait and then time out creating its streams: `startWithJetStream` waits, starts, and on a failure that
+ * says JetStream is unavailable (the start having undone itself) waits and starts again.
  */
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -90,5 +94,25 @@ export async function waitForJetStreamAt(
     await waitForJetStream(nc, o);
   } finally {
     await nc.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Waits for JetStream, then runs `start`; while `start` fails because JetStream is unavailable, says so, waits again
+ * and runs it again (it must undo what it did before it throws). Other failures are thrown as they are.
+ */
+export async function startWithJetStream<T>(
+  nc: NatsConnection,
+  start: () => Promise<T>,
+  o: WaitForJetStreamOptions = {},
+): Promise<T> {
+  for (;;) {
+    await waitForJetStream(nc, o);
+    try {
+      return await start();
+    } catch (err) {
+      if (!isJetStreamUnavailable(err) || o.signal?.aborted || nc.isClosed()) throw err;
+      o.log?.(`JetStream became unavailable while starting (${unavailableReason(err)}): waiting to start again`);
+    }
   }
 }

@@ -13,7 +13,7 @@ import {
   ensureTopicStream,
   HistoryAnchors,
   HistoryGuard,
-  waitForJetStream,
+  startWithJetStream,
 } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
@@ -105,21 +105,30 @@ export class RegistryNode {
     const resolved = resolveOptions(options);
     const credentials = options.natsAuth ? { credentials: { creds: options.natsAuth.serviceCreds } } : {};
     const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}`, ...credentials });
-    let node: RegistryNode | undefined;
     try {
-      // Started before the cluster has a quorum (or while the mesh stream has no leader): wait, saying so, then start.
+      // Started before the cluster has a quorum (or while the mesh stream has no leader): wait, saying so, then start;
+      // a start that times out on JetStream meanwhile undoes itself and is tried again.
       const subjects = meshSubjects(options.mesh);
-      await waitForJetStream(nc, {
-        streams: [subjects.stream, `KV_${subjects.heartbeatBucket}`],
-        ...(options.log ? { log: (line: string) => options.log?.(line) } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
-      await node.#start();
-      return node;
+      return await startWithJetStream(
+        nc,
+        async () => {
+          const node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
+          try {
+            await node.#start();
+            return node;
+          } catch (err) {
+            // Whatever started before the failure (say, the HTTP port was taken) stops with it.
+            await node.#halt().catch(() => undefined);
+            throw err;
+          }
+        },
+        {
+          streams: [subjects.stream, `KV_${subjects.heartbeatBucket}`],
+          ...(options.log ? { log: (line: string) => options.log?.(line) } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
     } catch (err) {
-      // Whatever started before the failure (say, the HTTP port was taken) stops with it.
-      if (node) await node.#halt().catch(() => undefined);
       await nc.close().catch(() => undefined);
       throw err;
     }
