@@ -1,7 +1,8 @@
 /**
  * `plexus registry start` against a 3-server cluster with 2 servers down (issue 14: it exited after 7.7 s with
  * `plexus: timeout`): it waits, saying "waiting for JetStream (no quorum yet: …), retrying in Ns", and starts once the
- * servers are back; SIGTERM while it waits stops it cleanly (exit 0). Child processes, real servers.
+ * servers are back; SIGTERM while it waits stops it cleanly (exit 0), as it does `audit seal` and `gateway start`.
+ * Child processes, real servers.
  */
 import { startTestCluster, type TestCluster } from "@plexus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +52,29 @@ describe("plexus registry start before the cluster has a quorum", { timeout: 110
       const done = await registry.exited;
       expect(done.code, done.stderr).toBe(0);
       expect(done.stderr).toContain("stopped while waiting for JetStream");
+    } finally {
+      await Promise.all([1, 2].map((i) => cluster.servers[i]!.restart()));
+      await reap();
+    }
+  });
+
+  it("audit seal and gateway start wait too, and SIGTERM while waiting stops them cleanly", async () => {
+    const s = scope();
+    const { start, reap } = cli();
+    await Promise.all([1, 2].map((i) => cluster.servers[i]!.kill()));
+    try {
+      const sealer = start(s.args("audit", "seal", "--data", "off"));
+      const gateway = start(s.args("gateway", "start", "--http", "127.0.0.1:0"));
+      await Promise.all([
+        sealer.waitFor(WAITING.replace("plexus: ", "plexus: audit sealer: "), 45_000),
+        gateway.waitFor(WAITING, 45_000),
+      ]);
+      sealer.child.kill("SIGTERM");
+      gateway.child.kill("SIGTERM");
+      for (const done of await Promise.all([sealer.exited, gateway.exited])) {
+        expect(done.code, done.stderr).toBe(0);
+        expect(done.stderr).toContain("stopped while waiting for JetStream");
+      }
     } finally {
       await Promise.all([1, 2].map((i) => cluster.servers[i]!.restart()));
       await reap();
