@@ -89,6 +89,8 @@ export async function startRegistryProcess(o: RegistryProcessOptions): Promise<R
       const signal = o.signal ? { signal: o.signal } : {};
       sealer = await startMeshSealer({ nc, mesh: o.mesh, key: o.key, historyDir, log: o.log, ...signal }).catch(
         (err: unknown) => {
+          // Given up while waiting for JetStream: the whole start is.
+          if (o.signal?.aborted) throw err;
           const reason = (err as Error).message;
           o.log.error(`audit sealer: could not start: ${reason}; not sealing here`);
           failure = {
