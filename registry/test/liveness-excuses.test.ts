@@ -94,12 +94,15 @@ const scenario = fc
     ),
     outage: fc.record({ start: fc.integer({ min: 5_000, max: 40_000 }), length: fc.integer({ min: 0, max: 60_000 }) }),
     kind: fc.constantFrom("blind" as const, "lost" as const),
-    detect: fc.integer({ min: 0, max: 4_000 }),
+    // The watch notices it cannot read within a beat interval or so (a failed reading at the next 1 s check, a stall
+    // after 3 s; agents beat every 5 s by default): here, within one interval.
+    detect: fc.integer({ min: 0, max: I }),
     recover: fc.integer({ min: 0, max: 2_000 }),
     stored: fc.boolean(),
     latencies: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 8 }),
   })
-  .filter((r) => r.living.length + r.dying.length >= 2)
+  // Every agent's beats lost at once is told from one agent's death only with two agents that keep beating.
+  .filter((r) => r.living.length + r.dying.length >= 2 && (r.kind === "blind" || r.living.length >= 2))
   .map(
     (r): Scenario => ({
       agents: [...r.living.map((phase) => ({ phase, diesAt: undefined })), ...r.dying],
@@ -164,6 +167,26 @@ describe("liveness under outages (the pure rule)", () => {
     const lastBefore = Math.max(...reads.filter((r) => r.created < 10_000).map((r) => r.created));
     expect(20_000 + 10_000 - lastBefore).toBeGreaterThan(T.suspectAfterMs);
     expect(simulate(s, 40_000)).toEqual([]);
+  });
+
+  it("one beating agent among agents already marked: its silence is its own", () => {
+    // The others stopped long before: they say nothing about a gap, so the last beating agent is judged as usual.
+    const s: Scenario = {
+      agents: [
+        { phase: 0, diesAt: 30_000 },
+        { phase: 300, diesAt: 2_000 },
+        { phase: 600, diesAt: 2_000 },
+      ],
+      outage: { start: 90_000, length: 0 },
+      kind: "lost",
+      detect: 0,
+      recover: 0,
+      stored: false,
+      latencies: [0],
+    };
+    const first = simulate(s, 40_000).find((t) => t.did === "a0");
+    expect(first?.to).toBe("suspect");
+    expect(first!.at).toBeLessThan(30_000 + T.offlineAfterMs);
   });
 
   it("a single agent's silence is its own: it is marked even when nobody else beats", () => {

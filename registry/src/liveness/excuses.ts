@@ -6,8 +6,9 @@
  *   no leader for the bucket). The monitor says so with `blind()` and `recovered()`; nobody is judged in between;
  * - a gap common to all: no present agent's beat arrived for `quietMs` (half the suspect threshold by default, so that
  *   the gap is noticed before any agent's silence, which is at most quietMs + one beat interval, reaches it; with the
- *   default thresholds of 3 beats: 2.5 intervals < 3). Needs at least `minAgents` present agents: with one agent its
- *   own death and the cluster's outage look alike, and a dead agent must still be marked.
+ *   default thresholds of 3 beats: 2.5 intervals < 3). Needs at least `minAgents` agents that were alive: with one its
+ *   own death and the cluster's outage look alike (a dead agent must still be marked), and agents already offline or
+ *   gone stopped before the gap.
  *
  * After either gap, silences count from the recovery (the first beat after a common gap, the moment a fresh watch has
  * read the bucket after a blind one), never from before the outage. A common gap excuses at most `maxExcusedMs`
@@ -23,7 +24,7 @@ export interface ExcuseOptions {
   quietMs?: number;
   /** A common gap excuses at most this long (default 120 s). */
   maxExcusedMs?: number;
-  /** Fewest present agents for the common-gap rule (default 2). */
+  /** Fewest alive agents for the common-gap rule (default 2). */
   minAgents?: number;
 }
 
@@ -73,12 +74,12 @@ export class SilenceExcuses {
   }
 
   /**
-   * The time silences count from at `now`, or undefined while nobody may be judged. `present` is the number of
-   * present agents, `newestPresent` the newest beat (or join) among them.
+   * The time silences count from at `now`, or undefined while nobody may be judged. `alive` is the number of present
+   * agents judged alive, `newestPresent` the newest beat (or join) among the present agents.
    */
-  floorAt(now: number, present: number, newestPresent: number): number | undefined {
+  floorAt(now: number, alive: number, newestPresent: number): number | undefined {
     if (this.#blindSince !== undefined) return undefined;
-    const quiet = present >= this.#minAgents && now - newestPresent >= this.#quietMs;
+    const quiet = alive >= this.#minAgents && now - newestPresent >= this.#quietMs;
     if (quiet && now - newestPresent < this.#maxExcusedMs) return undefined;
     return this.#floor;
   }
@@ -110,9 +111,14 @@ export function judge(
   excuses: SilenceExcuses,
   t: LivenessThresholds,
 ): Transition[] {
+  // Only agents that were alive tell of a common gap: one already offline or gone stopped before it.
   let newest = 0;
-  for (const a of agents) newest = Math.max(newest, a.since);
-  const floor = excuses.floorAt(now, agents.length, newest);
+  let alive = 0;
+  for (const a of agents) {
+    newest = Math.max(newest, a.since);
+    if (a.liveness === "alive") alive += 1;
+  }
+  const floor = excuses.floorAt(now, alive, newest);
   if (floor === undefined) return [];
   const out: Transition[] = [];
   for (const a of agents) {
