@@ -2,7 +2,8 @@
  * A registry node on a real 3-server JetStream cluster (issue 14): after SIGKILL and restart of the server leading the
  * mesh stream, while the log keeps being written, the node is current again within seconds (how long is printed, not
  * asserted: the bound is a generous 30 s), and it follows on through a leader change of an R3 stream; a node held behind the log answers /readyz 503 and shows its lag in
- * /v1/status, and is ready again once it catches up.
+ * /v1/status, and is ready again once it catches up; a node that cannot read the log's end (no quorum) is not ready
+ * either, since it cannot know it is current.
  */
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -170,4 +171,45 @@ describe("registry node on a 3-server cluster", () => {
       await node.stop();
     }
   }, 60_000);
+
+  it("answers /readyz 503 while it cannot read the log's end (its leader and one more server down), ready once back", async () => {
+    const mesh = freshMesh();
+    const node = await startRegistryNode({
+      nats: cluster.urls,
+      mesh,
+      key: generateKeyPair(),
+      http: { host: "127.0.0.1", port: 0 },
+      refreshMs: 0,
+      maxLagSeconds: 2,
+    });
+    const leader = await cluster.leaderOf(meshSubjects(mesh).stream);
+    const down = [cluster.servers[leader]!, cluster.servers[(leader + 1) % 3]!];
+    try {
+      await until(async () => (await readyz(node)).status === 200, 10_000, "/readyz ready");
+      // Nothing is written: the node is 0 events behind, but it cannot know that once the stream has no leader.
+      await Promise.all(down.map((s) => s.kill()));
+      await until(
+        async () => {
+          const r = await fetch(`${node.httpUrl}/readyz`);
+          console.log(r.status, JSON.stringify(await r.json()));
+          return r.status === 503;
+        },
+        30_000,
+        "/readyz 503 without the log's end",
+      );
+      const status = (await (await fetch(`${node.httpUrl}/v1/status`)).json()) as {
+        data: { ready: boolean; lag: { events: number; endReadSeconds?: number } };
+      };
+      expect(status.data.ready).toBe(false);
+      expect(status.data.lag.endReadSeconds).toBeGreaterThan(2);
+    } finally {
+      await Promise.all(down.map((s) => s.restart()));
+    }
+    try {
+      await cluster.waitForQuorum();
+      await until(async () => (await readyz(node)).status === 200, 30_000, "/readyz ready once the end is read again");
+    } finally {
+      await node.stop();
+    }
+  }, 120_000);
 });

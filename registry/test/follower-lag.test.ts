@@ -10,7 +10,7 @@ describe("LagMeter", () => {
   it("is 0 when the follower has applied the end", () => {
     const m = new LagMeter(10);
     m.sawEnd(10, 1_000);
-    expect(m.lag(10, 5_000)).toEqual({ events: 0, seconds: 0, end: 10, applied: 10 });
+    expect(m.lag(10, 5_000)).toEqual({ events: 0, seconds: 0, end: 10, applied: 10, endReadSeconds: 4 });
   });
 
   it("grows with the clock for a follower that stopped, from the first end it did not apply", () => {
@@ -18,10 +18,10 @@ describe("LagMeter", () => {
     m.sawEnd(12, 1_000);
     m.sawEnd(20, 2_000);
     m.sawEnd(30, 3_000);
-    expect(m.lag(10, 4_000)).toEqual({ events: 20, seconds: 3, end: 30, applied: 10 });
+    expect(m.lag(10, 4_000)).toMatchObject({ events: 20, seconds: 3, end: 30, applied: 10 });
     expect(m.lag(10, 9_000).seconds).toBe(8);
     // Applied past the first two samples: the oldest unapplied end was seen at 3 s.
-    expect(m.lag(25, 9_000)).toEqual({ events: 5, seconds: 6, end: 30, applied: 25 });
+    expect(m.lag(25, 9_000)).toMatchObject({ events: 5, seconds: 6, end: 30, applied: 25 });
   });
 
   it("stays near 0 for a follower that keeps up with a moving end", () => {
@@ -37,5 +37,18 @@ describe("LagMeter", () => {
 
   it("counts what the follower has read past the last known end as the end", () => {
     expect(new LagMeter(5).lag(8, 0)).toEqual({ events: 0, seconds: 0, end: 8, applied: 8 });
+  });
+
+  it("says how long ago the end was last read: a follower that cannot read it cannot know it is current", () => {
+    const m = new LagMeter(10);
+    expect(m.lag(10, 1_000).endReadSeconds).toBeUndefined();
+    m.sawEnd(10, 1_000);
+    expect(m.lag(10, 1_000).endReadSeconds).toBe(0);
+    // No reading succeeds for 12 s: nothing is known to be behind, yet the reading's age grows with the clock.
+    expect(m.lag(10, 13_000)).toMatchObject({ events: 0, seconds: 0, endReadSeconds: 12 });
+    m.sawEnd(10, 13_500);
+    expect(m.lag(10, 14_000).endReadSeconds).toBe(0.5);
+    // A follower started from a reading of the end counts its age from that reading.
+    expect(new LagMeter(10, 1_000).lag(10, 4_000).endReadSeconds).toBe(3);
   });
 });

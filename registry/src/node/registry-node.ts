@@ -155,12 +155,17 @@ export class RegistryNode {
     return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true && !this.#lagging();
   }
 
-  /** More than `maxLagEvents` or `maxLagSeconds` behind the log's end (0: no limit). */
+  /**
+   * More than `maxLagEvents` or `maxLagSeconds` behind the log's end, or unable to read that end for more than
+   * `maxLagSeconds` (0: no limit).
+   */
   #lagging(): boolean {
     const lag = this.#follower?.lag();
     if (!lag) return false;
     const { maxLagEvents, maxLagSeconds } = this.#r;
-    return (maxLagEvents > 0 && lag.events > maxLagEvents) || (maxLagSeconds > 0 && lag.seconds > maxLagSeconds);
+    if (maxLagEvents > 0 && lag.events > maxLagEvents) return true;
+    if (maxLagSeconds <= 0) return false;
+    return lag.seconds > maxLagSeconds || (lag.endReadSeconds ?? 0) > maxLagSeconds;
   }
 
   /**

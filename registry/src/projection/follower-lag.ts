@@ -16,6 +16,11 @@ export interface FollowerLag {
   end: number;
   /** The last sequence applied to the state. */
   applied: number;
+  /**
+   * Seconds since the log's end was last read (undefined until a reading succeeds, or when nothing reads it). A node
+   * that cannot read the end (no stream leader, the cluster without quorum) cannot know it is current.
+   */
+  endReadSeconds?: number;
 }
 
 /** Samples kept at most (one a second: an hour of a stalled follower; the oldest are the ones that count). */
@@ -23,11 +28,14 @@ const MAX_SAMPLES = 3_600;
 
 export class LagMeter {
   #end = 0;
+  #readAt: number | undefined;
   /** (end, when it was learnt), oldest first; only ends not yet applied. */
   #samples: { end: number; at: number }[] = [];
 
-  constructor(end = 0) {
+  /** `readAt`: when `end` was read, if it was (a follower started from a reading of the log's end). */
+  constructor(end = 0, readAt?: number) {
     this.#end = end;
+    this.#readAt = readAt;
   }
 
   get end(): number {
@@ -36,6 +44,7 @@ export class LagMeter {
 
   /** The log's end as read at `at`. */
   sawEnd(end: number, at: number): void {
+    this.#readAt = Math.max(this.#readAt ?? at, at);
     if (end > this.#end) this.#end = end;
     const last = this.#samples[this.#samples.length - 1];
     if (last !== undefined && last.end >= end) return;
@@ -49,6 +58,8 @@ export class LagMeter {
     while (this.#samples.length > 0 && (this.#samples[0] as { end: number }).end <= applied) this.#samples.shift();
     const oldest = this.#samples[0];
     const seconds = oldest === undefined ? 0 : Math.max(0, now - oldest.at) / 1000;
-    return { events: end - applied, seconds: Math.round(seconds * 10) / 10, end, applied };
+    const lag: FollowerLag = { events: end - applied, seconds: Math.round(seconds * 10) / 10, end, applied };
+    if (this.#readAt !== undefined) lag.endReadSeconds = Math.round(Math.max(0, now - this.#readAt) / 100) / 10;
+    return lag;
   }
 }

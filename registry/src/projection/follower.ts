@@ -76,7 +76,9 @@ export class LogFollower {
 
   constructor(options: FollowerOptions) {
     this.#o = options;
-    this.#lag = new LagMeter(options.startEnd);
+    // The end the node started from was read just now; with no watchdog nothing reads it again (no reading age).
+    const watched = options.jsm !== undefined && (options.checkMs ?? DEFAULT_FOLLOWER_CHECK_MS) > 0;
+    this.#lag = new LagMeter(options.startEnd, watched ? Date.now() : undefined);
   }
 
   /** How far behind the log's end the state is (by the end as last read). */

@@ -27,8 +27,9 @@ Options:
   --no-sealer             do not run an audit sealer here (another node, or plexus audit seal, runs one)
   --max-lag-events N      not ready (/readyz 503; requests answered NOT_READY) while more than N events behind the
                           mesh log's end (default 10000; 0: no limit); /v1/status shows the lag under "lag"
-  --max-lag-seconds S     nor while the oldest event not yet applied was seen more than S seconds ago (default 10;
-                          0: no limit). A follower that reads nothing for 3 s while behind follows again by itself
+  --max-lag-seconds S     nor while the oldest event not yet applied was seen more than S seconds ago, nor while the
+                          log's end could not be read for S seconds (no quorum: the node cannot know it is current)
+                          (default 10; 0: no limit). A follower that reads nothing for 3 s while behind follows again by itself
 
 Started while JetStream has no quorum (a cluster coming up, 2 of 3 servers down), the node waits and says so
 ("plexus: waiting for JetStream (no quorum yet: …), retrying in Ns"), then starts; it exits only on a permanent error
