@@ -15,16 +15,25 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus } from "@plexus/bus";
+import { meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { Agent } from "@plexus/sdk";
 import { startTestCluster, until, type TestCluster } from "@plexus/testing";
-import { provisionMesh, replicaCounts, replicasCurrent, streamEnd, streamsOf, taskBucket } from "./cluster-mesh.js";
+import {
+  provisionMesh,
+  replicaCounts,
+  replicasBehind,
+  streamEnd,
+  streamsOf,
+  stuckConsumers,
+  taskBucket,
+} from "./cluster-mesh.js";
 import { Topology } from "./cluster-topology.js";
 
 const mesh = `killeach${process.pid}`;
 const streams = streamsOf(mesh);
 /** What must be current on every server before the next one goes down. */
-const REPLICATED = [streams.mesh, streams.chain, `KV_${mesh.toUpperCase()}_HEARTBEATS`, `KV_${taskBucket(mesh)}`];
+const REPLICATED = [streams.mesh, streams.chain, `KV_${meshSubjects(mesh).heartbeatBucket}`, `KV_${taskBucket(mesh)}`];
 
 let cluster: TestCluster;
 let admin: NatsConnection;
@@ -58,28 +67,48 @@ async function sealedToEnd(timeoutMs = 30_000): Promise<void> {
   );
 }
 
+/** Runs one step, and says how long it took (or that it failed, and after how long) on stdout. */
+async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const took = () => `${Math.round(performance.now() - started)} ms`;
+  try {
+    const out = await run();
+    console.log(`${what}: ${took()}`);
+    return out;
+  } catch (err) {
+    const stuck = await stuckConsumers(jsm, streams.mesh).catch((e: unknown) => [String(e)]);
+    console.log(`${what}: FAILED after ${took()}: ${(err as Error).message}; consumers: ${stuck.join("; ")}`);
+    throw err;
+  }
+}
+
 /** Sends and receives, discovers, seals: what must keep working whatever one part is down. */
-async function serving(): Promise<void> {
-  await topology.sendAndReceive();
-  expect(await topology.discoverBob()).toBe(true);
-  await sealedToEnd();
+async function serving(when: string): Promise<void> {
+  await step(`${when}: a message sent and received`, () => topology.sendAndReceive());
+  expect(await step(`${when}: discovery`, () => topology.discoverBob())).toBe(true);
+  await step(`${when}: sealed to the end`, () => sealedToEnd());
 }
 
 describe("one part of the cluster topology SIGKILLed at a time; the rest keeps serving", { timeout: 180_000 }, () => {
   it("each of the 3 servers in turn: sends, discovery and sealing go on, the A2A task in flight completes", async () => {
-    await serving();
+    await serving("before");
     for (const [i, server] of cluster.servers.entries()) {
       const task = await topology.startTask(`while ${server.name} is down`);
       await server.kill();
+      const down = `${server.name} down`;
       try {
-        await serving();
-        expect(await topology.taskCompleted(task.id)).toBe(`done: while ${server.name} is down`);
+        await serving(down);
+        const answer = await step(`${down}: task completed`, () => topology.taskCompleted(task.id));
+        expect(answer).toBe(`done: while ${server.name} is down`);
       } finally {
         await server.restart();
       }
-      await until(() => replicasCurrent(jsm, REPLICATED), 60_000, `replicas current after restarting server ${i}`);
+      let behind: string[] = [];
+      await until(async () => (behind = await replicasBehind(jsm, REPLICATED)).length === 0, 60_000).catch(() => {
+        throw new Error(`replicas not current 60 s after restarting server ${i}: ${behind.join("; ")}`);
+      });
     }
-    await serving();
+    await serving("after");
     expect(Object.values(await replicaCounts(admin, mesh)).every((r) => r === 3)).toBe(true);
   });
 
@@ -90,9 +119,14 @@ describe("one part of the cluster topology SIGKILLed at a time; the rest keeps s
     for (let i = 0; i < 5; i++) expect(await topology.discoverBob()).toBe(true);
     const late = await Agent.connect({ key: generateKeyPair(), nats: cluster.urls, mesh });
     topology.agents.push(late);
-    const joined = await late.join({ name: "late", description: "joins now", version: "1.0.0", capabilities: [] });
+    const joined = await late.join({
+      name: "late",
+      description: "joins now",
+      version: "1.0.0",
+      capabilities: [{ name: "chat" }],
+    });
     expect(joined.heartbeat.bucket).toBe(`PLEXUS_${mesh.toUpperCase()}_HEARTBEATS`);
-    await serving();
+    await serving("registry-1 down");
     expect(await topology.taskCompleted(task.id)).toBe("done: while registry-1 is down");
 
     // The writing sealer: the standby takes over and seals to the end.
@@ -109,6 +143,6 @@ describe("one part of the cluster topology SIGKILLed at a time; the rest keeps s
     expect(await topology.taskCompleted(task.id)).toBe("done: while the gateway is replaced");
     const next = await topology.startTask("after the new gateway started");
     expect(await topology.taskCompleted(next.id)).toBe("done: after the new gateway started");
-    await serving();
+    await serving("gateway replaced");
   });
 });

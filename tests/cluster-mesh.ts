@@ -70,17 +70,20 @@ export async function streamEnd(jsm: JetStreamManager, stream: string): Promise<
 }
 
 /**
- * True when every stream named has a leader and each of its replicas reports itself current (a restarted server has
- * caught up): only then may another server go down without the stream losing its quorum.
+ * What keeps the streams named from being fully replicated: a stream without a leader, a replica not current or
+ * offline (a restarted server still catching up). Empty: another server may go down without a stream losing quorum.
  */
-export async function replicasCurrent(jsm: JetStreamManager, streams: readonly string[]): Promise<boolean> {
+export async function replicasBehind(jsm: JetStreamManager, streams: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
   for (const name of streams) {
-    const info = await jsm.streams.info(name).catch(() => undefined);
-    const cluster = info?.cluster;
-    if (!cluster?.leader) return false;
-    if ((cluster.replicas ?? []).some((r) => !r.current || r.offline)) return false;
+    const info = await jsm.streams.info(name).catch((err: unknown) => String(err));
+    if (typeof info === "string") out.push(`${name}: ${info}`);
+    else if (!info.cluster?.leader) out.push(`${name}: no leader`);
+    else
+      for (const r of info.cluster.replicas ?? [])
+        if (!r.current || r.offline) out.push(`${name}: ${r.name} ${r.offline ? "offline" : `lag ${r.lag ?? "?"}`}`);
   }
-  return true;
+  return out;
 }
 
 export interface LivenessRecord {
@@ -105,4 +108,19 @@ export async function livenessEvents(nc: NatsConnection, mesh: string): Promise<
     out.push({ agent: e.agent, at: e.at, ...e.data });
     if (m.info.pending === 0) return out;
   }
+}
+
+/**
+ * The consumers of a stream that hold messages not yet delivered, with how many pull requests wait on them (0 while
+ * messages wait: the reader's pull was lost, e.g. with the consumer's leader) and where their leader is.
+ */
+export async function stuckConsumers(jsm: JetStreamManager, stream: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const c of jsm.consumers.list(stream)) {
+    if (c.num_pending === 0 && c.num_ack_pending === 0) continue;
+    out.push(
+      `${c.name}: pending ${c.num_pending}, ack pending ${c.num_ack_pending}, pulls waiting ${c.num_waiting}, leader ${c.cluster?.leader ?? "none"}`,
+    );
+  }
+  return out;
 }

@@ -17,6 +17,12 @@ import { client, request } from "../nodes/cli/test/a2a/fixtures.js";
 
 /** How long bob works on a task before he answers. */
 export const TASK_MS = 1_500;
+/**
+ * How long a message may take to reach its listener, and a task in flight to complete, while one part is down: 20 s
+ * (a new leader is elected within a few seconds; a reader whose pull request died with its consumer's leader must
+ * notice and pull again).
+ */
+export const STEP_MS = 20_000;
 
 type Cli = ReturnType<typeof cli>;
 
@@ -101,11 +107,21 @@ export class Topology {
     [this.alice, this.bob, this.carol] = [await connect(), await connect(), await connect()];
     await this.bob.join(bobCard());
     await this.bob.listen((d) => this.#answer(d));
-    await this.carol.join({ name: "carol", description: "carol listens", version: "1.0.0", capabilities: [] });
+    await this.carol.join({
+      name: "carol",
+      description: "carol listens",
+      version: "1.0.0",
+      capabilities: [{ name: "chat" }],
+    });
     await this.carol.listen((d) => {
       this.carolGot.add(d.id);
     });
-    await this.alice.join({ name: "alice", description: "alice sends", version: "1.0.0", capabilities: [] });
+    await this.alice.join({
+      name: "alice",
+      description: "alice sends",
+      version: "1.0.0",
+      capabilities: [{ name: "chat" }],
+    });
   }
 
   async #answer(d: Delivery): Promise<void> {
@@ -128,22 +144,28 @@ export class Topology {
   }
 
   /** Waits until the task is completed as read through the gateway running now; returns its answer. */
-  async taskCompleted(id: string, timeoutMs = 30_000): Promise<string> {
-    let last: Task | undefined;
+  async taskCompleted(id: string, timeoutMs = STEP_MS): Promise<string> {
+    let last: Task | string | undefined;
     await until(
       async () => {
-        last = await (await this.bobClient()).getTask({ tenant: "", id, historyLength: 0 }).catch(() => undefined);
-        return last?.status?.state === TaskState.TASK_STATE_COMPLETED;
+        last = await (await this.bobClient())
+          .getTask({ tenant: "", id, historyLength: 0 })
+          .catch((err: unknown) => `error: ${(err as Error).message}`);
+        return typeof last !== "string" && last.status?.state === TaskState.TASK_STATE_COMPLETED;
       },
       timeoutMs,
-      `A2A task ${id} completed (last state ${last?.status?.state})`,
-    );
-    const part = last?.status?.message?.parts[0]?.content;
+      `A2A task ${id} completed`,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}; last answer: ${typeof last === "string" ? last : `state ${last?.status?.state}`}`,
+      );
+    });
+    const part = (last as Task).status?.message?.parts[0]?.content;
     return part?.$case === "text" ? part.value : "";
   }
 
   /** alice sends carol a message; resolves once carol's handler has it. */
-  async sendAndReceive(timeoutMs = 30_000): Promise<void> {
+  async sendAndReceive(timeoutMs = STEP_MS): Promise<void> {
     const sent = await this.alice.send(this.carol.did, { at: Date.now() });
     await until(() => this.carolGot.has(sent.id), timeoutMs, `carol receiving ${sent.id}`);
   }
