@@ -28,6 +28,8 @@ type Cli = ReturnType<typeof cli>;
 
 export interface Part {
   name: string;
+  /** The command line (without the --nats, --mesh, --keys and --json every part gets). */
+  args: string[];
   process: Running;
   /** What it printed first (--json). */
   info: Record<string, unknown>;
@@ -79,7 +81,7 @@ export class Topology {
   async startPart(name: string, args: string[]): Promise<Part> {
     const process = this.#cli.start([...args, "--nats", this.nats, "--mesh", this.mesh, "--keys", this.keys, "--json"]);
     const info = await firstJson<Record<string, unknown>>(process);
-    const part = { name, process, info };
+    const part = { name, args, process, info };
     this.parts.set(name, part);
     return part;
   }
@@ -90,12 +92,13 @@ export class Topology {
     return p;
   }
 
-  /** SIGKILL, and wait until it is gone. */
-  async kill(name: string): Promise<void> {
+  /** SIGKILL, and wait until it is gone; resolves to its command line, to start it again. */
+  async kill(name: string): Promise<string[]> {
     const p = this.part(name);
     p.process.child.kill("SIGKILL");
     await p.process.exited;
     this.parts.delete(name);
+    return p.args;
   }
 
   async #startAgents(): Promise<void> {
@@ -174,6 +177,27 @@ export class Topology {
   async discoverBob(): Promise<boolean> {
     const found = await this.alice.discover({ capability: "echo" });
     return found.result.some((r) => r.did === this.bob.did);
+  }
+
+  /** `plexus audit status --json`, as printed (for a failure's report). */
+  async auditStatus(): Promise<string> {
+    const r = await this.#cli.run([
+      "audit",
+      "status",
+      "--json",
+      "--nats",
+      this.nats,
+      "--mesh",
+      this.mesh,
+      "--keys",
+      this.keys,
+    ]);
+    return r.code === 0 ? r.stdout.trim() : `exit ${r.code}: ${r.stderr.trim()}`;
+  }
+
+  /** The last lines a part wrote to stderr. */
+  stderrTail(name: string, lines = 5): string {
+    return this.part(name).process.stderr().trim().split("\n").slice(-lines).join(" | ");
   }
 
   async close(): Promise<void> {
