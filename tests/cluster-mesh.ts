@@ -22,7 +22,7 @@ const DAY_MS = 86_400_000;
 export const taskBucket = (mesh: string): string => `PLEXUS_${mesh.toUpperCase()}_A2A_TASKS`;
 
 export async function provisionMesh(nc: NatsConnection, mesh: string, replicas: number): Promise<void> {
-  await ensureMeshStream(nc, mesh, { replicas });
+  await placeable(() => ensureMeshStream(nc, mesh, { replicas }));
   await ensureAuditStreams(nc, mesh, { replicas });
   const jsm = await jetstreamManager(nc);
   const tiles = tileStreamConfig(mesh, replicas);
@@ -45,6 +45,22 @@ export async function provisionMesh(nc: NatsConnection, mesh: string, replicas: 
     description: "A2A tasks of the mesh's gateways",
     replicas,
   });
+}
+
+/**
+ * Retries `create` while the cluster refuses it with "no suitable peers for placement": startTestCluster's quorum
+ * comes before the meta leader knows every peer, and an R3 stream created in between is refused.
+ */
+async function placeable<T>(create: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await create();
+    } catch (err) {
+      if (Date.now() > end || !/no suitable peers/.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 /** Every stream of the mesh (KV buckets are streams KV_<bucket>) with its replica count. */
