@@ -19,7 +19,7 @@ import { startRegistryNode, type RegistryNode } from "@plexus/registry";
 import { Agent, type AgentCard } from "@plexus/sdk";
 import { startTestCluster, until, type TestCluster } from "@plexus/testing";
 import { DeliveryLedger, longestGap, sendLoad } from "./cluster-load.js";
-import { livenessEvents, provisionMesh, replicaCounts, streamEnd, streamsOf } from "./cluster-mesh.js";
+import { livenessEvents, provisionMesh, replicaCounts, streamEnd, streamsOf, stuckConsumers } from "./cluster-mesh.js";
 
 const MESSAGES = 5_000;
 const SENDERS = 4;
@@ -190,6 +190,9 @@ describe("a 3-server cluster, R3 mesh: the stream leader SIGKILLed during 5,000 
       catchUpMs,
       redelivered: ledger.redelivered,
       replicas: await replicaCounts(admin, mesh),
+      // Consumers holding messages not yet delivered, and whether a pull request waits on them (a reader stuck after
+      // its consumer's leader died shows "pulls waiting 0").
+      stuck: await stuckConsumers(jsm, streams.mesh).catch((err: unknown) => [String(err)]),
     };
     console.log(`cluster failover: ${JSON.stringify(summary)}`);
 
