@@ -25,6 +25,11 @@ export const ErrorCode = {
   LimitExceeded: "LIMIT_EXCEEDED",
   SignatureInvalid: "SIGNATURE_INVALID",
   NatsUnavailable: "NATS_UNAVAILABLE",
+  /**
+   * NATS answers but JetStream does not: no leader for the stream or bucket, or no meta leader (a cluster that lost
+   * its quorum, a server restarting). Not the same as NATS being down, nor as JetStream being off.
+   */
+  JetStreamUnavailable: "JETSTREAM_UNAVAILABLE",
   NatsServerNotFound: "NATS_SERVER_NOT_FOUND",
   NatsServerFailed: "NATS_SERVER_FAILED",
   PublishFailed: "PUBLISH_FAILED",
@@ -75,6 +80,8 @@ export const ErrorCode = {
   HistoryStreamMissing: "HISTORY_STREAM_MISSING",
   /** Another running process already uses this agent key on this mesh (two would fork its message chains). */
   KeyInUse: "KEY_IN_USE",
+  /** More replicas asked for a mesh's streams than the JetStream cluster has servers (or a single server). */
+  ReplicasUnavailable: "REPLICAS_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

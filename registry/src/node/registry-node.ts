@@ -7,9 +7,17 @@ import {
   registryPredecessors,
 } from "@plexus/anp/internal";
 import { topicNamesKey } from "@plexus/acp";
-import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
+import {
+  connectBus,
+  ensureMeshStream,
+  ensureTopicStream,
+  HistoryAnchors,
+  HistoryGuard,
+  startWithJetStream,
+} from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
+import { watchReplication, type ReplicationWatch } from "@plexus/bus";
 import { LivenessMonitor } from "../liveness/monitor.js";
 import {
   LogFollower,
@@ -69,6 +77,7 @@ export class RegistryNode {
   #natsUsers: NatsUsers | undefined;
   #guard: HistoryGuard | undefined;
   #refusal: PlexusError | undefined;
+  #replication: ReplicationWatch | undefined;
 
   private constructor(
     options: RegistryNodeOptions,
@@ -98,14 +107,30 @@ export class RegistryNode {
     const resolved = resolveOptions(options);
     const credentials = options.natsAuth ? { credentials: { creds: options.natsAuth.serviceCreds } } : {};
     const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}`, ...credentials });
-    let node: RegistryNode | undefined;
     try {
-      node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
-      await node.#start();
-      return node;
+      // Started before the cluster has a quorum (or while the mesh stream has no leader): wait, saying so, then start;
+      // a start that times out on JetStream meanwhile undoes itself and is tried again.
+      const subjects = meshSubjects(options.mesh);
+      return await startWithJetStream(
+        nc,
+        async () => {
+          const node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
+          try {
+            await node.#start();
+            return node;
+          } catch (err) {
+            // Whatever started before the failure (say, the HTTP port was taken) stops with it.
+            await node.#halt().catch(() => undefined);
+            throw err;
+          }
+        },
+        {
+          streams: [subjects.stream, `KV_${subjects.heartbeatBucket}`],
+          ...(options.log ? { log: (line: string) => options.log?.(line) } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
     } catch (err) {
-      // Whatever started before the failure (say, the HTTP port was taken) stops with it.
-      if (node) await node.#halt().catch(() => undefined);
       await nc.close().catch(() => undefined);
       throw err;
     }
@@ -116,12 +141,34 @@ export class RegistryNode {
     return this.#natsUsers;
   }
 
+  /** The liveness monitor (heartbeats read, whether it can read them now, its watch's restarts), once started. */
+  get monitor(): LivenessMonitor | undefined {
+    return this.#monitor;
+  }
+
   get state(): RegistryState {
     return this.#state;
   }
 
+  /** Following the log it trusts, caught up with it as it stood at start, and not more than the allowed lag behind. */
   get ready(): boolean {
-    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true;
+    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true && !this.#lagging();
+  }
+
+  /** More than `maxLagEvents` or `maxLagSeconds` behind the log's end (0: no limit). */
+  #lagging(): boolean {
+    const lag = this.#follower?.lag();
+    if (!lag) return false;
+    const { maxLagEvents, maxLagSeconds } = this.#r;
+    return (maxLagEvents > 0 && lag.events > maxLagEvents) || (maxLagSeconds > 0 && lag.seconds > maxLagSeconds);
+  }
+
+  /**
+   * Holds the state still (nothing more is read or applied; queries answer from the state as it stands) until the
+   * returned function is called: what a snapshot does, and how a test makes a node fall behind the log on purpose.
+   */
+  pauseFollowing(): () => void {
+    return this.#followerOrThrow().pause();
   }
 
   /** Resolves once this node has applied log position `seq`. */
@@ -160,6 +207,11 @@ export class RegistryNode {
     const r = this.#r;
     const started = Date.now();
     await ensureMeshStream(this.#nc, o.mesh);
+    this.#replication = await watchReplication({
+      nc: this.#nc,
+      mesh: o.mesh,
+      log: (_, line) => this.#log(`registry: ${line}`),
+    });
     const anchors = new HistoryAnchors(o.dataDir);
     // A snapshot from before anchors existed records the creation time of the stream it was taken from.
     const snapshotOf = o.dataDir ? await snapshotStream(o.dataDir) : undefined;
@@ -180,7 +232,12 @@ export class RegistryNode {
       await this.#serveHttp();
       return;
     }
-    const kv = await openHeartbeatBucket(this.#nc, this.subjects.heartbeatBucket, true);
+    const kv = await openHeartbeatBucket(
+      this.#nc,
+      this.subjects.heartbeatBucket,
+      true,
+      this.#replication.current()?.asked,
+    );
     const info = await this.#jsm.streams.info(this.subjects.stream);
     this.#identity = {
       mesh: o.mesh,
@@ -213,6 +270,10 @@ export class RegistryNode {
       projector: this.#projector,
       startEnd: info.state.last_seq,
       onError: (err) => this.#log(`registry: following the log failed: ${(err as Error).message}`),
+      jsm: this.#jsm,
+      checkMs: r.followerCheckMs,
+      stallMs: r.followerStallMs,
+      log: (line) => this.#log(line),
     });
     this.#follower = follower;
     await follower.start();
@@ -232,6 +293,7 @@ export class RegistryNode {
       state: () => this.#state,
       count: this.#count,
       onError: (err) => this.#log(`registry: liveness: ${(err as Error).message}`),
+      log: (line) => this.#log(line),
     });
     await this.#monitor.start(Math.max(50, Math.min(1_000, Math.floor(r.thresholds.suspectAfterMs / 5))));
 
@@ -323,6 +385,7 @@ export class RegistryNode {
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).
     await this.#nc.flush();
+    await this.#replication.refresh(); // the streams and bucket made since the first read
     await this.#serveHttp();
     if (o.dataDir) {
       this.#snapshotTimer = setInterval(() => void this.snapshot(), r.snapshotIntervalMs);
@@ -354,7 +417,8 @@ export class RegistryNode {
     if (!http) return;
     const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
     const mcp = o.mcp ? { mcp: o.mcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) } : {};
-    this.#http = await serveRegistryHttp(this.queries, { ...http, onError, ...mcp });
+    const replication = () => this.#replication?.current();
+    this.#http = await serveRegistryHttp(this.queries, { ...http, onError, replication, ...mcp });
     this.httpUrl = this.#http.url;
   }
 
@@ -433,6 +497,7 @@ export class RegistryNode {
       evidence: evidenceSummary(this.#state.counters),
       startedAt: this.#startedAt,
       rebuild: { ...this.#rebuild },
+      ...(this.#follower ? { lag: this.#follower.lag() } : {}),
       ...(this.#refusal ? { refused: refusalOf(this.#refusal) } : {}),
       ...(components ? { components } : {}),
     };
@@ -465,6 +530,7 @@ export class RegistryNode {
   async #halt(): Promise<void> {
     this.#stopped = true;
     this.#guard?.stop();
+    this.#replication?.stop();
     if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
     await this.#responder?.stop();
     await this.#http?.close();
