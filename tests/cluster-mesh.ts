@@ -1,66 +1,26 @@
 /**
- * What the cluster tests (and only they) need to know about a mesh on a JetStream cluster: its streams and buckets made
- * with a replica count, where each stream's log ends, whether every replica of a stream is current again after a
- * restart, and the LivenessChanged events a registry wrote.
- *
- * `provisionMesh` creates, before any node starts, every stream and KV bucket Plexus makes for a mesh, with `replicas`
- * copies (nodes open what exists as it is). It stands in for the mesh setting of issue 14 (`plexus mesh create
- * --replicas 3`) until that lands; then it should call that instead, and `replicaCounts` shows what the nodes made.
+ * What the cluster tests (and only they) need to know about a mesh on a JetStream cluster: the mesh provisioned with
+ * a replica count, what every stream of it actually keeps, where each stream's log ends, whether every replica of a
+ * stream is current again after a restart, the consumers left with undelivered messages and no pull request, and the
+ * LivenessChanged events a registry wrote.
  */
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ensureAuditStreams } from "@plexus/audit";
-import { auditStreamNames, tileStreamConfig } from "@plexus/audit/internal";
-import { ensureMeshStream } from "@plexus/bus";
-import { sealerBucket } from "@plexus/bus/internal";
+import { auditStreamNames } from "@plexus/audit/internal";
 import { meshSubjects } from "@plexus/core";
-
-const DAY_MS = 86_400_000;
+import { provisionOn } from "@plexus/nodes";
 
 /** The A2A gateway's task bucket (protocols/a2a task-store.ts, not exported). */
 export const taskBucket = (mesh: string): string => `PLEXUS_${mesh.toUpperCase()}_A2A_TASKS`;
 
-export async function provisionMesh(nc: NatsConnection, mesh: string, replicas: number): Promise<void> {
-  await placeable(() => ensureMeshStream(nc, mesh, { replicas }));
-  await ensureAuditStreams(nc, mesh, { replicas });
-  const jsm = await jetstreamManager(nc);
-  const tiles = tileStreamConfig(mesh, replicas);
-  await jsm.streams.add(tiles).catch(async (err: unknown) => {
-    if (!(await jsm.streams.info(tiles.name).catch(() => undefined))) throw err;
-  });
-  const kvm = new Kvm(jetstream(nc));
-  // The settings each owner creates its bucket with (anp heartbeat-bucket.ts, audit presence.ts, a2a task-store.ts).
-  await kvm.create(meshSubjects(mesh).heartbeatBucket, { history: 1, replicas });
-  await kvm.create(sealerBucket(mesh), {
-    history: 1,
-    ttl: 3_600_000,
-    maxValueSize: 4_096,
-    max_bytes: 4 * 1024 * 1024,
-    replicas,
-  });
-  await kvm.create(taskBucket(mesh), {
-    history: 1,
-    ttl: 30 * DAY_MS,
-    description: "A2A tasks of the mesh's gateways",
-    replicas,
-  });
-}
-
 /**
- * Retries `create` while the cluster refuses it with "no suitable peers for placement": startTestCluster's quorum
- * comes before the meta leader knows every peer, and an R3 stream created in between is refused.
+ * Provisions the mesh as `plexus mesh create --replicas N` does (its settings in the mesh stream's metadata, the
+ * streams and bucket provisioning makes); every node then creates the rest (sealers bucket, tiles, A2A tasks) with
+ * the replica count it reads from the settings, which `replicaCounts` shows.
  */
-async function placeable<T>(create: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await create();
-    } catch (err) {
-      if (Date.now() > end || !/no suitable peers/.test(String(err))) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+export async function provisionMesh(nc: NatsConnection, mesh: string, replicas: number): Promise<void> {
+  const quiet = () => undefined;
+  await provisionOn(nc, mesh, { info: quiet, warn: quiet, error: quiet }, { replicas });
 }
 
 /** Every stream of the mesh (KV buckets are streams KV_<bucket>) with its replica count. */
