@@ -65,7 +65,6 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const admin = await connectBus({ servers: cluster.urls, name: "bench-cluster-admin" });
   try {
     const jsm = await jetstreamManager(admin);
-    await threePeers(admin);
     const throughput = await replicaThroughput(cluster, admin, p.n, p.rounds);
     const stalls = await failoverStalls(cluster, admin, jsm, p.kills);
     const catchUp = await registryCatchUp(cluster, admin, jsm, p.catchUpCapMs, p.replayEvents, p.catchUps);
@@ -99,25 +98,6 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     await admin.close();
     await cluster.cleanup();
     log("cluster: servers stopped");
-  }
-}
-
-/**
- * Waits until an R3 stream can be placed: the cluster's quorum (startTestCluster waits for it) comes before the meta
- * leader knows every peer, and an R3 stream created in between is refused ("no suitable peers for placement").
- */
-async function threePeers(admin: NatsConnection): Promise<void> {
-  const jsm = await jetstreamManager(admin);
-  const end = Date.now() + 30_000;
-  for (;;) {
-    try {
-      await jsm.streams.add({ name: "BENCH_PLACEMENT", subjects: ["bench.placement"], num_replicas: 3 });
-      await jsm.streams.delete("BENCH_PLACEMENT");
-      return;
-    } catch (err) {
-      if (Date.now() > end || !/no suitable peers/.test(String(err))) throw err;
-      await sleep(250);
-    }
   }
 }
 
