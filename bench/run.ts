@@ -12,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   a2a: () => import("./a2a.js"),
   audit: () => import("./audit.js"),
   "cli-startup": () => import("./cli-startup.js"),
+  cluster: () => import("./cluster.js"),
   "audit-tree": () => import("./audit-tree.js"),
   identity: () => import("./identity.js"),
   registry: () => import("./registry.js"),
