@@ -7,7 +7,11 @@ export interface DurablePublishOptions {
   msgID: string;
   /** Give up after this long (ms). */
   timeoutMs?: number;
-  /** Per-attempt wait for the PubAck (ms). */
+  /**
+   * Per-attempt wait for the PubAck (ms; default 2 s). When a cluster's stream leader dies, the publish in flight is
+   * never acknowledged: this wait is how long a send stands still before it is tried again (with the same id, so it is
+   * stored once) toward the new leader.
+   */
   attemptTimeoutMs?: number;
 }
 
@@ -23,6 +27,8 @@ function isPermanent(err: unknown): boolean {
   const message = (err as { message?: string }).message ?? "";
   return PERMANENT.has(name) || /maximum payload|message size exceeds/i.test(message);
 }
+
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,7 +50,7 @@ export async function publishDurably(
     try {
       return await js.publish(subject, data, {
         msgID: options.msgID,
-        timeout: options.attemptTimeoutMs ?? 5_000,
+        timeout: options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
         retries: 1,
       });
     } catch (err) {

@@ -15,4 +15,10 @@ export const Defaults = {
   /** How long a receiver gathers receipts before it signs one cumulative receipt per sender. */
   receiptFlushMs: 10,
   requestTimeoutMs: 10_000,
+  /**
+   * How long one pull of a consumer waits on the server (`expires`; the client's idle heartbeat is half of it). On a
+   * cluster a pull is lost when the consumer's leader changes, and the client notices only after two missed
+   * heartbeats: with nats.js's 30 s default a reader stood still 30–45 s after a server died; with 5 s, about 5–12 s.
+   */
+  pullExpiresMs: 5_000,
 } as const;

@@ -2,6 +2,7 @@ import { DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient } from
 import type { NatsConnection } from "@nats-io/transport-node";
 import { publishDurably } from "@plexus/bus";
 import {
+  Defaults,
   parseJson,
   type DeadLetterRecord,
   type MeshSubjects,
@@ -88,7 +89,7 @@ export async function listRecords<T>(
     deliver_policy: DeliverPolicy.All,
     name_prefix: orderedConsumerPrefix(),
   });
-  const messages = await consumer.consume();
+  const messages = await consumer.consume({ expires: Defaults.pullExpiresMs });
   try {
     for await (const m of messages) {
       const read = readRecord(m.data, validate);

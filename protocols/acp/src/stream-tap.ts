@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import type { MeshSubjects } from "@plexus/core";
+import { Defaults, type MeshSubjects } from "@plexus/core";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { isRefused, type Accepted, type Reader } from "./reader.js";
 
@@ -35,7 +35,7 @@ export class StreamTap {
       name_prefix: orderedConsumerPrefix(),
       opt_start_seq: info.state.last_seq + 1,
     });
-    this.#messages = await consumer.consume({ max_messages: 512 });
+    this.#messages = await consumer.consume({ max_messages: 512, expires: Defaults.pullExpiresMs });
     this.#done = this.#run(this.#messages);
     return this;
   }

@@ -125,7 +125,7 @@ export class Subscription {
     try {
       const max = this.#o.max;
       if (max === undefined) {
-        const messages = await consumer.consume({ max_messages: PIPELINE / 2 });
+        const messages = await consumer.consume({ max_messages: PIPELINE / 2, expires: Defaults.pullExpiresMs });
         this.#source = messages;
         await this.#feed(messages);
       } else {

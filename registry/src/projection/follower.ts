@@ -1,5 +1,5 @@
 import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { ErrorCode, PlexusError } from "@plexus/core";
+import { Defaults, ErrorCode, PlexusError } from "@plexus/core";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { publicKeyFromDid } from "@plexus/identity";
 import { sharedCryptoPool, type CryptoPool } from "@plexus/identity/internal";
@@ -116,7 +116,7 @@ export class LogFollower {
       opt_start_seq: from,
       name_prefix: orderedConsumerPrefix(),
     });
-    const messages = await consumer.consume({ max_messages: FOLLOW_BATCH });
+    const messages = await consumer.consume({ max_messages: FOLLOW_BATCH, expires: Defaults.pullExpiresMs });
     this.#messages = messages;
     this.#movedAt = Date.now();
     this.#done = (async () => {

@@ -18,6 +18,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { replicasError, replicasFor, sealerBucket } from "@plexus/bus/internal";
+import { Defaults } from "@plexus/core";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import type { KeyPair } from "@plexus/identity";
 import { release } from "../store/stream-range.js";
@@ -239,7 +240,7 @@ async function lastValues(nc: NatsConnection, mesh: string): Promise<{ text: str
     await consumer.delete().catch(() => undefined);
     return out;
   }
-  const messages = await consumer.consume({ max_messages: 1_024 });
+  const messages = await consumer.consume({ max_messages: 1_024, expires: Defaults.pullExpiresMs });
   try {
     for await (const m of messages) {
       const op = m.headers?.get("KV-Operation");

@@ -6,7 +6,7 @@
  */
 import { jetstream, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
+import { Defaults, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { logEvent } from "../store/mesh-log.js";
 import { release } from "../store/stream-range.js";
@@ -58,7 +58,7 @@ export class LogReader {
           opt_start_seq: this.#next,
           name_prefix: orderedConsumerPrefix(),
         });
-        const messages = await consumer.consume({ max_messages: SEAL_READ_BATCH });
+        const messages = await consumer.consume({ max_messages: SEAL_READ_BATCH, expires: Defaults.pullExpiresMs });
         this.#reading = { consumer, messages };
         if (!host.running()) break;
         for await (const m of messages) {
