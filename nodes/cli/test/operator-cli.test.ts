@@ -28,7 +28,9 @@ describe("plexus init", () => {
       expect(info.account).toMatch(/^A[A-Z2-7]{55}$/);
       expect((await stat(info.auth)).mode & 0o777).toBe(0o700);
       expect((await readdir(info.auth)).sort()).toEqual(info.files.map((f) => f.slice(info.auth.length + 1)).sort());
-      for (const f of info.files) expect((await stat(f)).mode & 0o777, f).toBe(0o600);
+      // The servers' include file holds JWTs only (public) and must be readable by a nats-server of another user.
+      for (const f of info.files)
+        expect((await stat(f)).mode & 0o777, f).toBe(f.endsWith(".server.conf") ? 0o644 : 0o600);
       expect(info.files).toContain(join(info.auth, `${s.mesh}.admin.creds`));
       const again = JSON.parse((await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--json"])).stdout) as {
         account: string;
