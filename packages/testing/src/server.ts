@@ -75,6 +75,9 @@ class TestServerImpl implements TestServer {
   get storeDir(): string {
     return this.#server.storeDir;
   }
+  get name(): string {
+    return this.#server.name;
+  }
   get pid(): number {
     return this.#server.pid;
   }

@@ -32,6 +32,8 @@ export interface LaunchOptions {
   debug?: boolean;
   /** Raw nats-server configuration appended to the generated file. */
   extraConfig?: string;
+  /** The server's name (a cluster's members must have distinct, stable names); default: a random one. */
+  serverName?: string;
 }
 
 export interface NatsServerExit {
@@ -47,6 +49,8 @@ export interface NatsServerProcess extends AsyncDisposable {
   readonly host: string;
   readonly port: number;
   readonly storeDir: string;
+  /** The server's name (server_name), unchanged across restarts: what JetStream reports as a stream's leader. */
+  readonly name: string;
   /** Process id of the current (or most recent) server process. */
   readonly pid: number;
   readonly version: string;
@@ -102,7 +106,7 @@ class NatsServer implements NatsServerProcess {
   readonly version: string;
   readonly serverPath: string;
   readonly #opts: LaunchOptions;
-  readonly #serverName = `plexus_${randomBytes(6).toString("hex")}`;
+  readonly name: string;
   readonly #exitListeners = new Set<(exit: NatsServerExit) => void>();
   #tail: string[] = [];
   #port = -1;
@@ -116,6 +120,7 @@ class NatsServer implements NatsServerProcess {
     this.storeDir = resolve(opts.storeDir);
     this.version = found.version;
     this.serverPath = found.path;
+    this.name = opts.serverName ?? `plexus_${randomBytes(6).toString("hex")}`;
   }
 
   get port(): number {
@@ -188,7 +193,7 @@ class NatsServer implements NatsServerProcess {
         port,
         storeDir: this.storeDir,
         portsFileDir: scratchDir,
-        serverName: this.#serverName,
+        serverName: this.name,
         syncInterval: this.#opts.syncInterval,
         maxPayload: this.#opts.maxPayload,
         logFile: this.#opts.logFile,

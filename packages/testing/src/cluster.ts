@@ -1,0 +1,262 @@
+/**
+ * A throwaway JetStream cluster for tests: N nats-servers on loopback routed to each other (random client, route and
+ * monitoring ports; a temp store each), kill and restart of any member on its own store and ports, the leader of any
+ * stream, and a wait for the JetStream quorum. Operator mode on request, one auth folder trusted by every member.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { launchNatsServer, operatorModeConfig, type LaunchOptions, type NatsServerProcess } from "@plexus/bus";
+import { ensureOperator } from "@plexus/bus/internal";
+import { operatorAuth, type OperatorAuth } from "./operator.js";
+import { until } from "./until.js";
+
+export interface TestClusterOptions {
+  /** Members (default 3). */
+  servers?: number;
+  /** Operator mode: one temporary auth folder, trusted by every member (full resolver, accounts preloaded). */
+  operator?: boolean;
+  /** JetStream fsync interval of every member. */
+  syncInterval?: LaunchOptions["syncInterval"];
+  /** Echo the members' output to stderr with their debug log. */
+  debug?: boolean;
+  /** Cluster name (default "plexus"). */
+  name?: string;
+}
+
+/** One member: the server process, plus its route and monitoring ports (fixed across restarts). */
+export interface TestClusterMember extends NatsServerProcess {
+  readonly index: number;
+  readonly routePort: number;
+  /** http://127.0.0.1:PORT: /healthz, /jsz, /varz. */
+  readonly monitorUrl: string;
+}
+
+export interface TestCluster extends AsyncDisposable {
+  readonly servers: readonly TestClusterMember[];
+  /** Every member's client URL. */
+  readonly urls: string[];
+  /** The client URLs comma-joined (what `--nats` and `connectBus({ servers })` take). */
+  readonly url: string;
+  readonly tempDir: string;
+  /** Operator-mode helpers; throws when the cluster runs without auth. */
+  readonly auth: OperatorAuth;
+  /** Index of the member leading `stream` (a KV bucket's stream is `KV_<bucket>`), once one is elected. */
+  leaderOf(stream: string, timeoutMs?: number): Promise<number>;
+  /** Resolves once every running member reports JetStream healthy (a meta leader elected, the member current). */
+  waitForQuorum(timeoutMs?: number): Promise<void>;
+  /** Stops every member and removes the temp folder; safe to call more than once. */
+  cleanup(): Promise<void>;
+}
+
+export async function startTestCluster(opts: TestClusterOptions = {}): Promise<TestCluster> {
+  const size = opts.servers ?? 3;
+  if (!Number.isInteger(size) || size < 1) throw new Error(`startTestCluster: servers must be at least 1, got ${size}`);
+  const tempDir = await mkdtemp(join(tmpdir(), "plexus-cluster-"));
+  const started: NatsServerProcess[] = [];
+  try {
+    const authDir = join(tempDir, "auth");
+    if (opts.operator) await ensureOperator(authDir);
+    const routePorts = await freePorts(size);
+    const monitorPorts = await freePorts(size);
+    const routes = routePorts.map((p) => `nats-route://127.0.0.1:${p}`);
+    const members = await Promise.all(
+      routePorts.map(async (routePort, index) => {
+        const cluster = [
+          `http: "127.0.0.1:${monitorPorts[index]}"`,
+          "cluster {",
+          `  name: ${JSON.stringify(opts.name ?? "plexus")}`,
+          `  listen: "127.0.0.1:${routePort}"`,
+          `  routes: ${JSON.stringify(routes)}`,
+          "}",
+        ];
+        if (opts.operator) cluster.push(await operatorModeConfig(authDir, join(tempDir, `resolver-${index}`)));
+        const server = await launchNatsServer({
+          storeDir: join(tempDir, `jetstream-${index}`),
+          port: -1,
+          serverName: `n${index + 1}`,
+          extraConfig: cluster.join("\n"),
+          ...(opts.syncInterval !== undefined ? { syncInterval: opts.syncInterval } : {}),
+          ...(opts.debug ? { debug: true } : {}),
+        });
+        started.push(server);
+        return member(server, index, routePort, `http://127.0.0.1:${monitorPorts[index]}`);
+      }),
+    );
+    const cluster = new TestClusterImpl(members, tempDir, opts.operator === true, authDir);
+    await cluster.waitForQuorum();
+    return cluster;
+  } catch (err) {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    await rm(tempDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function member(server: NatsServerProcess, index: number, routePort: number, monitorUrl: string): TestClusterMember {
+  return new ClusterMember(server, index, routePort, monitorUrl);
+}
+
+class ClusterMember implements TestClusterMember {
+  readonly #server: NatsServerProcess;
+  readonly index: number;
+  readonly routePort: number;
+  readonly monitorUrl: string;
+
+  constructor(server: NatsServerProcess, index: number, routePort: number, monitorUrl: string) {
+    this.#server = server;
+    this.index = index;
+    this.routePort = routePort;
+    this.monitorUrl = monitorUrl;
+  }
+  get url(): string {
+    return this.#server.url;
+  }
+  get host(): string {
+    return this.#server.host;
+  }
+  get port(): number {
+    return this.#server.port;
+  }
+  get storeDir(): string {
+    return this.#server.storeDir;
+  }
+  get name(): string {
+    return this.#server.name;
+  }
+  get pid(): number {
+    return this.#server.pid;
+  }
+  get version(): string {
+    return this.#server.version;
+  }
+  get serverPath(): string {
+    return this.#server.serverPath;
+  }
+  get running(): boolean {
+    return this.#server.running;
+  }
+  stop(): Promise<void> {
+    return this.#server.stop();
+  }
+  kill(): Promise<void> {
+    return this.#server.kill();
+  }
+  restart(): Promise<void> {
+    return this.#server.restart();
+  }
+  onExit(cb: Parameters<NatsServerProcess["onExit"]>[0]): () => void {
+    return this.#server.onExit(cb);
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.#server.stop();
+  }
+}
+
+/** Ports free right now on 127.0.0.1 (held together while picked, so they are distinct). */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import("node:net").Server>((resolve, reject) => {
+          const s = createServer();
+          s.once("error", reject);
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+  return { status: res.status, body: await res.json().catch(() => undefined) };
+}
+
+interface Jsz {
+  server_name?: string;
+  account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
+}
+
+class TestClusterImpl implements TestCluster {
+  readonly servers: readonly TestClusterMember[];
+  readonly tempDir: string;
+  readonly #auth: OperatorAuth | undefined;
+  #cleanup: Promise<void> | undefined;
+
+  constructor(servers: TestClusterMember[], tempDir: string, operator: boolean, authDir: string) {
+    this.servers = servers;
+    this.tempDir = tempDir;
+    this.#auth = operator ? operatorAuth(authDir, () => this.url) : undefined;
+  }
+
+  get urls(): string[] {
+    return this.servers.map((s) => s.url);
+  }
+  get url(): string {
+    return this.urls.join(",");
+  }
+  get auth(): OperatorAuth {
+    if (!this.#auth) throw new Error("this test cluster runs without auth: start it with { operator: true }");
+    return this.#auth;
+  }
+
+  async leaderOf(stream: string, timeoutMs = 20_000): Promise<number> {
+    let leader = -1;
+    await until(
+      async () => {
+        for (const s of this.servers) {
+          if (!s.running) continue;
+          const jsz = await getJson(`${s.monitorUrl}/jsz?accounts=true&streams=true`).catch(() => undefined);
+          const body = jsz?.body as Jsz | undefined;
+          for (const account of body?.account_details ?? []) {
+            for (const detail of account.stream_detail ?? []) {
+              if (detail.name !== stream || !detail.cluster?.leader) continue;
+              const index = this.servers.findIndex((m) => m.name === detail.cluster?.leader);
+              if (index >= 0 && this.servers[index]?.running) {
+                leader = index;
+                return true;
+              }
+            }
+          }
+        }
+        return false;
+      },
+      timeoutMs,
+      `a leader of stream ${stream}`,
+    );
+    return leader;
+  }
+
+  async waitForQuorum(timeoutMs = 30_000): Promise<void> {
+    await until(
+      async () => {
+        const running = this.servers.filter((s) => s.running);
+        const health = await Promise.all(
+          running.map((s) => getJson(`${s.monitorUrl}/healthz`).catch(() => ({ status: 0, body: undefined }))),
+        );
+        return health.every((h) => h.status === 200);
+      },
+      timeoutMs,
+      "the cluster's JetStream quorum",
+    );
+  }
+
+  cleanup(): Promise<void> {
+    this.#cleanup ??= (async () => {
+      try {
+        await Promise.allSettled(this.servers.map((s) => s.stop()));
+      } finally {
+        await rm(this.tempDir, { recursive: true, force: true });
+      }
+    })();
+    return this.#cleanup;
+  }
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.cleanup();
+  }
+}
