@@ -100,8 +100,9 @@ export class ComposeRun {
   readonly compose = readCompose();
   readonly running = new Map<string, RunningService>();
   #root = "";
-  readonly #ports = new Map<string, number>();
-  readonly #published = new Map<number, { port: number; server: Server }>();
+  readonly #ports = new Map<string, Promise<number>>();
+  readonly #published = new Map<number, Promise<{ port: number; server: Server }>>();
+  readonly #lastHealth = new Map<string, string>();
 
   async init(): Promise<void> {
     this.#root = await mkdtemp(join(tmpdir(), "plexus-compose-"));
@@ -113,20 +114,27 @@ export class ComposeRun {
   }
 
   /** The local port standing for a service's container port. */
-  async port(service: string, containerPort: number): Promise<number> {
+  port(service: string, containerPort: number): Promise<number> {
     const key = `${service}:${containerPort}`;
     let port = this.#ports.get(key);
     if (port === undefined) {
-      port = await freePort();
+      port = freePort();
       this.#ports.set(key, port);
     }
     return port;
   }
 
   /** The local port standing for a published host port (forwarded to its service's container port). */
-  async published(hostPort: number): Promise<number> {
-    const known = this.#published.get(hostPort);
-    if (known) return known.port;
+  published(hostPort: number): Promise<number> {
+    let known = this.#published.get(hostPort);
+    if (!known) {
+      known = this.#forward(hostPort);
+      this.#published.set(hostPort, known);
+    }
+    return known.then((f) => f.port);
+  }
+
+  async #forward(hostPort: number): Promise<{ port: number; server: Server }> {
     for (const [name, s] of Object.entries(this.compose.services)) {
       for (const p of s.ports ?? []) {
         const [host, container] = p.split(":").map(Number);
@@ -142,10 +150,8 @@ export class ComposeRun {
           socket.on("error", close);
           upstream.on("error", close);
         });
-        const port = await freePort();
-        await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-        this.#published.set(hostPort, { port, server });
-        return port;
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        return { port: (server.address() as { port: number }).port, server };
       }
     }
     throw new Error(`no service publishes port ${hostPort}`);
@@ -239,8 +245,10 @@ export class ComposeRun {
     if (!url) throw new Error(`${name} has no healthcheck`);
     try {
       const r = await fetch(await this.map(name, url), { signal: AbortSignal.timeout(3000) });
+      this.#lastHealth.set(name, `${r.status} ${(await r.text()).slice(0, 2000)}`);
       return r.ok;
-    } catch {
+    } catch (err) {
+      this.#lastHealth.set(name, String(err));
       return false;
     }
   }
@@ -258,7 +266,8 @@ export class ComposeRun {
     if (condition !== "service_healthy") return;
     while (!(await this.healthy(name))) {
       if (running.child.exitCode !== null) throw new Error(`${name} exited:\n${running.output()}`);
-      if (Date.now() > end) throw new Error(`${name} not healthy in time:\n${running.output()}`);
+      if (Date.now() > end)
+        throw new Error(`${name} not healthy in time (${this.#lastHealth.get(name)}):\n${running.output()}`);
       await sleep(250);
     }
   }
@@ -297,9 +306,7 @@ export class ComposeRun {
         clearTimeout(t);
       }),
     );
-    for (const { server } of this.#published.values()) {
-      server.close();
-    }
+    for (const forward of this.#published.values()) (await forward.catch(() => undefined))?.server.close();
     if (this.#root) await rm(this.#root, { recursive: true, force: true });
   }
 }

@@ -40,9 +40,12 @@ function plexus(args: string[], timeoutMs = 60_000): Promise<{ code: number | nu
   });
 }
 
-function startPlexus(args: string[]): ChildProcess {
+const logs = new Map<string, string>();
+function startPlexus(name: string, args: string[]): ChildProcess {
   const all = [...args, "--nats", natsUrls, "--keys", join(agentDir, "keys"), "--nats-auth", join(agentDir, "nats")];
-  const child = spawn(process.execPath, [BIN, ...all], { env: childEnv(), stdio: "ignore" });
+  const child = spawn(process.execPath, [BIN, ...all], { env: childEnv(), stdio: ["ignore", "ignore", "pipe"] });
+  logs.set(name, "");
+  child.stderr?.setEncoding("utf8").on("data", (c: string) => logs.set(name, `${logs.get(name)}${c}`));
   background.push(child);
   return child;
 }
@@ -121,7 +124,7 @@ describe("the compose topology, run from its own definitions", () => {
   it("two agents join with the bootstrap creds and exchange a message with a receipt; both registries agree", async () => {
     const ready = (name: string) => join(agentDir, `${name}.ready`);
     for (const name of ["alice", "bob"])
-      startPlexus([
+      startPlexus(name, [
         "agent",
         "join",
         "--as",
@@ -131,8 +134,11 @@ describe("the compose topology, run from its own definitions", () => {
         "--ready-file",
         ready(name),
       ]);
-    startPlexus(["listen", "--as", "bob", "--ready-file", ready("listen")]);
-    for (const name of ["alice", "bob", "listen"]) await until(() => existsSync(ready(name)), 90_000, `${name} ready`);
+    startPlexus("listen", ["listen", "--as", "bob", "--ready-file", ready("listen")]);
+    for (const name of ["alice", "bob", "listen"])
+      await until(() => existsSync(ready(name)), 90_000, `${name} ready`).catch((err: Error) => {
+        throw new Error(`${err.message}: ${logs.get(name)}`);
+      });
 
     const sent = await plexus(["send", "--as", "alice", "--to", "bob", "hello", "--await-receipt", "--json"]);
     expect(sent.code, sent.stderr).toBe(0);
