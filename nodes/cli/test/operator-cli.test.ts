@@ -32,10 +32,21 @@ describe("plexus init", () => {
       for (const f of info.files)
         expect((await stat(f)).mode & 0o777, f).toBe(f.endsWith(".server.conf") ? 0o644 : 0o600);
       expect(info.files).toContain(join(info.auth, `${s.mesh}.admin.creds`));
-      const again = JSON.parse((await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--json"])).stdout) as {
+      // The servers' include: self-contained (the operator inlined), the full resolver in --resolver-dir, the accounts.
+      const serverConfig = (JSON.parse(first.stdout) as { serverConfig: string }).serverConfig;
+      expect(info.files).toContain(serverConfig);
+      const conf = await readFile(serverConfig, "utf8");
+      expect(conf).toMatch(/^operator: "eyJ/m);
+      expect(conf).toContain('resolver: { type: full, dir: "resolver"');
+      expect(conf).toContain(`${info.account}: "eyJ`);
+      const again = JSON.parse(
+        (await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--resolver-dir", "/var/lib/nats/resolver", "--json"]))
+          .stdout,
+      ) as {
         account: string;
       };
       expect(again.account).toBe(info.account);
+      expect(await readFile(serverConfig, "utf8")).toContain('dir: "/var/lib/nats/resolver"');
       expect((await run(["init", "--nats-auth", "off", "--mesh", s.mesh])).code).toBe(6); // INVALID_ARGUMENT: no folder to create it in
     } finally {
       await reap();
