@@ -2,9 +2,10 @@
  * The compose topology as local processes, from compose/docker-compose.yml and compose/nats-cluster.conf themselves
  * (tests/compose-runner.ts: same commands, volumes, dependency order and healthchecks; hostnames and ports mapped to
  * loopback, published ports forwarded like docker's proxy): init, three nats-servers in operator mode, the mesh
- * created R3, two registry nodes, the sealer and the gateway. Then two agents join with only the bootstrap creds and
- * exchange a message with a receipt; discovery answers the same on both registries, over HTTP and over /mcp through
- * each registry's published port; every node's healthcheck and /readyz answers 200.
+ * created R3 (plexus mesh status: every stream and bucket with 3 current replicas), two registry nodes, the sealer
+ * and the gateway. Then two agents join with only the bootstrap creds and exchange a message with a receipt;
+ * discovery answers the same on both registries, over HTTP and over /mcp through each registry's published port;
+ * every node's healthcheck and /readyz answers 200.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -120,6 +121,33 @@ describe("the compose topology, run from its own definitions", () => {
     }
     expect(published).toBe(4); // two registries, the sealer, the gateway
   });
+
+  it("the mesh is R3: plexus mesh status finds every stream and bucket with 3 replicas, all current", async () => {
+    const status = async () => {
+      const r = await new Promise<{ code: number | null; stdout: string }>((done) =>
+        execFile(
+          process.execPath,
+          [BIN, "mesh", "status", "--json", "--nats", natsUrls, "--nats-auth", run.volume("auth")],
+          { env: childEnv(), timeout: 60_000 },
+          (err, stdout) => done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
+        ),
+      );
+      return JSON.parse(r.stdout) as { asked: number; streams: { name: string; replicas: number; current: number }[] };
+    };
+    let last = await status();
+    await until(
+      async () => {
+        last = await status();
+        return last.streams.length > 0 && last.streams.every((s) => s.current === 3);
+      },
+      60_000,
+      "every stream current on 3 servers",
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(last)}`);
+    });
+    expect(last.asked).toBe(3);
+    for (const s of last.streams) expect(s.replicas, s.name).toBe(3);
+  }, 120_000);
 
   it("two agents join with the bootstrap creds and exchange a message with a receipt; both registries agree", async () => {
     const ready = (name: string) => join(agentDir, `${name}.ready`);
