@@ -65,9 +65,7 @@ describe("compose's cluster in operator mode", () => {
     }
 
     // nats-3 restarts on the include's older JWT (preloaded without the revocation): its resolver keeps the newer.
-    const nats3 = run.running.get("nats-3");
-    nats3?.child.kill("SIGTERM");
-    await nats3?.exited;
+    await run.stop("nats-3");
     await run.start("nats-3");
     await until(() => run.healthy("nats-3"), 30_000, "nats-3 back");
     await expect(connectAgent(urls[2] as string, suspended)).rejects.toThrow(/authoriz|revoked|authentication/i);

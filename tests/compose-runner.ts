@@ -6,6 +6,7 @@
  * it probes). Hostnames and container ports become 127.0.0.1 and free ports: `service:port`, `0.0.0.0:port` and
  * `127.0.0.1:port` inside a service name that service's port; `localhost:port` a published port, served by a TCP
  * forwarder to the container port as docker's proxy does (so the Host a client sends differs from the listen port).
+ * Restart policies too: a service that exits is started again as docker would (`restarts` lists each exit).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -103,6 +104,10 @@ export class ComposeRun {
   readonly #ports = new Map<string, Promise<number>>();
   readonly #published = new Map<number, Promise<{ port: number; server: Server }>>();
   readonly #lastHealth = new Map<string, string>();
+  readonly #stopped = new Set<string>();
+  #down = false;
+  /** Every exit a restart policy answered: the service, its exit code and what it printed. */
+  readonly restarts: { name: string; code: number | null; output: string }[] = [];
 
   async init(): Promise<void> {
     this.#root = await mkdtemp(join(tmpdir(), "plexus-compose-"));
@@ -215,7 +220,29 @@ export class ComposeRun {
     const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
     const running = { name, child, output: () => output, exited };
     this.running.set(name, running);
+    this.#stopped.delete(name);
+    void exited.then((code) => this.#restart(name, s.restart, code, output));
     return running;
+  }
+
+  /** compose's restart policy: a service that exits (and was not stopped) starts again, as docker would. */
+  async #restart(name: string, policy: string | undefined, code: number | null, output: string): Promise<void> {
+    if (this.#stopped.has(name) || this.#down) return;
+    if (!(policy === "always" || policy === "unless-stopped" || (policy === "on-failure" && code !== 0))) return;
+    this.restarts.push({ name, code, output });
+    await sleep(1000);
+    if (!this.#stopped.has(name) && !this.#down) await this.start(name);
+  }
+
+  /** Stops a service as `docker compose stop` does (SIGTERM, SIGKILL after 10 s): its restart policy leaves it so. */
+  async stop(name: string): Promise<void> {
+    this.#stopped.add(name);
+    const r = this.running.get(name);
+    if (!r || r.child.exitCode !== null || r.child.signalCode !== null) return;
+    r.child.kill("SIGTERM");
+    const t = setTimeout(() => r.child.kill("SIGKILL"), 10_000);
+    await r.exited;
+    clearTimeout(t);
   }
 
   /** nats-server with the service's config file, mapped, next to the folders mounted beside it (its includes). */
@@ -253,9 +280,23 @@ export class ComposeRun {
     }
   }
 
+  /** Waits until a service's healthcheck passes; the error names its last answer and its output. */
+  async waitHealthy(name: string, timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await this.healthy(name))) {
+      const running = this.running.get(name);
+      if (Date.now() > end) {
+        const exits = this.restarts.filter((r) => r.name === name).map((r) => `exit ${r.code}:\n${r.output}`);
+        throw new Error(
+          `${name} not healthy in time (${this.#lastHealth.get(name)}):\n${[...exits, running?.output()].join("\n")}`,
+        );
+      }
+      await sleep(250);
+    }
+  }
+
   /** Waits for a dependency condition of compose's depends_on. */
   async #satisfy(name: string, condition: string, timeoutMs: number): Promise<void> {
-    const end = Date.now() + timeoutMs;
     const running = this.running.get(name);
     if (!running) throw new Error(`${name} was not started`);
     if (condition === "service_completed_successfully") {
@@ -263,13 +304,7 @@ export class ComposeRun {
       if (code !== 0) throw new Error(`${name} did not complete successfully (${code}):\n${running.output()}`);
       return;
     }
-    if (condition !== "service_healthy") return;
-    while (!(await this.healthy(name))) {
-      if (running.child.exitCode !== null) throw new Error(`${name} exited:\n${running.output()}`);
-      if (Date.now() > end)
-        throw new Error(`${name} not healthy in time (${this.#lastHealth.get(name)}):\n${running.output()}`);
-      await sleep(250);
-    }
+    if (condition === "service_healthy") await this.waitHealthy(name, timeoutMs);
   }
 
   /** Brings up `services` (default: all but `except`) and what they depend on, in compose's order. */
@@ -297,15 +332,8 @@ export class ComposeRun {
 
   /** Stops every service (SIGTERM, then SIGKILL after 10 s), closes the forwarders, removes the folders. */
   async down(): Promise<void> {
-    await Promise.all(
-      [...this.running.values()].map(async (r) => {
-        if (r.child.exitCode !== null || r.child.signalCode !== null) return;
-        r.child.kill("SIGTERM");
-        const t = setTimeout(() => r.child.kill("SIGKILL"), 10_000);
-        await r.exited;
-        clearTimeout(t);
-      }),
-    );
+    this.#down = true;
+    await Promise.all([...this.running.keys()].map((name) => this.stop(name)));
     for (const forward of this.#published.values()) (await forward.catch(() => undefined))?.server.close();
     if (this.#root) await rm(this.#root, { recursive: true, force: true });
   }

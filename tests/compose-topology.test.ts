@@ -84,7 +84,7 @@ const card = (name: string) => ({
 beforeAll(async () => {
   await run.init();
   await run.up({ except: ["eventstore"], timeoutMs: 150_000 });
-  for (const [name] of nodes()) await until(() => run.healthy(name), 120_000, `${name} healthy`);
+  for (const [name] of nodes()) await run.waitHealthy(name, 120_000);
   natsUrls = (
     await Promise.all(["nats-1", "nats-2", "nats-3"].map(async (s) => `nats://127.0.0.1:${await run.port(s, 4222)}`))
   ).join(",");
@@ -101,6 +101,9 @@ beforeAll(async () => {
 }, 400_000);
 
 afterAll(async () => {
+  // compose restarts a node that exits (restart: unless-stopped), and so does the runner; say so when one did.
+  for (const r of run.restarts)
+    console.warn(`compose topology: ${r.name} exited (${r.code}) and was restarted:\n${r.output}`);
   for (const c of background) if (c.exitCode === null) c.kill("SIGTERM");
   await Promise.all(background.map((c) => (c.exitCode === null ? new Promise((r) => c.once("close", r)) : undefined)));
   await run.down();
@@ -151,22 +154,27 @@ describe("the compose topology, run from its own definitions", () => {
 
   it("two agents join with the bootstrap creds and exchange a message with a receipt; both registries agree", async () => {
     const ready = (name: string) => join(agentDir, `${name}.ready`);
-    for (const name of ["alice", "bob"])
-      startPlexus(name, [
-        "agent",
-        "join",
-        "--as",
-        name,
-        "--card",
-        join(agentDir, `${name}.card.json`),
-        "--ready-file",
-        ready(name),
-      ]);
-    startPlexus("listen", ["listen", "--as", "bob", "--ready-file", ready("listen")]);
-    for (const name of ["alice", "bob", "listen"])
-      await until(() => existsSync(ready(name)), 90_000, `${name} ready`).catch((err: Error) => {
-        throw new Error(`${err.message}: ${logs.get(name)}`);
-      });
+    // Started as a supervisor would: one that exits before it is ready (a join timing out on a loaded 2-core
+    // machine) is started again, at most three times; each attempt's output is in the error.
+    const supervised = async (name: string, args: string[]) => {
+      const tries: string[] = [];
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const child = startPlexus(name, [...args, "--ready-file", ready(name)]);
+        const exited = new Promise((r) => child.once("close", r));
+        let gone = false;
+        void exited.then(() => (gone = true));
+        await until(() => existsSync(ready(name)) || gone, 90_000, `${name} ready`);
+        if (existsSync(ready(name))) return;
+        tries.push(logs.get(name) ?? "");
+      }
+      throw new Error(`${name} not ready after 3 starts:\n${tries.join("\n")}`);
+    };
+    await Promise.all([
+      ...["alice", "bob"].map((name) =>
+        supervised(name, ["agent", "join", "--as", name, "--card", join(agentDir, `${name}.card.json`)]),
+      ),
+      supervised("listen", ["listen", "--as", "bob"]),
+    ]);
 
     const sent = await plexus(["send", "--as", "alice", "--to", "bob", "hello", "--await-receipt", "--json"]);
     expect(sent.code, sent.stderr).toBe(0);
