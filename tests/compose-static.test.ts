@@ -34,20 +34,44 @@ const flag = (args: string[], name: string): string[] =>
   args.flatMap((a, i) => (a === `--${name}` ? [args[i + 1] as string] : a.startsWith(`--${name}=`) ? [a] : []));
 const clusterConf = readFileSync(join(COMPOSE_DIR, "nats-cluster.conf"), "utf8");
 
+/** Fails unless `plexus ARGS` names a command of the table that runs, with options and arguments it takes. */
+function expectCommand(args: string[], what: string): void {
+  const top = findNode(COMMANDS, args[0] as string);
+  expect(top, what).toBeDefined();
+  const { path, argv: rest } = dispatch(top as NonNullable<typeof top>, args.slice(1));
+  const node = path.at(-1);
+  expect(node?.load, `${what}: names a command that runs`).toBeDefined();
+  const parsed = parseArgs({ args: rest, options: nodeOptions(path), allowPositionals: true, strict: true });
+  checkArgs(node as NonNullable<typeof node>, parsed.positionals, args[0] as string);
+}
+
 describe("compose/docker-compose.yml", () => {
   it("runs only plexus commands and flags the CLI's command table has, with the arguments they take", () => {
     const invocations = plexusServices.flatMap(([name, s]) => plexusInvocations(s).map((a) => [name, a] as const));
     expect(invocations.length).toBeGreaterThanOrEqual(7);
-    for (const [name, args] of invocations) {
-      const what = `${name}: plexus ${args.join(" ")}`;
-      const top = findNode(COMMANDS, args[0] as string);
-      expect(top, what).toBeDefined();
-      const { path, argv: rest } = dispatch(top as NonNullable<typeof top>, args.slice(1));
-      const node = path.at(-1);
-      expect(node?.load, `${what}: names a command that runs`).toBeDefined();
-      const parsed = parseArgs({ args: rest, options: nodeOptions(path), allowPositionals: true, strict: true });
-      checkArgs(node as NonNullable<typeof node>, parsed.positionals, args[0] as string);
-    }
+    for (const [name, args] of invocations) expectCommand(args, `${name}: plexus ${args.join(" ")}`);
+  });
+
+  it("and so does README's Run on a cluster, step by step", () => {
+    const readme = readFileSync(join(COMPOSE_DIR, "..", "README.md"), "utf8");
+    const section = /^## Run on a cluster\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? "";
+    const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+    const lines = blocks
+      .join("\n")
+      .replace(/\\\n\s*/g, " ")
+      .split("\n")
+      .map((l) => l.replace(/\s#.*$/, "").trim())
+      .filter((l) => l.startsWith("plexus "));
+    for (const l of lines) expectCommand(l.split(/\s+/).slice(1), `README: ${l}`);
+    expect(lines.map((l) => l.split(/\s+/).slice(1, 3).join(" "))).toEqual([
+      "init --nats-auth",
+      "mesh create",
+      "keys new",
+      "registry start",
+      "audit seal",
+      "gateway start",
+      "agent join",
+    ]);
   });
 
   it("runs init first: a one-shot plexus init that every service of the mesh waits for to complete", () => {
