@@ -12,6 +12,8 @@ export { startSealerProcess } from "./sealer.js";
 export type { SealerProcess, SealerProcessOptions } from "./sealer.js";
 export { startGatewayProcess } from "./gateway.js";
 export type { GatewayProcessOptions } from "./gateway.js";
+export { provisionMesh, provisionOn } from "./provision.js";
+export type { ProvisionOptions, Provisioned } from "./provision.js";
 export { portInUsePart } from "./port-in-use.js";
 export type { ListeningPart } from "./port-in-use.js";
 export type { NodeLog } from "./log.js";

@@ -34,6 +34,8 @@ export interface LocalMeshOptions {
   host: string;
   /** JetStream sync_interval ("always" or a Go duration); default: the server's. */
   fsync?: string | undefined;
+  /** The mesh's replica setting (one local server: only 1 works); default: what the mesh's settings say, 1 when new. */
+  replicas?: number | undefined;
   /** NATS operator mode with this mesh's auth (ensureMeshAuth); undefined: an open server. */
   auth?: MeshAuth | undefined;
   /** The key the sealer's checkpoints are signed with (the registry key); undefined: no sealer. */
@@ -117,7 +119,9 @@ class Parts implements LocalMesh {
       }, 250);
     });
     const admin = o.auth ? await readAdminCreds(o.auth.dir, o.mesh) : undefined;
-    this.stream = await provisionMesh(this.url, o.mesh, admin ? { creds: admin } : undefined, o.log);
+    this.stream = await provisionMesh(this.url, o.mesh, admin ? { creds: admin } : undefined, o.log, {
+      ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
+    });
     const service = o.auth ? { creds: o.auth.serviceCreds } : undefined;
     this.#nc = await connectBus({ servers: this.url, name: "plexus up", ...(service ? { credentials: service } : {}) });
     if (o.sealer)

@@ -5,6 +5,16 @@
  * mesh.
  */
 export { historyStreamSettings } from "./mesh-stream.js";
+export {
+  assertPlaceable,
+  assertReplicas,
+  meshSettingsOf,
+  replicasError,
+  replicasFor,
+  whilePlacing,
+  withMeshSettings,
+} from "./mesh-settings.js";
+export { meshStreamNames } from "./auth/service-permissions.js";
 export { compareVersions } from "./launcher/index.js";
 export { parseCreds } from "./auth/fast-nkey.js";
 export { agentInboxPrefix, BOOTSTRAP_INBOX_PREFIX } from "./auth/permissions.js";

@@ -1,9 +1,13 @@
 import { jetstreamManager, type StreamConfig, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Defaults, meshSubjects } from "@plexus/core";
+import { meshSettingsOf, meshStreamInfo, replicasError, withMeshSettings } from "./mesh-settings.js";
 
 export interface MeshStreamOptions {
-  /** Replicas (1 for a single server; 3 in a JetStream cluster). */
+  /**
+   * Replicas (1 for a single server; 3 in a JetStream cluster). Default: the mesh's settings (mesh-settings.ts), which
+   * for a mesh stream that does not exist yet is 1.
+   */
   replicas?: number;
   /** Largest message the stream stores, bytes. */
   maxMsgSize?: number;
@@ -57,8 +61,11 @@ export function meshStreamConfig(
 }
 
 /**
- * Creates the mesh stream when it is missing. With `update`, an existing stream is brought to the current
- * settings (what `plexus up` does); agents only create. Idempotent.
+ * Creates the mesh stream when it is missing. With `update`, an existing stream is brought to the current settings and
+ * its replica count to `replicas` (default: the one its settings already name), and the settings are written into its
+ * metadata: what provisioning does (`plexus up`, `plexus mesh create`, as the admin user). Agents and nodes only
+ * create, and a stream they create is never given fewer replicas than the settings say: the settings live in this
+ * stream, so when it is missing there are none (1), and when it exists nothing is created. Idempotent.
  */
 export async function ensureMeshStream(
   nc: NatsConnection,
@@ -66,13 +73,19 @@ export async function ensureMeshStream(
   options: MeshStreamOptions & { update?: boolean } = {},
 ): Promise<string> {
   const jsm = await jetstreamManager(nc);
-  const config = meshStreamConfig(mesh, options);
+  const name = meshSubjects(mesh).stream;
+  const info = await meshStreamInfo(jsm, mesh);
+  if (info && !options.update) return name;
+  const replicas = options.replicas ?? meshSettingsOf(info).replicas;
+  const config = meshStreamConfig(mesh, { ...options, replicas });
+  // Provisioning (update) writes the setting; a creator that was given none leaves the stream without one.
+  if (options.update || options.replicas !== undefined)
+    config.metadata = withMeshSettings(info?.config.metadata, { replicas });
   try {
-    await jsm.streams.info(config.name);
-    if (options.update) await jsm.streams.update(config.name, config);
+    if (info) await jsm.streams.update(name, config);
+    else await jsm.streams.add(config);
   } catch (err) {
-    if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
-    await jsm.streams.add(config);
+    throw replicasError(err, name, replicas);
   }
-  return config.name;
+  return name;
 }

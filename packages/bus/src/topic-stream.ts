@@ -13,12 +13,14 @@
  * - interest retention: a message is kept until every durable whose filter matches it has acked it, then removed (a
  *   message no durable wants is not kept at all). A solo durable therefore still holds what was published while its
  *   agent was away, and the copy does not grow without bound;
- * - file storage, replicas as the mesh stream; no subjects of its own (nobody publishes to it directly).
+ * - file storage, replicas as the mesh's settings say (mesh-settings.ts); no subjects of its own (nobody publishes to it
+ *   directly).
  */
 import { jetstreamManager, type StreamConfig, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { MessageKind, meshSubjects } from "@plexus/core";
 import type { MeshStreamOptions } from "./mesh-stream.js";
+import { replicasError, replicasFor } from "./mesh-settings.js";
 
 export function topicStreamConfig(
   mesh: string,
@@ -38,19 +40,26 @@ export function topicStreamConfig(
   };
 }
 
-/** Creates the topic stream when it is missing (the mesh stream must exist). Idempotent. */
+/**
+ * Creates the topic stream when it is missing (the mesh stream must exist), with `replicas` or else the mesh's
+ * settings. Idempotent.
+ */
 export async function ensureTopicStream(
   nc: NatsConnection,
   mesh: string,
   options: MeshStreamOptions = {},
 ): Promise<string> {
   const jsm = await jetstreamManager(nc);
-  const config = topicStreamConfig(mesh, options);
+  const name = meshSubjects(mesh).topicStream;
   try {
-    await jsm.streams.info(config.name);
+    await jsm.streams.info(name);
+    return name;
   } catch (err) {
     if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
-    await jsm.streams.add(config);
   }
-  return config.name;
+  const replicas = await replicasFor(jsm, mesh, options.replicas);
+  await jsm.streams.add(topicStreamConfig(mesh, { ...options, replicas })).catch((err: unknown) => {
+    throw replicasError(err, name, replicas);
+  });
+  return name;
 }

@@ -133,6 +133,9 @@ export const ERROR_SPECS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   ),
   [ErrorCode.HistoryStreamMissing]: history("the stream is gone: restore it from a backup, then restart the node"),
   [ErrorCode.KeyInUse]: conflict("another process uses this key on this mesh: stop it, or use another key"),
+  [ErrorCode.ReplicasUnavailable]: invalid(
+    "ask for at most as many replicas as the JetStream cluster has servers, or add servers",
+  ),
 };
 
 const CODES = new Set<string>(Object.values(ErrorCode));

@@ -75,6 +75,8 @@ export const ErrorCode = {
   HistoryStreamMissing: "HISTORY_STREAM_MISSING",
   /** Another running process already uses this agent key on this mesh (two would fork its message chains). */
   KeyInUse: "KEY_IN_USE",
+  /** More replicas asked for a mesh's streams than the JetStream cluster has servers (or a single server). */
+  ReplicasUnavailable: "REPLICAS_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -5,6 +5,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
+import { replicasError, replicasFor } from "@plexus/bus/internal";
 import { agentToken } from "@plexus/core";
 import { decodeRecord, encodeFitting, isTaskId, type TaskRecord } from "./task-record.js";
 
@@ -28,6 +29,8 @@ export interface KvTaskStoreOptions {
   gateway: string;
   /** How long a task record is kept after its last change (ms). */
   retentionMs: number;
+  /** Replicas of the bucket when this creates it. Default: the mesh's settings (@plexus/bus readMeshSettings). */
+  replicas?: number;
 }
 
 export class KvTaskStore implements TaskStore {
@@ -43,14 +46,15 @@ export class KvTaskStore implements TaskStore {
   static async open(o: KvTaskStoreOptions): Promise<KvTaskStore> {
     const kvm = new Kvm(jetstream(o.nc));
     const name = taskBucketName(o.mesh);
+    const replicas = await replicasFor(o.nc, o.mesh, o.replicas);
     // create() is idempotent for the same settings; a bucket made with other settings (retention) is used as it is.
     const kv = await kvm
-      .create(name, { history: 1, ttl: o.retentionMs, description: "A2A tasks of the mesh's gateways" })
+      .create(name, { history: 1, ttl: o.retentionMs, replicas, description: "A2A tasks of the mesh's gateways" })
       .catch(async (err: unknown) => {
         const info = await jetstreamManager(o.nc)
           .then((jsm) => jsm.streams.info(`KV_${name}`))
           .catch(() => undefined);
-        if (!info) throw err;
+        if (!info) throw replicasError(err, `KV_${name}`, replicas);
         return kvm.open(name);
       });
     return new KvTaskStore(kv, o.gateway);

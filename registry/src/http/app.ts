@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { Answer, DiscoverQuery } from "@plexus/anp";
+import type { ReplicationReport } from "@plexus/bus";
 import type { RegistryQueryApi } from "../service/queries-api.js";
 import { errorHandler, failure } from "./errors.js";
 import { statusEnvelope } from "./status-envelope.js";
@@ -15,6 +16,11 @@ export interface RegistryAppOptions {
   onError?: (err: unknown) => void;
   /** Serves MCP (Streamable HTTP) at /mcp: every method goes to this handler, which does its own checks. */
   mcp?: (request: Request) => Promise<Response>;
+  /**
+   * The mesh's replication as the node last read it (@plexus/bus watchReplication): /v1/status carries it as
+   * `replication` ({ asked, source, streams: [{ name, replicas, current, leader, peers }], warnings }).
+   */
+  replication?: () => ReplicationReport | undefined;
 }
 
 const PATHS = [
@@ -57,7 +63,8 @@ export function createRegistryApp(api: RegistryQueryApi, options: RegistryAppOpt
   app.get("/v1/status", (c) => {
     params(c, []);
     const status = api.status();
-    return c.json(statusEnvelope(status, status.seq));
+    const replication = options.replication?.();
+    return c.json(statusEnvelope(replication ? { ...status, replication } : status, status.seq));
   });
   app.get("/v1/agents", (c) => answer(c, api.agents({ all: booleanParam(params(c, ["all"]), "all") ?? false })));
   app.get("/v1/agents/:did", (c) => {

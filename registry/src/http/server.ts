@@ -2,7 +2,7 @@
 import { listen, type HttpServer } from "@plexus/http";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { RegistryQueryApi } from "../service/queries-api.js";
-import { createRegistryApp } from "./app.js";
+import { createRegistryApp, type RegistryAppOptions } from "./app.js";
 
 export interface RegistryHttpOptions {
   /** Listen address, such as 127.0.0.1, 0.0.0.0 or ::1. */
@@ -13,6 +13,8 @@ export interface RegistryHttpOptions {
   onError?: (err: unknown) => void;
   /** The MCP handler for /mcp, made once the bound address (port 0 resolved) is known. */
   mcp?: (address: { host: string; port: number }) => (request: Request) => Promise<Response>;
+  /** The mesh's replication for /v1/status (RegistryAppOptions.replication). */
+  replication?: RegistryAppOptions["replication"];
 }
 
 export type RegistryHttpServer = HttpServer;
@@ -33,7 +35,11 @@ export function serveRegistryHttp(api: RegistryQueryApi, options: RegistryHttpOp
   const mcpRoute = options.mcp
     ? { mcp: (request: Request) => (mcp ? mcp(request) : Promise.resolve(new Response(null, { status: 503 }))) }
     : {};
-  const app = createRegistryApp(api, { ...(options.onError ? { onError: options.onError } : {}), ...mcpRoute });
+  const app = createRegistryApp(api, {
+    ...(options.onError ? { onError: options.onError } : {}),
+    ...(options.replication ? { replication: options.replication } : {}),
+    ...mcpRoute,
+  });
   return listen(app.fetch, options, {
     ...(options.onError ? { onError: options.onError } : {}),
     onListening: (port) => {

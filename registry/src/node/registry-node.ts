@@ -10,6 +10,7 @@ import { topicNamesKey } from "@plexus/acp";
 import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
+import { watchReplication, type ReplicationWatch } from "@plexus/bus";
 import { LivenessMonitor } from "../liveness/monitor.js";
 import {
   LogFollower,
@@ -69,6 +70,7 @@ export class RegistryNode {
   #natsUsers: NatsUsers | undefined;
   #guard: HistoryGuard | undefined;
   #refusal: PlexusError | undefined;
+  #replication: ReplicationWatch | undefined;
 
   private constructor(
     options: RegistryNodeOptions,
@@ -160,6 +162,11 @@ export class RegistryNode {
     const r = this.#r;
     const started = Date.now();
     await ensureMeshStream(this.#nc, o.mesh);
+    this.#replication = await watchReplication({
+      nc: this.#nc,
+      mesh: o.mesh,
+      log: (_, line) => this.#log(`registry: ${line}`),
+    });
     const anchors = new HistoryAnchors(o.dataDir);
     // A snapshot from before anchors existed records the creation time of the stream it was taken from.
     const snapshotOf = o.dataDir ? await snapshotStream(o.dataDir) : undefined;
@@ -180,7 +187,12 @@ export class RegistryNode {
       await this.#serveHttp();
       return;
     }
-    const kv = await openHeartbeatBucket(this.#nc, this.subjects.heartbeatBucket, true);
+    const kv = await openHeartbeatBucket(
+      this.#nc,
+      this.subjects.heartbeatBucket,
+      true,
+      this.#replication.current()?.asked,
+    );
     const info = await this.#jsm.streams.info(this.subjects.stream);
     this.#identity = {
       mesh: o.mesh,
@@ -323,6 +335,7 @@ export class RegistryNode {
     // Once start() resolves the node answers: the server has its queue-group subscription (a request sent right after
     // would otherwise find no responders).
     await this.#nc.flush();
+    await this.#replication.refresh(); // the streams and bucket made since the first read
     await this.#serveHttp();
     if (o.dataDir) {
       this.#snapshotTimer = setInterval(() => void this.snapshot(), r.snapshotIntervalMs);
@@ -354,7 +367,8 @@ export class RegistryNode {
     if (!http) return;
     const onError = (err: unknown) => this.#log(`registry: http: ${(err as Error).message}`);
     const mcp = o.mcp ? { mcp: o.mcp({ mesh: o.mesh, queries: this.queries, nc: this.#nc, onError }) } : {};
-    this.#http = await serveRegistryHttp(this.queries, { ...http, onError, ...mcp });
+    const replication = () => this.#replication?.current();
+    this.#http = await serveRegistryHttp(this.queries, { ...http, onError, replication, ...mcp });
     this.httpUrl = this.#http.url;
   }
 
@@ -465,6 +479,7 @@ export class RegistryNode {
   async #halt(): Promise<void> {
     this.#stopped = true;
     this.#guard?.stop();
+    this.#replication?.stop();
     if (this.#snapshotTimer) clearInterval(this.#snapshotTimer);
     await this.#responder?.stop();
     await this.#http?.close();

@@ -16,6 +16,7 @@ import { command as init } from "../commands/init/command.js";
 import { command as keys } from "../commands/keys/command.js";
 import { command as listen } from "../commands/listen/command.js";
 import { command as mcp } from "../commands/mcp/command.js";
+import { command as mesh } from "../commands/mesh/command.js";
 import { command as publish } from "../commands/publish/command.js";
 import { command as rate } from "../commands/rate/command.js";
 import { command as registry } from "../commands/registry/command.js";
@@ -30,6 +31,7 @@ import type { CommandSpec } from "./types.js";
 export const COMMANDS: readonly CommandSpec[] = [
   up,
   init,
+  mesh,
   keys,
   send,
   listen,

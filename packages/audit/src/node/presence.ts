@@ -17,7 +17,7 @@ import { hostname } from "node:os";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { sealerBucket } from "@plexus/bus/internal";
+import { replicasError, replicasFor, sealerBucket } from "@plexus/bus/internal";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import type { KeyPair } from "@plexus/identity";
 import { release } from "../store/stream-range.js";
@@ -85,14 +85,24 @@ export interface SealerSighting extends SealerPresence {
   live: boolean;
 }
 
-/** Opens (creating it when missing: the service user may, by name) the mesh's sealers bucket. */
-export function openSealerBucket(nc: NatsConnection, mesh: string): Promise<KV> {
-  return new Kvm(jetstream(nc)).create(sealerBucket(mesh), {
-    history: 1,
-    ttl: BUCKET_TTL_MS,
-    maxValueSize: MAX_VALUE_BYTES,
-    max_bytes: MAX_BUCKET_BYTES,
-  });
+/**
+ * Opens (creating it when missing: the service user may, by name) the mesh's sealers bucket, with `replicas` copies
+ * (default: the mesh's settings, @plexus/bus readMeshSettings; an existing bucket is opened as it is).
+ */
+export async function openSealerBucket(nc: NatsConnection, mesh: string, replicas?: number): Promise<KV> {
+  const name = sealerBucket(mesh);
+  const copies = await replicasFor(nc, mesh, replicas);
+  return new Kvm(jetstream(nc))
+    .create(name, {
+      history: 1,
+      ttl: BUCKET_TTL_MS,
+      maxValueSize: MAX_VALUE_BYTES,
+      max_bytes: MAX_BUCKET_BYTES,
+      replicas: copies,
+    })
+    .catch((err: unknown) => {
+      throw replicasError(err, `KV_${name}`, copies);
+    });
 }
 
 /** A sealer id as a KV key token: letters, digits, '-', '_' (anything else becomes '_'). */

@@ -23,7 +23,7 @@
 import { hostname } from "node:os";
 import type { KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { isHistoryRefusal } from "@plexus/bus";
+import { isHistoryRefusal, watchReplication, type ReplicationReport, type ReplicationWatch } from "@plexus/bus";
 import { ErrorCode, isPlexusError, type PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import { startSealer, type Sealer, type SealerOptions, type SealerProblem } from "../sealer/sealer.js";
@@ -92,6 +92,8 @@ export interface SealerNodeStatus {
   /** The lease holder as last seen (this sealer's id when it writes). */
   writer?: string;
   startedAt: number;
+  /** The mesh's replication as this sealer last read it (at start and every 30 s; @plexus/bus watchReplication). */
+  replication?: ReplicationReport;
 }
 
 export interface SealerNode extends AsyncDisposable {
@@ -105,9 +107,26 @@ export interface SealerNode extends AsyncDisposable {
 
 export async function startSealerNode(o: SealerNodeOptions): Promise<SealerNode> {
   const ownStore = o.store === undefined;
-  const store = o.store ?? (await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh }));
-  const kv = await openSealerBucket(o.nc, o.mesh);
-  const node = new SealerNodeImpl(o, store, kv, ownStore);
+  // The mesh's settings first: what the streams and the bucket are created with, and a line per stream below them.
+  const replication = await watchReplication({
+    nc: o.nc,
+    mesh: o.mesh,
+    log: (level, line) => o.log?.("info", level === "warn" ? `warning: ${line}` : line),
+  });
+  const replicas = replication.current()?.asked;
+  let store: AuditStore | undefined;
+  let kv: KV;
+  try {
+    store =
+      o.store ??
+      (await openJetStreamAuditStore({ nc: o.nc, mesh: o.mesh, ...(replicas !== undefined ? { replicas } : {}) }));
+    kv = await openSealerBucket(o.nc, o.mesh, replicas);
+  } catch (err) {
+    replication.stop();
+    if (ownStore) await store?.close().catch(() => undefined);
+    throw err;
+  }
+  const node = new SealerNodeImpl(o, store, kv, ownStore, replication);
   await node.beat();
   node.schedule();
   return node;
@@ -139,9 +158,11 @@ class SealerNodeImpl implements SealerNode {
   #beating: Promise<void> | undefined;
   #stopped = false;
   #presenceFailed = false;
+  readonly #replication: ReplicationWatch;
 
-  constructor(o: SealerNodeOptions, store: AuditStore, kv: KV, ownStore: boolean) {
+  constructor(o: SealerNodeOptions, store: AuditStore, kv: KV, ownStore: boolean, replication: ReplicationWatch) {
     this.#o = o;
+    this.#replication = replication;
     this.id = sealerId(o.id);
     this.#store = store;
     this.#ownStore = ownStore;
@@ -175,6 +196,7 @@ class SealerNodeImpl implements SealerNode {
       pid: process.pid,
       signer: this.#o.key.did,
       startedAt: this.#startedAt,
+      ...replicationOf(this.#replication.current()),
     };
     const writer = this.#lease.holder;
     const w = writer !== undefined ? { writer } : {};
@@ -377,7 +399,7 @@ class SealerNodeImpl implements SealerNode {
 
   async #publish(): Promise<void> {
     const s = this.status();
-    const { ready: _ready, writer: _writer, signer: _signer, ...fields } = s;
+    const { ready: _ready, writer: _writer, signer: _signer, replication: _replication, ...fields } = s;
     try {
       await publishPresence(this.#kv, signPresence(this.#o.key, { ...fields, at: Date.now() }));
       if (this.#presenceFailed) this.#log("info", `${this.id}: presence record written again`);
@@ -401,6 +423,7 @@ class SealerNodeImpl implements SealerNode {
     if (this.#stopped) return;
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#replication.stop();
     await this.#beating;
     const s = this.#sealer;
     if (s) await s.stop().catch(() => undefined);
@@ -417,7 +440,7 @@ class SealerNodeImpl implements SealerNode {
 
   async #publishStopped(failed: ReturnType<Sealer["stats"]> | undefined): Promise<void> {
     const s = this.status();
-    const { ready: _ready, writer: _writer, signer: _signer, ...fields } = s;
+    const { ready: _ready, writer: _writer, signer: _signer, replication: _replication, ...fields } = s;
     const state: PresenceState = failed ? failed.state : "stopped";
     const problem = failed?.problem ?? fields.problem;
     const { problem: _p, ...rest } = fields;
@@ -437,4 +460,8 @@ function withinBeat<T>(p: Promise<T>, beatMs: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(5_000, 3 * beatMs))));
   return Promise.race([p.catch(() => undefined), deadline]).finally(() => clearTimeout(timer));
+}
+
+function replicationOf(report: ReplicationReport | undefined): { replication?: ReplicationReport } {
+  return report ? { replication: report } : {};
 }

@@ -8,7 +8,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { historyStreamNames } from "@plexus/bus";
-import { historyStreamSettings } from "@plexus/bus/internal";
+import { historyStreamSettings, replicasError, replicasFor } from "@plexus/bus/internal";
 import { assertMeshId, ErrorCode, PlexusError } from "@plexus/core";
 import { GENESIS } from "../chain.js";
 import type { AppendResult, AuditStore, ChainHead, ChainLink, Checkpoint } from "../types.js";
@@ -21,7 +21,10 @@ import { ensureTileStream, JetStreamTileStore } from "./jetstream-tiles.js";
 export interface JetStreamAuditStoreOptions {
   nc: NatsConnection;
   mesh: string;
-  /** Replicas of the two audit streams (1 on a single server, 3 in a JetStream cluster). Default 1. */
+  /**
+   * Replicas of the audit streams when this creates them (1 on a single server, 3 in a JetStream cluster). Default: the
+   * mesh's settings (@plexus/bus readMeshSettings).
+   */
   replicas?: number;
   /** Wait for each append's acknowledgement this long (ms). Default 10 s. */
   appendTimeoutMs?: number;
@@ -87,8 +90,9 @@ export function auditStreamConfigs(mesh: string, replicas = 1): [StreamConfigInp
 type StreamConfigInput = Partial<StreamConfig> & { name: string; subjects: string[] };
 
 /**
- * Creates the audit streams of a mesh when missing. With `update`, existing ones are brought to the current settings:
- * what provisioning does with the admin user (`plexus up`); the service user may only create.
+ * Creates the audit streams of a mesh when missing, with `replicas` or else the mesh's settings. With `update`, existing
+ * ones are brought to the current settings and that replica count: what provisioning does with the admin user
+ * (`plexus up`, `plexus mesh create`); the service user may only create.
  */
 export async function ensureAuditStreams(
   nc: NatsConnection,
@@ -96,24 +100,33 @@ export async function ensureAuditStreams(
   options: { replicas?: number; update?: boolean } = {},
 ): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
-  for (const config of auditStreamConfigs(mesh, options.replicas ?? 1)) {
+  const replicas = await replicasFor(jsm, mesh, options.replicas);
+  for (const config of auditStreamConfigs(mesh, replicas)) {
+    let exists = true;
     try {
       await jsm.streams.info(config.name);
-      if (options.update) await jsm.streams.update(config.name, config);
     } catch (err) {
       if ((err as { name?: string }).name !== "StreamNotFoundError")
         throw storeError(`cannot open audit stream ${config.name}`, err);
-      await jsm.streams.add(config);
+      exists = false;
     }
+    if (exists && !options.update) continue;
+    await (exists ? jsm.streams.update(config.name, config) : jsm.streams.add(config)).catch((err: unknown) => {
+      throw replicasError(err, config.name, replicas);
+    });
   }
   // The Merkle tree's tiles (derived data, see jetstream-tiles.ts).
-  await ensureTileStream(nc, mesh, options);
+  await ensureTileStream(nc, mesh, { ...options, replicas });
   return jsm;
 }
 
 /** Opens (creating when missing) the JetStream audit store of a mesh. The connection stays the caller's. */
 export async function openJetStreamAuditStore(options: JetStreamAuditStoreOptions): Promise<JetStreamAuditStore> {
-  const jsm = await ensureAuditStreams(options.nc, options.mesh, { replicas: options.replicas ?? 1 });
+  const jsm = await ensureAuditStreams(
+    options.nc,
+    options.mesh,
+    options.replicas !== undefined ? { replicas: options.replicas } : {},
+  );
   return new JetStreamAuditStore(options, jsm);
 }
 

@@ -25,7 +25,7 @@ import {
   type StreamConfig,
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
-import { historyStreamSettings } from "@plexus/bus/internal";
+import { historyStreamSettings, replicasError, replicasFor } from "@plexus/bus/internal";
 import { assertMeshId, ErrorCode, meshSubjects, PlexusError } from "@plexus/core";
 import { decodeTile, encodeTile } from "../merkle/tiles.js";
 import type { TileStore } from "../merkle/tile-store.js";
@@ -53,22 +53,30 @@ export function tileStreamConfig(
   };
 }
 
-/** Creates the tile stream when missing (with `update`, brings an existing one to the current settings). */
+/**
+ * Creates the tile stream when missing, with `replicas` or else the mesh's settings (with `update`, brings an existing
+ * one to the current settings and that replica count).
+ */
 export async function ensureTileStream(
   nc: NatsConnection,
   mesh: string,
   options: { replicas?: number; update?: boolean } = {},
 ): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  const config = tileStreamConfig(mesh, options.replicas ?? 1);
+  const replicas = await replicasFor(jsm, mesh, options.replicas);
+  const config = tileStreamConfig(mesh, replicas);
+  let exists = true;
   try {
     await jsm.streams.info(config.name);
-    if (options.update) await jsm.streams.update(config.name, config);
   } catch (err) {
     if ((err as { name?: string }).name !== "StreamNotFoundError")
       throw new PlexusError(ErrorCode.AuditStoreFailed, `cannot open ${config.name}`, { cause: err });
-    await jsm.streams.add(config);
+    exists = false;
   }
+  if (exists && !options.update) return;
+  await (exists ? jsm.streams.update(config.name, config) : jsm.streams.add(config)).catch((err: unknown) => {
+    throw replicasError(err, config.name, replicas);
+  });
 }
 
 export class JetStreamTileStore implements TileStore {

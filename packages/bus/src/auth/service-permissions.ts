@@ -49,17 +49,26 @@ export function meshBuckets(mesh: string): string[] {
   return [meshSubjects(mesh).heartbeatBucket, a2aTaskBucket(mesh), sealerBucket(mesh)];
 }
 
-export function servicePermissions(mesh: string): SubjectPermissions {
+/**
+ * Every stream Plexus makes for a mesh (KV buckets as their KV_ streams): the only ones the service user may create, so
+ * the list is complete in operator mode; the mesh's replica setting applies to each (mesh-streams.ts).
+ */
+export function meshStreamNames(mesh: string): string[] {
   const s = meshSubjects(mesh);
-  const buckets = meshBuckets(mesh);
   // The topic stream (registry-made topic durables, topic-stream.ts) is a copy, not history, but is created the same way.
   // The audit tree's tile stream (@plexus/audit jetstream-tiles.ts `tileStreamNames`: the two must agree) is derived data.
-  const creatable = [
+  return [
     ...historyStreams(mesh),
     `${s.stream}_AUDIT_TILES`,
     s.topicStream,
-    ...buckets.map((b) => `KV_${b}`),
+    ...meshBuckets(mesh).map((b) => `KV_${b}`),
   ];
+}
+
+export function servicePermissions(mesh: string): SubjectPermissions {
+  const s = meshSubjects(mesh);
+  const buckets = meshBuckets(mesh);
+  const creatable = meshStreamNames(mesh);
   return {
     pub: {
       allow: [

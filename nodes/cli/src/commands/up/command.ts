@@ -10,7 +10,7 @@ export const command: CommandSpec = {
   summary:
     "run a managed nats-server with JetStream, the mesh stream, a registry node, the sealer and the A2A gateway; Ctrl-C stops it",
   usage:
-    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--host H] [--no-auth] [--registry-key NAME] [--http HOST:PORT|off] [--trust-anchor DID]... [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
+    "plexus up [--data DIR] [--nats-port N] [--fsync always|DURATION] [--replicas N] [--host H] [--no-auth] [--registry-key NAME] [--http HOST:PORT|off] [--trust-anchor DID]... [--no-registry] [--no-sealer] [--gateway-key NAME] [--gateway-http HOST:PORT|off] [--no-gateway]",
   help: `Starts a local nats-server with JetStream (its data in DIR), creates or updates the mesh's stream, starts a
 registry node (agents join it; it serves discovery and reputation on NATS and HTTP), starts an audit sealer (every
 event of the mesh gets a link in the hash chain; checkpoints are signed with the registry key; like plexus audit seal,
@@ -44,6 +44,8 @@ Options:
                            included, loses nothing acknowledged, but an OS crash or power loss can lose up to that
                            interval. "always" fsyncs before every acknowledgement, so every acknowledged write
                            survives an OS crash, at a throughput cost. A duration (30s, 500ms, 1m) sets the interval.
+  --replicas N             the mesh's replica count (see plexus mesh create). up runs one local server, so 1 is the
+                           default and the only count it can keep; a cluster is provisioned with plexus mesh create
   --registry-key NAME      the key in --keys the registry node and the audit checkpoints sign with (default
                            "${DEFAULT_REGISTRY_KEY}"; created if missing)
   --http HOST:PORT|off     the registry's HTTP API (default ${DEFAULT_HTTP.host}:${DEFAULT_HTTP.port}; port 0 picks a free one)
@@ -66,6 +68,7 @@ Registry snapshots go to DIR/registry/<mesh>, next to the JetStream data they we
     "nats-port": { type: "string" },
     host: { type: "string" },
     fsync: { type: "string" },
+    replicas: { type: "string" },
     "no-auth": { type: "boolean" },
     "registry-key": { type: "string" },
     http: { type: "string" },

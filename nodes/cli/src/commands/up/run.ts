@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureMeshAuth } from "@plexus/bus";
+import { ensureMeshAuth, MAX_REPLICAS } from "@plexus/bus";
 import { ErrorCode, isPlexusError } from "@plexus/core";
 import { portInUsePart, startLocalMesh, type LocalMesh } from "@plexus/nodes";
 import { warnOpenModeHistory } from "@plexus/nodes/internal";
@@ -30,6 +30,7 @@ export const upCommand: CommandImpl = {
     if (fsync !== undefined && !FSYNC_PATTERN.test(fsync)) {
       throw new UsageError(`--fsync must be "always" or a duration such as 2m, 30s or 500ms, got "${fsync}"`, "up");
     }
+    const replicas = intOption(values, "replicas", "up", 1, MAX_REPLICAS);
     positionalArgs(positionals, [], "up");
     const sealing = values["no-sealer"] !== true;
     const registering = values["no-registry"] !== true;
@@ -65,6 +66,7 @@ export const upCommand: CommandImpl = {
         port,
         host,
         fsync,
+        replicas,
         auth,
         sealer: key && sealing ? { key } : undefined,
         registry: key && registering ? { key, http, trustAnchors } : undefined,
