@@ -83,8 +83,14 @@ const card = (name: string) => ({
 
 beforeAll(async () => {
   await run.init();
-  await run.up({ except: ["eventstore"], timeoutMs: 150_000 });
-  for (const [name] of nodes()) await run.waitHealthy(name, 120_000);
+  try {
+    await run.up({ except: ["eventstore"], timeoutMs: 150_000 });
+    for (const [name] of nodes()) await run.waitHealthy(name, 120_000);
+  } catch (err) {
+    // What every service said, for the reader of a failed run.
+    for (const r of run.running.values()) console.warn(`--- ${r.name}\n${r.output().slice(-3000)}`);
+    throw err;
+  }
   natsUrls = (
     await Promise.all(["nats-1", "nats-2", "nats-3"].map(async (s) => `nats://127.0.0.1:${await run.port(s, 4222)}`))
   ).join(",");
