@@ -81,6 +81,8 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
         [["registry", "start", "--public-url", "localhost:7421"], "--public-url must be an http(s) URL"],
         [["registry", "start", "--public-url", "http://*.example.com:7421"], "--public-url must be an http(s) URL"],
         [["registry", "start", "--public-url", "http://u:p@localhost:7421"], "--public-url must be an http(s) URL"],
+        [["registry", "start", "--max-lag-events", "many"], "--max-lag-events must be a whole number ≥ 0"],
+        [["registry", "start", "--max-lag-seconds", "-1"], "--max-lag-seconds must be a number of seconds > 0"],
         [["discover", "--min-score", "1.5"], "--min-score must be a number from 0 to 1"],
         [["discover", "--limit", "0"], "--limit must be a whole number from 1 to 1000"],
         [["discover", "--capability", ""], "--capability must not be empty"],
@@ -180,7 +182,19 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       for (const name of ["alice", "bob", "carol"])
         expect((await run(["keys", "new", name, "--keys", s.keys])).code).toBe(0);
       const registry = start(
-        s.args("registry", "start", "--http", "127.0.0.1:0", "--data", join(s.dir, "snapshots"), "--json"),
+        s.args(
+          "registry",
+          "start",
+          "--http",
+          "127.0.0.1:0",
+          "--data",
+          join(s.dir, "snapshots"),
+          "--max-lag-events",
+          "100000",
+          "--max-lag-seconds",
+          "0",
+          "--json",
+        ),
       );
       const node = await firstJson<{ registry: string; mesh: string; http: string; subjects: Record<string, string> }>(
         registry,
@@ -189,7 +203,13 @@ describe("plexus registry commands", { timeout: 120_000 }, () => {
       expect(node.http).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(node.http).not.toBe("http://127.0.0.1:0");
       expect(node.registry).toMatch(/^did:key:z6Mk/);
-      expect((await fetch(`${node.http}/readyz`)).status).toBe(200);
+      const ready = await fetch(`${node.http}/readyz`);
+      expect(ready.status).toBe(200);
+      // The follower's lag: nothing behind the log's end.
+      expect(((await ready.json()) as { data: { lag: Record<string, number> } }).data.lag).toMatchObject({
+        events: 0,
+        seconds: 0,
+      });
 
       const aliceCard = await writeCard(s.dir, "alice", {
         name: "alice",

@@ -33,6 +33,8 @@ export interface RegistryOptions {
   /** Liveness, credential, reputation and auth settings; defaults when absent. */
   tuning?: Partial<RegistryNodeOptions>;
   log: NodeLog;
+  /** Stops a start still waiting for JetStream (a cluster without quorum); the start then rejects with CLOSED. */
+  signal?: AbortSignal;
 }
 
 /** A registry node serving MCP at /mcp. A taken HTTP port is an error naming "registry-http" (port-in-use.ts). */
@@ -52,6 +54,7 @@ export async function startRegistry(o: RegistryOptions): Promise<RegistryNode> {
       o.log.error(`registry: ${refusal.message} [${refusal.code}]; not ready, not following the log`),
   };
   if (o.dataDir !== undefined) options.dataDir = o.dataDir;
+  if (o.signal) options.signal = o.signal;
   return startRegistryNode(options).catch((err: unknown) => Promise.reject(namePart(err, "registry-http")));
 }
 
@@ -86,16 +89,21 @@ export async function startRegistryProcess(o: RegistryProcessOptions): Promise<R
         name: "plexus registry (sealer)",
         ...(credentials ? { credentials } : {}),
       });
-      sealer = await startMeshSealer({ nc, mesh: o.mesh, key: o.key, historyDir, log: o.log }).catch((err: unknown) => {
-        const reason = (err as Error).message;
-        o.log.error(`audit sealer: could not start: ${reason}; not sealing here`);
-        failure = {
-          ready: false,
-          state: "failed",
-          problem: { code: (err as { code?: string }).code ?? "AUDIT_STORE_FAILED", reason, since: Date.now() },
-        };
-        return undefined;
-      });
+      const signal = o.signal ? { signal: o.signal } : {};
+      sealer = await startMeshSealer({ nc, mesh: o.mesh, key: o.key, historyDir, log: o.log, ...signal }).catch(
+        (err: unknown) => {
+          // Given up while waiting for JetStream: the whole start is.
+          if (o.signal?.aborted) throw err;
+          const reason = (err as Error).message;
+          o.log.error(`audit sealer: could not start: ${reason}; not sealing here`);
+          failure = {
+            ready: false,
+            state: "failed",
+            problem: { code: (err as { code?: string }).code ?? "AUDIT_STORE_FAILED", reason, since: Date.now() },
+          };
+          return undefined;
+        },
+      );
     }
     const running = sealer;
     const failed = failure;

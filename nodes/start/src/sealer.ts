@@ -8,7 +8,8 @@
 import { mkdir } from "node:fs/promises";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { serveSealerHealth, startSealerNode, type HealthServer, type SealerNode } from "@plexus/audit";
-import { connectBus, type BusCredentials } from "@plexus/bus";
+import { connectBus, startWithJetStream, type BusCredentials } from "@plexus/bus";
+import { meshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
@@ -24,19 +25,30 @@ export interface MeshSealerOptions {
   log: NodeLog;
   /** The sealer's id in presence records and the lease (default <host>-<pid>). */
   id?: string;
+  /** Stops a start still waiting for JetStream (the start then rejects with CLOSED). */
+  signal?: AbortSignal;
 }
 
-/** A sealer node on a connection the caller owns: what up and the registry process run next to their other parts. */
+/**
+ * A sealer node on a connection the caller owns: what up and the registry process run next to their other parts.
+ * Started before the cluster has a quorum, it waits for JetStream (saying so), then starts.
+ */
 export async function startMeshSealer(o: MeshSealerOptions): Promise<SealerNode> {
   if (o.historyDir !== undefined) await mkdir(o.historyDir, { recursive: true });
-  return startSealerNode({
-    nc: o.nc,
-    mesh: o.mesh,
-    key: o.key,
-    ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
-    ...(o.id !== undefined ? { id: o.id } : {}),
-    log: (level, line) =>
-      level === "error" ? o.log.error(`audit sealer: ${line}`) : o.log.info(`plexus: audit sealer: ${line}`),
+  const start = () =>
+    startSealerNode({
+      nc: o.nc,
+      mesh: o.mesh,
+      key: o.key,
+      ...(o.historyDir !== undefined ? { historyDir: o.historyDir } : {}),
+      ...(o.id !== undefined ? { id: o.id } : {}),
+      log: (level, line) =>
+        level === "error" ? o.log.error(`audit sealer: ${line}`) : o.log.info(`plexus: audit sealer: ${line}`),
+    });
+  return startWithJetStream(o.nc, start, {
+    streams: [meshSubjects(o.mesh).stream],
+    log: (line) => o.log.info(`plexus: audit sealer: ${line}`),
+    ...(o.signal ? { signal: o.signal } : {}),
   });
 }
 

@@ -85,6 +85,9 @@ export const ERROR_SPECS: Readonly<Record<ErrorCode, ErrorSpec>> = {
   [ErrorCode.LimitExceeded]: invalid("make the value smaller or shallower (details.limit names the limit)", 413),
   [ErrorCode.SignatureInvalid]: refused("the signature does not verify with the signer's key"),
   [ErrorCode.NatsUnavailable]: unavailable("start NATS (plexus up) or check --nats, then retry"),
+  [ErrorCode.JetStreamUnavailable]: unavailable(
+    "JetStream has no leader here (a cluster without quorum, a server restarting): bring the servers back, then retry",
+  ),
   [ErrorCode.NatsServerNotFound]: failure("install nats-server (npm install does) or set PLEXUS_NATS_SERVER"),
   [ErrorCode.NatsServerFailed]: failure("nats-server did not start: its output is in the message"),
   [ErrorCode.PublishFailed]: unavailable("NATS did not acknowledge the publish: retry"),

@@ -25,6 +25,11 @@ export const ErrorCode = {
   LimitExceeded: "LIMIT_EXCEEDED",
   SignatureInvalid: "SIGNATURE_INVALID",
   NatsUnavailable: "NATS_UNAVAILABLE",
+  /**
+   * NATS answers but JetStream does not: no leader for the stream or bucket, or no meta leader (a cluster that lost
+   * its quorum, a server restarting). Not the same as NATS being down, nor as JetStream being off.
+   */
+  JetStreamUnavailable: "JETSTREAM_UNAVAILABLE",
   NatsServerNotFound: "NATS_SERVER_NOT_FOUND",
   NatsServerFailed: "NATS_SERVER_FAILED",
   PublishFailed: "PUBLISH_FAILED",

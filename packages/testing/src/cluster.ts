@@ -44,7 +44,10 @@ export interface TestCluster extends AsyncDisposable {
   readonly auth: OperatorAuth;
   /** Index of the member leading `stream` (a KV bucket's stream is `KV_<bucket>`), once one is elected. */
   leaderOf(stream: string, timeoutMs?: number): Promise<number>;
-  /** Resolves once every running member reports JetStream healthy (a meta leader elected, the member current). */
+  /**
+   * Resolves once every running member reports JetStream healthy and sees a meta leader that has every other running
+   * member current (so a stream with as many replicas as running members can be placed).
+   */
   waitForQuorum(timeoutMs?: number): Promise<void>;
   /** Stops every member and removes the temp folder; safe to call more than once. */
   cleanup(): Promise<void>;
@@ -182,6 +185,10 @@ interface Jsz {
   account_details?: { stream_detail?: { name: string; cluster?: { leader?: string } }[] }[];
 }
 
+interface MetaJsz {
+  meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current?: boolean }[] };
+}
+
 class TestClusterImpl implements TestCluster {
   readonly servers: readonly TestClusterMember[];
   readonly tempDir: string;
@@ -239,7 +246,19 @@ class TestClusterImpl implements TestCluster {
         const health = await Promise.all(
           running.map((s) => getJson(`${s.monitorUrl}/healthz`).catch(() => ({ status: 0, body: undefined }))),
         );
-        return health.every((h) => h.status === 200);
+        if (!health.every((h) => h.status === 200)) return false;
+        // Healthy members can still be waiting for the meta leader to learn of every running peer: until then, an R3
+        // stream may not be placeable.
+        const views = await Promise.all(running.map((s) => getJson(`${s.monitorUrl}/jsz`).catch(() => undefined)));
+        // Only the meta leader lists the others (replicas); every member knows the leader and the cluster's size.
+        const metas = views.map((v) => (v?.body as MetaJsz | undefined)?.meta_cluster);
+        const leader = metas[0]?.leader;
+        if (!leader || !metas.every((m) => m?.leader === leader && (m.cluster_size ?? 0) >= running.length))
+          return false;
+        if (running.length === 1) return true;
+        const own = metas[running.findIndex((m) => m.name === leader)];
+        const current = new Set((own?.replicas ?? []).filter((r) => r.current).map((r) => r.name));
+        return running.every((m) => m.name === leader || current.has(m.name));
       },
       timeoutMs,
       "the cluster's JetStream quorum",

@@ -48,6 +48,10 @@ export interface Answer<T> {
   asOf: AsOf;
 }
 
+/** The pause before a request answered NOT_READY is sent again (doubled each time, up to the maximum). */
+const NOT_READY_PAUSE_MS = 50;
+const NOT_READY_MAX_PAUSE_MS = 500;
+
 /** Talks to the registry nodes of a mesh over NATS request/reply. Holds no state of its own. */
 export class RegistryClient {
   readonly subjects: MeshSubjects;
@@ -60,7 +64,27 @@ export class RegistryClient {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
   }
 
+  /**
+   * One request to the registry's queue group. A node answers NOT_READY before it does anything (rebuilding, or behind
+   * the log after a failover), so the request is sent again after a short pause (50 ms, doubling up to 500 ms) for as
+   * long as the request's timeout allows: the queue group hands each try to any node, so one that is current answers
+   * soon, and a node that was behind may have caught up. NOT_READY once the time is spent.
+   */
   async call<T>(op: RegistryOp, payload: unknown): Promise<T> {
+    const giveUpAt = Date.now() + this.#timeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#callOnce<T>(op, payload);
+      } catch (err) {
+        const pause = Math.min(NOT_READY_PAUSE_MS * 2 ** attempt, NOT_READY_MAX_PAUSE_MS);
+        const notReady = err instanceof PlexusError && err.code === ErrorCode.NotReady;
+        if (!notReady || Date.now() + pause >= giveUpAt) throw err;
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+
+  async #callOnce<T>(op: RegistryOp, payload: unknown): Promise<T> {
     let reply;
     try {
       reply = await this.#nc.request(this.subjects.registryService(op), JSON.stringify(payload ?? {}), {

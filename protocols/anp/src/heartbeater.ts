@@ -1,10 +1,15 @@
 import type { KV } from "@nats-io/kv";
+import { jetStreamError } from "@plexus/bus";
 import { heartbeatKey } from "./heartbeat-bucket.js";
 import { makeBeat } from "./heartbeat.js";
 
 export interface HeartbeaterOptions {
   intervalMs: number;
-  /** Called when a beat could not be stored (the next one is tried on schedule). */
+  /**
+   * Called when a beat could not be stored (the next one is tried on schedule), with a PlexusError that says what
+   * failed: JETSTREAM_UNAVAILABLE when the bucket has no leader (a cluster without quorum), NATS_UNAVAILABLE when
+   * disconnected, REQUEST_REFUSED for a permission (never the client's "jetstream is not enabled").
+   */
   onError?: (err: unknown) => void;
 }
 
@@ -37,9 +42,14 @@ export class Heartbeater {
     this.#timer.unref();
   }
 
+  /** Puts one beat; a failure is a PlexusError naming what failed (see `onError`). */
   async beat(): Promise<void> {
     this.#seq += 1;
-    await this.#kv.put(heartbeatKey(this.#did), JSON.stringify(makeBeat(this.#key, this.#did, this.#seq)));
+    try {
+      await this.#kv.put(heartbeatKey(this.#did), JSON.stringify(makeBeat(this.#key, this.#did, this.#seq)));
+    } catch (err) {
+      throw jetStreamError(err, "the heartbeat bucket");
+    }
     this.#beats += 1;
   }
 

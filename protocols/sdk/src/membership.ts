@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { RegistryClient, type AgentCard, type JoinResult } from "@plexus/anp";
 import { Heartbeater, openHeartbeatBucket } from "@plexus/anp/internal";
+import { jetStreamError } from "@plexus/bus";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 
@@ -47,7 +48,10 @@ export class Membership {
     const result = await this.registry.join(this.#key, card);
     this.#heartbeater?.stop();
     this.#card = card;
-    const kv = await openHeartbeatBucket(this.#nc, result.heartbeat.bucket, false);
+    // Opening the bucket asks JetStream for its info: without a leader that fails, and says so (not "not enabled").
+    const kv = await openHeartbeatBucket(this.#nc, result.heartbeat.bucket, false).catch((err: unknown) => {
+      throw jetStreamError(err, "the heartbeat bucket");
+    });
     this.#heartbeater = new Heartbeater(kv, this.#key.did, Buffer.from(result.heartbeat.key, "base64url"), {
       intervalMs: interval ?? result.heartbeat.intervalMs,
       ...(this.#onError ? { onError: this.#onError } : {}),

@@ -6,7 +6,9 @@ import { publishDurably } from "@plexus/bus";
 import { agentToken, type MeshSubjects } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { RegistryState } from "../projection/index.js";
-import { livenessAfter, type LivenessThresholds } from "./thresholds.js";
+import { BucketWatch } from "./bucket-watch.js";
+import { judge, SilenceExcuses, type ExcuseOptions, type Judged } from "./excuses.js";
+import type { LivenessThresholds } from "./thresholds.js";
 
 export interface LivenessMonitorOptions {
   nc: NatsConnection;
@@ -19,7 +21,14 @@ export interface LivenessMonitorOptions {
   state: () => RegistryState;
   count: (name: string) => void;
   onError?: (err: unknown) => void;
+  /** Lines for people: when the registry cannot read heartbeats, and when it can again. */
+  log?: (line: string) => void;
   maxBeatSkewMs?: number;
+  /** The common-gap rule's settings (excuses.ts). */
+  excuses?: ExcuseOptions;
+  /** How often the watch is checked, and how long it may deliver nothing while behind (bucket-watch.ts). */
+  watchCheckMs?: number;
+  watchStallMs?: number;
 }
 
 interface LastBeat {
@@ -33,6 +42,10 @@ interface LastBeat {
  * registry nodes may do this at once: the event's Nats-Msg-Id is derived from (agent, new state, the heartbeat it
  * is based on), so the duplicate window stores each transition once, and the projection ignores a transition to
  * the state an agent is already in.
+ *
+ * A silence the registry's own loss of JetStream explains is nobody's: while it cannot read the bucket, or when every
+ * present agent's beats stopped at once, it judges nobody, and afterwards silences count from the recovery
+ * (excuses.ts). The watch is started again whenever it stalls or ends (bucket-watch.ts).
  */
 export class LivenessMonitor {
   readonly #o: LivenessMonitorOptions;
@@ -49,18 +62,29 @@ export class LivenessMonitor {
     }
     return key;
   };
-  #watch: (AsyncIterable<KvWatchEntry> & { stop(): void }) | undefined;
-  #watching: Promise<void> | undefined;
+  #watch: BucketWatch | undefined;
   #timer: NodeJS.Timeout | undefined;
   #beats = 0;
+  readonly #excuses: SilenceExcuses;
 
   constructor(options: LivenessMonitorOptions) {
     this.#o = options;
+    this.#excuses = new SilenceExcuses(options.thresholds, options.excuses);
   }
 
   /** Heartbeats accepted since start. */
   get beats(): number {
     return this.#beats;
+  }
+
+  /** Whether the registry cannot read heartbeats now (nobody is judged meanwhile). */
+  get blind(): boolean {
+    return this.#excuses.blind;
+  }
+
+  /** Times the heartbeat watch was started again. */
+  get watchRestarts(): number {
+    return this.#watch?.restarts ?? 0;
   }
 
   lastHeartbeat(did: string): number | undefined {
@@ -69,30 +93,30 @@ export class LivenessMonitor {
 
   /** Resolves once the beats stored before the start have been read, so the first answers know them. */
   async start(tickMs: number): Promise<void> {
-    const stored = (await this.#o.kv.status()).streamInfo.state.last_seq;
-    const watch = await this.#o.kv.watch();
-    this.#watch = watch;
-    let caughtUp!: () => void;
-    const initial = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (stored === 0) caughtUp();
-    this.#watching = (async () => {
-      try {
-        for await (const entry of watch) {
-          try {
-            this.ingest(entry);
-          } catch {
-            // Agents write this bucket: whatever an entry makes go wrong is counted, and the watch goes on.
-            this.#o.count("heartbeats.refused.unprocessable");
-          }
-          if (entry.revision >= stored) caughtUp();
+    this.#watch = new BucketWatch({
+      nc: this.#o.nc,
+      kv: this.#o.kv,
+      onEntry: (entry) => {
+        try {
+          this.ingest(entry);
+        } catch {
+          // Agents write this bucket: whatever an entry makes go wrong is counted, and the watch goes on.
+          this.#o.count("heartbeats.refused.unprocessable");
         }
-      } catch (err) {
-        this.#o.onError?.(err);
-      } finally {
-        caughtUp();
-      }
-    })();
-    await initial;
+      },
+      onLost: (at, reason) => {
+        this.#excuses.lost(at);
+        this.#o.log?.(`registry: liveness: cannot read heartbeats (${reason}); judging no agent until it can`);
+      },
+      onRecovered: (at) => {
+        this.#excuses.recovered(at);
+        this.#o.log?.("registry: liveness: reading heartbeats again; silences count from now");
+      },
+      ...(this.#o.onError ? { onError: this.#o.onError } : {}),
+      ...(this.#o.watchCheckMs !== undefined ? { checkMs: this.#o.watchCheckMs } : {}),
+      ...(this.#o.watchStallMs !== undefined ? { stallMs: this.#o.watchStallMs } : {}),
+    });
+    await this.#watch.start();
     this.#timer = setInterval(() => this.tick(Date.now()), tickMs);
     this.#timer.unref();
   }
@@ -115,6 +139,7 @@ export class LivenessMonitor {
     if (!previous || previous.revision < entry.revision)
       this.#last.set(checked.beat.did, { at, revision: entry.revision });
     this.#beats += 1;
+    this.#excuses.beat(at);
   }
 
   /** Appends the transitions that `now` calls for. */
@@ -122,32 +147,34 @@ export class LivenessMonitor {
     const state = this.#o.state();
     // A node whose key was rotated away signs nothing more (its events would not count).
     if (state.identity.isRetiredRegistry(this.#o.key.did)) return;
+    const agents: Judged[] = [];
     for (const record of state.agents.values()) {
       if (!record.present) continue;
-      const since = Math.max(this.#lastBeatOf(record.did, state), record.joinedAt);
-      const expected = livenessAfter(now - since, this.#o.thresholds);
-      if (expected === record.liveness) continue;
-      const msgID = `live-${agentToken(record.did)}-${expected}-${since}`;
-      if (this.#inflight.has(msgID)) continue;
-      this.#inflight.add(msgID);
-      const event = makeEvent(
-        this.#o.key,
-        "LivenessChanged",
-        record.did,
-        { from: record.liveness, to: expected, lastHeartbeat: since },
-        now,
-      );
-      publishDurably(
-        this.#o.nc,
-        this.#o.js,
-        this.#o.subjects.registryEvent("LivenessChanged", agentToken(record.did)),
-        encodeEvent(event),
-        { msgID, timeoutMs: 10_000 },
-      )
-        .then(() => this.#o.count(`liveness.${expected}`))
-        .catch((err) => this.#o.onError?.(err))
-        .finally(() => setTimeout(() => this.#inflight.delete(msgID), 5_000).unref());
+      agents.push({
+        did: record.did,
+        since: Math.max(this.#lastBeatOf(record.did, state), record.joinedAt),
+        liveness: record.liveness,
+      });
     }
+    for (const { did, from, to, since } of judge(now, agents, this.#excuses, this.#o.thresholds))
+      this.#append(did, from, to, since, now);
+  }
+
+  #append(did: string, from: Judged["liveness"], to: Judged["liveness"], since: number, now: number): void {
+    const msgID = `live-${agentToken(did)}-${to}-${since}`;
+    if (this.#inflight.has(msgID)) return;
+    this.#inflight.add(msgID);
+    const event = makeEvent(this.#o.key, "LivenessChanged", did, { from, to, lastHeartbeat: since }, now);
+    publishDurably(
+      this.#o.nc,
+      this.#o.js,
+      this.#o.subjects.registryEvent("LivenessChanged", agentToken(did)),
+      encodeEvent(event),
+      { msgID, timeoutMs: 10_000 },
+    )
+      .then(() => this.#o.count(`liveness.${to}`))
+      .catch((err) => this.#o.onError?.(err))
+      .finally(() => setTimeout(() => this.#inflight.delete(msgID), 5_000).unref());
   }
 
   /**
@@ -167,7 +194,6 @@ export class LivenessMonitor {
 
   async stop(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
-    this.#watch?.stop();
-    await this.#watching;
+    await this.#watch?.stop();
   }
 }

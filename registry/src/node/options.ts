@@ -80,6 +80,23 @@ export interface RegistryNodeOptions {
    * that is not ready makes /readyz answer 503. The node's own readiness (requests served) is not affected.
    */
   components?: Record<string, () => { ready: boolean }>;
+  /**
+   * Not ready (/readyz 503, requests answered NOT_READY) while the state is more than this many events behind the mesh
+   * log's end (default 10,000), or more than `maxLagSeconds` behind it (default 10 s). See LogFollower.lag.
+   */
+  maxLagEvents?: number;
+  maxLagSeconds?: number;
+  /**
+   * How often the log follower's watchdog reads the log's end (default 1,000 ms), and how long behind it with nothing
+   * read before it follows again (default 3,000 ms).
+   */
+  followerCheckMs?: number;
+  followerStallMs?: number;
+  /**
+   * Stops a start that is still waiting for JetStream (a cluster without quorum: the node waits, saying so in `log`,
+   * and starts once JetStream answers); the start then rejects with CLOSED.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ResolvedOptions {
@@ -94,14 +111,21 @@ export interface ResolvedOptions {
   explorationShare: number;
   snapshotIntervalMs: number;
   natsUserTtlMs: number;
+  maxLagEvents: number;
+  maxLagSeconds: number;
+  followerCheckMs: number;
+  followerStallMs: number;
 }
 
-function positive(name: string, v: number | undefined, fallback: number, allowZero = false): number {
+export const DEFAULT_MAX_LAG_EVENTS = 10_000;
+export const DEFAULT_MAX_LAG_SECONDS = 10;
+
+function positive(name: string, v: number | undefined, fallback: number, allowZero = false, unit = " of ms"): number {
   if (v === undefined) return fallback;
   if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0))
     throw new PlexusError(
       ErrorCode.ConfigInvalid,
-      `${name} must be a ${allowZero ? "non-negative" : "positive"} number of ms, got ${v}`,
+      `${name} must be a ${allowZero ? "non-negative" : "positive"} number${unit}, got ${v}`,
     );
   return v;
 }
@@ -133,5 +157,9 @@ export function resolveOptions(o: RegistryNodeOptions): ResolvedOptions {
     explorationShare: share,
     snapshotIntervalMs: positive("snapshotIntervalMs", o.snapshotIntervalMs, 60_000),
     natsUserTtlMs: Math.max(1_000, positive("natsUserTtlMs", o.natsUserTtlMs, 3600_000)),
+    maxLagEvents: positive("maxLagEvents", o.maxLagEvents, DEFAULT_MAX_LAG_EVENTS, true, ""),
+    maxLagSeconds: positive("maxLagSeconds", o.maxLagSeconds, DEFAULT_MAX_LAG_SECONDS, true, " of seconds"),
+    followerCheckMs: positive("followerCheckMs", o.followerCheckMs, 1_000),
+    followerStallMs: positive("followerStallMs", o.followerStallMs, 3_000),
   };
 }

@@ -7,7 +7,14 @@ import {
   registryPredecessors,
 } from "@plexus/anp/internal";
 import { topicNamesKey } from "@plexus/acp";
-import { connectBus, ensureMeshStream, ensureTopicStream, HistoryAnchors, HistoryGuard } from "@plexus/bus";
+import {
+  connectBus,
+  ensureMeshStream,
+  ensureTopicStream,
+  HistoryAnchors,
+  HistoryGuard,
+  startWithJetStream,
+} from "@plexus/bus";
 import { ErrorCode, PlexusError, meshSubjects, type MeshSubjects } from "@plexus/core";
 import { serveRegistryHttp, type RegistryHttpServer } from "../http/index.js";
 import { watchReplication, type ReplicationWatch } from "@plexus/bus";
@@ -100,14 +107,30 @@ export class RegistryNode {
     const resolved = resolveOptions(options);
     const credentials = options.natsAuth ? { credentials: { creds: options.natsAuth.serviceCreds } } : {};
     const nc = await connectBus({ servers: options.nats, name: `plexus-registry-${options.mesh}`, ...credentials });
-    let node: RegistryNode | undefined;
     try {
-      node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
-      await node.#start();
-      return node;
+      // Started before the cluster has a quorum (or while the mesh stream has no leader): wait, saying so, then start;
+      // a start that times out on JetStream meanwhile undoes itself and is tried again.
+      const subjects = meshSubjects(options.mesh);
+      return await startWithJetStream(
+        nc,
+        async () => {
+          const node = new RegistryNode(options, resolved, nc, await jetstreamManager(nc));
+          try {
+            await node.#start();
+            return node;
+          } catch (err) {
+            // Whatever started before the failure (say, the HTTP port was taken) stops with it.
+            await node.#halt().catch(() => undefined);
+            throw err;
+          }
+        },
+        {
+          streams: [subjects.stream, `KV_${subjects.heartbeatBucket}`],
+          ...(options.log ? { log: (line: string) => options.log?.(line) } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
     } catch (err) {
-      // Whatever started before the failure (say, the HTTP port was taken) stops with it.
-      if (node) await node.#halt().catch(() => undefined);
       await nc.close().catch(() => undefined);
       throw err;
     }
@@ -118,12 +141,39 @@ export class RegistryNode {
     return this.#natsUsers;
   }
 
+  /** The liveness monitor (heartbeats read, whether it can read them now, its watch's restarts), once started. */
+  get monitor(): LivenessMonitor | undefined {
+    return this.#monitor;
+  }
+
   get state(): RegistryState {
     return this.#state;
   }
 
+  /** Following the log it trusts, caught up with it as it stood at start, and not more than the allowed lag behind. */
   get ready(): boolean {
-    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true;
+    return !this.#stopped && this.#refusal === undefined && this.#follower?.caughtUp === true && !this.#lagging();
+  }
+
+  /**
+   * More than `maxLagEvents` or `maxLagSeconds` behind the log's end, or unable to read that end for more than
+   * `maxLagSeconds` (0: no limit).
+   */
+  #lagging(): boolean {
+    const lag = this.#follower?.lag();
+    if (!lag) return false;
+    const { maxLagEvents, maxLagSeconds } = this.#r;
+    if (maxLagEvents > 0 && lag.events > maxLagEvents) return true;
+    if (maxLagSeconds <= 0) return false;
+    return lag.seconds > maxLagSeconds || (lag.endReadSeconds ?? 0) > maxLagSeconds;
+  }
+
+  /**
+   * Holds the state still (nothing more is read or applied; queries answer from the state as it stands) until the
+   * returned function is called: what a snapshot does, and how a test makes a node fall behind the log on purpose.
+   */
+  pauseFollowing(): () => void {
+    return this.#followerOrThrow().pause();
   }
 
   /** Resolves once this node has applied log position `seq`. */
@@ -225,6 +275,10 @@ export class RegistryNode {
       projector: this.#projector,
       startEnd: info.state.last_seq,
       onError: (err) => this.#log(`registry: following the log failed: ${(err as Error).message}`),
+      jsm: this.#jsm,
+      checkMs: r.followerCheckMs,
+      stallMs: r.followerStallMs,
+      log: (line) => this.#log(line),
     });
     this.#follower = follower;
     await follower.start();
@@ -244,6 +298,7 @@ export class RegistryNode {
       state: () => this.#state,
       count: this.#count,
       onError: (err) => this.#log(`registry: liveness: ${(err as Error).message}`),
+      log: (line) => this.#log(line),
     });
     await this.#monitor.start(Math.max(50, Math.min(1_000, Math.floor(r.thresholds.suspectAfterMs / 5))));
 
@@ -447,6 +502,7 @@ export class RegistryNode {
       evidence: evidenceSummary(this.#state.counters),
       startedAt: this.#startedAt,
       rebuild: { ...this.#rebuild },
+      ...(this.#follower ? { lag: this.#follower.lag() } : {}),
       ...(this.#refusal ? { refused: refusalOf(this.#refusal) } : {}),
       ...(components ? { components } : {}),
     };

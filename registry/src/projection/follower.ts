@@ -1,8 +1,9 @@
-import type { ConsumerMessages, JetStreamClient } from "@nats-io/jetstream";
+import type { ConsumerMessages, JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { ErrorCode, PlexusError } from "@plexus/core";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import { publicKeyFromDid } from "@plexus/identity";
 import { sharedCryptoPool, type CryptoPool } from "@plexus/identity/internal";
+import { LagMeter, type FollowerLag } from "./follower-lag.js";
 import { Projector, type Prepared } from "./projector.js";
 
 /** Registry events and messages whose signatures may be in flight at once. */
@@ -24,13 +25,30 @@ export interface FollowerOptions {
   /** The stream's last sequence when the node started: the node is ready once it has applied that far. */
   startEnd: number;
   onError?: (err: unknown) => void;
+  /** Reads the log's end for the watchdog (stream info); without it there is no watchdog. */
+  jsm?: JetStreamManager;
+  /** How often the watchdog reads the log's end (default 1 s). */
+  checkMs?: number;
+  /** Behind the end with nothing read for this long: the consumer is recreated (default 3 s). */
+  stallMs?: number;
+  /** One line for people: the watchdog's restarts. */
+  log?: (line: string) => void;
 }
 
+export const DEFAULT_FOLLOWER_CHECK_MS = 1_000;
+export const DEFAULT_FOLLOWER_STALL_MS = 3_000;
+
 /**
- * Follows the mesh stream with an ordered consumer (no acks, recreated by the client after a server restart at
- * the right sequence) from just after the state's position, applying every message in order, for as long as the
- * node runs. Registry events' signatures are checked on the crypto worker while later messages are read and
- * prepared; messages are still applied strictly in stream order (a queue drained from its head).
+ * Follows the mesh stream with an ordered consumer (no acks) from just after the state's position, applying every
+ * message in order, for as long as the node runs. Registry events' signatures are checked on the crypto worker while
+ * later messages are read and prepared; messages are still applied strictly in stream order (a queue drained from
+ * its head).
+ *
+ * The client recreates an ordered consumer itself after a server restart, but not always: on a 3-server cluster a
+ * follower was seen to read nothing for 40–100 s after the restart of the server holding the stream (issue 14). So a
+ * watchdog reads the log's end every `checkMs`; behind it with nothing read for `stallMs` (and not held back on
+ * purpose: paused, or waiting for signatures), it drops the consumer and follows again from the next sequence, saying
+ * so in one line. The same reading gives the lag (`lag()`: events and seconds behind the end).
  */
 export class LogFollower {
   readonly #o: FollowerOptions;
@@ -46,9 +64,31 @@ export class LogFollower {
   #roomWaiter: (() => void) | undefined;
   #paused: Promise<void> | undefined;
   #resume: (() => void) | undefined;
+  /** The last sequence read from the consumer (pushed to the queue; applied may be behind it). */
+  #read = 0;
+  /** When #read last moved, or the watchdog last found the follower current. */
+  #movedAt = Date.now();
+  #generation = 0;
+  #watchdog: NodeJS.Timeout | undefined;
+  #checking = false;
+  #restarts = 0;
+  readonly #lag: LagMeter;
 
   constructor(options: FollowerOptions) {
     this.#o = options;
+    // The end the node started from was read just now; with no watchdog nothing reads it again (no reading age).
+    const watched = options.jsm !== undefined && (options.checkMs ?? DEFAULT_FOLLOWER_CHECK_MS) > 0;
+    this.#lag = new LagMeter(options.startEnd, watched ? Date.now() : undefined);
+  }
+
+  /** How far behind the log's end the state is (by the end as last read). */
+  lag(now = Date.now()): FollowerLag {
+    return this.#lag.lag(this.seq, now);
+  }
+
+  /** Times the watchdog recreated the consumer. */
+  get restarts(): number {
+    return this.#restarts;
   }
 
   get seq(): number {
@@ -60,15 +100,32 @@ export class LogFollower {
   }
 
   async start(): Promise<void> {
+    this.#read = this.seq;
+    await this.#follow(this.seq + 1);
+    const checkMs = this.#o.checkMs ?? DEFAULT_FOLLOWER_CHECK_MS;
+    if (this.#o.jsm && checkMs > 0) {
+      this.#watchdog = setInterval(() => void this.#check(), checkMs);
+      this.#watchdog.unref();
+    }
+  }
+
+  /** Reads the log from `from` with a new ordered consumer; messages at or before #read are skipped (a restart). */
+  async #follow(from: number): Promise<void> {
+    const generation = ++this.#generation;
     const consumer = await this.#o.js.consumers.get(this.#o.stream, {
-      opt_start_seq: this.seq + 1,
+      opt_start_seq: from,
       name_prefix: orderedConsumerPrefix(),
     });
-    this.#messages = await consumer.consume({ max_messages: FOLLOW_BATCH });
-    const messages = this.#messages;
+    const messages = await consumer.consume({ max_messages: FOLLOW_BATCH });
+    this.#messages = messages;
+    this.#movedAt = Date.now();
     this.#done = (async () => {
       try {
         for await (const m of messages) {
+          if (generation !== this.#generation) break;
+          if (m.seq <= this.#read) continue;
+          this.#read = m.seq;
+          this.#movedAt = Date.now();
           this.#push(
             this.#o.projector.prepare({
               subject: m.subject,
@@ -81,11 +138,46 @@ export class LogFollower {
           if (this.#paused) await this.#paused;
         }
       } catch (err) {
-        if (!this.#stopped) this.#o.onError?.(err);
+        if (!this.#stopped && generation === this.#generation) this.#o.onError?.(err);
       } finally {
+        // Not awaited by a restart: with the stream's server gone, the delete may wait for its timeout.
         await consumer.delete().catch(() => undefined);
       }
     })();
+  }
+
+  /**
+   * The watchdog: reads the log's end; behind it, not held back on purpose and with nothing read for `stallMs`,
+   * follows again from the next sequence. A failed reading (JetStream unavailable) is tried again at the next check.
+   */
+  async #check(): Promise<void> {
+    if (this.#checking || this.#stopped || !this.#o.jsm) return;
+    this.#checking = true;
+    try {
+      const info = await this.#o.jsm.streams.info(this.#o.stream);
+      const now = Date.now();
+      this.#lag.sawEnd(info.state.last_seq, now);
+      const lag = this.#lag.lag(this.seq, now);
+      if (this.#read >= info.state.last_seq || this.#paused || this.#roomWaiter) {
+        this.#movedAt = now;
+        return;
+      }
+      const idle = now - this.#movedAt;
+      if (idle < (this.#o.stallMs ?? DEFAULT_FOLLOWER_STALL_MS) || this.#stopped) return;
+      this.#restarts += 1;
+      this.#o.log?.(
+        `registry: the log follower read nothing for ${(idle / 1000).toFixed(1)} s while ${lag.events} events ` +
+          `behind the end (${this.seq} of ${lag.end}, ${lag.seconds} s): following again from ${this.#read + 1}`,
+      );
+      const old = this.#messages;
+      this.#generation += 1;
+      old?.stop();
+      await this.#follow(this.#read + 1);
+    } catch {
+      // JetStream unavailable (no leader, a server restarting): the next check tries again.
+    } finally {
+      this.#checking = false;
+    }
   }
 
   #push(p: Prepared): void {
@@ -203,6 +295,7 @@ export class LogFollower {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
     this.#messages?.stop();
     await this.#done;
   }

@@ -4,6 +4,8 @@ export { Projector } from "./projector.js";
 export type { LogMessage } from "./projector.js";
 export { LogFollower, FOLLOW_BATCH } from "./follower.js";
 export type { FollowerOptions } from "./follower.js";
+export { LagMeter } from "./follower-lag.js";
+export type { FollowerLag } from "./follower-lag.js";
 export { saveSnapshot, loadSnapshot, snapshotStream, SNAPSHOT_FILE, SNAPSHOT_VERSION } from "./snapshot.js";
 export type { StreamIdentity, SnapshotLoad } from "./snapshot.js";
 export { ConversationIndex, MAX_CONVERSATIONS, MAX_EDGES } from "./conversations.js";

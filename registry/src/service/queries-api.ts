@@ -47,6 +47,11 @@ export interface RegistryStatus {
    * it trusts the log.
    */
   refused?: { code: string; stream: string; reason: string };
+  /**
+   * How far the node's state is behind the mesh log's end (events, seconds, the end as last read, the position
+   * applied); /readyz is not ready while it is more than the node's `maxLagEvents`/`maxLagSeconds` behind.
+   */
+  lag?: { events: number; seconds: number; end: number; applied: number; endReadSeconds?: number };
   /** Other parts of the process (RegistryNodeOptions.components), e.g. the audit sealer; `ready` is false when one is not. */
   components?: Record<string, { ready: boolean }>;
 }

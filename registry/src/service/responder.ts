@@ -84,7 +84,10 @@ export class Responder {
   #dispatch(op: string, payload: Record<string, unknown>): unknown {
     const { admission, queries } = this.#o;
     if (op !== RegistryOp.Status && !this.#o.ready()) {
-      throw new PlexusError(ErrorCode.NotReady, "this registry node is still rebuilding its state from the log");
+      throw new PlexusError(
+        ErrorCode.NotReady,
+        "this registry node is rebuilding its state from the log, or is behind the log (see its /v1/status lag)",
+      );
     }
     switch (op) {
       case RegistryOp.Challenge:

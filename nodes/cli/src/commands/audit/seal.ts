@@ -30,6 +30,9 @@ export async function sealAudit({ common, values, out }: CommandContext): Promis
   const key = await registryKey(common, values, COMMAND, out.info);
 
   const signals = waitForSignal(out);
+  // Ctrl-C or SIGTERM while still waiting for JetStream (a cluster without quorum) ends the wait.
+  const starting = new AbortController();
+  void signals.signal.then(() => starting.abort());
   let running: SealerProcess | undefined;
   try {
     const credentials = await serviceCredentials(common);
@@ -41,12 +44,18 @@ export async function sealAudit({ common, values, out }: CommandContext): Promis
       historyDir: dataDir,
       http,
       log: out,
+      signal: starting.signal,
       ...(id !== undefined ? { id } : {}),
     }).catch(async (err: unknown) => {
+      if (starting.signal.aborted) return undefined;
       if (http && portInUsePart(err) === "sealer-http")
         throw new CliError(`--http: port ${http.port} on ${http.host} is already in use`, { cause: err });
       throw await explainRefusal(common, err);
     });
+    if (!running) {
+      out.info(`plexus: ${await signals.signal}: stopped while waiting for JetStream`);
+      return 0;
+    }
     const { node, health } = running;
     const s = node.status();
     out.data(describeSealer(node), {

@@ -82,6 +82,9 @@ export const gatewayCommand: CommandImpl = {
     const key = await gatewayKey(common, values, COMMAND, out.info);
 
     const signals = waitForSignal(out);
+    // Ctrl-C or SIGTERM while still waiting for JetStream (a cluster without quorum) ends the wait.
+    const starting = new AbortController();
+    void signals.signal.then(() => starting.abort());
     let gw: A2AGateway | undefined;
     try {
       gw = await startGatewayProcess({
@@ -92,13 +95,19 @@ export const gatewayCommand: CommandImpl = {
         publicUrl,
         credentials: await serviceCredentials(common),
         log: out,
+        signal: starting.signal,
       }).catch((err: unknown) => {
+        if (starting.signal.aborted) return undefined;
         if (portInUsePart(err) !== "gateway-http") throw err;
         throw new CliError(
           `HTTP port ${http.port} on ${http.host} is already in use (another gateway or plexus up?); choose another with --http HOST:PORT`,
           { cause: err },
         );
       });
+      if (!gw) {
+        out.info(`plexus: ${await signals.signal}: stopped while waiting for JetStream`);
+        return 0;
+      }
       const shown = describeGateway(gw);
       out.data(shown.human, { ...shown.json, nats: common.nats });
       out.info(`plexus: A2A gateway up for mesh "${common.mesh}" on ${common.nats}. Ctrl-C to stop.`);

@@ -6,7 +6,7 @@ export const command: CommandSpec = {
   name: "registry",
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
   usage:
-    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [--public-url URL]... [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [--public-url URL]... [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--max-lag-events N] [--max-lag-seconds S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
 HTTP API, runs an audit sealer next to it (as plexus audit seal: with several nodes, one sealer writes and the others
@@ -29,6 +29,15 @@ Options:
                           a DNS name (repeatable; e.g. http://localhost:7421). /mcp checks the Host header against
                           DNS rebinding: it accepts the --http address, localhost and 127.0.0.1 on that port, and the
                           host:port of each URL given here, nothing else
+  --max-lag-events N      not ready (/readyz 503; requests answered NOT_READY) while more than N events behind the
+                          mesh log's end (default 10000; 0: no limit); /v1/status shows the lag under "lag"
+  --max-lag-seconds S     nor while the oldest event not yet applied was seen more than S seconds ago, nor while the
+                          log's end could not be read for S seconds (no quorum: the node cannot know it is current)
+                          (default 10; 0: no limit). A follower that reads nothing for 3 s while behind follows again by itself
+
+Started while JetStream has no quorum (a cluster coming up, 2 of 3 servers down), the node waits and says so
+("plexus: waiting for JetStream (no quorum yet: …), retrying in Ns"), then starts; it exits only on a permanent error
+(credentials refused, invalid settings).
 
 Tuning (seconds; every registry node of a mesh should use the same values):
   --heartbeat S           how often agents are asked to beat (default 5)
@@ -76,6 +85,8 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
         "credential-ttl": { type: "string" },
         "half-life": { type: "string" },
         "nats-user-ttl": { type: "string" },
+        "max-lag-events": { type: "string" },
+        "max-lag-seconds": { type: "string" },
         "trust-anchor": { type: "string", multiple: true },
         operator: { type: "string", multiple: true },
         "trust-registry": { type: "string", multiple: true },

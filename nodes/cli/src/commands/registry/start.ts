@@ -2,6 +2,7 @@
 import { join, resolve } from "node:path";
 import type { RegistryNodeOptions } from "@plexus/registry";
 import {
+  intOption,
   positionalArgs,
   secondsOption,
   stringOption,
@@ -35,6 +36,9 @@ export const registryCommand: CommandImpl = {
     const sealing = values["no-sealer"] !== true;
 
     const signals = waitForSignal(out);
+    // Ctrl-C while the node still waits for JetStream (a cluster without quorum) ends the wait.
+    const starting = new AbortController();
+    void signals.signal.then(() => starting.abort());
     let running: RegistryProcess | undefined;
     try {
       const credentials = sealing ? await serviceCredentials(common) : undefined;
@@ -50,7 +54,9 @@ export const registryCommand: CommandImpl = {
         tuning,
         sealer,
         log: out,
+        signal: starting.signal,
       }).catch(async (err: unknown) => {
+        if (starting.signal.aborted) return undefined;
         if (http && portInUsePart(err) === "registry-http") {
           throw new CliError(
             `HTTP port ${http.port} on ${http.host} is already in use (another registry or plexus up?); choose another with --http HOST:PORT, or --http off`,
@@ -59,6 +65,10 @@ export const registryCommand: CommandImpl = {
         }
         throw await explainRefusal(common, err);
       });
+      if (!running) {
+        out.info(`plexus: ${await signals.signal}: stopped while waiting for JetStream`);
+        return 0;
+      }
       const { node, sealer: sealerNode } = running;
       const shown = describeNode(node, { nats: common.nats, data: dataDir ?? null, sealer: sealerNode?.id ?? null });
       out.data(
@@ -105,6 +115,10 @@ async function tuningOptions(common: CommonOptions, values: OptionValues): Promi
     const seconds = secondsOption(values, flag, COMMAND);
     if (seconds !== undefined) tuning[option] = Math.round(seconds * 1000);
   }
+  const maxLagEvents = intOption(values, "max-lag-events", COMMAND, 0);
+  if (maxLagEvents !== undefined) tuning.maxLagEvents = maxLagEvents;
+  const maxLagSeconds = values["max-lag-seconds"] === "0" ? 0 : secondsOption(values, "max-lag-seconds", COMMAND);
+  if (maxLagSeconds !== undefined) tuning.maxLagSeconds = maxLagSeconds;
   const anchors = await trustAnchorOption(common, values, COMMAND);
   if (anchors) tuning.trustAnchors = anchors;
   const operators = values["operator"];
