@@ -1,25 +1,27 @@
 /**
  * NATS-enforced permissions, agent against agent: every agent connects with its own user JWT (operator mode), and
  * every attempt to act as another agent or to read another agent's inbox, replies or receipts is refused by the
- * server itself, while the same agents' real traffic is delivered, to its addressee only.
+ * server itself, while the same agents' real traffic is delivered, to its addressee only. Run on one server and on a
+ * 3-server JetStream cluster in operator mode (each connection picks a member at random: the permissions hold
+ * wherever an agent connects, and its messages and receipts cross the routes).
  */
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentPermissions, ensureMeshStream } from "@plexus/bus";
 import { agentToken, MessageKind, meshSubjects } from "@plexus/core";
 import { generateKeyPair, type KeyPair } from "@plexus/identity";
 // Test-only: topic durables are the registry's to make in operator mode (see consumer-ownership in @plexus/a2a's tests).
 import { startRegistryNode } from "@plexus/registry";
-import { until, useTestServer } from "@plexus/testing";
+import { startTestCluster, startTestServer, until } from "@plexus/testing";
 import { permissionViolations as violations } from "@plexus/testing/internal";
 import { Agent, type Delivery } from "@plexus/sdk";
 
 const N = 4;
-const nats = useTestServer({ operator: true });
-const closers: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
-});
+type Backend = Awaited<ReturnType<typeof startTestServer>> | Awaited<ReturnType<typeof startTestCluster>>;
+const BACKENDS: [string, () => Promise<Backend>][] = [
+  ["one server", () => startTestServer({ operator: true })],
+  ["a 3-server cluster", () => startTestCluster({ servers: 3, operator: true })],
+];
 
 interface Member {
   key: KeyPair;
@@ -30,11 +32,22 @@ interface Member {
   violations: string[];
 }
 
-describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
+describe.each(BACKENDS)(`an ${N}×${N} matrix of agents with their own NATS users, on %s`, (_, start) => {
+  let nats: Backend | undefined;
+  const closers: (() => Promise<unknown>)[] = [];
+  beforeAll(async () => {
+    nats = await start();
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch(() => undefined);
+    await nats?.cleanup();
+  }, 60_000);
+
   it("refuses every attempt to act as, or read for, another agent; legitimate messages reach their addressee only", async () => {
     const mesh = "matrix";
     const s = meshSubjects(mesh);
-    const auth = nats.server.auth;
+    if (!nats) throw new Error("no server");
+    const auth = nats.auth;
     const service = await auth.connectService(mesh);
     closers.push(() => service.close());
     await ensureMeshStream(service, mesh);
@@ -203,5 +216,5 @@ describe(`an ${N}×${N} matrix of agents with their own NATS users`, () => {
       `_INBOX.${first.token}.>`,
       `plexus.${mesh}.acp.topic.>`,
     ]);
-  }, 60_000);
+  }, 120_000);
 });

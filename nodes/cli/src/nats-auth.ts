@@ -12,7 +12,7 @@ import { access } from "node:fs/promises";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectBus, loadMeshAuth, type BusCredentials, type MeshAuth } from "@plexus/bus";
-import { AuthFile, hasMeshAuth, readServiceCreds } from "@plexus/bus/internal";
+import { AuthFile, hasMeshAuth, readBootstrapCreds, readServiceCreds } from "@plexus/bus/internal";
 import type { AgentNatsAuth } from "@plexus/sdk";
 import type { CommonOptions } from "./common-options.js";
 import { CliError } from "./errors.js";
@@ -53,9 +53,12 @@ export async function explainRefusal(common: CommonOptions, err: unknown): Promi
   );
 }
 
-/** What an agent command hands Agent.connect: the auth folder, when it holds the mesh's bootstrap creds. */
+/**
+ * What an agent command hands Agent.connect: the auth folder, when it holds the mesh's bootstrap creds (all an agent
+ * on another machine has: the mesh's account files stay with the operator and the registry nodes).
+ */
 export async function agentNatsAuth(common: CommonOptions): Promise<AgentNatsAuth | undefined> {
-  if (!common.natsAuth || !(await hasMeshAuth(common.natsAuth, common.mesh))) return undefined;
+  if (!common.natsAuth || !(await readBootstrapCreds(common.natsAuth, common.mesh))) return undefined;
   return { authDir: common.natsAuth };
 }
 

@@ -28,12 +28,25 @@ describe("plexus init", () => {
       expect(info.account).toMatch(/^A[A-Z2-7]{55}$/);
       expect((await stat(info.auth)).mode & 0o777).toBe(0o700);
       expect((await readdir(info.auth)).sort()).toEqual(info.files.map((f) => f.slice(info.auth.length + 1)).sort());
-      for (const f of info.files) expect((await stat(f)).mode & 0o777, f).toBe(0o600);
+      // The servers' include file holds JWTs only (public) and must be readable by a nats-server of another user.
+      for (const f of info.files)
+        expect((await stat(f)).mode & 0o777, f).toBe(f.endsWith(".server.conf") ? 0o644 : 0o600);
       expect(info.files).toContain(join(info.auth, `${s.mesh}.admin.creds`));
-      const again = JSON.parse((await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--json"])).stdout) as {
+      // The servers' include: self-contained (the operator inlined), the full resolver in --resolver-dir, the accounts.
+      const serverConfig = (JSON.parse(first.stdout) as { serverConfig: string }).serverConfig;
+      expect(info.files).toContain(serverConfig);
+      const conf = await readFile(serverConfig, "utf8");
+      expect(conf).toMatch(/^operator: "eyJ/m);
+      expect(conf).toContain('resolver: { type: full, dir: "resolver"');
+      expect(conf).toContain(`${info.account}: "eyJ`);
+      const again = JSON.parse(
+        (await run(["init", "--keys", s.keys, "--mesh", s.mesh, "--resolver-dir", "/var/lib/nats/resolver", "--json"]))
+          .stdout,
+      ) as {
         account: string;
       };
       expect(again.account).toBe(info.account);
+      expect(await readFile(serverConfig, "utf8")).toContain('dir: "/var/lib/nats/resolver"');
       expect((await run(["init", "--nats-auth", "off", "--mesh", s.mesh])).code).toBe(6); // INVALID_ARGUMENT: no folder to create it in
     } finally {
       await reap();

@@ -13,9 +13,12 @@ import type { NodeLog } from "./log.js";
 import { namePart } from "./port-in-use.js";
 import { startMeshSealer } from "./sealer.js";
 
-/** The /mcp handler factory to give a registry node (RegistryNodeOptions.mcp), loaded on demand with the MCP SDK. */
-export async function loadRegistryMcp(): Promise<RegistryMcpFactory> {
-  return (await import("./registry-mcp.js")).registryMcp;
+/**
+ * The /mcp handler factory to give a registry node (RegistryNodeOptions.mcp), loaded on demand with the MCP SDK;
+ * `allowedHosts`: more Host values it accepts (host:port of the node's public URLs).
+ */
+export async function loadRegistryMcp(options: { allowedHosts?: readonly string[] } = {}): Promise<RegistryMcpFactory> {
+  return (await import("./registry-mcp.js")).registryMcpWith(options);
 }
 
 export interface RegistryOptions {

@@ -25,3 +25,4 @@ export { weakenedHistoryStreams } from "./history/guard.js";
 export { AuthFile, ensureOperator, hasMeshAuth, readBootstrapCreds, readServiceCreds } from "./auth/auth-folder.js";
 export { userClaims, DEFAULT_USER_TTL_MS } from "./auth/user-jwt.js";
 export { revokedUsers, pushMeshAccount } from "./auth/revocation.js";
+export { SERVER_CONFIG_FILE, writeServerConfig } from "./auth/server-config.js";

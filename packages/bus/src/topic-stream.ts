@@ -16,7 +16,14 @@
  * - file storage, replicas as the mesh's settings say (mesh-settings.ts); no subjects of its own (nobody publishes to it
  *   directly).
  */
-import { jetstreamManager, type StreamConfig, DiscardPolicy, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import {
+  jetstreamManager,
+  type JetStreamManager,
+  type StreamConfig,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { MessageKind, meshSubjects } from "@plexus/core";
 import type { MeshStreamOptions } from "./mesh-stream.js";
@@ -58,8 +65,21 @@ export async function ensureTopicStream(
     if ((err as { name?: string }).name !== "StreamNotFoundError") throw err;
   }
   const replicas = await replicasFor(jsm, mesh, options.replicas);
-  await jsm.streams.add(topicStreamConfig(mesh, { ...options, replicas })).catch((err: unknown) => {
-    throw replicasError(err, name, replicas);
+  await jsm.streams.add(topicStreamConfig(mesh, { ...options, replicas })).catch(async (err: unknown) => {
+    // Another node made it since we looked (registry nodes start together; each config has its own start time, so
+    // JetStream refuses the later create as "already in use with a different configuration"): theirs serves, once
+    // it answers (in a cluster, a few hundred ms after its creation).
+    if (!(await answers(jsm, name))) throw replicasError(err, name, replicas);
   });
   return name;
+}
+
+/** Whether stream `name` answers within `waitMs` (polled every 100 ms). */
+async function answers(jsm: JetStreamManager, name: string, waitMs = 5_000): Promise<boolean> {
+  const end = Date.now() + waitMs;
+  while (Date.now() < end) {
+    if (await jsm.streams.info(name).catch(() => undefined)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }

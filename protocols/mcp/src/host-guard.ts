@@ -3,6 +3,8 @@
  * host:port, localhost:port or 127.0.0.1:port), and an Origin header, when present, must be a page served from
  * localhost or 127.0.0.1. Anything else is answered 403 before the request reaches MCP. A web page on another site
  * whose DNS name was rebound to 127.0.0.1 still sends its own name as Host and Origin, so it is refused.
+ * Behind a published port, a proxy or a DNS name of its own, a server names those addresses (`extra`, host:port as a
+ * browser sends it): each is one exact name the operator chose, never a pattern, so a rebound name stays refused.
  */
 
 export interface ListenAddress {
@@ -17,13 +19,14 @@ function hostPort(host: string, port: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`.toLowerCase();
 }
 
-/** The Host header values a server listening on `address` accepts. */
-export function allowedHosts(address: ListenAddress): string[] {
+/** The Host header values a server listening on `address` accepts (and the `extra` ones it was given). */
+export function allowedHosts(address: ListenAddress, extra: readonly string[] = []): string[] {
   return [
     ...new Set([
       hostPort(address.host, address.port),
       hostPort("localhost", address.port),
       hostPort("127.0.0.1", address.port),
+      ...extra.map((h) => h.toLowerCase()),
     ]),
   ];
 }
@@ -33,10 +36,15 @@ export function isLocalOrigin(origin: string): boolean {
 }
 
 /** Why a request is refused, or undefined when its Host and Origin are acceptable. */
-export function rebindingRefusal(headers: Headers, address: ListenAddress): string | undefined {
+export function rebindingRefusal(
+  headers: Headers,
+  address: ListenAddress,
+  extra: readonly string[] = [],
+): string | undefined {
   const host = headers.get("host");
-  if (host === null || !allowedHosts(address).includes(host.toLowerCase())) {
-    return `Host ${host === null ? "(missing)" : JSON.stringify(host)} is not this server (use ${allowedHosts(address).join(", ")})`;
+  const allowed = allowedHosts(address, extra);
+  if (host === null || !allowed.includes(host.toLowerCase())) {
+    return `Host ${host === null ? "(missing)" : JSON.stringify(host)} is not this server (use ${allowed.join(", ")})`;
   }
   const origin = headers.get("origin");
   if (origin !== null && !isLocalOrigin(origin))

@@ -17,6 +17,8 @@ export interface McpHttpOptions {
   server: () => McpServer | Promise<McpServer>;
   /** Where the HTTP server listens: the Host and Origin checks derive from it. */
   address: ListenAddress | (() => ListenAddress | undefined);
+  /** More Host values to accept (host:port where clients reach the server: a published port, a proxy); exact names. */
+  allowedHosts?: readonly string[];
   /** Errors answered as 500 (the client sees a generic JSON-RPC internal error). */
   onError?: (err: unknown) => void;
 }
@@ -35,7 +37,7 @@ export function createMcpHttpHandler(options: McpHttpOptions): McpHttpHandler {
   return async (request) => {
     const listen = address();
     if (!listen) return jsonRpcError(ErrorCode.NotReady, "Service unavailable: the server is not listening yet");
-    const refusal = rebindingRefusal(request.headers, listen);
+    const refusal = rebindingRefusal(request.headers, listen, options.allowedHosts);
     if (refusal !== undefined) return jsonRpcError(ErrorCode.RequestRefused, `Forbidden: ${refusal}`);
     if (request.method !== "POST") {
       return jsonRpcError(

@@ -27,6 +27,18 @@ describe("DNS-rebinding guard", () => {
     }
   });
 
+  it("accepts the exact extra hosts it is given (a published port, a service name), and nothing near them", () => {
+    const bound = { host: "0.0.0.0", port: 7420 };
+    const extra = ["localhost:7421", "registry-2:7420"];
+    for (const host of ["localhost:7421", "REGISTRY-2:7420", "0.0.0.0:7420", "localhost:7420"])
+      expect(rebindingRefusal(headers({ host }), bound, extra), host).toBeUndefined();
+    for (const host of ["localhost:7422", "evil.example.com:7421", "registry-2:7421", "registry-2", "192.168.1.5:7420"])
+      expect(rebindingRefusal(headers({ host }), bound, extra), host).toMatch(/^Host /);
+    expect(
+      rebindingRefusal(headers({ host: "localhost:7421", origin: "http://evil.example.com" }), bound, extra),
+    ).toMatch(/^Origin /);
+  });
+
   it("accepts no Origin or a local page's, and refuses any other", () => {
     for (const origin of [
       "http://localhost",

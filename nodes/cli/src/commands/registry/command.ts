@@ -6,7 +6,7 @@ export const command: CommandSpec = {
   name: "registry",
   summary: "run a registry node: membership, liveness, reputation, discovery; Ctrl-C stops it",
   usage:
-    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--max-lag-events N] [--max-lag-seconds S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
+    "plexus registry start [--http HOST:PORT|off] [--registry-key NAME] [--data DIR|off] [--no-sealer] [--public-url URL]... [--heartbeat S] [--suspect-after S] [--offline-after S] [--gone-after S] [--credential-ttl S] [--half-life S] [--nats-user-ttl S] [--max-lag-events N] [--max-lag-seconds S] [--trust-anchor DID]... [--trust-registry DID]... [--operator DID]...\n  plexus registry start --sealed (--registry-did DID | --unseal-share FILE...) [--custodian DID]... [other start options]\n  plexus registry unseal --share FILE --as KEYNAME [--url URL]",
   help: `Starts a registry node for the mesh on the NATS server(s) of --nats: it rebuilds its view of the agents from
 the mesh's log, answers join, leave, rate, agents, discover and reputation requests on NATS, serves the read-only
 HTTP API, runs an audit sealer next to it (as plexus audit seal: with several nodes, one sealer writes and the others
@@ -25,6 +25,10 @@ Options:
                           (default: registry/<mesh> next to the key folder, ~/.plexus/registry/<mesh>; off: none);
                           the sealer keeps its history anchors in DIR/sealer
   --no-sealer             do not run an audit sealer here (another node, or plexus audit seal, runs one)
+  --public-url URL        where clients reach this node's HTTP when that is not --http: a published port, a proxy,
+                          a DNS name (repeatable; e.g. http://localhost:7421). /mcp checks the Host header against
+                          DNS rebinding: it accepts the --http address, localhost and 127.0.0.1 on that port, and the
+                          host:port of each URL given here, nothing else
   --max-lag-events N      not ready (/readyz 503; requests answered NOT_READY) while more than N events behind the
                           mesh log's end (default 10000; 0: no limit); /v1/status shows the lag under "lag"
   --max-lag-seconds S     nor while the oldest event not yet applied was seen more than S seconds ago, nor while the
@@ -91,6 +95,7 @@ replayed). Prints how many shares the node holds (--json: {"sealed","did","thres
         "unseal-share": { type: "string", multiple: true },
         custodian: { type: "string", multiple: true },
         "no-sealer": { type: "boolean" },
+        "public-url": { type: "string", multiple: true },
       },
       optionValues: { data: "file", "unseal-share": "file" },
       load: () => import("./start.js").then((m) => m.registryCommand),

@@ -17,6 +17,7 @@ import { loadRegistryMcp, portInUsePart, startRegistryProcess, type RegistryProc
 import { CliError } from "../../errors.js";
 import { resolveAgent, trustAnchorOption } from "../../lib/agent-ref.js";
 import { httpOption } from "../../lib/http-option.js";
+import { publicUrlHosts } from "../../lib/public-url-option.js";
 import { registryKey } from "../../lib/registry-key.js";
 import { defaultRegistryDataDir, describeNode } from "../../lib/registry-node.js";
 
@@ -29,8 +30,8 @@ export const registryCommand: CommandImpl = {
     const data = stringOption(values, "data", COMMAND);
     const dataDir = data === "off" ? undefined : resolve(data ?? defaultRegistryDataDir(common));
     const tuning = await tuningOptions(common, values);
-    if (values["sealed"] === true)
-      return startSealed({ common, values, out, http, dataDir, tuning: { ...tuning, mcp: await loadRegistryMcp() } });
+    tuning.mcp = await loadRegistryMcp({ allowedHosts: publicUrlHosts(values, COMMAND) });
+    if (values["sealed"] === true) return startSealed({ common, values, out, http, dataDir, tuning });
     const key = await registryKey(common, values, COMMAND, out.info);
     const sealing = values["no-sealer"] !== true;
 
