@@ -38,7 +38,10 @@ async function logEnd(jsm: JetStreamManager, stream: string): Promise<number> {
   await until(
     () =>
       jsm.streams.info(stream).then(
-        (info) => ((end = info.state.last_seq), true),
+        (info) => {
+          end = info.state.last_seq;
+          return true;
+        },
         () => false,
       ),
     30_000,
