@@ -4,11 +4,14 @@
  * (the killed server restarted between rounds). Its log reader's ordered consumer lived on that server; the client
  * does not always recreate it (without the reader's watchdog, sealer/reader.ts `watch`, about one kill in four left
  * the chain standing still for good). The time from each kill to the chain sealed to the end is printed.
+ * And a standby is not held up by a leader change of the lease's bucket: the server leading the sealers bucket is
+ * SIGKILLed and the writer stopped at once; the standby takes the lease and seals to the end.
  */
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
 import { ensureMeshStream } from "@plexus/bus";
+import { sealerBucket } from "@plexus/bus/internal";
 import { meshSubjects } from "@plexus/core";
 import { generateKeyPair } from "@plexus/identity";
 import { startTestCluster, until, type TestCluster } from "@plexus/testing";
@@ -124,4 +127,62 @@ describe("a sealer on a 3-server cluster", () => {
       await admin.close().catch(() => undefined);
     }
   }, 180_000);
+
+  it("a standby takes over and seals to the end when the lease's bucket loses its leader as the writer stops", async () => {
+    await using cluster = await startTestCluster({ servers: 3 });
+    const mesh = freshMesh("sl");
+    const stream = meshSubjects(mesh).stream;
+    const admin = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const key = generateKeyPair();
+    const lines: string[] = [];
+    const open: { stop(): Promise<void>; nc: NatsConnection }[] = [];
+    const node = async (id: string) => {
+      const nc = await connect({ servers: cluster.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+      const n = await startSealerNode({
+        nc,
+        mesh,
+        key,
+        id,
+        leaseTtlMs: 3_000,
+        log: (level, line) => lines.push(`${id} ${level}: ${line}`),
+      });
+      open.push({ stop: () => n.stop(), nc });
+      return n;
+    };
+    try {
+      await ensureMeshStream(admin, mesh, { replicas: 3 });
+      await ensureAuditStreams(admin, mesh, { replicas: 3 });
+      const jsm = await jetstreamManager(admin, { checkAPI: false });
+      const writer = await node("one");
+      let sent = 0;
+      for (; sent < 20; sent++) await publishSurely(admin, mesh, sent);
+      await until(() => writer.status().head.size >= 20, 20_000, "the first 20 events sealed");
+      const standby = await node("two");
+      await until(() => standby.status().state === "standby", 20_000, "two stands by");
+
+      const bucketLeader = await cluster.leaderOf(`KV_${sealerBucket(mesh)}`);
+      await cluster.servers[bucketLeader]!.kill();
+      const killedAt = Date.now();
+      await writer.stop().catch(() => undefined);
+      for (const stop = sent + 20; sent < stop; sent++) await publishSurely(admin, mesh, sent);
+      const end = await logEnd(jsm, stream);
+      await until(
+        () => standby.status().role === "active" && standby.status().head.size >= end,
+        45_000,
+        `two writes and seals to ${end}`,
+      ).catch((err) => {
+        const s = standby.status();
+        throw new Error(
+          `${(err as Error).message} (${s.role}, ${s.state}, at ${s.head.size}); lines: ${lines.join(" | ")}`,
+        );
+      });
+      console.log(`sealer lease failover: the standby sealed to ${end} ${Date.now() - killedAt} ms after the kill`);
+    } finally {
+      for (const o of open.reverse()) {
+        await o.stop().catch(() => undefined);
+        await o.nc.close().catch(() => undefined);
+      }
+      await admin.close().catch(() => undefined);
+    }
+  }, 120_000);
 });
