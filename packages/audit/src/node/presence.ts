@@ -18,7 +18,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { replicasError, replicasFor, sealerBucket } from "@plexus/bus/internal";
-import { Defaults } from "@plexus/core";
+import { Defaults, ErrorCode, PlexusError } from "@plexus/core";
 import { orderedConsumerPrefix } from "@plexus/core/internal";
 import type { KeyPair } from "@plexus/identity";
 import { release } from "../store/stream-range.js";
@@ -225,6 +225,13 @@ function blankPresence(id: string, mesh: string): SealerPresence {
 }
 
 /**
+ * How long reading the presence records may take (ms). A consume can stop delivering without an error when the
+ * bucket's leader changes under it (issue 14): then the read is given up (a Timeout error) instead of hanging the
+ * status or a standby's beat, and its consumer is released.
+ */
+export const PRESENCE_READ_MS = 2 * Defaults.pullExpiresMs;
+
+/**
  * The current value of every presence key, with the server's time of its write: one ordered consumer over the bucket's
  * stream (last value per key), not a read per key, so a bucket flooded with keys is read in one pass.
  */
@@ -241,16 +248,27 @@ async function lastValues(nc: NatsConnection, mesh: string): Promise<{ text: str
     return out;
   }
   const messages = await consumer.consume({ max_messages: 1_024, expires: Defaults.pullExpiresMs });
+  let complete = false;
+  const deadline = setTimeout(() => messages.stop(), PRESENCE_READ_MS);
   try {
     for await (const m of messages) {
       const op = m.headers?.get("KV-Operation");
       if (op !== "DEL" && op !== "PURGE")
         out.push({ text: m.string(), created: Math.floor(Number(m.info.timestampNanos) / 1_000_000) });
-      if (m.info.pending === 0) break;
+      if (m.info.pending === 0) {
+        complete = true;
+        break;
+      }
     }
   } finally {
+    clearTimeout(deadline);
     await release(consumer, messages);
   }
+  if (!complete)
+    throw new PlexusError(
+      ErrorCode.Timeout,
+      `the sealers' presence records (bucket ${bucket}) could not be read in full within ${PRESENCE_READ_MS} ms`,
+    );
   return out;
 }
 

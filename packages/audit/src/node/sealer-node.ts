@@ -349,6 +349,7 @@ class SealerNodeImpl implements SealerNode {
         ...(this.#o.historyDir !== undefined ? { historyDir: this.#o.historyDir } : {}),
         onError: (err) => this.#onSealerError(err),
         onRecovered: () => this.#log("info", `${this.id} seals normally again`),
+        log: (line) => this.#log("info", line),
       });
       this.#startProblem = undefined;
       const s = this.#sealer.stats();

@@ -74,6 +74,7 @@ export class SealerImpl implements Sealer {
         wakeWriter: () => this.#writer.wake(),
         fail,
         report,
+        ...(o.log ? { log: o.log } : {}),
       },
       head,
       pipeline * READ_AHEAD,
@@ -102,6 +103,7 @@ export class SealerImpl implements Sealer {
       confirmedSize: () => this.#confirmed.size,
       logEnd: () => this.#logEnd,
       raiseLogEnd,
+      sawLogEnd: (end) => this.#reader.watch(end),
       report,
     });
     this.#checkpoints = new CheckpointSchedule({

@@ -2,6 +2,7 @@
  * The sealer never stops silently: every `watchMs` this reads the mesh log's end itself (the reader may be what
  * stopped) and asks KeepUpJudge (keep-up.ts) whether the sealer is stuck or cannot keep up. A stall is reported once
  * (AUDIT_SEALER_STALLED through the host's `report`) and held in `stall`; `onRecovered` when it seals normally again.
+ * The end it read also goes to `sawLogEnd`: the reader's watchdog (reader.ts `watch`).
  */
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -21,6 +22,8 @@ export interface StallWatchHost {
   confirmedSize(): number;
   logEnd(): number;
   raiseLogEnd(end: number): void;
+  /** The log's end was just read (the reader's watchdog). */
+  sawLogEnd?(end: number): void;
   report(err: unknown): void;
 }
 
@@ -58,7 +61,9 @@ export class StallWatch {
     this.#watching = true;
     try {
       const jsm = await (this.#jsm ??= jetstreamManager(host.nc, { checkAPI: false }));
-      host.raiseLogEnd((await jsm.streams.info(meshSubjects(host.mesh).stream)).state.last_seq);
+      const end = (await jsm.streams.info(meshSubjects(host.mesh).stream)).state.last_seq;
+      host.raiseLogEnd(end);
+      if (host.running()) host.sawLogEnd?.(end);
     } catch {
       // No answer (a disconnect, a missing stream): judged on what is known; the guard reports a missing stream.
     } finally {

@@ -28,10 +28,15 @@ export interface SealerOptions {
   historyDir?: string;
   /** How often the streams are checked again (ms; default 2 s; 0: only at start and after reconnects). */
   historyCheckMs?: number;
-  /** How often the sealer reads the log's end and judges whether it keeps up (ms; default 1 s; 0: never). */
+  /**
+   * How often the sealer reads the log's end and judges whether it keeps up (ms; default 1 s; 0: never). The same
+   * reading is the log reader's watchdog: behind the end with nothing read for 3 s, it follows again (one `log` line).
+   */
   watchMs?: number;
   /** When a running sealer counts as stuck or behind (keep-up.ts). */
   keepUp?: KeepUpOptions;
+  /** One line for people: things the sealer recovers from by itself (the log reader's watchdog restarts). */
+  log?: (line: string) => void;
   /** Called when a stalled sealer seals normally again (the stall itself went to onError). */
   onRecovered?: () => void;
   /** The log's name in checkpoint notes (C2SP tlog-checkpoint origin; default `plexus.mesh/<mesh>`). */
