@@ -141,11 +141,51 @@ async function ownReceipt(did: string, m: JsMsg): Promise<{ sender: string; body
 }
 
 /**
+ * Tries of one seeding read without progress: a server that dies during it takes the (one-replica) consumer and its
+ * pull along.
+ */
+const SEED_READ_TRIES = 4;
+/** A seeding pull waits this long on the server (its heartbeat half of it): a lost pull is noticed in ~2 s. */
+const SEED_PULL_EXPIRES_MS = 2_000;
+
+/**
  * Reads the stored messages on `filter` from a position or a time up to stream position `end`, through a short-lived
  * consumer (agents may create consumers on what is addressed to them and what they sent, never read by position).
- * `onMessage` returning "stop" ends the read early.
+ * `onMessage` returning "stop" ends the read early. On a cluster the consumer lives on one server: when that server
+ * dies, or the pull is lost to a leader change, the read goes on from the next position with a new consumer.
  */
 async function readStored(
+  src: SeedSource,
+  filter: string,
+  from: { seq: number } | { time: number },
+  end: number,
+  // biome-ignore lint/suspicious/noConfusingVoidType: handlers return nothing to go on, "stop" to stop
+  onMessage: (m: JsMsg) => void | "stop",
+): Promise<void> {
+  let next = from;
+  for (let attempt = 1; ; attempt += 1) {
+    let last = 0;
+    try {
+      await readStoredOnce(src, filter, next, end, (m) => {
+        last = m.seq;
+        return onMessage(m);
+      });
+      return;
+    } catch (err) {
+      if (src.nc.isClosed()) throw err;
+      // Tries count only while nothing is read: a read that moves on gets its tries back.
+      if (last > 0) {
+        next = { seq: last + 1 };
+        attempt = 0;
+      } else if (attempt >= SEED_READ_TRIES) {
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
+}
+
+async function readStoredOnce(
   src: SeedSource,
   filter: string,
   from: { seq: number } | { time: number },
@@ -170,13 +210,30 @@ async function readStored(
   if (created.num_pending === 0) return;
   const messages = await (await src.js.consumers.get(src.subjects.stream, created.name)).consume({
     max_messages: 1024,
+    expires: SEED_PULL_EXPIRES_MS,
+    abort_on_missing_resource: true,
   });
+  // Two missed heartbeats: the pull is gone (its server died, or the consumer's leader changed). The status stream is
+  // the client's only word on it; ending the iterator makes the read try again.
+  void (async () => {
+    for await (const status of messages.status()) {
+      if (status.type === "heartbeats_missed") messages.stop();
+    }
+  })().catch(() => undefined);
+  let reached = false;
   try {
     for await (const m of messages) {
-      if (m.seq > end) break;
-      if (onMessage(m) === "stop" || m.seq >= end || m.info.pending === 0) break;
+      if (m.seq > end) {
+        reached = true;
+        break;
+      }
+      if (onMessage(m) === "stop" || m.seq >= end || m.info.pending === 0) {
+        reached = true;
+        break;
+      }
     }
   } finally {
     messages.stop();
   }
+  if (!reached) throw new Error(`the read of ${filter} ended before position ${end}`);
 }
