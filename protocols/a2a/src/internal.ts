@@ -3,6 +3,6 @@
  * builders and the gateway's mesh link, which the gateway's integration tests in nodes/ drive directly.
  */
 export { artifact, textPart } from "./parts.js";
-export { MeshLink, replyConsumer } from "./mesh-link.js";
+export { ACK_WAIT_MS, MeshLink, replyConsumer } from "./mesh-link.js";
 export { agentUrls } from "./card.js";
 export { PLEXUS_ERROR_DOMAIN, jsonRpcErrorObject, restErrorBody } from "./http/errors.js";

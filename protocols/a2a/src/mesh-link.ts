@@ -20,7 +20,14 @@ import { Agent, type SendResult, type Subscription as AgentSubscription } from "
 import { ReceiptWatch, type ReceiptOutcome } from "./receipt-watch.js";
 
 const NANOS = 1_000_000;
-const ACK_WAIT_MS = 30_000;
+/**
+ * How long a reply the server handed to a gateway stays with it unacknowledged before it goes to the next reader: a
+ * gateway killed (SIGKILL) while holding one leaves it there, and the gateway started in its place (same key) gets it
+ * only after this. Short, so a task in flight completes within seconds of the replacement; safe, because the handler
+ * is short (one task record written), a message waiting or being handled is kept with `working()` every half of it
+ * (@plexus/acp Subscription), and a reply handled twice changes nothing (transitions.ts applyReply).
+ */
+export const ACK_WAIT_MS = 5_000;
 
 /**
  * The gateway's durable consumer of replies addressed to it (from the start of the stream: replies are idempotent).
