@@ -45,8 +45,8 @@ export interface TestCluster extends AsyncDisposable {
   /** Index of the member leading `stream` (a KV bucket's stream is `KV_<bucket>`), once one is elected. */
   leaderOf(stream: string, timeoutMs?: number): Promise<number>;
   /**
-   * Resolves once every running member reports JetStream healthy and sees a meta leader that has every other running
-   * member current (so a stream with as many replicas as running members can be placed).
+   * Resolves once every running member reports JetStream healthy and sees one meta leader that knows every other
+   * running member as a peer (so a stream with as many replicas as running members can be placed). Default 60 s.
    */
   waitForQuorum(timeoutMs?: number): Promise<void>;
   /** Stops every member and removes the temp folder; safe to call more than once. */
@@ -186,7 +186,7 @@ interface Jsz {
 }
 
 interface MetaJsz {
-  meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string; current?: boolean }[] };
+  meta_cluster?: { leader?: string; cluster_size?: number; replicas?: { name: string }[] };
 }
 
 class TestClusterImpl implements TestCluster {
@@ -239,7 +239,7 @@ class TestClusterImpl implements TestCluster {
     return leader;
   }
 
-  async waitForQuorum(timeoutMs = 30_000): Promise<void> {
+  async waitForQuorum(timeoutMs = 60_000): Promise<void> {
     await until(
       async () => {
         const running = this.servers.filter((s) => s.running);
@@ -257,8 +257,9 @@ class TestClusterImpl implements TestCluster {
           return false;
         if (running.length === 1) return true;
         const own = metas[running.findIndex((m) => m.name === leader)];
-        const current = new Set((own?.replicas ?? []).filter((r) => r.current).map((r) => r.name));
-        return running.every((m) => m.name === leader || current.has(m.name));
+        // Known to the leader as peers (not necessarily "current": under load a follower flips between the two).
+        const known = new Set((own?.replicas ?? []).map((r) => r.name));
+        return running.every((m) => m.name === leader || known.has(m.name));
       },
       timeoutMs,
       "the cluster's JetStream quorum",

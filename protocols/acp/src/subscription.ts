@@ -100,10 +100,13 @@ export class Subscription {
       await this.#o.reader.seed(await consumer.info());
       void this.#watchRewinds(consumer);
     }
-    // While a message waits in the pipeline or its handler runs long, the server hears that it is being worked on, so
-    // it is not redelivered meanwhile.
+    // While a message waits in the pipeline, its handler runs long or its receipt is being stored (through a cluster's
+    // leader election, say), the server hears that it is being worked on, so it is not redelivered meanwhile.
     this.#keepAlive = setInterval(
-      () => this.#held.forEach((m) => m.working()),
+      () => {
+        this.#held.forEach((m) => m.working());
+        for (const batch of this.#receiptAcks.values()) batch.forEach((m) => m.working());
+      },
       Math.max(500, (this.#o.ackWaitMs ?? 30_000) / 2),
     );
     this.#done = this.#run(consumer)

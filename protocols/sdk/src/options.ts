@@ -3,6 +3,9 @@ import { Defaults } from "@plexus/core";
 import type { KeyPair } from "@plexus/identity";
 import type { AgentNatsAuth } from "./nats-session.js";
 
+/** See AgentOptions.ackWaitMs. */
+const DEFAULT_ACK_WAIT_MS = 10_000;
+
 export interface AgentOptions {
   /** The agent's identity. */
   key: KeyPair;
@@ -20,7 +23,11 @@ export interface AgentOptions {
   maxAttempts?: number;
   /** Redelivery delays after handler failures, by attempt; the last repeats. */
   backoffMs?: readonly number[];
-  /** Server-side redelivery timer for a message whose reader vanished (ms). */
+  /**
+   * Server-side redelivery timer for a message whose reader vanished, or that was lost on its way to the reader with a
+   * server that died (ms; default 10 s). A message being worked on (queued, handled, its receipt being stored) is kept
+   * alive every half of it, so a long handler is never redelivered meanwhile.
+   */
   ackWaitMs?: number;
   /** How long receipts are gathered before one cumulative receipt is signed per sender (ms). */
   receiptFlushMs?: number;
@@ -45,7 +52,7 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
     maxEnvelopeBytes: options.maxEnvelopeBytes ?? Defaults.maxEnvelopeBytes,
     maxAttempts: options.maxAttempts ?? Defaults.maxAttempts,
     backoffMs: options.backoffMs ?? Defaults.backoffMs,
-    ackWaitMs: options.ackWaitMs ?? 30_000,
+    ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     receiptFlushMs: options.receiptFlushMs ?? Defaults.receiptFlushMs,
     publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
     maxClockSkewMs: options.maxClockSkewMs ?? Defaults.maxClockSkewMs,
