@@ -28,8 +28,13 @@ const WINDOW = 16;
 /** The issue's bounds. */
 const MAX_STALL_MS = 10_000;
 const MAX_CATCH_UP_MS = 10_000;
-/** A node that has not applied what the log held this long ago is behind, and must not say it is ready. */
-const BEHIND_MS = 5_000;
+/**
+ * The nodes' readiness bound (--max-lag-seconds), and what the test counts as behind: a node that has not applied what
+ * the log held BEHIND_MS ago must not say it is ready. The node learns the log's end once a second, so its own lag
+ * reading trails by up to a second (and the test's sampler by its own period): BEHIND_MS leaves 2 s for both.
+ */
+const MAX_LAG_SECONDS = 3;
+const BEHIND_MS = (MAX_LAG_SECONDS + 2) * 1_000;
 const HEARTBEAT_MS = 1_000;
 /** How long the test waits for the nodes to catch up (longer than the bound, so a miss is measured). */
 const CATCH_UP_WAIT_MS = 30_000;
@@ -117,6 +122,7 @@ describe("a 3-server cluster, R3 mesh: the stream leader SIGKILLed during 5,000 
         http: false,
         refreshMs: 0,
         heartbeatIntervalMs: HEARTBEAT_MS,
+        maxLagSeconds: MAX_LAG_SECONDS,
         log: (line) => logs.push(`${name}: ${line}`),
       });
       closers.push(() => node.stop());

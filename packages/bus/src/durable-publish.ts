@@ -60,7 +60,7 @@ export async function publishDurably(
         });
       }
       await sleep(pause);
-      pause = Math.min(pause * 2, 1_000);
+      pause = Math.min(pause * 2, 500);
     }
   }
 }
