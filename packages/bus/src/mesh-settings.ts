@@ -65,7 +65,9 @@ export async function meshStreamInfo(jsm: JetStreamManager, mesh: string): Promi
 
 /** Reads the mesh's settings (one STREAM.INFO of the mesh stream). */
 export async function readMeshSettings(nc: NatsConnection | JetStreamManager, mesh: string): Promise<MeshSettings> {
-  const jsm = "streams" in nc ? nc : await jetstreamManager(nc);
+  // No account-info check first: it asks the meta leader, which may be the server that just died, while each stream
+  // answers from its own leader.
+  const jsm = "streams" in nc ? nc : await jetstreamManager(nc, { checkAPI: false });
   return meshSettingsOf(await meshStreamInfo(jsm, mesh));
 }
 

@@ -55,7 +55,9 @@ export async function replicationReport(
   nc: NatsConnection | JetStreamManager,
   mesh: string,
 ): Promise<ReplicationReport> {
-  const jsm = "streams" in nc ? nc : await jetstreamManager(nc);
+  // No account-info check first: it asks the meta leader, which may be the server that just died, while each stream
+  // answers from its own leader.
+  const jsm = "streams" in nc ? nc : await jetstreamManager(nc, { checkAPI: false });
   const infos = await Promise.all(meshStreamNames(mesh).map((name) => infoOrNone(jsm, name)));
   const found = infos.filter((i) => i !== undefined);
   const streams = found.map((i) => ("error" in i ? i : streamReplication(i)));
