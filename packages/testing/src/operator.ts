@@ -3,6 +3,7 @@
  * server trusting it, and helpers to connect as a mesh's service user, its admin user (provisioning: stream settings),
  * or as an agent with its own user JWT.
  */
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import {
   connectBus,
@@ -43,6 +44,7 @@ export function operatorAuth(authDir: string, url: () => string): OperatorAuth {
     if (!auth) {
       auth = ensureMeshAuth(authDir, name).then(async (a) => {
         await pushMeshAccount({ auth: a, servers: url() });
+        await jetStreamAnswers(url(), a.serviceCreds);
         return a;
       });
       auth.catch(() => meshes.delete(name));
@@ -84,4 +86,26 @@ export function operatorAuth(authDir: string, url: () => string): OperatorAuth {
       });
     },
   };
+}
+
+/**
+ * Waits until the mesh account's JetStream answers its service user: an account pushed to a running server (a
+ * cluster above all) gets JetStream a moment later, and a request in between times out.
+ */
+async function jetStreamAnswers(servers: string, creds: Uint8Array | string): Promise<void> {
+  const nc = await connectBus({ servers, name: "test-jetstream-probe", credentials: { creds } });
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await jetstreamManager(nc, { timeout: 2_000 });
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await nc.close();
+  }
 }
