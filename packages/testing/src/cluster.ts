@@ -5,6 +5,8 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
+import { jetstreamManager, StorageType } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { launchNatsServer, operatorModeConfig, type LaunchOptions, type NatsServerProcess } from "@plexus/bus";
@@ -90,11 +92,39 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     );
     const cluster = new TestClusterImpl(members, tempDir, opts.operator === true, authDir);
     await cluster.waitForQuorum();
+    if (!opts.operator && size > 1) await probePlacement(cluster.urls, size);
     return cluster;
   } catch (err) {
     await Promise.allSettled(started.map((s) => s.stop()));
     await rm(tempDir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/**
+ * Creates and deletes an R`size` stream until JetStream places it: a cluster that has just formed can answer "no
+ * suitable peers" for a while on a loaded machine, and tests that create R3 streams at once would fail on it. Open
+ * mode only (in operator mode there is no JetStream account before a mesh is made).
+ */
+async function probePlacement(urls: string[], size: number): Promise<void> {
+  const nc = await connect({ servers: urls });
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
+    const name = "PLEXUS_HARNESS_PLACEMENT_PROBE";
+    await until(
+      () =>
+        jsm.streams
+          .add({ name, subjects: ["plexus-harness.probe"], num_replicas: size, storage: StorageType.Memory })
+          .then(() => jsm.streams.delete(name))
+          .then(
+            () => true,
+            () => false,
+          ),
+      60_000,
+      `an R${size} stream placed on the new cluster`,
+    );
+  } finally {
+    await nc.close();
   }
 }
 

@@ -6,6 +6,28 @@ import { meshSubjects } from "@plexus/core";
 import { describe, expect, it } from "vitest";
 import { startTestCluster, until } from "../src/index.js";
 
+/**
+ * Runs `create` until JetStream places its replicas: on a loaded machine a cluster that has just formed can answer "no
+ * suitable peers" for a while after waitForQuorum (which waits at most 15 s for the meta leader to know every peer),
+ * and every creator of R3 streams in Plexus retries the same way.
+ */
+async function placed(create: () => Promise<unknown>): Promise<void> {
+  let last: unknown;
+  await until(
+    () =>
+      create().then(
+        () => true,
+        (err: unknown) => {
+          last = err;
+          if (!/no suitable peers|fewer servers/.test(String((err as Error).message))) throw err;
+          return false;
+        },
+      ),
+    60_000,
+    `placement (${String(last)})`,
+  );
+}
+
 describe("startTestCluster", () => {
   it("replicates a stream on 3 members and keeps it through a SIGKILL of its leader", async () => {
     await using cluster = await startTestCluster({ servers: 3 });
@@ -14,7 +36,7 @@ describe("startTestCluster", () => {
     const nc = await connect({ servers: cluster.urls });
     try {
       const jsm = await jetstreamManager(nc);
-      await jsm.streams.add({ name: "H", subjects: ["h.>"], num_replicas: 3, storage: StorageType.File });
+      await placed(() => jsm.streams.add({ name: "H", subjects: ["h.>"], num_replicas: 3, storage: StorageType.File }));
       const js = jetstream(nc);
       for (let i = 0; i < 10; i++) await js.publish("h.x", new TextEncoder().encode(String(i)));
       const info = await jsm.streams.info("H");
@@ -44,7 +66,7 @@ describe("startTestCluster", () => {
     await cluster.auth.mesh("m");
     const admin = await cluster.auth.connectAdmin("m");
     try {
-      await ensureMeshStream(admin, "m", { replicas: 3 });
+      await placed(() => ensureMeshStream(admin, "m", { replicas: 3 }));
     } finally {
       await admin.close();
     }
