@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { launchNatsServer, operatorModeConfig, type LaunchOptions, type NatsServerProcess } from "@plexus/bus";
 import { ensureOperator } from "@plexus/bus/internal";
 import { operatorAuth, type OperatorAuth } from "./operator.js";
+import { ServerProcessView } from "./server-process-view.js";
 import { until } from "./until.js";
 
 export interface TestClusterOptions {
@@ -132,59 +133,16 @@ function member(server: NatsServerProcess, index: number, routePort: number, mon
   return new ClusterMember(server, index, routePort, monitorUrl);
 }
 
-class ClusterMember implements TestClusterMember {
-  readonly #server: NatsServerProcess;
+class ClusterMember extends ServerProcessView implements TestClusterMember {
   readonly index: number;
   readonly routePort: number;
   readonly monitorUrl: string;
 
   constructor(server: NatsServerProcess, index: number, routePort: number, monitorUrl: string) {
-    this.#server = server;
+    super(server);
     this.index = index;
     this.routePort = routePort;
     this.monitorUrl = monitorUrl;
-  }
-  get url(): string {
-    return this.#server.url;
-  }
-  get host(): string {
-    return this.#server.host;
-  }
-  get port(): number {
-    return this.#server.port;
-  }
-  get storeDir(): string {
-    return this.#server.storeDir;
-  }
-  get name(): string {
-    return this.#server.name;
-  }
-  get pid(): number {
-    return this.#server.pid;
-  }
-  get version(): string {
-    return this.#server.version;
-  }
-  get serverPath(): string {
-    return this.#server.serverPath;
-  }
-  get running(): boolean {
-    return this.#server.running;
-  }
-  stop(): Promise<void> {
-    return this.#server.stop();
-  }
-  kill(): Promise<void> {
-    return this.#server.kill();
-  }
-  restart(): Promise<void> {
-    return this.#server.restart();
-  }
-  onExit(cb: Parameters<NatsServerProcess["onExit"]>[0]): () => void {
-    return this.#server.onExit(cb);
-  }
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.#server.stop();
   }
 }
 

@@ -6,6 +6,7 @@ import { launchNatsServer, operatorModeConfig } from "@plexus/bus";
 import { ensureOperator } from "@plexus/bus/internal";
 import type { LaunchOptions, NatsServerProcess } from "@plexus/bus";
 import { operatorAuth, type OperatorAuth } from "./operator.js";
+import { ServerProcessView } from "./server-process-view.js";
 
 export interface TestServerOptions {
   /** JetStream fsync interval ("always" or a duration like "2m"); server default when omitted. */
@@ -46,13 +47,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   }
 }
 
-class TestServerImpl implements TestServer {
+class TestServerImpl extends ServerProcessView implements TestServer {
   readonly #server: NatsServerProcess;
   readonly tempDir: string;
   readonly #auth: OperatorAuth | undefined;
   #cleanup: Promise<void> | undefined;
 
   constructor(server: NatsServerProcess, tempDir: string, auth: OperatorAuth | undefined) {
+    super(server);
     this.#server = server;
     this.tempDir = tempDir;
     this.#auth = auth;
@@ -61,46 +63,6 @@ class TestServerImpl implements TestServer {
   get auth(): OperatorAuth {
     if (!this.#auth) throw new Error("this test server runs without auth: start it with { operator: true }");
     return this.#auth;
-  }
-
-  get url(): string {
-    return this.#server.url;
-  }
-  get host(): string {
-    return this.#server.host;
-  }
-  get port(): number {
-    return this.#server.port;
-  }
-  get storeDir(): string {
-    return this.#server.storeDir;
-  }
-  get name(): string {
-    return this.#server.name;
-  }
-  get pid(): number {
-    return this.#server.pid;
-  }
-  get version(): string {
-    return this.#server.version;
-  }
-  get serverPath(): string {
-    return this.#server.serverPath;
-  }
-  get running(): boolean {
-    return this.#server.running;
-  }
-  stop(): Promise<void> {
-    return this.#server.stop();
-  }
-  kill(): Promise<void> {
-    return this.#server.kill();
-  }
-  restart(): Promise<void> {
-    return this.#server.restart();
-  }
-  onExit(cb: Parameters<NatsServerProcess["onExit"]>[0]): () => void {
-    return this.#server.onExit(cb);
   }
 
   cleanup(): Promise<void> {
@@ -113,7 +75,7 @@ class TestServerImpl implements TestServer {
     })();
     return this.#cleanup;
   }
-  [Symbol.asyncDispose](): Promise<void> {
+  override [Symbol.asyncDispose](): Promise<void> {
     return this.cleanup();
   }
 }
